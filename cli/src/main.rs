@@ -1,0 +1,3 @@
+//! The `cuemesh` command line.
+
+fn main() {}

@@ -1,0 +1,86 @@
+//! The one diagnostic model of cuemesh: the parser, the evaluator, lint and compatibility
+//! rules all report [`Diagnostic`]s; only the CLI renders them.
+
+use crate::source::{SourceMap, Span};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A secondary position with a short note (`conflicting value declared here`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+/// One problem found in user input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// A stable SCREAMING_SNAKE id (`SYNTAX`, `CONFLICT`, `FIELD_NOT_ALLOWED`...).
+    pub code: &'static str,
+    pub severity: Severity,
+    /// The message without path or position: `invalid value -1 (out of bound >=0)`.
+    pub message: String,
+    /// Where in the value tree, as CUE prints it (`total.amount`, `items.0.sku`); empty for the
+    /// root or for errors that are not about a value (syntax).
+    pub path: String,
+    /// The primary positions (CUE lists every position that contributed to a conflict).
+    pub spans: Vec<Span>,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            path: String::new(),
+            spans: Vec::new(),
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn with_span(mut self, span: Span) -> Diagnostic {
+        if !self.spans.contains(&span) {
+            self.spans.push(span);
+        }
+        self
+    }
+
+    pub fn with_path(mut self, path: impl Into<String>) -> Diagnostic {
+        self.path = path.into();
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The first line as `cue` prints it: `path: message` (or just `message` at the root).
+    pub fn headline(&self) -> String {
+        if self.path.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{}: {}", self.path, self.message)
+        }
+    }
+
+    /// CUE's plain text form: the headline followed by one indented position per line.
+    pub fn render_plain(&self, sources: &SourceMap) -> String {
+        let mut out = self.headline();
+        out.push(':');
+        for span in &self.spans {
+            out.push_str("\n    ");
+            out.push_str(&sources.describe(*span));
+        }
+        out
+    }
+}
