@@ -94,10 +94,7 @@ pub enum LabelKind {
     /// `"x-\(y)"` or `(expr)`: a label computed at evaluation time.
     Dynamic(Expr),
     /// `[expr]` or `[X=expr]`: a pattern constraint applying to every matching label.
-    Pattern {
-        alias: Option<Ident>,
-        expr: Expr,
-    },
+    Pattern { alias: Option<Ident>, expr: Expr },
 }
 
 /// `...` or `...T`.

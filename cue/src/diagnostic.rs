@@ -73,13 +73,35 @@ impl Diagnostic {
         }
     }
 
-    /// CUE's plain text form: the headline followed by one indented position per line.
+    /// CUE's plain text form: the headline, then (after a colon) one indented position per
+    /// line. This is the form `cue vet` prints and the conformance tests compare.
+    ///
+    /// Like `cue`, positions are listed in file-name then offset order, except for a bound
+    /// (the bound, then the value it rejected); an empty disjunction's headline ends with a
+    /// colon because the failed alternatives follow it.
     pub fn render_plain(&self, sources: &SourceMap) -> String {
         let mut out = self.headline();
-        out.push(':');
-        for span in &self.spans {
-            out.push_str("\n    ");
-            out.push_str(&sources.describe(*span));
+        if !self.spans.is_empty() || self.code == "EMPTY_DISJUNCTION" {
+            out.push(':');
+        }
+        let mut spans = self.spans.clone();
+        if self.code != "OUT_OF_BOUND" {
+            let name = |s: &Span| {
+                sources
+                    .get(s.file)
+                    .map(|f| f.name.clone())
+                    .unwrap_or_default()
+            };
+            spans.sort_by(|a, b| name(a).cmp(&name(b)).then(a.start.cmp(&b.start)));
+        }
+        let mut printed: Vec<String> = Vec::new();
+        for span in &spans {
+            let position = sources.describe(*span);
+            if !printed.contains(&position) {
+                out.push_str("\n    ");
+                out.push_str(&position);
+                printed.push(position);
+            }
         }
         out
     }

@@ -1,10 +1,33 @@
 //! `cue`: a pure-Rust engine for the CUE language.
 //!
-//! **Architecture Invariant:** this crate knows nothing of Git, HTTP or NATS.
+//! The pipeline is: [`parser::parse_file`] turns text into an [`ast::File`] plus diagnostics
+//! (parsing never fails); [`Package::load`] compiles the files of one package (and the packages
+//! they import) and evaluates them by unification; [`Package::schema`] picks a value (`#Def`)
+//! and compiles it once into a [`Schema`] that validates many JSON documents, each returning
+//! every violation with its data path and the schema positions that rejected it.
+//!
+//! **Architecture Invariant:** this crate knows nothing of Git, HTTP or NATS. Files reach it as
+//! text through an [`ImportResolver`].
 
 pub mod ast;
+pub mod builtins;
 pub mod diagnostic;
+pub mod json;
+pub mod lexer;
+pub mod parser;
+pub mod re2;
 pub mod source;
+#[doc(hidden)]
+pub mod testing;
+pub mod txtar;
+
+mod eval;
+mod package;
+mod value;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
+pub use package::{
+    module_path, DirectoryResolver, ImportResolver, NoImports, Package, PackageFiles, Schema,
+    Validation,
+};
 pub use source::{FileId, SourceMap, Span};

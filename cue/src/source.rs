@@ -43,7 +43,7 @@ pub struct SourceFile {
     /// The name used in positions, as the user gave it (`./schema.cue`, `sources/a/a.cue`).
     pub name: String,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    line_starts: Arc<[u32]>,
 }
 
 impl SourceFile {
@@ -58,7 +58,7 @@ impl SourceFile {
         SourceFile {
             name: name.into(),
             text,
-            line_starts,
+            line_starts: line_starts.into(),
         }
     }
 
@@ -96,7 +96,8 @@ impl SourceFile {
 /// All files of one evaluation: schema files, data files, imported packages.
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
-    files: Vec<SourceFile>,
+    /// Shared, so that adding a data document to a schema's map copies pointers, not files.
+    files: Vec<Arc<SourceFile>>,
 }
 
 impl SourceMap {
@@ -106,12 +107,12 @@ impl SourceMap {
 
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.files.push(SourceFile::new(name, text));
+        self.files.push(Arc::new(SourceFile::new(name, text)));
         id
     }
 
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
-        self.files.get(id.0 as usize)
+        self.files.get(id.0 as usize).map(|f| &**f)
     }
 
     /// `file:line:col` of the start of a span, as CUE prints positions.
@@ -129,7 +130,7 @@ impl SourceMap {
         self.files
             .iter()
             .enumerate()
-            .map(|(i, f)| (FileId(i as u32), f))
+            .map(|(i, f)| (FileId(i as u32), &**f))
     }
 }
 

@@ -1,0 +1,1478 @@
+//! The parser: tokens to [`ast::File`]. Parsing never fails: it returns a tree plus
+//! diagnostics, recovering at the next comma or closing brace after an error, and refuses
+//! nesting deeper than [`MAX_NESTING`] instead of overflowing the stack.
+
+use crate::ast::*;
+use crate::diagnostic::Diagnostic;
+use crate::lexer::{lex, lex_range, StringToken, Token, TokenKind};
+use crate::source::{FileId, Span};
+
+/// Deeper nesting of structs, lists, parentheses or operators is reported, not parsed.
+pub const MAX_NESTING: u32 = 200;
+
+pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
+    let mut p = Parser::new(file, text);
+    let parsed = p.file();
+    (parsed, p.finish())
+}
+
+/// Parses one expression (used for `-d '#Def.field'` / `-e` arguments on the command line).
+pub fn parse_expr(file: FileId, text: &str) -> (Expr, Vec<Diagnostic>) {
+    let mut p = Parser::new(file, text);
+    let expr = p.expr();
+    while matches!(p.peek(), TokenKind::Comma { inserted: true }) {
+        p.pos += 1;
+    }
+    if !matches!(p.peek(), TokenKind::Eof) {
+        p.error_here(format!(
+            "expected end of expression, found {}",
+            p.describe()
+        ));
+    }
+    (expr, p.finish())
+}
+
+struct Parser<'t> {
+    file: FileId,
+    text: &'t str,
+    tokens: Vec<Token>,
+    comment_lines: std::collections::HashMap<u32, String>,
+    line_starts: Vec<u32>,
+    pos: usize,
+    depth: u32,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'t> Parser<'t> {
+    fn new(file: FileId, text: &'t str) -> Parser<'t> {
+        Parser::with_tokens(file, text, lex(file, text))
+    }
+
+    fn with_tokens(file: FileId, text: &'t str, lexed: crate::lexer::Lexed) -> Parser<'t> {
+        let mut line_starts = vec![0u32];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i as u32 + 1);
+            }
+        }
+        Parser {
+            file,
+            text,
+            tokens: lexed.tokens,
+            comment_lines: lexed.comment_lines,
+            line_starts,
+            pos: 0,
+            depth: 0,
+            diagnostics: lexed.diagnostics,
+        }
+    }
+
+    fn finish(mut self) -> Vec<Diagnostic> {
+        // One diagnostic per position is enough: later ones at the same place are echoes.
+        self.diagnostics.dedup_by(|a, b| a.spans == b.spans);
+        self.diagnostics
+    }
+
+    // ----- Token access -------------------------------------------------------------------
+
+    fn peek(&self) -> &TokenKind {
+        &self.tokens[self.pos.min(self.tokens.len() - 1)].kind
+    }
+
+    fn peek_at(&self, n: usize) -> &TokenKind {
+        &self.tokens[(self.pos + n).min(self.tokens.len() - 1)].kind
+    }
+
+    fn span(&self) -> Span {
+        self.tokens[self.pos.min(self.tokens.len() - 1)].span
+    }
+
+    fn prev_span(&self) -> Span {
+        self.tokens[self.pos.saturating_sub(1).min(self.tokens.len() - 1)].span
+    }
+
+    fn bump(&mut self) -> Token {
+        let token = self.tokens[self.pos.min(self.tokens.len() - 1)].clone();
+        if self.pos < self.tokens.len() - 1 {
+            self.pos += 1;
+        }
+        token
+    }
+
+    fn is_punct(&self, p: &str) -> bool {
+        matches!(self.peek(), TokenKind::Punct(q) if *q == p)
+    }
+
+    fn eat_punct(&mut self, p: &str) -> bool {
+        if self.is_punct(p) {
+            self.bump();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn is_comma(&self) -> bool {
+        matches!(self.peek(), TokenKind::Comma { .. })
+    }
+
+    fn is_keyword(&self, word: &str) -> bool {
+        matches!(self.peek(), TokenKind::Ident(name) if name == word)
+    }
+
+    fn describe(&self) -> String {
+        describe(self.peek())
+    }
+
+    fn error_here(&mut self, message: String) {
+        let span = self.span();
+        self.diagnostics
+            .push(Diagnostic::error("SYNTAX", message).with_span(span));
+    }
+
+    fn expect_punct(&mut self, p: &str) -> bool {
+        if self.eat_punct(p) {
+            return true;
+        }
+        let found = self.describe();
+        self.error_here(format!("expected '{p}', found {found}"));
+        false
+    }
+
+    fn line_of(&self, offset: u32) -> u32 {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i as u32 + 1,
+            Err(i) => i as u32,
+        }
+    }
+
+    /// The comment lines directly above the line where `offset` is.
+    fn doc_above(&self, offset: u32) -> Option<String> {
+        let line = self.line_of(offset);
+        let mut lines = Vec::new();
+        let mut l = line.saturating_sub(1);
+        while l > 0 {
+            match self.comment_lines.get(&l) {
+                Some(text) => lines.push(text.clone()),
+                None => break,
+            }
+            l -= 1;
+        }
+        if lines.is_empty() {
+            return None;
+        }
+        lines.reverse();
+        Some(lines.join("\n"))
+    }
+
+    /// Skips to the next comma or closing bracket at this level, after an error.
+    fn recover(&mut self) {
+        let mut depth = 0i32;
+        loop {
+            match self.peek() {
+                TokenKind::Eof => return,
+                TokenKind::Comma { .. } if depth == 0 => return,
+                TokenKind::Punct("{" | "[" | "(") => depth += 1,
+                TokenKind::Punct("}" | "]" | ")") => {
+                    if depth == 0 {
+                        return;
+                    }
+                    depth -= 1;
+                }
+                _ => {}
+            }
+            self.bump();
+        }
+    }
+
+    fn enter(&mut self) -> bool {
+        self.depth += 1;
+        if self.depth == MAX_NESTING + 1 {
+            self.error_here(format!("nesting too deep (more than {MAX_NESTING} levels)"));
+        }
+        self.depth <= MAX_NESTING
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    // ----- Files and declarations ---------------------------------------------------------
+
+    fn file(&mut self) -> File {
+        let mut attributes = Vec::new();
+        let mut doc = None;
+        while let TokenKind::Attribute { .. } = self.peek() {
+            attributes.push(self.attribute());
+            self.skip_commas();
+        }
+        let mut package = None;
+        if self.is_keyword("package") && matches!(self.peek_at(1), TokenKind::Ident(_)) {
+            doc = self.doc_above(self.span().start);
+            self.bump();
+            if let TokenKind::Ident(name) = self.peek().clone() {
+                let span = self.span();
+                self.bump();
+                package = Some(Ident { name, span });
+            }
+            self.end_decl();
+        }
+        let mut imports = Vec::new();
+        while self.is_keyword("import") {
+            self.bump();
+            if self.eat_punct("(") {
+                self.skip_commas();
+                while !self.is_punct(")") && !matches!(self.peek(), TokenKind::Eof) {
+                    let before = self.pos;
+                    if let Some(import) = self.import_spec() {
+                        imports.push(import);
+                    } else {
+                        self.recover();
+                    }
+                    self.skip_commas();
+                    if self.pos == before {
+                        // Recovery stopped at a closing bracket: step over it, or loop forever.
+                        self.bump();
+                    }
+                }
+                self.expect_punct(")");
+            } else if let Some(import) = self.import_spec() {
+                imports.push(import);
+            }
+            self.end_decl();
+        }
+        let decls = self.decls(true);
+        File {
+            attributes,
+            package,
+            imports,
+            decls,
+            doc,
+        }
+    }
+
+    fn skip_commas(&mut self) {
+        while self.is_comma() {
+            self.bump();
+        }
+    }
+
+    fn import_spec(&mut self) -> Option<Import> {
+        let start = self.span();
+        let alias = match self.peek().clone() {
+            TokenKind::Ident(name) => {
+                self.bump();
+                Some(Ident { name, span: start })
+            }
+            _ => None,
+        };
+        match self.peek().clone() {
+            TokenKind::String(token) => {
+                self.bump();
+                let path = self.decode_simple(&token)?;
+                Some(Import {
+                    alias,
+                    path,
+                    span: start.to(self.prev_span()),
+                })
+            }
+            _ => {
+                let found = self.describe();
+                self.error_here(format!("expected import path, found {found}"));
+                None
+            }
+        }
+    }
+
+    fn end_decl(&mut self) {
+        if self.is_comma() {
+            self.bump();
+        } else if !matches!(self.peek(), TokenKind::Eof | TokenKind::Punct("}")) {
+            let found = self.describe();
+            self.error_here(format!("expected ',' or newline, found {found}"));
+            self.recover();
+            if self.is_comma() {
+                self.bump();
+            }
+        }
+    }
+
+    fn decls(&mut self, top: bool) -> Vec<Decl> {
+        let mut decls = Vec::new();
+        loop {
+            self.skip_commas();
+            match self.peek() {
+                TokenKind::Eof => break,
+                TokenKind::Punct("}") if !top => break,
+                TokenKind::Punct("}") => {
+                    self.error_here("unexpected '}'".into());
+                    self.bump();
+                    continue;
+                }
+                _ => {}
+            }
+            let before = self.pos;
+            if let Some(decl) = self.decl() {
+                decls.push(decl);
+            }
+            if matches!(self.peek(), TokenKind::Punct("}")) && !top {
+                break;
+            }
+            self.end_decl();
+            if self.pos == before {
+                self.bump();
+            }
+        }
+        decls
+    }
+
+    fn decl(&mut self) -> Option<Decl> {
+        let start = self.span();
+        match self.peek().clone() {
+            TokenKind::Attribute { .. } => return Some(Decl::Attribute(self.attribute())),
+            TokenKind::Punct("...") => {
+                self.bump();
+                let value = if self.starts_expr() {
+                    Some(Box::new(self.expr()))
+                } else {
+                    None
+                };
+                return Some(Decl::Ellipsis(Ellipsis {
+                    value,
+                    span: start.to(self.prev_span()),
+                }));
+            }
+            TokenKind::Ident(word)
+                if word == "let"
+                    && matches!(self.peek_at(1), TokenKind::Ident(_))
+                    && matches!(self.peek_at(2), TokenKind::Punct("=")) =>
+            {
+                return Some(Decl::Let(self.let_clause()));
+            }
+            TokenKind::Ident(word)
+                if (word == "for" || word == "if")
+                    && !matches!(self.peek_at(1), TokenKind::Punct(":" | "?" | "!"))
+                    && !matches!(self.peek_at(1), TokenKind::Comma { .. }) =>
+            {
+                return self.comprehension().map(Decl::Embed);
+            }
+            _ => {}
+        }
+        if let Some(field) = self.try_field() {
+            return Some(Decl::Field(field));
+        }
+        if !self.starts_expr() {
+            let found = self.describe();
+            self.error_here(format!("expected label or expression, found {found}"));
+            self.recover();
+            return None;
+        }
+        let expr = self.alias_expr();
+        Some(Decl::Embed(expr))
+    }
+
+    fn let_clause(&mut self) -> LetClause {
+        let start = self.span();
+        self.bump();
+        let name = match self.bump().kind {
+            TokenKind::Ident(name) => Ident {
+                name,
+                span: self.prev_span(),
+            },
+            _ => Ident {
+                name: String::new(),
+                span: self.prev_span(),
+            },
+        };
+        self.expect_punct("=");
+        let value = self.expr();
+        LetClause {
+            name,
+            value,
+            span: start.to(self.prev_span()),
+        }
+    }
+
+    fn attribute(&mut self) -> Attribute {
+        let token = self.bump();
+        match token.kind {
+            TokenKind::Attribute { name, body } => Attribute {
+                name,
+                body,
+                span: token.span,
+            },
+            _ => Attribute {
+                name: String::new(),
+                body: String::new(),
+                span: token.span,
+            },
+        }
+    }
+
+    /// Parses `label: value` (with shorthand `a: b: c`) if a field starts here; otherwise
+    /// leaves the position unchanged.
+    fn try_field(&mut self) -> Option<Field> {
+        let save = self.pos;
+        let diagnostics = self.diagnostics.len();
+        let Some((label, constraint)) = self.label() else {
+            self.pos = save;
+            self.diagnostics.truncate(diagnostics);
+            return None;
+        };
+        if !self.is_punct(":") {
+            self.pos = save;
+            self.diagnostics.truncate(diagnostics);
+            return None;
+        }
+        self.bump();
+        let doc = self.doc_above(label.span.start);
+        if !self.enter() {
+            self.leave();
+            self.recover();
+            return None;
+        }
+        let value = match self.try_field() {
+            Some(inner) => {
+                let span = inner.span;
+                Expr {
+                    kind: ExprKind::Struct(StructLit {
+                        decls: vec![Decl::Field(inner)],
+                        shorthand: true,
+                    }),
+                    span,
+                }
+            }
+            None => self.alias_expr(),
+        };
+        self.leave();
+        let mut attributes = Vec::new();
+        while let TokenKind::Attribute { .. } = self.peek() {
+            attributes.push(self.attribute());
+        }
+        let span = label.span.to(value.span);
+        Some(Field {
+            label,
+            constraint,
+            value,
+            attributes,
+            doc,
+            span,
+        })
+    }
+
+    fn label(&mut self) -> Option<(Label, FieldConstraint)> {
+        let start = self.span();
+        let mut alias = None;
+        if let (TokenKind::Ident(name), TokenKind::Punct("=")) =
+            (self.peek().clone(), self.peek_at(1).clone())
+        {
+            alias = Some(Ident { name, span: start });
+            self.bump();
+            self.bump();
+        }
+        let kind = match self.peek().clone() {
+            TokenKind::Ident(name) => {
+                let span = self.span();
+                self.bump();
+                LabelKind::Ident(Ident { name, span })
+            }
+            TokenKind::String(token) => {
+                self.bump();
+                let expr = self.string_expr(&token, self.prev_span());
+                match expr.kind {
+                    ExprKind::String(s) if token.quote == '"' && !token.multiline => {
+                        LabelKind::String(s)
+                    }
+                    ExprKind::Interpolation(_) => LabelKind::Dynamic(expr),
+                    _ => return None,
+                }
+            }
+            TokenKind::Punct("(") => {
+                self.bump();
+                let expr = self.expr();
+                if !self.eat_punct(")") {
+                    return None;
+                }
+                LabelKind::Dynamic(expr)
+            }
+            TokenKind::Punct("[") => {
+                self.bump();
+                let mut pattern_alias = None;
+                if let (TokenKind::Ident(name), TokenKind::Punct("=")) =
+                    (self.peek().clone(), self.peek_at(1).clone())
+                {
+                    pattern_alias = Some(Ident {
+                        name,
+                        span: self.span(),
+                    });
+                    self.bump();
+                    self.bump();
+                }
+                let expr = self.expr();
+                if !self.eat_punct("]") {
+                    return None;
+                }
+                LabelKind::Pattern {
+                    alias: pattern_alias,
+                    expr,
+                }
+            }
+            _ => return None,
+        };
+        let constraint = if self.is_punct("?") && matches!(self.peek_at(1), TokenKind::Punct(":")) {
+            self.bump();
+            FieldConstraint::Optional
+        } else if self.is_punct("!") && matches!(self.peek_at(1), TokenKind::Punct(":")) {
+            self.bump();
+            FieldConstraint::Required
+        } else {
+            FieldConstraint::Regular
+        };
+        let span = start.to(self.prev_span());
+        Some((Label { alias, kind, span }, constraint))
+    }
+
+    // ----- Comprehensions -----------------------------------------------------------------
+
+    fn comprehension(&mut self) -> Option<Expr> {
+        let start = self.span();
+        let mut clauses = Vec::new();
+        loop {
+            let clause_start = self.span();
+            if self.is_keyword("for") {
+                self.bump();
+                let first = self.ident()?;
+                let (key, value) = if matches!(self.peek(), TokenKind::Comma { inserted: false }) {
+                    self.bump();
+                    let second = self.ident()?;
+                    (Some(first), second)
+                } else {
+                    (None, first)
+                };
+                if !self.is_keyword("in") {
+                    let found = self.describe();
+                    self.error_here(format!("expected 'in', found {found}"));
+                    self.recover();
+                    return None;
+                }
+                self.bump();
+                let source = self.expr();
+                clauses.push(Clause::For {
+                    key,
+                    value,
+                    source,
+                    span: clause_start.to(self.prev_span()),
+                });
+            } else if self.is_keyword("if") {
+                self.bump();
+                let condition = self.expr();
+                clauses.push(Clause::If {
+                    condition,
+                    span: clause_start.to(self.prev_span()),
+                });
+            } else if self.is_keyword("let") {
+                clauses.push(Clause::Let(self.let_clause()));
+            } else {
+                break;
+            }
+            if matches!(self.peek(), TokenKind::Comma { inserted: false }) {
+                self.bump();
+            }
+        }
+        if !self.is_punct("{") {
+            let found = self.describe();
+            self.error_here(format!(
+                "expected '{{' after comprehension clauses, found {found}"
+            ));
+            self.recover();
+            return None;
+        }
+        let body = self.operand();
+        let span = start.to(body.span);
+        Some(Expr {
+            kind: ExprKind::Comprehension(Comprehension {
+                clauses,
+                body: Box::new(body),
+            }),
+            span,
+        })
+    }
+
+    fn ident(&mut self) -> Option<Ident> {
+        match self.peek().clone() {
+            TokenKind::Ident(name) => {
+                let span = self.span();
+                self.bump();
+                Some(Ident { name, span })
+            }
+            _ => {
+                let found = self.describe();
+                self.error_here(format!("expected identifier, found {found}"));
+                self.recover();
+                None
+            }
+        }
+    }
+
+    // ----- Expressions --------------------------------------------------------------------
+
+    fn starts_expr(&self) -> bool {
+        match self.peek() {
+            TokenKind::Ident(_)
+            | TokenKind::Int(_)
+            | TokenKind::Float(_)
+            | TokenKind::String(_)
+            | TokenKind::Bottom => true,
+            TokenKind::Punct(p) => matches!(
+                *p,
+                "(" | "{"
+                    | "["
+                    | "+"
+                    | "-"
+                    | "!"
+                    | "*"
+                    | "!="
+                    | "<"
+                    | "<="
+                    | ">"
+                    | ">="
+                    | "=~"
+                    | "!~"
+            ),
+            _ => false,
+        }
+    }
+
+    fn alias_expr(&mut self) -> Expr {
+        if let (TokenKind::Ident(name), TokenKind::Punct("=")) =
+            (self.peek().clone(), self.peek_at(1).clone())
+        {
+            let span = self.span();
+            self.bump();
+            self.bump();
+            let value = self.expr();
+            let full = span.to(value.span);
+            return Expr {
+                kind: ExprKind::Alias(Ident { name, span }, Box::new(value)),
+                span: full,
+            };
+        }
+        self.expr()
+    }
+
+    fn expr(&mut self) -> Expr {
+        self.binary(1)
+    }
+
+    fn binary_op(&self) -> Option<BinaryOp> {
+        let TokenKind::Punct(p) = self.peek() else {
+            return None;
+        };
+        Some(match *p {
+            "|" => BinaryOp::Disjunction,
+            "&" => BinaryOp::Conjunction,
+            "||" => BinaryOp::Or,
+            "&&" => BinaryOp::And,
+            "==" => BinaryOp::Equal,
+            "!=" => BinaryOp::NotEqual,
+            "<" => BinaryOp::Less,
+            "<=" => BinaryOp::LessEqual,
+            ">" => BinaryOp::Greater,
+            ">=" => BinaryOp::GreaterEqual,
+            "=~" => BinaryOp::Match,
+            "!~" => BinaryOp::NotMatch,
+            "+" => BinaryOp::Add,
+            "-" => BinaryOp::Sub,
+            "*" => BinaryOp::Mul,
+            "/" => BinaryOp::Div,
+            _ => return None,
+        })
+    }
+
+    fn binary(&mut self, min_precedence: u8) -> Expr {
+        if !self.enter() {
+            self.leave();
+            let span = self.span();
+            self.recover();
+            return Expr {
+                kind: ExprKind::Bottom,
+                span,
+            };
+        }
+        let mut left = self.unary();
+        while let Some(op) = self.binary_op() {
+            let precedence = op.precedence();
+            if precedence < min_precedence {
+                break;
+            }
+            self.bump();
+            let right = self.binary(precedence + 1);
+            let span = left.span.to(right.span);
+            left = Expr {
+                kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+                span,
+            };
+        }
+        self.leave();
+        left
+    }
+
+    fn unary(&mut self) -> Expr {
+        let start = self.span();
+        let op = match self.peek() {
+            TokenKind::Punct(p) => match *p {
+                "+" => Some(UnaryOp::Plus),
+                "-" => Some(UnaryOp::Neg),
+                "!" => Some(UnaryOp::Not),
+                "*" => Some(UnaryOp::Default),
+                "!=" => Some(UnaryOp::NotEqual),
+                "<" => Some(UnaryOp::Less),
+                "<=" => Some(UnaryOp::LessEqual),
+                ">" => Some(UnaryOp::Greater),
+                ">=" => Some(UnaryOp::GreaterEqual),
+                "=~" => Some(UnaryOp::Match),
+                "!~" => Some(UnaryOp::NotMatch),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(op) = op {
+            self.bump();
+            if !self.enter() {
+                self.leave();
+                self.recover();
+                return Expr {
+                    kind: ExprKind::Bottom,
+                    span: start,
+                };
+            }
+            let operand = self.unary();
+            self.leave();
+            let span = start.to(operand.span);
+            return Expr {
+                kind: ExprKind::Unary(op, Box::new(operand)),
+                span,
+            };
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Expr {
+        let mut expr = self.operand();
+        loop {
+            if self.is_punct(".") {
+                self.bump();
+                let name = match self.peek().clone() {
+                    TokenKind::Ident(name) => {
+                        let span = self.span();
+                        self.bump();
+                        Ident { name, span }
+                    }
+                    TokenKind::String(token) => {
+                        let span = self.span();
+                        self.bump();
+                        let name = self.decode_simple(&token).unwrap_or_default();
+                        Ident {
+                            name: format!("\"{name}\""),
+                            span,
+                        }
+                    }
+                    _ => {
+                        let found = self.describe();
+                        self.error_here(format!("expected selector, found {found}"));
+                        return expr;
+                    }
+                };
+                let span = expr.span.to(name.span);
+                expr = Expr {
+                    kind: ExprKind::Selector(Box::new(expr), name),
+                    span,
+                };
+            } else if self.is_punct("[") {
+                self.bump();
+                if self.eat_punct(":") {
+                    let hi = (!self.is_punct("]")).then(|| Box::new(self.expr()));
+                    self.expect_punct("]");
+                    let span = expr.span.to(self.prev_span());
+                    expr = Expr {
+                        kind: ExprKind::Slice(Box::new(expr), None, hi),
+                        span,
+                    };
+                    continue;
+                }
+                let index = self.expr();
+                if self.eat_punct(":") {
+                    let hi = (!self.is_punct("]")).then(|| Box::new(self.expr()));
+                    self.expect_punct("]");
+                    let span = expr.span.to(self.prev_span());
+                    expr = Expr {
+                        kind: ExprKind::Slice(Box::new(expr), Some(Box::new(index)), hi),
+                        span,
+                    };
+                    continue;
+                }
+                self.expect_punct("]");
+                let span = expr.span.to(self.prev_span());
+                expr = Expr {
+                    kind: ExprKind::Index(Box::new(expr), Box::new(index)),
+                    span,
+                };
+            } else if self.is_punct("(") {
+                self.bump();
+                let mut args = Vec::new();
+                self.skip_commas();
+                while !self.is_punct(")") && !matches!(self.peek(), TokenKind::Eof) {
+                    args.push(self.expr());
+                    if self.is_comma() {
+                        self.skip_commas();
+                    } else if !self.is_punct(")") {
+                        let found = self.describe();
+                        self.error_here(format!(
+                            "expected ',' or ')' in argument list, found {found}"
+                        ));
+                        self.recover();
+                        break;
+                    }
+                }
+                self.expect_punct(")");
+                let span = expr.span.to(self.prev_span());
+                expr = Expr {
+                    kind: ExprKind::Call(Box::new(expr), args),
+                    span,
+                };
+            } else {
+                return expr;
+            }
+        }
+    }
+
+    fn operand(&mut self) -> Expr {
+        let start = self.span();
+        let token = self.peek().clone();
+        match token {
+            TokenKind::Ident(name) => {
+                self.bump();
+                let kind = match name.as_str() {
+                    "null" => ExprKind::Null,
+                    "true" => ExprKind::Bool(true),
+                    "false" => ExprKind::Bool(false),
+                    "_" => ExprKind::Top,
+                    _ => ExprKind::Ident(Ident { name, span: start }),
+                };
+                Expr { kind, span: start }
+            }
+            TokenKind::Int(text) => {
+                self.bump();
+                Expr {
+                    kind: ExprKind::Int(text),
+                    span: start,
+                }
+            }
+            TokenKind::Float(text) => {
+                self.bump();
+                Expr {
+                    kind: ExprKind::Float(text),
+                    span: start,
+                }
+            }
+            TokenKind::Bottom => {
+                self.bump();
+                Expr {
+                    kind: ExprKind::Bottom,
+                    span: start,
+                }
+            }
+            TokenKind::String(token) => {
+                self.bump();
+                self.string_expr(&token, start)
+            }
+            TokenKind::Punct("(") => {
+                self.bump();
+                if !self.enter() {
+                    self.leave();
+                    self.recover();
+                    return Expr {
+                        kind: ExprKind::Bottom,
+                        span: start,
+                    };
+                }
+                let inner = self.expr();
+                self.leave();
+                self.expect_punct(")");
+                Expr {
+                    kind: ExprKind::Paren(Box::new(inner)),
+                    span: start.to(self.prev_span()),
+                }
+            }
+            TokenKind::Punct("{") => {
+                self.bump();
+                if !self.enter() {
+                    self.leave();
+                    self.recover();
+                    return Expr {
+                        kind: ExprKind::Bottom,
+                        span: start,
+                    };
+                }
+                let decls = self.decls(false);
+                self.leave();
+                self.expect_punct("}");
+                Expr {
+                    kind: ExprKind::Struct(StructLit {
+                        decls,
+                        shorthand: false,
+                    }),
+                    span: start.to(self.prev_span()),
+                }
+            }
+            TokenKind::Punct("[") => {
+                self.bump();
+                if !self.enter() {
+                    self.leave();
+                    self.recover();
+                    return Expr {
+                        kind: ExprKind::Bottom,
+                        span: start,
+                    };
+                }
+                let list = self.list();
+                self.leave();
+                self.expect_punct("]");
+                Expr {
+                    kind: ExprKind::List(list),
+                    span: start.to(self.prev_span()),
+                }
+            }
+            _ => {
+                let found = self.describe();
+                self.error_here(format!("expected operand, found {found}"));
+                if !matches!(
+                    token,
+                    TokenKind::Eof | TokenKind::Punct("}" | "]" | ")") | TokenKind::Comma { .. }
+                ) {
+                    self.bump();
+                }
+                Expr {
+                    kind: ExprKind::Bottom,
+                    span: start,
+                }
+            }
+        }
+    }
+
+    fn list(&mut self) -> ListLit {
+        let mut elements = Vec::new();
+        let mut ellipsis = None;
+        loop {
+            self.skip_commas();
+            if self.is_punct("]") || matches!(self.peek(), TokenKind::Eof) {
+                break;
+            }
+            if self.is_punct("...") {
+                let start = self.span();
+                self.bump();
+                let value = (self.starts_expr()).then(|| Box::new(self.expr()));
+                ellipsis = Some(Ellipsis {
+                    value,
+                    span: start.to(self.prev_span()),
+                });
+                self.skip_commas();
+                if !self.is_punct("]") {
+                    let found = self.describe();
+                    self.error_here(format!("expected ']' after '...', found {found}"));
+                    self.recover();
+                }
+                break;
+            }
+            if self.is_keyword("for") || self.is_keyword("if") {
+                if let Some(c) = self.comprehension() {
+                    elements.push(c);
+                }
+            } else if self.starts_expr() {
+                elements.push(self.alias_expr());
+            } else {
+                let found = self.describe();
+                self.error_here(format!("expected list element, found {found}"));
+                self.recover();
+                if !self.is_comma() {
+                    break;
+                }
+            }
+            if !self.is_comma() && !self.is_punct("]") {
+                let found = self.describe();
+                self.error_here(format!("expected ',' or ']' in list, found {found}"));
+                self.recover();
+                if !self.is_comma() {
+                    break;
+                }
+            }
+        }
+        ListLit { elements, ellipsis }
+    }
+
+    // ----- Strings ------------------------------------------------------------------------
+
+    /// A string literal that must not interpolate (import paths, quoted selectors).
+    fn decode_simple(&mut self, token: &StringToken) -> Option<String> {
+        let span = self.prev_span();
+        match self.string_expr(token, span).kind {
+            ExprKind::String(s) => Some(s),
+            _ => {
+                self.diagnostics.push(
+                    Diagnostic::error("SYNTAX", "interpolation not allowed here").with_span(span),
+                );
+                None
+            }
+        }
+    }
+
+    fn string_expr(&mut self, token: &StringToken, span: Span) -> Expr {
+        let start = token.content_start as usize;
+        let end = (token.content_end as usize).max(start);
+        let raw = &self.text[start..end];
+        let is_bytes = token.quote == '\'';
+        let mut parts: Vec<InterpolationPart> = Vec::new();
+        let mut current: Vec<u8> = Vec::new();
+        let escape: String = std::iter::once('\\')
+            .chain(std::iter::repeat_n('#', token.hashes))
+            .collect();
+        let bytes = raw.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i..].starts_with(escape.as_bytes()) {
+                let j = i + escape.len();
+                let Some(&c) = bytes.get(j) else {
+                    self.string_error(start + i, "unterminated escape sequence");
+                    break;
+                };
+                match c {
+                    b'(' => {
+                        // An interpolation: find the matching parenthesis.
+                        let expr_start = j + 1;
+                        let mut depth = 1;
+                        let mut k = expr_start;
+                        let mut in_string: Option<u8> = None;
+                        while k < bytes.len() {
+                            let b = bytes[k];
+                            match in_string {
+                                Some(q) => {
+                                    if b == b'\\' {
+                                        k += 1;
+                                    } else if b == q {
+                                        in_string = None;
+                                    }
+                                }
+                                None => match b {
+                                    b'"' | b'\'' => in_string = Some(b),
+                                    b'(' => depth += 1,
+                                    b')' => {
+                                        depth -= 1;
+                                        if depth == 0 {
+                                            break;
+                                        }
+                                    }
+                                    _ => {}
+                                },
+                            }
+                            k += 1;
+                        }
+                        if depth != 0 {
+                            self.string_error(start + i, "interpolation not terminated");
+                            break;
+                        }
+                        if !current.is_empty() {
+                            parts.push(InterpolationPart::Text(
+                                String::from_utf8_lossy(&std::mem::take(&mut current)).into_owned(),
+                            ));
+                        }
+                        let expr = self.sub_expr(start + expr_start, start + k);
+                        parts.push(InterpolationPart::Expr(expr));
+                        i = k + 1;
+                    }
+                    _ => {
+                        i = self.escape(raw, j, start, is_bytes, &mut current);
+                    }
+                }
+                continue;
+            }
+            current.push(bytes[i]);
+            i += 1;
+        }
+        let mut text_parts = Vec::new();
+        if token.multiline {
+            // Strip the closing line's indentation from every line.
+            if !current.is_empty() || parts.is_empty() {
+                parts.push(InterpolationPart::Text(
+                    String::from_utf8_lossy(&current).into_owned(),
+                ));
+            }
+            parts = self.dedent(parts, span);
+        } else if !current.is_empty() || parts.is_empty() {
+            text_parts.push(current);
+        }
+        for t in text_parts {
+            parts.push(InterpolationPart::Text(
+                String::from_utf8_lossy(&t).into_owned(),
+            ));
+        }
+        let only_text = parts
+            .iter()
+            .all(|p| matches!(p, InterpolationPart::Text(_)));
+        if only_text {
+            let text: String = parts
+                .into_iter()
+                .map(|p| match p {
+                    InterpolationPart::Text(t) => t,
+                    InterpolationPart::Expr(_) => String::new(),
+                })
+                .collect();
+            let kind = if is_bytes {
+                ExprKind::Bytes(text.into_bytes())
+            } else {
+                ExprKind::String(text)
+            };
+            return Expr { kind, span };
+        }
+        Expr {
+            kind: ExprKind::Interpolation(Interpolation { is_bytes, parts }),
+            span,
+        }
+    }
+
+    fn string_error(&mut self, offset: usize, message: &str) {
+        let span = Span::new(self.file, offset as u32, offset as u32 + 1);
+        self.diagnostics
+            .push(Diagnostic::error("SYNTAX", message).with_span(span));
+    }
+
+    /// Decodes one escape (after the backslash and hashes) at `j`; returns the next index.
+    fn escape(
+        &mut self,
+        raw: &str,
+        j: usize,
+        base: usize,
+        is_bytes: bool,
+        out: &mut Vec<u8>,
+    ) -> usize {
+        let bytes = raw.as_bytes();
+        let c = bytes[j];
+        let simple = match c {
+            b'a' => Some(7u8),
+            b'b' => Some(8),
+            b'f' => Some(12),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            b'v' => Some(11),
+            b'\\' => Some(b'\\'),
+            b'\'' => Some(b'\''),
+            b'"' => Some(b'"'),
+            b'/' => Some(b'/'),
+            b'\n' => None,
+            _ => None,
+        };
+        if let Some(b) = simple {
+            out.push(b);
+            return j + 1;
+        }
+        let hex = |len: usize| -> Option<u32> {
+            raw.get(j + 1..j + 1 + len)
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+        };
+        match c {
+            b'u' | b'U' => {
+                let len = if c == b'u' { 4 } else { 8 };
+                match hex(len).and_then(char::from_u32) {
+                    Some(ch) => {
+                        let mut buf = [0u8; 4];
+                        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    }
+                    None => self.string_error(base + j, "invalid unicode escape"),
+                }
+                j + 1 + len
+            }
+            b'x' if is_bytes => {
+                match hex(2) {
+                    Some(v) => out.push(v as u8),
+                    None => self.string_error(base + j, "invalid hex escape"),
+                }
+                j + 3
+            }
+            b'0'..=b'7' if is_bytes => {
+                match raw
+                    .get(j..j + 3)
+                    .and_then(|o| u32::from_str_radix(o, 8).ok())
+                {
+                    Some(v) if v < 256 => out.push(v as u8),
+                    _ => self.string_error(base + j, "invalid octal escape"),
+                }
+                j + 3
+            }
+            _ => {
+                self.string_error(base + j, "unknown escape sequence");
+                let len = raw[j..].chars().next().map_or(1, char::len_utf8);
+                j + len
+            }
+        }
+    }
+
+    fn sub_expr(&mut self, start: usize, end: usize) -> Expr {
+        // Parse the interpolated text on its own tokens, with spans in this file.
+        let lexed = lex_range(self.file, self.text, start, end);
+        let mut sub = Parser::with_tokens(self.file, self.text, lexed);
+        sub.depth = self.depth + 1;
+        let expr = sub.expr();
+        while matches!(sub.peek(), TokenKind::Comma { inserted: true }) {
+            sub.bump();
+        }
+        if !matches!(sub.peek(), TokenKind::Eof) {
+            let found = sub.describe();
+            sub.error_here(format!(
+                "expected ')' to end the interpolation, found {found}"
+            ));
+        }
+        self.diagnostics.extend(sub.diagnostics);
+        expr
+    }
+
+    fn dedent(&mut self, parts: Vec<InterpolationPart>, span: Span) -> Vec<InterpolationPart> {
+        // The text after the last newline (only whitespace) is the indentation to remove.
+        let last_text = match parts.last() {
+            Some(InterpolationPart::Text(t)) => t.clone(),
+            _ => String::new(),
+        };
+        let indent = match last_text.rfind('\n') {
+            Some(i) if last_text[i + 1..].trim().is_empty() => last_text[i + 1..].to_string(),
+            _ => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "SYNTAX",
+                        "closing quote of a multi-line string must be on its own line",
+                    )
+                    .with_span(span),
+                );
+                return parts;
+            }
+        };
+        let count = parts.len();
+        let mut out = Vec::with_capacity(count);
+        for (index, part) in parts.into_iter().enumerate() {
+            match part {
+                InterpolationPart::Text(t) => {
+                    let mut t = t;
+                    if index == 0 {
+                        // The opening quotes must be followed by a newline.
+                        match t.strip_prefix('\n') {
+                            Some(rest) => t = rest.to_string(),
+                            None => match t.strip_prefix("\r\n") {
+                                Some(rest) => t = rest.to_string(),
+                                None => {
+                                    self.diagnostics.push(
+                                        Diagnostic::error(
+                                            "SYNTAX",
+                                            "multi-line string must start with a newline",
+                                        )
+                                        .with_span(span),
+                                    );
+                                }
+                            },
+                        }
+                        t = strip_indent_start(&t, &indent);
+                    }
+                    let mut lines: Vec<String> = t.split('\n').map(str::to_string).collect();
+                    for line in lines.iter_mut().skip(1) {
+                        *line = strip_indent_start(line, &indent);
+                    }
+                    let mut joined = lines.join("\n");
+                    if index == count - 1 {
+                        // Drop the final newline and the closing line's indentation.
+                        if let Some(i) = joined.rfind('\n') {
+                            joined.truncate(i);
+                        } else {
+                            joined.clear();
+                        }
+                    }
+                    out.push(InterpolationPart::Text(joined));
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    }
+}
+
+fn strip_indent_start(line: &str, indent: &str) -> String {
+    line.strip_prefix(indent)
+        .unwrap_or(line.trim_start_matches([' ', '\t']))
+        .to_string()
+}
+
+fn describe(kind: &TokenKind) -> String {
+    match kind {
+        TokenKind::Ident(name) => format!("'{name}'"),
+        TokenKind::Int(t) | TokenKind::Float(t) => t.clone(),
+        TokenKind::String(_) => "string literal".into(),
+        TokenKind::Attribute { name, .. } => format!("attribute @{name}"),
+        TokenKind::Bottom => "'_|_'".into(),
+        TokenKind::Punct(p) => format!("'{p}'"),
+        TokenKind::Comma { inserted: true } => "newline".into(),
+        TokenKind::Comma { inserted: false } => "','".into(),
+        TokenKind::Illegal(t) => format!("'{t}'"),
+        TokenKind::Eof => "'EOF'".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> File {
+        let (file, diagnostics) = parse_file(FileId(0), text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        file
+    }
+
+    #[test]
+    fn fields_shorthand_and_markers() {
+        let file = parse("package x\na: b: c?: 1\nd!: int\n\"e-f\": string\n");
+        assert_eq!(file.package.as_ref().map(|p| p.name.as_str()), Some("x"));
+        assert_eq!(file.decls.len(), 3);
+        let Decl::Field(a) = &file.decls[0] else {
+            panic!()
+        };
+        let ExprKind::Struct(s) = &a.value.kind else {
+            panic!()
+        };
+        assert!(s.shorthand);
+        let Decl::Field(d) = &file.decls[1] else {
+            panic!()
+        };
+        assert_eq!(d.constraint, FieldConstraint::Required);
+    }
+
+    #[test]
+    fn doc_comments_attach_to_fields() {
+        let file = parse("// The id.\n// Unique.\nid: string\n\n// detached\n\nx: 1\n");
+        let Decl::Field(id) = &file.decls[0] else {
+            panic!()
+        };
+        assert_eq!(id.doc.as_deref(), Some("The id.\nUnique."));
+        let Decl::Field(x) = &file.decls[1] else {
+            panic!()
+        };
+        assert_eq!(x.doc, None);
+    }
+
+    #[test]
+    fn operators_follow_precedence() {
+        let (e, d) = parse_expr(FileId(0), "a | b & c + d * e");
+        assert!(d.is_empty());
+        let ExprKind::Binary(BinaryOp::Disjunction, _, right) = e.kind else {
+            panic!()
+        };
+        let ExprKind::Binary(BinaryOp::Conjunction, _, right) = right.kind else {
+            panic!()
+        };
+        let ExprKind::Binary(BinaryOp::Add, _, right) = right.kind else {
+            panic!()
+        };
+        assert!(matches!(right.kind, ExprKind::Binary(BinaryOp::Mul, ..)));
+    }
+
+    #[test]
+    fn strings_raw_multiline_and_interpolation() {
+        let (e, d) = parse_expr(FileId(0), r##"#"a\n\#(x)"#"##);
+        assert!(d.is_empty(), "{d:?}");
+        assert!(matches!(e.kind, ExprKind::Interpolation(_)));
+        let (e, _) = parse_expr(FileId(0), "\"\"\"\n    a\n      b\n    \"\"\"");
+        assert_eq!(e.kind, ExprKind::String("a\n  b".into()));
+        let (e, _) = parse_expr(FileId(0), r#""x\(a + "y\(b)")z""#);
+        let ExprKind::Interpolation(i) = e.kind else {
+            panic!()
+        };
+        assert_eq!(i.parts.len(), 3);
+    }
+
+    #[test]
+    fn comprehensions_patterns_and_attributes() {
+        let file = parse(
+            "a: [for x in y if x > 1 {x}]\n[=~\"^x\"]: int\nif a {b: 1}\nc: int @go(C) @json(\"c,omitempty\")\n#D: {...}\n",
+        );
+        assert_eq!(file.decls.len(), 5);
+        let Decl::Field(c) = &file.decls[3] else {
+            panic!()
+        };
+        assert_eq!(c.attributes.len(), 2);
+        assert_eq!(c.attributes[1].body, "\"c,omitempty\"");
+    }
+
+    #[test]
+    fn errors_are_reported_and_parsing_goes_on() {
+        let (file, diagnostics) = parse_file(FileId(0), "a: {\nb: 1 +\n}\nc: 2\n");
+        assert!(!diagnostics.is_empty());
+        assert!(file.decls.iter().any(|d| matches!(d, Decl::Field(f) if matches!(&f.label.kind, LabelKind::Ident(i) if i.name == "c"))));
+    }
+
+    #[test]
+    fn numbers_in_all_forms() {
+        for (text, float) in [
+            ("2.5", true),
+            ("1.", true),
+            (".5", true),
+            ("1e3", true),
+            ("1_000", false),
+            ("0x1F", false),
+            ("1Ki", false),
+            ("1.5G", false),
+        ] {
+            let (e, d) = parse_expr(FileId(0), text);
+            assert!(d.is_empty(), "{text}: {d:?}");
+            match e.kind {
+                ExprKind::Float(_) => assert!(float, "{text}"),
+                ExprKind::Int(_) => assert!(!float, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        let file = parse("d: 2.5\n");
+        assert_eq!(file.decls.len(), 1);
+    }
+
+    #[test]
+    fn multibyte_text_anywhere_never_splits_a_character() {
+        for text in [
+            "a: \"é\\(x)ü\"",
+            "a: \"\\(\"ж\" + b)\"",
+            "a: 1 @go(ü\"é\")",
+            "a: \"bAީ}}",
+        ] {
+            let _ = parse_file(FileId(0), text);
+        }
+    }
+
+    #[test]
+    fn a_broken_import_group_ends() {
+        let (_, diagnostics) = parse_file(FileId(0), "import (\"strings\"\n}\n#A: 1\n");
+        assert!(!diagnostics.is_empty());
+        assert!(diagnostics.len() < 10, "{diagnostics:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let handle = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(|| {
+                for open in ["[", "{", "(", "-"] {
+                    let text = format!("a: {}", open.repeat(100_000));
+                    let (_, diagnostics) = parse_file(FileId(0), &text);
+                    assert!(
+                        diagnostics
+                            .iter()
+                            .any(|d| d.message.contains("nesting too deep")),
+                        "{open}"
+                    );
+                }
+            })
+            .expect("thread starts");
+        handle.join().expect("no stack overflow");
+    }
+}

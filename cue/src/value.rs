@@ -1,0 +1,543 @@
+//! Scalar values and the lattice of scalar constraints (kinds, bounds, validators) that the
+//! evaluator unifies. Structs and lists live in the evaluator's vertex tree, not here.
+
+use std::sync::Arc;
+
+use crate::builtins::{Builtin, Concrete};
+use crate::source::Span;
+
+/// A set of CUE kinds, as a bit mask: `int | string` is `INT | STRING`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Kinds(pub(crate) u16);
+
+impl Kinds {
+    pub(crate) const NULL: Kinds = Kinds(1);
+    pub(crate) const BOOL: Kinds = Kinds(2);
+    pub(crate) const INT: Kinds = Kinds(4);
+    pub(crate) const FLOAT: Kinds = Kinds(8);
+    pub(crate) const STRING: Kinds = Kinds(16);
+    pub(crate) const BYTES: Kinds = Kinds(32);
+    pub(crate) const LIST: Kinds = Kinds(64);
+    pub(crate) const STRUCT: Kinds = Kinds(128);
+    pub(crate) const NUMBER: Kinds = Kinds(4 | 8);
+    pub(crate) const ALL: Kinds = Kinds(255);
+
+    pub(crate) fn and(self, other: Kinds) -> Kinds {
+        Kinds(self.0 & other.0)
+    }
+
+    pub(crate) fn contains(self, other: Kinds) -> bool {
+        self.0 & other.0 == other.0 && other.0 != 0
+    }
+
+    pub(crate) fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The kind as CUE names it in messages: `int`, `number`, `string`, `int|string`...
+    pub(crate) fn name(self) -> String {
+        if self == Kinds::NUMBER {
+            return "number".into();
+        }
+        if self == Kinds::ALL {
+            return "_".into();
+        }
+        let names = [
+            (Kinds::NULL, "null"),
+            (Kinds::BOOL, "bool"),
+            (Kinds::INT, "int"),
+            (Kinds::FLOAT, "float"),
+            (Kinds::STRING, "string"),
+            (Kinds::BYTES, "bytes"),
+            (Kinds::LIST, "list"),
+            (Kinds::STRUCT, "struct"),
+        ];
+        let mut parts = Vec::new();
+        if self.contains(Kinds::NUMBER) {
+            parts.push("number");
+        }
+        for (kind, name) in names {
+            if self.contains(kind) && !(parts.contains(&"number") && Kinds::NUMBER.contains(kind)) {
+                parts.push(name);
+            }
+        }
+        parts.join("|")
+    }
+}
+
+/// A concrete scalar.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Atom {
+    Null,
+    Bool(bool),
+    Int(i128),
+    /// The value and its literal spelling (CUE prints floats as written: `1.0` stays `1.0`).
+    Float(f64, Arc<str>),
+    String(Arc<str>),
+    Bytes(Arc<[u8]>),
+}
+
+impl Atom {
+    pub(crate) fn kind(&self) -> Kinds {
+        match self {
+            Atom::Null => Kinds::NULL,
+            Atom::Bool(_) => Kinds::BOOL,
+            Atom::Int(_) => Kinds::INT,
+            Atom::Float(..) => Kinds::FLOAT,
+            Atom::String(_) => Kinds::STRING,
+            Atom::Bytes(_) => Kinds::BYTES,
+        }
+    }
+
+    pub(crate) fn float(value: f64) -> Atom {
+        Atom::Float(value, Arc::from(format_float(value)))
+    }
+
+    pub(crate) fn as_f64(&self) -> Option<f64> {
+        match self {
+            Atom::Int(i) => Some(*i as f64),
+            Atom::Float(f, _) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// Equality as CUE's `==` and unification see it: `1 == 1.0` for numbers.
+    pub(crate) fn equals(&self, other: &Atom) -> bool {
+        match (self, other) {
+            (Atom::Int(a), Atom::Int(b)) => a == b,
+            (Atom::Float(a, _), Atom::Float(b, _)) => a == b,
+            (Atom::Int(_), Atom::Float(..)) | (Atom::Float(..), Atom::Int(_)) => {
+                self.as_f64() == other.as_f64()
+            }
+            _ => self == other,
+        }
+    }
+
+    pub(crate) fn to_concrete(&self) -> Concrete {
+        match self {
+            Atom::Null => Concrete::Null,
+            Atom::Bool(b) => Concrete::Bool(*b),
+            Atom::Int(i) => Concrete::Int(*i),
+            Atom::Float(f, _) => Concrete::Float(*f),
+            Atom::String(s) => Concrete::String(Arc::from(&**s)),
+            Atom::Bytes(b) => Concrete::Bytes(Arc::from(&**b)),
+        }
+    }
+
+    pub(crate) fn from_concrete(c: &Concrete) -> Option<Atom> {
+        Some(match c {
+            Concrete::Null => Atom::Null,
+            Concrete::Bool(b) => Atom::Bool(*b),
+            Concrete::Int(i) => Atom::Int(*i),
+            Concrete::Float(f) => Atom::float(*f),
+            Concrete::String(s) => Atom::String(Arc::from(&**s)),
+            Concrete::Bytes(b) => Atom::Bytes(Arc::from(&**b)),
+            Concrete::List(_) | Concrete::Struct(_) => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Atom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Atom::Null => f.write_str("null"),
+            Atom::Bool(b) => write!(f, "{b}"),
+            Atom::Int(i) => write!(f, "{i}"),
+            Atom::Float(_, text) => f.write_str(text),
+            Atom::String(s) => f.write_str(&quote_string(s)),
+            Atom::Bytes(b) => f.write_str(&quote_bytes(b)),
+        }
+    }
+}
+
+pub(crate) use crate::builtins::{format_float, quote_bytes, quote_string};
+
+/// The comparison in a bound such as `>=0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BoundOp {
+    Less,
+    LessEqual,
+    Greater,
+    GreaterEqual,
+}
+
+impl BoundOp {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            BoundOp::Less => "<",
+            BoundOp::LessEqual => "<=",
+            BoundOp::Greater => ">",
+            BoundOp::GreaterEqual => ">=",
+        }
+    }
+
+    pub(crate) fn holds(self, value: &Atom, limit: &Atom) -> Option<bool> {
+        let ordering = compare(value, limit)?;
+        Some(match self {
+            BoundOp::Less => ordering.is_lt(),
+            BoundOp::LessEqual => ordering.is_le(),
+            BoundOp::Greater => ordering.is_gt(),
+            BoundOp::GreaterEqual => ordering.is_ge(),
+        })
+    }
+}
+
+/// Orders two atoms of comparable kinds (numbers with numbers, strings, bytes).
+pub(crate) fn compare(a: &Atom, b: &Atom) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Atom::Int(x), Atom::Int(y)) => Some(x.cmp(y)),
+        (Atom::String(x), Atom::String(y)) => Some(x.cmp(y)),
+        (Atom::Bytes(x), Atom::Bytes(y)) => Some(x.cmp(y)),
+        _ => a.as_f64()?.partial_cmp(&b.as_f64()?),
+    }
+}
+
+/// One constraint on a scalar beyond its kind, with the source span that stated it (its
+/// source text is what messages print: `out of bound >=0`).
+#[derive(Clone)]
+pub(crate) enum Check {
+    Bound(BoundOp, Atom),
+    NotEqual(Atom),
+    Regex {
+        regex: Arc<regex::Regex>,
+        /// The pattern as the user wrote it (the compiled one may be translated).
+        pattern: Arc<str>,
+        negate: bool,
+    },
+    /// A builtin used as a validator, with the arguments after the value.
+    Builtin {
+        builtin: &'static Builtin,
+        args: Arc<[Concrete]>,
+    },
+}
+
+#[derive(Clone)]
+pub(crate) struct SpannedCheck {
+    pub(crate) check: Check,
+    pub(crate) span: Span,
+    /// How messages print the check when it has no source text (predeclared `uint`, `int8`).
+    pub(crate) text: Option<Arc<str>>,
+}
+
+/// What is known of a scalar: the kinds it may have, its value if concrete, and every check
+/// it must pass. Unifying two of these intersects kinds and collects checks.
+#[derive(Clone)]
+pub(crate) struct Scalar {
+    pub(crate) kinds: Kinds,
+    /// The span of the conjunct that narrowed `kinds`, for positions.
+    pub(crate) kind_span: Option<Span>,
+    /// How messages name that conjunct: `int`, `>=0`, `{a:int}`.
+    pub(crate) kind_text: Option<Arc<str>>,
+    pub(crate) value: Option<(Atom, Span)>,
+    pub(crate) checks: Vec<SpannedCheck>,
+}
+
+impl Default for Scalar {
+    fn default() -> Self {
+        Scalar {
+            kinds: Kinds::ALL,
+            kind_span: None,
+            kind_text: None,
+            value: None,
+            checks: Vec::new(),
+        }
+    }
+}
+
+/// A failed unification or check: what went wrong, and the positions involved.
+#[derive(Debug, Clone)]
+pub(crate) struct EvalError {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+    pub(crate) spans: Vec<Span>,
+    /// Incomplete errors (a value not yet concrete) do not eliminate disjuncts.
+    pub(crate) incomplete: bool,
+    /// For an empty disjunction: the errors of each failed disjunct, with their paths.
+    pub(crate) sub: Vec<crate::diagnostic::Diagnostic>,
+}
+
+impl EvalError {
+    pub(crate) fn new(
+        code: &'static str,
+        message: impl Into<String>,
+        spans: Vec<Span>,
+    ) -> Arc<EvalError> {
+        Arc::new(EvalError {
+            code,
+            message: message.into(),
+            spans,
+            incomplete: false,
+            sub: Vec::new(),
+        })
+    }
+
+    pub(crate) fn incomplete(message: impl Into<String>, spans: Vec<Span>) -> Arc<EvalError> {
+        Arc::new(EvalError {
+            code: "INCOMPLETE",
+            message: message.into(),
+            spans,
+            incomplete: true,
+            sub: Vec::new(),
+        })
+    }
+}
+
+/// A check as CUE prints it in messages: with its evaluated operand (`>=6`, not `>=min`).
+pub(crate) fn check_text(check: &SpannedCheck) -> String {
+    if let Some(text) = &check.text {
+        return text.to_string();
+    }
+    match &check.check {
+        Check::Bound(op, limit) => format!("{}{}", op.as_str(), limit),
+        Check::NotEqual(value) => format!("!={value}"),
+        Check::Regex {
+            pattern, negate, ..
+        } => format!(
+            "{}{}",
+            if *negate { "!~" } else { "=~" },
+            quote_string(pattern)
+        ),
+        Check::Builtin { builtin, args } => crate::builtins::format_call(builtin, args),
+    }
+}
+
+/// `Ok` when `atom` passes; `Err(Some(detail))` for an error in a builtin call.
+pub(crate) fn run_check(check: &Check, atom: &Atom) -> Result<(), Option<String>> {
+    let ok = match check {
+        Check::Bound(op, limit) => op.holds(atom, limit).unwrap_or(false),
+        Check::NotEqual(other) => !atom.equals(other),
+        Check::Regex { regex, negate, .. } => match atom {
+            Atom::String(s) => regex.is_match(s) != *negate,
+            Atom::Bytes(b) => regex.is_match(&String::from_utf8_lossy(b)) != *negate,
+            _ => false,
+        },
+        Check::Builtin { builtin, args } => {
+            let mut all = Vec::with_capacity(args.len() + 1);
+            all.push(atom.to_concrete());
+            all.extend(args.iter().cloned());
+            match (builtin.func)(&all) {
+                Ok(Concrete::Bool(b)) => b,
+                Ok(_) => false,
+                // Used as a validator, any error from the builtin is the reason it fails.
+                Err(err) => return Err(Some(err.message)),
+            }
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(None)
+    }
+}
+
+/// Runs one check on a concrete value, with CUE's message when it fails.
+pub(crate) fn check_atom(
+    check: &SpannedCheck,
+    atom: &Atom,
+    atom_span: Span,
+) -> Result<(), Arc<EvalError>> {
+    match run_check(&check.check, atom) {
+        Ok(()) => Ok(()),
+        Err(detail) => {
+            let text = check_text(check);
+            let message = match (&check.check, detail) {
+                (Check::Builtin { .. }, Some(detail)) => {
+                    format!("invalid value {atom} (does not satisfy {text}): {detail}")
+                }
+                (Check::Builtin { .. }, None) => {
+                    format!("invalid value {atom} (does not satisfy {text})")
+                }
+                _ => format!("invalid value {atom} (out of bound {text})"),
+            };
+            Err(EvalError::new(
+                "OUT_OF_BOUND",
+                message,
+                vec![check.span, atom_span],
+            ))
+        }
+    }
+}
+
+impl Scalar {
+    pub(crate) fn is_unconstrained(&self) -> bool {
+        self.kinds == Kinds::ALL && self.value.is_none() && self.checks.is_empty()
+    }
+
+    /// How messages name what constrains the kind: the conjunct's text, or the kind.
+    pub(crate) fn kind_description(&self) -> String {
+        match &self.kind_text {
+            Some(text) if !text.is_empty() => text.to_string(),
+            _ => self.kinds.name(),
+        }
+    }
+
+    /// Narrows the kinds to `kinds`, stated by a conjunct printed as `text`.
+    pub(crate) fn narrow(
+        &mut self,
+        kinds: Kinds,
+        span: Span,
+        text: &Arc<str>,
+    ) -> Result<(), Arc<EvalError>> {
+        let narrowed = self.kinds.and(kinds);
+        if narrowed.is_empty() {
+            // CUE names a concrete value first; otherwise the newer conjunct (the data).
+            let message = match &self.value {
+                Some((atom, _)) => format!(
+                    "conflicting values {atom} and {text} (mismatched types {} and {})",
+                    atom.kind().name(),
+                    kinds.name()
+                ),
+                None => format!(
+                    "conflicting values {text} and {} (mismatched types {} and {})",
+                    self.kind_description(),
+                    kinds.name(),
+                    self.kinds.name()
+                ),
+            };
+            let mut spans = Vec::new();
+            match &self.value {
+                Some((_, value_span)) => {
+                    spans.push(*value_span);
+                    spans.push(span);
+                }
+                None => {
+                    spans.push(span);
+                    spans.extend(self.kind_span);
+                }
+            }
+            return Err(EvalError::new("CONFLICT", message, spans));
+        }
+        if narrowed != self.kinds {
+            self.kinds = narrowed;
+            if self.value.is_none() {
+                self.kind_span = Some(span);
+                self.kind_text = Some(text.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a string satisfies this scalar, without building an atom or a message.
+    pub(crate) fn satisfied_by_str(&self, s: &str) -> bool {
+        if !self.kinds.contains(Kinds::STRING) {
+            return false;
+        }
+        if let Some((value, _)) = &self.value {
+            return matches!(value, Atom::String(v) if &**v == s);
+        }
+        self.checks.iter().all(|c| match &c.check {
+            Check::Regex { regex, negate, .. } => regex.is_match(s) != *negate,
+            Check::NotEqual(Atom::String(v)) => &**v != s,
+            Check::NotEqual(_) => true,
+            _ => run_check(&c.check, &Atom::String(Arc::from(s))).is_ok(),
+        })
+    }
+
+    /// Whether a concrete value satisfies this scalar, without building a message.
+    pub(crate) fn satisfied_by(&self, atom: &Atom) -> bool {
+        self.kinds.contains(atom.kind())
+            && self.value.as_ref().is_none_or(|(v, _)| v.equals(atom))
+            && (self.value.is_some()
+                || self
+                    .checks
+                    .iter()
+                    .all(|c| run_check(&c.check, atom).is_ok()))
+    }
+
+    /// Whether a concrete value satisfies this scalar (kinds, value, every check), with
+    /// CUE's message when it does not.
+    pub(crate) fn accepts(&self, atom: &Atom, span: Span) -> Result<(), Arc<EvalError>> {
+        if !self.kinds.contains(atom.kind()) {
+            // CUE names the conjuncts in order, but a value from another file (the data) or
+            // against a struct or list comes first.
+            // A concrete value is named by itself, a constraint by its text or kind.
+            let (own, own_span) = match &self.value {
+                Some((value, value_span)) => (value.to_string(), Some(*value_span)),
+                None => (self.kind_description(), self.kind_span),
+            };
+            let atom_first = own_span.is_none_or(|k| k.file != span.file)
+                || !self
+                    .kinds
+                    .and(Kinds(Kinds::STRUCT.0 | Kinds::LIST.0))
+                    .is_empty();
+            let (first, second, first_kind, second_kind) = if atom_first {
+                (atom.to_string(), own, atom.kind().name(), self.kinds.name())
+            } else {
+                (own, atom.to_string(), self.kinds.name(), atom.kind().name())
+            };
+            let message = format!(
+                "conflicting values {first} and {second} (mismatched types {first_kind} and {second_kind})"
+            );
+            let mut spans = vec![span];
+            spans.extend(own_span);
+            return Err(EvalError::new("CONFLICT", message, spans));
+        }
+        if let Some((existing, existing_span)) = &self.value {
+            if !existing.equals(atom) {
+                let message = format!("conflicting values {existing} and {atom}");
+                return Err(EvalError::new(
+                    "CONFLICT",
+                    message,
+                    vec![span, *existing_span],
+                ));
+            }
+            return Ok(());
+        }
+        for check in &self.checks {
+            check_atom(check, atom, span)?;
+        }
+        Ok(())
+    }
+
+    /// Unifies a concrete value into this scalar and runs every check on it.
+    pub(crate) fn unify_atom(&mut self, atom: Atom, span: Span) -> Result<(), Arc<EvalError>> {
+        self.accepts(&atom, span)?;
+        if self.value.is_none() {
+            self.kinds = atom.kind();
+            self.value = Some((atom, span));
+        }
+        Ok(())
+    }
+
+    /// Unifies another scalar constraint (`int`, `>=0`, `=~"x"`, a concrete value) into this.
+    pub(crate) fn unify(&mut self, other: &Scalar, span: Span) -> Result<(), Arc<EvalError>> {
+        if other.kinds != Kinds::ALL {
+            let kind_span = other.kind_span.unwrap_or(span);
+            let text: Arc<str> = match &other.kind_text {
+                Some(t) => t.clone(),
+                None => Arc::from(other.kinds.name().as_str()),
+            };
+            self.narrow(other.kinds, kind_span, &text)?;
+        }
+        if let Some((atom, atom_span)) = &other.value {
+            self.unify_atom(atom.clone(), *atom_span)?;
+        }
+        for check in &other.checks {
+            if let Some((atom, atom_span)) = &self.value {
+                check_atom(check, atom, *atom_span)?;
+            }
+            self.checks.push(check.clone());
+        }
+        Ok(())
+    }
+
+    /// The constraint as `incomplete value ...` messages print it.
+    pub(crate) fn describe_incomplete(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let kind_text = self.kind_description();
+        let checks: Vec<String> = self.checks.iter().map(check_text).collect();
+        if self.kinds != Kinds::ALL && !checks.contains(&kind_text) {
+            parts.push(kind_text);
+        }
+        for c in checks {
+            if !parts.contains(&c) {
+                parts.push(c);
+            }
+        }
+        if parts.is_empty() {
+            "_".into()
+        } else {
+            parts.join(" & ")
+        }
+    }
+}
