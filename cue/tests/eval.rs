@@ -1,0 +1,453 @@
+//! Focused tests of the evaluator's semantics through the public API: each case is a schema,
+//! a `-d` expression and data, with the verdict and first error `cue vet` gives.
+//! (The broad, oracle-checked suite is `conformance.rs`.)
+
+use cue::{NoImports, Package, PackageFiles};
+
+/// Validates `data` against `expr` in `schema`; returns the headlines of all errors.
+fn vet(schema: &str, expr: Option<&str>, data: &str) -> Vec<String> {
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("schema.cue".to_string(), schema.to_string())],
+        },
+        &NoImports,
+    );
+    assert!(
+        package.diagnostics().is_empty(),
+        "schema has errors: {:?}",
+        package.diagnostics()
+    );
+    let schema = package.schema(expr).expect("expression evaluates");
+    let headlines = |errors: &[cue::Diagnostic]| -> Vec<String> {
+        errors.iter().map(|d| d.headline()).collect()
+    };
+    let unified = headlines(&schema.validate_json_unified("data.json", data).errors);
+    let checked = headlines(&schema.validate_json("data.json", data).errors);
+    // The compiled validator must say exactly what unification says.
+    assert_eq!(checked, unified, "compiled and unified validation disagree");
+    unified
+}
+
+fn first(schema: &str, expr: Option<&str>, data: &str) -> String {
+    vet(schema, expr, data)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "valid".to_string())
+}
+
+const ORDER: &str = r#"
+#Money: {
+    amount:   >=0
+    currency: "EUR" | "USD" | *"CHF"
+}
+#Item: {
+    sku:      =~"^[A-Z]{3}-[0-9]+$"
+    quantity: int & >0
+    price:    #Money
+}
+#Order: {
+    id:     string
+    items:  [...#Item]
+    total:  #Money
+    note?:  string
+    status: *"new" | "paid" | "shipped"
+}
+"#;
+
+#[test]
+fn a_valid_order_passes_with_defaults_filled_in() {
+    let data = r#"{"id": "o1", "items": [{"sku": "ABC-1", "quantity": 2,
+        "price": {"amount": 10}}], "total": {"amount": 20, "currency": "EUR"}}"#;
+    assert_eq!(first(ORDER, Some("#Order"), data), "valid");
+}
+
+#[test]
+fn errors_carry_the_data_path() {
+    let data = r#"{"id": "o1", "items": [{"sku": "ABC-1", "quantity": 2,
+        "price": {"amount": 10}}], "total": {"amount": -1}}"#;
+    assert_eq!(
+        first(ORDER, Some("#Order"), data),
+        "total.amount: invalid value -1 (out of bound >=0)"
+    );
+    let data = r#"{"id": "o1", "items": [{"sku": "ABC-1", "quantity": 2,
+        "price": {"amount": 10}}, {"sku": "bad", "quantity": 1, "price": {"amount": 1}}],
+        "total": {"amount": 1}}"#;
+    assert_eq!(
+        first(ORDER, Some("#Order"), data),
+        r#"items.1.sku: invalid value "bad" (out of bound =~"^[A-Z]{3}-[0-9]+$")"#
+    );
+}
+
+#[test]
+fn closed_definitions_refuse_unknown_fields() {
+    let data = r#"{"id": "o1", "items": [], "total": {"amount": 1}, "extra": true}"#;
+    assert_eq!(
+        first(ORDER, Some("#Order"), data),
+        "extra: field not allowed"
+    );
+    let data = r#"{"id": "o1", "items": [], "total": {"amount": 1, "cents": 5}}"#;
+    assert_eq!(
+        first(ORDER, Some("#Order"), data),
+        "total.cents: field not allowed"
+    );
+}
+
+#[test]
+fn missing_regular_fields_are_incomplete() {
+    let data = r#"{"items": [], "total": {"amount": 1}}"#;
+    assert_eq!(
+        first(ORDER, Some("#Order"), data),
+        "id: incomplete value string"
+    );
+}
+
+#[test]
+fn json_floats_are_not_ints() {
+    let schema = "#A: {n: int}";
+    assert_eq!(
+        first(schema, Some("#A"), r#"{"n": 1.0}"#),
+        "n: conflicting values 1.0 and int (mismatched types float and int)"
+    );
+    assert_eq!(
+        first(schema, Some("#A"), r#"{"n": 1e3}"#),
+        "n: conflicting values 1e3 and int (mismatched types float and int)"
+    );
+    assert_eq!(first(schema, Some("#A"), r#"{"n": 7}"#), "valid");
+}
+
+#[test]
+fn disjunctions_report_every_failed_disjunct() {
+    let schema = "#A: {a: string}\n#B: {b: int}\nx: #A | #B\n";
+    assert_eq!(first(schema, None, r#"{"x": {"b": 1}}"#), "valid");
+    assert_eq!(first(schema, None, r#"{"x": {"a": "s"}}"#), "valid");
+    let errors = vet(schema, None, r#"{"x": {"a": 1}}"#);
+    assert_eq!(errors[0], "x: 2 errors in empty disjunction");
+    assert!(errors.len() >= 3, "{errors:?}");
+    let enum_schema = "y: *\"x\" | \"y\" | \"z\"";
+    assert_eq!(
+        first(enum_schema, None, r#"{"y": "q"}"#),
+        "y: 3 errors in empty disjunction"
+    );
+    assert_eq!(first(enum_schema, None, r#"{}"#), "valid");
+}
+
+#[test]
+fn required_fields_must_be_present() {
+    let schema = "#A: {id!: string, name?: string}";
+    assert_eq!(
+        first(schema, Some("#A"), r#"{"name": "x"}"#),
+        "id: field is required but not present"
+    );
+    assert_eq!(first(schema, Some("#A"), r#"{"id": "x"}"#), "valid");
+}
+
+#[test]
+fn references_see_the_data_unified_with_the_definition() {
+    let schema = "#R: {min: int, max: int & >=min}";
+    assert_eq!(
+        first(schema, Some("#R"), r#"{"min": 1, "max": 5}"#),
+        "valid"
+    );
+    assert_eq!(
+        first(schema, Some("#R"), r#"{"min": 6, "max": 5}"#),
+        "max: invalid value 5 (out of bound >=6)"
+    );
+}
+
+#[test]
+fn comprehensions_are_driven_by_data() {
+    let schema = r#"
+#Payment: {
+    kind: "card" | "bank"
+    if kind == "card" {
+        card!: {number: =~"^[0-9]{16}$"}
+    }
+    if kind == "bank" {
+        iban!: string
+    }
+}
+"#;
+    assert_eq!(
+        first(
+            schema,
+            Some("#Payment"),
+            r#"{"kind": "card", "card": {"number": "1234567812345678"}}"#
+        ),
+        "valid"
+    );
+    assert_eq!(
+        first(schema, Some("#Payment"), r#"{"kind": "bank"}"#),
+        "iban: field is required but not present"
+    );
+    assert_eq!(
+        first(
+            schema,
+            Some("#Payment"),
+            r#"{"kind": "bank", "card": {"number": "1"}}"#
+        ),
+        "card: field not allowed"
+    );
+}
+
+#[test]
+fn pattern_constraints_apply_to_matching_labels() {
+    let schema = r#"#Labels: {[=~"^x-"]: string, [string]: int | string, ...}"#;
+    assert_eq!(
+        first(schema, Some("#Labels"), r#"{"x-a": "s", "b": 1}"#),
+        "valid"
+    );
+    // cue v0.4 says `"x-a": 1 errors in empty disjunction` (it merges the shared conflict).
+    let error = first(schema, Some("#Labels"), r#"{"x-a": 1}"#);
+    assert!(
+        error.starts_with("\"x-a\": ") && error.ends_with("errors in empty disjunction"),
+        "{error}"
+    );
+}
+
+#[test]
+fn patterns_make_fields_allowed_in_closed_structs() {
+    let schema = r#"#M: {[string]: number}"#;
+    assert_eq!(first(schema, Some("#M"), r#"{"a": 1, "b": 2.5}"#), "valid");
+}
+
+#[test]
+fn embedding_a_definition_extends_it() {
+    let schema = "#A: {a: string}\n#B: {#A, b: int}\n";
+    assert_eq!(first(schema, Some("#B"), r#"{"a": "x", "b": 1}"#), "valid");
+    assert_eq!(
+        first(schema, Some("#B"), r#"{"a": "x", "b": 1, "c": 2}"#),
+        "c: field not allowed"
+    );
+}
+
+#[test]
+fn conjunction_with_a_definition_stays_closed() {
+    // `#A & {c: int}` is itself an error: #A is closed and has no c.
+    let package = Package::load(
+        PackageFiles {
+            files: vec![(
+                "s.cue".into(),
+                "#A: {a: string}\n#C: #A & {c: int}\n".into(),
+            )],
+        },
+        &NoImports,
+    );
+    let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+    assert_eq!(headlines, ["#C.c: field not allowed"]);
+    let errors = package.schema(Some("#C")).err().expect("an error");
+    assert_eq!(errors[0].headline(), "c: field not allowed");
+}
+
+#[test]
+fn open_definitions_allow_extra_fields() {
+    let schema = "#A: {a: string, ...}";
+    assert_eq!(first(schema, Some("#A"), r#"{"a": "x", "z": 1}"#), "valid");
+}
+
+#[test]
+fn lists_check_lengths_and_element_types() {
+    let schema = "k: [int, string]\nl: [...int]\nm: [int, ...string]";
+    assert_eq!(
+        first(
+            schema,
+            None,
+            r#"{"k": [1, "a"], "l": [1, 2], "m": [1, "a", "b"]}"#
+        ),
+        "valid"
+    );
+    assert_eq!(
+        first(schema, None, r#"{"k": [1, "a", 3], "l": [], "m": [1]}"#),
+        "k: incompatible list lengths (2 and 3)"
+    );
+    assert_eq!(
+        first(schema, None, r#"{"k": [1, "a"], "l": [1, "a"], "m": [1]}"#),
+        "l.1: conflicting values \"a\" and int (mismatched types string and int)"
+    );
+}
+
+#[test]
+fn let_interpolation_and_arithmetic() {
+    let schema = r#"
+let prefix = "ord"
+#A: {
+    n: int
+    id: "\(prefix)-\(n)"
+    double: n * 2
+}
+"#;
+    assert_eq!(
+        first(
+            schema,
+            Some("#A"),
+            r#"{"n": 4, "id": "ord-4", "double": 8}"#
+        ),
+        "valid"
+    );
+    assert_eq!(
+        first(
+            schema,
+            Some("#A"),
+            r#"{"n": 4, "id": "ord-5", "double": 8}"#
+        ),
+        "id: conflicting values \"ord-4\" and \"ord-5\""
+    );
+}
+
+#[test]
+fn sized_integer_types() {
+    let schema = "#A: {a: uint8, b: int32, c: uint}";
+    assert_eq!(
+        first(schema, Some("#A"), r#"{"a": 255, "b": -5, "c": 0}"#),
+        "valid"
+    );
+    assert_eq!(
+        first(schema, Some("#A"), r#"{"a": 256, "b": 1, "c": 0}"#),
+        "a: invalid value 256 (out of bound <=255)"
+    );
+    assert_eq!(
+        first(schema, Some("#A"), r#"{"a": 1, "b": 1, "c": -1}"#),
+        "c: invalid value -1 (out of bound >=0)"
+    );
+}
+
+#[test]
+fn reference_cycles_resolve_with_data_and_are_incomplete_without() {
+    let schema = "a: b\nb: a";
+    assert_eq!(first(schema, None, r#"{"a": 1, "b": 1}"#), "valid");
+    assert!(first(schema, None, r#"{"a": 1, "b": 2}"#).starts_with("a: conflicting values"));
+}
+
+#[test]
+fn structural_cycles_end_with_an_error() {
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("s.cue".into(), "#A: {a: #A}\n#B: {b?: #B, n: int}\n".into())],
+        },
+        &NoImports,
+    );
+    let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+    assert_eq!(headlines, ["#A.a: structural cycle"]);
+    // An optional recursive field is fine: it is only evaluated where data has it.
+    let schema = package.schema(Some("#B")).expect("#B is valid");
+    let validation = schema.validate_json("d.json", r#"{"n": 1, "b": {"n": 2, "b": {"n": "x"}}}"#);
+    let headlines: Vec<String> = validation.errors.iter().map(|d| d.headline()).collect();
+    assert_eq!(
+        headlines,
+        ["b.b.n: conflicting values \"x\" and int (mismatched types string and int)"]
+    );
+}
+
+#[test]
+fn exponential_disjunctions_end_with_an_error() {
+    let mut schema = String::new();
+    for i in 0..16 {
+        schema.push_str(&format!("f{i}: 1 | 2 | 3\n"));
+    }
+    schema.push_str("#X: {");
+    for i in 0..16 {
+        schema.push_str(&format!("g{i}: f{i} | 4\n"));
+    }
+    schema.push('}');
+    // Must return (valid or not) rather than hang.
+    let _ = vet(&schema, Some("#X"), "{}");
+}
+
+#[test]
+fn the_root_must_match_the_schema_kind() {
+    let schema = "#A: {a: int}";
+    assert!(first(schema, Some("#A"), "[1]").starts_with("conflicting values [1] and"));
+}
+
+#[test]
+fn bad_json_is_reported_with_its_position() {
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("s.cue".into(), "#A: {}".into())],
+        },
+        &NoImports,
+    );
+    let schema = package.schema(Some("#A")).expect("valid expression");
+    let validation = schema.validate_json("d.json", "{\"a\": }");
+    assert_eq!(validation.errors.len(), 1);
+    let rendered = validation.errors[0].render_plain(&validation.sources);
+    assert!(rendered.contains("d.json:1:7"), "{rendered}");
+}
+
+#[test]
+fn unknown_definitions_are_reported() {
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("s.cue".into(), "#A: {}".into())],
+        },
+        &NoImports,
+    );
+    let errors = package.schema(Some("#Nope")).err().expect("an error");
+    assert!(errors[0].message.contains("#Nope"), "{:?}", errors);
+}
+
+#[test]
+fn long_reference_chains_and_deep_data_end_cleanly_on_a_small_stack() {
+    let run = || {
+        let mut schema = String::new();
+        for i in 0..5000 {
+            schema.push_str(&format!("a{i}: a{}\n", i + 1));
+        }
+        schema.push_str("a5000: 1\n");
+        let package = Package::load(
+            PackageFiles {
+                files: vec![("chain.cue".into(), schema)],
+            },
+            &NoImports,
+        );
+        let messages: Vec<String> = package
+            .diagnostics()
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("levels deep") || m.contains("too complex")),
+            "{messages:?}"
+        );
+        let deep = format!("{}1{}", "[".repeat(400), "]".repeat(400));
+        let package = Package::load(
+            PackageFiles {
+                files: vec![("s.cue".into(), "x: _".into())],
+            },
+            &NoImports,
+        );
+        let schema = package.schema(None).expect("schema");
+        let data = format!("{{\"x\": {deep}}}");
+        let _ = schema.validate_json_unified("d.json", &data);
+        let _ = schema.validate_json("d.json", &data);
+    };
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(run)
+        .expect("thread starts")
+        .join()
+        .expect("no overflow, no panic");
+}
+
+#[test]
+fn an_absent_field_with_an_unresolved_disjunction_is_incomplete() {
+    assert_eq!(
+        first(r#"v: "a" | "b" | "c""#, None, "{}"),
+        r#"v: incomplete value "a" | "b" | "c""#
+    );
+    assert_eq!(first("v: or([1, 2])", None, r#"{"v": 1}"#), "valid");
+    assert_eq!(
+        first("v: or([1, 2])", None, "{}"),
+        "v: incomplete value 1 | 2"
+    );
+    assert_eq!(first(r#"v: *"a" | "b""#, None, "{}"), "valid");
+}
+
+#[test]
+fn an_absent_field_typed_null_or_string_is_incomplete() {
+    assert_eq!(
+        first("v: null | string", None, "{}"),
+        "v: incomplete value null | string"
+    );
+}
