@@ -1,0 +1,581 @@
+//! End-to-end tests of `cuemesh vet`: the built binary on fixture files in a temporary
+//! directory. Expected outputs are those of `cue vet` (the reference binary, and the upstream
+//! `cmd/cue/cmd/testdata/script/vet*.txtar` scripts where current CUE prints differently).
+
+use std::path::Path;
+use std::process::Command;
+
+const ORDER_SCHEMA: &str = "#Order: {
+\tid: string
+\ttotal: {
+\t\tamount: >=0
+\t\tcurrency: \"EUR\" | \"USD\"
+\t}
+\tqty: int
+}
+";
+
+const GOOD_ORDER: &str =
+    "{\"id\": \"a\", \"total\": {\"amount\": 3, \"currency\": \"EUR\"}, \"qty\": 1}\n";
+
+const NEGATIVE_AMOUNT: &str = "{
+  \"id\": \"a\",
+  \"total\": {
+    \"amount\": -1,
+    \"currency\": \"EUR\"
+  },
+  \"qty\": 1
+}
+";
+
+const NEGATIVE_AMOUNT_ERROR: &str = "total.amount: invalid value -1 (out of bound >=0):
+    ./schema.cue:4:11
+    ./bad.json:4:15
+";
+
+const FLOAT_QUANTITY: &str = "{
+  \"id\": \"b\",
+  \"total\": {\"amount\": 1, \"currency\": \"USD\"},
+  \"qty\": 1.5
+}
+";
+
+const FLOAT_QUANTITY_ERROR: &str =
+    "qty: conflicting values 1.5 and int (mismatched types float and int):
+    ./float.json:4:10
+    ./schema.cue:7:7
+";
+
+/// The result of one run of the binary.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Writes `files` into a fresh temporary directory.
+fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create fixture directory");
+        }
+        std::fs::write(path, text).expect("write fixture");
+    }
+    dir
+}
+
+/// Runs `cuemesh ARGS` in `dir`.
+fn cuemesh(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run cuemesh");
+    Run {
+        code: output.status.code().expect("exit code, not a signal"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+    }
+}
+
+fn order_workspace() -> tempfile::TempDir {
+    workspace(&[
+        ("schema.cue", ORDER_SCHEMA),
+        ("good.json", GOOD_ORDER),
+        ("bad.json", NEGATIVE_AMOUNT),
+        ("float.json", FLOAT_QUANTITY),
+    ])
+}
+
+#[test]
+fn valid_data_exits_zero_and_prints_nothing() {
+    let dir = order_workspace();
+    let run = cuemesh(
+        dir.path(),
+        &["vet", "schema.cue", "good.json", "-d", "#Order"],
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn an_out_of_bound_value_is_reported_like_cue() {
+    let dir = order_workspace();
+    let run = cuemesh(
+        dir.path(),
+        &["vet", "schema.cue", "bad.json", "-d", "#Order"],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stderr, NEGATIVE_AMOUNT_ERROR);
+}
+
+#[test]
+fn files_may_come_in_any_order_and_with_a_long_flag() {
+    let dir = order_workspace();
+    let run = cuemesh(
+        dir.path(),
+        &["vet", "bad.json", "--schema", "#Order", "schema.cue"],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stderr, NEGATIVE_AMOUNT_ERROR);
+}
+
+#[test]
+fn absolute_paths_are_printed_relative_to_the_working_directory() {
+    let dir = order_workspace();
+    let schema = dir.path().join("schema.cue");
+    let data = dir.path().join("bad.json");
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "vet",
+            schema.to_str().expect("UTF-8 path"),
+            data.to_str().expect("UTF-8 path"),
+            "-d",
+            "#Order",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stderr, NEGATIVE_AMOUNT_ERROR);
+}
+
+#[test]
+fn files_in_a_subdirectory_keep_their_directory_in_positions() {
+    let dir = workspace(&[
+        ("schemas/schema.cue", ORDER_SCHEMA),
+        ("data/bad.json", NEGATIVE_AMOUNT),
+    ]);
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "vet",
+            "schemas/schema.cue",
+            "./data/bad.json",
+            "-d",
+            "#Order",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "total.amount: invalid value -1 (out of bound >=0):
+    ./schemas/schema.cue:4:11
+    ./data/bad.json:4:15
+"
+    );
+}
+
+/// As upstream `vet_file.txtar`'s `cue vet . ./data.yaml`.
+#[test]
+fn a_directory_argument_stands_for_its_package() {
+    let dir = order_workspace();
+    let run = cuemesh(dir.path(), &["vet", ".", "./bad.json", "-d", "#Order"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stderr, NEGATIVE_AMOUNT_ERROR);
+}
+
+/// From upstream `vet_altdata.txtar`.
+#[test]
+fn a_qualifier_reads_a_file_of_any_name_as_a_json_stream() {
+    let dir = workspace(&[
+        ("schema.cue", "[string]: string\n"),
+        ("foo.data", "{ \"a\": \"b\" }\n{ \"c\": \"d\" }\n"),
+    ]);
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "jsonl:", "foo.data"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "json:", "foo.data"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("after top-level value"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_float_for_an_int_is_a_conflict_listing_the_data_first() {
+    let dir = order_workspace();
+    let run = cuemesh(
+        dir.path(),
+        &["vet", "schema.cue", "float.json", "-d", "#Order"],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stderr, FLOAT_QUANTITY_ERROR);
+}
+
+#[test]
+fn every_data_file_is_validated_and_every_error_reported() {
+    let dir = order_workspace();
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "vet",
+            "schema.cue",
+            "bad.json",
+            "good.json",
+            "float.json",
+            "-d",
+            "#Order",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        format!("{NEGATIVE_AMOUNT_ERROR}{FLOAT_QUANTITY_ERROR}")
+    );
+}
+
+#[test]
+fn a_closed_definition_refuses_extra_fields() {
+    let dir = workspace(&[
+        ("schema.cue", ORDER_SCHEMA),
+        (
+            "extra.json",
+            "{\"id\": \"a\", \"total\": {\"amount\": 3, \"currency\": \"EUR\"}, \"qty\": 1, \"note\": \"x\"}\n",
+        ),
+    ]);
+    let run = cuemesh(
+        dir.path(),
+        &["vet", "schema.cue", "extra.json", "-d", "#Order"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .starts_with("note: field not allowed:\n    ./extra.json:1:66\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_failed_disjunction_lists_each_alternative() {
+    let dir = workspace(&[
+        ("schema.cue", ORDER_SCHEMA),
+        (
+            "currency.json",
+            "{\"id\": \"a\", \"total\": {\"amount\": 3, \"currency\": \"GBP\"}, \"qty\": 1}\n",
+        ),
+    ]);
+    let run = cuemesh(
+        dir.path(),
+        &["vet", "schema.cue", "currency.json", "-d", "#Order"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .starts_with("total.currency: 2 errors in empty disjunction:\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(
+        "total.currency: conflicting values \"EUR\" and \"GBP\":\n    ./currency.json:1:48\n    ./schema.cue:5:13\n"
+    ));
+    assert!(run.stderr.contains(
+        "total.currency: conflicting values \"USD\" and \"GBP\":\n    ./currency.json:1:48\n    ./schema.cue:5:21\n"
+    ));
+}
+
+#[test]
+fn a_missing_regular_field_is_incomplete() {
+    let dir = workspace(&[
+        (
+            "schema.cue",
+            "#Person: {\n\tfirst: string\n\tlast:  string\n}\n",
+        ),
+        ("person.json", "{\"first\": \"Ada\"}\n"),
+    ]);
+    let run = cuemesh(
+        dir.path(),
+        &["vet", "schema.cue", "person.json", "-d", "#Person"],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "last: incomplete value string:\n    ./schema.cue:3:9\n"
+    );
+}
+
+/// From upstream `vet_req.txtar`.
+#[test]
+fn a_missing_required_field_is_reported_at_its_declaration() {
+    let dir = workspace(&[("in.cue", "x!: string\n"), ("data.json", "{}\n")]);
+    let run = cuemesh(dir.path(), &["vet", "data.json", "in.cue"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "x: field is required but not present:\n    ./in.cue:1:1\n"
+    );
+}
+
+/// From upstream `vet_data.txtar`, with the data as JSON.
+#[test]
+fn without_an_expression_the_whole_package_is_the_schema() {
+    let dir = workspace(&[
+        (
+            "schema.cue",
+            "#Language: {\n\ttag:  string\n\tname: =~\"^\\\\p{Lu}\" // Must start with an uppercase letter.\n}\nlanguages: [...#Language]\n",
+        ),
+        (
+            "data.json",
+            "{\n  \"languages\": [\n    {\"tag\": \"en\", \"name\": \"English\"},\n    {\"tag\": \"nl\", \"name\": \"dutch\"}\n  ]\n}\n",
+        ),
+    ]);
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "data.json"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "languages.1.name: invalid value \"dutch\" (out of bound =~\"^\\\\p{Lu}\"):\n    ./schema.cue:3:8\n    ./data.json:4:27\n"
+    );
+}
+
+#[test]
+fn each_value_of_a_jsonl_stream_is_validated_at_its_own_line() {
+    let dir = workspace(&[
+        ("schema.cue", ORDER_SCHEMA),
+        (
+            "orders.jsonl",
+            "{\"id\": \"a\", \"total\": {\"amount\": 3, \"currency\": \"EUR\"}, \"qty\": 1}\n\
+             {\"id\": \"b\", \"total\": {\"amount\": -2, \"currency\": \"EUR\"}, \"qty\": 1}\n",
+        ),
+    ]);
+    let run = cuemesh(
+        dir.path(),
+        &["vet", "schema.cue", "orders.jsonl", "-d", "#Order"],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "total.amount: invalid value -2 (out of bound >=0):\n    ./schema.cue:4:11\n    ./orders.jsonl:2:33\n"
+    );
+}
+
+/// From upstream `vet_trailing.txtar`: a `.json` file holds exactly one value.
+#[test]
+fn a_json_file_with_two_values_is_invalid_json() {
+    let dir = workspace(&[
+        ("schema.cue", "foo: int\n"),
+        (
+            "two.json",
+            "{\n\t\"foo\": 123\n}\n{\n\t\"foo\": \"789\"\n}\n",
+        ),
+        (
+            "two.jsonl",
+            "{\n\t\"foo\": 123\n}\n{\n\t\"foo\": \"789\"\n}\n",
+        ),
+    ]);
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "two.json"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("invalid JSON"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("after top-level value"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("two.json"), "{}", run.stderr);
+
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "two.jsonl"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("foo: conflicting values \"789\" and int"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn malformed_json_is_a_finding_naming_the_file() {
+    let dir = workspace(&[
+        ("schema.cue", ORDER_SCHEMA),
+        ("broken.json", "{\"id\": \"a\",\n"),
+    ]);
+    let run = cuemesh(
+        dir.path(),
+        &["vet", "schema.cue", "broken.json", "-d", "#Order"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("./broken.json"), "{}", run.stderr);
+}
+
+#[test]
+fn a_missing_data_file_is_an_input_error_but_the_others_are_still_checked() {
+    let dir = order_workspace();
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "vet",
+            "schema.cue",
+            "missing.json",
+            "bad.json",
+            "-d",
+            "#Order",
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("./missing.json"), "{}", run.stderr);
+    assert!(run.stderr.contains(NEGATIVE_AMOUNT_ERROR), "{}", run.stderr);
+}
+
+#[test]
+fn a_missing_schema_file_is_an_input_error() {
+    let dir = order_workspace();
+    let run = cuemesh(dir.path(), &["vet", "missing.cue", "good.json"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("./missing.cue"), "{}", run.stderr);
+}
+
+#[test]
+fn data_without_a_schema_is_a_usage_error() {
+    let dir = order_workspace();
+    let run = cuemesh(dir.path(), &["vet", "good.json"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no .cue file"), "{}", run.stderr);
+}
+
+#[test]
+fn an_unsupported_file_type_is_a_usage_error() {
+    let dir = workspace(&[("schema.cue", ORDER_SCHEMA), ("data.yaml", "id: a\n")]);
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "data.yaml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("./data.yaml"), "{}", run.stderr);
+}
+
+#[test]
+fn no_arguments_is_a_usage_error() {
+    let dir = order_workspace();
+    let run = cuemesh(dir.path(), &["vet"]);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn an_unknown_schema_expression_is_a_usage_error() {
+    let dir = order_workspace();
+    let run = cuemesh(
+        dir.path(),
+        &["vet", "schema.cue", "good.json", "-d", "#Nope"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("#Nope"), "{}", run.stderr);
+}
+
+#[test]
+fn without_data_a_valid_package_passes() {
+    let dir = order_workspace();
+    let run = cuemesh(dir.path(), &["vet", "schema.cue"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+}
+
+#[test]
+fn without_data_the_package_errors_are_reported() {
+    let dir = workspace(&[("conflict.cue", "a: int & \"x\"\n")]);
+    let run = cuemesh(dir.path(), &["vet", "conflict.cue"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "a: conflicting values int and \"x\" (mismatched types int and string):\n    ./conflict.cue:1:4\n    ./conflict.cue:1:10\n"
+    );
+}
+
+#[test]
+fn a_schema_syntax_error_is_reported_and_stops_validation() {
+    let dir = workspace(&[("bad.cue", "a: int\nb: {\n"), ("good.json", "{\"a\": 1}\n")]);
+    let run = cuemesh(dir.path(), &["vet", "bad.cue", "good.json"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .starts_with("expected '}', found 'EOF':\n    ./bad.cue:"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn github_format_prints_workflow_commands_on_stdout() {
+    let dir = order_workspace();
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "vet",
+            "--format",
+            "github",
+            "schema.cue",
+            "bad.json",
+            "-d",
+            "#Order",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .starts_with("::error file=schema.cue,line=4,col=11,endLine=4,endColumn=14,title="),
+        "{}",
+        run.stdout
+    );
+    assert!(run
+        .stdout
+        .contains("::total.amount: invalid value -1 (out of bound >=0)%0A    ./bad.json:4:15\n"));
+}
+
+#[test]
+fn json_format_prints_one_object_per_diagnostic() {
+    let dir = order_workspace();
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "--format",
+            "json",
+            "vet",
+            "schema.cue",
+            "bad.json",
+            "float.json",
+            "-d",
+            "#Order",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    assert_eq!(lines[0]["path"], "total.amount");
+    assert_eq!(lines[0]["locations"][1]["file"], "./bad.json");
+    assert_eq!(lines[0]["locations"][1]["line"], 4);
+    assert_eq!(lines[0]["locations"][1]["column"], 15);
+    assert_eq!(lines[1]["path"], "qty");
+}
+
+/// The example the README runs.
+#[test]
+fn the_readme_example_behaves_as_documented() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let run = cuemesh(
+        &examples,
+        &[
+            "vet",
+            "identity.cue",
+            "identity-valid.json",
+            "-d",
+            "#Identity",
+        ],
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let run = cuemesh(
+        &examples,
+        &[
+            "vet",
+            "identity.cue",
+            "identity-invalid.json",
+            "-d",
+            "#Identity",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "first: invalid value \"ada\" (out of bound =~\"^[A-Z].*\"):\n    ./identity.cue:16:9\n    ./identity-invalid.json:2:12\n"
+    );
+}
