@@ -427,22 +427,7 @@ impl<'a> Eval<'a> {
                 root
             }
             Some(expr) => {
-                let package = self.package_root(0);
-                let env = Some(Arc::new(Frame {
-                    parent: None,
-                    kind: FrameKind::Package {
-                        package: 0,
-                        file: 0,
-                        vertex: package,
-                    },
-                }));
-                let root = self.new_vertex(None, None);
-                self.vertices[root].arc_type = ArcType::Regular;
-                self.vertices[root].conjuncts.push(Conjunct {
-                    kind: ConjunctKind::Expr(expr),
-                    env,
-                    group: None,
-                });
+                let root = self.expression_vertex(expr);
                 self.vertices[root].conjuncts.push(Conjunct {
                     kind: ConjunctKind::Expr(data),
                     env: None,
@@ -1067,22 +1052,25 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// The label of pattern `p` of `v`, evaluated once.
+    pub(crate) fn pattern_matcher(&mut self, v: VertexId, p: usize) -> Val {
+        if let Some(m) = &self.vertices[v].patterns[p].matcher {
+            return m.clone();
+        }
+        let (label, env) = {
+            let pattern = &self.vertices[v].patterns[p];
+            (pattern.label, pattern.env.clone())
+        };
+        let m = self.eval_expr(label, &env);
+        self.vertices[v].patterns[p].matcher = Some(m.clone());
+        m
+    }
+
     fn apply_pattern(&mut self, v: VertexId, p: usize, a: VertexId) {
         let Some(Feature::Regular(name)) = self.vertices[a].feature.clone() else {
             return;
         };
-        let matcher = match &self.vertices[v].patterns[p].matcher {
-            Some(m) => m.clone(),
-            None => {
-                let (label, env) = {
-                    let pattern = &self.vertices[v].patterns[p];
-                    (pattern.label, pattern.env.clone())
-                };
-                let m = self.eval_expr(label, &env);
-                self.vertices[v].patterns[p].matcher = Some(m.clone());
-                m
-            }
-        };
+        let matcher = self.pattern_matcher(v, p);
         if !self.label_matches(&matcher, &name) {
             return;
         }

@@ -183,18 +183,7 @@ impl<'a> Eval<'a> {
             if self.vertices[v].patterns[p].alias.is_some() {
                 return None;
             }
-            let matcher_val = match self.vertices[v].patterns[p].matcher.clone() {
-                Some(m) => m,
-                None => {
-                    let (label, env) = {
-                        let pattern = &self.vertices[v].patterns[p];
-                        (pattern.label, pattern.env.clone())
-                    };
-                    let m = self.eval_expr(label, &env);
-                    self.vertices[v].patterns[p].matcher = Some(m.clone());
-                    m
-                }
-            };
+            let matcher_val = self.pattern_matcher(v, p);
             let matcher = self.matcher(&matcher_val)?;
             let (value, env, group) = {
                 let pattern = &self.vertices[v].patterns[p];
@@ -499,6 +488,30 @@ impl<'d> Checker<'d> {
         }
     }
 
+    /// Data of another kind than a struct or list node wants: CUE's conflict message.
+    fn kind_mismatch(&mut self, scalar: &Scalar, other: &JsonValue) -> Outcome {
+        let result = match &other.kind {
+            JsonKind::Object(_) | JsonKind::Array(_) => {
+                let kinds = if matches!(other.kind, JsonKind::Object(_)) {
+                    Kinds::STRUCT
+                } else {
+                    Kinds::LIST
+                };
+                scalar
+                    .clone()
+                    .narrow(kinds, other.span, &self.compact_data(other.span))
+            }
+            _ => match json_atom(other) {
+                Ok(atom) => scalar.clone().unify_atom(atom, other.span),
+                Err(err) => Err(err),
+            },
+        };
+        match result {
+            Ok(()) => Outcome::default(),
+            Err(err) => self.own_error(err),
+        }
+    }
+
     fn check_struct(&mut self, node: &StructNode, data: Option<&JsonValue>) -> Outcome {
         let members = match data {
             None => None,
@@ -506,23 +519,7 @@ impl<'d> Checker<'d> {
                 kind: JsonKind::Object(members),
                 ..
             }) => Some(members),
-            Some(other) => {
-                let result = match &other.kind {
-                    JsonKind::Array(_) => node.scalar.clone().narrow(
-                        Kinds::LIST,
-                        other.span,
-                        &self.compact_data(other.span),
-                    ),
-                    _ => match json_atom(other) {
-                        Ok(atom) => node.scalar.clone().unify_atom(atom, other.span),
-                        Err(err) => Err(err),
-                    },
-                };
-                return match result {
-                    Ok(()) => Outcome::default(),
-                    Err(err) => self.own_error(err),
-                };
-            }
+            Some(other) => return self.kind_mismatch(&node.scalar, other),
         };
         let mut arcs: Vec<Outcome> = Vec::new();
         let mut incomplete = Vec::new();
@@ -653,23 +650,7 @@ impl<'d> Checker<'d> {
                 kind: JsonKind::Array(items),
                 ..
             }) => items,
-            Some(other) => {
-                let result = match &other.kind {
-                    JsonKind::Object(_) => node.scalar.clone().narrow(
-                        Kinds::STRUCT,
-                        other.span,
-                        &self.compact_data(other.span),
-                    ),
-                    _ => match json_atom(other) {
-                        Ok(atom) => node.scalar.clone().unify_atom(atom, other.span),
-                        Err(err) => Err(err),
-                    },
-                };
-                return match result {
-                    Ok(()) => Outcome::default(),
-                    Err(err) => self.own_error(err),
-                };
-            }
+            Some(other) => return self.kind_mismatch(&node.scalar, other),
         };
         let schema_length = node.prefix.len();
         let mismatch = if node.closed {

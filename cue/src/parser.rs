@@ -130,6 +130,32 @@ impl<'t> Parser<'t> {
             .push(Diagnostic::error("SYNTAX", message).with_span(span));
     }
 
+    /// An operand between an opening bracket (the current token) and `close`, one nesting
+    /// level deeper; past the nesting limit it is skipped and stands as `_|_`.
+    fn bracketed(
+        &mut self,
+        start: Span,
+        close: &'static str,
+        body: impl FnOnce(&mut Self) -> ExprKind,
+    ) -> Expr {
+        self.bump();
+        if !self.enter() {
+            self.leave();
+            self.recover();
+            return Expr {
+                kind: ExprKind::Bottom,
+                span: start,
+            };
+        }
+        let kind = body(self);
+        self.leave();
+        self.expect_punct(close);
+        Expr {
+            kind,
+            span: start.to(self.prev_span()),
+        }
+    }
+
     fn expect_punct(&mut self, p: &str) -> bool {
         if self.eat_punct(p) {
             return true;
@@ -887,62 +913,15 @@ impl<'t> Parser<'t> {
                 self.string_expr(&token, start)
             }
             TokenKind::Punct("(") => {
-                self.bump();
-                if !self.enter() {
-                    self.leave();
-                    self.recover();
-                    return Expr {
-                        kind: ExprKind::Bottom,
-                        span: start,
-                    };
-                }
-                let inner = self.expr();
-                self.leave();
-                self.expect_punct(")");
-                Expr {
-                    kind: ExprKind::Paren(Box::new(inner)),
-                    span: start.to(self.prev_span()),
-                }
+                self.bracketed(start, ")", |p| ExprKind::Paren(Box::new(p.expr())))
             }
-            TokenKind::Punct("{") => {
-                self.bump();
-                if !self.enter() {
-                    self.leave();
-                    self.recover();
-                    return Expr {
-                        kind: ExprKind::Bottom,
-                        span: start,
-                    };
-                }
-                let decls = self.decls(false);
-                self.leave();
-                self.expect_punct("}");
-                Expr {
-                    kind: ExprKind::Struct(StructLit {
-                        decls,
-                        shorthand: false,
-                    }),
-                    span: start.to(self.prev_span()),
-                }
-            }
-            TokenKind::Punct("[") => {
-                self.bump();
-                if !self.enter() {
-                    self.leave();
-                    self.recover();
-                    return Expr {
-                        kind: ExprKind::Bottom,
-                        span: start,
-                    };
-                }
-                let list = self.list();
-                self.leave();
-                self.expect_punct("]");
-                Expr {
-                    kind: ExprKind::List(list),
-                    span: start.to(self.prev_span()),
-                }
-            }
+            TokenKind::Punct("{") => self.bracketed(start, "}", |p| {
+                ExprKind::Struct(StructLit {
+                    decls: p.decls(false),
+                    shorthand: false,
+                })
+            }),
+            TokenKind::Punct("[") => self.bracketed(start, "]", |p| ExprKind::List(p.list())),
             _ => {
                 let found = self.describe();
                 self.error_here(format!("expected operand, found {found}"));

@@ -76,12 +76,9 @@ pub fn sum(data: &[u8]) -> [u8; 16] {
 
 #[cfg(test)]
 mod tests {
+    use super::super::hex::encode as hex;
     use super::super::testing::*;
     use super::*;
-
-    fn hex(data: &[u8]) -> String {
-        data.iter().map(|b| format!("{b:02x}")).collect()
-    }
 
     #[test]
     fn known_digests() {

@@ -92,12 +92,9 @@ fn sum(data: &[u8], init: &[u32; 8]) -> [u8; 32] {
 
 #[cfg(test)]
 mod tests {
+    use super::super::hex::encode as hex;
     use super::super::testing::*;
     use super::*;
-
-    fn hex(data: &[u8]) -> String {
-        data.iter().map(|b| format!("{b:02x}")).collect()
-    }
 
     #[test]
     fn known_digests() {
