@@ -2916,25 +2916,68 @@ fn decl_span(decl: &Decl) -> Span {
     }
 }
 
-/// A struct or list literal printed on one line, roughly as CUE prints values in messages.
-fn compact(text: &str) -> String {
+/// A struct or list literal (CUE or JSON text) printed on one line, as CUE prints values in
+/// messages: `{v:1,tags:["a b"]}`. Strings are kept as written; a quoted label that is a plain
+/// identifier loses its quotes.
+pub(crate) fn compact(text: &str) -> String {
     let mut out = String::new();
     let mut last_space = false;
-    for c in text.chars() {
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
         if c.is_whitespace() {
             if !last_space && !out.ends_with(['{', '[', ',', ':']) {
                 out.push(',');
             }
             last_space = true;
-        } else {
-            if last_space && (c == '}' || c == ']') && out.ends_with(',') {
-                out.pop();
-            }
-            out.push(c);
-            last_space = false;
+            rest = &rest[c.len_utf8()..];
+            continue;
         }
+        if last_space && (c == '}' || c == ']') && out.ends_with(',') {
+            out.pop();
+        }
+        last_space = false;
+        if c == '"' {
+            let literal = string_literal(rest);
+            rest = &rest[literal.len()..];
+            let inner = literal
+                .strip_prefix('"')
+                .and_then(|l| l.strip_suffix('"'))
+                .unwrap_or("");
+            if rest.trim_start().starts_with(':') && is_plain_label(inner) {
+                out.push_str(inner);
+            } else {
+                out.push_str(literal);
+            }
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
     }
     out.replace(",,", ",")
+}
+
+/// The double-quoted string literal at the start of `text` (to its closing quote, or the end).
+fn string_literal(text: &str) -> &str {
+    let mut escaped = false;
+    for (i, c) in text.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return &text[..i + 1],
+            _ => {}
+        }
+    }
+    text
+}
+
+/// Whether a label needs no quotes in CUE: an identifier that is neither hidden (`_x`) nor a
+/// definition (`#x`).
+fn is_plain_label(label: &str) -> bool {
+    let mut chars = label.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
 fn reference_is_definition(e: &Expr) -> bool {

@@ -358,6 +358,17 @@ pub(crate) fn check_atom(
     }
 }
 
+/// How CUE orders the two sides of a kind conflict: scalars, then lists, then structs.
+fn composite_rank(kinds: Kinds) -> u8 {
+    if !kinds.and(Kinds(Kinds::LIST.0 - 1)).is_empty() {
+        0
+    } else if !kinds.and(Kinds::LIST).is_empty() {
+        1
+    } else {
+        2
+    }
+}
+
 impl Scalar {
     pub(crate) fn is_unconstrained(&self) -> bool {
         self.kinds == Kinds::ALL && self.value.is_none() && self.checks.is_empty()
@@ -385,6 +396,13 @@ impl Scalar {
                 Some((atom, _)) => format!(
                     "conflicting values {atom} and {text} (mismatched types {} and {})",
                     atom.kind().name(),
+                    kinds.name()
+                ),
+                // Scalars before lists before structs; between equals, the newer first.
+                None if composite_rank(self.kinds) < composite_rank(kinds) => format!(
+                    "conflicting values {} and {text} (mismatched types {} and {})",
+                    self.kind_description(),
+                    self.kinds.name(),
                     kinds.name()
                 ),
                 None => format!(
