@@ -122,13 +122,24 @@ impl Feature {
     fn selector(&self) -> String {
         match self {
             // A regular field named like a hidden field or a definition must be quoted.
-            Feature::Regular(name) if is_identifier(name) && !name.starts_with(['_', '#']) => {
-                name.to_string()
+            Feature::Regular(name) => {
+                let mut out = String::new();
+                push_selector(&mut out, name);
+                out
             }
-            Feature::Regular(name) => quote_string(name),
             Feature::Definition(name) | Feature::Hidden(name) => name.to_string(),
             Feature::Index(i) => i.to_string(),
         }
+    }
+}
+
+/// Appends a regular field's label as a path prints it: quoted unless it is an identifier
+/// that does not look like a hidden field or a definition.
+pub(crate) fn push_selector(out: &mut String, name: &str) {
+    if is_identifier(name) && !name.starts_with(['_', '#']) {
+        out.push_str(name);
+    } else {
+        let _ = builtins::write_quoted(out, name);
     }
 }
 

@@ -334,8 +334,8 @@ impl Outcome {
     }
 }
 
-enum Segment {
-    Field(Arc<str>),
+enum Segment<'d> {
+    Field(&'d str),
     Index(usize),
 }
 
@@ -344,7 +344,7 @@ pub(crate) struct Checker<'d> {
     /// The data document's text, for messages that quote a struct or list of it.
     data_text: &'d str,
     /// Where the walk is; formatted only when a diagnostic is made.
-    path: Vec<Segment>,
+    path: Vec<Segment<'d>>,
     /// Set when the data meets a case this walk does not model exactly (a field matched by
     /// several patterns unifies them into one value): the caller then unifies instead.
     pub(crate) bailed: bool,
@@ -360,7 +360,7 @@ impl<'d> Checker<'d> {
     }
 
     /// Every error, or when there is none every incompleteness, as the evaluator reports them.
-    pub(crate) fn validate(&mut self, node: &Node, data: &JsonValue) -> Vec<Diagnostic> {
+    pub(crate) fn validate(&mut self, node: &'d Node, data: &'d JsonValue<'d>) -> Vec<Diagnostic> {
         let outcome = self.check(node, Some(data));
         if !outcome.own.is_empty() {
             outcome.own.concat()
@@ -372,15 +372,20 @@ impl<'d> Checker<'d> {
     }
 
     fn path_string(&self) -> String {
-        let parts: Vec<String> = self
-            .path
-            .iter()
-            .map(|segment| match segment {
-                Segment::Field(name) => super::Feature::Regular(name.clone()).selector(),
-                Segment::Index(i) => i.to_string(),
-            })
-            .collect();
-        parts.join(".")
+        use std::fmt::Write;
+        let mut out = String::new();
+        for (i, segment) in self.path.iter().enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            match segment {
+                Segment::Field(name) => super::push_selector(&mut out, name),
+                Segment::Index(index) => {
+                    let _ = write!(out, "{index}");
+                }
+            }
+        }
+        out
     }
 
     fn error(&self, err: &EvalError) -> Diagnostic {
@@ -394,8 +399,26 @@ impl<'d> Checker<'d> {
     }
 
     fn own_error(&self, err: Arc<EvalError>) -> Outcome {
-        let mut group = vec![self.error(&err)];
-        group.extend(err.sub.iter().cloned());
+        // A fresh error is not shared: take its message and sub-errors instead of copying.
+        let group = match Arc::try_unwrap(err) {
+            Ok(err) => {
+                let mut d = Diagnostic::error(err.code, err.message).with_path(self.path_string());
+                for span in err.spans {
+                    if span.end > 0 || span.start > 0 {
+                        d = d.with_span(span);
+                    }
+                }
+                let mut group = Vec::with_capacity(1 + err.sub.len());
+                group.push(d);
+                group.extend(err.sub);
+                group
+            }
+            Err(err) => {
+                let mut group = vec![self.error(&err)];
+                group.extend(err.sub.iter().cloned());
+                group
+            }
+        };
         Outcome {
             own: vec![group],
             ..Outcome::default()
@@ -410,7 +433,7 @@ impl<'d> Checker<'d> {
         Arc::from(super::compact(text).as_str())
     }
 
-    fn check(&mut self, node: &Node, data: Option<&JsonValue>) -> Outcome {
+    fn check(&mut self, node: &'d Node, data: Option<&'d JsonValue<'d>>) -> Outcome {
         match node {
             Node::Top => match data {
                 Some(_) => Outcome::default(),
@@ -443,7 +466,7 @@ impl<'d> Checker<'d> {
         }
     }
 
-    fn check_scalar(&mut self, scalar: &Scalar, data: Option<&JsonValue>) -> Outcome {
+    fn check_scalar(&mut self, scalar: &'d Scalar, data: Option<&'d JsonValue<'d>>) -> Outcome {
         let Some(data) = data else {
             if scalar.value.is_some() {
                 return Outcome::default();
@@ -512,7 +535,7 @@ impl<'d> Checker<'d> {
         }
     }
 
-    fn check_struct(&mut self, node: &StructNode, data: Option<&JsonValue>) -> Outcome {
+    fn check_struct(&mut self, node: &'d StructNode, data: Option<&'d JsonValue<'d>>) -> Outcome {
         let members = match data {
             None => None,
             Some(JsonValue {
@@ -522,7 +545,6 @@ impl<'d> Checker<'d> {
             Some(other) => return self.kind_mismatch(&node.scalar, other),
         };
         let mut arcs: Vec<Outcome> = Vec::new();
-        let mut incomplete = Vec::new();
         // Schema fields first, in schema order, as the evaluator creates its arcs.
         let mut cursor = 0;
         for field in &node.fields {
@@ -530,7 +552,7 @@ impl<'d> Checker<'d> {
             if datum.is_none() && field.arc_type == ArcType::Optional {
                 continue;
             }
-            self.path.push(Segment::Field(field.name.clone()));
+            self.path.push(Segment::Field(&field.name));
             let outcome = if datum.is_none() && field.arc_type == ArcType::Required {
                 // Errors in the field's own schema come first, as unification finds them.
                 let schema_outcome = self.check(&field.node, None);
@@ -559,7 +581,7 @@ impl<'d> Checker<'d> {
                 if node.declares(name) {
                     continue;
                 }
-                self.path.push(Segment::Field(Arc::from(name.as_ref())));
+                self.path.push(Segment::Field(name));
                 let outcome = self.check_data_only(node, name, *key_span, value);
                 self.path.pop();
                 arcs.push(outcome);
@@ -577,25 +599,16 @@ impl<'d> Checker<'d> {
                 }
             }
         }
-        for arc in &arcs {
-            outcome.below.extend(arc.own.iter().cloned());
-        }
-        for arc in arcs {
-            if arc.own.is_empty() {
-                outcome.below.extend(arc.below);
-            }
-            incomplete.extend(arc.incomplete);
-        }
-        outcome.incomplete = incomplete;
+        merge_arcs(&mut outcome, arcs);
         outcome
     }
 
     fn check_data_only(
         &mut self,
-        node: &StructNode,
+        node: &'d StructNode,
         name: &str,
         key_span: Span,
-        value: &JsonValue,
+        value: &'d JsonValue<'d>,
     ) -> Outcome {
         for group in &node.closed {
             let allowed = group.open
@@ -633,7 +646,7 @@ impl<'d> Checker<'d> {
         combined
     }
 
-    fn check_list(&mut self, node: &ListNode, data: Option<&JsonValue>) -> Outcome {
+    fn check_list(&mut self, node: &'d ListNode, data: Option<&'d JsonValue<'d>>) -> Outcome {
         let items = match data {
             None => {
                 let mut outcome = Outcome::default();
@@ -698,7 +711,11 @@ impl<'d> Checker<'d> {
         outcome
     }
 
-    fn check_disjunction(&mut self, options: &[(Node, bool)], data: Option<&JsonValue>) -> Outcome {
+    fn check_disjunction(
+        &mut self,
+        options: &'d [(Node, bool)],
+        data: Option<&'d JsonValue<'d>>,
+    ) -> Outcome {
         let mut survivors: Vec<(Outcome, bool)> = Vec::new();
         let mut errors = Vec::new();
         let mut failed = 0;
@@ -1138,14 +1155,18 @@ pub(crate) fn is_valid(node: &Node, data: Option<&JsonValue>) -> Option<bool> {
     })
 }
 
-fn merge_arcs(outcome: &mut Outcome, arcs: Vec<Outcome>) {
-    for arc in &arcs {
-        outcome.below.extend(arc.own.iter().cloned());
+/// Gathers what the arcs of a struct or list found: first every arc's own errors, then the
+/// errors below arcs that have none of their own, and every incomplete value.
+fn merge_arcs(outcome: &mut Outcome, mut arcs: Vec<Outcome>) {
+    for arc in &mut arcs {
+        if !arc.own.is_empty() {
+            outcome.below.append(&mut arc.own);
+            // An arc's own error hides what is wrong below it.
+            arc.below.clear();
+        }
     }
     for arc in arcs {
-        if arc.own.is_empty() {
-            outcome.below.extend(arc.below);
-        }
+        outcome.below.extend(arc.below);
         outcome.incomplete.extend(arc.incomplete);
     }
 }

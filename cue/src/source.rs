@@ -43,46 +43,52 @@ pub struct SourceFile {
     /// The name used in positions, as the user gave it (`./schema.cue`, `sources/a/a.cue`).
     pub name: String,
     pub text: Arc<str>,
-    line_starts: Arc<[u32]>,
+    /// Computed when a position is first asked for: most data documents are never quoted.
+    line_starts: std::sync::OnceLock<Box<[u32]>>,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> SourceFile {
-        let text: Arc<str> = text.into();
-        let mut line_starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i as u32 + 1);
-            }
-        }
         SourceFile {
             name: name.into(),
-            text,
-            line_starts: line_starts.into(),
+            text: text.into(),
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0u32];
+            for (i, b) in self.text.bytes().enumerate() {
+                if b == b'\n' {
+                    starts.push(i as u32 + 1);
+                }
+            }
+            starts.into()
+        })
     }
 
     /// The 1-based line and column of a byte offset. Like CUE (and Go), the column is a byte
     /// column, so positions printed by `cuemesh` match `cue`'s.
     pub fn position(&self, offset: u32) -> LineCol {
-        let line_index = match self.line_starts.binary_search(&offset) {
+        let line_index = match self.line_starts().binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
         LineCol {
             line: line_index as u32 + 1,
-            column: offset - self.line_starts[line_index] + 1,
+            column: offset - self.line_starts()[line_index] + 1,
         }
     }
 
     /// The text of the 1-based line `line`, without its newline.
     pub fn line_text(&self, line: u32) -> &str {
         let index = line.saturating_sub(1) as usize;
-        let Some(&start) = self.line_starts.get(index) else {
+        let Some(&start) = self.line_starts().get(index) else {
             return "";
         };
         let end = self
-            .line_starts
+            .line_starts()
             .get(index + 1)
             .map(|&e| e as usize - 1)
             .unwrap_or(self.text.len());

@@ -144,7 +144,7 @@ impl std::fmt::Display for Atom {
             Atom::Bool(b) => write!(f, "{b}"),
             Atom::Int(i) => write!(f, "{i}"),
             Atom::Float(_, text) => f.write_str(text),
-            Atom::String(s) => f.write_str(&quote_string(s)),
+            Atom::String(s) => crate::builtins::write_quoted(f, s),
             Atom::Bytes(b) => f.write_str(&quote_bytes(b)),
         }
     }
@@ -284,20 +284,31 @@ impl EvalError {
 
 /// A check as CUE prints it in messages: with its evaluated operand (`>=6`, not `>=min`).
 pub(crate) fn check_text(check: &SpannedCheck) -> String {
-    if let Some(text) = &check.text {
-        return text.to_string();
-    }
-    match &check.check {
-        Check::Bound(op, limit) => format!("{}{}", op.as_str(), limit),
-        Check::NotEqual(value) => format!("!={value}"),
-        Check::Regex {
-            pattern, negate, ..
-        } => format!(
-            "{}{}",
-            if *negate { "!~" } else { "=~" },
-            quote_string(pattern)
-        ),
-        Check::Builtin { builtin, args } => crate::builtins::format_call(builtin, args),
+    CheckText(check).to_string()
+}
+
+/// A check as messages print it, written without intermediate strings.
+pub(crate) struct CheckText<'c>(pub(crate) &'c SpannedCheck);
+
+impl std::fmt::Display for CheckText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let check = self.0;
+        if let Some(text) = &check.text {
+            return f.write_str(text);
+        }
+        match &check.check {
+            Check::Bound(op, limit) => write!(f, "{}{}", op.as_str(), limit),
+            Check::NotEqual(value) => write!(f, "!={value}"),
+            Check::Regex {
+                pattern, negate, ..
+            } => {
+                f.write_str(if *negate { "!~" } else { "=~" })?;
+                crate::builtins::write_quoted(f, pattern)
+            }
+            Check::Builtin { builtin, args } => {
+                f.write_str(&crate::builtins::format_call(builtin, args))
+            }
+        }
     }
 }
 
@@ -339,7 +350,7 @@ pub(crate) fn check_atom(
     match run_check(&check.check, atom) {
         Ok(()) => Ok(()),
         Err(detail) => {
-            let text = check_text(check);
+            let text = CheckText(check);
             let message = match (&check.check, detail) {
                 (Check::Builtin { .. }, Some(detail)) => {
                     format!("invalid value {atom} (does not satisfy {text}): {detail}")

@@ -380,22 +380,35 @@ pub fn format_float(f: f64) -> String {
 /// A double-quoted CUE string literal with Go-style escapes.
 pub fn quote_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    // Writing into a String cannot fail.
+    let _ = write_quoted(&mut out, s);
     out
+}
+
+/// Writes `s` as a double-quoted CUE string literal, as [`quote_string`] returns it.
+pub(crate) fn write_quoted(out: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
+    out.write_char('"')?;
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\t' => "\\t",
+            '\r' => "\\r",
+            c if (c as u32) < 0x20 || c == '\u{7f}' => "",
+            _ => continue,
+        };
+        out.write_str(&s[run..i])?;
+        if escape.is_empty() {
+            write!(out, "\\u{:04x}", c as u32)?;
+        } else {
+            out.write_str(escape)?;
+        }
+        run = i + c.len_utf8();
+    }
+    out.write_str(&s[run..])?;
+    out.write_char('"')
 }
 
 /// A single-quoted CUE bytes literal; valid UTF-8 runs print as text, other bytes as `\xNN`.
@@ -751,5 +764,15 @@ mod tests {
                     .to_string()
             )
         );
+    }
+
+    #[test]
+    fn strings_are_quoted_with_cue_escapes() {
+        assert_eq!(quote_string("plain é"), "\"plain é\"");
+        assert_eq!(
+            quote_string("a\"b\\c\nd\te\rf\u{1}g\u{7f}"),
+            "\"a\\\"b\\\\c\\nd\\te\\rf\\u0001g\\u007f\""
+        );
+        assert_eq!(quote_string(""), "\"\"");
     }
 }
