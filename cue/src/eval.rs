@@ -33,7 +33,7 @@ use crate::value::{
 /// Work limits: inputs that exceed them end in an error instead of a hang or a crash.
 const MAX_STEPS: u64 = 1_000_000;
 const MAX_RECURSION: u32 = 4000;
-const MAX_CANDIDATES: usize = 4096;
+const MAX_CANDIDATES: usize = 1024;
 /// A validation reports at most this many errors (the first ones, in CUE's order).
 /// The code of an operation whose operand is not concrete yet.
 const NON_CONCRETE: &str = "NON_CONCRETE";

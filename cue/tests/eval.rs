@@ -451,3 +451,23 @@ fn an_absent_field_typed_null_or_string_is_incomplete() {
         "v: incomplete value null | string"
     );
 }
+
+#[test]
+fn an_exponential_disjunction_ends_in_an_error_quickly() {
+    // Five disjunctions of four on one field: 1,024 combinations are still tried (and the
+    // one that agrees wins); six (4,096) exceed the limit and are refused, not enumerated.
+    let five = "v: (1|2|3|4) & (1|2|3|5) & (1|2|3|6) & (1|7|8|9) & (1|10|11|12)";
+    assert_eq!(first(five, None, r#"{"v": 1}"#), "valid");
+    let six = format!("{five} & (1|13|14|15)");
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("schema.cue".to_string(), six)],
+        },
+        &NoImports,
+    );
+    let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+    assert_eq!(
+        headlines,
+        ["v: disjunction too large: 4096 combinations (the limit is 1024)"]
+    );
+}
