@@ -1,0 +1,1273 @@
+//! A report of how much of CUE's own test data our engine passes.
+//!
+//! Run it with the upstream checkout (CUE v0.17.1 test data, never copied into this repo):
+//!
+//! ```text
+//! CUE_UPSTREAM_TESTDATA=../shared/cue-testdata cargo test -p cue --test upstream -- --nocapture
+//! ```
+//!
+//! Without `CUE_UPSTREAM_TESTDATA` the test prints how to run it and passes. With it, it prints a
+//! table of passes per folder and a total, and fails only when the total drops below [`FLOOR`]
+//! (so a regression of the engine is caught; cases that never passed are not failures).
+//! `UPSTREAM_VERBOSE=1` prints every failing unit with the reason; `UPSTREAM_FILTER=text` runs
+//! only the files whose path contains `text`.
+//!
+//! Every case runs on its own thread with a timeout and under `catch_unwind`: a panic or a hang
+//! is counted as a failure of every unit of the case and its name is printed.
+//!
+//! # What is checked, and how
+//!
+//! **Group `cue/testdata/<folder>/**.txtar`.** The unit is one `@test(...)` assertion. The
+//! `.cue` files at the archive's root form the package (imports of the archive's own
+//! `cue.mod` module are resolved from the archive). Each `@test` attribute is found by walking
+//! the syntax tree: a field attribute applies to the field's path, a declaration attribute
+//! (`@test(...)` alone in a struct or at file level) to the enclosing struct's path.
+//! - `@test(eq, X)`: the value at the path is exported as JSON (`Package::export_json`) and so
+//!   is `X` (evaluated in the package's scope). When `X` is concrete the two JSON values must be
+//!   equal (definitions and hidden fields are not part of JSON, so they are not compared). When
+//!   `X` is not concrete (`int`, `{a: string}`), the check is looser: the path must evaluate
+//!   without error and unify with `X` without error; these passes are also shown in the
+//!   `loose` column. `X` holding `_|_` or nested `@test` attributes is skipped.
+//! - `@test(err, ...)`: evaluating the path must give an error (or the package's diagnostics
+//!   hold one with exactly that path). `code=incomplete` accepts any
+//!   error; other codes (`eval`, `cycle`, ...) need an error that is not mere incompleteness.
+//!   `contains="..."` must be found in one of the messages (with `%s` filled from `args=[...]`).
+//!   `at=`, `pos=`, `path=` and `suberr=` are not checked.
+//! - Every other kind (`allows`, `closed`, `shareID`, `kind`, `debug`, `permute`, ...), the
+//!   `:todo` variants (expected to fail upstream too), assertions under a path marked
+//!   `@test(skip)`, and attributes we cannot address by a path (inside comprehensions, lists,
+//!   disjunctions, pattern or dynamic labels) are counted as skipped.
+//!
+//! Files without any `@test` attribute count as one unit each, checked by verdict: the golden
+//! `out/evalalpha` (the current evaluator; else `out/eval`) lists errors (an `Errors:` section
+//! or error lines instead of a `(struct){...}` dump) exactly when our `Package::diagnostics()`
+//! is non-empty. Files with neither golden are skipped.
+//!
+//! **Group `vet/`: `cmd/cue/cmd/testdata/script/vet*.txtar`.** The unit is one `exec cue vet`
+//! line. The archive's files are given to the library the way `cuemesh vet` does it
+//! (`Package::load`, `Package::schema`, `Schema::validate_json`). Lines naming YAML, TOML,
+//! standard input or files without a known extension, or flags other than `-d`, are skipped.
+//! A pass is the same success or failure (`! exec` expects failure). Message passes are counted
+//! separately among the lines followed by `cmp stderr FILE` (first line of our plain-rendered
+//! first error equals the first line of FILE) or `stderr 'regexp'` (the regexp matches our
+//! rendered errors).
+//!
+//! **Group `pkg/<package>`: `pkg/**/testdata/*.txtar`.** The golden `out/<name>-v3` (else
+//! `out/<name>`) holds `Errors:` then `Result:` in CUE syntax. The unit is one leaf field of the
+//! result: `_|_` must be an error in our evaluation, a concrete value must equal our exported
+//! JSON at that path. Leaves whose expected value is not concrete are skipped.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use cue::ast::{self, Decl, ExprKind, LabelKind};
+use cue::txtar;
+use cue::{ImportResolver, NoImports, Package, PackageFiles};
+
+/// The total passes measured when the harness was written (2343 of 4218 checked units, CUE
+/// v0.17.1 test data), minus a small margin. Raise it when the engine gets better.
+const FLOOR: usize = 2300;
+
+/// How long one case may run before it counts as hung. Generous: the engine's step limits end
+/// every known case well before (the slowest takes a few seconds in a debug build), and the
+/// verdict must not depend on the machine's speed.
+const CASE_TIMEOUT: Duration = Duration::from_secs(180);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Outcome {
+    Pass,
+    /// A pass by the looser check (not concrete).
+    Loose,
+    Fail(String),
+    Skip,
+}
+
+#[derive(Default)]
+struct Row {
+    files: usize,
+    units: usize,
+    passed: usize,
+    loose: usize,
+    skipped: usize,
+    /// Only for vet: lines with a message to compare, and their passes.
+    message_checks: usize,
+    message_passes: usize,
+}
+
+impl Row {
+    fn add(&mut self, outcomes: &[Outcome]) {
+        for o in outcomes {
+            self.units += 1;
+            match o {
+                Outcome::Pass => self.passed += 1,
+                Outcome::Loose => {
+                    self.passed += 1;
+                    self.loose += 1;
+                }
+                Outcome::Skip => self.skipped += 1,
+                Outcome::Fail(_) => {}
+            }
+        }
+    }
+}
+
+/// A case's result and, when it panicked or hung, what happened.
+type CaseOutcome = (CaseResult, Option<String>);
+
+/// What one case gives back.
+#[derive(Default)]
+struct CaseResult {
+    outcomes: Vec<Outcome>,
+    /// (checked, passed) message comparisons, for vet.
+    messages: (usize, usize),
+}
+
+#[test]
+fn upstream_report() {
+    let Some(root) = std::env::var_os("CUE_UPSTREAM_TESTDATA") else {
+        println!(
+            "upstream report skipped: run `CUE_UPSTREAM_TESTDATA=../shared/cue-testdata cargo test -p cue --test upstream -- --nocapture`"
+        );
+        return;
+    };
+    // Cargo runs tests in the crate's directory; a relative path is taken from the workspace
+    // root, where the documented command is typed.
+    let mut root = PathBuf::from(root);
+    if root.is_relative() {
+        root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(root);
+    }
+    assert!(
+        root.join("cue/testdata").is_dir(),
+        "CUE_UPSTREAM_TESTDATA={} does not hold cue/testdata",
+        root.display()
+    );
+    let verbose = std::env::var("UPSTREAM_VERBOSE").is_ok_and(|v| v == "1");
+    let filter = std::env::var("UPSTREAM_FILTER").unwrap_or_default();
+    let started = Instant::now();
+    // Panics are counted and named below; the default hook would print a backtrace for each.
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+
+    let mut table: BTreeMap<(u8, String), Row> = BTreeMap::new();
+    let mut broken: Vec<String> = Vec::new();
+    let mut failures: Vec<String> = Vec::new();
+
+    let mut jobs: Vec<(u8, String, PathBuf)> = Vec::new();
+    let testdata = root.join("cue/testdata");
+    for path in txtar_files(&testdata) {
+        let rel = path.strip_prefix(&testdata).unwrap_or(&path);
+        let folder = rel
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().to_string())
+            .unwrap_or_default();
+        jobs.push((1, folder, path));
+    }
+    let script = root.join("cmd/cue/cmd/testdata/script");
+    for path in txtar_files(&script) {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with("vet") {
+            jobs.push((2, "vet".to_string(), path));
+        }
+    }
+    let pkg = root.join("pkg");
+    for path in txtar_files(&pkg) {
+        let rel = path.strip_prefix(&pkg).unwrap_or(&path).to_string_lossy();
+        let Some((package, _)) = rel.split_once("/testdata/") else {
+            continue;
+        };
+        jobs.push((3, package.to_string(), path));
+    }
+
+    // Cases run on a few workers at once; results are folded in file order.
+    let jobs: Vec<(u8, String, PathBuf, String)> = jobs
+        .into_iter()
+        .filter_map(|(group, folder, path)| {
+            let shown = path
+                .strip_prefix(&root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            shown
+                .contains(&filter)
+                .then_some((group, folder, path, shown))
+        })
+        .collect();
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<CaseOutcome>>> =
+        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some((group, _, path, shown)) = jobs.get(i) else {
+                    break;
+                };
+                let outcome = match std::fs::read_to_string(path) {
+                    Ok(text) => {
+                        let case_started = Instant::now();
+                        let outcome = run_case(*group, text);
+                        if verbose && case_started.elapsed() > Duration::from_millis(500) {
+                            println!("SLOW {shown}: {:.1}s", case_started.elapsed().as_secs_f64());
+                        }
+                        outcome
+                    }
+                    Err(_) => (fail_all(1, "unreadable"), Some("unreadable".into())),
+                };
+                if let Ok(mut slot) = results[i].lock() {
+                    *slot = Some(outcome);
+                }
+            });
+        }
+    });
+    for ((group, folder, _, shown), slot) in jobs.into_iter().zip(results) {
+        let Some((result, trouble)) = slot.into_inner().ok().flatten() else {
+            broken.push(format!("{shown}: no result"));
+            continue;
+        };
+        let row = table.entry((group, folder)).or_default();
+        row.files += 1;
+        if let Some(trouble) = trouble {
+            broken.push(format!("{shown}: {trouble}"));
+        }
+        row.add(&result.outcomes);
+        row.message_checks += result.messages.0;
+        row.message_passes += result.messages.1;
+        if verbose {
+            for o in &result.outcomes {
+                if let Outcome::Fail(why) = o {
+                    failures.push(format!("{shown}: {why}"));
+                }
+            }
+        }
+    }
+    std::panic::set_hook(previous_hook);
+
+    for f in &failures {
+        println!("FAIL {f}");
+    }
+    let group_name = |g: u8| match g {
+        1 => "cue/testdata",
+        2 => "cmd/cue script",
+        _ => "pkg",
+    };
+    println!(
+        "\n{:<16} {:<20} {:>6} {:>7} {:>7} {:>6} {:>8}",
+        "group", "folder", "files", "units", "passed", "loose", "skipped"
+    );
+    let mut total = Row::default();
+    let mut last_group = 0;
+    let mut group_total = Row::default();
+    let print_group_total = |g: u8, r: &Row| {
+        println!(
+            "{:<16} {:<20} {:>6} {:>7} {:>7} {:>6} {:>8}",
+            group_name(g),
+            "(all)",
+            r.files,
+            r.units,
+            r.passed,
+            r.loose,
+            r.skipped
+        );
+    };
+    for ((group, folder), r) in &table {
+        if *group != last_group {
+            if last_group != 0 {
+                print_group_total(last_group, &group_total);
+                println!();
+            }
+            last_group = *group;
+            group_total = Row::default();
+        }
+        println!(
+            "{:<16} {:<20} {:>6} {:>7} {:>7} {:>6} {:>8}",
+            group_name(*group),
+            folder,
+            r.files,
+            r.units,
+            r.passed,
+            r.loose,
+            r.skipped
+        );
+        if *group == 2 {
+            println!(
+                "{:<16} {:<20} messages: {} of {} compared lines match",
+                "", "", r.message_passes, r.message_checks
+            );
+        }
+        for t in [&mut total, &mut group_total] {
+            t.files += r.files;
+            t.units += r.units;
+            t.passed += r.passed;
+            t.loose += r.loose;
+            t.skipped += r.skipped;
+        }
+    }
+    if last_group != 0 {
+        print_group_total(last_group, &group_total);
+    }
+    let checked = total.units - total.skipped;
+    println!(
+        "\nTOTAL: {} files, {} units, {} checked, {} passed ({} loose), {} skipped, {} failed; floor {FLOOR}; {:.1}s",
+        total.files,
+        total.units,
+        checked,
+        total.passed,
+        total.loose,
+        total.skipped,
+        checked - total.passed,
+        started.elapsed().as_secs_f64()
+    );
+    if !broken.is_empty() {
+        println!("\npanics and timeouts (every unit of these cases counts as failed):");
+        for b in &broken {
+            println!("  {b}");
+        }
+    }
+    assert!(
+        total.passed >= FLOOR,
+        "upstream passes fell to {} (floor {FLOOR})",
+        total.passed
+    );
+}
+
+/// Every `.txtar` under `dir`, sorted.
+fn txtar_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "txtar") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs one case on its own thread, with a timeout. The units are counted first (cheaply, on
+/// this thread) so that a panic or hang can mark all of them failed.
+fn run_case(group: u8, text: String) -> (CaseResult, Option<String>) {
+    let archive = txtar::parse(&text);
+    let planned = catch_unwind(AssertUnwindSafe(|| plan_units(group, &archive)));
+    let Ok(planned) = planned else {
+        return (
+            CaseResult {
+                outcomes: vec![Outcome::Fail("panic while reading the case".into())],
+                messages: (0, 0),
+            },
+            Some("panic while reading the case".into()),
+        );
+    };
+    let (sender, receiver) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let result = catch_unwind(AssertUnwindSafe(|| run_units(group, &archive)));
+            let _ = sender.send(result.ok());
+        });
+    if spawned.is_err() {
+        return (
+            fail_all(planned, "cannot start a thread"),
+            Some("no thread".into()),
+        );
+    }
+    match receiver.recv_timeout(CASE_TIMEOUT) {
+        Ok(Some(result)) if result.outcomes.len() == planned => (result, None),
+        Ok(Some(result)) => (
+            fail_all(planned, "unit count mismatch"),
+            Some(format!(
+                "harness: {} units planned, {} run",
+                planned,
+                result.outcomes.len()
+            )),
+        ),
+        Ok(None) => (fail_all(planned, "panic"), Some("panic".into())),
+        // The thread is left behind: it ends with the process.
+        Err(_) => (fail_all(planned, "timeout"), Some("timeout".into())),
+    }
+}
+
+fn fail_all(units: usize, why: &str) -> CaseResult {
+    CaseResult {
+        outcomes: vec![Outcome::Fail(why.to_string()); units.max(1)],
+        messages: (0, 0),
+    }
+}
+
+fn plan_units(group: u8, archive: &txtar::Archive) -> usize {
+    match group {
+        2 => vet_lines(archive).len(),
+        _ => {
+            let assertions = collect_assertions(archive);
+            if !assertions.is_empty() {
+                assertions.len()
+            } else if group == 1 {
+                1
+            } else {
+                pkg_leaves(archive).len()
+            }
+        }
+    }
+}
+
+fn run_units(group: u8, archive: &txtar::Archive) -> CaseResult {
+    match group {
+        2 => run_vet(archive),
+        _ => {
+            let assertions = collect_assertions(archive);
+            let package = load_archive(archive);
+            let outcomes = if !assertions.is_empty() {
+                assertions
+                    .iter()
+                    .map(|a| guarded(|| check_assertion(&package, a)))
+                    .collect()
+            } else if group == 1 {
+                vec![guarded(|| check_golden_verdict(&package, archive))]
+            } else {
+                pkg_leaves(archive)
+                    .iter()
+                    .map(|leaf| guarded(|| check_leaf(&package, leaf)))
+                    .collect()
+            };
+            CaseResult {
+                outcomes,
+                messages: (0, 0),
+            }
+        }
+    }
+}
+
+/// Runs one check, turning a panic into a failure of that unit only.
+fn guarded(f: impl FnOnce() -> Outcome) -> Outcome {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Outcome::Fail("panic".into()))
+}
+
+// ----- loading -----------------------------------------------------------------------------
+
+/// Resolves imports of the archive's own module (`cue.mod/module.cue`) and of
+/// `cue.mod/pkg/...` from the archive's files.
+struct ArchiveResolver {
+    module: Option<String>,
+    files: Vec<(String, String)>,
+}
+
+impl ImportResolver for ArchiveResolver {
+    fn resolve(&self, import_path: &str) -> Result<Option<PackageFiles>, String> {
+        let (path, qualifier) = match import_path.rsplit_once(':') {
+            Some((p, q)) => (p, Some(q)),
+            None => (import_path, None),
+        };
+        let mut dirs = vec![format!("cue.mod/pkg/{path}")];
+        if let Some(module) = &self.module {
+            if let Some(rest) = path.strip_prefix(module.as_str()) {
+                dirs.push(rest.trim_start_matches('/').to_string());
+            }
+        }
+        for dir in dirs {
+            let files: Vec<(String, String)> = self
+                .files
+                .iter()
+                .filter(|(name, _)| {
+                    let parent = name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+                    parent == dir && name.ends_with(".cue")
+                })
+                .filter(|(_, text)| match qualifier {
+                    Some(q) => package_name(text).as_deref() == Some(q),
+                    None => true,
+                })
+                .cloned()
+                .collect();
+            if !files.is_empty() {
+                return Ok(Some(PackageFiles { files }));
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn package_name(text: &str) -> Option<String> {
+    let (file, _) = cue::parser::parse_file(cue::FileId(0), text);
+    file.package.map(|p| p.name)
+}
+
+/// The `.cue` files at the archive's root, as one package.
+fn root_cue_files(archive: &txtar::Archive) -> Vec<(String, String)> {
+    archive
+        .files
+        .iter()
+        .filter(|(n, _)| n.ends_with(".cue") && !n.contains('/'))
+        .cloned()
+        .collect()
+}
+
+fn load_archive(archive: &txtar::Archive) -> Package {
+    let resolver = ArchiveResolver {
+        module: archive
+            .file("cue.mod/module.cue")
+            .and_then(cue::module_path),
+        files: archive.files.clone(),
+    };
+    Package::load(
+        PackageFiles {
+            files: root_cue_files(archive),
+        },
+        &resolver,
+    )
+}
+
+// ----- @test assertions --------------------------------------------------------------------
+
+/// One label of a path from the package root.
+#[derive(Debug, Clone)]
+enum Segment {
+    Ident(String),
+    Quoted(String),
+}
+
+#[derive(Debug)]
+struct Assertion {
+    /// `None` when the attribute stands where no path reaches (a comprehension, a list...).
+    path: Option<Vec<Segment>>,
+    /// The text between the parentheses.
+    body: String,
+}
+
+fn collect_assertions(archive: &txtar::Archive) -> Vec<Assertion> {
+    let mut out = Vec::new();
+    for (_, text) in root_cue_files(archive) {
+        if !text.contains("@test(") {
+            continue;
+        }
+        let (file, _) = cue::parser::parse_file(cue::FileId(0), &text);
+        for a in &file.attributes {
+            if a.name == "test" {
+                out.push(Assertion {
+                    path: Some(Vec::new()),
+                    body: a.body.clone(),
+                });
+            }
+        }
+        walk_decls(&file.decls, Some(Vec::new()), &mut out);
+    }
+    out
+}
+
+fn walk_decls(decls: &[Decl], path: Option<Vec<Segment>>, out: &mut Vec<Assertion>) {
+    for decl in decls {
+        match decl {
+            Decl::Field(field) => {
+                let child = path.as_ref().and_then(|p| {
+                    let segment = match &field.label.kind {
+                        LabelKind::Ident(id) => Segment::Ident(id.name.clone()),
+                        LabelKind::String(s) => Segment::Quoted(s.clone()),
+                        _ => return None,
+                    };
+                    let mut p = p.clone();
+                    p.push(segment);
+                    Some(p)
+                });
+                for a in &field.attributes {
+                    if a.name == "test" {
+                        out.push(Assertion {
+                            path: child.clone(),
+                            body: a.body.clone(),
+                        });
+                    }
+                }
+                walk_expr(&field.value, child, out);
+            }
+            Decl::Attribute(a) if a.name == "test" => out.push(Assertion {
+                path: path.clone(),
+                body: a.body.clone(),
+            }),
+            Decl::Embed(e) => walk_expr(e, path.clone(), out),
+            Decl::Let(l) => walk_expr(&l.value, None, out),
+            Decl::Ellipsis(_) | Decl::Attribute(_) => {}
+        }
+    }
+}
+
+fn walk_expr(expr: &ast::Expr, path: Option<Vec<Segment>>, out: &mut Vec<Assertion>) {
+    match &expr.kind {
+        ExprKind::Struct(s) => walk_decls(&s.decls, path, out),
+        ExprKind::Paren(e) | ExprKind::Alias(_, e) => walk_expr(e, path, out),
+        ExprKind::Binary(ast::BinaryOp::Conjunction, a, b) => {
+            walk_expr(a, path.clone(), out);
+            walk_expr(b, path, out);
+        }
+        ExprKind::Binary(_, a, b) => {
+            walk_expr(a, None, out);
+            walk_expr(b, None, out);
+        }
+        ExprKind::Unary(_, e) => walk_expr(e, None, out),
+        ExprKind::List(l) => {
+            for e in &l.elements {
+                walk_expr(e, None, out);
+            }
+        }
+        ExprKind::Comprehension(c) => walk_expr(&c.body, None, out),
+        ExprKind::Call(f, args) => {
+            walk_expr(f, None, out);
+            for a in args {
+                walk_expr(a, None, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Names that a reference from the root would not resolve to a field of that name.
+const PREDECLARED: &[&str] = &[
+    "bool", "int", "float", "number", "string", "bytes", "null", "true", "false", "len", "close",
+    "and", "or", "div", "mod", "quo", "rem", "error", "self", "for", "if", "in", "let", "import",
+    "package", "_",
+];
+
+/// The path as an expression evaluated from the package root, when one can be written.
+fn path_expression(path: &[Segment]) -> Option<String> {
+    let mut out = String::new();
+    for (i, segment) in path.iter().enumerate() {
+        match segment {
+            Segment::Ident(name) => {
+                if i == 0 && (PREDECLARED.contains(&name.as_str()) || name.starts_with("__")) {
+                    return None;
+                }
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push_str(name);
+            }
+            Segment::Quoted(s) => {
+                if i == 0 {
+                    return None;
+                }
+                out.push('.');
+                out.push_str(&serde_json::to_string(s).ok()?);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Splits an attribute body at top-level commas (not inside quotes or brackets).
+fn split_args(body: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut current = String::new();
+    for c in body.chars() {
+        if let Some(q) = quote {
+            current.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => {
+                quote = Some(c);
+                current.push(c);
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                current.push(c);
+            }
+            ')' | ']' | '}' => {
+                depth -= 1;
+                current.push(c);
+            }
+            ',' if depth == 0 => parts.push(std::mem::take(&mut current).trim().to_string()),
+            _ => current.push(c),
+        }
+    }
+    if !current.trim().is_empty() || !parts.is_empty() {
+        parts.push(current.trim().to_string());
+    }
+    parts
+}
+
+/// `key=value` arguments of an `err` assertion, with string values unquoted.
+fn key_values(args: &[String]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for a in args {
+        if let Some((k, v)) = a.split_once('=') {
+            let v = v.trim();
+            let v = if v.starts_with('"') {
+                serde_json::from_str::<String>(v).unwrap_or_else(|_| v.trim_matches('"').into())
+            } else {
+                v.to_string()
+            };
+            out.insert(k.trim().to_string(), v);
+        } else {
+            out.insert(a.trim().to_string(), String::new());
+        }
+    }
+    out
+}
+
+fn check_assertion(package: &Package, assertion: &Assertion) -> Outcome {
+    let args = split_args(&assertion.body);
+    let Some(directive) = args.first() else {
+        return Outcome::Skip;
+    };
+    let Some(path) = assertion.path.as_ref() else {
+        return Outcome::Skip;
+    };
+    let target = if path.is_empty() {
+        None
+    } else {
+        match path_expression(path) {
+            Some(e) => Some(e),
+            None => return Outcome::Skip,
+        }
+    };
+    let shown = target.clone().unwrap_or_else(|| "(file)".into());
+    match directive.as_str() {
+        "eq" => {
+            let expected_text = assertion
+                .body
+                .split_once(',')
+                .map(|(_, x)| x.trim())
+                .unwrap_or("");
+            if expected_text.is_empty()
+                || expected_text.contains("_|_")
+                || expected_text.contains("@test")
+            {
+                return Outcome::Skip;
+            }
+            check_eq(package, target.as_deref(), expected_text, &shown)
+        }
+        "err" => check_err(package, target.as_deref(), &args[1..], &shown),
+        _ => Outcome::Skip,
+    }
+}
+
+fn first_headline(errors: &[cue::Diagnostic]) -> String {
+    errors.first().map(|d| d.headline()).unwrap_or_default()
+}
+
+fn check_eq(package: &Package, target: Option<&str>, expected: &str, shown: &str) -> Outcome {
+    let got = package.export_json(target);
+    match package.export_json(Some(expected)) {
+        Ok(want) => match got {
+            Ok(got) if got == want => Outcome::Pass,
+            Ok(got) => Outcome::Fail(format!("{shown}: eq: got {got}, want {want}")),
+            Err(e) => Outcome::Fail(format!(
+                "{shown}: eq: want {want}, got error {}",
+                first_headline(&e)
+            )),
+        },
+        Err(_) => {
+            // Not concrete: the value must evaluate and unify with the expectation.
+            let Some(target) = target else {
+                return Outcome::Skip;
+            };
+            if let Err(e) = package.schema(Some(target)) {
+                return Outcome::Fail(format!(
+                    "{shown}: eq (not concrete): error {}",
+                    first_headline(&e)
+                ));
+            }
+            match package.schema(Some(&format!("({target}) & ({expected})"))) {
+                Ok(_) => Outcome::Loose,
+                Err(e) => Outcome::Fail(format!(
+                    "{shown}: eq (not concrete): does not unify with {expected}: {}",
+                    first_headline(&e)
+                )),
+            }
+        }
+    }
+}
+
+fn check_err(package: &Package, target: Option<&str>, args: &[String], shown: &str) -> Outcome {
+    let options = key_values(args);
+    // Our engine may report an error at a field (`a.c: field not allowed`) and still give the
+    // field's value when the path is selected; the package's own diagnostic counts too.
+    let reported: Vec<cue::Diagnostic> = match target {
+        Some(t) => package
+            .diagnostics()
+            .iter()
+            .filter(|d| d.path == t)
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    let errors = match package.export_json(target) {
+        Ok(_) if !reported.is_empty() => reported,
+        Ok(v) => return Outcome::Fail(format!("{shown}: err: evaluated to {v}")),
+        Err(mut errors) => {
+            errors.extend(reported);
+            errors
+        }
+    };
+    let incomplete = |d: &cue::Diagnostic| matches!(d.code, "INCOMPLETE" | "NON_CONCRETE");
+    let code = options.get("code").map(String::as_str).unwrap_or("");
+    let accepts_incomplete = code.is_empty() || code.contains("incomplete");
+    if !accepts_incomplete && errors.iter().all(incomplete) {
+        return Outcome::Fail(format!(
+            "{shown}: err code={code}: only incomplete: {}",
+            first_headline(&errors)
+        ));
+    }
+    if let Some(contains) = options.get("contains") {
+        let mut want = contains.clone();
+        if let Some(list) = options.get("args") {
+            let inner = list.trim().trim_start_matches('[').trim_end_matches(']');
+            for a in split_args(inner) {
+                want = want.replacen("%s", &a, 1).replacen("%v", &a, 1);
+            }
+        }
+        let found = errors.iter().any(|d| {
+            let text = d.headline();
+            text.contains(want.as_str()) || text.contains(contains.as_str())
+        });
+        if !found {
+            return Outcome::Fail(format!(
+                "{shown}: err: no message contains {want:?}; got {:?}",
+                first_headline(&errors)
+            ));
+        }
+    }
+    Outcome::Pass
+}
+
+// ----- files without @test: the golden verdict ------------------------------------------------
+
+fn check_golden_verdict(package: &Package, archive: &txtar::Archive) -> Outcome {
+    let Some(golden) = archive
+        .file("out/evalalpha")
+        .or_else(|| archive.file("out/eval"))
+    else {
+        return Outcome::Skip;
+    };
+    let golden = golden.trim_start();
+    let want_errors = golden.starts_with("Errors:") || !golden.starts_with('(');
+    let got = package.diagnostics();
+    match (want_errors, got.is_empty()) {
+        (true, false) | (false, true) => Outcome::Pass,
+        (true, true) => Outcome::Fail(format!(
+            "golden has errors ({}), we have none",
+            golden.lines().next().unwrap_or("")
+        )),
+        (false, false) => Outcome::Fail(format!(
+            "golden has no errors, we report {}",
+            first_headline(got)
+        )),
+    }
+}
+
+// ----- pkg: leaves of the golden result ------------------------------------------------------
+
+struct Leaf {
+    path: Vec<Segment>,
+    /// `None` for `_|_`; otherwise the expected value's source text.
+    expected: Option<String>,
+    /// The golden's import declarations, to evaluate the expected text.
+    imports: String,
+}
+
+fn pkg_golden(archive: &txtar::Archive) -> Option<&str> {
+    let outs = || archive.files.iter().filter(|(n, _)| n.starts_with("out/"));
+    outs()
+        .find(|(n, _)| n.ends_with("-v3"))
+        .or_else(|| outs().next())
+        .map(|(_, t)| t.as_str())
+}
+
+fn pkg_leaves(archive: &txtar::Archive) -> Vec<Leaf> {
+    let Some(golden) = pkg_golden(archive) else {
+        return Vec::new();
+    };
+    let result = match golden.split_once("Result:\n") {
+        Some((_, r)) => r,
+        None if golden.trim_start().starts_with("Errors:") => return Vec::new(),
+        None => golden,
+    };
+    let (file, _) = cue::parser::parse_file(cue::FileId(0), result);
+    let imports: String = file
+        .imports
+        .iter()
+        .map(|i| match &i.alias {
+            Some(a) => format!("import {} {:?}\n", a.name, i.path),
+            None => format!("import {:?}\n", i.path),
+        })
+        .collect();
+    let mut out = Vec::new();
+    leaves_of(&file.decls, &[], result, &imports, &mut out);
+    out
+}
+
+fn leaves_of(decls: &[Decl], path: &[Segment], text: &str, imports: &str, out: &mut Vec<Leaf>) {
+    for decl in decls {
+        let Decl::Field(field) = decl else { continue };
+        let segment = match &field.label.kind {
+            LabelKind::Ident(id) => Segment::Ident(id.name.clone()),
+            LabelKind::String(s) => Segment::Quoted(s.clone()),
+            _ => continue,
+        };
+        let mut child = path.to_vec();
+        child.push(segment);
+        match &field.value.kind {
+            ExprKind::Struct(s) => leaves_of(&s.decls, &child, text, imports, out),
+            ExprKind::Bottom => out.push(Leaf {
+                path: child,
+                expected: None,
+                imports: imports.to_string(),
+            }),
+            _ => {
+                let span = field.value.span;
+                let source = text
+                    .get(span.start as usize..span.end as usize)
+                    .unwrap_or("")
+                    .to_string();
+                out.push(Leaf {
+                    path: child,
+                    expected: Some(source),
+                    imports: imports.to_string(),
+                });
+            }
+        }
+    }
+}
+
+fn check_leaf(package: &Package, leaf: &Leaf) -> Outcome {
+    let Some(target) = path_expression(&leaf.path) else {
+        return Outcome::Skip;
+    };
+    let got = package.export_json(Some(&target));
+    match &leaf.expected {
+        None => match got {
+            Err(_) => Outcome::Pass,
+            Ok(v) => Outcome::Fail(format!("{target}: want an error, got {v}")),
+        },
+        Some(text) => {
+            let scratch = Package::load(
+                PackageFiles {
+                    files: vec![(
+                        "expected.cue".into(),
+                        format!("{}__expected: {text}\n", leaf.imports),
+                    )],
+                },
+                &NoImports,
+            );
+            let Ok(want) = scratch.export_json(Some("__expected")) else {
+                return Outcome::Skip;
+            };
+            match got {
+                Ok(got) if got == want => Outcome::Pass,
+                Ok(got) => Outcome::Fail(format!("{target}: got {got}, want {want}")),
+                Err(e) => Outcome::Fail(format!(
+                    "{target}: want {want}, got error {}",
+                    first_headline(&e)
+                )),
+            }
+        }
+    }
+}
+
+// ----- cmd/cue vet scripts ---------------------------------------------------------------------
+
+struct VetLine {
+    expect_failure: bool,
+    words: Vec<String>,
+    /// `cmp stderr FILE` or `stderr 'regexp'` right after the line.
+    stderr_file: Option<String>,
+    stderr_regex: Option<String>,
+}
+
+/// Splits a script line into words, honouring single and double quotes.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quote: Option<char> = None;
+    let mut in_word = false;
+    for c in line.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => current.push(c),
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                in_word = true;
+            }
+            None if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut current));
+                    in_word = false;
+                }
+            }
+            None => {
+                current.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(current);
+    }
+    words
+}
+
+fn vet_lines(archive: &txtar::Archive) -> Vec<VetLine> {
+    let mut out: Vec<VetLine> = Vec::new();
+    let mut last_was_vet = false;
+    for line in archive.comment.lines() {
+        let line = line.trim();
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let words = shell_words(line);
+        let (negated, rest) = match words.first().map(String::as_str) {
+            Some("!") => (true, &words[1..]),
+            _ => (false, &words[..]),
+        };
+        if rest.len() >= 3 && rest[0] == "exec" && rest[1] == "cue" && rest[2] == "vet" {
+            out.push(VetLine {
+                expect_failure: negated,
+                words: rest[3..].to_vec(),
+                stderr_file: None,
+                stderr_regex: None,
+            });
+            last_was_vet = true;
+            continue;
+        }
+        if last_was_vet {
+            if let Some(last) = out.last_mut() {
+                match rest {
+                    [cmp, stream, file] if cmp == "cmp" && stream == "stderr" => {
+                        last.stderr_file.get_or_insert(file.clone());
+                        continue;
+                    }
+                    [stream, re] if stream == "stderr" && !negated => {
+                        last.stderr_regex.get_or_insert(re.clone());
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        last_was_vet = false;
+    }
+    out
+}
+
+fn run_vet(archive: &txtar::Archive) -> CaseResult {
+    let mut result = CaseResult::default();
+    for line in vet_lines(archive) {
+        let outcome = guarded(|| {
+            let Some(run) = vet_like_cuemesh(archive, &line.words) else {
+                return Outcome::Skip;
+            };
+            let failed = !run.is_empty();
+            if failed != line.expect_failure {
+                return Outcome::Fail(format!(
+                    "cue vet {}: {} (first: {:?})",
+                    line.words.join(" "),
+                    if failed {
+                        "failed, want success"
+                    } else {
+                        "succeeded, want failure"
+                    },
+                    run.first().map(|s| s.lines().next().unwrap_or(""))
+                ));
+            }
+            Outcome::Pass
+        });
+        // Messages are compared only where the verdict is right and the line ran.
+        if outcome == Outcome::Pass && line.expect_failure {
+            let ours = vet_like_cuemesh(archive, &line.words).unwrap_or_default();
+            let ours_text = ours.join("\n");
+            if let Some(file) = &line.stderr_file {
+                result.messages.0 += 1;
+                let want = archive
+                    .file(file)
+                    .unwrap_or("")
+                    .lines()
+                    .next()
+                    .unwrap_or("");
+                if ours_text.lines().next().unwrap_or("") == want {
+                    result.messages.1 += 1;
+                }
+            } else if let Some(re) = &line.stderr_regex {
+                result.messages.0 += 1;
+                if regex::Regex::new(re).is_ok_and(|r| r.is_match(&ours_text)) {
+                    result.messages.1 += 1;
+                }
+            }
+        } else if (line.stderr_file.is_some() || line.stderr_regex.is_some())
+            && outcome != Outcome::Skip
+        {
+            result.messages.0 += 1;
+        }
+        result.outcomes.push(outcome);
+    }
+    result
+}
+
+/// Does what `cuemesh vet ARGS` does with the archive's files, and returns the rendered
+/// errors (empty when it succeeds); `None` when the line uses something we skip.
+fn vet_like_cuemesh(archive: &txtar::Archive, words: &[String]) -> Option<Vec<String>> {
+    let mut expression: Option<String> = None;
+    let mut package_files: Vec<(String, String)> = Vec::new();
+    let mut data: Vec<(String, String, bool)> = Vec::new();
+    let mut qualifier: Option<&str> = None;
+    let mut i = 0;
+    let file_text = |name: &str| -> Option<String> {
+        let name = name.trim_start_matches("./");
+        archive.file(name).map(str::to_string)
+    };
+    let shown = |name: &str| format!("./{}", name.trim_start_matches("./"));
+    while i < words.len() {
+        let w = words[i].as_str();
+        i += 1;
+        if w == "-d" {
+            expression = Some(words.get(i)?.clone());
+            i += 1;
+            continue;
+        }
+        if let Some(e) = w.strip_prefix("-d=") {
+            expression = Some(e.to_string());
+            continue;
+        }
+        if w.starts_with('-') {
+            return None;
+        }
+        if let Some(q) = w.strip_suffix(':') {
+            match q {
+                "json" | "jsonl" => {
+                    qualifier = Some(if q == "json" { "json" } else { "jsonl" });
+                    continue;
+                }
+                _ => return None,
+            }
+        }
+        if w == "." || w == "./" {
+            package_files.extend(
+                root_cue_files(archive)
+                    .into_iter()
+                    .map(|(n, t)| (shown(&n), t)),
+            );
+            continue;
+        }
+        let kind = match qualifier.take() {
+            Some(q) => q,
+            None => match w.rsplit_once('.').map(|(_, x)| x) {
+                Some("cue") => "cue",
+                Some("json") => "json",
+                Some("jsonl" | "ndjson" | "ldjson") => "jsonl",
+                _ => return None,
+            },
+        };
+        let text = file_text(w)?;
+        match kind {
+            "cue" => package_files.push((shown(w), text)),
+            "json" => data.push((shown(w), text, false)),
+            _ => data.push((shown(w), text, true)),
+        }
+    }
+    if package_files.is_empty() && data.is_empty() {
+        package_files.extend(
+            root_cue_files(archive)
+                .into_iter()
+                .map(|(n, t)| (shown(&n), t)),
+        );
+    }
+    if package_files.is_empty() {
+        return None;
+    }
+    let resolver = ArchiveResolver {
+        module: archive
+            .file("cue.mod/module.cue")
+            .and_then(cue::module_path),
+        files: archive.files.clone(),
+    };
+    let package = Package::load(
+        PackageFiles {
+            files: package_files,
+        },
+        &resolver,
+    );
+    let render = |d: &[cue::Diagnostic], sources: &cue::SourceMap| -> Vec<String> {
+        d.iter().map(|d| d.render_plain(sources)).collect()
+    };
+    if !package.diagnostics().is_empty() {
+        return Some(render(package.diagnostics(), package.sources()));
+    }
+    if data.is_empty() {
+        return Some(Vec::new());
+    }
+    let schema = match package.schema(expression.as_deref()) {
+        Ok(s) => s,
+        Err(d) => return Some(render(&d, package.sources())),
+    };
+    let mut errors = Vec::new();
+    for (name, text, stream) in data {
+        let documents = if stream {
+            json_stream(&text)
+        } else {
+            vec![text]
+        };
+        for document in documents {
+            let v = schema.validate_json(&name, &document);
+            errors.extend(render(&v.errors, &v.sources));
+        }
+    }
+    Some(errors)
+}
+
+/// The documents of a JSON stream, each kept at its byte offset (earlier text blanked) so
+/// that positions stay those of the whole file, as `cuemesh vet` does.
+fn json_stream(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
+    let mut start = 0;
+    loop {
+        match stream.next() {
+            Some(Ok(_)) => {
+                let end = stream.byte_offset();
+                out.push(blank(text, start, end));
+                start = end;
+            }
+            Some(Err(_)) => {
+                out.push(blank(text, start, text.len()));
+                break;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+fn blank(text: &str, start: usize, end: usize) -> String {
+    let mut s: String = text[..start]
+        .chars()
+        .map(|c| {
+            if c == '\n' {
+                "\n".to_string()
+            } else {
+                " ".repeat(c.len_utf8())
+            }
+        })
+        .collect();
+    s.push_str(&text[start..end]);
+    s
+}
