@@ -1,0 +1,1 @@
+//! One test per mapping rule: a small schema, the exported schema object.
