@@ -41,6 +41,7 @@ pub(crate) fn extract_definitions(program: &Program) -> Result<Exported, Vec<Dia
         errors: Vec::new(),
     };
     let info = extractor.info();
+    let title = package_doc(program);
     let mut definitions = Vec::new();
     extractor.definitions_under(root, "", &mut definitions);
     if let Some(err) = extractor.eval.aborted() {
@@ -51,7 +52,11 @@ pub(crate) fn extract_definitions(program: &Program) -> Result<Exported, Vec<Dia
     if !extractor.errors.is_empty() {
         return Err(extractor.errors);
     }
-    Ok(Exported { info, definitions })
+    Ok(Exported {
+        info,
+        title,
+        definitions,
+    })
 }
 
 struct Extractor<'a> {
@@ -525,10 +530,10 @@ fn numeric_format(kinds: Kinds, keywords: &[Keyword]) -> Option<&'static str> {
     };
     let (lo, hi) = (implied(true)?, implied(false)?);
     if kinds == Kinds::INT {
-        if lo == Json::from(i32::MIN) && hi == Json::from(i32::MAX) {
+        if lo == i32::MIN && hi == i32::MAX {
             return Some("int32");
         }
-        if lo == Json::from(i64::MIN) && hi == Json::from(i64::MAX) {
+        if lo == i64::MIN && hi == i64::MAX {
             return Some("int64");
         }
     }
@@ -640,6 +645,23 @@ fn builtin_keyword(package: &str, name: &str, args: &[Concrete]) -> Option<Keywo
 
 pub(crate) fn atom_json(atom: &Atom) -> Json {
     crate::package::concrete_to_json(&atom.to_concrete())
+}
+
+/// The package's doc comment: the one above a `package` clause, or, in a file without one,
+/// the comment at the top of the file (which CUE attaches to the file as well as to the first
+/// declaration).
+fn package_doc(program: &Program) -> Option<String> {
+    let files = &program.packages.first()?.files;
+    files
+        .iter()
+        .find_map(|file| match (&file.package, &file.doc) {
+            (Some(_), Some(doc)) => Some(doc.trim().to_string()),
+            (None, _) => match file.decls.first() {
+                Some(Decl::Field(field)) => field.doc.as_ref().map(|d| d.trim().to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
 }
 
 /// Every field's doc comment, by the span of its label, across the program's files.

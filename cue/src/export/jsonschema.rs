@@ -12,8 +12,8 @@ use serde_json::{json, Map, Value as Json};
 
 use super::openapi::{insert_count, tighter};
 use super::{
-    type_names, Body, Exported, Keyword, ListShape, Presence, ScalarShape, Shape, StructShape,
-    UNSUPPORTED_EXTENSION,
+    type_names, without_subsumed_default, Body, Exported, Keyword, ListShape, Presence,
+    ScalarShape, Shape, StructShape, UNSUPPORTED_EXTENSION,
 };
 use crate::value::Kinds;
 
@@ -53,7 +53,7 @@ pub(super) fn schema(shape: &Shape) -> Json {
         Body::Scalar(scalar) => scalar_schema(scalar, &mut out),
         Body::Struct(object) => object_schema(object, &mut out),
         Body::List(list) => array_schema(list, &mut out),
-        Body::OneOf(options) => any_of(options, &mut out),
+        Body::OneOf(options) => any_of(options, shape.default.as_ref(), &mut out),
     }
     if let Some(default) = &shape.default {
         out.insert("default".into(), default.clone());
@@ -252,8 +252,17 @@ fn array_schema(list: &ListShape, out: &mut Map<String, Json>) {
     keywords(&list.keywords, out);
 }
 
-fn any_of(options: &[(Shape, bool)], out: &mut Map<String, Json>) {
-    let shapes: Vec<&Shape> = options.iter().map(|(s, _)| s).collect();
+fn any_of(options: &[(Shape, bool)], default: Option<&Json>, out: &mut Map<String, Json>) {
+    let shapes = without_subsumed_default(options, default);
+    if let [only] = shapes.as_slice() {
+        let Json::Object(schema) = schema(only) else {
+            return;
+        };
+        for (k, v) in schema {
+            out.entry(k).or_insert(v);
+        }
+        return;
+    }
     let plain =
         |s: &Shape| s.description.is_none() && s.default.is_none() && s.unsupported.is_empty();
     // Literals only: an `enum`.

@@ -80,6 +80,8 @@ fn definition_name(text: &str) -> Option<String> {
 pub(crate) struct Exported {
     /// The concrete value of the package's `info` field, if it has one.
     pub(crate) info: Option<Json>,
+    /// The package's doc comment, which OpenAPI uses as the title when `info` is not set.
+    pub(crate) title: Option<String>,
     pub(crate) definitions: Vec<Definition>,
 }
 
@@ -308,3 +310,167 @@ pub(crate) fn type_names(kinds: Kinds) -> Vec<&'static str> {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether `shape` certainly accepts the JSON value `value`: used to leave out a default
+/// that another alternative already accepts (`*1 | int` is an integer with default 1). Where
+/// it cannot tell (a reference, a format), it answers no, which only keeps an alternative.
+pub(crate) fn accepts(shape: &Shape, value: &Json) -> bool {
+    match &shape.body {
+        Body::Any => true,
+        Body::Ref(_) => false,
+        Body::OneOf(options) => options.iter().any(|(o, _)| accepts(o, value)),
+        Body::Scalar(scalar) => {
+            if let Some(own) = &scalar.value {
+                return own == value;
+            }
+            let kind = match value {
+                Json::Null => Kinds::NULL,
+                Json::Bool(_) => Kinds::BOOL,
+                Json::String(_) => Kinds::STRING,
+                Json::Number(n) if n.is_i64() || n.is_u64() => Kinds::INT,
+                Json::Number(_) => Kinds::FLOAT,
+                Json::Array(_) => Kinds::LIST,
+                Json::Object(_) => Kinds::STRUCT,
+            };
+            scalar.kinds.contains(kind)
+                && scalar
+                    .keywords
+                    .iter()
+                    .all(|k| keyword_accepts(k, value) == Some(true))
+        }
+        Body::List(list) => {
+            let Json::Array(items) = value else {
+                return false;
+            };
+            items.len() >= list.prefix.len()
+                && (list.rest.is_some() || items.len() == list.prefix.len())
+                && items
+                    .iter()
+                    .enumerate()
+                    .all(|(i, item)| match list.prefix.get(i) {
+                        Some(shape) => accepts(shape, item),
+                        None => list.rest.as_deref().is_some_and(|r| accepts(r, item)),
+                    })
+                && list
+                    .keywords
+                    .iter()
+                    .all(|k| keyword_accepts(k, value) == Some(true))
+        }
+        Body::Struct(object) => {
+            let Json::Object(fields) = value else {
+                return false;
+            };
+            let declared_ok = object.properties.iter().all(|p| match fields.get(&p.name) {
+                Some(v) => accepts(&p.shape, v),
+                None => matches!(p.presence, Presence::Optional | Presence::RegularComplete),
+            });
+            let others_ok = fields.iter().all(|(name, v)| {
+                object.properties.iter().any(|p| &p.name == name)
+                    || match &object.additional {
+                        Some(additional) => accepts(additional, v),
+                        None => !object.closed && object.patterns.is_empty(),
+                    }
+            });
+            declared_ok && others_ok && object.keywords.is_empty()
+        }
+    }
+}
+
+/// Whether one keyword holds for a value; `None` when this cannot tell.
+fn keyword_accepts(keyword: &Keyword, value: &Json) -> Option<bool> {
+    let number = value.as_f64();
+    let count = |n: &u64| *n as usize;
+    Some(match (keyword, value) {
+        (
+            Keyword::Minimum {
+                value: limit,
+                exclusive,
+                ..
+            },
+            _,
+        ) => {
+            let (v, l) = (number?, limit.as_f64()?);
+            if *exclusive {
+                v > l
+            } else {
+                v >= l
+            }
+        }
+        (
+            Keyword::Maximum {
+                value: limit,
+                exclusive,
+                ..
+            },
+            _,
+        ) => {
+            let (v, l) = (number?, limit.as_f64()?);
+            if *exclusive {
+                v < l
+            } else {
+                v <= l
+            }
+        }
+        (Keyword::Pattern(p), Json::String(s)) => crate::re2::compile(p).ok()?.is_match(s),
+        (Keyword::NotPattern(p), Json::String(s)) => !crate::re2::compile(p).ok()?.is_match(s),
+        (Keyword::NotEqual(other), _) => other != value,
+        (Keyword::MinLength(n), Json::String(s)) => s.chars().count() >= count(n),
+        (Keyword::MaxLength(n), Json::String(s)) => s.chars().count() <= count(n),
+        (Keyword::MinItems(n), Json::Array(a)) => a.len() >= count(n),
+        (Keyword::MaxItems(n), Json::Array(a)) => a.len() <= count(n),
+        (Keyword::MinProperties(n), Json::Object(o)) => o.len() >= count(n),
+        (Keyword::MaxProperties(n), Json::Object(o)) => o.len() <= count(n),
+        (Keyword::Format("int32" | "int64" | "float" | "double"), _) => true,
+        _ => return None,
+    })
+}
+
+/// The alternatives of a disjunction without its default when another alternative accepts
+/// it: the default then adds no value, only the `default` keyword.
+pub(crate) fn without_subsumed_default<'s>(
+    options: &'s [(Shape, bool)],
+    default: Option<&Json>,
+) -> Vec<&'s Shape> {
+    let mut kept = Vec::new();
+    for (i, (shape, is_default)) in options.iter().enumerate() {
+        let subsumed = *is_default
+            && default.is_some_and(|value| {
+                shape_value(shape).as_ref() == Some(value)
+                    && options
+                        .iter()
+                        .enumerate()
+                        .any(|(j, (other, _))| j != i && accepts(other, value))
+            });
+        if !subsumed {
+            kept.push(shape);
+        }
+    }
+    kept
+}
+
+/// The value of a shape that admits exactly one value (a literal, or a struct or closed list
+/// of literals), when it is that simple.
+pub(crate) fn shape_value(shape: &Shape) -> Option<Json> {
+    match &shape.body {
+        Body::Scalar(ScalarShape { value: Some(v), .. }) => Some(v.clone()),
+        Body::List(ListShape {
+            prefix,
+            rest: None,
+            keywords,
+        }) if keywords.is_empty() => prefix
+            .iter()
+            .map(shape_value)
+            .collect::<Option<Vec<_>>>()
+            .map(Json::Array),
+        Body::Struct(object) if object.patterns.is_empty() && object.additional.is_none() => {
+            let mut out = serde_json::Map::new();
+            for p in &object.properties {
+                if p.presence != Presence::Optional {
+                    out.insert(p.name.clone(), shape_value(&p.shape)?);
+                }
+            }
+            Some(Json::Object(out))
+        }
+        _ => None,
+    }
+}
