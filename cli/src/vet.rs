@@ -151,7 +151,7 @@ fn kind_from_extension(path: &Path) -> Option<FileKind> {
 /// The `.cue` files of the package in a directory argument (`cuemesh vet . data.json`), in name
 /// order. Like CUE's loader, files whose names start with `_` or `.` and `_tool.cue` files are
 /// left out. Files of a parent directory are not added: name them explicitly.
-fn package_directory_files(
+pub(crate) fn package_directory_files(
     directory: &Path,
     working_directory: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
@@ -338,7 +338,7 @@ fn blank_keeping_offsets(prefix: &str) -> String {
 
 /// Resolves imports from the CUE module holding the first package file, or refuses every import
 /// when there is none.
-fn import_resolver(first_package_file: &Path) -> Box<dyn ImportResolver> {
+pub(crate) fn import_resolver(first_package_file: &Path) -> Box<dyn ImportResolver> {
     let directory = match first_package_file.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),

@@ -18,6 +18,10 @@ use std::sync::Arc;
 
 #[path = "fast.rs"]
 pub(crate) mod fast;
+// The reading half of export lives with the exporters but reads vertices, so it is a child
+// of the evaluator; `crate::export` owns the shapes it produces and the encodings.
+#[path = "export/extract.rs"]
+pub(crate) mod extract;
 
 use crate::ast::{
     self, BinaryOp, Clause, Decl, Expr, ExprKind, FieldConstraint, LabelKind, UnaryOp,

@@ -22,10 +22,12 @@ pub mod testing;
 pub mod txtar;
 
 mod eval;
+mod export;
 mod package;
 mod value;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
+pub use export::UNSUPPORTED_EXTENSION;
 pub use package::{
     module_path, DirectoryResolver, ImportResolver, NoImports, Package, PackageFiles, Schema,
     Validation,

@@ -367,7 +367,7 @@ impl Package {
 }
 
 /// A concrete value as JSON: ints that fit stay ints, floats become JSON numbers.
-fn concrete_to_json(c: &crate::builtins::Concrete) -> serde_json::Value {
+pub(crate) fn concrete_to_json(c: &crate::builtins::Concrete) -> serde_json::Value {
     use crate::builtins::Concrete;
     match c {
         Concrete::Null => serde_json::Value::Null,

@@ -1,0 +1,738 @@
+//! Reads evaluated definitions into [`Shape`]s.
+//!
+//! This module is a child of the evaluator (declared in `eval.rs`) because it reads vertices:
+//! their arcs and arc types, closedness groups, pattern constraints, list elements, scalar
+//! constraints and the candidates of resolved disjunctions. It evaluates nothing itself beyond
+//! what finalizing a vertex does, and it never changes a vertex.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use super::{
+    collect_disjuncts, reference_is_definition, ArcType, ConjunctKind, Env, Eval, Feature, Program,
+    Resolved, Val, VertexId,
+};
+use crate::ast::{self, Decl, Expr, ExprKind, LabelKind};
+use crate::builtins::Concrete;
+use crate::diagnostic::Diagnostic;
+use crate::export::{
+    Body, Definition, Exported, Keyword, ListShape, Presence, Property, ScalarShape, Shape,
+    StructShape,
+};
+use crate::source::Span;
+use crate::value::{check_text, Atom, BoundOp, Check, Kinds, Scalar};
+
+/// How deeply a definition is expanded inline. Recursive definitions stop at their `$ref`s
+/// long before this; a recursion that is not through a definition reference ends here with an
+/// error rather than an endless schema.
+const MAX_DEPTH: u32 = 64;
+
+/// Evaluates the package and reads every definition (and the definitions nested in them).
+pub(crate) fn extract_definitions(program: &Program) -> Result<Exported, Vec<Diagnostic>> {
+    let mut eval = Eval::new(program, Vec::new());
+    let root = eval.package_root(0);
+    eval.finalize(root);
+    let mut extractor = Extractor {
+        eval,
+        root,
+        docs: doc_index(program),
+        errors: Vec::new(),
+    };
+    let info = extractor.info();
+    let title = package_doc(program);
+    let mut definitions = Vec::new();
+    extractor.definitions_under(root, "", &mut definitions);
+    if let Some(err) = extractor.eval.aborted() {
+        extractor
+            .errors
+            .push(Diagnostic::error(err.code, err.message.clone()));
+    }
+    if !extractor.errors.is_empty() {
+        return Err(extractor.errors);
+    }
+    Ok(Exported {
+        info,
+        title,
+        definitions,
+    })
+}
+
+struct Extractor<'a> {
+    eval: Eval<'a>,
+    root: VertexId,
+    /// Doc comments by the span of the label they stand above.
+    docs: HashMap<Span, String>,
+    errors: Vec<Diagnostic>,
+}
+
+impl<'a> Extractor<'a> {
+    /// The concrete value of the package's `info` field, which OpenAPI uses for its own.
+    fn info(&mut self) -> Option<Json> {
+        let root = self.eval.resolve_forward(self.root);
+        let info = *self.eval.vertices[root]
+            .arc_index
+            .get(&Feature::Regular(Arc::from("info")))?;
+        self.eval.finalize(info);
+        let value = self.eval.concrete_value(info)?;
+        Some(crate::package::concrete_to_json(&value))
+    }
+
+    fn definitions_under(&mut self, v: VertexId, prefix: &str, out: &mut Vec<Definition>) {
+        let v = self.eval.resolve_forward(v);
+        for a in self.eval.vertices[v].arcs.clone() {
+            let Some(Feature::Definition(name)) = self.eval.vertices[a].feature.clone() else {
+                continue;
+            };
+            let name = format!("{prefix}{}", name.trim_start_matches('#'));
+            self.eval.finalize(a);
+            let shape = self.shape(a, 0);
+            out.push(Definition {
+                name: name.clone(),
+                shape,
+            });
+            self.definitions_under(a, &format!("{name}."), out);
+        }
+    }
+
+    /// The shape of the finalized value of `v`.
+    fn shape(&mut self, v: VertexId, depth: u32) -> Shape {
+        if depth > MAX_DEPTH {
+            self.errors.push(
+                Diagnostic::error(
+                    "EXPORT_TOO_DEEP",
+                    format!(
+                        "value nests more than {MAX_DEPTH} levels deep without a definition \
+                         reference to stop at"
+                    ),
+                )
+                .with_path(self.eval.path(v)),
+            );
+            return Shape::new(Body::Any);
+        }
+        self.eval.finalize(v);
+        let description = self.description(v);
+        let mut shape = self.shape_inner(v, depth);
+        if shape.description.is_none() {
+            shape.description = description;
+        }
+        shape
+    }
+
+    fn shape_inner(&mut self, v: VertexId, depth: u32) -> Shape {
+        if let Some(name) = self.reference_of(v) {
+            return Shape::new(Body::Ref(name));
+        }
+        if self.eval.vertices[v].candidates.len() > 1 {
+            return self.disjunction(v, depth);
+        }
+        let v = self.eval.resolve_forward(v);
+        let mut unsupported = Vec::new();
+        if let Some(err) = self.eval.vertices[v].error.clone() {
+            if !err.incomplete {
+                self.errors.push(self.eval.diagnostic(v, &err));
+                return Shape::new(Body::Any);
+            }
+            // What is known of the value stays; what depends on the data is named.
+            let mut note = String::from("depends on the data: ");
+            note.push_str(&err.message);
+            if let Some(span) = err.spans.first() {
+                let text = self.eval.text(*span);
+                if !text.is_empty() {
+                    note.push_str(&format!(" ({text})"));
+                }
+            }
+            unsupported.push(note);
+        }
+        let mut shape = if self.eval.vertices[v].list.is_some() {
+            self.list(v, depth)
+        } else if self.eval.vertices[v].struct_span.is_some() {
+            self.structure(v, depth)
+        } else {
+            let scalar = self.eval.vertices[v].scalar.clone();
+            scalar_shape(&scalar)
+        };
+        shape.unsupported.extend(unsupported);
+        shape
+    }
+
+    /// The exported name of the definition `v` refers to when its one conjunct is a reference
+    /// to a definition of this package (`cust: #Customer`).
+    fn reference_of(&mut self, v: VertexId) -> Option<String> {
+        let vertex = &self.eval.vertices[v];
+        if vertex.conjuncts.len() != 1 {
+            return None;
+        }
+        let conjunct = vertex.conjuncts[0].clone();
+        let ConjunctKind::Expr(e) = conjunct.kind else {
+            return None;
+        };
+        let target = self.reference_target(e, &conjunct.env)?;
+        (target != v)
+            .then(|| self.definition_name(target))
+            .flatten()
+    }
+
+    fn reference_target(&mut self, e: &'a Expr, env: &Env<'a>) -> Option<VertexId> {
+        if !reference_is_definition(e) {
+            return None;
+        }
+        match self.eval.resolve(e, env) {
+            Ok(Resolved::Vertex(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// `A.B` for the vertex of `#A: #B:` in the package; `None` for anything else (a
+    /// definition of an imported package is expanded inline).
+    fn definition_name(&self, t: VertexId) -> Option<String> {
+        let mut names = Vec::new();
+        let mut current = t;
+        loop {
+            let vertex = &self.eval.vertices[current];
+            match (&vertex.feature, vertex.parent) {
+                (Some(Feature::Definition(name)), Some(parent)) => {
+                    names.push(name.trim_start_matches('#').to_string());
+                    current = parent;
+                }
+                (None, None) if current == self.root => break,
+                _ => return None,
+            }
+        }
+        names.reverse();
+        Some(names.join("."))
+    }
+
+    fn disjunction(&mut self, v: VertexId, depth: u32) -> Shape {
+        // When the value is one disjunction written in place, each candidate is one of its
+        // disjuncts, in order: a disjunct that names a definition becomes a reference.
+        let disjuncts: Vec<(&'a Expr, Env<'a>)> = {
+            let vertex = &self.eval.vertices[v];
+            match vertex.conjuncts.as_slice() {
+                [c] => match c.kind {
+                    ConjunctKind::Expr(e) => {
+                        let mut out = Vec::new();
+                        collect_disjuncts(e, false, &mut out);
+                        out.into_iter().map(|(x, _)| (x, c.env.clone())).collect()
+                    }
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            }
+        };
+        let candidates = self.eval.vertices[v].candidates.clone();
+        let by_disjunct = disjuncts.len() == candidates.len();
+        let mut options = Vec::new();
+        let mut defaults = Vec::new();
+        for (i, (candidate, is_default)) in candidates.into_iter().enumerate() {
+            let mut first_error = Vec::new();
+            self.eval.collect_errors(candidate, &mut first_error, true);
+            if !first_error.is_empty() {
+                continue;
+            }
+            let reference = if by_disjunct {
+                let (e, env) = disjuncts[i].clone();
+                self.reference_target(e, &env)
+                    .and_then(|t| self.definition_name(t))
+            } else {
+                None
+            };
+            let shape = match reference {
+                Some(name) => Shape::new(Body::Ref(name)),
+                None => self.shape_inner(candidate, depth + 1),
+            };
+            if is_default {
+                defaults.push(candidate);
+            }
+            options.push((shape, is_default));
+        }
+        let mut shape = if options.len() == 1 {
+            options
+                .pop()
+                .map(|(s, _)| s)
+                .unwrap_or(Shape::new(Body::Any))
+        } else {
+            Shape::new(Body::OneOf(options))
+        };
+        if let [default] = defaults.as_slice() {
+            shape.default = self
+                .eval
+                .concrete_value(*default)
+                .map(|c| crate::package::concrete_to_json(&c));
+        }
+        shape
+    }
+
+    fn structure(&mut self, v: VertexId, depth: u32) -> Shape {
+        let mut unsupported = Vec::new();
+        let mut properties = Vec::new();
+        for a in self.eval.vertices[v].arcs.clone() {
+            let Some(Feature::Regular(name)) = self.eval.vertices[a].feature.clone() else {
+                continue;
+            };
+            self.eval.finalize(a);
+            let arc_type = self.eval.vertices[a].arc_type;
+            let presence = match arc_type {
+                ArcType::Optional => Presence::Optional,
+                ArcType::Required => Presence::Required,
+                ArcType::Regular if self.eval.is_complete(a) => Presence::RegularComplete,
+                ArcType::Regular => Presence::RegularIncomplete,
+            };
+            let shape = self.shape(a, depth + 1);
+            properties.push(Property {
+                name: name.to_string(),
+                presence,
+                shape,
+            });
+        }
+        let mut patterns = Vec::new();
+        // Every `[string]: T` applies to every field: their values unify into one.
+        let mut every_label = Vec::new();
+        for p in 0..self.eval.vertices[v].patterns.len() {
+            let (label, value, env, group, alias) = {
+                let pattern = &self.eval.vertices[v].patterns[p];
+                (
+                    pattern.label,
+                    pattern.value,
+                    pattern.env.clone(),
+                    pattern.group,
+                    pattern.alias,
+                )
+            };
+            let label_text = self.eval.text(label.span);
+            if alias.is_some() {
+                unsupported.push(format!(
+                    "pattern constraint with an alias [{label_text}]: its value depends on the label"
+                ));
+                continue;
+            }
+            let matcher = match self.eval.vertices[v].patterns[p].matcher.clone() {
+                Some(m) => m,
+                None => {
+                    let m = self.eval.eval_expr(label, &env);
+                    self.eval.vertices[v].patterns[p].matcher = Some(m.clone());
+                    m
+                }
+            };
+            let conjunct = super::Conjunct {
+                kind: ConjunctKind::Expr(value),
+                env,
+                group,
+            };
+            match label_regex(&matcher) {
+                Some(LabelRegex::All) => every_label.push(conjunct),
+                Some(LabelRegex::Regex(regex)) => {
+                    let shape = self.detached(v, vec![conjunct], depth);
+                    patterns.push((regex, shape));
+                }
+                Some(LabelRegex::Never) => {}
+                None => unsupported.push(format!(
+                    "pattern constraint [{label_text}]: its label set has no regular expression"
+                )),
+            }
+        }
+        let additional = if every_label.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.detached(v, every_label, depth)))
+        };
+        // Closed when some closed definition (and nothing under it with `...`) holds the
+        // declarations, as the evaluator's `allowed_by` decides.
+        let mut closed = false;
+        for entry in 0..self.eval.vertices[v].groups.len() {
+            let group = self.eval.vertices[v].groups[entry].group;
+            if !self.eval.groups[group].closed {
+                continue;
+            }
+            let open = self.eval.vertices[v]
+                .groups
+                .iter()
+                .any(|e| e.open && self.eval.is_descendant(e.group, group));
+            closed |= !open;
+        }
+        let scalar = self.eval.vertices[v].scalar.clone();
+        let (keywords, more) = keywords(&scalar);
+        unsupported.extend(more);
+        let mut shape = Shape::new(Body::Struct(StructShape {
+            properties,
+            patterns,
+            additional,
+            closed,
+            keywords,
+        }));
+        shape.unsupported = unsupported;
+        shape
+    }
+
+    fn list(&mut self, v: VertexId, depth: u32) -> Shape {
+        let mut unsupported = Vec::new();
+        let mut prefix = Vec::new();
+        for a in self.eval.vertices[v].arcs.clone() {
+            if matches!(self.eval.vertices[a].feature, Some(Feature::Index(_))) {
+                prefix.push(self.shape(a, depth + 1));
+            }
+        }
+        let closed = self.eval.vertices[v]
+            .list
+            .as_ref()
+            .is_some_and(|info| !info.closed.is_empty());
+        let rest = if closed {
+            None
+        } else {
+            let constraints: Vec<_> = self.eval.vertices[v]
+                .list_open
+                .iter()
+                .filter_map(|(_, c)| c.clone())
+                .collect();
+            if constraints.is_empty() {
+                Some(Box::new(Shape::new(Body::Any)))
+            } else {
+                // Several `...T` unify into one element constraint.
+                Some(Box::new(self.detached(v, constraints, depth)))
+            }
+        };
+        let scalar = self.eval.vertices[v].scalar.clone();
+        let (keywords, more) = keywords(&scalar);
+        unsupported.extend(more);
+        let mut shape = Shape::new(Body::List(ListShape {
+            prefix,
+            rest,
+            keywords,
+        }));
+        shape.unsupported = unsupported;
+        shape
+    }
+
+    /// The shape of `conjuncts` evaluated on their own under `v`: the value a pattern
+    /// constraint or a list's `...T` gives every field or element it applies to.
+    fn detached(&mut self, v: VertexId, conjuncts: Vec<super::Conjunct<'a>>, depth: u32) -> Shape {
+        let t = self.eval.new_vertex(Some(v), None);
+        self.eval.vertices[t].arc_type = ArcType::Regular;
+        self.eval.vertices[t].conjuncts.extend(conjuncts);
+        self.shape(t, depth + 1)
+    }
+
+    /// The doc comment of the field (or definition) `v` was declared by.
+    fn description(&self, v: VertexId) -> Option<String> {
+        self.eval.vertices[v]
+            .decl_spans
+            .iter()
+            .find_map(|span| self.docs.get(span).cloned())
+    }
+}
+
+enum LabelRegex {
+    /// Every label (`[string]`, `[_]`).
+    All,
+    Regex(String),
+    Never,
+}
+
+/// A pattern constraint's label set as one regular expression, when it has one.
+fn label_regex(matcher: &Val) -> Option<LabelRegex> {
+    match matcher {
+        Val::Top => Some(LabelRegex::All),
+        Val::Atom(Atom::String(s), _) => Some(LabelRegex::Regex(format!("^{}$", escape(s)))),
+        Val::Atom(..) | Val::Bottom(_) => Some(LabelRegex::Never),
+        Val::Scalar(s, _) => {
+            if !s.kinds.contains(Kinds::STRING) {
+                return Some(LabelRegex::Never);
+            }
+            if let Some((atom, _)) = &s.value {
+                return label_regex(&Val::Atom(atom.clone(), Span::default()));
+            }
+            match s.checks.as_slice() {
+                [] => Some(LabelRegex::All),
+                [one] => match &one.check {
+                    Check::Regex {
+                        pattern,
+                        negate: false,
+                        ..
+                    } => Some(LabelRegex::Regex(pattern.to_string())),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        Val::Disj(options) => {
+            let mut parts = Vec::new();
+            for (option, _) in options.iter() {
+                match label_regex(option)? {
+                    LabelRegex::All => return Some(LabelRegex::All),
+                    LabelRegex::Regex(r) => parts.push(format!("(?:{r})")),
+                    LabelRegex::Never => {}
+                }
+            }
+            Some(if parts.is_empty() {
+                LabelRegex::Never
+            } else {
+                LabelRegex::Regex(parts.join("|"))
+            })
+        }
+        _ => None,
+    }
+}
+
+/// `s` as a regular expression that matches it literally (the same in RE2 and ECMA-262).
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$/-".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The shape of a scalar constraint (or a struct or list validator with no literal).
+pub(crate) fn scalar_shape(scalar: &Scalar) -> Shape {
+    if scalar.is_unconstrained() {
+        return Shape::new(Body::Any);
+    }
+    if let Some((atom, _)) = &scalar.value {
+        return Shape::new(Body::Scalar(ScalarShape {
+            kinds: atom.kind(),
+            value: Some(atom_json(atom)),
+            keywords: Vec::new(),
+        }));
+    }
+    let (mut keywords, unsupported) = keywords(scalar);
+    if let Some(format) = numeric_format(scalar.kinds, &keywords) {
+        keywords.push(Keyword::Format(format));
+    }
+    let mut shape = Shape::new(Body::Scalar(ScalarShape {
+        kinds: scalar.kinds,
+        value: None,
+        keywords,
+    }));
+    shape.unsupported = unsupported;
+    shape
+}
+
+/// The OpenAPI format of a predeclared sized number type, from the bounds it implies.
+fn numeric_format(kinds: Kinds, keywords: &[Keyword]) -> Option<&'static str> {
+    let implied = |min: bool| {
+        keywords.iter().find_map(|k| match k {
+            Keyword::Minimum {
+                value,
+                implied: true,
+                ..
+            } if min => Some(value.clone()),
+            Keyword::Maximum {
+                value,
+                implied: true,
+                ..
+            } if !min => Some(value.clone()),
+            _ => None,
+        })
+    };
+    let (lo, hi) = (implied(true)?, implied(false)?);
+    if kinds == Kinds::INT {
+        if lo == i32::MIN && hi == i32::MAX {
+            return Some("int32");
+        }
+        if lo == i64::MIN && hi == i64::MAX {
+            return Some("int64");
+        }
+    }
+    if kinds == Kinds::NUMBER {
+        if hi.as_f64() == Some(f32::MAX as f64) {
+            return Some("float");
+        }
+        if hi.as_f64() == Some(f64::MAX) {
+            return Some("double");
+        }
+    }
+    None
+}
+
+/// The keywords a scalar's checks map to, and the checks that have none (as CUE text).
+fn keywords(scalar: &Scalar) -> (Vec<Keyword>, Vec<String>) {
+    let mut keywords = Vec::new();
+    let mut unsupported = Vec::new();
+    for check in &scalar.checks {
+        let mapped = match &check.check {
+            Check::Bound(op, limit) if limit.as_f64().is_some() => {
+                let value = atom_json(limit);
+                let implied = check.text.is_some();
+                Some(match op {
+                    BoundOp::GreaterEqual | BoundOp::Greater => Keyword::Minimum {
+                        value,
+                        exclusive: *op == BoundOp::Greater,
+                        implied,
+                    },
+                    BoundOp::LessEqual | BoundOp::Less => Keyword::Maximum {
+                        value,
+                        exclusive: *op == BoundOp::Less,
+                        implied,
+                    },
+                })
+            }
+            Check::Bound(..) => None,
+            Check::NotEqual(atom) => Some(Keyword::NotEqual(atom_json(atom))),
+            Check::Regex {
+                pattern, negate, ..
+            } => Some(if *negate {
+                Keyword::NotPattern(pattern.to_string())
+            } else {
+                Keyword::Pattern(pattern.to_string())
+            }),
+            Check::Builtin { builtin, args } => {
+                builtin_keyword(builtin.package, builtin.name, args)
+            }
+        };
+        match mapped {
+            Some(keyword) => {
+                if !keywords.contains(&keyword) {
+                    keywords.push(keyword)
+                }
+            }
+            None => {
+                let text = check_text(check);
+                if !unsupported.contains(&text) {
+                    unsupported.push(text)
+                }
+            }
+        }
+    }
+    (keywords, unsupported)
+}
+
+/// The keyword a builtin validator maps to, if it has one.
+fn builtin_keyword(package: &str, name: &str, args: &[Concrete]) -> Option<Keyword> {
+    let count = || match args {
+        [Concrete::Int(n)] => u64::try_from(*n).ok(),
+        _ => None,
+    };
+    let text = || match args {
+        [Concrete::String(s)] => Some(s.clone()),
+        _ => None,
+    };
+    Some(match (package, name) {
+        ("strings", "MinRunes") => Keyword::MinLength(count()?),
+        ("strings", "MaxRunes") => Keyword::MaxLength(count()?),
+        ("strings", "HasPrefix") => Keyword::Pattern(format!("^{}", escape(&text()?))),
+        ("strings", "HasSuffix") => Keyword::Pattern(format!("{}$", escape(&text()?))),
+        ("strings", "Contains") => Keyword::Pattern(escape(&text()?)),
+        ("list", "MinItems") => Keyword::MinItems(count()?),
+        ("list", "MaxItems") => Keyword::MaxItems(count()?),
+        ("list", "UniqueItems") if args.is_empty() => Keyword::UniqueItems,
+        ("struct", "MinFields") => Keyword::MinProperties(count()?),
+        ("struct", "MaxFields") => Keyword::MaxProperties(count()?),
+        ("math", "MultipleOf") => match args {
+            [n @ (Concrete::Int(_) | Concrete::Float(_))] => {
+                Keyword::MultipleOf(crate::package::concrete_to_json(n))
+            }
+            _ => return None,
+        },
+        ("time", "Time") if args.is_empty() => Keyword::Format("date-time"),
+        ("time", "Format") => match text()?.as_ref() {
+            // RFC 3339, as `time.RFC3339` and `time.RFC3339Nano` spell it.
+            "2006-01-02T15:04:05Z07:00" | "2006-01-02T15:04:05.999999999Z07:00" => {
+                Keyword::Format("date-time")
+            }
+            "2006-01-02" => Keyword::Format("date"),
+            _ => return None,
+        },
+        ("net", "IPv4") if args.is_empty() => Keyword::Format("ipv4"),
+        ("net", "IPv6") if args.is_empty() => Keyword::Format("ipv6"),
+        ("uuid", "Valid") if args.is_empty() => Keyword::Format("uuid"),
+        _ => return None,
+    })
+}
+
+pub(crate) fn atom_json(atom: &Atom) -> Json {
+    crate::package::concrete_to_json(&atom.to_concrete())
+}
+
+/// The package's doc comment: the one above a `package` clause, or, in a file without one,
+/// the comment at the top of the file (which CUE attaches to the file as well as to the first
+/// declaration).
+fn package_doc(program: &Program) -> Option<String> {
+    let files = &program.packages.first()?.files;
+    files
+        .iter()
+        .find_map(|file| match (&file.package, &file.doc) {
+            (Some(_), Some(doc)) => Some(doc.trim().to_string()),
+            (None, _) => match file.decls.first() {
+                Some(Decl::Field(field)) => field.doc.as_ref().map(|d| d.trim().to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+}
+
+/// Every field's doc comment, by the span of its label, across the program's files.
+fn doc_index(program: &Program) -> HashMap<Span, String> {
+    let mut docs = HashMap::new();
+    for package in &program.packages {
+        for file in &package.files {
+            decls_docs(&file.decls, &mut docs);
+        }
+    }
+    docs
+}
+
+fn decls_docs(decls: &[Decl], docs: &mut HashMap<Span, String>) {
+    for decl in decls {
+        match decl {
+            Decl::Field(field) => {
+                if let Some(doc) = &field.doc {
+                    docs.insert(field.label.span, doc.trim().to_string());
+                }
+                if let LabelKind::Pattern { expr, .. } | LabelKind::Dynamic(expr) =
+                    &field.label.kind
+                {
+                    expr_docs(expr, docs);
+                }
+                expr_docs(&field.value, docs);
+            }
+            Decl::Embed(e) => expr_docs(e, docs),
+            Decl::Let(l) => expr_docs(&l.value, docs),
+            Decl::Ellipsis(e) => {
+                if let Some(v) = &e.value {
+                    expr_docs(v, docs)
+                }
+            }
+            Decl::Attribute(_) => {}
+        }
+    }
+}
+
+fn expr_docs(e: &Expr, docs: &mut HashMap<Span, String>) {
+    match &e.kind {
+        ExprKind::Struct(s) => decls_docs(&s.decls, docs),
+        ExprKind::List(l) => {
+            for x in &l.elements {
+                expr_docs(x, docs);
+            }
+            if let Some(v) = l.ellipsis.as_ref().and_then(|e| e.value.as_ref()) {
+                expr_docs(v, docs);
+            }
+        }
+        ExprKind::Unary(_, x) | ExprKind::Paren(x) | ExprKind::Alias(_, x) => expr_docs(x, docs),
+        ExprKind::Binary(_, a, b) => {
+            expr_docs(a, docs);
+            expr_docs(b, docs);
+        }
+        ExprKind::Call(f, args) => {
+            expr_docs(f, docs);
+            for a in args {
+                expr_docs(a, docs);
+            }
+        }
+        ExprKind::Comprehension(c) => {
+            for clause in &c.clauses {
+                match clause {
+                    ast::Clause::For { source, .. } => expr_docs(source, docs),
+                    ast::Clause::If { condition, .. } => expr_docs(condition, docs),
+                    ast::Clause::Let(l) => expr_docs(&l.value, docs),
+                }
+            }
+            expr_docs(&c.body, docs);
+        }
+        _ => {}
+    }
+}

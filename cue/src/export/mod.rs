@@ -1,0 +1,476 @@
+//! Export of a package's definitions as OpenAPI 3.0 and JSON Schema 2020-12.
+//!
+//! Exporting has two steps. `extract` (a child of the evaluator, so that it can read vertices)
+//! walks the *evaluated* definitions and turns each into a [`Shape`]: an encoding-neutral
+//! description of what the value accepts (kinds, bounds, patterns, fields, elements,
+//! alternatives, defaults, doc comments, and references to other definitions). `openapi` and
+//! `jsonschema` then print shapes in their own vocabulary.
+//!
+//! **Nothing is dropped silently.** A constraint that an encoding cannot state (a builtin
+//! validator without a mapping, a bound on strings, a constraint that depends on the data such
+//! as a comprehension over a field) is kept as text in the schema object's
+//! `x-cue-unsupported` list, so that readers and tools see that the schema accepts more than
+//! the CUE definition does. Errors in a definition (a conflict, a recursion too deep to
+//! expand) make the export fail with diagnostics instead.
+
+mod jsonschema;
+mod openapi;
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::Value as Json;
+
+use crate::diagnostic::Diagnostic;
+use crate::package::Package;
+use crate::value::Kinds;
+
+pub(crate) use crate::eval::extract::extract_definitions;
+
+/// The name of the schema-object extension that lists constraints an encoding cannot state.
+pub const UNSUPPORTED_EXTENSION: &str = "x-cue-unsupported";
+
+impl Package {
+    /// The package's definitions as an OpenAPI 3.0 document, as `cue export --out openapi`
+    /// prints it: one `components.schemas` entry per definition (nested definitions as
+    /// `Outer.Inner`), `info` from the package's `info` field or CUE's placeholder.
+    ///
+    /// Fails with the package's diagnostics when it has errors, or with the errors found in a
+    /// definition.
+    ///
+    /// With `definition` (`"#Order"`), `components.schemas` holds only it and the definitions
+    /// it refers to.
+    pub fn openapi(&self, definition: Option<&str>) -> Result<Json, Vec<Diagnostic>> {
+        let exported = self.exported()?;
+        let root = exported.root(definition)?;
+        Ok(openapi::document(&exported, root.as_deref()))
+    }
+
+    /// The package's definitions as a JSON Schema 2020-12 document: every definition under
+    /// `$defs`; with `definition` (`"#Order"`, or `"#Outer.#Inner"`), the root schema is a
+    /// `$ref` to it and `$defs` holds only it and the definitions it refers to.
+    pub fn json_schema(&self, definition: Option<&str>) -> Result<Json, Vec<Diagnostic>> {
+        let exported = self.exported()?;
+        let root = exported.root(definition)?;
+        Ok(jsonschema::document(&exported, root.as_deref()))
+    }
+
+    fn exported(&self) -> Result<Exported, Vec<Diagnostic>> {
+        if !self.diagnostics().is_empty() {
+            return Err(self.diagnostics().to_vec());
+        }
+        extract_definitions(&self.program)
+    }
+}
+
+/// `#Order` becomes `Order`, `#A.#B` becomes `A.B`; anything else is not a definition name.
+fn definition_name(text: &str) -> Option<String> {
+    let parts: Vec<&str> = text.trim().split('.').collect();
+    let mut names = Vec::new();
+    for part in parts {
+        let name = part.strip_prefix('#')?;
+        if name.is_empty() {
+            return None;
+        }
+        names.push(name);
+    }
+    Some(names.join("."))
+}
+
+/// Everything the encoders need from one package.
+pub(crate) struct Exported {
+    /// The concrete value of the package's `info` field, if it has one.
+    pub(crate) info: Option<Json>,
+    /// The package's doc comment, which OpenAPI uses as the title when `info` is not set.
+    pub(crate) title: Option<String>,
+    pub(crate) definitions: Vec<Definition>,
+}
+
+impl Exported {
+    /// The exported name of the definition `text` names (`#A.#B` is `A.B`), checked.
+    fn root(&self, definition: Option<&str>) -> Result<Option<String>, Vec<Diagnostic>> {
+        let Some(text) = definition else {
+            return Ok(None);
+        };
+        let name = definition_name(text).ok_or_else(|| {
+            vec![Diagnostic::error(
+                "EXPORT",
+                format!("{text:?} is not a definition name such as #Order"),
+            )]
+        })?;
+        if !self.definitions.iter().any(|d| d.name == name) {
+            return Err(vec![Diagnostic::error(
+                "EXPORT",
+                format!("no definition {text} in the package"),
+            )]);
+        }
+        Ok(Some(name))
+    }
+
+    /// `root` and every definition it refers to, directly or not.
+    pub(crate) fn closure(&self, root: &str) -> BTreeSet<String> {
+        let by_name: HashMap<&str, &Shape> = self
+            .definitions
+            .iter()
+            .map(|d| (d.name.as_str(), &d.shape))
+            .collect();
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![root.to_string()];
+        while let Some(name) = stack.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            if let Some(shape) = by_name.get(name.as_str()) {
+                references(shape, &mut stack);
+            }
+        }
+        seen
+    }
+}
+
+/// The names of the definitions `shape` refers to, directly.
+fn references(shape: &Shape, out: &mut Vec<String>) {
+    match &shape.body {
+        Body::Ref(name) => out.push(name.clone()),
+        Body::Any | Body::Scalar(_) => {}
+        Body::Struct(s) => {
+            for p in &s.properties {
+                references(&p.shape, out);
+            }
+            for (_, p) in &s.patterns {
+                references(p, out);
+            }
+            if let Some(a) = &s.additional {
+                references(a, out);
+            }
+        }
+        Body::List(l) => {
+            for p in &l.prefix {
+                references(p, out);
+            }
+            if let Some(r) = &l.rest {
+                references(r, out);
+            }
+        }
+        Body::OneOf(options) => {
+            for (o, _) in options {
+                references(o, out);
+            }
+        }
+    }
+}
+
+pub(crate) struct Definition {
+    /// Without `#`; nested definitions joined by dots (`Outer.Inner`).
+    pub(crate) name: String,
+    pub(crate) shape: Shape,
+}
+
+/// What one value accepts, independent of the encoding.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Shape {
+    pub(crate) body: Body,
+    /// The doc comments of the field or definition.
+    pub(crate) description: Option<String>,
+    /// The default (`*x`) of a disjunction, when it is concrete.
+    pub(crate) default: Option<Json>,
+    /// Constraints no encoding here can state, as CUE text.
+    pub(crate) unsupported: Vec<String>,
+}
+
+impl Shape {
+    pub(crate) fn new(body: Body) -> Shape {
+        Shape {
+            body,
+            description: None,
+            default: None,
+            unsupported: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Body {
+    /// `_`: anything.
+    Any,
+    /// A reference to another definition, by exported name.
+    Ref(String),
+    Scalar(ScalarShape),
+    Struct(StructShape),
+    List(ListShape),
+    /// A disjunction: the alternatives that did not fail, with whether each is a default.
+    OneOf(Vec<(Shape, bool)>),
+}
+
+/// A value that is neither a struct literal nor a list literal: its kinds, its value when
+/// concrete, and the keywords its checks map to.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ScalarShape {
+    pub(crate) kinds: Kinds,
+    pub(crate) value: Option<Json>,
+    pub(crate) keywords: Vec<Keyword>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StructShape {
+    pub(crate) properties: Vec<Property>,
+    /// Pattern constraints as (ECMA-262 regex, value) pairs.
+    pub(crate) patterns: Vec<(String, Shape)>,
+    /// `[string]: T`: every field's value.
+    pub(crate) additional: Option<Box<Shape>>,
+    /// Whether a closed definition limits the fields to those declared and matched.
+    pub(crate) closed: bool,
+    /// Validators on the struct (`struct.MinFields`).
+    pub(crate) keywords: Vec<Keyword>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Property {
+    pub(crate) name: String,
+    pub(crate) presence: Presence,
+    pub(crate) shape: Shape,
+}
+
+/// How a field's absence is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Presence {
+    /// `a?: T`: may be absent.
+    Optional,
+    /// `a!: T`: must be present.
+    Required,
+    /// `a: T` whose value is complete without data (a concrete value, a default): CUE fills
+    /// it in, so data may omit it. OpenAPI still lists it as required, as CUE does.
+    RegularComplete,
+    /// `a: T` whose value is not complete: data must supply it.
+    RegularIncomplete,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ListShape {
+    /// The elements before the ellipsis.
+    pub(crate) prefix: Vec<Shape>,
+    /// `None` for a closed list; `Some(Any)` for `...`, `Some(T)` for `...T`.
+    pub(crate) rest: Option<Box<Shape>>,
+    /// Validators on the list (`list.MinItems`).
+    pub(crate) keywords: Vec<Keyword>,
+}
+
+/// One constraint, in the shared vocabulary of OpenAPI and JSON Schema.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Keyword {
+    /// `>=n` (`exclusive: false`) or `>n`. `implied` marks the bounds of a predeclared type
+    /// such as `int32`, which OpenAPI states with `format` instead.
+    Minimum {
+        value: Json,
+        exclusive: bool,
+        implied: bool,
+    },
+    Maximum {
+        value: Json,
+        exclusive: bool,
+        implied: bool,
+    },
+    Pattern(String),
+    NotPattern(String),
+    NotEqual(Json),
+    MinLength(u64),
+    MaxLength(u64),
+    MinItems(u64),
+    MaxItems(u64),
+    UniqueItems,
+    MinProperties(u64),
+    MaxProperties(u64),
+    MultipleOf(Json),
+    /// A string format (`date-time`, `ipv4`, `uuid`) or a numeric one (`int32`, `double`).
+    Format(&'static str),
+}
+
+/// The JSON Schema type names of a set of kinds (`number` covers `int | float`).
+pub(crate) fn type_names(kinds: Kinds) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    let table = [
+        (Kinds::NULL, "null"),
+        (Kinds::BOOL, "boolean"),
+        (Kinds::STRING, "string"),
+        (Kinds::BYTES, "string"),
+        (Kinds::LIST, "array"),
+        (Kinds::STRUCT, "object"),
+    ];
+    if kinds.contains(Kinds::FLOAT) {
+        names.push("number");
+    } else if kinds.contains(Kinds::INT) {
+        names.push("integer");
+    }
+    for (kind, name) in table {
+        if kinds.contains(kind) && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Whether `shape` certainly accepts the JSON value `value`: used to leave out a default
+/// that another alternative already accepts (`*1 | int` is an integer with default 1). Where
+/// it cannot tell (a reference, a format), it answers no, which only keeps an alternative.
+pub(crate) fn accepts(shape: &Shape, value: &Json) -> bool {
+    match &shape.body {
+        Body::Any => true,
+        Body::Ref(_) => false,
+        Body::OneOf(options) => options.iter().any(|(o, _)| accepts(o, value)),
+        Body::Scalar(scalar) => {
+            if let Some(own) = &scalar.value {
+                return own == value;
+            }
+            let kind = match value {
+                Json::Null => Kinds::NULL,
+                Json::Bool(_) => Kinds::BOOL,
+                Json::String(_) => Kinds::STRING,
+                Json::Number(n) if n.is_i64() || n.is_u64() => Kinds::INT,
+                Json::Number(_) => Kinds::FLOAT,
+                Json::Array(_) => Kinds::LIST,
+                Json::Object(_) => Kinds::STRUCT,
+            };
+            scalar.kinds.contains(kind)
+                && scalar
+                    .keywords
+                    .iter()
+                    .all(|k| keyword_accepts(k, value) == Some(true))
+        }
+        Body::List(list) => {
+            let Json::Array(items) = value else {
+                return false;
+            };
+            items.len() >= list.prefix.len()
+                && (list.rest.is_some() || items.len() == list.prefix.len())
+                && items
+                    .iter()
+                    .enumerate()
+                    .all(|(i, item)| match list.prefix.get(i) {
+                        Some(shape) => accepts(shape, item),
+                        None => list.rest.as_deref().is_some_and(|r| accepts(r, item)),
+                    })
+                && list
+                    .keywords
+                    .iter()
+                    .all(|k| keyword_accepts(k, value) == Some(true))
+        }
+        Body::Struct(object) => {
+            let Json::Object(fields) = value else {
+                return false;
+            };
+            let declared_ok = object.properties.iter().all(|p| match fields.get(&p.name) {
+                Some(v) => accepts(&p.shape, v),
+                None => matches!(p.presence, Presence::Optional | Presence::RegularComplete),
+            });
+            let others_ok = fields.iter().all(|(name, v)| {
+                object.properties.iter().any(|p| &p.name == name)
+                    || match &object.additional {
+                        Some(additional) => accepts(additional, v),
+                        None => !object.closed && object.patterns.is_empty(),
+                    }
+            });
+            declared_ok && others_ok && object.keywords.is_empty()
+        }
+    }
+}
+
+/// Whether one keyword holds for a value; `None` when this cannot tell.
+fn keyword_accepts(keyword: &Keyword, value: &Json) -> Option<bool> {
+    let number = value.as_f64();
+    let count = |n: &u64| *n as usize;
+    Some(match (keyword, value) {
+        (
+            Keyword::Minimum {
+                value: limit,
+                exclusive,
+                ..
+            },
+            _,
+        ) => {
+            let (v, l) = (number?, limit.as_f64()?);
+            if *exclusive {
+                v > l
+            } else {
+                v >= l
+            }
+        }
+        (
+            Keyword::Maximum {
+                value: limit,
+                exclusive,
+                ..
+            },
+            _,
+        ) => {
+            let (v, l) = (number?, limit.as_f64()?);
+            if *exclusive {
+                v < l
+            } else {
+                v <= l
+            }
+        }
+        (Keyword::Pattern(p), Json::String(s)) => crate::re2::compile(p).ok()?.is_match(s),
+        (Keyword::NotPattern(p), Json::String(s)) => !crate::re2::compile(p).ok()?.is_match(s),
+        (Keyword::NotEqual(other), _) => other != value,
+        (Keyword::MinLength(n), Json::String(s)) => s.chars().count() >= count(n),
+        (Keyword::MaxLength(n), Json::String(s)) => s.chars().count() <= count(n),
+        (Keyword::MinItems(n), Json::Array(a)) => a.len() >= count(n),
+        (Keyword::MaxItems(n), Json::Array(a)) => a.len() <= count(n),
+        (Keyword::MinProperties(n), Json::Object(o)) => o.len() >= count(n),
+        (Keyword::MaxProperties(n), Json::Object(o)) => o.len() <= count(n),
+        (Keyword::Format("int32" | "int64" | "float" | "double"), _) => true,
+        _ => return None,
+    })
+}
+
+/// The alternatives of a disjunction without its default when another alternative accepts
+/// it: the default then adds no value, only the `default` keyword.
+pub(crate) fn without_subsumed_default<'s>(
+    options: &'s [(Shape, bool)],
+    default: Option<&Json>,
+) -> Vec<&'s Shape> {
+    let mut kept = Vec::new();
+    for (i, (shape, is_default)) in options.iter().enumerate() {
+        let subsumed = *is_default
+            && default.is_some_and(|value| {
+                shape_value(shape).as_ref() == Some(value)
+                    && options
+                        .iter()
+                        .enumerate()
+                        .any(|(j, (other, _))| j != i && accepts(other, value))
+            });
+        if !subsumed {
+            kept.push(shape);
+        }
+    }
+    kept
+}
+
+/// The value of a shape that admits exactly one value (a literal, or a struct or closed list
+/// of literals), when it is that simple.
+pub(crate) fn shape_value(shape: &Shape) -> Option<Json> {
+    match &shape.body {
+        Body::Scalar(ScalarShape { value: Some(v), .. }) => Some(v.clone()),
+        Body::List(ListShape {
+            prefix,
+            rest: None,
+            keywords,
+        }) if keywords.is_empty() => prefix
+            .iter()
+            .map(shape_value)
+            .collect::<Option<Vec<_>>>()
+            .map(Json::Array),
+        Body::Struct(object) if object.patterns.is_empty() && object.additional.is_none() => {
+            let mut out = serde_json::Map::new();
+            for p in &object.properties {
+                if p.presence != Presence::Optional {
+                    out.insert(p.name.clone(), shape_value(&p.shape)?);
+                }
+            }
+            Some(Json::Object(out))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,315 @@
+//! One test per mapping rule: a small schema, the exported schema object.
+
+use serde_json::{json, Value as Json};
+
+use crate::{NoImports, Package, PackageFiles};
+
+fn package(source: &str) -> Package {
+    Package::load(
+        PackageFiles {
+            files: vec![("schema.cue".into(), source.into())],
+        },
+        &NoImports,
+    )
+}
+
+/// The OpenAPI schema object of `#A`.
+fn openapi(source: &str) -> Json {
+    let document = package(source).openapi(None).expect("exports");
+    document["components"]["schemas"]["A"].clone()
+}
+
+/// The JSON Schema of `#A` (under `$defs`).
+fn json_schema(source: &str) -> Json {
+    let document = package(source).json_schema(Some("#A")).expect("exports");
+    assert_eq!(document["$ref"], json!("#/$defs/A"));
+    document["$defs"]["A"].clone()
+}
+
+fn property(schema: &Json, name: &str) -> Json {
+    schema["properties"][name].clone()
+}
+
+#[test]
+fn kinds_map_to_types_and_formats() {
+    let a = openapi("#A: {i: int, n: number, s: string, b: bool, y: bytes, t: int32, u: int64}");
+    assert_eq!(property(&a, "i"), json!({"type": "integer"}));
+    assert_eq!(property(&a, "n"), json!({"type": "number"}));
+    assert_eq!(property(&a, "s"), json!({"type": "string"}));
+    assert_eq!(property(&a, "b"), json!({"type": "boolean"}));
+    assert_eq!(
+        property(&a, "y"),
+        json!({"type": "string", "format": "binary"})
+    );
+    assert_eq!(
+        property(&a, "t"),
+        json!({"type": "integer", "format": "int32"})
+    );
+    assert_eq!(
+        property(&a, "u"),
+        json!({"type": "integer", "format": "int64"})
+    );
+    // JSON Schema states sized integers by their bounds.
+    let a = json_schema("#A: {t: int32}");
+    assert_eq!(
+        property(&a, "t"),
+        json!({"type": "integer", "minimum": -2147483648i64, "maximum": 2147483647})
+    );
+}
+
+#[test]
+fn bounds_are_minimum_and_maximum() {
+    let a = openapi("#A: {q: int & >0 & <=10}");
+    assert_eq!(
+        property(&a, "q"),
+        json!({"type": "integer", "minimum": 0, "exclusiveMinimum": true, "maximum": 10})
+    );
+    let a = json_schema("#A: {q: int & >0 & <=10 & >=-5}");
+    assert_eq!(
+        property(&a, "q"),
+        json!({"type": "integer", "exclusiveMinimum": 0, "maximum": 10})
+    );
+}
+
+#[test]
+fn regexes_are_patterns() {
+    let a = openapi(r#"#A: {a: =~"^x", b: !~"y"}"#);
+    assert_eq!(
+        property(&a, "a"),
+        json!({"type": "string", "pattern": "^x"})
+    );
+    assert_eq!(
+        property(&a, "b"),
+        json!({"type": "string", "not": {"pattern": "y"}})
+    );
+}
+
+#[test]
+fn required_differs_between_encodings() {
+    let source = r#"#A: {a: int, b?: int, c!: int, d: *1 | int, e: "x"}"#;
+    // OpenAPI lists every regular field, as CUE does.
+    assert_eq!(openapi(source)["required"], json!(["a", "c", "d", "e"]));
+    // JSON Schema lists what data must supply: defaults and concrete values fill in.
+    assert_eq!(json_schema(source)["required"], json!(["a", "c"]));
+}
+
+#[test]
+fn literal_disjunctions_are_enums_with_defaults() {
+    let a = openapi(r#"#A: {k: *"a" | "b"}"#);
+    assert_eq!(
+        property(&a, "k"),
+        json!({"type": "string", "enum": ["a", "b"], "default": "a"})
+    );
+    let a = json_schema(r#"#A: {k: *"a" | "b"}"#);
+    assert_eq!(
+        property(&a, "k"),
+        json!({"enum": ["a", "b"], "default": "a"})
+    );
+}
+
+#[test]
+fn a_default_that_another_alternative_accepts_is_only_a_default() {
+    let a = openapi("#A: {n: *3 | int}");
+    assert_eq!(property(&a, "n"), json!({"type": "integer", "default": 3}));
+    let a = json_schema("#A: {n: *3 | int}");
+    assert_eq!(property(&a, "n"), json!({"type": "integer", "default": 3}));
+}
+
+#[test]
+fn null_alternatives_are_nullable() {
+    let a = openapi("#A: {n: null | string}");
+    assert_eq!(
+        property(&a, "n"),
+        json!({"type": "string", "nullable": true})
+    );
+    let a = json_schema("#A: {n: null | string}");
+    assert_eq!(property(&a, "n"), json!({"type": ["null", "string"]}));
+}
+
+#[test]
+fn other_disjunctions_are_one_of_and_any_of() {
+    let a = openapi(r#"#A: {x: int | =~"^a"}"#);
+    assert_eq!(
+        property(&a, "x"),
+        json!({"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^a"}]})
+    );
+    let a = json_schema(r#"#A: {x: int | =~"^a"}"#);
+    assert_eq!(
+        property(&a, "x"),
+        json!({"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^a"}]})
+    );
+}
+
+#[test]
+fn references_to_definitions_are_refs() {
+    let source = "#B: {x: int}\n#A: {b: #B, c?: #B | null}\n#Unused: string";
+    let a = openapi(source);
+    assert_eq!(property(&a, "b"), json!({"$ref": "#/components/schemas/B"}));
+    let document = package(source).json_schema(Some("#A")).expect("exports");
+    assert_eq!(
+        property(&document["$defs"]["A"], "b"),
+        json!({"$ref": "#/$defs/B"})
+    );
+    // Only the definition and what it uses, in declaration order.
+    let names: Vec<&String> = document["$defs"]
+        .as_object()
+        .expect("defs")
+        .keys()
+        .collect();
+    assert_eq!(names, ["B", "A"]);
+}
+
+#[test]
+fn doc_comments_are_descriptions() {
+    let a = openapi("// An A.\n#A: {\n\t// The x.\n\tx: int\n}");
+    assert_eq!(a["description"], json!("An A."));
+    assert_eq!(property(&a, "x")["description"], json!("The x."));
+}
+
+#[test]
+fn string_patterns_are_additional_properties() {
+    let a = openapi("#A: {m: [string]: int}");
+    assert_eq!(
+        property(&a, "m"),
+        json!({"type": "object", "additionalProperties": {"type": "integer"}})
+    );
+    let a = json_schema(r#"#A: {[=~"^x-"]: int, a?: string}"#);
+    assert_eq!(a["patternProperties"], json!({"^x-": {"type": "integer"}}));
+    assert_eq!(a["additionalProperties"], json!(false));
+}
+
+#[test]
+fn closed_definitions_forbid_other_fields_in_json_schema_only() {
+    assert_eq!(
+        json_schema("#A: {a?: int}")["additionalProperties"],
+        json!(false)
+    );
+    assert_eq!(
+        json_schema("#A: {a?: int, ...}").get("additionalProperties"),
+        None
+    );
+    assert_eq!(openapi("#A: {a?: int}").get("additionalProperties"), None);
+}
+
+#[test]
+fn lists_are_arrays() {
+    let a = openapi("#A: {l: [...string]}");
+    assert_eq!(
+        property(&a, "l"),
+        json!({"type": "array", "items": {"type": "string"}})
+    );
+    let a = json_schema("#A: {t: [int, string], u: [int, ...string]}");
+    assert_eq!(
+        property(&a, "t"),
+        json!({"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}],
+               "minItems": 2, "items": false})
+    );
+    assert_eq!(
+        property(&a, "u"),
+        json!({"type": "array", "prefixItems": [{"type": "integer"}], "minItems": 1,
+               "items": {"type": "string"}})
+    );
+}
+
+#[test]
+fn builtin_validators_map_to_keywords() {
+    let a = openapi(
+        "import (\"strings\"\n\"list\"\n\"time\"\n\"math\"\n\"uuid\")\n\
+         #A: {s: strings.MinRunes(1) & strings.MaxRunes(3), l: list.MinItems(1) & \
+         list.MaxItems(2) & list.UniqueItems(), t: time.Time, m: math.MultipleOf(5), \
+         u: uuid.Valid, p: strings.HasPrefix(\"a.\")}",
+    );
+    assert_eq!(
+        property(&a, "s"),
+        json!({"type": "string", "minLength": 1, "maxLength": 3})
+    );
+    assert_eq!(
+        property(&a, "l"),
+        json!({"type": "array", "minItems": 1, "maxItems": 2, "uniqueItems": true})
+    );
+    assert_eq!(
+        property(&a, "t"),
+        json!({"type": "string", "format": "date-time"})
+    );
+    assert_eq!(property(&a, "m")["multipleOf"], json!(5));
+    assert_eq!(property(&a, "u")["format"], json!("uuid"));
+    assert_eq!(property(&a, "p")["pattern"], json!("^a\\."));
+}
+
+#[test]
+fn constraints_without_a_mapping_are_listed_not_dropped() {
+    let a = openapi("import \"strings\"\n#A: {s: strings.ContainsAny(\"xy\"), t: >\"m\"}");
+    assert_eq!(
+        property(&a, "s")[crate::UNSUPPORTED_EXTENSION],
+        json!(["strings.ContainsAny(\"xy\")"])
+    );
+    assert_eq!(
+        property(&a, "t")[crate::UNSUPPORTED_EXTENSION],
+        json!([">\"m\""])
+    );
+    // A constraint that depends on the data is named too.
+    let a = json_schema("#A: {a: int, b: a + 1}");
+    let note = property(&a, "b")[crate::UNSUPPORTED_EXTENSION][0].clone();
+    assert!(note.as_str().is_some_and(|n| n.contains("a + 1")), "{note}");
+}
+
+#[test]
+fn not_equal_is_not_enum_and_not_const() {
+    let a = openapi("#A: {a: int & !=3}");
+    assert_eq!(
+        property(&a, "a"),
+        json!({"type": "integer", "not": {"enum": [3]}})
+    );
+    let a = json_schema("#A: {a: int & !=3}");
+    assert_eq!(
+        property(&a, "a"),
+        json!({"type": "integer", "not": {"const": 3}})
+    );
+}
+
+#[test]
+fn info_comes_from_the_package() {
+    let document = package("info: {title: \"T\", version: \"v2\"}\n#A: int")
+        .openapi(None)
+        .expect("exports");
+    assert_eq!(document["info"], json!({"title": "T", "version": "v2"}));
+    let document = package("#A: int").openapi(None).expect("exports");
+    assert_eq!(
+        document["info"],
+        json!({"title": "Generated by cue.", "version": "no version"})
+    );
+}
+
+#[test]
+fn nested_definitions_are_dotted() {
+    let document = package("#A: {#B: {x: int}, b: #B}")
+        .openapi(None)
+        .expect("exports");
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(
+        schemas["A"]["properties"]["b"],
+        json!({"$ref": "#/components/schemas/A.B"})
+    );
+    assert_eq!(schemas["A.B"]["required"], json!(["x"]));
+}
+
+#[test]
+fn errors_and_unknown_names_are_diagnostics() {
+    let errors = package("#A: {a: int & string}").openapi(None).unwrap_err();
+    assert!(!errors.is_empty());
+    let errors = package("#A: int").json_schema(Some("#B")).unwrap_err();
+    assert_eq!(errors[0].code, "EXPORT");
+    let errors = package("#A: int").json_schema(Some("A")).unwrap_err();
+    assert_eq!(errors[0].code, "EXPORT");
+}
+
+#[test]
+fn recursive_definitions_stop_at_their_refs() {
+    let document = package("#A: {v: int, next?: #A}")
+        .json_schema(Some("#A"))
+        .expect("exports");
+    assert_eq!(
+        document["$defs"]["A"]["properties"]["next"],
+        json!({"$ref": "#/$defs/A"})
+    );
+}
