@@ -282,6 +282,9 @@ struct GroupDecls {
 struct Group {
     parent: Option<GroupId>,
     closed: bool,
+    /// Made by `close()`: closed where it stands alone, but when its value is embedded in a
+    /// struct it closes that struct instead (which may then declare more fields).
+    by_close: bool,
 }
 
 #[derive(Default)]
@@ -405,7 +408,11 @@ impl<'a> Eval<'a> {
     }
 
     fn new_group(&mut self, parent: Option<GroupId>, closed: bool) -> GroupId {
-        self.groups.push(Group { parent, closed });
+        self.groups.push(Group {
+            parent,
+            closed,
+            by_close: false,
+        });
         self.groups.len() - 1
     }
 
@@ -844,9 +851,15 @@ impl<'a> Eval<'a> {
             }
         }
         for c in conjuncts {
-            let g = match new_group {
-                Some(g) => Some(g),
-                None => c.group.or(group),
+            let g = match (new_group, c.group, group) {
+                (Some(g), _, _) => Some(g),
+                // `close()`'s value within a closed context: the context's closedness governs.
+                (None, Some(own), Some(outer)) if self.groups[own].by_close && own != outer => {
+                    // Declare the context on `v` so that its closedness is checked there.
+                    self.group_entry(v, outer);
+                    Some(self.new_group(Some(outer), false))
+                }
+                (None, own, outer) => own.or(outer),
             };
             self.add(v, Conjunct { group: g, ..c });
         }
@@ -881,8 +894,17 @@ impl<'a> Eval<'a> {
         group: Option<GroupId>,
         span: Span,
     ) {
+        // A file's own declarations are in its package frame; any other struct literal,
+        // even one embedded at the top of a file, opens a scope of its own.
         let frame: Env<'a> = match &env {
-            Some(f) if matches!(f.kind, FrameKind::Package { vertex, .. } if vertex == v) => {
+            Some(f)
+                if matches!(f.kind, FrameKind::Package { package, file, vertex }
+                if vertex == v
+                    && std::ptr::eq(
+                        decls.as_ptr(),
+                        self.program.packages[package].files[file].decls.as_ptr(),
+                    )) =>
+            {
                 env.clone()
             }
             _ => Some(Arc::new(Frame {
@@ -1303,6 +1325,7 @@ impl<'a> Eval<'a> {
         if !matches!(feature, Feature::Regular(_)) {
             return;
         }
+        // A closed group governs wherever it or a group nested in it declares something.
         let closed: Vec<GroupId> = self.vertices[v]
             .groups
             .iter()
@@ -2475,6 +2498,7 @@ impl<'a> Eval<'a> {
                 let t = self.new_vertex(None, None);
                 self.vertices[t].arc_type = ArcType::Regular;
                 let group = self.new_group(None, true);
+                self.groups[group].by_close = true;
                 self.vertices[t].conjuncts.push(Conjunct {
                     kind: ConjunctKind::Expr(&args[0]),
                     env: env.clone(),

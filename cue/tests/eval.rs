@@ -471,3 +471,33 @@ fn an_exponential_disjunction_ends_in_an_error_quickly() {
         ["v: disjunction too large: 4096 combinations (the limit is 1024)"]
     );
 }
+
+#[test]
+fn a_struct_embedded_at_the_top_of_a_file_is_its_own_scope() {
+    let schema = "{a: 1, b: a + 2}";
+    assert_eq!(first(schema, None, r#"{"a": 1, "b": 3}"#), "valid");
+    assert_eq!(
+        first(schema, None, r#"{"a": 1, "b": 4}"#),
+        "b: conflicting values 3 and 4"
+    );
+}
+
+#[test]
+fn embedding_a_closed_struct_closes_the_enclosing_one() {
+    // The enclosing struct may declare more fields; data may not add any.
+    let schema = "#A: close({a: int})\n#B: {#A, b: string}\ny: #A & {c: 1}";
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("schema.cue".to_string(), schema.to_string())],
+        },
+        &NoImports,
+    );
+    let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+    assert_eq!(headlines, ["y.c: field not allowed"]);
+    let b = "#A: close({a: int})\n#B: {#A, b: string}";
+    assert_eq!(first(b, Some("#B"), r#"{"a": 1, "b": "x"}"#), "valid");
+    assert_eq!(
+        first(b, Some("#B"), r#"{"a": 1, "b": "x", "c": 1}"#),
+        "c: field not allowed"
+    );
+}
