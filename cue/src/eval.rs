@@ -1972,6 +1972,14 @@ impl<'a> Eval<'a> {
         }
         match self.vertices[t].arc_index.get(feature) {
             Some(&a) => Ok(Resolved::Vertex(a)),
+            // A list has no fields at all; a struct (open, or not done) might still get one.
+            None if self.vertices[t].list.is_some() && !matches!(feature, Feature::Index(_)) => {
+                Err(EvalError::new(
+                    "REFERENCE",
+                    format!("undefined field: {}", feature.selector()),
+                    vec![span],
+                ))
+            }
             None => Err(EvalError::incomplete(
                 format!("undefined field: {}", feature.selector()),
                 vec![span],
@@ -2284,6 +2292,29 @@ impl<'a> Eval<'a> {
                 )),
                 Err(err) => Val::Bottom(err),
             };
+        }
+        // `x == _|_` and `x != _|_` ask whether x is an error (a missing field included).
+        if matches!(op, BinaryOp::Equal | BinaryOp::NotEqual) {
+            let is_bottom_literal = |e: &Expr| matches!(e.kind, ExprKind::Bottom);
+            if is_bottom_literal(a) || is_bottom_literal(b) {
+                let other = if is_bottom_literal(a) { b } else { a };
+                let is_error = match self.resolve(other, env) {
+                    Err(_) => true,
+                    Ok(Resolved::Vertex(t)) => {
+                        // An optional or required field the value does not have is undefined.
+                        if self.vertices[t].arc_type != ArcType::Regular {
+                            true
+                        } else {
+                            self.finalize(t);
+                            let t = self.resolve_forward(t);
+                            self.vertices[t].error.is_some()
+                        }
+                    }
+                    Ok(Resolved::Val(val)) => matches!(val, Val::Bottom(_)),
+                    Ok(Resolved::Conjunct(_)) => false,
+                };
+                return Val::Atom(Atom::Bool(is_error == (op == BinaryOp::Equal)), span);
+            }
         }
         let left = self.eval_expr(a, env);
         let right = self.eval_expr(b, env);

@@ -501,3 +501,30 @@ fn embedding_a_closed_struct_closes_the_enclosing_one() {
         "c: field not allowed"
     );
 }
+
+#[test]
+fn comparing_with_bottom_tests_whether_a_field_is_defined() {
+    let schema = "#E: {x?: int, y: string}\nin: #E\nif in.x != _|_ { hasX: true }\nif in.x == _|_ { hasX: false }";
+    assert_eq!(
+        first(schema, None, r#"{"in": {"y": "a", "x": 1}, "hasX": true}"#),
+        "valid"
+    );
+    assert_eq!(
+        first(schema, None, r#"{"in": {"y": "a"}, "hasX": false}"#),
+        "valid"
+    );
+    assert!(first(schema, None, r#"{"in": {"y": "a"}, "hasX": true}"#)
+        .starts_with("hasX: conflicting values"));
+}
+
+#[test]
+fn a_field_of_a_list_is_an_error_not_an_incomplete_value() {
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("schema.cue".to_string(), "h: [3].b".to_string())],
+        },
+        &NoImports,
+    );
+    let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+    assert_eq!(headlines, ["h: undefined field: b"]);
+}
