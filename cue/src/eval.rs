@@ -38,6 +38,9 @@ use crate::value::{
 const MAX_STEPS: u64 = 1_000_000;
 const MAX_RECURSION: u32 = 4000;
 const MAX_CANDIDATES: usize = 1024;
+/// Values (vertices) one evaluation may create: a schema of a few hundred fields validating a
+/// document of thousands needs far fewer; disjunctions of recursive definitions can need more.
+const MAX_VERTICES: usize = 50_000;
 /// A validation reports at most this many errors (the first ones, in CUE's order).
 /// The code of an operation whose operand is not concrete yet.
 const NON_CONCRETE: &str = "NON_CONCRETE";
@@ -337,6 +340,10 @@ pub(crate) struct Eval<'a> {
     package_roots: HashMap<usize, VertexId>,
     names: HashMap<usize, Arc<HashMap<&'a str, NameDecl<'a>>>>,
     steps: u64,
+    /// The work limits of this evaluation: the fixed budget plus a share per byte of the data
+    /// and expression it evaluates, so that a large document is not refused as complex.
+    max_steps: u64,
+    max_vertices: usize,
     recursion: u32,
     aborted: Option<Arc<EvalError>>,
     /// While compiling a schema: its root, and whether anything under it was found to depend
@@ -355,9 +362,12 @@ impl<'a> Eval<'a> {
         program: &'a Program,
         extra_sources: Vec<(crate::source::FileId, &'a str)>,
     ) -> Eval<'a> {
+        let extra: usize = extra_sources.iter().map(|(_, text)| text.len()).sum();
         Eval {
             program,
             extra_sources,
+            max_steps: MAX_STEPS + 4 * extra as u64,
+            max_vertices: MAX_VERTICES + extra / 2,
             vertices: Vec::new(),
             groups: Vec::new(),
             package_roots: HashMap::new(),
@@ -375,6 +385,16 @@ impl<'a> Eval<'a> {
     // ----- Construction -------------------------------------------------------------------
 
     fn new_vertex(&mut self, parent: Option<VertexId>, feature: Option<Feature>) -> VertexId {
+        if self.vertices.len() >= self.max_vertices && self.aborted.is_none() {
+            self.aborted = Some(EvalError::new(
+                "TOO_COMPLEX",
+                format!(
+                    "evaluation too complex: gave up after {} values",
+                    self.max_vertices
+                ),
+                Vec::new(),
+            ));
+        }
         let depth = parent.map_or(0, |p| self.vertices[p].depth + 1);
         self.vertices.push(Vertex {
             parent,
@@ -545,10 +565,13 @@ impl<'a> Eval<'a> {
 
     fn step(&mut self) -> bool {
         self.steps += 1;
-        if self.steps > MAX_STEPS && self.aborted.is_none() {
+        if self.steps > self.max_steps && self.aborted.is_none() {
             self.aborted = Some(EvalError::new(
                 "TOO_COMPLEX",
-                format!("evaluation too complex: gave up after {MAX_STEPS} steps"),
+                format!(
+                    "evaluation too complex: gave up after {} steps",
+                    self.max_steps
+                ),
                 Vec::new(),
             ));
         }
