@@ -287,7 +287,7 @@ pub fn check(
             finding.rule,
             finding.path.clone(),
             finding.span,
-            finding.other,
+            finding.message.clone(),
         )) {
             continue;
         }
