@@ -307,6 +307,21 @@ pub fn compare(previous: Version<'_>, current: Version<'_>) -> Result<Report, Ve
     compare_versions(&[previous], current, &[0])
 }
 
+/// The rule table as Markdown (id, what breaks, purpose): the README's copy is checked
+/// against it so that it cannot drift.
+pub fn rule_table() -> String {
+    let mut out = String::from("| rule | impact | what it finds |\n|---|---|---|\n");
+    for rule in RULES {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            rule.id,
+            rule.impact.description(),
+            rule.purpose.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
 fn compare_versions(
     previous: &[Version<'_>],
     current: Version<'_>,
