@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use cuemesh::compat::{self, CompatConfig, CompatOutcome};
 use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
 use cuemesh::render::Format;
 use cuemesh::vet::{self, VetConfig, VetOutcome};
@@ -64,6 +65,36 @@ enum Command {
         #[arg(short = 'e', long = "expression", value_name = "DEFINITION")]
         expression: Option<String>,
     },
+    /// Check that a schema version is compatible with previous ones, by subsumption.
+    ///
+    /// BACKWARD (the default): the current definition accepts every value the latest previous
+    /// one accepted, so consumers on the new schema read old data. FORWARD: the previous one
+    /// accepts every value the current one accepts. FULL: both. `_TRANSITIVE`: against every
+    /// `--previous` version, not only the latest. NONE: no check. Each change is a finding
+    /// named by its rule (FIELD_REMOVED, TYPE_NARROWED...) at file:line:col; changes that
+    /// cannot be decided (two different regular expressions, builtin validators) are warnings.
+    ///
+    /// Exit status: 0 when compatible (warnings allowed), 1 when a finding is an error or a
+    /// version has errors, 2 for usage or I/O errors (a missing file or definition, a bad mode).
+    Compat {
+        /// The current version: .cue files, or directories standing for their .cue files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+
+        /// A previous version (a .cue file or a package directory). Repeat it for a history:
+        /// the first is the latest previous version, each following one is older.
+        #[arg(long = "previous", required = true, value_name = "PATH")]
+        previous: Vec<PathBuf>,
+
+        /// The definition compared, such as `#Order`.
+        #[arg(short = 'd', long = "schema", value_name = "DEFINITION")]
+        schema: String,
+
+        /// BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE
+        /// or NONE (any case).
+        #[arg(long, default_value = "BACKWARD", value_name = "MODE")]
+        mode: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -106,6 +137,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(match export::run(&config, &mut std::io::stdout().lock())? {
                 ExportOutcome::Exported => ExitCode::SUCCESS,
                 ExportOutcome::SchemaErrors => ExitCode::from(1),
+            })
+        }
+        Command::Compat {
+            files,
+            previous,
+            schema,
+            mode,
+        } => {
+            let working_directory =
+                std::env::current_dir().context("cannot read the working directory")?;
+            let config = CompatConfig::from_arguments(
+                &previous,
+                &files,
+                schema,
+                &mode,
+                cli.format,
+                &working_directory,
+            )?;
+            Ok(match compat::run(&config, &mut std::io::stdout().lock())? {
+                CompatOutcome::Compatible => ExitCode::SUCCESS,
+                CompatOutcome::Incompatible => ExitCode::from(1),
             })
         }
     }

@@ -88,9 +88,11 @@ impl<'a> Extractor<'a> {
             let name = format!("{prefix}{}", name.trim_start_matches('#'));
             self.eval.finalize(a);
             let shape = self.shape(a, 0);
+            let span = self.eval.vertices[a].decl_spans.first().copied();
             out.push(Definition {
                 name: name.clone(),
                 shape,
+                span,
             });
             self.definitions_under(a, &format!("{name}."), out);
         }
@@ -280,10 +282,12 @@ impl<'a> Extractor<'a> {
                 ArcType::Regular => Presence::RegularIncomplete,
             };
             let shape = self.shape(a, depth + 1);
+            let span = self.eval.vertices[a].decl_spans.first().copied();
             properties.push(Property {
                 name: name.to_string(),
                 presence,
                 shape,
+                span,
             });
         }
         let mut patterns = Vec::new();

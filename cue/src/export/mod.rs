@@ -22,6 +22,7 @@ use serde_json::Value as Json;
 
 use crate::diagnostic::Diagnostic;
 use crate::package::Package;
+use crate::source::Span;
 use crate::value::Kinds;
 
 pub(crate) use crate::eval::extract::extract_definitions;
@@ -63,7 +64,7 @@ impl Package {
 }
 
 /// `#Order` becomes `Order`, `#A.#B` becomes `A.B`; anything else is not a definition name.
-fn definition_name(text: &str) -> Option<String> {
+pub(crate) fn definition_name(text: &str) -> Option<String> {
     let parts: Vec<&str> = text.trim().split('.').collect();
     let mut names = Vec::new();
     for part in parts {
@@ -163,6 +164,8 @@ pub(crate) struct Definition {
     /// Without `#`; nested definitions joined by dots (`Outer.Inner`).
     pub(crate) name: String,
     pub(crate) shape: Shape,
+    /// Where the definition is declared (its label), for findings that point at it.
+    pub(crate) span: Option<Span>,
 }
 
 /// What one value accepts, independent of the encoding.
@@ -228,6 +231,8 @@ pub(crate) struct Property {
     pub(crate) name: String,
     pub(crate) presence: Presence,
     pub(crate) shape: Shape,
+    /// The label of the field's first declaration, for findings that point at it (compat).
+    pub(crate) span: Option<Span>,
 }
 
 /// How a field's absence is judged.
@@ -377,7 +382,7 @@ pub(crate) fn accepts(shape: &Shape, value: &Json) -> bool {
 }
 
 /// Whether one keyword holds for a value; `None` when this cannot tell.
-fn keyword_accepts(keyword: &Keyword, value: &Json) -> Option<bool> {
+pub(crate) fn keyword_accepts(keyword: &Keyword, value: &Json) -> Option<bool> {
     let number = value.as_f64();
     let count = |n: &u64| *n as usize;
     Some(match (keyword, value) {

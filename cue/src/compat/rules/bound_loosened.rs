@@ -1,0 +1,33 @@
+//! `BOUND_LOOSENED`: A bound on a number, a string's length or a struct's field count accepts more, which the previous version rejects.
+
+use super::support;
+use super::{Pair, Position, Rule};
+use crate::compat::Impact;
+
+pub(super) const RULE: Rule = Rule {
+    id: "BOUND_LOOSENED",
+    purpose: "A bound on a number, a string's length or a struct's field count accepts more, which the previous version rejects.",
+    impact: Impact::BreaksForward,
+    position: Position::Current,
+    check,
+};
+
+fn check(pair: &Pair<'_>) -> Vec<String> {
+    support::bound_changes(pair)
+        .into_iter()
+        .filter(|c| !c.tightened)
+        .map(|c| c.message)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::compat::rules::testing::paths;
+
+    #[test]
+    fn bounds_loosened() {
+        assert_eq!(paths(RULE.id, "#A: {a: >=10}", "#A: {a: >=0}"), ["a"]);
+        assert_eq!(paths(RULE.id, "#A: {a: int & <10}", "#A: {a: int}"), ["a"]);
+    }
+}

@@ -1,0 +1,81 @@
+//! `DISJUNCTION_UNDECIDED`: Alternatives of a disjunction could not be paired between versions (different numbers of struct or list variants, several constrained scalars of one kind): this place was not compared.
+
+use super::SCALAR_CLASSES;
+use super::{Pair, Position, Rule};
+use crate::compat::walk::pair_up;
+use crate::compat::Impact;
+
+pub(super) const RULE: Rule = Rule {
+    id: "DISJUNCTION_UNDECIDED",
+    purpose: "Alternatives of a disjunction could not be paired between versions (different numbers of struct or list variants, several constrained scalars of one kind): this place was not compared.",
+    impact: Impact::Undecided,
+    position: Position::Current,
+    check,
+};
+
+fn check(pair: &Pair<'_>) -> Vec<String> {
+    let Pair::Value(value) = pair else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let (old, new) = (value.old, value.new);
+    if pair_up(&old.structs, &new.structs, |s| s.0).is_none() {
+        out.push(format!(
+            "{} struct alternatives became {}: cannot pair them to compare",
+            old.structs.len(),
+            new.structs.len()
+        ));
+    }
+    if pair_up(&old.lists, &new.lists, |_| None).is_none() {
+        out.push(format!(
+            "{} list alternatives became {}: cannot pair them to compare",
+            old.lists.len(),
+            new.lists.len()
+        ));
+    }
+    for class in SCALAR_CLASSES {
+        let (o, n) = (old.scalars_of(class), new.scalars_of(class));
+        if (o.len() > 1 || n.len() > 1) && o != n {
+            out.push(format!(
+                "several constrained {} alternatives changed: cannot compare them one by one",
+                class.name()
+            ));
+        }
+    }
+    for name in old.unresolved.iter().chain(&new.unresolved) {
+        out.push(format!("reference to {name} could not be followed"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::compat::rules::testing::paths;
+
+    #[test]
+    fn variants_that_cannot_be_paired() {
+        assert_eq!(
+            paths(
+                RULE.id,
+                "#A: {a: {x: int} | {y: int}}",
+                "#A: {a: {x: int} | {y: int} | {z: int}}"
+            ),
+            ["a"]
+        );
+        assert_eq!(
+            paths(RULE.id, "#A: {a: <0 | >10}", "#A: {a: <0 | >20}"),
+            ["a"]
+        );
+    }
+
+    #[test]
+    fn variants_paired_by_position() {
+        assert!(paths(
+            RULE.id,
+            "#A: {a: {x: int} | {y: int}}",
+            "#A: {a: {x: int} | {y: string}}"
+        )
+        .is_empty());
+    }
+}

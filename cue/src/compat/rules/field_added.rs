@@ -1,0 +1,48 @@
+//! `FIELD_ADDED`: A new field in a struct the previous version closed, so the previous version rejects data carrying it.
+
+use super::{Pair, Position, Rule};
+use crate::compat::Impact;
+
+pub(super) const RULE: Rule = Rule {
+    id: "FIELD_ADDED",
+    purpose: "A new field in a struct the previous version closed, so the previous version rejects data carrying it.",
+    impact: Impact::BreaksForward,
+    position: Position::Current,
+    check,
+};
+
+fn check(pair: &Pair<'_>) -> Vec<String> {
+    let Pair::Field(field) = pair else {
+        return Vec::new();
+    };
+    match (field.old, field.new) {
+        (None, Some(_)) if field.old_extra.is_never() => vec![format!(
+            "field {} was added to a struct the previous version closed: it rejects data carrying the field",
+            field.name
+        )],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::compat::rules::testing::paths;
+
+    #[test]
+    fn adding_any_field_to_a_closed_definition() {
+        assert_eq!(
+            paths(RULE.id, "#A: {a: int}", "#A: {a: int, b?: int}"),
+            ["b"]
+        );
+        assert_eq!(
+            paths(RULE.id, "#A: {a: int}", "#A: {a: int, b: int}"),
+            ["b"]
+        );
+    }
+
+    #[test]
+    fn not_to_an_open_struct() {
+        assert!(paths(RULE.id, "#A: {a: int, ...}", "#A: {a: int, b?: int, ...}").is_empty());
+    }
+}

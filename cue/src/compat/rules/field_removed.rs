@@ -1,0 +1,45 @@
+//! `FIELD_REMOVED`: A field the previous version declared is gone and the current struct is closed, so data carrying it is rejected.
+
+use super::{Pair, Position, Rule};
+use crate::compat::Impact;
+
+pub(super) const RULE: Rule = Rule {
+    id: "FIELD_REMOVED",
+    purpose: "A field the previous version declared is gone and the current struct is closed, so data carrying it is rejected.",
+    impact: Impact::BreaksBackward,
+    position: Position::Previous,
+    check,
+};
+
+fn check(pair: &Pair<'_>) -> Vec<String> {
+    let Pair::Field(field) = pair else {
+        return Vec::new();
+    };
+    match (field.old, field.new) {
+        (Some(_), None) if field.new_extra.is_never() => vec![format!(
+            "field {} was removed from a closed struct: data carrying it is now rejected",
+            field.name
+        )],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::compat::rules::testing::paths;
+
+    #[test]
+    fn a_field_removed_from_a_closed_definition() {
+        assert_eq!(
+            paths(RULE.id, "#A: {a: int, b?: int}", "#A: {a: int}"),
+            ["b"]
+        );
+    }
+
+    #[test]
+    fn an_open_struct_or_a_pattern_still_allows_it() {
+        assert!(paths(RULE.id, "#A: {a: int, b?: int, ...}", "#A: {a: int, ...}").is_empty());
+        assert!(paths(RULE.id, "#A: {b?: int}", "#A: {[string]: int}").is_empty());
+    }
+}

@@ -1,0 +1,404 @@
+//! The compatibility rules: one file per rule, registered in [`RULES`].
+//!
+//! The walker (`walk.rs`) pairs what the two versions say at one place and hands each rule
+//! a [`Pair`]: a field (declared in one version or both), a value (its disjunction flattened
+//! into [`Alternatives`]), a struct or a list. A rule looks at the pair kinds it cares about
+//! and returns one message per change it sees; the walker adds the rule id, the data path
+//! and the positions. Rules never recurse: the walker does.
+
+use std::collections::HashMap;
+
+use serde_json::Value as Json;
+
+use crate::export::{keyword_accepts, Keyword, ListShape, Presence, Property, Shape, StructShape};
+use crate::value::Kinds;
+
+use super::Impact;
+
+mod bound_loosened;
+mod bound_tightened;
+mod default_changed;
+mod disjunction_undecided;
+mod enum_value_added;
+mod enum_value_removed;
+mod field_added;
+mod field_added_to_open_struct;
+mod field_removed;
+mod field_removed_from_open_struct;
+mod field_type_changed;
+mod label_pattern_changed;
+mod list_constraint_loosened;
+mod list_constraint_tightened;
+mod nullable_added;
+mod nullable_removed;
+mod optional_became_required;
+mod pattern_added;
+mod pattern_changed;
+mod pattern_removed;
+mod required_became_optional;
+mod required_field_added;
+mod required_field_removed;
+mod struct_closed;
+mod struct_opened;
+mod support;
+mod type_narrowed;
+mod type_widened;
+mod validator_changed;
+
+/// One compatibility rule.
+pub struct Rule {
+    /// SCREAMING_SNAKE, stable: findings, configuration and ignores name rules by it.
+    pub id: &'static str,
+    /// One sentence for the README's table and `--help`.
+    pub purpose: &'static str,
+    pub impact: Impact,
+    /// Which version's position a finding points at.
+    pub(crate) position: Position,
+    pub(crate) check: fn(&Pair<'_>) -> Vec<String>,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule").field("id", &self.id).finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Position {
+    /// The current version's declaration (changes, additions).
+    Current,
+    /// The previous version's declaration (removals).
+    Previous,
+}
+
+/// Every rule, in the order findings at one place are reported.
+pub static RULES: &[Rule] = &[
+    field_removed::RULE,
+    required_field_removed::RULE,
+    field_removed_from_open_struct::RULE,
+    required_field_added::RULE,
+    field_added::RULE,
+    field_added_to_open_struct::RULE,
+    optional_became_required::RULE,
+    required_became_optional::RULE,
+    field_type_changed::RULE,
+    type_narrowed::RULE,
+    type_widened::RULE,
+    nullable_removed::RULE,
+    nullable_added::RULE,
+    enum_value_removed::RULE,
+    enum_value_added::RULE,
+    bound_tightened::RULE,
+    bound_loosened::RULE,
+    list_constraint_tightened::RULE,
+    list_constraint_loosened::RULE,
+    pattern_added::RULE,
+    pattern_removed::RULE,
+    pattern_changed::RULE,
+    validator_changed::RULE,
+    default_changed::RULE,
+    struct_closed::RULE,
+    struct_opened::RULE,
+    label_pattern_changed::RULE,
+    disjunction_undecided::RULE,
+];
+
+/// What the two versions say at one place.
+pub(crate) enum Pair<'p> {
+    Field(&'p FieldPair<'p>),
+    Value(&'p ValuePair<'p>),
+    Struct(&'p StructPair<'p>),
+    List(&'p ListPair<'p>),
+}
+
+/// One field name of a pair of structs, declared in either version or both.
+pub(crate) struct FieldPair<'p> {
+    pub(crate) name: &'p str,
+    pub(crate) old: Option<&'p Property>,
+    pub(crate) new: Option<&'p Property>,
+    /// What each struct says of the field where it does not declare it.
+    pub(crate) old_extra: Extra<'p>,
+    pub(crate) new_extra: Extra<'p>,
+}
+
+impl FieldPair<'_> {
+    /// Whether data valid for the previous version must carry the field.
+    pub(crate) fn old_must(&self) -> bool {
+        self.old.is_some_and(|p| must_be_present(p.presence))
+    }
+
+    pub(crate) fn new_must(&self) -> bool {
+        self.new.is_some_and(|p| must_be_present(p.presence))
+    }
+}
+
+/// Whether data must carry a field of this presence (`a!: T`, or `a: T` without a default).
+pub(crate) fn must_be_present(presence: Presence) -> bool {
+    matches!(presence, Presence::Required | Presence::RegularIncomplete)
+}
+
+/// What a struct accepts for a field it does not declare.
+#[derive(Clone, Copy)]
+pub(crate) enum Extra<'p> {
+    /// A closed struct: the field is not allowed.
+    Never,
+    /// An open struct: any value.
+    Any,
+    /// A pattern constraint (or `[string]: T`) that applies to the field.
+    Shape(&'p Shape),
+}
+
+impl Extra<'_> {
+    pub(crate) fn is_never(self) -> bool {
+        matches!(self, Extra::Never)
+    }
+
+    pub(crate) fn is_any(self) -> bool {
+        matches!(self, Extra::Any)
+    }
+}
+
+/// One value in both versions, each flattened into its alternatives.
+pub(crate) struct ValuePair<'p> {
+    pub(crate) old: &'p Alternatives<'p>,
+    pub(crate) new: &'p Alternatives<'p>,
+}
+
+pub(crate) struct StructPair<'p> {
+    pub(crate) old: &'p StructShape,
+    pub(crate) new: &'p StructShape,
+}
+
+pub(crate) struct ListPair<'p> {
+    pub(crate) old: &'p ListShape,
+    pub(crate) new: &'p ListShape,
+}
+
+/// A value as the set of alternatives of its disjunction, references resolved.
+#[derive(Default)]
+pub(crate) struct Alternatives<'s> {
+    /// `_` is one of them: anything is accepted.
+    pub(crate) any: bool,
+    /// Concrete scalars (`"a"`, `1`, `null`).
+    pub(crate) literals: Vec<&'s Json>,
+    /// Scalars that are not concrete (`int & >0`, `=~"^a"`).
+    pub(crate) scalars: Vec<&'s crate::export::ScalarShape>,
+    /// Structs, with the definition they were reached through, if any.
+    pub(crate) structs: Vec<(Option<&'s str>, &'s StructShape)>,
+    pub(crate) lists: Vec<&'s ListShape>,
+    /// The default, when the value has one.
+    pub(crate) default: Option<&'s Json>,
+    /// Constraints no keyword states (unmapped builtin validators, data-dependent values).
+    pub(crate) unsupported: Vec<&'s str>,
+    /// A reference that could not be resolved, or nesting too deep to follow.
+    pub(crate) unresolved: Vec<String>,
+}
+
+impl<'s> Alternatives<'s> {
+    /// Flattens `shape`, resolving references to `definitions`.
+    pub(crate) fn of(shape: &'s Shape, definitions: &HashMap<&str, &'s Shape>) -> Self {
+        let mut out = Alternatives::default();
+        out.add(shape, definitions, None, 0);
+        out
+    }
+
+    fn add(
+        &mut self,
+        shape: &'s Shape,
+        definitions: &HashMap<&str, &'s Shape>,
+        via: Option<&'s str>,
+        depth: u32,
+    ) {
+        if self.default.is_none() {
+            self.default = shape.default.as_ref();
+        }
+        for text in &shape.unsupported {
+            if !self.unsupported.contains(&text.as_str()) {
+                self.unsupported.push(text);
+            }
+        }
+        use crate::export::Body;
+        match &shape.body {
+            Body::Any => self.any = true,
+            Body::Ref(name) => match definitions.get(name.as_str()) {
+                Some(target) if depth < 32 => {
+                    self.add(target, definitions, Some(name.as_str()), depth + 1)
+                }
+                _ => self.unresolved.push(name.clone()),
+            },
+            Body::Scalar(scalar) => match &scalar.value {
+                Some(value) => {
+                    if !self.literals.contains(&value) {
+                        self.literals.push(value)
+                    }
+                }
+                None => self.scalars.push(scalar),
+            },
+            Body::Struct(object) => self.structs.push((via, object)),
+            Body::List(list) => self.lists.push(list),
+            Body::OneOf(options) => {
+                for (option, _) in options {
+                    self.add(option, definitions, None, depth + 1);
+                }
+            }
+        }
+    }
+
+    /// The kinds accepted beyond enumerated literals, without `null`: `_` is every kind.
+    pub(crate) fn type_kinds(&self) -> Kinds {
+        let mut kinds = if self.any { Kinds::ALL } else { Kinds(0) };
+        for scalar in &self.scalars {
+            kinds = Kinds(kinds.0 | scalar.kinds.0);
+        }
+        if !self.structs.is_empty() {
+            kinds = Kinds(kinds.0 | Kinds::STRUCT.0);
+        }
+        if !self.lists.is_empty() {
+            kinds = Kinds(kinds.0 | Kinds::LIST.0);
+        }
+        Kinds(kinds.0 & !Kinds::NULL.0)
+    }
+
+    pub(crate) fn accepts_null(&self) -> bool {
+        self.any
+            || self.literals.iter().any(|l| l.is_null())
+            || self.scalars.iter().any(|s| s.kinds.contains(Kinds::NULL))
+    }
+
+    /// Whether some alternative certainly accepts the concrete scalar `value`.
+    pub(crate) fn accepts_literal(&self, value: &Json) -> bool {
+        if self.any || self.literals.contains(&value) {
+            return true;
+        }
+        let kind = json_kind(value);
+        self.scalars.iter().any(|scalar| {
+            scalar.kinds.contains(kind)
+                && scalar
+                    .keywords
+                    .iter()
+                    .all(|k| keyword_accepts(k, value) == Some(true))
+        })
+    }
+
+    /// The one non-concrete scalar alternative whose kinds meet `class`, when there is
+    /// exactly one (`None` when there are none or several).
+    pub(crate) fn single_scalar(&self, class: Kinds) -> Option<&'s crate::export::ScalarShape> {
+        let mut found = self
+            .scalars
+            .iter()
+            .filter(|s| !s.kinds.and(class).is_empty());
+        let first = found.next()?;
+        found.next().is_none().then_some(*first)
+    }
+
+    /// The non-concrete scalar alternatives whose kinds meet `class`.
+    pub(crate) fn scalars_of(&self, class: Kinds) -> Vec<&'s crate::export::ScalarShape> {
+        self.scalars
+            .iter()
+            .filter(|s| !s.kinds.and(class).is_empty())
+            .copied()
+            .collect()
+    }
+}
+
+/// The kind of a JSON value, as CUE decodes it (`1.0` is a float).
+pub(crate) fn json_kind(value: &Json) -> Kinds {
+    match value {
+        Json::Null => Kinds::NULL,
+        Json::Bool(_) => Kinds::BOOL,
+        Json::String(_) => Kinds::STRING,
+        Json::Number(n) if n.is_i64() || n.is_u64() => Kinds::INT,
+        Json::Number(_) => Kinds::FLOAT,
+        Json::Array(_) => Kinds::LIST,
+        Json::Object(_) => Kinds::STRUCT,
+    }
+}
+
+/// The classes of scalar kinds whose constraints are compared between versions.
+pub(crate) const SCALAR_CLASSES: [Kinds; 3] = [Kinds::NUMBER, Kinds::STRING, Kinds::BYTES];
+
+/// A keyword as CUE text, for messages.
+pub(crate) fn keyword_text(keyword: &Keyword) -> String {
+    match keyword {
+        Keyword::Minimum {
+            value, exclusive, ..
+        } => format!("{}{value}", if *exclusive { ">" } else { ">=" }),
+        Keyword::Maximum {
+            value, exclusive, ..
+        } => format!("{}{value}", if *exclusive { "<" } else { "<=" }),
+        Keyword::Pattern(p) => format!("=~{}", quoted(p)),
+        Keyword::NotPattern(p) => format!("!~{}", quoted(p)),
+        Keyword::NotEqual(v) => format!("!={v}"),
+        Keyword::MinLength(n) => format!("strings.MinRunes({n})"),
+        Keyword::MaxLength(n) => format!("strings.MaxRunes({n})"),
+        Keyword::MinItems(n) => format!("list.MinItems({n})"),
+        Keyword::MaxItems(n) => format!("list.MaxItems({n})"),
+        Keyword::UniqueItems => "list.UniqueItems()".to_string(),
+        Keyword::MinProperties(n) => format!("struct.MinFields({n})"),
+        Keyword::MaxProperties(n) => format!("struct.MaxFields({n})"),
+        Keyword::MultipleOf(v) => format!("math.MultipleOf({v})"),
+        Keyword::Format(f) => format!("format {f}"),
+    }
+}
+
+/// A string as a CUE string literal.
+pub(crate) fn quoted(text: &str) -> String {
+    Json::String(text.to_string()).to_string()
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Two versions of `#A` in, `RULE path` lines out: the rules' own test vectors.
+
+    use crate::compat::{compare, Version};
+    use crate::{NoImports, Package, PackageFiles};
+
+    fn package(name: &str, source: &str) -> Package {
+        let package = Package::load(
+            PackageFiles {
+                files: vec![(name.to_string(), source.to_string())],
+            },
+            &NoImports,
+        );
+        assert!(
+            package.diagnostics().is_empty(),
+            "{source}: {:?}",
+            package.diagnostics()
+        );
+        package
+    }
+
+    /// Every change from `previous` to `current` (both declaring `#A`), as `RULE path`.
+    pub(crate) fn changes(previous: &str, current: &str) -> Vec<String> {
+        let old = package("previous.cue", previous);
+        let new = package("current.cue", current);
+        let report = compare(
+            Version {
+                package: &old,
+                definition: "#A",
+            },
+            Version {
+                package: &new,
+                definition: "#A",
+            },
+        )
+        .expect("both versions load");
+        report
+            .findings
+            .iter()
+            .map(|f| format!("{} {}", f.rule, f.path))
+            .collect()
+    }
+
+    /// The changes `rule` reports, as paths.
+    pub(crate) fn paths(rule: &str, previous: &str, current: &str) -> Vec<String> {
+        changes(previous, current)
+            .into_iter()
+            .filter_map(|c| {
+                c.strip_prefix(rule)
+                    .and_then(|rest| rest.strip_prefix(' '))
+                    .map(str::to_string)
+            })
+            .collect()
+    }
+}

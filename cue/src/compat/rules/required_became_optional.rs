@@ -1,0 +1,38 @@
+//! `REQUIRED_BECAME_OPTIONAL`: A field data had to carry may now be omitted, so data written with the current version may lack what the previous one requires.
+
+use super::{Pair, Position, Rule};
+use crate::compat::Impact;
+
+pub(super) const RULE: Rule = Rule {
+    id: "REQUIRED_BECAME_OPTIONAL",
+    purpose: "A field data had to carry may now be omitted, so data written with the current version may lack what the previous one requires.",
+    impact: Impact::BreaksForward,
+    position: Position::Current,
+    check,
+};
+
+fn check(pair: &Pair<'_>) -> Vec<String> {
+    let Pair::Field(field) = pair else {
+        return Vec::new();
+    };
+    if field.new.is_some() && field.old_must() && !field.new_must() {
+        vec![format!(
+            "field {} was required and may now be omitted: the previous version rejects data without it",
+            field.name
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::compat::rules::testing::paths;
+
+    #[test]
+    fn required_made_optional_or_given_a_default() {
+        assert_eq!(paths(RULE.id, "#A: {a!: int}", "#A: {a?: int}"), ["a"]);
+        assert_eq!(paths(RULE.id, "#A: {a: int}", "#A: {a: *1 | int}"), ["a"]);
+    }
+}

@@ -1,0 +1,50 @@
+//! `REQUIRED_FIELD_ADDED`: A new field data must carry (required, or regular without a default), so data written with the previous version lacks it.
+
+use super::{Pair, Position, Rule};
+use crate::compat::Impact;
+
+pub(super) const RULE: Rule = Rule {
+    id: "REQUIRED_FIELD_ADDED",
+    purpose: "A new field data must carry (required, or regular without a default), so data written with the previous version lacks it.",
+    impact: Impact::BreaksBackward,
+    position: Position::Current,
+    check,
+};
+
+fn check(pair: &Pair<'_>) -> Vec<String> {
+    let Pair::Field(field) = pair else {
+        return Vec::new();
+    };
+    if field.old.is_none() && field.new_must() {
+        vec![format!(
+            "field {} was added as required: data written without it is rejected",
+            field.name
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::compat::rules::testing::paths;
+
+    #[test]
+    fn adding_a_required_or_regular_field() {
+        assert_eq!(
+            paths(RULE.id, "#A: {a: int}", "#A: {a: int, b!: int}"),
+            ["b"]
+        );
+        assert_eq!(
+            paths(RULE.id, "#A: {a: int}", "#A: {a: int, b: string}"),
+            ["b"]
+        );
+    }
+
+    #[test]
+    fn adding_an_optional_or_defaulted_field() {
+        assert!(paths(RULE.id, "#A: {a: int}", "#A: {a: int, b?: int}").is_empty());
+        assert!(paths(RULE.id, "#A: {a: int}", "#A: {a: int, b: *1 | int}").is_empty());
+    }
+}

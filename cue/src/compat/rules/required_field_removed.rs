@@ -1,0 +1,50 @@
+//! `REQUIRED_FIELD_REMOVED`: A field data had to carry is gone, so data written with the current version may lack what the previous one requires.
+
+use super::{Pair, Position, Rule};
+use crate::compat::Impact;
+
+pub(super) const RULE: Rule = Rule {
+    id: "REQUIRED_FIELD_REMOVED",
+    purpose: "A field data had to carry is gone, so data written with the current version may lack what the previous one requires.",
+    impact: Impact::BreaksForward,
+    position: Position::Previous,
+    check,
+};
+
+fn check(pair: &Pair<'_>) -> Vec<String> {
+    let Pair::Field(field) = pair else {
+        return Vec::new();
+    };
+    if field.old_must() && field.new.is_none() {
+        vec![format!(
+            "field {} was required and was removed: data without it is rejected by the previous version",
+            field.name
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::compat::rules::testing::paths;
+
+    #[test]
+    fn removing_a_required_field() {
+        assert_eq!(
+            paths(RULE.id, "#A: {a: int, b!: int}", "#A: {a: int}"),
+            ["b"]
+        );
+        assert_eq!(
+            paths(RULE.id, "#A: {a: int, b: int, ...}", "#A: {a: int, ...}"),
+            ["b"]
+        );
+    }
+
+    #[test]
+    fn removing_an_optional_or_defaulted_field() {
+        assert!(paths(RULE.id, "#A: {a: int, b?: int}", "#A: {a: int}").is_empty());
+        assert!(paths(RULE.id, "#A: {a: int, b: *1 | int}", "#A: {a: int}").is_empty());
+    }
+}

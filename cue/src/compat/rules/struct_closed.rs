@@ -1,0 +1,43 @@
+//! `STRUCT_CLOSED`: A struct that accepted any other field is now closed, so data carrying an undeclared field is rejected.
+
+use super::{Pair, Position, Rule};
+use crate::compat::Impact;
+
+pub(super) const RULE: Rule = Rule {
+    id: "STRUCT_CLOSED",
+    purpose: "A struct that accepted any other field is now closed, so data carrying an undeclared field is rejected.",
+    impact: Impact::BreaksBackward,
+    position: Position::Current,
+    check,
+};
+
+fn check(pair: &Pair<'_>) -> Vec<String> {
+    let Pair::Struct(object) = pair else {
+        return Vec::new();
+    };
+    if accepts_other_fields(object.old) && !accepts_other_fields(object.new) {
+        vec!["struct was closed: data carrying undeclared fields is now rejected".to_string()]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether a struct accepts fields it does not declare, whatever their label.
+fn accepts_other_fields(object: &crate::export::StructShape) -> bool {
+    !object.closed || object.additional.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::compat::rules::testing::paths;
+
+    #[test]
+    fn open_to_closed() {
+        assert_eq!(paths(RULE.id, "#A: {a: int, ...}", "#A: {a: int}"), [""]);
+        assert_eq!(
+            paths(RULE.id, "#A: {b: {...}}", "#A: {b: close({})}"),
+            ["b"]
+        );
+    }
+}

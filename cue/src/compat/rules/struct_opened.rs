@@ -1,0 +1,46 @@
+//! `STRUCT_OPENED`: A closed struct now accepts other fields, which the previous version rejects.
+
+use super::{Pair, Position, Rule};
+use crate::compat::Impact;
+
+pub(super) const RULE: Rule = Rule {
+    id: "STRUCT_OPENED",
+    purpose: "A closed struct now accepts other fields, which the previous version rejects.",
+    impact: Impact::BreaksForward,
+    position: Position::Current,
+    check,
+};
+
+fn check(pair: &Pair<'_>) -> Vec<String> {
+    let Pair::Struct(object) = pair else {
+        return Vec::new();
+    };
+    if !accepts_other_fields(object.old) && accepts_other_fields(object.new) {
+        vec![
+            "struct was opened: it accepts undeclared fields the previous version rejects"
+                .to_string(),
+        ]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether a struct accepts fields it does not declare, whatever their label.
+fn accepts_other_fields(object: &crate::export::StructShape) -> bool {
+    !object.closed || object.additional.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::compat::rules::testing::paths;
+
+    #[test]
+    fn closed_to_open() {
+        assert_eq!(paths(RULE.id, "#A: {a: int}", "#A: {a: int, ...}"), [""]);
+        assert_eq!(
+            paths(RULE.id, "#A: {a: int}", "#A: {a: int, [string]: int}"),
+            [""]
+        );
+    }
+}

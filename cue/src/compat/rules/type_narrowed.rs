@@ -1,0 +1,64 @@
+//! `TYPE_NARROWED`: The value accepts fewer kinds (`number` to `int`, `string` to an enum, `_` to `string`).
+
+use super::{Pair, Position, Rule};
+use crate::compat::Impact;
+use crate::value::Kinds;
+
+pub(super) const RULE: Rule = Rule {
+    id: "TYPE_NARROWED",
+    purpose:
+        "The value accepts fewer kinds (`number` to `int`, `string` to an enum, `_` to `string`).",
+    impact: Impact::BreaksBackward,
+    position: Position::Current,
+    check,
+};
+
+fn check(pair: &Pair<'_>) -> Vec<String> {
+    let Pair::Value(value) = pair else {
+        return Vec::new();
+    };
+    let (old, new) = (value.old.type_kinds(), value.new.type_kinds());
+    let removed = Kinds(old.0 & !new.0);
+    let added = Kinds(new.0 & !old.0);
+    if removed.is_empty() || !added.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "type narrowed from {} to {}: {} values are rejected",
+        type_name(value.old),
+        type_name(value.new),
+        removed.name()
+    )]
+}
+
+/// The kinds of a value for messages: its enumerated values when it has no type.
+fn type_name(value: &super::Alternatives<'_>) -> String {
+    let kinds = value.type_kinds();
+    if kinds.is_empty() {
+        let values: Vec<String> = value.literals.iter().map(|v| v.to_string()).collect();
+        return values.join(" | ");
+    }
+    kinds.name()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::compat::rules::testing::paths;
+
+    #[test]
+    fn fewer_kinds() {
+        assert_eq!(paths(RULE.id, "#A: {a: number}", "#A: {a: int}"), ["a"]);
+        assert_eq!(
+            paths(RULE.id, "#A: {a: string}", "#A: {a: \"x\" | \"y\"}"),
+            ["a"]
+        );
+        assert_eq!(paths(RULE.id, "#A: {a: _}", "#A: {a: string}"), ["a"]);
+    }
+
+    #[test]
+    fn same_or_more_kinds() {
+        assert!(paths(RULE.id, "#A: {a: int}", "#A: {a: int & >0}").is_empty());
+        assert!(paths(RULE.id, "#A: {a: int}", "#A: {a: number}").is_empty());
+    }
+}

@@ -1,0 +1,145 @@
+//! The public API: modes, versions, positions.
+
+use super::*;
+use crate::{NoImports, PackageFiles};
+
+fn package(name: &str, source: &str) -> Package {
+    Package::load(
+        PackageFiles {
+            files: vec![(name.to_string(), source.to_string())],
+        },
+        &NoImports,
+    )
+}
+
+fn version<'a>(package: &'a Package) -> Version<'a> {
+    Version {
+        package,
+        definition: "#A",
+    }
+}
+
+#[test]
+fn modes_parse_case_insensitively_and_name_the_choices_when_wrong() {
+    assert_eq!("backward".parse::<Mode>(), Ok(Mode::Backward));
+    assert_eq!("Full_Transitive".parse::<Mode>(), Ok(Mode::FullTransitive));
+    assert_eq!(
+        "forward-transitive".parse::<Mode>(),
+        Ok(Mode::ForwardTransitive)
+    );
+    assert_eq!("NONE".parse::<Mode>(), Ok(Mode::None));
+    let error = "sideways".parse::<Mode>().expect_err("not a mode");
+    assert!(error.to_string().contains("\"sideways\""), "{error}");
+    assert!(error.to_string().contains("FULL_TRANSITIVE"), "{error}");
+    for mode in Mode::ALL {
+        assert_eq!(mode.name().parse::<Mode>(), Ok(mode));
+    }
+}
+
+#[test]
+fn the_mode_decides_which_findings_are_errors() {
+    let old = package("old.cue", "#A: {a: int}\n");
+    let new = package("new.cue", "#A: {a: int, b?: int}\n");
+    let backward = check(&[version(&old)], version(&new), Mode::Backward).expect("loads");
+    assert!(backward.is_compatible());
+    assert!(backward.findings.is_empty());
+    let forward = check(&[version(&old)], version(&new), Mode::Forward).expect("loads");
+    assert!(!forward.is_compatible());
+    assert_eq!(forward.findings[0].rule, "FIELD_ADDED");
+    assert_eq!(forward.findings[0].severity, Severity::Error);
+    let none = check(&[version(&old)], version(&new), Mode::None).expect("loads");
+    assert!(none.findings.is_empty());
+}
+
+#[test]
+fn removals_point_at_the_previous_version_and_changes_at_the_current() {
+    let old = package("old.cue", "#A: {\n\ta: int\n\tb?: int\n}\n");
+    let new = package("new.cue", "#A: {\n\ta: string\n}\n");
+    let report = check(&[version(&old)], version(&new), Mode::Full).expect("loads");
+    let at: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f.rule,
+                f.path,
+                report.sources.describe(f.span.expect("a position"))
+            )
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            "FIELD_TYPE_CHANGED a new.cue:2:2",
+            "FIELD_REMOVED b old.cue:3:2",
+        ]
+    );
+    let diagnostic = report.findings[0].to_diagnostic();
+    assert_eq!(diagnostic.code, "FIELD_TYPE_CHANGED");
+    assert_eq!(diagnostic.path, "a");
+    assert_eq!(
+        report.sources.describe(diagnostic.labels[0].span),
+        "old.cue:2:2"
+    );
+}
+
+#[test]
+fn transitive_modes_compare_every_previous_version() {
+    let v1 = package("v1.cue", "#A: {a: int, c?: int}\n");
+    let v2 = package("v2.cue", "#A: {a: int}\n");
+    let v3 = package("v3.cue", "#A: {a: int}\n");
+    let latest = check(&[version(&v1), version(&v2)], version(&v3), Mode::Backward).expect("loads");
+    assert!(latest.is_compatible());
+    let all = check(
+        &[version(&v1), version(&v2)],
+        version(&v3),
+        Mode::BackwardTransitive,
+    )
+    .expect("loads");
+    assert_eq!(all.findings.len(), 1);
+    assert_eq!(all.findings[0].rule, "FIELD_REMOVED");
+    assert_eq!(all.findings[0].previous, 0);
+    assert_eq!(
+        all.sources
+            .describe(all.findings[0].span.expect("a position")),
+        "v1.cue:1:14"
+    );
+}
+
+#[test]
+fn a_missing_definition_or_a_broken_package_is_an_error_not_a_verdict() {
+    let old = package("old.cue", "#A: {a: int}\n");
+    let other = package("new.cue", "#B: {a: int}\n");
+    let errors = check(&[version(&old)], version(&other), Mode::Backward).expect_err("no #A");
+    assert!(errors[0].message.contains("no definition #A"), "{errors:?}");
+    let broken = package("new.cue", "#A: {a: int & string}\n");
+    assert!(check(&[version(&old)], version(&broken), Mode::Backward).is_err());
+}
+
+#[test]
+fn recursive_definitions_end() {
+    let old = package("old.cue", "#A: {next?: #A, v: int}\n");
+    let new = package("new.cue", "#A: {next?: #A, v: number}\n");
+    let report = compare(version(&old), version(&new)).expect("loads");
+    let rules: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| format!("{} {}", f.rule, f.path))
+        .collect();
+    assert_eq!(rules, ["TYPE_WIDENED v"]);
+}
+
+#[test]
+fn every_rule_id_is_unique_and_screaming_snake() {
+    let mut seen = std::collections::HashSet::new();
+    for rule in RULES {
+        assert!(seen.insert(rule.id), "{} twice", rule.id);
+        assert!(
+            rule.id.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+            "{}",
+            rule.id
+        );
+        assert!(rule.purpose.ends_with('.'), "{}", rule.id);
+    }
+}
