@@ -352,6 +352,8 @@ pub(crate) struct Eval<'a> {
     dynamic: bool,
     /// The data document being validated, if any.
     data_file: Option<crate::source::FileId>,
+    /// The root of a `-d` schema expression: like a definition, a schema for data.
+    expression_root: Option<VertexId>,
     /// Whether errors inside definitions are collected: for the package's own diagnostics,
     /// not for each validated document (a document cannot change a definition).
     pub(crate) include_definitions: bool,
@@ -378,6 +380,7 @@ impl<'a> Eval<'a> {
             track: None,
             dynamic: false,
             data_file: None,
+            expression_root: None,
             include_definitions: false,
         }
     }
@@ -508,6 +511,7 @@ impl<'a> Eval<'a> {
             env,
             group: None,
         });
+        self.expression_root = Some(root);
         root
     }
 
@@ -1407,12 +1411,37 @@ impl<'a> Eval<'a> {
         false
     }
 
+    /// Whether `v` is a definition or lies inside one (or inside a `-d` schema expression,
+    /// which stands for one).
+    fn in_definition(&self, v: VertexId) -> bool {
+        let mut current = Some(v);
+        while let Some(c) = current {
+            if matches!(self.vertices[c].feature, Some(Feature::Definition(_)))
+                || self.expression_root == Some(c)
+            {
+                return true;
+            }
+            current = self.vertices[c].parent;
+        }
+        false
+    }
+
     /// Validators on lists and structs (`list.MinItems(1)`) run once their elements are known.
     fn check_composite(&mut self, v: VertexId) {
         if self.vertices[v].scalar.checks.is_empty() || self.vertices[v].scalar.value.is_some() {
             return;
         }
         if self.vertices[v].struct_span.is_none() && self.vertices[v].list.is_none() {
+            return;
+        }
+        // In a definition, an open list (`[...#Item] & list.MinItems(1)`) is a schema for
+        // lists, not the empty list: its validators wait for a value.
+        if self.vertices[v]
+            .list
+            .as_ref()
+            .is_some_and(|l| l.closed.is_empty())
+            && self.in_definition(v)
+        {
             return;
         }
         let Some(concrete) = self.concrete_value(v) else {

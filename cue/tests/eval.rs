@@ -538,3 +538,13 @@ fn a_large_document_is_not_refused_as_too_complex() {
     let data = format!(r#"{{"items": [{}], "nonEmpty": true}}"#, items.join(","));
     assert_eq!(first(schema, None, &data), "valid");
 }
+
+#[test]
+fn list_validators_in_a_definition_wait_for_data() {
+    let schema = "import \"list\"\n#L: {items: [...int] & list.MinItems(1)}";
+    assert_eq!(first(schema, Some("#L"), r#"{"items": [1]}"#), "valid");
+    assert_eq!(
+        first(schema, Some("#L"), r#"{"items": []}"#),
+        "items: invalid value [] (does not satisfy list.MinItems(1)): len(list) < MinItems(1) (0 < 1)"
+    );
+}
