@@ -770,7 +770,7 @@ impl<'d> Checker<'d> {
 pub(crate) fn stream_valid(node: &Node, text: &str) -> Option<bool> {
     let mut reader = crate::json::Decoder::new(crate::FileId(0), text);
     let valid = stream(node, &mut reader, 0)?;
-    (valid && reader.at_end()).then_some(true)
+    (valid && reader.at_end() && !reader.repeated_keys).then_some(true)
 }
 
 fn stream(node: &Node, r: &mut crate::json::Decoder<'_>, depth: usize) -> Option<bool> {
@@ -810,7 +810,9 @@ fn stream(node: &Node, r: &mut crate::json::Decoder<'_>, depth: usize) -> Option
             if !r.eat(b'{') || !node.scalar.checks.is_empty() {
                 return if r.peek()? == b'{' { None } else { Some(false) };
             }
-            let mut seen = vec![false; node.fields.len()];
+            let mut seen = Seen::new(node.fields.len());
+            // Keys the schema does not declare, to notice one repeated (which unifies).
+            let mut extra = ExtraKeys::default();
             let mut cursor = 0;
             if !r.eat(b'}') {
                 loop {
@@ -823,15 +825,17 @@ fn stream(node: &Node, r: &mut crate::json::Decoder<'_>, depth: usize) -> Option
                     }
                     match field_index(node, &key, &mut cursor) {
                         Some(i) => {
-                            if seen[i] {
+                            if !seen.insert(i) {
                                 return None; // a repeated key unifies: leave it to the walk
                             }
-                            seen[i] = true;
                             if !stream(&node.fields[i].node, r, depth + 1)? {
                                 return Some(false);
                             }
                         }
                         None => {
+                            if !extra.insert(&key) {
+                                return None;
+                            }
                             for group in &node.closed {
                                 let allowed = group.open
                                     || group.labels.contains(key.as_ref())
@@ -867,8 +871,8 @@ fn stream(node: &Node, r: &mut crate::json::Decoder<'_>, depth: usize) -> Option
                     return None;
                 }
             }
-            for (field, seen) in node.fields.iter().zip(seen) {
-                if seen {
+            for (i, field) in node.fields.iter().enumerate() {
+                if seen.contains(i) {
                     continue;
                 }
                 match field.arc_type {
@@ -938,6 +942,68 @@ fn stream(node: &Node, r: &mut crate::json::Decoder<'_>, depth: usize) -> Option
                 _ => None,
             }
         }
+    }
+}
+
+/// Which of a struct's declared fields the document has given, without allocating for
+/// structs of up to 128 fields.
+enum Seen {
+    Small(u128),
+    Large(Vec<bool>),
+}
+
+impl Seen {
+    fn new(fields: usize) -> Seen {
+        if fields <= 128 {
+            Seen::Small(0)
+        } else {
+            Seen::Large(vec![false; fields])
+        }
+    }
+
+    /// Records field `i`; false if it was already there.
+    fn insert(&mut self, i: usize) -> bool {
+        match self {
+            Seen::Small(bits) => {
+                let was = *bits & (1 << i) != 0;
+                *bits |= 1 << i;
+                !was
+            }
+            Seen::Large(seen) => !std::mem::replace(&mut seen[i], true),
+        }
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        match self {
+            Seen::Small(bits) => *bits & (1 << i) != 0,
+            Seen::Large(seen) => seen[i],
+        }
+    }
+}
+
+/// The keys of a document's object that its schema does not declare, to notice one repeated:
+/// the first few on the stack, the rest in a vector.
+#[derive(Default)]
+struct ExtraKeys<'t> {
+    inline: [&'t str; 8],
+    count: usize,
+    more: Vec<std::borrow::Cow<'t, str>>,
+}
+
+impl<'t> ExtraKeys<'t> {
+    /// Records `key`; false if the object already had it.
+    fn insert(&mut self, key: &std::borrow::Cow<'t, str>) -> bool {
+        if self.inline[..self.count].contains(&key.as_ref()) || self.more.contains(key) {
+            return false;
+        }
+        match key {
+            std::borrow::Cow::Borrowed(k) if self.count < self.inline.len() => {
+                self.inline[self.count] = k;
+                self.count += 1;
+            }
+            _ => self.more.push(key.clone()),
+        }
+        true
     }
 }
 

@@ -92,6 +92,15 @@ pub fn decode(file: FileId, text: &str) -> Result<Expr, Box<Diagnostic>> {
 
 /// Decodes one JSON document. On error the diagnostic names the position of the problem.
 pub fn decode_value(file: FileId, text: &str) -> Result<JsonValue<'_>, Box<Diagnostic>> {
+    decode_document(file, text).map(|(value, _)| value)
+}
+
+/// Like [`decode_value`], and whether some object repeats a key (`{"a": 1, "a": 2}`): CUE
+/// unifies the repeated fields, which only unification does.
+pub(crate) fn decode_document(
+    file: FileId,
+    text: &str,
+) -> Result<(JsonValue<'_>, bool), Box<Diagnostic>> {
     let mut decoder = Decoder::new(file, text);
     decoder.skip_whitespace();
     let value = decoder.value()?;
@@ -102,7 +111,7 @@ pub fn decode_value(file: FileId, text: &str) -> Result<JsonValue<'_>, Box<Diagn
             "invalid JSON: invalid character {found} after top-level value"
         )));
     }
-    Ok(value)
+    Ok((value, decoder.repeated_keys))
 }
 
 /// The JSON reader. The tree decoder above and the compiled validator's streaming check
@@ -113,6 +122,8 @@ pub(crate) struct Decoder<'t> {
     text: &'t str,
     pub(crate) pos: usize,
     depth: usize,
+    /// Set when an object read by [`Decoder::value`] repeats a key.
+    pub(crate) repeated_keys: bool,
 }
 
 impl<'t> Decoder<'t> {
@@ -123,6 +134,7 @@ impl<'t> Decoder<'t> {
             text,
             pos: 0,
             depth: 0,
+            repeated_keys: false,
         }
     }
 
@@ -401,6 +413,9 @@ impl<'t> Decoder<'t> {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
+                    if !self.repeated_keys && repeats_a_key(&members) {
+                        self.repeated_keys = true;
+                    }
                     return Ok(object(members, self.span(start)));
                 }
                 _ => return Err(self.error("invalid JSON: expected ',' or '}' in object")),
@@ -434,6 +449,17 @@ impl<'t> Decoder<'t> {
             span: self.span(start),
         })
     }
+}
+
+fn repeats_a_key(members: &[(Cow<'_, str>, Span, JsonValue<'_>)]) -> bool {
+    if members.len() <= 16 {
+        return members
+            .iter()
+            .enumerate()
+            .any(|(i, (k, _, _))| members[..i].iter().any(|(other, _, _)| other == k));
+    }
+    let mut keys = std::collections::HashSet::with_capacity(members.len());
+    !members.iter().all(|(k, _, _)| keys.insert(k.as_ref()))
 }
 
 fn object<'t>(members: Vec<(Cow<'t, str>, Span, JsonValue<'t>)>, span: Span) -> JsonValue<'t> {
@@ -502,5 +528,18 @@ mod tests {
         let deep = "[".repeat(100_000);
         let err = decode(FileId(0), &deep).unwrap_err();
         assert!(err.message.contains("nesting deeper"), "{}", err.message);
+    }
+
+    #[test]
+    fn repeated_keys_are_noticed_in_small_and_large_objects() {
+        let repeated = |text: &str| decode_document(FileId(0), text).map(|(_, r)| r).ok();
+        assert_eq!(repeated(r#"{"a": 1, "b": {"a": 2}}"#), Some(false));
+        assert_eq!(repeated(r#"[{"a": 1, "a": 2}]"#), Some(true));
+        let many: Vec<String> = (0..40).map(|i| format!(r#""k{i}": {i}"#)).collect();
+        assert_eq!(repeated(&format!("{{{}}}", many.join(","))), Some(false));
+        assert_eq!(
+            repeated(&format!("{{{}, \"k7\": 0}}", many.join(","))),
+            Some(true)
+        );
     }
 }

@@ -459,8 +459,10 @@ impl Schema {
                 sources: self.sources.clone(),
             };
         }
-        let data = match crate::json::decode_value(self.data_file, text) {
-            Ok(data) => data,
+        let data = match crate::json::decode_document(self.data_file, text) {
+            // Repeated keys unify, which only unification does.
+            Ok((_, true)) => return self.validate_json_unified(name, text),
+            Ok((data, false)) => data,
             Err(diagnostic) => {
                 return Validation {
                     errors: vec![*diagnostic],

@@ -548,3 +548,21 @@ fn list_validators_in_a_definition_wait_for_data() {
         "items: invalid value [] (does not satisfy list.MinItems(1)): len(list) < MinItems(1) (0 < 1)"
     );
 }
+
+#[test]
+fn a_repeated_key_in_data_unifies_its_values() {
+    // Wherever the key is: a declared field, a field only the data has, or deeper.
+    assert_eq!(
+        first("a: int", None, r#"{"a": 1, "a": 2}"#),
+        "a: conflicting values 1 and 2"
+    );
+    assert_eq!(
+        first("a?: int", None, r#"{"x": 1, "x": 2}"#),
+        "x: conflicting values 1 and 2"
+    );
+    assert_eq!(
+        first("a?: int", None, r#"{"o": {"c": 1, "c": 3}}"#),
+        "o.c: conflicting values 1 and 3"
+    );
+    assert_eq!(first("a?: int", None, r#"{"x": 1, "x": 1}"#), "valid");
+}
