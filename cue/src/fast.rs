@@ -833,7 +833,7 @@ fn stream(node: &Node, r: &mut crate::json::Decoder<'_>, depth: usize) -> Option
                             }
                         }
                         None => {
-                            if !extra.insert(&key) {
+                            if !extra.insert(key.clone()) {
                                 return None;
                             }
                             for group in &node.closed {
@@ -992,8 +992,8 @@ struct ExtraKeys<'t> {
 
 impl<'t> ExtraKeys<'t> {
     /// Records `key`; false if the object already had it.
-    fn insert(&mut self, key: &std::borrow::Cow<'t, str>) -> bool {
-        if self.inline[..self.count].contains(&key.as_ref()) || self.more.contains(key) {
+    fn insert(&mut self, key: std::borrow::Cow<'t, str>) -> bool {
+        if self.inline[..self.count].contains(&key.as_ref()) || self.more.contains(&key) {
             return false;
         }
         match key {
@@ -1001,7 +1001,7 @@ impl<'t> ExtraKeys<'t> {
                 self.inline[self.count] = k;
                 self.count += 1;
             }
-            _ => self.more.push(key.clone()),
+            key => self.more.push(key),
         }
         true
     }
