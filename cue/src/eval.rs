@@ -343,6 +343,12 @@ pub(crate) struct Eval<'a> {
     /// on the value it will be unified with.
     track: Option<VertexId>,
     dynamic: bool,
+    /// While exporting: every vertex whose evaluation was noted as depending on the tracked
+    /// root's fields (see [`Eval::note_dependency`]), so that the export can say where.
+    pub(crate) dependents: Option<Vec<(VertexId, Option<VertexId>)>>,
+    /// While exporting: the vertices being expanded, innermost last, so that a noted
+    /// dependency can name the value whose evaluation read the data's fields.
+    expanding: Vec<VertexId>,
     /// The data document being validated, if any.
     data_file: Option<crate::source::FileId>,
     /// Whether errors inside definitions are collected: for the package's own diagnostics,
@@ -367,6 +373,8 @@ impl<'a> Eval<'a> {
             aborted: None,
             track: None,
             dynamic: false,
+            dependents: None,
+            expanding: Vec::new(),
             data_file: None,
             include_definitions: false,
         }
@@ -594,6 +602,17 @@ impl<'a> Eval<'a> {
             return;
         }
         self.vertices[v].state = State::Expanding;
+        let noting = self.dependents.is_some();
+        if noting {
+            self.expanding.push(v);
+        }
+        self.expand_body(v);
+        if noting {
+            self.expanding.pop();
+        }
+    }
+
+    fn expand_body(&mut self, v: VertexId) {
         if self.enter() {
             let conjuncts = self.vertices[v].conjuncts.clone();
             for c in conjuncts {

@@ -307,8 +307,12 @@ impl<'a> Eval<'a> {
     /// Notes that evaluation at `v` depends on the value being compiled.
     pub(super) fn note_dependency(&mut self, v: VertexId) {
         if let Some(root) = self.track {
-            if !self.dynamic && self.is_within(v, root) {
+            if (!self.dynamic || self.dependents.is_some()) && self.is_within(v, root) {
                 self.dynamic = true;
+                let top = self.expanding.last().copied();
+                if let Some(noted) = &mut self.dependents {
+                    noted.push((v, top));
+                }
             }
         }
     }
