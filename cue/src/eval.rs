@@ -632,7 +632,7 @@ impl<'a> Eval<'a> {
 
     fn run_comprehensions(&mut self, v: VertexId) {
         if !self.vertices[v].comprehensions.is_empty() {
-            self.note_dependency(v);
+            self.note_comprehension(v);
         }
         while !self.vertices[v].comprehensions.is_empty() {
             let pending = std::mem::take(&mut self.vertices[v].comprehensions);
@@ -1061,7 +1061,7 @@ impl<'a> Eval<'a> {
         for element in &list.elements {
             match &element.kind {
                 ExprKind::Comprehension(comp) => {
-                    self.note_dependency(v);
+                    self.note_comprehension(v);
                     let mut yields = Vec::new();
                     if let Err(err) = self.comprehension(&comp.clauses, env.clone(), &mut yields) {
                         self.set_error(v, err);
