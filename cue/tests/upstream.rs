@@ -3,7 +3,7 @@
 //! Run it with the upstream checkout (CUE v0.17.1 test data, never copied into this repo):
 //!
 //! ```text
-//! CUE_UPSTREAM_TESTDATA=../shared/cue-testdata cargo test -p cue --test upstream -- --nocapture
+//! CUE_UPSTREAM_TESTDATA=../shared/cue-testdata cargo test --release -p cue --test upstream -- --nocapture
 //! ```
 //!
 //! Without `CUE_UPSTREAM_TESTDATA` the test prints how to run it and passes. With it, it prints a
