@@ -101,6 +101,17 @@ pub fn run(config: &ExportConfig, stdout: &mut dyn Write) -> anyhow::Result<Expo
         Ok(document) => {
             let text = serde_json::to_string_pretty(&document).context("cannot print JSON")?;
             writeln!(stdout, "{text}").context("cannot write the document")?;
+            // What the document cannot check is printed, not only buried in it.
+            let mut notes = Vec::new();
+            unsupported_notes(&document, "", &mut notes);
+            let mut stderr = std::io::stderr();
+            for (path, note) in notes {
+                writeln!(
+                    stderr,
+                    "warning: {path}: not checked by the exported schema: {note}"
+                )
+                .context("cannot write warnings")?;
+            }
             Ok(ExportOutcome::Exported)
         }
         Err(diagnostics) => {
@@ -118,5 +129,66 @@ pub fn run(config: &ExportConfig, stdout: &mut dyn Write) -> anyhow::Result<Expo
             }
             Ok(ExportOutcome::SchemaErrors)
         }
+    }
+}
+
+/// Every `x-cue-unsupported` note of the document, with the CUE path of the schema object it
+/// belongs to (`#Order.total`, `#Order.tags[...]`).
+fn unsupported_notes(value: &serde_json::Value, path: &str, out: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                match key.as_str() {
+                    cue::UNSUPPORTED_EXTENSION => {
+                        for note in child.as_array().into_iter().flatten() {
+                            let shown = if path.is_empty() { "(package)" } else { path };
+                            out.push((
+                                shown.to_string(),
+                                note.as_str().unwrap_or_default().to_string(),
+                            ));
+                        }
+                    }
+                    "components" | "$defs" => {
+                        let definitions = if key == "components" {
+                            &child["schemas"]
+                        } else {
+                            child
+                        };
+                        for (name, schema) in definitions.as_object().into_iter().flatten() {
+                            // `A.B` is the exported name of `#A.#B`.
+                            let name = format!("#{}", name.replace('.', ".#"));
+                            unsupported_notes(schema, &name, out);
+                        }
+                    }
+                    "properties" => {
+                        for (name, property) in child.as_object().into_iter().flatten() {
+                            unsupported_notes(property, &format!("{path}.{name}"), out);
+                        }
+                    }
+                    "patternProperties" => {
+                        for (regex, property) in child.as_object().into_iter().flatten() {
+                            unsupported_notes(property, &format!("{path}.[=~{regex:?}]"), out);
+                        }
+                    }
+                    "additionalProperties" => {
+                        unsupported_notes(child, &format!("{path}.[string]"), out)
+                    }
+                    "items" => unsupported_notes(child, &format!("{path}[...]"), out),
+                    "prefixItems" => {
+                        for (i, item) in child.as_array().into_iter().flatten().enumerate() {
+                            unsupported_notes(item, &format!("{path}[{i}]"), out);
+                        }
+                    }
+                    _ => unsupported_notes(child, path, out),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                unsupported_notes(item, path, out);
+            }
+        }
+        _ => {}
     }
 }

@@ -218,3 +218,21 @@ fn the_readme_example_behaves_as_documented() {
         })
     );
 }
+
+#[test]
+fn constraints_the_schema_cannot_check_are_warnings() {
+    let dir = workspace(&[(
+        "schema.cue",
+        "import \"strings\"\n\n#A: {\n\tname: strings.ContainsAny(\"x\")\n\tn:    int\n}\n",
+    )]);
+    for out in ["openapi", "jsonschema"] {
+        let run = cuemesh(dir.path(), &["export", "schema.cue", "--out", out]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(serde_json::from_str::<serde_json::Value>(&run.stdout).is_ok());
+        assert_eq!(
+            run.stderr,
+            "warning: #A.name: not checked by the exported schema: strings.ContainsAny(\"x\")\n",
+            "{out}"
+        );
+    }
+}

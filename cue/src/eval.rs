@@ -350,6 +350,12 @@ pub(crate) struct Eval<'a> {
     /// on the value it will be unified with.
     track: Option<VertexId>,
     dynamic: bool,
+    /// While exporting: every vertex whose evaluation was noted as depending on the tracked
+    /// root's fields (see [`Eval::note_dependency`]), so that the export can say where.
+    pub(crate) dependents: Option<Vec<(VertexId, Option<VertexId>)>>,
+    /// While exporting: the vertices being expanded, innermost last, so that a noted
+    /// dependency can name the value whose evaluation read the data's fields.
+    expanding: Vec<VertexId>,
     /// The data document being validated, if any.
     data_file: Option<crate::source::FileId>,
     /// The root of a `-d` schema expression: like a definition, a schema for data.
@@ -379,6 +385,8 @@ impl<'a> Eval<'a> {
             aborted: None,
             track: None,
             dynamic: false,
+            dependents: None,
+            expanding: Vec::new(),
             data_file: None,
             expression_root: None,
             include_definitions: false,
@@ -621,6 +629,17 @@ impl<'a> Eval<'a> {
             return;
         }
         self.vertices[v].state = State::Expanding;
+        let noting = self.dependents.is_some();
+        if noting {
+            self.expanding.push(v);
+        }
+        self.expand_body(v);
+        if noting {
+            self.expanding.pop();
+        }
+    }
+
+    fn expand_body(&mut self, v: VertexId) {
         if self.enter() {
             let conjuncts = self.vertices[v].conjuncts.clone();
             for c in conjuncts {
@@ -640,7 +659,7 @@ impl<'a> Eval<'a> {
 
     fn run_comprehensions(&mut self, v: VertexId) {
         if !self.vertices[v].comprehensions.is_empty() {
-            self.note_dependency(v);
+            self.note_comprehension(v);
         }
         while !self.vertices[v].comprehensions.is_empty() {
             let pending = std::mem::take(&mut self.vertices[v].comprehensions);
@@ -1069,7 +1088,7 @@ impl<'a> Eval<'a> {
         for element in &list.elements {
             match &element.kind {
                 ExprKind::Comprehension(comp) => {
-                    self.note_dependency(v);
+                    self.note_comprehension(v);
                     let mut yields = Vec::new();
                     if let Err(err) = self.comprehension(&comp.clauses, env.clone(), &mut yields) {
                         self.set_error(v, err);

@@ -304,11 +304,26 @@ impl<'a> Eval<'a> {
         }
     }
 
-    /// Notes that evaluation at `v` depends on the value being compiled.
-    pub(super) fn note_dependency(&mut self, v: VertexId) {
+    /// Notes that evaluation at `v` may depend on the value being compiled without naming a
+    /// read: a comprehension, whose sources and conditions are noted as they are resolved.
+    /// Only the compiled validator needs this caution; export does not record it.
+    pub(super) fn note_comprehension(&mut self, v: VertexId) {
         if let Some(root) = self.track {
             if !self.dynamic && self.is_within(v, root) {
                 self.dynamic = true;
+            }
+        }
+    }
+
+    /// Notes that evaluation at `v` depends on the value being compiled.
+    pub(super) fn note_dependency(&mut self, v: VertexId) {
+        if let Some(root) = self.track {
+            if (!self.dynamic || self.dependents.is_some()) && self.is_within(v, root) {
+                self.dynamic = true;
+                let top = self.expanding.last().copied();
+                if let Some(noted) = &mut self.dependents {
+                    noted.push((v, top));
+                }
             }
         }
     }

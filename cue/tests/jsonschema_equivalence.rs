@@ -1,12 +1,24 @@
-//! JSON Schema equivalence: for every conformance case validated against a definition
-//! (`-d '#Def'`), the exported JSON Schema, compiled by the `jsonschema` crate, must give the
-//! same verdict as our CUE validation on every data file of the case.
+//! JSON Schema equivalence: for every conformance case (`tests/conformance/**/*.txtar`), the
+//! exported JSON Schema, compiled by the `jsonschema` crate, must give the same verdict as our
+//! CUE validation (`cuemesh vet`: `Package::schema` then `Schema::validate_json`) on every
+//! data file of the case.
 //!
-//! Cases whose definition cannot be exported exactly (the package has errors, or the export
-//! lists constraints under `x-cue-unsupported`) are skipped with the reason. One difference is
-//! in the data models, not the export: CUE decodes `1.0` as a float, which `int` rejects,
-//! while JSON Schema sees the integer 1; such pairs are counted apart, only where the data
-//! holds a number written with a fraction or an exponent.
+//! What is exported and what it is compared with:
+//! - a case validated against a definition (`args` holds `-d '#Def'`):
+//!   `Package::json_schema(Some("#Def"))` (a `$ref` to it), against `Package::schema("#Def")`;
+//! - every other case: `Package::json_schema_package()`, whose root schema describes the
+//!   package's top-level value, against `Package::schema(None)`.
+//!
+//! Skipped, with the reason printed and counted: a case whose schema cannot be exported (the
+//! package has errors, which fail every data file in CUE, or `-d` names something that is not
+//! a definition), and a data file that is not JSON. A case whose export lists constraints
+//! under `x-cue-unsupported` is knowingly looser than CUE, so only one direction is asserted
+//! for it: JSON Schema accepts every file CUE accepts (a file CUE rejects may go either way).
+//!
+//! One difference is in the data models, not the export: CUE decodes `1.0` as a float, which
+//! `int` rejects, while JSON Schema sees the integer 1 (and, for `float`, the other way
+//! round: JSON Schema cannot tell `1.0` from `1`). Such pairs are counted apart, only where
+//! the data holds a number written with a fraction or an exponent.
 
 use std::path::Path;
 
@@ -77,104 +89,159 @@ fn has_float_literal(text: &str) -> bool {
     false
 }
 
+/// How one case is exported and validated.
+enum Target {
+    /// `-d '#Def'`.
+    Definition(String),
+    /// The package's top-level value.
+    Package,
+}
+
+#[derive(Default)]
+struct Counts {
+    cases: usize,
+    definition_cases: usize,
+    package_cases: usize,
+    /// (case, data) pairs with the same verdict.
+    agreeing: usize,
+    /// Pairs checked in one direction only (the export lists `x-cue-unsupported`).
+    one_way: usize,
+    representation: Vec<String>,
+    skipped: Vec<String>,
+    failures: Vec<String>,
+}
+
 #[test]
 fn exported_json_schemas_agree_with_cue() {
-    let mut agreeing = 0;
-    let mut representation = Vec::new();
-    let mut skipped = Vec::new();
-    let mut failures = Vec::new();
-    let mut cases = 0;
+    let mut counts = Counts::default();
     for path in case_paths() {
         let text = std::fs::read_to_string(&path).expect("readable case");
         let archive = txtar::parse(&text);
-        let Some(expression) = definition(&archive) else {
-            continue;
-        };
-        cases += 1;
         let name = path
             .strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance"))
             .unwrap_or(&path)
             .display()
             .to_string();
-        let files: Vec<(String, String)> = archive
-            .files
-            .iter()
-            .filter(|(n, _)| n.ends_with(".cue"))
-            .cloned()
-            .collect();
-        let package = Package::load(PackageFiles { files }, &NoImports);
-        let exported = match package.json_schema(Some(&expression)) {
-            Ok(document) => document,
-            Err(diagnostics) => {
-                let reason = diagnostics
-                    .first()
-                    .map(|d| format!("{}: {}", d.path, d.message))
-                    .unwrap_or_default();
-                skipped.push(format!("{name}: not exported ({reason})"));
-                continue;
-            }
-        };
-        if mentions_unsupported(&exported) {
-            skipped.push(format!(
-                "{name}: not exactly expressible (x-cue-unsupported in the export)"
-            ));
-            continue;
-        }
-        let validator = match jsonschema::options()
-            .should_validate_formats(true)
-            .build(&exported)
-        {
-            Ok(validator) => validator,
-            Err(error) => {
-                failures.push(format!("{name}: the export does not compile: {error}"));
-                continue;
-            }
-        };
-        let schema = match package.schema(Some(&expression)) {
-            Ok(schema) => schema,
-            Err(_) => {
-                failures.push(format!(
-                    "{name}: exported, but -d {expression} does not compile"
-                ));
-                continue;
-            }
-        };
-        for (data_name, data) in archive.files.iter().filter(|(n, _)| n.ends_with(".json")) {
-            let cue_valid = schema.validate_json(data_name, data).errors.is_empty();
-            let Ok(instance) = serde_json::from_str::<serde_json::Value>(data) else {
-                skipped.push(format!("{name}/{data_name}: not JSON"));
-                continue;
-            };
-            let schema_valid = validator.is_valid(&instance);
-            if cue_valid == schema_valid {
-                agreeing += 1;
-            } else if has_float_literal(data) {
-                representation.push(format!(
-                    "{name}/{data_name}: cue says {cue_valid}, JSON Schema {schema_valid}"
-                ));
-            } else {
-                failures.push(format!(
-                    "{name}/{data_name}: cue says valid={cue_valid}, JSON Schema says \
-                     valid={schema_valid}\n  data: {}\n  schema: {exported}",
-                    data.trim()
-                ));
-            }
-        }
+        check_case(&name, &archive, &mut counts);
     }
     println!(
-        "json schema equivalence: {cases} cases with -d, {agreeing} (case, data) pairs agree, \
-         {} differ only by number representation, {} skipped, {} disagree",
-        representation.len(),
-        skipped.len(),
-        failures.len()
+        "json schema equivalence: {} cases ({} with -d, {} as the package root); (case, data) \
+         pairs: {} agree ({} of them checked one way: x-cue-unsupported), {} differ only by \
+         number representation, {} disagree; {} skipped",
+        counts.cases,
+        counts.definition_cases,
+        counts.package_cases,
+        counts.agreeing,
+        counts.one_way,
+        counts.representation.len(),
+        counts.failures.len(),
+        counts.skipped.len(),
     );
-    for line in representation.iter().chain(&skipped) {
-        println!("  {line}");
+    for line in counts.representation.iter() {
+        println!("  1.0: {line}");
     }
-    if !failures.is_empty() {
-        for f in &failures {
+    for line in counts.skipped.iter() {
+        println!("  skipped: {line}");
+    }
+    if !counts.failures.is_empty() {
+        for f in &counts.failures {
             eprintln!("{f}");
         }
-        panic!("{} JSON Schema verdicts disagree with cue", failures.len());
+        panic!(
+            "{} JSON Schema verdicts disagree with cue",
+            counts.failures.len()
+        );
+    }
+}
+
+fn check_case(name: &str, archive: &txtar::Archive, counts: &mut Counts) {
+    counts.cases += 1;
+    let target = match definition(archive) {
+        Some(expression) => {
+            counts.definition_cases += 1;
+            Target::Definition(expression)
+        }
+        None => {
+            counts.package_cases += 1;
+            Target::Package
+        }
+    };
+    let files: Vec<(String, String)> = archive
+        .files
+        .iter()
+        .filter(|(n, _)| n.ends_with(".cue"))
+        .cloned()
+        .collect();
+    let package = Package::load(PackageFiles { files }, &NoImports);
+    let (exported, expression) = match &target {
+        Target::Definition(expression) => (
+            package.json_schema(Some(expression)),
+            Some(expression.as_str()),
+        ),
+        Target::Package => (package.json_schema_package(), None),
+    };
+    let exported = match exported {
+        Ok(document) => document,
+        Err(diagnostics) => {
+            let reason = diagnostics
+                .first()
+                .map(|d| format!("{}: {}", d.path, d.message))
+                .unwrap_or_default();
+            counts
+                .skipped
+                .push(format!("{name}: not exported ({reason})"));
+            return;
+        }
+    };
+    let one_way = mentions_unsupported(&exported);
+    let validator = match jsonschema::options()
+        .should_validate_formats(true)
+        .build(&exported)
+    {
+        Ok(validator) => validator,
+        Err(error) => {
+            counts
+                .failures
+                .push(format!("{name}: the export does not compile: {error}"));
+            return;
+        }
+    };
+    let schema = match package.schema(expression) {
+        Ok(schema) => schema,
+        Err(_) => {
+            counts.failures.push(format!(
+                "{name}: exported, but the CUE schema ({}) does not compile",
+                expression.unwrap_or("the package")
+            ));
+            return;
+        }
+    };
+    for (data_name, data) in archive.files.iter().filter(|(n, _)| n.ends_with(".json")) {
+        let cue_valid = schema.validate_json(data_name, data).errors.is_empty();
+        let Ok(instance) = serde_json::from_str::<serde_json::Value>(data) else {
+            counts.skipped.push(format!("{name}/{data_name}: not JSON"));
+            continue;
+        };
+        let schema_valid = validator.is_valid(&instance);
+        let agree = if one_way {
+            !cue_valid || schema_valid
+        } else {
+            cue_valid == schema_valid
+        };
+        if agree {
+            counts.agreeing += 1;
+            counts.one_way += usize::from(one_way);
+        } else if has_float_literal(data) {
+            counts.representation.push(format!(
+                "{name}/{data_name}: cue says {cue_valid}, JSON Schema {schema_valid}"
+            ));
+        } else {
+            counts.failures.push(format!(
+                "{name}/{data_name}: cue says valid={cue_valid}, JSON Schema says \
+                 valid={schema_valid}{}\n  data: {}\n  schema: {exported}",
+                if one_way { " (one way)" } else { "" },
+                data.trim()
+            ));
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! constraints and the candidates of resolved disjunctions. It evaluates nothing itself beyond
 //! what finalizing a vertex does, and it never changes a vertex.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::Value as Json;
@@ -31,19 +31,43 @@ const MAX_DEPTH: u32 = 64;
 
 /// Evaluates the package and reads every definition (and the definitions nested in them).
 pub(crate) fn extract_definitions(program: &Program) -> Result<Exported, Vec<Diagnostic>> {
+    extract(program, false).map(|(exported, _)| exported)
+}
+
+/// Like [`extract_definitions`], and also reads the package's top-level value: its regular
+/// fields (definitions and hidden fields are not data), pattern constraints and closedness,
+/// which is what `cue vet` without `-d` checks data against.
+pub(crate) fn extract_package(program: &Program) -> Result<(Exported, Shape), Vec<Diagnostic>> {
+    extract(program, true).map(|(exported, root)| (exported, root.unwrap_or(Shape::new(Body::Any))))
+}
+
+fn extract(
+    program: &Program,
+    with_root: bool,
+) -> Result<(Exported, Option<Shape>), Vec<Diagnostic>> {
     let mut eval = Eval::new(program, Vec::new());
     let root = eval.package_root(0);
+    // Note which values depend on fields that data can set (a reference to a regular field,
+    // a comprehension, a pattern alias): no encoding here can state those relations.
+    eval.track(root);
+    eval.dependents = Some(Vec::new());
     eval.finalize(root);
     let mut extractor = Extractor {
         eval,
         root,
         docs: doc_index(program),
         errors: Vec::new(),
+        reading: HashSet::new(),
+        reading_seen: 0,
+        noted_in_place: HashSet::new(),
     };
     let info = extractor.info();
     let title = package_doc(program);
     let mut definitions = Vec::new();
-    extractor.definitions_under(root, "", &mut definitions);
+    let mut vertices = Vec::new();
+    extractor.definitions_under(root, "", &mut definitions, &mut vertices);
+    let mut root_shape = with_root.then(|| extractor.shape(root, 0));
+    extractor.note_dependents(&vertices, &mut definitions, root_shape.as_mut());
     if let Some(err) = extractor.eval.aborted() {
         extractor
             .errors
@@ -52,11 +76,14 @@ pub(crate) fn extract_definitions(program: &Program) -> Result<Exported, Vec<Dia
     if !extractor.errors.is_empty() {
         return Err(extractor.errors);
     }
-    Ok(Exported {
-        info,
-        title,
-        definitions,
-    })
+    Ok((
+        Exported {
+            info,
+            title,
+            definitions,
+        },
+        root_shape,
+    ))
 }
 
 struct Extractor<'a> {
@@ -65,6 +92,12 @@ struct Extractor<'a> {
     /// Doc comments by the span of the label they stand above.
     docs: HashMap<Span, String>,
     errors: Vec<Diagnostic>,
+    /// The values whose evaluation read fields the data can set (and the values they are
+    /// candidates of), from the evaluator's notes; `reading_seen` notes are in.
+    reading: HashSet<VertexId>,
+    reading_seen: usize,
+    /// The values whose shape already says that it depends on the data.
+    noted_in_place: HashSet<VertexId>,
 }
 
 impl<'a> Extractor<'a> {
@@ -79,7 +112,68 @@ impl<'a> Extractor<'a> {
         Some(crate::package::concrete_to_json(&value))
     }
 
-    fn definitions_under(&mut self, v: VertexId, prefix: &str, out: &mut Vec<Definition>) {
+    /// Adds a `depends on the data` note to the innermost definition (or, with `root`, to the
+    /// package's top-level value) holding each value whose evaluation read fields that data
+    /// can set, unless the value's own shape already says so. `vertices[i]` is the vertex of
+    /// `definitions[i]`.
+    fn note_dependents(
+        &mut self,
+        vertices: &[VertexId],
+        definitions: &mut [Definition],
+        mut root: Option<&mut Shape>,
+    ) {
+        let mut noted: Vec<VertexId> = self
+            .eval
+            .dependents
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, top)| {
+                top.is_none_or(|t| {
+                    let origin = self.eval.vertices[t].origin;
+                    !self.noted_in_place.contains(&t)
+                        && origin.is_none_or(|o| !self.noted_in_place.contains(&o))
+                })
+            })
+            .map(|(v, _)| v)
+            .collect();
+        noted.sort_unstable();
+        noted.dedup();
+        for v in noted {
+            let note = format!(
+                "depends on the data: {} refers to fields the data can set (a reference to a \
+                 regular field, a comprehension or a pattern alias)",
+                match self.eval.path(v) {
+                    p if p.is_empty() => "the package".to_string(),
+                    p => p,
+                }
+            );
+            let holder = vertices
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| self.eval.is_within(v, **d))
+                .max_by_key(|(i, _)| definitions[*i].name.matches('.').count())
+                .map(|(i, _)| i);
+            let shape = match holder {
+                Some(i) => &mut definitions[i].shape,
+                None => match root.as_deref_mut() {
+                    Some(shape) => shape,
+                    None => continue,
+                },
+            };
+            if !shape.unsupported.contains(&note) {
+                shape.unsupported.push(note);
+            }
+        }
+    }
+
+    fn definitions_under(
+        &mut self,
+        v: VertexId,
+        prefix: &str,
+        out: &mut Vec<Definition>,
+        vertices: &mut Vec<VertexId>,
+    ) {
         let v = self.eval.resolve_forward(v);
         for a in self.eval.vertices[v].arcs.clone() {
             let Some(Feature::Definition(name)) = self.eval.vertices[a].feature.clone() else {
@@ -94,7 +188,8 @@ impl<'a> Extractor<'a> {
                 shape,
                 span,
             });
-            self.definitions_under(a, &format!("{name}."), out);
+            vertices.push(a);
+            self.definitions_under(a, &format!("{name}."), out, vertices);
         }
     }
 
@@ -119,7 +214,42 @@ impl<'a> Extractor<'a> {
         if shape.description.is_none() {
             shape.description = description;
         }
+        if self.reads_data(v) {
+            // Evaluated without data, the value is what it is when the data sets nothing it
+            // reads (`count: len(items)` is 0): keep only what cannot change.
+            match &mut shape.body {
+                // Fields a comprehension adds from the data are allowed.
+                Body::Struct(object) => object.closed = false,
+                body => *body = Body::Any,
+            }
+            shape.default = None;
+            self.noted_in_place.insert(v);
+            if !shape
+                .unsupported
+                .iter()
+                .any(|n| n.starts_with("depends on the data"))
+            {
+                shape.unsupported.push(format!(
+                    "depends on the data: {} is computed from fields the data can set",
+                    self.eval.path(v)
+                ));
+            }
+        }
         shape
+    }
+
+    /// Whether evaluating `v` (or a candidate of it) read fields that data can set.
+    fn reads_data(&mut self, v: VertexId) -> bool {
+        let noted = self.eval.dependents.as_deref().unwrap_or_default();
+        for &(_, top) in &noted[self.reading_seen.min(noted.len())..] {
+            let Some(top) = top else { continue };
+            self.reading.insert(top);
+            if let Some(origin) = self.eval.vertices[top].origin {
+                self.reading.insert(origin);
+            }
+        }
+        self.reading_seen = noted.len();
+        self.reading.contains(&v)
     }
 
     fn shape_inner(&mut self, v: VertexId, depth: u32) -> Shape {
@@ -278,7 +408,10 @@ impl<'a> Extractor<'a> {
             let presence = match arc_type {
                 ArcType::Optional => Presence::Optional,
                 ArcType::Required => Presence::Required,
-                ArcType::Regular if self.eval.is_complete(a) => Presence::RegularComplete,
+                // A value computed from the data's fields may be complete once they are set.
+                ArcType::Regular if self.eval.is_complete(a) || self.reads_data(a) => {
+                    Presence::RegularComplete
+                }
                 ArcType::Regular => Presence::RegularIncomplete,
             };
             let shape = self.shape(a, depth + 1);

@@ -40,6 +40,38 @@ pub(super) fn document(exported: &Exported, root: Option<&str>) -> Json {
     Json::Object(out)
 }
 
+/// The package's top-level value as the root schema, with the definitions it refers to
+/// (directly or not) under `$defs`.
+pub(super) fn package_document(exported: &Exported, root: &Shape) -> Json {
+    let mut referenced = Vec::new();
+    super::references(root, &mut referenced);
+    let mut included = std::collections::BTreeSet::new();
+    for name in referenced {
+        included.extend(exported.closure(&name));
+    }
+    let mut out = Map::new();
+    out.insert("$schema".into(), json!(DIALECT));
+    if !included.is_empty() {
+        let mut defs = Map::new();
+        for definition in &exported.definitions {
+            if included.contains(&definition.name) {
+                defs.insert(definition.name.clone(), schema(&definition.shape));
+            }
+        }
+        out.insert("$defs".into(), Json::Object(defs));
+    }
+    let mut root = root.clone();
+    if root.description.is_none() {
+        root.description = exported.title.clone();
+    }
+    if let Json::Object(fields) = schema(&root) {
+        for (k, v) in fields {
+            out.entry(k).or_insert(v);
+        }
+    }
+    Json::Object(out)
+}
+
 pub(super) fn schema(shape: &Shape) -> Json {
     let mut out = Map::new();
     if let Some(description) = &shape.description {
@@ -58,10 +90,84 @@ pub(super) fn schema(shape: &Shape) -> Json {
     if let Some(default) = &shape.default {
         out.insert("default".into(), default.clone());
     }
-    if !shape.unsupported.is_empty() {
-        out.insert(UNSUPPORTED_EXTENSION.into(), json!(shape.unsupported));
+    for note in &shape.unsupported {
+        add_note(&mut out, note);
     }
     Json::Object(out)
+}
+
+/// Appends `note` to the schema object's `x-cue-unsupported` list.
+fn add_note(out: &mut Map<String, Json>, note: &str) {
+    let notes = out
+        .entry(UNSUPPORTED_EXTENSION)
+        .or_insert_with(|| Json::Array(Vec::new()));
+    if let Json::Array(notes) = notes {
+        if !notes.iter().any(|n| n == note) {
+            notes.push(json!(note));
+        }
+    }
+}
+
+/// Whether `value` is a number CUE reads as a float although its value is integral (`2.0`):
+/// JSON Schema compares numbers by value, so `const: 2.0` also accepts the integer `2`, which
+/// CUE rejects.
+fn integral_float(value: &Json) -> bool {
+    match value {
+        Json::Number(n) => n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0),
+        Json::Array(items) => items.iter().any(integral_float),
+        Json::Object(fields) => fields.values().any(integral_float),
+        _ => false,
+    }
+}
+
+const INTEGRAL_FLOAT_NOTE: &str =
+    "a float with an integral value: JSON Schema cannot tell 2.0 from 2, which CUE rejects";
+
+/// `type` for `kinds`; [`type_caveats`] adds what JSON Schema's types cannot say of them:
+/// - `float` without `int`: JSON Schema's `number` includes the integers, which CUE's `float`
+///   rejects (JSON `1` is an int in CUE), so integers are excluded with `not`. JSON Schema
+///   reads `1.0` as an integer, so such a schema rejects `1.0`, which CUE accepts: no JSON
+///   Schema can tell the two apart.
+/// - `bytes` without `string`: JSON has no bytes, and CUE rejects a JSON string where it
+///   wants bytes, while the schema (a base64 string, as CUE exports bytes) accepts one.
+fn insert_type(kinds: Kinds, out: &mut Map<String, Json>) {
+    if let Some(t) = type_value(kinds) {
+        out.insert("type".into(), t);
+    }
+}
+
+/// The rest of [`insert_type`], once the other keywords are in (`not` may combine with theirs).
+fn type_caveats(kinds: Kinds, out: &mut Map<String, Json>) {
+    if kinds == Kinds::ALL {
+        return;
+    }
+    if kinds.contains(Kinds::FLOAT) && !kinds.contains(Kinds::INT) {
+        exclude(out, json!({"type": "integer"}));
+    }
+    if kinds.contains(Kinds::BYTES) && !kinds.contains(Kinds::STRING) {
+        out.insert("contentEncoding".into(), json!("base64"));
+        add_note(
+            out,
+            "bytes: JSON data cannot hold bytes; CUE rejects a JSON string here",
+        );
+    }
+}
+
+/// Adds `schema` to what `not` excludes.
+fn exclude(out: &mut Map<String, Json>, schema: Json) {
+    let merged = match out.remove("not") {
+        None => schema,
+        Some(Json::Object(mut existing))
+            if existing.len() == 1 && existing.contains_key("anyOf") =>
+        {
+            if let Some(Json::Array(options)) = existing.get_mut("anyOf") {
+                options.push(schema);
+            }
+            Json::Object(existing)
+        }
+        Some(existing) => json!({"anyOf": [existing, schema]}),
+    };
+    out.insert("not".into(), merged);
 }
 
 fn type_value(kinds: Kinds) -> Option<Json> {
@@ -79,12 +185,14 @@ fn type_value(kinds: Kinds) -> Option<Json> {
 fn scalar_schema(scalar: &ScalarShape, out: &mut Map<String, Json>) {
     if let Some(value) = &scalar.value {
         out.insert("const".into(), value.clone());
+        if integral_float(value) {
+            add_note(out, INTEGRAL_FLOAT_NOTE);
+        }
         return;
     }
-    if let Some(t) = type_value(scalar.kinds) {
-        out.insert("type".into(), t);
-    }
+    insert_type(scalar.kinds, out);
     keywords(&scalar.keywords, out);
+    type_caveats(scalar.kinds, out);
 }
 
 fn keywords(keywords: &[Keyword], out: &mut Map<String, Json>) {
@@ -274,6 +382,9 @@ fn any_of(options: &[(Shape, bool)], default: Option<&Json>, out: &mut Map<Strin
         })
         .collect();
     if let Some(literals) = literals {
+        if literals.iter().any(integral_float) {
+            add_note(out, INTEGRAL_FLOAT_NOTE);
+        }
         out.insert("enum".into(), json!(literals));
         return;
     }
@@ -292,8 +403,9 @@ fn any_of(options: &[(Shape, bool)], default: Option<&Json>, out: &mut Map<Strin
         }) if plain(s) => Some(Kinds(acc.0 | Kinds::NULL.0)),
         _ => None,
     });
-    if let Some(t) = kinds.and_then(type_value) {
-        out.insert("type".into(), t);
+    if let Some(kinds) = kinds.filter(|k| type_value(*k).is_some()) {
+        insert_type(kinds, out);
+        type_caveats(kinds, out);
         return;
     }
     out.insert(

@@ -55,6 +55,19 @@ impl Package {
         Ok(jsonschema::document(&exported, root.as_deref()))
     }
 
+    /// The package itself as a JSON Schema 2020-12 document: the root schema describes the
+    /// package's top-level value as `cue vet` (without `-d`) checks data against it (regular
+    /// fields, `required` for what data must supply, closedness, pattern constraints), its
+    /// description is the package's doc comment, and `$defs` holds the definitions it refers
+    /// to. This is the layout of `cue export --out jsonschema` in CUE v0.17.
+    pub fn json_schema_package(&self) -> Result<Json, Vec<Diagnostic>> {
+        if !self.diagnostics().is_empty() {
+            return Err(self.diagnostics().to_vec());
+        }
+        let (exported, root) = crate::eval::extract::extract_package(&self.program)?;
+        Ok(jsonschema::package_document(&exported, &root))
+    }
+
     fn exported(&self) -> Result<Exported, Vec<Diagnostic>> {
         if !self.diagnostics().is_empty() {
             return Err(self.diagnostics().to_vec());

@@ -313,3 +313,74 @@ fn recursive_definitions_stop_at_their_refs() {
         json!({"$ref": "#/$defs/A"})
     );
 }
+
+/// The package's top-level value as the root schema.
+fn package_schema(source: &str) -> Json {
+    package(source).json_schema_package().expect("exports")
+}
+
+#[test]
+fn the_package_root_is_a_schema_with_the_definitions_it_uses() {
+    let document = package_schema(
+        "// The root.\npackage p\n#D: {x!: int}\n#Unused: string\na?: int\nb!: string\nc: int\nd: 1\ne?: #D\n",
+    );
+    assert_eq!(document["description"], json!("The root."));
+    assert_eq!(document["type"], json!("object"));
+    assert_eq!(document["required"], json!(["b", "c"]));
+    assert_eq!(property(&document, "e"), json!({"$ref": "#/$defs/D"}));
+    // Only what the root refers to; the root itself is open, as `cue vet` treats it.
+    assert_eq!(
+        document["$defs"].as_object().map(|d| d.len()),
+        Some(1),
+        "{document}"
+    );
+    assert!(document.get("additionalProperties").is_none());
+    let closed = package_schema("close({a?: int})");
+    assert_eq!(closed["additionalProperties"], json!(false), "{closed}");
+}
+
+#[test]
+fn floats_exclude_integers_and_integral_float_constants_are_noted() {
+    let a = json_schema("#A: {f: float, g: float & >1, h: 2.0, n: number}");
+    assert_eq!(
+        property(&a, "f"),
+        json!({"type": "number", "not": {"type": "integer"}})
+    );
+    assert_eq!(
+        property(&a, "g"),
+        json!({"type": "number", "exclusiveMinimum": 1, "not": {"type": "integer"}})
+    );
+    // `const: 2.0` also accepts the integer 2, which CUE rejects: looser, so noted.
+    assert_eq!(property(&a, "h")["const"], json!(2.0));
+    assert!(property(&a, "h")[crate::UNSUPPORTED_EXTENSION].is_array());
+    assert_eq!(property(&a, "n"), json!({"type": "number"}));
+    // OpenAPI keeps CUE's own mapping.
+    assert_eq!(
+        property(&openapi("#A: {f: float}"), "f"),
+        json!({"type": "number"})
+    );
+}
+
+#[test]
+fn bytes_are_base64_strings_that_json_data_cannot_supply() {
+    let a = json_schema("#A: {y: bytes, s: bytes | string}");
+    let y = property(&a, "y");
+    assert_eq!(y["type"], json!("string"));
+    assert_eq!(y["contentEncoding"], json!("base64"));
+    assert!(y[crate::UNSUPPORTED_EXTENSION].is_array());
+    assert_eq!(property(&a, "s"), json!({"type": "string"}));
+}
+
+#[test]
+fn values_computed_from_the_data_are_not_stated_as_constants() {
+    // Without data `count` is 0 and `b` is only `int`: neither is what the data makes them.
+    let document = package_schema("items: [...int]\ncount: len(items)\na: int\nb: a\n");
+    let count = property(&document, "count");
+    assert!(count.get("const").is_none(), "{count}");
+    assert!(count[crate::UNSUPPORTED_EXTENSION].is_array());
+    assert_eq!(document["required"], json!(["a"]), "{document}");
+    // A comprehension that adds fields from the data opens a closed definition.
+    let a = json_schema("#A: {m: [string]: int, for k, v in m {\"\\(k)_copy\": v}}");
+    assert!(a.get("additionalProperties").is_none(), "{a}");
+    assert!(a[crate::UNSUPPORTED_EXTENSION].is_array(), "{a}");
+}
