@@ -453,42 +453,46 @@ fn walk_definition(field: &Field, prefix: &str, out: &mut Vec<Declaration>) {
         span: field.label.span,
         documented: is_documented(field.doc.as_deref()),
     });
-    walk_value(&field.value, &key, false, out);
+    walk_value(&field.value, &key, field.doc.as_deref(), out);
 }
 
-/// Collects the fields and definitions of the struct literals a value is made of. Fields of a
-/// shorthand struct (`a: b: int`) share the line of their parent, so they take its doc.
-fn walk_value(value: &Expr, prefix: &str, parent_documented: bool, out: &mut Vec<Declaration>) {
+/// Collects the fields and definitions of the struct literals a value is made of.
+///
+/// The parser gives a field the comment lines above *its line*, so a field written on its
+/// parent's line (`#A: {b: int}`, `a: b: int`) gets the parent's doc (`parent_doc`): that only
+/// documents the field of a shorthand struct (`a: b: int`, one field), not those of a braced
+/// one-line struct.
+fn walk_value(value: &Expr, prefix: &str, parent_doc: Option<&str>, out: &mut Vec<Declaration>) {
     match &value.kind {
         ExprKind::Struct(literal) => {
             for decl in &literal.decls {
                 match decl {
                     Decl::Field(field) => {
-                        walk_field(field, prefix, literal.shorthand, parent_documented, out)
+                        walk_field(field, prefix, literal.shorthand, parent_doc, out)
                     }
-                    Decl::Embed(expr) => walk_value(expr, prefix, false, out),
+                    Decl::Embed(expr) => walk_value(expr, prefix, None, out),
                     _ => {}
                 }
             }
         }
         ExprKind::Binary(BinaryOp::Conjunction | BinaryOp::Disjunction, left, right) => {
-            walk_value(left, prefix, parent_documented, out);
-            walk_value(right, prefix, parent_documented, out);
+            walk_value(left, prefix, parent_doc, out);
+            walk_value(right, prefix, parent_doc, out);
         }
         ExprKind::Paren(inner) | ExprKind::Unary(UnaryOp::Default, inner) => {
-            walk_value(inner, prefix, parent_documented, out)
+            walk_value(inner, prefix, parent_doc, out)
         }
         ExprKind::List(list) => {
             let element = format!("{prefix}.[]");
             for item in &list.elements {
-                walk_value(item, &element, false, out);
+                walk_value(item, &element, None, out);
             }
             if let Some(rest) = list.ellipsis.as_ref().and_then(|e| e.value.as_deref()) {
-                walk_value(rest, &element, false, out);
+                walk_value(rest, &element, None, out);
             }
         }
         ExprKind::Comprehension(comprehension) => {
-            walk_value(&comprehension.body, prefix, false, out)
+            walk_value(&comprehension.body, prefix, None, out)
         }
         _ => {}
     }
@@ -498,7 +502,7 @@ fn walk_field(
     field: &Field,
     prefix: &str,
     shorthand: bool,
-    parent_documented: bool,
+    parent_doc: Option<&str>,
     out: &mut Vec<Declaration>,
 ) {
     match &field.label.kind {
@@ -509,8 +513,12 @@ fn walk_field(
         LabelKind::Ident(_) | LabelKind::String(_) => {
             let name = label_name(&field.label.kind).unwrap_or_default();
             let key = format!("{prefix}.{name}");
-            let documented =
-                is_documented(field.doc.as_deref()) || (shorthand && parent_documented);
+            let documented = if shorthand {
+                is_documented(parent_doc)
+            } else {
+                is_documented(field.doc.as_deref())
+                    && (parent_doc.is_none() || field.doc.as_deref() != parent_doc)
+            };
             out.push(Declaration {
                 kind: DeclarationKind::Field,
                 key: key.clone(),
@@ -518,10 +526,15 @@ fn walk_field(
                 span: field.label.span,
                 documented,
             });
-            walk_value(&field.value, &key, documented, out);
+            let doc = if shorthand {
+                parent_doc
+            } else {
+                field.doc.as_deref()
+            };
+            walk_value(&field.value, &key, doc, out);
         }
         LabelKind::Pattern { .. } | LabelKind::Dynamic(_) => {
-            walk_value(&field.value, &format!("{prefix}.[]"), false, out);
+            walk_value(&field.value, &format!("{prefix}.[]"), None, out);
         }
     }
 }

@@ -66,4 +66,16 @@ mod tests {
         );
         assert!(positions(RULE.id, &[(PATH, Some(&text))]).is_empty());
     }
+
+    #[test]
+    fn fields_on_their_parents_line_do_not_borrow_its_doc() {
+        let common = "package common\n\n// A point.\n#Point: {x: int, y: int}\n\n// A name.\n#Name: given: string\n";
+        assert_eq!(
+            positions(RULE.id, &[("sources/common/common.cue", Some(common))]),
+            [
+                "sources/common/common.cue:4:10",
+                "sources/common/common.cue:4:18"
+            ]
+        );
+    }
 }
