@@ -3,5 +3,6 @@
 
 pub mod compat;
 pub mod export;
+pub mod lint;
 pub mod render;
 pub mod vet;

@@ -5,6 +5,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cuemesh::compat::{self, CompatConfig, CompatOutcome};
 use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
+use cuemesh::lint::{self, LintConfig, LintOutcome};
 use cuemesh::render::Format;
 use cuemesh::vet::{self, VetConfig, VetOutcome};
 use std::path::PathBuf;
@@ -64,6 +65,23 @@ enum Command {
         /// Export only this definition, such as `#Order`, and the definitions it refers to.
         #[arg(short = 'e', long = "expression", value_name = "DEFINITION")]
         expression: Option<String>,
+    },
+    /// Run the governance rules on a governance repository's working directory.
+    ///
+    /// Every package under sources/ must compile; each source declares `source.id`,
+    /// `source.owner` and `events` mapping event types to definitions; names and doc comments
+    /// follow the rules; examples (sources/<name>/examples/<event type>/*.json) validate.
+    /// Severities are set per rule in cuemesh.cue (`lint: rules: RULE_ID: "warning"`); a
+    /// `// cuemesh:ignore RULE_ID` comment silences a rule on its line (or, alone on a line,
+    /// on the next line). In the github format a Markdown summary is appended to
+    /// $GITHUB_STEP_SUMMARY when it is set.
+    ///
+    /// Exit status: 0 when no finding is an error (warnings allowed), 1 when one is, 2 for
+    /// usage or I/O errors (no cue.mod/module.cue found, an unreadable file).
+    Lint {
+        /// The repository (or a directory inside it); by default the working directory.
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
     },
     /// Check that a schema version is compatible with previous ones, by subsumption.
     ///
@@ -137,6 +155,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(match export::run(&config, &mut std::io::stdout().lock())? {
                 ExportOutcome::Exported => ExitCode::SUCCESS,
                 ExportOutcome::SchemaErrors => ExitCode::from(1),
+            })
+        }
+        Command::Lint { repo } => {
+            let working_directory =
+                std::env::current_dir().context("cannot read the working directory")?;
+            let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from);
+            let config =
+                LintConfig::from_arguments(repo, cli.format, step_summary, &working_directory)?;
+            Ok(match lint::run(&config, &mut std::io::stdout().lock())? {
+                LintOutcome::Clean => ExitCode::SUCCESS,
+                LintOutcome::Findings => ExitCode::from(1),
+                LintOutcome::InputError => ExitCode::from(2),
             })
         }
         Command::Compat {

@@ -1,0 +1,282 @@
+//! `cuemesh lint`: the governance rules, executed on a governance repository's files.
+//!
+//! [`lint`] takes the files ([`RepoFiles`]: read from a working directory, or built in
+//! memory), sorts them into a [`Workspace`] (source packages parsed and loaded by the CUE
+//! engine, examples, stray files, `cuemesh:ignore` directives, the settings of `cuemesh.cue`),
+//! runs every rule of the table [`RULES`] on it, then applies the directives and the configured
+//! severities. **Rules are data**: one file per rule under `rules/`, with its SCREAMING_SNAKE
+//! id, one-sentence purpose, default severity and test vectors. Every rule reports
+//! [`Finding`]s, the one model every printer takes (through [`Finding::to_diagnostic`]).
+
+mod files;
+mod ignore;
+pub mod rules;
+mod settings;
+mod workspace;
+
+use std::collections::HashSet;
+
+use cue::{Diagnostic, Label, Severity, SourceMap, Span};
+
+pub use files::{LintError, RepoFiles, MODULE_FILE, SETTINGS_FILE, SOURCES_DIRECTORY};
+pub use ignore::Directive;
+pub use rules::{Rule, RULES};
+pub use settings::{Pattern, Settings};
+pub use workspace::{
+    percent_decode, percent_encode, Declaration, DeclarationKind, EventDeclaration, Example,
+    SourcePackage, Sources, StrayFile, Workspace,
+};
+
+/// What a repository configures a rule to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Level {
+    Error,
+    Warning,
+    Off,
+}
+
+impl Level {
+    /// `"error"`, `"warning"` or `"off"`, as `cuemesh.cue` spells them.
+    pub fn parse(text: &str) -> Option<Level> {
+        match text {
+            "error" => Some(Level::Error),
+            "warning" => Some(Level::Warning),
+            "off" => Some(Level::Off),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Off => "off",
+        }
+    }
+
+    /// The severity of the findings; `None` when the rule is off.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Error => Some(Severity::Error),
+            Level::Warning => Some(Severity::Warning),
+            Level::Off => None,
+        }
+    }
+}
+
+/// One problem a rule found, with positions into [`LintReport::sources`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule's id; set by [`lint`] from the table, never by the rule itself.
+    pub rule: &'static str,
+    /// The configured severity; set by [`lint`].
+    pub severity: Severity,
+    pub message: String,
+    /// A value path: the JSON path in an example, the CUE path of a field or setting.
+    pub path: String,
+    /// Where: the line a `cuemesh:ignore` directive must name. `None` only for findings about
+    /// nothing in a file.
+    pub span: Option<Span>,
+    /// Further positions (the schema constraints an example violates).
+    pub related: Vec<Span>,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Finding {
+    /// A finding of the rule that reports it (the rule id and severity are filled in later).
+    pub fn new(message: impl Into<String>) -> Finding {
+        Finding {
+            rule: "",
+            severity: Severity::Error,
+            message: message.into(),
+            path: String::new(),
+            span: None,
+            related: Vec::new(),
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn at(mut self, span: Span) -> Finding {
+        self.span = Some(span);
+        self
+    }
+
+    pub fn with_path(mut self, path: impl Into<String>) -> Finding {
+        self.path = path.into();
+        self
+    }
+
+    pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Finding {
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Finding {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The finding as the workspace's one diagnostic model: the rule id is the code.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        Diagnostic {
+            code: self.rule,
+            severity: self.severity,
+            message: self.message.clone(),
+            path: self.path.clone(),
+            spans: self.span.iter().chain(&self.related).copied().collect(),
+            labels: self.labels.clone(),
+            help: self.help.clone(),
+        }
+    }
+}
+
+/// What lint found in a repository.
+#[derive(Debug)]
+pub struct LintReport {
+    /// In file-name then position order; errors and warnings only (rules set `off` and
+    /// findings silenced by a directive are gone).
+    pub findings: Vec<Finding>,
+    /// Every file findings point into.
+    pub sources: SourceMap,
+    /// How many source packages, event types and examples were checked.
+    pub source_count: usize,
+    pub event_type_count: usize,
+    pub example_count: usize,
+}
+
+impl LintReport {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|finding| finding.severity == severity)
+            .count()
+    }
+
+    /// Whether the gate passes: no finding at error level.
+    pub fn passes(&self) -> bool {
+        self.count(Severity::Error) == 0
+    }
+}
+
+/// Runs every rule on the repository. `Err` only when the files are not a CUE module at all.
+pub fn lint(tree: &RepoFiles) -> Result<LintReport, LintError> {
+    let workspace = Workspace::build(tree)?;
+    let mut findings = Vec::new();
+    let mut seen = HashSet::new();
+    for rule in RULES {
+        for mut finding in (rule.check)(&workspace) {
+            finding.rule = rule.id;
+            // An imported package's errors reach every package that imports it.
+            let key = (
+                finding.rule,
+                finding.message.clone(),
+                finding.path.clone(),
+                finding.span,
+            );
+            if seen.insert(key) {
+                findings.push(finding);
+            }
+        }
+    }
+
+    // Directives silence findings before severities apply, so that silencing a rule that is
+    // `off` is still "used" when the rule would have reported there.
+    let mut used: Vec<Vec<bool>> = workspace
+        .directives
+        .iter()
+        .map(|directive| vec![false; directive.rules.len()])
+        .collect();
+    findings.retain(|finding| {
+        let Some(span) = finding.span else {
+            return true;
+        };
+        let rule = RULES.iter().find(|rule| rule.id == finding.rule);
+        if !rule.is_some_and(|rule| rule.configurable) {
+            return true;
+        }
+        let Some(line) = workspace
+            .sources
+            .map
+            .get(span.file)
+            .map(|file| file.position(span.start).line)
+        else {
+            return true;
+        };
+        let mut silenced = false;
+        for (directive, used) in workspace.directives.iter().zip(used.iter_mut()) {
+            if directive.file != span.file || directive.line != line {
+                continue;
+            }
+            for (named, used) in directive.rules.iter().zip(used.iter_mut()) {
+                if named == finding.rule {
+                    *used = true;
+                    silenced = true;
+                }
+            }
+        }
+        !silenced
+    });
+    for mut finding in rules::ignore_unused::unused(&workspace, &used) {
+        finding.rule = rules::ignore_unused::RULE.id;
+        findings.push(finding);
+    }
+
+    findings.retain_mut(|finding| {
+        let Some(rule) = RULES.iter().find(|rule| rule.id == finding.rule) else {
+            return true;
+        };
+        match workspace.settings.level(rule).severity() {
+            Some(severity) => {
+                finding.severity = severity;
+                true
+            }
+            None => false,
+        }
+    });
+    let sources = workspace.sources.map;
+    let position = |finding: &Finding| {
+        finding.span.map(|span| {
+            let name = sources
+                .get(span.file)
+                .map(|file| file.name.clone())
+                .unwrap_or_default();
+            (name, span.start)
+        })
+    };
+    findings.sort_by(|a, b| {
+        // Findings without a position go last.
+        let (a_position, b_position) = (position(a), position(b));
+        (a_position.is_none(), a_position, a.rule).cmp(&(b_position.is_none(), b_position, b.rule))
+    });
+    let sources_checked = workspace.packages.iter().filter(|p| p.is_source);
+    Ok(LintReport {
+        source_count: sources_checked.clone().count(),
+        event_type_count: sources_checked.clone().map(|p| p.events.len()).sum(),
+        example_count: workspace.packages.iter().map(|p| p.examples.len()).sum(),
+        findings,
+        sources,
+    })
+}
+
+/// The README's rule table, generated from [`RULES`].
+pub fn rule_table() -> String {
+    let mut out = String::from("| rule | default | what it finds |\n|---|---|---|\n");
+    for rule in RULES {
+        let default = if rule.configurable {
+            rule.default.name().to_string()
+        } else {
+            format!("{} (fixed)", rule.default.name())
+        };
+        out.push_str(&format!(
+            "| `{}` | {default} | {} |\n",
+            rule.id,
+            rule.purpose.replace('|', "\\|")
+        ));
+    }
+    out
+}

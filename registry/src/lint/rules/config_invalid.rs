@@ -1,0 +1,63 @@
+//! `CONFIG_INVALID`: `cuemesh.cue` does not compile or holds a setting lint does not know.
+
+use super::Rule;
+use crate::lint::{Finding, Level, Workspace};
+
+pub(super) const RULE: Rule = Rule {
+    id: "CONFIG_INVALID",
+    purpose: "`cuemesh.cue` does not compile, or a lint setting is unknown or invalid (a rule id, a severity, a regular expression, the compatibility mode).",
+    default: Level::Error,
+    configurable: false,
+    check,
+};
+
+fn check(workspace: &Workspace) -> Vec<Finding> {
+    workspace.settings_problems.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::lint::rules::testing::findings;
+
+    #[test]
+    fn unknown_rules_bad_severities_and_bad_patterns() {
+        let settings = "lint: {\n\trules: {NO_SUCH_RULE: \"error\", FIELD_DOC_MISSING: \"err\"}\n\tfieldNamePattern: \"(\"\n\tcolour: 1\n}\ncompatibility: \"SIDEWAYS\"\n";
+        let found = findings(RULE.id, &[("cuemesh.cue", Some(settings))]);
+        let positions: Vec<&str> = found.iter().map(|f| f.split(' ').next().unwrap()).collect();
+        assert_eq!(
+            positions,
+            [
+                "cuemesh.cue:2:10",
+                "cuemesh.cue:2:33",
+                "cuemesh.cue:3:2",
+                "cuemesh.cue:4:2",
+                "cuemesh.cue:6:1"
+            ],
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn fixed_rules_cannot_be_turned_off() {
+        let settings = "lint: rules: PACKAGE_ERROR: \"off\"\n";
+        assert_eq!(
+            findings(RULE.id, &[("cuemesh.cue", Some(settings))]).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_reported() {
+        assert_eq!(
+            findings(RULE.id, &[("cuemesh.cue", Some("lint: {\n"))]).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn valid_settings_have_none() {
+        let settings = "package cuemesh\n\ncompatibility: \"FULL\"\nregistry: url: \"https://schemas.example.com\"\nlint: {\n\trules: {FIELD_DOC_MISSING: \"warning\", EXAMPLE_MISSING: \"off\"}\n\teventTypePattern: \"^[A-Z][A-Za-z]*:[a-z][A-Za-z]*$\"\n}\n";
+        assert!(findings(RULE.id, &[("cuemesh.cue", Some(settings))]).is_empty());
+    }
+}

@@ -1,0 +1,63 @@
+//! `DUPLICATE_SOURCE_ID`: two packages declare the same `source.id`.
+
+use std::collections::HashMap;
+
+use super::{source_string, Rule};
+use crate::lint::{Finding, Level, Workspace};
+
+pub(super) const RULE: Rule = Rule {
+    id: "DUPLICATE_SOURCE_ID",
+    purpose: "Two source packages declare the same `source.id`, so the CloudEvents `source` attribute no longer names one data product.",
+    default: Level::Error,
+    configurable: false,
+    check,
+};
+
+fn check(workspace: &Workspace) -> Vec<Finding> {
+    let mut first = HashMap::new();
+    let mut findings = Vec::new();
+    for package in &workspace.packages {
+        let Some((id, span)) = source_string(package, "id") else {
+            continue;
+        };
+        match first.get(&id) {
+            None => {
+                first.insert(id, (span, package.folder.clone()));
+            }
+            Some((first_span, first_folder)) => findings.push(
+                Finding::new(format!(
+                    "source id {id:?} is already declared by {first_folder}"
+                ))
+                .at(span)
+                .with_path("source.id")
+                .with_label(*first_span, "first declared here"),
+            ),
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::lint::rules::testing::{positions, IDENTITY};
+
+    #[test]
+    fn the_second_declaration_is_reported() {
+        let other = IDENTITY
+            .replace("package identity", "package people")
+            .replace("MySource:newPerson", "MySource:otherPerson");
+        assert_eq!(
+            positions(RULE.id, &[("sources/people/people.cue", Some(&other))]),
+            ["sources/people/people.cue:4:9"]
+        );
+    }
+
+    #[test]
+    fn distinct_ids_are_fine() {
+        let other = IDENTITY
+            .replace("package identity", "package people")
+            .replace("MySource", "People");
+        assert!(positions(RULE.id, &[("sources/people/people.cue", Some(&other))]).is_empty());
+    }
+}

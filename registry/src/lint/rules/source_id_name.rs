@@ -1,0 +1,65 @@
+//! `SOURCE_ID_NAME`: a `source.id` does not match the configured `sourceIdPattern`.
+
+use super::{source_string, Rule};
+use crate::lint::{Finding, Level, Workspace};
+
+pub(super) const RULE: Rule = Rule {
+    id: "SOURCE_ID_NAME",
+    purpose:
+        "A `source.id` does not match `lint.sourceIdPattern` (by default PascalCase, `MySource`).",
+    default: Level::Error,
+    configurable: true,
+    check,
+};
+
+fn check(workspace: &Workspace) -> Vec<Finding> {
+    let pattern = &workspace.settings.source_id_pattern;
+    workspace
+        .packages
+        .iter()
+        .filter_map(|package| source_string(package, "id"))
+        .filter(|(id, _)| !pattern.is_match(id))
+        .map(|(id, span)| {
+            Finding::new(format!(
+                "source id {id:?} does not match sourceIdPattern {}",
+                pattern.text
+            ))
+            .at(span)
+            .with_path("source.id")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::lint::rules::testing::{identity_with, positions};
+
+    #[test]
+    fn a_kebab_case_id() {
+        let text = identity_with("\"MySource\"", "\"my-source\"");
+        assert_eq!(
+            positions(RULE.id, &[("sources/identity/identity.cue", Some(&text))]),
+            ["sources/identity/identity.cue:4:9"]
+        );
+    }
+
+    #[test]
+    fn the_pattern_is_configurable() {
+        let text = identity_with("\"MySource\"", "\"my-source\"");
+        let settings = "lint: sourceIdPattern: \"^[a-z-]+$\"\n";
+        assert!(positions(
+            RULE.id,
+            &[
+                ("sources/identity/identity.cue", Some(&text)),
+                ("cuemesh.cue", Some(settings))
+            ]
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_pascal_case_id_is_fine() {
+        assert!(positions(RULE.id, &[]).is_empty());
+    }
+}

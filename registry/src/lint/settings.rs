@@ -1,0 +1,246 @@
+//! The registry settings of `cuemesh.cue` that lint reads: a severity per rule and the naming
+//! patterns. Problems in the file are `CONFIG_INVALID` findings; lint then goes on with the
+//! defaults for what could not be read.
+//!
+//! ```cue
+//! compatibility: "BACKWARD"
+//! registry: url: "https://schemas.example.com"
+//! lint: {
+//!     rules: {FIELD_DOC_MISSING: "warning", EXAMPLE_MISSING: "off"}
+//!     eventTypePattern:      "^[A-Z][A-Za-z0-9]*:[a-z][A-Za-z0-9]*$"
+//!     sourceIdPattern:       "^[A-Z][A-Za-z0-9]*$"
+//!     ownerPattern:          "^(@[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9][A-Za-z0-9._-]*|[^@\\s]+@[^@\\s]+\\.[^@\\s]+)$"
+//!     definitionNamePattern: "^[A-Z][A-Za-z0-9]*$"
+//!     fieldNamePattern:      "^[a-z][A-Za-z0-9]*$"
+//! }
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cue::{Package, PackageFiles, Span};
+use serde_json::Value as Json;
+
+use super::rules::{self, RULES};
+use super::workspace::{find_field, Sources};
+use super::{Finding, Level};
+use crate::lint::files::{RepoFiles, TreeResolver, SETTINGS_FILE};
+
+/// A regular expression (RE2 syntax, unanchored as in CUE) with the text it came from.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub text: String,
+    pub regex: Arc<regex::Regex>,
+}
+
+impl Pattern {
+    fn new(text: &str) -> Result<Pattern, cue::re2::Re2Error> {
+        Ok(Pattern {
+            text: text.to_string(),
+            regex: cue::re2::compile(text)?,
+        })
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex.is_match(text)
+    }
+}
+
+/// What `cuemesh.cue` says lint should do; [`Settings::default`] when it says nothing.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Severities set by the repository, by rule id; other rules keep their default.
+    pub levels: HashMap<&'static str, Level>,
+    /// CloudEvents `type` strings (`MySource:newPerson`).
+    pub event_type_pattern: Pattern,
+    /// `source.id` values, the CloudEvents `source` attribute.
+    pub source_id_pattern: Pattern,
+    /// `source.owner` values: a GitHub team `@org/team` or an e-mail address.
+    pub owner_pattern: Pattern,
+    /// Definition names, without the `#`.
+    pub definition_name_pattern: Pattern,
+    /// Regular field names of definitions.
+    pub field_name_pattern: Pattern,
+}
+
+/// The default patterns, as documented in the README.
+pub(crate) const DEFAULT_EVENT_TYPE_PATTERN: &str = "^[A-Z][A-Za-z0-9]*:[a-z][A-Za-z0-9]*$";
+pub(crate) const DEFAULT_SOURCE_ID_PATTERN: &str = "^[A-Z][A-Za-z0-9]*$";
+pub(crate) const DEFAULT_OWNER_PATTERN: &str =
+    r"^(@[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9][A-Za-z0-9._-]*|[^@\s]+@[^@\s]+\.[^@\s]+)$";
+pub(crate) const DEFAULT_DEFINITION_NAME_PATTERN: &str = "^[A-Z][A-Za-z0-9]*$";
+pub(crate) const DEFAULT_FIELD_NAME_PATTERN: &str = "^[a-z][A-Za-z0-9]*$";
+
+/// The keys `lint` accepts besides `rules`, with the default pattern of each.
+const PATTERN_KEYS: [(&str, &str); 5] = [
+    ("eventTypePattern", DEFAULT_EVENT_TYPE_PATTERN),
+    ("sourceIdPattern", DEFAULT_SOURCE_ID_PATTERN),
+    ("ownerPattern", DEFAULT_OWNER_PATTERN),
+    ("definitionNamePattern", DEFAULT_DEFINITION_NAME_PATTERN),
+    ("fieldNamePattern", DEFAULT_FIELD_NAME_PATTERN),
+];
+
+impl Default for Settings {
+    fn default() -> Settings {
+        let pattern = |text| Pattern::new(text).expect("the default patterns compile");
+        Settings {
+            levels: HashMap::new(),
+            event_type_pattern: pattern(DEFAULT_EVENT_TYPE_PATTERN),
+            source_id_pattern: pattern(DEFAULT_SOURCE_ID_PATTERN),
+            owner_pattern: pattern(DEFAULT_OWNER_PATTERN),
+            definition_name_pattern: pattern(DEFAULT_DEFINITION_NAME_PATTERN),
+            field_name_pattern: pattern(DEFAULT_FIELD_NAME_PATTERN),
+        }
+    }
+}
+
+impl Settings {
+    /// The severity a rule's findings get in this repository (`None`: the rule is off).
+    pub fn level(&self, rule: &rules::Rule) -> Level {
+        self.levels.get(rule.id).copied().unwrap_or(rule.default)
+    }
+
+    /// Reads `cuemesh.cue` from the tree (defaults when there is none), adding its text to
+    /// `sources`. Every problem is a finding without a rule id (the caller files them under
+    /// `CONFIG_INVALID`).
+    pub(crate) fn load(
+        tree: &RepoFiles,
+        module: &str,
+        sources: &mut Sources,
+    ) -> (Settings, Vec<Finding>) {
+        let mut settings = Settings::default();
+        let mut problems = Vec::new();
+        let Some(bytes) = tree.files.get(SETTINGS_FILE) else {
+            return (settings, problems);
+        };
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            let file = sources.add(SETTINGS_FILE, "");
+            problems.push(Finding::new("the file is not UTF-8").at(Span::new(file, 0, 0)));
+            return (settings, problems);
+        };
+        let file_id = sources.add(SETTINGS_FILE, text);
+        let (syntax, _) = cue::parser::parse_file(file_id, text);
+        let whole_file = Span::new(file_id, 0, 0);
+        let resolver = TreeResolver { module, tree };
+        let package = Package::load(
+            PackageFiles {
+                files: vec![(SETTINGS_FILE.to_string(), text.to_string())],
+            },
+            &resolver,
+        );
+        if !package.diagnostics().is_empty() {
+            for diagnostic in package.diagnostics() {
+                problems.push(sources.import(diagnostic, package.sources()));
+            }
+            return (settings, problems);
+        }
+        let value = match package.export_json(None) {
+            Ok(value) => value,
+            Err(diagnostics) => {
+                for diagnostic in &diagnostics {
+                    let mut finding = sources.import(diagnostic, package.sources());
+                    finding.message = format!("settings must be concrete: {}", finding.message);
+                    if finding.span.is_none() {
+                        finding.span = Some(whole_file);
+                    }
+                    problems.push(finding);
+                }
+                return (settings, problems);
+            }
+        };
+        let files = [(file_id, &syntax)];
+        let mut problem = |path: &[&str], message: String| {
+            let span = find_field(&files, path).map_or(whole_file, |field| field.span);
+            problems.push(Finding::new(message).at(span).with_path(path.join(".")));
+        };
+        if let Some(mode) = value.get("compatibility") {
+            let valid = mode
+                .as_str()
+                .is_some_and(|m| m.parse::<cue::compat::Mode>().is_ok());
+            if !valid {
+                problem(
+                    &["compatibility"],
+                    format!("compatibility must be one of BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE or NONE, found {mode}"),
+                );
+            }
+        }
+        let Some(lint) = value.get("lint") else {
+            return (settings, problems);
+        };
+        let Some(lint) = lint.as_object() else {
+            problem(&["lint"], format!("lint must be a struct, found {lint}"));
+            return (settings, problems);
+        };
+        for (key, entry) in lint {
+            if key == "rules" {
+                settings.read_levels(entry, &mut problem);
+                continue;
+            }
+            let Some((_, _)) = PATTERN_KEYS.iter().find(|(name, _)| name == key) else {
+                let known: Vec<&str> = std::iter::once("rules")
+                    .chain(PATTERN_KEYS.iter().map(|(name, _)| *name))
+                    .collect();
+                problem(
+                    &["lint", key],
+                    format!("unknown lint setting {key:?} (known: {})", known.join(", ")),
+                );
+                continue;
+            };
+            let Some(text) = entry.as_str() else {
+                problem(
+                    &["lint", key],
+                    format!("{key} must be a string (a regular expression), found {entry}"),
+                );
+                continue;
+            };
+            match Pattern::new(text) {
+                Ok(pattern) => *settings.pattern_mut(key) = pattern,
+                Err(error) => problem(&["lint", key], format!("{key}: {error}")),
+            }
+        }
+        (settings, problems)
+    }
+
+    fn read_levels(&mut self, entry: &Json, problem: &mut impl FnMut(&[&str], String)) {
+        let Some(levels) = entry.as_object() else {
+            problem(
+                &["lint", "rules"],
+                format!("lint.rules must be a struct of rule ids to \"error\", \"warning\" or \"off\", found {entry}"),
+            );
+            return;
+        };
+        for (id, level) in levels {
+            let Some(rule) = RULES.iter().find(|rule| rule.id == id) else {
+                problem(
+                    &["lint", "rules", id],
+                    format!("unknown lint rule {id:?} (the rules are listed by the README and `cuemesh lint --help`)"),
+                );
+                continue;
+            };
+            let parsed = level.as_str().and_then(Level::parse);
+            match parsed {
+                None => problem(
+                    &["lint", "rules", id],
+                    format!("the severity of {id} must be \"error\", \"warning\" or \"off\", found {level}"),
+                ),
+                Some(level) if !rule.configurable && level != rule.default => problem(
+                    &["lint", "rules", id],
+                    format!("{id} cannot be configured: nothing else can be checked without it"),
+                ),
+                Some(level) => {
+                    self.levels.insert(rule.id, level);
+                }
+            }
+        }
+    }
+
+    fn pattern_mut(&mut self, key: &str) -> &mut Pattern {
+        match key {
+            "eventTypePattern" => &mut self.event_type_pattern,
+            "sourceIdPattern" => &mut self.source_id_pattern,
+            "ownerPattern" => &mut self.owner_pattern,
+            "definitionNamePattern" => &mut self.definition_name_pattern,
+            _ => &mut self.field_name_pattern,
+        }
+    }
+}
