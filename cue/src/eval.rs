@@ -360,6 +360,8 @@ pub(crate) struct Eval<'a> {
     data_file: Option<crate::source::FileId>,
     /// The root of a `-d` schema expression: like a definition, a schema for data.
     expression_root: Option<VertexId>,
+    /// The closedness group of each definition, shared by all its declarations.
+    definition_groups: HashMap<VertexId, GroupId>,
     /// Whether errors inside definitions are collected: for the package's own diagnostics,
     /// not for each validated document (a document cannot change a definition).
     pub(crate) include_definitions: bool,
@@ -389,6 +391,7 @@ impl<'a> Eval<'a> {
             expanding: Vec::new(),
             data_file: None,
             expression_root: None,
+            definition_groups: HashMap::new(),
             include_definitions: false,
         }
     }
@@ -1033,8 +1036,17 @@ impl<'a> Eval<'a> {
                     let arc = &mut self.vertices[a];
                     arc.arc_type = arc.arc_type.min(arc_type);
                     arc.decl_spans.push(field.label.span);
+                    // Every declaration of one definition shares its closedness: the
+                    // definition allows the fields any of them declares.
                     let child_group = if matches!(feature, Feature::Definition(_)) {
-                        Some(self.new_group(None, true))
+                        Some(match self.definition_groups.get(&a) {
+                            Some(&g) => g,
+                            None => {
+                                let g = self.new_group(None, true);
+                                self.definition_groups.insert(a, g);
+                                g
+                            }
+                        })
                     } else {
                         group
                     };

@@ -172,9 +172,15 @@ impl<'t> Parser<'t> {
         }
     }
 
-    /// The comment lines directly above the line where `offset` is.
+    /// The comment lines directly above the line where `offset` is, if what starts at `offset`
+    /// is the first thing on its line (in `#P: {x: int}` the comment above is #P's, not x's).
     fn doc_above(&self, offset: u32) -> Option<String> {
         let line = self.line_of(offset);
+        let line_start = self.line_starts[line.saturating_sub(1) as usize] as usize;
+        let before = self.text.get(line_start..offset as usize).unwrap_or("");
+        if !before.trim().is_empty() {
+            return None;
+        }
         let mut lines = Vec::new();
         let mut l = line.saturating_sub(1);
         while l > 0 {
@@ -1327,6 +1333,24 @@ mod tests {
             panic!()
         };
         assert_eq!(d.constraint, FieldConstraint::Required);
+    }
+
+    #[test]
+    fn a_doc_comment_belongs_to_the_first_field_on_the_next_line_only() {
+        let (file, _) = parse_file(FileId(0), "// A point.\n#Point: {x: int, y: int}\n");
+        let Decl::Field(point) = &file.decls[0] else {
+            panic!("a field")
+        };
+        assert_eq!(point.doc.as_deref(), Some("A point."));
+        let ExprKind::Struct(lit) = &point.value.kind else {
+            panic!("a struct")
+        };
+        for decl in &lit.decls {
+            let Decl::Field(f) = decl else {
+                panic!("a field")
+            };
+            assert_eq!(f.doc, None);
+        }
     }
 
     #[test]

@@ -566,3 +566,13 @@ fn a_repeated_key_in_data_unifies_its_values() {
     );
     assert_eq!(first("a?: int", None, r#"{"x": 1, "x": 1}"#), "valid");
 }
+
+#[test]
+fn a_definition_declared_twice_allows_the_fields_of_both() {
+    let schema = "#A: {b?: int, c?: int}\n#A: {b?: int}";
+    assert_eq!(first(schema, Some("#A"), r#"{"c": 1}"#), "valid");
+    assert_eq!(
+        first(schema, Some("#A"), r#"{"d": 1}"#),
+        "d: field not allowed"
+    );
+}
