@@ -82,6 +82,64 @@ impl CanonicalSchema {
     }
 }
 
+/// The JSON Schema document of one definition (`#Order`, `#A.#B`) cut from the document of the
+/// whole package (`cue::Package::json_schema(None)`): the same document
+/// `json_schema(Some(definition))` prints (a `$ref` to the definition, and `$defs` holding it
+/// and every definition it refers to, directly or not), without evaluating the package again.
+/// `None` when the package has no such definition.
+pub(crate) fn definition_document(whole: &Value, definition: &str) -> Option<Value> {
+    let name = definition
+        .split('.')
+        .map(|part| part.strip_prefix('#').filter(|name| !name.is_empty()))
+        .collect::<Option<Vec<&str>>>()?
+        .join(".");
+    let all = whole.get("$defs")?.as_object()?;
+    all.get(&name)?;
+    let mut included = std::collections::BTreeSet::new();
+    let mut pending = vec![name.clone()];
+    while let Some(next) = pending.pop() {
+        if !included.insert(next.clone()) {
+            continue;
+        }
+        if let Some(schema) = all.get(&next) {
+            references(schema, &mut pending);
+        }
+    }
+    let mut defs = Map::new();
+    for (key, schema) in all {
+        if included.contains(key) {
+            defs.insert(key.clone(), schema.clone());
+        }
+    }
+    let mut out = Map::new();
+    if let Some(dialect) = whole.get("$schema") {
+        out.insert("$schema".into(), dialect.clone());
+    }
+    out.insert("$ref".into(), Value::String(format!("#/$defs/{name}")));
+    out.insert("$defs".into(), Value::Object(defs));
+    Some(Value::Object(out))
+}
+
+/// The definition names of every `"$ref": "#/$defs/<name>"` inside `value`.
+fn references(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(object) => {
+            for (key, inner) in object {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(target)) => {
+                        if let Some(name) = target.strip_prefix("#/$defs/") {
+                            out.push(name.to_string());
+                        }
+                    }
+                    _ => references(inner, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| references(item, out)),
+        _ => {}
+    }
+}
+
 /// Keywords whose value is a map from names (properties, patterns, definitions) to schemas.
 const SCHEMA_MAPS: &[&str] = &["properties", "patternProperties", "$defs", "definitions"];
 /// Keywords whose value is one schema.
@@ -240,6 +298,29 @@ mod tests {
     fn a_property_named_description_is_data_not_documentation() {
         let schema = schema_of("#P: {description: string}\n", "#P");
         assert!(schema.text.contains("\"description\""), "{}", schema.text);
+    }
+
+    #[test]
+    fn a_definition_cut_from_the_whole_export_equals_its_own_export() {
+        let text = "#A: {b: #B, c?: [...#C]}\n#B: {x: int, next?: #B}\n#C: {y: string, o: #Outer.#Inner}\n#D: {z: bool}\n#Outer: {#Inner: {w: >=1}, v: int}\n";
+        let package = Package::load(
+            PackageFiles {
+                files: vec![("a.cue".into(), text.into())],
+            },
+            &NoImports,
+        );
+        let whole = package.json_schema(None).expect("export");
+        for definition in ["#A", "#B", "#C", "#D", "#Outer", "#Outer.#Inner"] {
+            let own = package.json_schema(Some(definition)).expect("own export");
+            let cut = definition_document(&whole, definition).expect("cut");
+            assert_eq!(
+                serde_json::to_string(&cut).expect("json"),
+                serde_json::to_string(&own).expect("json"),
+                "{definition}"
+            );
+        }
+        assert!(definition_document(&whole, "#Missing").is_none());
+        assert!(definition_document(&whole, "A").is_none());
     }
 
     #[test]

@@ -110,30 +110,36 @@ impl EventHistory {
 }
 
 /// Numbers versions over the loaded packages of each commit, oldest first.
+///
+/// Per commit, only sources whose loaded package differs from the previous commit's (another
+/// `Arc` from the cache, that is another tree or imported tree) are looked at, so a long
+/// history costs little more than its changes.
 pub(crate) fn number_versions(
     branch: &str,
     commits: impl Iterator<Item = (CommitInfo, Vec<Arc<Source>>)>,
 ) -> History {
     let mut events: BTreeMap<(String, String), EventHistory> = BTreeMap::new();
     let mut problems = Vec::new();
-    // The tree id of each directory's package at the previous commit, so that a broken
-    // package is reported once, where it broke, not at every commit until it is fixed.
-    let mut previous_trees: HashMap<String, String> = HashMap::new();
+    // The package each directory had at the previous commit.
+    let mut previous_packages: HashMap<String, Arc<Source>> = HashMap::new();
+    // The package whose events stand for each source id, as of the previous commit.
+    let mut providers: HashMap<String, Arc<Source>> = HashMap::new();
     let mut head = None;
     let mut count = 0;
     for (commit, sources) in commits {
         count += 1;
-        let mut current_trees = HashMap::new();
-        let mut present: HashSet<(String, String)> = HashSet::new();
-        // Sources whose events are unknown at this commit (they do not load): theirs are
-        // neither versioned nor removed.
-        let mut unknown_sources: HashSet<String> = HashSet::new();
-        let mut claimed_ids: HashSet<String> = HashSet::new();
+        let mut current_packages = HashMap::with_capacity(sources.len());
+        let mut current_providers: HashMap<String, Arc<Source>> = HashMap::new();
+        // Ids whose events are unknown at this commit (their package does not load): they
+        // keep their previous provider, so their events are neither versioned nor removed.
+        let mut unknown: HashSet<&str> = HashSet::new();
         for source in &sources {
-            current_trees.insert(source.directory.clone(), source.tree_id.clone());
-            let changed = previous_trees.get(&source.directory) != Some(&source.tree_id);
+            let unchanged = previous_packages
+                .get(&source.directory)
+                .is_some_and(|previous| Arc::ptr_eq(previous, source));
+            current_packages.insert(source.directory.clone(), source.clone());
             if source.has_errors() {
-                if changed {
+                if !unchanged {
                     problems.push(CommitProblem {
                         commit: commit.clone(),
                         directory: source.directory.clone(),
@@ -147,20 +153,34 @@ pub(crate) fn number_versions(
                     });
                 }
                 if let Some(id) = &source.id {
-                    unknown_sources.insert(id.clone());
+                    unknown.insert(id);
                 }
                 continue;
             }
             let Some(id) = &source.id else { continue };
-            if !source.is_source || !claimed_ids.insert(id.clone()) {
+            if source.is_source && !current_providers.contains_key(id) {
+                // The first directory (in order) that claims an id provides its events.
+                current_providers.insert(id.clone(), source.clone());
+            }
+        }
+        for id in &unknown {
+            if !current_providers.contains_key(*id) {
+                if let Some(previous) = providers.get(*id) {
+                    current_providers.insert((*id).to_string(), previous.clone());
+                }
+            }
+        }
+        // Sources whose provider changed: new versions, and types that went away.
+        for (id, provider) in &current_providers {
+            let previous = providers.get(id);
+            if previous.is_some_and(|previous| Arc::ptr_eq(previous, provider)) {
                 continue;
             }
-            for event in &source.events {
+            for event in &provider.events {
                 let Some(schema) = &event.schema else {
                     continue;
                 };
                 let key = (id.clone(), event.event_type.clone());
-                present.insert(key.clone());
                 let history = events.entry(key).or_insert_with(|| EventHistory {
                     source: id.clone(),
                     event_type: event.event_type.clone(),
@@ -176,23 +196,23 @@ pub(crate) fn number_versions(
                     number,
                     digest: schema.digest.clone(),
                     commit: commit.clone(),
-                    directory: source.directory.clone(),
+                    directory: provider.directory.clone(),
                     definition: event.definition.clone(),
                     cue_text: event.definition_text.clone(),
                     schema: schema.clone(),
                 });
             }
-        }
-        for ((source, _), history) in events.iter_mut() {
-            let key = (history.source.clone(), history.event_type.clone());
-            if history.removed_in.is_none()
-                && !present.contains(&key)
-                && !unknown_sources.contains(source)
-            {
-                history.removed_in = Some(commit.clone());
+            if let Some(previous) = previous {
+                mark_removed(&mut events, id, previous, Some(provider), &commit);
             }
         }
-        previous_trees = current_trees;
+        for (id, previous) in &providers {
+            if !current_providers.contains_key(id) {
+                mark_removed(&mut events, id, previous, None, &commit);
+            }
+        }
+        previous_packages = current_packages;
+        providers = current_providers;
         head = Some(commit);
     }
     History {
@@ -201,5 +221,31 @@ pub(crate) fn number_versions(
         commits: count,
         events: events.into_values().collect(),
         problems,
+    }
+}
+
+/// Records `commit` as the removal of every type `previous` declared (with a schema) that
+/// `current` does not.
+fn mark_removed(
+    events: &mut BTreeMap<(String, String), EventHistory>,
+    id: &str,
+    previous: &Source,
+    current: Option<&Arc<Source>>,
+    commit: &CommitInfo,
+) {
+    for event in &previous.events {
+        let still_there = current.is_some_and(|current| {
+            current
+                .event(&event.event_type)
+                .is_some_and(|now| now.schema.is_some())
+        });
+        if still_there {
+            continue;
+        }
+        if let Some(history) = events.get_mut(&(id.to_string(), event.event_type.clone())) {
+            if history.removed_in.is_none() {
+                history.removed_in = Some(commit.clone());
+            }
+        }
     }
 }

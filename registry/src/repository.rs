@@ -29,8 +29,8 @@ pub struct Repository {
 #[derive(Default)]
 struct Cache {
     sources: HashMap<SourceKey, Arc<Source>>,
-    /// The non-builtin imports of each package tree.
-    imports: HashMap<git2::Oid, Arc<[String]>>,
+    /// The non-builtin imports of each package tree (`None`: not a package).
+    imports: HashMap<git2::Oid, Option<Arc<[String]>>>,
     /// The module path of each `cue.mod/module.cue` blob.
     modules: HashMap<git2::Oid, Option<String>>,
 }
@@ -357,14 +357,10 @@ impl Repository {
             }
             let Some(name) = entry.name() else { continue };
             let directory = format!("{SOURCES_DIRECTORY}/{name}");
-            let package_tree = self
-                .git
-                .find_tree(entry.id())
-                .map_err(read_error(&directory))?;
-            if !package_tree.iter().any(|file| {
-                file.kind() == Some(git2::ObjectType::Blob)
-                    && file.name().is_some_and(tree::is_package_file)
-            }) {
+            if self
+                .package_imports(entry.id(), &directory, commit)?
+                .is_none()
+            {
                 // A folder without CUE files (documentation, assets) is not a package.
                 continue;
             }
@@ -404,10 +400,10 @@ impl Repository {
             if !visited.insert(tree_id) {
                 continue;
             }
-            for import in self
-                .imports_of_tree(tree_id, &tree_directory, commit)?
-                .iter()
-            {
+            let Some(imports) = self.package_imports(tree_id, &tree_directory, commit)? else {
+                continue;
+            };
+            for import in imports.iter() {
                 if closure.iter().any(|(path, _)| path == import) {
                     continue;
                 }
@@ -429,13 +425,14 @@ impl Repository {
         Ok(closure)
     }
 
-    /// The non-builtin imports of the package in a tree, cached by tree id.
-    fn imports_of_tree(
+    /// The non-builtin imports of the package in a tree, or `None` when the tree holds no
+    /// package file; cached by tree id, so each tree is read and parsed once.
+    fn package_imports(
         &self,
         tree_id: git2::Oid,
         directory: &str,
         commit: &git2::Commit<'_>,
-    ) -> Result<Arc<[String]>, Error> {
+    ) -> Result<Option<Arc<[String]>>, Error> {
         if let Some(imports) = self.lock().imports.get(&tree_id) {
             return Ok(imports.clone());
         }
@@ -446,7 +443,8 @@ impl Repository {
         };
         let tree = self.git.find_tree(tree_id).map_err(read_error)?;
         let files = tree::package_files(&self.git, &tree, directory, None).map_err(read_error)?;
-        let imports: Arc<[String]> = tree::imports_of(&files).into();
+        let imports: Option<Arc<[String]>> =
+            (!files.files.is_empty()).then(|| tree::imports_of(&files).into());
         self.lock().imports.insert(tree_id, imports.clone());
         Ok(imports)
     }

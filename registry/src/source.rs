@@ -177,9 +177,17 @@ pub(crate) fn load_source(prepared: PreparedSource) -> Source {
     if is_source {
         metadata = read_metadata(&package, &declared, &mut diagnostics);
         diagnostics.extend(declared.diagnostics.iter().cloned());
+        // One export of every definition, cut per event below: exporting each event's
+        // definition on its own would evaluate the package once per event.
+        let whole = if package_has_errors || declared.events.is_empty() {
+            None
+        } else {
+            package.json_schema(None).ok()
+        };
         for declared_event in &declared.events {
             events.push(load_event(
                 &package,
+                whole.as_ref(),
                 &declared,
                 declared_event,
                 package_has_errors,
@@ -322,6 +330,7 @@ fn read_metadata(
 
 fn load_event(
     package: &Package,
+    whole: Option<&serde_json::Value>,
     declared: &DeclaredContract,
     event: &contract::DeclaredEvent,
     package_has_errors: bool,
@@ -354,7 +363,12 @@ fn load_event(
             ),
             event.value_span,
         ));
+    } else if let Some(document) =
+        whole.and_then(|whole| crate::canonical::definition_document(whole, &event.definition))
+    {
+        schema = Some(Arc::new(CanonicalSchema::from_json_schema(&document)));
     } else if !package_has_errors {
+        // Not in the package's export: ask for the definition alone, whose errors say why.
         match package.json_schema(Some(&event.definition)) {
             Ok(document) => {
                 schema = Some(Arc::new(CanonicalSchema::from_json_schema(&document)));
