@@ -2,5 +2,7 @@
 //! they are unit-tested here and the binary stays a thin argument parser.
 
 pub mod export;
+pub mod init;
 pub mod render;
+pub mod versions;
 pub mod vet;
