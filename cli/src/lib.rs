@@ -3,6 +3,8 @@
 
 pub mod compat;
 pub mod export;
+pub mod init;
 pub mod lint;
 pub mod render;
+pub mod versions;
 pub mod vet;

@@ -5,8 +5,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cuemesh::compat::{self, CompatConfig, CompatOutcome};
 use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
+use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
 use cuemesh::render::Format;
+use cuemesh::versions::{self, VersionsConfig, VersionsFormat};
 use cuemesh::vet::{self, VetConfig, VetOutcome};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +28,34 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Write a new governance repository: module, settings, example sources, shared types,
+    /// example payloads, CODEOWNERS and the GitHub workflow that gates pull requests.
+    ///
+    /// Exit status: 0 when written, 2 when DIR is not empty (without --force) or a file
+    /// cannot be written.
+    Init {
+        /// The directory to write; created when missing.
+        #[arg(value_name = "DIR")]
+        directory: PathBuf,
+
+        /// Write into a directory that is not empty, replacing files of the same name.
+        #[arg(long)]
+        force: bool,
+    },
+    /// List the sources, event types and versions of a governance repository, numbered from
+    /// the first-parent history of a branch (number, digest, commit, date, author).
+    ///
+    /// Packages that do not load at some commit are reported on stderr and make no versions.
+    /// Exit status: 0 when listed, 2 when the repository or branch cannot be read.
+    Versions {
+        /// The governance repository (a work tree, .git directory or bare repository).
+        #[arg(long = "repo", value_name = "DIR", default_value = ".")]
+        repository: PathBuf,
+
+        /// The branch whose history numbers versions; by default the branch HEAD names.
+        #[arg(long, value_name = "BRANCH")]
+        branch: Option<String>,
+    },
     /// Validate JSON data files against a CUE schema, like `cue vet`.
     ///
     /// `.cue` files (or a directory, for its `.cue` files) form the schema package; `.json` files
@@ -128,6 +158,24 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Init { directory, force } => {
+            let config = InitConfig { directory, force };
+            init::run(&config, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Versions { repository, branch } => {
+            let config = VersionsConfig {
+                repository,
+                branch,
+                format: VersionsFormat::from_format(cli.format)?,
+            };
+            versions::run(
+                &config,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Vet { files, schema } => {
             let working_directory =
                 std::env::current_dir().context("cannot read the working directory")?;

@@ -1,3 +1,40 @@
-//! The governance repository model and registry service (issue 4 and 5 build it here).
+//! The governance repository model: a Git repository of CUE sources read at any ref without
+//! a checkout, every source's events with their canonical schemas and digests, and versions
+//! numbered from first-parent history.
+//!
+//! - [`Repository::open`] opens a repository (work tree, `.git` or bare).
+//! - [`Repository::snapshot`] loads every package under `sources/` at a ref: a [`Snapshot`]
+//!   of [`Source`]s, each with its [`Event`]s, [`CanonicalSchema`]s and `Diagnostic`s.
+//! - [`Repository::history`] numbers versions along a branch: a [`History`] of
+//!   [`EventHistory`]s, each a list of [`Version`]s with digest, commit, author and time.
+//!
+//! **Architecture Invariant:** the model never checks out a work tree and never reads one: it
+//! reads Git objects only, so any ref of a bare mirror can be served while others are read.
+//!
+//! **Architecture Invariant:** problems in the repository's content are `cue::Diagnostic`s on
+//! the model, never errors or panics; [`Error`] is for the environment (not a repository, an
+//! unknown ref, an unreadable object).
+//!
+//! The governance repository's layout: `cue.mod/module.cue` (the module path), `cuemesh.cue`
+//! (registry settings), `sources/<name>/*.cue` (one package per source, or a shared package of
+//! types such as `sources/common`), `sources/<name>/examples/<type>/*.json` (example payloads,
+//! the folder named by [`examples_folder_name`]).
+
+mod canonical;
+mod commit;
+mod contract;
+mod error;
+mod history;
+mod repository;
+mod source;
+mod tree;
+
+pub use canonical::{CanonicalSchema, Digest};
+pub use commit::CommitInfo;
+pub use error::Error;
+pub use history::{CommitProblem, EventHistory, History, Version};
+pub use repository::{Repository, RepositoryDiagnostic, Snapshot, SOURCES_DIRECTORY};
+pub use source::{examples_folder_name, Event, Source, EXAMPLES_DIRECTORY};
+pub use tree::{TreeResolver, MODULE_FILE};
 
 pub mod lint;

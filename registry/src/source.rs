@@ -1,0 +1,505 @@
+//! One package directory of `sources/`, loaded: a source (its metadata and events, each with
+//! its canonical schema) or a shared package of types. Loading is pure (text in, model out),
+//! so packages are evaluated in parallel and cached by tree id.
+
+use crate::canonical::{CanonicalSchema, Digest};
+use crate::contract::{self, DeclaredContract};
+use crate::tree::MemoryResolver;
+use cue::ast::Attribute;
+use cue::{Diagnostic, Package, PackageFiles, Severity, SourceMap, Span};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Where example payloads live, inside a source's directory:
+/// `examples/<event type, percent-encoded>/<any name>.json`.
+pub const EXAMPLES_DIRECTORY: &str = "examples";
+
+/// A package directory directly under `sources/`, loaded from one tree.
+#[derive(Debug)]
+pub struct Source {
+    /// The directory, relative to the repository root: `sources/identity`.
+    pub directory: String,
+    /// The id of the directory's Git tree.
+    pub tree_id: String,
+    /// The name in the files' `package` clause.
+    pub package: Option<String>,
+    /// Whether the package declares the source contract (`source` or `events`); a package that
+    /// declares neither is a shared package of types (`sources/common`).
+    pub is_source: bool,
+    /// `source.id`: the CloudEvents `source` attribute. `None` when missing or invalid.
+    pub id: Option<String>,
+    /// `source.owner`.
+    pub owner: Option<String>,
+    /// `source.description`.
+    pub description: Option<String>,
+    /// The events in declaration order.
+    pub events: Vec<Event>,
+    /// Example payload files whose folder names no event type of this source.
+    pub unmatched_examples: Vec<String>,
+    /// Every problem: syntax, imports, evaluation and contract violations.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The package's files and those it imports, for rendering diagnostics' positions.
+    pub files: Arc<SourceMap>,
+}
+
+/// One entry of a source's `events`.
+#[derive(Debug)]
+pub struct Event {
+    /// The CloudEvents `type`.
+    pub event_type: String,
+    /// The definition the type maps to, as written (`#Identity`).
+    pub definition: String,
+    /// The attributes of the event's field (`@compat(FULL)`), verbatim.
+    pub attributes: Vec<Attribute>,
+    /// The doc comment above the event's field.
+    pub doc: Option<String>,
+    /// The event's field in `events`, in [`Source::files`].
+    pub span: Span,
+    /// The CUE text of the definition's declaration as written (`#Identity: {...}`); for
+    /// `#A.#B`, the declaration of `#A`.
+    pub definition_text: Option<Arc<str>>,
+    /// The canonical resolved schema; `None` when the package or the definition has errors.
+    pub schema: Option<Arc<CanonicalSchema>>,
+    /// Example payload files for this type, relative to the repository root, in name order.
+    pub examples: Vec<String>,
+}
+
+impl Event {
+    /// The first attribute named `name` (`compat` for `@compat(FULL)`).
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes
+            .iter()
+            .find(|attribute| attribute.name == name)
+    }
+
+    /// The digest of the canonical schema, when there is one.
+    pub fn digest(&self) -> Option<&Digest> {
+        self.schema.as_ref().map(|schema| &schema.digest)
+    }
+}
+
+impl Source {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|diagnostic| diagnostic.severity == Severity::Error)
+    }
+
+    /// The event of type `event_type`, if declared.
+    pub fn event(&self, event_type: &str) -> Option<&Event> {
+        self.events
+            .iter()
+            .find(|event| event.event_type == event_type)
+    }
+}
+
+/// The folder name of an event type's examples: the type percent-encoded as in the registry's
+/// URLs (every byte outside `A-Z a-z 0-9 - . _ ~`), so that any type is a valid file name on
+/// every system: `MySource:newPerson` is `MySource%3AnewPerson`.
+pub fn examples_folder_name(event_type: &str) -> String {
+    let mut out = String::with_capacity(event_type.len());
+    for byte in event_type.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The event type an examples folder stands for (percent-decoding; a folder named with the raw
+/// type also matches).
+pub(crate) fn event_type_of_folder(folder: &str) -> String {
+    let bytes = folder.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let high = (bytes[i + 1] as char).to_digit(16);
+            let low = (bytes[i + 2] as char).to_digit(16);
+            if let (Some(high), Some(low)) = (high, low) {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Everything needed to load one source, read from Git beforehand.
+pub(crate) struct PreparedSource {
+    pub(crate) directory: String,
+    pub(crate) tree_id: git2::Oid,
+    pub(crate) files: PackageFiles,
+    /// Every package the source imports, directly or not, by import path.
+    pub(crate) imports: HashMap<String, PackageFiles>,
+    /// `(folder name, file path)` of every file under `examples/<folder>/`.
+    pub(crate) examples: Vec<(String, String)>,
+}
+
+/// Loads, evaluates and checks one source package. Never fails: problems are diagnostics.
+pub(crate) fn load_source(prepared: PreparedSource) -> Source {
+    let PreparedSource {
+        directory,
+        tree_id,
+        files,
+        imports,
+        examples,
+    } = prepared;
+    // Parse the package's own files with the ids `Package::load` gives them (0, 1, ...), so
+    // that the contract's spans point into the package's source map.
+    let parsed: Vec<cue::ast::File> = files
+        .files
+        .iter()
+        .enumerate()
+        .map(|(index, (_, text))| cue::parser::parse_file(cue::FileId(index as u32), text).0)
+        .collect();
+    let package_name = parsed
+        .iter()
+        .find_map(|file| file.package.as_ref().map(|name| name.name.clone()));
+    let declared = contract::read_contract(&parsed);
+    let resolver = MemoryResolver { packages: imports };
+    let package = Package::load(files, &resolver);
+    let mut diagnostics = package.diagnostics().to_vec();
+    let package_has_errors = diagnostics
+        .iter()
+        .any(|diagnostic| diagnostic.severity == Severity::Error);
+    let sources = Arc::new(package.sources().clone());
+
+    let is_source = declared.is_source();
+    let mut metadata = SourceMetadata::default();
+    let mut events = Vec::new();
+    if is_source {
+        metadata = read_metadata(&package, &declared, &mut diagnostics);
+        diagnostics.extend(declared.diagnostics.iter().cloned());
+        // One export of every definition, cut per event below: exporting each event's
+        // definition on its own would evaluate the package once per event.
+        let whole = if package_has_errors || declared.events.is_empty() {
+            None
+        } else {
+            package.json_schema(None).ok()
+        };
+        for declared_event in &declared.events {
+            events.push(load_event(
+                &package,
+                whole.as_ref(),
+                &declared,
+                declared_event,
+                package_has_errors,
+                &sources,
+                &mut diagnostics,
+            ));
+        }
+    }
+
+    let mut unmatched_examples = Vec::new();
+    for (folder, path) in examples {
+        let event_type = event_type_of_folder(&folder);
+        match events
+            .iter_mut()
+            .find(|event| event.event_type == event_type)
+        {
+            Some(event) => event.examples.push(path),
+            None => unmatched_examples.push(path),
+        }
+    }
+
+    Source {
+        directory,
+        tree_id: tree_id.to_string(),
+        package: package_name,
+        is_source,
+        id: metadata.id,
+        owner: metadata.owner,
+        description: metadata.description,
+        events,
+        unmatched_examples,
+        diagnostics,
+        files: sources,
+    }
+}
+
+#[derive(Default)]
+struct SourceMetadata {
+    id: Option<String>,
+    owner: Option<String>,
+    description: Option<String>,
+}
+
+/// Checks `source` on the evaluated package (so that values built with references count) and
+/// reports problems at the positions the syntax gives.
+fn read_metadata(
+    package: &Package,
+    declared: &DeclaredContract,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> SourceMetadata {
+    let mut metadata = SourceMetadata::default();
+    let Some(source_span) = declared.source_span else {
+        if let Some(events_span) = declared.events_span {
+            diagnostics.push(
+                contract::error(
+                    "SOURCE_MISSING",
+                    "a package with `events` must declare `source: {id, owner}`",
+                    events_span,
+                )
+                .with_help("add `source: { id: \"MySource\", owner: \"@team\" }`"),
+            );
+        }
+        return metadata;
+    };
+    if declared.events_span.is_none() {
+        diagnostics.push(
+            contract::error(
+                "EVENTS_MISSING",
+                "a source must declare `events`, mapping each event type to a definition",
+                source_span,
+            )
+            .with_help("add `events: { \"MySource:thingHappened\": #Thing }`"),
+        );
+    }
+    let value = match package.export_json(Some("source")) {
+        Ok(value) => value,
+        Err(problems) => {
+            // An error inside `source` is already among the package's diagnostics; an
+            // incomplete value (`id: string`) is not, and is a contract violation.
+            let message = problems
+                .first()
+                .map(|problem| problem.headline())
+                .unwrap_or_default();
+            diagnostics.push(contract::error(
+                "SOURCE_INCOMPLETE",
+                format!("`source` must be concrete: {message}"),
+                source_span,
+            ));
+            return metadata;
+        }
+    };
+    let Some(object) = value.as_object() else {
+        diagnostics.push(contract::error(
+            "SOURCE_INVALID",
+            "`source` must be a struct with `id`, `owner` and an optional `description`",
+            source_span,
+        ));
+        return metadata;
+    };
+    let mut string_field = |name: &str, required: bool| -> Option<String> {
+        let span = declared.source_field_span(name).unwrap_or(source_span);
+        match object.get(name) {
+            Some(serde_json::Value::String(text)) if !text.trim().is_empty() => Some(text.clone()),
+            Some(_) => {
+                diagnostics.push(contract::error(
+                    "SOURCE_FIELD_INVALID",
+                    format!("`source.{name}` must be a non-empty string"),
+                    span,
+                ));
+                None
+            }
+            None if required => {
+                diagnostics.push(contract::error(
+                    "SOURCE_FIELD_MISSING",
+                    format!("`source` must declare `{name}`"),
+                    source_span,
+                ));
+                None
+            }
+            None => None,
+        }
+    };
+    metadata.id = string_field("id", true);
+    metadata.owner = string_field("owner", true);
+    metadata.description = string_field("description", false);
+    for name in object.keys() {
+        if !matches!(name.as_str(), "id" | "owner" | "description") {
+            diagnostics.push(
+                contract::error(
+                    "SOURCE_FIELD_UNKNOWN",
+                    format!("`source.{name}` is not part of the source contract"),
+                    declared.source_field_span(name).unwrap_or(source_span),
+                )
+                .with_help("`source` holds `id`, `owner` and `description` only"),
+            );
+        }
+    }
+    metadata
+}
+
+fn load_event(
+    package: &Package,
+    whole: Option<&serde_json::Value>,
+    declared: &DeclaredContract,
+    event: &contract::DeclaredEvent,
+    package_has_errors: bool,
+    sources: &SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Event {
+    let head = event
+        .definition
+        .split('.')
+        .next()
+        .unwrap_or(&event.definition)
+        .to_string();
+    let definition_text = declared
+        .definition_spans
+        .iter()
+        .find(|(name, _)| *name == head)
+        .and_then(|(_, span)| {
+            let file = sources.get(span.file)?;
+            file.text
+                .get(span.start as usize..span.end as usize)
+                .map(Arc::from)
+        });
+    let mut schema = None;
+    if !declared.definitions.contains(&head) {
+        diagnostics.push(contract::error(
+            "EVENT_DEFINITION_UNKNOWN",
+            format!(
+                "event type {:?} maps to {}, which this package does not define",
+                event.event_type, event.definition
+            ),
+            event.value_span,
+        ));
+    } else if let Some(document) =
+        whole.and_then(|whole| crate::canonical::definition_document(whole, &event.definition))
+    {
+        schema = Some(Arc::new(CanonicalSchema::from_json_schema(&document)));
+    } else if !package_has_errors {
+        // Not in the package's export: ask for the definition alone, whose errors say why.
+        match package.json_schema(Some(&event.definition)) {
+            Ok(document) => {
+                schema = Some(Arc::new(CanonicalSchema::from_json_schema(&document)));
+            }
+            Err(problems) => {
+                diagnostics.push(contract::error(
+                    "EVENT_SCHEMA",
+                    format!(
+                        "the schema of event type {:?} ({}) cannot be resolved",
+                        event.event_type, event.definition
+                    ),
+                    event.value_span,
+                ));
+                diagnostics.extend(problems);
+            }
+        }
+    }
+    Event {
+        event_type: event.event_type.clone(),
+        definition: event.definition.clone(),
+        attributes: event.attributes.clone(),
+        doc: event.doc.clone(),
+        span: event.span,
+        definition_text,
+        schema,
+        examples: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Source {
+        load_source(PreparedSource {
+            directory: "sources/s".into(),
+            tree_id: git2::Oid::zero(),
+            files: PackageFiles {
+                files: vec![("sources/s/s.cue".into(), text.into())],
+            },
+            imports: HashMap::new(),
+            examples: vec![
+                (
+                    "S%3Amade".into(),
+                    "sources/s/examples/S%3Amade/a.json".into(),
+                ),
+                ("S:made".into(), "sources/s/examples/S:made/b.json".into()),
+                ("other".into(), "sources/s/examples/other/c.json".into()),
+            ],
+        })
+    }
+
+    #[test]
+    fn loads_a_source_with_its_events_schemas_and_examples() {
+        let source = load(
+            "package s\nsource: {id: \"S\", owner: \"@o\", description: \"d\"}\nevents: {\"S:made\": #Made @compat(FULL)}\n#Made: {name: string}\n",
+        );
+        assert!(source.diagnostics.is_empty(), "{:?}", source.diagnostics);
+        assert_eq!(source.id.as_deref(), Some("S"));
+        assert_eq!(source.owner.as_deref(), Some("@o"));
+        assert_eq!(source.description.as_deref(), Some("d"));
+        let event = source.event("S:made").expect("event");
+        assert_eq!(
+            event.attribute("compat").map(|a| a.body.as_str()),
+            Some("FULL")
+        );
+        assert!(event.digest().is_some());
+        assert_eq!(
+            event.definition_text.as_deref(),
+            Some("#Made: {name: string}")
+        );
+        assert_eq!(event.examples.len(), 2);
+        assert_eq!(
+            source.unmatched_examples,
+            ["sources/s/examples/other/c.json"]
+        );
+    }
+
+    #[test]
+    fn reports_contract_violations_with_positions() {
+        let source =
+            load("package s\nsource: {id: 3, extra: true}\nevents: {\"S:made\": #Missing}\n");
+        let codes: Vec<&str> = source.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            [
+                // The engine's own error for the unknown name, then the contract's.
+                "REFERENCE",
+                "SOURCE_FIELD_INVALID",
+                "SOURCE_FIELD_MISSING",
+                "SOURCE_FIELD_UNKNOWN",
+                "EVENT_DEFINITION_UNKNOWN"
+            ]
+        );
+        let positions: Vec<String> = source
+            .diagnostics
+            .iter()
+            .map(|d| source.files.describe(d.spans[0]))
+            .collect();
+        assert_eq!(
+            positions,
+            [
+                "sources/s/s.cue:3:20",
+                "sources/s/s.cue:2:10",
+                "sources/s/s.cue:2:1",
+                "sources/s/s.cue:2:17",
+                "sources/s/s.cue:3:20"
+            ]
+        );
+        assert!(source.event("S:made").expect("listed").schema.is_none());
+    }
+
+    #[test]
+    fn a_package_that_does_not_parse_is_listed_with_its_errors() {
+        let source = load("package s\nsource: {id: \"S\", owner: \"@o\"}\nevents: {\"S:made\": #Made}\n#Made: {name: }\n");
+        assert!(source.has_errors());
+        assert!(source.event("S:made").expect("listed").schema.is_none());
+    }
+
+    #[test]
+    fn examples_folders_round_trip() {
+        for event_type in ["MySource:newPerson", "com.acme.order.created", "a/b c%"] {
+            assert_eq!(
+                event_type_of_folder(&examples_folder_name(event_type)),
+                event_type
+            );
+        }
+        assert_eq!(
+            examples_folder_name("MySource:newPerson"),
+            "MySource%3AnewPerson"
+        );
+        assert_eq!(event_type_of_folder("100%"), "100%");
+    }
+}
