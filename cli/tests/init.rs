@@ -203,3 +203,19 @@ fn the_template_workflow_passes_actionlint_when_available() {
         Err(_) => eprintln!("actionlint is not installed: skipped"),
     }
 }
+
+#[test]
+fn the_template_passes_its_own_lint() {
+    let temporary = tempfile::tempdir().expect("tmp");
+    let root = temporary.path();
+    let run = cuemesh(root, &["init", "schemas"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = cuemesh(&root.join("schemas"), &["lint"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("0 errors, 0 warnings") || run.stdout.contains("0 errors, 0 warnings"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+}
