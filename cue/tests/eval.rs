@@ -576,3 +576,23 @@ fn a_definition_declared_twice_allows_the_fields_of_both() {
         "d: field not allowed"
     );
 }
+
+#[test]
+fn structs_with_many_fields_validate_like_small_ones() {
+    // More than 128 declared fields takes the streaming check's other bookkeeping.
+    let fields: Vec<String> = (0..130).map(|i| format!("f{i}: int")).collect();
+    let schema = format!("#S: {{{}}}", fields.join(", "));
+    let values: Vec<String> = (0..130).map(|i| format!(r#""f{i}": {i}"#)).collect();
+    let data = format!("{{{}}}", values.join(", "));
+    assert_eq!(first(&schema, Some("#S"), &data), "valid");
+    let repeated = format!(r#"{{{}, "f129": 0}}"#, values.join(", "));
+    assert_eq!(
+        first(&schema, Some("#S"), &repeated),
+        "f129: conflicting values 129 and 0"
+    );
+    let missing = format!("{{{}}}", values[..129].join(", "));
+    assert_eq!(
+        first(&schema, Some("#S"), &missing),
+        "f129: incomplete value int"
+    );
+}
