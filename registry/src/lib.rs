@@ -37,4 +37,5 @@ pub use repository::{Repository, RepositoryDiagnostic, Snapshot, SOURCES_DIRECTO
 pub use source::{examples_folder_name, Event, Source, EXAMPLES_DIRECTORY};
 pub use tree::{TreeResolver, MODULE_FILE};
 
+pub mod check;
 pub mod lint;
