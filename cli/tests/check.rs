@@ -589,6 +589,24 @@ fn the_templates_scenario_init_commit_branch_edit_check() {
         run.stdout
     );
 
+    // The template's settings take an allow entry for exactly this change.
+    let settings_path = root.join("cuemesh.cue");
+    let settings = std::fs::read_to_string(&settings_path).expect("read");
+    let allowing = settings.replace(
+        "\tcheck: allow: []\n",
+        "\tcheck: allow: [{type: \"MySource:newPerson\", version: 2, rule: \"REQUIRED_FIELD_ADDED\", reason: \"every producer sends age since May\"}]\n",
+    );
+    assert_ne!(allowing, settings);
+    std::fs::write(&settings_path, &allowing).expect("write");
+    let run = cuemesh(&root, &["check", "--against", "main"], &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("every producer sends age since May"),
+        "{}",
+        run.stdout
+    );
+    std::fs::write(&settings_path, &settings).expect("write");
+
     // Back to the original, and an optional field added to a closed BACKWARD definition.
     std::fs::write(&path, &text).expect("write");
     let orders = root.join("sources/orders/orders.cue");
