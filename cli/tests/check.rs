@@ -629,3 +629,37 @@ fn the_templates_scenario_init_commit_branch_edit_check() {
     let run = cuemesh(&root, &["lint"], &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
+
+#[test]
+fn a_change_in_an_imported_package_checks_the_events_that_use_it_and_no_others() {
+    let common = |bound: &str| {
+        format!("package common\n\n// An amount.\n#Money: {{\n\t// minor units.\n\tamount: int & >={bound}\n}}\n")
+    };
+    let user = "package b\n\nimport \"schemas.example.com/sources/common\"\n\nsource: {id: \"B\", owner: \"@acme/b\"}\n\nevents: {\n\t// y happened.\n\t\"B:y\": #Y\n}\n\n// Y.\n#Y: {\n\t// price.\n\tprice: common.#Money\n}\n";
+    let mut files = base_files("", BODY);
+    files.push(("sources/common/common.cue", common("0")));
+    files.push(("sources/b/b.cue", user.to_string()));
+    let directory = repository(&[files]);
+    write(
+        directory.path(),
+        &[("sources/common/common.cue", common("10"))],
+    );
+    let run = check(directory.path(), &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("B:y: changed, would create version 2 (BACKWARD)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("error[BOUND_TIGHTENED]"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("1 event type unchanged"),
+        "A:x is not loaded: {}",
+        run.stdout
+    );
+}

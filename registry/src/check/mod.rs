@@ -21,7 +21,7 @@
 mod settings;
 mod working_tree;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -197,20 +197,46 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
                 source,
             })?;
     let base_ref = base_id.to_string();
-    let base = repository.snapshot(&base_ref)?;
-    let history = repository.history(&base_ref)?;
+    let base_commit = repository.resolve(&base_ref)?;
 
     let files = RepoFiles::read_directory(&root)?;
     let module = files.text(MODULE_FILE).and_then(cue::module_path);
     let (settings, problems) = CheckSettings::load(&files, module.as_deref().unwrap_or(""));
-    let current = working_tree::load(&files, module.as_deref());
+
+    // Only packages whose inputs (their files and everything they import) differ from the
+    // base's can differ in anything: the others are neither loaded nor numbered.
+    let base_inputs = base_fingerprints(repository, &base_commit)?;
+    let module_changed = base_inputs.module != files.text(MODULE_FILE).map(str::to_string);
+    let mut touched: HashSet<String> = HashSet::new();
+    let mut unchanged_events = 0;
+    let mut current = Vec::new();
+    let mut working_directories = HashSet::new();
+    for input in working_tree::read(&files, module.as_deref()) {
+        working_directories.insert(input.directory.clone());
+        if !module_changed
+            && base_inputs.packages.get(&input.directory) == Some(&input.fingerprint())
+        {
+            unchanged_events += declared_event_count(&input.files);
+            continue;
+        }
+        touched.insert(input.directory.clone());
+        current.push(input.load());
+    }
+    for directory in base_inputs.packages.keys() {
+        if !working_directories.contains(directory) {
+            touched.insert(directory.clone());
+        }
+    }
+    let include = |directory: &str| touched.contains(directory);
+    let base = repository.snapshot_of_directories(&base_commit, &include)?;
+    let history = repository.history_of_directories(&base_ref, &include)?;
 
     let mut report = CheckReport {
         against: options.against.clone(),
         base: base.commit.clone(),
         head: CommitInfo::from_commit(&head),
         changes: Vec::new(),
-        unchanged: 0,
+        unchanged: unchanged_events,
         findings: Vec::new(),
     };
     for diagnostic in problems.diagnostics {
@@ -594,5 +620,78 @@ impl<'r> PreviousPackages<'r> {
         let package = Arc::new(Package::load(files, &resolver));
         self.loaded.insert(key, package.clone());
         Ok(package)
+    }
+}
+
+/// The texts every package of the base reads, by directory, and the base's module file.
+struct BaseInputs {
+    module: Option<String>,
+    packages: HashMap<String, Vec<(String, String)>>,
+}
+
+fn base_fingerprints(
+    repository: &Repository,
+    commit: &git2::Commit<'_>,
+) -> Result<BaseInputs, crate::Error> {
+    let git = repository.git();
+    let read_error = |what: &str| {
+        let commit = commit.id().to_string();
+        let what = what.to_string();
+        move |source| crate::Error::Read {
+            commit,
+            what,
+            source,
+        }
+    };
+    let root = commit.tree().map_err(read_error("the root tree"))?;
+    let module = tree::read_text(git, &root, MODULE_FILE).map_err(read_error(MODULE_FILE))?;
+    let mut packages = HashMap::new();
+    let Some(sources_id) = tree::subtree_id(&root, crate::SOURCES_DIRECTORY) else {
+        return Ok(BaseInputs { module, packages });
+    };
+    let sources = git
+        .find_tree(sources_id)
+        .map_err(read_error(crate::SOURCES_DIRECTORY))?;
+    let resolver = TreeResolver::new(git, root.clone());
+    for entry in sources.iter() {
+        let (Some(name), Some(git2::ObjectType::Tree)) = (entry.name(), entry.kind()) else {
+            continue;
+        };
+        let directory = format!("{}/{name}", crate::SOURCES_DIRECTORY);
+        let package_tree = git.find_tree(entry.id()).map_err(read_error(&directory))?;
+        let files = tree::package_files(git, &package_tree, &directory, None)
+            .map_err(read_error(&directory))?;
+        if files.files.is_empty() {
+            continue;
+        }
+        let mut imports = HashMap::new();
+        let mut pending = tree::imports_of(&files);
+        while let Some(import) = pending.pop() {
+            if imports.contains_key(&import) {
+                continue;
+            }
+            if let Ok(Some(imported)) = cue::ImportResolver::resolve(&resolver, &import) {
+                pending.extend(tree::imports_of(&imported));
+                imports.insert(import, imported);
+            }
+        }
+        packages.insert(directory, working_tree::fingerprint(&files, &imports));
+    }
+    Ok(BaseInputs { module, packages })
+}
+
+/// How many event types a package declares, read from its syntax (it is not evaluated).
+fn declared_event_count(files: &cue::PackageFiles) -> usize {
+    let parsed: Vec<cue::ast::File> = files
+        .files
+        .iter()
+        .enumerate()
+        .map(|(index, (_, text))| cue::parser::parse_file(cue::FileId(index as u32), text).0)
+        .collect();
+    let declared = crate::contract::read_contract(&parsed);
+    if declared.is_source() {
+        declared.events.len()
+    } else {
+        0
     }
 }

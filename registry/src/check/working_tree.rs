@@ -27,9 +27,56 @@ impl WorkingPackage {
     }
 }
 
-/// Loads every package directory directly under `sources/` (folders without `.cue` files are
+/// What one package directory of the working tree is made of, read but not evaluated.
+pub(crate) struct WorkingInputs {
+    pub(crate) directory: String,
+    pub(crate) files: PackageFiles,
+    /// Every package it imports, directly or not, by import path.
+    pub(crate) imports: HashMap<String, PackageFiles>,
+}
+
+impl WorkingInputs {
+    /// Evaluates the package as the model would.
+    pub(crate) fn load(self) -> WorkingPackage {
+        let prepared = PreparedSource {
+            directory: self.directory.clone(),
+            tree_id: git2::Oid::zero(),
+            files: self.files.clone(),
+            imports: self.imports.clone(),
+            examples: Vec::new(),
+        };
+        WorkingPackage {
+            source: source::load_source(prepared),
+            files: self.files,
+            imports: self.imports,
+        }
+    }
+
+    /// Every text the package's evaluation reads, as sorted (name, text) pairs: two packages
+    /// with the same fingerprint load to the same model.
+    pub(crate) fn fingerprint(&self) -> Vec<(String, String)> {
+        fingerprint(&self.files, &self.imports)
+    }
+}
+
+/// The sorted (name, text) pairs of a package's files and of every package it imports.
+pub(crate) fn fingerprint(
+    files: &PackageFiles,
+    imports: &HashMap<String, PackageFiles>,
+) -> Vec<(String, String)> {
+    let mut texts: Vec<(String, String)> = files.files.clone();
+    let mut import_paths: Vec<&String> = imports.keys().collect();
+    import_paths.sort();
+    for path in import_paths {
+        texts.push((format!("import {path}"), String::new()));
+        texts.extend(imports[path].files.iter().cloned());
+    }
+    texts
+}
+
+/// Reads every package directory directly under `sources/` (folders without `.cue` files are
 /// not packages), in directory order.
-pub(crate) fn load(tree: &RepoFiles, module: Option<&str>) -> Vec<WorkingPackage> {
+pub(crate) fn read(tree: &RepoFiles, module: Option<&str>) -> Vec<WorkingInputs> {
     let mut directories: Vec<String> = tree
         .files
         .keys()
@@ -56,15 +103,8 @@ pub(crate) fn load(tree: &RepoFiles, module: Option<&str>) -> Vec<WorkingPackage
                 .collect(),
         };
         let imports = import_closure(tree, module, &files);
-        let prepared = PreparedSource {
-            directory: directory.clone(),
-            tree_id: git2::Oid::zero(),
-            files: files.clone(),
-            imports: imports.clone(),
-            examples: Vec::new(),
-        };
-        packages.push(WorkingPackage {
-            source: source::load_source(prepared),
+        packages.push(WorkingInputs {
+            directory,
             files,
             imports,
         });
