@@ -14,6 +14,12 @@
 //! - Removing an event type (`EVENT_REMOVED`) or a source (`SOURCE_REMOVED`) is breaking. A
 //!   package with errors is `PACKAGE_ERROR` and none of its events is compared (nor reported as
 //!   removed: the error says why).
+//! - Only packages whose inputs differ from the base's (their files, the files of every package
+//!   they import, the module file) are loaded, snapshotted at the base and numbered
+//!   ([`Repository::history_of_directories`]): an untouched package cannot change, so its events
+//!   are counted as unchanged from their syntax, and a one-file change in a large repository
+//!   costs one package's history rather than every package's. (An untouched package with errors
+//!   is lint's to report, not the gate's.)
 //! - The escape hatch: `check: allow: [...]` in `cuemesh.cue` ([`Allowance`]) or
 //!   [`CheckOptions::allow_breaking`] (a labelled pull request) turn breaking findings into
 //!   warnings that name the reason; package and settings errors cannot be allowed.
