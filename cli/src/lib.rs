@@ -1,6 +1,7 @@
 //! The `cuemesh` command line as a library: the commands and the diagnostic renderers, so that
 //! they are unit-tested here and the binary stays a thin argument parser.
 
+pub mod check;
 pub mod compat;
 pub mod export;
 pub mod init;

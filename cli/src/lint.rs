@@ -146,7 +146,7 @@ fn position(finding: &Finding, report: &LintReport) -> Option<String> {
     finding.span.map(|span| report.sources.describe(span))
 }
 
-fn severity_word(severity: Severity) -> &'static str {
+pub(crate) fn severity_word(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -155,7 +155,7 @@ fn severity_word(severity: Severity) -> &'static str {
 }
 
 /// Text that cannot break a Markdown table row or inject HTML.
-fn table_cell(text: &str) -> String {
+pub(crate) fn table_cell(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use cuemesh::check::{self, CheckConfig, CheckOutcome};
 use cuemesh::compat::{self, CompatConfig, CompatOutcome};
 use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
 use cuemesh::init::{self, InitConfig};
@@ -113,6 +114,35 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
     },
+    /// Gate a pull request: compare the working tree (uncommitted changes included) with the
+    /// merge base of HEAD and REF.
+    ///
+    /// For every event type added, changed or removed since the merge base: the version merging
+    /// would create, and every compatibility finding under the event's mode (its
+    /// `@compat(MODE)` attribute, else `compatibility` in cuemesh.cue, else BACKWARD;
+    /// transitive modes compare with every earlier version). Removing an event type
+    /// (EVENT_REMOVED) or a source (SOURCE_REMOVED) is breaking; a package with errors is
+    /// PACKAGE_ERROR. An intended break is allowed by a `check: allow: [{type, version, rule,
+    /// reason}]` entry in cuemesh.cue or by --allow-breaking: it is then a warning naming the
+    /// reason. In the github format a Markdown summary is appended to $GITHUB_STEP_SUMMARY
+    /// when it is set.
+    ///
+    /// Exit status: 0 when no finding is an error (warnings allowed), 1 when one is, 2 for
+    /// usage, Git or I/O errors (not a repository, an unknown REF).
+    Check {
+        /// The ref to compare with: a branch (`main`, `origin/main`), tag or commit.
+        #[arg(long, value_name = "REF")]
+        against: String,
+
+        /// The repository (or a directory inside it); by default the working directory.
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+
+        /// Allow every breaking change for this reason (for a pull request labelled as an
+        /// intended break): breaking findings become warnings that name it.
+        #[arg(long, value_name = "REASON")]
+        allow_breaking: Option<String>,
+    },
     /// Check that a schema version is compatible with previous ones, by subsumption.
     ///
     /// BACKWARD (the default): the current definition accepts every value the latest previous
@@ -215,6 +245,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 LintOutcome::Clean => ExitCode::SUCCESS,
                 LintOutcome::Findings => ExitCode::from(1),
                 LintOutcome::InputError => ExitCode::from(2),
+            })
+        }
+        Command::Check {
+            against,
+            repo,
+            allow_breaking,
+        } => {
+            let working_directory =
+                std::env::current_dir().context("cannot read the working directory")?;
+            let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from);
+            let config = CheckConfig::from_arguments(
+                repo,
+                against,
+                allow_breaking,
+                cli.format,
+                step_summary,
+                &working_directory,
+            )?;
+            Ok(match check::run(&config, &mut std::io::stdout().lock())? {
+                CheckOutcome::Clean => ExitCode::SUCCESS,
+                CheckOutcome::Findings => ExitCode::from(1),
             })
         }
         Command::Compat {

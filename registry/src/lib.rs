@@ -15,6 +15,9 @@
 //! the model, never errors or panics; [`Error`] is for the environment (not a repository, an
 //! unknown ref, an unreadable object).
 //!
+//! [`check`] (the pull request gate) compares a work tree with a ref's merge base on top of the
+//! model; it is the one module that reads a work tree, like [`lint`].
+//!
 //! The governance repository's layout: `cue.mod/module.cue` (the module path), `cuemesh.cue`
 //! (registry settings), `sources/<name>/*.cue` (one package per source, or a shared package of
 //! types such as `sources/common`), `sources/<name>/examples/<type>/*.json` (example payloads,
@@ -37,4 +40,5 @@ pub use repository::{Repository, RepositoryDiagnostic, Snapshot, SOURCES_DIRECTO
 pub use source::{examples_folder_name, Event, Source, EXAMPLES_DIRECTORY};
 pub use tree::{TreeResolver, MODULE_FILE};
 
+pub mod check;
 pub mod lint;

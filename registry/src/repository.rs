@@ -191,8 +191,19 @@ impl Repository {
 
     /// The repository at one commit.
     pub fn snapshot_of(&self, commit: &git2::Commit<'_>) -> Result<Snapshot, Error> {
+        self.snapshot_of_directories(commit, &|_| true)
+    }
+
+    /// The repository at one commit, loading only the package directories under `sources/`
+    /// that `include` accepts (`sources/identity`): the others are absent from the snapshot.
+    /// For callers that know which packages they need (`check` loads those a change touches).
+    pub fn snapshot_of_directories(
+        &self,
+        commit: &git2::Commit<'_>,
+        include: &dyn Fn(&str) -> bool,
+    ) -> Result<Snapshot, Error> {
         let info = CommitInfo::from_commit(commit);
-        let layout = self.layout(commit)?;
+        let layout = self.layout(commit, include)?;
         let loaded = self.load_all(commit, &layout, false)?;
         let mut snapshot = Snapshot {
             commit: info,
@@ -250,6 +261,17 @@ impl Repository {
     /// The versions of every event type along the first-parent history of `branch` (see
     /// [`History`]).
     pub fn history(&self, branch: &str) -> Result<History, Error> {
+        self.history_of_directories(branch, &|_| true)
+    }
+
+    /// The versions of the event types declared, at any commit, by the package directories
+    /// `include` accepts: the same numbers [`Repository::history`] gives those types, without
+    /// evaluating the other packages' states.
+    pub fn history_of_directories(
+        &self,
+        branch: &str,
+        include: &dyn Fn(&str) -> bool,
+    ) -> Result<History, Error> {
         let tip = self.resolve(branch)?;
         let mut walk = self.git.revwalk().map_err(|source| Error::Walk {
             branch: branch.to_string(),
@@ -267,7 +289,7 @@ impl Repository {
         for id in walk {
             let id = id.map_err(walk_error)?;
             let commit = self.git.find_commit(id).map_err(walk_error)?;
-            let layout = self.layout(&commit)?;
+            let layout = self.layout(&commit, include)?;
             commits.push((CommitInfo::from_commit(&commit), layout));
         }
         // Load every package state the history has not seen before, in parallel, then number.
@@ -304,7 +326,11 @@ impl Repository {
     }
 
     /// The module and the key of every package directory under `sources/` at `commit`.
-    fn layout(&self, commit: &git2::Commit<'_>) -> Result<CommitLayout, Error> {
+    fn layout(
+        &self,
+        commit: &git2::Commit<'_>,
+        include: &dyn Fn(&str) -> bool,
+    ) -> Result<CommitLayout, Error> {
         let read_error = |what: &str| {
             let commit = commit.id().to_string();
             let what = what.to_string();
@@ -357,6 +383,9 @@ impl Repository {
             }
             let Some(name) = entry.name() else { continue };
             let directory = format!("{SOURCES_DIRECTORY}/{name}");
+            if !include(&directory) {
+                continue;
+            }
             if self
                 .package_imports(entry.id(), &directory, commit)?
                 .is_none()

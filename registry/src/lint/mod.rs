@@ -8,7 +8,7 @@
 //! id, one-sentence purpose, default severity and test vectors. Every rule reports
 //! [`Finding`]s, the one model every printer takes (through [`Finding::to_diagnostic`]).
 
-mod files;
+pub(crate) mod files;
 mod ignore;
 pub mod rules;
 mod settings;

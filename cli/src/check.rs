@@ -1,0 +1,251 @@
+//! `cuemesh check --against REF`: the pull request gate. Prints, per event type the working
+//! tree adds, changes or removes since the merge base with REF, the version merging would
+//! create, then every finding, in any of the three formats (plus a Markdown summary for the
+//! GitHub Actions run page).
+//!
+//! The JSON format is one object per line, each with a `kind`:
+//!
+//! ```text
+//! {"kind":"event","source":"MySource","type":"MySource:newPerson","change":"changed",
+//!  "mode":"BACKWARD","version":3,"previous":2,"digest":"sha256:..."}
+//! {"kind":"finding","source":"MySource","type":"MySource:newPerson","allowed":null,
+//!  "code":"FIELD_REMOVED","severity":"error",...the fields of every diagnostic (see render)}
+//! {"kind":"summary","against":"main","base":"<commit>","head":"<commit>","errors":1,
+//!  "warnings":0,"versions":1,"unchanged":4,"passed":false}
+//! ```
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use cue::Severity;
+use cuemesh_registry::check::{check, CheckOptions, CheckReport};
+use cuemesh_registry::Repository;
+
+use crate::lint::{severity_word, table_cell};
+use crate::render::{self, Format};
+
+/// What `check` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CheckConfig {
+    /// The governance repository's work tree (or a directory inside it).
+    pub repository: PathBuf,
+    pub options: CheckOptions,
+    pub format: Format,
+    /// `$GITHUB_STEP_SUMMARY`: appended to in the `github` format only.
+    pub step_summary: Option<PathBuf>,
+}
+
+/// How a `check` run ended; the binary maps it to the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckOutcome {
+    /// No finding at error level (warnings, allowed breaks included, may have been printed).
+    Clean,
+    /// At least one finding at error level.
+    Findings,
+}
+
+impl CheckConfig {
+    /// `repo` is `--repo` (the working directory by default), searched upwards for the Git
+    /// repository like `git` does.
+    pub fn from_arguments(
+        repo: Option<PathBuf>,
+        against: String,
+        allow_breaking: Option<String>,
+        format: Format,
+        step_summary: Option<PathBuf>,
+        working_directory: &Path,
+    ) -> anyhow::Result<CheckConfig> {
+        let start = working_directory.join(repo.unwrap_or_else(|| PathBuf::from(".")));
+        let git = git2::Repository::discover(&start)
+            .with_context(|| format!("{}: not inside a Git repository", start.display()))?;
+        let repository = git.workdir().map(Path::to_path_buf).with_context(|| {
+            format!(
+                "{}: a bare repository has no working tree to check",
+                start.display()
+            )
+        })?;
+        let allow_breaking = allow_breaking.filter(|reason| !reason.trim().is_empty());
+        Ok(CheckConfig {
+            repository,
+            options: CheckOptions {
+                against,
+                allow_breaking,
+            },
+            format,
+            step_summary: step_summary.filter(|path| !path.as_os_str().is_empty()),
+        })
+    }
+}
+
+/// Compares, prints the changes and findings on `stdout`, and writes the step summary.
+pub fn run(config: &CheckConfig, stdout: &mut dyn Write) -> anyhow::Result<CheckOutcome> {
+    let repository = Repository::open(&config.repository)?;
+    let report = check(&repository, &config.options)?;
+    let write_error = "cannot write the check results";
+    match config.format {
+        Format::Text => {
+            for change in &report.changes {
+                writeln!(stdout, "{}", change_line(change)).context(write_error)?;
+            }
+            if !report.changes.is_empty() {
+                writeln!(stdout).context(write_error)?;
+            }
+            for finding in &report.findings {
+                let text = render::render_rich(&finding.diagnostic, &finding.files);
+                writeln!(stdout, "{text}\n").context(write_error)?;
+            }
+            writeln!(stdout, "cuemesh check: {}", verdict(&report)).context(write_error)?;
+        }
+        Format::Json => {
+            for change in &report.changes {
+                let line = serde_json::json!({
+                    "kind": "event",
+                    "source": change.source,
+                    "type": change.event_type,
+                    "change": change.kind.name(),
+                    "mode": change.mode.name(),
+                    "version": change.version,
+                    "previous": change.previous,
+                    "digest": change.digest.as_ref().map(|d| d.as_str()),
+                });
+                writeln!(stdout, "{line}").context(write_error)?;
+            }
+            for finding in &report.findings {
+                let rendered = render::render_json(&finding.diagnostic, &finding.files);
+                let mut line: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&rendered)
+                        .context("the JSON printer printed an object")?;
+                let mut object = serde_json::Map::new();
+                object.insert("kind".into(), "finding".into());
+                object.insert("source".into(), finding.source.clone().into());
+                object.insert("type".into(), finding.event_type.clone().into());
+                object.insert("allowed".into(), finding.allowed.clone().into());
+                object.append(&mut line);
+                writeln!(stdout, "{}", serde_json::Value::Object(object)).context(write_error)?;
+            }
+            let summary = serde_json::json!({
+                "kind": "summary",
+                "against": report.against,
+                "base": report.base.id,
+                "head": report.head.id,
+                "errors": report.count(Severity::Error),
+                "warnings": report.count(Severity::Warning),
+                "versions": report.new_versions(),
+                "unchanged": report.unchanged,
+                "passed": report.passes(),
+            });
+            writeln!(stdout, "{summary}").context(write_error)?;
+        }
+        Format::Github => {
+            for finding in &report.findings {
+                let text = render::render_github(&finding.diagnostic, &finding.files);
+                writeln!(stdout, "{text}").context(write_error)?;
+            }
+            if let Some(path) = &config.step_summary {
+                let mut file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("cannot open the step summary {}", path.display()))?;
+                file.write_all(markdown_summary(&report).as_bytes())
+                    .with_context(|| format!("cannot write the step summary {}", path.display()))?;
+            }
+        }
+    }
+    Ok(if report.passes() {
+        CheckOutcome::Clean
+    } else {
+        CheckOutcome::Findings
+    })
+}
+
+/// `MySource:newPerson: changed, would create version 3 (BACKWARD)`.
+pub fn change_line(change: &cuemesh_registry::check::EventChange) -> String {
+    match change.version {
+        Some(version) => format!(
+            "{}: {}, would create version {version} ({})",
+            change.event_type,
+            change.kind.name(),
+            change.mode
+        ),
+        None => format!(
+            "{}: {}{}",
+            change.event_type,
+            change.kind.name(),
+            change
+                .previous
+                .map_or(String::new(), |v| format!(" (its latest version is {v})"))
+        ),
+    }
+}
+
+/// `1 error, 0 warnings; 2 versions would be created, 3 event types unchanged (against main, merge base 1a2b3c4d5e6f)`.
+pub fn verdict(report: &CheckReport) -> String {
+    let plural =
+        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    let versions = report.new_versions();
+    format!(
+        "{}, {}; {} would be created, {} unchanged (against {}, merge base {})",
+        plural(report.count(Severity::Error), "error"),
+        plural(report.count(Severity::Warning), "warning"),
+        plural(versions, "version"),
+        plural(report.unchanged, "event type"),
+        report.against,
+        &report.base.id[..report.base.id.len().min(12)],
+    )
+}
+
+/// How many findings the Markdown summary lists; the annotations carry them all.
+const SUMMARY_ROWS: usize = 100;
+
+/// The Markdown for GitHub's run page: the verdict, the changed event types, the findings.
+pub fn markdown_summary(report: &CheckReport) -> String {
+    let mut out = String::from("## cuemesh check\n\n");
+    let mark = if report.passes() { "✅" } else { "❌" };
+    let _ = writeln!(out, "{mark} {}\n", verdict(report));
+    if !report.changes.is_empty() {
+        out.push_str("| event type | change | version | mode |\n|---|---|---|---|\n");
+        for change in &report.changes {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                table_cell(&change.event_type),
+                change.kind.name(),
+                change.version.map_or("—".to_string(), |v| v.to_string()),
+                change.mode,
+            );
+        }
+        out.push('\n');
+    }
+    if report.findings.is_empty() {
+        return out;
+    }
+    out.push_str("| severity | rule | where | message |\n|---|---|---|---|\n");
+    for finding in report.findings.iter().take(SUMMARY_ROWS) {
+        let position = finding
+            .diagnostic
+            .spans
+            .first()
+            .map(|span| format!("`{}`", table_cell(&finding.files.describe(*span))))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} |",
+            severity_word(finding.diagnostic.severity),
+            finding.diagnostic.code,
+            position,
+            table_cell(&finding.diagnostic.headline()),
+        );
+    }
+    if report.findings.len() > SUMMARY_ROWS {
+        let _ = writeln!(
+            out,
+            "\n… and {} more (see the annotations).",
+            report.findings.len() - SUMMARY_ROWS
+        );
+    }
+    out.push('\n');
+    out
+}
