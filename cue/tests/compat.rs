@@ -206,3 +206,32 @@ fn the_readme_rule_table_is_up_to_date() {
         "README.md's rule table is stale: run UPDATE_EXPECT=1 cargo test -p cue --test compat"
     );
 }
+
+#[test]
+fn one_change_reached_by_two_paths_is_reported_once() {
+    // `[#Line, ...#Line]`: the first element and the rest are the same declaration.
+    let load_text = |text: &str| {
+        Package::load(
+            PackageFiles {
+                files: vec![("schema.cue".to_string(), text.to_string())],
+            },
+            &NoImports,
+        )
+    };
+    let previous = load_text("#Line: {quantity: int & >=1}\n#Order: {lines: [#Line, ...#Line]}");
+    let current = load_text("#Line: {quantity: int & >=2}\n#Order: {lines: [#Line, ...#Line]}");
+    let report = cue::compat::check(
+        &[Version {
+            package: &previous,
+            definition: "#Order",
+        }],
+        Version {
+            package: &current,
+            definition: "#Order",
+        },
+        cue::compat::Mode::Backward,
+    )
+    .expect("both versions load");
+    let rules: Vec<&str> = report.findings.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, ["BOUND_TIGHTENED"]);
+}

@@ -282,13 +282,10 @@ pub fn check(
         let Some(severity) = mode.severity(finding.impact) else {
             continue;
         };
-        // Against several versions, one change is reported once, against the oldest.
-        if !seen.insert((
-            finding.rule,
-            finding.path.clone(),
-            finding.span,
-            finding.message.clone(),
-        )) {
+        // One change is reported once: against the oldest of several versions, and at the
+        // first path that reaches its declaration (`lines.0` and `lines.*` of `[#Line, ...#Line]`
+        // are the same field of the same file).
+        if !seen.insert((finding.rule, finding.span, finding.message.clone())) {
             continue;
         }
         finding.severity = severity;
