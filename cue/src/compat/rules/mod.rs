@@ -346,6 +346,39 @@ pub(crate) fn quoted(text: &str) -> String {
     Json::String(text.to_string()).to_string()
 }
 
+/// The regular-expression constraints only the previous, and only the current, scalar has.
+pub(super) fn support_patterns(
+    old: &crate::export::ScalarShape,
+    new: &crate::export::ScalarShape,
+) -> (Vec<String>, Vec<String>) {
+    let patterns = |s: &crate::export::ScalarShape| -> Vec<String> {
+        s.keywords
+            .iter()
+            .filter(|k| {
+                matches!(
+                    k,
+                    crate::export::Keyword::Pattern(_) | crate::export::Keyword::NotPattern(_)
+                )
+            })
+            .map(keyword_text)
+            .collect()
+    };
+    let (o, n) = (patterns(old), patterns(new));
+    let removed = o.iter().filter(|p| !n.contains(p)).cloned().collect();
+    let added = n.iter().filter(|p| !o.contains(p)).cloned().collect();
+    (removed, added)
+}
+
+/// The kinds of a value for messages: its enumerated values when it has no type.
+pub(super) fn type_name(value: &Alternatives<'_>) -> String {
+    let kinds = value.type_kinds();
+    if kinds.is_empty() {
+        let values: Vec<String> = value.literals.iter().map(|v| v.to_string()).collect();
+        return values.join(" | ");
+    }
+    kinds.name()
+}
+
 #[cfg(test)]
 pub(crate) mod testing {
     //! Two versions of `#A` in, `RULE path` lines out: the rules' own test vectors.

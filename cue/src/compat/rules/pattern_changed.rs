@@ -22,7 +22,7 @@ fn check(pair: &Pair<'_>) -> Vec<String> {
     ) else {
         return Vec::new();
     };
-    let (removed, added) = support_patterns(old, new);
+    let (removed, added) = super::support_patterns(old, new);
     if removed.is_empty() || added.is_empty() {
         return Vec::new();
     }
@@ -31,29 +31,6 @@ fn check(pair: &Pair<'_>) -> Vec<String> {
         removed.join(" & "),
         added.join(" & ")
     )]
-}
-
-/// The regular-expression constraints only the previous, and only the current, scalar has.
-fn support_patterns(
-    old: &crate::export::ScalarShape,
-    new: &crate::export::ScalarShape,
-) -> (Vec<String>, Vec<String>) {
-    let patterns = |s: &crate::export::ScalarShape| -> Vec<String> {
-        s.keywords
-            .iter()
-            .filter(|k| {
-                matches!(
-                    k,
-                    crate::export::Keyword::Pattern(_) | crate::export::Keyword::NotPattern(_)
-                )
-            })
-            .map(super::keyword_text)
-            .collect()
-    };
-    let (o, n) = (patterns(old), patterns(new));
-    let removed = o.iter().filter(|p| !n.contains(p)).cloned().collect();
-    let added = n.iter().filter(|p| !o.contains(p)).cloned().collect();
-    (removed, added)
 }
 
 #[cfg(test)]

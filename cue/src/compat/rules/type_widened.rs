@@ -24,20 +24,10 @@ fn check(pair: &Pair<'_>) -> Vec<String> {
     }
     vec![format!(
         "type widened from {} to {}: {} values are new",
-        type_name(value.old),
-        type_name(value.new),
+        super::type_name(value.old),
+        super::type_name(value.new),
         added.name()
     )]
-}
-
-/// The kinds of a value for messages: its enumerated values when it has no type.
-fn type_name(value: &super::Alternatives<'_>) -> String {
-    let kinds = value.type_kinds();
-    if kinds.is_empty() {
-        let values: Vec<String> = value.literals.iter().map(|v| v.to_string()).collect();
-        return values.join(" | ");
-    }
-    kinds.name()
 }
 
 #[cfg(test)]
