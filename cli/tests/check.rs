@@ -2,36 +2,15 @@
 //! temporary directories (history on `main`, a pull request branch, uncommitted edits), and the
 //! built binary run on them.
 
+mod common;
+use common::{cuemesh_with_env, Run};
+
 use std::path::Path;
-use std::process::Command;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn cuemesh(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cuemesh"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GITHUB_STEP_SUMMARY");
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.output().expect("run cuemesh");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 fn check(dir: &Path, args: &[&str]) -> Run {
     let mut all = vec!["check", "--against", "main"];
     all.extend_from_slice(args);
-    cuemesh(dir, &all, &[])
+    cuemesh_with_env(dir, &all, &[])
 }
 
 const MODULE: &str = "module: \"schemas.example.com\"\n";
@@ -430,7 +409,7 @@ fn every_json_line_is_an_object_with_a_kind() {
 fn github_prints_annotations_and_a_step_summary() {
     let directory = edited("", BODY, "\t// a.\n\ta: int\n");
     let summary = directory.path().join("summary.md");
-    let run = cuemesh(
+    let run = cuemesh_with_env(
         directory.path(),
         &["check", "--against", "main", "--format", "github"],
         &[("GITHUB_STEP_SUMMARY", &summary)],
@@ -461,7 +440,7 @@ fn github_prints_annotations_and_a_step_summary() {
 #[test]
 fn an_unknown_ref_or_no_repository_is_exit_2() {
     let directory = edited("", BODY, BODY);
-    let run = cuemesh(
+    let run = cuemesh_with_env(
         directory.path(),
         &["check", "--against", "no-such-branch"],
         &[],
@@ -474,7 +453,7 @@ fn an_unknown_ref_or_no_repository_is_exit_2() {
     );
 
     let empty = tempfile::tempdir().expect("tmp");
-    let run = cuemesh(empty.path(), &["check", "--against", "main"], &[]);
+    let run = cuemesh_with_env(empty.path(), &["check", "--against", "main"], &[]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("not inside a Git repository"),
@@ -537,7 +516,7 @@ fn committed_changes_on_the_branch_count_and_main_moving_on_does_not() {
 #[test]
 fn the_templates_scenario_init_commit_branch_edit_check() {
     let temporary = tempfile::tempdir().expect("tmp");
-    let run = cuemesh(temporary.path(), &["init", "schemas"], &[]);
+    let run = cuemesh_with_env(temporary.path(), &["init", "schemas"], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let root = temporary.path().join("schemas");
     let mut options = git2::RepositoryInitOptions::new();
@@ -558,7 +537,7 @@ fn the_templates_scenario_init_commit_branch_edit_check() {
         .expect("branch");
     git.set_head("refs/heads/feature").expect("checkout");
 
-    let run = cuemesh(&root, &["check", "--against", "main"], &[]);
+    let run = cuemesh_with_env(&root, &["check", "--against", "main"], &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("0 versions would be created"),
@@ -575,7 +554,7 @@ fn the_templates_scenario_init_commit_branch_edit_check() {
     );
     assert_ne!(required, text);
     std::fs::write(&path, &required).expect("write");
-    let run = cuemesh(&root, &["check", "--against", "main"], &[]);
+    let run = cuemesh_with_env(&root, &["check", "--against", "main"], &[]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
@@ -598,7 +577,7 @@ fn the_templates_scenario_init_commit_branch_edit_check() {
     );
     assert_ne!(allowing, settings);
     std::fs::write(&settings_path, &allowing).expect("write");
-    let run = cuemesh(&root, &["check", "--against", "main"], &[]);
+    let run = cuemesh_with_env(&root, &["check", "--against", "main"], &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("every producer sends age since May"),
@@ -617,7 +596,7 @@ fn the_templates_scenario_init_commit_branch_edit_check() {
     );
     assert_ne!(optional, text);
     std::fs::write(&orders, optional).expect("write");
-    let run = cuemesh(&root, &["check", "--against", "main"], &[]);
+    let run = cuemesh_with_env(&root, &["check", "--against", "main"], &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
@@ -626,7 +605,7 @@ fn the_templates_scenario_init_commit_branch_edit_check() {
         run.stdout
     );
     // Lint stays clean with the change.
-    let run = cuemesh(&root, &["lint"], &[]);
+    let run = cuemesh_with_env(&root, &["lint"], &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
 

@@ -1,8 +1,8 @@
 //! End-to-end tests of `cuemesh compat`: the built binary on schema versions in a temporary
 //! directory.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+use common::{cuemesh, workspace};
 
 const V1: &str = "package orders
 
@@ -21,37 +21,6 @@ const V2: &str = "package orders
 \tcount: int
 }
 ";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create fixture directory");
-        }
-        std::fs::write(path, text).expect("write fixture");
-    }
-    dir
-}
-
-fn cuemesh(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run cuemesh");
-    Run {
-        code: output.status.code().expect("exit code, not a signal"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
-}
 
 #[test]
 fn backward_findings_point_at_the_right_version_and_exit_1() {

@@ -1,8 +1,10 @@
 //! End-to-end tests of `cuemesh export`: the built binary on fixture files in a temporary
 //! directory.
 
+mod common;
+use common::{cuemesh, workspace, Run};
+
 use std::path::Path;
-use std::process::Command;
 
 const ORDER_SCHEMA: &str = "package orders
 
@@ -22,37 +24,6 @@ const ORDER_SCHEMA: &str = "package orders
 
 #Unrelated: string
 ";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create fixture directory");
-        }
-        std::fs::write(path, text).expect("write fixture");
-    }
-    dir
-}
-
-fn cuemesh(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run cuemesh");
-    Run {
-        code: output.status.code().expect("exit code, not a signal"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
-}
 
 fn document(run: &Run) -> serde_json::Value {
     assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{}", run.stderr);

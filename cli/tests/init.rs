@@ -2,28 +2,12 @@
 //! built binary, every example payload validates against its event's definition with
 //! `cuemesh vet`, and the template loads in the repository model with no diagnostics.
 
+mod common;
+use common::cuemesh;
+
 use cuemesh_registry::Repository;
 use std::path::Path;
 use std::process::Command;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn cuemesh(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run cuemesh");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 /// Commits every file of `directory` as the first commit of `main`, by a fixed author.
 fn commit_all(directory: &Path) {

@@ -1,8 +1,8 @@
 //! End-to-end tests of `cuemesh lint`: the built binary on small governance repositories in
 //! temporary directories.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+use common::{cuemesh_with_env, Run};
 
 const MODULE: &str = "module: \"schemas.example.com\"\n";
 
@@ -50,12 +50,6 @@ lint: rules: EXAMPLE_MISSING: \"error\"
 const EXAMPLE_PATH: &str = "sources/identity/examples/MySource%3AnewPerson/ada.json";
 const EXAMPLE: &str = "{\"name\": {\"given\": \"Ada\"}, \"age\": 36}\n";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// The clean repository with `changes` applied (`None` removes a file).
 fn repository(changes: &[(&str, Option<&str>)]) -> tempfile::TempDir {
     let mut files = vec![
@@ -81,28 +75,11 @@ fn repository(changes: &[(&str, Option<&str>)]) -> tempfile::TempDir {
     dir
 }
 
-fn cuemesh(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cuemesh"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GITHUB_STEP_SUMMARY");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output = command.output().expect("run cuemesh");
-    Run {
-        code: output.status.code().expect("exit code, not a signal"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
-}
-
 fn lint(changes: &[(&str, Option<&str>)], args: &[&str]) -> Run {
     let dir = repository(changes);
     let mut all = vec!["lint"];
     all.extend_from_slice(args);
-    cuemesh(dir.path(), &all, &[])
+    cuemesh_with_env(dir.path(), &all, &[])
 }
 
 #[test]
@@ -118,9 +95,9 @@ fn a_clean_repository_exits_0() {
 #[test]
 fn lint_finds_the_repository_from_a_subdirectory_and_with_repo() {
     let dir = repository(&[]);
-    let run = cuemesh(&dir.path().join("sources/identity"), &["lint"], &[]);
+    let run = cuemesh_with_env(&dir.path().join("sources/identity"), &["lint"], &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let run = cuemesh(
+    let run = cuemesh_with_env(
         dir.path().parent().expect("a parent"),
         &["lint", "--repo", dir.path().to_str().expect("UTF-8 path")],
         &[],
@@ -131,7 +108,7 @@ fn lint_finds_the_repository_from_a_subdirectory_and_with_repo() {
 #[test]
 fn no_module_is_a_usage_error() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let run = cuemesh(dir.path(), &["lint"], &[]);
+    let run = cuemesh_with_env(dir.path(), &["lint"], &[]);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains("no cue.mod/module.cue found"),
@@ -456,7 +433,7 @@ fn github_output_annotates_and_appends_a_step_summary() {
     )]);
     let summary = dir.path().join("summary.md");
     std::fs::write(&summary, "earlier step\n").expect("write the summary");
-    let run = cuemesh(
+    let run = cuemesh_with_env(
         dir.path(),
         &["lint", "--format", "github"],
         &[("GITHUB_STEP_SUMMARY", &summary)],

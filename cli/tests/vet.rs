@@ -2,8 +2,10 @@
 //! directory. Expected outputs are those of `cue vet` (the reference binary, and the upstream
 //! `cmd/cue/cmd/testdata/script/vet*.txtar` scripts where current CUE prints differently).
 
+mod common;
+use common::{cuemesh, workspace};
+
 use std::path::Path;
-use std::process::Command;
 
 const ORDER_SCHEMA: &str = "#Order: {
 \tid: string
@@ -45,40 +47,6 @@ const FLOAT_QUANTITY_ERROR: &str =
     ./float.json:4:10
     ./schema.cue:7:7
 ";
-
-/// The result of one run of the binary.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Writes `files` into a fresh temporary directory.
-fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create fixture directory");
-        }
-        std::fs::write(path, text).expect("write fixture");
-    }
-    dir
-}
-
-/// Runs `cuemesh ARGS` in `dir`.
-fn cuemesh(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run cuemesh");
-    Run {
-        code: output.status.code().expect("exit code, not a signal"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
-}
 
 fn order_workspace() -> tempfile::TempDir {
     workspace(&[
