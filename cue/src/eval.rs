@@ -396,6 +396,11 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// The program this evaluation reads.
+    pub(crate) fn program(&self) -> &'a Program {
+        self.program
+    }
+
     // ----- Construction -------------------------------------------------------------------
 
     fn new_vertex(&mut self, parent: Option<VertexId>, feature: Option<Feature>) -> VertexId {

@@ -276,6 +276,19 @@ impl Package {
     /// Parses and evaluates the files of one package. Never fails: syntax and evaluation
     /// errors are in [`Package::diagnostics`].
     pub fn load(files: PackageFiles, resolver: &dyn ImportResolver) -> Package {
+        Package::load_then(files, resolver, false, |_, _| ()).0
+    }
+
+    /// Loads the package, then runs `then` on the evaluation that found its errors (when it
+    /// has none), so that work needing the evaluated package does not evaluate it again.
+    /// With `track`, the evaluation also notes which values depend on the data (as export
+    /// needs).
+    pub(crate) fn load_then<T>(
+        files: PackageFiles,
+        resolver: &dyn ImportResolver,
+        track: bool,
+        then: impl FnOnce(Eval<'_>, crate::eval::VertexId) -> T,
+    ) -> (Package, Option<T>) {
         let mut loader = Loader {
             resolver,
             sources: SourceMap::new(),
@@ -289,9 +302,13 @@ impl Package {
             packages: loader.packages,
             diagnostics: loader.diagnostics,
         };
-        let evaluation_errors = {
+        let (evaluation_errors, result) = {
             let mut eval = Eval::new(&program, Vec::new());
             let root = eval.package_root(0);
+            if track {
+                eval.track(root);
+                eval.dependents = Some(Vec::new());
+            }
             eval.include_definitions = true;
             eval.finalize_with_definitions(root);
             let mut errors = Vec::new();
@@ -299,12 +316,19 @@ impl Package {
             if let Some(err) = eval.aborted() {
                 errors.push(Diagnostic::error(err.code, err.message.clone()));
             }
-            errors
+            let result = (errors.is_empty() && program.diagnostics.is_empty()).then(|| {
+                eval.include_definitions = false;
+                then(eval, root)
+            });
+            (errors, result)
         };
         program.diagnostics.extend(evaluation_errors);
-        Package {
-            program: Arc::new(program),
-        }
+        (
+            Package {
+                program: Arc::new(program),
+            },
+            result,
+        )
     }
 
     /// Syntax, import and evaluation errors of the package (not incompleteness).

@@ -245,3 +245,59 @@ fn check_case(name: &str, archive: &txtar::Archive, counts: &mut Counts) {
         }
     }
 }
+
+/// Loading and exporting in one evaluation gives what loading, then exporting, gives: on every
+/// conformance case and every OpenAPI golden schema.
+#[test]
+fn load_with_json_schema_equals_load_then_json_schema() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = case_paths();
+    let mut goldens: Vec<_> = std::fs::read_dir(root.join("tests/openapi"))
+        .expect("the openapi goldens exist")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "txtar"))
+        .collect();
+    goldens.sort();
+    paths.extend(goldens);
+    let mut exported = 0;
+    for path in &paths {
+        let archive = txtar::parse(&std::fs::read_to_string(path).expect("readable case"));
+        let files: Vec<(String, String)> = archive
+            .files
+            .iter()
+            .filter(|(n, _)| n.ends_with(".cue"))
+            .cloned()
+            .collect();
+        let separately = Package::load(
+            PackageFiles {
+                files: files.clone(),
+            },
+            &NoImports,
+        );
+        let (together, document) =
+            Package::load_with_json_schema(PackageFiles { files }, &NoImports);
+        let headlines =
+            |p: &Package| -> Vec<String> { p.diagnostics().iter().map(|d| d.headline()).collect() };
+        assert_eq!(
+            headlines(&together),
+            headlines(&separately),
+            "{}",
+            path.display()
+        );
+        let expected = separately.json_schema(None);
+        match (&document, &expected) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a, b, "{}", path.display());
+                exported += 1;
+            }
+            (Err(_), Err(_)) => {}
+            _ => panic!(
+                "{}: together {:?}, separately {:?}",
+                path.display(),
+                document.as_ref().map(|_| "a document"),
+                expected.as_ref().map(|_| "a document")
+            ),
+        }
+    }
+    assert!(exported > 400, "only {exported} documents compared");
+}

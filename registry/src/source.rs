@@ -164,7 +164,13 @@ pub(crate) fn load_source(prepared: PreparedSource) -> Source {
         .find_map(|file| file.package.as_ref().map(|name| name.name.clone()));
     let declared = contract::read_contract(&parsed);
     let resolver = MemoryResolver { packages: imports };
-    let package = Package::load(files, &resolver);
+    // A source with events is exported below: load and export in one evaluation.
+    let (package, exported) = if declared.is_source() && !declared.events.is_empty() {
+        let (package, document) = Package::load_with_json_schema(files, &resolver);
+        (package, document.ok())
+    } else {
+        (Package::load(files, &resolver), None)
+    };
     let mut diagnostics = package.diagnostics().to_vec();
     let package_has_errors = diagnostics
         .iter()
@@ -177,13 +183,9 @@ pub(crate) fn load_source(prepared: PreparedSource) -> Source {
     if is_source {
         metadata = read_metadata(&package, &declared, &mut diagnostics);
         diagnostics.extend(declared.diagnostics.iter().cloned());
-        // One export of every definition, cut per event below: exporting each event's
-        // definition on its own would evaluate the package once per event.
-        let whole = if package_has_errors || declared.events.is_empty() {
-            None
-        } else {
-            package.json_schema(None).ok()
-        };
+        // One export of every definition (made while loading), cut per event below:
+        // exporting each event's definition on its own would evaluate the package per event.
+        let whole = if package_has_errors { None } else { exported };
         for declared_event in &declared.events {
             events.push(load_event(
                 &package,

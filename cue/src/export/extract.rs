@@ -52,6 +52,17 @@ fn extract(
     eval.track(root);
     eval.dependents = Some(Vec::new());
     eval.finalize(root);
+    extract_from(eval, root, program, with_root)
+}
+
+/// The export of an evaluation already made with tracking on (see
+/// `Package::load_then`): the package's definitions, and with `with_root` its top-level value.
+pub(crate) fn extract_from<'a>(
+    eval: Eval<'a>,
+    root: VertexId,
+    program: &'a Program,
+    with_root: bool,
+) -> Result<(Exported, Option<Shape>), Vec<Diagnostic>> {
     let mut extractor = Extractor {
         eval,
         root,

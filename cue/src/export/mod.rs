@@ -68,6 +68,26 @@ impl Package {
         Ok(jsonschema::package_document(&exported, &root))
     }
 
+    /// Loads a package and exports its definitions as JSON Schema (`json_schema(None)`) from
+    /// the one evaluation that loading makes: the same package and document as
+    /// [`Package::load`] then [`Package::json_schema`], for about half the work. The document
+    /// is `Err` with the package's diagnostics when it has errors.
+    pub fn load_with_json_schema(
+        files: crate::PackageFiles,
+        resolver: &dyn crate::ImportResolver,
+    ) -> (Package, Result<Json, Vec<Diagnostic>>) {
+        let (package, exported) = Package::load_then(files, resolver, true, |eval, root| {
+            let program = eval.program();
+            crate::eval::extract::extract_from(eval, root, program, false)
+        });
+        let document = match exported {
+            None => Err(package.diagnostics().to_vec()),
+            Some(Err(errors)) => Err(errors),
+            Some(Ok((exported, _))) => Ok(jsonschema::document(&exported, None)),
+        };
+        (package, document)
+    }
+
     fn exported(&self) -> Result<Exported, Vec<Diagnostic>> {
         if !self.diagnostics().is_empty() {
             return Err(self.diagnostics().to_vec());
