@@ -5,6 +5,7 @@
 //! - [`Repository::open`] opens a repository (work tree, `.git` or bare).
 //! - [`Repository::snapshot`] loads every package under `sources/` at a ref: a [`Snapshot`]
 //!   of [`Source`]s, each with its [`Event`]s, [`CanonicalSchema`]s and `Diagnostic`s.
+//! - [`serve`] is the registry HTTP service over an index of one branch.
 //! - [`Repository::history`] numbers versions along a branch: a [`History`] of
 //!   [`EventHistory`]s, each a list of [`Version`]s with digest, commit, author and time.
 //!
@@ -38,3 +39,4 @@ pub use source::{examples_folder_name, Event, Source, EXAMPLES_DIRECTORY};
 pub use tree::{TreeResolver, MODULE_FILE};
 
 pub mod lint;
+pub mod serve;
