@@ -325,6 +325,11 @@ async fn openapi_and_json_schema_documents_of_a_version() {
         "https://json-schema.org/draft/2020-12/schema"
     );
     assert!(schema.body.to_string().contains("items"));
+    let reference = schema.body["$ref"]
+        .as_str()
+        .expect("a $ref to the definition");
+    let name = reference.strip_prefix("#/$defs/").expect("into $defs");
+    assert!(schema.body["$defs"][name].is_object(), "{}", schema.body);
     // Only the version's definition and what it needs.
     let identity = get(&state, &format!("{IDENTITY}/versions/3/jsonschema")).await;
     assert!(
@@ -373,6 +378,11 @@ async fn unknown_names_are_404_and_bad_versions_400() {
             "bad_version",
         );
     }
+    assert_error(
+        &get(&state, "/v1/sources/%FF/types/x/versions").await,
+        StatusCode::BAD_REQUEST,
+        "bad_path",
+    );
     assert_error(
         &get(&state, "/v2/nothing").await,
         StatusCode::NOT_FOUND,
