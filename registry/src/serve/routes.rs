@@ -363,7 +363,19 @@ async fn validate(
             message.clone(),
         )
     })?;
-    let validation = validator.validate_json("body.json", text);
+    // Validation is CPU work proportional to the body (up to MAX_BODY_BYTES): keep it off the
+    // threads that serve other requests.
+    let (validator, text) = (validator.clone(), text.to_owned());
+    let validation =
+        tokio::task::spawn_blocking(move || validator.validate_json("body.json", &text))
+            .await
+            .map_err(|error| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "validation_failed",
+                    format!("validation stopped: {error}"),
+                )
+            })?;
     if validation.is_valid() {
         return Ok(Json(json!({"valid": true})).into_response());
     }
