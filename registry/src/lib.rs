@@ -5,9 +5,9 @@
 //! - [`Repository::open`] opens a repository (work tree, `.git` or bare).
 //! - [`Repository::snapshot`] loads every package under `sources/` at a ref: a [`Snapshot`]
 //!   of [`Source`]s, each with its [`Event`]s, [`CanonicalSchema`]s and `Diagnostic`s.
-//! - [`serve`] is the registry HTTP service over an index of one branch.
 //! - [`Repository::history`] numbers versions along a branch: a [`History`] of
 //!   [`EventHistory`]s, each a list of [`Version`]s with digest, commit, author and time.
+//! - [`serve`] is the registry HTTP service over an index of one branch.
 //!
 //! **Architecture Invariant:** the model never checks out a work tree and never reads one: it
 //! reads Git objects only, so any ref of a bare mirror can be served while others are read.
