@@ -7,5 +7,6 @@ pub mod export;
 pub mod init;
 pub mod lint;
 pub mod render;
+pub mod serve;
 pub mod versions;
 pub mod vet;

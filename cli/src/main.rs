@@ -9,10 +9,13 @@ use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
 use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
 use cuemesh::render::Format;
+use cuemesh::serve::{self, ServeConfig};
 use cuemesh::versions::{self, VersionsConfig, VersionsFormat};
 use cuemesh::vet::{self, VetConfig, VetOutcome};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// cuemesh: a Git-native schema registry for event streaming, with schemas in CUE.
 #[derive(Debug, Parser)]
@@ -173,6 +176,32 @@ enum Command {
         #[arg(long, default_value = "BACKWARD", value_name = "MODE")]
         mode: String,
     },
+    /// Serve the registry over HTTP: the sources, each type's versions, each version's CUE,
+    /// OpenAPI and JSON Schema documents, and a validate endpoint (routes in the README).
+    ///
+    /// The branch is indexed at start, then again whenever its tip moves (checked every
+    /// --poll seconds); a commit that fails to index never replaces the last good index.
+    /// Ctrl-C or SIGTERM stops it after the requests in flight.
+    ///
+    /// Exit status: 0 after a shutdown signal, 2 when the repository or branch cannot be read
+    /// or the address cannot be bound.
+    Serve {
+        /// The governance repository (a work tree, .git directory or bare repository).
+        #[arg(long = "repo", value_name = "DIR", default_value = ".")]
+        repository: PathBuf,
+
+        /// The address to listen on; port 0 picks a free one (printed on stderr).
+        #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+
+        /// The branch whose history numbers versions; by default the branch HEAD names.
+        #[arg(long, value_name = "BRANCH")]
+        branch: Option<String>,
+
+        /// Seconds between checks for new commits; 0 never reloads.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        poll: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -288,6 +317,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 CompatOutcome::Compatible => ExitCode::SUCCESS,
                 CompatOutcome::Incompatible => ExitCode::from(1),
             })
+        }
+        Command::Serve {
+            repository,
+            listen,
+            branch,
+            poll,
+        } => {
+            let config = ServeConfig {
+                repository,
+                listen,
+                branch,
+                poll: (poll > 0).then(|| Duration::from_secs(poll)),
+            };
+            serve::run(&config)?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -7,6 +7,7 @@
 //!   of [`Source`]s, each with its [`Event`]s, [`CanonicalSchema`]s and `Diagnostic`s.
 //! - [`Repository::history`] numbers versions along a branch: a [`History`] of
 //!   [`EventHistory`]s, each a list of [`Version`]s with digest, commit, author and time.
+//! - [`serve`] is the registry HTTP service over an index of one branch.
 //!
 //! **Architecture Invariant:** the model never checks out a work tree and never reads one: it
 //! reads Git objects only, so any ref of a bare mirror can be served while others are read.
@@ -42,3 +43,4 @@ pub use tree::{TreeResolver, MODULE_FILE};
 
 pub mod check;
 pub mod lint;
+pub mod serve;

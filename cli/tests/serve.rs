@@ -1,0 +1,182 @@
+//! End-to-end test of `cuemesh serve`: the built binary on a free port over a real Git
+//! repository, a new commit picked up by polling, and a graceful stop on SIGINT.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const MODULE: &str = "module: \"schemas.example.com\"\nlanguage: version: \"v0.9.0\"\n";
+
+fn identity(body: &str) -> String {
+    format!(
+        "package identity\n\nsource: {{\n\tid:    \"MySource\"\n\towner: \"@acme/identity\"\n}}\n\nevents: {{\n\t// A person was registered.\n\t\"MySource:newPerson\": #Identity\n}}\n\n#Identity: {{\n{body}}}\n"
+    )
+}
+
+/// Commits `files` on top of `main` with an in-memory index (no checkout).
+fn commit(repository: &git2::Repository, files: &[(&str, &str)]) {
+    let parent = repository
+        .find_reference("refs/heads/main")
+        .ok()
+        .and_then(|reference| reference.peel_to_commit().ok());
+    let mut index = git2::Index::new().expect("index");
+    if let Some(parent) = &parent {
+        index
+            .read_tree(&parent.tree().expect("tree"))
+            .expect("read");
+    }
+    for (path, text) in files {
+        let blob = repository.blob(text.as_bytes()).expect("blob");
+        index
+            .add(&git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: 0o100644,
+                uid: 0,
+                gid: 0,
+                file_size: text.len() as u32,
+                id: blob,
+                flags: 0,
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            })
+            .expect("add");
+    }
+    let tree = repository
+        .find_tree(index.write_tree_to(repository).expect("tree"))
+        .expect("tree");
+    let signature = git2::Signature::now("Ada", "ada@example.com").expect("signature");
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repository
+        .commit(
+            Some("refs/heads/main"),
+            &signature,
+            &signature,
+            "change",
+            &tree,
+            &parents,
+        )
+        .expect("commit");
+}
+
+/// `(status line, body)` of a GET over a fresh connection.
+fn get(address: &str, path: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
+}
+
+struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(repository: &Path) -> (Server, String) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--poll", "1", "--repo"])
+            .arg(repository)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start cuemesh serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server { child, lines };
+        let line = server.wait_for("listening on http://");
+        let address = line.rsplit("http://").next().expect("address").to_string();
+        (server, address)
+    }
+
+    fn wait_for(&mut self, needle: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(error) => panic!("no line with {needle:?} on stderr: {error}"),
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_answers_reloads_and_stops_on_sigint() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main");
+    let repository = git2::Repository::init_opts(directory.path(), &options).expect("git init");
+    commit(
+        &repository,
+        &[
+            ("cue.mod/module.cue", MODULE),
+            (
+                "sources/identity/identity.cue",
+                &identity("\tfirst: string\n"),
+            ),
+        ],
+    );
+
+    let (mut server, address) = Server::start(directory.path());
+    let (status, body) = get(&address, "/healthz");
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("\"ok\""), "{body}");
+    let latest = "/v1/sources/MySource/types/MySource:newPerson/versions/latest";
+    let (status, body) = get(&address, latest);
+    assert!(status.contains("200"), "{status} {body}");
+    assert!(body.contains("\"version\":1"), "{body}");
+
+    commit(
+        &repository,
+        &[(
+            "sources/identity/identity.cue",
+            &identity("\tfirst: string\n\tlast?: string\n"),
+        )],
+    );
+    server.wait_for("reloaded main");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, body) = get(&address, latest);
+        if body.contains("\"version\":2") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "version 2 never served: {body}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let interrupted = Command::new("kill")
+        .args(["-INT", &server.child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(interrupted.success());
+    server.wait_for("stopped");
+    let status = server.child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+}

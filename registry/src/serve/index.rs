@@ -1,0 +1,252 @@
+//! The registry service's index: everything the routes answer, built once from a branch's
+//! history and never changed afterwards (a reload builds a new one and swaps it in).
+//!
+//! Per version it holds the metadata and CUE text from [`History`], and what needs the whole
+//! package at the version's commit: the OpenAPI and JSON Schema documents of the version's
+//! definition and a compiled validator. Versions introduced by one commit in one package
+//! share one package load; loads run in parallel.
+
+use crate::commit::CommitInfo;
+use crate::error::Error;
+use crate::history::{History, Version};
+use crate::repository::Repository;
+use crate::tree::{self, MemoryResolver, TreeResolver};
+use cue::{ImportResolver, Package, PackageFiles};
+use rayon::prelude::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// An immutable view of one branch for the service.
+pub struct Index {
+    /// The branch the versions are numbered on.
+    pub branch: String,
+    /// The branch tip the index was built from.
+    pub head: Option<CommitInfo>,
+    /// Sources that ever had a version, by source id.
+    pub sources: BTreeMap<String, IndexedSource>,
+    /// Every event type's versions, by `(source id, type)`.
+    pub events: BTreeMap<(String, String), IndexedEvent>,
+    /// How many packages failed to load at some commit (they made no versions).
+    pub problems: usize,
+}
+
+/// A source as the catalog lists it (owner and description as of the branch tip).
+pub struct IndexedSource {
+    pub id: String,
+    pub owner: Option<String>,
+    pub description: Option<String>,
+    /// Its event types, sorted.
+    pub types: Vec<String>,
+}
+
+/// The versions of one event type.
+pub struct IndexedEvent {
+    pub source: String,
+    pub event_type: String,
+    /// The commit that removed the type from the branch tip, if it did.
+    pub removed_in: Option<CommitInfo>,
+    /// Versions 1, 2, 3... oldest first.
+    pub versions: Vec<IndexedVersion>,
+}
+
+/// One version with its documents.
+pub struct IndexedVersion {
+    pub version: Version,
+    /// The OpenAPI 3.0 document of the definition, or why it could not be made.
+    pub openapi: Result<Arc<Value>, String>,
+    /// The JSON Schema 2020-12 document of the definition, or why it could not be made.
+    pub json_schema: Result<Arc<Value>, String>,
+    /// The compiled definition, for `validate`.
+    pub validator: Result<cue::Schema, String>,
+}
+
+impl IndexedEvent {
+    /// The newest version (every indexed event has at least one).
+    pub fn latest(&self) -> Option<&IndexedVersion> {
+        self.versions.last()
+    }
+
+    /// Version `number` (1-based).
+    pub fn version(&self, number: u32) -> Option<&IndexedVersion> {
+        let index = usize::try_from(number).ok()?.checked_sub(1)?;
+        self.versions.get(index)
+    }
+}
+
+impl Index {
+    /// Builds the index of `branch`: its history, the tip's source metadata, and the documents
+    /// of every version.
+    pub fn build(repository: &Repository, branch: &str) -> Result<Index, Error> {
+        let history = repository.history(branch)?;
+        let snapshot = repository.snapshot(branch)?;
+        let packages = read_packages(repository, &history)?;
+        // Load each (commit, directory) package once, in parallel, and derive its versions'
+        // documents from it; `Package` stays on the thread that made it.
+        let documents: HashMap<(String, String), Documents> = packages
+            .into_par_iter()
+            .map(|(key, (files, imports, definitions))| {
+                let documents = documents_of(files, imports, &definitions);
+                (key, documents)
+            })
+            .collect();
+
+        let mut sources: BTreeMap<String, IndexedSource> = BTreeMap::new();
+        let mut events = BTreeMap::new();
+        for event in history.events {
+            let source = sources.entry(event.source.clone()).or_insert_with(|| {
+                let at_tip = snapshot.source(&event.source);
+                IndexedSource {
+                    id: event.source.clone(),
+                    owner: at_tip.and_then(|source| source.owner.clone()),
+                    description: at_tip.and_then(|source| source.description.clone()),
+                    types: Vec::new(),
+                }
+            });
+            source.types.push(event.event_type.clone());
+            let versions = event
+                .versions
+                .into_iter()
+                .map(|version| {
+                    let key = (version.commit.id.clone(), version.directory.clone());
+                    let per_definition = documents
+                        .get(&key)
+                        .and_then(|documents| documents.get(&version.definition));
+                    let missing = || format!("{} was not loaded", version.directory);
+                    let (openapi, json_schema, validator) = match per_definition {
+                        Some(documents) => documents.clone(),
+                        None => (Err(missing()), Err(missing()), Err(missing())),
+                    };
+                    IndexedVersion {
+                        version,
+                        openapi,
+                        json_schema,
+                        validator,
+                    }
+                })
+                .collect();
+            events.insert(
+                (event.source.clone(), event.event_type.clone()),
+                IndexedEvent {
+                    source: event.source,
+                    event_type: event.event_type,
+                    removed_in: event.removed_in,
+                    versions,
+                },
+            );
+        }
+        for source in sources.values_mut() {
+            source.types.sort();
+        }
+        Ok(Index {
+            branch: history.branch,
+            head: history.head,
+            sources,
+            events,
+            problems: history.problems.len(),
+        })
+    }
+
+    /// The versions of `event_type` of `source`.
+    pub fn event(&self, source: &str, event_type: &str) -> Option<&IndexedEvent> {
+        self.events
+            .get(&(source.to_string(), event_type.to_string()))
+    }
+
+    /// How many versions the index holds.
+    pub fn version_count(&self) -> usize {
+        self.events.values().map(|event| event.versions.len()).sum()
+    }
+}
+
+type DefinitionDocuments = (
+    Result<Arc<Value>, String>,
+    Result<Arc<Value>, String>,
+    Result<cue::Schema, String>,
+);
+type Documents = HashMap<String, DefinitionDocuments>;
+type ReadPackage = (PackageFiles, HashMap<String, PackageFiles>, Vec<String>);
+
+/// Reads from Git, per (commit, directory) that introduced a version, the package's files,
+/// every package it imports (directly or not), and the definitions to export.
+fn read_packages(
+    repository: &Repository,
+    history: &History,
+) -> Result<HashMap<(String, String), ReadPackage>, Error> {
+    let git = repository.git();
+    let mut packages: HashMap<(String, String), ReadPackage> = HashMap::new();
+    for version in history.events.iter().flat_map(|event| &event.versions) {
+        let key = (version.commit.id.clone(), version.directory.clone());
+        if let Some((_, _, definitions)) = packages.get_mut(&key) {
+            if !definitions.contains(&version.definition) {
+                definitions.push(version.definition.clone());
+            }
+            continue;
+        }
+        let read_error = |what: &str| {
+            let commit = version.commit.id.clone();
+            let what = what.to_string();
+            move |source| Error::Read {
+                commit,
+                what,
+                source,
+            }
+        };
+        let oid = git2::Oid::from_str(&version.commit.id).map_err(read_error("the commit id"))?;
+        let commit = git.find_commit(oid).map_err(read_error("the commit"))?;
+        let root = commit.tree().map_err(read_error("the root tree"))?;
+        let files = match tree::subtree_id(&root, &version.directory) {
+            Some(id) => {
+                let package_tree = git.find_tree(id).map_err(read_error(&version.directory))?;
+                tree::package_files(git, &package_tree, &version.directory, None)
+                    .map_err(read_error(&version.directory))?
+            }
+            None => PackageFiles::default(),
+        };
+        let resolver = TreeResolver::new(git, root);
+        let mut imports = HashMap::new();
+        let mut pending = tree::imports_of(&files);
+        while let Some(import_path) = pending.pop() {
+            if imports.contains_key(&import_path) {
+                continue;
+            }
+            // An import that does not resolve is reported by the loader.
+            if let Ok(Some(imported)) = resolver.resolve(&import_path) {
+                pending.extend(tree::imports_of(&imported));
+                imports.insert(import_path, imported);
+            }
+        }
+        packages.insert(key, (files, imports, vec![version.definition.clone()]));
+    }
+    Ok(packages)
+}
+
+fn documents_of(
+    files: PackageFiles,
+    imports: HashMap<String, PackageFiles>,
+    definitions: &[String],
+) -> Documents {
+    let package = Package::load(files, &MemoryResolver { packages: imports });
+    let describe = |diagnostics: Vec<cue::Diagnostic>| {
+        diagnostics
+            .iter()
+            .map(|diagnostic| diagnostic.headline())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    definitions
+        .iter()
+        .map(|definition| {
+            let openapi = package
+                .openapi(Some(definition))
+                .map(Arc::new)
+                .map_err(describe);
+            let json_schema = package
+                .json_schema(Some(definition))
+                .map(Arc::new)
+                .map_err(describe);
+            let validator = package.schema(Some(definition)).map_err(describe);
+            (definition.clone(), (openapi, json_schema, validator))
+        })
+        .collect()
+}

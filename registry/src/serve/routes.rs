@@ -1,0 +1,389 @@
+//! The routes of the registry service and their error body.
+
+use super::index::{Index, IndexedEvent, IndexedVersion};
+use super::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The largest request body `validate` reads; larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const REVALIDATE: &str = "no-cache";
+
+/// The service's routes over `state`. Binds nothing: serve it with `axum::serve`, or call it
+/// with `tower::ServiceExt::oneshot` in tests.
+pub fn app(state: AppState) -> Router {
+    let version = "/v1/sources/{source}/types/{type}/versions/{version}";
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/v1/sources", get(sources))
+        .route("/v1/sources/{source}/types/{type}/versions", get(versions))
+        .route(version, get(version_metadata))
+        .route(&format!("{version}/openapi"), get(openapi))
+        .route(&format!("{version}/jsonschema"), get(jsonschema))
+        .route(&format!("{version}/validate"), post(validate))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// An error as every route reports it: a status and `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// A stable snake_case code (`source_not_found`, `bad_version`...).
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_path", rejection.body_text())
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> ApiError {
+        let status = rejection.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "payload_too_large"
+        } else {
+            "bad_body"
+        };
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            format!("the body is larger than {MAX_BODY_BYTES} bytes")
+        } else {
+            rejection.body_text()
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(state): State<AppState>) -> Json<Value> {
+    let index = state.index();
+    Json(json!({
+        "status": "ready",
+        "branch": index.branch,
+        "commit": index.head.as_ref().map(|head| head.id.clone()),
+        "versions": index.version_count(),
+    }))
+}
+
+async fn sources(State(state): State<AppState>) -> Json<Value> {
+    let index = state.index();
+    let sources: Vec<Value> = index
+        .sources
+        .values()
+        .map(|source| {
+            let types: Vec<Value> = source
+                .types
+                .iter()
+                .filter_map(|event_type| index.event(&source.id, event_type))
+                .map(|event| {
+                    json!({
+                        "type": event.event_type,
+                        "latest": event.latest().map(|latest| latest.version.number),
+                        "removed": event.removed_in.is_some(),
+                    })
+                })
+                .collect();
+            json!({
+                "id": source.id,
+                "owner": source.owner,
+                "description": source.description,
+                "types": types,
+            })
+        })
+        .collect();
+    Json(json!({"sources": sources}))
+}
+
+/// The event a path names, or the 404 that says which part is unknown.
+fn find_event<'i>(
+    index: &'i Index,
+    source: &str,
+    event_type: &str,
+) -> Result<&'i IndexedEvent, ApiError> {
+    if !index.sources.contains_key(source) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "source_not_found",
+            format!("no source {source:?}"),
+        ));
+    }
+    index.event(source, event_type).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "type_not_found",
+            format!("source {source:?} has no event type {event_type:?}"),
+        )
+    })
+}
+
+/// A version segment: a number from 1, or `latest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Selector {
+    Number(u32),
+    Latest,
+}
+
+fn parse_selector(text: &str) -> Result<Selector, ApiError> {
+    if text == "latest" {
+        return Ok(Selector::Latest);
+    }
+    let canonical = !text.is_empty()
+        && text.bytes().all(|byte| byte.is_ascii_digit())
+        && !text.starts_with('0');
+    match text.parse::<u32>() {
+        Ok(number) if canonical => Ok(Selector::Number(number)),
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_version",
+            format!("{text:?} is not a version: expected a number from 1, or `latest`"),
+        )),
+    }
+}
+
+/// The index, the event and the version a versioned path names.
+fn find_version(
+    state: &AppState,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Result<(Arc<Index>, Selector, String, String, u32), ApiError> {
+    let Path((source, event_type, version)) = path?;
+    let selector = parse_selector(&version)?;
+    let index = state.index();
+    let event = find_event(&index, &source, &event_type)?;
+    let number = match selector {
+        Selector::Latest => event.latest().map(|latest| latest.version.number),
+        Selector::Number(number) => event.version(number).map(|_| number),
+    };
+    let number = number.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "version_not_found",
+            format!(
+                "{source:?} {event_type:?} has no version {version} (it has {})",
+                event.versions.len()
+            ),
+        )
+    })?;
+    Ok((index, selector, source, event_type, number))
+}
+
+fn indexed<'i>(
+    index: &'i Index,
+    source: &str,
+    event_type: &str,
+    number: u32,
+) -> &'i IndexedVersion {
+    index
+        .event(source, event_type)
+        .and_then(|event| event.version(number))
+        .expect("find_version checked the version exists in this index")
+}
+
+/// A JSON answer about one version: immutable for a number, revalidated for `latest`, and
+/// 304 when the client's `If-None-Match` already names its entity tag.
+fn cached(
+    selector: Selector,
+    version: &IndexedVersion,
+    request: &HeaderMap,
+    body: &Value,
+) -> Response {
+    let digest = version.version.digest.as_str();
+    let (etag, cache_control) = match selector {
+        Selector::Number(_) => (format!("\"{digest}\""), IMMUTABLE),
+        // `latest` names another version after a push, and a revert makes a new version with
+        // an old digest: its tag says which version too.
+        Selector::Latest => (
+            format!("\"{digest}+v{}\"", version.version.number),
+            REVALIDATE,
+        ),
+    };
+    let etag = HeaderValue::from_str(&etag).expect("digests are visible ASCII");
+    let cache_control = HeaderValue::from_static(cache_control);
+    if none_match(request, &etag) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        response.headers_mut().insert(ETAG, etag);
+        response.headers_mut().insert(CACHE_CONTROL, cache_control);
+        return response;
+    }
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(ETAG, etag);
+    response.headers_mut().insert(CACHE_CONTROL, cache_control);
+    response
+}
+
+/// Whether `If-None-Match` names `etag` (or `*`), with the weak comparison RFC 9110 asks for.
+fn none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    let etag = etag.to_str().unwrap_or_default();
+    request
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
+}
+
+fn version_summary(version: &IndexedVersion) -> Value {
+    let version = &version.version;
+    json!({
+        "version": version.number,
+        "digest": version.digest,
+        "commit": version.commit.id,
+        "author": version.commit.author,
+        "time": version.commit.rfc3339(),
+    })
+}
+
+async fn versions(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path((source, event_type)) = path?;
+    let index = state.index();
+    let event = find_event(&index, &source, &event_type)?;
+    let versions: Vec<Value> = event.versions.iter().map(version_summary).collect();
+    Ok(Json(json!({
+        "source": event.source,
+        "type": event.event_type,
+        "versions": versions,
+    })))
+}
+
+async fn version_metadata(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let (index, selector, source, event_type, number) = find_version(&state, path)?;
+    let version = indexed(&index, &source, &event_type, number);
+    let mut body = version_summary(version);
+    let object = body.as_object_mut().expect("a summary is an object");
+    object.insert("source".into(), json!(source));
+    object.insert("type".into(), json!(event_type));
+    object.insert("definition".into(), json!(version.version.definition));
+    object.insert("directory".into(), json!(version.version.directory));
+    object.insert("email".into(), json!(version.version.commit.email));
+    object.insert("cue".into(), json!(version.version.cue_text.as_deref()));
+    Ok(cached(selector, version, &headers, &body))
+}
+
+fn document(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+    pick: fn(&IndexedVersion) -> &Result<Arc<Value>, String>,
+) -> Result<Response, ApiError> {
+    let (index, selector, source, event_type, number) = find_version(state, path)?;
+    let version = indexed(&index, &source, &event_type, number);
+    match pick(version) {
+        Ok(document) => Ok(cached(selector, version, headers, document)),
+        Err(message) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "document_unavailable",
+            message.clone(),
+        )),
+    }
+}
+
+async fn openapi(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    document(&state, &headers, path, |version| &version.openapi)
+}
+
+async fn jsonschema(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    document(&state, &headers, path, |version| &version.json_schema)
+}
+
+async fn validate(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let (index, _, source, event_type, number) = find_version(&state, path)?;
+    let body = body?;
+    let version = indexed(&index, &source, &event_type, number);
+    let invalid_json =
+        |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json", message);
+    let text = std::str::from_utf8(&body)
+        .map_err(|error| invalid_json(format!("the body is not UTF-8: {error}")))?;
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map_err(|error| invalid_json(format!("the body is not JSON: {error}")))?;
+    let validator = version.validator.as_ref().map_err(|message| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "validator_unavailable",
+            message.clone(),
+        )
+    })?;
+    // Validation is CPU work proportional to the body (up to MAX_BODY_BYTES): keep it off the
+    // threads that serve other requests.
+    let (validator, text) = (validator.clone(), text.to_owned());
+    let validation =
+        tokio::task::spawn_blocking(move || validator.validate_json("body.json", &text))
+            .await
+            .map_err(|error| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "validation_failed",
+                    format!("validation stopped: {error}"),
+                )
+            })?;
+    if validation.is_valid() {
+        return Ok(Json(json!({"valid": true})).into_response());
+    }
+    let violations: Vec<Value> = validation
+        .errors
+        .iter()
+        .map(|error| json!({"path": error.path, "code": error.code, "message": error.message}))
+        .collect();
+    let body = json!({"valid": false, "violations": violations});
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
+}
