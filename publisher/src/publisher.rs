@@ -1,0 +1,284 @@
+//! [`Publisher`]: the connection to JetStream, the validator cache and the publish path
+//! (validate, build the CloudEvent, publish with `Nats-Msg-Id`, await the PubAck, retry).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_nats::jetstream::{self, context::PublishErrorKind, stream};
+use async_nats::HeaderMap;
+
+use crate::config::PublisherConfig;
+use crate::error::{ConnectError, PublishError, Violation};
+use crate::event::{build_event, encode, Attributes};
+use crate::schema::{Pin, SchemaSource, Validator};
+use crate::subject::{subject_for, version_url};
+
+/// What JetStream answered for a stored event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The CloudEvent id (also its `Nats-Msg-Id`).
+    pub id: String,
+    pub stream: String,
+    pub sequence: u64,
+    /// True when JetStream already had this id within its duplicate window: the event was
+    /// not stored again, and `sequence` is the first copy's.
+    pub duplicate: bool,
+}
+
+/// Publishes validated CloudEvents. Cheap to share behind an `Arc`; every method takes `&self`.
+pub struct Publisher {
+    config: PublisherConfig,
+    client: async_nats::Client,
+    jetstream: jetstream::Context,
+    schemas: Box<dyn SchemaSource>,
+    /// Compiled validators, per pin, for the life of the publisher.
+    validators: Mutex<HashMap<Pin, Arc<Validator>>>,
+}
+
+impl Publisher {
+    /// Connects to NATS and makes sure the stream exists: it is created (file storage, subject
+    /// `<prefix>.>`, the configured duplicate window) when absent, and checked when present.
+    pub async fn connect(
+        config: PublisherConfig,
+        schemas: impl SchemaSource + 'static,
+    ) -> Result<Publisher, ConnectError> {
+        let client = async_nats::ConnectOptions::new()
+            .connection_timeout(config.connect_timeout)
+            .connect(config.nats_url.as_str())
+            .await
+            .map_err(|source| ConnectError::Connect {
+                url: config.nats_url.clone(),
+                source,
+            })?;
+        let mut jetstream = jetstream::new(client.clone());
+        jetstream.set_timeout(config.publish_timeout);
+        let settings = &config.stream;
+        let wanted = format!("{}.>", settings.subject_prefix);
+        let stream = jetstream
+            .get_or_create_stream(stream::Config {
+                name: settings.name.clone(),
+                subjects: vec![wanted.clone()],
+                storage: stream::StorageType::File,
+                duplicate_window: settings.duplicate_window,
+                ..stream::Config::default()
+            })
+            .await
+            .map_err(|source| ConnectError::Stream {
+                stream: settings.name.clone(),
+                source,
+            })?;
+        let existing = &stream.cached_info().config;
+        if !existing.subjects.iter().any(|s| s == &wanted || s == ">") {
+            return Err(ConnectError::StreamSubjects {
+                stream: settings.name.clone(),
+                subjects: existing.subjects.clone(),
+                wanted,
+            });
+        }
+        // Exactly-once on retry rests on the window: a shorter one than configured is an error.
+        if existing.duplicate_window < settings.duplicate_window {
+            return Err(ConnectError::DuplicateWindow {
+                stream: settings.name.clone(),
+                actual: existing.duplicate_window,
+                configured: settings.duplicate_window,
+            });
+        }
+        Ok(Publisher {
+            config,
+            client,
+            jetstream,
+            schemas: Box::new(schemas),
+            validators: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn config(&self) -> &PublisherConfig {
+        &self.config
+    }
+
+    /// The compiled validator of `pin`, resolved and compiled on first use.
+    pub async fn validator(&self, pin: &Pin) -> Result<Arc<Validator>, PublishError> {
+        if let Some(validator) = self.cached(pin) {
+            return Ok(validator);
+        }
+        // Two first uses at once both compile; the first to finish is kept.
+        let compiled = Arc::new(self.schemas.resolve(pin).await?);
+        let mut validators = self.validators.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(validators.entry(pin.clone()).or_insert(compiled).clone())
+    }
+
+    fn cached(&self, pin: &Pin) -> Option<Arc<Validator>> {
+        let validators = self.validators.lock().unwrap_or_else(|p| p.into_inner());
+        validators.get(pin).cloned()
+    }
+
+    /// Validates `payload` (JSON) against `pin`: every violation with its path, or the
+    /// payload as a JSON value.
+    pub async fn validate(
+        &self,
+        pin: &Pin,
+        payload: &[u8],
+    ) -> Result<serde_json::Value, PublishError> {
+        let validator = self.validator(pin).await?;
+        let invalid = |violations: Vec<Violation>| PublishError::Invalid {
+            pin: pin.clone(),
+            violations,
+        };
+        let text = std::str::from_utf8(payload).map_err(|error| {
+            invalid(vec![Violation {
+                path: String::new(),
+                code: "NOT_UTF8",
+                message: format!("the payload is not UTF-8: {error}"),
+            }])
+        })?;
+        let validation = validator.schema.validate_json("payload.json", text);
+        if !validation.is_valid() {
+            return Err(invalid(
+                validation
+                    .errors
+                    .iter()
+                    .map(|diagnostic| Violation {
+                        path: diagnostic.path.clone(),
+                        code: diagnostic.code,
+                        message: diagnostic.message.clone(),
+                    })
+                    .collect(),
+            ));
+        }
+        serde_json::from_str(text).map_err(|error| {
+            invalid(vec![Violation {
+                path: String::new(),
+                code: "SYNTAX",
+                message: error.to_string(),
+            }])
+        })
+    }
+
+    /// Validates `payload` against `pin`, publishes it as a CloudEvent and returns once
+    /// JetStream has stored it (or had it already: [`Receipt::duplicate`]). Nothing is sent
+    /// when the payload is invalid. A PubAck that does not come in time is retried with the
+    /// same event id, as [`crate::RetryPolicy`] says.
+    pub async fn publish(
+        &self,
+        pin: &Pin,
+        payload: &[u8],
+        attributes: Attributes,
+    ) -> Result<Receipt, PublishError> {
+        let data = self.validate(pin, payload).await?;
+        let id = attributes
+            .id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let dataschema = version_url(
+            &self.config.registry_url,
+            &pin.source,
+            &pin.event_type,
+            pin.version,
+        );
+        let event = build_event(pin, &id, &dataschema, data, &attributes)?;
+        let (headers, body) = encode(&event, payload, self.config.content_mode)?;
+        let subject = subject_for(
+            &self.config.stream.subject_prefix,
+            &pin.source,
+            &pin.event_type,
+        );
+        self.send(&id, subject, headers, body).await
+    }
+
+    /// One message to JetStream, retried on a missing PubAck with the same `Nats-Msg-Id`.
+    async fn send(
+        &self,
+        id: &str,
+        subject: String,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Receipt, PublishError> {
+        let body = bytes::Bytes::from(body);
+        let max_payload = self.client.server_info().max_payload;
+        let size = message_size(&headers, body.len());
+        if max_payload > 0 && size > max_payload {
+            return Err(PublishError::TooLarge {
+                event_id: id.to_string(),
+                size,
+                max_payload,
+            });
+        }
+        let retry = self.config.retry;
+        let mut last_error = None;
+        for attempt in 0..=retry.retries {
+            if attempt > 0 {
+                tokio::time::sleep(retry.backoff(attempt)).await;
+            }
+            let sent = self
+                .jetstream
+                .publish_with_headers(subject.clone(), headers.clone(), body.clone())
+                .await;
+            let acked = match sent {
+                Ok(ack) => ack.await,
+                Err(error) => Err(error),
+            };
+            let error = match acked {
+                Ok(ack) => {
+                    return Ok(Receipt {
+                        id: id.to_string(),
+                        stream: ack.stream,
+                        sequence: ack.sequence,
+                        duplicate: ack.duplicate,
+                    })
+                }
+                Err(error) => error,
+            };
+            match error.kind() {
+                PublishErrorKind::TimedOut | PublishErrorKind::BrokenPipe => {
+                    last_error = Some(error);
+                }
+                PublishErrorKind::MaxPayloadExceeded => {
+                    return Err(PublishError::TooLarge {
+                        event_id: id.to_string(),
+                        size,
+                        max_payload,
+                    })
+                }
+                PublishErrorKind::StreamNotFound => {
+                    return Err(PublishError::Unavailable {
+                        event_id: id.to_string(),
+                        subject,
+                        source: Some(error),
+                    })
+                }
+                _ => {
+                    return Err(PublishError::Publish {
+                        event_id: id.to_string(),
+                        subject,
+                        source: error,
+                    })
+                }
+            }
+        }
+        if self.client.connection_state() != async_nats::connection::State::Connected {
+            return Err(PublishError::Unavailable {
+                event_id: id.to_string(),
+                subject,
+                source: last_error,
+            });
+        }
+        Err(PublishError::Timeout {
+            event_id: id.to_string(),
+            subject,
+            attempts: retry.retries + 1,
+            timeout: self.config.publish_timeout,
+        })
+    }
+}
+
+/// The size NATS counts against `max_payload`: the header block (`NATS/1.0`, one line per
+/// value, a blank line) plus the payload.
+fn message_size(headers: &HeaderMap, payload: usize) -> usize {
+    let mut size = "NATS/1.0\r\n\r\n".len();
+    for (name, values) in headers.iter() {
+        for value in values {
+            size += name.to_string().len() + ": ".len() + value.as_str().len() + "\r\n".len();
+        }
+    }
+    size + payload
+}

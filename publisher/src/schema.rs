@@ -1,0 +1,226 @@
+//! Pinned schema versions: what a [`Pin`] names, where its CUE comes from ([`SchemaSource`]),
+//! and the compiled [`Validator`] the publisher caches for the life of the process.
+//!
+//! Only [`LocalSchema`] exists so far: it reads a package from a local checkout of the
+//! governance repository. A resolver that fetches the version from the registry's HTTP API
+//! (`GET /v1/sources/{source}/types/{type}/versions/{n}`) is the next implementation of the
+//! same trait.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use futures::future::BoxFuture;
+
+/// One version of one event type, as the caller pinned it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pin {
+    /// The CloudEvents `source` (the registry's source name).
+    pub source: String,
+    /// The CloudEvents `type`.
+    pub event_type: String,
+    /// The registry version number (1, 2, ...).
+    pub version: u32,
+}
+
+impl Pin {
+    pub fn new(source: impl Into<String>, event_type: impl Into<String>, version: u32) -> Pin {
+        Pin {
+            source: source.into(),
+            event_type: event_type.into(),
+            version,
+        }
+    }
+}
+
+impl fmt::Display for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} v{}", self.source, self.event_type, self.version)
+    }
+}
+
+/// A compiled validator for one pinned version.
+#[derive(Clone)]
+pub struct Validator {
+    pub pin: Pin,
+    pub schema: cue::Schema,
+    /// The version's digest (`sha256:...`) when it was computed (an expected digest was given).
+    pub digest: Option<String>,
+}
+
+impl fmt::Debug for Validator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Validator")
+            .field("pin", &self.pin)
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a pinned version could not be turned into a validator.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("no schema is known for {pin}")]
+    NotFound { pin: Pin },
+    #[error("reading the schema of {pin} from {path}")]
+    Read {
+        pin: Pin,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the CUE package of {pin} does not load: {}", headlines(.problems))]
+    Load { pin: Pin, problems: Vec<String> },
+    #[error("the definition {definition} of {pin} does not compile: {}", headlines(.problems))]
+    Definition {
+        pin: Pin,
+        definition: String,
+        problems: Vec<String>,
+    },
+    #[error("the schema of {pin} has digest {actual}, not the pinned {expected}")]
+    DigestMismatch {
+        pin: Pin,
+        expected: String,
+        actual: String,
+    },
+}
+
+fn headlines(problems: &[String]) -> String {
+    problems.join("; ")
+}
+
+fn diagnostic_headlines(diagnostics: &[cue::Diagnostic]) -> Vec<String> {
+    diagnostics.iter().map(cue::Diagnostic::headline).collect()
+}
+
+/// Where the CUE of a pinned version comes from. Implementations are asked at most once per
+/// pin per [`crate::Publisher`]: the result is cached.
+pub trait SchemaSource: Send + Sync {
+    fn resolve<'a>(&'a self, pin: &'a Pin) -> BoxFuture<'a, Result<Validator, SchemaError>>;
+}
+
+/// One version known to a [`LocalSchema`]: the package directory, the definition of the event
+/// (`#OrderCreated`) and, when given, the digest the registry published for it.
+#[derive(Debug, Clone)]
+pub struct LocalVersion {
+    pub pin: Pin,
+    pub directory: PathBuf,
+    pub definition: String,
+    /// `sha256:...` as the registry lists it; `None` skips the check.
+    pub expected_digest: Option<String>,
+}
+
+/// Schemas read from CUE packages on disk (a checkout of the governance repository). Imports
+/// resolve through the enclosing CUE module (`cue.mod/module.cue`) when there is one.
+#[derive(Debug, Default, Clone)]
+pub struct LocalSchema {
+    versions: HashMap<Pin, LocalVersion>,
+}
+
+impl LocalSchema {
+    pub fn new() -> LocalSchema {
+        LocalSchema::default()
+    }
+
+    /// Declares where the CUE of `pin` is. A later call for the same pin replaces it.
+    pub fn with_version(
+        mut self,
+        pin: Pin,
+        directory: impl Into<PathBuf>,
+        definition: impl Into<String>,
+        expected_digest: Option<String>,
+    ) -> LocalSchema {
+        let version = LocalVersion {
+            pin: pin.clone(),
+            directory: directory.into(),
+            definition: definition.into(),
+            expected_digest,
+        };
+        self.versions.insert(pin, version);
+        self
+    }
+
+    fn compile(version: &LocalVersion) -> Result<Validator, SchemaError> {
+        let pin = &version.pin;
+        let files = read_package_files(&version.directory).map_err(|source| SchemaError::Read {
+            pin: pin.clone(),
+            path: version.directory.clone(),
+            source,
+        })?;
+        let package = match cue::DirectoryResolver::find(&version.directory) {
+            Some(resolver) => cue::Package::load(files, &resolver),
+            None => cue::Package::load(files, &cue::NoImports),
+        };
+        if !package.diagnostics().is_empty() {
+            return Err(SchemaError::Load {
+                pin: pin.clone(),
+                problems: diagnostic_headlines(package.diagnostics()),
+            });
+        }
+        let definition_error = |problems: Vec<cue::Diagnostic>| SchemaError::Definition {
+            pin: pin.clone(),
+            definition: version.definition.clone(),
+            problems: diagnostic_headlines(&problems),
+        };
+        let schema = package
+            .schema(Some(&version.definition))
+            .map_err(definition_error)?;
+        let digest = match &version.expected_digest {
+            None => None,
+            Some(expected) => {
+                // The digest is the registry's: SHA-256 of the canonical JSON Schema export.
+                let document = package
+                    .json_schema(Some(&version.definition))
+                    .map_err(definition_error)?;
+                let actual = cuemesh_registry::CanonicalSchema::from_json_schema(&document)
+                    .digest
+                    .as_str()
+                    .to_string();
+                if &actual != expected {
+                    return Err(SchemaError::DigestMismatch {
+                        pin: pin.clone(),
+                        expected: expected.clone(),
+                        actual,
+                    });
+                }
+                Some(actual)
+            }
+        };
+        Ok(Validator {
+            pin: pin.clone(),
+            schema,
+            digest,
+        })
+    }
+}
+
+impl SchemaSource for LocalSchema {
+    fn resolve<'a>(&'a self, pin: &'a Pin) -> BoxFuture<'a, Result<Validator, SchemaError>> {
+        Box::pin(async move {
+            let version = self
+                .versions
+                .get(pin)
+                .ok_or_else(|| SchemaError::NotFound { pin: pin.clone() })?
+                .clone();
+            // Loading CUE is CPU work: keep it off the async worker threads.
+            tokio::task::spawn_blocking(move || LocalSchema::compile(&version))
+                .await
+                .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()))
+        })
+    }
+}
+
+/// The `.cue` files directly in `directory`, sorted by name, named by their path.
+fn read_package_files(directory: &Path) -> std::io::Result<cue::PackageFiles> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(directory)?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "cue"))
+        .collect();
+    names.sort();
+    let mut files = Vec::with_capacity(names.len());
+    for name in names {
+        let text = std::fs::read_to_string(&name)?;
+        files.push((name.display().to_string(), text));
+    }
+    Ok(cue::PackageFiles { files })
+}

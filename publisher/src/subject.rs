@@ -1,0 +1,77 @@
+//! The mapping from an event's `(source, type)` to a NATS subject, and the registry URL of a
+//! pinned version (the CloudEvent's `dataschema`).
+//!
+//! A subject is `<prefix>.<source>.<type>`, each of the two tokens percent-encoded so that it
+//! is exactly one NATS token whatever the names hold: every byte other than ASCII letters,
+//! digits, `-` and `_` becomes `%XX` (upper-case hex). So `.`, `*`, `>`, whitespace, `%` and
+//! non-ASCII never reach the subject raw, `com.example.orders` becomes `com%2Eexample%2Eorders`,
+//! and two different names never share a subject. An empty name becomes the lone token `%`,
+//! which encoding never produces otherwise. Consumers subscribe to `<prefix>.<source>.>` or
+//! `<prefix>.*.<type>` with the same encoding.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Bytes kept as they are in a subject token: ASCII letters, digits, `-` and `_`.
+const SUBJECT_TOKEN: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');
+
+/// Bytes kept as they are in a URL path segment: RFC 3986 unreserved characters.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// One NATS subject token for `name` (see the module documentation).
+pub fn subject_token(name: &str) -> String {
+    if name.is_empty() {
+        return "%".to_string();
+    }
+    utf8_percent_encode(name, SUBJECT_TOKEN).to_string()
+}
+
+/// The subject an event of `(source, event_type)` is published on: `<prefix>.<source>.<type>`.
+pub fn subject_for(prefix: &str, source: &str, event_type: &str) -> String {
+    format!(
+        "{prefix}.{}.{}",
+        subject_token(source),
+        subject_token(event_type)
+    )
+}
+
+/// The registry URL of a version: `<base>/v1/sources/{source}/types/{type}/versions/{n}`,
+/// each name percent-encoded as one path segment. A trailing `/` on `base` is ignored.
+pub fn version_url(base: &str, source: &str, event_type: &str, version: u32) -> String {
+    format!(
+        "{}/v1/sources/{}/types/{}/versions/{version}",
+        base.trim_end_matches('/'),
+        utf8_percent_encode(source, PATH_SEGMENT),
+        utf8_percent_encode(event_type, PATH_SEGMENT)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dots_wildcards_spaces_and_non_ascii_stay_inside_one_token() {
+        assert_eq!(
+            subject_for("events", "com.example.orders", "order created"),
+            "events.com%2Eexample%2Eorders.order%20created"
+        );
+        assert_eq!(subject_token("a*b>c"), "a%2Ab%3Ec");
+        assert_eq!(subject_token("café"), "caf%C3%A9");
+        assert_eq!(subject_token("100%"), "100%25");
+        assert_eq!(subject_token("tab\there"), "tab%09here");
+        assert_eq!(subject_token("plain-name_1"), "plain-name_1");
+        assert_eq!(subject_token(""), "%");
+    }
+
+    #[test]
+    fn version_urls_encode_each_name_as_one_segment() {
+        assert_eq!(
+            version_url("https://registry.example/", "com.example/orders", "OrderCreated", 3),
+            "https://registry.example/v1/sources/com.example%2Forders/types/OrderCreated/versions/3"
+        );
+    }
+}
