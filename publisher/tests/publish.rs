@@ -1,0 +1,263 @@
+//! The publisher against a real `nats-server -js`: what is stored, what is refused, and what
+//! happens when the broker is gone.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, consumer::pull};
+use chrono::{TimeZone, Utc};
+use cuemesh_publisher::{
+    Attributes, ErrorKind, ExtensionValue, Pin, Publisher, PublisherConfig, RetryPolicy,
+};
+use futures::StreamExt;
+use support::{orders_pin, orders_schema, NatsServer, VALID_ORDER};
+
+const REGISTRY: &str = "https://registry.example";
+
+fn config(server: &NatsServer) -> PublisherConfig {
+    PublisherConfig::new(server.url(), REGISTRY)
+}
+
+async fn publisher(server: &NatsServer, schemas_dir: &tempfile::TempDir) -> Publisher {
+    Publisher::connect(config(server), orders_schema(schemas_dir.path()))
+        .await
+        .expect("connects and creates the stream")
+}
+
+/// Every message in the stream, read with a fresh pull consumer.
+async fn stored_messages(server: &NatsServer) -> Vec<jetstream::Message> {
+    let client = async_nats::connect(server.url()).await.expect("connects");
+    let context = jetstream::new(client);
+    let stream = context
+        .get_stream("EVENTS")
+        .await
+        .expect("the stream exists");
+    let consumer = stream
+        .create_consumer(pull::Config::default())
+        .await
+        .expect("a consumer");
+    let mut batch = consumer
+        .fetch()
+        .max_messages(100)
+        .expires(Duration::from_millis(500))
+        .messages()
+        .await
+        .expect("fetches");
+    let mut messages = Vec::new();
+    while let Some(message) = batch.next().await {
+        messages.push(message.expect("a message"));
+    }
+    messages
+}
+
+async fn stored_count(server: &NatsServer) -> u64 {
+    let client = async_nats::connect(server.url()).await.expect("connects");
+    let context = jetstream::new(client);
+    let mut stream = context
+        .get_stream("EVENTS")
+        .await
+        .expect("the stream exists");
+    stream.info().await.expect("stream info").state.messages
+}
+
+#[tokio::test]
+async fn a_valid_event_is_stored_once_with_every_attribute() {
+    let server = NatsServer::start();
+    let schemas = tempfile::tempdir().expect("tempdir");
+    let publisher = publisher(&server, &schemas).await;
+    let time = Utc
+        .with_ymd_and_hms(2026, 5, 17, 9, 30, 0)
+        .single()
+        .expect("a valid time");
+    let mut attributes = Attributes {
+        subject: Some("order o-1".to_string()),
+        time: Some(time),
+        ..Attributes::default()
+    };
+    attributes
+        .extensions
+        .insert("tenant".to_string(), ExtensionValue::from("acme"));
+
+    let receipt = publisher
+        .publish(&orders_pin(), VALID_ORDER.as_bytes(), attributes)
+        .await
+        .expect("published");
+    assert_eq!(receipt.stream, "EVENTS");
+    assert_eq!(receipt.sequence, 1);
+    assert!(!receipt.duplicate);
+    let id = uuid::Uuid::parse_str(&receipt.id).expect("a UUID id by default");
+    assert_eq!(id.get_version_num(), 7);
+
+    let messages = stored_messages(&server).await;
+    assert_eq!(messages.len(), 1);
+    let message = &messages[0];
+    assert_eq!(
+        message.subject.as_str(),
+        "events.com%2Eexample%2Eorders.OrderCreated"
+    );
+    let headers = message.headers.as_ref().expect("headers");
+    assert_eq!(
+        headers.get("Nats-Msg-Id").map(|v| v.as_str()),
+        Some(receipt.id.as_str())
+    );
+    assert_eq!(
+        headers.get("Content-Type").map(|v| v.as_str()),
+        Some("application/cloudevents+json")
+    );
+    let event: serde_json::Value = serde_json::from_slice(&message.payload).expect("JSON");
+    assert_eq!(event["specversion"], "1.0");
+    assert_eq!(event["id"], receipt.id.as_str());
+    assert_eq!(event["source"], "com.example.orders");
+    assert_eq!(event["type"], "OrderCreated");
+    assert_eq!(event["subject"], "order o-1");
+    assert_eq!(event["tenant"], "acme");
+    assert_eq!(event["datacontenttype"], "application/json");
+    assert_eq!(
+        event["dataschema"],
+        "https://registry.example/v1/sources/com.example.orders/types/OrderCreated/versions/2"
+    );
+    let stored_time =
+        chrono::DateTime::parse_from_rfc3339(event["time"].as_str().expect("time is a string"))
+            .expect("RFC 3339");
+    assert_eq!(stored_time, time);
+    let data: serde_json::Value = serde_json::from_str(VALID_ORDER).expect("JSON");
+    assert_eq!(event["data"], data);
+}
+
+#[tokio::test]
+async fn an_invalid_payload_lists_every_violation_and_sends_nothing() {
+    let server = NatsServer::start();
+    let schemas = tempfile::tempdir().expect("tempdir");
+    let publisher = publisher(&server, &schemas).await;
+    let payload =
+        r#"{"orderId": "x-1", "total": -1, "currency": "GBP", "items": [{"sku": "a", "qty": 0}]}"#;
+
+    let error = publisher
+        .publish(&orders_pin(), payload.as_bytes(), Attributes::default())
+        .await
+        .expect_err("invalid");
+    assert_eq!(error.kind(), ErrorKind::Invalid);
+    let mut paths: Vec<&str> = error.violations().iter().map(|v| v.path.as_str()).collect();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(
+        paths,
+        ["currency", "items.0.qty", "orderId", "total"],
+        "{error}"
+    );
+    assert_eq!(stored_count(&server).await, 0);
+
+    let not_json = publisher
+        .publish(&orders_pin(), b"{\"orderId\": ", Attributes::default())
+        .await
+        .expect_err("not JSON");
+    assert_eq!(not_json.kind(), ErrorKind::Invalid);
+    assert!(!not_json.violations().is_empty());
+    assert_eq!(stored_count(&server).await, 0);
+}
+
+#[tokio::test]
+async fn the_same_id_twice_is_stored_once() {
+    let server = NatsServer::start();
+    let schemas = tempfile::tempdir().expect("tempdir");
+    let publisher = publisher(&server, &schemas).await;
+    let attributes = Attributes {
+        id: Some("order-o-1-created".to_string()),
+        ..Attributes::default()
+    };
+    let first = publisher
+        .publish(&orders_pin(), VALID_ORDER.as_bytes(), attributes.clone())
+        .await
+        .expect("first");
+    let second = publisher
+        .publish(&orders_pin(), VALID_ORDER.as_bytes(), attributes)
+        .await
+        .expect("second");
+    assert!(!first.duplicate);
+    assert!(second.duplicate);
+    assert_eq!(first.sequence, second.sequence);
+    assert_eq!(second.id, "order-o-1-created");
+    assert_eq!(stored_count(&server).await, 1);
+}
+
+#[tokio::test]
+async fn an_unknown_pin_is_not_found() {
+    let server = NatsServer::start();
+    let schemas = tempfile::tempdir().expect("tempdir");
+    let publisher = publisher(&server, &schemas).await;
+    let error = publisher
+        .publish(
+            &Pin::new("com.example.orders", "OrderCreated", 9),
+            VALID_ORDER.as_bytes(),
+            Attributes::default(),
+        )
+        .await
+        .expect_err("unknown version");
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn a_payload_over_max_payload_is_too_large() {
+    let server = NatsServer::start_with_config(Some("max_payload: 2048\n"));
+    let schemas = tempfile::tempdir().expect("tempdir");
+    let publisher = publisher(&server, &schemas).await;
+    let note = "x".repeat(4096);
+    let payload = format!(
+        r#"{{"orderId": "o-1", "total": 1, "currency": "EUR", "items": [], "note": "{note}"}}"#
+    );
+    let error = publisher
+        .publish(&orders_pin(), payload.as_bytes(), Attributes::default())
+        .await
+        .expect_err("too large");
+    assert_eq!(error.kind(), ErrorKind::TooLarge, "{error}");
+    assert_eq!(stored_count(&server).await, 0);
+}
+
+#[tokio::test]
+async fn a_stopped_server_gives_unavailable_or_timeout_in_bounded_time() {
+    let mut server = NatsServer::start();
+    let schemas = tempfile::tempdir().expect("tempdir");
+    let mut config = config(&server);
+    config.publish_timeout = Duration::from_millis(300);
+    config.retry = RetryPolicy {
+        retries: 2,
+        initial_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(100),
+    };
+    let publisher = Publisher::connect(config, orders_schema(schemas.path()))
+        .await
+        .expect("connects");
+    server.stop();
+
+    let started = Instant::now();
+    let error = publisher
+        .publish(&orders_pin(), VALID_ORDER.as_bytes(), Attributes::default())
+        .await
+        .expect_err("no server");
+    assert!(
+        matches!(error.kind(), ErrorKind::Unavailable | ErrorKind::Timeout),
+        "{error}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn connecting_to_no_server_fails_quickly() {
+    let server = NatsServer::start();
+    let url = server.url();
+    drop(server);
+    let schemas = tempfile::tempdir().expect("tempdir");
+    let started = Instant::now();
+    let result = Publisher::connect(
+        PublisherConfig::new(url, REGISTRY),
+        orders_schema(schemas.path()),
+    )
+    .await;
+    assert!(result.is_err());
+    assert!(started.elapsed() < Duration::from_secs(10));
+}

@@ -1,0 +1,134 @@
+//! A real `nats-server -js` per test, on a free port with its own store directory, killed on
+//! drop; and a CUE schema fixture.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use cuemesh_publisher::{LocalSchema, Pin};
+
+pub struct NatsServer {
+    child: Child,
+    pub port: u16,
+    _store: tempfile::TempDir,
+}
+
+/// `NATS_SERVER`, else `nats-server` on `PATH`, else Debian's `/usr/sbin/nats-server`.
+fn nats_server_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("NATS_SERVER") {
+        return PathBuf::from(path);
+    }
+    if let Some(paths) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&paths) {
+            let candidate = dir.join("nats-server");
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+    }
+    let debian = PathBuf::from("/usr/sbin/nats-server");
+    if debian.is_file() {
+        return debian;
+    }
+    panic!(
+        "these tests need a real nats-server with JetStream: install it (Debian: apt-get install \
+         nats-server) or set NATS_SERVER to its path"
+    );
+}
+
+impl NatsServer {
+    pub fn start() -> NatsServer {
+        NatsServer::start_with_config(None)
+    }
+
+    /// Starts a server; `config` is the text of a configuration file (`max_payload: 2048`).
+    pub fn start_with_config(config: Option<&str>) -> NatsServer {
+        let store = tempfile::tempdir().expect("a temporary directory");
+        let mut command = Command::new(nats_server_binary());
+        command
+            .args(["-js", "-a", "127.0.0.1", "-p", "-1", "-sd"])
+            .arg(store.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(config) = config {
+            let file = store.path().join("server.conf");
+            std::fs::write(&file, config).expect("writing the server configuration");
+            command.arg("-c").arg(file);
+        }
+        let mut child = command.spawn().expect("starting nats-server");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (sender, receiver) = mpsc::channel();
+        // Reads the log to the end, so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut port = None;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("Listening for client connections on ").nth(1) {
+                    port = rest
+                        .trim()
+                        .rsplit(':')
+                        .next()
+                        .and_then(|p| p.parse::<u16>().ok());
+                }
+                if line.contains("Server is ready") {
+                    let _ = sender.send(port);
+                }
+            }
+        });
+        let port = match receiver.recv_timeout(Duration::from_secs(20)) {
+            Ok(Some(port)) => port,
+            other => {
+                let _ = child.kill();
+                panic!("nats-server did not become ready with a port: {other:?}");
+            }
+        };
+        NatsServer {
+            child,
+            port,
+            _store: store,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub const ORDERS_CUE: &str = r#"package orders
+
+#OrderCreated: {
+	orderId:  string & =~"^o-"
+	total:    number & >=0
+	currency: "EUR" | "USD"
+	items: [...{sku: string, qty: int & >0}]
+	note?: string
+}
+"#;
+
+pub fn orders_pin() -> Pin {
+    Pin::new("com.example.orders", "OrderCreated", 2)
+}
+
+/// A package directory holding [`ORDERS_CUE`], and a [`LocalSchema`] that pins it.
+pub fn orders_schema(directory: &Path) -> LocalSchema {
+    std::fs::write(directory.join("orders.cue"), ORDERS_CUE).expect("writing the schema");
+    LocalSchema::new().with_version(orders_pin(), directory, "#OrderCreated", None)
+}
+
+pub const VALID_ORDER: &str =
+    r#"{"orderId": "o-1", "total": 12.5, "currency": "EUR", "items": [{"sku": "a", "qty": 2}]}"#;
