@@ -261,3 +261,91 @@ async fn connecting_to_no_server_fails_quickly() {
     assert!(result.is_err());
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+#[tokio::test]
+async fn binary_mode_sends_the_data_with_ce_headers() {
+    let server = NatsServer::start();
+    let schemas = tempfile::tempdir().expect("tempdir");
+    let mut config = config(&server);
+    config.content_mode = cuemesh_publisher::ContentMode::Binary;
+    let publisher = Publisher::connect(config, orders_schema(schemas.path()))
+        .await
+        .expect("connects");
+    let receipt = publisher
+        .publish(
+            &orders_pin(),
+            VALID_ORDER.as_bytes(),
+            Attributes {
+                subject: Some("order o-1".to_string()),
+                ..Attributes::default()
+            },
+        )
+        .await
+        .expect("published");
+    let messages = stored_messages(&server).await;
+    assert_eq!(messages.len(), 1);
+    let message = &messages[0];
+    assert_eq!(&message.payload[..], VALID_ORDER.as_bytes());
+    let headers = message.headers.as_ref().expect("headers");
+    let header = |name: &str| headers.get(name).map(|v| v.as_str().to_string());
+    assert_eq!(header("ce-id"), Some(receipt.id.clone()));
+    assert_eq!(header("ce-specversion").as_deref(), Some("1.0"));
+    assert_eq!(header("ce-source").as_deref(), Some("com.example.orders"));
+    assert_eq!(header("ce-type").as_deref(), Some("OrderCreated"));
+    assert_eq!(header("ce-subject").as_deref(), Some("order%20o-1"));
+    assert!(header("ce-time").is_some());
+    assert!(header("ce-dataschema").is_some());
+    assert_eq!(header("Content-Type").as_deref(), Some("application/json"));
+}
+
+#[tokio::test]
+async fn a_pinned_digest_that_does_not_match_is_refused() {
+    let server = NatsServer::start();
+    let schemas = tempfile::tempdir().expect("tempdir");
+    let _ = orders_schema(schemas.path());
+    let wrong = cuemesh_publisher::LocalSchema::new().with_version(
+        orders_pin(),
+        schemas.path(),
+        "#OrderCreated",
+        Some(format!("sha256:{}", "0".repeat(64))),
+    );
+    let publisher = Publisher::connect(config(&server), wrong)
+        .await
+        .expect("connects");
+    let error = publisher
+        .publish(&orders_pin(), VALID_ORDER.as_bytes(), Attributes::default())
+        .await
+        .expect_err("digest mismatch");
+    assert_eq!(error.kind(), ErrorKind::Internal);
+    assert!(
+        matches!(
+            error,
+            cuemesh_publisher::PublishError::Schema(
+                cuemesh_publisher::SchemaError::DigestMismatch { .. }
+            )
+        ),
+        "{error}"
+    );
+    // The digest it reports is the one to pin: pinning it works.
+    let cuemesh_publisher::PublishError::Schema(cuemesh_publisher::SchemaError::DigestMismatch {
+        actual,
+        ..
+    }) = error
+    else {
+        unreachable!()
+    };
+    let right = cuemesh_publisher::LocalSchema::new().with_version(
+        orders_pin(),
+        schemas.path(),
+        "#OrderCreated",
+        Some(actual),
+    );
+    let publisher = Publisher::connect(config(&server), right)
+        .await
+        .expect("connects");
+    publisher
+        .publish(&orders_pin(), VALID_ORDER.as_bytes(), Attributes::default())
+        .await
+        .expect("the right digest publishes");
+    assert_eq!(stored_count(&server).await, 1);
+}
