@@ -82,11 +82,14 @@ pub struct PublisherConfig {
     pub connect_timeout: Duration,
     pub retry: RetryPolicy,
     pub content_mode: ContentMode,
+    /// How many events [`crate::Publisher::publish_many`] keeps awaiting their PubAck at once.
+    pub max_in_flight: usize,
 }
 
 impl PublisherConfig {
     /// A configuration with the defaults: stream `EVENTS` on `events.>`, a 2 minute duplicate
-    /// window, 5 s per attempt, 3 retries, structured content mode.
+    /// window, 5 s per attempt, 3 retries, structured content mode,
+    /// 256 PubAcks awaited at once by `publish_many`.
     pub fn new(nats_url: impl Into<String>, registry_url: impl Into<String>) -> PublisherConfig {
         PublisherConfig {
             nats_url: nats_url.into(),
@@ -96,6 +99,7 @@ impl PublisherConfig {
             connect_timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
             content_mode: ContentMode::default(),
+            max_in_flight: 256,
         }
     }
 }

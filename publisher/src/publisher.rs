@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use async_nats::jetstream::{self, context::PublishErrorKind, stream};
 use async_nats::HeaderMap;
+use futures::StreamExt;
 
 use crate::config::PublisherConfig;
 use crate::error::{ConnectError, PublishError, Violation};
@@ -23,6 +24,14 @@ pub struct Receipt {
     /// True when JetStream already had this id within its duplicate window: the event was
     /// not stored again, and `sequence` is the first copy's.
     pub duplicate: bool,
+}
+
+/// A validated, encoded event on its way to JetStream.
+struct OutgoingMessage {
+    id: String,
+    subject: String,
+    headers: HeaderMap,
+    body: bytes::Bytes,
 }
 
 /// Publishes validated CloudEvents. Cheap to share behind an `Arc`; every method takes `&self`.
@@ -164,6 +173,42 @@ impl Publisher {
         payload: &[u8],
         attributes: Attributes,
     ) -> Result<Receipt, PublishError> {
+        let message = self.prepare(pin, payload, &attributes).await?;
+        self.send(message).await
+    }
+
+    /// Publishes many events of one pin with up to [`PublisherConfig::max_in_flight`] of them
+    /// awaiting their PubAck at once, rather than one round trip each. Returns one result per
+    /// event, in the order given; an invalid payload fails alone and is not sent. Events are
+    /// sent in order, but a retried one may be stored after a later one.
+    pub async fn publish_many<'p>(
+        &self,
+        pin: &Pin,
+        events: impl IntoIterator<Item = (&'p [u8], Attributes)>,
+    ) -> Vec<Result<Receipt, PublishError>> {
+        let mut prepared = Vec::new();
+        for (payload, attributes) in events {
+            prepared.push(self.prepare(pin, payload, &attributes).await);
+        }
+        futures::stream::iter(prepared)
+            .map(|message| async move {
+                match message {
+                    Ok(message) => self.send(message).await,
+                    Err(error) => Err(error),
+                }
+            })
+            .buffered(self.config.max_in_flight.max(1))
+            .collect()
+            .await
+    }
+
+    /// Validates and encodes one event: everything but sending it.
+    async fn prepare(
+        &self,
+        pin: &Pin,
+        payload: &[u8],
+        attributes: &Attributes,
+    ) -> Result<OutgoingMessage, PublishError> {
         let data = self.validate(pin, payload).await?;
         let id = attributes
             .id
@@ -175,25 +220,30 @@ impl Publisher {
             &pin.event_type,
             pin.version,
         );
-        let event = build_event(pin, &id, &dataschema, data, &attributes)?;
+        let event = build_event(pin, &id, &dataschema, data, attributes)?;
         let (headers, body) = encode(&event, payload, self.config.content_mode)?;
         let subject = subject_for(
             &self.config.stream.subject_prefix,
             &pin.source,
             &pin.event_type,
         );
-        self.send(&id, subject, headers, body).await
+        Ok(OutgoingMessage {
+            id,
+            subject,
+            headers,
+            body: bytes::Bytes::from(body),
+        })
     }
 
     /// One message to JetStream, retried on a missing PubAck with the same `Nats-Msg-Id`.
-    async fn send(
-        &self,
-        id: &str,
-        subject: String,
-        headers: HeaderMap,
-        body: Vec<u8>,
-    ) -> Result<Receipt, PublishError> {
-        let body = bytes::Bytes::from(body);
+    async fn send(&self, message: OutgoingMessage) -> Result<Receipt, PublishError> {
+        let OutgoingMessage {
+            id,
+            subject,
+            headers,
+            body,
+        } = message;
+        let id = id.as_str();
         let max_payload = self.client.server_info().max_payload;
         let size = message_size(&headers, body.len());
         if max_payload > 0 && size > max_payload {

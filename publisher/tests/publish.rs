@@ -349,3 +349,57 @@ async fn a_pinned_digest_that_does_not_match_is_refused() {
         .expect("the right digest publishes");
     assert_eq!(stored_count(&server).await, 1);
 }
+
+#[tokio::test]
+async fn publish_many_pipelines_and_answers_per_event_in_order() {
+    let server = NatsServer::start();
+    let schemas = tempfile::tempdir().expect("tempdir");
+    let mut config = config(&server);
+    config.max_in_flight = 32;
+    let publisher = Publisher::connect(config, orders_schema(schemas.path()))
+        .await
+        .expect("connects");
+    let invalid = r#"{"orderId": "bad"}"#;
+    let events: Vec<(&[u8], Attributes)> = (0..200)
+        .map(|n| {
+            let payload = if n == 57 { invalid } else { VALID_ORDER };
+            let attributes = Attributes {
+                id: Some(format!("event-{n}")),
+                ..Attributes::default()
+            };
+            (payload.as_bytes(), attributes)
+        })
+        .collect();
+
+    let results = publisher.publish_many(&orders_pin(), events.clone()).await;
+    assert_eq!(results.len(), 200);
+    for (n, result) in results.iter().enumerate() {
+        match result {
+            Ok(receipt) => {
+                assert_ne!(n, 57);
+                assert_eq!(receipt.id, format!("event-{n}"));
+                assert!(!receipt.duplicate);
+            }
+            Err(error) => {
+                assert_eq!(n, 57, "{error}");
+                assert_eq!(error.kind(), ErrorKind::Invalid);
+            }
+        }
+    }
+    let mut sequences: Vec<u64> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|receipt| receipt.sequence))
+        .collect();
+    sequences.sort_unstable();
+    sequences.dedup();
+    assert_eq!(sequences.len(), 199);
+    assert_eq!(stored_count(&server).await, 199);
+
+    // The same ids again: every one a duplicate, nothing more stored.
+    let again = publisher.publish_many(&orders_pin(), events).await;
+    assert!(again
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .all(|receipt| receipt.duplicate));
+    assert_eq!(stored_count(&server).await, 199);
+}
