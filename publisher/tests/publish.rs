@@ -403,3 +403,81 @@ async fn publish_many_pipelines_and_answers_per_event_in_order() {
         .all(|receipt| receipt.duplicate));
     assert_eq!(stored_count(&server).await, 199);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_across_a_server_restart_is_retried_and_stored_once() {
+    let mut server = NatsServer::start();
+    let schemas = tempfile::tempdir().expect("tempdir");
+    let mut config = config(&server);
+    config.publish_timeout = Duration::from_millis(500);
+    config.retry = RetryPolicy {
+        retries: 30,
+        initial_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_millis(500),
+    };
+    let publisher = std::sync::Arc::new(
+        Publisher::connect(config, orders_schema(schemas.path()))
+            .await
+            .expect("connects"),
+    );
+    let with_id = |id: &str| Attributes {
+        id: Some(id.to_string()),
+        ..Attributes::default()
+    };
+    publisher
+        .publish(&orders_pin(), VALID_ORDER.as_bytes(), with_id("before"))
+        .await
+        .expect("published before the restart");
+
+    server.stop();
+    let in_flight = {
+        let publisher = publisher.clone();
+        tokio::spawn(async move {
+            publisher
+                .publish(&orders_pin(), VALID_ORDER.as_bytes(), with_id("across"))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    server.restart();
+
+    let receipt = in_flight
+        .await
+        .expect("the task ends")
+        .expect("published once the server is back");
+    assert_eq!(receipt.id, "across");
+    assert_eq!(stored_count(&server).await, 2);
+    let again = publisher
+        .publish(&orders_pin(), VALID_ORDER.as_bytes(), with_id("across"))
+        .await
+        .expect("published again");
+    assert!(again.duplicate);
+    assert_eq!(stored_count(&server).await, 2);
+}
+
+#[tokio::test]
+async fn an_existing_stream_with_a_shorter_duplicate_window_is_refused() {
+    let server = NatsServer::start();
+    let client = async_nats::connect(server.url()).await.expect("connects");
+    jetstream::new(client)
+        .create_stream(jetstream::stream::Config {
+            name: "EVENTS".to_string(),
+            subjects: vec!["events.>".to_string()],
+            duplicate_window: Duration::from_secs(1),
+            ..Default::default()
+        })
+        .await
+        .expect("creates the stream");
+    let schemas = tempfile::tempdir().expect("tempdir");
+    let error = Publisher::connect(config(&server), orders_schema(schemas.path()))
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(
+            error,
+            cuemesh_publisher::ConnectError::DuplicateWindow { .. }
+        ),
+        "{error}"
+    );
+}

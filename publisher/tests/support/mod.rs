@@ -14,7 +14,8 @@ use cuemesh_publisher::{LocalSchema, Pin};
 pub struct NatsServer {
     child: Child,
     pub port: u16,
-    _store: tempfile::TempDir,
+    store: tempfile::TempDir,
+    config: Option<String>,
 }
 
 /// `NATS_SERVER`, else `nats-server` on `PATH`, else Debian's `/usr/sbin/nats-server`.
@@ -48,49 +49,20 @@ impl NatsServer {
     /// Starts a server; `config` is the text of a configuration file (`max_payload: 2048`).
     pub fn start_with_config(config: Option<&str>) -> NatsServer {
         let store = tempfile::tempdir().expect("a temporary directory");
-        let mut command = Command::new(nats_server_binary());
-        command
-            .args(["-js", "-a", "127.0.0.1", "-p", "-1", "-sd"])
-            .arg(store.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        if let Some(config) = config {
-            let file = store.path().join("server.conf");
-            std::fs::write(&file, config).expect("writing the server configuration");
-            command.arg("-c").arg(file);
-        }
-        let mut child = command.spawn().expect("starting nats-server");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (sender, receiver) = mpsc::channel();
-        // Reads the log to the end, so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut port = None;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("Listening for client connections on ").nth(1) {
-                    port = rest
-                        .trim()
-                        .rsplit(':')
-                        .next()
-                        .and_then(|p| p.parse::<u16>().ok());
-                }
-                if line.contains("Server is ready") {
-                    let _ = sender.send(port);
-                }
-            }
-        });
-        let port = match receiver.recv_timeout(Duration::from_secs(20)) {
-            Ok(Some(port)) => port,
-            other => {
-                let _ = child.kill();
-                panic!("nats-server did not become ready with a port: {other:?}");
-            }
-        };
+        let (child, port) = spawn(store.path(), None, config);
         NatsServer {
             child,
             port,
-            _store: store,
+            store,
+            config: config.map(str::to_string),
         }
+    }
+
+    /// Starts the stopped server again on the same port with the same store.
+    pub fn restart(&mut self) {
+        self.stop();
+        let (child, _) = spawn(self.store.path(), Some(self.port), self.config.as_deref());
+        self.child = child;
     }
 
     pub fn url(&self) -> String {
@@ -100,6 +72,49 @@ impl NatsServer {
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Spawns `nats-server -js` on `port` (a free one when `None`) and waits until it is ready.
+fn spawn(store: &Path, port: Option<u16>, config: Option<&str>) -> (Child, u16) {
+    let mut command = Command::new(nats_server_binary());
+    let port_argument = port.map_or("-1".to_string(), |p| p.to_string());
+    command
+        .args(["-js", "-a", "127.0.0.1", "-p", &port_argument, "-sd"])
+        .arg(store.join("jetstream"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(config) = config {
+        let file = store.join("server.conf");
+        std::fs::write(&file, config).expect("writing the server configuration");
+        command.arg("-c").arg(file);
+    }
+    let mut child = command.spawn().expect("starting nats-server");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (sender, receiver) = mpsc::channel();
+    // Reads the log to the end, so the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut port = None;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("Listening for client connections on ").nth(1) {
+                port = rest
+                    .trim()
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse::<u16>().ok());
+            }
+            if line.contains("Server is ready") {
+                let _ = sender.send(port);
+            }
+        }
+    });
+    match receiver.recv_timeout(Duration::from_secs(20)) {
+        Ok(Some(port)) => (child, port),
+        other => {
+            let _ = child.kill();
+            panic!("nats-server did not become ready with a port: {other:?}");
+        }
     }
 }
 
