@@ -11,6 +11,7 @@
 
 pub mod ast;
 pub mod builtins;
+pub mod canonical;
 pub mod compat;
 pub mod diagnostic;
 pub mod json;

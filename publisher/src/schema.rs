@@ -172,7 +172,7 @@ impl LocalSchema {
                 let document = package
                     .json_schema(Some(&version.definition))
                     .map_err(definition_error)?;
-                let actual = cuemesh_registry::CanonicalSchema::from_json_schema(&document)
+                let actual = cue::canonical::CanonicalSchema::from_json_schema(&document)
                     .digest
                     .as_str()
                     .to_string();

@@ -19,9 +19,9 @@
 //!   one's: version numbers only grow, and `latest` is always the branch's current schema.
 //! - Of two packages that claim one source id at a commit, the first in directory order wins.
 
-use crate::canonical::{CanonicalSchema, Digest};
 use crate::commit::CommitInfo;
 use crate::source::Source;
+use cue::canonical::{CanonicalSchema, Digest};
 use cue::{Diagnostic, SourceMap};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;

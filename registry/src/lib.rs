@@ -24,7 +24,6 @@
 //! types such as `sources/common`), `sources/<name>/examples/<type>/*.json` (example payloads,
 //! the folder named by [`examples_folder_name`]).
 
-mod canonical;
 mod commit;
 mod contract;
 mod error;
@@ -33,8 +32,8 @@ mod repository;
 mod source;
 mod tree;
 
-pub use canonical::{CanonicalSchema, Digest};
 pub use commit::CommitInfo;
+pub use cue::canonical::{CanonicalSchema, Digest};
 pub use error::Error;
 pub use history::{CommitProblem, EventHistory, History, Version};
 pub use repository::{Repository, RepositoryDiagnostic, Snapshot, SOURCES_DIRECTORY};

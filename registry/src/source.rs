@@ -2,10 +2,10 @@
 //! its canonical schema) or a shared package of types. Loading is pure (text in, model out),
 //! so packages are evaluated in parallel and cached by tree id.
 
-use crate::canonical::{CanonicalSchema, Digest};
 use crate::contract::{self, DeclaredContract};
 use crate::tree::MemoryResolver;
 use cue::ast::Attribute;
+use cue::canonical::{CanonicalSchema, Digest};
 use cue::{Diagnostic, Package, PackageFiles, Severity, SourceMap, Span};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -366,7 +366,7 @@ fn load_event(
             event.value_span,
         ));
     } else if let Some(document) =
-        whole.and_then(|whole| crate::canonical::definition_document(whole, &event.definition))
+        whole.and_then(|whole| cue::canonical::definition_document(whole, &event.definition))
     {
         schema = Some(Arc::new(CanonicalSchema::from_json_schema(&document)));
     } else if !package_has_errors {

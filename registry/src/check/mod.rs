@@ -34,12 +34,12 @@ use std::sync::Arc;
 use cue::compat::{self, Mode};
 use cue::{Diagnostic, Package, Severity, SourceMap};
 
-use crate::canonical::Digest;
 use crate::commit::CommitInfo;
 use crate::lint::files::{LintError, RepoFiles, MODULE_FILE};
 use crate::repository::Repository;
 use crate::source::Event;
 use crate::tree::{self, TreeResolver};
+use cue::canonical::Digest;
 
 pub use settings::{Allowance, CheckSettings};
 

@@ -2,7 +2,7 @@
 //! commit makes a new version.
 //!
 //! The canonical form is the event definition's JSON Schema 2020-12 export
-//! (`cue::Package::json_schema(Some("#Def"))`: every reference, import and default resolved,
+//! (`crate::Package::json_schema(Some("#Def"))`: every reference, import and default resolved,
 //! constraints JSON Schema cannot state kept as CUE text under `x-cue-unsupported`), rewritten
 //! so that only what changes the accepted data (or the defaults CUE fills in) remains:
 //!
@@ -69,7 +69,7 @@ pub struct CanonicalSchema {
 }
 
 impl CanonicalSchema {
-    /// The canonical form of a JSON Schema document as `cue::Package::json_schema` prints it.
+    /// The canonical form of a JSON Schema document as `crate::Package::json_schema` prints it.
     pub fn from_json_schema(document: &Value) -> CanonicalSchema {
         let document = canonical_schema(document);
         let text = serde_json::to_string(&document).unwrap_or_default();
@@ -83,11 +83,11 @@ impl CanonicalSchema {
 }
 
 /// The JSON Schema document of one definition (`#Order`, `#A.#B`) cut from the document of the
-/// whole package (`cue::Package::json_schema(None)`): the same document
+/// whole package (`crate::Package::json_schema(None)`): the same document
 /// `json_schema(Some(definition))` prints (a `$ref` to the definition, and `$defs` holding it
 /// and every definition it refers to, directly or not), without evaluating the package again.
 /// `None` when the package has no such definition.
-pub(crate) fn definition_document(whole: &Value, definition: &str) -> Option<Value> {
+pub fn definition_document(whole: &Value, definition: &str) -> Option<Value> {
     let name = definition
         .split('.')
         .map(|part| part.strip_prefix('#').filter(|name| !name.is_empty()))
@@ -155,7 +155,7 @@ const SCHEMA_VALUES: &[&str] = &[
 /// Keywords whose value is a list of schemas whose order does not matter.
 const SCHEMA_SETS: &[&str] = &["anyOf", "oneOf", "allOf"];
 /// Keywords whose value is a list of values whose order does not matter.
-const VALUE_SETS: &[&str] = &["required", "enum", cue::UNSUPPORTED_EXTENSION];
+const VALUE_SETS: &[&str] = &["required", "enum", crate::UNSUPPORTED_EXTENSION];
 /// Keywords that only document.
 const DOCUMENTATION: &[&str] = &["description", "title", "$comment", "examples"];
 
@@ -244,7 +244,7 @@ fn sorted_set(items: Vec<Value>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cue::{NoImports, Package, PackageFiles};
+    use crate::{NoImports, Package, PackageFiles};
 
     fn schema_of(text: &str, definition: &str) -> CanonicalSchema {
         let package = Package::load(
