@@ -3,8 +3,9 @@
 //! the expectations from the oracle (`$CUE_ORACLE`); cases marked `hand-checked:` are kept.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
+
+mod common;
 
 use cue::txtar;
 use cue::{NoImports, Package, PackageFiles};
@@ -63,36 +64,19 @@ impl Case {
 }
 
 fn cases() -> Vec<Case> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
     let filter = std::env::var("CONFORMANCE_FILTER").unwrap_or_default();
-    let mut out = Vec::new();
-    let mut topics: Vec<_> = std::fs::read_dir(&root)
-        .expect("the conformance directory exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    topics.sort();
-    for dir in topics {
-        let topic = dir.file_name().expect("dir").to_string_lossy().to_string();
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .expect("readable topic")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "txtar"))
-            .collect();
-        files.sort();
-        for path in files {
-            if !path.to_string_lossy().contains(&filter) {
-                continue;
-            }
+    common::conformance_cases()
+        .into_iter()
+        .filter(|(_, path)| path.to_string_lossy().contains(&filter))
+        .map(|(topic, path)| {
             let text = std::fs::read_to_string(&path).expect("readable case");
-            out.push(Case {
+            Case {
                 path,
-                topic: topic.clone(),
+                topic,
                 archive: txtar::parse(&text),
-            });
-        }
-    }
-    out
+            }
+        })
+        .collect()
 }
 
 /// The path part of an expected headline, when it starts with one (`a.b: msg`).
@@ -199,14 +183,9 @@ fn conformance() {
 /// Runs the oracle once in batch mode for every (case, data file) and rewrites the
 /// `-- expect --` sections of the cases that are not hand-checked.
 fn update_expectations() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let oracle = std::env::var("CUE_ORACLE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| manifest.join("../../shared/tools/cue-oracle/cue"));
-    assert!(oracle.exists(), "oracle not found at {}", oracle.display());
     let work = std::env::temp_dir().join(format!("cue-conformance-{}", std::process::id()));
     let cases: Vec<Case> = cases().into_iter().filter(|c| !c.hand_checked()).collect();
-    let mut batch = String::new();
+    let mut items = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         let dir = work.join(i.to_string());
         std::fs::create_dir_all(&dir).expect("temp dir");
@@ -223,22 +202,10 @@ fn update_expectations() {
                 line.push("-d".into());
                 line.push(e);
             }
-            let item = serde_json::json!({"args": line, "cwd": dir.display().to_string()});
-            batch.push_str(&item.to_string());
-            batch.push('\n');
+            items.push(serde_json::json!({"args": line, "cwd": dir.display().to_string()}));
         }
     }
-    let batch_file = work.join("batch.jsonl");
-    std::fs::write(&batch_file, batch).expect("write batch");
-    let output = Command::new(&oracle)
-        .arg("--batch")
-        .arg(&batch_file)
-        .output()
-        .expect("run the oracle");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let mut results = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok());
+    let mut results = common::run_oracle_batch(&work, &items).into_iter();
     for case in &cases {
         let mut expect = String::new();
         for (n, _) in case.data_files() {

@@ -22,28 +22,16 @@
 
 use std::path::Path;
 
+mod common;
+
 use cue::txtar;
 use cue::{NoImports, Package, PackageFiles};
 
 fn case_paths() -> Vec<std::path::PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
-    let mut out = Vec::new();
-    let mut topics: Vec<_> = std::fs::read_dir(&root)
-        .expect("the conformance directory exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    topics.sort();
-    for dir in topics {
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .expect("readable topic")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "txtar"))
-            .collect();
-        files.sort();
-        out.extend(files);
-    }
-    out
+    common::conformance_cases()
+        .into_iter()
+        .map(|(_, path)| path)
+        .collect()
 }
 
 /// The `-d` expression of a case's `args` file.
@@ -250,15 +238,8 @@ fn check_case(name: &str, archive: &txtar::Archive, counts: &mut Counts) {
 /// conformance case and every OpenAPI golden schema.
 #[test]
 fn load_with_json_schema_equals_load_then_json_schema() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut paths = case_paths();
-    let mut goldens: Vec<_> = std::fs::read_dir(root.join("tests/openapi"))
-        .expect("the openapi goldens exist")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "txtar"))
-        .collect();
-    goldens.sort();
-    paths.extend(goldens);
+    paths.extend(common::txtar_files(&common::tests_dir("openapi")));
     let mut exported = 0;
     for path in &paths {
         let archive = txtar::parse(&std::fs::read_to_string(path).expect("readable case"));

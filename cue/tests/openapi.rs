@@ -7,8 +7,9 @@
 //! `UPDATE_EXPECT=1` reruns the oracle (`$CUE_ORACLE`, the `cue` of cue-oracle) and rewrites
 //! `openapi.json`, `oracle-error`, `expect.json` and `expect-error`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
+
+mod common;
 
 use cue::txtar;
 use cue::{NoImports, Package, PackageFiles};
@@ -75,14 +76,7 @@ impl Case {
 }
 
 fn cases() -> Vec<Case> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/openapi");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("the openapi golden directory exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "txtar"))
-        .collect();
-    files.sort();
-    files
+    common::txtar_files(&common::tests_dir("openapi"))
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path).expect("readable case");
@@ -160,14 +154,9 @@ fn openapi_goldens() {
 
 /// Runs the oracle once in batch mode over every case and rewrites each case's expectations.
 fn update() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let oracle = std::env::var("CUE_ORACLE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| manifest.join("../../shared/tools/cue-oracle/cue"));
-    assert!(oracle.exists(), "oracle not found at {}", oracle.display());
     let work = std::env::temp_dir().join(format!("cue-openapi-{}", std::process::id()));
     let cases = cases();
-    let mut batch = String::new();
+    let mut items = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         let dir = work.join(i.to_string());
         std::fs::create_dir_all(&dir).expect("temp dir");
@@ -177,26 +166,17 @@ fn update() {
             args.push(n);
         }
         args.extend(["--out".to_string(), "openapi".to_string()]);
-        let item = serde_json::json!({"args": args, "cwd": dir.display().to_string()});
-        batch.push_str(&item.to_string());
-        batch.push('\n');
+        items.push(serde_json::json!({"args": args, "cwd": dir.display().to_string()}));
     }
-    let batch_file = work.join("batch.jsonl");
-    std::fs::write(&batch_file, batch).expect("write batch");
-    let output = Command::new(&oracle)
-        .arg("--batch")
-        .arg(&batch_file)
-        .output()
-        .expect("run the oracle");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let mut results = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok());
+    let mut results = common::run_oracle_batch(&work, &items).into_iter();
     for case in &cases {
         let r = results.next().expect("one oracle result per case");
         let mut archive = case.archive.clone();
         archive.files.retain(|(n, _)| {
-            !matches!(n.as_str(), "openapi.json" | "oracle-error" | "expect.json")
+            !matches!(
+                n.as_str(),
+                "openapi.json" | "oracle-error" | "expect.json" | "expect-error"
+            )
         });
         if r["code"].as_i64() == Some(0) {
             let document: serde_json::Value =
