@@ -226,7 +226,10 @@ fn documents_of(
     imports: HashMap<String, PackageFiles>,
     definitions: &[String],
 ) -> Documents {
-    let package = Package::load(files, &MemoryResolver { packages: imports });
+    // One evaluation loads the package and exports every definition; each version's document
+    // is cut from it, as `load_source` does for digests.
+    let (package, whole) =
+        Package::load_with_json_schema(files, &MemoryResolver { packages: imports });
     let describe = |diagnostics: Vec<cue::Diagnostic>| {
         diagnostics
             .iter()
@@ -241,10 +244,18 @@ fn documents_of(
                 .openapi(Some(definition))
                 .map(Arc::new)
                 .map_err(describe);
-            let json_schema = package
-                .json_schema(Some(definition))
-                .map(Arc::new)
-                .map_err(describe);
+            let cut = whole
+                .as_ref()
+                .ok()
+                .and_then(|whole| cue::canonical::definition_document(whole, definition));
+            let json_schema = match cut {
+                Some(document) => Ok(Arc::new(document)),
+                // The package's errors, or the export's message for a missing definition.
+                None => package
+                    .json_schema(Some(definition))
+                    .map(Arc::new)
+                    .map_err(describe),
+            };
             let validator = package.schema(Some(definition)).map_err(describe);
             (definition.clone(), (openapi, json_schema, validator))
         })
