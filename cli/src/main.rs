@@ -9,7 +9,7 @@ use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
 use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
 use cuemesh::render::Format;
-use cuemesh::serve::{self, ServeConfig};
+use cuemesh::serve::{self, LogFormat, ServeConfig};
 use cuemesh::versions::{self, VersionsConfig, VersionsFormat};
 use cuemesh::vet::{self, VetConfig, VetOutcome};
 use std::net::SocketAddr;
@@ -179,28 +179,47 @@ enum Command {
     /// Serve the registry over HTTP: the sources, each type's versions, each version's CUE,
     /// OpenAPI and JSON Schema documents, and a validate endpoint (routes in the README).
     ///
-    /// The branch is indexed at start, then again whenever its tip moves (checked every
-    /// --poll seconds); a commit that fails to index never replaces the last good index.
-    /// Ctrl-C or SIGTERM stops it after the requests in flight.
+    /// The branch is indexed at start, then again whenever its tip moves: checked every
+    /// --poll seconds (fetching first when --repo is a URL) and on a signed GitHub push
+    /// webhook. A commit that fails to index, or a rewritten branch (not a fast-forward),
+    /// never replaces the last good index. Ctrl-C or SIGTERM stops it after the requests in
+    /// flight. Logs go to stderr (`RUST_LOG` filters them, default `info`).
     ///
     /// Exit status: 0 after a shutdown signal, 2 when the repository or branch cannot be read
     /// or the address cannot be bound.
     Serve {
-        /// The governance repository (a work tree, .git directory or bare repository).
-        #[arg(long = "repo", value_name = "DIR", default_value = ".")]
-        repository: PathBuf,
+        /// The governance repository: a directory (work tree, .git directory or bare
+        /// repository), or a URL (https://, ssh://, file://, git@host:path) to clone into
+        /// --cache-dir and fetch.
+        #[arg(long = "repo", value_name = "PATH_OR_URL", default_value = ".")]
+        repository: String,
 
-        /// The address to listen on; port 0 picks a free one (printed on stderr).
+        /// Where a remote repository's bare clone is kept [default: $XDG_CACHE_HOME/cuemesh,
+        /// else ~/.cache/cuemesh].
+        #[arg(long = "cache-dir", value_name = "DIR")]
+        cache_directory: Option<PathBuf>,
+
+        /// The address to listen on; port 0 picks a free one (logged).
         #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
 
-        /// The branch whose history numbers versions; by default the branch HEAD names.
+        /// The branch whose history numbers versions; by default the branch HEAD names (the
+        /// remote's default branch for a URL).
         #[arg(long, value_name = "BRANCH")]
         branch: Option<String>,
 
-        /// Seconds between checks for new commits; 0 never reloads.
+        /// Seconds between checks for new commits; 0 reloads only on webhooks.
         #[arg(long, value_name = "SECONDS", default_value_t = 30)]
         poll: u64,
+
+        /// A file holding the GitHub webhook's secret (POST /v1/hooks/github); else the
+        /// CUEMESH_WEBHOOK_SECRET environment variable; with neither, webhooks get 404.
+        #[arg(long = "webhook-secret-file", value_name = "FILE")]
+        webhook_secret_file: Option<PathBuf>,
+
+        /// How log lines are written on stderr.
+        #[arg(long = "log-format", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
 }
 
@@ -320,18 +339,49 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Serve {
             repository,
+            cache_directory,
             listen,
             branch,
             poll,
+            webhook_secret_file,
+            log_format,
         } => {
             let config = ServeConfig {
                 repository,
+                cache_directory,
                 listen,
                 branch,
                 poll: (poll > 0).then(|| Duration::from_secs(poll)),
+                webhook_secret: webhook_secret(webhook_secret_file)?,
+                log_format,
             };
             serve::run(&config)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The webhook secret: the file's text, else `CUEMESH_WEBHOOK_SECRET`, without surrounding
+/// whitespace (a trailing newline is not part of it); an empty one is an error.
+fn webhook_secret(file: Option<PathBuf>) -> anyhow::Result<Option<Vec<u8>>> {
+    let (secret, from) = match file {
+        Some(file) => {
+            let text = std::fs::read_to_string(&file).with_context(|| {
+                format!("cannot read the webhook secret file {}", file.display())
+            })?;
+            (text, file.display().to_string())
+        }
+        None => match std::env::var("CUEMESH_WEBHOOK_SECRET") {
+            Ok(text) => (text, "CUEMESH_WEBHOOK_SECRET".to_string()),
+            Err(std::env::VarError::NotPresent) => return Ok(None),
+            Err(error) => {
+                return Err(error).context("cannot read CUEMESH_WEBHOOK_SECRET");
+            }
+        },
+    };
+    let secret = secret.trim();
+    if secret.is_empty() {
+        anyhow::bail!("the webhook secret in {from} is empty");
+    }
+    Ok(Some(secret.as_bytes().to_vec()))
 }

@@ -9,7 +9,7 @@
 use crate::commit::CommitInfo;
 use crate::error::Error;
 use crate::history::{History, Version};
-use crate::repository::Repository;
+use crate::repository::{Repository, Snapshot};
 use crate::tree::{self, MemoryResolver, TreeResolver};
 use cue::{ImportResolver, Package, PackageFiles};
 use rayon::prelude::*;
@@ -29,6 +29,9 @@ pub struct Index {
     pub events: BTreeMap<(String, String), IndexedEvent>,
     /// How many packages failed to load at some commit (they made no versions).
     pub problems: usize,
+    /// The errors of the branch tip itself (`directory: message`): a package or the module
+    /// that does not load there. A reload refuses an index with any.
+    pub tip_errors: Vec<String>,
 }
 
 /// A source as the catalog lists it (owner and description as of the branch tip).
@@ -138,12 +141,14 @@ impl Index {
         for source in sources.values_mut() {
             source.types.sort();
         }
+        let tip_errors = tip_errors(&snapshot);
         Ok(Index {
             branch: history.branch,
             head: history.head,
             sources,
             events,
             problems: history.problems.len(),
+            tip_errors,
         })
     }
 
@@ -157,6 +162,32 @@ impl Index {
     pub fn version_count(&self) -> usize {
         self.events.values().map(|event| event.versions.len()).sum()
     }
+}
+
+/// The error diagnostics of a snapshot, each prefixed with the directory it is about.
+fn tip_errors(snapshot: &Snapshot) -> Vec<String> {
+    let packages = snapshot
+        .sources
+        .iter()
+        .chain(&snapshot.shared)
+        .flat_map(|source| {
+            source
+                .diagnostics
+                .iter()
+                .map(move |diagnostic| (Some(source.directory.as_str()), diagnostic))
+        });
+    let repository = snapshot
+        .diagnostics
+        .iter()
+        .map(|found| (found.directory.as_deref(), &found.diagnostic));
+    packages
+        .chain(repository)
+        .filter(|(_, diagnostic)| diagnostic.severity == cue::Severity::Error)
+        .map(|(directory, diagnostic)| match directory {
+            Some(directory) => format!("{directory}: {}", diagnostic.headline()),
+            None => diagnostic.headline(),
+        })
+        .collect()
 }
 
 type DefinitionDocuments = (

@@ -26,6 +26,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(super::metrics::metrics))
+        .route("/v1/hooks/github", post(super::webhook::github))
         .route("/v1/sources", get(sources))
         .route("/v1/sources/{source}/types/{type}/versions", get(versions))
         .route(version, get(version_metadata))
@@ -41,6 +43,10 @@ pub fn app(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::metrics::track,
+        ))
         .with_state(state)
 }
 
@@ -97,13 +103,31 @@ async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// Ready while an index is served (the process listens only once it has one); the last
+/// reload's outcome is detail, not readiness: a failed reload keeps serving the last good index.
 async fn readyz(State(state): State<AppState>) -> Json<Value> {
     let index = state.index();
+    let status = state.reload_status();
+    let last_reload = status.last().map(|last| {
+        let time = last
+            .time
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        json!({
+            "ok": last.ok(),
+            "outcome": last.outcome.name(),
+            "commit": last.commit,
+            "error": last.error,
+            "time": time,
+        })
+    });
     Json(json!({
         "status": "ready",
         "branch": index.branch,
         "commit": index.head.as_ref().map(|head| head.id.clone()),
         "versions": index.version_count(),
+        "generation": status.generation(),
+        "last_reload": last_reload,
     }))
 }
 
