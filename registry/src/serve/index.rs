@@ -11,11 +11,12 @@ use crate::error::Error;
 use crate::history::{History, Version};
 use crate::repository::{Repository, Snapshot};
 use crate::tree::{self, MemoryResolver, TreeResolver};
+use axum::body::Bytes;
 use cue::{ImportResolver, Package, PackageFiles};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// An immutable view of one branch for the service.
 pub struct Index {
@@ -62,6 +63,9 @@ pub struct IndexedVersion {
     pub json_schema: Result<Arc<Value>, String>,
     /// The compiled definition, for `validate`.
     pub validator: Result<cue::Schema, String>,
+    /// The serialised bodies of the version's routes, made on their first request: the
+    /// metadata, the OpenAPI document and the JSON Schema document.
+    pub(super) bodies: [OnceLock<Bytes>; 3],
 }
 
 impl IndexedEvent {
@@ -125,6 +129,7 @@ impl Index {
                         openapi,
                         json_schema,
                         validator,
+                        bodies: Default::default(),
                     }
                 })
                 .collect();

@@ -10,10 +10,10 @@ use super::reload::Outcome;
 use super::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::{Instant, UNIX_EPOCH};
@@ -36,7 +36,7 @@ pub struct Metrics {
 #[derive(Debug, Default)]
 struct RouteSeries {
     /// Requests by `(method, status)`.
-    requests: BTreeMap<(String, u16), u64>,
+    requests: HashMap<(Method, u16), u64>,
     /// Requests at most each bound of [`BUCKETS`] (not cumulative; summed when rendered).
     buckets: [u64; BUCKETS.len()],
     seconds: f64,
@@ -45,7 +45,7 @@ struct RouteSeries {
 
 impl Metrics {
     /// Records one request.
-    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    pub fn observe(&self, route: &str, method: &Method, status: u16, seconds: f64) {
         let mut routes = self
             .routes
             .lock()
@@ -54,10 +54,7 @@ impl Metrics {
             Some(series) => series,
             None => routes.entry(route.to_string()).or_default(),
         };
-        *series
-            .requests
-            .entry((method.to_string(), status))
-            .or_default() += 1;
+        *series.requests.entry((method.clone(), status)).or_default() += 1;
         if let Some(bucket) = BUCKETS.iter().position(|bound| seconds <= *bound) {
             series.buckets[bucket] += 1;
         }
@@ -66,12 +63,12 @@ impl Metrics {
     }
 
     /// How many requests to `route` with `method` got `status`.
-    pub fn requests(&self, route: &str, method: &str, status: u16) -> u64 {
+    pub fn requests(&self, route: &str, method: &Method, status: u16) -> u64 {
         self.routes
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(route)
-            .and_then(|series| series.requests.get(&(method.to_string(), status)).copied())
+            .and_then(|series| series.requests.get(&(method.clone(), status)).copied())
             .unwrap_or(0)
     }
 }
@@ -79,11 +76,9 @@ impl Metrics {
 /// The layer: counts, times and logs every request (see the module documentation).
 pub(super) async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED, MatchedPath::as_str)
-        .to_string();
+    // `MatchedPath` is an `Arc<str>` inside: cloning it copies no text.
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
     let method = request.method().clone();
     let span = tracing::info_span!("request", method = %method, route = %route);
     let response = next.run(request).instrument(span.clone()).await;
@@ -91,7 +86,7 @@ pub(super) async fn track(State(state): State<AppState>, request: Request, next:
     let status = response.status().as_u16();
     state
         .metrics()
-        .observe(&route, method.as_str(), status, elapsed.as_secs_f64());
+        .observe(route, &method, status, elapsed.as_secs_f64());
     span.in_scope(|| {
         tracing::info!(
             status,
@@ -130,12 +125,14 @@ pub(super) fn render(state: &AppState) -> String {
         "HTTP requests answered, by route template, method and status.",
     );
     for name in &names {
-        for ((method, status), count) in &routes[*name].requests {
+        let mut requests: Vec<_> = routes[*name].requests.iter().collect();
+        requests.sort_by_key(|((method, status), _)| (method.as_str(), *status));
+        for ((method, status), count) in requests {
             let _ = writeln!(
                 out,
                 "cuemesh_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {count}",
                 escape(name),
-                escape(method),
+                escape(method.as_str()),
             );
         }
     }

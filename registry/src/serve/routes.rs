@@ -5,13 +5,13 @@ use super::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The largest request body `validate` reads; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -245,12 +245,14 @@ fn indexed<'i>(
 }
 
 /// A JSON answer about one version: immutable for a number, revalidated for `latest`, and
-/// 304 when the client's `If-None-Match` already names its entity tag.
+/// 304 when the client's `If-None-Match` already names its entity tag. The body is serialised
+/// once per version and kept in `cell` (versions never change within an index).
 fn cached(
     selector: Selector,
     version: &IndexedVersion,
     request: &HeaderMap,
-    body: &Value,
+    cell: &OnceLock<Bytes>,
+    body: impl FnOnce() -> Value,
 ) -> Response {
     let digest = version.version.digest.as_str();
     let (etag, cache_control) = match selector {
@@ -270,10 +272,15 @@ fn cached(
         response.headers_mut().insert(CACHE_CONTROL, cache_control);
         return response;
     }
-    let mut response = Json(body).into_response();
-    response.headers_mut().insert(ETAG, etag);
-    response.headers_mut().insert(CACHE_CONTROL, cache_control);
-    response
+    let bytes = cell
+        .get_or_init(|| Bytes::from(serde_json::to_vec(&body()).expect("a JSON value serialises")))
+        .clone();
+    let headers = [
+        (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+        (ETAG, etag),
+        (CACHE_CONTROL, cache_control),
+    ];
+    (headers, bytes).into_response()
 }
 
 /// Whether `If-None-Match` names `etag` (or `*`), with the weak comparison RFC 9110 asks for.
@@ -321,27 +328,43 @@ async fn version_metadata(
 ) -> Result<Response, ApiError> {
     let (index, selector, source, event_type, number) = find_version(&state, path)?;
     let version = indexed(&index, &source, &event_type, number);
-    let mut body = version_summary(version);
-    let object = body.as_object_mut().expect("a summary is an object");
-    object.insert("source".into(), json!(source));
-    object.insert("type".into(), json!(event_type));
-    object.insert("definition".into(), json!(version.version.definition));
-    object.insert("directory".into(), json!(version.version.directory));
-    object.insert("email".into(), json!(version.version.commit.email));
-    object.insert("cue".into(), json!(version.version.cue_text.as_deref()));
-    Ok(cached(selector, version, &headers, &body))
+    let body = || {
+        let mut body = version_summary(version);
+        let object = body.as_object_mut().expect("a summary is an object");
+        object.insert("source".into(), json!(source));
+        object.insert("type".into(), json!(event_type));
+        object.insert("definition".into(), json!(version.version.definition));
+        object.insert("directory".into(), json!(version.version.directory));
+        object.insert("email".into(), json!(version.version.commit.email));
+        object.insert("cue".into(), json!(version.version.cue_text.as_deref()));
+        body
+    };
+    Ok(cached(
+        selector,
+        version,
+        &headers,
+        &version.bodies[0],
+        body,
+    ))
 }
 
 fn document(
     state: &AppState,
     headers: &HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
+    which: usize,
     pick: fn(&IndexedVersion) -> &Result<Arc<Value>, String>,
 ) -> Result<Response, ApiError> {
     let (index, selector, source, event_type, number) = find_version(state, path)?;
     let version = indexed(&index, &source, &event_type, number);
     match pick(version) {
-        Ok(document) => Ok(cached(selector, version, headers, document)),
+        Ok(document) => Ok(cached(
+            selector,
+            version,
+            headers,
+            &version.bodies[which],
+            || Value::clone(document),
+        )),
         Err(message) => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "document_unavailable",
@@ -355,7 +378,7 @@ async fn openapi(
     headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    document(&state, &headers, path, |version| &version.openapi)
+    document(&state, &headers, path, 1, |version| &version.openapi)
 }
 
 async fn jsonschema(
@@ -363,7 +386,7 @@ async fn jsonschema(
     headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    document(&state, &headers, path, |version| &version.json_schema)
+    document(&state, &headers, path, 2, |version| &version.json_schema)
 }
 
 async fn validate(
