@@ -122,11 +122,12 @@ fn open(
         .cache_directory
         .clone()
         .unwrap_or_else(default_cache_directory);
+    let shown = serve::redacted(url);
     let (remote, repository) = Remote::open(url, config.branch.as_deref(), &cache)
-        .with_context(|| format!("cannot prepare a cache of {url}"))?;
+        .with_context(|| format!("cannot prepare a cache of {shown}"))?;
     tracing::info!(
         cache = %remote.directory().display(),
-        "fetching {} of {url}",
+        "fetching {} of {shown}",
         remote.branch()
     );
     match remote.fetch(&repository) {
@@ -134,12 +135,12 @@ fn open(
         Err(error) if remote.has_branch(&repository) => {
             tracing::warn!(
                 error = %error.with_causes(),
-                "serving the cached {} of {url}",
+                "serving the cached {} of {shown}",
                 remote.branch()
             );
             Ok((repository, Some(remote), Some(error)))
         }
-        Err(error) => Err(error).with_context(|| format!("cannot fetch {url}")),
+        Err(error) => Err(error).with_context(|| format!("cannot fetch {shown}")),
     }
 }
 

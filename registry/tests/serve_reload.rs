@@ -442,18 +442,27 @@ async fn a_burst_of_reload_requests_makes_one_reload() {
     reloads.abort();
 }
 
-async fn answer(state: &AppState, request: axum::http::request::Builder) -> (StatusCode, Value) {
+/// One request through `app(state).oneshot`: status, headers and body.
+async fn respond(
+    state: &AppState,
+    request: axum::http::request::Builder,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let response = app(state.clone())
         .oneshot(request.body(Body::empty()).expect("request"))
         .await
         .expect("infallible");
-    let status = response.status();
+    let (status, headers) = (response.status(), response.headers().clone());
     let bytes = response
         .into_body()
         .collect()
         .await
         .expect("body")
         .to_bytes();
+    (status, headers, bytes.to_vec())
+}
+
+async fn answer(state: &AppState, request: axum::http::request::Builder) -> (StatusCode, Value) {
+    let (status, _, bytes) = respond(state, request).await;
     (status, serde_json::from_slice(&bytes).expect("JSON"))
 }
 
@@ -469,27 +478,14 @@ struct Sample {
 /// comment, `# HELP`/`# TYPE`, or `name{label="value",...} value` of a family whose type was
 /// declared before it.
 async fn scrape(state: &AppState) -> Vec<Sample> {
-    let response = app(state.clone())
-        .oneshot(
-            Request::get("/metrics")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("infallible");
-    assert_eq!(response.status(), StatusCode::OK);
-    let content_type = response.headers()["content-type"].to_str().expect("ASCII");
+    let (status, headers, bytes) = respond(state, Request::get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    let content_type = headers["content-type"].to_str().expect("ASCII");
     assert!(
         content_type.starts_with("text/plain; version=0.0.4"),
         "{content_type}"
     );
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
+    let text = String::from_utf8(bytes).expect("UTF-8");
     let mut types: BTreeMap<String, String> = BTreeMap::new();
     let mut samples = Vec::new();
     for line in text.lines() {
@@ -665,13 +661,12 @@ async fn a_known_route_with_another_method_is_405_with_allow() {
         (Request::delete(LATEST), "GET,HEAD"),
         (Request::get("/v1/hooks/github"), "POST"),
     ] {
-        let response = app(state.clone())
-            .oneshot(request.body(Body::empty()).expect("request"))
-            .await
-            .expect("infallible");
-        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
-        let allow = response.headers()["allow"].to_str().expect("ASCII");
+        let (status, headers, body) = respond(&state, request).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        let allow = headers["allow"].to_str().expect("ASCII");
         assert_eq!(allow.replace(' ', ""), allowed);
+        let body: Value = serde_json::from_slice(&body).expect("a JSON error");
+        assert_eq!(body["error"]["code"], "method_not_allowed");
     }
 }
 

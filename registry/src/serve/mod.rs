@@ -22,7 +22,7 @@ mod webhook;
 pub use index::{Index, IndexedEvent, IndexedSource, IndexedVersion};
 pub use metrics::Metrics;
 pub use reload::{reload, spawn_reloads, LastReload, Outcome, Reload, ReloadStatus, Reloader};
-pub use remote::{is_remote, Remote};
+pub use remote::{is_remote, redacted, Remote};
 pub use routes::{app, ApiError, MAX_BODY_BYTES};
 pub use webhook::github_signature;
 

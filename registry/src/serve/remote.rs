@@ -29,12 +29,36 @@ pub fn is_remote(text: &str) -> bool {
     }
 }
 
+/// `url` without its user information, where passwords and tokens go
+/// (`https://user:token@host/...` becomes `https://***@host/...`), to log and to put in errors.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_string();
+    };
+    format!("{scheme}://***@{}", &rest[at + 1..])
+}
+
 /// A remote repository and the branch served from its cache.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Remote {
     url: String,
     branch: String,
     directory: PathBuf,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Remote")
+            .field("url", &redacted(&self.url))
+            .field("branch", &self.branch)
+            .field("directory", &self.directory)
+            .finish()
+    }
 }
 
 impl Remote {
@@ -52,7 +76,7 @@ impl Remote {
             source,
         })?;
         let remote_error = |action: &'static str| {
-            let url = url.to_string();
+            let url = redacted(url);
             move |source| Error::Remote {
                 action,
                 url,
@@ -85,7 +109,7 @@ impl Remote {
         if !git2::Reference::is_valid_name(&format!("refs/heads/{branch}")) {
             return Err(Error::Remote {
                 action: "name a branch of",
-                url: url.to_string(),
+                url: redacted(url),
                 source: git2::Error::from_str(&format!("{branch:?} is not a valid branch name")),
             });
         }
@@ -105,8 +129,9 @@ impl Remote {
         Ok((remote, repository))
     }
 
-    pub fn url(&self) -> &str {
-        &self.url
+    /// The URL, without a password or token in it.
+    pub fn url(&self) -> String {
+        redacted(&self.url)
     }
 
     pub fn branch(&self) -> &str {
@@ -130,7 +155,7 @@ impl Remote {
         let fetched_ref = format!("refs/cuemesh/fetched/{}", self.branch);
         let refspec = format!("+refs/heads/{}:{fetched_ref}", self.branch);
         let error = |action: &'static str| {
-            let url = self.url.clone();
+            let url = self.url();
             move |source| Error::Remote {
                 action,
                 url,
@@ -150,7 +175,7 @@ impl Remote {
         let fetched =
             git.refname_to_id(&fetched_ref)
                 .map_err(|source| Error::ReferenceNotFound {
-                    reference: format!("{} of {}", self.branch, self.url),
+                    reference: format!("{} of {}", self.branch, self.url()),
                     source,
                 })?;
         let served_ref = self.served_ref();
@@ -212,7 +237,26 @@ fn callbacks<'a>() -> git2::RemoteCallbacks<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{cache_name, is_remote};
+    use super::{cache_name, is_remote, redacted};
+
+    #[test]
+    fn passwords_and_tokens_are_left_out_of_urls_shown() {
+        assert_eq!(
+            redacted("https://bot:ghp_secret@github.com/acme/schemas.git"),
+            "https://***@github.com/acme/schemas.git"
+        );
+        assert_eq!(
+            redacted("https://ghp_secret@github.com/a/b"),
+            "https://***@github.com/a/b"
+        );
+        for shown in [
+            "https://github.com/a/b",
+            "git@github.com:a/b.git",
+            "file:///srv/x",
+        ] {
+            assert_eq!(redacted(shown), shown);
+        }
+    }
 
     #[test]
     fn urls_and_scp_addresses_are_remote_and_paths_are_not() {
