@@ -229,10 +229,10 @@ pub fn run(config: &VetConfig) -> anyhow::Result<VetOutcome> {
             Ok(text) => text,
             Err(error) => {
                 // Keep going: the other files are still worth checking.
-                eprintln!(
-                    "cuemesh: error: cannot read data file {}: {error}",
+                crate::output::error(format_args!(
+                    "cannot read data file {}: {error}",
                     file.display_name
-                );
+                ));
                 unreadable += 1;
                 continue;
             }

@@ -48,3 +48,16 @@ pub(crate) fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// The visible subcommands, as `cuemesh --help` lists them (clap's own `help` left out).
+pub(crate) fn subcommands(dir: &Path) -> Vec<String> {
+    let help = cuemesh(dir, &["--help"]).stdout;
+    help.lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
