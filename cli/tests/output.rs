@@ -4,11 +4,8 @@
 
 mod common;
 
-use std::io::Read;
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 const ESCAPE: char = '\x1b';
 
@@ -84,66 +81,11 @@ fn quiet_keeps_errors() {
     assert_eq!(output.status.code(), Some(2), "the flags conflict");
 }
 
-/// Starts `cuemesh FLAGS serve` on a free port over a one-commit repository, waits until it
-/// answers, stops it with SIGTERM and returns its stderr.
+/// `cuemesh FLAGS serve` over the template repository, stopped once it listens: its stderr.
 fn serve_stderr(flags: &[&str]) -> String {
     let directory = tempfile::tempdir().expect("temporary directory");
-    let init = common::cuemesh(directory.path(), &["init", "schemas"]);
-    assert_eq!(init.code, 0, "{}", init.stderr);
-    let repository_path = directory.path().join("schemas");
-    commit_everything(&repository_path);
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
-    let address = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
-        .args(flags)
-        .args(["serve", "--poll", "0", "--listen", &address, "--repo"])
-        .arg(&repository_path)
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start cuemesh serve");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(&address).is_err() {
-        assert!(Instant::now() < deadline, "serve did not start listening");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let terminated = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(terminated.success());
-    let mut text = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut text)
-        .expect("read stderr");
-    let status = child.wait().expect("wait for serve");
-    assert!(status.success(), "serve failed: {text}");
-    text
-}
-
-fn commit_everything(path: &Path) {
-    let mut options = git2::RepositoryInitOptions::new();
-    options.initial_head("main");
-    let repository = git2::Repository::init_opts(path, &options).expect("git init");
-    let mut index = repository.index().expect("index");
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .expect("add");
-    let tree = repository
-        .find_tree(index.write_tree().expect("write tree"))
-        .expect("tree");
-    let signature = git2::Signature::now("Ada", "ada@example.com").expect("signature");
-    repository
-        .commit(Some("HEAD"), &signature, &signature, "schemas", &tree, &[])
-        .expect("commit");
+    let repository = common::template_repository(directory.path());
+    common::ServeProcess::start(flags, &repository).terminate()
 }
 
 #[test]
