@@ -374,16 +374,21 @@ fn vet_reports_every_bad_input_with_its_position() {
         for (name, bytes) in &case.files {
             std::fs::write(directory.path().join(name), bytes).expect("write fixture");
         }
-        let outcome = run_bounded(directory.path(), case.args);
-        assert_eq!(outcome.code, case.code, "{}: {}", case.name, outcome.output);
-        for fragment in case.expected {
-            assert!(
-                outcome.output.contains(fragment),
-                "{}: no {fragment:?} in {}",
-                case.name,
-                &outcome.output[..outcome.output.len().min(2000)]
-            );
-        }
+        run_case(directory.path(), &case);
+    }
+}
+
+/// Runs one case in `dir` (its files already written) and checks its exit code and output.
+fn run_case(dir: &Path, case: &CliCase) {
+    let outcome = run_bounded(dir, case.args);
+    assert_eq!(outcome.code, case.code, "{}: {}", case.name, outcome.output);
+    for fragment in case.expected {
+        assert!(
+            outcome.output.contains(fragment),
+            "{}: no {fragment:?} in {}",
+            case.name,
+            &outcome.output[..outcome.output.len().min(3000)]
+        );
     }
 }
 
@@ -465,15 +470,6 @@ fn lint_reports_every_bad_input_in_a_real_repository() {
             std::fs::create_dir_all(path.parent().expect("a parent")).expect("create directory");
             std::fs::write(path, bytes).expect("write fixture");
         }
-        let outcome = run_bounded(directory.path(), case.args);
-        assert_eq!(outcome.code, case.code, "{}: {}", case.name, outcome.output);
-        for fragment in case.expected {
-            assert!(
-                outcome.output.contains(fragment),
-                "{}: no {fragment:?} in {}",
-                case.name,
-                &outcome.output[..outcome.output.len().min(3000)]
-            );
-        }
+        run_case(directory.path(), &case);
     }
 }

@@ -9,6 +9,13 @@ use std::process::{Command, Output};
 
 const ESCAPE: char = '\x1b';
 
+/// Flags, colour variables, and whether the error line must be coloured.
+type ColourCase = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    bool,
+);
+
 /// Runs `cuemesh ARGS` in `dir` with exactly the colour variables given.
 fn run(dir: &Path, args: &[&str], environment: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cuemesh"));
@@ -32,7 +39,7 @@ fn stderr(output: &Output) -> String {
 fn errors_are_coloured_only_when_asked_or_forced() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let failing = ["vet", "missing.cue"];
-    let cases: [(&[&str], &[(&str, &str)], bool); 7] = [
+    let cases: [ColourCase; 7] = [
         (&[], &[], false),
         (&[], &[("CLICOLOR_FORCE", "1")], true),
         (&[], &[("CLICOLOR_FORCE", "0")], false),

@@ -1509,7 +1509,7 @@ impl<'a> Eval<'a> {
                         _ => None,
                     });
                     let first = spans.next()?;
-                    let last = spans.last().unwrap_or(first);
+                    let last = spans.next_back().unwrap_or(first);
                     Some(if last.file == first.file {
                         first.to(last)
                     } else {
