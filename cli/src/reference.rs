@@ -67,7 +67,8 @@ fn write_commands(out: &mut String, root: &Command) {
             .map(|about| about.to_string())
             .unwrap_or_default();
         if !about.trim().is_empty() {
-            let _ = writeln!(out, "{}\n", about.trim());
+            let paragraphs: Vec<String> = about.trim().split("\n\n").map(prose).collect();
+            let _ = writeln!(out, "{}\n", paragraphs.join("\n\n"));
         }
         let arguments: Vec<&Arg> = visible_arguments(command)
             .filter(|argument| !argument.is_global_set())
@@ -232,9 +233,7 @@ fn write_settings(out: &mut String) {
             "| `{}` | {} | {} | {read_by} | {} |",
             key.path,
             escape_cell(key.value),
-            key.default
-                .map(|default| format!("`{}`", escape_cell(default)))
-                .unwrap_or_default(),
+            key.default.map(code_cell).unwrap_or_default(),
             escape_cell(key.description)
         );
     }
@@ -257,7 +256,31 @@ fn one_line(text: &str) -> String {
 
 /// A table cell cannot hold `|` or a line break.
 fn escape_cell(text: &str) -> String {
-    one_line(text).replace('|', "\\|")
+    prose(text).replace('|', "\\|")
+}
+
+/// Text shown as code in a table cell: only `|` needs escaping there (GitHub's tables read
+/// `\\|` inside code spans too).
+fn code_cell(text: &str) -> String {
+    format!("`{}`", one_line(text).replace('|', "\\|"))
+}
+
+/// Help text as Markdown: one line, and outside `code spans` the characters Markdown would
+/// read as HTML or emphasis (`sources/<name>/*.json`) escaped.
+fn prose(text: &str) -> String {
+    one_line(text)
+        .split('`')
+        .enumerate()
+        .map(|(index, part)| {
+            if index % 2 == 1 {
+                return part.to_string();
+            }
+            part.replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('*', "\\*")
+        })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 #[cfg(test)]
@@ -303,6 +326,15 @@ mod tests {
         assert!(text.contains("| `FILE...` |  |  |"), "{text}");
         assert!(text.contains("| `--quiet` |  | Print less. |"), "{text}");
         assert!(text.contains("The last one | with a bar."), "{text}");
+    }
+
+    #[test]
+    fn prose_escapes_markup_outside_code_spans_only() {
+        assert_eq!(
+            prose("files sources/<name>/*.json, not `<name>/*.cue`"),
+            "files sources/&lt;name&gt;/\\*.json, not `<name>/*.cue`"
+        );
+        assert_eq!(code_cell("^(a|b)*$"), "`^(a\\|b)*$`");
     }
 
     #[test]
