@@ -260,7 +260,7 @@ fn escape_cell(text: &str) -> String {
 }
 
 /// Text shown as code in a table cell: only `|` needs escaping there (GitHub's tables read
-/// `\\|` inside code spans too).
+/// `\|` inside code spans too).
 fn code_cell(text: &str) -> String {
     format!("`{}`", one_line(text).replace('|', "\\|"))
 }
