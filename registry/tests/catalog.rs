@@ -288,3 +288,41 @@ async fn references_between_definitions_point_to_the_renamed_components() {
     let asyncapi = get(&state, "/v1/catalog/asyncapi.json").await;
     assert_refs_resolve(&asyncapi.body);
 }
+
+#[tokio::test]
+async fn a_removed_type_keeps_its_schema_but_loses_its_channel() {
+    let mut repo = repository();
+    repo.commit(
+        "main",
+        "Grace",
+        "Orders move elsewhere",
+        &[("sources/orders/orders.cue", None)],
+    );
+    let state = state_of(&repo);
+    let catalog = get(&state, "/v1/catalog/openapi.json").await.body;
+    assert!(schemas(&catalog).contains_key(ORDERS_SCHEMA));
+    let removed: Vec<(&str, bool)> = catalog["x-cuemesh-events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|event| {
+            (
+                event["type"].as_str().expect("type"),
+                event["removed"].as_bool().expect("removed"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        removed,
+        [("MySource:newPerson", false), ("Orders.placed", true)]
+    );
+    let asyncapi = get(&state, "/v1/catalog/asyncapi.json").await.body;
+    let channels: Vec<&String> = asyncapi["channels"]
+        .as_object()
+        .expect("channels")
+        .keys()
+        .collect();
+    assert_eq!(channels, [IDENTITY_SCHEMA]);
+    assert!(asyncapi["operations"].get(ORDERS_SCHEMA).is_none());
+    assert_refs_resolve(&asyncapi);
+}

@@ -230,3 +230,28 @@ async fn ids_keep_their_schema_across_reloads_and_a_revert_reuses_one() {
         assert_eq!(ok(&restarted, &uri).await, ok(&state, &uri).await, "{uri}");
     }
 }
+
+#[tokio::test]
+async fn config_is_the_default_compatibility_of_the_settings() {
+    let mut repo = repository();
+    let state = state_of(&repo);
+    // The fixture has no cuemesh.cue: Confluent's default.
+    assert_eq!(
+        ok(&state, "/config").await,
+        json!({"compatibilityLevel": "BACKWARD"})
+    );
+    repo.commit(
+        "main",
+        "Ada",
+        "Settings",
+        &[(
+            "cuemesh.cue",
+            Some("package cuemesh\n\ncompatibility: \"FULL_TRANSITIVE\"\n"),
+        )],
+    );
+    let state = state_of(&repo);
+    assert_eq!(
+        ok(&state, "/config").await,
+        json!({"compatibilityLevel": "FULL_TRANSITIVE"})
+    );
+}

@@ -16,11 +16,17 @@
 use super::confluent::Subjects;
 use super::index::{Index, IndexedVersion};
 use super::AppState;
+use crate::check::CheckSettings;
+use crate::error::Error;
+use crate::lint::{RepoFiles, SETTINGS_FILE};
+use crate::repository::Repository;
+use crate::tree::MODULE_FILE;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use cue::compat::Mode;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
@@ -39,13 +45,31 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The catalog of `index`, whose versions were made along `first_parent` (oldest first).
-    pub fn build(index: &Index, first_parent: &[git2::Oid]) -> Catalog {
-        Catalog {
-            subjects: Subjects::build(index, first_parent),
+    /// The catalog of `index`, built from `branch` of `repository`: ids follow the branch's
+    /// first-parent history, the compatibility level is the tip's `cuemesh.cue`.
+    pub fn build(repository: &Repository, branch: &str, index: &Index) -> Result<Catalog, Error> {
+        let first_parent = repository.first_parent_commits(branch)?;
+        let compatibility = compatibility_at(repository, branch)?;
+        Ok(Catalog {
+            subjects: Subjects::build(index, &first_parent, compatibility),
             ..Catalog::default()
+        })
+    }
+}
+
+/// The default compatibility mode `cuemesh.cue` sets at `branch` (BACKWARD when it sets none,
+/// or when the file is invalid, as `check` does).
+fn compatibility_at(repository: &Repository, branch: &str) -> Result<Mode, Error> {
+    let mut texts = Vec::new();
+    for path in [SETTINGS_FILE, MODULE_FILE] {
+        if let Some(text) = repository.read_file(branch, path)? {
+            texts.push((path, text));
         }
     }
+    let files = RepoFiles::from_texts(texts.iter().map(|(path, text)| (*path, text.as_str())));
+    let module = files.text(MODULE_FILE).and_then(cue::module_path);
+    let (settings, _) = CheckSettings::load(&files, module.as_deref().unwrap_or(""));
+    Ok(settings.compatibility.unwrap_or_default())
 }
 
 /// One part of a component name: ASCII letters, digits and `-` as they are, every other byte
@@ -176,6 +200,7 @@ fn schemas(index: &Index, all: bool) -> (Map<String, Value>, Vec<Value>, Vec<Val
                 "type": event.event_type,
                 "version": number,
                 "latest": number == latest.version.number,
+                "removed": event.removed_in.is_some(),
                 "digest": version.version.digest,
                 "schema": version_name,
             }));
@@ -244,16 +269,17 @@ fn envelope(source: &str, event_type: &str, data: &str) -> Value {
     })
 }
 
-/// The whole catalog as an AsyncAPI 3.0 document: per event type a channel (its NATS subject),
-/// a CloudEvent message (structured mode: the payload is the JSON event with the schema as
-/// `data`) and a `send` operation.
+/// The whole catalog as an AsyncAPI 3.0 document: per event type the branch still declares a
+/// channel (its NATS subject), a CloudEvent message (structured mode: the payload is the JSON
+/// event with the schema as `data`) and a `send` operation.
 pub fn asyncapi_document(index: &Index) -> Value {
     let (schemas, _, unavailable) = schemas(index, false);
     let mut channels = Map::new();
     let mut operations = Map::new();
     let mut messages = Map::new();
     for event in index.events.values() {
-        let Some(latest) = event.latest() else {
+        // A type removed from the branch is no longer sent: its schema stays a component.
+        let Some(latest) = event.latest().filter(|_| event.removed_in.is_none()) else {
             continue;
         };
         let name = component_name(&event.source, &event.event_type);

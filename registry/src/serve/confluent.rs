@@ -9,10 +9,13 @@
 //! - A schema is the version's canonical JSON Schema (`cue::canonical`: the text its digest is
 //!   the SHA-256 of), `schemaType` `JSON`. Its global *id* numbers distinct digests by first
 //!   appearance: walking the branch's first-parent history oldest first, and within a commit by
-//!   source, type and version, each digest not seen before takes the next id from 1. History
-//!   only grows (a branch that is rewritten is refused), so an id, once served, means the same
-//!   schema text after every restart and reload; the same schema under two subjects (or a revert)
-//!   has one id.
+//!   source, type and version, each digest not seen before takes the next id from 1. While the
+//!   branch only grows (the service is to refuse a non-fast-forward), an id, once served, means
+//!   the same schema text after every restart and reload; the same schema under two subjects (or
+//!   a revert) has one id.
+//!
+//! `GET /config` answers `{"compatibilityLevel"}`: the default mode `cuemesh.cue` sets at the
+//! branch tip (per-event `@compat(...)` attributes are not served).
 //!
 //! Errors are Confluent's `{"error_code", "message"}`: 40401 subject not found, 40402 version
 //! not found, 40403 schema not found, 42202 invalid version; every answer is
@@ -26,6 +29,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cue::canonical::Digest;
+use cue::compat::Mode;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 
@@ -40,7 +44,7 @@ pub fn subject_name(source: &str, event_type: &str) -> String {
 
 /// Whether a path belongs to the Confluent-compatible routes (their errors use its format).
 pub(super) fn is_confluent_path(path: &str) -> bool {
-    ["/subjects", "/schemas"]
+    ["/subjects", "/schemas", "/config"]
         .iter()
         .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
 }
@@ -62,11 +66,13 @@ pub struct Subjects {
     /// Id `n` is `schemas[n - 1]`.
     schemas: Vec<Registered>,
     ids: HashMap<Digest, u32>,
+    /// The default compatibility mode of `cuemesh.cue`, for `/config`.
+    compatibility: Mode,
 }
 
 impl Subjects {
     /// Numbers the digests of `index` along `first_parent` (the branch's commits, oldest first).
-    pub fn build(index: &Index, first_parent: &[git2::Oid]) -> Subjects {
+    pub fn build(index: &Index, first_parent: &[git2::Oid], compatibility: Mode) -> Subjects {
         let position: HashMap<String, usize> = first_parent
             .iter()
             .enumerate()
@@ -90,7 +96,10 @@ impl Subjects {
         // `events` iterates by (source, type) and versions by number: a stable sort by
         // position keeps that order within a commit.
         versions.sort_by_key(|(at, _, _)| *at);
-        let mut subjects = Subjects::default();
+        let mut subjects = Subjects {
+            compatibility,
+            ..Subjects::default()
+        };
         for (_, event, version) in versions {
             let subject = subject_name(&event.source, &event.event_type);
             subjects
@@ -274,6 +283,11 @@ fn version_of<'e>(
 
 pub(super) async fn schema_types() -> Response {
     ok(&json!(["JSON"]))
+}
+
+pub(super) async fn config(State(state): State<AppState>) -> Response {
+    let index = state.index();
+    ok(&json!({"compatibilityLevel": index.catalog.subjects.compatibility.to_string()}))
 }
 
 pub(super) async fn subjects(State(state): State<AppState>) -> Response {

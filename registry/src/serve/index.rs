@@ -149,7 +149,7 @@ impl Index {
             problems: history.problems.len(),
             catalog: Catalog::default(),
         };
-        index.catalog = Catalog::build(&index, &repository.first_parent_commits(branch)?);
+        index.catalog = Catalog::build(repository, branch, &index)?;
         Ok(index)
     }
 

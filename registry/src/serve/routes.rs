@@ -44,6 +44,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "post", path: "/v1/sources/{source}/types/{type}/versions/{version}/validate", handler: || post(validate) },
     Route { method: "get", path: "/v1/catalog/openapi.json", handler: || get(catalog::openapi) },
     Route { method: "get", path: "/v1/catalog/asyncapi.json", handler: || get(catalog::asyncapi) },
+    Route { method: "get", path: "/config", handler: || get(confluent::config) },
     Route { method: "get", path: "/schemas/types", handler: || get(confluent::schema_types) },
     Route { method: "get", path: "/schemas/ids/{id}", handler: || get(confluent::schema) },
     Route { method: "get", path: "/schemas/ids/{id}/versions", handler: || get(confluent::schema_versions) },
