@@ -326,3 +326,40 @@ async fn a_removed_type_keeps_its_schema_but_loses_its_channel() {
     assert!(asyncapi["operations"].get(ORDERS_SCHEMA).is_none());
     assert_refs_resolve(&asyncapi);
 }
+
+/// The AsyncAPI initiative's own parser accepts the document (the specification's JSON Schema
+/// and its semantic rules), through `scripts/asyncapi-check.mjs` when its npm packages are
+/// installed (it exits 2 when they are not). `.ci/run` installs them and sets
+/// CUEMESH_REQUIRE_ASYNCAPI_PARSER, so CI cannot skip this.
+#[tokio::test]
+async fn the_asyncapi_parser_accepts_the_document_when_available() {
+    let repo = repository();
+    let state = state_of(&repo);
+    let answer = get(&state, "/v1/catalog/asyncapi.json").await;
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let file = directory.path().join("asyncapi.json");
+    std::fs::write(&file, answer.body.to_string()).expect("write");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/asyncapi-check.mjs");
+    let output = std::process::Command::new("node")
+        .arg(&script)
+        .arg(&file)
+        .output();
+    match output {
+        Ok(output) if output.status.code() != Some(2) => {
+            assert!(
+                output.status.success(),
+                "the AsyncAPI parser refuses the document: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        _ => {
+            assert!(
+                std::env::var_os("CUEMESH_REQUIRE_ASYNCAPI_PARSER").is_none(),
+                "the AsyncAPI parser is required (CUEMESH_REQUIRE_ASYNCAPI_PARSER) but node or its npm packages are missing"
+            );
+            eprintln!("@asyncapi/parser is not installed: skipped");
+        }
+    }
+}
