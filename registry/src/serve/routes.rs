@@ -41,6 +41,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}", handler: || get(version_metadata) },
     Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}/openapi", handler: || get(openapi) },
     Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}/jsonschema", handler: || get(jsonschema) },
+    Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}/package", handler: || get(package) },
     Route { method: "post", path: "/v1/sources/{source}/types/{type}/versions/{version}/validate", handler: || post(validate) },
     Route { method: "get", path: "/v1/catalog/openapi.json", handler: || get(catalog::openapi) },
     Route { method: "get", path: "/v1/catalog/asyncapi.json", handler: || get(catalog::asyncapi) },
@@ -384,6 +385,14 @@ async fn jsonschema(
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
     document(&state, &headers, path, |version| &version.json_schema)
+}
+
+async fn package(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    document(&state, &headers, path, |version| &version.package)
 }
 
 async fn validate(
