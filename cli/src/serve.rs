@@ -3,7 +3,8 @@
 //! it, and reloads when the branch moves: every `--poll` seconds and on a signed GitHub push
 //! webhook, one reload at a time. A failing or refused reload (a rewritten branch) keeps the
 //! last good index. It stops gracefully on Ctrl-C or SIGTERM, finishing the requests in flight.
-//! Logs go to stderr through `tracing` (`RUST_LOG` filters, default `info`).
+//! Startup and progress lines go to stderr through `output`; request and reload logs through
+//! `tracing` (`RUST_LOG` filters them).
 
 use anyhow::Context;
 use cuemesh_registry::serve::{self, AppState, Index, Reloader, Remote};
@@ -13,6 +14,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::output;
 
 /// What `serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -63,6 +66,10 @@ pub fn default_cache_directory() -> PathBuf {
 pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
     init_logs(config.log_format);
     let (repository, remote, fetch_error) = open(config)?;
+    let shown = match &remote {
+        Some(remote) => remote.url(),
+        None => config.repository.clone(),
+    };
     let branch = match (&remote, &config.branch) {
         (Some(remote), _) => remote.branch().to_string(),
         (None, Some(branch)) => branch.clone(),
@@ -70,22 +77,27 @@ pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
             .default_branch()
             .context("cannot tell the default branch; name it with --branch")?,
     };
+    output::detail(format_args!("indexing the branch {branch} of {shown}"));
+    let started = std::time::Instant::now();
     let index = Index::build(&repository, &branch)
         .with_context(|| format!("cannot index the branch {branch}"))?;
-    tracing::info!(
-        commit = index
+    output::detail(format_args!(
+        "indexed in {:.2} s",
+        started.elapsed().as_secs_f64()
+    ));
+    output::progress(format_args!(
+        "indexed {branch} at {}: {} sources, {} event types, {} versions",
+        index
             .head
             .as_ref()
             .map(|head| head.short_id())
             .unwrap_or_default(),
-        sources = index.sources.len(),
-        event_types = index.events.len(),
-        versions = index.version_count(),
-        problems = index.problems,
-        "indexed {branch}"
-    );
+        index.sources.len(),
+        index.events.len(),
+        index.version_count()
+    ));
     for error in &index.tip_errors {
-        tracing::warn!(error = %error, "the tip of {branch} does not load");
+        output::warning(format_args!("the tip of {branch} does not load: {error}"));
     }
     let mut state = AppState::new(index);
     if let Some(secret) = &config.webhook_secret {
@@ -125,29 +137,36 @@ fn open(
     let shown = serve::redacted(url);
     let (remote, repository) = Remote::open(url, config.branch.as_deref(), &cache)
         .with_context(|| format!("cannot prepare a cache of {shown}"))?;
-    tracing::info!(
-        cache = %remote.directory().display(),
-        "fetching {} of {shown}",
-        remote.branch()
-    );
+    output::detail(format_args!(
+        "fetching {} of {shown} into {}",
+        remote.branch(),
+        remote.directory().display()
+    ));
     match remote.fetch(&repository) {
         Ok(()) => Ok((repository, Some(remote), None)),
         Err(error) if remote.has_branch(&repository) => {
-            tracing::warn!(
-                error = %error.with_causes(),
-                "serving the cached {} of {shown}",
-                remote.branch()
-            );
+            output::warning(format_args!(
+                "serving the cached {} of {shown}: {}",
+                remote.branch(),
+                error.with_causes()
+            ));
             Ok((repository, Some(remote), Some(error)))
         }
         Err(error) => Err(error).with_context(|| format!("cannot fetch {shown}")),
     }
 }
 
-/// Logs to stderr: `RUST_LOG` filters (default `info`); colours only on a terminal.
+/// Request and reload logs to stderr: `RUST_LOG` filters them, by default `info` (`warn`
+/// with `--quiet`, `debug` with `--verbose`); colours only on a terminal. Startup and progress
+/// lines are the CLI's own (`output`).
 fn init_logs(format: LogFormat) {
+    let default = match output::config().verbosity {
+        output::Verbosity::Quiet => "warn",
+        output::Verbosity::Normal => "info",
+        output::Verbosity::Verbose => "debug",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -170,14 +189,14 @@ async fn serve_until_shutdown(
     let address = listener
         .local_addr()
         .context("cannot read the bound address")?;
-    tracing::info!("listening on http://{address}");
+    output::progress(format_args!("listening on http://{address}"));
     let reloads = serve::spawn_reloads(reloader, config.poll);
     axum::serve(listener, serve::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server failed")?;
     reloads.abort();
-    tracing::info!("stopped");
+    output::progress(format_args!("stopped"));
     Ok(())
 }
 

@@ -6,12 +6,14 @@
 //! definition and a compiled validator. Versions introduced by one commit in one package
 //! share one package load; loads run in parallel.
 
+use super::catalog::Catalog;
 use crate::commit::CommitInfo;
 use crate::error::Error;
 use crate::history::{History, Version};
 use crate::repository::{Repository, Snapshot};
-use crate::tree::{self, MemoryResolver, TreeResolver};
+use crate::tree::{self, TreeResolver};
 use axum::body::Bytes;
+use cue::MemoryResolver;
 use cue::{ImportResolver, Package, PackageFiles};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -33,6 +35,8 @@ pub struct Index {
     /// The errors of the branch tip itself (`directory: message`): a package or the module
     /// that does not load there. A reload refuses an index with any.
     pub tip_errors: Vec<String>,
+    /// The whole catalog's documents and the Confluent-compatible subjects and schema ids.
+    pub catalog: Catalog,
 }
 
 /// A source as the catalog lists it (owner and description as of the branch tip).
@@ -63,9 +67,13 @@ pub struct IndexedVersion {
     pub json_schema: Result<Arc<Value>, String>,
     /// The compiled definition, for `validate`.
     pub validator: Result<cue::Schema, String>,
+    /// The CUE source that defines the version, self-contained: the package's files and every
+    /// package it imports (directly or not), as `GET .../versions/{n}/package` serves them. Clients
+    /// compile their own validator from it and check it against the digest.
+    pub package: Result<Arc<Value>, String>,
     /// The serialised bodies of the version's routes, made on their first request: the
-    /// metadata, the OpenAPI document and the JSON Schema document.
-    pub(super) bodies: [OnceLock<Bytes>; 3],
+    /// metadata, the OpenAPI document, the JSON Schema document and the package.
+    pub(super) bodies: [OnceLock<Bytes>; 4],
 }
 
 impl IndexedEvent {
@@ -90,11 +98,12 @@ impl Index {
         let packages = read_packages(repository, &history)?;
         // Load each (commit, directory) package once, in parallel, and derive its versions'
         // documents from it; `Package` stays on the thread that made it.
-        let documents: HashMap<(String, String), Documents> = packages
+        let documents: HashMap<(String, String), (Documents, Arc<Value>)> = packages
             .into_par_iter()
             .map(|(key, (files, imports, definitions))| {
+                let package = Arc::new(package_document(&files, &imports));
                 let documents = documents_of(files, imports, &definitions);
-                (key, documents)
+                (key, (documents, package))
             })
             .collect();
 
@@ -116,19 +125,23 @@ impl Index {
                 .into_iter()
                 .map(|version| {
                     let key = (version.commit.id.clone(), version.directory.clone());
-                    let per_definition = documents
-                        .get(&key)
-                        .and_then(|documents| documents.get(&version.definition));
+                    let loaded = documents.get(&key);
+                    let per_definition =
+                        loaded.and_then(|(documents, _)| documents.get(&version.definition));
                     let missing = || format!("{} was not loaded", version.directory);
                     let (openapi, json_schema, validator) = match per_definition {
                         Some(documents) => documents.clone(),
                         None => (Err(missing()), Err(missing()), Err(missing())),
                     };
+                    let package = loaded
+                        .map(|(_, package)| package.clone())
+                        .ok_or_else(missing);
                     IndexedVersion {
                         version,
                         openapi,
                         json_schema,
                         validator,
+                        package,
                         bodies: Default::default(),
                     }
                 })
@@ -146,15 +159,17 @@ impl Index {
         for source in sources.values_mut() {
             source.types.sort();
         }
-        let tip_errors = tip_errors(&snapshot);
-        Ok(Index {
+        let mut index = Index {
             branch: history.branch,
             head: history.head,
             sources,
             events,
             problems: history.problems.len(),
-            tip_errors,
-        })
+            tip_errors: tip_errors(&snapshot),
+            catalog: Catalog::default(),
+        };
+        index.catalog = Catalog::build(repository, branch, &index)?;
+        Ok(index)
     }
 
     /// The versions of `event_type` of `source`.
@@ -255,6 +270,23 @@ fn read_packages(
         packages.insert(key, (files, imports, vec![version.definition.clone()]));
     }
     Ok(packages)
+}
+
+/// `{"files": [{"name", "text"}...], "imports": {"<import path>": [{"name", "text"}...]}}`:
+/// a package and everything it imports, enough to load it with a [`cue::MemoryResolver`].
+fn package_document(files: &PackageFiles, imports: &HashMap<String, PackageFiles>) -> Value {
+    let list = |package: &PackageFiles| -> Value {
+        package
+            .files
+            .iter()
+            .map(|(name, text)| serde_json::json!({"name": name, "text": text}))
+            .collect()
+    };
+    let imports: BTreeMap<&String, Value> = imports
+        .iter()
+        .map(|(path, package)| (path, list(package)))
+        .collect();
+    serde_json::json!({"files": list(files), "imports": imports})
 }
 
 fn documents_of(

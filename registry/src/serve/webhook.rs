@@ -42,7 +42,7 @@ pub(super) async fn github(
     if is_form {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_content_type",
+            "unsupported_media_type",
             "set the webhook's content type to application/json",
         ));
     }
