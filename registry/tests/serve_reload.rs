@@ -10,15 +10,14 @@ use cuemesh_registry::serve::{
     app, github_signature, spawn_reloads, AppState, Index, Outcome, Reload, Reloader, Remote,
 };
 use cuemesh_registry::{Error, Repository};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::service::{header, send};
 use support::{identity, TestRepository, MODULE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tower::ServiceExt;
 
 const LATEST: &str = "/v1/sources/MySource/types/MySource:newPerson/versions/latest";
 const SECRET: &[u8] = b"It's a Secret to Everybody";
@@ -442,28 +441,9 @@ async fn a_burst_of_reload_requests_makes_one_reload() {
     reloads.abort();
 }
 
-/// One request through `app(state).oneshot`: status, headers and body.
-async fn respond(
-    state: &AppState,
-    request: axum::http::request::Builder,
-) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let response = app(state.clone())
-        .oneshot(request.body(Body::empty()).expect("request"))
-        .await
-        .expect("infallible");
-    let (status, headers) = (response.status(), response.headers().clone());
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, headers, bytes.to_vec())
-}
-
 async fn answer(state: &AppState, request: axum::http::request::Builder) -> (StatusCode, Value) {
-    let (status, _, bytes) = respond(state, request).await;
-    (status, serde_json::from_slice(&bytes).expect("JSON"))
+    let answer = send(state, request.body(Body::empty()).expect("request")).await;
+    (answer.status, answer.body)
 }
 
 /// One sample of the exposition.
@@ -478,14 +458,20 @@ struct Sample {
 /// comment, `# HELP`/`# TYPE`, or `name{label="value",...} value` of a family whose type was
 /// declared before it.
 async fn scrape(state: &AppState) -> Vec<Sample> {
-    let (status, headers, bytes) = respond(state, Request::get("/metrics")).await;
-    assert_eq!(status, StatusCode::OK);
-    let content_type = headers["content-type"].to_str().expect("ASCII");
+    let answer = send(
+        state,
+        Request::get("/metrics")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let content_type = header(&answer, "content-type");
     assert!(
         content_type.starts_with("text/plain; version=0.0.4"),
         "{content_type}"
     );
-    let text = String::from_utf8(bytes).expect("UTF-8");
+    let text = answer.body.as_str().expect("a text body").to_string();
     let mut types: BTreeMap<String, String> = BTreeMap::new();
     let mut samples = Vec::new();
     for line in text.lines() {
@@ -661,12 +647,10 @@ async fn a_known_route_with_another_method_is_405_with_allow() {
         (Request::delete(LATEST), "GET,HEAD"),
         (Request::get("/v1/hooks/github"), "POST"),
     ] {
-        let (status, headers, body) = respond(&state, request).await;
-        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
-        let allow = headers["allow"].to_str().expect("ASCII");
-        assert_eq!(allow.replace(' ', ""), allowed);
-        let body: Value = serde_json::from_slice(&body).expect("a JSON error");
-        assert_eq!(body["error"]["code"], "method_not_allowed");
+        let answer = send(&state, request.body(Body::empty()).expect("request")).await;
+        assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(header(&answer, "allow").replace(' ', ""), allowed);
+        assert_eq!(answer.body["error"]["code"], "method_not_allowed");
     }
 }
 
