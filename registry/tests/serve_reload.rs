@@ -208,6 +208,10 @@ async fn a_broken_commit_keeps_the_last_good_index_and_shows_in_readyz_and_metri
     );
     let error = reloader.reload_now().expect_err("a broken tip is refused");
     assert!(matches!(error, Error::BrokenTip { .. }), "{error}");
+    // Polls while the tip stays broken say so again without rebuilding.
+    let again = reloader.reload_now().expect_err("still broken");
+    assert_eq!(again.to_string(), error.to_string());
+    assert_eq!(state.reload_status().builds(), 1);
     assert_eq!(latest_version(&state), Some(1));
     assert_eq!(state.reload_status().generation(), 1);
 
@@ -227,8 +231,9 @@ async fn a_broken_commit_keeps_the_last_good_index_and_shows_in_readyz_and_metri
     let metrics = scrape(&state).await;
     assert_eq!(
         sample(&metrics, "cuemesh_reloads_total", &[("outcome", "failed")]),
-        1.0
+        2.0
     );
+    assert_eq!(sample(&metrics, "cuemesh_index_builds_total", &[]), 1.0);
     assert_eq!(sample(&metrics, "cuemesh_last_reload_success", &[]), 0.0);
     assert_eq!(sample(&metrics, "cuemesh_index_generation", &[]), 1.0);
 

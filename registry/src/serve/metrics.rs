@@ -194,6 +194,13 @@ pub(super) fn render(state: &AppState) -> String {
     );
     header(
         &mut out,
+        "cuemesh_index_builds_total",
+        "counter",
+        "Indexes built by reloads (a tip that failed to load is not rebuilt until it moves).",
+    );
+    let _ = writeln!(out, "cuemesh_index_builds_total {}", status.builds());
+    header(
+        &mut out,
         "cuemesh_reloads_total",
         "counter",
         "Reloads by outcome: swapped, unchanged, refused (history rewritten), failed.",

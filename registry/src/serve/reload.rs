@@ -41,19 +41,34 @@ pub fn reload(repository: &Repository, branch: &str, state: &AppState) -> Result
         })?;
         ensure_fast_forward(repository.git(), branch, served, tip)?;
     }
+    let status = state.reload_status();
+    let tip = tip.to_string();
+    // A tip that did not load will not load on the next poll either: no rebuild until it moves.
+    if let Some((commit, errors)) = status.broken_tip() {
+        if commit == tip {
+            return Err(Error::BrokenTip {
+                branch: branch.to_string(),
+                commit,
+                errors,
+            });
+        }
+    }
     let index = Index::build(repository, branch)?;
+    status.built();
     let commit = index
         .head
         .as_ref()
         .map(|head| head.id.clone())
         .unwrap_or_default();
     if !index.tip_errors.is_empty() {
+        status.set_broken_tip(Some((commit.clone(), index.tip_errors.clone())));
         return Err(Error::BrokenTip {
             branch: branch.to_string(),
             commit,
             errors: index.tip_errors,
         });
     }
+    status.set_broken_tip(None);
     let outcome = Reload::Swapped {
         commit,
         versions: index.version_count(),
@@ -147,16 +162,21 @@ impl LastReload {
 #[derive(Debug)]
 pub struct ReloadStatus {
     generation: AtomicU64,
+    builds: AtomicU64,
     counts: [AtomicU64; 4],
     last: Mutex<Option<LastReload>>,
+    /// The last tip that did not load, and why.
+    broken_tip: Mutex<Option<(String, Vec<String>)>>,
 }
 
 impl ReloadStatus {
     pub(crate) fn new() -> ReloadStatus {
         ReloadStatus {
             generation: AtomicU64::new(1),
+            builds: AtomicU64::new(0),
             counts: Default::default(),
             last: Mutex::new(None),
+            broken_tip: Mutex::new(None),
         }
     }
 
@@ -167,6 +187,29 @@ impl ReloadStatus {
 
     pub(crate) fn swapped(&self) {
         self.generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many indexes reloads built (the first, built before serving, is not counted).
+    pub fn builds(&self) -> u64 {
+        self.builds.load(Ordering::Relaxed)
+    }
+
+    fn built(&self) {
+        self.builds.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn broken_tip(&self) -> Option<(String, Vec<String>)> {
+        self.broken_tip
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn set_broken_tip(&self, broken: Option<(String, Vec<String>)>) {
+        *self
+            .broken_tip
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = broken;
     }
 
     /// How many reloads ended with `outcome`.
