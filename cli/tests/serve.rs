@@ -272,3 +272,25 @@ fn serve_caches_a_remote_and_reloads_on_a_signed_webhook() {
     let (_, body) = get(&address, latest);
     assert!(body.contains("\"version\":2"), "{body}");
 }
+
+#[test]
+fn an_empty_webhook_secret_is_refused_before_serving() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let secret_file = directory.path().join("secret");
+    std::fs::write(&secret_file, "\n").expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--webhook-secret-file"])
+        .arg(&secret_file)
+        .env_remove("CUEMESH_WEBHOOK_SECRET")
+        .output()
+        .expect("run cuemesh serve");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the webhook secret in {} is empty",
+            secret_file.display()
+        )),
+        "{stderr}"
+    );
+}
