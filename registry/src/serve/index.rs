@@ -6,6 +6,9 @@
 //! definition and a compiled validator. Versions introduced by one commit in one package
 //! share one package load; loads run in parallel.
 
+use super::examples::{attach_examples, Example};
+use super::fields::{fields_of, Field};
+use super::search::SearchIndex;
 use crate::commit::CommitInfo;
 use crate::error::Error;
 use crate::history::{History, Version};
@@ -29,6 +32,8 @@ pub struct Index {
     pub events: BTreeMap<(String, String), IndexedEvent>,
     /// How many packages failed to load at some commit (they made no versions).
     pub problems: usize,
+    /// The search over sources, types, fields and doc comments.
+    pub search: SearchIndex,
 }
 
 /// A source as the catalog lists it (owner and description as of the branch tip).
@@ -59,6 +64,10 @@ pub struct IndexedVersion {
     pub json_schema: Result<Arc<Value>, String>,
     /// The compiled definition, for `validate`.
     pub validator: Result<cue::Schema, String>,
+    /// The fields of the JSON Schema document (none when it could not be made).
+    pub fields: Vec<Field>,
+    /// The example payloads while the version was current, validated against it.
+    pub examples: Vec<Example>,
 }
 
 impl IndexedEvent {
@@ -104,7 +113,7 @@ impl Index {
                 }
             });
             source.types.push(event.event_type.clone());
-            let versions = event
+            let mut versions: Vec<IndexedVersion> = event
                 .versions
                 .into_iter()
                 .map(|version| {
@@ -117,14 +126,25 @@ impl Index {
                         Some(documents) => documents.clone(),
                         None => (Err(missing()), Err(missing()), Err(missing())),
                     };
+                    let fields = json_schema.as_deref().map(fields_of).unwrap_or_default();
                     IndexedVersion {
                         version,
                         openapi,
                         json_schema,
                         validator,
+                        fields,
+                        examples: Vec::new(),
                     }
                 })
                 .collect();
+            let end = event.removed_in.as_ref().or(history.head.as_ref());
+            attach_examples(
+                repository.git(),
+                &event.event_type,
+                &mut versions,
+                end,
+                event.removed_in.is_some(),
+            );
             events.insert(
                 (event.source.clone(), event.event_type.clone()),
                 IndexedEvent {
@@ -138,12 +158,14 @@ impl Index {
         for source in sources.values_mut() {
             source.types.sort();
         }
+        let search = SearchIndex::build(sources.values(), events.values());
         Ok(Index {
             branch: history.branch,
             head: history.head,
             sources,
             events,
             problems: history.problems.len(),
+            search,
         })
     }
 

@@ -9,11 +9,18 @@
 //! request: a reload never blocks or changes a request in flight, and a failed rebuild never
 //! replaces the last good index.
 
+mod examples;
+mod fields;
+mod html;
 mod index;
 mod routes;
+mod search;
 
+pub use examples::Example;
+pub use fields::{fields_of, Field};
 pub use index::{Index, IndexedEvent, IndexedSource, IndexedVersion};
 pub use routes::{app, ApiError, MAX_BODY_BYTES};
+pub use search::{Hit, HitKind, SearchIndex, MAX_QUERY_BYTES};
 
 use crate::error::Error;
 use crate::repository::Repository;

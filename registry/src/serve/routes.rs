@@ -32,6 +32,8 @@ pub fn app(state: AppState) -> Router {
         .route(&format!("{version}/openapi"), get(openapi))
         .route(&format!("{version}/jsonschema"), get(jsonschema))
         .route(&format!("{version}/validate"), post(validate))
+        .route("/v1/search", get(super::search::route))
+        .merge(super::html::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
