@@ -5,12 +5,9 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use cuemesh_registry::serve::{app, AppState, HitKind, Index};
-use cuemesh_registry::Repository;
-use http_body_util::BodyExt;
+use cuemesh_registry::serve::{AppState, HitKind};
 use serde_json::Value;
-use support::{TestRepository, MODULE};
-use tower::ServiceExt;
+use support::{respond, state_of, TestRepository, MODULE};
 
 const TYPE_PAGE: &str = "/sources/MySource/types/MySource%3AnewPerson";
 
@@ -86,11 +83,6 @@ fn repository() -> TestRepository {
     repo
 }
 
-fn state_of(repo: &TestRepository) -> AppState {
-    let repository = Repository::open(repo.path()).expect("open");
-    AppState::new(Index::build(&repository, "main").expect("index"))
-}
-
 struct Answer {
     status: StatusCode,
     content_type: String,
@@ -98,23 +90,13 @@ struct Answer {
 }
 
 async fn get(state: &AppState, uri: &str) -> Answer {
-    let response = app(state.clone())
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let content_type = response
-        .headers()
+    let request = Request::get(uri).body(Body::empty()).expect("request");
+    let (status, headers, bytes) = respond(state, request).await;
+    let content_type = headers
         .get("content-type")
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
     Answer {
         status,
         content_type,

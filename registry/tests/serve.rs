@@ -8,10 +8,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use cuemesh_registry::serve::{app, reload, AppState, Index, Reload, MAX_BODY_BYTES};
 use cuemesh_registry::Repository;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use support::{identity, TestRepository, MODULE};
-use tower::ServiceExt;
+use support::{identity, respond, state_of, TestRepository, MODULE};
 
 const IDENTITY: &str = "/v1/sources/MySource/types/MySource:newPerson";
 const ORDERS: &str = "/v1/sources/Orders/types/Orders.placed";
@@ -84,11 +82,6 @@ fn repository() -> TestRepository {
     repo
 }
 
-fn state_of(repo: &TestRepository) -> AppState {
-    let repository = Repository::open(repo.path()).expect("open");
-    AppState::new(Index::build(&repository, "main").expect("index"))
-}
-
 struct Answer {
     status: StatusCode,
     headers: axum::http::HeaderMap,
@@ -96,18 +89,7 @@ struct Answer {
 }
 
 async fn send(state: &AppState, request: Request<Body>) -> Answer {
-    let response = app(state.clone())
-        .oneshot(request)
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let (status, headers, bytes) = respond(state, request).await;
     let body = if bytes.is_empty() {
         Value::Null
     } else {

@@ -17,7 +17,7 @@ use super::AppState;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use diff::{line_diff, Change};
@@ -36,25 +36,50 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(&format!("{event}/compare"), get(compare))
 }
 
-type PageResult = Result<Response, Response>;
-
-fn bad_path(rejection: PathRejection) -> Response {
-    problem(StatusCode::BAD_REQUEST, "Bad path", &rejection.body_text())
+/// What a page could not show, answered as an HTML page with its status.
+struct PageError {
+    status: StatusCode,
+    title: &'static str,
+    message: String,
 }
 
-fn bad_query(rejection: QueryRejection) -> Response {
-    problem(StatusCode::BAD_REQUEST, "Bad query", &rejection.body_text())
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        problem(self.status, self.title, &self.message)
+    }
 }
 
-fn not_found(message: String) -> Response {
-    problem(StatusCode::NOT_FOUND, "Not found", &message)
+type PageResult = Result<Response, PageError>;
+
+fn bad_path(rejection: PathRejection) -> PageError {
+    PageError {
+        status: StatusCode::BAD_REQUEST,
+        title: "Bad path",
+        message: rejection.body_text(),
+    }
+}
+
+fn bad_query(rejection: QueryRejection) -> PageError {
+    PageError {
+        status: StatusCode::BAD_REQUEST,
+        title: "Bad query",
+        message: rejection.body_text(),
+    }
+}
+
+fn not_found(message: String) -> PageError {
+    PageError {
+        status: StatusCode::NOT_FOUND,
+        title: "Not found",
+        message,
+    }
 }
 
 fn find_event<'i>(
     index: &'i Index,
     source: &str,
     event_type: &str,
-) -> Result<&'i IndexedEvent, Response> {
+) -> Result<&'i IndexedEvent, PageError> {
     if !index.sources.contains_key(source) {
         return Err(not_found(format!("There is no source {source:?}.")));
     }
@@ -66,7 +91,7 @@ fn find_event<'i>(
 }
 
 /// A version named by a number from 1 or `latest`.
-fn find_version<'e>(event: &'e IndexedEvent, text: &str) -> Result<&'e IndexedVersion, Response> {
+fn find_version<'e>(event: &'e IndexedEvent, text: &str) -> Result<&'e IndexedVersion, PageError> {
     let found = if text == "latest" {
         event.latest()
     } else {
@@ -89,13 +114,13 @@ async fn home(State(state): State<AppState>) -> Response {
     let head = index
         .head
         .as_ref()
-        .map(|head| format!(" at {}", head.short_id()))
+        .map(|head| format!(" at commit {}", head.short_id()))
         .unwrap_or_default();
     page.write(format_args!(
-        "<p class=\"lead\">{} sources, {} event types, {} versions on <code>{}</code>{}.</p>\n<div class=\"cards\">\n",
-        index.sources.len(),
-        index.events.len(),
-        index.version_count(),
+        "<p class=\"lead\">{}, {}, {} on <code>{}</code>{}.</p>\n<div class=\"cards\">\n",
+        count(index.sources.len(), "source"),
+        count(index.events.len(), "event type"),
+        count(index.version_count(), "version"),
         esc(&index.branch),
         esc(&head),
     ));
@@ -120,6 +145,15 @@ async fn home(State(state): State<AppState>) -> Response {
     }
     page.write(format_args!("</div>\n"));
     page.respond(StatusCode::OK)
+}
+
+/// `1 source`, `2 sources`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn owner_and_description(page: &mut Page, owner: Option<&str>, description: Option<&str>) {
@@ -170,7 +204,7 @@ async fn search(
 ) -> Response {
     let query = match query {
         Ok(Query(query)) => query.q,
-        Err(rejection) => return bad_query(rejection),
+        Err(rejection) => return bad_query(rejection).into_response(),
     };
     let trimmed = query.trim();
     let mut page = Page::new(if trimmed.is_empty() {
@@ -195,9 +229,8 @@ async fn search(
     let index = state.index();
     let hits = index.search.search(trimmed, 50);
     page.write(format_args!(
-        "<p class=\"lead\">{} result{}.</p>\n<ul class=\"hits\">\n",
-        hits.len(),
-        if hits.len() == 1 { "" } else { "s" }
+        "<p class=\"lead\">{}.</p>\n<ul class=\"hits\">\n",
+        count(hits.len(), "result")
     ));
     for hit in &hits {
         let url = match (&hit.event_type, hit.version) {
@@ -473,7 +506,7 @@ async fn compare(
     let index = state.index();
     let event = find_event(&index, &source, &event_type)?;
     let count = event.versions.len();
-    let pick = |name: &str, default: usize| -> Result<&IndexedVersion, Response> {
+    let pick = |name: &str, default: usize| -> Result<&IndexedVersion, PageError> {
         match query.get(name) {
             Some(text) => find_version(event, text),
             None => event

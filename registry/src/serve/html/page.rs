@@ -111,7 +111,7 @@ impl Page {
             }
             html.push_str("</nav>\n");
         }
-        let _ = write!(html, "<h1>{}</h1>\n", esc(&self.title));
+        let _ = writeln!(html, "<h1>{}</h1>", esc(&self.title));
         html.push_str(&self.body);
         html.push_str("</main>\n<footer>Served by <code>cuemesh serve</code> · <a href=\"/v1/sources\">JSON API</a></footer>\n</body>\n</html>\n");
         html
@@ -169,7 +169,7 @@ th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid var(--line);v
 th{background:#eef1f7;font-weight:600;font-size:.9rem}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88rem}
 td code{background:var(--code);padding:.05rem .3rem;border-radius:4px}
-pre{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.8rem 1rem;overflow:auto}
+pre{tab-size:4;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.8rem 1rem;overflow:auto}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.8rem 1rem}
 dl.meta dt{color:var(--muted)}dl.meta dd{margin:0;word-break:break-all}
 .links a{margin-right:1rem}
