@@ -21,7 +21,7 @@ pub(crate) struct DiffLine<'t> {
 
 /// Above this many cells (old lines × new lines, after trimming) the middle is shown as all
 /// removed then all added rather than aligned.
-const MAX_CELLS: usize = 4_000_000;
+const MAX_CELLS: usize = 1_000_000;
 
 /// The lines of `old` and `new`, aligned: every old line once (same or removed) and every new
 /// line once (same or added), in order.
@@ -163,5 +163,22 @@ mod tests {
         assert_eq!(render("", "x\n"), "+x\n");
         assert_eq!(render("x\n", ""), "-x\n");
         assert_eq!(render("x\ny\n", "x\ny\n"), " x\n y\n");
+    }
+
+    #[test]
+    fn large_changes_are_shown_whole_without_a_table() {
+        let old: String = (0..1100).map(|i| format!("old {i}\n")).collect();
+        let new: String = (0..1100).map(|i| format!("new {i}\n")).collect();
+        let (old, new) = (format!("head\n{old}tail\n"), format!("head\n{new}tail\n"));
+        let diff = line_diff(&old, &new);
+        assert_eq!(diff.len(), 2 + 2 * 1100);
+        assert_eq!(diff[0].change, Change::Same);
+        assert!(diff[1..=1100]
+            .iter()
+            .all(|line| line.change == Change::Removed));
+        assert!(diff[1101..=2200]
+            .iter()
+            .all(|line| line.change == Change::Added));
+        assert_eq!((diff[2201].old, diff[2201].new), (Some(1102), Some(1102)));
     }
 }
