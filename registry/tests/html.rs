@@ -156,6 +156,18 @@ fn search_ranks_exact_types_then_prefixes_then_fields_then_docs() {
     assert_eq!(hits[0].kind, HitKind::Doc);
     assert_eq!(hits[0].path.as_deref(), Some("last"));
     assert_eq!(search.search("@acme/orders", 5)[0].source, "Orders");
+    // The type's own comment in `events` is its snippet and is searched.
+    let hits = search.search("registered", 5);
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    assert_eq!(
+        (hits[0].kind, hits[0].path.as_deref()),
+        (HitKind::Doc, None)
+    );
+    assert_eq!(hits[0].snippet, "A person was registered.");
+    assert_eq!(
+        search.search("MySource:newPerson", 1)[0].snippet,
+        "A person was registered."
+    );
     assert!(search.search("amily", 5).is_empty());
     assert!(search.search("  ::  ", 5).is_empty());
     assert_eq!(search.search("MySource", 1).len(), 1);
@@ -247,7 +259,7 @@ async fn type_page_lists_versions_and_offers_a_comparison() {
     let repo = repository();
     let state = state_of(&repo);
     let html = page(&state, TYPE_PAGE).await;
-    assert!(html.contains("Someone the service knows."));
+    assert!(html.contains("<p class=\"lead\">A person was registered.</p>\n<p class=\"lead\">Someone the service knows.</p>"), "{html}");
     let tip = repo.tip("main").expect("tip").to_string();
     for (number, author) in [(1, "Ada"), (2, "Linus"), (3, "Grace")] {
         assert!(

@@ -53,6 +53,8 @@ pub struct IndexedEvent {
     pub removed_in: Option<CommitInfo>,
     /// Versions 1, 2, 3... oldest first.
     pub versions: Vec<IndexedVersion>,
+    /// The doc comment above the type in the source's `events`, as of the branch tip.
+    pub doc: Option<String>,
 }
 
 /// One version with its documents.
@@ -148,6 +150,10 @@ impl Index {
             events.insert(
                 (event.source.clone(), event.event_type.clone()),
                 IndexedEvent {
+                    doc: snapshot
+                        .source(&event.source)
+                        .and_then(|source| source.event(&event.event_type))
+                        .and_then(|declared| declared.doc.clone()),
                     source: event.source,
                     event_type: event.event_type,
                     removed_in: event.removed_in,

@@ -1,5 +1,6 @@
 //! The catalog search: sources (id, owner), event types, field paths and doc comments (source
-//! descriptions, definition and field comments) of every type's latest version.
+//! descriptions, the comments of event types, of definitions and of fields) of every type's
+//! latest version.
 //!
 //! Matching is case-insensitive and token-aware: texts and queries are cut into words at
 //! punctuation and at lower-to-upper case changes (`MySource:newPerson` is `mysource`, `my`,
@@ -115,13 +116,15 @@ impl SearchIndex {
                 event_type: Some(event.event_type.clone()),
                 version: number,
                 path: None,
-                snippet: definition_doc
+                snippet: event
+                    .doc
                     .clone()
+                    .or_else(|| definition_doc.clone())
                     .unwrap_or_else(|| latest.version.definition.clone()),
                 name: event.event_type.to_lowercase(),
                 words: words(&event.event_type),
             });
-            if let Some(doc) = &definition_doc {
+            for doc in event.doc.iter().chain(&definition_doc) {
                 index.push(doc_entry(
                     &event.source,
                     Some(&event.event_type),

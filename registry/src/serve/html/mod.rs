@@ -319,12 +319,12 @@ async fn event_page(
     let mut page = Page::new(&event.event_type)
         .crumb("Catalog", "/".into())
         .crumb(&event.source, source_url(&event.source));
-    if let Some(doc) = event
+    let definition_doc = event
         .latest()
         .and_then(|latest| latest.json_schema.as_ref().ok())
-        .and_then(|document| super::fields::root_doc(document))
-    {
-        page.write(format_args!("<p class=\"lead\">{}</p>\n", esc(&doc)));
+        .and_then(|document| super::fields::root_doc(document));
+    for doc in event.doc.iter().chain(&definition_doc) {
+        page.write(format_args!("<p class=\"lead\">{}</p>\n", esc(doc)));
     }
     if let Some(removed) = &event.removed_in {
         page.write(format_args!(
