@@ -9,7 +9,7 @@
 //! word of a name, then field names, then doc text.
 //!
 //! The index is built with the catalog's index: a sorted word list maps each word to the
-//! entries holding it, so a query reads the ranges of its words' prefixes, not every entry.
+//! entries holding it, so a query reads the prefix range of its rarest word, not every entry.
 
 use super::fields::{self, Field};
 use super::index::{IndexedEvent, IndexedSource};
@@ -157,6 +157,16 @@ impl SearchIndex {
         self.entries.push(entry);
     }
 
+    /// The words that start with `prefix`, with their entries.
+    fn prefixed<'s>(&'s self, prefix: &'s str) -> impl Iterator<Item = (&'s String, &'s Vec<u32>)> {
+        self.words
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(move |(word, _)| word.starts_with(prefix))
+    }
+
     /// How many entries the index holds.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -173,36 +183,50 @@ impl SearchIndex {
             return Vec::new();
         }
         let whole = query.trim().to_lowercase();
-        // The entries holding a word that starts with each query word, intersected.
-        let mut candidates: Option<BTreeSet<u32>> = None;
-        for word in &query_words {
-            let matching: BTreeSet<u32> = self
-                .words
-                .range(word.clone()..)
-                .take_while(|(candidate, _)| candidate.starts_with(word.as_str()))
-                .flat_map(|(_, ids)| ids.iter().copied())
-                .collect();
-            candidates = Some(match candidates {
-                None => matching,
-                Some(before) => before.intersection(&matching).copied().collect(),
-            });
-        }
-        let mut hits: Vec<Hit> = candidates
-            .unwrap_or_default()
+        // The entries holding a word that starts with the rarest query word, then those of
+        // them where every other query word starts a word too.
+        let rarest = query_words
+            .iter()
+            .min_by_key(|word| self.prefixed(word).map(|(_, ids)| ids.len()).sum::<usize>())
+            .expect("the query has words");
+        let mut ids: Vec<u32> = self
+            .prefixed(rarest)
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let candidates = ids
             .into_iter()
             .filter_map(|id| self.entries.get(id as usize))
-            .map(|entry| entry.hit(score(entry, &whole, &query_words)))
+            .filter(|entry| {
+                query_words.iter().all(|word| {
+                    entry
+                        .words
+                        .iter()
+                        .any(|candidate| candidate.starts_with(word.as_str()))
+                })
+            });
+        // Rank references, and make hits of the best `limit` only.
+        let mut ranked: Vec<(u32, &Entry)> = candidates
+            .map(|entry| (score(entry, &whole, &query_words), entry))
             .collect();
-        hits.sort_by(|a, b| {
-            b.score
-                .cmp(&a.score)
+        let order = |(a_score, a): &(u32, &Entry), (b_score, b): &(u32, &Entry)| {
+            b_score
+                .cmp(a_score)
                 .then_with(|| a.kind.cmp(&b.kind))
                 .then_with(|| a.source.cmp(&b.source))
                 .then_with(|| a.event_type.cmp(&b.event_type))
                 .then_with(|| a.path.cmp(&b.path))
-        });
-        hits.truncate(limit);
-        hits
+        };
+        if ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit - 1, order);
+            ranked.truncate(limit);
+        }
+        ranked.sort_by(order);
+        ranked
+            .into_iter()
+            .map(|(score, entry)| entry.hit(score))
+            .collect()
     }
 }
 
