@@ -18,7 +18,9 @@
 mod config;
 mod error;
 mod event;
+mod http;
 mod publisher;
+mod registry;
 mod schema;
 mod subject;
 
@@ -27,5 +29,6 @@ pub use config::{ContentMode, PublisherConfig, RetryPolicy, StreamSettings};
 pub use error::{ConnectError, ErrorKind, PublishError, Violation};
 pub use event::{Attributes, APPLICATION_JSON, CLOUDEVENTS_JSON, MESSAGE_ID_HEADER};
 pub use publisher::{Publisher, Receipt};
+pub use registry::{parse_version_url, RegistrySchema};
 pub use schema::{LocalSchema, LocalVersion, Pin, SchemaError, SchemaSource, Validator};
 pub use subject::{subject_for, subject_token, version_url};

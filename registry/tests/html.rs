@@ -7,7 +7,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use cuemesh_registry::serve::{AppState, HitKind};
 use serde_json::Value;
-use support::{respond, state_of, TestRepository, MODULE};
+use support::service::{respond, state_of};
+use support::{TestRepository, MODULE};
 
 const TYPE_PAGE: &str = "/sources/MySource/types/MySource%3AnewPerson";
 

@@ -3,13 +3,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Request, StatusCode};
-use cuemesh_registry::serve::{app, AppState, Index};
-use cuemesh_registry::Repository;
-use http_body_util::BodyExt;
+pub mod service;
+
 use std::path::Path;
-use tower::ServiceExt;
 
 pub const MODULE: &str = "module: \"schemas.example.com\"\nlanguage: version: \"v0.9.0\"\n";
 
@@ -162,27 +158,4 @@ pub fn identity(body: &str) -> String {
     format!(
         "package identity\n\nsource: {{\n\tid:          \"MySource\"\n\towner:       \"@acme/identity\"\n\tdescription: \"People known to the identity service.\"\n}}\n\nevents: {{\n\t// A person was registered.\n\t\"MySource:newPerson\": #Identity @compat(FULL)\n}}\n\n#Identity: {{\n{body}}}\n"
     )
-}
-
-/// The service's state over the index of `main`.
-pub fn state_of(repo: &TestRepository) -> AppState {
-    let repository = Repository::open(repo.path()).expect("open");
-    AppState::new(Index::build(&repository, "main").expect("index"))
-}
-
-/// Sends `request` to the service with `oneshot`: its status, headers and whole body.
-pub async fn respond(state: &AppState, request: Request<Body>) -> (StatusCode, HeaderMap, Bytes) {
-    let response = app(state.clone())
-        .oneshot(request)
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, headers, bytes)
 }
