@@ -343,13 +343,10 @@ async fn unknown_things_get_an_html_404() {
     let repo = repository();
     let state = state_of(&repo);
     for (uri, needle) in [
-        (
-            "/sources/Nope".to_string(),
-            "There is no source &quot;Nope&quot;.",
-        ),
+        ("/sources/Nope".to_string(), "no source &quot;Nope&quot;"),
         (
             "/sources/MySource/types/Nope".to_string(),
-            "Source &quot;MySource&quot; has no event type &quot;Nope&quot;.",
+            "source &quot;MySource&quot; has no event type &quot;Nope&quot;",
         ),
         (
             format!("{TYPE_PAGE}/versions/9"),

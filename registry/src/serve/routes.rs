@@ -186,7 +186,7 @@ async fn sources(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// The event a path names, or the 404 that says which part is unknown.
-fn find_event<'i>(
+pub(super) fn find_event<'i>(
     index: &'i Index,
     source: &str,
     event_type: &str,

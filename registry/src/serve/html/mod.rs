@@ -13,7 +13,7 @@ mod page;
 use super::fields::Field;
 use super::index::{Index, IndexedEvent, IndexedVersion};
 use super::search::MAX_QUERY_BYTES;
-use super::AppState;
+use super::{ApiError, AppState};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -75,19 +75,27 @@ fn not_found(message: String) -> PageError {
     }
 }
 
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> PageError {
+        let title = if error.status == StatusCode::NOT_FOUND {
+            "Not found"
+        } else {
+            "Bad request"
+        };
+        PageError {
+            status: error.status,
+            title,
+            message: error.message,
+        }
+    }
+}
+
 fn find_event<'i>(
     index: &'i Index,
     source: &str,
     event_type: &str,
 ) -> Result<&'i IndexedEvent, PageError> {
-    if !index.sources.contains_key(source) {
-        return Err(not_found(format!("There is no source {source:?}.")));
-    }
-    index.event(source, event_type).ok_or_else(|| {
-        not_found(format!(
-            "Source {source:?} has no event type {event_type:?}."
-        ))
-    })
+    Ok(super::routes::find_event(index, source, event_type)?)
 }
 
 /// A version named by a number from 1 or `latest`.
@@ -272,7 +280,7 @@ async fn source(
     let source = index
         .sources
         .get(&id)
-        .ok_or_else(|| not_found(format!("There is no source {id:?}.")))?;
+        .ok_or_else(|| not_found(format!("no source {id:?}")))?;
     let mut page = Page::new(&source.id).crumb("Catalog", "/".into());
     owner_and_description(
         &mut page,
