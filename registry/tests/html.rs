@@ -370,3 +370,47 @@ async fn unknown_things_get_an_html_404() {
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert!(answer.text.contains("Bad path"));
 }
+
+#[tokio::test]
+async fn a_removed_type_keeps_its_last_examples_and_says_it_was_removed() {
+    let mut repo = TestRepository::new();
+    repo.commit(
+        "main",
+        "Ada",
+        "Add identity",
+        &[
+            ("cue.mod/module.cue", Some(MODULE)),
+            ("sources/identity/identity.cue", Some(&person(FIRST))),
+            (
+                "sources/identity/examples/MySource%3AnewPerson/ada.json",
+                Some("{\"first\": \"Ada\"}\n"),
+            ),
+        ],
+    );
+    let without_events = person(FIRST).replace(
+        "\t// A person was registered.\n\t\"MySource:newPerson\": #Identity\n",
+        "",
+    );
+    repo.commit(
+        "main",
+        "Linus",
+        "Retire newPerson",
+        &[
+            ("sources/identity/identity.cue", Some(&without_events)),
+            (
+                "sources/identity/examples/MySource%3AnewPerson/ada.json",
+                None,
+            ),
+        ],
+    );
+    let state = state_of(&repo);
+    let html = page(&state, TYPE_PAGE).await;
+    assert!(html.contains("Removed from the branch by Linus"), "{html}");
+    let html = page(&state, &format!("{TYPE_PAGE}/versions/1")).await;
+    assert!(
+        html.contains("<code>ada.json</code> <span class=\"badge ok\">valid</span>"),
+        "{html}"
+    );
+    let home = page(&state, "/").await;
+    assert!(home.contains("<span class=\"badge bad\">removed</span>"));
+}
