@@ -239,7 +239,7 @@ async fn search_page_links_hits_and_escapes_the_query() {
     assert!(html.contains("1 result."), "{html}");
     assert!(
         html.contains(&format!(
-            "<a href=\"{TYPE_PAGE}/versions/3\"><code>MySource:newPerson · last</code></a>"
+            "<a href=\"{TYPE_PAGE}/versions/3#field-last\"><code>MySource:newPerson · last</code></a>"
         )),
         "{html}"
     );
@@ -283,8 +283,8 @@ async fn version_page_shows_fields_cue_examples_and_links() {
     let state = state_of(&repo);
     let html = page(&state, &format!("{TYPE_PAGE}/versions/3")).await;
     // The field table, with the doc comment's markup escaped.
-    assert!(html.contains("<tr><td><code>age</code></td><td><code>integer</code></td><td>no</td><td><code>&gt;= 0</code> <code>&lt;= 150</code></td><td>age in years</td></tr>"), "{html}");
-    assert!(html.contains("<tr><td><code>first</code></td><td><code>string</code></td><td>yes</td><td><code>=~ &quot;^[A-Z].*&quot;</code></td><td>first name of the person &lt;script&gt;alert(1)&lt;/script&gt;</td></tr>"), "{html}");
+    assert!(html.contains("<tr id=\"field-age\"><td><code>age</code></td><td><code>integer</code></td><td>no</td><td><code>&gt;= 0</code> <code>&lt;= 150</code></td><td>age in years</td></tr>"), "{html}");
+    assert!(html.contains("<tr id=\"field-first\"><td><code>first</code></td><td><code>string</code></td><td>yes</td><td><code>=~ &quot;^[A-Z].*&quot;</code></td><td>first name of the person &lt;script&gt;alert(1)&lt;/script&gt;</td></tr>"), "{html}");
     assert!(!html.contains("<script>"));
     // The CUE text, links to the documents.
     assert!(html.contains("age?: int &amp; &gt;=0 &amp; &lt;=150"));

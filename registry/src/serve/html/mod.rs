@@ -241,12 +241,14 @@ async fn search(
         count(hits.len(), "result")
     ));
     for hit in &hits {
-        let url = match (&hit.event_type, hit.version) {
-            (Some(event_type), Some(number)) if hit.path.is_some() => {
-                version_url(&hit.source, event_type, number)
-            }
-            (Some(event_type), _) => type_url(&hit.source, event_type),
-            (None, _) => source_url(&hit.source),
+        let url = match (&hit.event_type, hit.version, &hit.path) {
+            (Some(event_type), Some(number), Some(path)) => format!(
+                "{}#{}",
+                version_url(&hit.source, event_type, number),
+                field_anchor(path)
+            ),
+            (Some(event_type), _, _) => type_url(&hit.source, event_type),
+            (None, _, _) => source_url(&hit.source),
         };
         let mut title = hit.source.clone();
         if let Some(event_type) = &hit.event_type {
@@ -484,7 +486,8 @@ fn field_table(page: &mut Page, fields: &[Field]) {
     ));
     for field in fields {
         page.write(format_args!(
-            "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr id=\"{}\"><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            esc(&field_anchor(&field.path)),
             esc(&field.path),
             esc(&field.kind),
             if field.required { "yes" } else { "no" },
@@ -493,6 +496,11 @@ fn field_table(page: &mut Page, fields: &[Field]) {
         ));
     }
     page.write(format_args!("</tbody></table>\n"));
+}
+
+/// The id of a field's row in the field table, and the fragment that links to it.
+fn field_anchor(path: &str) -> String {
+    format!("field-{}", segment(path))
 }
 
 fn constraint_list(field: &Field) -> String {

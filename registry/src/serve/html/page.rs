@@ -177,7 +177,7 @@ dl.meta dt{color:var(--muted)}dl.meta dd{margin:0;word-break:break-all}
 .compare select{padding:.35rem;font:inherit}
 .diff{padding:0}.diff div{padding:0 1rem;white-space:pre}.diff span.n{display:inline-block;width:2.5rem;color:var(--muted);user-select:none}
 .diff .add{background:var(--add);color:var(--add-ink)}.diff .del{background:var(--del);color:var(--del-ink)}
-tr.add td{background:var(--add)}tr.del td{background:var(--del)}
+tr.add td{background:var(--add)}tr.del td{background:var(--del)}tr:target td{background:#fff6d5}
 .hits{list-style:none;padding:0}.hits li{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .9rem;margin-bottom:.5rem}
 .snippet{color:var(--muted);font-size:.92rem}
 .problem{background:var(--del);color:var(--del-ink);padding:.8rem 1rem;border-radius:8px}
