@@ -7,6 +7,9 @@
 //! share one package load; loads run in parallel.
 
 use super::catalog::Catalog;
+use super::examples::{attach_examples, Example};
+use super::fields::{fields_of, Field};
+use super::search::SearchIndex;
 use crate::commit::CommitInfo;
 use crate::error::Error;
 use crate::history::{History, Version};
@@ -35,6 +38,8 @@ pub struct Index {
     /// The errors of the branch tip itself (`directory: message`): a package or the module
     /// that does not load there. A reload refuses an index with any.
     pub tip_errors: Vec<String>,
+    /// The search over sources, types, fields and doc comments.
+    pub search: SearchIndex,
     /// The whole catalog's documents and the Confluent-compatible subjects and schema ids.
     pub catalog: Catalog,
 }
@@ -56,6 +61,8 @@ pub struct IndexedEvent {
     pub removed_in: Option<CommitInfo>,
     /// Versions 1, 2, 3... oldest first.
     pub versions: Vec<IndexedVersion>,
+    /// The doc comment above the type in the source's `events`, as of the branch tip.
+    pub doc: Option<String>,
 }
 
 /// One version with its documents.
@@ -67,6 +74,10 @@ pub struct IndexedVersion {
     pub json_schema: Result<Arc<Value>, String>,
     /// The compiled definition, for `validate`.
     pub validator: Result<cue::Schema, String>,
+    /// The fields of the JSON Schema document (none when it could not be made).
+    pub fields: Vec<Field>,
+    /// The example payloads while the version was current, validated against it.
+    pub examples: Vec<Example>,
     /// The CUE source that defines the version, self-contained: the package's files and every
     /// package it imports (directly or not), as `GET .../versions/{n}/package` serves them. Clients
     /// compile their own validator from it and check it against the digest.
@@ -120,7 +131,7 @@ impl Index {
                 }
             });
             source.types.push(event.event_type.clone());
-            let versions = event
+            let mut versions: Vec<IndexedVersion> = event
                 .versions
                 .into_iter()
                 .map(|version| {
@@ -133,6 +144,7 @@ impl Index {
                         Some(documents) => documents.clone(),
                         None => (Err(missing()), Err(missing()), Err(missing())),
                     };
+                    let fields = json_schema.as_deref().map(fields_of).unwrap_or_default();
                     let package = loaded
                         .map(|(_, package)| package.clone())
                         .ok_or_else(missing);
@@ -141,14 +153,28 @@ impl Index {
                         openapi,
                         json_schema,
                         validator,
+                        fields,
+                        examples: Vec::new(),
                         package,
                         bodies: Default::default(),
                     }
                 })
                 .collect();
+            let end = event.removed_in.as_ref().or(history.head.as_ref());
+            attach_examples(
+                repository.git(),
+                &event.event_type,
+                &mut versions,
+                end,
+                event.removed_in.is_some(),
+            );
             events.insert(
                 (event.source.clone(), event.event_type.clone()),
                 IndexedEvent {
+                    doc: snapshot
+                        .source(&event.source)
+                        .and_then(|source| source.event(&event.event_type))
+                        .and_then(|declared| declared.doc.clone()),
                     source: event.source,
                     event_type: event.event_type,
                     removed_in: event.removed_in,
@@ -159,6 +185,7 @@ impl Index {
         for source in sources.values_mut() {
             source.types.sort();
         }
+        let search = SearchIndex::build(sources.values(), events.values());
         let mut index = Index {
             branch: history.branch,
             head: history.head,
@@ -166,6 +193,7 @@ impl Index {
             events,
             problems: history.problems.len(),
             tip_errors: tip_errors(&snapshot),
+            search,
             catalog: Catalog::default(),
         };
         index.catalog = Catalog::build(repository, branch, &index)?;
