@@ -105,6 +105,21 @@ impl Publisher {
         &self.config
     }
 
+    /// Whether the NATS connection is up right now (async-nats reconnects on its own).
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// Whether the stream answers: NATS is connected and JetStream knows the stream.
+    pub async fn stream_ready(&self) -> bool {
+        self.is_connected()
+            && self
+                .jetstream
+                .get_stream(self.config.stream.name.as_str())
+                .await
+                .is_ok()
+    }
+
     /// The compiled validator of `pin`, resolved and compiled on first use.
     pub async fn validator(&self, pin: &Pin) -> Result<Arc<Validator>, PublishError> {
         if let Some(validator) = self.cached(pin) {
@@ -259,6 +274,11 @@ impl Publisher {
             if attempt > 0 {
                 tokio::time::sleep(retry.backoff(attempt)).await;
             }
+            // async-nats queues a publish made while disconnected and sends it after the
+            // reconnect, maybe after this call has given up: send only on a live connection.
+            if !self.is_connected() {
+                continue;
+            }
             let sent = self
                 .jetstream
                 .publish_with_headers(subject.clone(), headers.clone(), body.clone())
@@ -305,7 +325,8 @@ impl Publisher {
                 }
             }
         }
-        if self.client.connection_state() != async_nats::connection::State::Connected {
+        // Never sent (disconnected throughout), or disconnected now: NATS is the problem.
+        if last_error.is_none() || !self.is_connected() {
             return Err(PublishError::Unavailable {
                 event_id: id.to_string(),
                 subject,
