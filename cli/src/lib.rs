@@ -6,6 +6,8 @@ pub mod compat;
 pub mod export;
 pub mod init;
 pub mod lint;
+pub mod publish;
+pub mod publisher;
 pub mod render;
 pub mod serve;
 pub mod versions;
