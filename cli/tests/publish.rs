@@ -6,13 +6,11 @@ mod common;
 #[path = "../../publisher/tests/support/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
-use common::cuemesh;
+use common::{cuemesh, Daemon};
 use support::{stored_count, stored_messages, NatsServer, RegistryServer, VALID_PLACED};
 
 /// A runtime whose worker threads serve the registry while the test runs the binary.
@@ -152,58 +150,12 @@ fn publish_lists_every_violation_and_exits_1_or_2_on_errors() {
     );
 }
 
-/// The `publisher` process, its stderr lines read on a thread.
-struct Sidecar {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Sidecar {
-    fn start(args: &[&str]) -> (Sidecar, String) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
-            .arg("publisher")
-            .args(args)
-            .args(["--listen", "127.0.0.1:0"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start cuemesh publisher");
-        let stderr = child.stderr.take().expect("stderr");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut sidecar = Sidecar { child, lines };
-        let line = sidecar.wait_for("listening on http://");
-        let address = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .expect("an address")
-            .to_string();
-        (sidecar, address)
-    }
-
-    fn wait_for(&mut self, needle: &str) -> String {
-        let mut seen = Vec::new();
-        loop {
-            match self.lines.recv_timeout(Duration::from_secs(30)) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(line) => seen.push(line),
-                Err(error) => panic!("no line with {needle:?} on stderr ({error}): {seen:?}"),
-            }
-        }
-    }
-}
-
-impl Drop for Sidecar {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `cuemesh publisher ARGS --listen 127.0.0.1:0` and its address.
+fn start_sidecar(args: &[&str]) -> (Daemon, String) {
+    let mut all = vec!["publisher"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--listen", "127.0.0.1:0"]);
+    Daemon::start(&all)
 }
 
 /// `(status code, body)` of a POST over a fresh connection.
@@ -239,7 +191,7 @@ fn the_publisher_sidecar_serves_checks_tokens_and_stops_on_sigterm() {
         r#"{"com.acme.orders": ["orders-secret"], "com.acme.payments": ["payments-secret"]}"#,
     );
     let nats_url = nats.url();
-    let (mut sidecar, address) = Sidecar::start(&[
+    let (mut sidecar, address) = start_sidecar(&[
         "--registry",
         &registry.url,
         "--nats",
@@ -308,7 +260,7 @@ fn the_publisher_sidecar_refuses_a_bad_tokens_file_and_warns_when_open() {
     let nats = NatsServer::start();
     let nats_url = nats.url();
     let (_sidecar, address) =
-        Sidecar::start(&["--registry", "http://127.0.0.1:9", "--nats", &nats_url]);
+        start_sidecar(&["--registry", "http://127.0.0.1:9", "--nats", &nats_url]);
     // Open, but the registry is unreachable: the version cannot be resolved.
     let (status, body) = post(
         &address,
