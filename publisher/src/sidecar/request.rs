@@ -249,12 +249,14 @@ fn from_event(pin: &Pin, dataschema: &str, body: &[u8]) -> Result<PublishRequest
             serde_json::Value::Number(number) if number.is_i64() => {
                 ExtensionValue::Integer(number.as_i64().unwrap_or_default())
             }
-            other => return Err(bad(
-                "bad_attribute",
-                format!(
+            other => {
+                return Err(bad(
+                    "bad_attribute",
+                    format!(
                     "extension {name:?} is {other}: extensions are strings, booleans or integers"
                 ),
-            )),
+                ))
+            }
         };
         attributes.extensions.insert(name.clone(), extension);
     }
