@@ -13,7 +13,6 @@
 //! Arguments: `[EVENTS] [CONNECTIONS]` (defaults 100000 and 128).
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::future::IntoFuture;
