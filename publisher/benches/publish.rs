@@ -9,7 +9,8 @@
 //!    HTTP/1.1 load client, each awaiting its answer (so after the PubAck) before its next
 //!    request.
 //!
-//! Prints events per second for each and the ratios. Run with `bench/publish/run`.
+//! Prints events per second for each and the ratios, and the rate of validation alone (the
+//! library's CPU work before any event is built or sent). Run with `bench/publish/run`.
 //! Arguments: `[EVENTS] [CONNECTIONS]` (defaults 100000 and 128).
 
 #[path = "../tests/support/mod.rs"]
@@ -130,6 +131,15 @@ async fn run(events: usize, connections: usize) {
         .await
         .expect("connects");
     publisher.validator(&pin).await.expect("the schema");
+    // Where the library's time goes: validation alone (no event, no NATS).
+    let started = Instant::now();
+    for _ in 0..events {
+        publisher
+            .validate(&pin, VALID_PLACED.as_bytes())
+            .await
+            .expect("valid");
+    }
+    let validation = rate(events, started.elapsed());
     let attributes: Vec<Attributes> = (0..events)
         .map(|n| Attributes {
             id: Some(format!("lib-{n:08}")),
@@ -205,6 +215,10 @@ async fn run(events: usize, connections: usize) {
     println!("{:<34} {:>12}", "phase", "events/s");
     println!("{:<34} {:>12.0}", "raw async-nats (pipelined acks)", raw);
     println!("{:<34} {:>12.0}", "library publish_many", library);
+    println!(
+        "{:<34} {:>12.0}",
+        "  (validation alone, one core)", validation
+    );
     println!(
         "{:<34} {:>12.0}",
         format!("HTTP sidecar ({connections} connections)"),

@@ -201,20 +201,23 @@ impl Publisher {
         pin: &Pin,
         events: impl IntoIterator<Item = (&'p [u8], Attributes)>,
     ) -> Vec<Result<Receipt, PublishError>> {
-        let mut prepared = Vec::new();
-        for (payload, attributes) in events {
-            prepared.push(self.prepare(pin, payload, &attributes).await);
-        }
-        futures::stream::iter(prepared)
-            .map(|message| async move {
-                match message {
-                    Ok(message) => self.send(message).await,
-                    Err(error) => Err(error),
-                }
-            })
-            .buffered(self.config.max_in_flight.max(1))
-            .collect()
-            .await
+        // Each event is validated and encoded when its turn in the window comes, so the CPU
+        // work of the next events overlaps the wait for the PubAcks of earlier ones; the window
+        // refills as soon as any PubAck comes (a slow one does not hold back those after it).
+        let mut results: Vec<(usize, Result<Receipt, PublishError>)> =
+            futures::stream::iter(events.into_iter().enumerate())
+                .map(|(position, (payload, attributes))| async move {
+                    let sent = match self.prepare(pin, payload, &attributes).await {
+                        Ok(message) => self.send(message).await,
+                        Err(error) => Err(error),
+                    };
+                    (position, sent)
+                })
+                .buffer_unordered(self.config.max_in_flight.max(1))
+                .collect()
+                .await;
+        results.sort_unstable_by_key(|(position, _)| *position);
+        results.into_iter().map(|(_, result)| result).collect()
     }
 
     /// Validates and encodes one event: everything but sending it.
