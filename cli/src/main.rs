@@ -2,18 +2,22 @@
 //! codes (0 clean, 1 findings, 2 usage or I/O error).
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use cuemesh::check::{self, CheckConfig, CheckOutcome};
 use cuemesh::compat::{self, CompatConfig, CompatOutcome};
+use cuemesh::completions::{self, Shell};
 use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
 use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
+use cuemesh::output::{self, ColorChoice, OutputConfig};
 use cuemesh::publish::{self, PublishConfig, PublishOutcome};
 use cuemesh::publisher::{self, PublisherCommandConfig};
+use cuemesh::reference;
 use cuemesh::render::Format;
 use cuemesh::serve::{self, ServeConfig};
 use cuemesh::versions::{self, VersionsConfig, VersionsFormat};
 use cuemesh::vet::{self, VetConfig, VetOutcome};
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +31,19 @@ struct Cli {
     /// `github` for GitHub Actions annotations.
     #[arg(long, value_enum, global = true, default_value_t = Format::Text)]
     format: Format,
+
+    /// Print only results, warnings and errors: no startup or progress lines.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// Print details too: what was resolved from the arguments, how long steps took.
+    #[arg(long, short = 'v', global = true)]
+    verbose: bool,
+
+    /// When to colour messages on stderr: `auto` colours a terminal only, and honours
+    /// `NO_COLOR` and `CLICOLOR_FORCE`.
+    #[arg(long, value_enum, global = true, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 
     #[command(subcommand)]
     command: Command,
@@ -204,10 +221,11 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 30)]
         poll: u64,
     },
-    /// Run the HTTP publishing sidecar: services POST JSON payloads to
-    /// /v1/events/{source}/{type}/versions/{n}; each is validated against that version from
-    /// the registry and published as a CloudEvent to NATS JetStream, answered after the PubAck
-    /// (routes in the README).
+    /// Run the HTTP publishing sidecar: services post JSON payloads, each validated against
+    /// its pinned version from the registry and published as a CloudEvent to NATS JetStream.
+    ///
+    /// `POST /v1/events/SOURCE/TYPE/versions/N` is answered after the JetStream PubAck;
+    /// `/healthz`, `/readyz` and `/metrics` too (routes in the README).
     ///
     /// Ctrl-C or SIGTERM stops it after the requests in flight.
     ///
@@ -273,14 +291,40 @@ enum Command {
         #[arg(long, value_name = "SUBJECT")]
         subject: Option<String>,
     },
+    /// Print a shell completion script on stdout, for example
+    /// `cuemesh completions bash > ~/.local/share/bash-completion/completions/cuemesh`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: Shell,
+    },
+    /// Print the reference manual generated from the code (docs/reference.md).
+    #[command(hide = true)]
+    Reference {
+        /// The format to print.
+        #[arg(value_enum, value_name = "FORMAT")]
+        document: ReferenceFormat,
+    },
+}
+
+/// What `cuemesh reference` prints.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReferenceFormat {
+    /// Markdown, as committed in docs/reference.md.
+    Markdown,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::init(OutputConfig::from_process(
+        cli.color,
+        cli.quiet,
+        cli.verbose,
+    ));
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("cuemesh: error: {error:#}");
+            output::error(format_args!("{error:#}"));
             ExitCode::from(2)
         }
     }
@@ -445,6 +489,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     PublishOutcome::Invalid => ExitCode::from(1),
                 },
             )
+        }
+        Command::Completions { shell } => {
+            completions::write(shell, &mut Cli::command(), &mut std::io::stdout().lock())
+                .context("cannot write the completion script")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reference {
+            document: ReferenceFormat::Markdown,
+        } => {
+            let text = reference::markdown(&Cli::command());
+            std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .context("cannot write the reference")?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -30,10 +30,9 @@ pub fn run(config: &PublisherCommandConfig) -> anyhow::Result<()> {
     let tokens = match &config.tokens {
         Some(path) => Tokens::from_file(path)?,
         None => {
-            eprintln!(
-                "cuemesh: warning: no --tokens file: any client that reaches the sidecar may \
-                 publish any source"
-            );
+            crate::output::warning(format_args!(
+                "no --tokens file: any client that reaches the sidecar may publish any source"
+            ));
             Tokens::open()
         }
     };
@@ -54,10 +53,10 @@ pub fn run(config: &PublisherCommandConfig) -> anyhow::Result<()> {
         let address = listener
             .local_addr()
             .context("cannot read the bound address")?;
-        eprintln!(
-            "cuemesh: publisher listening on http://{address} (registry {}, NATS {})",
+        crate::output::progress(format_args!(
+            "publisher listening on http://{address} (registry {}, NATS {})",
             config.registry, config.nats
-        );
+        ));
         let app = sidecar::app(
             Arc::new(publisher),
             SidecarConfig {
@@ -70,7 +69,7 @@ pub fn run(config: &PublisherCommandConfig) -> anyhow::Result<()> {
             .with_graceful_shutdown(crate::serve::shutdown_signal())
             .await
             .context("the server failed")?;
-        eprintln!("cuemesh: stopped");
+        crate::output::progress(format_args!("stopped"));
         Ok(())
     })
 }
