@@ -201,7 +201,7 @@ async fn serve_until_shutdown(
 }
 
 /// Ctrl-C, or SIGTERM on Unix (what container runtimes send).
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

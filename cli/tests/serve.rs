@@ -2,11 +2,13 @@
 //! repository, a new commit picked up by polling, and a graceful stop on SIGINT; and over a
 //! `file://` URL it caches, reloading on a signed webhook.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use common::Daemon;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const MODULE: &str = "module: \"schemas.example.com\"\nlanguage: version: \"v0.9.0\"\n";
@@ -96,59 +98,6 @@ fn send(
     )
 }
 
-struct Server {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Server {
-    fn start(repository: &Path) -> (Server, String) {
-        let mut arguments = vec!["--poll".into(), "1".into(), "--repo".into()];
-        arguments.push(repository.as_os_str().to_owned());
-        Server::start_with(&arguments)
-    }
-
-    fn start_with(arguments: &[std::ffi::OsString]) -> (Server, String) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(arguments)
-            .env_remove("CUEMESH_WEBHOOK_SECRET")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start cuemesh serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = Server { child, lines };
-        let line = server.wait_for("listening on http://");
-        let address = line.rsplit("http://").next().expect("address").to_string();
-        (server, address)
-    }
-
-    fn wait_for(&mut self, needle: &str) -> String {
-        loop {
-            match self.lines.recv_timeout(Duration::from_secs(30)) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
-                Err(error) => panic!("no line with {needle:?} on stderr: {error}"),
-            }
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn serve_answers_reloads_and_stops_on_sigint() {
     let directory = tempfile::tempdir().expect("temporary directory");
@@ -166,7 +115,7 @@ fn serve_answers_reloads_and_stops_on_sigint() {
         ],
     );
 
-    let (mut server, address) = Server::start(directory.path());
+    let (mut server, address) = start_serve(directory.path());
     let (status, body) = get(&address, "/healthz");
     assert!(status.contains("200"), "{status}");
     assert!(body.contains("\"ok\""), "{body}");
@@ -203,6 +152,20 @@ fn serve_answers_reloads_and_stops_on_sigint() {
     assert!(status.success(), "{status}");
 }
 
+/// `cuemesh serve` on a free port over `repository`, polling every second; its address.
+fn start_serve(repository: &Path) -> (Daemon, String) {
+    let repository = repository.display().to_string();
+    Daemon::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--poll",
+        "1",
+        "--repo",
+        &repository,
+    ])
+}
+
 #[test]
 fn serve_caches_a_remote_and_reloads_on_a_signed_webhook() {
     let origin = tempfile::tempdir().expect("temporary directory");
@@ -224,6 +187,9 @@ fn serve_caches_a_remote_and_reloads_on_a_signed_webhook() {
     std::fs::write(&secret_file, "s3cret\n").expect("write the secret");
     let url = format!("file://{}", origin.path().display());
     let arguments: Vec<std::ffi::OsString> = vec![
+        "serve".into(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
         "--repo".into(),
         url.into(),
         "--poll".into(),
@@ -233,7 +199,7 @@ fn serve_caches_a_remote_and_reloads_on_a_signed_webhook() {
         "--webhook-secret-file".into(),
         secret_file.into(),
     ];
-    let (mut server, address) = Server::start_with(&arguments);
+    let (mut server, address) = Daemon::start(&arguments);
     let latest = "/v1/sources/MySource/types/MySource:newPerson/versions/latest";
     let (status, body) = get(&address, latest);
     assert!(status.contains("200"), "{status} {body}");
@@ -369,7 +335,7 @@ fn catalog_pages_work_in_headless_chromium() {
         ],
     );
 
-    let (_server, address) = Server::start(directory.path());
+    let (_server, address) = start_serve(directory.path());
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/browser/catalog.mjs");
     let output = Command::new("node")

@@ -22,6 +22,7 @@ mod http;
 mod publisher;
 mod registry;
 mod schema;
+pub mod sidecar;
 mod subject;
 
 pub use cloudevents::event::ExtensionValue;
