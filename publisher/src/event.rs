@@ -33,7 +33,7 @@ pub const APPLICATION_JSON: &str = "application/json";
 /// The header JetStream deduplicates on.
 pub const MESSAGE_ID_HEADER: &str = "Nats-Msg-Id";
 
-const RESERVED_ATTRIBUTES: &[&str] = &[
+pub(crate) const RESERVED_ATTRIBUTES: &[&str] = &[
     "specversion",
     "id",
     "source",

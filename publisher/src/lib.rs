@@ -19,6 +19,7 @@ mod config;
 mod error;
 mod event;
 mod publisher;
+mod receive;
 mod schema;
 mod subject;
 
@@ -27,5 +28,9 @@ pub use config::{ContentMode, PublisherConfig, RetryPolicy, StreamSettings};
 pub use error::{ConnectError, ErrorKind, PublishError, Violation};
 pub use event::{Attributes, APPLICATION_JSON, CLOUDEVENTS_JSON, MESSAGE_ID_HEADER};
 pub use publisher::{Publisher, Receipt};
+pub use receive::{
+    decode, ConsumeError, DecodeError, Delivery, EventAttributes, EventData, Received, Receiver,
+    ReceiverConfig, StartAt, SubscribeConfig, Unchecked, Validation,
+};
 pub use schema::{LocalSchema, LocalVersion, Pin, SchemaError, SchemaSource, Validator};
-pub use subject::{subject_for, subject_token, version_url};
+pub use subject::{filter_subject, parse_version_url, subject_for, subject_token, version_url};
