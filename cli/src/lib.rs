@@ -8,5 +8,6 @@ pub mod init;
 pub mod lint;
 pub mod render;
 pub mod serve;
+pub mod tail;
 pub mod versions;
 pub mod vet;

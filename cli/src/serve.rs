@@ -124,7 +124,7 @@ async fn poll_for_commits(
 }
 
 /// Ctrl-C, or SIGTERM on Unix (what container runtimes send).
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -47,6 +47,39 @@ pub struct EventAttributes {
     pub extensions: BTreeMap<String, ExtensionValue>,
 }
 
+impl EventAttributes {
+    /// The attributes as the members of a JSON event (`type`, not `event_type`; extensions
+    /// beside the context attributes; absent ones left out).
+    pub fn to_json(&self) -> Map<String, Value> {
+        let mut members = Map::new();
+        let mut put = |name: &str, value: Option<&str>| {
+            if let Some(value) = value {
+                members.insert(name.to_string(), Value::String(value.to_string()));
+            }
+        };
+        put("specversion", Some(&self.specversion));
+        put("id", Some(&self.id));
+        put("source", Some(&self.source));
+        put("type", Some(&self.event_type));
+        let time = self
+            .time
+            .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+        put("time", time.as_deref());
+        put("datacontenttype", self.datacontenttype.as_deref());
+        put("dataschema", self.dataschema.as_deref());
+        put("subject", self.subject.as_deref());
+        for (name, value) in &self.extensions {
+            let value = match value {
+                ExtensionValue::String(text) => Value::String(text.clone()),
+                ExtensionValue::Boolean(flag) => Value::Bool(*flag),
+                ExtensionValue::Integer(number) => Value::from(*number),
+            };
+            members.insert(name.clone(), value);
+        }
+        members
+    }
+}
+
 /// The data of a received event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventData {
@@ -69,6 +102,8 @@ pub enum Validation {
 /// Why an event's data was not validated.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Unchecked {
+    #[error("no registry was given to resolve schemas from")]
+    NoRegistry,
     #[error("the event has no dataschema")]
     NoDataschema,
     #[error("dataschema {dataschema} is not a registry version URL (…/v1/sources/{{source}}/types/{{type}}/versions/{{n}})")]
@@ -159,7 +194,8 @@ impl Default for ReceiverConfig {
 /// Decodes and validates received CloudEvents. Cheap to share; every method takes `&self`.
 pub struct Receiver {
     config: ReceiverConfig,
-    validators: ValidatorCache,
+    /// `None`: nothing is validated ([`Unchecked::NoRegistry`]).
+    validators: Option<ValidatorCache>,
     /// Pins whose schema could not be resolved, with when that was found.
     unavailable: Mutex<HashMap<Pin, (Instant, Arc<SchemaError>)>>,
 }
@@ -168,7 +204,17 @@ impl Receiver {
     pub fn new(config: ReceiverConfig, schemas: impl SchemaSource + 'static) -> Receiver {
         Receiver {
             config,
-            validators: ValidatorCache::new(Box::new(schemas)),
+            validators: Some(ValidatorCache::new(Box::new(schemas))),
+            unavailable: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A receiver that decodes events but validates none: each is
+    /// [`Unchecked::NoRegistry`].
+    pub fn without_schemas() -> Receiver {
+        Receiver {
+            config: ReceiverConfig::default(),
+            validators: None,
             unavailable: Mutex::new(HashMap::new()),
         }
     }
@@ -195,6 +241,9 @@ impl Receiver {
         attributes: &EventAttributes,
         data: Option<&EventData>,
     ) -> Validation {
+        let Some(validators) = &self.validators else {
+            return Validation::Unchecked(Unchecked::NoRegistry);
+        };
         let Some(dataschema) = &attributes.dataschema else {
             return Validation::Unchecked(Unchecked::NoDataschema);
         };
@@ -223,7 +272,7 @@ impl Receiver {
                 })
             }
         };
-        let validator = match self.validator(&pin).await {
+        let validator = match self.validator(validators, &pin).await {
             Ok(validator) => validator,
             Err(error) => return Validation::Unchecked(Unchecked::SchemaUnavailable(error)),
         };
@@ -235,7 +284,11 @@ impl Receiver {
         }
     }
 
-    async fn validator(&self, pin: &Pin) -> Result<Arc<crate::Validator>, Arc<SchemaError>> {
+    async fn validator(
+        &self,
+        validators: &ValidatorCache,
+        pin: &Pin,
+    ) -> Result<Arc<crate::Validator>, Arc<SchemaError>> {
         {
             let mut unavailable = self.unavailable.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((since, error)) = unavailable.get(pin) {
@@ -245,7 +298,7 @@ impl Receiver {
                 unavailable.remove(pin);
             }
         }
-        self.validators.get(pin).await.map_err(|error| {
+        validators.get(pin).await.map_err(|error| {
             let error = Arc::new(error);
             let mut unavailable = self.unavailable.lock().unwrap_or_else(|p| p.into_inner());
             unavailable.insert(pin.clone(), (Instant::now(), error.clone()));
@@ -797,6 +850,13 @@ mod tests {
             Some(&ExtensionValue::Boolean(false))
         );
         assert_eq!(data, Some(EventData::Json(serde_json::json!({"a": 1}))));
+    }
+
+    #[test]
+    fn attributes_print_back_as_the_json_event_format() {
+        let event = r#"{"specversion":"1.0","id":"e-1","source":"s","type":"t","time":"2026-05-17T07:30:00Z","datacontenttype":"application/json","subject":"x","replayed":false,"retries":3,"tenant":"acme"}"#;
+        let (_, attributes, _) = structured(event).expect("decodes");
+        assert_eq!(Value::Object(attributes.to_json()).to_string(), event);
     }
 
     #[test]
