@@ -18,8 +18,10 @@
 mod config;
 mod error;
 mod event;
+mod http;
 mod publisher;
 mod receive;
+mod registry;
 mod schema;
 mod subject;
 
@@ -32,5 +34,6 @@ pub use receive::{
     decode, ConsumeError, DecodeError, Delivery, EventAttributes, EventData, Received, Receiver,
     ReceiverConfig, StartAt, SubscribeConfig, Unchecked, Validation,
 };
+pub use registry::{parse_version_url, RegistrySchema};
 pub use schema::{LocalSchema, LocalVersion, Pin, SchemaError, SchemaSource, Validator};
-pub use subject::{filter_subject, parse_version_url, subject_for, subject_token, version_url};
+pub use subject::{filter_subject, subject_for, subject_token, version_url};

@@ -24,8 +24,9 @@ use serde_json::{Map, Value};
 use crate::config::ContentMode;
 use crate::error::Violation;
 use crate::event::{CLOUDEVENTS_JSON, RESERVED_ATTRIBUTES};
+use crate::registry::parse_version_url;
 use crate::schema::{Pin, SchemaError, SchemaSource, ValidatorCache};
-use crate::subject::{filter_subject, parse_version_url};
+use crate::subject::filter_subject;
 
 /// The media type of a batch of structured events, which this receiver does not read.
 const CLOUDEVENTS_BATCH_JSON: &str = "application/cloudevents-batch+json";
@@ -106,8 +107,8 @@ pub enum Unchecked {
     NoRegistry,
     #[error("the event has no dataschema")]
     NoDataschema,
-    #[error("dataschema {dataschema} is not a registry version URL (…/v1/sources/{{source}}/types/{{type}}/versions/{{n}})")]
-    NotAVersionUrl { dataschema: String },
+    #[error("the dataschema is unusable: {0}")]
+    NotAVersionUrl(Arc<SchemaError>),
     #[error("dataschema {dataschema} is not in the registry {registry}")]
     OtherRegistry {
         dataschema: String,
@@ -247,10 +248,9 @@ impl Receiver {
         let Some(dataschema) = &attributes.dataschema else {
             return Validation::Unchecked(Unchecked::NoDataschema);
         };
-        let Some((base, pin)) = parse_version_url(dataschema) else {
-            return Validation::Unchecked(Unchecked::NotAVersionUrl {
-                dataschema: dataschema.clone(),
-            });
+        let (base, pin) = match parse_version_url(dataschema) {
+            Ok(parsed) => parsed,
+            Err(error) => return Validation::Unchecked(Unchecked::NotAVersionUrl(Arc::new(error))),
         };
         if let Some(registry) = &self.config.registry_url {
             if base.trim_end_matches('/') != registry.trim_end_matches('/') {

@@ -9,9 +9,7 @@
 //! which encoding never produces otherwise. Consumers subscribe to `<prefix>.<source>.>` or
 //! `<prefix>.*.<type>` with the same encoding.
 
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-
-use crate::schema::Pin;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Bytes kept as they are in a subject token: ASCII letters, digits, `-` and `_`.
 const SUBJECT_TOKEN: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');
@@ -64,41 +62,6 @@ pub fn filter_subject(prefix: &str, source: Option<&str>, event_type: Option<&st
     }
 }
 
-/// The inverse of [`version_url`]: the registry base and the pin a version URL (a
-/// `dataschema`) names, or `None` when `url` does not end in
-/// `/v1/sources/{source}/types/{type}/versions/{n}` with a numbered version.
-pub fn parse_version_url(url: &str) -> Option<(String, Pin)> {
-    let marker = "/v1/sources/";
-    let start = url.rfind(marker)?;
-    let base = &url[..start];
-    let mut segments = url[start + marker.len()..].split('/');
-    let source = segments.next()?;
-    let (types, event_type, versions, version) = (
-        segments.next()?,
-        segments.next()?,
-        segments.next()?,
-        segments.next()?,
-    );
-    if types != "types" || versions != "versions" || segments.next().is_some() {
-        return None;
-    }
-    // A version is a positive decimal number: `latest`, `+3` or `03` name no fixed version.
-    if version.starts_with('0') || !version.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let version: u32 = version.parse().ok()?;
-    let decode = |segment: &str| {
-        percent_decode_str(segment)
-            .decode_utf8()
-            .ok()
-            .map(|name| name.into_owned())
-    };
-    Some((
-        base.to_string(),
-        Pin::new(decode(source)?, decode(event_type)?, version),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,37 +86,6 @@ mod tests {
             version_url("https://registry.example/", "com.example/orders", "OrderCreated", 3),
             "https://registry.example/v1/sources/com.example%2Forders/types/OrderCreated/versions/3"
         );
-    }
-
-    #[test]
-    fn version_urls_parse_back_into_their_base_and_pin() {
-        for (source, event_type, version) in [
-            ("com.example/orders", "Order Created", 3),
-            ("café", "t%1", 1),
-            ("s", "t", u32::MAX),
-        ] {
-            let url = version_url("https://registry.example/base", source, event_type, version);
-            assert_eq!(
-                parse_version_url(&url),
-                Some((
-                    "https://registry.example/base".to_string(),
-                    Pin::new(source, event_type, version)
-                )),
-                "{url}"
-            );
-        }
-        for bad in [
-            "https://r.example/v1/sources/s/types/t/versions/latest",
-            "https://r.example/v1/sources/s/types/t/versions/0",
-            "https://r.example/v1/sources/s/types/t/versions/02",
-            "https://r.example/v1/sources/s/types/t/versions/2/openapi",
-            "https://r.example/v1/sources/s/kinds/t/versions/2",
-            "https://r.example/v1/sources/s/types/t",
-            "https://r.example/schemas/order.json",
-            "https://r.example/v1/sources/%FF/types/t/versions/1",
-        ] {
-            assert_eq!(parse_version_url(bad), None, "{bad}");
-        }
     }
 
     #[test]

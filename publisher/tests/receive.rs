@@ -398,7 +398,11 @@ async fn events_without_a_resolvable_schema_are_unchecked_not_dropped() {
         "the schema is unavailable: no schema is known for com.example.orders OrderCreated v9"
     );
     assert!(matches!(reasons[2], Unchecked::OtherRegistry { .. }));
-    assert!(matches!(reasons[3], Unchecked::NotAVersionUrl { .. }));
+    assert_eq!(
+        reasons[3].to_string(),
+        "the dataschema is unusable: \"https://schemas.example/order.json\" is not the registry \
+         URL of a version: its path has no /v1/sources/"
+    );
 }
 
 #[tokio::test]

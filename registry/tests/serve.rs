@@ -343,6 +343,61 @@ async fn openapi_and_json_schema_documents_of_a_version() {
     assert_eq!(header(&latest, "cache-control"), "no-cache");
 }
 
+/// Loads a `/package` document with a memory resolver, as a client would.
+fn load_package_document(document: &Value) -> cue::Package {
+    let files = |list: &Value| cue::PackageFiles {
+        files: list
+            .as_array()
+            .expect("a list of files")
+            .iter()
+            .map(|file| {
+                let text = |key: &str| file[key].as_str().expect("a string").to_string();
+                (text("name"), text("text"))
+            })
+            .collect(),
+    };
+    let imports = document["imports"]
+        .as_object()
+        .expect("imports")
+        .iter()
+        .map(|(path, list)| (path.clone(), files(list)))
+        .collect();
+    cue::Package::load(
+        files(&document["files"]),
+        &cue::MemoryResolver { packages: imports },
+    )
+}
+
+#[tokio::test]
+async fn the_package_of_a_version_is_self_contained_and_matches_its_digest() {
+    let repo = repository();
+    let state = state_of(&repo);
+    for number in [1, 2] {
+        let metadata = get(&state, &format!("{ORDERS}/versions/{number}")).await;
+        let package = get(&state, &format!("{ORDERS}/versions/{number}/package")).await;
+        assert_eq!(package.status, StatusCode::OK, "{}", package.body);
+        assert_eq!(header(&package, "etag"), header(&metadata, "etag"));
+        // The import of `common` travels with the package.
+        assert!(
+            package.body["imports"]["schemas.example.com/sources/common"].is_array(),
+            "{}",
+            package.body
+        );
+        let loaded = load_package_document(&package.body);
+        assert!(
+            loaded.diagnostics().is_empty(),
+            "{:?}",
+            loaded.diagnostics()
+        );
+        let definition = metadata.body["definition"].as_str().expect("definition");
+        let document = loaded.json_schema(Some(definition)).expect("exports");
+        let digest = cue::canonical::CanonicalSchema::from_json_schema(&document).digest;
+        assert_eq!(digest.as_str(), metadata.body["digest"], "version {number}");
+    }
+    let missing = get(&state, &format!("{ORDERS}/versions/9/package")).await;
+    assert_error(&missing, StatusCode::NOT_FOUND, "version_not_found");
+}
+
 #[tokio::test]
 async fn unknown_names_are_404_and_bad_versions_400() {
     let repo = repository();

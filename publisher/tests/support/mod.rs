@@ -147,3 +147,127 @@ pub fn orders_schema(directory: &Path) -> LocalSchema {
 
 pub const VALID_ORDER: &str =
     r#"{"orderId": "o-1", "total": 12.5, "currency": "EUR", "items": [{"sku": "a", "qty": 2}]}"#;
+
+/// The repository template of this project (`schemas-repo-template/`), relative to the crate.
+pub fn template_directory() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas-repo-template")
+}
+
+/// A Git repository on `main` with the files of `template_directory()` in one commit, then
+/// one more commit per `(path, text)` of `changes` (each a new version where it changes a
+/// schema).
+pub fn template_repository(changes: &[(&str, &str)]) -> tempfile::TempDir {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main");
+    let git = git2::Repository::init_opts(directory.path(), &options).expect("git init");
+    copy_tree(&template_directory(), directory.path());
+    let mut index = git.index().expect("the repository's index");
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .expect("adding the template");
+    let mut parent: Option<git2::Oid> = None;
+    let mut time = 1_700_000_000;
+    let mut message = "Start from the template".to_string();
+    let mut pending = changes.iter();
+    loop {
+        index.write().expect("writing the index");
+        let tree = git
+            .find_tree(index.write_tree().expect("write tree"))
+            .expect("tree");
+        let signature = git2::Signature::new("Ada", "ada@example.com", &git2::Time::new(time, 0))
+            .expect("signature");
+        let parents: Vec<git2::Commit<'_>> = parent
+            .iter()
+            .map(|id| git.find_commit(*id).expect("parent"))
+            .collect();
+        let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        parent = Some(
+            git.commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                &message,
+                &tree,
+                &parent_refs,
+            )
+            .expect("commit"),
+        );
+        let Some((path, text)) = pending.next() else {
+            break;
+        };
+        std::fs::write(directory.path().join(path), text).expect("writing a change");
+        index.add_path(Path::new(path)).expect("adding a change");
+        time += 3600;
+        message = format!("Change {path}");
+    }
+    directory
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("reading the template") {
+        let path = entry.expect("an entry").path();
+        let target = to.join(path.file_name().expect("a name"));
+        if path.is_dir() {
+            std::fs::create_dir_all(&target).expect("a directory");
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copying a template file");
+        }
+    }
+}
+
+/// A real registry (`cuemesh_registry::serve::app`) serving a Git repository on loopback,
+/// stopped on drop.
+pub struct RegistryServer {
+    pub url: String,
+    _repository: tempfile::TempDir,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl RegistryServer {
+    /// Serves `repository`'s `main` branch on a free loopback port, from the current runtime.
+    pub async fn start(repository: tempfile::TempDir) -> RegistryServer {
+        let opened = cuemesh_registry::Repository::open(repository.path()).expect("open");
+        let index = cuemesh_registry::serve::Index::build(&opened, "main").expect("index");
+        let app = cuemesh_registry::serve::app(cuemesh_registry::serve::AppState::new(index));
+        let (url, shutdown) = serve_on_loopback(app).await;
+        RegistryServer {
+            url,
+            _repository: repository,
+            _shutdown: shutdown,
+        }
+    }
+
+    /// The registry of the template repository, as committed.
+    pub async fn template() -> RegistryServer {
+        RegistryServer::start(template_repository(&[])).await
+    }
+}
+
+/// Serves `app` on a free loopback port until the returned sender is dropped.
+pub async fn serve_on_loopback(app: axum::Router) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("serving");
+    });
+    (url, shutdown)
+}
+
+/// `orders.placed` of the template, version 1.
+pub fn placed_pin() -> Pin {
+    Pin::new("com.acme.orders", "com.acme.orders.placed", 1)
+}
+
+pub const VALID_PLACED: &str = r#"{"orderId": "order-1042", "customer": "ada@example.com",
+ "lines": [{"sku": "BOOK-0001", "quantity": 1}], "total": {"amount": 4250, "currency": "EUR"},
+ "placedAt": "2024-05-01T14:30:00Z"}"#;

@@ -10,7 +10,8 @@ use crate::commit::CommitInfo;
 use crate::error::Error;
 use crate::history::{History, Version};
 use crate::repository::Repository;
-use crate::tree::{self, MemoryResolver, TreeResolver};
+use crate::tree::{self, TreeResolver};
+use cue::MemoryResolver;
 use cue::{ImportResolver, Package, PackageFiles};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -59,6 +60,10 @@ pub struct IndexedVersion {
     pub json_schema: Result<Arc<Value>, String>,
     /// The compiled definition, for `validate`.
     pub validator: Result<cue::Schema, String>,
+    /// The CUE source that defines the version, self-contained: the package's files and every
+    /// package it imports (directly or not), as `GET .../versions/{n}/package` serves them. Clients
+    /// compile their own validator from it and check it against the digest.
+    pub package: Result<Arc<Value>, String>,
 }
 
 impl IndexedEvent {
@@ -83,11 +88,12 @@ impl Index {
         let packages = read_packages(repository, &history)?;
         // Load each (commit, directory) package once, in parallel, and derive its versions'
         // documents from it; `Package` stays on the thread that made it.
-        let documents: HashMap<(String, String), Documents> = packages
+        let documents: HashMap<(String, String), (Documents, Arc<Value>)> = packages
             .into_par_iter()
             .map(|(key, (files, imports, definitions))| {
+                let package = Arc::new(package_document(&files, &imports));
                 let documents = documents_of(files, imports, &definitions);
-                (key, documents)
+                (key, (documents, package))
             })
             .collect();
 
@@ -109,19 +115,23 @@ impl Index {
                 .into_iter()
                 .map(|version| {
                     let key = (version.commit.id.clone(), version.directory.clone());
-                    let per_definition = documents
-                        .get(&key)
-                        .and_then(|documents| documents.get(&version.definition));
+                    let loaded = documents.get(&key);
+                    let per_definition =
+                        loaded.and_then(|(documents, _)| documents.get(&version.definition));
                     let missing = || format!("{} was not loaded", version.directory);
                     let (openapi, json_schema, validator) = match per_definition {
                         Some(documents) => documents.clone(),
                         None => (Err(missing()), Err(missing()), Err(missing())),
                     };
+                    let package = loaded
+                        .map(|(_, package)| package.clone())
+                        .ok_or_else(missing);
                     IndexedVersion {
                         version,
                         openapi,
                         json_schema,
                         validator,
+                        package,
                     }
                 })
                 .collect();
@@ -219,6 +229,23 @@ fn read_packages(
         packages.insert(key, (files, imports, vec![version.definition.clone()]));
     }
     Ok(packages)
+}
+
+/// `{"files": [{"name", "text"}...], "imports": {"<import path>": [{"name", "text"}...]}}`:
+/// a package and everything it imports, enough to load it with a [`cue::MemoryResolver`].
+fn package_document(files: &PackageFiles, imports: &HashMap<String, PackageFiles>) -> Value {
+    let list = |package: &PackageFiles| -> Value {
+        package
+            .files
+            .iter()
+            .map(|(name, text)| serde_json::json!({"name": name, "text": text}))
+            .collect()
+    };
+    let imports: BTreeMap<&String, Value> = imports
+        .iter()
+        .map(|(path, package)| (path, list(package)))
+        .collect();
+    serde_json::json!({"files": list(files), "imports": imports})
 }
 
 fn documents_of(

@@ -31,6 +31,7 @@ pub fn app(state: AppState) -> Router {
         .route(version, get(version_metadata))
         .route(&format!("{version}/openapi"), get(openapi))
         .route(&format!("{version}/jsonschema"), get(jsonschema))
+        .route(&format!("{version}/package"), get(package))
         .route(&format!("{version}/validate"), post(validate))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
@@ -340,6 +341,14 @@ async fn jsonschema(
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
     document(&state, &headers, path, |version| &version.json_schema)
+}
+
+async fn package(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    document(&state, &headers, path, |version| &version.package)
 }
 
 async fn validate(
