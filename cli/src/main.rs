@@ -220,6 +220,11 @@ enum Command {
         #[arg(long = "nats", value_name = "URL")]
         nats_url: String,
 
+        /// The registry to validate data against (the version each event's dataschema names);
+        /// without it nothing is validated.
+        #[arg(long = "registry", value_name = "URL")]
+        registry_url: Option<String>,
+
         /// The JetStream stream to read.
         #[arg(long, value_name = "NAME", default_value = "EVENTS")]
         stream: String,
@@ -377,6 +382,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Tail {
             nats_url,
+            registry_url,
             stream,
             source,
             event_type,
@@ -392,6 +398,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let config = TailConfig {
                 nats_url,
+                registry_url,
                 stream,
                 source,
                 event_type,
@@ -399,7 +406,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 format: TailFormat::from_format(cli.format)?,
                 color: std::io::stdout().is_terminal(),
             };
-            tail::run(&config, cuemesh_publisher::Receiver::without_schemas())?;
+            tail::run(&config)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use base64::Engine;
 use cuemesh_publisher::{
-    ConsumeError, DecodeError, Delivery, EventData, Received, Receiver, StartAt, SubscribeConfig,
-    Validation,
+    ConsumeError, DecodeError, Delivery, EventData, Received, Receiver, ReceiverConfig,
+    RegistrySchema, StartAt, SubscribeConfig, Validation,
 };
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -53,6 +53,9 @@ pub enum TailStart {
 #[derive(Debug, Clone)]
 pub struct TailConfig {
     pub nats_url: String,
+    /// The registry to validate against; `None` validates nothing (every event unchecked).
+    /// Events whose `dataschema` names another registry are reported unchecked.
+    pub registry_url: Option<String>,
     pub stream: String,
     pub source: Option<String>,
     pub event_type: Option<String>,
@@ -64,7 +67,17 @@ pub struct TailConfig {
 
 /// Consumes the stream and prints each event until Ctrl-C or SIGTERM (`Ok`), until stdout is
 /// closed (`Ok`), or until the consumer fails (an error).
-pub fn run(config: &TailConfig, receiver: Receiver) -> anyhow::Result<()> {
+pub fn run(config: &TailConfig) -> anyhow::Result<()> {
+    let receiver = match &config.registry_url {
+        Some(registry_url) => Receiver::new(
+            ReceiverConfig {
+                registry_url: Some(registry_url.clone()),
+                ..ReceiverConfig::default()
+            },
+            RegistrySchema::new(registry_url.as_str()),
+        ),
+        None => Receiver::without_schemas(),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

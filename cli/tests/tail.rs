@@ -11,9 +11,12 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use cuemesh_publisher::{
-    subject_for, Attributes, ContentMode, LocalSchema, Pin, Publisher, PublisherConfig,
+    subject_for, version_url, Attributes, ContentMode, LocalSchema, Pin, Publisher,
+    PublisherConfig, RegistrySchema,
 };
-use support::{orders_pin, NatsServer, ORDERS_CUE, VALID_ORDER};
+use support::{
+    orders_pin, placed_pin, NatsServer, RegistryServer, ORDERS_CUE, VALID_ORDER, VALID_PLACED,
+};
 
 const REGISTRY: &str = "https://registry.example";
 
@@ -208,6 +211,88 @@ async fn text_lines_follow_the_source_and_type_filters_and_start_positions() {
     assert!(by_type_last.lines(1)[0].contains(" o-3 "));
     by_source.assert_no_line_within(Duration::from_millis(500));
     assert_eq!(by_source.interrupt(), 0);
+}
+
+// Multi-threaded: the registry serves from this runtime while the test blocks reading lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_registry_events_whose_data_fails_its_schema_are_marked() {
+    let registry = RegistryServer::template().await;
+    let server = NatsServer::start();
+    let publisher = Publisher::connect(
+        PublisherConfig::new(server.url(), &registry.url),
+        RegistrySchema::new(&registry.url),
+    )
+    .await
+    .expect("connects");
+    let pin = placed_pin();
+    let attributes = Attributes {
+        id: Some("good".to_string()),
+        ..Attributes::default()
+    };
+    publisher
+        .publish(&pin, VALID_PLACED.as_bytes(), attributes)
+        .await
+        .expect("published");
+    let invalid = VALID_PLACED.replace("EUR", "XXX");
+    let event = serde_json::json!({
+        "specversion": "1.0", "id": "bad", "source": pin.source, "type": pin.event_type,
+        "dataschema": version_url(&registry.url, &pin.source, &pin.event_type, pin.version),
+        "data": serde_json::from_str::<serde_json::Value>(&invalid).expect("JSON"),
+    });
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Content-Type", "application/cloudevents+json");
+    let client = async_nats::connect(server.url()).await.expect("connects");
+    async_nats::jetstream::new(client)
+        .publish_with_headers(
+            subject_for("events", &pin.source, &pin.event_type),
+            headers,
+            event.to_string().into(),
+        )
+        .await
+        .expect("sent")
+        .await
+        .expect("stored");
+
+    let text = Tail::start(&server, &["--registry", &registry.url, "--from-start"]);
+    let json = Tail::start(
+        &server,
+        &[
+            "--registry",
+            &registry.url,
+            "--from-start",
+            "--format",
+            "json",
+        ],
+    );
+    let lines = text.lines(2);
+    assert!(
+        lines[0].contains(" good ") && !lines[0].contains("INVALID"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].contains(" bad "), "{}", lines[1]);
+    assert!(
+        lines[1].contains("INVALID: total.currency: "),
+        "{}",
+        lines[1]
+    );
+    let objects: Vec<serde_json::Value> = json
+        .lines(2)
+        .iter()
+        .map(|line| serde_json::from_str(line).expect("JSON"))
+        .collect();
+    assert_eq!(
+        objects[0]["validation"],
+        serde_json::json!({"status": "valid"})
+    );
+    assert_eq!(objects[1]["validation"]["status"], "invalid");
+    assert_eq!(
+        objects[1]["validation"]["violations"][0]["path"], "total.currency",
+        "{}",
+        objects[1]
+    );
+    assert_eq!(text.interrupt(), 0);
+    assert_eq!(json.interrupt(), 0);
 }
 
 #[test]

@@ -12,12 +12,15 @@ use async_nats::jetstream;
 use async_nats::HeaderMap;
 use chrono::{TimeZone, Utc};
 use cuemesh_publisher::{
-    subject_for, version_url, Attributes, ContentMode, DecodeError, Delivery, EventData,
+    subject_for, version_url, Attributes, ContentMode, DecodeError, Delivery, ErrorKind, EventData,
     ExtensionValue, LocalSchema, Pin, Publisher, PublisherConfig, Receiver, ReceiverConfig,
-    StartAt, SubscribeConfig, Unchecked, Validation,
+    RegistrySchema, StartAt, SubscribeConfig, Unchecked, Validation,
 };
 use futures::{Stream, StreamExt};
-use support::{orders_pin, orders_schema, NatsServer, ORDERS_CUE, VALID_ORDER};
+use support::{
+    orders_pin, orders_schema, placed_pin, NatsServer, RegistryServer, ORDERS_CUE, VALID_ORDER,
+    VALID_PLACED,
+};
 
 const REGISTRY: &str = "https://registry.example";
 
@@ -518,4 +521,73 @@ async fn filters_start_positions_and_durable_consumers_select_what_is_delivered(
         .expect("subscribes"));
     assert_eq!(ids(next_deliveries(&mut second_run, 1).await), ["s-3"]);
     assert_nothing_more(&mut second_run).await;
+}
+
+#[tokio::test]
+async fn events_are_validated_against_the_registry_version_their_dataschema_names() {
+    let registry = RegistryServer::template().await;
+    let server = &NatsServer::start();
+    let mut config = PublisherConfig::new(server.url(), &registry.url);
+    config.content_mode = ContentMode::Binary;
+    let publisher = Publisher::connect(config, RegistrySchema::new(&registry.url))
+        .await
+        .expect("connects");
+    publisher
+        .publish(
+            &placed_pin(),
+            VALID_PLACED.as_bytes(),
+            Attributes::default(),
+        )
+        .await
+        .expect("published");
+    // Invalid through the imported package (`common.#Money`) and in the event's own fields.
+    let invalid = VALID_PLACED
+        .replace("EUR", "XXX")
+        .replace("order-1042", "Bad Id");
+    let pin = placed_pin();
+    let event = serde_json::json!({
+        "specversion": "1.0", "id": "bad-placed", "source": pin.source, "type": pin.event_type,
+        "dataschema": version_url(&registry.url, &pin.source, &pin.event_type, pin.version),
+        "data": serde_json::from_str::<serde_json::Value>(&invalid).expect("JSON"),
+    });
+    let subject = subject_for("events", &pin.source, &pin.event_type);
+    publish_raw(server, subject, structured_headers(), &event.to_string()).await;
+
+    let receiver = Receiver::new(
+        ReceiverConfig {
+            registry_url: Some(registry.url.clone()),
+            ..ReceiverConfig::default()
+        },
+        RegistrySchema::new(&registry.url),
+    );
+    let mut deliveries = pin!(everything_stored(&receiver, server).await);
+    let received = next_deliveries(&mut deliveries, 2).await;
+    let valid = received[0].event.as_ref().expect("a CloudEvent");
+    assert!(
+        matches!(valid.validation, Validation::Valid),
+        "{:?}",
+        valid.validation
+    );
+    let invalid = received[1].event.as_ref().expect("a CloudEvent");
+    let Validation::Invalid(violations) = &invalid.validation else {
+        panic!("expected invalid, got {:?}", invalid.validation);
+    };
+    let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
+    assert!(paths.contains(&"total.currency"), "{paths:?}");
+    assert!(paths.contains(&"orderId"), "{paths:?}");
+
+    // A registry that cannot be reached leaves the events unchecked, with the reason.
+    let unreachable = Receiver::new(
+        ReceiverConfig::default(),
+        RegistrySchema::with_timeout("http://127.0.0.1:9", Duration::from_secs(2)),
+    );
+    let mut deliveries = pin!(everything_stored(&unreachable, server).await);
+    for delivery in next_deliveries(&mut deliveries, 2).await {
+        match delivery.event.expect("a CloudEvent").validation {
+            Validation::Unchecked(Unchecked::SchemaUnavailable(error)) => {
+                assert_eq!(error.kind(), ErrorKind::Unavailable, "{error}");
+            }
+            other => panic!("expected unchecked, got {other:?}"),
+        }
+    }
 }
