@@ -112,7 +112,15 @@ async fn tail(config: &TailConfig, receiver: &Receiver) -> anyhow::Result<()> {
     let mut deliveries = std::pin::pin!(deliveries);
     let mut stdout = std::io::stdout().lock();
     while let Some(delivery) = deliveries.next().await {
-        let delivery = delivery.map_err(consume_error)?;
+        let delivery = match delivery {
+            Ok(delivery) => delivery,
+            Err(error) if error.is_transient() => {
+                let error = consume_error(error);
+                eprintln!("cuemesh: warning: {error:#}; still waiting for events");
+                continue;
+            }
+            Err(error) => return Err(consume_error(error)),
+        };
         let line = match config.format {
             TailFormat::Text => render_text(&delivery, config.color),
             TailFormat::Json => render_json(&delivery).to_string(),

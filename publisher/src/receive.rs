@@ -383,6 +383,9 @@ impl Receiver {
             _ => 0,
         };
         let messages = consumer
+            .stream()
+            .heartbeat(config.idle_heartbeat)
+            .expires(config.idle_heartbeat.saturating_mul(4).max(PULL_EXPIRY))
             .messages()
             .await
             .map_err(|error| consumer_error(error.into()))?;
@@ -395,9 +398,7 @@ impl Receiver {
                         Ok(message) => message,
                         Err(error) => {
                             return Some((
-                                Err(ConsumeError::Messages {
-                                    source: error.into(),
-                                }),
+                                Err(ConsumeError::Messages { source: error }),
                                 (messages, skip),
                             ))
                         }
@@ -456,7 +457,13 @@ pub struct SubscribeConfig {
     /// A durable consumer of this name (created when absent, resumed when present); `None`
     /// makes an ephemeral consumer that the server forgets once it is idle.
     pub durable_name: Option<String>,
+    /// How often the server tells an idle consumer it is there: one missed is a transient
+    /// [`ConsumeError`] ([`ConsumeError::is_transient`]), after which the consumer goes on.
+    pub idle_heartbeat: Duration,
 }
+
+/// How long one pull request waits for messages (longer when the heartbeat asks for it).
+const PULL_EXPIRY: Duration = Duration::from_secs(30);
 
 impl Default for SubscribeConfig {
     fn default() -> SubscribeConfig {
@@ -467,6 +474,7 @@ impl Default for SubscribeConfig {
             event_type: None,
             start: StartAt::default(),
             durable_name: None,
+            idle_heartbeat: Duration::from_secs(15),
         }
     }
 }
@@ -504,13 +512,23 @@ pub enum ConsumeError {
     #[error("receiving from the consumer")]
     Messages {
         #[source]
-        source: async_nats::Error,
+        source: pull::MessagesError,
     },
     #[error("acknowledging a message")]
     Ack {
         #[source]
         source: async_nats::Error,
     },
+}
+
+impl ConsumeError {
+    /// Whether the consumer goes on after this error: a missed heartbeat (the server is
+    /// unreachable for a while) is followed by new pull requests, and by the events stored
+    /// meanwhile once the server is back.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ConsumeError::Messages { source }
+            if source.kind() == pull::MessagesErrorKind::MissingHeartbeat)
+    }
 }
 
 /// The prefix of a stream whose only `<prefix>.>` subject names one.

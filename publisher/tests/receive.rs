@@ -591,3 +591,58 @@ async fn events_are_validated_against_the_registry_version_their_dataschema_name
         }
     }
 }
+
+#[tokio::test]
+async fn a_consumer_goes_on_after_the_server_is_gone_for_a_while() {
+    let mut fixture = Fixture::start().await;
+    let receiver = fixture.receiver();
+    let context = jetstream_context(&fixture.server).await;
+    let config = SubscribeConfig {
+        start: StartAt::First,
+        idle_heartbeat: Duration::from_millis(500),
+        ..SubscribeConfig::default()
+    };
+    fixture
+        .publisher
+        .publish(&orders_pin(), VALID_ORDER.as_bytes(), Attributes::default())
+        .await
+        .expect("published");
+    let mut deliveries = pin!(receiver
+        .subscribe(&context, &config)
+        .await
+        .expect("subscribes"));
+    assert_eq!(next_deliveries(&mut deliveries, 1).await.len(), 1);
+
+    fixture.server.stop();
+    let missed = tokio::time::timeout(Duration::from_secs(10), deliveries.next())
+        .await
+        .expect("a missed heartbeat is reported")
+        .expect("the consumer goes on");
+    let error = missed.expect_err("an error while the server is gone");
+    assert!(error.is_transient(), "{error:?}");
+
+    fixture.server.restart();
+    let attributes = Attributes {
+        id: Some("after-restart".to_string()),
+        ..Attributes::default()
+    };
+    fixture
+        .publisher
+        .publish(&orders_pin(), VALID_ORDER.as_bytes(), attributes)
+        .await
+        .expect("published after the restart");
+    // Further missed heartbeats may come first, while the client reconnects.
+    let delivery = loop {
+        let next = tokio::time::timeout(Duration::from_secs(15), deliveries.next())
+            .await
+            .expect("a delivery after the restart")
+            .expect("the consumer goes on");
+        match next {
+            Ok(delivery) => break delivery,
+            Err(error) => assert!(error.is_transient(), "{error:?}"),
+        }
+    };
+    let event = delivery.event.expect("a CloudEvent");
+    assert_eq!(event.attributes.id, "after-restart");
+    assert_eq!(delivery.stream_sequence, 2);
+}
