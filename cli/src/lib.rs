@@ -3,9 +3,12 @@
 
 pub mod check;
 pub mod compat;
+pub mod completions;
 pub mod export;
 pub mod init;
 pub mod lint;
+pub mod output;
+pub mod reference;
 pub mod render;
 pub mod serve;
 pub mod tail;

@@ -2,18 +2,22 @@
 //! codes (0 clean, 1 findings, 2 usage or I/O error).
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use cuemesh::check::{self, CheckConfig, CheckOutcome};
 use cuemesh::compat::{self, CompatConfig, CompatOutcome};
+use cuemesh::completions::{self, Shell};
 use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
 use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
+use cuemesh::output::{self, ColorChoice, OutputConfig};
+use cuemesh::reference;
 use cuemesh::render::Format;
 use cuemesh::serve::{self, ServeConfig};
 use cuemesh::tail::{self, TailConfig, TailFormat, TailStart};
 use cuemesh::versions::{self, VersionsConfig, VersionsFormat};
 use cuemesh::vet::{self, VetConfig, VetOutcome};
 use std::io::IsTerminal;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +31,19 @@ struct Cli {
     /// `github` for GitHub Actions annotations.
     #[arg(long, value_enum, global = true, default_value_t = Format::Text)]
     format: Format,
+
+    /// Print only results, warnings and errors: no startup or progress lines.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// Print details too: what was resolved from the arguments, how long steps took.
+    #[arg(long, short = 'v', global = true)]
+    verbose: bool,
+
+    /// When to colour messages on stderr: `auto` colours a terminal only, and honours
+    /// `NO_COLOR` and `CLICOLOR_FORCE`.
+    #[arg(long, value_enum, global = true, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 
     #[command(subcommand)]
     command: Command,
@@ -211,7 +228,7 @@ enum Command {
     /// Events whose data fails the schema version their dataschema names are marked INVALID
     /// with every violation; messages that are not CloudEvents are marked MALFORMED with what is
     /// wrong. --source and --type select subjects through the publisher's subject mapping.
-    /// Colours only on a terminal. Ctrl-C or SIGTERM stops it.
+    /// Colours as --color says, for stdout. Ctrl-C or SIGTERM stops it.
     ///
     /// Exit status: 0 after a shutdown signal or when stdout is closed, 2 when NATS, the stream
     /// or the consumer fails.
@@ -249,14 +266,40 @@ enum Command {
         #[arg(long, value_name = "N")]
         last: Option<u64>,
     },
+    /// Print a shell completion script on stdout, for example
+    /// `cuemesh completions bash > ~/.local/share/bash-completion/completions/cuemesh`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: Shell,
+    },
+    /// Print the reference manual generated from the code (docs/reference.md).
+    #[command(hide = true)]
+    Reference {
+        /// The format to print.
+        #[arg(value_enum, value_name = "FORMAT")]
+        document: ReferenceFormat,
+    },
+}
+
+/// What `cuemesh reference` prints.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReferenceFormat {
+    /// Markdown, as committed in docs/reference.md.
+    Markdown,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::init(OutputConfig::from_process(
+        cli.color,
+        cli.quiet,
+        cli.verbose,
+    ));
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("cuemesh: error: {error:#}");
+            output::error(format_args!("{error:#}"));
             ExitCode::from(2)
         }
     }
@@ -404,9 +447,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 event_type,
                 start,
                 format: TailFormat::from_format(cli.format)?,
-                color: std::io::stdout().is_terminal(),
+                // The events are results on stdout: colour follows --color as judged there.
+                color: OutputConfig::resolve(
+                    cli.color,
+                    false,
+                    false,
+                    |name| std::env::var(name).ok(),
+                    std::io::stdout().is_terminal(),
+                )
+                .color,
             };
             tail::run(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            completions::write(shell, &mut Cli::command(), &mut std::io::stdout().lock())
+                .context("cannot write the completion script")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reference {
+            document: ReferenceFormat::Markdown,
+        } => {
+            let text = reference::markdown(&Cli::command());
+            std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .context("cannot write the reference")?;
             Ok(ExitCode::SUCCESS)
         }
     }

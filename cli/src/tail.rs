@@ -61,7 +61,7 @@ pub struct TailConfig {
     pub event_type: Option<String>,
     pub start: TailStart,
     pub format: TailFormat,
-    /// Colour the text format (only when stdout is a terminal).
+    /// Colour the text format (`--color`, judged on stdout).
     pub color: bool,
 }
 
@@ -116,7 +116,7 @@ async fn tail(config: &TailConfig, receiver: &Receiver) -> anyhow::Result<()> {
             Ok(delivery) => delivery,
             Err(error) if error.is_transient() => {
                 let error = consume_error(error);
-                eprintln!("cuemesh: warning: {error:#}; still waiting for events");
+                crate::output::warning(format_args!("{error:#}; still waiting for events"));
                 continue;
             }
             Err(error) => return Err(consume_error(error)),

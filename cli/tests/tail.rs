@@ -199,6 +199,12 @@ async fn text_lines_follow_the_source_and_type_filters_and_start_positions() {
     );
     assert!(fields[6].starts_with(r#"{"orderId":"o-1""#), "{line}");
     assert!(!line.contains('\x1b'), "no colours off a terminal: {line}");
+    let colored = Tail::start(&server, &["--from-start", "--color", "always"]);
+    let line = &colored.lines(1)[0];
+    assert!(
+        line.contains("\x1b[1mOrderCreated\x1b[0m"),
+        "--color always: {line}"
+    );
     assert!(by_type_last.lines(1)[0].contains(" o-2 "));
     let recent_ids: Vec<String> = recent
         .lines(3)

@@ -51,7 +51,7 @@ impl Publisher {
     ) -> Result<Publisher, ConnectError> {
         let client = async_nats::ConnectOptions::new()
             .connection_timeout(config.connect_timeout)
-            .connect(config.nats_url.as_str())
+            .connect(server_list(&config.nats_url))
             .await
             .map_err(|source| ConnectError::Connect {
                 url: config.nats_url.clone(),
@@ -67,6 +67,7 @@ impl Publisher {
                 subjects: vec![wanted.clone()],
                 storage: stream::StorageType::File,
                 duplicate_window: settings.duplicate_window,
+                num_replicas: settings.replicas,
                 ..stream::Config::default()
             })
             .await
@@ -307,4 +308,26 @@ fn message_size(headers: &HeaderMap, payload: usize) -> usize {
         }
     }
     size + payload
+}
+
+/// The servers of a `nats_url`: async-nats reads one URL per string, so a comma-separated
+/// list (every server of a cluster, for failover) is split here.
+fn server_list(nats_url: &str) -> Vec<&str> {
+    nats_url
+        .split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_comma_separated_url_is_a_list_of_servers() {
+        assert_eq!(
+            super::server_list("nats://a:4222, nats://b:4222,,nats://c:4222"),
+            ["nats://a:4222", "nats://b:4222", "nats://c:4222"]
+        );
+        assert_eq!(super::server_list("nats://a:4222"), ["nats://a:4222"]);
+    }
 }

@@ -43,3 +43,4 @@ pub use tree::{TreeResolver, MODULE_FILE};
 pub mod check;
 pub mod lint;
 pub mod serve;
+pub mod settings;

@@ -16,6 +16,8 @@ pub struct NatsServer {
     pub port: u16,
     store: tempfile::TempDir,
     config: Option<String>,
+    /// Arguments besides `-js -a -p -sd` (a cluster node's name, cluster port and routes).
+    arguments: Vec<String>,
 }
 
 /// `NATS_SERVER`, else `nats-server` on `PATH`, else Debian's `/usr/sbin/nats-server`.
@@ -49,19 +51,58 @@ impl NatsServer {
     /// Starts a server; `config` is the text of a configuration file (`max_payload: 2048`).
     pub fn start_with_config(config: Option<&str>) -> NatsServer {
         let store = tempfile::tempdir().expect("a temporary directory");
-        let (child, port) = spawn(store.path(), None, config);
+        let (child, port) = spawn(store.path(), None, config, &[]);
         NatsServer {
             child,
             port,
             store,
             config: config.map(str::to_string),
+            arguments: Vec::new(),
+        }
+    }
+
+    /// Starts one node of a JetStream cluster on loopback: server `name`, listening for routes
+    /// on `cluster_port`, with routes to the other nodes' cluster ports.
+    pub fn start_cluster_node(
+        name: &str,
+        cluster_name: &str,
+        cluster_port: u16,
+        route_ports: &[u16],
+    ) -> NatsServer {
+        let routes: Vec<String> = route_ports
+            .iter()
+            .map(|port| format!("nats://127.0.0.1:{port}"))
+            .collect();
+        let arguments = vec![
+            "-n".to_string(),
+            name.to_string(),
+            "--cluster_name".to_string(),
+            cluster_name.to_string(),
+            "--cluster".to_string(),
+            format!("nats://127.0.0.1:{cluster_port}"),
+            "--routes".to_string(),
+            routes.join(","),
+        ];
+        let store = tempfile::tempdir().expect("a temporary directory");
+        let (child, port) = spawn(store.path(), None, None, &arguments);
+        NatsServer {
+            child,
+            port,
+            store,
+            config: None,
+            arguments,
         }
     }
 
     /// Starts the stopped server again on the same port with the same store.
     pub fn restart(&mut self) {
         self.stop();
-        let (child, _) = spawn(self.store.path(), Some(self.port), self.config.as_deref());
+        let (child, _) = spawn(
+            self.store.path(),
+            Some(self.port),
+            self.config.as_deref(),
+            &self.arguments,
+        );
         self.child = child;
     }
 
@@ -69,6 +110,7 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// Kills the server with SIGKILL (`Child::kill`): no shutdown, no flush, as a crash.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -76,12 +118,18 @@ impl NatsServer {
 }
 
 /// Spawns `nats-server -js` on `port` (a free one when `None`) and waits until it is ready.
-fn spawn(store: &Path, port: Option<u16>, config: Option<&str>) -> (Child, u16) {
+fn spawn(
+    store: &Path,
+    port: Option<u16>,
+    config: Option<&str>,
+    arguments: &[String],
+) -> (Child, u16) {
     let mut command = Command::new(nats_server_binary());
     let port_argument = port.map_or("-1".to_string(), |p| p.to_string());
     command
         .args(["-js", "-a", "127.0.0.1", "-p", &port_argument, "-sd"])
         .arg(store.join("jetstream"))
+        .args(arguments)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

@@ -11,7 +11,7 @@
 pub(crate) mod files;
 mod ignore;
 pub mod rules;
-mod settings;
+pub(crate) mod settings;
 mod workspace;
 
 use std::collections::HashSet;

@@ -5,7 +5,7 @@ use super::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -354,9 +354,11 @@ async fn package(
 async fn validate(
     State(state): State<AppState>,
     path: Result<Path<(String, String, String)>, PathRejection>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let (index, _, source, event_type, number) = find_version(&state, path)?;
+    check_json_content_type(&headers)?;
     let body = body?;
     let version = indexed(&index, &source, &event_type, number);
     let invalid_json =
@@ -395,4 +397,31 @@ async fn validate(
         .collect();
     let body = json!({"valid": false, "violations": violations});
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
+}
+
+/// A `validate` body is JSON: a request that says it is something else (a form, text) gets
+/// 415 rather than a confusing JSON error. No `Content-Type` at all is accepted, and so is
+/// any `application/json` or `+json` type, with parameters (`; charset=utf-8`).
+fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let media_type = value
+        .to_str()
+        .ok()
+        .and_then(|text| text.split(';').next())
+        .map(|media_type| media_type.trim().to_ascii_lowercase());
+    match media_type {
+        Some(media_type) if media_type == "application/json" || media_type.ends_with("+json") => {
+            Ok(())
+        }
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "the body must be JSON (Content-Type: application/json), found Content-Type: {}",
+                String::from_utf8_lossy(value.as_bytes())
+            ),
+        )),
+    }
 }
