@@ -1,7 +1,8 @@
-//! Interoperability: events stored by the publisher, in both content modes, are read back by
-//! independent clients — Python's `nats-py` and the CloudEvents SDK — through
-//! `tests/interop/read_events.py`, and parse as CloudEvents 1.0 with the attributes and data
-//! that were published.
+//! Interoperability with independent clients, Python's `nats-py` and the CloudEvents SDK: events
+//! stored by the publisher, in both content modes, are read back through
+//! `tests/interop/interop.py read` and parse as CloudEvents 1.0 with the attributes and data that
+//! were published; events the SDK encodes (`interop.py write`) are decoded and validated by the
+//! receiver.
 //!
 //! The Python interpreter is `CUEMESH_INTEROP_PYTHON`, else `python3`. When it lacks the
 //! packages the test prints a note and passes, unless `CUEMESH_REQUIRE_PYTHON_INTEROP=1`
@@ -13,7 +14,11 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use chrono::{DateTime, TimeZone, Utc};
-use cuemesh_publisher::{Attributes, ContentMode, ExtensionValue, Publisher, PublisherConfig};
+use cuemesh_publisher::{
+    subject_for, version_url, Attributes, ContentMode, EventData, ExtensionValue, Publisher,
+    PublisherConfig, Receiver, ReceiverConfig, StartAt, SubscribeConfig, Validation,
+};
+use futures::StreamExt;
 use support::{orders_pin, orders_schema, NatsServer, VALID_ORDER};
 
 const REGISTRY: &str = "https://registry.example";
@@ -23,7 +28,7 @@ fn python() -> String {
 }
 
 fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/read_events.py")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/interop.py")
 }
 
 /// Whether the interpreter has both packages; a note (or, when they are required, a failure)
@@ -91,6 +96,7 @@ async fn python_clients_parse_both_content_modes_as_cloudevents_1_0() {
 
     let output = Command::new(python())
         .arg(script())
+        .arg("read")
         .args([
             "--nats",
             &server.url(),
@@ -142,5 +148,95 @@ async fn python_clients_parse_both_content_modes_as_cloudevents_1_0() {
             "{event}"
         );
         assert_eq!(event["data"], data, "{event}");
+    }
+}
+
+#[tokio::test]
+async fn events_the_python_sdk_encodes_are_decoded_and_validated() {
+    if !python_packages_present() {
+        return;
+    }
+    let server = NatsServer::start();
+    let schemas = tempfile::tempdir().expect("tempdir");
+    // Creates the stream.
+    let _publisher = Publisher::connect(
+        PublisherConfig::new(server.url(), REGISTRY),
+        orders_schema(schemas.path()),
+    )
+    .await
+    .expect("connects");
+    let pin = orders_pin();
+    let output = Command::new(python())
+        .arg(script())
+        .arg("write")
+        .args(["--nats", &server.url()])
+        .args([
+            "--subject",
+            &subject_for("events", &pin.source, &pin.event_type),
+        ])
+        .args(["--source", &pin.source, "--type", &pin.event_type])
+        .args([
+            "--dataschema",
+            &version_url(REGISTRY, &pin.source, &pin.event_type, pin.version),
+        ])
+        .args(["--data", VALID_ORDER])
+        .output()
+        .expect("runs the interop script");
+    assert!(
+        output.status.success(),
+        "the script failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let receiver = Receiver::new(
+        ReceiverConfig {
+            registry_url: Some(REGISTRY.to_string()),
+            ..ReceiverConfig::default()
+        },
+        orders_schema(schemas.path()),
+    );
+    let context =
+        async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connects"));
+    let config = SubscribeConfig {
+        start: StartAt::First,
+        ..SubscribeConfig::default()
+    };
+    let mut deliveries = std::pin::pin!(receiver
+        .subscribe(&context, &config)
+        .await
+        .expect("subscribes"));
+    let data: serde_json::Value = serde_json::from_str(VALID_ORDER).expect("JSON");
+    for (mode, id) in [
+        (ContentMode::Structured, "py-structured"),
+        (ContentMode::Binary, "py-binary"),
+    ] {
+        let delivery = tokio::time::timeout(std::time::Duration::from_secs(10), deliveries.next())
+            .await
+            .expect("a delivery within 10 s")
+            .expect("the consumer goes on")
+            .expect("a delivery");
+        let event = delivery.event.expect("a CloudEvent");
+        assert_eq!(event.mode, mode);
+        assert_eq!(event.attributes.id, id);
+        assert_eq!(event.attributes.source, pin.source);
+        assert_eq!(event.attributes.event_type, pin.event_type);
+        assert_eq!(
+            event.attributes.subject.as_deref(),
+            Some("order o-1 \"é\" 100%")
+        );
+        assert_eq!(
+            event.attributes.time,
+            Utc.with_ymd_and_hms(2026, 5, 17, 9, 30, 0).single()
+        );
+        assert_eq!(
+            event.attributes.extensions.get("tenant"),
+            Some(&ExtensionValue::from("acme corp"))
+        );
+        assert_eq!(event.data, Some(EventData::Json(data.clone())));
+        assert!(
+            matches!(event.validation, Validation::Valid),
+            "{id}: {:?}",
+            event.validation
+        );
     }
 }
