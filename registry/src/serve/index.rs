@@ -6,6 +6,7 @@
 //! definition and a compiled validator. Versions introduced by one commit in one package
 //! share one package load; loads run in parallel.
 
+use super::catalog::Catalog;
 use crate::commit::CommitInfo;
 use crate::error::Error;
 use crate::history::{History, Version};
@@ -30,6 +31,8 @@ pub struct Index {
     pub events: BTreeMap<(String, String), IndexedEvent>,
     /// How many packages failed to load at some commit (they made no versions).
     pub problems: usize,
+    /// The whole catalog's documents and the Confluent-compatible subjects and schema ids.
+    pub catalog: Catalog,
 }
 
 /// A source as the catalog lists it (owner and description as of the branch tip).
@@ -148,13 +151,16 @@ impl Index {
         for source in sources.values_mut() {
             source.types.sort();
         }
-        Ok(Index {
+        let mut index = Index {
             branch: history.branch,
             head: history.head,
             sources,
             events,
             problems: history.problems.len(),
-        })
+            catalog: Catalog::default(),
+        };
+        index.catalog = Catalog::build(repository, branch, &index)?;
+        Ok(index)
     }
 
     /// The versions of `event_type` of `source`.
