@@ -403,15 +403,19 @@ impl Receiver {
                             ))
                         }
                     };
-                    let delivery = self.delivery(&message).await;
+                    // Messages before the last N asked for are acknowledged unread.
+                    let delivery = if skip > 0 {
+                        skip -= 1;
+                        None
+                    } else {
+                        Some(self.delivery(&message).await)
+                    };
                     if let Err(source) = message.ack().await {
                         return Some((Err(ConsumeError::Ack { source }), (messages, skip)));
                     }
-                    if skip > 0 {
-                        skip -= 1;
-                        continue;
+                    if let Some(delivery) = delivery {
+                        return Some((Ok(delivery), (messages, skip)));
                     }
-                    return Some((Ok(delivery), (messages, skip)));
                 }
             },
         ))
