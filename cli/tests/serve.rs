@@ -180,3 +180,100 @@ fn serve_answers_reloads_and_stops_on_sigint() {
     let status = server.child.wait().expect("wait");
     assert!(status.success(), "{status}");
 }
+
+/// A program on `PATH`.
+fn on_path(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|directory| directory.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The HTML catalog in headless Chromium: `tests/browser/catalog.mjs` (playwright-core) loads
+/// the home page, searches, opens a type and compares two versions, saving screenshots under
+/// the target directory (`target/tmp/browser/`). Without Chromium (`CUEMESH_CHROMIUM` or
+/// `chromium` on `PATH`), node or playwright-core (`NODE_PATH`) it is skipped with a note,
+/// unless `CUEMESH_REQUIRE_BROWSER=1` (set by `.ci/run`), which makes a missing part a failure.
+#[test]
+fn catalog_pages_work_in_headless_chromium() {
+    let required = std::env::var("CUEMESH_REQUIRE_BROWSER").as_deref() == Ok("1");
+    let chromium = std::env::var_os("CUEMESH_CHROMIUM")
+        .map(std::path::PathBuf::from)
+        .or_else(|| on_path("chromium"));
+    let playwright = Command::new("node")
+        .args(["-e", "require.resolve('playwright-core')"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    let (Some(chromium), true) = (chromium, playwright) else {
+        let missing = "chromium (CUEMESH_CHROMIUM or PATH), node or the npm package playwright-core (NODE_PATH)";
+        assert!(
+            !required,
+            "CUEMESH_REQUIRE_BROWSER=1 but {missing} is missing"
+        );
+        eprintln!("note: skipping the browser test: {missing} is missing");
+        return;
+    };
+
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main");
+    let repository = git2::Repository::init_opts(directory.path(), &options).expect("git init");
+    let first =
+        "\t// first name of the person <script>alert(1)</script>\n\tfirst: =~\"^[A-Z].*\"\n";
+    let last = "\t// family name\n\tlast?: string\n";
+    commit(
+        &repository,
+        &[
+            ("cue.mod/module.cue", MODULE),
+            ("sources/identity/identity.cue", &identity(first)),
+        ],
+    );
+    commit(
+        &repository,
+        &[(
+            "sources/identity/identity.cue",
+            &identity(&format!("{first}{last}")),
+        )],
+    );
+    commit(
+        &repository,
+        &[
+            (
+                "sources/identity/identity.cue",
+                &identity(&format!(
+                    "{first}{}\t// age in years\n\tage?: int & >=0\n",
+                    last.replace("last?", "last")
+                )),
+            ),
+            (
+                "sources/identity/examples/MySource%3AnewPerson/ada.json",
+                "{\"first\": \"Ada\", \"last\": \"Lovelace\", \"age\": 36}\n",
+            ),
+        ],
+    );
+
+    let (_server, address) = Server::start(directory.path());
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/browser/catalog.mjs");
+    let output = Command::new("node")
+        .arg(&script)
+        .arg(format!("http://{address}"))
+        .arg(&shots)
+        .arg(&chromium)
+        .output()
+        .expect("run node");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains("5 pages checked"), "{report}");
+    for shot in ["1-home", "2-search", "3-type", "4-compare", "5-version"] {
+        let png = std::fs::read(shots.join(format!("{shot}.png"))).expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "{shot} is not a PNG");
+    }
+}

@@ -7,6 +7,9 @@
 //! share one package load; loads run in parallel.
 
 use super::catalog::Catalog;
+use super::examples::{attach_examples, Example};
+use super::fields::{fields_of, Field};
+use super::search::SearchIndex;
 use crate::commit::CommitInfo;
 use crate::error::Error;
 use crate::history::{History, Version};
@@ -31,6 +34,8 @@ pub struct Index {
     pub events: BTreeMap<(String, String), IndexedEvent>,
     /// How many packages failed to load at some commit (they made no versions).
     pub problems: usize,
+    /// The search over sources, types, fields and doc comments.
+    pub search: SearchIndex,
     /// The whole catalog's documents and the Confluent-compatible subjects and schema ids.
     pub catalog: Catalog,
 }
@@ -52,6 +57,8 @@ pub struct IndexedEvent {
     pub removed_in: Option<CommitInfo>,
     /// Versions 1, 2, 3... oldest first.
     pub versions: Vec<IndexedVersion>,
+    /// The doc comment above the type in the source's `events`, as of the branch tip.
+    pub doc: Option<String>,
 }
 
 /// One version with its documents.
@@ -63,6 +70,10 @@ pub struct IndexedVersion {
     pub json_schema: Result<Arc<Value>, String>,
     /// The compiled definition, for `validate`.
     pub validator: Result<cue::Schema, String>,
+    /// The fields of the JSON Schema document (none when it could not be made).
+    pub fields: Vec<Field>,
+    /// The example payloads while the version was current, validated against it.
+    pub examples: Vec<Example>,
     /// The CUE source that defines the version, self-contained: the package's files and every
     /// package it imports (directly or not), as `GET .../versions/{n}/package` serves them. Clients
     /// compile their own validator from it and check it against the digest.
@@ -113,7 +124,7 @@ impl Index {
                 }
             });
             source.types.push(event.event_type.clone());
-            let versions = event
+            let mut versions: Vec<IndexedVersion> = event
                 .versions
                 .into_iter()
                 .map(|version| {
@@ -126,6 +137,7 @@ impl Index {
                         Some(documents) => documents.clone(),
                         None => (Err(missing()), Err(missing()), Err(missing())),
                     };
+                    let fields = json_schema.as_deref().map(fields_of).unwrap_or_default();
                     let package = loaded
                         .map(|(_, package)| package.clone())
                         .ok_or_else(missing);
@@ -134,13 +146,27 @@ impl Index {
                         openapi,
                         json_schema,
                         validator,
+                        fields,
+                        examples: Vec::new(),
                         package,
                     }
                 })
                 .collect();
+            let end = event.removed_in.as_ref().or(history.head.as_ref());
+            attach_examples(
+                repository.git(),
+                &event.event_type,
+                &mut versions,
+                end,
+                event.removed_in.is_some(),
+            );
             events.insert(
                 (event.source.clone(), event.event_type.clone()),
                 IndexedEvent {
+                    doc: snapshot
+                        .source(&event.source)
+                        .and_then(|source| source.event(&event.event_type))
+                        .and_then(|declared| declared.doc.clone()),
                     source: event.source,
                     event_type: event.event_type,
                     removed_in: event.removed_in,
@@ -151,12 +177,14 @@ impl Index {
         for source in sources.values_mut() {
             source.types.sort();
         }
+        let search = SearchIndex::build(sources.values(), events.values());
         let mut index = Index {
             branch: history.branch,
             head: history.head,
             sources,
             events,
             problems: history.problems.len(),
+            search,
             catalog: Catalog::default(),
         };
         index.catalog = Catalog::build(repository, branch, &index)?;

@@ -1,7 +1,7 @@
 //! The routes of the registry service and their error body.
 
 use super::index::{Index, IndexedEvent, IndexedVersion};
-use super::{catalog, confluent, self_openapi, AppState};
+use super::{catalog, confluent, html, search, self_openapi, AppState};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -43,6 +43,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}/jsonschema", handler: || get(jsonschema) },
     Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}/package", handler: || get(package) },
     Route { method: "post", path: "/v1/sources/{source}/types/{type}/versions/{version}/validate", handler: || post(validate) },
+    Route { method: "get", path: "/v1/search", handler: || get(search::route) },
     Route { method: "get", path: "/v1/catalog/openapi.json", handler: || get(catalog::openapi) },
     Route { method: "get", path: "/v1/catalog/asyncapi.json", handler: || get(catalog::asyncapi) },
     Route { method: "get", path: "/config", handler: || get(confluent::config) },
@@ -71,7 +72,10 @@ pub fn app(state: AppState) -> Router {
     for (path, handler) in by_path {
         router = router.route(path, handler);
     }
+    // The HTML catalog's pages are for people: they are outside ROUTES and the JSON API's
+    // own description.
     router
+        .merge(html::routes())
         .fallback(|uri: Uri| async move {
             if confluent::is_confluent_path(uri.path()) {
                 return confluent::ConfluentError::route_not_found().into_response();
@@ -182,7 +186,7 @@ async fn sources(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// The event a path names, or the 404 that says which part is unknown.
-fn find_event<'i>(
+pub(super) fn find_event<'i>(
     index: &'i Index,
     source: &str,
     event_type: &str,

@@ -92,7 +92,11 @@ pub struct Answer {
     pub body: Value,
 }
 
-pub async fn send(state: &AppState, request: Request<Body>) -> Answer {
+/// Sends `request` to the service with `oneshot`: its status, headers and whole body.
+pub async fn respond(
+    state: &AppState,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, axum::body::Bytes) {
     let response = app(state.clone())
         .oneshot(request)
         .await
@@ -105,6 +109,11 @@ pub async fn send(state: &AppState, request: Request<Body>) -> Answer {
         .await
         .expect("body")
         .to_bytes();
+    (status, headers, bytes)
+}
+
+pub async fn send(state: &AppState, request: Request<Body>) -> Answer {
+    let (status, headers, bytes) = respond(state, request).await;
     let body = if bytes.is_empty() {
         Value::Null
     } else {
