@@ -8,6 +8,8 @@ pub mod export;
 pub mod init;
 pub mod lint;
 pub mod output;
+pub mod publish;
+pub mod publisher;
 pub mod reference;
 pub mod render;
 pub mod serve;

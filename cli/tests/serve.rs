@@ -1,11 +1,13 @@
 //! End-to-end test of `cuemesh serve`: the built binary on a free port over a real Git
 //! repository, a new commit picked up by polling, and a graceful stop on SIGINT.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use common::Daemon;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const MODULE: &str = "module: \"schemas.example.com\"\nlanguage: version: \"v0.9.0\"\n";
@@ -81,52 +83,6 @@ fn get(address: &str, path: &str) -> (String, String) {
     )
 }
 
-struct Server {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Server {
-    fn start(repository: &Path) -> (Server, String) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--poll", "1", "--repo"])
-            .arg(repository)
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start cuemesh serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = Server { child, lines };
-        let line = server.wait_for("listening on http://");
-        let address = line.rsplit("http://").next().expect("address").to_string();
-        (server, address)
-    }
-
-    fn wait_for(&mut self, needle: &str) -> String {
-        loop {
-            match self.lines.recv_timeout(Duration::from_secs(30)) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
-                Err(error) => panic!("no line with {needle:?} on stderr: {error}"),
-            }
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn serve_answers_reloads_and_stops_on_sigint() {
     let directory = tempfile::tempdir().expect("temporary directory");
@@ -144,7 +100,7 @@ fn serve_answers_reloads_and_stops_on_sigint() {
         ],
     );
 
-    let (mut server, address) = Server::start(directory.path());
+    let (mut server, address) = start_serve(directory.path());
     let (status, body) = get(&address, "/healthz");
     assert!(status.contains("200"), "{status}");
     assert!(body.contains("\"ok\""), "{body}");
@@ -179,6 +135,20 @@ fn serve_answers_reloads_and_stops_on_sigint() {
     server.wait_for("stopped");
     let status = server.child.wait().expect("wait");
     assert!(status.success(), "{status}");
+}
+
+/// `cuemesh serve` on a free port over `repository`, polling every second; its address.
+fn start_serve(repository: &Path) -> (Daemon, String) {
+    let repository = repository.display().to_string();
+    Daemon::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--poll",
+        "1",
+        "--repo",
+        &repository,
+    ])
 }
 
 /// A program on `PATH`.
@@ -255,7 +225,7 @@ fn catalog_pages_work_in_headless_chromium() {
         ],
     );
 
-    let (_server, address) = Server::start(directory.path());
+    let (_server, address) = start_serve(directory.path());
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/browser/catalog.mjs");
     let output = Command::new("node")

@@ -23,6 +23,7 @@ mod publisher;
 mod receive;
 mod registry;
 mod schema;
+pub mod sidecar;
 mod subject;
 
 pub use cloudevents::event::ExtensionValue;

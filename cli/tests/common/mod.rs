@@ -2,8 +2,11 @@
 //! fixture files. (Each test crate uses part of it.)
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// What one run of `cuemesh` did.
 pub(crate) struct Run {
@@ -47,6 +50,55 @@ pub(crate) fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
         std::fs::write(path, text).expect("write fixture");
     }
     dir
+}
+
+/// A long-running `cuemesh` (a server), its stderr read line by line on a thread; killed on
+/// drop if still running.
+pub(crate) struct Daemon {
+    pub(crate) child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Daemon {
+    /// Starts `cuemesh ARGS` and waits for the line saying `listening on http://ADDRESS`;
+    /// returns the address.
+    pub(crate) fn start<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Daemon, String) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
+            .args(args)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start cuemesh");
+        let stderr = child.stderr.take().expect("stderr");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut daemon = Daemon { child, lines };
+        let line = daemon.wait_for("listening on http://");
+        let address = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("an address")
+            .to_string();
+        (daemon, address)
+    }
+
+    /// The next stderr line containing `needle` (within 30 seconds).
+    pub(crate) fn wait_for(&mut self, needle: &str) -> String {
+        let mut seen = Vec::new();
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(line) => seen.push(line),
+                Err(error) => panic!("no line with {needle:?} on stderr ({error}): {seen:?}"),
+            }
+        }
+    }
 }
 
 /// The visible subcommands, as `cuemesh --help` lists them (clap's own `help` left out).
@@ -153,6 +205,13 @@ impl ServeProcess {
 }
 
 impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -319,3 +319,48 @@ pub fn placed_pin() -> Pin {
 pub const VALID_PLACED: &str = r#"{"orderId": "order-1042", "customer": "ada@example.com",
  "lines": [{"sku": "BOOK-0001", "quantity": 1}], "total": {"amount": 4250, "currency": "EUR"},
  "placedAt": "2024-05-01T14:30:00Z"}"#;
+
+/// Every message in the `EVENTS` stream, read with a fresh pull consumer in batches.
+pub async fn stored_messages(server: &NatsServer) -> Vec<async_nats::jetstream::Message> {
+    use futures::StreamExt;
+    let client = async_nats::connect(server.url()).await.expect("connects");
+    let context = async_nats::jetstream::new(client);
+    let stream = context
+        .get_stream("EVENTS")
+        .await
+        .expect("the stream exists");
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config::default())
+        .await
+        .expect("a consumer");
+    let mut messages = Vec::new();
+    loop {
+        let mut batch = consumer
+            .fetch()
+            .max_messages(1000)
+            .expires(Duration::from_millis(500))
+            .messages()
+            .await
+            .expect("fetches");
+        let before = messages.len();
+        while let Some(message) = batch.next().await {
+            let message = message.expect("a message");
+            message.ack().await.expect("acks");
+            messages.push(message);
+        }
+        if messages.len() == before {
+            return messages;
+        }
+    }
+}
+
+/// How many messages the `EVENTS` stream holds.
+pub async fn stored_count(server: &NatsServer) -> u64 {
+    let client = async_nats::connect(server.url()).await.expect("connects");
+    let context = async_nats::jetstream::new(client);
+    let mut stream = context
+        .get_stream("EVENTS")
+        .await
+        .expect("the stream exists");
+    stream.info().await.expect("stream info").state.messages
+}
