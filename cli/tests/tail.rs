@@ -2,10 +2,10 @@
 //! stored (both content modes), reports malformed messages, filters by source and type, starts
 //! where it is told, and exits cleanly on SIGINT.
 
+mod common;
 #[path = "../../publisher/tests/support/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -38,15 +38,7 @@ impl Tail {
             .stderr(Stdio::piped())
             .spawn()
             .expect("starts cuemesh tail");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = common::lines_on_a_thread(child.stdout.take().expect("stdout is piped"));
         Tail { child, lines }
     }
 
