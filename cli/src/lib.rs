@@ -13,5 +13,6 @@ pub mod publisher;
 pub mod reference;
 pub mod render;
 pub mod serve;
+pub mod tail;
 pub mod versions;
 pub mod vet;

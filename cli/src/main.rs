@@ -15,8 +15,10 @@ use cuemesh::publisher::{self, PublisherCommandConfig};
 use cuemesh::reference;
 use cuemesh::render::Format;
 use cuemesh::serve::{self, LogFormat, ServeConfig};
+use cuemesh::tail::{self, TailConfig, TailFormat, TailStart};
 use cuemesh::versions::{self, VersionsConfig, VersionsFormat};
 use cuemesh::vet::{self, VetConfig, VetOutcome};
+use std::io::IsTerminal;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -239,6 +241,51 @@ enum Command {
         /// How log lines are written on stderr.
         #[arg(long = "log-format", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+    },
+    /// Print the CloudEvents of a JetStream stream as they arrive, one line each (text: time,
+    /// source, type, id, subject and a data preview; json: one object per line with the
+    /// attributes, data and validation).
+    ///
+    /// Events whose data fails the schema version their dataschema names are marked INVALID
+    /// with every violation; messages that are not CloudEvents are marked MALFORMED with what is
+    /// wrong. --source and --type select subjects through the publisher's subject mapping.
+    /// Colours as --color says, for stdout. Ctrl-C or SIGTERM stops it.
+    ///
+    /// Exit status: 0 after a shutdown signal or when stdout is closed, 2 when NATS, the stream
+    /// or the consumer fails.
+    Tail {
+        /// The NATS server: `nats://host:port`.
+        #[arg(long = "nats", value_name = "URL")]
+        nats_url: String,
+
+        /// The registry to validate data against (the version each event's dataschema names);
+        /// without it nothing is validated.
+        #[arg(long = "registry", value_name = "URL")]
+        registry_url: Option<String>,
+
+        /// The JetStream stream to read.
+        #[arg(long, value_name = "NAME", default_value = "EVENTS")]
+        stream: String,
+
+        /// Only events of this CloudEvents source.
+        #[arg(long, value_name = "SOURCE")]
+        source: Option<String>,
+
+        /// Only events of this CloudEvents type.
+        #[arg(long = "type", value_name = "TYPE")]
+        event_type: Option<String>,
+
+        /// Start with the first event in the stream (by default only new events are printed).
+        #[arg(long, conflicts_with_all = ["since", "last"])]
+        from_start: bool,
+
+        /// Start with the events stored within this long (90s, 15m, 2h, 7d, 1h30m).
+        #[arg(long, value_name = "DURATION", value_parser = tail::parse_duration, conflicts_with = "last")]
+        since: Option<Duration>,
+
+        /// Start with the last N matching events.
+        #[arg(long, value_name = "N")]
+        last: Option<u64>,
     },
     /// Run the HTTP publishing sidecar: services post JSON payloads, each validated against
     /// its pinned version from the registry and published as a CloudEvent to NATS JetStream.
@@ -471,6 +518,43 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 log_format,
             };
             serve::run(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tail {
+            nats_url,
+            registry_url,
+            stream,
+            source,
+            event_type,
+            from_start,
+            since,
+            last,
+        } => {
+            let start = match (from_start, since, last) {
+                (true, _, _) => TailStart::FromStart,
+                (_, Some(since), _) => TailStart::Since(since),
+                (_, _, Some(last)) => TailStart::Last(last),
+                _ => TailStart::New,
+            };
+            let config = TailConfig {
+                nats_url,
+                registry_url,
+                stream,
+                source,
+                event_type,
+                start,
+                format: TailFormat::from_format(cli.format)?,
+                // The events are results on stdout: colour follows --color as judged there.
+                color: OutputConfig::resolve(
+                    cli.color,
+                    false,
+                    false,
+                    |name| std::env::var(name).ok(),
+                    std::io::stdout().is_terminal(),
+                )
+                .color,
+            };
+            tail::run(&config)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Publisher {

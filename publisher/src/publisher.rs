@@ -1,8 +1,7 @@
 //! [`Publisher`]: the connection to JetStream, the validator cache and the publish path
 //! (validate, build the CloudEvent, publish with `Nats-Msg-Id`, await the PubAck, retry).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_nats::jetstream::{self, context::PublishErrorKind, stream};
 use async_nats::HeaderMap;
@@ -11,7 +10,7 @@ use futures::StreamExt;
 use crate::config::PublisherConfig;
 use crate::error::{ConnectError, PublishError, Violation};
 use crate::event::{build_event, encode, Attributes};
-use crate::schema::{Pin, SchemaSource, Validator};
+use crate::schema::{Pin, SchemaSource, Validator, ValidatorCache};
 use crate::subject::{subject_for, version_url};
 
 /// What JetStream answered for a stored event.
@@ -39,9 +38,8 @@ pub struct Publisher {
     config: PublisherConfig,
     client: async_nats::Client,
     jetstream: jetstream::Context,
-    schemas: Box<dyn SchemaSource>,
     /// Compiled validators, per pin, for the life of the publisher.
-    validators: Mutex<HashMap<Pin, Arc<Validator>>>,
+    validators: ValidatorCache,
 }
 
 impl Publisher {
@@ -97,8 +95,7 @@ impl Publisher {
             config,
             client,
             jetstream,
-            schemas: Box::new(schemas),
-            validators: Mutex::new(HashMap::new()),
+            validators: ValidatorCache::new(Box::new(schemas)),
         })
     }
 
@@ -123,18 +120,7 @@ impl Publisher {
 
     /// The compiled validator of `pin`, resolved and compiled on first use.
     pub async fn validator(&self, pin: &Pin) -> Result<Arc<Validator>, PublishError> {
-        if let Some(validator) = self.cached(pin) {
-            return Ok(validator);
-        }
-        // Two first uses at once both compile; the first to finish is kept.
-        let compiled = Arc::new(self.schemas.resolve(pin).await?);
-        let mut validators = self.validators.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(validators.entry(pin.clone()).or_insert(compiled).clone())
-    }
-
-    fn cached(&self, pin: &Pin) -> Option<Arc<Validator>> {
-        let validators = self.validators.lock().unwrap_or_else(|p| p.into_inner());
-        validators.get(pin).cloned()
+        Ok(self.validators.get(pin).await?)
     }
 
     /// Validates `payload` (JSON) against `pin`: every violation with its path, or the
@@ -156,19 +142,9 @@ impl Publisher {
                 message: format!("the payload is not UTF-8: {error}"),
             }])
         })?;
-        let validation = validator.schema.validate_json("payload.json", text);
-        if !validation.is_valid() {
-            return Err(invalid(
-                validation
-                    .errors
-                    .iter()
-                    .map(|diagnostic| Violation {
-                        path: diagnostic.path.clone(),
-                        code: diagnostic.code,
-                        message: diagnostic.message.clone(),
-                    })
-                    .collect(),
-            ));
+        let violations = validator.violations("payload.json", text);
+        if !violations.is_empty() {
+            return Err(invalid(violations));
         }
         serde_json::from_str(text).map_err(|error| {
             invalid(vec![Violation {

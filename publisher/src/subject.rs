@@ -32,6 +32,19 @@ pub fn version_url(base: &str, source: &str, event_type: &str, version: u32) -> 
     )
 }
 
+/// The filter subject for events of `source` and `event_type` under `prefix`, each `None`
+/// standing for any: `<prefix>.>` when both are `None`, else `<prefix>.<source|*>.<type|*>`.
+pub fn filter_subject(prefix: &str, source: Option<&str>, event_type: Option<&str>) -> String {
+    match (source, event_type) {
+        (None, None) => format!("{prefix}.>"),
+        (source, event_type) => format!(
+            "{prefix}.{}.{}",
+            source.map_or_else(|| "*".to_string(), subject_token),
+            event_type.map_or_else(|| "*".to_string(), subject_token)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +68,23 @@ mod tests {
         assert_eq!(
             version_url("https://registry.example/", "com.example/orders", "OrderCreated", 3),
             "https://registry.example/v1/sources/com.example%2Forders/types/OrderCreated/versions/3"
+        );
+    }
+
+    #[test]
+    fn filter_subjects_use_the_same_tokens_as_publishing() {
+        assert_eq!(filter_subject("events", None, None), "events.>");
+        assert_eq!(
+            filter_subject("events", Some("com.example.orders"), None),
+            "events.com%2Eexample%2Eorders.*"
+        );
+        assert_eq!(
+            filter_subject("events", None, Some("order created")),
+            "events.*.order%20created"
+        );
+        assert_eq!(
+            filter_subject("events", Some("s"), Some("t")),
+            subject_for("events", "s", "t")
         );
     }
 }
