@@ -8,6 +8,7 @@
 //! id, one-sentence purpose, default severity and test vectors. Every rule reports
 //! [`Finding`]s, the one model every printer takes (through [`Finding::to_diagnostic`]).
 
+pub mod codeowners;
 pub(crate) mod files;
 mod ignore;
 pub mod rules;
