@@ -60,6 +60,17 @@ pub struct Snapshot {
     pub diagnostics: Vec<RepositoryDiagnostic>,
 }
 
+/// The registry settings of a repository at one ref (see [`Repository::settings`]).
+#[derive(Debug)]
+pub struct RepositorySettings {
+    /// What the file says, with the defaults for what it does not say or says wrongly.
+    pub settings: crate::lint::Settings,
+    /// Each problem of the file, with its position.
+    pub problems: Vec<crate::lint::Finding>,
+    /// The file's text, for the problems' positions.
+    pub sources: crate::lint::Sources,
+}
+
 /// A diagnostic that is not about one package alone.
 #[derive(Debug, Clone)]
 pub struct RepositoryDiagnostic {
@@ -606,6 +617,31 @@ impl Repository {
             }
         }
         Ok(examples)
+    }
+
+    /// The registry settings (`cuemesh.cue`) at `reference`, read from Git objects: the
+    /// defaults when the file is missing, and each problem of the file as a finding (the
+    /// `CONFIG_INVALID` findings lint reports) whose span points into `sources`.
+    pub fn settings(&self, reference: &str) -> Result<RepositorySettings, Error> {
+        let mut sources = crate::lint::Sources::default();
+        let Some(text) = self.read_file(reference, crate::lint::SETTINGS_FILE)? else {
+            return Ok(RepositorySettings {
+                settings: crate::lint::Settings::default(),
+                problems: Vec::new(),
+                sources,
+            });
+        };
+        let module = self
+            .read_file(reference, MODULE_FILE)?
+            .as_deref()
+            .and_then(cue::module_path)
+            .unwrap_or_default();
+        let (settings, problems) = crate::lint::Settings::load_text(&text, &module, &mut sources);
+        Ok(RepositorySettings {
+            settings,
+            problems,
+            sources,
+        })
     }
 
     /// The text of the file at `path` in `reference`'s tree (an example payload, say).

@@ -22,7 +22,7 @@ use cue::{Diagnostic, Label, Severity, SourceMap, Span};
 pub use files::{LintError, RepoFiles, MODULE_FILE, SETTINGS_FILE, SOURCES_DIRECTORY};
 pub use ignore::Directive;
 pub use rules::{Rule, RULES};
-pub use settings::{Pattern, Settings};
+pub use settings::{Pattern, RegistrySettings, Settings};
 pub use workspace::{
     percent_decode, percent_encode, Declaration, DeclarationKind, EventDeclaration, Example,
     SourcePackage, Sources, StrayFile, Workspace,
