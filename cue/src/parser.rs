@@ -20,7 +20,7 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
 /// declarations (`decls` is empty). For callers that need a file's imports and not the rest,
 /// such as a loader deciding which packages to read.
 pub fn parse_header(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
-    let mut p = Parser::new(file, text);
+    let mut p = Parser::with_tokens(file, text, crate::lexer::lex_header(file, text));
     let parsed = p.header();
     (parsed, p.finish())
 }
@@ -1353,6 +1353,18 @@ mod tests {
             ["strings", "example.com/common", "example.com/other:o"]
         );
         assert_eq!(header.imports, whole.imports);
+        // The head is all that is read: what follows it is not even lexed.
+        let text = "package x\n\nimport \"a.example/c\"\n\na: 1\nb: \u{a7} \"unterminated\n";
+        let (header, diagnostics) = parse_header(FileId(0), text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(header.imports[0].path, "a.example/c");
+        assert!(!parse_file(FileId(0), text).1.is_empty());
+        // An import group spread over lines, and a file that is all head.
+        let text = "@extern(x)\npackage x\nimport (\n\t\"a.example/c\"\n\n\td \"a.example/d\"\n)\n";
+        let (header, diagnostics) = parse_header(FileId(0), text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(header.imports.len(), 2);
+        assert_eq!(header.attributes.len(), 1);
     }
 
     #[test]
