@@ -3,9 +3,14 @@
 
 pub mod check;
 pub mod compat;
+pub mod completions;
 pub mod export;
 pub mod init;
 pub mod lint;
+pub mod output;
+pub mod publish;
+pub mod publisher;
+pub mod reference;
 pub mod render;
 pub mod serve;
 pub mod versions;

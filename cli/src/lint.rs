@@ -73,7 +73,7 @@ pub fn run(config: &LintConfig, stdout: &mut dyn Write) -> anyhow::Result<LintOu
             .context("cannot write the verdict")?;
     }
     for (path, error) in &tree.unreadable {
-        eprintln!("cuemesh: error: cannot read {path}: {error}");
+        crate::output::error(format_args!("cannot read {path}: {error}"));
     }
     if config.format == Format::Github {
         if let Some(path) = &config.step_summary {

@@ -2,16 +2,22 @@
 //! codes (0 clean, 1 findings, 2 usage or I/O error).
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use cuemesh::check::{self, CheckConfig, CheckOutcome};
 use cuemesh::compat::{self, CompatConfig, CompatOutcome};
+use cuemesh::completions::{self, Shell};
 use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
 use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
+use cuemesh::output::{self, ColorChoice, OutputConfig};
+use cuemesh::publish::{self, PublishConfig, PublishOutcome};
+use cuemesh::publisher::{self, PublisherCommandConfig};
+use cuemesh::reference;
 use cuemesh::render::Format;
 use cuemesh::serve::{self, ServeConfig};
 use cuemesh::versions::{self, VersionsConfig, VersionsFormat};
 use cuemesh::vet::{self, VetConfig, VetOutcome};
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +37,19 @@ struct Cli {
     /// `github` for GitHub Actions annotations.
     #[arg(long, value_enum, global = true, default_value_t = Format::Text)]
     format: Format,
+
+    /// Print only results, warnings and errors: no startup or progress lines.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// Print details too: what was resolved from the arguments, how long steps took.
+    #[arg(long, short = 'v', global = true)]
+    verbose: bool,
+
+    /// When to colour messages on stderr: `auto` colours a terminal only, and honours
+    /// `NO_COLOR` and `CLICOLOR_FORCE`.
+    #[arg(long, value_enum, global = true, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 
     #[command(subcommand)]
     command: Command,
@@ -208,14 +227,110 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 30)]
         poll: u64,
     },
+    /// Run the HTTP publishing sidecar: services post JSON payloads, each validated against
+    /// its pinned version from the registry and published as a CloudEvent to NATS JetStream.
+    ///
+    /// `POST /v1/events/SOURCE/TYPE/versions/N` is answered after the JetStream PubAck;
+    /// `/healthz`, `/readyz` and `/metrics` too (routes in the README).
+    ///
+    /// Ctrl-C or SIGTERM stops it after the requests in flight.
+    ///
+    /// Exit status: 0 after a shutdown signal, 2 when NATS cannot be reached, the tokens file
+    /// is not valid or the address cannot be bound.
+    Publisher {
+        /// The registry's base URL, such as http://127.0.0.1:8080.
+        #[arg(long, value_name = "URL")]
+        registry: String,
+
+        /// The NATS server, such as nats://127.0.0.1:4222.
+        #[arg(long, value_name = "URL")]
+        nats: String,
+
+        /// The address to listen on; port 0 picks a free one (printed on stderr).
+        #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8090")]
+        listen: SocketAddr,
+
+        /// A JSON file mapping each source to the bearer tokens allowed to publish it:
+        /// {"com.acme.orders": ["token-1"]}. Without it anyone may publish any source.
+        #[arg(long, value_name = "FILE")]
+        tokens: Option<PathBuf>,
+
+        /// The largest request body in bytes; larger ones get 413.
+        #[arg(long, value_name = "BYTES", default_value_t = cuemesh_publisher::sidecar::DEFAULT_MAX_BODY)]
+        max_body: usize,
+    },
+    /// Publish one event: validate DATA.json against the pinned version from the registry and
+    /// publish it as a CloudEvent to NATS JetStream, printing the stream and sequence.
+    ///
+    /// Exit status: 0 when published (or already stored under that id), 1 when the data does
+    /// not match the version (every violation is printed, nothing is sent), 2 for usage,
+    /// file, registry or NATS errors.
+    Publish {
+        /// The registry's base URL, such as http://127.0.0.1:8080.
+        #[arg(long, value_name = "URL")]
+        registry: String,
+
+        /// The NATS server, such as nats://127.0.0.1:4222.
+        #[arg(long, value_name = "URL")]
+        nats: String,
+
+        /// The source id, such as com.acme.orders.
+        source: String,
+
+        /// The event type, such as com.acme.orders.placed.
+        #[arg(value_name = "TYPE")]
+        event_type: String,
+
+        /// The version number pinned, from 1.
+        #[arg(value_parser = clap::value_parser!(u32).range(1..))]
+        version: u32,
+
+        /// The JSON payload.
+        #[arg(value_name = "DATA.json")]
+        data: PathBuf,
+
+        /// The event id (a UUIDv7 by default); the same id again is stored once.
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+
+        /// The CloudEvent subject.
+        #[arg(long, value_name = "SUBJECT")]
+        subject: Option<String>,
+    },
+    /// Print a shell completion script on stdout, for example
+    /// `cuemesh completions bash > ~/.local/share/bash-completion/completions/cuemesh`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: Shell,
+    },
+    /// Print the reference manual generated from the code (docs/reference.md).
+    #[command(hide = true)]
+    Reference {
+        /// The format to print.
+        #[arg(value_enum, value_name = "FORMAT")]
+        document: ReferenceFormat,
+    },
+}
+
+/// What `cuemesh reference` prints.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReferenceFormat {
+    /// Markdown, as committed in docs/reference.md.
+    Markdown,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::init(OutputConfig::from_process(
+        cli.color,
+        cli.quiet,
+        cli.verbose,
+    ));
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("cuemesh: error: {error:#}");
+            output::error(format_args!("{error:#}"));
             ExitCode::from(2)
         }
     }
@@ -337,6 +452,63 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 poll: (poll > 0).then(|| Duration::from_secs(poll)),
             };
             serve::run(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Publisher {
+            registry,
+            nats,
+            listen,
+            tokens,
+            max_body,
+        } => {
+            let config = PublisherCommandConfig {
+                registry,
+                nats,
+                listen,
+                tokens,
+                max_body,
+            };
+            publisher::run(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Publish {
+            registry,
+            nats,
+            source,
+            event_type,
+            version,
+            data,
+            id,
+            subject,
+        } => {
+            let config = PublishConfig {
+                registry,
+                nats,
+                pin: cuemesh_publisher::Pin::new(source, event_type, version),
+                data,
+                id,
+                subject,
+            };
+            Ok(
+                match publish::run(&config, &mut std::io::stdout().lock())? {
+                    PublishOutcome::Published => ExitCode::SUCCESS,
+                    PublishOutcome::Invalid => ExitCode::from(1),
+                },
+            )
+        }
+        Command::Completions { shell } => {
+            completions::write(shell, &mut Cli::command(), &mut std::io::stdout().lock())
+                .context("cannot write the completion script")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reference {
+            document: ReferenceFormat::Markdown,
+        } => {
+            let text = reference::markdown(&Cli::command());
+            std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .context("cannot write the reference")?;
             Ok(ExitCode::SUCCESS)
         }
     }

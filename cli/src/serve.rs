@@ -9,7 +9,9 @@ use cuemesh_registry::Repository;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::output;
 
 /// What `serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -35,10 +37,19 @@ pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
             .default_branch()
             .context("cannot tell the default branch; name it with --branch")?,
     };
+    output::detail(format_args!(
+        "indexing the branch {branch} of {}",
+        config.repository.display()
+    ));
+    let started = Instant::now();
     let index = Index::build(&repository, &branch)
         .with_context(|| format!("cannot index the branch {branch}"))?;
-    eprintln!(
-        "cuemesh: indexed {branch} at {}: {} sources, {} event types, {} versions",
+    output::detail(format_args!(
+        "indexed in {:.2} s",
+        started.elapsed().as_secs_f64()
+    ));
+    output::progress(format_args!(
+        "indexed {branch} at {}: {} sources, {} event types, {} versions",
         index
             .head
             .as_ref()
@@ -47,7 +58,7 @@ pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
         index.sources.len(),
         index.events.len(),
         index.version_count()
-    );
+    ));
     let state = AppState::new(index);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -68,7 +79,7 @@ async fn serve_until_shutdown(
     let address = listener
         .local_addr()
         .context("cannot read the bound address")?;
-    eprintln!("cuemesh: listening on http://{address}");
+    output::progress(format_args!("listening on http://{address}"));
     if let Some(poll) = config.poll {
         tokio::spawn(poll_for_commits(
             Arc::new(Mutex::new(repository)),
@@ -81,7 +92,7 @@ async fn serve_until_shutdown(
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server failed")?;
-    eprintln!("cuemesh: stopped");
+    output::progress(format_args!("stopped"));
     Ok(())
 }
 
@@ -110,21 +121,27 @@ async fn poll_for_commits(
             Ok(Ok(Reload::Unchanged)) => {}
             Ok(Ok(Reload::Swapped { commit, versions })) => {
                 let short = &commit[..commit.len().min(12)];
-                eprintln!("cuemesh: reloaded {branch} at {short}: {versions} versions");
+                output::progress(format_args!(
+                    "reloaded {branch} at {short}: {versions} versions"
+                ));
             }
             Ok(Err(error)) => {
                 let error = anyhow::Error::new(error);
-                eprintln!("cuemesh: warning: reload of {branch} failed, serving the last good index: {error:#}");
+                output::warning(format_args!(
+                    "reload of {branch} failed, serving the last good index: {error:#}"
+                ));
             }
             Err(error) => {
-                eprintln!("cuemesh: warning: reload of {branch} failed, serving the last good index: {error}");
+                output::warning(format_args!(
+                    "reload of {branch} failed, serving the last good index: {error}"
+                ));
             }
         }
     }
 }
 
 /// Ctrl-C, or SIGTERM on Unix (what container runtimes send).
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -225,14 +225,34 @@ pub fn run(config: &VetConfig) -> anyhow::Result<VetOutcome> {
 
     let mut unreadable = 0;
     for file in &config.data_files {
-        let text = match std::fs::read_to_string(&file.path) {
-            Ok(text) => text,
+        let text = match std::fs::read(&file.path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(error) => {
+                    // Say where, as for any other bad byte of a data file.
+                    let bytes = error.as_bytes();
+                    let offset = error.utf8_error().valid_up_to();
+                    let line = 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count();
+                    let line_start = bytes[..offset]
+                        .iter()
+                        .rposition(|&b| b == b'\n')
+                        .map_or(0, |newline| newline + 1);
+                    crate::output::error(format_args!(
+                        "{}:{line}:{}: the data file is not UTF-8 (byte 0x{:02x})",
+                        file.display_name,
+                        offset - line_start + 1,
+                        bytes[offset]
+                    ));
+                    unreadable += 1;
+                    continue;
+                }
+            },
             Err(error) => {
                 // Keep going: the other files are still worth checking.
-                eprintln!(
-                    "cuemesh: error: cannot read data file {}: {error}",
+                crate::output::error(format_args!(
+                    "cannot read data file {}: {error}",
                     file.display_name
-                );
+                ));
                 unreadable += 1;
                 continue;
             }

@@ -1,11 +1,13 @@
 //! End-to-end test of `cuemesh serve`: the built binary on a free port over a real Git
 //! repository, a new commit picked up by polling, and a graceful stop on SIGINT.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use common::Daemon;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const MODULE: &str = "module: \"schemas.example.com\"\nlanguage: version: \"v0.9.0\"\n";
@@ -81,52 +83,6 @@ fn get(address: &str, path: &str) -> (String, String) {
     )
 }
 
-struct Server {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Server {
-    fn start(repository: &Path) -> (Server, String) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--poll", "1", "--repo"])
-            .arg(repository)
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start cuemesh serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = Server { child, lines };
-        let line = server.wait_for("listening on http://");
-        let address = line.rsplit("http://").next().expect("address").to_string();
-        (server, address)
-    }
-
-    fn wait_for(&mut self, needle: &str) -> String {
-        loop {
-            match self.lines.recv_timeout(Duration::from_secs(30)) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
-                Err(error) => panic!("no line with {needle:?} on stderr: {error}"),
-            }
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn serve_answers_reloads_and_stops_on_sigint() {
     let directory = tempfile::tempdir().expect("temporary directory");
@@ -144,7 +100,7 @@ fn serve_answers_reloads_and_stops_on_sigint() {
         ],
     );
 
-    let (mut server, address) = Server::start(directory.path());
+    let (mut server, address) = start_serve(directory.path());
     let (status, body) = get(&address, "/healthz");
     assert!(status.contains("200"), "{status}");
     assert!(body.contains("\"ok\""), "{body}");
@@ -179,4 +135,115 @@ fn serve_answers_reloads_and_stops_on_sigint() {
     server.wait_for("stopped");
     let status = server.child.wait().expect("wait");
     assert!(status.success(), "{status}");
+}
+
+/// `cuemesh serve` on a free port over `repository`, polling every second; its address.
+fn start_serve(repository: &Path) -> (Daemon, String) {
+    let repository = repository.display().to_string();
+    Daemon::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--poll",
+        "1",
+        "--repo",
+        &repository,
+    ])
+}
+
+/// A program on `PATH`.
+fn on_path(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|directory| directory.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The HTML catalog in headless Chromium: `tests/browser/catalog.mjs` (playwright-core) loads
+/// the home page, searches, opens a type and compares two versions, saving screenshots under
+/// the target directory (`target/tmp/browser/`). Without Chromium (`CUEMESH_CHROMIUM` or
+/// `chromium` on `PATH`), node or playwright-core (`NODE_PATH`) it is skipped with a note,
+/// unless `CUEMESH_REQUIRE_BROWSER=1` (set by `.ci/run`), which makes a missing part a failure.
+#[test]
+fn catalog_pages_work_in_headless_chromium() {
+    let required = std::env::var("CUEMESH_REQUIRE_BROWSER").as_deref() == Ok("1");
+    let chromium = std::env::var_os("CUEMESH_CHROMIUM")
+        .map(std::path::PathBuf::from)
+        .or_else(|| on_path("chromium"));
+    let playwright = Command::new("node")
+        .args(["-e", "require.resolve('playwright-core')"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    let (Some(chromium), true) = (chromium, playwright) else {
+        let missing = "chromium (CUEMESH_CHROMIUM or PATH), node or the npm package playwright-core (NODE_PATH)";
+        assert!(
+            !required,
+            "CUEMESH_REQUIRE_BROWSER=1 but {missing} is missing"
+        );
+        eprintln!("note: skipping the browser test: {missing} is missing");
+        return;
+    };
+
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main");
+    let repository = git2::Repository::init_opts(directory.path(), &options).expect("git init");
+    let first =
+        "\t// first name of the person <script>alert(1)</script>\n\tfirst: =~\"^[A-Z].*\"\n";
+    let last = "\t// family name\n\tlast?: string\n";
+    commit(
+        &repository,
+        &[
+            ("cue.mod/module.cue", MODULE),
+            ("sources/identity/identity.cue", &identity(first)),
+        ],
+    );
+    commit(
+        &repository,
+        &[(
+            "sources/identity/identity.cue",
+            &identity(&format!("{first}{last}")),
+        )],
+    );
+    commit(
+        &repository,
+        &[
+            (
+                "sources/identity/identity.cue",
+                &identity(&format!(
+                    "{first}{}\t// age in years\n\tage?: int & >=0\n",
+                    last.replace("last?", "last")
+                )),
+            ),
+            (
+                "sources/identity/examples/MySource%3AnewPerson/ada.json",
+                "{\"first\": \"Ada\", \"last\": \"Lovelace\", \"age\": 36}\n",
+            ),
+        ],
+    );
+
+    let (_server, address) = start_serve(directory.path());
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/browser/catalog.mjs");
+    let output = Command::new("node")
+        .arg(&script)
+        .arg(format!("http://{address}"))
+        .arg(&shots)
+        .arg(&chromium)
+        .output()
+        .expect("run node");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains("5 pages checked"), "{report}");
+    for shot in ["1-home", "2-search", "3-type", "4-compare", "5-version"] {
+        let png = std::fs::read(shots.join(format!("{shot}.png"))).expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "{shot} is not a PNG");
+    }
 }

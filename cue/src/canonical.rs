@@ -241,6 +241,38 @@ fn sorted_set(items: Vec<Value>) -> Value {
     Value::Array(keyed.into_iter().map(|(_, item)| item).collect())
 }
 
+/// One NATS subject token for an event's `source` or `type`: ASCII letters, digits, `-` and `_`
+/// stay as they are, every other byte becomes `%XX` (upper-case hex), so `.`, `*`, `>`,
+/// whitespace, `%` and non-ASCII never reach a subject raw and two names never share a token.
+/// An empty name is the lone token `%`, which encoding never produces otherwise.
+///
+/// It lives here, with the digest, because it is the other name a version goes by outside the
+/// registry: the publisher sends on it and the registry's AsyncAPI catalog documents it.
+pub fn subject_token(name: &str) -> String {
+    if name.is_empty() {
+        return "%".to_string();
+    }
+    let mut token = String::with_capacity(name.len());
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
+            token.push(char::from(byte));
+        } else {
+            token.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    token
+}
+
+/// The subject an event of `(source, event_type)` is published on: `<prefix>.<source>.<type>`,
+/// each name one [`subject_token`].
+pub fn subject_for(prefix: &str, source: &str, event_type: &str) -> String {
+    format!(
+        "{prefix}.{}.{}",
+        subject_token(source),
+        subject_token(event_type)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

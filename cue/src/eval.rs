@@ -1499,14 +1499,39 @@ impl<'a> Eval<'a> {
             total = total.saturating_mul(d.options.len().max(1));
         }
         if total > MAX_CANDIDATES {
+            // Point at the disjunctions that multiply (the first few), so the message says
+            // where to look; a saturated count is "more than" rather than usize::MAX.
+            let spans: Vec<Span> = disjunctions
+                .iter()
+                .filter_map(|d| {
+                    let mut spans = d.options.iter().filter_map(|(c, _)| match c.kind {
+                        ConjunctKind::Expr(x) => Some(x.span),
+                        _ => None,
+                    });
+                    let first = spans.next()?;
+                    let last = spans.next_back().unwrap_or(first);
+                    Some(if last.file == first.file {
+                        first.to(last)
+                    } else {
+                        first
+                    })
+                })
+                .take(3)
+                .collect();
+            let count = if total == usize::MAX {
+                format!("more than {}", usize::MAX)
+            } else {
+                total.to_string()
+            };
             self.set_error(
                 v,
                 EvalError::new(
                     "TOO_COMPLEX",
                     format!(
-                        "disjunction too large: {total} combinations (the limit is {MAX_CANDIDATES})"
+                        "disjunction too large: {count} combinations of {} disjunctions (the limit is {MAX_CANDIDATES})",
+                        disjunctions.len()
                     ),
-                    vec![],
+                    spans,
                 ),
             );
             return;

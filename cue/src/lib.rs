@@ -31,7 +31,7 @@ mod value;
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use export::UNSUPPORTED_EXTENSION;
 pub use package::{
-    module_path, DirectoryResolver, ImportResolver, NoImports, Package, PackageFiles, Schema,
-    Validation,
+    module_path, DirectoryResolver, ImportResolver, MemoryResolver, NoImports, Package,
+    PackageFiles, Schema, Validation,
 };
 pub use source::{FileId, SourceMap, Span};

@@ -23,6 +23,19 @@ pub trait ImportResolver {
     fn resolve(&self, import_path: &str) -> Result<Option<PackageFiles>, String>;
 }
 
+/// A resolver over packages already in memory, by import path (read from a Git tree, or
+/// received from the registry).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryResolver {
+    pub packages: HashMap<String, PackageFiles>,
+}
+
+impl ImportResolver for MemoryResolver {
+    fn resolve(&self, import_path: &str) -> Result<Option<PackageFiles>, String> {
+        Ok(self.packages.get(import_path).cloned())
+    }
+}
+
 /// A resolver for code that has no imports beyond the builtin packages.
 pub struct NoImports;
 

@@ -461,15 +461,21 @@ fn an_exponential_disjunction_ends_in_an_error_quickly() {
     let six = format!("{five} & (1|13|14|15)");
     let package = Package::load(
         PackageFiles {
-            files: vec![("schema.cue".to_string(), six)],
+            files: vec![("schema.cue".to_string(), six.clone())],
         },
         &NoImports,
     );
     let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
     assert_eq!(
         headlines,
-        ["v: disjunction too large: 4096 combinations (the limit is 1024)"]
+        ["v: disjunction too large: 4096 combinations of 6 disjunctions (the limit is 1024)"]
     );
+    // The error points at the first disjunctions that multiply, not nowhere.
+    let spans = &package.diagnostics()[0].spans;
+    assert_eq!(spans.len(), 3, "{spans:?}");
+    let text = |span: &cue::Span| &six[span.start as usize..span.end as usize];
+    assert_eq!(text(&spans[0]), "1|2|3|4");
+    assert_eq!(text(&spans[1]), "1|2|3|5");
 }
 
 #[test]

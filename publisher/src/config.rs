@@ -24,6 +24,9 @@ pub struct StreamSettings {
     pub subject_prefix: String,
     /// How long JetStream remembers a `Nats-Msg-Id`: a retried publish within it is stored once.
     pub duplicate_window: Duration,
+    /// How many servers of a JetStream cluster keep a copy of the stream when it is created
+    /// (1 to 5; 3 survives the loss of one server). An existing stream keeps its own.
+    pub replicas: usize,
 }
 
 impl Default for StreamSettings {
@@ -32,6 +35,7 @@ impl Default for StreamSettings {
             name: "EVENTS".to_string(),
             subject_prefix: "events".to_string(),
             duplicate_window: Duration::from_secs(120),
+            replicas: 1,
         }
     }
 }

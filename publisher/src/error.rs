@@ -104,8 +104,7 @@ impl PublishError {
             PublishError::Invalid { .. } | PublishError::InvalidAttribute { .. } => {
                 ErrorKind::Invalid
             }
-            PublishError::Schema(SchemaError::NotFound { .. }) => ErrorKind::NotFound,
-            PublishError::Schema(_) => ErrorKind::Internal,
+            PublishError::Schema(error) => error.kind(),
             PublishError::Unavailable { .. } => ErrorKind::Unavailable,
             PublishError::Timeout { .. } => ErrorKind::Timeout,
             PublishError::TooLarge { .. } => ErrorKind::TooLarge,

@@ -33,7 +33,9 @@ pub const APPLICATION_JSON: &str = "application/json";
 /// The header JetStream deduplicates on.
 pub const MESSAGE_ID_HEADER: &str = "Nats-Msg-Id";
 
-const RESERVED_ATTRIBUTES: &[&str] = &[
+/// The context attributes of CloudEvents 1.0 and the event format's data members: never
+/// extension names.
+pub(crate) const RESERVED_ATTRIBUTES: &[&str] = &[
     "specversion",
     "id",
     "source",

@@ -18,8 +18,11 @@
 mod config;
 mod error;
 mod event;
+mod http;
 mod publisher;
+mod registry;
 mod schema;
+pub mod sidecar;
 mod subject;
 
 pub use cloudevents::event::ExtensionValue;
@@ -27,5 +30,6 @@ pub use config::{ContentMode, PublisherConfig, RetryPolicy, StreamSettings};
 pub use error::{ConnectError, ErrorKind, PublishError, Violation};
 pub use event::{Attributes, APPLICATION_JSON, CLOUDEVENTS_JSON, MESSAGE_ID_HEADER};
 pub use publisher::{Publisher, Receipt};
+pub use registry::{parse_version_url, RegistrySchema};
 pub use schema::{LocalSchema, LocalVersion, Pin, SchemaError, SchemaSource, Validator};
 pub use subject::{subject_for, subject_token, version_url};

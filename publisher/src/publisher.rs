@@ -53,7 +53,7 @@ impl Publisher {
     ) -> Result<Publisher, ConnectError> {
         let client = async_nats::ConnectOptions::new()
             .connection_timeout(config.connect_timeout)
-            .connect(config.nats_url.as_str())
+            .connect(server_list(&config.nats_url))
             .await
             .map_err(|source| ConnectError::Connect {
                 url: config.nats_url.clone(),
@@ -69,6 +69,7 @@ impl Publisher {
                 subjects: vec![wanted.clone()],
                 storage: stream::StorageType::File,
                 duplicate_window: settings.duplicate_window,
+                num_replicas: settings.replicas,
                 ..stream::Config::default()
             })
             .await
@@ -103,6 +104,21 @@ impl Publisher {
 
     pub fn config(&self) -> &PublisherConfig {
         &self.config
+    }
+
+    /// Whether the NATS connection is up right now (async-nats reconnects on its own).
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// Whether the stream answers: NATS is connected and JetStream knows the stream.
+    pub async fn stream_ready(&self) -> bool {
+        self.is_connected()
+            && self
+                .jetstream
+                .get_stream(self.config.stream.name.as_str())
+                .await
+                .is_ok()
     }
 
     /// The compiled validator of `pin`, resolved and compiled on first use.
@@ -186,20 +202,23 @@ impl Publisher {
         pin: &Pin,
         events: impl IntoIterator<Item = (&'p [u8], Attributes)>,
     ) -> Vec<Result<Receipt, PublishError>> {
-        let mut prepared = Vec::new();
-        for (payload, attributes) in events {
-            prepared.push(self.prepare(pin, payload, &attributes).await);
-        }
-        futures::stream::iter(prepared)
-            .map(|message| async move {
-                match message {
-                    Ok(message) => self.send(message).await,
-                    Err(error) => Err(error),
-                }
-            })
-            .buffered(self.config.max_in_flight.max(1))
-            .collect()
-            .await
+        // Each event is validated and encoded when its turn in the window comes, so the CPU
+        // work of the next events overlaps the wait for the PubAcks of earlier ones; the window
+        // refills as soon as any PubAck comes (a slow one does not hold back those after it).
+        let mut results: Vec<(usize, Result<Receipt, PublishError>)> =
+            futures::stream::iter(events.into_iter().enumerate())
+                .map(|(position, (payload, attributes))| async move {
+                    let sent = match self.prepare(pin, payload, &attributes).await {
+                        Ok(message) => self.send(message).await,
+                        Err(error) => Err(error),
+                    };
+                    (position, sent)
+                })
+                .buffer_unordered(self.config.max_in_flight.max(1))
+                .collect()
+                .await;
+        results.sort_unstable_by_key(|(position, _)| *position);
+        results.into_iter().map(|(_, result)| result).collect()
     }
 
     /// Validates and encodes one event: everything but sending it.
@@ -259,6 +278,11 @@ impl Publisher {
             if attempt > 0 {
                 tokio::time::sleep(retry.backoff(attempt)).await;
             }
+            // async-nats queues a publish made while disconnected and sends it after the
+            // reconnect, maybe after this call has given up: send only on a live connection.
+            if !self.is_connected() {
+                continue;
+            }
             let sent = self
                 .jetstream
                 .publish_with_headers(subject.clone(), headers.clone(), body.clone())
@@ -305,7 +329,8 @@ impl Publisher {
                 }
             }
         }
-        if self.client.connection_state() != async_nats::connection::State::Connected {
+        // Never sent (disconnected throughout), or disconnected now: NATS is the problem.
+        if last_error.is_none() || !self.is_connected() {
             return Err(PublishError::Unavailable {
                 event_id: id.to_string(),
                 subject,
@@ -331,4 +356,26 @@ fn message_size(headers: &HeaderMap, payload: usize) -> usize {
         }
     }
     size + payload
+}
+
+/// The servers of a `nats_url`: async-nats reads one URL per string, so a comma-separated
+/// list (every server of a cluster, for failover) is split here.
+fn server_list(nats_url: &str) -> Vec<&str> {
+    nats_url
+        .split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_comma_separated_url_is_a_list_of_servers() {
+        assert_eq!(
+            super::server_list("nats://a:4222, nats://b:4222,,nats://c:4222"),
+            ["nats://a:4222", "nats://b:4222", "nats://c:4222"]
+        );
+        assert_eq!(super::server_list("nats://a:4222"), ["nats://a:4222"]);
+    }
 }

@@ -1,10 +1,8 @@
 //! Pinned schema versions: what a [`Pin`] names, where its CUE comes from ([`SchemaSource`]),
 //! and the compiled [`Validator`] the publisher caches for the life of the process.
 //!
-//! Only [`LocalSchema`] exists so far: it reads a package from a local checkout of the
-//! governance repository. A resolver that fetches the version from the registry's HTTP API
-//! (`GET /v1/sources/{source}/types/{type}/versions/{n}`) is the next implementation of the
-//! same trait.
+//! [`LocalSchema`] reads a package from a local checkout of the governance repository;
+//! [`crate::RegistrySchema`] fetches the version from the registry's HTTP API.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -77,12 +75,47 @@ pub enum SchemaError {
         definition: String,
         problems: Vec<String>,
     },
+    #[error("the registry at {url} cannot be reached for {pin}: {reason}")]
+    Unavailable {
+        pin: Pin,
+        url: String,
+        reason: String,
+    },
+    #[error("the registry answered {status} to {url} for {pin}: {message}")]
+    Registry {
+        pin: Pin,
+        url: String,
+        status: u16,
+        message: String,
+    },
+    #[error("the registry's answer at {url} for {pin} is not what was expected: {reason}")]
+    Document {
+        pin: Pin,
+        url: String,
+        reason: String,
+    },
+    #[error("{url:?} is not the registry URL of a version: {reason}")]
+    BadUrl { url: String, reason: String },
     #[error("the schema of {pin} has digest {actual}, not the pinned {expected}")]
     DigestMismatch {
         pin: Pin,
         expected: String,
         actual: String,
     },
+}
+
+impl SchemaError {
+    /// [`ErrorKind::NotFound`] for an unknown version, [`ErrorKind::Unavailable`] when the
+    /// registry cannot be reached (or fails), [`ErrorKind::Internal`] for the rest: a schema
+    /// that does not load, compile or match its digest, a malformed answer.
+    pub fn kind(&self) -> crate::ErrorKind {
+        match self {
+            SchemaError::NotFound { .. } => crate::ErrorKind::NotFound,
+            SchemaError::Unavailable { .. } => crate::ErrorKind::Unavailable,
+            SchemaError::BadUrl { .. } => crate::ErrorKind::Invalid,
+            _ => crate::ErrorKind::Internal,
+        }
+    }
 }
 
 fn headlines(problems: &[String]) -> String {
@@ -151,47 +184,60 @@ impl LocalSchema {
             Some(resolver) => cue::Package::load(files, &resolver),
             None => cue::Package::load(files, &cue::NoImports),
         };
-        if !package.diagnostics().is_empty() {
-            return Err(SchemaError::Load {
-                pin: pin.clone(),
-                problems: diagnostic_headlines(package.diagnostics()),
-            });
-        }
-        let definition_error = |problems: Vec<cue::Diagnostic>| SchemaError::Definition {
-            pin: pin.clone(),
-            definition: version.definition.clone(),
-            problems: diagnostic_headlines(&problems),
-        };
-        let schema = package
-            .schema(Some(&version.definition))
-            .map_err(definition_error)?;
-        let digest = match &version.expected_digest {
-            None => None,
-            Some(expected) => {
-                // The digest is the registry's: SHA-256 of the canonical JSON Schema export.
-                let document = package
-                    .json_schema(Some(&version.definition))
-                    .map_err(definition_error)?;
-                let actual = cue::canonical::CanonicalSchema::from_json_schema(&document)
-                    .digest
-                    .as_str()
-                    .to_string();
-                if &actual != expected {
-                    return Err(SchemaError::DigestMismatch {
-                        pin: pin.clone(),
-                        expected: expected.clone(),
-                        actual,
-                    });
-                }
-                Some(actual)
-            }
-        };
-        Ok(Validator {
-            pin: pin.clone(),
-            schema,
-            digest,
-        })
+        validator_of(
+            pin,
+            &package,
+            &version.definition,
+            version.expected_digest.as_deref(),
+        )
     }
+}
+
+/// The validator of `definition` in a loaded `package`, checked against `expected_digest`
+/// (the registry's digest: SHA-256 of the canonical JSON Schema export) when one is given.
+pub(crate) fn validator_of(
+    pin: &Pin,
+    package: &cue::Package,
+    definition: &str,
+    expected_digest: Option<&str>,
+) -> Result<Validator, SchemaError> {
+    if !package.diagnostics().is_empty() {
+        return Err(SchemaError::Load {
+            pin: pin.clone(),
+            problems: diagnostic_headlines(package.diagnostics()),
+        });
+    }
+    let definition_error = |problems: Vec<cue::Diagnostic>| SchemaError::Definition {
+        pin: pin.clone(),
+        definition: definition.to_string(),
+        problems: diagnostic_headlines(&problems),
+    };
+    let schema = package.schema(Some(definition)).map_err(definition_error)?;
+    let digest = match expected_digest {
+        None => None,
+        Some(expected) => {
+            let document = package
+                .json_schema(Some(definition))
+                .map_err(definition_error)?;
+            let actual = cue::canonical::CanonicalSchema::from_json_schema(&document)
+                .digest
+                .as_str()
+                .to_string();
+            if actual != expected {
+                return Err(SchemaError::DigestMismatch {
+                    pin: pin.clone(),
+                    expected: expected.to_string(),
+                    actual,
+                });
+            }
+            Some(actual)
+        }
+    };
+    Ok(Validator {
+        pin: pin.clone(),
+        schema,
+        digest,
+    })
 }
 
 impl SchemaSource for LocalSchema {
@@ -202,12 +248,18 @@ impl SchemaSource for LocalSchema {
                 .get(pin)
                 .ok_or_else(|| SchemaError::NotFound { pin: pin.clone() })?
                 .clone();
-            // Loading CUE is CPU work: keep it off the async worker threads.
-            tokio::task::spawn_blocking(move || LocalSchema::compile(&version))
-                .await
-                .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()))
+            off_the_async_threads(move || LocalSchema::compile(&version)).await
         })
     }
+}
+
+/// Runs CPU work (loading CUE) on the blocking pool, away from the async worker threads.
+pub(crate) async fn off_the_async_threads<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()))
 }
 
 /// The `.cue` files directly in `directory`, sorted by name, named by their path.

@@ -11,8 +11,8 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-/// Bytes kept as they are in a subject token: ASCII letters, digits, `-` and `_`.
-const SUBJECT_TOKEN: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');
+/// The mapping itself is `cue::canonical`'s, shared with the registry's AsyncAPI catalog.
+pub use cue::canonical::{subject_for, subject_token};
 
 /// Bytes kept as they are in a URL path segment: RFC 3986 unreserved characters.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -20,23 +20,6 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
-
-/// One NATS subject token for `name` (see the module documentation).
-pub fn subject_token(name: &str) -> String {
-    if name.is_empty() {
-        return "%".to_string();
-    }
-    utf8_percent_encode(name, SUBJECT_TOKEN).to_string()
-}
-
-/// The subject an event of `(source, event_type)` is published on: `<prefix>.<source>.<type>`.
-pub fn subject_for(prefix: &str, source: &str, event_type: &str) -> String {
-    format!(
-        "{prefix}.{}.{}",
-        subject_token(source),
-        subject_token(event_type)
-    )
-}
 
 /// The registry URL of a version: `<base>/v1/sources/{source}/types/{type}/versions/{n}`,
 /// each name percent-encoded as one path segment. A trailing `/` on `base` is ignored.

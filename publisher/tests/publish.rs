@@ -5,13 +5,12 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, consumer::pull};
+use async_nats::jetstream;
 use chrono::{TimeZone, Utc};
 use cuemesh_publisher::{
     Attributes, ErrorKind, ExtensionValue, Pin, Publisher, PublisherConfig, RetryPolicy,
 };
-use futures::StreamExt;
-use support::{orders_pin, orders_schema, NatsServer, VALID_ORDER};
+use support::{orders_pin, orders_schema, stored_count, stored_messages, NatsServer, VALID_ORDER};
 
 const REGISTRY: &str = "https://registry.example";
 
@@ -23,42 +22,6 @@ async fn publisher(server: &NatsServer, schemas_dir: &tempfile::TempDir) -> Publ
     Publisher::connect(config(server), orders_schema(schemas_dir.path()))
         .await
         .expect("connects and creates the stream")
-}
-
-/// Every message in the stream, read with a fresh pull consumer.
-async fn stored_messages(server: &NatsServer) -> Vec<jetstream::Message> {
-    let client = async_nats::connect(server.url()).await.expect("connects");
-    let context = jetstream::new(client);
-    let stream = context
-        .get_stream("EVENTS")
-        .await
-        .expect("the stream exists");
-    let consumer = stream
-        .create_consumer(pull::Config::default())
-        .await
-        .expect("a consumer");
-    let mut batch = consumer
-        .fetch()
-        .max_messages(100)
-        .expires(Duration::from_millis(500))
-        .messages()
-        .await
-        .expect("fetches");
-    let mut messages = Vec::new();
-    while let Some(message) = batch.next().await {
-        messages.push(message.expect("a message"));
-    }
-    messages
-}
-
-async fn stored_count(server: &NatsServer) -> u64 {
-    let client = async_nats::connect(server.url()).await.expect("connects");
-    let context = jetstream::new(client);
-    let mut stream = context
-        .get_stream("EVENTS")
-        .await
-        .expect("the stream exists");
-    stream.info().await.expect("stream info").state.messages
 }
 
 #[tokio::test]

@@ -45,3 +45,4 @@ pub use tree::{TreeResolver, MODULE_FILE};
 pub mod check;
 pub mod lint;
 pub mod serve;
+pub mod settings;

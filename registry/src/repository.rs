@@ -278,6 +278,32 @@ impl Repository {
         self.history_of_directories(branch, &|_| true)
     }
 
+    /// The ids of the first-parent history of `branch`, oldest first: the order versions are
+    /// numbered in.
+    pub fn first_parent_commits(&self, branch: &str) -> Result<Vec<git2::Oid>, Error> {
+        let walk_error = |source| Error::Walk {
+            branch: branch.to_string(),
+            source,
+        };
+        self.first_parent_walk(branch)?
+            .map(|id| id.map_err(walk_error))
+            .collect()
+    }
+
+    fn first_parent_walk(&self, branch: &str) -> Result<git2::Revwalk<'_>, Error> {
+        let tip = self.resolve(branch)?;
+        let walk_error = |source| Error::Walk {
+            branch: branch.to_string(),
+            source,
+        };
+        let mut walk = self.git.revwalk().map_err(walk_error)?;
+        walk.push(tip.id()).map_err(walk_error)?;
+        walk.simplify_first_parent().map_err(walk_error)?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+            .map_err(walk_error)?;
+        Ok(walk)
+    }
+
     /// The versions of the event types declared, at any commit, by the package directories
     /// `include` accepts: the same numbers [`Repository::history`] gives those types, without
     /// evaluating the other packages' states.
@@ -286,21 +312,12 @@ impl Repository {
         branch: &str,
         include: &dyn Fn(&str) -> bool,
     ) -> Result<History, Error> {
-        let tip = self.resolve(branch)?;
-        let mut walk = self.git.revwalk().map_err(|source| Error::Walk {
-            branch: branch.to_string(),
-            source,
-        })?;
         let walk_error = |source| Error::Walk {
             branch: branch.to_string(),
             source,
         };
-        walk.push(tip.id()).map_err(walk_error)?;
-        walk.simplify_first_parent().map_err(walk_error)?;
-        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
-            .map_err(walk_error)?;
         let mut commits = Vec::new();
-        for id in walk {
+        for id in self.first_parent_walk(branch)? {
             let id = id.map_err(walk_error)?;
             let commit = self.git.find_commit(id).map_err(walk_error)?;
             let layout = self.layout(&commit, include)?;

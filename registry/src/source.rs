@@ -3,9 +3,9 @@
 //! so packages are evaluated in parallel and cached by tree id.
 
 use crate::contract::{self, DeclaredContract};
-use crate::tree::MemoryResolver;
 use cue::ast::Attribute;
 use cue::canonical::{CanonicalSchema, Digest};
+use cue::MemoryResolver;
 use cue::{Diagnostic, Package, PackageFiles, Severity, SourceMap, Span};
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -3,7 +3,6 @@
 //! `cue::ImportResolver` that finds imported packages of the module in the same tree.
 
 use cue::{ImportResolver, PackageFiles};
-use std::collections::HashMap;
 use std::path::Path;
 
 /// Where the CUE module file lives in the governance repository.
@@ -185,18 +184,6 @@ pub(crate) fn imports_of(files: &PackageFiles) -> Vec<String> {
     imports.sort();
     imports.dedup();
     imports
-}
-
-/// An import resolver over packages already read into memory (so that packages can be
-/// evaluated on other threads, away from the non-`Sync` Git handle).
-pub(crate) struct MemoryResolver {
-    pub(crate) packages: HashMap<String, PackageFiles>,
-}
-
-impl ImportResolver for MemoryResolver {
-    fn resolve(&self, import_path: &str) -> Result<Option<PackageFiles>, String> {
-        Ok(self.packages.get(import_path).cloned())
-    }
 }
 
 #[cfg(test)]

@@ -8,159 +8,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use cuemesh_registry::serve::{app, reload, AppState, Index, Reload, MAX_BODY_BYTES};
 use cuemesh_registry::Repository;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use support::{identity, TestRepository, MODULE};
-use tower::ServiceExt;
-
-const IDENTITY: &str = "/v1/sources/MySource/types/MySource:newPerson";
-const ORDERS: &str = "/v1/sources/Orders/types/Orders.placed";
-
-const MONEY: &str = "package common\n\n// An amount of money in minor units.\n#Money: {\n\tamount:   int & >=0\n\tcurrency: \"EUR\" | \"USD\"\n}\n";
-
-fn orders(body: &str) -> String {
-    format!(
-        "package orders\n\nimport \"schemas.example.com/sources/common\"\n\nsource: {{\n\tid:          \"Orders\"\n\towner:       \"@acme/orders\"\n\tdescription: \"Orders placed in the shop.\"\n}}\n\nevents: {{\n\t// An order was placed.\n\t\"Orders.placed\": #Order\n}}\n\n#Order: {{\n{body}}}\n"
-    )
-}
-
-/// Three versions of `MySource:newPerson` (Ada, Linus, Grace) and two of `Orders.placed`,
-/// with a commit between them that changes no schema.
-fn repository() -> TestRepository {
-    let mut repo = TestRepository::new();
-    repo.commit(
-        "main",
-        "Ada",
-        "Add identity and orders",
-        &[
-            ("cue.mod/module.cue", Some(MODULE)),
-            ("sources/common/money.cue", Some(MONEY)),
-            (
-                "sources/identity/identity.cue",
-                Some(&identity("\tfirst: =~\"^[A-Z].*\"\n\t...\n")),
-            ),
-            (
-                "sources/orders/orders.cue",
-                Some(&orders("\tid:    string\n\ttotal: common.#Money\n")),
-            ),
-        ],
-    );
-    repo.commit(
-        "main",
-        "Linus",
-        "Add last name",
-        &[(
-            "sources/identity/identity.cue",
-            Some(&identity(
-                "\tfirst: =~\"^[A-Z].*\"\n\tlast?: string\n\t...\n",
-            )),
-        )],
-    );
-    repo.commit(
-        "main",
-        "Grace",
-        "Document",
-        &[("README.md", Some("# Schemas\n"))],
-    );
-    repo.commit(
-        "main",
-        "Grace",
-        "Require last name and an age; orders get items",
-        &[
-            (
-                "sources/identity/identity.cue",
-                Some(&identity(
-                    "\tfirst: =~\"^[A-Z].*\"\n\tlast:  string\n\tage?:  int & >=0\n}\n\n#Unused: {\n\tx: int\n",
-                )),
-            ),
-            (
-                "sources/orders/orders.cue",
-                Some(&orders(
-                    "\tid:    string\n\ttotal: common.#Money\n\titems: [...string]\n",
-                )),
-            ),
-        ],
-    );
-    repo
-}
-
-fn state_of(repo: &TestRepository) -> AppState {
-    let repository = Repository::open(repo.path()).expect("open");
-    AppState::new(Index::build(&repository, "main").expect("index"))
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Value,
-}
-
-async fn send(state: &AppState, request: Request<Body>) -> Answer {
-    let response = app(state.clone())
-        .oneshot(request)
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|error| {
-            panic!("not JSON ({error}): {}", String::from_utf8_lossy(&bytes))
-        })
-    };
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn get(state: &AppState, uri: &str) -> Answer {
-    send(
-        state,
-        Request::get(uri).body(Body::empty()).expect("request"),
-    )
-    .await
-}
-
-async fn post(state: &AppState, uri: &str, body: impl Into<Body>) -> Answer {
-    send(
-        state,
-        Request::post(uri)
-            .header("content-type", "application/json")
-            .body(body.into())
-            .expect("request"),
-    )
-    .await
-}
-
-fn header<'a>(answer: &'a Answer, name: &str) -> &'a str {
-    answer
-        .headers
-        .get(name)
-        .unwrap_or_else(|| panic!("no {name} header"))
-        .to_str()
-        .expect("ASCII header")
-}
-
-fn assert_error(answer: &Answer, status: StatusCode, code: &str) {
-    assert_eq!(answer.status, status, "{}", answer.body);
-    assert_eq!(answer.body["error"]["code"], code, "{}", answer.body);
-    assert!(
-        answer.body["error"]["message"]
-            .as_str()
-            .is_some_and(|message| !message.is_empty()),
-        "{}",
-        answer.body
-    );
-}
+use support::service::{
+    assert_error, get, header, orders, post, repository, send, state_of, IDENTITY, ORDERS,
+};
 
 #[tokio::test]
 async fn sources_lists_owner_description_and_types() {
@@ -341,6 +192,61 @@ async fn openapi_and_json_schema_documents_of_a_version() {
     let latest = get(&state, &format!("{ORDERS}/versions/latest/jsonschema")).await;
     assert_eq!(latest.body, schema.body);
     assert_eq!(header(&latest, "cache-control"), "no-cache");
+}
+
+/// Loads a `/package` document with a memory resolver, as a client would.
+fn load_package_document(document: &Value) -> cue::Package {
+    let files = |list: &Value| cue::PackageFiles {
+        files: list
+            .as_array()
+            .expect("a list of files")
+            .iter()
+            .map(|file| {
+                let text = |key: &str| file[key].as_str().expect("a string").to_string();
+                (text("name"), text("text"))
+            })
+            .collect(),
+    };
+    let imports = document["imports"]
+        .as_object()
+        .expect("imports")
+        .iter()
+        .map(|(path, list)| (path.clone(), files(list)))
+        .collect();
+    cue::Package::load(
+        files(&document["files"]),
+        &cue::MemoryResolver { packages: imports },
+    )
+}
+
+#[tokio::test]
+async fn the_package_of_a_version_is_self_contained_and_matches_its_digest() {
+    let repo = repository();
+    let state = state_of(&repo);
+    for number in [1, 2] {
+        let metadata = get(&state, &format!("{ORDERS}/versions/{number}")).await;
+        let package = get(&state, &format!("{ORDERS}/versions/{number}/package")).await;
+        assert_eq!(package.status, StatusCode::OK, "{}", package.body);
+        assert_eq!(header(&package, "etag"), header(&metadata, "etag"));
+        // The import of `common` travels with the package.
+        assert!(
+            package.body["imports"]["schemas.example.com/sources/common"].is_array(),
+            "{}",
+            package.body
+        );
+        let loaded = load_package_document(&package.body);
+        assert!(
+            loaded.diagnostics().is_empty(),
+            "{:?}",
+            loaded.diagnostics()
+        );
+        let definition = metadata.body["definition"].as_str().expect("definition");
+        let document = loaded.json_schema(Some(definition)).expect("exports");
+        let digest = cue::canonical::CanonicalSchema::from_json_schema(&document).digest;
+        assert_eq!(digest.as_str(), metadata.body["digest"], "version {number}");
+    }
+    let missing = get(&state, &format!("{ORDERS}/versions/9/package")).await;
+    assert_error(&missing, StatusCode::NOT_FOUND, "version_not_found");
 }
 
 #[tokio::test]

@@ -2,8 +2,11 @@
 //! fixture files. (Each test crate uses part of it.)
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// What one run of `cuemesh` did.
 pub(crate) struct Run {
@@ -47,4 +50,170 @@ pub(crate) fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
         std::fs::write(path, text).expect("write fixture");
     }
     dir
+}
+
+/// A long-running `cuemesh` (a server), its stderr read line by line on a thread; killed on
+/// drop if still running.
+pub(crate) struct Daemon {
+    pub(crate) child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Daemon {
+    /// Starts `cuemesh ARGS` and waits for the line saying `listening on http://ADDRESS`;
+    /// returns the address.
+    pub(crate) fn start<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Daemon, String) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
+            .args(args)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start cuemesh");
+        let stderr = child.stderr.take().expect("stderr");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut daemon = Daemon { child, lines };
+        let line = daemon.wait_for("listening on http://");
+        let address = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("an address")
+            .to_string();
+        (daemon, address)
+    }
+
+    /// The next stderr line containing `needle` (within 30 seconds).
+    pub(crate) fn wait_for(&mut self, needle: &str) -> String {
+        let mut seen = Vec::new();
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(line) => seen.push(line),
+                Err(error) => panic!("no line with {needle:?} on stderr ({error}): {seen:?}"),
+            }
+        }
+    }
+}
+
+/// The visible subcommands, as `cuemesh --help` lists them (clap's own `help` left out).
+pub(crate) fn subcommands(dir: &Path) -> Vec<String> {
+    let help = cuemesh(dir, &["--help"]).stdout;
+    help.lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+/// Writes the template repository with `cuemesh init` into `dir/schemas` and commits it on
+/// `main`; returns its path.
+pub(crate) fn template_repository(dir: &Path) -> std::path::PathBuf {
+    let init = cuemesh(dir, &["init", "schemas"]);
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let path = dir.join("schemas");
+    commit_everything(&path);
+    path
+}
+
+/// `git init` (on `main`) and one commit of every file of the directory.
+pub(crate) fn commit_everything(path: &Path) {
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main");
+    let repository = git2::Repository::init_opts(path, &options).expect("git init");
+    let mut index = repository.index().expect("index");
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .expect("add");
+    let tree = repository
+        .find_tree(index.write_tree().expect("write tree"))
+        .expect("tree");
+    let signature = git2::Signature::now("Ada", "ada@example.com").expect("signature");
+    repository
+        .commit(Some("HEAD"), &signature, &signature, "schemas", &tree, &[])
+        .expect("commit");
+}
+
+/// A `cuemesh serve` child on a free loopback port, killed when dropped.
+pub(crate) struct ServeProcess {
+    child: std::process::Child,
+    pub(crate) address: String,
+}
+
+impl ServeProcess {
+    /// Starts `cuemesh FLAGS serve --poll 0` over `repository` and waits (up to a minute)
+    /// until it accepts connections. Stderr is piped for [`ServeProcess::terminate`].
+    pub(crate) fn start(flags: &[&str], repository: &Path) -> ServeProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let child = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
+            .args(flags)
+            .args(["serve", "--poll", "0", "--listen", &address, "--repo"])
+            .arg(repository)
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start cuemesh serve");
+        let mut server = ServeProcess { child, address };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::net::TcpStream::connect(&server.address).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("serve exited with {status} before listening");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve did not start listening"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// Stops it with SIGTERM (a graceful stop) and returns its stderr; panics when it does
+    /// not exit cleanly.
+    pub(crate) fn terminate(mut self) -> String {
+        use std::io::Read;
+        let terminated = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(terminated.success());
+        let mut text = String::new();
+        self.child
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut text)
+            .expect("read stderr");
+        let status = self.child.wait().expect("wait for serve");
+        assert!(status.success(), "serve failed: {text}");
+        text
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

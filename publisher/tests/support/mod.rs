@@ -16,6 +16,8 @@ pub struct NatsServer {
     pub port: u16,
     store: tempfile::TempDir,
     config: Option<String>,
+    /// Arguments besides `-js -a -p -sd` (a cluster node's name, cluster port and routes).
+    arguments: Vec<String>,
 }
 
 /// `NATS_SERVER`, else `nats-server` on `PATH`, else Debian's `/usr/sbin/nats-server`.
@@ -49,19 +51,58 @@ impl NatsServer {
     /// Starts a server; `config` is the text of a configuration file (`max_payload: 2048`).
     pub fn start_with_config(config: Option<&str>) -> NatsServer {
         let store = tempfile::tempdir().expect("a temporary directory");
-        let (child, port) = spawn(store.path(), None, config);
+        let (child, port) = spawn(store.path(), None, config, &[]);
         NatsServer {
             child,
             port,
             store,
             config: config.map(str::to_string),
+            arguments: Vec::new(),
+        }
+    }
+
+    /// Starts one node of a JetStream cluster on loopback: server `name`, listening for routes
+    /// on `cluster_port`, with routes to the other nodes' cluster ports.
+    pub fn start_cluster_node(
+        name: &str,
+        cluster_name: &str,
+        cluster_port: u16,
+        route_ports: &[u16],
+    ) -> NatsServer {
+        let routes: Vec<String> = route_ports
+            .iter()
+            .map(|port| format!("nats://127.0.0.1:{port}"))
+            .collect();
+        let arguments = vec![
+            "-n".to_string(),
+            name.to_string(),
+            "--cluster_name".to_string(),
+            cluster_name.to_string(),
+            "--cluster".to_string(),
+            format!("nats://127.0.0.1:{cluster_port}"),
+            "--routes".to_string(),
+            routes.join(","),
+        ];
+        let store = tempfile::tempdir().expect("a temporary directory");
+        let (child, port) = spawn(store.path(), None, None, &arguments);
+        NatsServer {
+            child,
+            port,
+            store,
+            config: None,
+            arguments,
         }
     }
 
     /// Starts the stopped server again on the same port with the same store.
     pub fn restart(&mut self) {
         self.stop();
-        let (child, _) = spawn(self.store.path(), Some(self.port), self.config.as_deref());
+        let (child, _) = spawn(
+            self.store.path(),
+            Some(self.port),
+            self.config.as_deref(),
+            &self.arguments,
+        );
         self.child = child;
     }
 
@@ -69,6 +110,7 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// Kills the server with SIGKILL (`Child::kill`): no shutdown, no flush, as a crash.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -76,12 +118,18 @@ impl NatsServer {
 }
 
 /// Spawns `nats-server -js` on `port` (a free one when `None`) and waits until it is ready.
-fn spawn(store: &Path, port: Option<u16>, config: Option<&str>) -> (Child, u16) {
+fn spawn(
+    store: &Path,
+    port: Option<u16>,
+    config: Option<&str>,
+    arguments: &[String],
+) -> (Child, u16) {
     let mut command = Command::new(nats_server_binary());
     let port_argument = port.map_or("-1".to_string(), |p| p.to_string());
     command
         .args(["-js", "-a", "127.0.0.1", "-p", &port_argument, "-sd"])
         .arg(store.join("jetstream"))
+        .args(arguments)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -147,3 +195,172 @@ pub fn orders_schema(directory: &Path) -> LocalSchema {
 
 pub const VALID_ORDER: &str =
     r#"{"orderId": "o-1", "total": 12.5, "currency": "EUR", "items": [{"sku": "a", "qty": 2}]}"#;
+
+/// The repository template of this project (`schemas-repo-template/`), relative to the crate.
+pub fn template_directory() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas-repo-template")
+}
+
+/// A Git repository on `main` with the files of `template_directory()` in one commit, then
+/// one more commit per `(path, text)` of `changes` (each a new version where it changes a
+/// schema).
+pub fn template_repository(changes: &[(&str, &str)]) -> tempfile::TempDir {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main");
+    let git = git2::Repository::init_opts(directory.path(), &options).expect("git init");
+    copy_tree(&template_directory(), directory.path());
+    let mut index = git.index().expect("the repository's index");
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .expect("adding the template");
+    let mut parent: Option<git2::Oid> = None;
+    let mut time = 1_700_000_000;
+    let mut message = "Start from the template".to_string();
+    let mut pending = changes.iter();
+    loop {
+        index.write().expect("writing the index");
+        let tree = git
+            .find_tree(index.write_tree().expect("write tree"))
+            .expect("tree");
+        let signature = git2::Signature::new("Ada", "ada@example.com", &git2::Time::new(time, 0))
+            .expect("signature");
+        let parents: Vec<git2::Commit<'_>> = parent
+            .iter()
+            .map(|id| git.find_commit(*id).expect("parent"))
+            .collect();
+        let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        parent = Some(
+            git.commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                &message,
+                &tree,
+                &parent_refs,
+            )
+            .expect("commit"),
+        );
+        let Some((path, text)) = pending.next() else {
+            break;
+        };
+        std::fs::write(directory.path().join(path), text).expect("writing a change");
+        index.add_path(Path::new(path)).expect("adding a change");
+        time += 3600;
+        message = format!("Change {path}");
+    }
+    directory
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("reading the template") {
+        let path = entry.expect("an entry").path();
+        let target = to.join(path.file_name().expect("a name"));
+        if path.is_dir() {
+            std::fs::create_dir_all(&target).expect("a directory");
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copying a template file");
+        }
+    }
+}
+
+/// A real registry (`cuemesh_registry::serve::app`) serving a Git repository on loopback,
+/// stopped on drop.
+pub struct RegistryServer {
+    pub url: String,
+    _repository: tempfile::TempDir,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl RegistryServer {
+    /// Serves `repository`'s `main` branch on a free loopback port, from the current runtime.
+    pub async fn start(repository: tempfile::TempDir) -> RegistryServer {
+        let opened = cuemesh_registry::Repository::open(repository.path()).expect("open");
+        let index = cuemesh_registry::serve::Index::build(&opened, "main").expect("index");
+        let app = cuemesh_registry::serve::app(cuemesh_registry::serve::AppState::new(index));
+        let (url, shutdown) = serve_on_loopback(app).await;
+        RegistryServer {
+            url,
+            _repository: repository,
+            _shutdown: shutdown,
+        }
+    }
+
+    /// The registry of the template repository, as committed.
+    pub async fn template() -> RegistryServer {
+        RegistryServer::start(template_repository(&[])).await
+    }
+}
+
+/// Serves `app` on a free loopback port until the returned sender is dropped.
+pub async fn serve_on_loopback(app: axum::Router) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("serving");
+    });
+    (url, shutdown)
+}
+
+/// `orders.placed` of the template, version 1.
+pub fn placed_pin() -> Pin {
+    Pin::new("com.acme.orders", "com.acme.orders.placed", 1)
+}
+
+pub const VALID_PLACED: &str = r#"{"orderId": "order-1042", "customer": "ada@example.com",
+ "lines": [{"sku": "BOOK-0001", "quantity": 1}], "total": {"amount": 4250, "currency": "EUR"},
+ "placedAt": "2024-05-01T14:30:00Z"}"#;
+
+/// Every message in the `EVENTS` stream, read with a fresh pull consumer in batches.
+pub async fn stored_messages(server: &NatsServer) -> Vec<async_nats::jetstream::Message> {
+    use futures::StreamExt;
+    let client = async_nats::connect(server.url()).await.expect("connects");
+    let context = async_nats::jetstream::new(client);
+    let stream = context
+        .get_stream("EVENTS")
+        .await
+        .expect("the stream exists");
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config::default())
+        .await
+        .expect("a consumer");
+    let mut messages = Vec::new();
+    loop {
+        let mut batch = consumer
+            .fetch()
+            .max_messages(1000)
+            .expires(Duration::from_millis(500))
+            .messages()
+            .await
+            .expect("fetches");
+        let before = messages.len();
+        while let Some(message) = batch.next().await {
+            let message = message.expect("a message");
+            message.ack().await.expect("acks");
+            messages.push(message);
+        }
+        if messages.len() == before {
+            return messages;
+        }
+    }
+}
+
+/// How many messages the `EVENTS` stream holds.
+pub async fn stored_count(server: &NatsServer) -> u64 {
+    let client = async_nats::connect(server.url()).await.expect("connects");
+    let context = async_nats::jetstream::new(client);
+    let mut stream = context
+        .get_stream("EVENTS")
+        .await
+        .expect("the stream exists");
+    stream.info().await.expect("stream info").state.messages
+}

@@ -19,6 +19,7 @@ use cue::{Diagnostic, Package, PackageFiles, SourceMap, Span};
 use serde_json::Value as Json;
 
 use crate::lint::files::{RepoFiles, TreeResolver, SETTINGS_FILE};
+use crate::settings::{key_name, keys_under};
 
 /// One intended breaking change, allowed by `cuemesh.cue`. An entry names the source, the type
 /// or both; `version` (the version the change would create) makes it expire by itself once that
@@ -169,13 +170,13 @@ fn read_allowance(index: usize, entry: &Json) -> Result<Allowance, String> {
     let Some(object) = entry.as_object() else {
         return Err(format!("must be a struct, found {entry}"));
     };
+    // The fields an entry may have come from the table the reference is generated from.
     for key in object.keys() {
-        if !matches!(
-            key.as_str(),
-            "source" | "type" | "version" | "rule" | "reason"
-        ) {
+        if !keys_under("check.allow[].").any(|known| key_name(known) == key) {
+            let known: Vec<&str> = keys_under("check.allow[].").map(key_name).collect();
             return Err(format!(
-                "unknown field {key:?} (known: source, type, version, rule, reason)"
+                "unknown field {key:?} (known: {})",
+                known.join(", ")
             ));
         }
     }

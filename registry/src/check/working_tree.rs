@@ -7,7 +7,8 @@ use cue::{Package, PackageFiles};
 
 use crate::lint::files::{package_file_names, RepoFiles, TreeResolver, SOURCES_DIRECTORY};
 use crate::source::{self, PreparedSource, Source};
-use crate::tree::{self, MemoryResolver};
+use crate::tree;
+use cue::MemoryResolver;
 
 /// One package of the working tree: the model's view and what the engine needs to load it
 /// again for a compatibility check.

@@ -32,7 +32,7 @@ pub enum LintError {
     NoModule { start: PathBuf },
     #[error("{MODULE_FILE} declares no `module: \"...\"` path")]
     NoModulePath,
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Io {
         path: PathBuf,
         #[source]

@@ -12,7 +12,7 @@ pub mod codeowners;
 pub(crate) mod files;
 mod ignore;
 pub mod rules;
-mod settings;
+pub(crate) mod settings;
 mod workspace;
 
 use std::collections::HashSet;

@@ -25,6 +25,7 @@ use super::rules::{self, RULES};
 use super::workspace::{find_field, Sources};
 use super::{Finding, Level};
 use crate::lint::files::{RepoFiles, TreeResolver, SETTINGS_FILE};
+use crate::settings::{key_name, keys_under};
 
 /// A regular expression (RE2 syntax, unanchored as in CUE) with the text it came from.
 #[derive(Debug, Clone)]
@@ -83,15 +84,6 @@ pub(crate) const DEFAULT_OWNER_PATTERN: &str =
     r"^(@[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9][A-Za-z0-9._-]*|[^@\s]+@[^@\s]+\.[^@\s]+)$";
 pub(crate) const DEFAULT_DEFINITION_NAME_PATTERN: &str = "^[A-Z][A-Za-z0-9]*$";
 pub(crate) const DEFAULT_FIELD_NAME_PATTERN: &str = "^[a-z][A-Za-z0-9]*$";
-
-/// The keys `lint` accepts besides `rules`, with the default pattern of each.
-const PATTERN_KEYS: [(&str, &str); 5] = [
-    ("eventTypePattern", DEFAULT_EVENT_TYPE_PATTERN),
-    ("sourceIdPattern", DEFAULT_SOURCE_ID_PATTERN),
-    ("ownerPattern", DEFAULT_OWNER_PATTERN),
-    ("definitionNamePattern", DEFAULT_DEFINITION_NAME_PATTERN),
-    ("fieldNamePattern", DEFAULT_FIELD_NAME_PATTERN),
-];
 
 impl Default for Settings {
     fn default() -> Settings {
@@ -193,10 +185,10 @@ impl Settings {
                 settings.read_levels(entry, &mut problem);
                 continue;
             }
-            let Some((_, _)) = PATTERN_KEYS.iter().find(|(name, _)| name == key) else {
-                let known: Vec<&str> = std::iter::once("rules")
-                    .chain(PATTERN_KEYS.iter().map(|(name, _)| *name))
-                    .collect();
+            // The keys lint accepts come from the table the reference is generated from;
+            // every one but `rules` is a pattern.
+            if !keys_under("lint.").any(|known| key_name(known) == key) {
+                let known: Vec<&str> = keys_under("lint.").map(key_name).collect();
                 problem(
                     &["lint", key],
                     format!("unknown lint setting {key:?} (known: {})", known.join(", ")),
@@ -210,9 +202,13 @@ impl Settings {
                 );
                 continue;
             };
-            match Pattern::new(text) {
-                Ok(pattern) => *settings.pattern_mut(key) = pattern,
-                Err(error) => problem(&["lint", key], format!("{key}: {error}")),
+            match (Pattern::new(text), settings.pattern_mut(key)) {
+                (Ok(pattern), Some(slot)) => *slot = pattern,
+                (Err(error), _) => problem(&["lint", key], format!("{key}: {error}")),
+                (Ok(_), None) => problem(
+                    &["lint", key],
+                    format!("{key} is a known setting lint does not read as a pattern"),
+                ),
             }
         }
         (settings, problems)
@@ -262,13 +258,14 @@ impl Settings {
         }
     }
 
-    fn pattern_mut(&mut self, key: &str) -> &mut Pattern {
+    fn pattern_mut(&mut self, key: &str) -> Option<&mut Pattern> {
         match key {
-            "eventTypePattern" => &mut self.event_type_pattern,
-            "sourceIdPattern" => &mut self.source_id_pattern,
-            "ownerPattern" => &mut self.owner_pattern,
-            "definitionNamePattern" => &mut self.definition_name_pattern,
-            _ => &mut self.field_name_pattern,
+            "eventTypePattern" => Some(&mut self.event_type_pattern),
+            "sourceIdPattern" => Some(&mut self.source_id_pattern),
+            "ownerPattern" => Some(&mut self.owner_pattern),
+            "definitionNamePattern" => Some(&mut self.definition_name_pattern),
+            "fieldNamePattern" => Some(&mut self.field_name_pattern),
+            _ => None,
         }
     }
 }

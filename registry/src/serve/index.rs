@@ -6,11 +6,16 @@
 //! definition and a compiled validator. Versions introduced by one commit in one package
 //! share one package load; loads run in parallel.
 
+use super::catalog::Catalog;
+use super::examples::{attach_examples, Example};
+use super::fields::{fields_of, Field};
+use super::search::SearchIndex;
 use crate::commit::CommitInfo;
 use crate::error::Error;
 use crate::history::{History, Version};
 use crate::repository::Repository;
-use crate::tree::{self, MemoryResolver, TreeResolver};
+use crate::tree::{self, TreeResolver};
+use cue::MemoryResolver;
 use cue::{ImportResolver, Package, PackageFiles};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -29,6 +34,10 @@ pub struct Index {
     pub events: BTreeMap<(String, String), IndexedEvent>,
     /// How many packages failed to load at some commit (they made no versions).
     pub problems: usize,
+    /// The search over sources, types, fields and doc comments.
+    pub search: SearchIndex,
+    /// The whole catalog's documents and the Confluent-compatible subjects and schema ids.
+    pub catalog: Catalog,
 }
 
 /// A source as the catalog lists it (owner and description as of the branch tip).
@@ -48,6 +57,8 @@ pub struct IndexedEvent {
     pub removed_in: Option<CommitInfo>,
     /// Versions 1, 2, 3... oldest first.
     pub versions: Vec<IndexedVersion>,
+    /// The doc comment above the type in the source's `events`, as of the branch tip.
+    pub doc: Option<String>,
 }
 
 /// One version with its documents.
@@ -59,6 +70,14 @@ pub struct IndexedVersion {
     pub json_schema: Result<Arc<Value>, String>,
     /// The compiled definition, for `validate`.
     pub validator: Result<cue::Schema, String>,
+    /// The fields of the JSON Schema document (none when it could not be made).
+    pub fields: Vec<Field>,
+    /// The example payloads while the version was current, validated against it.
+    pub examples: Vec<Example>,
+    /// The CUE source that defines the version, self-contained: the package's files and every
+    /// package it imports (directly or not), as `GET .../versions/{n}/package` serves them. Clients
+    /// compile their own validator from it and check it against the digest.
+    pub package: Result<Arc<Value>, String>,
 }
 
 impl IndexedEvent {
@@ -83,11 +102,12 @@ impl Index {
         let packages = read_packages(repository, &history)?;
         // Load each (commit, directory) package once, in parallel, and derive its versions'
         // documents from it; `Package` stays on the thread that made it.
-        let documents: HashMap<(String, String), Documents> = packages
+        let documents: HashMap<(String, String), (Documents, Arc<Value>)> = packages
             .into_par_iter()
             .map(|(key, (files, imports, definitions))| {
+                let package = Arc::new(package_document(&files, &imports));
                 let documents = documents_of(files, imports, &definitions);
-                (key, documents)
+                (key, (documents, package))
             })
             .collect();
 
@@ -104,30 +124,49 @@ impl Index {
                 }
             });
             source.types.push(event.event_type.clone());
-            let versions = event
+            let mut versions: Vec<IndexedVersion> = event
                 .versions
                 .into_iter()
                 .map(|version| {
                     let key = (version.commit.id.clone(), version.directory.clone());
-                    let per_definition = documents
-                        .get(&key)
-                        .and_then(|documents| documents.get(&version.definition));
+                    let loaded = documents.get(&key);
+                    let per_definition =
+                        loaded.and_then(|(documents, _)| documents.get(&version.definition));
                     let missing = || format!("{} was not loaded", version.directory);
                     let (openapi, json_schema, validator) = match per_definition {
                         Some(documents) => documents.clone(),
                         None => (Err(missing()), Err(missing()), Err(missing())),
                     };
+                    let fields = json_schema.as_deref().map(fields_of).unwrap_or_default();
+                    let package = loaded
+                        .map(|(_, package)| package.clone())
+                        .ok_or_else(missing);
                     IndexedVersion {
                         version,
                         openapi,
                         json_schema,
                         validator,
+                        fields,
+                        examples: Vec::new(),
+                        package,
                     }
                 })
                 .collect();
+            let end = event.removed_in.as_ref().or(history.head.as_ref());
+            attach_examples(
+                repository.git(),
+                &event.event_type,
+                &mut versions,
+                end,
+                event.removed_in.is_some(),
+            );
             events.insert(
                 (event.source.clone(), event.event_type.clone()),
                 IndexedEvent {
+                    doc: snapshot
+                        .source(&event.source)
+                        .and_then(|source| source.event(&event.event_type))
+                        .and_then(|declared| declared.doc.clone()),
                     source: event.source,
                     event_type: event.event_type,
                     removed_in: event.removed_in,
@@ -138,13 +177,18 @@ impl Index {
         for source in sources.values_mut() {
             source.types.sort();
         }
-        Ok(Index {
+        let search = SearchIndex::build(sources.values(), events.values());
+        let mut index = Index {
             branch: history.branch,
             head: history.head,
             sources,
             events,
             problems: history.problems.len(),
-        })
+            search,
+            catalog: Catalog::default(),
+        };
+        index.catalog = Catalog::build(repository, branch, &index)?;
+        Ok(index)
     }
 
     /// The versions of `event_type` of `source`.
@@ -219,6 +263,23 @@ fn read_packages(
         packages.insert(key, (files, imports, vec![version.definition.clone()]));
     }
     Ok(packages)
+}
+
+/// `{"files": [{"name", "text"}...], "imports": {"<import path>": [{"name", "text"}...]}}`:
+/// a package and everything it imports, enough to load it with a [`cue::MemoryResolver`].
+fn package_document(files: &PackageFiles, imports: &HashMap<String, PackageFiles>) -> Value {
+    let list = |package: &PackageFiles| -> Value {
+        package
+            .files
+            .iter()
+            .map(|(name, text)| serde_json::json!({"name": name, "text": text}))
+            .collect()
+    };
+    let imports: BTreeMap<&String, Value> = imports
+        .iter()
+        .map(|(path, package)| (path, list(package)))
+        .collect();
+    serde_json::json!({"files": list(files), "imports": imports})
 }
 
 fn documents_of(

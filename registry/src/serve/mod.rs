@@ -9,11 +9,26 @@
 //! request: a reload never blocks or changes a request in flight, and a failed rebuild never
 //! replaces the last good index.
 
+mod catalog;
+mod confluent;
+mod examples;
+mod fields;
+mod html;
 mod index;
 mod routes;
+mod search;
+mod self_openapi;
 
+pub use catalog::{
+    asyncapi_document, component_name, name_part, openapi_document, Catalog, SUBJECT_PREFIX,
+};
+pub use confluent::{subject_name, ConfluentError, Subjects, CONTENT_TYPE_V1};
+pub use examples::Example;
+pub use fields::{fields_of, Field};
 pub use index::{Index, IndexedEvent, IndexedSource, IndexedVersion};
-pub use routes::{app, ApiError, MAX_BODY_BYTES};
+pub use routes::{app, ApiError, Route, MAX_BODY_BYTES, ROUTES};
+pub use search::{Hit, HitKind, SearchIndex, MAX_QUERY_BYTES};
+pub use self_openapi::description;
 
 use crate::error::Error;
 use crate::repository::Repository;

@@ -1,16 +1,17 @@
 //! The routes of the registry service and their error body.
 
 use super::index::{Index, IndexedEvent, IndexedVersion};
-use super::AppState;
+use super::{catalog, confluent, html, search, self_openapi, AppState};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The largest request body `validate` reads; larger ones get 413.
@@ -19,20 +20,68 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
+/// One route of the service. [`ROUTES`] is the one list of them: the router is built from it,
+/// and a test checks the service's own OpenAPI description (`/v1/openapi.json`) against it.
+pub struct Route {
+    /// The HTTP method, lower-case, as the OpenAPI description spells it.
+    pub method: &'static str,
+    /// The axum path, `{name}` for a parameter (the same syntax as OpenAPI's).
+    pub path: &'static str,
+    handler: fn() -> MethodRouter<AppState>,
+}
+
+/// Every route the service answers (a new route is a new entry here).
+#[rustfmt::skip]
+pub const ROUTES: &[Route] = &[
+    Route { method: "get", path: "/healthz", handler: || get(healthz) },
+    Route { method: "get", path: "/readyz", handler: || get(readyz) },
+    Route { method: "get", path: "/v1/openapi.json", handler: || get(self_openapi::describe) },
+    Route { method: "get", path: "/v1/sources", handler: || get(sources) },
+    Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions", handler: || get(versions) },
+    Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}", handler: || get(version_metadata) },
+    Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}/openapi", handler: || get(openapi) },
+    Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}/jsonschema", handler: || get(jsonschema) },
+    Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}/package", handler: || get(package) },
+    Route { method: "post", path: "/v1/sources/{source}/types/{type}/versions/{version}/validate", handler: || post(validate) },
+    Route { method: "get", path: "/v1/search", handler: || get(search::route) },
+    Route { method: "get", path: "/v1/catalog/openapi.json", handler: || get(catalog::openapi) },
+    Route { method: "get", path: "/v1/catalog/asyncapi.json", handler: || get(catalog::asyncapi) },
+    Route { method: "get", path: "/config", handler: || get(confluent::config) },
+    Route { method: "get", path: "/schemas/types", handler: || get(confluent::schema_types) },
+    Route { method: "get", path: "/schemas/ids/{id}", handler: || get(confluent::schema) },
+    Route { method: "get", path: "/schemas/ids/{id}/versions", handler: || get(confluent::schema_versions) },
+    Route { method: "get", path: "/subjects", handler: || get(confluent::subjects) },
+    Route { method: "get", path: "/subjects/{subject}/versions", handler: || get(confluent::subject_versions) },
+    Route { method: "get", path: "/subjects/{subject}/versions/{version}", handler: || get(confluent::subject_version) },
+    Route { method: "get", path: "/subjects/{subject}/versions/{version}/schema", handler: || get(confluent::subject_version_schema) },
+];
+
 /// The service's routes over `state`. Binds nothing: serve it with `axum::serve`, or call it
 /// with `tower::ServiceExt::oneshot` in tests.
 pub fn app(state: AppState) -> Router {
-    let version = "/v1/sources/{source}/types/{type}/versions/{version}";
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/v1/sources", get(sources))
-        .route("/v1/sources/{source}/types/{type}/versions", get(versions))
-        .route(version, get(version_metadata))
-        .route(&format!("{version}/openapi"), get(openapi))
-        .route(&format!("{version}/jsonschema"), get(jsonschema))
-        .route(&format!("{version}/validate"), post(validate))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+    let mut by_path: BTreeMap<&str, MethodRouter<AppState>> = BTreeMap::new();
+    for route in ROUTES {
+        let handler = (route.handler)();
+        let merged = match by_path.remove(route.path) {
+            Some(other) => other.merge(handler),
+            None => handler,
+        };
+        by_path.insert(route.path, merged);
+    }
+    let mut router = Router::new();
+    for (path, handler) in by_path {
+        router = router.route(path, handler);
+    }
+    // The HTML catalog's pages are for people: they are outside ROUTES and the JSON API's
+    // own description.
+    router
+        .merge(html::routes())
+        .fallback(|uri: Uri| async move {
+            if confluent::is_confluent_path(uri.path()) {
+                return confluent::ConfluentError::route_not_found().into_response();
+            }
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route").into_response()
+        })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -137,7 +186,7 @@ async fn sources(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// The event a path names, or the 404 that says which part is unknown.
-fn find_event<'i>(
+pub(super) fn find_event<'i>(
     index: &'i Index,
     source: &str,
     event_type: &str,
@@ -342,12 +391,22 @@ async fn jsonschema(
     document(&state, &headers, path, |version| &version.json_schema)
 }
 
+async fn package(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    document(&state, &headers, path, |version| &version.package)
+}
+
 async fn validate(
     State(state): State<AppState>,
     path: Result<Path<(String, String, String)>, PathRejection>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let (index, _, source, event_type, number) = find_version(&state, path)?;
+    check_json_content_type(&headers)?;
     let body = body?;
     let version = indexed(&index, &source, &event_type, number);
     let invalid_json =
@@ -386,4 +445,31 @@ async fn validate(
         .collect();
     let body = json!({"valid": false, "violations": violations});
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
+}
+
+/// A `validate` body is JSON: a request that says it is something else (a form, text) gets
+/// 415 rather than a confusing JSON error. No `Content-Type` at all is accepted, and so is
+/// any `application/json` or `+json` type, with parameters (`; charset=utf-8`).
+fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let media_type = value
+        .to_str()
+        .ok()
+        .and_then(|text| text.split(';').next())
+        .map(|media_type| media_type.trim().to_ascii_lowercase());
+    match media_type {
+        Some(media_type) if media_type == "application/json" || media_type.ends_with("+json") => {
+            Ok(())
+        }
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "the body must be JSON (Content-Type: application/json), found Content-Type: {}",
+                String::from_utf8_lossy(value.as_bytes())
+            ),
+        )),
+    }
 }

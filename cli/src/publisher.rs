@@ -1,0 +1,75 @@
+//! `cuemesh publisher`: the HTTP sidecar (`cuemesh_publisher::sidecar`) in front of NATS
+//! JetStream, resolving pinned versions from a registry. It stops gracefully on Ctrl-C or
+//! SIGTERM, finishing the requests in flight.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use cuemesh_publisher::sidecar::{self, SidecarConfig, Tokens};
+use cuemesh_publisher::{Publisher, PublisherConfig, RegistrySchema};
+
+/// What `publisher` was asked to do.
+#[derive(Debug, Clone)]
+pub struct PublisherCommandConfig {
+    /// The registry's base URL (`http://127.0.0.1:8080`).
+    pub registry: String,
+    /// The NATS server (`nats://127.0.0.1:4222`).
+    pub nats: String,
+    /// The address to listen on; port 0 picks a free port (printed on stderr).
+    pub listen: SocketAddr,
+    /// The JSON file mapping each source to its bearer tokens; `None` lets anyone publish.
+    pub tokens: Option<PathBuf>,
+    /// The largest request body, in bytes.
+    pub max_body: usize,
+}
+
+/// Connects to NATS (creating or checking the stream), then serves until a shutdown signal.
+pub fn run(config: &PublisherCommandConfig) -> anyhow::Result<()> {
+    let tokens = match &config.tokens {
+        Some(path) => Tokens::from_file(path)?,
+        None => {
+            crate::output::warning(format_args!(
+                "no --tokens file: any client that reaches the sidecar may publish any source"
+            ));
+            Tokens::open()
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let publisher = Publisher::connect(
+            PublisherConfig::new(config.nats.as_str(), config.registry.as_str()),
+            RegistrySchema::new(config.registry.as_str()),
+        )
+        .await
+        .with_context(|| format!("cannot start publishing to NATS at {}", config.nats))?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let address = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        crate::output::progress(format_args!(
+            "publisher listening on http://{address} (registry {}, NATS {})",
+            config.registry, config.nats
+        ));
+        let app = sidecar::app(
+            Arc::new(publisher),
+            SidecarConfig {
+                max_body: config.max_body,
+                tokens,
+                ..SidecarConfig::default()
+            },
+        );
+        axum::serve(listener, app)
+            .with_graceful_shutdown(crate::serve::shutdown_signal())
+            .await
+            .context("the server failed")?;
+        crate::output::progress(format_args!("stopped"));
+        Ok(())
+    })
+}

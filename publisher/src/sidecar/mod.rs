@@ -1,0 +1,342 @@
+//! The HTTP sidecar: services that do not link the library post their events to it.
+//!
+//! `POST /v1/events/{source}/{type}/versions/{n}` validates the body against the pinned
+//! version, publishes it through a [`Publisher`] and answers only after the JetStream PubAck:
+//! `201 {"id", "stream", "sequence", "duplicate": false}`, or `200` with `"duplicate": true`
+//! when JetStream already had the id. Errors are `{"error": {"code", "message", ...}}`: 400
+//! (bad JSON, with `line` and `column`; a bad attribute; an event whose source or type is not
+//! the path's), 401/403 (bearer tokens), 404 (unknown version), 413 (body over the limit or
+//! over NATS's `max_payload`), 415, 422 (with every `violations` entry's `path`), 503 with
+//! `Retry-After` (NATS or the registry unreachable: nothing was stored), 504 with
+//! `Retry-After` (no PubAck in time; retrying with the same `ce-id` is safe).
+//! `GET /healthz`, `GET /readyz` (NATS connected and the stream present) and `GET /metrics`
+//! (Prometheus text) complete it.
+
+mod metrics;
+mod request;
+mod tokens;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::error::{ErrorKind, PublishError};
+use crate::publisher::Publisher;
+use crate::schema::Pin;
+use crate::subject::version_url;
+use metrics::{Metrics, Outcome};
+pub use tokens::{Access, Tokens, TokensError};
+
+/// The default largest body: 1 MiB (NATS's default `max_payload` is 1 MiB too).
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+
+/// What the sidecar needs besides its [`Publisher`].
+#[derive(Debug, Clone)]
+pub struct SidecarConfig {
+    /// Bodies larger than this are refused with 413 before they are read whole.
+    pub max_body: usize,
+    /// Who may publish which source; [`Tokens::open`] lets anyone publish anything.
+    pub tokens: Tokens,
+    /// Seconds a 503 or 504 asks the caller to wait (`Retry-After`).
+    pub retry_after_seconds: u32,
+}
+
+impl Default for SidecarConfig {
+    fn default() -> SidecarConfig {
+        SidecarConfig {
+            max_body: DEFAULT_MAX_BODY,
+            tokens: Tokens::open(),
+            retry_after_seconds: 1,
+        }
+    }
+}
+
+struct Sidecar {
+    publisher: Arc<Publisher>,
+    config: SidecarConfig,
+    metrics: Metrics,
+}
+
+/// The sidecar's routes over `publisher`. Binds nothing: serve it with `axum::serve`.
+pub fn app(publisher: Arc<Publisher>, config: SidecarConfig) -> Router {
+    let state = Arc::new(Sidecar {
+        publisher,
+        config,
+        metrics: Metrics::default(),
+    });
+    Router::new()
+        .route(
+            "/v1/events/{source}/{type}/versions/{version}",
+            post(publish),
+        )
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
+        .with_state(state)
+}
+
+/// `{"error": {"code", "message"}}` with `status`.
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    error_with(status, code, message, json!({}))
+}
+
+/// The same with more fields in the `error` object.
+fn error_with(status: StatusCode, code: &str, message: impl Into<String>, more: Value) -> Response {
+    let mut body = json!({"code": code, "message": message.into()});
+    if let (Some(body), Value::Object(more)) = (body.as_object_mut(), more) {
+        body.extend(more);
+    }
+    (status, Json(json!({"error": body}))).into_response()
+}
+
+async fn readyz(State(sidecar): State<Arc<Sidecar>>) -> Response {
+    let publisher = &sidecar.publisher;
+    let stream = publisher.config().stream.name.as_str();
+    if !publisher.is_connected() {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "nats_unavailable",
+            "not connected to NATS",
+        );
+    }
+    if !publisher.stream_ready().await {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "stream_unavailable",
+            format!("the JetStream stream {stream} does not answer"),
+        );
+    }
+    Json(json!({"status": "ready", "stream": stream})).into_response()
+}
+
+async fn metrics_text(State(sidecar): State<Arc<Sidecar>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        sidecar.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn publish(
+    State(sidecar): State<Arc<Sidecar>>,
+    Path((source, event_type, version)): Path<(String, String, String)>,
+    request: Request<Body>,
+) -> Response {
+    let started = Instant::now();
+    let (labels, outcome, response) =
+        publish_inner(&sidecar, source, event_type, &version, request).await;
+    let labels = labels
+        .as_ref()
+        .map(|pin| (pin.source.as_str(), pin.event_type.as_str()));
+    sidecar.metrics.record(labels, outcome, started.elapsed());
+    response
+}
+
+/// The answer, its outcome, and the pin to count it under (once authorized and known).
+async fn publish_inner(
+    sidecar: &Sidecar,
+    source: String,
+    event_type: String,
+    version: &str,
+    request: Request<Body>,
+) -> (Option<Pin>, Outcome, Response) {
+    let canonical = !version.is_empty()
+        && version.bytes().all(|byte| byte.is_ascii_digit())
+        && !version.starts_with('0');
+    let Some(number) = version.parse::<u32>().ok().filter(|_| canonical) else {
+        let message = format!("{version:?} is not a version: expected a number from 1");
+        return (
+            None,
+            Outcome::BadRequest,
+            error(StatusCode::BAD_REQUEST, "bad_version", message),
+        );
+    };
+    let pin = Pin::new(source, event_type, number);
+    let (parts, body) = request.into_parts();
+
+    let authorization = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    match sidecar.config.tokens.check(authorization, &pin.source) {
+        Access::Allowed => {}
+        Access::Unauthenticated => {
+            let mut response = error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                format!(
+                    "publishing {} needs a bearer token of its owner",
+                    pin.source
+                ),
+            );
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"cuemesh\""),
+            );
+            return (None, Outcome::Unauthorized, response);
+        }
+        Access::Forbidden => {
+            let message = format!("this token may not publish the source {:?}", pin.source);
+            return (
+                None,
+                Outcome::Forbidden,
+                error(StatusCode::FORBIDDEN, "forbidden", message),
+            );
+        }
+    }
+
+    // The version first: an unknown one is a 404 whatever the body.
+    if let Err(failure) = sidecar.publisher.validator(&pin).await {
+        let outcome = outcome_of(&failure);
+        return (None, outcome, failure_response(sidecar, &failure));
+    }
+
+    let limit = sidecar.config.max_body;
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let too_large = || {
+        error_with(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than {limit} bytes"),
+            json!({"limit": limit}),
+        )
+    };
+    if declared.is_some_and(|length| length > limit as u64) {
+        return (Some(pin), Outcome::TooLarge, too_large());
+    }
+    let body = match axum::body::to_bytes(body, limit).await {
+        Ok(body) => body,
+        Err(failure) => {
+            let length_limited = std::error::Error::source(&failure)
+                .is_some_and(|inner| inner.is::<http_body_util::LengthLimitError>());
+            if length_limited {
+                return (Some(pin), Outcome::TooLarge, too_large());
+            }
+            let message = format!("reading the body: {failure}");
+            return (
+                Some(pin),
+                Outcome::BadRequest,
+                error(StatusCode::BAD_REQUEST, "bad_body", message),
+            );
+        }
+    };
+
+    let dataschema = version_url(
+        &sidecar.publisher.config().registry_url,
+        &pin.source,
+        &pin.event_type,
+        pin.version,
+    );
+    let publish = match request::read(&pin, &dataschema, &parts.headers, body) {
+        Ok(publish) => publish,
+        Err(refused) => {
+            let status = if refused.unsupported_media_type {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let more = match refused.position {
+                Some((line, column)) => json!({"line": line, "column": column}),
+                None => json!({}),
+            };
+            let response = error_with(status, refused.code, refused.message, more);
+            return (Some(pin), Outcome::BadRequest, response);
+        }
+    };
+
+    match sidecar
+        .publisher
+        .publish(&pin, &publish.payload, publish.attributes)
+        .await
+    {
+        Ok(receipt) => {
+            let (status, outcome) = if receipt.duplicate {
+                (StatusCode::OK, Outcome::Duplicate)
+            } else {
+                (StatusCode::CREATED, Outcome::Stored)
+            };
+            let body = json!({
+                "id": receipt.id,
+                "stream": receipt.stream,
+                "sequence": receipt.sequence,
+                "duplicate": receipt.duplicate,
+            });
+            (Some(pin), outcome, (status, Json(body)).into_response())
+        }
+        Err(failure) => {
+            let outcome = outcome_of(&failure);
+            (Some(pin), outcome, failure_response(sidecar, &failure))
+        }
+    }
+}
+
+fn outcome_of(failure: &PublishError) -> Outcome {
+    match failure.kind() {
+        ErrorKind::Invalid => match failure {
+            PublishError::Invalid { .. } => Outcome::Invalid,
+            _ => Outcome::BadRequest,
+        },
+        ErrorKind::NotFound => Outcome::NotFound,
+        ErrorKind::Unavailable => Outcome::Unavailable,
+        ErrorKind::Timeout => Outcome::Timeout,
+        ErrorKind::TooLarge => Outcome::TooLarge,
+        ErrorKind::Internal => Outcome::Error,
+    }
+}
+
+/// The answer for a failed publish, by its [`ErrorKind`].
+fn failure_response(sidecar: &Sidecar, failure: &PublishError) -> Response {
+    let message = failure.to_string();
+    let retry_later = |status: StatusCode, code: &str| {
+        let mut response = error(status, code, message.clone());
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(sidecar.config.retry_after_seconds),
+        );
+        response
+    };
+    match failure.kind() {
+        ErrorKind::Invalid => match failure {
+            PublishError::Invalid { violations, .. } => {
+                let violations: Vec<Value> = violations
+                    .iter()
+                    .map(|v| json!({"path": v.path, "code": v.code, "message": v.message}))
+                    .collect();
+                error_with(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_payload",
+                    message,
+                    json!({"violations": violations}),
+                )
+            }
+            _ => error(StatusCode::BAD_REQUEST, "bad_attribute", message),
+        },
+        ErrorKind::NotFound => error(StatusCode::NOT_FOUND, "version_not_found", message),
+        ErrorKind::Unavailable => retry_later(StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        ErrorKind::Timeout => retry_later(StatusCode::GATEWAY_TIMEOUT, "timeout"),
+        ErrorKind::TooLarge => error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message),
+        ErrorKind::Internal => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", message),
+    }
+}

@@ -1,0 +1,106 @@
+//! The example payloads of each version, for the catalog: the files under
+//! `<source directory>/examples/<type, percent-encoded>/` as they stood at the last commit at
+//! which the version was the current one (the branch tip for a current version; for an older
+//! one, the first parent of the commit that made the next version), each validated against the
+//! version.
+
+use super::index::IndexedVersion;
+use crate::commit::CommitInfo;
+use crate::source::{examples_folder_name, EXAMPLES_DIRECTORY};
+use std::path::Path;
+
+/// One example payload of a version.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// The file's path in the repository.
+    pub path: String,
+    /// The file's name (`ada.json`).
+    pub name: String,
+    /// The file's text (lossily decoded when it is not UTF-8).
+    pub text: String,
+    /// The violations of the version's schema, `path: message` each; empty when it is valid.
+    pub problems: Vec<String>,
+}
+
+/// Examples larger than this are listed with a note instead of their text.
+const MAX_EXAMPLE_BYTES: usize = 64 * 1024;
+
+/// Fills in the examples of an event's versions. `end` is the commit after which the last
+/// version stopped being current: the branch tip, or the commit that removed the type.
+pub(crate) fn attach_examples(
+    git: &git2::Repository,
+    event_type: &str,
+    versions: &mut [IndexedVersion],
+    end: Option<&CommitInfo>,
+    end_is_removal: bool,
+) {
+    let folder = examples_folder_name(event_type);
+    for position in 0..versions.len() {
+        let at = match versions.get(position + 1) {
+            Some(next) => first_parent(git, &next.version.commit.id),
+            None if end_is_removal => end.and_then(|end| first_parent(git, &end.id)),
+            None => end.and_then(|end| git2::Oid::from_str(&end.id).ok()),
+        };
+        let Some(at) = at else { continue };
+        let version = &mut versions[position];
+        let directory = format!(
+            "{}/{EXAMPLES_DIRECTORY}/{folder}",
+            version.version.directory
+        );
+        let files = read_folder(git, at, &directory).unwrap_or_default();
+        version.examples = files
+            .into_iter()
+            .map(|(name, text)| {
+                let path = format!("{directory}/{name}");
+                let problems = match (&text, &version.validator) {
+                    (None, _) => vec![format!("larger than {MAX_EXAMPLE_BYTES} bytes: not shown")],
+                    (Some(text), Ok(validator)) => validator
+                        .validate_json(&name, text)
+                        .errors
+                        .iter()
+                        .map(|error| format!("{}: {}", error.path, error.message))
+                        .map(|line| line.trim_start_matches(": ").to_string())
+                        .collect(),
+                    (Some(_), Err(message)) => vec![format!("not validated: {message}")],
+                };
+                Example {
+                    path,
+                    name,
+                    text: text.unwrap_or_default(),
+                    problems,
+                }
+            })
+            .collect();
+    }
+}
+
+fn first_parent(git: &git2::Repository, commit: &str) -> Option<git2::Oid> {
+    let oid = git2::Oid::from_str(commit).ok()?;
+    git.find_commit(oid).ok()?.parent_id(0).ok()
+}
+
+/// `(file name, text)` of the files of `directory` at commit `at`, in name order; the text is
+/// `None` for a file over [`MAX_EXAMPLE_BYTES`].
+fn read_folder(
+    git: &git2::Repository,
+    at: git2::Oid,
+    directory: &str,
+) -> Option<Vec<(String, Option<String>)>> {
+    let root = git.find_commit(at).ok()?.tree().ok()?;
+    let entry = root.get_path(Path::new(directory)).ok()?;
+    let folder = git.find_tree(entry.id()).ok()?;
+    let mut files = Vec::new();
+    for file in folder.iter() {
+        let (Some(name), Some(git2::ObjectType::Blob)) = (file.name(), file.kind()) else {
+            continue;
+        };
+        let Ok(blob) = git.find_blob(file.id()) else {
+            continue;
+        };
+        let text = (blob.size() <= MAX_EXAMPLE_BYTES)
+            .then(|| String::from_utf8_lossy(blob.content()).into_owned());
+        files.push((name.to_string(), text));
+    }
+    files.sort();
+    Some(files)
+}
