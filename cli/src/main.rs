@@ -6,6 +6,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use cuemesh::check::{self, CheckConfig, CheckOutcome};
 use cuemesh::compat::{self, CompatConfig, CompatOutcome};
 use cuemesh::completions::{self, Shell};
+use cuemesh::dev::{self, DevConfig};
 use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
 use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
@@ -293,6 +294,38 @@ enum Command {
         #[arg(long, value_name = "N")]
         last: Option<u64>,
     },
+    /// Run the whole stack for trying cuemesh out: the registry over the bundled template
+    /// repository (or --repo) and the publisher sidecar, publishing to NATS JetStream.
+    ///
+    /// NATS is --nats (or $NATS_URL) when given; otherwise a `nats-server -js` child with a
+    /// temporary store, when nats-server is installed. Prints the catalog, API and publish
+    /// URLs and two `curl` commands to paste: an event that is stored and one that is refused.
+    /// Ctrl-C or SIGTERM stops everything and removes what was temporary.
+    ///
+    /// Exit status: 0 after a shutdown signal, 2 when no NATS server is given or installed,
+    /// the repository cannot be indexed or an address cannot be bound.
+    Dev {
+        /// The governance repository; by default the bundled template, committed into a
+        /// temporary Git repository.
+        #[arg(long = "repo", value_name = "DIR")]
+        repository: Option<PathBuf>,
+
+        /// The NATS server (with JetStream) to publish to; by default one is started.
+        #[arg(long, value_name = "URL", env = "NATS_URL")]
+        nats: Option<String>,
+
+        /// Where the registry (catalog and API) listens; port 0 picks a free one.
+        #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+
+        /// Where the publisher sidecar listens; port 0 picks a free one.
+        #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8090")]
+        publisher_listen: SocketAddr,
+
+        /// Seconds between the registry's checks for new commits.
+        #[arg(long, value_name = "SECONDS", default_value_t = 2)]
+        poll: u64,
+    },
     /// Run the HTTP publishing sidecar: services post JSON payloads, each validated against
     /// its pinned version from the registry and published as a CloudEvent to NATS JetStream.
     ///
@@ -524,6 +557,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 log_format,
             };
             serve::run(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dev {
+            repository,
+            nats,
+            listen,
+            publisher_listen,
+            poll,
+        } => {
+            let config = DevConfig {
+                repository,
+                nats,
+                registry_listen: listen,
+                publisher_listen,
+                poll: Duration::from_secs(poll.max(1)),
+            };
+            dev::run(&config, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Tail {

@@ -37,4 +37,4 @@ pub use receive::{
 };
 pub use registry::{parse_version_url, RegistrySchema};
 pub use schema::{LocalSchema, LocalVersion, Pin, SchemaError, SchemaSource, Validator};
-pub use subject::{filter_subject, subject_for, subject_token, version_url};
+pub use subject::{filter_subject, publish_url, subject_for, subject_token, version_url};

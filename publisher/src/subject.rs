@@ -32,6 +32,17 @@ pub fn version_url(base: &str, source: &str, event_type: &str, version: u32) -> 
     )
 }
 
+/// The sidecar URL that publishes a pinned version:
+/// `<base>/v1/events/{source}/{type}/versions/{n}`, named like [`version_url`].
+pub fn publish_url(base: &str, source: &str, event_type: &str, version: u32) -> String {
+    format!(
+        "{}/v1/events/{}/{}/versions/{version}",
+        base.trim_end_matches('/'),
+        utf8_percent_encode(source, PATH_SEGMENT),
+        utf8_percent_encode(event_type, PATH_SEGMENT)
+    )
+}
+
 /// The filter subject for events of `source` and `event_type` under `prefix`, each `None`
 /// standing for any: `<prefix>.>` when both are `None`, else `<prefix>.<source|*>.<type|*>`.
 pub fn filter_subject(prefix: &str, source: Option<&str>, event_type: Option<&str>) -> String {
@@ -68,6 +79,15 @@ mod tests {
         assert_eq!(
             version_url("https://registry.example/", "com.example/orders", "OrderCreated", 3),
             "https://registry.example/v1/sources/com.example%2Forders/types/OrderCreated/versions/3"
+        );
+        assert_eq!(
+            publish_url(
+                "http://127.0.0.1:8090",
+                "com.example/orders",
+                "Order Created",
+                3
+            ),
+            "http://127.0.0.1:8090/v1/events/com.example%2Forders/Order%20Created/versions/3"
         );
     }
 
