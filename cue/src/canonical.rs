@@ -31,11 +31,13 @@ pub struct Digest(String);
 impl Digest {
     /// The digest of `text`'s bytes.
     pub fn of(text: &str) -> Digest {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let hash = Sha256::digest(text.as_bytes());
         let mut out = String::with_capacity(7 + 64);
         out.push_str("sha256:");
         for byte in hash {
-            out.push_str(&format!("{byte:02x}"));
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
         }
         Digest(out)
     }

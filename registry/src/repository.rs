@@ -5,7 +5,7 @@
 use crate::commit::CommitInfo;
 use crate::error::Error;
 use crate::history::{self, History};
-use crate::source::{self, PreparedSource, Source, EXAMPLES_DIRECTORY};
+use crate::source::{self, PreparedSource, SchemaCache, Source, EXAMPLES_DIRECTORY};
 use crate::tree::{self, TreeResolver, MODULE_FILE};
 use cue::{Diagnostic, SourceMap};
 use std::collections::{HashMap, HashSet};
@@ -23,6 +23,9 @@ pub struct Repository {
     git: git2::Repository,
     path: PathBuf,
     cache: Mutex<Cache>,
+    /// Canonical schemas by definition key, apart from `cache`: packages loading in parallel
+    /// consult it without waiting on each other's Git reads.
+    schemas: SchemaCache,
 }
 
 /// Everything loaded, keyed by what it was loaded from.
@@ -150,6 +153,7 @@ impl Repository {
             git,
             path: path.to_path_buf(),
             cache: Mutex::new(Cache::default()),
+            schemas: SchemaCache::default(),
         })
     }
 
@@ -586,16 +590,18 @@ impl Repository {
         for (commit_id, key) in missing {
             prepared.push((key.clone(), self.prepare(&commit_id, &key)?));
         }
+        // The cache alone crosses threads: the repository (its Git handle) is not `Sync`.
+        let schemas = &self.schemas;
         let loaded: Vec<(SourceKey, Source)> = if parallel {
             use rayon::prelude::*;
             prepared
                 .into_par_iter()
-                .map(|(key, prepared)| (key, source::load_source(prepared)))
+                .map(|(key, prepared)| (key, source::load_source_with(prepared, schemas)))
                 .collect()
         } else {
             prepared
                 .into_iter()
-                .map(|(key, prepared)| (key, source::load_source(prepared)))
+                .map(|(key, prepared)| (key, source::load_source_with(prepared, schemas)))
                 .collect()
         };
         let mut cache = self.lock();

@@ -7,8 +7,9 @@ use cue::ast::Attribute;
 use cue::canonical::{CanonicalSchema, Digest};
 use cue::MemoryResolver;
 use cue::{Diagnostic, Package, PackageFiles, Severity, SourceMap, Span};
+use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Where example payloads live, inside a source's directory:
 /// `examples/<event type, percent-encoded>/<any name>.json`.
@@ -142,8 +143,172 @@ pub(crate) struct PreparedSource {
     pub(crate) examples: Vec<(String, String)>,
 }
 
+/// The canonical schemas made so far, by [`DefinitionKey`]: a package state that changes two
+/// of its ten definitions canonicalises and digests only those two. Shared by the packages
+/// loaded in parallel.
+#[derive(Default)]
+pub(crate) struct SchemaCache {
+    schemas: Mutex<HashMap<DefinitionKey, Arc<CanonicalSchema>>>,
+}
+
+impl SchemaCache {
+    fn get(&self, key: &DefinitionKey) -> Option<Arc<CanonicalSchema>> {
+        self.lock().get(key).cloned()
+    }
+
+    fn insert(&self, key: DefinitionKey, schema: Arc<CanonicalSchema>) {
+        self.lock().insert(key, schema);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DefinitionKey, Arc<CanonicalSchema>>> {
+        // Entries are inserted whole: a panic elsewhere leaves nothing half-written.
+        self.schemas
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// What an event definition's canonical schema is a function of, hashed: the definition's
+/// path (`#A.#B`), the text of every top-level declaration of the package its text can reach
+/// (by any word of the text naming one, transitively: an over-approximation of references),
+/// the text of every top-level declaration without a plain name (embeddings, pattern and
+/// dynamic labels, `...`), which may apply anywhere, and the files of every imported package.
+/// Two package states that agree on all of it export the definition identically, so the
+/// cached schema stands for the new one; a change anywhere in it only costs a recomputation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct DefinitionKey([u8; 32]);
+
+/// The top-level declarations of one package's files, by name, for [`DefinitionKey`]s.
+struct Declarations<'p> {
+    /// The text (with attributes) of each named top-level field, `let` or field alias.
+    named: HashMap<&'p str, Vec<Span>>,
+    /// Hash of the package name, the imports and the unnamed declarations: part of every key.
+    common: [u8; 32],
+}
+
+impl<'p> Declarations<'p> {
+    fn new(
+        parsed: &'p [cue::ast::File],
+        sources: &SourceMap,
+        imports: &HashMap<String, PackageFiles>,
+    ) -> Declarations<'p> {
+        let mut named: HashMap<&'p str, Vec<Span>> = HashMap::new();
+        let mut common = Sha256::new();
+        let add_text = |hasher: &mut Sha256, span: Span| {
+            let text = sources
+                .get(span.file)
+                .and_then(|file| file.text.get(span.start as usize..span.end as usize));
+            hash_part(hasher, text.unwrap_or("\u{0}unreadable"));
+        };
+        for file in parsed {
+            hash_part(
+                &mut common,
+                file.package.as_ref().map_or("", |name| name.name.as_str()),
+            );
+            for import in &file.imports {
+                hash_part(&mut common, &import.path);
+                hash_part(
+                    &mut common,
+                    import
+                        .alias
+                        .as_ref()
+                        .map_or("", |alias| alias.name.as_str()),
+                );
+            }
+            for declaration in &file.decls {
+                match declaration {
+                    cue::ast::Decl::Field(field) => {
+                        let name = match &field.label.kind {
+                            cue::ast::LabelKind::Ident(ident) => Some(ident.name.as_str()),
+                            cue::ast::LabelKind::String(text) => Some(text.as_str()),
+                            _ => None,
+                        };
+                        let mut spans = vec![field.span];
+                        spans.extend(field.attributes.iter().map(|attribute| attribute.span));
+                        match name {
+                            Some(name) => {
+                                named.entry(name).or_default().extend(&spans);
+                                if let Some(alias) = &field.label.alias {
+                                    named.entry(alias.name.as_str()).or_default().extend(&spans);
+                                }
+                            }
+                            None => spans.iter().for_each(|span| add_text(&mut common, *span)),
+                        }
+                    }
+                    cue::ast::Decl::Let(clause) => {
+                        named
+                            .entry(clause.name.name.as_str())
+                            .or_default()
+                            .push(clause.span);
+                    }
+                    cue::ast::Decl::Embed(expression) => add_text(&mut common, expression.span),
+                    cue::ast::Decl::Ellipsis(ellipsis) => add_text(&mut common, ellipsis.span),
+                    cue::ast::Decl::Attribute(attribute) => add_text(&mut common, attribute.span),
+                }
+            }
+        }
+        let mut import_paths: Vec<&String> = imports.keys().collect();
+        import_paths.sort();
+        for path in import_paths {
+            hash_part(&mut common, path);
+            for (name, text) in &imports[path].files {
+                hash_part(&mut common, name);
+                hash_part(&mut common, text);
+            }
+        }
+        Declarations {
+            named,
+            common: common.finalize().into(),
+        }
+    }
+
+    /// The key of the definition at `path` (`#Order`, `#A.#B`).
+    fn key(&self, path: &str, sources: &SourceMap) -> DefinitionKey {
+        let mut hasher = Sha256::new();
+        hasher.update(self.common);
+        hash_part(&mut hasher, path);
+        let head = path.split('.').next().unwrap_or(path);
+        let mut pending = vec![head];
+        let mut included: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        while let Some(name) = pending.pop() {
+            let Some((&name, spans)) = self.named.get_key_value(name) else {
+                continue;
+            };
+            if !included.insert(name) {
+                continue;
+            }
+            hash_part(&mut hasher, name);
+            for span in spans {
+                let text = sources
+                    .get(span.file)
+                    .and_then(|file| file.text.get(span.start as usize..span.end as usize))
+                    .unwrap_or("\u{0}unreadable");
+                hash_part(&mut hasher, text);
+                pending.extend(
+                    text.split(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '#' | '$')))
+                        .filter(|word| !word.is_empty() && !included.contains(word)),
+                );
+            }
+        }
+        DefinitionKey(hasher.finalize().into())
+    }
+}
+
+/// Adds `text` to `hasher` with its length first, so that no two sequences of parts hash
+/// alike by shifting bytes from one part to the next.
+fn hash_part(hasher: &mut Sha256, text: &str) {
+    hasher.update((text.len() as u64).to_le_bytes());
+    hasher.update(text.as_bytes());
+}
+
 /// Loads, evaluates and checks one source package. Never fails: problems are diagnostics.
 pub(crate) fn load_source(prepared: PreparedSource) -> Source {
+    load_source_with(prepared, &SchemaCache::default())
+}
+
+/// [`load_source`], taking the canonical schemas of unchanged definitions from `schemas` and
+/// adding those it makes.
+pub(crate) fn load_source_with(prepared: PreparedSource, schemas: &SchemaCache) -> Source {
     let PreparedSource {
         directory,
         tree_id,
@@ -177,10 +342,17 @@ pub(crate) fn load_source(prepared: PreparedSource) -> Source {
         // One export of every definition (made while loading), cut per event below:
         // exporting each event's definition on its own would evaluate the package per event.
         let whole = if package_has_errors { None } else { exported };
+        // Keys only for definitions cut from a whole export: the per-definition fallback
+        // reports errors, which are not cached.
+        let declarations = whole
+            .as_ref()
+            .map(|_| Declarations::new(parsed, &sources, &resolver.packages));
+        let exported = whole.as_ref().zip(declarations.as_ref());
         for declared_event in &declared.events {
             events.push(load_event(
                 &package,
-                whole.as_ref(),
+                exported,
+                schemas,
                 &declared,
                 declared_event,
                 package_has_errors,
@@ -321,9 +493,11 @@ fn read_metadata(
     metadata
 }
 
+#[allow(clippy::too_many_arguments)]
 fn load_event(
     package: &Package,
-    whole: Option<&serde_json::Value>,
+    whole: Option<(&serde_json::Value, &Declarations<'_>)>,
+    schemas: &SchemaCache,
     declared: &DeclaredContract,
     event: &contract::DeclaredEvent,
     package_has_errors: bool,
@@ -356,10 +530,17 @@ fn load_event(
             ),
             event.value_span,
         ));
-    } else if let Some(document) =
-        whole.and_then(|whole| cue::canonical::definition_document(whole, &event.definition))
-    {
-        schema = Some(Arc::new(CanonicalSchema::from_json_schema(&document)));
+    } else if let Some(cached) = whole.and_then(|(whole, declarations)| {
+        let key = declarations.key(&event.definition, sources);
+        if let Some(schema) = schemas.get(&key) {
+            return Some(schema);
+        }
+        let document = cue::canonical::definition_document(whole, &event.definition)?;
+        let schema = Arc::new(CanonicalSchema::from_json_schema(&document));
+        schemas.insert(key, schema.clone());
+        Some(schema)
+    }) {
+        schema = Some(cached);
     } else if !package_has_errors {
         // Not in the package's export: ask for the definition alone, whose errors say why.
         match package.json_schema(Some(&event.definition)) {
