@@ -222,7 +222,7 @@ impl Repository {
     ) -> Result<Snapshot, Error> {
         let info = CommitInfo::from_commit(commit);
         let layout = self.layout(commit, include)?;
-        let loaded = self.load_all(commit, &layout, false)?;
+        let loaded = self.load_all(commit, &layout)?;
         let mut snapshot = Snapshot {
             commit: info,
             module: layout.module.clone(),
@@ -320,34 +320,55 @@ impl Repository {
             branch: branch.to_string(),
             source,
         };
-        let mut commits = Vec::new();
-        for id in self.first_parent_walk(branch)? {
-            let id = id.map_err(walk_error)?;
-            let commit = self.git.find_commit(id).map_err(walk_error)?;
-            let layout = self.layout(&commit, include)?;
-            commits.push((CommitInfo::from_commit(&commit), layout));
-        }
-        // Load every package state the history has not seen before, in parallel, then number.
+        // Walk the history and read each package state not seen before from Git on this
+        // thread, while the thread pool evaluates the states already read: reading is serial
+        // (the Git handle is not `Sync`) and would otherwise come before any evaluation.
         // Commits share key allocations (see `Cache::keys`): each distinct key is looked up
         // once, by address, rather than hashed once per commit.
         let address = |key: &Arc<SourceKey>| Arc::as_ptr(key) as usize;
-        let mut missing = Vec::new();
-        {
-            let cache = self.lock();
+        let schemas = &self.schemas;
+        let (sender, receiver) = std::sync::mpsc::channel::<(SourceKey, Source)>();
+        let commits = rayon::in_place_scope(|scope| -> Result<_, Error> {
+            let mut commits = Vec::new();
             let mut seen = HashSet::new();
             let mut keys = HashSet::new();
-            for (info, layout) in &commits {
-                for key in &layout.packages {
-                    if seen.insert(address(key))
-                        && !cache.sources.contains_key(&**key)
-                        && keys.insert(key.clone())
-                    {
-                        missing.push((info.id.clone(), (**key).clone()));
-                    }
+            for id in self.first_parent_walk(branch)? {
+                let id = id.map_err(walk_error)?;
+                let commit = self.git.find_commit(id).map_err(walk_error)?;
+                let layout = self.layout(&commit, include)?;
+                let info = CommitInfo::from_commit(&commit);
+                let missing: Vec<SourceKey> = {
+                    let cache = self.lock();
+                    layout
+                        .packages
+                        .iter()
+                        .filter(|key| {
+                            seen.insert(address(key))
+                                && !cache.sources.contains_key(&***key)
+                                && keys.insert((*key).clone())
+                        })
+                        .map(|key| (**key).clone())
+                        .collect()
+                };
+                for key in missing {
+                    let prepared = self.prepare(&info.id, &key)?;
+                    let sender = sender.clone();
+                    scope.spawn(move |_| {
+                        // The receiver lives until the scope ends: sending cannot fail.
+                        let _ = sender.send((key, source::load_source_with(prepared, schemas)));
+                    });
                 }
+                commits.push((info, layout));
+            }
+            Ok(commits)
+        })?;
+        drop(sender);
+        {
+            let mut cache = self.lock();
+            for (key, source) in receiver {
+                cache.sources.insert(key, Arc::new(source));
             }
         }
-        self.load_missing(missing, true)?;
         let cache = self.lock();
         let mut loaded: HashMap<usize, Option<Arc<Source>>> = HashMap::new();
         let states = commits.into_iter().map(|(info, layout)| {
@@ -558,57 +579,33 @@ impl Repository {
         Ok(imports)
     }
 
-    /// The loaded packages of `layout`, loading (and caching) those not seen yet.
+    /// The loaded packages of `layout`, loading (and caching) those not seen yet, one after
+    /// the other (a snapshot has few; `history` loads its many on every core).
     fn load_all(
         &self,
         commit: &git2::Commit<'_>,
         layout: &CommitLayout,
-        parallel: bool,
     ) -> Result<Vec<Arc<Source>>, Error> {
-        let missing: Vec<(String, SourceKey)> = {
+        let missing: Vec<SourceKey> = {
             let cache = self.lock();
             layout
                 .packages
                 .iter()
                 .filter(|key| !cache.sources.contains_key(&***key))
-                .map(|key| (commit.id().to_string(), (**key).clone()))
+                .map(|key| (**key).clone())
                 .collect()
         };
-        self.load_missing(missing, parallel)?;
+        let commit_id = commit.id().to_string();
+        for key in missing {
+            let source = source::load_source_with(self.prepare(&commit_id, &key)?, &self.schemas);
+            self.lock().sources.insert(key, Arc::new(source));
+        }
         let cache = self.lock();
         Ok(layout
             .packages
             .iter()
             .filter_map(|key| cache.sources.get(&**key).cloned())
             .collect())
-    }
-
-    /// Reads the files of each `(commit id, key)` from Git, then evaluates them (on every core
-    /// when `parallel`) and caches the results.
-    fn load_missing(&self, missing: Vec<(String, SourceKey)>, parallel: bool) -> Result<(), Error> {
-        let mut prepared = Vec::with_capacity(missing.len());
-        for (commit_id, key) in missing {
-            prepared.push((key.clone(), self.prepare(&commit_id, &key)?));
-        }
-        // The cache alone crosses threads: the repository (its Git handle) is not `Sync`.
-        let schemas = &self.schemas;
-        let loaded: Vec<(SourceKey, Source)> = if parallel {
-            use rayon::prelude::*;
-            prepared
-                .into_par_iter()
-                .map(|(key, prepared)| (key, source::load_source_with(prepared, schemas)))
-                .collect()
-        } else {
-            prepared
-                .into_iter()
-                .map(|(key, prepared)| (key, source::load_source_with(prepared, schemas)))
-                .collect()
-        };
-        let mut cache = self.lock();
-        for (key, source) in loaded {
-            cache.sources.insert(key, Arc::new(source));
-        }
-        Ok(())
     }
 
     /// Reads everything one package needs from Git: its files, the files of every package it
