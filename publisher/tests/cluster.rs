@@ -249,7 +249,7 @@ async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
         .iter()
         .filter(|id| !acknowledged.contains_key(id.as_str()))
         .count();
-    println!(
+    support::report(&format!(
         "3-node cluster, leader {leader} killed under load: {EVENTS} events, {} acknowledged, \
          {} stored, {} lost, {duplicates} duplicates, {failed_attempts} failed attempts retried \
          in {rounds} rounds, {:.1} s",
@@ -257,7 +257,7 @@ async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
         stored.len(),
         lost.len(),
         started.elapsed().as_secs_f64()
-    );
+    ));
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
     assert_eq!(duplicates, 0, "duplicates in the stream");
     assert_eq!(unknown, 0, "stored events that were never published");

@@ -520,7 +520,7 @@ async fn killing_and_restarting_nats_under_load_loses_no_acknowledged_event() {
         }
     }
     let lost: Vec<&String> = acknowledged.difference(&stored).collect();
-    println!(
+    support::report(&format!(
         "kill/restart x{cycles} under load ({clients} clients): {events_attempted} events attempted \
          in {requests} requests, {} acknowledged, {} stored, {} stored but never acknowledged, \
          {} lost, {} duplicates (stored twice); answers other than 201 by status (0 = none, \
@@ -530,7 +530,7 @@ async fn killing_and_restarting_nats_under_load_loses_no_acknowledged_event() {
         stored.difference(&acknowledged).count(),
         lost.len(),
         duplicates.len()
-    );
+    ));
     assert!(
         acknowledged.len() > 100,
         "too little load: {}",

@@ -415,7 +415,7 @@ async fn commits_and_a_broken_commit_under_load_fail_no_request_and_never_half_l
         .iter()
         .map(|outcome| format!("{} {}", outcome.name(), status.count(*outcome)))
         .collect();
-    println!(
+    support::report(&format!(
         "registry under load for {:.1} s: 6 clients, {requests} requests, statuses by request: \
          {:?}; {} failed requests, {} inconsistent answers; {} good commits and 2 broken; \
          index generations seen by clients {:?}; reloads: {}; broken commits clients saw in \
@@ -428,7 +428,7 @@ async fn commits_and_a_broken_commit_under_load_fail_no_request_and_never_half_l
         total.generations,
         outcomes.join(", "),
         total.failed_reloads.len(),
-    );
+    ));
     assert!(total.failures.is_empty(), "failed: {:?}", total.failures);
     assert!(total.violations.is_empty(), "{:?}", total.violations);
     assert!(requests > 200, "too little load: {requests}");

@@ -160,3 +160,10 @@ pub fn identity(body: &str) -> String {
         "package identity\n\nsource: {{\n\tid:          \"MySource\"\n\towner:       \"@acme/identity\"\n\tdescription: \"People known to the identity service.\"\n}}\n\nevents: {{\n\t// A person was registered.\n\t\"MySource:newPerson\": #Identity @compat(FULL)\n}}\n\n#Identity: {{\n{body}}}\n"
     )
 }
+
+/// Prints a reliability test's counts on stderr past the test harness's capture (which takes
+/// only `print!` and `eprint!`), so that they show in a plain `cargo test` run and CI's log.
+pub fn report(counts: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{counts}");
+}
