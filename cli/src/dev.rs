@@ -58,9 +58,8 @@ pub fn run(config: &DevConfig, out: &mut (dyn Write + Send)) -> anyhow::Result<(
     };
     let repository = Repository::open(&repository_path)
         .with_context(|| format!("cannot open the repository {}", repository_path.display()))?;
-    let branch = repository
-        .default_branch()
-        .context("cannot tell the repository's default branch")?;
+    let branch = cuemesh_registry::settings::numbered_branch(&repository)
+        .context("cannot tell the branch to number versions on")?;
     let index = Index::build(&repository, &branch)
         .with_context(|| format!("cannot index the branch {branch}"))?;
     let demo = Demo::pick(&index);

@@ -73,9 +73,8 @@ pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
     let branch = match (&remote, &config.branch) {
         (Some(remote), _) => remote.branch().to_string(),
         (None, Some(branch)) => branch.clone(),
-        (None, None) => repository
-            .default_branch()
-            .context("cannot tell the default branch; name it with --branch")?,
+        (None, None) => cuemesh_registry::settings::numbered_branch(&repository)
+            .context("cannot tell the branch to number versions on; name it with --branch")?,
     };
     output::detail(format_args!("indexing the branch {branch} of {shown}"));
     let started = std::time::Instant::now();

@@ -109,3 +109,42 @@ fn bad_values_are_reported_at_their_position_and_missing_settings_are_defaults()
     assert_eq!(bad.settings.registry.url, None);
     assert!(opened.settings("no-such-branch").is_err());
 }
+
+#[test]
+fn registry_branch_names_the_branch_that_numbers_versions_when_it_exists() {
+    let mut repository = TestRepository::new();
+    repository.commit(
+        "main",
+        "ada",
+        "Start without settings",
+        &[("cue.mod/module.cue", Some(MODULE))],
+    );
+    let opened = Repository::open(repository.path()).expect("open");
+    assert_eq!(
+        cuemesh_registry::settings::numbered_branch(&opened).expect("a branch"),
+        "main",
+        "without cuemesh.cue, HEAD's branch"
+    );
+
+    repository.commit(
+        "main",
+        "ada",
+        "Number versions on release",
+        &[("cuemesh.cue", Some("registry: branch: \"release\"\n"))],
+    );
+    let opened = Repository::open(repository.path()).expect("open");
+    let missing = cuemesh_registry::settings::numbered_branch(&opened)
+        .expect_err("release does not exist yet")
+        .to_string();
+    assert!(
+        missing.contains("registry.branch") && missing.contains("\"release\""),
+        "{missing}"
+    );
+
+    repository.branch("release", "main");
+    let opened = Repository::open(repository.path()).expect("open");
+    assert_eq!(
+        cuemesh_registry::settings::numbered_branch(&opened).expect("a branch"),
+        "release"
+    );
+}
