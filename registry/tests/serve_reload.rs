@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::server::Server;
-use support::service::{header, send};
+use support::service::{header, send, state_of};
 use support::{identity, TestRepository, MODULE};
 
 const LATEST: &str = "/v1/sources/MySource/types/MySource:newPerson/versions/latest";
@@ -362,9 +362,7 @@ async fn webhooks_are_verified_and_a_push_to_the_branch_reloads() {
 
 #[tokio::test]
 async fn without_a_secret_the_webhook_is_not_found() {
-    let repo = repository();
-    let repository = Repository::open(repo.path()).expect("open");
-    let state = AppState::new(Index::build(&repository, "main").expect("index"));
+    let state = state_of(&repository());
     let body = br#"{"ref": "refs/heads/main"}"#;
     let (status, answer) = answer(
         &state,
