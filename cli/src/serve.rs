@@ -110,10 +110,7 @@ pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
         Some(remote) => Reloader::remote(remote, repository, state.clone()),
         None => Reloader::local(repository, branch, state.clone()),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::net::runtime()?;
     runtime.block_on(serve_until_shutdown(config, Arc::new(reloader), state))
 }
 
@@ -182,12 +179,7 @@ async fn serve_until_shutdown(
     reloader: Arc<Reloader>,
     state: AppState,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let address = listener
-        .local_addr()
-        .context("cannot read the bound address")?;
+    let (listener, address) = crate::net::listen(config.listen, None).await?;
     output::progress(format_args!("listening on http://{address}"));
     let reloads = serve::spawn_reloads(reloader, config.poll);
     axum::serve(listener, serve::app(state))
