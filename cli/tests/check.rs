@@ -3,7 +3,7 @@
 //! built binary run on them.
 
 mod common;
-use common::{cuemesh_with_env, Run};
+use common::{cuemesh_with_env, template_repository, Run};
 
 use std::path::Path;
 
@@ -516,25 +516,10 @@ fn committed_changes_on_the_branch_count_and_main_moving_on_does_not() {
 #[test]
 fn the_templates_scenario_init_commit_branch_edit_check() {
     let temporary = tempfile::tempdir().expect("tmp");
-    let run = cuemesh_with_env(temporary.path(), &["init", "schemas"], &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let root = temporary.path().join("schemas");
-    let mut options = git2::RepositoryInitOptions::new();
-    options.initial_head("main");
-    let git = git2::Repository::init_opts(&root, &options).expect("git init");
-    let mut index = git.index().expect("index");
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .expect("add");
-    let tree = git
-        .find_tree(index.write_tree().expect("tree"))
-        .expect("tree");
-    let signature = git2::Signature::now("Ada", "ada@example.com").expect("signature");
-    let commit = git
-        .commit(Some("HEAD"), &signature, &signature, "init", &tree, &[])
-        .expect("commit");
-    git.branch("feature", &git.find_commit(commit).expect("commit"), false)
-        .expect("branch");
+    let root = template_repository(temporary.path());
+    let git = git2::Repository::open(&root).expect("open");
+    let head = git.head().expect("head").peel_to_commit().expect("commit");
+    git.branch("feature", &head, false).expect("branch");
     git.set_head("refs/heads/feature").expect("checkout");
 
     let run = cuemesh_with_env(&root, &["check", "--against", "main"], &[]);

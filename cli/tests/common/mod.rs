@@ -132,8 +132,9 @@ pub(crate) fn template_repository(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-/// `git init` (on `main`) and one commit of every file of the directory.
-pub(crate) fn commit_everything(path: &Path) {
+/// `git init` (on `main`) and one commit of every file of the directory, by Ada Lovelace at
+/// 2024-05-01T14:30:00+02:00; returns the repository.
+pub(crate) fn commit_everything(path: &Path) -> git2::Repository {
     let mut options = git2::RepositoryInitOptions::new();
     options.initial_head("main");
     let repository = git2::Repository::init_opts(path, &options).expect("git init");
@@ -144,10 +145,17 @@ pub(crate) fn commit_everything(path: &Path) {
     let tree = repository
         .find_tree(index.write_tree().expect("write tree"))
         .expect("tree");
-    let signature = git2::Signature::now("Ada", "ada@example.com").expect("signature");
+    let signature = git2::Signature::new(
+        "Ada Lovelace",
+        "ada@example.com",
+        &git2::Time::new(1_714_566_600, 120),
+    )
+    .expect("signature");
     repository
-        .commit(Some("HEAD"), &signature, &signature, "schemas", &tree, &[])
+        .commit(Some("HEAD"), &signature, &signature, "Start", &tree, &[])
         .expect("commit");
+    drop(tree);
+    repository
 }
 
 /// A `cuemesh serve` child on a free loopback port, killed when dropped.
