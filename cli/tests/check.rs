@@ -3,7 +3,10 @@
 //! built binary run on them.
 
 mod common;
+#[path = "../../publisher/tests/support/mod.rs"]
+mod support;
 use common::{cuemesh_with_env, template_repository, Run};
+use support::commit_index;
 
 use std::path::Path;
 
@@ -30,7 +33,7 @@ fn repository(commits: &[Vec<(&str, String)>]) -> tempfile::TempDir {
     let mut options = git2::RepositoryInitOptions::new();
     options.initial_head("main");
     let git = git2::Repository::init_opts(directory.path(), &options).expect("git init");
-    let mut parent: Option<git2::Oid> = None;
+    let mut head = None;
     for (index, files) in commits.iter().enumerate() {
         write(directory.path(), files);
         let mut git_index = git.index().expect("index");
@@ -38,34 +41,15 @@ fn repository(commits: &[Vec<(&str, String)>]) -> tempfile::TempDir {
             .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
             .expect("add");
         git_index.update_all(["*"], None).expect("stage deletions");
-        git_index.write().expect("write index");
-        let tree = git
-            .find_tree(git_index.write_tree().expect("tree"))
-            .expect("tree");
-        let signature = git2::Signature::new(
+        head = Some(commit_index(
+            &git,
+            &mut git_index,
             "Ada Lovelace",
-            "ada@example.com",
-            &git2::Time::new(1_714_566_600 + index as i64 * 60, 0),
-        )
-        .expect("signature");
-        let parents: Vec<git2::Commit<'_>> = parent
-            .iter()
-            .map(|id| git.find_commit(*id).expect("parent"))
-            .collect();
-        let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-        parent = Some(
-            git.commit(
-                Some("HEAD"),
-                &signature,
-                &signature,
-                &format!("commit {index}"),
-                &tree,
-                &parent_refs,
-            )
-            .expect("commit"),
-        );
+            1_714_566_600 + index as i64 * 60,
+            &format!("commit {index}"),
+        ));
     }
-    let head = git.find_commit(parent.expect("one commit")).expect("head");
+    let head = git.find_commit(head.expect("one commit")).expect("head");
     git.branch("pr", &head, false).expect("branch");
     git.set_head("refs/heads/pr").expect("checkout");
     directory

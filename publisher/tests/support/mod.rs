@@ -214,33 +214,11 @@ pub fn template_repository(changes: &[(&str, &str)]) -> tempfile::TempDir {
     index
         .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
         .expect("adding the template");
-    let mut parent: Option<git2::Oid> = None;
     let mut time = 1_700_000_000;
     let mut message = "Start from the template".to_string();
     let mut pending = changes.iter();
     loop {
-        index.write().expect("writing the index");
-        let tree = git
-            .find_tree(index.write_tree().expect("write tree"))
-            .expect("tree");
-        let signature = git2::Signature::new("Ada", "ada@example.com", &git2::Time::new(time, 0))
-            .expect("signature");
-        let parents: Vec<git2::Commit<'_>> = parent
-            .iter()
-            .map(|id| git.find_commit(*id).expect("parent"))
-            .collect();
-        let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-        parent = Some(
-            git.commit(
-                Some("HEAD"),
-                &signature,
-                &signature,
-                &message,
-                &tree,
-                &parent_refs,
-            )
-            .expect("commit"),
-        );
+        commit_index(&git, &mut index, "Ada", time, &message);
         let Some((path, text)) = pending.next() else {
             break;
         };
@@ -250,6 +228,37 @@ pub fn template_repository(changes: &[(&str, &str)]) -> tempfile::TempDir {
         message = format!("Change {path}");
     }
     directory
+}
+
+/// Commits what `index` holds on `HEAD` (after the commit there, if any) by `author`
+/// <ada@example.com> at `time` (seconds since the epoch, UTC); returns the commit.
+pub fn commit_index(
+    git: &git2::Repository,
+    index: &mut git2::Index,
+    author: &str,
+    time: i64,
+    message: &str,
+) -> git2::Oid {
+    index.write().expect("writing the index");
+    let tree = git
+        .find_tree(index.write_tree().expect("write tree"))
+        .expect("tree");
+    let signature = git2::Signature::new(author, "ada@example.com", &git2::Time::new(time, 0))
+        .expect("signature");
+    let parent = git
+        .head()
+        .ok()
+        .map(|head| head.peel_to_commit().expect("HEAD's commit"));
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    git.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        message,
+        &tree,
+        &parents,
+    )
+    .expect("commit")
 }
 
 fn copy_tree(from: &Path, to: &Path) {
