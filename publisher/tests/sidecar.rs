@@ -15,7 +15,8 @@ use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use support::{
-    serve_on_loopback, stored_count, stored_messages, NatsServer, RegistryServer, VALID_PLACED,
+    serve_on_loopback, stored_count, stored_messages, whole_body, NatsServer, RegistryServer,
+    VALID_PLACED,
 };
 
 const PLACED: &str = "/v1/events/com.acme.orders/com.acme.orders.placed/versions/1";
@@ -71,12 +72,7 @@ impl Stack {
         let response = self.http.request(request).await.expect("an answer");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("a body")
-            .to_bytes();
+        let bytes = whole_body(response.into_body()).await;
         let text = String::from_utf8_lossy(&bytes).to_string();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Answer {

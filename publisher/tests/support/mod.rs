@@ -285,10 +285,7 @@ pub struct RegistryServer {
 impl RegistryServer {
     /// Serves `repository`'s `main` branch on a free loopback port, from the current runtime.
     pub async fn start(repository: tempfile::TempDir) -> RegistryServer {
-        let opened = cuemesh_registry::Repository::open(repository.path()).expect("open");
-        let index = cuemesh_registry::serve::Index::build(&opened, "main").expect("index");
-        let app = cuemesh_registry::serve::app(cuemesh_registry::serve::AppState::new(index));
-        let (url, shutdown) = serve_on_loopback(app).await;
+        let (url, shutdown) = serve_on_loopback(registry_app(repository.path())).await;
         RegistryServer {
             url,
             _repository: repository,
@@ -300,6 +297,24 @@ impl RegistryServer {
     pub async fn template() -> RegistryServer {
         RegistryServer::start(template_repository(&[])).await
     }
+}
+
+/// The registry service (`cuemesh_registry::serve::app`) over `repository`'s `main` branch.
+pub fn registry_app(repository: &Path) -> axum::Router {
+    let opened = cuemesh_registry::Repository::open(repository).expect("open");
+    let index = cuemesh_registry::serve::Index::build(&opened, "main").expect("index");
+    cuemesh_registry::serve::app(cuemesh_registry::serve::AppState::new(index))
+}
+
+/// The whole body of an answer, from an axum service or from a hyper client.
+pub async fn whole_body<B>(body: B) -> axum::body::Bytes
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    axum::body::to_bytes(axum::body::Body::new(body), usize::MAX)
+        .await
+        .expect("a body")
 }
 
 /// Serves `app` on a free loopback port until the returned sender is dropped.
