@@ -17,27 +17,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::server::Server;
 use support::service::{header, send, state_of};
-use support::{identity, TestRepository, MODULE};
+use support::{identity, TestRepository};
 
 const LATEST: &str = "/v1/sources/MySource/types/MySource:newPerson/versions/latest";
 const SECRET: &[u8] = b"It's a Secret to Everybody";
 
 /// `main` with one version of `MySource:newPerson`.
 fn repository() -> TestRepository {
-    let mut repo = TestRepository::new();
-    repo.commit(
-        "main",
+    TestRepository::with_module(
         "Ada",
         "Add identity",
-        &[
-            ("cue.mod/module.cue", Some(MODULE)),
-            (
-                "sources/identity/identity.cue",
-                Some(&identity("\tfirst: string\n")),
-            ),
-        ],
-    );
-    repo
+        &[(
+            "sources/identity/identity.cue",
+            Some(&identity("\tfirst: string\n")),
+        )],
+    )
 }
 
 /// Commits version `n` of the schema (n fields) on `main`.

@@ -5,21 +5,16 @@ mod support;
 
 use cuemesh_registry::lint::Level;
 use cuemesh_registry::Repository;
-use support::{TestRepository, MODULE};
+use support::TestRepository;
 
 const TEMPLATE_SETTINGS: &str = include_str!("../../schemas-repo-template/cuemesh.cue");
 
 #[test]
 fn the_template_settings_are_read_at_each_ref() {
-    let mut repository = TestRepository::new();
-    repository.commit(
-        "main",
+    let mut repository = TestRepository::with_module(
         "ada",
         "Add the settings",
-        &[
-            ("cue.mod/module.cue", Some(MODULE)),
-            ("cuemesh.cue", Some(TEMPLATE_SETTINGS)),
-        ],
+        &[("cuemesh.cue", Some(TEMPLATE_SETTINGS))],
     );
     let changed = TEMPLATE_SETTINGS
         .replace(
@@ -68,13 +63,7 @@ fn the_template_settings_are_read_at_each_ref() {
 
 #[test]
 fn bad_values_are_reported_at_their_position_and_missing_settings_are_defaults() {
-    let mut repository = TestRepository::new();
-    repository.commit(
-        "main",
-        "ada",
-        "No settings yet",
-        &[("cue.mod/module.cue", Some(MODULE))],
-    );
+    let mut repository = TestRepository::with_module("ada", "No settings yet", &[]);
     repository.commit(
         "main",
         "ada",
@@ -112,13 +101,7 @@ fn bad_values_are_reported_at_their_position_and_missing_settings_are_defaults()
 
 #[test]
 fn registry_branch_names_the_branch_that_numbers_versions_when_it_exists() {
-    let mut repository = TestRepository::new();
-    repository.commit(
-        "main",
-        "ada",
-        "Start without settings",
-        &[("cue.mod/module.cue", Some(MODULE))],
-    );
+    let mut repository = TestRepository::with_module("ada", "Start without settings", &[]);
     let opened = Repository::open(repository.path()).expect("open");
     assert_eq!(
         cuemesh_registry::settings::numbered_branch(&opened).expect("a branch"),

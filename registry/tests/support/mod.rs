@@ -39,6 +39,16 @@ impl TestRepository {
         self.directory.path()
     }
 
+    /// A new repository whose first commit on `main`, by `author`, writes
+    /// `cue.mod/module.cue` (`MODULE`) and `files`.
+    pub fn with_module(author: &str, message: &str, files: &[Change<'_>]) -> TestRepository {
+        let mut repo = TestRepository::new();
+        let mut changes = vec![("cue.mod/module.cue", Some(MODULE))];
+        changes.extend_from_slice(files);
+        repo.commit("main", author, message, &changes);
+        repo
+    }
+
     /// Commits `changes` on top of `branch` (created on the first commit) by `author`.
     pub fn commit(
         &mut self,
