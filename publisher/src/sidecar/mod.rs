@@ -277,12 +277,12 @@ async fn publish_inner(
             } else {
                 (StatusCode::CREATED, Outcome::Stored)
             };
-            let body = json!({
-                "id": receipt.id,
-                "stream": receipt.stream,
-                "sequence": receipt.sequence,
-                "duplicate": receipt.duplicate,
-            });
+            let body = Stored {
+                id: &receipt.id,
+                stream: &receipt.stream,
+                sequence: receipt.sequence,
+                duplicate: receipt.duplicate,
+            };
             (Some(pin), outcome, (status, Json(body)).into_response())
         }
         Err(failure) => {
@@ -290,6 +290,15 @@ async fn publish_inner(
             (Some(pin), outcome, failure_response(sidecar, &failure))
         }
     }
+}
+
+/// The answer to a stored (or duplicate) event, written without a JSON tree.
+#[derive(serde::Serialize)]
+struct Stored<'r> {
+    id: &'r str,
+    stream: &'r str,
+    sequence: u64,
+    duplicate: bool,
 }
 
 fn outcome_of(failure: &PublishError) -> Outcome {
