@@ -28,10 +28,10 @@ pub struct Receipt {
 
 /// What publishing events of one pin needs, worked out once: its compiled validator, its
 /// `dataschema` (the registry URL of the version) and its NATS subject.
-struct Route {
-    validator: Arc<Validator>,
-    dataschema: String,
-    subject: async_nats::Subject,
+pub(crate) struct Route {
+    pub(crate) validator: Arc<Validator>,
+    pub(crate) dataschema: String,
+    pub(crate) subject: async_nats::Subject,
 }
 
 /// A validated, encoded event on its way to JetStream.
@@ -136,7 +136,7 @@ impl Publisher {
     }
 
     /// The [`Route`] of `pin`, its validator resolved and compiled on first use.
-    async fn route(&self, pin: &Pin) -> Result<Arc<Route>, PublishError> {
+    pub(crate) async fn route(&self, pin: &Pin) -> Result<Arc<Route>, PublishError> {
         if let Some(route) = self.cached(pin) {
             return Ok(route);
         }
