@@ -4,6 +4,7 @@
 pub mod check;
 pub mod compat;
 pub mod completions;
+pub mod dev;
 pub mod export;
 pub mod init;
 pub mod lint;
@@ -13,5 +14,6 @@ pub mod publisher;
 pub mod reference;
 pub mod render;
 pub mod serve;
+pub mod tail;
 pub mod versions;
 pub mod vet;

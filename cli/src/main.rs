@@ -6,6 +6,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use cuemesh::check::{self, CheckConfig, CheckOutcome};
 use cuemesh::compat::{self, CompatConfig, CompatOutcome};
 use cuemesh::completions::{self, Shell};
+use cuemesh::dev::{self, DevConfig};
 use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
 use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
@@ -14,14 +15,22 @@ use cuemesh::publish::{self, PublishConfig, PublishOutcome};
 use cuemesh::publisher::{self, PublisherCommandConfig};
 use cuemesh::reference;
 use cuemesh::render::Format;
-use cuemesh::serve::{self, ServeConfig};
+use cuemesh::serve::{self, LogFormat, ServeConfig};
+use cuemesh::tail::{self, TailConfig, TailFormat, TailStart};
 use cuemesh::versions::{self, VersionsConfig, VersionsFormat};
 use cuemesh::vet::{self, VetConfig, VetOutcome};
+use std::io::IsTerminal;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+
+/// The allocator: loading a long history allocates and frees millions of small values (syntax
+/// trees, evaluated vertices, JSON documents) on every core, where mimalloc costs about half
+/// of the system allocator (see `bench/history-load`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// cuemesh: a Git-native schema registry for event streaming, with schemas in CUE.
 #[derive(Debug, Parser)]
@@ -198,27 +207,123 @@ enum Command {
     /// Serve the registry over HTTP: the sources, each type's versions, each version's CUE,
     /// OpenAPI and JSON Schema documents, and a validate endpoint (routes in the README).
     ///
-    /// The branch is indexed at start, then again whenever its tip moves (checked every
-    /// --poll seconds); a commit that fails to index never replaces the last good index.
-    /// Ctrl-C or SIGTERM stops it after the requests in flight.
+    /// The branch is indexed at start, then again whenever its tip moves: checked every
+    /// --poll seconds (fetching first when --repo is a URL) and on a signed GitHub push
+    /// webhook. A commit that fails to index, or a rewritten branch (not a fast-forward),
+    /// never replaces the last good index. Ctrl-C or SIGTERM stops it after the requests in
+    /// flight. Logs go to stderr (`RUST_LOG` filters them, default `info`).
     ///
     /// Exit status: 0 after a shutdown signal, 2 when the repository or branch cannot be read
     /// or the address cannot be bound.
     Serve {
-        /// The governance repository (a work tree, .git directory or bare repository).
-        #[arg(long = "repo", value_name = "DIR", default_value = ".")]
-        repository: PathBuf,
+        /// The governance repository: a directory (work tree, .git directory or bare
+        /// repository), or a URL (https://, ssh://, file://, git@host:path) to clone into
+        /// --cache-dir and fetch.
+        #[arg(long = "repo", value_name = "PATH_OR_URL", default_value = ".")]
+        repository: String,
 
-        /// The address to listen on; port 0 picks a free one (printed on stderr).
+        /// Where a remote repository's bare clone is kept [default: $XDG_CACHE_HOME/cuemesh,
+        /// else ~/.cache/cuemesh].
+        #[arg(long = "cache-dir", value_name = "DIR")]
+        cache_directory: Option<PathBuf>,
+
+        /// The address to listen on; port 0 picks a free one (logged).
         #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
 
-        /// The branch whose history numbers versions; by default the branch HEAD names.
+        /// The branch whose history numbers versions; by default the branch HEAD names (the
+        /// remote's default branch for a URL).
         #[arg(long, value_name = "BRANCH")]
         branch: Option<String>,
 
-        /// Seconds between checks for new commits; 0 never reloads.
+        /// Seconds between checks for new commits; 0 reloads only on webhooks.
         #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        poll: u64,
+
+        /// A file holding the GitHub webhook's secret (POST /v1/hooks/github); else the
+        /// CUEMESH_WEBHOOK_SECRET environment variable; with neither, webhooks get 404.
+        #[arg(long = "webhook-secret-file", value_name = "FILE")]
+        webhook_secret_file: Option<PathBuf>,
+
+        /// How log lines are written on stderr.
+        #[arg(long = "log-format", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// Print the CloudEvents of a JetStream stream as they arrive, one line each (text: time,
+    /// source, type, id, subject and a data preview; json: one object per line with the
+    /// attributes, data and validation).
+    ///
+    /// Events whose data fails the schema version their dataschema names are marked INVALID
+    /// with every violation; messages that are not CloudEvents are marked MALFORMED with what is
+    /// wrong. --source and --type select subjects through the publisher's subject mapping.
+    /// Colours as --color says, for stdout. Ctrl-C or SIGTERM stops it.
+    ///
+    /// Exit status: 0 after a shutdown signal or when stdout is closed, 2 when NATS, the stream
+    /// or the consumer fails.
+    Tail {
+        /// The NATS server: `nats://host:port`.
+        #[arg(long = "nats", value_name = "URL")]
+        nats_url: String,
+
+        /// The registry to validate data against (the version each event's dataschema names);
+        /// without it nothing is validated.
+        #[arg(long = "registry", value_name = "URL")]
+        registry_url: Option<String>,
+
+        /// The JetStream stream to read.
+        #[arg(long, value_name = "NAME", default_value = "EVENTS")]
+        stream: String,
+
+        /// Only events of this CloudEvents source.
+        #[arg(long, value_name = "SOURCE")]
+        source: Option<String>,
+
+        /// Only events of this CloudEvents type.
+        #[arg(long = "type", value_name = "TYPE")]
+        event_type: Option<String>,
+
+        /// Start with the first event in the stream (by default only new events are printed).
+        #[arg(long, conflicts_with_all = ["since", "last"])]
+        from_start: bool,
+
+        /// Start with the events stored within this long (90s, 15m, 2h, 7d, 1h30m).
+        #[arg(long, value_name = "DURATION", value_parser = tail::parse_duration, conflicts_with = "last")]
+        since: Option<Duration>,
+
+        /// Start with the last N matching events.
+        #[arg(long, value_name = "N")]
+        last: Option<u64>,
+    },
+    /// Run the whole stack for trying cuemesh out: the registry over the bundled template
+    /// repository (or --repo) and the publisher sidecar, publishing to NATS JetStream.
+    ///
+    /// NATS is --nats (or $NATS_URL) when given; otherwise a `nats-server -js` child with a
+    /// temporary store, when nats-server is installed. Prints the catalog, API and publish
+    /// URLs and two `curl` commands to paste: an event that is stored and one that is refused.
+    /// Ctrl-C or SIGTERM stops everything and removes what was temporary.
+    ///
+    /// Exit status: 0 after a shutdown signal, 2 when no NATS server is given or installed,
+    /// the repository cannot be indexed or an address cannot be bound.
+    Dev {
+        /// The governance repository; by default the bundled template, committed into a
+        /// temporary Git repository.
+        #[arg(long = "repo", value_name = "DIR")]
+        repository: Option<PathBuf>,
+
+        /// The NATS server (with JetStream) to publish to; by default one is started.
+        #[arg(long, value_name = "URL", env = "NATS_URL")]
+        nats: Option<String>,
+
+        /// Where the registry (catalog and API) listens; port 0 picks a free one.
+        #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+
+        /// Where the publisher sidecar listens; port 0 picks a free one.
+        #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8090")]
+        publisher_listen: SocketAddr,
+
+        /// Seconds between the registry's checks for new commits.
+        #[arg(long, value_name = "SECONDS", default_value_t = 2)]
         poll: u64,
     },
     /// Run the HTTP publishing sidecar: services post JSON payloads, each validated against
@@ -435,17 +540,77 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Serve {
             repository,
+            cache_directory,
             listen,
             branch,
             poll,
+            webhook_secret_file,
+            log_format,
         } => {
             let config = ServeConfig {
                 repository,
+                cache_directory,
                 listen,
                 branch,
                 poll: (poll > 0).then(|| Duration::from_secs(poll)),
+                webhook_secret: webhook_secret(webhook_secret_file)?,
+                log_format,
             };
             serve::run(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dev {
+            repository,
+            nats,
+            listen,
+            publisher_listen,
+            poll,
+        } => {
+            let config = DevConfig {
+                repository,
+                nats,
+                registry_listen: listen,
+                publisher_listen,
+                poll: Duration::from_secs(poll.max(1)),
+            };
+            dev::run(&config, &mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tail {
+            nats_url,
+            registry_url,
+            stream,
+            source,
+            event_type,
+            from_start,
+            since,
+            last,
+        } => {
+            let start = match (from_start, since, last) {
+                (true, _, _) => TailStart::FromStart,
+                (_, Some(since), _) => TailStart::Since(since),
+                (_, _, Some(last)) => TailStart::Last(last),
+                _ => TailStart::New,
+            };
+            let config = TailConfig {
+                nats_url,
+                registry_url,
+                stream,
+                source,
+                event_type,
+                start,
+                format: TailFormat::from_format(cli.format)?,
+                // The events are results on stdout: colour follows --color as judged there.
+                color: OutputConfig::resolve(
+                    cli.color,
+                    false,
+                    false,
+                    |name| std::env::var(name).ok(),
+                    std::io::stdout().is_terminal(),
+                )
+                .color,
+            };
+            tail::run(&config)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Publisher {
@@ -506,4 +671,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The webhook secret: the file's text, else `CUEMESH_WEBHOOK_SECRET`, without surrounding
+/// whitespace (a trailing newline is not part of it); an empty one is an error.
+fn webhook_secret(file: Option<PathBuf>) -> anyhow::Result<Option<Vec<u8>>> {
+    let (secret, from) = match file {
+        Some(file) => {
+            let text = std::fs::read_to_string(&file).with_context(|| {
+                format!("cannot read the webhook secret file {}", file.display())
+            })?;
+            (text, file.display().to_string())
+        }
+        None => match std::env::var("CUEMESH_WEBHOOK_SECRET") {
+            Ok(text) => (text, "CUEMESH_WEBHOOK_SECRET".to_string()),
+            Err(std::env::VarError::NotPresent) => return Ok(None),
+            Err(error) => {
+                return Err(error).context("cannot read CUEMESH_WEBHOOK_SECRET");
+            }
+        },
+    };
+    let secret = secret.trim();
+    if secret.is_empty() {
+        anyhow::bail!("the webhook secret in {from} is empty");
+    }
+    Ok(Some(secret.as_bytes().to_vec()))
 }

@@ -1,47 +1,83 @@
-//! `cuemesh serve`: the registry HTTP service over a local governance repository. It indexes a
-//! branch, serves it, rebuilds the index when the branch moves (checked every `--poll`
-//! seconds; a failing rebuild keeps the last good index) and stops gracefully on Ctrl-C or
-//! SIGTERM, finishing the requests in flight.
+//! `cuemesh serve`: the registry HTTP service over a governance repository, a local one or a
+//! remote one it clones (bare, into a cache directory) and fetches. It indexes a branch, serves
+//! it, and reloads when the branch moves: every `--poll` seconds and on a signed GitHub push
+//! webhook, one reload at a time. A failing or refused reload (a rewritten branch) keeps the
+//! last good index. It stops gracefully on Ctrl-C or SIGTERM, finishing the requests in flight.
+//! Startup and progress lines go to stderr through `output`; request and reload logs through
+//! `tracing` (`RUST_LOG` filters them).
 
 use anyhow::Context;
-use cuemesh_registry::serve::{self, AppState, Index, Reload};
+use cuemesh_registry::serve::{self, AppState, Index, Reloader, Remote};
 use cuemesh_registry::Repository;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::output;
 
 /// What `serve` was asked to do.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    /// The governance repository (a work tree, `.git` directory or bare repository).
-    pub repository: PathBuf,
-    /// The address to listen on; port 0 picks a free port (printed on stderr).
+    /// The governance repository: a local directory (work tree, `.git` or bare repository),
+    /// or a remote's URL (`https://`, `ssh://`, `file://`, `git@host:path`).
+    pub repository: String,
+    /// Where a remote's bare clone is kept; `None` is [`default_cache_directory`].
+    pub cache_directory: Option<PathBuf>,
+    /// The address to listen on; port 0 picks a free port (logged).
     pub listen: SocketAddr,
-    /// The branch whose history numbers versions; `None` is the repository's `HEAD` branch.
+    /// The branch whose history numbers versions; `None` is the repository's `HEAD` branch
+    /// (the remote's default branch for a URL).
     pub branch: Option<String>,
-    /// How often to look for new commits; `None` never reloads.
+    /// How often to look for new commits (fetching a remote); `None` only on webhooks.
     pub poll: Option<Duration>,
+    /// The GitHub webhook's shared secret; `None` turns the webhook route off (404).
+    pub webhook_secret: Option<Vec<u8>>,
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event, with `key=value` fields.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where remote repositories are cached by default: `$XDG_CACHE_HOME/cuemesh`, else
+/// `$HOME/.cache/cuemesh`, else `cuemesh` in the temporary directory.
+pub fn default_cache_directory() -> PathBuf {
+    let from = |name: &str| {
+        std::env::var_os(name)
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from)
+    };
+    from("XDG_CACHE_HOME")
+        .or_else(|| from("HOME").map(|home| home.join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("cuemesh")
 }
 
 /// Builds the first index (an error if it cannot be built), then serves until a shutdown
-/// signal. Progress and reload outcomes go to stderr.
+/// signal.
 pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
-    let repository = Repository::open(&config.repository)
-        .with_context(|| format!("cannot open the repository {}", config.repository.display()))?;
-    let branch = match &config.branch {
-        Some(branch) => branch.clone(),
-        None => repository
-            .default_branch()
-            .context("cannot tell the default branch; name it with --branch")?,
+    init_logs(config.log_format);
+    let (repository, remote, fetch_error) = open(config)?;
+    let shown = match &remote {
+        Some(remote) => remote.url(),
+        None => config.repository.clone(),
     };
-    output::detail(format_args!(
-        "indexing the branch {branch} of {}",
-        config.repository.display()
-    ));
-    let started = Instant::now();
+    let branch = match (&remote, &config.branch) {
+        (Some(remote), _) => remote.branch().to_string(),
+        (None, Some(branch)) => branch.clone(),
+        (None, None) => cuemesh_registry::settings::numbered_branch(&repository)
+            .context("cannot tell the branch to number versions on; name it with --branch")?,
+    };
+    output::detail(format_args!("indexing the branch {branch} of {shown}"));
+    let started = std::time::Instant::now();
     let index = Index::build(&repository, &branch)
         .with_context(|| format!("cannot index the branch {branch}"))?;
     output::detail(format_args!(
@@ -53,24 +89,97 @@ pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
         index
             .head
             .as_ref()
-            .map(|head| head.short_id().to_string())
+            .map(|head| head.short_id())
             .unwrap_or_default(),
         index.sources.len(),
         index.events.len(),
         index.version_count()
     ));
-    let state = AppState::new(index);
+    for error in &index.tip_errors {
+        output::warning(format_args!("the tip of {branch} does not load: {error}"));
+    }
+    let mut state = AppState::new(index);
+    if let Some(secret) = &config.webhook_secret {
+        state = state.with_webhook_secret(secret);
+    }
+    if let Some(error) = fetch_error {
+        // Serving what the cache holds: say why it is not the remote's branch.
+        state.reload_status().record(&Err(error));
+    }
+    let reloader = match remote {
+        Some(remote) => Reloader::remote(remote, repository, state.clone()),
+        None => Reloader::local(repository, branch, state.clone()),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve_until_shutdown(config, repository, branch, state))
+    runtime.block_on(serve_until_shutdown(config, Arc::new(reloader), state))
+}
+
+/// The repository to index: opened, or for a URL cached and fetched. A fetch that fails when
+/// the cache already holds the branch (the remote is down, or rewrote the branch) is returned
+/// to report, and the cached branch is served.
+fn open(
+    config: &ServeConfig,
+) -> anyhow::Result<(Repository, Option<Remote>, Option<cuemesh_registry::Error>)> {
+    if !serve::is_remote(&config.repository) {
+        let repository = Repository::open(&config.repository)
+            .with_context(|| format!("cannot open the repository {}", config.repository))?;
+        return Ok((repository, None, None));
+    }
+    let url = config.repository.as_str();
+    let cache = config
+        .cache_directory
+        .clone()
+        .unwrap_or_else(default_cache_directory);
+    let shown = serve::redacted(url);
+    let (remote, repository) = Remote::open(url, config.branch.as_deref(), &cache)
+        .with_context(|| format!("cannot prepare a cache of {shown}"))?;
+    output::detail(format_args!(
+        "fetching {} of {shown} into {}",
+        remote.branch(),
+        remote.directory().display()
+    ));
+    match remote.fetch(&repository) {
+        Ok(()) => Ok((repository, Some(remote), None)),
+        Err(error) if remote.has_branch(&repository) => {
+            output::warning(format_args!(
+                "serving the cached {} of {shown}: {}",
+                remote.branch(),
+                error.with_causes()
+            ));
+            Ok((repository, Some(remote), Some(error)))
+        }
+        Err(error) => Err(error).with_context(|| format!("cannot fetch {shown}")),
+    }
+}
+
+/// Request and reload logs to stderr: `RUST_LOG` filters them, by default `info` (`warn`
+/// with `--quiet`, `debug` with `--verbose`); colours only on a terminal. Startup and progress
+/// lines are the CLI's own (`output`).
+fn init_logs(format: LogFormat) {
+    let default = match output::config().verbosity {
+        output::Verbosity::Quiet => "warn",
+        output::Verbosity::Normal => "info",
+        output::Verbosity::Verbose => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    // A second subscriber (a test calling `run` twice) keeps the first.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 async fn serve_until_shutdown(
     config: &ServeConfig,
-    repository: Repository,
-    branch: String,
+    reloader: Arc<Reloader>,
     state: AppState,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -80,64 +189,14 @@ async fn serve_until_shutdown(
         .local_addr()
         .context("cannot read the bound address")?;
     output::progress(format_args!("listening on http://{address}"));
-    if let Some(poll) = config.poll {
-        tokio::spawn(poll_for_commits(
-            Arc::new(Mutex::new(repository)),
-            branch,
-            state.clone(),
-            poll,
-        ));
-    }
+    let reloads = serve::spawn_reloads(reloader, config.poll);
     axum::serve(listener, serve::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server failed")?;
+    reloads.abort();
     output::progress(format_args!("stopped"));
     Ok(())
-}
-
-/// Every `poll`, rebuilds the index off the async threads when the branch moved.
-async fn poll_for_commits(
-    repository: Arc<Mutex<Repository>>,
-    branch: String,
-    state: AppState,
-    poll: Duration,
-) {
-    let mut interval = tokio::time::interval(poll);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    interval.tick().await; // The first tick is now: the index was just built.
-    loop {
-        interval.tick().await;
-        let (repository, branch_name, state) = (repository.clone(), branch.clone(), state.clone());
-        let outcome = tokio::task::spawn_blocking(move || {
-            // A panic in an earlier rebuild leaves the repository's cache usable.
-            let repository = repository
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            serve::reload(&repository, &branch_name, &state)
-        })
-        .await;
-        match outcome {
-            Ok(Ok(Reload::Unchanged)) => {}
-            Ok(Ok(Reload::Swapped { commit, versions })) => {
-                let short = &commit[..commit.len().min(12)];
-                output::progress(format_args!(
-                    "reloaded {branch} at {short}: {versions} versions"
-                ));
-            }
-            Ok(Err(error)) => {
-                let error = anyhow::Error::new(error);
-                output::warning(format_args!(
-                    "reload of {branch} failed, serving the last good index: {error:#}"
-                ));
-            }
-            Err(error) => {
-                output::warning(format_args!(
-                    "reload of {branch} failed, serving the last good index: {error}"
-                ));
-            }
-        }
-    }
 }
 
 /// Ctrl-C, or SIGTERM on Unix (what container runtimes send).

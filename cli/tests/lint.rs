@@ -253,6 +253,14 @@ fn each_rule_exits_1_naming_the_rule_and_position() {
             "sources/identity/identity.cue:12:2",
         ),
         (
+            "CODEOWNERS_OWNER",
+            vec![(
+                "CODEOWNERS",
+                Some("*  @acme/data-governance\n/sources/identity/  @acme/payments\n".to_string()),
+            )],
+            "CODEOWNERS:2:1",
+        ),
+        (
             "EXAMPLE_UNKNOWN_EVENT",
             vec![(
                 "sources/identity/examples/MySource%3AoldPerson/ada.json",

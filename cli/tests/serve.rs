@@ -1,5 +1,6 @@
-//! End-to-end test of `cuemesh serve`: the built binary on a free port over a real Git
-//! repository, a new commit picked up by polling, and a graceful stop on SIGINT.
+//! End-to-end tests of `cuemesh serve`: the built binary on a free port over a real Git
+//! repository, a new commit picked up by polling, and a graceful stop on SIGINT; and over a
+//! `file://` URL it caches, reloading on a signed webhook.
 
 mod common;
 
@@ -68,12 +69,26 @@ fn commit(repository: &git2::Repository, files: &[(&str, &str)]) {
 
 /// `(status line, body)` of a GET over a fresh connection.
 fn get(address: &str, path: &str) -> (String, String) {
+    send(address, "GET", path, &[], "")
+}
+
+/// `(status line, body)` of a request over a fresh connection.
+fn send(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (String, String) {
     let mut stream = TcpStream::connect(address).expect("connect");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    write!(stream, "{head}\r\n{body}").expect("write");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read");
     let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
@@ -149,6 +164,101 @@ fn start_serve(repository: &Path) -> (Daemon, String) {
         "--repo",
         &repository,
     ])
+}
+
+#[test]
+fn serve_caches_a_remote_and_reloads_on_a_signed_webhook() {
+    let origin = tempfile::tempdir().expect("temporary directory");
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main");
+    let repository = git2::Repository::init_opts(origin.path(), &options).expect("git init");
+    commit(
+        &repository,
+        &[
+            ("cue.mod/module.cue", MODULE),
+            (
+                "sources/identity/identity.cue",
+                &identity("\tfirst: string\n"),
+            ),
+        ],
+    );
+    let cache = tempfile::tempdir().expect("cache");
+    let secret_file = cache.path().join("secret");
+    std::fs::write(&secret_file, "s3cret\n").expect("write the secret");
+    let url = format!("file://{}", origin.path().display());
+    let arguments: Vec<std::ffi::OsString> = vec![
+        "serve".into(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--repo".into(),
+        url.into(),
+        "--poll".into(),
+        "0".into(),
+        "--cache-dir".into(),
+        cache.path().join("repos").into(),
+        "--webhook-secret-file".into(),
+        secret_file.into(),
+    ];
+    let (mut server, address) = Daemon::start(&arguments);
+    let latest = "/v1/sources/MySource/types/MySource:newPerson/versions/latest";
+    let (status, body) = get(&address, latest);
+    assert!(status.contains("200"), "{status} {body}");
+    assert!(body.contains("\"version\":1"), "{body}");
+    assert!(
+        std::fs::read_dir(cache.path().join("repos"))
+            .expect("the cache folder")
+            .count()
+            == 1
+    );
+
+    commit(
+        &repository,
+        &[(
+            "sources/identity/identity.cue",
+            &identity("\tfirst: string\n\tlast?: string\n"),
+        )],
+    );
+    let payload = r#"{"ref": "refs/heads/main"}"#;
+    let unsigned = [
+        ("X-GitHub-Event", "push"),
+        ("Content-Type", "application/json"),
+    ];
+    let (status, body) = send(&address, "POST", "/v1/hooks/github", &unsigned, payload);
+    assert!(status.contains("401"), "{status} {body}");
+    // The secret file's trailing newline is not part of the secret.
+    let signature = cuemesh_registry::serve::github_signature(b"s3cret", payload.as_bytes());
+    let signed = [
+        ("X-GitHub-Event", "push"),
+        ("Content-Type", "application/json"),
+        ("X-Hub-Signature-256", signature.as_str()),
+    ];
+    let (status, body) = send(&address, "POST", "/v1/hooks/github", &signed, payload);
+    assert!(status.contains("202"), "{status} {body}");
+    server.wait_for("reloaded main");
+    let (_, body) = get(&address, latest);
+    assert!(body.contains("\"version\":2"), "{body}");
+}
+
+#[test]
+fn an_empty_webhook_secret_is_refused_before_serving() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let secret_file = directory.path().join("secret");
+    std::fs::write(&secret_file, "\n").expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--webhook-secret-file"])
+        .arg(&secret_file)
+        .env_remove("CUEMESH_WEBHOOK_SECRET")
+        .output()
+        .expect("run cuemesh serve");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the webhook secret in {} is empty",
+            secret_file.display()
+        )),
+        "{stderr}"
+    );
 }
 
 /// A program on `PATH`.

@@ -64,6 +64,23 @@ pub fn lex(file: FileId, text: &str) -> Lexed {
 
 /// Lexes `text[start..end]` with spans relative to the whole `text` (for interpolations).
 pub fn lex_range(file: FileId, text: &str, start: usize, end: usize) -> Lexed {
+    lex_until(file, text, start, end, None)
+}
+
+/// Lexes the head of a file only: attributes, the `package` clause and `import`
+/// declarations, up to and including the first token of the first other declaration (then
+/// `Eof`). What `parser::parse_header` needs, without lexing the rest of the file.
+pub fn lex_header(file: FileId, text: &str) -> Lexed {
+    lex_until(file, text, 0, text.len(), Some(HeaderScan::default()))
+}
+
+fn lex_until(
+    file: FileId,
+    text: &str,
+    start: usize,
+    end: usize,
+    header: Option<HeaderScan>,
+) -> Lexed {
     let text = &text[..end];
     let mut lexer = Lexer {
         file,
@@ -74,6 +91,7 @@ pub fn lex_range(file: FileId, text: &str, start: usize, end: usize) -> Lexed {
         tokens: Vec::new(),
         comment_lines: Default::default(),
         diagnostics: Vec::new(),
+        header,
     };
     lexer.run();
     Lexed {
@@ -92,9 +110,46 @@ struct Lexer<'t> {
     tokens: Vec<Token>,
     comment_lines: std::collections::HashMap<u32, String>,
     diagnostics: Vec<Diagnostic>,
+    /// When lexing a file's head only: where the scan for its end is.
+    header: Option<HeaderScan>,
+}
+
+/// The scan for the end of a file's head (see [`lex_header`]).
+#[derive(Default)]
+struct HeaderScan {
+    /// Tokens already looked at.
+    seen: usize,
+    /// Open parentheses (an import group).
+    depth: i32,
 }
 
 impl Lexer<'_> {
+    /// Whether the last token starts a declaration that is neither `package`, `import` nor
+    /// an attribute, outside parentheses: the head of the file is over.
+    fn past_header(&mut self) -> bool {
+        let Some(scan) = &mut self.header else {
+            return false;
+        };
+        while scan.seen < self.tokens.len() {
+            let index = scan.seen;
+            scan.seen += 1;
+            match &self.tokens[index].kind {
+                TokenKind::Punct("(") => scan.depth += 1,
+                TokenKind::Punct(")") => scan.depth -= 1,
+                TokenKind::Comma { .. } | TokenKind::Attribute { .. } => {}
+                TokenKind::Ident(word) if word == "package" || word == "import" => {}
+                _ => {
+                    let starts_declaration = index == 0
+                        || matches!(self.tokens[index - 1].kind, TokenKind::Comma { .. });
+                    if scan.depth == 0 && starts_declaration {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
     fn span(&self, start: usize) -> Span {
         Span::new(self.file, start as u32, self.pos as u32)
     }
@@ -142,7 +197,7 @@ impl Lexer<'_> {
     }
 
     fn run(&mut self) {
-        while self.pos < self.bytes.len() {
+        while self.pos < self.bytes.len() && !self.past_header() {
             let start = self.pos;
             let c = self.bytes[self.pos];
             match c {

@@ -353,6 +353,15 @@ impl Package {
         &self.program.sources
     }
 
+    /// The syntax of the package's own files (not of the packages it imports), as loading
+    /// parsed them: spans point into [`Package::sources`].
+    pub fn syntax(&self) -> &[ast::File] {
+        self.program
+            .packages
+            .first()
+            .map_or(&[], |package| package.files.as_slice())
+    }
+
     /// Compiles the value to validate against: `Some("#Def")` like `cue vet -d '#Def'`, or
     /// `None` for the whole package. Errors when the expression does not parse or does not
     /// evaluate (an unknown name, a conflict inside the definition).

@@ -16,6 +16,15 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     (parsed, p.finish())
 }
 
+/// Parses only the head of a file: its attributes, `package` clause and `import`
+/// declarations (`decls` is empty). For callers that need a file's imports and not the rest,
+/// such as a loader deciding which packages to read.
+pub fn parse_header(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
+    let mut p = Parser::with_tokens(file, text, crate::lexer::lex_header(file, text));
+    let parsed = p.header();
+    (parsed, p.finish())
+}
+
 /// Parses one expression (used for `-d '#Def.field'` / `-e` arguments on the command line).
 pub fn parse_expr(file: FileId, text: &str) -> (Expr, Vec<Diagnostic>) {
     let mut p = Parser::new(file, text);
@@ -91,11 +100,17 @@ impl<'t> Parser<'t> {
         self.tokens[self.pos.saturating_sub(1).min(self.tokens.len() - 1)].span
     }
 
-    fn bump(&mut self) -> Token {
-        let token = self.tokens[self.pos.min(self.tokens.len() - 1)].clone();
+    /// Steps over the current token (never past the final `Eof`).
+    fn bump(&mut self) {
         if self.pos < self.tokens.len() - 1 {
             self.pos += 1;
         }
+    }
+
+    /// The current token, stepped over.
+    fn take(&mut self) -> Token {
+        let token = self.tokens[self.pos.min(self.tokens.len() - 1)].clone();
+        self.bump();
         token
     }
 
@@ -232,6 +247,13 @@ impl<'t> Parser<'t> {
     // ----- Files and declarations ---------------------------------------------------------
 
     fn file(&mut self) -> File {
+        let mut file = self.header();
+        file.decls = self.decls(true);
+        file
+    }
+
+    /// The attributes, `package` clause and imports at the top of a file.
+    fn header(&mut self) -> File {
         let mut attributes = Vec::new();
         let mut doc = None;
         while let TokenKind::Attribute { .. } = self.peek() {
@@ -273,12 +295,11 @@ impl<'t> Parser<'t> {
             }
             self.end_decl();
         }
-        let decls = self.decls(true);
         File {
             attributes,
             package,
             imports,
-            decls,
+            decls: Vec::new(),
             doc,
         }
     }
@@ -406,7 +427,7 @@ impl<'t> Parser<'t> {
     fn let_clause(&mut self) -> LetClause {
         let start = self.span();
         self.bump();
-        let name = match self.bump().kind {
+        let name = match self.take().kind {
             TokenKind::Ident(name) => Ident {
                 name,
                 span: self.prev_span(),
@@ -426,7 +447,7 @@ impl<'t> Parser<'t> {
     }
 
     fn attribute(&mut self) -> Attribute {
-        let token = self.bump();
+        let token = self.take();
         match token.kind {
             TokenKind::Attribute { name, body } => Attribute {
                 name,
@@ -495,9 +516,8 @@ impl<'t> Parser<'t> {
     fn label(&mut self) -> Option<(Label, FieldConstraint)> {
         let start = self.span();
         let mut alias = None;
-        if let (TokenKind::Ident(name), TokenKind::Punct("=")) =
-            (self.peek().clone(), self.peek_at(1).clone())
-        {
+        if let (TokenKind::Ident(name), TokenKind::Punct("=")) = (self.peek(), self.peek_at(1)) {
+            let name = name.clone();
             alias = Some(Ident { name, span: start });
             self.bump();
             self.bump();
@@ -531,8 +551,9 @@ impl<'t> Parser<'t> {
                 self.bump();
                 let mut pattern_alias = None;
                 if let (TokenKind::Ident(name), TokenKind::Punct("=")) =
-                    (self.peek().clone(), self.peek_at(1).clone())
+                    (self.peek(), self.peek_at(1))
                 {
+                    let name = name.clone();
                     pattern_alias = Some(Ident {
                         name,
                         span: self.span(),
@@ -676,9 +697,8 @@ impl<'t> Parser<'t> {
     }
 
     fn alias_expr(&mut self) -> Expr {
-        if let (TokenKind::Ident(name), TokenKind::Punct("=")) =
-            (self.peek().clone(), self.peek_at(1).clone())
-        {
+        if let (TokenKind::Ident(name), TokenKind::Punct("=")) = (self.peek(), self.peek_at(1)) {
+            let name = name.clone();
             let span = self.span();
             self.bump();
             self.bump();
@@ -1315,6 +1335,36 @@ mod tests {
         let (file, diagnostics) = parse_file(FileId(0), text);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         file
+    }
+
+    #[test]
+    fn the_header_is_the_package_clause_and_imports_only() {
+        let text = "// Doc.\npackage x\n\nimport \"strings\"\nimport (\n\tc \"example.com/common\"\n\t\"example.com/other:o\"\n)\n\na: strings.ToUpper(\"x\")\n#B: {c: c.#T}\n";
+        let (header, diagnostics) = parse_header(FileId(0), text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let whole = parse(text);
+        assert!(header.decls.is_empty());
+        assert_eq!(whole.decls.len(), 2);
+        assert_eq!(header.package, whole.package);
+        assert_eq!(header.doc.as_deref(), Some("Doc."));
+        let paths: Vec<&str> = header.imports.iter().map(|i| i.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["strings", "example.com/common", "example.com/other:o"]
+        );
+        assert_eq!(header.imports, whole.imports);
+        // The head is all that is read: what follows it is not even lexed.
+        let text = "package x\n\nimport \"a.example/c\"\n\na: 1\nb: \u{a7} \"unterminated\n";
+        let (header, diagnostics) = parse_header(FileId(0), text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(header.imports[0].path, "a.example/c");
+        assert!(!parse_file(FileId(0), text).1.is_empty());
+        // An import group spread over lines, and a file that is all head.
+        let text = "@extern(x)\npackage x\nimport (\n\t\"a.example/c\"\n\n\td \"a.example/d\"\n)\n";
+        let (header, diagnostics) = parse_header(FileId(0), text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(header.imports.len(), 2);
+        assert_eq!(header.attributes.len(), 1);
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod error;
 mod event;
 mod http;
 mod publisher;
+mod receive;
 mod registry;
 mod schema;
 pub mod sidecar;
@@ -30,6 +31,10 @@ pub use config::{ContentMode, PublisherConfig, RetryPolicy, StreamSettings};
 pub use error::{ConnectError, ErrorKind, PublishError, Violation};
 pub use event::{Attributes, APPLICATION_JSON, CLOUDEVENTS_JSON, MESSAGE_ID_HEADER};
 pub use publisher::{Publisher, Receipt};
+pub use receive::{
+    decode, ConsumeError, DecodeError, Delivery, EventAttributes, EventData, Received, Receiver,
+    ReceiverConfig, StartAt, SubscribeConfig, Unchecked, Validation,
+};
 pub use registry::{parse_version_url, RegistrySchema};
 pub use schema::{LocalSchema, LocalVersion, Pin, SchemaError, SchemaSource, Validator};
-pub use subject::{subject_for, subject_token, version_url};
+pub use subject::{filter_subject, publish_url, subject_for, subject_token, version_url};

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use crate::config::PublisherConfig;
 use crate::error::{ConnectError, PublishError, Violation};
 use crate::event::{encode, Attributes, Envelope};
-use crate::schema::{Pin, SchemaSource, Validator};
+use crate::schema::{Pin, SchemaSource, Validator, ValidatorCache};
 use crate::subject::{subject_for, version_url};
 
 /// What JetStream answered for a stored event.
@@ -47,9 +47,9 @@ pub struct Publisher {
     config: PublisherConfig,
     client: async_nats::Client,
     jetstream: jetstream::Context,
-    schemas: Box<dyn SchemaSource>,
-    /// Compiled validators (and the rest of each [`Route`]), per pin, for the life of the
-    /// publisher.
+    /// Compiled validators, per pin, for the life of the publisher.
+    validators: ValidatorCache,
+    /// Each pin's [`Route`] (its validator from `validators`), for the life of the publisher.
     routes: Mutex<HashMap<Pin, Arc<Route>>>,
 }
 
@@ -106,7 +106,7 @@ impl Publisher {
             config,
             client,
             jetstream,
-            schemas: Box::new(schemas),
+            validators: ValidatorCache::new(Box::new(schemas)),
             routes: Mutex::new(HashMap::new()),
         })
     }
@@ -140,8 +140,7 @@ impl Publisher {
         if let Some(route) = self.cached(pin) {
             return Ok(route);
         }
-        // Two first uses at once both compile; the first to finish is kept.
-        let validator = Arc::new(self.schemas.resolve(pin).await?);
+        let validator = self.validators.get(pin).await?;
         let route = Arc::new(Route {
             validator,
             dataschema: version_url(
@@ -365,19 +364,9 @@ fn check_payload<'p>(
             message: format!("the payload is not UTF-8: {error}"),
         }])
     })?;
-    let validation = validator.schema.validate_json("payload.json", text);
-    if !validation.is_valid() {
-        return Err(invalid(
-            validation
-                .errors
-                .iter()
-                .map(|diagnostic| Violation {
-                    path: diagnostic.path.clone(),
-                    code: diagnostic.code,
-                    message: diagnostic.message.clone(),
-                })
-                .collect(),
-        ));
+    let violations = validator.violations("payload.json", text);
+    if !violations.is_empty() {
+        return Err(invalid(violations));
     }
     serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|error| {
         invalid(vec![Violation {

@@ -7,8 +7,11 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
+
+use crate::error::Violation;
 
 /// One version of one event type, as the caller pinned it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -52,6 +55,56 @@ impl fmt::Debug for Validator {
             .field("pin", &self.pin)
             .field("digest", &self.digest)
             .finish_non_exhaustive()
+    }
+}
+
+impl Validator {
+    /// Every way the JSON `text` fails the schema (empty when it is valid), each with its path
+    /// relative to the data root. `file_name` is what positions in the diagnostics name.
+    pub fn violations(&self, file_name: &str, text: &str) -> Vec<Violation> {
+        self.schema
+            .validate_json(file_name, text)
+            .errors
+            .iter()
+            .map(|diagnostic| Violation {
+                path: diagnostic.path.clone(),
+                code: diagnostic.code,
+                message: diagnostic.message.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Compiled validators per pin, each resolved from a [`SchemaSource`] on first use and kept
+/// for the life of the cache: a pinned version never changes. Shared by the publisher and the
+/// receiver.
+pub(crate) struct ValidatorCache {
+    source: Box<dyn SchemaSource>,
+    validators: Mutex<HashMap<Pin, Arc<Validator>>>,
+}
+
+impl ValidatorCache {
+    pub(crate) fn new(source: Box<dyn SchemaSource>) -> ValidatorCache {
+        ValidatorCache {
+            source,
+            validators: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The validator of `pin`, resolved and compiled on first use.
+    pub(crate) async fn get(&self, pin: &Pin) -> Result<Arc<Validator>, SchemaError> {
+        if let Some(validator) = self.cached(pin) {
+            return Ok(validator);
+        }
+        // Two first uses at once both compile; the first to finish is kept.
+        let compiled = Arc::new(self.source.resolve(pin).await?);
+        let mut validators = self.validators.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(validators.entry(pin.clone()).or_insert(compiled).clone())
+    }
+
+    fn cached(&self, pin: &Pin) -> Option<Arc<Validator>> {
+        let validators = self.validators.lock().unwrap_or_else(|p| p.into_inner());
+        validators.get(pin).cloned()
     }
 }
 

@@ -32,6 +32,30 @@ pub fn version_url(base: &str, source: &str, event_type: &str, version: u32) -> 
     )
 }
 
+/// The sidecar URL that publishes a pinned version:
+/// `<base>/v1/events/{source}/{type}/versions/{n}`, named like [`version_url`].
+pub fn publish_url(base: &str, source: &str, event_type: &str, version: u32) -> String {
+    format!(
+        "{}/v1/events/{}/{}/versions/{version}",
+        base.trim_end_matches('/'),
+        utf8_percent_encode(source, PATH_SEGMENT),
+        utf8_percent_encode(event_type, PATH_SEGMENT)
+    )
+}
+
+/// The filter subject for events of `source` and `event_type` under `prefix`, each `None`
+/// standing for any: `<prefix>.>` when both are `None`, else `<prefix>.<source|*>.<type|*>`.
+pub fn filter_subject(prefix: &str, source: Option<&str>, event_type: Option<&str>) -> String {
+    match (source, event_type) {
+        (None, None) => format!("{prefix}.>"),
+        (source, event_type) => format!(
+            "{prefix}.{}.{}",
+            source.map_or_else(|| "*".to_string(), subject_token),
+            event_type.map_or_else(|| "*".to_string(), subject_token)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +79,32 @@ mod tests {
         assert_eq!(
             version_url("https://registry.example/", "com.example/orders", "OrderCreated", 3),
             "https://registry.example/v1/sources/com.example%2Forders/types/OrderCreated/versions/3"
+        );
+        assert_eq!(
+            publish_url(
+                "http://127.0.0.1:8090",
+                "com.example/orders",
+                "Order Created",
+                3
+            ),
+            "http://127.0.0.1:8090/v1/events/com.example%2Forders/Order%20Created/versions/3"
+        );
+    }
+
+    #[test]
+    fn filter_subjects_use_the_same_tokens_as_publishing() {
+        assert_eq!(filter_subject("events", None, None), "events.>");
+        assert_eq!(
+            filter_subject("events", Some("com.example.orders"), None),
+            "events.com%2Eexample%2Eorders.*"
+        );
+        assert_eq!(
+            filter_subject("events", None, Some("order created")),
+            "events.*.order%20created"
+        );
+        assert_eq!(
+            filter_subject("events", Some("s"), Some("t")),
+            subject_for("events", "s", "t")
         );
     }
 }

@@ -33,6 +33,9 @@ struct Cache {
     imports: HashMap<git2::Oid, Option<Arc<[String]>>>,
     /// The module path of each `cue.mod/module.cue` blob.
     modules: HashMap<git2::Oid, Option<String>>,
+    /// The latest key made for each package tree, so that the commits of a long history share
+    /// one key per package state instead of building (and hashing) one per commit.
+    keys: HashMap<git2::Oid, Arc<SourceKey>>,
 }
 
 /// What a loaded source depends on: its directory (file names appear in diagnostics), its
@@ -58,6 +61,17 @@ pub struct Snapshot {
     /// Problems of the repository as a whole (no module file, two sources with one id). Each
     /// names the directory whose files its spans point into, if any.
     pub diagnostics: Vec<RepositoryDiagnostic>,
+}
+
+/// The registry settings of a repository at one ref (see [`Repository::settings`]).
+#[derive(Debug)]
+pub struct RepositorySettings {
+    /// What the file says, with the defaults for what it does not say or says wrongly.
+    pub settings: crate::lint::Settings,
+    /// Each problem of the file, with its position.
+    pub problems: Vec<crate::lint::Finding>,
+    /// The file's text, for the problems' positions.
+    pub sources: crate::lint::Sources,
 }
 
 /// A diagnostic that is not about one package alone.
@@ -120,7 +134,7 @@ fn empty_source_map() -> &'static SourceMap {
 pub(crate) struct CommitLayout {
     pub(crate) module: Option<String>,
     pub(crate) has_module_file: bool,
-    pub(crate) packages: Vec<SourceKey>,
+    pub(crate) packages: Vec<Arc<SourceKey>>,
 }
 
 impl Repository {
@@ -310,25 +324,38 @@ impl Repository {
             commits.push((CommitInfo::from_commit(&commit), layout));
         }
         // Load every package state the history has not seen before, in parallel, then number.
+        // Commits share key allocations (see `Cache::keys`): each distinct key is looked up
+        // once, by address, rather than hashed once per commit.
+        let address = |key: &Arc<SourceKey>| Arc::as_ptr(key) as usize;
         let mut missing = Vec::new();
         {
             let cache = self.lock();
             let mut seen = HashSet::new();
+            let mut keys = HashSet::new();
             for (info, layout) in &commits {
                 for key in &layout.packages {
-                    if !cache.sources.contains_key(key) && seen.insert(key.clone()) {
-                        missing.push((info.id.clone(), key.clone()));
+                    if seen.insert(address(key))
+                        && !cache.sources.contains_key(&**key)
+                        && keys.insert(key.clone())
+                    {
+                        missing.push((info.id.clone(), (**key).clone()));
                     }
                 }
             }
         }
         self.load_missing(missing, true)?;
         let cache = self.lock();
+        let mut loaded: HashMap<usize, Option<Arc<Source>>> = HashMap::new();
         let states = commits.into_iter().map(|(info, layout)| {
             let sources: Vec<Arc<Source>> = layout
                 .packages
                 .iter()
-                .filter_map(|key| cache.sources.get(key).cloned())
+                .filter_map(|key| {
+                    loaded
+                        .entry(address(key))
+                        .or_insert_with(|| cache.sources.get(&**key).cloned())
+                        .clone()
+                })
                 .collect();
             (info, sources)
         });
@@ -399,6 +426,13 @@ impl Repository {
                 continue;
             }
             let Some(name) = entry.name() else { continue };
+            if let Some(key) = self.reusable_key(&root, &layout.module, &entry, name, &mut resolved)
+            {
+                if include(&key.directory) {
+                    layout.packages.push(key);
+                }
+                continue;
+            }
             let directory = format!("{SOURCES_DIRECTORY}/{name}");
             if !include(&directory) {
                 continue;
@@ -418,14 +452,44 @@ impl Repository {
                 &directory,
                 commit,
             )?;
-            layout.packages.push(SourceKey {
+            let key = Arc::new(SourceKey {
                 directory,
                 tree: entry.id(),
                 module: layout.module.clone(),
                 imports,
             });
+            self.lock().keys.insert(entry.id(), key.clone());
+            layout.packages.push(key);
         }
         Ok(layout)
+    }
+
+    /// The key made earlier for the package tree of `entry`, when it is this commit's key too:
+    /// same directory and module, and every import path of its closure names the same tree in
+    /// `root` (then the closure, walked over the same trees, is the same).
+    fn reusable_key(
+        &self,
+        root: &git2::Tree<'_>,
+        module: &Option<String>,
+        entry: &git2::TreeEntry<'_>,
+        name: &str,
+        resolved: &mut HashMap<String, Option<git2::Oid>>,
+    ) -> Option<Arc<SourceKey>> {
+        let key = self.lock().keys.get(&entry.id()).cloned()?;
+        let same_place = key
+            .directory
+            .strip_prefix(SOURCES_DIRECTORY)
+            .and_then(|rest| rest.strip_prefix('/'))
+            == Some(name)
+            && key.module == *module;
+        if !same_place {
+            return None;
+        }
+        let unchanged = key
+            .imports
+            .iter()
+            .all(|(import, target)| resolve_import(root, module, import, resolved) == *target);
+        unchanged.then_some(key)
     }
 
     /// Every package a package tree imports, directly or through others, with the tree each
@@ -453,12 +517,7 @@ impl Repository {
                 if closure.iter().any(|(path, _)| path == import) {
                     continue;
                 }
-                let target = *resolved.entry(import.clone()).or_insert_with(|| {
-                    match tree::directory_of(module.as_deref(), import) {
-                        Ok(Some(import_directory)) => tree::subtree_id(root, &import_directory),
-                        _ => None,
-                    }
-                });
+                let target = resolve_import(root, module, import, resolved);
                 closure.push((import.clone(), target));
                 if let (Some(target), Ok(Some(import_directory))) =
                     (target, tree::directory_of(module.as_deref(), import))
@@ -507,8 +566,8 @@ impl Repository {
             layout
                 .packages
                 .iter()
-                .filter(|key| !cache.sources.contains_key(key))
-                .map(|key| (commit.id().to_string(), key.clone()))
+                .filter(|key| !cache.sources.contains_key(&***key))
+                .map(|key| (commit.id().to_string(), (**key).clone()))
                 .collect()
         };
         self.load_missing(missing, parallel)?;
@@ -516,7 +575,7 @@ impl Repository {
         Ok(layout
             .packages
             .iter()
-            .filter_map(|key| cache.sources.get(key).cloned())
+            .filter_map(|key| cache.sources.get(&**key).cloned())
             .collect())
     }
 
@@ -625,6 +684,31 @@ impl Repository {
         Ok(examples)
     }
 
+    /// The registry settings (`cuemesh.cue`) at `reference`, read from Git objects: the
+    /// defaults when the file is missing, and each problem of the file as a finding (the
+    /// `CONFIG_INVALID` findings lint reports) whose span points into `sources`.
+    pub fn settings(&self, reference: &str) -> Result<RepositorySettings, Error> {
+        let mut sources = crate::lint::Sources::default();
+        let Some(text) = self.read_file(reference, crate::lint::SETTINGS_FILE)? else {
+            return Ok(RepositorySettings {
+                settings: crate::lint::Settings::default(),
+                problems: Vec::new(),
+                sources,
+            });
+        };
+        let module = self
+            .read_file(reference, MODULE_FILE)?
+            .as_deref()
+            .and_then(cue::module_path)
+            .unwrap_or_default();
+        let (settings, problems) = crate::lint::Settings::load_text(&text, &module, &mut sources);
+        Ok(RepositorySettings {
+            settings,
+            problems,
+            sources,
+        })
+    }
+
     /// The text of the file at `path` in `reference`'s tree (an example payload, say).
     pub fn read_file(&self, reference: &str, path: &str) -> Result<Option<String>, Error> {
         let commit = self.resolve(reference)?;
@@ -639,6 +723,25 @@ impl Repository {
             source,
         })
     }
+}
+
+/// The tree an import path names in `root` (`None` when it names nothing), remembered in
+/// `resolved` for the other packages of the same commit.
+fn resolve_import(
+    root: &git2::Tree<'_>,
+    module: &Option<String>,
+    import: &str,
+    resolved: &mut HashMap<String, Option<git2::Oid>>,
+) -> Option<git2::Oid> {
+    if let Some(target) = resolved.get(import) {
+        return *target;
+    }
+    let target = match tree::directory_of(module.as_deref(), import) {
+        Ok(Some(import_directory)) => tree::subtree_id(root, &import_directory),
+        _ => None,
+    };
+    resolved.insert(import.to_string(), target);
+    target
 }
 
 /// The span of `source.id` in a source's files, for a duplicate id.

@@ -151,26 +151,17 @@ pub(crate) fn load_source(prepared: PreparedSource) -> Source {
         imports,
         examples,
     } = prepared;
-    // Parse the package's own files with the ids `Package::load` gives them (0, 1, ...), so
-    // that the contract's spans point into the package's source map.
-    let parsed: Vec<cue::ast::File> = files
-        .files
-        .iter()
-        .enumerate()
-        .map(|(index, (_, text))| cue::parser::parse_file(cue::FileId(index as u32), text).0)
-        .collect();
+    let resolver = MemoryResolver { packages: imports };
+    // Load and export every definition in one evaluation (a shared package's export is not
+    // used, and costs little as it is loaded once per tree), then read the contract from the
+    // syntax that loading parsed, so that each file is parsed once.
+    let (package, exported) = Package::load_with_json_schema(files, &resolver);
+    let parsed = package.syntax();
     let package_name = parsed
         .iter()
         .find_map(|file| file.package.as_ref().map(|name| name.name.clone()));
-    let declared = contract::read_contract(&parsed);
-    let resolver = MemoryResolver { packages: imports };
-    // A source with events is exported below: load and export in one evaluation.
-    let (package, exported) = if declared.is_source() && !declared.events.is_empty() {
-        let (package, document) = Package::load_with_json_schema(files, &resolver);
-        (package, document.ok())
-    } else {
-        (Package::load(files, &resolver), None)
-    };
+    let declared = contract::read_contract(parsed);
+    let exported = exported.ok();
     let mut diagnostics = package.diagnostics().to_vec();
     let package_has_errors = diagnostics
         .iter()

@@ -174,7 +174,7 @@ pub(crate) fn package_files(
 pub(crate) fn imports_of(files: &PackageFiles) -> Vec<String> {
     let mut imports = Vec::new();
     for (_, text) in &files.files {
-        let (file, _) = cue::parser::parse_file(cue::FileId(0), text);
+        let (file, _) = cue::parser::parse_header(cue::FileId(0), text);
         for import in file.imports {
             if !cue::builtins::is_package(&import.path) {
                 imports.push(import.path);

@@ -52,6 +52,22 @@ pub(crate) fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// The lines of `reader` (a child's stdout or stderr), read to the end on a thread so that the
+/// child never blocks on a full pipe.
+pub(crate) fn lines_on_a_thread(
+    reader: impl std::io::Read + Send + 'static,
+) -> mpsc::Receiver<String> {
+    let (sender, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(reader).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
+
 /// A long-running `cuemesh` (a server), its stderr read line by line on a thread; killed on
 /// drop if still running.
 pub(crate) struct Daemon {
@@ -68,15 +84,7 @@ impl Daemon {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start cuemesh");
-        let stderr = child.stderr.take().expect("stderr");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = lines_on_a_thread(child.stderr.take().expect("stderr"));
         let mut daemon = Daemon { child, lines };
         let line = daemon.wait_for("listening on http://");
         let address = line

@@ -369,3 +369,10 @@ pub async fn stored_count(server: &NatsServer) -> u64 {
         .expect("the stream exists");
     stream.info().await.expect("stream info").state.messages
 }
+
+/// Prints a reliability test's counts on stderr past the test harness's capture (which takes
+/// only `print!` and `eprint!`), so that they show in a plain `cargo test` run and CI's log.
+pub fn report(counts: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{counts}");
+}

@@ -16,8 +16,8 @@ pub const SETTINGS_FILE: &str = "cuemesh.cue";
 /// The folder holding one package per data product.
 pub const SOURCES_DIRECTORY: &str = "sources";
 
-/// The files of a governance repository that lint reads: `cue.mod/module.cue`, `cuemesh.cue`
-/// and everything under `sources/`, by repository-relative path with `/` separators.
+/// The files of a governance repository that lint reads: `cue.mod/module.cue`, `cuemesh.cue`,
+/// the `CODEOWNERS` files and everything under `sources/`, by repository-relative path with `/` separators.
 #[derive(Debug, Clone, Default)]
 pub struct RepoFiles {
     pub files: BTreeMap<String, Vec<u8>>,
@@ -81,15 +81,15 @@ impl RepoFiles {
             source,
         })?;
         tree.files.insert(MODULE_FILE.to_string(), text);
-        let settings = root.join(SETTINGS_FILE);
-        if settings.exists() {
-            match std::fs::read(&settings) {
-                Ok(text) => {
-                    tree.files.insert(SETTINGS_FILE.to_string(), text);
+        for path in std::iter::once(SETTINGS_FILE).chain(super::codeowners::CODEOWNERS_PATHS) {
+            let file = root.join(path);
+            if file.is_file() {
+                match std::fs::read(&file) {
+                    Ok(text) => {
+                        tree.files.insert(path.to_string(), text);
+                    }
+                    Err(error) => tree.unreadable.push((path.to_string(), error.to_string())),
                 }
-                Err(error) => tree
-                    .unreadable
-                    .push((SETTINGS_FILE.to_string(), error.to_string())),
             }
         }
         let sources = root.join(SOURCES_DIRECTORY);

@@ -8,6 +8,7 @@
 //! id, one-sentence purpose, default severity and test vectors. Every rule reports
 //! [`Finding`]s, the one model every printer takes (through [`Finding::to_diagnostic`]).
 
+pub mod codeowners;
 pub(crate) mod files;
 mod ignore;
 pub mod rules;
@@ -21,7 +22,7 @@ use cue::{Diagnostic, Label, Severity, SourceMap, Span};
 pub use files::{LintError, RepoFiles, MODULE_FILE, SETTINGS_FILE, SOURCES_DIRECTORY};
 pub use ignore::Directive;
 pub use rules::{Rule, RULES};
-pub use settings::{Pattern, Settings};
+pub use settings::{Pattern, RegistrySettings, Settings};
 pub use workspace::{
     percent_decode, percent_encode, Declaration, DeclarationKind, EventDeclaration, Example,
     SourcePackage, Sources, StrayFile, Workspace,

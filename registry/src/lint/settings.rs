@@ -62,6 +62,19 @@ pub struct Settings {
     pub definition_name_pattern: Pattern,
     /// Regular field names of definitions.
     pub field_name_pattern: Pattern,
+    /// `registry`: where the registry is served and which branch numbers versions.
+    pub registry: RegistrySettings,
+}
+
+/// The `registry` settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistrySettings {
+    /// `registry.url`: the public URL of the registry service, without a trailing `/`. Each
+    /// CloudEvent's `dataschema` is `<url>/v1/sources/{source}/types/{type}/versions/{n}`.
+    pub url: Option<String>,
+    /// `registry.branch`: the branch whose first-parent history numbers versions (`main` when
+    /// not set).
+    pub branch: Option<String>,
 }
 
 /// The default patterns, as documented in the README.
@@ -82,6 +95,7 @@ impl Default for Settings {
             owner_pattern: pattern(DEFAULT_OWNER_PATTERN),
             definition_name_pattern: pattern(DEFAULT_DEFINITION_NAME_PATTERN),
             field_name_pattern: pattern(DEFAULT_FIELD_NAME_PATTERN),
+            registry: RegistrySettings::default(),
         }
     }
 }
@@ -156,6 +170,9 @@ impl Settings {
                 );
             }
         }
+        if let Some(registry) = value.get("registry") {
+            settings.registry = read_registry(registry, &mut problem);
+        }
         let Some(lint) = value.get("lint") else {
             return (settings, problems);
         };
@@ -195,6 +212,17 @@ impl Settings {
             }
         }
         (settings, problems)
+    }
+
+    /// Reads `cuemesh.cue` from one file's text, as [`Settings::load`] does from a tree (for
+    /// callers that read the file from Git). The module path resolves imports of the file.
+    pub(crate) fn load_text(
+        text: &str,
+        module: &str,
+        sources: &mut Sources,
+    ) -> (Settings, Vec<Finding>) {
+        let tree = RepoFiles::from_texts([(SETTINGS_FILE, text)]);
+        Settings::load(&tree, module, sources)
     }
 
     fn read_levels(&mut self, entry: &Json, problem: &mut impl FnMut(&[&str], String)) {
@@ -240,4 +268,64 @@ impl Settings {
             _ => None,
         }
     }
+}
+
+/// Reads the `registry` struct of the settings; each problem goes to `problem` with its path.
+fn read_registry(entry: &Json, problem: &mut impl FnMut(&[&str], String)) -> RegistrySettings {
+    let mut registry = RegistrySettings::default();
+    let Some(fields) = entry.as_object() else {
+        problem(
+            &["registry"],
+            format!("registry must be a struct with `url` and `branch`, found {entry}"),
+        );
+        return registry;
+    };
+    for (key, value) in fields {
+        match key.as_str() {
+            "url" => match value.as_str().map(registry_url) {
+                Some(Ok(url)) => registry.url = Some(url),
+                Some(Err(why)) => {
+                    problem(&["registry", "url"], format!("registry.url {value}: {why}"))
+                }
+                None => problem(
+                    &["registry", "url"],
+                    format!("registry.url must be a string (an http or https URL), found {value}"),
+                ),
+            },
+            "branch" => match value.as_str() {
+                Some(branch) if git2::Reference::is_valid_name(&format!("refs/heads/{branch}")) => {
+                    registry.branch = Some(branch.to_string());
+                }
+                _ => problem(
+                    &["registry", "branch"],
+                    format!("registry.branch must be a branch name, found {value}"),
+                ),
+            },
+            _ => problem(
+                &["registry", key],
+                format!("unknown registry setting {key:?} (known: url, branch)"),
+            ),
+        }
+    }
+    registry
+}
+
+/// Checks a registry URL (`https://schemas.example.com/registry`): an absolute http or https
+/// URL with a host, no query, fragment or white space. Returns it without a trailing `/`.
+fn registry_url(text: &str) -> Result<String, &'static str> {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or("the URL must start with https:// or http://")?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.starts_with(':') {
+        return Err("the URL has no host");
+    }
+    if text.contains(char::is_whitespace) {
+        return Err("the URL contains white space");
+    }
+    if text.contains(['?', '#']) {
+        return Err("the URL must not have a query or fragment: paths are appended to it");
+    }
+    Ok(text.trim_end_matches('/').to_string())
 }

@@ -82,6 +82,9 @@ pub struct Workspace {
     pub directives: Vec<Directive>,
     /// Malformed `cuemesh:` comments (`IGNORE_UNUSED`).
     pub directive_problems: Vec<Finding>,
+    /// The `CODEOWNERS` file GitHub would use, when the repository has one (its text is in
+    /// [`Workspace::sources`]).
+    pub codeowners: Option<super::codeowners::CodeOwners>,
 }
 
 /// One package under `sources/`: a data product's source, or shared types (a package that
@@ -193,6 +196,16 @@ impl Workspace {
             .ok_or(LintError::NoModulePath)?;
         let mut sources = Sources::default();
         let (settings, settings_problems) = Settings::load(tree, &module, &mut sources);
+        let codeowners = super::codeowners::CODEOWNERS_PATHS
+            .iter()
+            .find(|path| tree.files.contains_key(**path))
+            .map(|path| {
+                // A file that is not UTF-8 is read with replacement characters: its rules
+                // still have positions.
+                let text = String::from_utf8_lossy(&tree.files[*path]).into_owned();
+                let file = sources.add(path, &text);
+                super::codeowners::CodeOwners::parse(path, file, &text)
+            });
         let mut workspace = Workspace {
             module,
             settings,
@@ -202,6 +215,7 @@ impl Workspace {
             stray_files: Vec::new(),
             directives: Vec::new(),
             directive_problems: Vec::new(),
+            codeowners,
         };
         workspace.sort_files(tree);
         workspace.scan_directives();

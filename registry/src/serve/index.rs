@@ -13,14 +13,15 @@ use super::search::SearchIndex;
 use crate::commit::CommitInfo;
 use crate::error::Error;
 use crate::history::{History, Version};
-use crate::repository::Repository;
+use crate::repository::{Repository, Snapshot};
 use crate::tree::{self, TreeResolver};
+use axum::body::Bytes;
 use cue::MemoryResolver;
 use cue::{ImportResolver, Package, PackageFiles};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// An immutable view of one branch for the service.
 pub struct Index {
@@ -34,6 +35,9 @@ pub struct Index {
     pub events: BTreeMap<(String, String), IndexedEvent>,
     /// How many packages failed to load at some commit (they made no versions).
     pub problems: usize,
+    /// The errors of the branch tip itself (`directory: message`): a package or the module
+    /// that does not load there. A reload refuses an index with any.
+    pub tip_errors: Vec<String>,
     /// The search over sources, types, fields and doc comments.
     pub search: SearchIndex,
     /// The whole catalog's documents and the Confluent-compatible subjects and schema ids.
@@ -78,6 +82,9 @@ pub struct IndexedVersion {
     /// package it imports (directly or not), as `GET .../versions/{n}/package` serves them. Clients
     /// compile their own validator from it and check it against the digest.
     pub package: Result<Arc<Value>, String>,
+    /// The serialised bodies of the version's routes, made on their first request: the
+    /// metadata, the OpenAPI document, the JSON Schema document and the package.
+    pub(super) bodies: [OnceLock<Bytes>; 4],
 }
 
 impl IndexedEvent {
@@ -149,6 +156,7 @@ impl Index {
                         fields,
                         examples: Vec::new(),
                         package,
+                        bodies: Default::default(),
                     }
                 })
                 .collect();
@@ -184,6 +192,7 @@ impl Index {
             sources,
             events,
             problems: history.problems.len(),
+            tip_errors: tip_errors(&snapshot),
             search,
             catalog: Catalog::default(),
         };
@@ -201,6 +210,32 @@ impl Index {
     pub fn version_count(&self) -> usize {
         self.events.values().map(|event| event.versions.len()).sum()
     }
+}
+
+/// The error diagnostics of a snapshot, each prefixed with the directory it is about.
+fn tip_errors(snapshot: &Snapshot) -> Vec<String> {
+    let packages = snapshot
+        .sources
+        .iter()
+        .chain(&snapshot.shared)
+        .flat_map(|source| {
+            source
+                .diagnostics
+                .iter()
+                .map(move |diagnostic| (Some(source.directory.as_str()), diagnostic))
+        });
+    let repository = snapshot
+        .diagnostics
+        .iter()
+        .map(|found| (found.directory.as_deref(), &found.diagnostic));
+    packages
+        .chain(repository)
+        .filter(|(_, diagnostic)| diagnostic.severity == cue::Severity::Error)
+        .map(|(directory, diagnostic)| match directory {
+            Some(directory) => format!("{directory}: {}", diagnostic.headline()),
+            None => diagnostic.headline(),
+        })
+        .collect()
 }
 
 type DefinitionDocuments = (

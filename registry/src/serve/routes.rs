@@ -1,7 +1,7 @@
 //! The routes of the registry service and their error body.
 
 use super::index::{Index, IndexedEvent, IndexedVersion};
-use super::{catalog, confluent, html, search, self_openapi, AppState};
+use super::{catalog, confluent, html, metrics, search, self_openapi, webhook, AppState};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -12,7 +12,7 @@ use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The largest request body `validate` reads; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -35,6 +35,8 @@ pub struct Route {
 pub const ROUTES: &[Route] = &[
     Route { method: "get", path: "/healthz", handler: || get(healthz) },
     Route { method: "get", path: "/readyz", handler: || get(readyz) },
+    Route { method: "get", path: "/metrics", handler: || get(metrics::metrics) },
+    Route { method: "post", path: "/v1/hooks/github", handler: || post(webhook::github) },
     Route { method: "get", path: "/v1/openapi.json", handler: || get(self_openapi::describe) },
     Route { method: "get", path: "/v1/sources", handler: || get(sources) },
     Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions", handler: || get(versions) },
@@ -90,6 +92,10 @@ pub fn app(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::metrics::track,
+        ))
         .with_state(state)
 }
 
@@ -146,13 +152,31 @@ async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// Ready while an index is served (the process listens only once it has one); the last
+/// reload's outcome is detail, not readiness: a failed reload keeps serving the last good index.
 async fn readyz(State(state): State<AppState>) -> Json<Value> {
     let index = state.index();
+    let status = state.reload_status();
+    let last_reload = status.last().map(|last| {
+        let time = last
+            .time
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        json!({
+            "ok": last.ok(),
+            "outcome": last.outcome.name(),
+            "commit": last.commit,
+            "error": last.error,
+            "time": time,
+        })
+    });
     Json(json!({
         "status": "ready",
         "branch": index.branch,
         "commit": index.head.as_ref().map(|head| head.id.clone()),
         "versions": index.version_count(),
+        "generation": status.generation(),
+        "last_reload": last_reload,
     }))
 }
 
@@ -270,12 +294,14 @@ fn indexed<'i>(
 }
 
 /// A JSON answer about one version: immutable for a number, revalidated for `latest`, and
-/// 304 when the client's `If-None-Match` already names its entity tag.
+/// 304 when the client's `If-None-Match` already names its entity tag. The body is serialised
+/// once per version and kept in `cell` (versions never change within an index).
 fn cached(
     selector: Selector,
     version: &IndexedVersion,
     request: &HeaderMap,
-    body: &Value,
+    cell: &OnceLock<Bytes>,
+    body: impl FnOnce() -> Value,
 ) -> Response {
     let digest = version.version.digest.as_str();
     let (etag, cache_control) = match selector {
@@ -295,10 +321,15 @@ fn cached(
         response.headers_mut().insert(CACHE_CONTROL, cache_control);
         return response;
     }
-    let mut response = Json(body).into_response();
-    response.headers_mut().insert(ETAG, etag);
-    response.headers_mut().insert(CACHE_CONTROL, cache_control);
-    response
+    let bytes = cell
+        .get_or_init(|| Bytes::from(serde_json::to_vec(&body()).expect("a JSON value serialises")))
+        .clone();
+    let headers = [
+        (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+        (ETAG, etag),
+        (CACHE_CONTROL, cache_control),
+    ];
+    (headers, bytes).into_response()
 }
 
 /// Whether `If-None-Match` names `etag` (or `*`), with the weak comparison RFC 9110 asks for.
@@ -346,27 +377,43 @@ async fn version_metadata(
 ) -> Result<Response, ApiError> {
     let (index, selector, source, event_type, number) = find_version(&state, path)?;
     let version = indexed(&index, &source, &event_type, number);
-    let mut body = version_summary(version);
-    let object = body.as_object_mut().expect("a summary is an object");
-    object.insert("source".into(), json!(source));
-    object.insert("type".into(), json!(event_type));
-    object.insert("definition".into(), json!(version.version.definition));
-    object.insert("directory".into(), json!(version.version.directory));
-    object.insert("email".into(), json!(version.version.commit.email));
-    object.insert("cue".into(), json!(version.version.cue_text.as_deref()));
-    Ok(cached(selector, version, &headers, &body))
+    let body = || {
+        let mut body = version_summary(version);
+        let object = body.as_object_mut().expect("a summary is an object");
+        object.insert("source".into(), json!(source));
+        object.insert("type".into(), json!(event_type));
+        object.insert("definition".into(), json!(version.version.definition));
+        object.insert("directory".into(), json!(version.version.directory));
+        object.insert("email".into(), json!(version.version.commit.email));
+        object.insert("cue".into(), json!(version.version.cue_text.as_deref()));
+        body
+    };
+    Ok(cached(
+        selector,
+        version,
+        &headers,
+        &version.bodies[0],
+        body,
+    ))
 }
 
 fn document(
     state: &AppState,
     headers: &HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
+    which: usize,
     pick: fn(&IndexedVersion) -> &Result<Arc<Value>, String>,
 ) -> Result<Response, ApiError> {
     let (index, selector, source, event_type, number) = find_version(state, path)?;
     let version = indexed(&index, &source, &event_type, number);
     match pick(version) {
-        Ok(document) => Ok(cached(selector, version, headers, document)),
+        Ok(document) => Ok(cached(
+            selector,
+            version,
+            headers,
+            &version.bodies[which],
+            || Value::clone(document),
+        )),
         Err(message) => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "document_unavailable",
@@ -380,7 +427,7 @@ async fn openapi(
     headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    document(&state, &headers, path, |version| &version.openapi)
+    document(&state, &headers, path, 1, |version| &version.openapi)
 }
 
 async fn jsonschema(
@@ -388,7 +435,7 @@ async fn jsonschema(
     headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    document(&state, &headers, path, |version| &version.json_schema)
+    document(&state, &headers, path, 2, |version| &version.json_schema)
 }
 
 async fn package(
@@ -396,7 +443,7 @@ async fn package(
     headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    document(&state, &headers, path, |version| &version.package)
+    document(&state, &headers, path, 3, |version| &version.package)
 }
 
 async fn validate(

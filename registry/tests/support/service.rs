@@ -114,8 +114,18 @@ pub async fn respond(
 
 pub async fn send(state: &AppState, request: Request<Body>) -> Answer {
     let (status, headers, bytes) = respond(state, request).await;
+    let is_json = match headers
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+    {
+        Some(content_type) => content_type.contains("json"),
+        None => true,
+    };
     let body = if bytes.is_empty() {
         Value::Null
+    } else if !is_json {
+        // `/metrics` is text: kept as a string.
+        Value::String(String::from_utf8_lossy(&bytes).into_owned())
     } else {
         serde_json::from_slice(&bytes).unwrap_or_else(|error| {
             panic!("not JSON ({error}): {}", String::from_utf8_lossy(&bytes))

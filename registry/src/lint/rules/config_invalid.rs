@@ -5,7 +5,7 @@ use crate::lint::{Finding, Level, Workspace};
 
 pub(super) const RULE: Rule = Rule {
     id: "CONFIG_INVALID",
-    purpose: "`cuemesh.cue` does not compile, or a lint setting is unknown or invalid (a rule id, a severity, a regular expression, the compatibility mode).",
+    purpose: "`cuemesh.cue` does not compile, or a setting is unknown or invalid (a rule id, a severity, a regular expression, the compatibility mode, the registry URL or branch).",
     default: Level::Error,
     configurable: false,
     check,
@@ -36,6 +36,39 @@ mod tests {
             ],
             "{found:#?}"
         );
+    }
+
+    #[test]
+    fn bad_registry_settings() {
+        let settings = "registry: {\n\turl:    \"ftp://schemas.example.com\"\n\tbranch: \"no..dots\"\n\tport:   8080\n}\n";
+        let found = findings(RULE.id, &[("cuemesh.cue", Some(settings))]);
+        assert_eq!(
+            found,
+            [
+                "cuemesh.cue:2:2 registry.url \"ftp://schemas.example.com\": the URL must start with https:// or http://",
+                "cuemesh.cue:3:2 registry.branch must be a branch name, found \"no..dots\"",
+                "cuemesh.cue:4:2 unknown registry setting \"port\" (known: url, branch)",
+            ]
+        );
+        for url in [
+            "https://",
+            "https://x.example/?v=1",
+            "https://x.example/a b",
+            "42",
+        ] {
+            let quoted = if url == "42" {
+                url.to_string()
+            } else {
+                format!("{url:?}")
+            };
+            let settings = format!("registry: url: {quoted}\n");
+            let found = findings(RULE.id, &[("cuemesh.cue", Some(&settings))]);
+            assert_eq!(found.len(), 1, "{url}: {found:?}");
+            assert!(
+                found[0].starts_with("cuemesh.cue:1:11 "),
+                "{url}: {found:?}"
+            );
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use cue::Span;
 
 use super::{Finding, Level, SourcePackage, Workspace};
 
+mod codeowners_owner;
 mod config_invalid;
 mod definition_name_case;
 mod duplicate_event_type;
@@ -56,6 +57,7 @@ pub static RULES: &[Rule] = &[
     event_not_a_definition::RULE,
     source_id_name::RULE,
     owner_format::RULE,
+    codeowners_owner::RULE,
     event_type_name::RULE,
     definition_name_case::RULE,
     field_name_case::RULE,

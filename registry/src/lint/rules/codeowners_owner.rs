@@ -1,0 +1,142 @@
+//! `CODEOWNERS_OWNER`: a source's files are not owned, in `CODEOWNERS`, by its `source.owner`.
+
+use super::{source_string, Rule};
+use crate::lint::{Finding, Level, Workspace};
+
+pub(super) const RULE: Rule = Rule {
+    id: "CODEOWNERS_OWNER",
+    purpose: "A source's `.cue` files are not covered by a `CODEOWNERS` rule (the last matching one, as GitHub reads `.github/CODEOWNERS`, `CODEOWNERS` or `docs/CODEOWNERS`) that lists its `source.owner` among its owners. Checked when the repository has a `CODEOWNERS` file.",
+    default: Level::Error,
+    configurable: true,
+    check,
+};
+
+fn check(workspace: &Workspace) -> Vec<Finding> {
+    let Some(codeowners) = &workspace.codeowners else {
+        return Vec::new();
+    };
+    let mut findings = Vec::new();
+    for package in &workspace.packages {
+        let Some((owner, owner_span)) = source_string(package, "owner") else {
+            continue;
+        };
+        // The first of the source's files whose owners leave `source.owner` out, if any.
+        for (file, _) in &package.files {
+            let Some(path) = workspace.sources.map.get(*file).map(|f| f.name.clone()) else {
+                continue;
+            };
+            let finding = match codeowners.owner_rule(&path) {
+                None => Finding::new(format!(
+                    "{path} is not covered by any rule of {}: its source.owner {owner:?} does not own it",
+                    codeowners.path
+                ))
+                .at(owner_span)
+                .with_path("source.owner")
+                .with_help(format!(
+                    "add `/{}/ {owner}` to {}",
+                    package.folder, codeowners.path
+                )),
+                Some(rule) if rule.owners.iter().any(|o| o.eq_ignore_ascii_case(&owner)) => {
+                    continue
+                }
+                Some(rule) => {
+                    let listed = if rule.owners.is_empty() {
+                        "no owner".to_string()
+                    } else {
+                        rule.owners.join(" ")
+                    };
+                    Finding::new(format!(
+                        "{path} is owned by {listed} (the last matching rule, {:?}), not by its source.owner {owner:?}",
+                        rule.pattern
+                    ))
+                    .at(rule.span)
+                    .with_help(format!(
+                        "add {owner} to this rule, or change source.owner in {path} to one of its owners"
+                    ))
+                }
+            };
+            findings.push(finding);
+            break;
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::lint::rules::testing::{findings, positions};
+
+    const OWNERS: &str =
+        "*                   @acme/data-governance\n/sources/identity/  @acme/identity\n";
+
+    #[test]
+    fn an_owner_the_matching_rule_does_not_list() {
+        // The rule for the directory names another team: the finding is on that rule.
+        let text = "*  @acme/data-governance\n/sources/identity/   @acme/payments @acme/x\n";
+        assert_eq!(
+            findings(RULE.id, &[("CODEOWNERS", Some(text))]),
+            ["CODEOWNERS:2:1 sources/identity/identity.cue is owned by @acme/payments @acme/x (the last matching rule, \"/sources/identity/\"), not by its source.owner \"@acme/identity\""]
+        );
+        // A later rule wins over an earlier one that listed the owner.
+        let text = format!("{OWNERS}sources/**/*.cue @acme/data-governance\n");
+        assert_eq!(
+            positions(RULE.id, &[(".github/CODEOWNERS", Some(&text))]),
+            [".github/CODEOWNERS:3:1"]
+        );
+    }
+
+    #[test]
+    fn a_source_no_rule_covers() {
+        let text = "/sources/orders/ @acme/identity\n";
+        assert_eq!(
+            positions(RULE.id, &[("docs/CODEOWNERS", Some(text))]),
+            ["sources/identity/identity.cue:5:9"]
+        );
+    }
+
+    #[test]
+    fn owners_that_agree_and_the_file_github_reads() {
+        assert!(positions(RULE.id, &[("CODEOWNERS", Some(OWNERS))]).is_empty());
+        // Case does not matter to GitHub.
+        let text = OWNERS.replace("@acme/identity", "@ACME/Identity");
+        assert!(positions(RULE.id, &[("CODEOWNERS", Some(&text))]).is_empty());
+        // `.github/CODEOWNERS` comes first: the broken root file is not read.
+        let broken = "* @someone/else\n";
+        assert!(positions(
+            RULE.id,
+            &[
+                (".github/CODEOWNERS", Some(OWNERS)),
+                ("CODEOWNERS", Some(broken))
+            ]
+        )
+        .is_empty());
+        // Without a CODEOWNERS file there is nothing to compare with.
+        assert!(positions(RULE.id, &[]).is_empty());
+    }
+
+    #[test]
+    fn the_template_repository_passes() {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas-repo-template");
+        let mut tree = crate::lint::RepoFiles::read_directory(&root).expect("the template");
+        let ids = |tree: &crate::lint::RepoFiles| -> Vec<String> {
+            let report = crate::lint::lint(tree).expect("a CUE module");
+            report
+                .findings
+                .iter()
+                .filter(|finding| finding.rule == RULE.id)
+                .map(|finding| report.sources.describe(finding.span.expect("a position")))
+                .collect()
+        };
+        assert!(ids(&tree).is_empty());
+        // The template's file is the one read: swapping two teams breaks two sources.
+        let text = tree.text("CODEOWNERS").expect("CODEOWNERS").to_string();
+        let swapped = text
+            .replace("@acme/orders", "@acme/tmp")
+            .replace("@acme/payments", "@acme/orders")
+            .replace("@acme/tmp", "@acme/payments");
+        tree.files.insert("CODEOWNERS".into(), swapped.into_bytes());
+        assert_eq!(ids(&tree).len(), 2);
+    }
+}
