@@ -6,6 +6,7 @@
 mod support;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -188,10 +189,15 @@ async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
         )
     };
     let all_ids: Vec<String> = (0..EVENTS).map(|n| format!("cluster-{n:05}")).collect();
+    // The leader dies once a quarter of the events are acknowledged: in the middle of the
+    // load whatever the publisher's speed (a fixed delay let a fast one finish first).
+    let progress = Arc::new(AtomicUsize::new(0));
     let killer = {
-        let nodes = nodes.clone();
+        let (nodes, progress) = (nodes.clone(), progress.clone());
         tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(400)).await;
+            while progress.load(Ordering::Relaxed) < EVENTS / 4 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
             nodes.lock().await[leader_index].stop();
             Instant::now()
         })
@@ -223,6 +229,7 @@ async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
                     Ok(receipt) => {
                         assert_eq!(receipt.id, all_ids[n]);
                         acknowledged.insert(receipt.id, receipt.sequence);
+                        progress.fetch_add(1, Ordering::Relaxed);
                     }
                     Err(_) => {
                         failed_attempts += 1;

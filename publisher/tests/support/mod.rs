@@ -110,6 +110,11 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// The server's process id (the benchmark reads its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the server with SIGKILL (`Child::kill`): no shutdown, no flush, as a crash.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
