@@ -58,9 +58,8 @@ pub fn run(config: &DevConfig, out: &mut (dyn Write + Send)) -> anyhow::Result<(
     };
     let repository = Repository::open(&repository_path)
         .with_context(|| format!("cannot open the repository {}", repository_path.display()))?;
-    let branch = repository
-        .default_branch()
-        .context("cannot tell the repository's default branch")?;
+    let branch = cuemesh_registry::settings::numbered_branch(&repository)
+        .context("cannot tell the branch to number versions on")?;
     let index = Index::build(&repository, &branch)
         .with_context(|| format!("cannot index the branch {branch}"))?;
     let demo = Demo::pick(&index);
@@ -76,10 +75,7 @@ pub fn run(config: &DevConfig, out: &mut (dyn Write + Send)) -> anyhow::Result<(
     };
     let state = AppState::new(index);
     let reloader = Reloader::local(repository, branch, state.clone());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::net::runtime()?;
     let outcome = runtime.block_on(serve_both(config, &nats, state, reloader, demo, out));
     drop(nats);
     outcome
@@ -301,40 +297,18 @@ async fn serve_both(
     demo: Option<Demo>,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let registry_listener = tokio::net::TcpListener::bind(config.registry_listen)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {} for the registry",
-                config.registry_listen
-            )
-        })?;
-    let registry_url = format!(
-        "http://{}",
-        registry_listener
-            .local_addr()
-            .context("cannot read the registry's address")?
-    );
+    let (registry_listener, registry_address) =
+        crate::net::listen(config.registry_listen, Some("the registry")).await?;
+    let registry_url = format!("http://{registry_address}");
     let publisher = Publisher::connect(
         PublisherConfig::new(nats.url(), registry_url.as_str()),
         RegistrySchema::new(registry_url.as_str()),
     )
     .await
     .with_context(|| format!("cannot start publishing to NATS at {}", nats.url()))?;
-    let publisher_listener = tokio::net::TcpListener::bind(config.publisher_listen)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {} for the publisher",
-                config.publisher_listen
-            )
-        })?;
-    let publisher_url = format!(
-        "http://{}",
-        publisher_listener
-            .local_addr()
-            .context("cannot read the publisher's address")?
-    );
+    let (publisher_listener, publisher_address) =
+        crate::net::listen(config.publisher_listen, Some("the publisher")).await?;
+    let publisher_url = format!("http://{publisher_address}");
     let sidecar_app = sidecar::app(
         Arc::new(publisher),
         SidecarConfig {

@@ -36,10 +36,7 @@ pub fn run(config: &PublisherCommandConfig) -> anyhow::Result<()> {
             Tokens::open()
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::net::runtime()?;
     runtime.block_on(async {
         let publisher = Publisher::connect(
             PublisherConfig::new(config.nats.as_str(), config.registry.as_str()),
@@ -47,12 +44,7 @@ pub fn run(config: &PublisherCommandConfig) -> anyhow::Result<()> {
         )
         .await
         .with_context(|| format!("cannot start publishing to NATS at {}", config.nats))?;
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let address = listener
-            .local_addr()
-            .context("cannot read the bound address")?;
+        let (listener, address) = crate::net::listen(config.listen, None).await?;
         crate::output::progress(format_args!(
             "publisher listening on http://{address} (registry {}, NATS {})",
             config.registry, config.nats

@@ -28,11 +28,13 @@ pub fn markdown(command: &Command) -> String {
     );
     out.push_str("- [Commands](#commands)\n- [Lint rules](#lint-rules)\n");
     out.push_str("- [Compatibility rules](#compatibility-rules)\n");
-    out.push_str("- [Settings (`cuemesh.cue`)](#settings-cuemeshcue)\n\n");
+    out.push_str("- [Settings (`cuemesh.cue`)](#settings-cuemeshcue)\n");
+    out.push_str("- [Registry endpoints](#registry-endpoints)\n\n");
     write_commands(&mut out, command);
     write_lint_rules(&mut out);
     write_compat_rules(&mut out);
     write_settings(&mut out);
+    write_registry_endpoints(&mut out, &cuemesh_registry::serve::description());
     out
 }
 
@@ -239,6 +241,45 @@ fn write_settings(out: &mut String) {
     }
 }
 
+/// Every route of the registry service (`cuemesh serve`), from its own OpenAPI description,
+/// which a registry test keeps equal to the router's route table.
+fn write_registry_endpoints(out: &mut String, description: &serde_json::Value) {
+    out.push_str("## Registry endpoints\n\n");
+    out.push_str(
+        "The JSON API of `cuemesh serve`, from the description it serves at \
+         `/v1/openapi.json` (parameters and response bodies are there). Every error is \
+         `{\"error\": {\"code\", \"message\"}}`, except on the Confluent-compatible paths, \
+         which answer as Confluent does. The HTML catalog is served at `/` for people.\n\n",
+    );
+    out.push_str("| method | path | what it answers | statuses |\n|---|---|---|---|\n");
+    let Some(paths) = description["paths"].as_object() else {
+        return;
+    };
+    for (path, operations) in paths {
+        let Some(operations) = operations.as_object() else {
+            continue;
+        };
+        for (method, operation) in operations {
+            if !matches!(method.as_str(), "get" | "post" | "put" | "delete" | "patch") {
+                continue;
+            }
+            let statuses = operation["responses"]
+                .as_object()
+                .map(|responses| responses.keys().cloned().collect::<Vec<_>>().join(", "))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                method.to_uppercase(),
+                code_cell(path),
+                escape_cell(&sentence(operation["summary"].as_str().unwrap_or_default())),
+                escape_cell(&statuses)
+            );
+        }
+    }
+    out.push('\n');
+}
+
 /// Help text on one line, ending with a full stop (clap drops the one of the doc comment).
 fn sentence(text: &str) -> String {
     let line = one_line(text);
@@ -335,6 +376,16 @@ mod tests {
             "files sources/&lt;name&gt;/\\*.json, not `<name>/*.cue`"
         );
         assert_eq!(code_cell("^(a|b)*$"), "`^(a\\|b)*$`");
+    }
+
+    #[test]
+    fn every_route_of_the_registry_is_listed() {
+        let mut text = String::new();
+        write_registry_endpoints(&mut text, &cuemesh_registry::serve::description());
+        for route in cuemesh_registry::serve::ROUTES {
+            let row = format!("| {} | `{}` |", route.method.to_uppercase(), route.path);
+            assert!(text.contains(&row), "{row} missing from:\n{text}");
+        }
     }
 
     #[test]

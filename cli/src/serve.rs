@@ -73,9 +73,8 @@ pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
     let branch = match (&remote, &config.branch) {
         (Some(remote), _) => remote.branch().to_string(),
         (None, Some(branch)) => branch.clone(),
-        (None, None) => repository
-            .default_branch()
-            .context("cannot tell the default branch; name it with --branch")?,
+        (None, None) => cuemesh_registry::settings::numbered_branch(&repository)
+            .context("cannot tell the branch to number versions on; name it with --branch")?,
     };
     output::detail(format_args!("indexing the branch {branch} of {shown}"));
     let started = std::time::Instant::now();
@@ -111,10 +110,7 @@ pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
         Some(remote) => Reloader::remote(remote, repository, state.clone()),
         None => Reloader::local(repository, branch, state.clone()),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::net::runtime()?;
     runtime.block_on(serve_until_shutdown(config, Arc::new(reloader), state))
 }
 
@@ -183,12 +179,7 @@ async fn serve_until_shutdown(
     reloader: Arc<Reloader>,
     state: AppState,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let address = listener
-        .local_addr()
-        .context("cannot read the bound address")?;
+    let (listener, address) = crate::net::listen(config.listen, None).await?;
     output::progress(format_args!("listening on http://{address}"));
     let reloads = serve::spawn_reloads(reloader, config.poll);
     axum::serve(listener, serve::app(state))

@@ -49,9 +49,8 @@ pub fn run(
         .with_context(|| format!("cannot open the repository {}", config.repository.display()))?;
     let branch = match &config.branch {
         Some(branch) => branch.clone(),
-        None => repository
-            .default_branch()
-            .context("cannot tell the default branch; name it with --branch")?,
+        None => cuemesh_registry::settings::numbered_branch(&repository)
+            .context("cannot tell the branch to number versions on; name it with --branch")?,
     };
     let history = repository
         .history(&branch)

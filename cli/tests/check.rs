@@ -3,7 +3,10 @@
 //! built binary run on them.
 
 mod common;
-use common::{cuemesh_with_env, Run};
+#[path = "../../publisher/tests/support/mod.rs"]
+mod support;
+use common::{cuemesh_with_env, template_repository, Run};
+use support::commit_index;
 
 use std::path::Path;
 
@@ -30,7 +33,7 @@ fn repository(commits: &[Vec<(&str, String)>]) -> tempfile::TempDir {
     let mut options = git2::RepositoryInitOptions::new();
     options.initial_head("main");
     let git = git2::Repository::init_opts(directory.path(), &options).expect("git init");
-    let mut parent: Option<git2::Oid> = None;
+    let mut head = None;
     for (index, files) in commits.iter().enumerate() {
         write(directory.path(), files);
         let mut git_index = git.index().expect("index");
@@ -38,34 +41,15 @@ fn repository(commits: &[Vec<(&str, String)>]) -> tempfile::TempDir {
             .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
             .expect("add");
         git_index.update_all(["*"], None).expect("stage deletions");
-        git_index.write().expect("write index");
-        let tree = git
-            .find_tree(git_index.write_tree().expect("tree"))
-            .expect("tree");
-        let signature = git2::Signature::new(
+        head = Some(commit_index(
+            &git,
+            &mut git_index,
             "Ada Lovelace",
-            "ada@example.com",
-            &git2::Time::new(1_714_566_600 + index as i64 * 60, 0),
-        )
-        .expect("signature");
-        let parents: Vec<git2::Commit<'_>> = parent
-            .iter()
-            .map(|id| git.find_commit(*id).expect("parent"))
-            .collect();
-        let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-        parent = Some(
-            git.commit(
-                Some("HEAD"),
-                &signature,
-                &signature,
-                &format!("commit {index}"),
-                &tree,
-                &parent_refs,
-            )
-            .expect("commit"),
-        );
+            1_714_566_600 + index as i64 * 60,
+            &format!("commit {index}"),
+        ));
     }
-    let head = git.find_commit(parent.expect("one commit")).expect("head");
+    let head = git.find_commit(head.expect("one commit")).expect("head");
     git.branch("pr", &head, false).expect("branch");
     git.set_head("refs/heads/pr").expect("checkout");
     directory
@@ -516,25 +500,10 @@ fn committed_changes_on_the_branch_count_and_main_moving_on_does_not() {
 #[test]
 fn the_templates_scenario_init_commit_branch_edit_check() {
     let temporary = tempfile::tempdir().expect("tmp");
-    let run = cuemesh_with_env(temporary.path(), &["init", "schemas"], &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let root = temporary.path().join("schemas");
-    let mut options = git2::RepositoryInitOptions::new();
-    options.initial_head("main");
-    let git = git2::Repository::init_opts(&root, &options).expect("git init");
-    let mut index = git.index().expect("index");
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .expect("add");
-    let tree = git
-        .find_tree(index.write_tree().expect("tree"))
-        .expect("tree");
-    let signature = git2::Signature::now("Ada", "ada@example.com").expect("signature");
-    let commit = git
-        .commit(Some("HEAD"), &signature, &signature, "init", &tree, &[])
-        .expect("commit");
-    git.branch("feature", &git.find_commit(commit).expect("commit"), false)
-        .expect("branch");
+    let root = template_repository(temporary.path());
+    let git = git2::Repository::open(&root).expect("open");
+    let head = git.head().expect("head").peel_to_commit().expect("commit");
+    git.branch("feature", &head, false).expect("branch");
     git.set_head("refs/heads/feature").expect("checkout");
 
     let run = cuemesh_with_env(&root, &["check", "--against", "main"], &[]);

@@ -3,34 +3,11 @@
 //! `cuemesh vet`, and the template loads in the repository model with no diagnostics.
 
 mod common;
-use common::cuemesh;
+use common::{commit_everything, cuemesh};
 
 use cuemesh_registry::Repository;
 use std::path::Path;
 use std::process::Command;
-
-/// Commits every file of `directory` as the first commit of `main`, by a fixed author.
-fn commit_all(directory: &Path) {
-    let mut options = git2::RepositoryInitOptions::new();
-    options.initial_head("main");
-    let repository = git2::Repository::init_opts(directory, &options).expect("git init");
-    let mut index = repository.index().expect("index");
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .expect("add");
-    let tree = repository
-        .find_tree(index.write_tree().expect("tree"))
-        .expect("tree");
-    let signature = git2::Signature::new(
-        "Ada Lovelace",
-        "ada@example.com",
-        &git2::Time::new(1_714_566_600, 120),
-    )
-    .expect("signature");
-    repository
-        .commit(Some("HEAD"), &signature, &signature, "Start", &tree, &[])
-        .expect("commit");
-}
 
 #[test]
 fn init_writes_a_template_that_loads_cleanly_and_whose_examples_validate() {
@@ -63,7 +40,7 @@ fn init_writes_a_template_that_loads_cleanly_and_whose_examples_validate() {
     let run = cuemesh(&directory, &["vet", "cuemesh.cue"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 
-    commit_all(&directory);
+    commit_everything(&directory);
     let repository = Repository::open(&directory).expect("open");
     let snapshot = repository.snapshot("main").expect("snapshot");
     assert!(

@@ -6,11 +6,9 @@ mod common;
 #[path = "../../publisher/tests/support/mod.rs"]
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Command;
 
-use common::{cuemesh, Daemon};
+use common::{cuemesh, http, Daemon};
 use support::{stored_count, stored_messages, NatsServer, RegistryServer, VALID_PLACED};
 
 /// A runtime whose worker threads serve the registry while the test runs the binary.
@@ -158,26 +156,11 @@ fn start_sidecar(args: &[&str]) -> (Daemon, String) {
     Daemon::start(&all)
 }
 
-/// `(status code, body)` of a POST over a fresh connection.
+/// `(status code, body)` of a JSON POST over a fresh connection.
 fn post(address: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).expect("connect");
-    let mut head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    write!(stream, "{head}\r\n{body}").expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .expect("a status code");
-    (status, body.to_string())
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    http(address, "POST", path, &all, body)
 }
 
 #[test]

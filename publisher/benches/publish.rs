@@ -10,8 +10,11 @@
 //!    request.
 //!
 //! Prints events per second for each and the ratios, and the rate of validation alone (the
-//! library's CPU work before any event is built or sent). Run with `bench/publish/run`.
-//! Arguments: `[EVENTS] [CONNECTIONS]` (defaults 100000 and 128).
+//! library's CPU work before any event is built or sent). The machine's cores are shared by
+//! everything in a phase, so each phase's CPU time is printed too (from Linux's `/proc`): the
+//! benchmark process's and nats-server's, per event; for the sidecar, the in-process load
+//! client runs alone on its own thread and its share is printed apart.
+//! Run with `bench/publish/run`. Arguments: `[EVENTS] [CONNECTIONS]` (defaults 100000 and 128).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -27,11 +30,12 @@ use cuemesh_publisher::sidecar::{app, SidecarConfig};
 use cuemesh_publisher::{Attributes, Publisher, PublisherConfig, RegistrySchema};
 use futures::stream::{FuturesUnordered, StreamExt};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::TokioIo;
 use support::{placed_pin, serve_on_loopback, NatsServer, RegistryServer, VALID_PLACED};
 
 const WINDOW: usize = 256;
+/// Rounds of the raw and library phases, taken in turns.
+const ROUNDS: usize = 3;
 
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
@@ -64,6 +68,82 @@ async fn stored(context: &jetstream::Context) -> u64 {
     stream.info().await.expect("info").state.messages
 }
 
+/// CPU seconds used so far by process `pid`, all its threads (Linux `/proc`, in ticks of
+/// USER_HZ = 1/100 s); `None` elsewhere.
+fn process_cpu(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name: state is the first, utime the 12th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// CPU seconds used so far by the calling thread (Linux `/proc/thread-self/schedstat`).
+fn thread_cpu() -> Option<f64> {
+    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = schedstat.split_whitespace().next()?.parse().ok()?;
+    Some(nanos as f64 / 1e9)
+}
+
+/// The CPU seconds of the benchmark process and of nats-server at one moment.
+#[derive(Clone, Copy)]
+struct Cpu {
+    bench: Option<f64>,
+    nats: Option<f64>,
+}
+
+impl Cpu {
+    fn now(nats: &NatsServer) -> Cpu {
+        Cpu {
+            bench: process_cpu(std::process::id()),
+            nats: process_cpu(nats.pid()),
+        }
+    }
+}
+
+/// One measured phase (or the sum of its rounds): events, time and the CPU they took.
+struct Phase {
+    name: String,
+    events: usize,
+    elapsed: Duration,
+    bench_cpu: Option<f64>,
+    nats_cpu: Option<f64>,
+}
+
+impl Phase {
+    fn new(name: impl Into<String>) -> Phase {
+        Phase {
+            name: name.into(),
+            events: 0,
+            elapsed: Duration::ZERO,
+            bench_cpu: Some(0.0),
+            nats_cpu: Some(0.0),
+        }
+    }
+
+    /// Adds a round of `events` that took `elapsed`, between the CPU readings `before` and
+    /// `after`.
+    fn add(&mut self, events: usize, elapsed: Duration, before: Cpu, after: Cpu) {
+        let used = |total: Option<f64>, a: Option<f64>, b: Option<f64>| Some(total? + b? - a?);
+        self.events += events;
+        self.elapsed += elapsed;
+        self.bench_cpu = used(self.bench_cpu, before.bench, after.bench);
+        self.nats_cpu = used(self.nats_cpu, before.nats, after.nats);
+    }
+
+    fn rate(&self) -> f64 {
+        rate(self.events, self.elapsed)
+    }
+}
+
+/// Microseconds of CPU per event, or `-` when `/proc` could not be read.
+fn per_event(cpu: Option<f64>, events: usize) -> String {
+    cpu.map_or_else(
+        || "-".to_string(),
+        |seconds| format!("{:.1}", seconds * 1e6 / events as f64),
+    )
+}
+
 async fn run(events: usize, connections: usize) {
     let nats = NatsServer::start();
     let registry = RegistryServer::template().await;
@@ -71,7 +151,10 @@ async fn run(events: usize, connections: usize) {
     let context = jetstream::new(client);
     let pin = placed_pin();
     let config = PublisherConfig::new(nats.url(), registry.url.clone());
-    eprintln!("publish benchmark: {events} events per phase, {connections} HTTP connections");
+    eprintln!(
+        "publish benchmark: {events} events per phase ({ROUNDS} rounds of raw and library in \
+         turns), {connections} HTTP connections"
+    );
 
     // The bytes the publisher sends, captured from one real publish.
     fresh_stream(&context).await;
@@ -93,38 +176,7 @@ async fn run(events: usize, connections: usize) {
     let body = sample.payload.clone();
     let sample_id = publisher_id(&body);
 
-    // 1. Raw async-nats, pipelined, each message with its own Nats-Msg-Id.
-    fresh_stream(&context).await;
-    let bodies: Vec<(String, Bytes)> = (0..events)
-        .map(|n| {
-            let id = format!("raw-{n:08}");
-            let text = String::from_utf8_lossy(&body).replace(&sample_id, &id);
-            (id, Bytes::from(text))
-        })
-        .collect();
-    let started = Instant::now();
-    let mut in_flight = FuturesUnordered::new();
-    for (id, payload) in bodies {
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert("Nats-Msg-Id", id.as_str());
-        headers.insert("Content-Type", "application/cloudevents+json");
-        let ack = context
-            .publish_with_headers(subject.clone(), headers, payload)
-            .await
-            .expect("sent");
-        in_flight.push(ack.into_future());
-        while in_flight.len() >= WINDOW {
-            in_flight.next().await.expect("one").expect("acked");
-        }
-    }
-    while let Some(ack) = in_flight.next().await {
-        ack.expect("acked");
-    }
-    let raw = rate(events, started.elapsed());
-    assert_eq!(stored(&context).await, events as u64);
-
-    // 2. The library: publish_many (validation included), the same window.
-    fresh_stream(&context).await;
+    // The library's publisher, with the raw phase's window.
     let mut library_config = config.clone();
     library_config.max_in_flight = WINDOW;
     let publisher = Publisher::connect(library_config, RegistrySchema::new(&registry.url))
@@ -140,68 +192,192 @@ async fn run(events: usize, connections: usize) {
             .expect("valid");
     }
     let validation = rate(events, started.elapsed());
-    let attributes: Vec<Attributes> = (0..events)
-        .map(|n| Attributes {
-            id: Some(format!("lib-{n:08}")),
-            ..Attributes::default()
-        })
-        .collect();
-    let started = Instant::now();
-    let results = publisher
-        .publish_many(
-            &pin,
-            attributes
-                .into_iter()
-                .map(|attributes| (VALID_PLACED.as_bytes(), attributes)),
-        )
-        .await;
-    let library = rate(events, started.elapsed());
-    assert!(results.iter().all(Result::is_ok), "every event published");
-    assert_eq!(stored(&context).await, events as u64);
 
-    // 3. The sidecar under concurrent HTTP load.
+    // 1 and 2 in turns, so that both see the same conditions (other load on the machine,
+    // the disk flushing earlier rounds' streams): the figures are over all rounds.
+    let mut raw = Phase::new("raw async-nats (pipelined acks)");
+    let mut library = Phase::new("library publish_many");
+    for round in 0..ROUNDS {
+        // 1. Raw async-nats, pipelined, each message with its own Nats-Msg-Id.
+        fresh_stream(&context).await;
+        let bodies: Vec<(String, Bytes)> = (0..events)
+            .map(|n| {
+                let id = format!("raw{round}-{n:08}");
+                let text = String::from_utf8_lossy(&body).replace(&sample_id, &id);
+                (id, Bytes::from(text))
+            })
+            .collect();
+        let (before, started) = (Cpu::now(&nats), Instant::now());
+        let mut in_flight = FuturesUnordered::new();
+        for (id, payload) in bodies {
+            let mut headers = async_nats::HeaderMap::new();
+            headers.insert("Nats-Msg-Id", id.as_str());
+            headers.insert("Content-Type", "application/cloudevents+json");
+            let ack = context
+                .publish_with_headers(subject.clone(), headers, payload)
+                .await
+                .expect("sent");
+            in_flight.push(ack.into_future());
+            while in_flight.len() >= WINDOW {
+                in_flight.next().await.expect("one").expect("acked");
+            }
+        }
+        while let Some(ack) = in_flight.next().await {
+            ack.expect("acked");
+        }
+        raw.add(events, started.elapsed(), before, Cpu::now(&nats));
+        assert_eq!(stored(&context).await, events as u64);
+
+        // 2. The library: publish_many (validation included), the same window.
+        fresh_stream(&context).await;
+        let attributes: Vec<Attributes> = (0..events)
+            .map(|n| Attributes {
+                id: Some(format!("lib{round}-{n:08}")),
+                ..Attributes::default()
+            })
+            .collect();
+        let (before, started) = (Cpu::now(&nats), Instant::now());
+        let results = publisher
+            .publish_many(
+                &pin,
+                attributes
+                    .into_iter()
+                    .map(|attributes| (VALID_PLACED.as_bytes(), attributes)),
+            )
+            .await;
+        library.add(events, started.elapsed(), before, Cpu::now(&nats));
+        assert!(results.iter().all(Result::is_ok), "every event published");
+        assert_eq!(stored(&context).await, events as u64);
+    }
+
+    // 3. The sidecar under concurrent HTTP load, from a client on a thread of its own.
     fresh_stream(&context).await;
     let publisher = Publisher::connect(config.clone(), RegistrySchema::new(&registry.url))
         .await
         .expect("connects");
     let (url, _stop) = serve_on_loopback(app(Arc::new(publisher), SidecarConfig::default())).await;
-    let http: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(connections)
-        .build_http();
-    let endpoint: hyper::Uri = format!(
-        "{url}/v1/events/{}/{}/versions/{}",
+    let authority = url.trim_start_matches("http://").to_string();
+    let path = format!(
+        "/v1/events/{}/{}/versions/{}",
         pin.source, pin.event_type, pin.version
-    )
-    .parse()
-    .expect("a URI");
+    );
+    let (done, load) = tokio::sync::oneshot::channel();
+    let before = Cpu::now(&nats);
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let elapsed = runtime.block_on(load_client(authority, path, events, connections));
+        let _ = done.send((elapsed, thread_cpu()));
+    });
+    let (elapsed, client_cpu) = load.await.expect("the load client");
+    let mut sidecar = Phase::new(format!("HTTP sidecar ({connections} connections)"));
+    sidecar.add(events, elapsed, before, Cpu::now(&nats));
+    assert_eq!(stored(&context).await, events as u64 + 1);
+
+    println!(
+        "{:<34} {:>10}   {:>12} {:>12}",
+        "phase", "events/s", "bench CPU", "nats CPU"
+    );
+    println!(
+        "{:<34} {:>10}   {:>12} {:>12}",
+        "", "", "us/event", "us/event"
+    );
+    for phase in [&raw, &library, &sidecar] {
+        println!(
+            "{:<34} {:>10.0}   {:>12} {:>12}",
+            phase.name,
+            phase.rate(),
+            per_event(phase.bench_cpu, phase.events),
+            per_event(phase.nats_cpu, phase.events)
+        );
+    }
+    println!(
+        "{:<34} {:>10.0}",
+        "  (validation alone, one core)", validation
+    );
+    if let (Some(client), Some(bench)) = (client_cpu, sidecar.bench_cpu) {
+        println!(
+            "sidecar phase: the load client used {:.2} s CPU ({} us/event) of the bench \
+             process's {:.2} s; the sidecar (HTTP server and publisher) {} us/event",
+            client,
+            per_event(Some(client), events),
+            bench,
+            per_event(Some(bench - client), events)
+        );
+    }
+    println!(
+        "library / raw = {:.2} (goal >= 0.80); sidecar / raw = {:.2}; sidecar {} 50,000 events/s",
+        library.rate() / raw.rate(),
+        sidecar.rate() / raw.rate(),
+        if sidecar.rate() >= 50_000.0 {
+            "meets"
+        } else {
+            "misses"
+        }
+    );
+}
+
+/// Posts `events` events to the sidecar at `authority` (`host:port`), on `path`, over
+/// `connections` keep-alive HTTP/1.1 connections, each awaiting its answer (201) before its
+/// next request; the time it took. Each connection is hyper's bare client connection, so the
+/// client spends its CPU on HTTP, not on a connection pool.
+async fn load_client(
+    authority: String,
+    path: String,
+    events: usize,
+    connections: usize,
+) -> Duration {
+    let host = authority.clone();
     let post = move |id: String| {
-        let request = hyper::Request::post(endpoint.clone())
+        hyper::Request::post(path.as_str())
+            .header("host", host.as_str())
             .header("content-type", "application/json")
             .header("ce-id", id)
             .body(Full::new(Bytes::from_static(VALID_PLACED.as_bytes())))
-            .expect("a request");
-        let http = http.clone();
-        async move {
-            let response = http.request(request).await.expect("an answer");
-            let status = response.status().as_u16();
-            let _ = response.into_body().collect().await;
-            status
-        }
+            .expect("a request")
     };
-    assert_eq!(post("warm-up".to_string()).await, 201);
+    let mut senders = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let stream = tokio::net::TcpStream::connect(authority.as_str())
+            .await
+            .expect("connects to the sidecar");
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("an HTTP connection");
+        tokio::spawn(connection);
+        senders.push(sender);
+    }
+    let answer = |response: hyper::Response<hyper::body::Incoming>| async move {
+        let status = response.status().as_u16();
+        let _ = response.into_body().collect().await;
+        status
+    };
+    let warm_up = senders[0]
+        .send_request(post("warm-up".to_string()))
+        .await
+        .expect("an answer");
+    assert_eq!(answer(warm_up).await, 201);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let workers: Vec<_> = (0..connections)
-        .map(|_| {
-            let (next, post) = (next.clone(), post.clone());
+    let workers: Vec<_> = senders
+        .into_iter()
+        .map(|mut sender| {
+            let next = next.clone();
+            let post = post.clone();
             tokio::spawn(async move {
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     if n >= events {
                         break;
                     }
-                    let status = post(format!("http-{n:08}")).await;
-                    assert_eq!(status, 201, "event {n}");
+                    sender.ready().await.expect("the connection is open");
+                    let response = sender
+                        .send_request(post(format!("http-{n:08}")))
+                        .await
+                        .expect("an answer");
+                    assert_eq!(answer(response).await, 201, "event {n}");
                 }
             })
         })
@@ -209,31 +385,7 @@ async fn run(events: usize, connections: usize) {
     for worker in workers {
         worker.await.expect("a load worker");
     }
-    let sidecar = rate(events, started.elapsed());
-    assert_eq!(stored(&context).await, events as u64 + 1);
-
-    println!("{:<34} {:>12}", "phase", "events/s");
-    println!("{:<34} {:>12.0}", "raw async-nats (pipelined acks)", raw);
-    println!("{:<34} {:>12.0}", "library publish_many", library);
-    println!(
-        "{:<34} {:>12.0}",
-        "  (validation alone, one core)", validation
-    );
-    println!(
-        "{:<34} {:>12.0}",
-        format!("HTTP sidecar ({connections} connections)"),
-        sidecar
-    );
-    println!(
-        "library / raw = {:.2} (goal >= 0.80); sidecar / raw = {:.2}; sidecar {} 50,000 events/s",
-        library / raw,
-        sidecar / raw,
-        if sidecar >= 50_000.0 {
-            "meets"
-        } else {
-            "misses"
-        }
-    );
+    started.elapsed()
 }
 
 fn rate(events: usize, elapsed: Duration) -> f64 {

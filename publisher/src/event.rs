@@ -1,12 +1,16 @@
-//! Building the CloudEvent of a validated payload and encoding it as a NATS message, in
-//! structured or binary content mode.
+//! Encoding a validated payload as the NATS message of its CloudEvent, in structured or
+//! binary content mode.
+//!
+//! The structured event is written straight as bytes, attribute by attribute, with the
+//! validated payload text (its insignificant whitespace dropped) as its `data`: no JSON tree
+//! of the payload or of the event is built on the way, which is most of what publishing costs
+//! besides validation.
 
 use std::collections::BTreeMap;
 
 use async_nats::HeaderMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use cloudevents::event::ExtensionValue;
-use cloudevents::{AttributesReader, Event, EventBuilder, EventBuilderV10};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use crate::config::ContentMode;
@@ -52,73 +56,150 @@ pub(crate) const RESERVED_ATTRIBUTES: &[&str] = &[
 /// by `utf8_percent_encode`, every non-ASCII byte), as the CloudEvents HTTP binding does.
 const HEADER_VALUE: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'%');
 
-/// The CloudEvent for a payload already validated against `pin`.
-pub(crate) fn build_event(
-    pin: &Pin,
-    id: &str,
-    dataschema: &str,
-    data: serde_json::Value,
-    attributes: &Attributes,
-) -> Result<Event, PublishError> {
-    check_id(id)?;
-    let time = attributes.time.unwrap_or_else(Utc::now);
-    let mut builder = EventBuilderV10::new()
-        .id(id)
-        .source(pin.source.as_str())
-        .ty(pin.event_type.as_str())
-        .time(time)
-        .data_with_schema(APPLICATION_JSON, dataschema, data);
-    if let Some(subject) = &attributes.subject {
-        builder = builder.subject(subject.as_str());
-    }
-    for (name, value) in &attributes.extensions {
-        check_extension_name(name)?;
-        builder = builder.extension(name, value.clone());
-    }
-    builder.build().map_err(|error| PublishError::Event {
-        event_id: id.to_string(),
-        reason: error.to_string(),
-    })
+/// One event of `pin`, its payload already validated: what [`encode`] turns into a message.
+pub(crate) struct Envelope<'a> {
+    pub(crate) pin: &'a Pin,
+    pub(crate) id: &'a str,
+    /// The registry URL of the pinned version.
+    pub(crate) dataschema: &'a str,
+    pub(crate) attributes: &'a Attributes,
 }
 
-/// The headers and payload of the NATS message carrying `event`.
+/// The headers and payload of the NATS message carrying the event of `envelope`, whose
+/// data is `payload`: JSON text that has been checked to be exactly one JSON value.
 pub(crate) fn encode(
-    event: &Event,
-    payload: &[u8],
+    envelope: &Envelope<'_>,
+    payload: &str,
     mode: ContentMode,
 ) -> Result<(HeaderMap, Vec<u8>), PublishError> {
+    let Envelope {
+        pin,
+        id,
+        dataschema,
+        attributes,
+    } = *envelope;
+    check_id(id)?;
+    for name in attributes.extensions.keys() {
+        check_extension_name(name)?;
+    }
+    let time = attributes
+        .time
+        .unwrap_or_else(Utc::now)
+        .to_rfc3339_opts(SecondsFormat::AutoSi, true);
     let mut headers = HeaderMap::new();
-    headers.insert(MESSAGE_ID_HEADER, event.id());
+    headers.insert(MESSAGE_ID_HEADER, id);
     match mode {
         ContentMode::Structured => {
             headers.insert("Content-Type", CLOUDEVENTS_JSON);
-            let body = serde_json::to_vec(event).map_err(|error| PublishError::Event {
-                event_id: event.id().to_string(),
-                reason: error.to_string(),
-            })?;
-            Ok((headers, body))
+            Ok((headers, structured(envelope, &time, payload)))
         }
         ContentMode::Binary => {
             headers.insert("Content-Type", APPLICATION_JSON);
-            for (name, value) in event.iter() {
-                if name == "datacontenttype" {
-                    continue;
-                }
-                let text = match value {
-                    cloudevents::event::AttributeValue::Time(time) => {
-                        time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-                    }
-                    other => other.to_string(),
-                };
-                headers.insert(
-                    format!("ce-{name}").as_str(),
-                    utf8_percent_encode(&text, HEADER_VALUE)
-                        .to_string()
-                        .as_str(),
-                );
+            let mut attribute = |name: &str, value: &str| {
+                let value = utf8_percent_encode(value, HEADER_VALUE).to_string();
+                headers.insert(format!("ce-{name}").as_str(), value.as_str());
+            };
+            attribute("specversion", "1.0");
+            attribute("id", id);
+            attribute("source", &pin.source);
+            attribute("type", &pin.event_type);
+            attribute("dataschema", dataschema);
+            if let Some(subject) = &attributes.subject {
+                attribute("subject", subject);
             }
-            Ok((headers, payload.to_vec()))
+            attribute("time", &time);
+            for (name, value) in &attributes.extensions {
+                attribute(name, &value.to_string());
+            }
+            Ok((headers, payload.as_bytes().to_vec()))
         }
+    }
+}
+
+/// The event in the CloudEvents JSON format, members in the order the SDKs write them.
+fn structured(envelope: &Envelope<'_>, time: &str, payload: &str) -> Vec<u8> {
+    let (pin, id, dataschema) = (envelope.pin, envelope.id, envelope.dataschema);
+    let attributes = envelope.attributes;
+    let mut out = Vec::with_capacity(
+        160 + id.len() + pin.source.len() + pin.event_type.len() + dataschema.len() + payload.len(),
+    );
+    out.extend_from_slice(br#"{"specversion":"1.0","id":"#);
+    json_string(&mut out, id);
+    out.extend_from_slice(br#","source":"#);
+    json_string(&mut out, &pin.source);
+    out.extend_from_slice(br#","type":"#);
+    json_string(&mut out, &pin.event_type);
+    out.extend_from_slice(br#","datacontenttype":"application/json","dataschema":"#);
+    json_string(&mut out, dataschema);
+    if let Some(subject) = &attributes.subject {
+        out.extend_from_slice(br#","subject":"#);
+        json_string(&mut out, subject);
+    }
+    out.extend_from_slice(br#","time":"#);
+    json_string(&mut out, time);
+    for (name, value) in &attributes.extensions {
+        out.push(b',');
+        json_string(&mut out, name);
+        out.push(b':');
+        match value {
+            ExtensionValue::String(text) => json_string(&mut out, text),
+            ExtensionValue::Boolean(flag) => {
+                out.extend_from_slice(if *flag { b"true" } else { b"false" })
+            }
+            ExtensionValue::Integer(number) => out.extend_from_slice(number.to_string().as_bytes()),
+        }
+    }
+    out.extend_from_slice(br#","data":"#);
+    compact_json(&mut out, payload);
+    out.push(b'}');
+    out
+}
+
+/// `text` as a JSON string literal: quoted, with `"`, `\` and control characters escaped.
+fn json_string(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    let mut plain = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&text.as_bytes()[plain..at]);
+        if escape.is_empty() {
+            out.extend_from_slice(format!("\\u{byte:04x}").as_bytes());
+        } else {
+            out.extend_from_slice(escape);
+        }
+        plain = at + 1;
+    }
+    out.extend_from_slice(&text.as_bytes()[plain..]);
+    out.push(b'"');
+}
+
+/// Well-formed JSON `text` without the whitespace between its tokens (string contents kept
+/// as they are, escapes included).
+fn compact_json(out: &mut Vec<u8>, text: &str) {
+    let (mut in_string, mut escaped) = (false, false);
+    for &byte in text.as_bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+        } else if matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
+            continue;
+        } else if byte == b'"' {
+            in_string = true;
+        }
+        out.push(byte);
     }
 }
 
@@ -157,16 +238,24 @@ fn check_extension_name(name: &str) -> Result<(), PublishError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cloudevents::AttributesReader;
 
-    fn sample(attributes: &Attributes) -> Event {
-        build_event(
-            &Pin::new("orders", "order.created", 2),
-            "id-1",
-            "https://registry.example/v1/sources/orders/types/order.created/versions/2",
-            serde_json::json!({"total": 3}),
+    const DATASCHEMA: &str =
+        "https://registry.example/v1/sources/orders/types/order.created/versions/2";
+
+    fn encoded(
+        attributes: &Attributes,
+        payload: &str,
+        mode: ContentMode,
+    ) -> Result<(HeaderMap, Vec<u8>), PublishError> {
+        let pin = Pin::new("orders", "order.created", 2);
+        let envelope = Envelope {
+            pin: &pin,
+            id: "id-1",
+            dataschema: DATASCHEMA,
             attributes,
-        )
-        .expect("a well-formed event")
+        };
+        encode(&envelope, payload, mode)
     }
 
     #[test]
@@ -176,16 +265,61 @@ mod tests {
             attributes
                 .extensions
                 .insert(bad.to_string(), ExtensionValue::from("x"));
-            let error = build_event(
-                &Pin::new("s", "t", 1),
-                "id",
-                "https://r.example/x",
-                serde_json::json!({}),
-                &attributes,
-            )
-            .expect_err(bad);
+            let error = encoded(&attributes, "{}", ContentMode::Structured).expect_err(bad);
             assert_eq!(error.kind(), crate::ErrorKind::Invalid, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_structured_event_reads_back_through_the_cloudevents_sdk() {
+        let time = DateTime::parse_from_rfc3339("2024-05-01T14:30:00.25Z")
+            .expect("a time")
+            .with_timezone(&Utc);
+        let mut attributes = Attributes {
+            subject: Some("order \"42\"\\ é\n\u{1}".to_string()),
+            time: Some(time),
+            ..Attributes::default()
+        };
+        let extensions = [
+            ("tenant", ExtensionValue::from("a\"cme")),
+            ("retried", ExtensionValue::Boolean(true)),
+            ("attempt", ExtensionValue::Integer(-3)),
+        ];
+        for (name, value) in &extensions {
+            attributes
+                .extensions
+                .insert(name.to_string(), value.clone());
+        }
+        let payload = "{ \"total\" : 3,\n \"note\": \"two  spaces, a \\\"quote\\\" and\\ttab\",\r\n\t\"lines\": [ 1, 2 ] }";
+        let (headers, body) =
+            encoded(&attributes, payload, ContentMode::Structured).expect("encodes");
+        let header = |name: &str| headers.get(name).map(|v| v.as_str().to_string());
+        assert_eq!(header("Content-Type").as_deref(), Some(CLOUDEVENTS_JSON));
+        assert_eq!(header(MESSAGE_ID_HEADER).as_deref(), Some("id-1"));
+
+        let event: cloudevents::Event = serde_json::from_slice(&body).expect("a CloudEvent");
+        assert_eq!(event.id(), "id-1");
+        assert_eq!(event.source(), "orders");
+        assert_eq!(event.ty(), "order.created");
+        assert_eq!(event.datacontenttype(), Some(APPLICATION_JSON));
+        assert_eq!(event.dataschema().map(|url| url.as_str()), Some(DATASCHEMA));
+        assert_eq!(event.subject(), attributes.subject.as_deref());
+        assert_eq!(event.time(), Some(&time));
+        for (name, value) in &extensions {
+            assert_eq!(event.extension(name), Some(value), "{name}");
+        }
+        let data: serde_json::Value = serde_json::from_slice(&body)
+            .map(|event: serde_json::Value| event["data"].clone())
+            .expect("JSON");
+        let expected: serde_json::Value = serde_json::from_str(payload).expect("JSON");
+        assert_eq!(data, expected);
+        let text = String::from_utf8(body).expect("UTF-8");
+        assert!(
+            text.ends_with(
+                r#""data":{"total":3,"note":"two  spaces, a \"quote\" and\ttab","lines":[1,2]}}"#
+            ),
+            "{text}"
+        );
     }
 
     #[test]
@@ -197,17 +331,40 @@ mod tests {
         attributes
             .extensions
             .insert("tenant".to_string(), ExtensionValue::from("acme"));
-        let event = sample(&attributes);
+        attributes
+            .extensions
+            .insert("attempt".to_string(), ExtensionValue::Integer(2));
         let (headers, body) =
-            encode(&event, b"{\"total\":3}", ContentMode::Binary).expect("encodes");
-        assert_eq!(body, b"{\"total\":3}");
+            encoded(&attributes, "{\"total\": 3}", ContentMode::Binary).expect("encodes");
+        assert_eq!(body, b"{\"total\": 3}");
         let header = |name: &str| headers.get(name).map(|v| v.as_str().to_string());
         assert_eq!(header("ce-id").as_deref(), Some("id-1"));
         assert_eq!(header("ce-specversion").as_deref(), Some("1.0"));
+        assert_eq!(header("ce-source").as_deref(), Some("orders"));
         assert_eq!(header("ce-type").as_deref(), Some("order.created"));
+        assert_eq!(header("ce-dataschema").as_deref(), Some(DATASCHEMA));
         assert_eq!(header("ce-subject").as_deref(), Some("order%2042%20%C3%A9"));
         assert_eq!(header("ce-tenant").as_deref(), Some("acme"));
+        assert_eq!(header("ce-attempt").as_deref(), Some("2"));
+        assert!(header("ce-time").is_some_and(|time| DateTime::parse_from_rfc3339(&time).is_ok()));
+        assert_eq!(header("ce-datacontenttype"), None);
         assert_eq!(header("Content-Type").as_deref(), Some(APPLICATION_JSON));
         assert_eq!(header(MESSAGE_ID_HEADER).as_deref(), Some("id-1"));
+    }
+
+    #[test]
+    fn a_bad_id_is_refused() {
+        for id in ["", "a\nb"] {
+            let pin = Pin::new("orders", "order.created", 2);
+            let attributes = Attributes::default();
+            let envelope = Envelope {
+                pin: &pin,
+                id,
+                dataschema: DATASCHEMA,
+                attributes: &attributes,
+            };
+            let error = encode(&envelope, "{}", ContentMode::Structured).expect_err(id);
+            assert_eq!(error.kind(), crate::ErrorKind::Invalid, "{id:?}");
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! [`Publisher`]: the connection to JetStream, the validator cache and the publish path
 //! (validate, build the CloudEvent, publish with `Nats-Msg-Id`, await the PubAck, retry).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_nats::jetstream::{self, context::PublishErrorKind, stream};
 use async_nats::HeaderMap;
@@ -9,7 +10,7 @@ use futures::StreamExt;
 
 use crate::config::PublisherConfig;
 use crate::error::{ConnectError, PublishError, Violation};
-use crate::event::{build_event, encode, Attributes};
+use crate::event::{encode, Attributes, Envelope};
 use crate::schema::{Pin, SchemaSource, Validator, ValidatorCache};
 use crate::subject::{subject_for, version_url};
 
@@ -25,10 +26,18 @@ pub struct Receipt {
     pub duplicate: bool,
 }
 
+/// What publishing events of one pin needs, worked out once: its compiled validator, its
+/// `dataschema` (the registry URL of the version) and its NATS subject.
+pub(crate) struct Route {
+    pub(crate) validator: Arc<Validator>,
+    pub(crate) dataschema: String,
+    pub(crate) subject: async_nats::Subject,
+}
+
 /// A validated, encoded event on its way to JetStream.
 struct OutgoingMessage {
     id: String,
-    subject: String,
+    subject: async_nats::Subject,
     headers: HeaderMap,
     body: bytes::Bytes,
 }
@@ -40,6 +49,8 @@ pub struct Publisher {
     jetstream: jetstream::Context,
     /// Compiled validators, per pin, for the life of the publisher.
     validators: ValidatorCache,
+    /// Each pin's [`Route`] (its validator from `validators`), for the life of the publisher.
+    routes: Mutex<HashMap<Pin, Arc<Route>>>,
 }
 
 impl Publisher {
@@ -96,6 +107,7 @@ impl Publisher {
             client,
             jetstream,
             validators: ValidatorCache::new(Box::new(schemas)),
+            routes: Mutex::new(HashMap::new()),
         })
     }
 
@@ -120,7 +132,37 @@ impl Publisher {
 
     /// The compiled validator of `pin`, resolved and compiled on first use.
     pub async fn validator(&self, pin: &Pin) -> Result<Arc<Validator>, PublishError> {
-        Ok(self.validators.get(pin).await?)
+        Ok(self.route(pin).await?.validator.clone())
+    }
+
+    /// The [`Route`] of `pin`, its validator resolved and compiled on first use.
+    pub(crate) async fn route(&self, pin: &Pin) -> Result<Arc<Route>, PublishError> {
+        if let Some(route) = self.cached(pin) {
+            return Ok(route);
+        }
+        let validator = self.validators.get(pin).await?;
+        let route = Arc::new(Route {
+            validator,
+            dataschema: version_url(
+                &self.config.registry_url,
+                &pin.source,
+                &pin.event_type,
+                pin.version,
+            ),
+            subject: subject_for(
+                &self.config.stream.subject_prefix,
+                &pin.source,
+                &pin.event_type,
+            )
+            .into(),
+        });
+        let mut routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(routes.entry(pin.clone()).or_insert(route).clone())
+    }
+
+    fn cached(&self, pin: &Pin) -> Option<Arc<Route>> {
+        let routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        routes.get(pin).cloned()
     }
 
     /// Validates `payload` (JSON) against `pin`: every violation with its path, or the
@@ -131,27 +173,14 @@ impl Publisher {
         payload: &[u8],
     ) -> Result<serde_json::Value, PublishError> {
         let validator = self.validator(pin).await?;
-        let invalid = |violations: Vec<Violation>| PublishError::Invalid {
+        let text = check_payload(&validator, pin, payload)?;
+        serde_json::from_str(text).map_err(|error| PublishError::Invalid {
             pin: pin.clone(),
-            violations,
-        };
-        let text = std::str::from_utf8(payload).map_err(|error| {
-            invalid(vec![Violation {
-                path: String::new(),
-                code: "NOT_UTF8",
-                message: format!("the payload is not UTF-8: {error}"),
-            }])
-        })?;
-        let violations = validator.violations("payload.json", text);
-        if !violations.is_empty() {
-            return Err(invalid(violations));
-        }
-        serde_json::from_str(text).map_err(|error| {
-            invalid(vec![Violation {
+            violations: vec![Violation {
                 path: String::new(),
                 code: "SYNTAX",
                 message: error.to_string(),
-            }])
+            }],
         })
     }
 
@@ -204,27 +233,22 @@ impl Publisher {
         payload: &[u8],
         attributes: &Attributes,
     ) -> Result<OutgoingMessage, PublishError> {
-        let data = self.validate(pin, payload).await?;
+        let route = self.route(pin).await?;
+        let data = check_payload(&route.validator, pin, payload)?;
         let id = attributes
             .id
             .clone()
             .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-        let dataschema = version_url(
-            &self.config.registry_url,
-            &pin.source,
-            &pin.event_type,
-            pin.version,
-        );
-        let event = build_event(pin, &id, &dataschema, data, attributes)?;
-        let (headers, body) = encode(&event, payload, self.config.content_mode)?;
-        let subject = subject_for(
-            &self.config.stream.subject_prefix,
-            &pin.source,
-            &pin.event_type,
-        );
+        let envelope = Envelope {
+            pin,
+            id: &id,
+            dataschema: &route.dataschema,
+            attributes,
+        };
+        let (headers, body) = encode(&envelope, data, self.config.content_mode)?;
         Ok(OutgoingMessage {
             id,
-            subject,
+            subject: route.subject.clone(),
             headers,
             body: bytes::Bytes::from(body),
         })
@@ -238,12 +262,11 @@ impl Publisher {
             headers,
             body,
         } = message;
-        let id = id.as_str();
-        let max_payload = self.client.server_info().max_payload;
+        let max_payload = self.client.max_payload();
         let size = message_size(&headers, body.len());
         if max_payload > 0 && size > max_payload {
             return Err(PublishError::TooLarge {
-                event_id: id.to_string(),
+                event_id: id,
                 size,
                 max_payload,
             });
@@ -270,7 +293,7 @@ impl Publisher {
             let error = match acked {
                 Ok(ack) => {
                     return Ok(Receipt {
-                        id: id.to_string(),
+                        id,
                         stream: ack.stream,
                         sequence: ack.sequence,
                         duplicate: ack.duplicate,
@@ -284,22 +307,22 @@ impl Publisher {
                 }
                 PublishErrorKind::MaxPayloadExceeded => {
                     return Err(PublishError::TooLarge {
-                        event_id: id.to_string(),
+                        event_id: id,
                         size,
                         max_payload,
                     })
                 }
                 PublishErrorKind::StreamNotFound => {
                     return Err(PublishError::Unavailable {
-                        event_id: id.to_string(),
-                        subject,
+                        event_id: id,
+                        subject: subject.to_string(),
                         source: Some(error),
                     })
                 }
                 _ => {
                     return Err(PublishError::Publish {
-                        event_id: id.to_string(),
-                        subject,
+                        event_id: id,
+                        subject: subject.to_string(),
                         source: error,
                     })
                 }
@@ -308,18 +331,51 @@ impl Publisher {
         // Never sent (disconnected throughout), or disconnected now: NATS is the problem.
         if last_error.is_none() || !self.is_connected() {
             return Err(PublishError::Unavailable {
-                event_id: id.to_string(),
-                subject,
+                event_id: id,
+                subject: subject.to_string(),
                 source: last_error,
             });
         }
         Err(PublishError::Timeout {
-            event_id: id.to_string(),
-            subject,
+            event_id: id,
+            subject: subject.to_string(),
             attempts: retry.retries + 1,
             timeout: self.config.publish_timeout,
         })
     }
+}
+
+/// Checks `payload` against `validator`: every violation with its path, or the payload as
+/// text that is exactly one JSON value (whatever the CUE engine accepts, serde's parser reads
+/// too, so nothing unreadable is ever sent).
+fn check_payload<'p>(
+    validator: &Validator,
+    pin: &Pin,
+    payload: &'p [u8],
+) -> Result<&'p str, PublishError> {
+    let invalid = |violations: Vec<Violation>| PublishError::Invalid {
+        pin: pin.clone(),
+        violations,
+    };
+    let text = std::str::from_utf8(payload).map_err(|error| {
+        invalid(vec![Violation {
+            path: String::new(),
+            code: "NOT_UTF8",
+            message: format!("the payload is not UTF-8: {error}"),
+        }])
+    })?;
+    let violations = validator.violations("payload.json", text);
+    if !violations.is_empty() {
+        return Err(invalid(violations));
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|error| {
+        invalid(vec![Violation {
+            path: String::new(),
+            code: "SYNTAX",
+            message: error.to_string(),
+        }])
+    })?;
+    Ok(text)
 }
 
 /// The size NATS counts against `max_payload`: the header block (`NATS/1.0`, one line per
@@ -328,7 +384,8 @@ fn message_size(headers: &HeaderMap, payload: usize) -> usize {
     let mut size = "NATS/1.0\r\n\r\n".len();
     for (name, values) in headers.iter() {
         for value in values {
-            size += name.to_string().len() + ": ".len() + value.as_str().len() + "\r\n".len();
+            size +=
+                AsRef::<str>::as_ref(name).len() + ": ".len() + value.as_str().len() + "\r\n".len();
         }
     }
     size + payload

@@ -9,8 +9,10 @@ use axum::response::IntoResponse;
 use cuemesh_publisher::{
     parse_version_url, version_url, ErrorKind, Pin, RegistrySchema, SchemaError, SchemaSource,
 };
-use http_body_util::BodyExt;
-use support::{placed_pin, serve_on_loopback, template_repository, RegistryServer, VALID_PLACED};
+use support::{
+    placed_pin, registry_app, serve_on_loopback, template_repository, whole_body, RegistryServer,
+    VALID_PLACED,
+};
 use tower::ServiceExt;
 
 #[tokio::test]
@@ -91,13 +93,7 @@ async fn unknown_versions_are_not_found_and_a_dead_registry_is_unavailable() {
 #[tokio::test]
 async fn a_package_that_does_not_match_its_digest_is_refused() {
     let repository = template_repository(&[]);
-    let registry = cuemesh_registry::serve::app(cuemesh_registry::serve::AppState::new(
-        cuemesh_registry::serve::Index::build(
-            &cuemesh_registry::Repository::open(repository.path()).expect("open"),
-            "main",
-        )
-        .expect("index"),
-    ));
+    let registry = registry_app(repository.path());
     let tampering = axum::Router::new().fallback(move |request: Request<Body>| {
         let registry = registry.clone();
         async move {
@@ -106,12 +102,7 @@ async fn a_package_that_does_not_match_its_digest_is_refused() {
             if !tamper {
                 return response;
             }
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .expect("a body")
-                .to_bytes();
+            let bytes = whole_body(response.into_body()).await;
             let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
             let changed = text.replace("quantity: int \u{26} >=1", "quantity: int \u{26} >=2");
             assert_ne!(changed, text, "the package holds the quantity rule");

@@ -75,6 +75,12 @@ pub enum Error {
         source: git2::Error,
     },
     /// The local directory that caches a remote repository could not be prepared.
+    /// `registry.branch` in `cuemesh.cue` names a branch the repository does not have.
+    #[error(
+        "cuemesh.cue on {head:?} sets registry.branch to {branch:?}, which this repository does \
+         not have: create it, fix the setting, or name a branch with --branch"
+    )]
+    ConfiguredBranchMissing { head: String, branch: String },
     #[error("cannot prepare the cache directory {}", path.display())]
     Cache {
         path: PathBuf,

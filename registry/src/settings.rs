@@ -116,8 +116,8 @@ pub static SETTING_KEYS: &[SettingKey] = &[
         path: "registry.branch",
         value: "a branch name",
         default: Some("\"main\""),
-        read_by: &[],
-        description: "The default branch, whose first-parent history numbers versions (the commands take `--branch` today).",
+        read_by: &["serve", "versions", "dev"],
+        description: "The branch whose first-parent history numbers versions, read from the repository's HEAD branch; `--branch` overrides it.",
     },
     SettingKey {
         path: "registry.url",
@@ -141,6 +141,20 @@ pub fn keys_under(prefix: &str) -> impl Iterator<Item = &'static SettingKey> + '
 /// The last component of a key's path (`ownerPattern` for `lint.ownerPattern`).
 pub fn key_name(key: &SettingKey) -> &'static str {
     key.path.rsplit('.').next().unwrap_or(key.path)
+}
+
+/// The branch whose first-parent history numbers versions when a command is not given one:
+/// `registry.branch` as `cuemesh.cue` on the repository's HEAD branch says, else that branch.
+/// A value lint would refuse is ignored here (lint reports it).
+pub fn numbered_branch(repository: &crate::Repository) -> Result<String, crate::Error> {
+    let head = repository.default_branch()?;
+    let Some(branch) = repository.settings(&head)?.settings.registry.branch else {
+        return Ok(head);
+    };
+    match repository.resolve(&branch) {
+        Ok(_) => Ok(branch),
+        Err(_) => Err(crate::Error::ConfiguredBranchMissing { head, branch }),
+    }
 }
 
 #[cfg(test)]

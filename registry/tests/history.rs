@@ -4,6 +4,7 @@
 mod support;
 
 use cuemesh_registry::{Error, Repository};
+use support::service::MONEY;
 use support::{identity, TestRepository, MODULE};
 
 const FIRST_ONLY: &str = "\t// first name of the person\n\tfirst: =~\"^[A-Z].*\"\n\t...\n";
@@ -101,7 +102,6 @@ fn a_commit_that_changes_no_schema_makes_no_version() {
     assert!(history.problems.is_empty());
 }
 
-const COMMON_V1: &str = "package common\n\n// An amount of money in minor units.\n#Money: {\n\tamount:   int & >=0\n\tcurrency: \"EUR\" | \"USD\"\n}\n";
 const COMMON_V2: &str = "package common\n\n// An amount of money in minor units.\n#Money: {\n\tamount:   int & >=0\n\tcurrency: \"EUR\" | \"USD\" | \"GBP\"\n}\n";
 
 fn shop(id: &str, event_type: &str) -> String {
@@ -120,7 +120,7 @@ fn a_change_in_an_imported_package_versions_every_event_using_it() {
         "Start",
         &[
             ("cue.mod/module.cue", Some(MODULE)),
-            ("sources/common/money.cue", Some(COMMON_V1)),
+            ("sources/common/money.cue", Some(MONEY)),
             ("sources/shop/shop.cue", Some(&shop("Shop", "shop.paid"))),
             (
                 "sources/billing/billing.cue",
@@ -135,7 +135,7 @@ fn a_change_in_an_imported_package_versions_every_event_using_it() {
         "Comment",
         &[(
             "sources/common/money.cue",
-            Some(&COMMON_V1.replace("minor units", "cents")),
+            Some(&MONEY.replace("minor units", "cents")),
         )],
     );
     let change = repo.commit(
@@ -298,7 +298,7 @@ fn a_broken_commit_is_reported_and_later_commits_still_load() {
         "Start",
         &[
             ("cue.mod/module.cue", Some(MODULE)),
-            ("sources/common/money.cue", Some(COMMON_V1)),
+            ("sources/common/money.cue", Some(MONEY)),
             ("sources/identity/identity.cue", Some(&identity(FIRST_ONLY))),
             ("sources/shop/shop.cue", Some(&shop("Shop", "shop.paid"))),
         ],
@@ -382,7 +382,7 @@ fn removed_types_and_duplicate_ids_are_reported() {
         "Start",
         &[
             ("cue.mod/module.cue", Some(MODULE)),
-            ("sources/common/money.cue", Some(COMMON_V1)),
+            ("sources/common/money.cue", Some(MONEY)),
             ("sources/shop/shop.cue", Some(&shop("Shop", "shop.paid"))),
         ],
     );

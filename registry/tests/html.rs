@@ -8,7 +8,7 @@ use axum::http::{Request, StatusCode};
 use cuemesh_registry::serve::{AppState, HitKind};
 use serde_json::Value;
 use support::service::{respond, state_of};
-use support::{TestRepository, MODULE};
+use support::TestRepository;
 
 const TYPE_PAGE: &str = "/sources/MySource/types/MySource%3AnewPerson";
 
@@ -30,13 +30,10 @@ const FIRST: &str =
 /// `MySource:newPerson` in three versions (Ada, Linus, Grace), with examples added after the
 /// second version and one invalid example; two `Orders` types.
 fn repository() -> TestRepository {
-    let mut repo = TestRepository::new();
-    repo.commit(
-        "main",
+    let mut repo = TestRepository::with_module(
         "Ada",
         "Add identity and orders",
         &[
-            ("cue.mod/module.cue", Some(MODULE)),
             ("sources/identity/identity.cue", Some(&person(FIRST))),
             (
                 "sources/orders/orders.cue",
@@ -373,13 +370,10 @@ async fn unknown_things_get_an_html_404() {
 
 #[tokio::test]
 async fn a_removed_type_keeps_its_last_examples_and_says_it_was_removed() {
-    let mut repo = TestRepository::new();
-    repo.commit(
-        "main",
+    let mut repo = TestRepository::with_module(
         "Ada",
         "Add identity",
         &[
-            ("cue.mod/module.cue", Some(MODULE)),
             ("sources/identity/identity.cue", Some(&person(FIRST))),
             (
                 "sources/identity/examples/MySource%3AnewPerson/ada.json",

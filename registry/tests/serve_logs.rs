@@ -7,11 +7,9 @@ mod support;
 
 use axum::body::Body;
 use axum::http::Request;
-use cuemesh_registry::serve::{AppState, Index};
-use cuemesh_registry::Repository;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
-use support::service::{repository, send};
+use support::service::{repository, send, state_of};
 
 /// Where the test's log lines go.
 #[derive(Clone, Default)]
@@ -30,8 +28,7 @@ impl std::io::Write for Captured {
 #[tokio::test]
 async fn each_request_is_logged_with_method_route_status_and_latency() {
     let repo = repository();
-    let opened = Repository::open(repo.path()).expect("open");
-    let state = AppState::new(Index::build(&opened, "main").expect("index"));
+    let state = state_of(&repo);
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()

@@ -8,37 +8,30 @@ mod support;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use cuemesh_registry::serve::{
-    app, github_signature, spawn_reloads, AppState, Index, Outcome, Reload, Reloader, Remote,
+    github_signature, spawn_reloads, AppState, Index, Outcome, Reload, Reloader, Remote,
 };
 use cuemesh_registry::{Error, Repository};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::service::{header, send};
-use support::{identity, TestRepository, MODULE};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::server::Server;
+use support::service::{header, send, state_of};
+use support::{identity, TestRepository};
 
 const LATEST: &str = "/v1/sources/MySource/types/MySource:newPerson/versions/latest";
 const SECRET: &[u8] = b"It's a Secret to Everybody";
 
 /// `main` with one version of `MySource:newPerson`.
 fn repository() -> TestRepository {
-    let mut repo = TestRepository::new();
-    repo.commit(
-        "main",
+    TestRepository::with_module(
         "Ada",
         "Add identity",
-        &[
-            ("cue.mod/module.cue", Some(MODULE)),
-            (
-                "sources/identity/identity.cue",
-                Some(&identity("\tfirst: string\n")),
-            ),
-        ],
-    );
-    repo
+        &[(
+            "sources/identity/identity.cue",
+            Some(&identity("\tfirst: string\n")),
+        )],
+    )
 }
 
 /// Commits version `n` of the schema (n fields) on `main`.
@@ -71,57 +64,7 @@ fn latest_version(state: &AppState) -> Option<u32> {
     event.latest().map(|latest| latest.version.number)
 }
 
-/// A server on a free loopback port, stopped when dropped.
-struct Server {
-    address: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
-}
-
 impl Server {
-    async fn start(state: AppState) -> Server {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app(state)).await.expect("serve");
-        });
-        Server { address, task }
-    }
-
-    /// One request over a fresh connection: status, lower-cased head, body.
-    async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> (u16, String, String) {
-        let mut stream = tokio::net::TcpStream::connect(self.address)
-            .await
-            .expect("connect");
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.address,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await.expect("write");
-        stream.write_all(body).await.expect("write body");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.expect("read");
-        let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .expect("status code");
-        (status, head.to_ascii_lowercase(), body.to_string())
-    }
-
     async fn get_json(&self, path: &str) -> Value {
         let (status, _, body) = self.send("GET", path, &[], b"").await;
         assert_eq!(status, 200, "{path}: {body}");
@@ -159,12 +102,6 @@ impl Server {
         }
         let (status, _, body) = self.send("POST", "/v1/hooks/github", &headers, &body).await;
         (status, serde_json::from_str(&body).expect("JSON"))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 
@@ -419,9 +356,7 @@ async fn webhooks_are_verified_and_a_push_to_the_branch_reloads() {
 
 #[tokio::test]
 async fn without_a_secret_the_webhook_is_not_found() {
-    let repo = repository();
-    let repository = Repository::open(repo.path()).expect("open");
-    let state = AppState::new(Index::build(&repository, "main").expect("index"));
+    let state = state_of(&repository());
     let body = br#"{"ref": "refs/heads/main"}"#;
     let (status, answer) = answer(
         &state,

@@ -5,21 +5,16 @@ mod support;
 
 use cuemesh_registry::lint::Level;
 use cuemesh_registry::Repository;
-use support::{TestRepository, MODULE};
+use support::TestRepository;
 
 const TEMPLATE_SETTINGS: &str = include_str!("../../schemas-repo-template/cuemesh.cue");
 
 #[test]
 fn the_template_settings_are_read_at_each_ref() {
-    let mut repository = TestRepository::new();
-    repository.commit(
-        "main",
+    let mut repository = TestRepository::with_module(
         "ada",
         "Add the settings",
-        &[
-            ("cue.mod/module.cue", Some(MODULE)),
-            ("cuemesh.cue", Some(TEMPLATE_SETTINGS)),
-        ],
+        &[("cuemesh.cue", Some(TEMPLATE_SETTINGS))],
     );
     let changed = TEMPLATE_SETTINGS
         .replace(
@@ -68,13 +63,7 @@ fn the_template_settings_are_read_at_each_ref() {
 
 #[test]
 fn bad_values_are_reported_at_their_position_and_missing_settings_are_defaults() {
-    let mut repository = TestRepository::new();
-    repository.commit(
-        "main",
-        "ada",
-        "No settings yet",
-        &[("cue.mod/module.cue", Some(MODULE))],
-    );
+    let mut repository = TestRepository::with_module("ada", "No settings yet", &[]);
     repository.commit(
         "main",
         "ada",
@@ -108,4 +97,37 @@ fn bad_values_are_reported_at_their_position_and_missing_settings_are_defaults()
     );
     assert_eq!(bad.settings.registry.url, None);
     assert!(opened.settings("no-such-branch").is_err());
+}
+
+#[test]
+fn registry_branch_names_the_branch_that_numbers_versions_when_it_exists() {
+    let mut repository = TestRepository::with_module("ada", "Start without settings", &[]);
+    let opened = Repository::open(repository.path()).expect("open");
+    assert_eq!(
+        cuemesh_registry::settings::numbered_branch(&opened).expect("a branch"),
+        "main",
+        "without cuemesh.cue, HEAD's branch"
+    );
+
+    repository.commit(
+        "main",
+        "ada",
+        "Number versions on release",
+        &[("cuemesh.cue", Some("registry: branch: \"release\"\n"))],
+    );
+    let opened = Repository::open(repository.path()).expect("open");
+    let missing = cuemesh_registry::settings::numbered_branch(&opened)
+        .expect_err("release does not exist yet")
+        .to_string();
+    assert!(
+        missing.contains("registry.branch") && missing.contains("\"release\""),
+        "{missing}"
+    );
+
+    repository.branch("release", "main");
+    let opened = Repository::open(repository.path()).expect("open");
+    assert_eq!(
+        cuemesh_registry::settings::numbered_branch(&opened).expect("a branch"),
+        "release"
+    );
 }

@@ -132,8 +132,9 @@ pub(crate) fn template_repository(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-/// `git init` (on `main`) and one commit of every file of the directory.
-pub(crate) fn commit_everything(path: &Path) {
+/// `git init` (on `main`) and one commit of every file of the directory, by Ada Lovelace at
+/// 2024-05-01T14:30:00+02:00; returns the repository.
+pub(crate) fn commit_everything(path: &Path) -> git2::Repository {
     let mut options = git2::RepositoryInitOptions::new();
     options.initial_head("main");
     let repository = git2::Repository::init_opts(path, &options).expect("git init");
@@ -144,10 +145,17 @@ pub(crate) fn commit_everything(path: &Path) {
     let tree = repository
         .find_tree(index.write_tree().expect("write tree"))
         .expect("tree");
-    let signature = git2::Signature::now("Ada", "ada@example.com").expect("signature");
+    let signature = git2::Signature::new(
+        "Ada Lovelace",
+        "ada@example.com",
+        &git2::Time::new(1_714_566_600, 120),
+    )
+    .expect("signature");
     repository
-        .commit(Some("HEAD"), &signature, &signature, "schemas", &tree, &[])
+        .commit(Some("HEAD"), &signature, &signature, "Start", &tree, &[])
         .expect("commit");
+    drop(tree);
+    repository
 }
 
 /// A `cuemesh serve` child on a free loopback port, killed when dropped.
@@ -224,4 +232,36 @@ impl Drop for Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `(status code, body)` of one HTTP/1.1 request over a fresh loopback connection
+/// (`Connection: close`, so the whole answer is read to the end).
+pub(crate) fn http(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    write!(stream, "{head}\r\n{body}").expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no complete answer: {response:?}"));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status code in {head:?}"));
+    (status, body.to_string())
 }

@@ -73,6 +73,7 @@ const BUCKETS: [f64; 12] = [
 pub(crate) struct Metrics {
     /// Counts per outcome, by source then type.
     events: Mutex<HashMap<String, HashMap<String, [u64; OUTCOMES.len()]>>>,
+    /// Requests per latency bucket, each in the smallest that holds it (not cumulative).
     buckets: [AtomicU64; BUCKETS.len()],
     count: AtomicU64,
     sum_nanos: AtomicU64,
@@ -96,11 +97,10 @@ impl Metrics {
             };
             counts[outcome.index()] += 1;
         }
+        // Only the smallest bucket that holds it counts the request; `render` adds them up.
         let seconds = elapsed.as_secs_f64();
-        for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
-            if seconds <= *bound {
-                bucket.fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(bucket) = BUCKETS.iter().position(|bound| seconds <= *bound) {
+            self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
         }
         self.count.fetch_add(1, Ordering::Relaxed);
         let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
@@ -144,11 +144,12 @@ impl Metrics {
             "# HELP cuemesh_sidecar_request_seconds Time from a publish request to its answer.\n\
              # TYPE cuemesh_sidecar_request_seconds histogram\n",
         );
+        let mut cumulative = 0;
         for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
+            cumulative += bucket.load(Ordering::Relaxed);
             let _ = writeln!(
                 out,
-                "cuemesh_sidecar_request_seconds_bucket{{le=\"{bound}\"}} {}",
-                bucket.load(Ordering::Relaxed)
+                "cuemesh_sidecar_request_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
             );
         }
         let count = self.count.load(Ordering::Relaxed);

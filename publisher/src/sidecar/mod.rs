@@ -30,7 +30,6 @@ use serde_json::{json, Value};
 use crate::error::{ErrorKind, PublishError};
 use crate::publisher::Publisher;
 use crate::schema::Pin;
-use crate::subject::version_url;
 use metrics::{Metrics, Outcome};
 pub use tokens::{Access, Tokens, TokensError};
 
@@ -204,10 +203,13 @@ async fn publish_inner(
     }
 
     // The version first: an unknown one is a 404 whatever the body.
-    if let Err(failure) = sidecar.publisher.validator(&pin).await {
-        let outcome = outcome_of(&failure);
-        return (None, outcome, failure_response(sidecar, &failure));
-    }
+    let route = match sidecar.publisher.route(&pin).await {
+        Ok(route) => route,
+        Err(failure) => {
+            let outcome = outcome_of(&failure);
+            return (None, outcome, failure_response(sidecar, &failure));
+        }
+    };
 
     let limit = sidecar.config.max_body;
     let declared = parts
@@ -243,13 +245,7 @@ async fn publish_inner(
         }
     };
 
-    let dataschema = version_url(
-        &sidecar.publisher.config().registry_url,
-        &pin.source,
-        &pin.event_type,
-        pin.version,
-    );
-    let publish = match request::read(&pin, &dataschema, &parts.headers, body) {
+    let publish = match request::read(&pin, &route.dataschema, &parts.headers, body) {
         Ok(publish) => publish,
         Err(refused) => {
             let status = if refused.unsupported_media_type {
@@ -277,12 +273,12 @@ async fn publish_inner(
             } else {
                 (StatusCode::CREATED, Outcome::Stored)
             };
-            let body = json!({
-                "id": receipt.id,
-                "stream": receipt.stream,
-                "sequence": receipt.sequence,
-                "duplicate": receipt.duplicate,
-            });
+            let body = Stored {
+                id: &receipt.id,
+                stream: &receipt.stream,
+                sequence: receipt.sequence,
+                duplicate: receipt.duplicate,
+            };
             (Some(pin), outcome, (status, Json(body)).into_response())
         }
         Err(failure) => {
@@ -290,6 +286,15 @@ async fn publish_inner(
             (Some(pin), outcome, failure_response(sidecar, &failure))
         }
     }
+}
+
+/// The answer to a stored (or duplicate) event, written without a JSON tree.
+#[derive(serde::Serialize)]
+struct Stored<'r> {
+    id: &'r str,
+    stream: &'r str,
+    sequence: u64,
+    duplicate: bool,
 }
 
 fn outcome_of(failure: &PublishError) -> Outcome {

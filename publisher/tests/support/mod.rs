@@ -110,6 +110,11 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// The server's process id (the benchmark reads its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the server with SIGKILL (`Child::kill`): no shutdown, no flush, as a crash.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
@@ -214,33 +219,11 @@ pub fn template_repository(changes: &[(&str, &str)]) -> tempfile::TempDir {
     index
         .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
         .expect("adding the template");
-    let mut parent: Option<git2::Oid> = None;
     let mut time = 1_700_000_000;
     let mut message = "Start from the template".to_string();
     let mut pending = changes.iter();
     loop {
-        index.write().expect("writing the index");
-        let tree = git
-            .find_tree(index.write_tree().expect("write tree"))
-            .expect("tree");
-        let signature = git2::Signature::new("Ada", "ada@example.com", &git2::Time::new(time, 0))
-            .expect("signature");
-        let parents: Vec<git2::Commit<'_>> = parent
-            .iter()
-            .map(|id| git.find_commit(*id).expect("parent"))
-            .collect();
-        let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-        parent = Some(
-            git.commit(
-                Some("HEAD"),
-                &signature,
-                &signature,
-                &message,
-                &tree,
-                &parent_refs,
-            )
-            .expect("commit"),
-        );
+        commit_index(&git, &mut index, "Ada", time, &message);
         let Some((path, text)) = pending.next() else {
             break;
         };
@@ -250,6 +233,37 @@ pub fn template_repository(changes: &[(&str, &str)]) -> tempfile::TempDir {
         message = format!("Change {path}");
     }
     directory
+}
+
+/// Commits what `index` holds on `HEAD` (after the commit there, if any) by `author`
+/// <ada@example.com> at `time` (seconds since the epoch, UTC); returns the commit.
+pub fn commit_index(
+    git: &git2::Repository,
+    index: &mut git2::Index,
+    author: &str,
+    time: i64,
+    message: &str,
+) -> git2::Oid {
+    index.write().expect("writing the index");
+    let tree = git
+        .find_tree(index.write_tree().expect("write tree"))
+        .expect("tree");
+    let signature = git2::Signature::new(author, "ada@example.com", &git2::Time::new(time, 0))
+        .expect("signature");
+    let parent = git
+        .head()
+        .ok()
+        .map(|head| head.peel_to_commit().expect("HEAD's commit"));
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    git.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        message,
+        &tree,
+        &parents,
+    )
+    .expect("commit")
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -276,10 +290,7 @@ pub struct RegistryServer {
 impl RegistryServer {
     /// Serves `repository`'s `main` branch on a free loopback port, from the current runtime.
     pub async fn start(repository: tempfile::TempDir) -> RegistryServer {
-        let opened = cuemesh_registry::Repository::open(repository.path()).expect("open");
-        let index = cuemesh_registry::serve::Index::build(&opened, "main").expect("index");
-        let app = cuemesh_registry::serve::app(cuemesh_registry::serve::AppState::new(index));
-        let (url, shutdown) = serve_on_loopback(app).await;
+        let (url, shutdown) = serve_on_loopback(registry_app(repository.path())).await;
         RegistryServer {
             url,
             _repository: repository,
@@ -291,6 +302,24 @@ impl RegistryServer {
     pub async fn template() -> RegistryServer {
         RegistryServer::start(template_repository(&[])).await
     }
+}
+
+/// The registry service (`cuemesh_registry::serve::app`) over `repository`'s `main` branch.
+pub fn registry_app(repository: &Path) -> axum::Router {
+    let opened = cuemesh_registry::Repository::open(repository).expect("open");
+    let index = cuemesh_registry::serve::Index::build(&opened, "main").expect("index");
+    cuemesh_registry::serve::app(cuemesh_registry::serve::AppState::new(index))
+}
+
+/// The whole body of an answer, from an axum service or from a hyper client.
+pub async fn whole_body<B>(body: B) -> axum::body::Bytes
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    axum::body::to_bytes(axum::body::Body::new(body), usize::MAX)
+        .await
+        .expect("a body")
 }
 
 /// Serves `app` on a free loopback port until the returned sender is dropped.
@@ -363,4 +392,11 @@ pub async fn stored_count(server: &NatsServer) -> u64 {
         .await
         .expect("the stream exists");
     stream.info().await.expect("stream info").state.messages
+}
+
+/// Prints a reliability test's counts on stderr past the test harness's capture (which takes
+/// only `print!` and `eprint!`), so that they show in a plain `cargo test` run and CI's log.
+pub fn report(counts: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{counts}");
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod server;
 pub mod service;
 
 use std::path::Path;
@@ -36,6 +37,16 @@ impl TestRepository {
 
     pub fn path(&self) -> &Path {
         self.directory.path()
+    }
+
+    /// A new repository whose first commit on `main`, by `author`, writes
+    /// `cue.mod/module.cue` (`MODULE`) and `files`.
+    pub fn with_module(author: &str, message: &str, files: &[Change<'_>]) -> TestRepository {
+        let mut repo = TestRepository::new();
+        let mut changes = vec![("cue.mod/module.cue", Some(MODULE))];
+        changes.extend_from_slice(files);
+        repo.commit("main", author, message, &changes);
+        repo
     }
 
     /// Commits `changes` on top of `branch` (created on the first commit) by `author`.
@@ -158,4 +169,11 @@ pub fn identity(body: &str) -> String {
     format!(
         "package identity\n\nsource: {{\n\tid:          \"MySource\"\n\towner:       \"@acme/identity\"\n\tdescription: \"People known to the identity service.\"\n}}\n\nevents: {{\n\t// A person was registered.\n\t\"MySource:newPerson\": #Identity @compat(FULL)\n}}\n\n#Identity: {{\n{body}}}\n"
     )
+}
+
+/// Prints a reliability test's counts on stderr past the test harness's capture (which takes
+/// only `print!` and `eprint!`), so that they show in a plain `cargo test` run and CI's log.
+pub fn report(counts: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{counts}");
 }

@@ -1,7 +1,7 @@
 //! The registry service's test fixture: a real Git repository with several versions of
 //! several events, and requests sent to `app(state)` with `oneshot`.
 
-use super::{identity, TestRepository, MODULE};
+use super::{identity, TestRepository};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use cuemesh_registry::serve::{app, AppState, Index};
@@ -24,13 +24,10 @@ pub fn orders(body: &str) -> String {
 /// Three versions of `MySource:newPerson` (Ada, Linus, Grace) and two of `Orders.placed`,
 /// with a commit between them that changes no schema.
 pub fn repository() -> TestRepository {
-    let mut repo = TestRepository::new();
-    repo.commit(
-        "main",
+    let mut repo = TestRepository::with_module(
         "Ada",
         "Add identity and orders",
         &[
-            ("cue.mod/module.cue", Some(MODULE)),
             ("sources/common/money.cue", Some(MONEY)),
             (
                 "sources/identity/identity.cue",

@@ -1,0 +1,58 @@
+//! What the long-running commands (`serve`, `publisher`, `dev`) share to start: the async
+//! runtime and a bound listener with its actual address (port 0 becomes a real port).
+
+use anyhow::Context;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+/// The multi-threaded runtime the servers run on.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Binds `address` and returns the listener with the address it got. `role` (`"the
+/// registry"`, …) names what the address is for in the error, when one command binds several.
+pub(crate) async fn listen(
+    address: SocketAddr,
+    role: Option<&str>,
+) -> anyhow::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(address)
+        .await
+        .with_context(|| match role {
+            Some(role) => format!("cannot listen on {address} for {role}"),
+            None => format!("cannot listen on {address}"),
+        })?;
+    let bound = listener.local_addr().with_context(|| match role {
+        Some(role) => format!("cannot read the address of {role}"),
+        None => "cannot read the bound address".to_string(),
+    })?;
+    Ok((listener, bound))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_zero_becomes_a_real_port_and_a_taken_one_is_named() {
+        let runtime = runtime().expect("runtime");
+        runtime.block_on(async {
+            let (_held, bound) = listen("127.0.0.1:0".parse().expect("address"), None)
+                .await
+                .expect("a free port");
+            assert_ne!(bound.port(), 0);
+            let error = listen(bound, Some("the registry"))
+                .await
+                .expect_err("the port is taken");
+            assert_eq!(
+                error.to_string(),
+                format!("cannot listen on {bound} for the registry")
+            );
+            let error = listen(bound, None).await.expect_err("the port is taken");
+            assert_eq!(error.to_string(), format!("cannot listen on {bound}"));
+        });
+    }
+}
