@@ -11,7 +11,7 @@ mod generate;
 use cue::canonical::{CanonicalSchema, Digest};
 use cuemesh_registry::Repository;
 use std::collections::HashMap;
-use support::{TestRepository, MODULE};
+use support::TestRepository;
 
 /// A source whose events reach definitions through a reference (`#Order` to `#Line`) and a
 /// `let` (`#Refund` to `limit`), next to a definition no event reaches (`#Unused`).
@@ -41,21 +41,16 @@ fn versions(repository: &Repository) -> (usize, usize) {
 
 #[test]
 fn a_change_in_a_reached_definition_makes_a_version_and_elsewhere_none() {
-    let mut repo = TestRepository::new();
     let path = "sources/orders/orders.cue";
-    let commit = |repo: &mut TestRepository, text: &str| {
-        repo.commit(
-            "main",
-            "Ada",
-            "Change",
-            &[("cue.mod/module.cue", Some(MODULE)), (path, Some(text))],
-        );
-    };
-    let repository = Repository::open(repo.path()).expect("open");
     let line = "\tsku: string";
     let unused = "\tz: int";
     let refund = "\treason?: string";
-    commit(&mut repo, &orders(line, "100", unused, refund));
+    let first = orders(line, "100", unused, refund);
+    let mut repo = TestRepository::with_module("Ada", "Add orders", &[(path, Some(&first))]);
+    let commit = |repo: &mut TestRepository, text: &str| {
+        repo.commit("main", "Ada", "Change", &[(path, Some(text))]);
+    };
+    let repository = Repository::open(repo.path()).expect("open");
     assert_eq!(versions(&repository), (1, 1));
 
     // `#Line` is reached from `#Order` only: a version of `Orders:placed` alone.
@@ -86,8 +81,6 @@ fn a_change_in_a_reached_definition_makes_a_version_and_elsewhere_none() {
 
 #[test]
 fn an_imported_package_change_makes_a_version_of_the_definitions_using_it() {
-    let mut repo = TestRepository::new();
-    let repository = Repository::open(repo.path()).expect("open");
     let money = |currencies: &str| {
         format!("package common\n\n#Money: {{\n\tamount: int\n\tcurrency: {currencies}\n}}\n")
     };
@@ -95,16 +88,15 @@ fn an_imported_package_change_makes_a_version_of_the_definitions_using_it() {
                   source: {\n\tid: \"Pay\"\n\towner: \"@acme/pay\"\n}\n\n\
                   events: {\n\t\"Pay:made\": #Payment\n\t\"Pay:noted\": #Note\n}\n\n\
                   #Payment: {\n\tprice: common.#Money\n}\n\n#Note: {\n\ttext: string\n}\n";
-    repo.commit(
-        "main",
+    let mut repo = TestRepository::with_module(
         "Ada",
         "Add pay",
         &[
-            ("cue.mod/module.cue", Some(MODULE)),
             ("sources/common/money.cue", Some(&money("\"EUR\""))),
             ("sources/pay/pay.cue", Some(source)),
         ],
     );
+    let repository = Repository::open(repo.path()).expect("open");
     let count = |repository: &Repository, event_type: &str| {
         let history = repository.history("main").expect("history");
         history
