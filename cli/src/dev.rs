@@ -56,12 +56,14 @@ pub fn run(config: &DevConfig, out: &mut (dyn Write + Send)) -> anyhow::Result<(
             path
         }
     };
-    let repository = Repository::open(&repository_path)
+    let mut repository = Repository::open(&repository_path)
         .with_context(|| format!("cannot open the repository {}", repository_path.display()))?;
     let branch = cuemesh_registry::settings::numbered_branch(&repository)
         .context("cannot tell the branch to number versions on")?;
-    let index = Index::build(&repository, &branch)
-        .with_context(|| format!("cannot index the branch {branch}"))?;
+    let index = output::with_history_progress(&mut repository, "indexing", |repository| {
+        Index::build(repository, &branch)
+    })
+    .with_context(|| format!("cannot index the branch {branch}"))?;
     let demo = Demo::pick(&index);
     output::progress(format_args!(
         "indexed {branch}: {} sources, {} event types, {} versions",

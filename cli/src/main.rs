@@ -448,10 +448,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 branch,
                 format: VersionsFormat::from_format(cli.format)?,
             };
+            // stderr unlocked: the history load's progress line is drawn on it from the
+            // loading threads while `versions` runs.
             versions::run(
                 &config,
                 &mut std::io::stdout().lock(),
-                &mut std::io::stderr().lock(),
+                &mut std::io::stderr(),
             )?;
             Ok(ExitCode::SUCCESS)
         }

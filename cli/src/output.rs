@@ -150,6 +150,62 @@ pub fn detail(message: fmt::Arguments<'_>) {
     }
 }
 
+/// A live progress line for a history load on stderr, redrawn in place at most ten times a
+/// second: only when stderr is a terminal and not `--quiet` (else `None`, and nothing is
+/// drawn). [`clear_progress`] wipes it once the load is over.
+pub fn history_progress(label: &str) -> Option<cuemesh_registry::ProgressObserver> {
+    if config().verbosity < Verbosity::Normal || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let label = label.to_string();
+    let last = std::sync::Mutex::new(None::<std::time::Instant>);
+    Some(std::sync::Arc::new(
+        move |progress: cuemesh_registry::HistoryProgress| {
+            let mut last = last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let now = std::time::Instant::now();
+            let done = progress.walked && progress.evaluated == progress.states;
+            if !done && last.is_some_and(|at| now.duration_since(at).as_millis() < 100) {
+                return;
+            }
+            *last = Some(now);
+            let line = config().progress_line(format_args!("{label}: {}", progress_text(progress)));
+            let _ = write!(std::io::stderr().lock(), "\r{line}\x1b[K");
+        },
+    ))
+}
+
+/// Wipes the line [`history_progress`] drew, if it drew one.
+pub fn clear_progress(observer: &Option<cuemesh_registry::ProgressObserver>) {
+    if observer.is_some() {
+        let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
+    }
+}
+
+/// Runs `load` (a history load, or an index built from one) on `repository` with a live
+/// progress line labelled `label` when stderr is a terminal (see [`history_progress`]); the
+/// line is wiped afterwards, and later loads (reloads) draw nothing.
+pub fn with_history_progress<R>(
+    repository: &mut cuemesh_registry::Repository,
+    label: &str,
+    load: impl FnOnce(&cuemesh_registry::Repository) -> R,
+) -> R {
+    let observer = history_progress(label);
+    repository.set_progress(observer.clone());
+    let outcome = load(repository);
+    repository.set_progress(None);
+    clear_progress(&observer);
+    outcome
+}
+
+/// `120 commits so far, 12 of 40 package states evaluated`.
+pub fn progress_text(progress: cuemesh_registry::HistoryProgress) -> String {
+    let walking = if progress.walked { "" } else { " so far" };
+    format!(
+        "{} commits{walking}, {} of {} package states evaluated",
+        progress.commits, progress.evaluated, progress.states
+    )
+}
+
 fn print_line(line: &str) {
     // A closed stderr is no reason to fail a command.
     let _ = writeln!(std::io::stderr().lock(), "{line}");
@@ -158,6 +214,29 @@ fn print_line(line: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_says_what_is_walked_and_evaluated() {
+        let walking = cuemesh_registry::HistoryProgress {
+            commits: 120,
+            walked: false,
+            states: 40,
+            evaluated: 12,
+        };
+        assert_eq!(
+            progress_text(walking),
+            "120 commits so far, 12 of 40 package states evaluated"
+        );
+        let done = cuemesh_registry::HistoryProgress {
+            walked: true,
+            evaluated: 40,
+            ..walking
+        };
+        assert_eq!(
+            progress_text(done),
+            "120 commits, 40 of 40 package states evaluated"
+        );
+    }
 
     fn environment<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {

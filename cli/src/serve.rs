@@ -65,7 +65,7 @@ pub fn default_cache_directory() -> PathBuf {
 /// signal.
 pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
     init_logs(config.log_format);
-    let (repository, remote, fetch_error) = open(config)?;
+    let (mut repository, remote, fetch_error) = open(config)?;
     let shown = match &remote {
         Some(remote) => remote.url(),
         None => config.repository.clone(),
@@ -78,8 +78,10 @@ pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
     };
     output::detail(format_args!("indexing the branch {branch} of {shown}"));
     let started = std::time::Instant::now();
-    let index = Index::build(&repository, &branch)
-        .with_context(|| format!("cannot index the branch {branch}"))?;
+    let index = output::with_history_progress(&mut repository, "indexing", |repository| {
+        Index::build(repository, &branch)
+    })
+    .with_context(|| format!("cannot index the branch {branch}"))?;
     output::detail(format_args!(
         "indexed in {:.2} s",
         started.elapsed().as_secs_f64()

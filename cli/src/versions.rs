@@ -45,16 +45,17 @@ pub fn run(
     out: &mut dyn Write,
     errors: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let repository = Repository::open(&config.repository)
+    let mut repository = Repository::open(&config.repository)
         .with_context(|| format!("cannot open the repository {}", config.repository.display()))?;
     let branch = match &config.branch {
         Some(branch) => branch.clone(),
         None => cuemesh_registry::settings::numbered_branch(&repository)
             .context("cannot tell the branch to number versions on; name it with --branch")?,
     };
-    let history = repository
-        .history(&branch)
-        .with_context(|| format!("cannot read the history of {branch}"))?;
+    let history = crate::output::with_history_progress(&mut repository, "loading", |repository| {
+        repository.history(&branch)
+    })
+    .with_context(|| format!("cannot read the history of {branch}"))?;
     let snapshot = repository
         .snapshot(&branch)
         .with_context(|| format!("cannot read {branch}"))?;

@@ -117,3 +117,60 @@ fn serve_progress_follows_the_verbosity() {
         "{verbose}"
     );
 }
+
+/// Runs `cuemesh ARGS` in `dir` on a pseudo-terminal (Python's `pty`, which every CI machine
+/// with python3 has) and returns everything it printed, or `None` without python3. The child
+/// is killed after 20 s, which the caller sees as a missing summary.
+fn on_a_terminal(dir: &Path, args: &[&str]) -> Option<String> {
+    const DRIVER: &str = r#"
+import os, pty, select, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out, deadline = b"", time.time() + 20
+while time.time() < deadline:
+    ready, _, _ = select.select([fd], [], [], 0.2)
+    if ready:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+else:
+    os.kill(pid, signal.SIGKILL)
+    out += b"\nTIMED OUT"
+sys.stdout.write(out.decode("utf-8", "replace"))
+"#;
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(DRIVER)
+        .arg(env!("CARGO_BIN_EXE_cuemesh"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn a_history_load_on_a_terminal_shows_its_progress_and_finishes() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let repository = common::template_repository(dir.path());
+    let Some(printed) = on_a_terminal(&repository, &["versions"]) else {
+        eprintln!("skipped: no python3 to open a pseudo-terminal");
+        return;
+    };
+    assert!(!printed.contains("TIMED OUT"), "{printed}");
+    assert!(
+        printed.contains("loading: 1 commits, 4 of 4 package states evaluated"),
+        "{printed:?}"
+    );
+    // The progress line is wiped before the listing.
+    assert!(printed.contains("\r\x1b[Kmain at "), "{printed:?}");
+    let quiet = on_a_terminal(&repository, &["--quiet", "versions"]).expect("python3");
+    assert!(!quiet.contains("package states"), "{quiet:?}");
+    assert!(quiet.contains("main at "), "{quiet:?}");
+}

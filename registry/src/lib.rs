@@ -37,7 +37,8 @@ pub use cue::canonical::{CanonicalSchema, Digest};
 pub use error::Error;
 pub use history::{CommitProblem, EventHistory, History, Version};
 pub use repository::{
-    Repository, RepositoryDiagnostic, RepositorySettings, Snapshot, SOURCES_DIRECTORY,
+    HistoryProgress, ProgressObserver, Repository, RepositoryDiagnostic, RepositorySettings,
+    Snapshot, SOURCES_DIRECTORY,
 };
 pub use source::{examples_folder_name, Event, Source, EXAMPLES_DIRECTORY};
 pub use tree::{TreeResolver, MODULE_FILE};

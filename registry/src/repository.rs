@@ -26,6 +26,52 @@ pub struct Repository {
     /// Canonical schemas by definition key, apart from `cache`: packages loading in parallel
     /// consult it without waiting on each other's Git reads.
     schemas: SchemaCache,
+    /// Told how far each history load has got (see [`Repository::set_progress`]).
+    progress: Option<ProgressObserver>,
+}
+
+/// How far a history load has got, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HistoryProgress {
+    /// Commits of the first-parent history walked so far.
+    pub commits: usize,
+    /// Whether the walk is over: `commits` is then the length of the history.
+    pub walked: bool,
+    /// Package states (a package tree with the trees it imports) found that were not loaded
+    /// before: the evaluations this load needs, known in full once `walked`.
+    pub states: usize,
+    /// How many of those states are evaluated.
+    pub evaluated: usize,
+}
+
+/// Called with each step of a history load, from the loading threads: it must be cheap (a
+/// display throttles itself).
+pub type ProgressObserver = Arc<dyn Fn(HistoryProgress) + Send + Sync>;
+
+/// The counters of one history load, shared by the walking thread and the pool.
+#[derive(Default)]
+struct ProgressCounters {
+    commits: std::sync::atomic::AtomicUsize,
+    walked: std::sync::atomic::AtomicBool,
+    states: std::sync::atomic::AtomicUsize,
+    evaluated: std::sync::atomic::AtomicUsize,
+}
+
+impl ProgressCounters {
+    fn report(&self, observer: Option<&ProgressObserver>) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if let Some(observer) = observer {
+            // Evaluated before found: a state is counted as found before it is evaluated, so
+            // read in this order a report never shows more evaluated than found.
+            let evaluated = self.evaluated.load(SeqCst);
+            observer(HistoryProgress {
+                commits: self.commits.load(SeqCst),
+                walked: self.walked.load(SeqCst),
+                states: self.states.load(SeqCst),
+                evaluated,
+            });
+        }
+    }
 }
 
 /// Everything loaded, keyed by what it was loaded from.
@@ -154,7 +200,14 @@ impl Repository {
             path: path.to_path_buf(),
             cache: Mutex::new(Cache::default()),
             schemas: SchemaCache::default(),
+            progress: None,
         })
+    }
+
+    /// Tells `observer` how far each later history load gets (commits walked, package states
+    /// found and evaluated), so that a command can show progress; `None` stops telling.
+    pub fn set_progress(&mut self, observer: Option<ProgressObserver>) {
+        self.progress = observer;
     }
 
     /// The path the repository was opened at.
@@ -325,9 +378,12 @@ impl Repository {
         // (the Git handle is not `Sync`) and would otherwise come before any evaluation.
         // Commits share key allocations (see `Cache::keys`): each distinct key is looked up
         // once, by address, rather than hashed once per commit.
+        use std::sync::atomic::Ordering::SeqCst;
         let address = |key: &Arc<SourceKey>| Arc::as_ptr(key) as usize;
         let schemas = &self.schemas;
         let (sender, receiver) = std::sync::mpsc::channel::<(SourceKey, Source)>();
+        let counters = ProgressCounters::default();
+        let (counters, observer) = (&counters, self.progress.as_ref());
         let commits = rayon::in_place_scope(|scope| -> Result<_, Error> {
             let mut commits = Vec::new();
             let mut seen = HashSet::new();
@@ -350,18 +406,27 @@ impl Repository {
                         .map(|key| (**key).clone())
                         .collect()
                 };
+                counters.states.fetch_add(missing.len(), SeqCst);
                 for key in missing {
                     let prepared = self.prepare(&info.id, &key)?;
                     let sender = sender.clone();
                     scope.spawn(move |_| {
+                        let source = source::load_source_with(prepared, schemas);
                         // The receiver lives until the scope ends: sending cannot fail.
-                        let _ = sender.send((key, source::load_source_with(prepared, schemas)));
+                        let _ = sender.send((key, source));
+                        counters.evaluated.fetch_add(1, SeqCst);
+                        counters.report(observer);
                     });
                 }
                 commits.push((info, layout));
+                counters.commits.fetch_add(1, SeqCst);
+                counters.report(observer);
             }
+            counters.walked.store(true, SeqCst);
+            counters.report(observer);
             Ok(commits)
         })?;
+        counters.report(observer);
         drop(sender);
         {
             let mut cache = self.lock();

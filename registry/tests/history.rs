@@ -450,3 +450,56 @@ fn environment_failures_are_errors_with_context() {
         .events
         .is_empty());
 }
+
+#[test]
+fn a_history_load_reports_its_progress_to_the_end() {
+    use cuemesh_registry::HistoryProgress;
+    use std::sync::{Arc, Mutex};
+
+    let mut repo = TestRepository::new();
+    repo.commit(
+        "main",
+        "Ada",
+        "Add identity",
+        &[
+            ("cue.mod/module.cue", Some(MODULE)),
+            ("sources/identity/identity.cue", Some(&identity(FIRST_ONLY))),
+        ],
+    );
+    repo.commit(
+        "main",
+        "Ada",
+        "Document",
+        &[("README.md", Some("# schemas\n"))],
+    );
+    let with_last = format!("{FIRST_ONLY}\t// last name\n\tlast?: string\n");
+    repo.commit(
+        "main",
+        "Grace",
+        "Add the last name",
+        &[("sources/identity/identity.cue", Some(&identity(&with_last)))],
+    );
+    let seen: Arc<Mutex<Vec<HistoryProgress>>> = Arc::default();
+    let recorder = seen.clone();
+    let mut repository = Repository::open(repo.path()).expect("open");
+    repository.set_progress(Some(Arc::new(move |progress| {
+        recorder.lock().expect("lock").push(progress)
+    })));
+    repository.history("main").expect("history");
+    let seen = seen.lock().expect("lock");
+    let last = *seen.last().expect("progress was reported");
+    // Three commits, two distinct states of the one package (the docs commit shares one).
+    assert_eq!(
+        last,
+        HistoryProgress {
+            commits: 3,
+            walked: true,
+            states: 2,
+            evaluated: 2
+        }
+    );
+    assert!(
+        seen.iter().all(|step| step.evaluated <= step.states),
+        "{seen:?}"
+    );
+}
