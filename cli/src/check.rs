@@ -23,7 +23,7 @@ use cue::Severity;
 use cuemesh_registry::check::{check, CheckOptions, CheckReport};
 use cuemesh_registry::Repository;
 
-use crate::lint::{severity_word, table_cell};
+use crate::lint::{table_cell, write_findings_table, SummaryRow};
 use crate::render::{self, Format};
 
 /// What `check` was asked to do.
@@ -197,9 +197,6 @@ pub fn verdict(report: &CheckReport) -> String {
     )
 }
 
-/// How many findings the Markdown summary lists; the annotations carry them all.
-const SUMMARY_ROWS: usize = 100;
-
 /// The Markdown for GitHub's run page: the verdict, the changed event types, the findings.
 pub fn markdown_summary(report: &CheckReport) -> String {
     let mut out = String::from("## cuemesh check\n\n");
@@ -222,30 +219,19 @@ pub fn markdown_summary(report: &CheckReport) -> String {
     if report.findings.is_empty() {
         return out;
     }
-    out.push_str("| severity | rule | where | message |\n|---|---|---|---|\n");
-    for finding in report.findings.iter().take(SUMMARY_ROWS) {
-        let position = finding
-            .diagnostic
-            .spans
-            .first()
-            .map(|span| format!("`{}`", table_cell(&finding.files.describe(*span))))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "| {} | `{}` | {} | {} |",
-            severity_word(finding.diagnostic.severity),
-            finding.diagnostic.code,
-            position,
-            table_cell(&finding.diagnostic.headline()),
-        );
-    }
-    if report.findings.len() > SUMMARY_ROWS {
-        let _ = writeln!(
-            out,
-            "\n… and {} more (see the annotations).",
-            report.findings.len() - SUMMARY_ROWS
-        );
-    }
-    out.push('\n');
+    write_findings_table(
+        &mut out,
+        report.findings.len(),
+        report.findings.iter().map(|finding| SummaryRow {
+            severity: finding.diagnostic.severity,
+            rule: finding.diagnostic.code,
+            position: finding
+                .diagnostic
+                .spans
+                .first()
+                .map(|span| finding.files.describe(*span)),
+            message: finding.diagnostic.headline(),
+        }),
+    );
     out
 }

@@ -110,7 +110,7 @@ pub fn verdict(report: &LintReport) -> String {
 }
 
 /// How many findings the Markdown summary lists; the annotations carry them all.
-const SUMMARY_ROWS: usize = 100;
+pub(crate) const SUMMARY_ROWS: usize = 100;
 
 /// The Markdown for GitHub's run page: the verdict, then a table of findings.
 pub fn markdown_summary(report: &LintReport) -> String {
@@ -120,26 +120,55 @@ pub fn markdown_summary(report: &LintReport) -> String {
     if report.findings.is_empty() {
         return out;
     }
+    write_findings_table(
+        &mut out,
+        report.findings.len(),
+        report.findings.iter().map(|finding| SummaryRow {
+            severity: finding.severity,
+            rule: finding.rule,
+            position: position(finding, report),
+            message: finding.to_diagnostic().headline(),
+        }),
+    );
+    out
+}
+
+/// One finding as a row of a Markdown summary's table.
+pub(crate) struct SummaryRow<'a> {
+    pub(crate) severity: Severity,
+    pub(crate) rule: &'a str,
+    /// `file:line:col`, when the finding has a place.
+    pub(crate) position: Option<String>,
+    pub(crate) message: String,
+}
+
+/// Appends the findings table of a Markdown summary (`lint`'s and `check`'s): the first
+/// [`SUMMARY_ROWS`] of `total` rows, then how many more the annotations carry.
+pub(crate) fn write_findings_table<'a>(
+    out: &mut String,
+    total: usize,
+    rows: impl Iterator<Item = SummaryRow<'a>>,
+) {
     out.push_str("| severity | rule | where | message |\n|---|---|---|---|\n");
-    for finding in report.findings.iter().take(SUMMARY_ROWS) {
+    for row in rows.take(SUMMARY_ROWS) {
         let _ = writeln!(
             out,
             "| {} | `{}` | {} | {} |",
-            severity_word(finding.severity),
-            finding.rule,
-            position(finding, report).map_or(String::new(), |p| format!("`{}`", table_cell(&p))),
-            table_cell(&finding.to_diagnostic().headline()),
+            severity_word(row.severity),
+            row.rule,
+            row.position
+                .map_or(String::new(), |p| format!("`{}`", table_cell(&p))),
+            table_cell(&row.message),
         );
     }
-    if report.findings.len() > SUMMARY_ROWS {
+    if total > SUMMARY_ROWS {
         let _ = writeln!(
             out,
             "\n… and {} more (see the annotations).",
-            report.findings.len() - SUMMARY_ROWS
+            total - SUMMARY_ROWS
         );
     }
     out.push('\n');
-    out
 }
 
 fn position(finding: &Finding, report: &LintReport) -> Option<String> {
