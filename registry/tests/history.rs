@@ -456,15 +456,10 @@ fn a_history_load_reports_its_progress_to_the_end() {
     use cuemesh_registry::HistoryProgress;
     use std::sync::{Arc, Mutex};
 
-    let mut repo = TestRepository::new();
-    repo.commit(
-        "main",
+    let mut repo = TestRepository::with_module(
         "Ada",
         "Add identity",
-        &[
-            ("cue.mod/module.cue", Some(MODULE)),
-            ("sources/identity/identity.cue", Some(&identity(FIRST_ONLY))),
-        ],
+        &[("sources/identity/identity.cue", Some(&identity(FIRST_ONLY)))],
     );
     repo.commit(
         "main",
