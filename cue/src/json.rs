@@ -358,8 +358,11 @@ impl<'t> Decoder<'t> {
             .text
             .get(self.pos..self.pos + 4)
             .ok_or_else(|| self.error("invalid JSON: short \\u escape"))?;
+        // `from_str_radix` alone would take a sign (`\u+0e9`): four hex digits, nothing else.
         let value = u32::from_str_radix(digits, 16)
-            .map_err(|_| self.error("invalid JSON: invalid \\u escape"))?;
+            .ok()
+            .filter(|_| digits.bytes().all(|byte| byte.is_ascii_hexdigit()))
+            .ok_or_else(|| self.error("invalid JSON: invalid \\u escape"))?;
         self.pos += 4;
         Ok(value)
     }
@@ -510,6 +513,20 @@ mod tests {
             ExprKind::String("a\né😀".into())
         );
         assert_eq!(kind(r#""\ud83d""#), ExprKind::String("\u{FFFD}".into()));
+    }
+
+    #[test]
+    fn a_unicode_escape_is_four_hex_digits() {
+        assert_eq!(kind(r#""\u00e9""#), ExprKind::String("é".into()));
+        for text in [
+            r#""\u+0e9""#,
+            r#""\u-0e9""#,
+            r#""\u 0e9""#,
+            r#""\u0e9""#,
+            r#""\ug000""#,
+        ] {
+            assert!(decode(FileId(0), text).is_err(), "{text}");
+        }
     }
 
     #[test]
