@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use async_nats::HeaderMap;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use cloudevents::event::ExtensionValue;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
@@ -82,10 +82,7 @@ pub(crate) fn encode(
     for name in attributes.extensions.keys() {
         check_extension_name(name)?;
     }
-    let time = attributes
-        .time
-        .unwrap_or_else(Utc::now)
-        .to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    let time = rfc3339(attributes.time.unwrap_or_else(Utc::now));
     let mut headers = HeaderMap::new();
     headers.insert(MESSAGE_ID_HEADER, id);
     match mode {
@@ -155,52 +152,134 @@ fn structured(envelope: &Envelope<'_>, time: &str, payload: &str) -> Vec<u8> {
     out
 }
 
+/// `time` as RFC 3339 in UTC with `Z` and as many fractional digits as it needs in groups of
+/// three: what chrono's `to_rfc3339_opts(SecondsFormat::AutoSi, true)` writes, without its
+/// formatting machinery (this runs once per event). Leap seconds and years outside 0 to 9999
+/// are left to chrono.
+fn rfc3339(time: DateTime<Utc>) -> String {
+    let nanos = time.timestamp_subsec_nanos();
+    let year = time.year();
+    if nanos >= 1_000_000_000 || !(0..=9999).contains(&year) {
+        return time.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    }
+    let mut out = Vec::with_capacity(30);
+    push_digits(&mut out, year as u32, 4);
+    for (separator, value) in [
+        (b'-', time.month()),
+        (b'-', time.day()),
+        (b'T', time.hour()),
+        (b':', time.minute()),
+        (b':', time.second()),
+    ] {
+        out.push(separator);
+        push_digits(&mut out, value, 2);
+    }
+    let (fraction, width) = if nanos == 0 {
+        (0, 0)
+    } else if nanos.is_multiple_of(1_000_000) {
+        (nanos / 1_000_000, 3)
+    } else if nanos.is_multiple_of(1_000) {
+        (nanos / 1_000, 6)
+    } else {
+        (nanos, 9)
+    };
+    if width > 0 {
+        out.push(b'.');
+        push_digits(&mut out, fraction, width);
+    }
+    out.push(b'Z');
+    String::from_utf8(out).unwrap_or_else(|_| time.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+/// The last `width` decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut Vec<u8>, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        out.push(b'0' + (value / 10u32.pow(place) % 10) as u8);
+    }
+}
+
 /// `text` as a JSON string literal: quoted, with `"`, `\` and control characters escaped.
 fn json_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
+    let bytes = text.as_bytes();
     let mut plain = 0;
-    for (at, byte) in text.bytes().enumerate() {
-        let escape: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x00..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&text.as_bytes()[plain..at]);
-        if escape.is_empty() {
-            out.extend_from_slice(format!("\\u{byte:04x}").as_bytes());
-        } else {
-            out.extend_from_slice(escape);
+    // Runs without anything to escape are copied whole; most strings are one run.
+    while let Some(offset) = bytes[plain..]
+        .iter()
+        .position(|&byte| ESCAPED[byte as usize])
+    {
+        let at = plain + offset;
+        out.extend_from_slice(&bytes[plain..at]);
+        match bytes[at] {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            control => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(control >> 4)]);
+                out.push(HEX[usize::from(control & 0xf)]);
+            }
         }
         plain = at + 1;
     }
-    out.extend_from_slice(&text.as_bytes()[plain..]);
+    out.extend_from_slice(&bytes[plain..]);
     out.push(b'"');
 }
 
-/// Well-formed JSON `text` without the whitespace between its tokens (string contents kept
-/// as they are, escapes included).
-fn compact_json(out: &mut Vec<u8>, text: &str) {
-    let (mut in_string, mut escaped) = (false, false);
-    for &byte in text.as_bytes() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
-            }
-        } else if matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
-            continue;
-        } else if byte == b'"' {
-            in_string = true;
-        }
-        out.push(byte);
+/// The bytes a JSON string literal cannot hold as they are: `"`, `\` and the controls.
+const ESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
     }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+/// Well-formed JSON `text` without the whitespace between its tokens (string contents kept
+/// as they are, escapes included). Runs between whitespace are copied whole, so text without
+/// insignificant whitespace is one copy.
+fn compact_json(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    let (mut at, mut run) = (0, 0);
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                // To the closing quote, stepping over escapes (`\"` included).
+                at += 1;
+                loop {
+                    let next = bytes.get(at..).and_then(|rest| {
+                        rest.iter().position(|&byte| byte == b'"' || byte == b'\\')
+                    });
+                    let Some(offset) = next else {
+                        at = bytes.len();
+                        break;
+                    };
+                    at += offset;
+                    if bytes[at] == b'"' {
+                        at += 1;
+                        break;
+                    }
+                    at += 2;
+                }
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                out.extend_from_slice(&bytes[run..at]);
+                while at < bytes.len() && matches!(bytes[at], b' ' | b'\t' | b'\n' | b'\r') {
+                    at += 1;
+                }
+                run = at;
+            }
+            _ => at += 1,
+        }
+    }
+    out.extend_from_slice(&bytes[run..]);
 }
 
 /// An id travels in a header: it must be non-empty, without control characters.
@@ -350,6 +429,85 @@ mod tests {
         assert_eq!(header("ce-datacontenttype"), None);
         assert_eq!(header("Content-Type").as_deref(), Some(APPLICATION_JSON));
         assert_eq!(header(MESSAGE_ID_HEADER).as_deref(), Some("id-1"));
+    }
+
+    #[test]
+    fn times_are_written_as_chrono_writes_them() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut times: Vec<DateTime<Utc>> = (0..20_000)
+            .map(|n| {
+                let seconds = (next() % 253_402_300_800) as i64; // 0000 to 9999
+                let nanos = match n % 4 {
+                    0 => 0,
+                    1 => (next() % 1000) as u32 * 1_000_000,
+                    2 => (next() % 1_000_000) as u32 * 1_000,
+                    _ => (next() % 1_000_000_000) as u32,
+                };
+                DateTime::from_timestamp(seconds - 62_167_219_200, nanos).expect("in range")
+            })
+            .collect();
+        // A leap second and years chrono writes with a sign.
+        times.push(DateTime::from_timestamp(1_483_228_799, 1_500_000_000).expect("a leap second"));
+        times.push(DateTime::from_timestamp(-62_167_219_201, 0).expect("year -1"));
+        times.push(DateTime::from_timestamp(253_402_300_800, 5).expect("year 10000"));
+        for time in times {
+            assert_eq!(
+                rfc3339(time),
+                time.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                "{time:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn strings_and_payloads_are_written_as_json_writes_them() {
+        let mut texts: Vec<String> = ["", "plain", "é \u{2028} 😀", "a\"b\\c", "\u{0}\u{1f}\u{7f}"]
+            .iter()
+            .map(|text| text.to_string())
+            .collect();
+        texts.extend((0u8..=0x7f).map(|byte| format!("x{}y", byte as char)));
+        for text in &texts {
+            let mut out = Vec::new();
+            json_string(&mut out, text);
+            let back: String = serde_json::from_slice(&out).expect("a JSON string");
+            assert_eq!(&back, text);
+        }
+        let payloads = [
+            ("{}", "{}"),
+            (
+                " [ 1 , 2.5e3 , \"a b\" , true , null ] ",
+                "[1,2.5e3,\"a b\",true,null]",
+            ),
+            (
+                "{\"k\\\" \": \" v \\\\\", \"n\": {\"x\":\t[\r\n]}}",
+                "{\"k\\\" \":\" v \\\\\",\"n\":{\"x\":[]}}",
+            ),
+            (
+                "\"an escaped backslash \\\\\" ",
+                "\"an escaped backslash \\\\\"",
+            ),
+            ("{\"a\" :\"\\u0022 }\"}", "{\"a\":\"\\u0022 }\"}"),
+        ];
+        for (payload, expected) in payloads {
+            let mut out = Vec::new();
+            compact_json(&mut out, payload);
+            assert_eq!(
+                String::from_utf8(out).expect("UTF-8"),
+                expected,
+                "{payload}"
+            );
+            let value: serde_json::Value = serde_json::from_str(expected).expect("JSON");
+            assert_eq!(
+                value,
+                serde_json::from_str::<serde_json::Value>(payload).expect("JSON")
+            );
+        }
     }
 
     #[test]
