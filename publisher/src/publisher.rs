@@ -194,7 +194,20 @@ impl Publisher {
         payload: &[u8],
         attributes: Attributes,
     ) -> Result<Receipt, PublishError> {
-        let message = self.prepare(pin, payload, &attributes).await?;
+        let route = self.route(pin).await?;
+        self.publish_on(&route, pin, payload, attributes).await
+    }
+
+    /// [`Publisher::publish`] on a [`Route`] already looked up (the sidecar looks it up first,
+    /// to answer 404 before it reads the body).
+    pub(crate) async fn publish_on(
+        &self,
+        route: &Route,
+        pin: &Pin,
+        payload: &[u8],
+        attributes: Attributes,
+    ) -> Result<Receipt, PublishError> {
+        let message = self.prepare(route, pin, payload, &attributes)?;
         self.send(message).await
     }
 
@@ -210,10 +223,20 @@ impl Publisher {
         // Each event is validated and encoded when its turn in the window comes, so the CPU
         // work of the next events overlaps the wait for the PubAcks of earlier ones; the window
         // refills as soon as any PubAck comes (a slow one does not hold back those after it).
+        // The route is looked up once; when that fails, each event asks again and fails
+        // alone, as a lone publish would.
+        let route = self.route(pin).await.ok();
+        let route = &route;
         let mut results: Vec<(usize, Result<Receipt, PublishError>)> =
             futures::stream::iter(events.into_iter().enumerate())
                 .map(|(position, (payload, attributes))| async move {
-                    let sent = match self.prepare(pin, payload, &attributes).await {
+                    let route = match route {
+                        Some(route) => Ok(route.clone()),
+                        None => self.route(pin).await,
+                    };
+                    let sent = match route
+                        .and_then(|route| self.prepare(&route, pin, payload, &attributes))
+                    {
                         Ok(message) => self.send(message).await,
                         Err(error) => Err(error),
                     };
@@ -226,14 +249,14 @@ impl Publisher {
         results.into_iter().map(|(_, result)| result).collect()
     }
 
-    /// Validates and encodes one event: everything but sending it.
-    async fn prepare(
+    /// Validates and encodes one event of `pin` on its `route`: everything but sending it.
+    fn prepare(
         &self,
+        route: &Route,
         pin: &Pin,
         payload: &[u8],
         attributes: &Attributes,
     ) -> Result<OutgoingMessage, PublishError> {
-        let route = self.route(pin).await?;
         let data = check_payload(&route.validator, pin, payload)?;
         let id = attributes
             .id

@@ -247,26 +247,19 @@ async fn publish_inner(
 
     let publish = match request::read(&pin, &route.dataschema, &parts.headers, body) {
         Ok(publish) => publish,
-        Err(refused) => {
-            let status = if refused.unsupported_media_type {
-                StatusCode::UNSUPPORTED_MEDIA_TYPE
-            } else {
-                StatusCode::BAD_REQUEST
-            };
-            let more = match refused.position {
-                Some((line, column)) => json!({"line": line, "column": column}),
-                None => json!({}),
-            };
-            let response = error_with(status, refused.code, refused.message, more);
-            return (Some(pin), Outcome::BadRequest, response);
-        }
+        Err(refused) => return (Some(pin), Outcome::BadRequest, bad_request(refused)),
     };
 
-    match sidecar
+    let published = sidecar
         .publisher
-        .publish(&pin, &publish.payload, publish.attributes)
-        .await
-    {
+        .publish_on(&route, &pin, &publish.payload, publish.attributes)
+        .await;
+    if let Err(PublishError::Invalid { .. }) = &published {
+        if let Err(refused) = request::check_json(&publish.payload) {
+            return (Some(pin), Outcome::BadRequest, bad_request(refused));
+        }
+    }
+    match published {
         Ok(receipt) => {
             let (status, outcome) = if receipt.duplicate {
                 (StatusCode::OK, Outcome::Duplicate)
@@ -286,6 +279,20 @@ async fn publish_inner(
             (Some(pin), outcome, failure_response(sidecar, &failure))
         }
     }
+}
+
+/// The 400 (or 415) for a request refused before validation.
+fn bad_request(refused: request::BadRequest) -> Response {
+    let status = if refused.unsupported_media_type {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let more = match refused.position {
+        Some((line, column)) => json!({"line": line, "column": column}),
+        None => json!({}),
+    };
+    error_with(status, refused.code, refused.message, more)
 }
 
 /// The answer to a stored (or duplicate) event, written without a JSON tree.

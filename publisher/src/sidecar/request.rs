@@ -82,19 +82,18 @@ pub(crate) fn read(
     body: bytes::Bytes,
 ) -> Result<PublishRequest, BadRequest> {
     match body_kind(headers)? {
-        Body::Data => {
-            check_json(&body)?;
-            Ok(PublishRequest {
-                payload: body,
-                attributes: from_headers(pin, headers)?,
-            })
-        }
+        // The payload's JSON is checked by validation, which reads it anyway; when validation
+        // refuses it, [`check_json`] tells a syntax error (400) from invalid data (422).
+        Body::Data => Ok(PublishRequest {
+            payload: body,
+            attributes: from_headers(pin, headers)?,
+        }),
         Body::Event => from_event(pin, dataschema, &body),
     }
 }
 
 /// A 400 naming the line and column when `body` is not JSON.
-fn check_json(body: &[u8]) -> Result<(), BadRequest> {
+pub(crate) fn check_json(body: &[u8]) -> Result<(), BadRequest> {
     serde_json::from_slice::<serde::de::IgnoredAny>(body)
         .map(|_| ())
         .map_err(json_error)
