@@ -199,7 +199,7 @@ fn push_digits(out: &mut Vec<u8>, value: u32, width: u32) {
 }
 
 /// `text` as a JSON string literal: quoted, with `"`, `\` and control characters escaped.
-fn json_string(out: &mut Vec<u8>, text: &str) {
+pub(crate) fn json_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     let bytes = text.as_bytes();
     let mut plain = 0;

@@ -28,7 +28,8 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::error::{ErrorKind, PublishError};
-use crate::publisher::Publisher;
+use crate::event::json_string;
+use crate::publisher::{Publisher, Receipt};
 use crate::schema::Pin;
 use metrics::{Metrics, Outcome};
 pub use tokens::{Access, Tokens, TokensError};
@@ -266,13 +267,7 @@ async fn publish_inner(
             } else {
                 (StatusCode::CREATED, Outcome::Stored)
             };
-            let body = Stored {
-                id: &receipt.id,
-                stream: &receipt.stream,
-                sequence: receipt.sequence,
-                duplicate: receipt.duplicate,
-            };
-            (Some(pin), outcome, (status, Json(body)).into_response())
+            (Some(pin), outcome, stored(status, &receipt))
         }
         Err(failure) => {
             let outcome = outcome_of(&failure);
@@ -295,13 +290,30 @@ fn bad_request(refused: request::BadRequest) -> Response {
     error_with(status, refused.code, refused.message, more)
 }
 
-/// The answer to a stored (or duplicate) event, written without a JSON tree.
-#[derive(serde::Serialize)]
-struct Stored<'r> {
-    id: &'r str,
-    stream: &'r str,
-    sequence: u64,
-    duplicate: bool,
+/// The answer to a stored (or duplicate) event:
+/// `{"id":…,"stream":…,"sequence":…,"duplicate":…}`, written straight as bytes (once per
+/// event).
+fn stored(status: StatusCode, receipt: &Receipt) -> Response {
+    let mut body = Vec::with_capacity(64 + receipt.id.len() + receipt.stream.len());
+    body.extend_from_slice(b"{\"id\":");
+    json_string(&mut body, &receipt.id);
+    body.extend_from_slice(b",\"stream\":");
+    json_string(&mut body, &receipt.stream);
+    body.extend_from_slice(format!(",\"sequence\":{}", receipt.sequence).as_bytes());
+    body.extend_from_slice(if receipt.duplicate {
+        b",\"duplicate\":true}"
+    } else {
+        b",\"duplicate\":false}"
+    });
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 fn outcome_of(failure: &PublishError) -> Outcome {
@@ -350,5 +362,36 @@ fn failure_response(sidecar: &Sidecar, failure: &PublishError) -> Response {
         ErrorKind::Timeout => retry_later(StatusCode::GATEWAY_TIMEOUT, "timeout"),
         ErrorKind::TooLarge => error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message),
         ErrorKind::Internal => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    #[tokio::test]
+    async fn a_receipt_is_answered_as_json() {
+        for duplicate in [false, true] {
+            let receipt = Receipt {
+                id: "order \"7\" \\ é".to_string(),
+                stream: "EVENTS".to_string(),
+                sequence: 18_446_744_073_709_551_615,
+                duplicate,
+            };
+            let response = stored(StatusCode::CREATED, &receipt);
+            assert_eq!(response.status(), StatusCode::CREATED);
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                HeaderValue::from_static("application/json")
+            );
+            let body = response.into_body().collect().await.expect("a body");
+            let body: Value = serde_json::from_slice(&body.to_bytes()).expect("JSON");
+            assert_eq!(
+                body,
+                json!({"id": receipt.id, "stream": "EVENTS", "sequence": receipt.sequence,
+                       "duplicate": duplicate})
+            );
+        }
     }
 }
