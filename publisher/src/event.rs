@@ -62,6 +62,8 @@ pub(crate) struct Envelope<'a> {
     pub(crate) id: &'a str,
     /// The registry URL of the pinned version.
     pub(crate) dataschema: &'a str,
+    /// [`structured_head`] of `pin` and `dataschema`.
+    pub(crate) head: &'a [u8],
     pub(crate) attributes: &'a Attributes,
 }
 
@@ -77,6 +79,7 @@ pub(crate) fn encode(
         id,
         dataschema,
         attributes,
+        ..
     } = *envelope;
     check_id(id)?;
     for name in attributes.extensions.keys() {
@@ -113,21 +116,29 @@ pub(crate) fn encode(
     }
 }
 
-/// The event in the CloudEvents JSON format, members in the order the SDKs write them.
-fn structured(envelope: &Envelope<'_>, time: &str, payload: &str) -> Vec<u8> {
-    let (pin, id, dataschema) = (envelope.pin, envelope.id, envelope.dataschema);
-    let attributes = envelope.attributes;
-    let mut out = Vec::with_capacity(
-        160 + id.len() + pin.source.len() + pin.event_type.len() + dataschema.len() + payload.len(),
-    );
-    out.extend_from_slice(br#"{"specversion":"1.0","id":"#);
-    json_string(&mut out, id);
-    out.extend_from_slice(br#","source":"#);
+/// The members of a structured event that are the same for every event of `pin`, from the
+/// opening brace to the `dataschema`: written once per pin (a [`crate::publisher::Route`]
+/// keeps it), not once per event.
+pub(crate) fn structured_head(pin: &Pin, dataschema: &str) -> Vec<u8> {
+    let mut out =
+        Vec::with_capacity(96 + pin.source.len() + pin.event_type.len() + dataschema.len());
+    out.extend_from_slice(br#"{"specversion":"1.0","source":"#);
     json_string(&mut out, &pin.source);
     out.extend_from_slice(br#","type":"#);
     json_string(&mut out, &pin.event_type);
     out.extend_from_slice(br#","datacontenttype":"application/json","dataschema":"#);
     json_string(&mut out, dataschema);
+    out
+}
+
+/// The event in the CloudEvents JSON format: the pin's [`structured_head`], then the members
+/// of this event.
+fn structured(envelope: &Envelope<'_>, time: &str, payload: &str) -> Vec<u8> {
+    let (head, id, attributes) = (envelope.head, envelope.id, envelope.attributes);
+    let mut out = Vec::with_capacity(96 + head.len() + id.len() + payload.len());
+    out.extend_from_slice(head);
+    out.extend_from_slice(br#","id":"#);
+    json_string(&mut out, id);
     if let Some(subject) = &attributes.subject {
         out.extend_from_slice(br#","subject":"#);
         json_string(&mut out, subject);
@@ -328,10 +339,12 @@ mod tests {
         mode: ContentMode,
     ) -> Result<(HeaderMap, Vec<u8>), PublishError> {
         let pin = Pin::new("orders", "order.created", 2);
+        let head = structured_head(&pin, DATASCHEMA);
         let envelope = Envelope {
             pin: &pin,
             id: "id-1",
             dataschema: DATASCHEMA,
+            head: &head,
             attributes,
         };
         encode(&envelope, payload, mode)
@@ -519,6 +532,7 @@ mod tests {
                 pin: &pin,
                 id,
                 dataschema: DATASCHEMA,
+                head: &structured_head(&pin, DATASCHEMA),
                 attributes: &attributes,
             };
             let error = encode(&envelope, "{}", ContentMode::Structured).expect_err(id);

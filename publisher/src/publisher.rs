@@ -10,7 +10,7 @@ use futures::StreamExt;
 
 use crate::config::PublisherConfig;
 use crate::error::{ConnectError, PublishError, Violation};
-use crate::event::{encode, Attributes, Envelope};
+use crate::event::{encode, structured_head, Attributes, Envelope};
 use crate::schema::{Pin, SchemaSource, Validator, ValidatorCache};
 use crate::subject::{subject_for, version_url};
 
@@ -32,6 +32,8 @@ pub(crate) struct Route {
     pub(crate) validator: Arc<Validator>,
     pub(crate) dataschema: String,
     pub(crate) subject: async_nats::Subject,
+    /// The members every structured event of the pin starts with ([`structured_head`]).
+    pub(crate) structured_head: Vec<u8>,
 }
 
 /// A validated, encoded event on its way to JetStream.
@@ -141,14 +143,16 @@ impl Publisher {
             return Ok(route);
         }
         let validator = self.validators.get(pin).await?;
+        let dataschema = version_url(
+            &self.config.registry_url,
+            &pin.source,
+            &pin.event_type,
+            pin.version,
+        );
         let route = Arc::new(Route {
             validator,
-            dataschema: version_url(
-                &self.config.registry_url,
-                &pin.source,
-                &pin.event_type,
-                pin.version,
-            ),
+            structured_head: structured_head(pin, &dataschema),
+            dataschema,
             subject: subject_for(
                 &self.config.stream.subject_prefix,
                 &pin.source,
@@ -266,6 +270,7 @@ impl Publisher {
             pin,
             id: &id,
             dataschema: &route.dataschema,
+            head: &route.structured_head,
             attributes,
         };
         let (headers, body) = encode(&envelope, data, self.config.content_mode)?;
