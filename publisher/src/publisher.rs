@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use async_nats::jetstream::{self, context::PublishErrorKind, stream};
 use async_nats::HeaderMap;
-use futures::StreamExt;
+use futures::stream::{FuturesUnordered, StreamExt};
 
 use crate::config::PublisherConfig;
 use crate::error::{ConnectError, PublishError, Violation};
@@ -224,31 +224,46 @@ impl Publisher {
         pin: &Pin,
         events: impl IntoIterator<Item = (&'p [u8], Attributes)>,
     ) -> Vec<Result<Receipt, PublishError>> {
-        // Each event is validated and encoded when its turn in the window comes, so the CPU
-        // work of the next events overlaps the wait for the PubAcks of earlier ones; the window
-        // refills as soon as any PubAck comes (a slow one does not hold back those after it).
+        // Events are validated and encoded a burst at a time, and the burst's messages are then
+        // handed to async-nats back to back (the futures pushed together are first polled
+        // together), so that its connection writes them together rather than one per wakeup;
+        // a burst is refilled as soon as that many PubAcks have come (a slow one does not hold
+        // back those after it).
+        let window = self.config.max_in_flight.max(1);
+        let burst = (window / 4).max(1);
         // The route is looked up once; when that fails, each event asks again and fails
         // alone, as a lone publish would.
         let route = self.route(pin).await.ok();
-        let route = &route;
-        let mut results: Vec<(usize, Result<Receipt, PublishError>)> =
-            futures::stream::iter(events.into_iter().enumerate())
-                .map(|(position, (payload, attributes))| async move {
-                    let route = match route {
+        let mut events = events.into_iter().enumerate();
+        let mut more = true;
+        let mut in_flight = FuturesUnordered::new();
+        let mut results: Vec<(usize, Result<Receipt, PublishError>)> = Vec::new();
+        loop {
+            if more && in_flight.len() + burst <= window {
+                for _ in 0..burst {
+                    let Some((position, (payload, attributes))) = events.next() else {
+                        more = false;
+                        break;
+                    };
+                    let route = match &route {
                         Some(route) => Ok(route.clone()),
                         None => self.route(pin).await,
                     };
-                    let sent = match route
-                        .and_then(|route| self.prepare(&route, pin, payload, &attributes))
-                    {
-                        Ok(message) => self.send(message).await,
-                        Err(error) => Err(error),
-                    };
-                    (position, sent)
-                })
-                .buffer_unordered(self.config.max_in_flight.max(1))
-                .collect()
-                .await;
+                    match route.and_then(|route| self.prepare(&route, pin, payload, &attributes)) {
+                        Ok(message) => {
+                            in_flight.push(async move { (position, self.send(message).await) })
+                        }
+                        Err(error) => results.push((position, Err(error))),
+                    }
+                }
+                continue;
+            }
+            match in_flight.next().await {
+                Some(done) => results.push(done),
+                None if !more => break,
+                None => {}
+            }
+        }
         results.sort_unstable_by_key(|(position, _)| *position);
         results.into_iter().map(|(_, result)| result).collect()
     }

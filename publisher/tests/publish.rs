@@ -349,13 +349,21 @@ async fn publish_many_pipelines_and_answers_per_event_in_order() {
             }
         }
     }
-    let mut sequences: Vec<u64> = results
+    // Sent in the order given (nothing was retried): the stream's sequences follow it.
+    let sequences: Vec<u64> = results
         .iter()
         .filter_map(|r| r.as_ref().ok().map(|receipt| receipt.sequence))
         .collect();
-    sequences.sort_unstable();
-    sequences.dedup();
-    assert_eq!(sequences.len(), 199);
+    assert_eq!(sequences, (1..=199).collect::<Vec<u64>>());
+    assert_eq!(stored_count(&server).await, 199);
+
+    // A pin that does not resolve fails every event alone, and sends nothing.
+    let unknown = cuemesh_publisher::Pin::new("nobody", "nothing", 1);
+    let lost = publisher.publish_many(&unknown, events.clone()).await;
+    assert_eq!(lost.len(), 200);
+    assert!(lost
+        .iter()
+        .all(|r| r.as_ref().is_err_and(|e| e.kind() == ErrorKind::NotFound)));
     assert_eq!(stored_count(&server).await, 199);
 
     // The same ids again: every one a duplicate, nothing more stored.
