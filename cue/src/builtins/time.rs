@@ -15,7 +15,7 @@ pub const RFC3339: &str = "2006-01-02T15:04:05Z07:00";
 pub const RFC3339_NANO: &str = "2006-01-02T15:04:05.999999999Z07:00";
 
 pub(super) static FUNCS: &[Builtin] = &[
-    builtin!(P, "Time", [String] -> Bool, |a| valid_time(str_arg(a, 0)?, RFC3339_NANO)),
+    builtin!(P, "Time", [String] -> Bool, str |s| valid_time(s, RFC3339_NANO)),
     builtin!(P, "Format", [String, String] -> Bool, |a| valid_time(str_arg(a, 0)?, str_arg(a, 1)?)),
     builtin!(P, "Parse", [String, String] -> String, |a| {
         let time = parse(str_arg(a, 0)?, str_arg(a, 1)?).map_err(BuiltinError::new)?;
@@ -58,8 +58,8 @@ pub(super) static FUNCS: &[Builtin] = &[
                 .collect(),
         ))
     }),
-    builtin!(P, "Duration", [String] -> Bool, |a| {
-        parse_duration(str_arg(a, 0)?).map_err(BuiltinError::new)?;
+    builtin!(P, "Duration", [String] -> Bool, str |s| {
+        parse_duration(s).map_err(BuiltinError::new)?;
         Ok(Concrete::Bool(true))
     }),
     builtin!(P, "ParseDuration", [String] -> Int, |a| {
