@@ -291,6 +291,7 @@ impl<'t> Decoder<'t> {
         })
     }
 
+    #[inline]
     pub(crate) fn string(&mut self) -> Result<Cow<'t, str>, Box<Diagnostic>> {
         // The caller checked the opening quote.
         self.pos += 1;
@@ -301,6 +302,12 @@ impl<'t> Decoder<'t> {
             self.pos = end + 1;
             return Ok(Cow::Borrowed(&self.text[start..end]));
         }
+        self.escaped_string()
+    }
+
+    /// The rest of [`Decoder::string`], for a string with escapes (or an error).
+    #[inline(never)]
+    fn escaped_string(&mut self) -> Result<Cow<'t, str>, Box<Diagnostic>> {
         let mut out = String::new();
         loop {
             let run_start = self.pos;
