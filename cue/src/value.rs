@@ -199,7 +199,7 @@ pub(crate) enum Check {
     Bound(BoundOp, Atom),
     NotEqual(Atom),
     Regex {
-        regex: Arc<regex::Regex>,
+        regex: Arc<crate::re2::Matcher>,
         /// The pattern as the user wrote it (the compiled one may be translated).
         pattern: Arc<str>,
         negate: bool,
