@@ -5,8 +5,16 @@
 //! (nested objects, a list of items, enums, regexes, bounds). Each side validates the same
 //! 256 documents per iteration, three quarters valid, and collects every violation.
 //! `bench/validate-ratio` prints the ratio of the two from criterion's estimates.
+//!
+//! A third case, `order_placed`, times cuemesh alone on what the publisher checks per event: the
+//! template's `com.acme.orders.placed` v1 schema (regexes, an enum, `time.Time`) and one valid
+//! event (`shared/mod.rs`). Wall-clock time on a shared machine wanders; for a
+//! repeatable figure count instructions per call with the `validate_loop` example under
+//! callgrind, as its header says.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+mod shared;
 
 const IDENTITY_CUE: &str = r#"
 #Identity: {
@@ -225,23 +233,6 @@ fn order_documents(n: usize) -> Vec<String> {
         .collect()
 }
 
-fn cue_schema(source: &str, definition: &str) -> cue::Schema {
-    let package = cue::Package::load(
-        cue::PackageFiles {
-            files: vec![("schema.cue".into(), source.into())],
-        },
-        &cue::NoImports,
-    );
-    assert!(
-        package.diagnostics().is_empty(),
-        "{:?}",
-        package.diagnostics()
-    );
-    package
-        .schema(Some(definition))
-        .unwrap_or_else(|e| panic!("schema: {e:?}"))
-}
-
 fn compare(
     c: &mut Criterion,
     name: &str,
@@ -250,7 +241,7 @@ fn compare(
     json_schema: &str,
     documents: &[String],
 ) {
-    let schema = cue_schema(cue_source, definition);
+    let schema = shared::load_schema(cue_source, definition);
     let validator =
         jsonschema::validator_for(&serde_json::from_str(json_schema).expect("schema JSON"))
             .expect("JSON Schema compiles");
@@ -301,6 +292,23 @@ fn benches(c: &mut Criterion) {
         ORDER_JSON_SCHEMA,
         &order_documents(256),
     );
+    let schema = shared::load_schema(shared::ORDER_PLACED_CUE, "#OrderPlaced");
+    assert!(
+        schema.is_compiled(),
+        "the publisher's schemas validate compiled"
+    );
+    let event = shared::ORDER_PLACED_JSON;
+    assert!(schema.validate_json("event.json", event).is_valid());
+    let mut group = c.benchmark_group("order_placed");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("cuemesh", |b| {
+        b.iter(|| {
+            schema
+                .validate_json("event.json", std::hint::black_box(event))
+                .is_valid()
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(validate, benches);

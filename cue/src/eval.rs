@@ -2343,7 +2343,7 @@ impl<'a> Eval<'a> {
                 let Atom::String(pattern) = &atom else {
                     return invalid("a regular expression must be a string");
                 };
-                match crate::re2::compile(pattern) {
+                match crate::re2::compile_matcher(pattern) {
                     Ok(regex) => Val::Scalar(
                         Arc::new(Scalar {
                             kinds: Kinds::STRING,
@@ -3481,7 +3481,7 @@ fn arithmetic(op: BinaryOp, l: &Atom, r: &Atom) -> Result<Atom, String> {
         }
         BinaryOp::Match | BinaryOp::NotMatch => match (l, r) {
             (Atom::String(s), Atom::String(pattern)) => {
-                let regex = crate::re2::compile(pattern).map_err(|e| e.to_string())?;
+                let regex = crate::re2::compile_matcher(pattern).map_err(|e| e.to_string())?;
                 Ok(Atom::Bool(regex.is_match(s) == (op == BinaryOp::Match)))
             }
             _ => Err(mismatch()),

@@ -826,8 +826,9 @@ fn stream(node: &Node, r: &mut crate::json::Decoder<'_>, depth: usize) -> Option
                 return if r.peek()? == b'{' { None } else { Some(false) };
             }
             let mut seen = Seen::new(node.fields.len());
-            // Keys the schema does not declare, to notice one repeated (which unifies).
-            let mut extra = ExtraKeys::default();
+            // Keys the schema does not declare, to notice one repeated (which unifies); made
+            // when the first one comes, as closed schemas' documents seldom have any.
+            let mut extra: Option<ExtraKeys> = None;
             let mut cursor = 0;
             if !r.eat(b'}') {
                 loop {
@@ -848,7 +849,10 @@ fn stream(node: &Node, r: &mut crate::json::Decoder<'_>, depth: usize) -> Option
                             }
                         }
                         None => {
-                            if !extra.insert(key.clone()) {
+                            if !extra
+                                .get_or_insert_with(ExtraKeys::default)
+                                .insert(key.clone())
+                            {
                                 return None;
                             }
                             for group in &node.closed {
@@ -935,6 +939,10 @@ fn stream(node: &Node, r: &mut crate::json::Decoder<'_>, depth: usize) -> Option
             Some(length_ok)
         }
         Node::Disj(options) => {
+            // A string (an enum's usual datum) is read once for every alternative.
+            if r.peek()? == b'"' {
+                return string_verdict(node, &r.string().ok()?);
+            }
             // Try each alternative on the same text. One accepting it decides; several are
             // one value only if equal (or one is a default), which the walk decides.
             let start = r.pos;
@@ -950,13 +958,41 @@ fn stream(node: &Node, r: &mut crate::json::Decoder<'_>, depth: usize) -> Option
                 }
             }
             r.pos = end;
-            match accepted {
-                0 => Some(false),
-                1 => Some(true),
-                _ if default_accepted => Some(true),
-                _ => None,
-            }
+            disjunction_verdict(accepted, default_accepted)
         }
+    }
+}
+
+/// What [`stream`] says of `node` for a string datum, already read as `s`. (Where `stream`
+/// would say `Some(false)` this may say `None` and the other way round: only `Some(true)`
+/// means anything to [`stream_valid`].)
+fn string_verdict(node: &Node, s: &str) -> Option<bool> {
+    match node {
+        Node::Top => Some(true),
+        Node::Error(_) | Node::Struct(_) | Node::List(_) => Some(false),
+        Node::Scalar(scalar) => Some(scalar.satisfied_by_str(s)),
+        Node::Disj(options) => {
+            let mut accepted = 0;
+            let mut default_accepted = false;
+            for (option, default) in options {
+                if string_verdict(option, s) == Some(true) {
+                    accepted += 1;
+                    default_accepted |= *default;
+                }
+            }
+            disjunction_verdict(accepted, default_accepted)
+        }
+    }
+}
+
+/// A disjunction's verdict from how many alternatives accept the datum: one decides, or a
+/// default among several; several without a default may be one value, which the walk decides.
+fn disjunction_verdict(accepted: usize, default_accepted: bool) -> Option<bool> {
+    match accepted {
+        0 => Some(false),
+        1 => Some(true),
+        _ if default_accepted => Some(true),
+        _ => None,
     }
 }
 
@@ -1226,12 +1262,7 @@ pub(crate) fn is_valid(node: &Node, data: Option<&JsonValue>) -> Option<bool> {
                     default_accepted |= *default;
                 }
             }
-            match accepted {
-                0 => false,
-                1 => true,
-                _ if default_accepted => true,
-                _ => return None,
-            }
+            return disjunction_verdict(accepted, default_accepted);
         }
     })
 }
@@ -1346,9 +1377,84 @@ mod tests {
             r#"{"first": "anna"}"#,
             r#"{"first": "Anna"} x"#,
             r#"{"first": 01}"#,
+            // A repeated key unifies its values, which only the walk does.
+            r#"{"first": "Anna", "age": 1, "age": 1}"#,
             "{",
         ] {
             assert_ne!(super::stream_valid(node, doc), Some(true), "{doc}");
+        }
+    }
+
+    #[test]
+    fn stream_reads_a_string_once_for_a_disjunction() {
+        let source = r#"
+#A: {
+	c?: "EUR" | "USD" | "GBP"
+	d?: *"x" | string
+	e?: string | =~"^a"
+	f?: {a: int} | "s"
+	g?: [...int] | "t"
+	i?: null | =~"^[0-9]+$"
+	j?: _ | "k"
+	k?: ("a" | "b") | "c"
+}
+"#;
+        let package = crate::Package::load(
+            crate::PackageFiles {
+                files: vec![("s.cue".into(), source.into())],
+            },
+            &crate::NoImports,
+        );
+        let schema = package.schema(Some("#A")).expect("schema");
+        let node = schema.compiled_node().expect("compiled");
+        // One-member documents: valid ones the stream accepts, valid ones it leaves to the
+        // walk (two alternatives accept, no default: the walk says they are one), invalid ones.
+        let streamed = [
+            r#""c": "EUR""#,
+            r#""c": "GBP""#,
+            r#""c": "E\u0055R""#,
+            r#""d": "y""#,
+            r#""d": "x""#,
+            r#""e": "xyz""#,
+            r#""f": "s""#,
+            r#""f": {"a": 1}"#,
+            r#""g": "t""#,
+            r#""g": [1]"#,
+            r#""i": "123""#,
+            r#""i": null"#,
+            r#""j": "z""#,
+            r#""k": "b""#,
+            r#""k": "c""#,
+        ];
+        let walked = [r#""e": "abc""#, r#""j": "k""#];
+        let invalid = [
+            r#""c": "CHF""#,
+            r#""c": "EU\xR""#,
+            r#""d": 1"#,
+            r#""f": "z""#,
+            r#""i": "12a""#,
+            r#""k": "d""#,
+        ];
+        let cases = (streamed.iter().map(|m| (m, true, true)))
+            .chain(walked.iter().map(|m| (m, false, true)))
+            .chain(invalid.iter().map(|m| (m, false, false)));
+        for (member, streams, valid) in cases {
+            let doc = &format!("{{{member}}}");
+            assert_eq!(
+                super::stream_valid(node, doc) == Some(true),
+                streams,
+                "{doc}"
+            );
+            assert_eq!(
+                schema.validate_json("d.json", doc).is_valid(),
+                valid,
+                "{doc}"
+            );
+            assert_eq!(
+                schema.validate_json_unified("d.json", doc).is_valid(),
+                valid,
+                "{doc}"
+            );
         }
     }
 }

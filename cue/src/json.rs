@@ -291,32 +291,27 @@ impl<'t> Decoder<'t> {
         })
     }
 
+    #[inline]
     pub(crate) fn string(&mut self) -> Result<Cow<'t, str>, Box<Diagnostic>> {
         // The caller checked the opening quote.
         self.pos += 1;
         // Most strings have no escapes: borrow them from the document.
         let start = self.pos;
-        while let Some(&b) = self.bytes.get(self.pos) {
-            if b == b'"' {
-                let borrowed = &self.text[start..self.pos];
-                self.pos += 1;
-                return Ok(Cow::Borrowed(borrowed));
-            }
-            if b == b'\\' || b < 0x20 {
-                break;
-            }
-            self.pos += 1;
+        let end = plain_run_end(self.bytes, start);
+        if self.bytes.get(end) == Some(&b'"') {
+            self.pos = end + 1;
+            return Ok(Cow::Borrowed(&self.text[start..end]));
         }
-        self.pos = start;
+        self.escaped_string()
+    }
+
+    /// The rest of [`Decoder::string`], for a string with escapes (or an error).
+    #[inline(never)]
+    fn escaped_string(&mut self) -> Result<Cow<'t, str>, Box<Diagnostic>> {
         let mut out = String::new();
         loop {
             let run_start = self.pos;
-            while let Some(&b) = self.bytes.get(self.pos) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos = plain_run_end(self.bytes, self.pos);
             out.push_str(&self.text[run_start..self.pos]);
             match self.bytes.get(self.pos) {
                 None => return Err(self.error("invalid JSON: unterminated string")),
@@ -454,6 +449,36 @@ impl<'t> Decoder<'t> {
     }
 }
 
+/// Where the run of plain string bytes that starts at `from` ends: the index of the first `"`,
+/// `\\` or control byte, or the length. Eight bytes at a time: in a word `w`, a byte below `n`
+/// (at most 0x80) sets its high bit in `(w - n×0x01…01) & !w & 0x80…80`, and so does a zero byte
+/// of `w ^ c×0x01…01` for a byte equal to `c`. Bits may also be set above a match (a borrow),
+/// never below the first one, so the lowest set bit is exact.
+fn plain_run_end(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS;
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let special =
+            below(w, 0x20) | below(w ^ (ONES * u64::from(b'"')), 1) | below(w ^ (ONES * 0x5c), 1);
+        if special != 0 {
+            return at + (special.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while let Some(&b) = bytes.get(at) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
+
 fn repeats_a_key(members: &[(Cow<'_, str>, Span, JsonValue<'_>)]) -> bool {
     if members.len() <= 16 {
         return members
@@ -538,6 +563,74 @@ mod tests {
         assert!(decode(FileId(0), "01").is_err());
         assert!(decode(FileId(0), "\"abc").is_err());
         assert!(decode(FileId(0), "").is_err());
+    }
+
+    #[test]
+    fn plain_runs_end_at_the_first_quote_backslash_or_control_byte() {
+        let naive = |bytes: &[u8], from: usize| {
+            bytes[from..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .map_or(bytes.len(), |i| from + i)
+        };
+        // Every byte value, at every offset within a word and past it, behind plain bytes
+        // that sit next to the special ones: `!`, `#`, `]`, space, DEL, and high bytes such
+        // as 0xa2 and 0xdc whose low seven bits are `"` and `\`.
+        let mixed = [
+            0xa2, 0xdc, 0x80, 0xff, 0x5b, 0x5d, 0x20, 0x7f, 0xc3, 0xa9, 0x23, 0x21, 0xa2, 0xdc,
+            0x9f, 0xa0, 0x5d, 0x23, 0x20, 0x7e,
+        ];
+        let fillers: [&[u8]; 3] = [b"abcdefghijklmnopqrst", &[0x21; 20], &mixed];
+        for filler in fillers {
+            for len in 0..=filler.len() {
+                for special in 0..=255u8 {
+                    let mut bytes = filler[..len].to_vec();
+                    bytes.push(special);
+                    bytes.extend_from_slice(b"tail\"tail");
+                    for from in 0..=len.min(9) {
+                        assert_eq!(
+                            plain_run_end(&bytes, from),
+                            naive(&bytes, from),
+                            "{bytes:?} from {from}"
+                        );
+                    }
+                }
+                let bytes = &filler[..len];
+                assert_eq!(plain_run_end(bytes, 0), naive(bytes, 0), "{bytes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn strings_borrow_unless_escaped_and_report_the_same_errors() {
+        let string = |text: &str| {
+            let mut decoder = Decoder::new(FileId(0), text);
+            decoder
+                .string()
+                .map(|s| (matches!(s, Cow::Borrowed(_)), s.into_owned(), decoder.pos))
+                .map_err(|e| (e.message, e.spans[0].start))
+        };
+        let long = "0123456789abcdefghij";
+        assert_eq!(string(r#""""#), Ok((true, String::new(), 2)));
+        assert_eq!(string(&format!("\"{long}\" ")), Ok((true, long.into(), 22)));
+        assert_eq!(
+            string("\"caf\u{e9} ok\""),
+            Ok((true, "caf\u{e9} ok".into(), 10))
+        );
+        assert_eq!(
+            string(&format!("\"{long}\\n{long}\"")),
+            Ok((false, format!("{long}\n{long}"), 44))
+        );
+        let unterminated = Err(("invalid JSON: unterminated string".to_string(), 21));
+        assert_eq!(string(&format!("\"{long}")), unterminated);
+        assert_eq!(
+            string(&format!("\"{long}\n\"")),
+            Err(("invalid JSON: control character in string".to_string(), 21))
+        );
+        assert_eq!(
+            string(&format!("\"{long}\\x\"")),
+            Err(("invalid JSON: invalid escape in string".to_string(), 22))
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+mod anchored;
+
 /// A pattern Go's `regexp.Compile` would reject (or, rarely, one the `regex` crate rejects).
 ///
 /// Display gives Go's text: ``error parsing regexp: missing closing ): `(a` ``.
@@ -35,9 +37,33 @@ impl Re2Error {
 /// time (interpolations) could otherwise grow it without bound.
 const CACHE_CAPACITY: usize = 1024;
 
+/// A compiled pattern that answers "does it match?": the `regex` crate's, and for patterns of
+/// the usual validation shape (`^[a-z0-9][a-z0-9-]{2,63}$`) a direct reader with the same
+/// answers that costs a fraction of the crate's search.
+#[derive(Debug)]
+pub struct Matcher {
+    regex: Arc<regex::Regex>,
+    anchored: Option<anchored::Anchored>,
+}
+
+impl Matcher {
+    /// Whether `text` has a match, as `regex::Regex::is_match` says.
+    pub fn is_match(&self, text: &str) -> bool {
+        match &self.anchored {
+            Some(anchored) => anchored.is_match(text),
+            None => self.regex.is_match(text),
+        }
+    }
+}
+
 /// Compiles a Go RE2 pattern for unanchored matching, once per process per pattern.
 pub fn compile(pattern: &str) -> Result<Arc<regex::Regex>, Re2Error> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
+    compile_matcher(pattern).map(|matcher| Arc::clone(&matcher.regex))
+}
+
+/// [`compile`], for matching only.
+pub fn compile_matcher(pattern: &str) -> Result<Arc<Matcher>, Re2Error> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Matcher>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     if let Ok(map) = cache.lock() {
         if let Some(found) = map.get(pattern) {
@@ -52,7 +78,10 @@ pub fn compile(pattern: &str) -> Result<Arc<regex::Regex>, Re2Error> {
         .size_limit(64 << 20)
         .build()
         .map_err(|e| crate_error(pattern, &e))?;
-    let compiled = Arc::new(compiled);
+    let compiled = Arc::new(Matcher {
+        regex: Arc::new(compiled),
+        anchored: anchored::Anchored::new(&translated),
+    });
     // A poisoned lock only loses caching, never correctness, so it is ignored.
     if let Ok(mut map) = cache.lock() {
         if map.len() >= CACHE_CAPACITY {

@@ -119,8 +119,8 @@ impl Atom {
             Atom::Bool(b) => Concrete::Bool(*b),
             Atom::Int(i) => Concrete::Int(*i),
             Atom::Float(f, _) => Concrete::Float(*f),
-            Atom::String(s) => Concrete::String(Arc::from(&**s)),
-            Atom::Bytes(b) => Concrete::Bytes(Arc::from(&**b)),
+            Atom::String(s) => Concrete::String(s.clone()),
+            Atom::Bytes(b) => Concrete::Bytes(b.clone()),
         }
     }
 
@@ -130,8 +130,8 @@ impl Atom {
             Concrete::Bool(b) => Atom::Bool(*b),
             Concrete::Int(i) => Atom::Int(*i),
             Concrete::Float(f) => Atom::float(*f),
-            Concrete::String(s) => Atom::String(Arc::from(&**s)),
-            Concrete::Bytes(b) => Atom::Bytes(Arc::from(&**b)),
+            Concrete::String(s) => Atom::String(s.clone()),
+            Concrete::Bytes(b) => Atom::Bytes(b.clone()),
             Concrete::List(_) | Concrete::Struct(_) => return None,
         })
     }
@@ -199,7 +199,7 @@ pub(crate) enum Check {
     Bound(BoundOp, Atom),
     NotEqual(Atom),
     Regex {
-        regex: Arc<regex::Regex>,
+        regex: Arc<crate::re2::Matcher>,
         /// The pattern as the user wrote it (the compiled one may be translated).
         pattern: Arc<str>,
         negate: bool,
@@ -323,10 +323,17 @@ pub(crate) fn run_check(check: &Check, atom: &Atom) -> Result<(), Option<String>
             _ => false,
         },
         Check::Builtin { builtin, args } => {
-            let mut all = Vec::with_capacity(args.len() + 1);
-            all.push(atom.to_concrete());
-            all.extend(args.iter().cloned());
-            match (builtin.func)(&all) {
+            let value = atom.to_concrete();
+            // Most validators (`time.Time`, `net.IPv4`...) take no arguments: no vector then.
+            let result = if args.is_empty() {
+                (builtin.func)(std::slice::from_ref(&value))
+            } else {
+                let mut all = Vec::with_capacity(args.len() + 1);
+                all.push(value);
+                all.extend(args.iter().cloned());
+                (builtin.func)(&all)
+            };
+            match result {
                 Ok(Concrete::Bool(b)) => b,
                 Ok(_) => false,
                 // Used as a validator, any error from the builtin is the reason it fails.
@@ -458,6 +465,13 @@ impl Scalar {
             Check::Regex { regex, negate, .. } => regex.is_match(s) != *negate,
             Check::NotEqual(Atom::String(v)) => &**v != s,
             Check::NotEqual(_) => true,
+            // A validator of one string (`time.Time`) takes `s` as it is, without a copy.
+            Check::Builtin {
+                builtin: Builtin {
+                    str_func: Some(f), ..
+                },
+                args,
+            } if args.is_empty() => matches!(f(s), Ok(Concrete::Bool(true))),
             _ => run_check(&c.check, &Atom::String(Arc::from(s))).is_ok(),
         })
     }
@@ -568,5 +582,64 @@ impl Scalar {
         } else {
             parts.join(" & ")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builtin_check(package: &str, name: &str, args: Vec<Concrete>) -> Check {
+        match crate::builtins::lookup(package, name) {
+            Some(crate::builtins::Member::Func(builtin)) => Check::Builtin {
+                builtin,
+                args: args.into(),
+            },
+            _ => unreachable!("{package}.{name} is a builtin"),
+        }
+    }
+
+    #[test]
+    fn builtin_checks_get_the_value_then_their_arguments() {
+        let string = |s: &str| Atom::String(Arc::from(s));
+        let time = builtin_check("time", "Time", vec![]);
+        assert_eq!(run_check(&time, &string("2024-05-01T14:30:00Z")), Ok(()));
+        assert_eq!(
+            run_check(&time, &string("2024-05-01")),
+            Err(Some(r#"invalid time "2024-05-01""#.to_string()))
+        );
+        let min_runes = builtin_check("strings", "MinRunes", vec![Concrete::Int(3)]);
+        assert_eq!(run_check(&min_runes, &string("abc")), Ok(()));
+        assert_eq!(run_check(&min_runes, &string("ab")), Err(None));
+        let format = builtin_check(
+            "time",
+            "Format",
+            vec![Concrete::String(Arc::from("2006-01-02"))],
+        );
+        assert_eq!(run_check(&format, &string("2024-05-01")), Ok(()));
+        let scalar = Scalar {
+            kinds: Kinds::STRING,
+            checks: vec![SpannedCheck {
+                check: time,
+                span: Span::default(),
+                text: None,
+            }],
+            ..Scalar::default()
+        };
+        assert!(scalar.satisfied_by_str("2024-05-01T14:30:00Z"));
+        assert!(!scalar.satisfied_by_str("2024-05-01T14:30:00"));
+    }
+
+    #[test]
+    fn atoms_and_concrete_values_share_their_text() {
+        let text: Arc<str> = Arc::from("shared");
+        let Concrete::String(copied) = Atom::String(text.clone()).to_concrete() else {
+            unreachable!("a string stays a string")
+        };
+        assert!(Arc::ptr_eq(&text, &copied));
+        let Some(Atom::String(back)) = Atom::from_concrete(&Concrete::String(copied)) else {
+            unreachable!("a string stays a string")
+        };
+        assert!(Arc::ptr_eq(&text, &back));
     }
 }

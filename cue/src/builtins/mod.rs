@@ -28,7 +28,19 @@ use std::fmt;
 use std::sync::Arc;
 
 /// One row of a package table: `builtin!("strings", "MinRunes", [String, Int] -> Bool, min_runes)`.
+/// A function of one string may be written on the `&str` (`[String] -> Bool, str |s| ...`): a
+/// validator then checks a string without copying it into a [`Concrete`].
 macro_rules! builtin {
+    ($package:expr, $name:literal, [String] -> $result:ident, str $func:expr) => {
+        $crate::builtins::Builtin {
+            package: $package,
+            name: $name,
+            params: &[$crate::builtins::Kind::String],
+            result: $crate::builtins::Kind::$result,
+            func: |a| ($func)($crate::builtins::str_arg(a, 0)?),
+            str_func: Some($func),
+        }
+    };
     ($package:expr, $name:literal, [$($kind:ident),*] -> $result:ident, $func:expr) => {
         $crate::builtins::Builtin {
             package: $package,
@@ -36,6 +48,7 @@ macro_rules! builtin {
             params: &[$($crate::builtins::Kind::$kind),*],
             result: $crate::builtins::Kind::$result,
             func: $func,
+            str_func: None,
         }
     };
 }
@@ -91,7 +104,12 @@ pub struct Builtin {
     pub params: &'static [Kind],
     pub result: Kind,
     pub func: fn(&[Concrete]) -> Result<Concrete, BuiltinError>,
+    /// For a function of one string, `func` on the string itself.
+    pub str_func: Option<StrFunc>,
 }
+
+/// A builtin's function of one string, taking it as `&str`.
+pub type StrFunc = fn(&str) -> Result<Concrete, BuiltinError>;
 
 impl fmt::Debug for Builtin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -572,10 +590,17 @@ pub(crate) mod testing {
         Concrete::Struct(fields.into_iter().map(|(k, v)| (Arc::from(k), v)).collect())
     }
 
-    /// Calls `package.name` through the public lookup, as the evaluator would.
+    /// Calls `package.name` through the public lookup, as the evaluator would; on a lone
+    /// string also through its `str_func`, which must say the same.
     pub(crate) fn call(package: &str, name: &str, args: &[Concrete]) -> Result<Concrete, String> {
         match lookup(package, name) {
-            Some(Member::Func(builtin)) => (builtin.func)(args).map_err(|e| e.message),
+            Some(Member::Func(builtin)) => {
+                let result = (builtin.func)(args);
+                if let (Some(str_func), [Concrete::String(s)]) = (builtin.str_func, args) {
+                    assert_eq!(str_func(s), result, "{package}.{name}({s:?}) on the &str");
+                }
+                result.map_err(|e| e.message)
+            }
             other => panic!("{package}.{name} is not a function: {other:?}"),
         }
     }

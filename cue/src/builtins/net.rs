@@ -1,7 +1,7 @@
 //! The `net` package: IP address, CIDR, domain name and URL validators, with Go's
 //! `net/netip` parsing rules and error texts.
 
-use super::{format_concrete, kind_name, list, str_arg, Builtin, BuiltinError, Concrete};
+use super::{format_concrete, kind_name, list, Builtin, BuiltinError, Concrete};
 
 const P: &str = "net";
 
@@ -41,13 +41,13 @@ pub(super) static FUNCS: &[Builtin] = &[
         Some(ip) => Ok(byte_list(&ip.to_v16())),
         None => Err(BuiltinError::new("invalid IP address")),
     }),
-    builtin!(P, "FQDN", [String] -> Bool, |a| Ok(Concrete::Bool(is_fqdn(str_arg(a, 0)?)))),
-    builtin!(P, "URL", [String] -> Bool, |a| {
-        parse_url(str_arg(a, 0)?).map_err(BuiltinError::new)?;
+    builtin!(P, "FQDN", [String] -> Bool, str |s| Ok(Concrete::Bool(is_fqdn(s)))),
+    builtin!(P, "URL", [String] -> Bool, str |s| {
+        parse_url(s).map_err(BuiltinError::new)?;
         Ok(Concrete::Bool(true))
     }),
-    builtin!(P, "AbsURL", [String] -> Bool, |a| {
-        let has_scheme = parse_url(str_arg(a, 0)?).map_err(BuiltinError::new)?;
+    builtin!(P, "AbsURL", [String] -> Bool, str |s| {
+        let has_scheme = parse_url(s).map_err(BuiltinError::new)?;
         if !has_scheme {
             return Err(BuiltinError::new("URL is not absolute"));
         }

@@ -15,7 +15,7 @@ pub const RFC3339: &str = "2006-01-02T15:04:05Z07:00";
 pub const RFC3339_NANO: &str = "2006-01-02T15:04:05.999999999Z07:00";
 
 pub(super) static FUNCS: &[Builtin] = &[
-    builtin!(P, "Time", [String] -> Bool, |a| valid_time(str_arg(a, 0)?, RFC3339_NANO)),
+    builtin!(P, "Time", [String] -> Bool, str |s| valid_time(s, RFC3339_NANO)),
     builtin!(P, "Format", [String, String] -> Bool, |a| valid_time(str_arg(a, 0)?, str_arg(a, 1)?)),
     builtin!(P, "Parse", [String, String] -> String, |a| {
         let time = parse(str_arg(a, 0)?, str_arg(a, 1)?).map_err(BuiltinError::new)?;
@@ -58,8 +58,8 @@ pub(super) static FUNCS: &[Builtin] = &[
                 .collect(),
         ))
     }),
-    builtin!(P, "Duration", [String] -> Bool, |a| {
-        parse_duration(str_arg(a, 0)?).map_err(BuiltinError::new)?;
+    builtin!(P, "Duration", [String] -> Bool, str |s| {
+        parse_duration(s).map_err(BuiltinError::new)?;
         Ok(Concrete::Bool(true))
     }),
     builtin!(P, "ParseDuration", [String] -> Int, |a| {
@@ -139,7 +139,7 @@ fn parse_rfc3339(value: &str) -> Result<ParsedTime, BuiltinError> {
 }
 
 /// A parsed wall-clock time with its zone offset (seconds east of UTC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ParsedTime {
     pub year: i64,
     pub month: i64,
@@ -523,7 +523,94 @@ fn signed_offset_length(value: &[u8]) -> usize {
 }
 
 /// Go's `time.Parse(layout, value)` with the local zone being UTC; the error is Go's text.
+///
+/// The RFC 3339 layouts (`time.Time`'s, and what most schemas name) take a dedicated reader;
+/// every other layout, and the explanation of a value that reader refuses, take Go's
+/// element-by-element walk ([`parse_layout`]).
 pub fn parse(layout: &str, value: &str) -> Result<ParsedTime, String> {
+    if layout == RFC3339_NANO || layout == RFC3339 {
+        if let Some(time) = parse_rfc3339_exact(value.as_bytes()) {
+            return Ok(time);
+        }
+    }
+    parse_layout(layout, value)
+}
+
+/// The two digits at `at`, if both are digits.
+fn two_digits(value: &[u8], at: usize) -> Option<i64> {
+    match value.get(at..at + 2)? {
+        [a @ b'0'..=b'9', b @ b'0'..=b'9'] => Some(i64::from(a - b'0') * 10 + i64::from(b - b'0')),
+        _ => None,
+    }
+}
+
+/// What [`parse_layout`] accepts for `RFC3339` and `RFC3339Nano` (the two accept the same
+/// values: Go reads a fraction after the seconds in either), read in one pass: `None` exactly
+/// when it refuses the value.
+///
+/// `yyyy-mm-ddThh:mm:ss[.f…]Z` or `…±hh:mm`, where Go also allows a one-digit hour, a comma
+/// for the point, any number of fraction digits (the first nine count), an offset of up to 24
+/// hours and 60 minutes; and refuses a lowercase `t` or `z`, a month, hour, minute or second out
+/// of range, and a day past the month's end (February 29 only in leap years).
+fn parse_rfc3339_exact(value: &[u8]) -> Option<ParsedTime> {
+    let mut time = ParsedTime {
+        year: two_digits(value, 0)? * 100 + two_digits(value, 2)?,
+        ..ParsedTime::default()
+    };
+    if value.get(4) != Some(&b'-') || value.get(7) != Some(&b'-') || value.get(10) != Some(&b'T') {
+        return None;
+    }
+    time.month = two_digits(value, 5).filter(|m| (1..=12).contains(m))?;
+    time.day = two_digits(value, 8)?;
+    // Go's `15` takes one or two digits.
+    let mut at = match two_digits(value, 11) {
+        Some(hour) => {
+            time.hour = hour;
+            13
+        }
+        None => {
+            time.hour = i64::from(value.get(11).filter(|c| c.is_ascii_digit())? - b'0');
+            12
+        }
+    };
+    if time.hour >= 24 || value.get(at) != Some(&b':') || value.get(at + 3) != Some(&b':') {
+        return None;
+    }
+    time.minute = two_digits(value, at + 1).filter(|&m| m < 60)?;
+    time.second = two_digits(value, at + 4).filter(|&s| s < 60)?;
+    at += 6;
+    if matches!(value.get(at), Some(b'.' | b','))
+        && value.get(at + 1).is_some_and(u8::is_ascii_digit)
+    {
+        at += 1;
+        let digits = value[at..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        for (i, &c) in value[at..at + digits].iter().take(9).enumerate() {
+            time.nanosecond += i64::from(c - b'0') * 10i64.pow(8 - i as u32);
+        }
+        at += digits;
+    }
+    time.offset = match value.get(at..)? {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let hours = two_digits(value, at + 1).filter(|&h| h <= 24)?;
+            let minutes = two_digits(value, at + 4).filter(|&m| m <= 60)?;
+            let seconds = (hours * 60 + minutes) * 60;
+            if *sign == b'-' {
+                -seconds
+            } else {
+                seconds
+            }
+        }
+        _ => return None,
+    };
+    (time.day >= 1 && time.day <= days_in(time.month, time.year)).then_some(time)
+}
+
+/// Go's `time.Parse(layout, value)` element by element, for any layout.
+fn parse_layout(layout: &str, value: &str) -> Result<ParsedTime, String> {
     let (full_layout, full_value) = (layout.as_bytes(), value.as_bytes());
     let bad = |layout_elem: &[u8], value_elem: &[u8]| {
         format!(
@@ -1354,6 +1441,163 @@ mod tests {
                 "{value:?} as {layout:?}"
             );
         }
+    }
+
+    /// Checks the dedicated RFC 3339 reader against Go's layout walk on `value`, for both
+    /// layouts: the same time or the same refusal, and through [`parse`] the same error text.
+    /// Returns whether the value was accepted.
+    fn agrees_with_the_layout_walk(value: &str) -> bool {
+        let exact = parse_rfc3339_exact(value.as_bytes());
+        for layout in [RFC3339_NANO, RFC3339] {
+            let walked = parse_layout(layout, value);
+            assert_eq!(exact, walked.clone().ok(), "{value:?} as {layout:?}");
+            assert_eq!(parse(layout, value), walked, "{value:?} as {layout:?}");
+        }
+        exact.is_some()
+    }
+
+    /// Valid and nearly valid RFC 3339 values: boundaries of every field.
+    fn rfc3339_seeds() -> Vec<String> {
+        let mut seeds = Vec::new();
+        for year in ["0000", "1900", "2000", "2021", "2024", "9999"] {
+            for month in ["00", "01", "02", "04", "12", "13"] {
+                for day in ["00", "01", "28", "29", "30", "31", "32"] {
+                    seeds.push(format!("{year}-{month}-{day}T12:00:00Z"));
+                }
+            }
+        }
+        for hour in ["0", "9", "00", "09", "23", "24", "99"] {
+            for minute in ["00", "59", "60", "99"] {
+                for second in ["00", "59", "60", "61"] {
+                    seeds.push(format!("2024-05-01T{hour}:{minute}:{second}Z"));
+                }
+            }
+        }
+        for len in 0..=12 {
+            let digits: String = "123456789012".chars().take(len).collect();
+            for point in [".", ","] {
+                for zone in ["Z", "+01:00", "z"] {
+                    seeds.push(format!("2024-05-01T14:30:00{point}{digits}{zone}"));
+                }
+            }
+        }
+        for sign in ["+", "-"] {
+            for hours in ["00", "01", "23", "24", "25", "99"] {
+                for minutes in ["00", "30", "59", "60", "61", "99"] {
+                    seeds.push(format!("2024-05-01T14:30:00.5{sign}{hours}:{minutes}"));
+                }
+            }
+        }
+        seeds.extend(
+            [
+                "2024-05-01T14:30:00",
+                "2024-05-01t14:30:00Z",
+                "2024-05-01 14:30:00Z",
+                "2024-05-01T14:30:00+0100",
+                "2024-05-01T14:30:00+01",
+                "2024-05-01T14:30:00+01:00:00",
+                "2024-05-01T14:30:00UTC",
+                "2024-05-01T14:30:00.Z",
+                "2024-05-01T14:30:00.5.5Z",
+                "2024-05-01T14:30Z",
+                "2024-5-01T14:30:00Z",
+                "24-05-01T14:30:00Z",
+                "+2024-05-01T14:30:00Z",
+                "2024-05-01T14:30:00Zjunk",
+                "2024-05-01T14:30:00Z ",
+                " 2024-05-01T14:30:00Z",
+                "2024-05-01T14:30:00\u{e9}Z",
+                "",
+            ]
+            .map(String::from),
+        );
+        seeds
+    }
+
+    #[test]
+    fn rfc3339_reader_agrees_with_the_layout_walk() {
+        let (mut tried, mut accepted) = (0, 0);
+        let mut try_one = |value: &str| {
+            tried += 1;
+            accepted += usize::from(agrees_with_the_layout_walk(value));
+        };
+        // Each seed, and each position of it replaced, deleted or doubled, and each prefix.
+        let replacements = [
+            "0", "1", "2", "3", "5", "6", "9", "-", ":", "T", "t", "Z", "z", ".", ",", "+", " ",
+            "a", "\u{e9}", "",
+        ];
+        for seed in rfc3339_seeds() {
+            try_one(&seed);
+            let chars: Vec<char> = seed.chars().collect();
+            for i in 0..chars.len() {
+                let (before, after): (String, String) =
+                    (chars[..i].iter().collect(), chars[i + 1..].iter().collect());
+                for r in replacements {
+                    try_one(&format!("{before}{r}{after}"));
+                }
+                try_one(&format!("{before}{}{}{after}", chars[i], chars[i]));
+                try_one(&before);
+            }
+        }
+        // Random strings over the characters RFC 3339 uses, shaped like a timestamp.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"0123456789-:TZ.,+";
+        let shape = b"dddd-dd-ddTdd:dd:dd.ddd+dd:dd";
+        for _ in 0..20_000 {
+            let value: String = shape
+                .iter()
+                .take(18 + (next() % 12) as usize)
+                .map(|&c| {
+                    let pick = next();
+                    if c != b'd' && pick % 8 != 0 {
+                        c as char
+                    } else if pick % 5 != 0 {
+                        (b'0' + (pick >> 8) as u8 % 10) as char
+                    } else {
+                        alphabet[(pick >> 8) as usize % alphabet.len()] as char
+                    }
+                })
+                .collect();
+            try_one(&value);
+            try_one(&format!("{value}Z"));
+        }
+        // Enough of both verdicts that the comparison means something.
+        assert!(tried > 50_000, "{tried} values");
+        assert!(
+            accepted > 2_000 && tried - accepted > 20_000,
+            "{accepted} of {tried} accepted"
+        );
+    }
+
+    #[test]
+    fn rfc3339_reader_reads_every_field() {
+        let t = parse(RFC3339_NANO, "2024-02-29T7:05:09.1234567891-03:30").expect("valid");
+        let want = ParsedTime {
+            year: 2024,
+            month: 2,
+            day: 29,
+            hour: 7,
+            minute: 5,
+            second: 9,
+            nanosecond: 123_456_789,
+            offset: -(3 * 3600 + 30 * 60),
+        };
+        assert_eq!(t, want);
+        assert_eq!(
+            parse_rfc3339_exact(b"2024-02-29T7:05:09.1234567891-03:30"),
+            Some(want)
+        );
+        assert_eq!(parse_rfc3339_exact(b"2023-02-29T07:05:09Z"), None);
+        assert_eq!(
+            parse(RFC3339, "2023-02-29T07:05:09Z"),
+            Err(r#"parsing time "2023-02-29T07:05:09Z": day out of range"#.to_string())
+        );
     }
 
     #[test]

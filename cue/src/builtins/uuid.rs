@@ -9,8 +9,8 @@ use super::{str_arg, string, Builtin, BuiltinError, Concrete};
 const P: &str = "uuid";
 
 pub(super) static FUNCS: &[Builtin] = &[
-    builtin!(P, "Valid", [String] -> Bool, |a| {
-        parse(str_arg(a, 0)?).map_err(BuiltinError::new)?;
+    builtin!(P, "Valid", [String] -> Bool, str |s| {
+        parse(s).map_err(BuiltinError::new)?;
         Ok(Concrete::Bool(true))
     }),
     builtin!(P, "Parse", [String] -> String, |a| {
