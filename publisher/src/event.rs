@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use async_nats::HeaderMap;
+use async_nats::{HeaderMap, HeaderName};
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use cloudevents::event::ExtensionValue;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
@@ -86,15 +86,17 @@ pub(crate) fn encode(
         check_extension_name(name)?;
     }
     let time = rfc3339(attributes.time.unwrap_or_else(Utc::now));
+    // Header names made once, not parsed and checked per event.
+    const CONTENT_TYPE: HeaderName = HeaderName::from_static("Content-Type");
     let mut headers = HeaderMap::new();
-    headers.insert(MESSAGE_ID_HEADER, id);
+    headers.insert(async_nats::header::NATS_MESSAGE_ID, id);
     match mode {
         ContentMode::Structured => {
-            headers.insert("Content-Type", CLOUDEVENTS_JSON);
+            headers.insert(CONTENT_TYPE, CLOUDEVENTS_JSON);
             Ok((headers, structured(envelope, &time, payload)))
         }
         ContentMode::Binary => {
-            headers.insert("Content-Type", APPLICATION_JSON);
+            headers.insert(CONTENT_TYPE, APPLICATION_JSON);
             let mut attribute = |name: &str, value: &str| {
                 let value = utf8_percent_encode(value, HEADER_VALUE).to_string();
                 headers.insert(format!("ce-{name}").as_str(), value.as_str());
