@@ -227,10 +227,10 @@ impl Publisher {
         // Events are validated and encoded a burst at a time, and the burst's messages are then
         // handed to async-nats back to back (the futures pushed together are first polled
         // together), so that its connection writes them together rather than one per wakeup;
-        // a burst is refilled as soon as that many PubAcks have come (a slow one does not hold
-        // back those after it).
+        // a burst (half the window, so that the other half stays in flight) is refilled as soon
+        // as that many PubAcks have come (a slow one does not hold back those after it).
         let window = self.config.max_in_flight.max(1);
-        let burst = (window / 4).max(1);
+        let burst = (window / 2).max(1);
         // The route is looked up once; when that fails, each event asks again and fails
         // alone, as a lone publish would.
         let route = self.route(pin).await.ok();
