@@ -338,8 +338,10 @@ async fn serve_both(
     let reloads = serve::spawn_reloads(Arc::new(reloader), Some(config.poll));
     let registry = axum::serve(registry_listener, serve::app(state))
         .with_graceful_shutdown(until_stopped(stopped.clone()));
-    let publisher =
-        axum::serve(publisher_listener, sidecar_app).with_graceful_shutdown(until_stopped(stopped));
+    let publisher = async move {
+        sidecar::serve(publisher_listener, sidecar_app, until_stopped(stopped)).await;
+        std::io::Result::Ok(())
+    };
     let signal = tokio::spawn(signal);
     let (registry, publisher) = tokio::join!(registry, publisher);
     signal.abort();

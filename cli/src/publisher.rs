@@ -57,10 +57,7 @@ pub fn run(config: &PublisherCommandConfig) -> anyhow::Result<()> {
                 ..SidecarConfig::default()
             },
         );
-        axum::serve(listener, app)
-            .with_graceful_shutdown(crate::serve::shutdown_signal())
-            .await
-            .context("the server failed")?;
+        sidecar::serve(listener, app, crate::serve::shutdown_signal()).await;
         crate::output::progress(format_args!("stopped"));
         Ok(())
     })

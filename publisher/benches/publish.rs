@@ -31,7 +31,7 @@ use bytes::Bytes;
 use cuemesh_publisher::sidecar::{app, SidecarConfig};
 use cuemesh_publisher::{Attributes, Publisher, PublisherConfig, RegistrySchema};
 use futures::stream::{FuturesUnordered, StreamExt};
-use support::{placed_pin, serve_on_loopback, NatsServer, RegistryServer, VALID_PLACED};
+use support::{placed_pin, serve_sidecar_on_loopback, NatsServer, RegistryServer, VALID_PLACED};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The allocator of the `cuemesh` binary (and so of `cuemesh publisher`), for every phase.
@@ -298,7 +298,7 @@ async fn run(events: usize, connections: usize, phases: Phases) {
             .await
             .expect("connects");
         let app = app(Arc::new(publisher), SidecarConfig::default());
-        let (url, _stop) = serve_on_loopback(app).await;
+        let (url, _stop) = serve_sidecar_on_loopback(app).await;
         let authority = url.trim_start_matches("http://").to_string();
         let path = format!(
             "/v1/events/{}/{}/versions/{}",

@@ -15,8 +15,8 @@ use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use support::{
-    serve_on_loopback, stored_count, stored_messages, whole_body, NatsServer, RegistryServer,
-    VALID_PLACED,
+    serve_sidecar_on_loopback, stored_count, stored_messages, whole_body, NatsServer,
+    RegistryServer, VALID_PLACED,
 };
 
 const PLACED: &str = "/v1/events/com.acme.orders/com.acme.orders.placed/versions/1";
@@ -49,7 +49,7 @@ impl Stack {
         let publisher = Publisher::connect(publisher_config, RegistrySchema::new(&registry.url))
             .await
             .expect("connects");
-        let (url, stop) = serve_on_loopback(app(Arc::new(publisher), config)).await;
+        let (url, stop) = serve_sidecar_on_loopback(app(Arc::new(publisher), config)).await;
         Stack {
             nats,
             registry,
@@ -534,4 +534,64 @@ async fn killing_and_restarting_nats_under_load_loses_no_acknowledged_event() {
     );
     assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
     assert!(duplicates.is_empty(), "stored twice: {duplicates:?}");
+}
+
+/// `sidecar::serve` (what `cuemesh publisher` runs) stops when its shutdown future completes:
+/// it stops accepting, closes an idle keep-alive connection and returns.
+#[tokio::test]
+async fn the_server_stops_on_shutdown_and_closes_idle_connections() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let nats = NatsServer::start();
+    let registry = RegistryServer::template().await;
+    let publisher = Publisher::connect(
+        PublisherConfig::new(nats.url(), registry.url.clone()),
+        RegistrySchema::new(&registry.url),
+    )
+    .await
+    .expect("connects");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let address = listener.local_addr().expect("an address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let sidecar = app(Arc::new(publisher), SidecarConfig::default());
+    let server = tokio::spawn(cuemesh_publisher::sidecar::serve(
+        listener,
+        sidecar,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    // One request answered on a keep-alive connection, which is then left idle.
+    let mut idle = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connects");
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nhost: sidecar\r\n\r\n")
+        .await
+        .expect("sent");
+    let mut answer = Vec::new();
+    while !String::from_utf8_lossy(&answer).contains("\"ok\"") {
+        let mut chunk = [0u8; 512];
+        let read = idle.read(&mut chunk).await.expect("an answer");
+        assert!(read > 0, "closed before answering");
+        answer.extend_from_slice(&chunk[..read]);
+    }
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+
+    stop.send(()).expect("the server is running");
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stopped in time")
+        .expect("the server task ended cleanly");
+    let mut rest = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), idle.read(&mut rest))
+        .await
+        .expect("the idle connection was closed")
+        .unwrap_or(0);
+    assert_eq!(read, 0, "nothing more on the idle connection");
+    assert!(
+        tokio::net::TcpStream::connect(address).await.is_err(),
+        "no longer accepting"
+    );
 }

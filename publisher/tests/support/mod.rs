@@ -340,6 +340,28 @@ pub async fn serve_on_loopback(app: axum::Router) -> (String, tokio::sync::onesh
     (url, shutdown)
 }
 
+/// Serves the sidecar's `app` as `cuemesh publisher` does ([`sidecar::serve`]) on a free
+/// loopback port; its URL, and a sender that stops it when sent to or dropped.
+///
+/// [`sidecar::serve`]: cuemesh_publisher::sidecar::serve
+pub async fn serve_sidecar_on_loopback(
+    app: axum::Router,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(cuemesh_publisher::sidecar::serve(
+        listener,
+        app,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    (url, shutdown)
+}
+
 /// `orders.placed` of the template, version 1.
 pub fn placed_pin() -> Pin {
     Pin::new("com.acme.orders", "com.acme.orders.placed", 1)
