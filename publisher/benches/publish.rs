@@ -31,8 +31,10 @@ use bytes::Bytes;
 use cuemesh_publisher::sidecar::{app, SidecarConfig};
 use cuemesh_publisher::{Attributes, Publisher, PublisherConfig, RegistrySchema};
 use futures::stream::{FuturesUnordered, StreamExt};
-use support::{placed_pin, serve_sidecar_on_loopback, NatsServer, RegistryServer, VALID_PLACED};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::{
+    placed_pin, read_answer, serve_sidecar_on_loopback, NatsServer, RegistryServer, VALID_PLACED,
+};
+use tokio::io::AsyncWriteExt;
 
 /// The allocator of the `cuemesh` binary (and so of `cuemesh publisher`), for every phase.
 #[global_allocator]
@@ -442,38 +444,6 @@ async fn load_client(
         worker.await.expect("a load worker");
     }
     started.elapsed()
-}
-
-/// Reads one HTTP/1.1 answer (head and `content-length` body) from `stream` into `buffer`;
-/// its status.
-async fn read_answer(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) -> u16 {
-    buffer.clear();
-    loop {
-        let mut headers = [httparse::EMPTY_HEADER; 16];
-        let mut response = httparse::Response::new(&mut headers);
-        if let httparse::Status::Complete(head) = response.parse(buffer).expect("an HTTP answer") {
-            let length: usize = response
-                .headers
-                .iter()
-                .find(|header| header.name.eq_ignore_ascii_case("content-length"))
-                .and_then(|header| std::str::from_utf8(header.value).ok()?.parse().ok())
-                .expect("a content-length");
-            let status = response.code.expect("a status");
-            while buffer.len() < head + length {
-                read_more(stream, buffer).await;
-            }
-            assert_eq!(buffer.len(), head + length, "one answer per request");
-            return status;
-        }
-        read_more(stream, buffer).await;
-    }
-}
-
-async fn read_more(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) {
-    let mut chunk = [0u8; 1024];
-    let read = stream.read(&mut chunk).await.expect("the answer");
-    assert!(read > 0, "the sidecar closed the connection");
-    buffer.extend_from_slice(&chunk[..read]);
 }
 
 fn rate(events: usize, elapsed: Duration) -> f64 {

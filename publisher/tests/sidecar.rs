@@ -549,9 +549,7 @@ async fn the_server_stops_on_shutdown_and_closes_idle_connections() {
     )
     .await
     .expect("connects");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a loopback port");
+    let (listener, _) = support::loopback_listener().await;
     let address = listener.local_addr().expect("an address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let sidecar = app(Arc::new(publisher), SidecarConfig::default());
@@ -571,13 +569,11 @@ async fn the_server_stops_on_shutdown_and_closes_idle_connections() {
         .await
         .expect("sent");
     let mut answer = Vec::new();
-    while !String::from_utf8_lossy(&answer).contains("\"ok\"") {
-        let mut chunk = [0u8; 512];
-        let read = idle.read(&mut chunk).await.expect("an answer");
-        assert!(read > 0, "closed before answering");
-        answer.extend_from_slice(&chunk[..read]);
-    }
-    assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+    assert_eq!(support::read_answer(&mut idle, &mut answer).await, 200);
+    assert!(
+        String::from_utf8_lossy(&answer).contains("\"ok\""),
+        "{answer:?}"
+    );
 
     stop.send(()).expect("the server is running");
     tokio::time::timeout(Duration::from_secs(10), server)

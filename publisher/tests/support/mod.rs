@@ -324,10 +324,7 @@ where
 
 /// Serves `app` on a free loopback port until the returned sender is dropped.
 pub async fn serve_on_loopback(app: axum::Router) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a loopback port");
-    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    let (listener, url) = loopback_listener().await;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         axum::serve(listener, app)
@@ -347,10 +344,7 @@ pub async fn serve_on_loopback(app: axum::Router) -> (String, tokio::sync::onesh
 pub async fn serve_sidecar_on_loopback(
     app: axum::Router,
 ) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a loopback port");
-    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    let (listener, url) = loopback_listener().await;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(cuemesh_publisher::sidecar::serve(
         listener,
@@ -360,6 +354,49 @@ pub async fn serve_sidecar_on_loopback(
         },
     ));
     (url, shutdown)
+}
+
+/// A listener on a free loopback port, and its `http://` URL.
+pub async fn loopback_listener() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    (listener, url)
+}
+
+/// Reads one HTTP/1.1 answer (head and `content-length` body) from a keep-alive `stream` into
+/// `buffer` (cleared first); its status.
+pub async fn read_answer(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) -> u16 {
+    buffer.clear();
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; 16];
+        let mut response = httparse::Response::new(&mut headers);
+        if let httparse::Status::Complete(head) = response.parse(buffer).expect("an HTTP answer") {
+            let length: usize = response
+                .headers
+                .iter()
+                .find(|header| header.name.eq_ignore_ascii_case("content-length"))
+                .and_then(|header| std::str::from_utf8(header.value).ok()?.parse().ok())
+                .expect("a content-length");
+            let status = response.code.expect("a status");
+            while buffer.len() < head + length {
+                read_more(stream, buffer).await;
+            }
+            assert_eq!(buffer.len(), head + length, "one answer per request");
+            return status;
+        }
+        read_more(stream, buffer).await;
+    }
+}
+
+async fn read_more(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) {
+    let mut chunk = [0u8; 1024];
+    let read = tokio::io::AsyncReadExt::read(stream, &mut chunk)
+        .await
+        .expect("the answer");
+    assert!(read > 0, "the server closed the connection");
+    buffer.extend_from_slice(&chunk[..read]);
 }
 
 /// `orders.placed` of the template, version 1.
