@@ -37,11 +37,20 @@ pub(crate) struct Route {
 }
 
 /// A validated, encoded event on its way to JetStream.
-struct OutgoingMessage {
+pub(crate) struct OutgoingMessage {
     id: String,
     subject: async_nats::Subject,
     headers: HeaderMap,
     body: bytes::Bytes,
+    /// What NATS counts against `max_payload` ([`message_size`]).
+    size: usize,
+}
+
+impl OutgoingMessage {
+    /// The event's id (its `Nats-Msg-Id`).
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 /// Publishes validated CloudEvents. Cheap to share behind an `Arc`; every method takes `&self`.
@@ -224,32 +233,48 @@ impl Publisher {
         pin: &Pin,
         events: impl IntoIterator<Item = (&'p [u8], Attributes)>,
     ) -> Vec<Result<Receipt, PublishError>> {
-        // Events are validated and encoded a burst at a time, and the burst's messages are then
-        // handed to async-nats back to back (the futures pushed together are first polled
-        // together), so that its connection writes them together rather than one per wakeup;
-        // a burst (half the window, so that the other half stays in flight) is refilled as soon
-        // as that many PubAcks have come (a slow one does not hold back those after it).
-        let window = self.config.max_in_flight.max(1);
-        let burst = (window / 2).max(1);
+        let events = events.into_iter();
         // The route is looked up once; when that fails, each event asks again and fails
         // alone, as a lone publish would.
-        let route = self.route(pin).await.ok();
-        let mut events = events.into_iter().enumerate();
+        let Ok(route) = self.route(pin).await else {
+            let mut results = Vec::new();
+            for (payload, attributes) in events {
+                results.push(self.publish(pin, payload, attributes).await);
+            }
+            return results;
+        };
+        let prepared =
+            events.map(|(payload, attributes)| self.prepare(&route, pin, payload, &attributes));
+        self.send_pipelined(prepared).await
+    }
+
+    /// Sends every prepared message with up to [`PublisherConfig::max_in_flight`] awaiting
+    /// their PubAck at once; one result per item, in order (an item that failed to prepare
+    /// keeps its error and is not sent). `prepared` is drawn lazily, a burst at a time.
+    pub(crate) async fn send_pipelined(
+        &self,
+        prepared: impl Iterator<Item = Result<OutgoingMessage, PublishError>>,
+    ) -> Vec<Result<Receipt, PublishError>> {
+        // Events are prepared (validated and encoded) a burst at a time, and the burst's
+        // messages are then handed to async-nats back to back (the futures pushed together are
+        // first polled together), so that its connection writes them together rather than one
+        // per wakeup; a burst (half the window, so that the other half stays in flight) is
+        // refilled as soon as that many PubAcks have come (a slow one does not hold back those
+        // after it).
+        let window = self.config.max_in_flight.max(1);
+        let burst = (window / 2).max(1);
+        let mut prepared = prepared.enumerate();
         let mut more = true;
         let mut in_flight = FuturesUnordered::new();
         let mut results: Vec<(usize, Result<Receipt, PublishError>)> = Vec::new();
         loop {
             if more && in_flight.len() + burst <= window {
                 for _ in 0..burst {
-                    let Some((position, (payload, attributes))) = events.next() else {
+                    let Some((position, message)) = prepared.next() else {
                         more = false;
                         break;
                     };
-                    let route = match &route {
-                        Some(route) => Ok(route.clone()),
-                        None => self.route(pin).await,
-                    };
-                    match route.and_then(|route| self.prepare(&route, pin, payload, &attributes)) {
+                    match message {
                         Ok(message) => {
                             in_flight.push(async move { (position, self.send(message).await) })
                         }
@@ -268,8 +293,9 @@ impl Publisher {
         results.into_iter().map(|(_, result)| result).collect()
     }
 
-    /// Validates and encodes one event of `pin` on its `route`: everything but sending it.
-    fn prepare(
+    /// Validates and encodes one event of `pin` on its `route`, and checks it fits NATS's
+    /// `max_payload`: everything but sending it.
+    pub(crate) fn prepare(
         &self,
         route: &Route,
         pin: &Pin,
@@ -289,11 +315,21 @@ impl Publisher {
             attributes,
         };
         let (headers, body) = encode(&envelope, data, self.config.content_mode)?;
+        let max_payload = self.client.max_payload();
+        let size = message_size(&headers, body.len());
+        if max_payload > 0 && size > max_payload {
+            return Err(PublishError::TooLarge {
+                event_id: id,
+                size,
+                max_payload,
+            });
+        }
         Ok(OutgoingMessage {
             id,
             subject: route.subject.clone(),
             headers,
             body: bytes::Bytes::from(body),
+            size,
         })
     }
 
@@ -304,16 +340,8 @@ impl Publisher {
             subject,
             headers,
             body,
+            size,
         } = message;
-        let max_payload = self.client.max_payload();
-        let size = message_size(&headers, body.len());
-        if max_payload > 0 && size > max_payload {
-            return Err(PublishError::TooLarge {
-                event_id: id,
-                size,
-                max_payload,
-            });
-        }
         let retry = self.config.retry;
         let mut last_error = None;
         for attempt in 0..=retry.retries {
@@ -352,7 +380,7 @@ impl Publisher {
                     return Err(PublishError::TooLarge {
                         event_id: id,
                         size,
-                        max_payload,
+                        max_payload: self.client.max_payload(),
                     })
                 }
                 PublishErrorKind::StreamNotFound => {

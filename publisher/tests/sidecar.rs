@@ -236,6 +236,218 @@ async fn the_same_id_twice_is_stored_once_and_the_second_is_a_duplicate() {
     assert_eq!(stored_count(&stack.nats).await, 1);
 }
 
+/// One whole event of the template's `placed` type, with `data`.
+fn placed_event(id: &str, data: Value) -> Value {
+    json!({
+        "specversion": "1.0",
+        "id": id,
+        "source": "com.acme.orders",
+        "type": "com.acme.orders.placed",
+        "data": data,
+    })
+}
+
+const BATCH: (&str, &str) = ("content-type", "application/cloudevents-batch+json");
+
+#[tokio::test]
+async fn a_batch_is_stored_in_order_with_a_receipt_per_event() {
+    let stack = Stack::start(SidecarConfig::default()).await;
+    let data: Value = serde_json::from_str(VALID_PLACED).expect("JSON");
+    let mut first = placed_event("b-1", data.clone());
+    first["subject"] = json!("order 1042");
+    first["tenant"] = json!("acme");
+    let batch = json!([
+        first,
+        placed_event("b-2", data.clone()),
+        placed_event("b-3", data.clone())
+    ]);
+    let answer = stack.post(PLACED, &[BATCH], &batch.to_string()).await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    assert_eq!(
+        answer.body,
+        json!({"events": [
+            {"id": "b-1", "stream": "EVENTS", "sequence": 1, "duplicate": false},
+            {"id": "b-2", "stream": "EVENTS", "sequence": 2, "duplicate": false},
+            {"id": "b-3", "stream": "EVENTS", "sequence": 3, "duplicate": false},
+        ]})
+    );
+
+    // Posted again with one more: the three are duplicates, the new one is stored.
+    let mut again = batch.as_array().expect("an array").clone();
+    again.push(placed_event("b-4", data.clone()));
+    let answer = stack
+        .post(PLACED, &[BATCH], &Value::Array(again).to_string())
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    let duplicates: Vec<(&str, bool, u64)> = answer.body["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            let id = e["id"].as_str().expect("an id");
+            (
+                id,
+                e["duplicate"] == true,
+                e["sequence"].as_u64().expect("a sequence"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        duplicates,
+        [
+            ("b-1", true, 1),
+            ("b-2", true, 2),
+            ("b-3", true, 3),
+            ("b-4", false, 4)
+        ]
+    );
+    // Every event already stored: 200. An empty batch is a batch too.
+    let answer = stack.post(PLACED, &[BATCH], &batch.to_string()).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let empty = stack.post(PLACED, &[BATCH], " [ ] ").await;
+    assert_eq!(
+        (empty.status, empty.body.clone()),
+        (200, json!({"events": []})),
+        "{}",
+        empty.text
+    );
+
+    let messages = stored_messages(&stack.nats).await;
+    let events: Vec<Value> = messages
+        .iter()
+        .map(|message| serde_json::from_slice(&message.payload).expect("a JSON event"))
+        .collect();
+    let ids: Vec<&str> = events
+        .iter()
+        .map(|e| e["id"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(ids, ["b-1", "b-2", "b-3", "b-4"]);
+    assert_eq!(events[0]["subject"], "order 1042");
+    assert_eq!(events[0]["tenant"], "acme");
+    let dataschema = version_url(
+        &stack.registry.url,
+        "com.acme.orders",
+        "com.acme.orders.placed",
+        1,
+    );
+    for event in &events {
+        assert_eq!(event["dataschema"], dataschema.as_str());
+        assert_eq!(event["data"], data);
+    }
+
+    let metrics = stack.send("GET", "/metrics", &[], "").await;
+    for (outcome, count) in [("stored", 4), ("duplicate", 6)] {
+        let line = format!(
+            "cuemesh_sidecar_events_total{{source=\"com.acme.orders\",type=\"com.acme.orders.placed\",outcome=\"{outcome}\"}} {count}\n"
+        );
+        assert!(metrics.text.contains(&line), "{line} in {}", metrics.text);
+    }
+    assert!(
+        metrics
+            .text
+            .contains("cuemesh_sidecar_request_seconds_count 4\n"),
+        "{}",
+        metrics.text
+    );
+}
+
+#[tokio::test]
+async fn a_batch_with_any_event_refused_stores_none_and_names_each_event() {
+    let stack = Stack::start(SidecarConfig::default()).await;
+    let data: Value = serde_json::from_str(VALID_PLACED).expect("JSON");
+    let mut no_id = data.clone();
+    no_id["orderId"] = json!("Not An Id");
+    let mut bad_quantity = data.clone();
+    bad_quantity["lines"][0]["quantity"] = json!(0);
+    let batch = json!([
+        placed_event("r-0", no_id),
+        placed_event("r-1", data.clone()),
+        placed_event("r-2", bad_quantity),
+    ]);
+    let answer = stack.post(PLACED, &[BATCH], &batch.to_string()).await;
+    assert_eq!(answer.status, 422, "{}", answer.text);
+    assert_eq!(answer.body["error"]["code"], "invalid_payload");
+    assert_eq!(
+        answer.body["error"]["message"],
+        "2 of 3 events do not match the schema: nothing was published"
+    );
+    let found: HashSet<(u64, &str)> = answer.body["error"]["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| {
+            (
+                v["event"].as_u64().expect("an event"),
+                v["path"].as_str().expect("a path"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        HashSet::from([(0, "orderId"), (2, "lines.0.quantity")])
+    );
+
+    // An event of another source, not an event, or a batch that is not an array: 400, naming
+    // the event; nothing stored either.
+    let mut other = placed_event("r-3", data.clone());
+    other["source"] = json!("com.acme.billing");
+    let cases = [
+        (
+            json!([placed_event("r-4", data.clone()), other]).to_string(),
+            "event_mismatch",
+            Some(1),
+        ),
+        (
+            json!([placed_event("r-5", data.clone()), 7]).to_string(),
+            "bad_event",
+            Some(1),
+        ),
+        (json!({"events": []}).to_string(), "bad_batch", None),
+        ("[{\"id\": ]".to_string(), "bad_json", None),
+    ];
+    for (body, code, event) in cases {
+        let answer = stack.post(PLACED, &[BATCH], &body).await;
+        assert_eq!(answer.status, 400, "{body}: {}", answer.text);
+        assert_eq!(
+            answer.body["error"]["code"], code,
+            "{body}: {}",
+            answer.text
+        );
+        match event {
+            Some(index) => {
+                assert_eq!(answer.body["error"]["event"], index, "{}", answer.text);
+                let message = answer.body["error"]["message"].as_str().unwrap_or("");
+                assert!(
+                    message.starts_with(&format!("event {index}: ")),
+                    "{message}"
+                );
+            }
+            None => assert!(
+                answer.body["error"].get("event").is_none(),
+                "{}",
+                answer.text
+            ),
+        }
+    }
+    let json_error = stack.post(PLACED, &[BATCH], "[{\"id\": ]").await;
+    assert_eq!(
+        (
+            &json_error.body["error"]["line"],
+            &json_error.body["error"]["column"]
+        ),
+        (&json!(1), &json!(9)),
+        "{}",
+        json_error.text
+    );
+    // The binary binding's headers describe one event: not a batch.
+    let answer = stack
+        .post(PLACED, &[BATCH, ("ce-id", "x")], &json!([]).to_string())
+        .await;
+    assert_eq!(answer.status, 400, "{}", answer.text);
+    assert_eq!(answer.body["error"]["code"], "bad_attribute");
+    assert_eq!(stored_count(&stack.nats).await, 0);
+}
+
 #[tokio::test]
 async fn with_nats_down_a_publish_is_503_with_retry_after_and_nothing_is_stored() {
     let mut stack = Stack::start_with(SidecarConfig::default(), |config| {
@@ -262,6 +474,31 @@ async fn with_nats_down_a_publish_is_503_with_retry_after_and_nothing_is_stored(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
+    );
+    // A batch says, for each event, that it was not stored.
+    let data: Value = serde_json::from_str(VALID_PLACED).expect("JSON");
+    let batch = json!([
+        placed_event("down-1", data.clone()),
+        placed_event("down-2", data)
+    ]);
+    let answer = stack.post(PLACED, &[BATCH], &batch.to_string()).await;
+    assert_eq!(answer.status, 503, "{}", answer.text);
+    assert_eq!(answer.body["error"]["code"], "unavailable");
+    assert_eq!(header(&answer, "retry-after"), "1");
+    let listed: Vec<(&str, &str)> = answer.body["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            (
+                e["id"].as_str().unwrap_or(""),
+                e["error"]["code"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [("down-1", "unavailable"), ("down-2", "unavailable")]
     );
     let not_ready = stack.send("GET", "/readyz", &[], "").await;
     assert_eq!(not_ready.status, 503, "{}", not_ready.text);

@@ -80,9 +80,16 @@ pub(crate) struct Metrics {
 }
 
 impl Metrics {
-    pub(crate) fn record(&self, labels: Option<(&str, &str)>, outcome: Outcome, elapsed: Duration) {
+    /// Counts one request that took `elapsed`, and each event it posted by its outcome (one
+    /// for a single event, one per event for a batch).
+    pub(crate) fn record(
+        &self,
+        labels: Option<(&str, &str)>,
+        outcomes: &[Outcome],
+        elapsed: Duration,
+    ) {
         let (source, event_type) = labels.unwrap_or(("", ""));
-        {
+        if !outcomes.is_empty() {
             let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
             // Looked up by reference: allocating keys on every event would cost.
             let types = match events.get_mut(source) {
@@ -95,7 +102,9 @@ impl Metrics {
                     .entry(event_type.to_string())
                     .or_insert([0; OUTCOMES.len()]),
             };
-            counts[outcome.index()] += 1;
+            for outcome in outcomes {
+                counts[outcome.index()] += 1;
+            }
         }
         // Only the smallest bucket that holds it counts the request; `render` adds them up.
         let seconds = elapsed.as_secs_f64();
@@ -181,29 +190,31 @@ mod tests {
         let metrics = Metrics::default();
         metrics.record(
             Some(("a\"b", "t")),
-            Outcome::Stored,
+            &[Outcome::Stored],
             Duration::from_millis(2),
         );
         metrics.record(
             Some(("a\"b", "t")),
-            Outcome::Stored,
+            &[Outcome::Stored, Outcome::Duplicate, Outcome::Stored],
             Duration::from_millis(30),
         );
-        metrics.record(None, Outcome::NotFound, Duration::from_secs(9));
+        metrics.record(None, &[Outcome::NotFound], Duration::from_secs(9));
+        metrics.record(Some(("a\"b", "t")), &[], Duration::from_millis(1));
         let text = metrics.render();
         assert!(
             text.contains(
-                "cuemesh_sidecar_events_total{source=\"a\\\"b\",type=\"t\",outcome=\"stored\"} 2"
+                "cuemesh_sidecar_events_total{source=\"a\\\"b\",type=\"t\",outcome=\"stored\"} 3"
             ),
             "{text}"
         );
+        assert!(text.contains("outcome=\"duplicate\"} 1\n"), "{text}");
         assert!(
             text.contains("{source=\"\",type=\"\",outcome=\"not_found\"} 1"),
             "{text}"
         );
-        assert!(text.contains("_bucket{le=\"0.0025\"} 1\n"), "{text}");
-        assert!(text.contains("_bucket{le=\"0.05\"} 2\n"), "{text}");
-        assert!(text.contains("_bucket{le=\"+Inf\"} 3\n"), "{text}");
-        assert!(text.contains("_count 3\n"), "{text}");
+        assert!(text.contains("_bucket{le=\"0.0025\"} 2\n"), "{text}");
+        assert!(text.contains("_bucket{le=\"0.05\"} 3\n"), "{text}");
+        assert!(text.contains("_bucket{le=\"+Inf\"} 4\n"), "{text}");
+        assert!(text.contains("_count 4\n"), "{text}");
     }
 }

@@ -9,6 +9,9 @@
 //! over NATS's `max_payload`), 415, 422 (with every `violations` entry's `path`), 503 with
 //! `Retry-After` (NATS or the registry unreachable: nothing was stored), 504 with
 //! `Retry-After` (no PubAck in time; retrying with the same `ce-id` is safe).
+//! A body of `application/cloudevents-batch+json` is a batch, a JSON array of whole events:
+//! every event is checked before any is sent (one refused, none sent), then all are published
+//! with their PubAcks awaited together, and the answer lists each event's receipt in order.
 //! `GET /healthz`, `GET /readyz` (NATS connected and the stream present) and `GET /metrics`
 //! (Prometheus text) complete it.
 
@@ -29,9 +32,10 @@ use serde_json::{json, Value};
 
 use crate::error::{ErrorKind, PublishError};
 use crate::event::json_string;
-use crate::publisher::{Publisher, Receipt};
+use crate::publisher::{Publisher, Receipt, Route};
 use crate::schema::Pin;
 use metrics::{Metrics, Outcome};
+use request::{Posted, PublishRequest};
 pub use tokens::{Access, Tokens, TokensError};
 
 /// The default largest body: 1 MiB (NATS's default `max_payload` is 1 MiB too).
@@ -64,7 +68,7 @@ struct Sidecar {
     metrics: Metrics,
 }
 
-/// The sidecar's routes over `publisher`. Binds nothing: serve it with `axum::serve`.
+/// The sidecar's routes over `publisher`. Binds nothing: serve it with [`serve`].
 pub fn app(publisher: Arc<Publisher>, config: SidecarConfig) -> Router {
     let state = Arc::new(Sidecar {
         publisher,
@@ -184,23 +188,46 @@ async fn publish(
     request: Request<Body>,
 ) -> Response {
     let started = Instant::now();
-    let (labels, outcome, response) =
+    let (labels, outcomes, response) =
         publish_inner(&sidecar, source, event_type, &version, request).await;
     let labels = labels
         .as_ref()
         .map(|pin| (pin.source.as_str(), pin.event_type.as_str()));
-    sidecar.metrics.record(labels, outcome, started.elapsed());
+    sidecar
+        .metrics
+        .record(labels, outcomes.as_slice(), started.elapsed());
     response
 }
 
-/// The answer, its outcome, and the pin to count it under (once authorized and known).
+/// What became of the events of one request: one outcome, or one per event of a batch.
+enum Outcomes {
+    One(Outcome),
+    Each(Vec<Outcome>),
+}
+
+impl Outcomes {
+    fn as_slice(&self) -> &[Outcome] {
+        match self {
+            Outcomes::One(outcome) => std::slice::from_ref(outcome),
+            Outcomes::Each(outcomes) => outcomes,
+        }
+    }
+}
+
+impl From<Outcome> for Outcomes {
+    fn from(outcome: Outcome) -> Outcomes {
+        Outcomes::One(outcome)
+    }
+}
+
+/// The answer, its outcomes, and the pin to count them under (once authorized and known).
 async fn publish_inner(
     sidecar: &Sidecar,
     source: String,
     event_type: String,
     version: &str,
     request: Request<Body>,
-) -> (Option<Pin>, Outcome, Response) {
+) -> (Option<Pin>, Outcomes, Response) {
     let canonical = !version.is_empty()
         && version.bytes().all(|byte| byte.is_ascii_digit())
         && !version.starts_with('0');
@@ -208,7 +235,7 @@ async fn publish_inner(
         let message = format!("{version:?} is not a version: expected a number from 1");
         return (
             None,
-            Outcome::BadRequest,
+            Outcome::BadRequest.into(),
             error(StatusCode::BAD_REQUEST, "bad_version", message),
         );
     };
@@ -234,13 +261,13 @@ async fn publish_inner(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"cuemesh\""),
             );
-            return (None, Outcome::Unauthorized, response);
+            return (None, Outcome::Unauthorized.into(), response);
         }
         Access::Forbidden => {
             let message = format!("this token may not publish the source {:?}", pin.source);
             return (
                 None,
-                Outcome::Forbidden,
+                Outcome::Forbidden.into(),
                 error(StatusCode::FORBIDDEN, "forbidden", message),
             );
         }
@@ -251,7 +278,7 @@ async fn publish_inner(
         Ok(route) => route,
         Err(failure) => {
             let outcome = outcome_of(&failure);
-            return (None, outcome, failure_response(sidecar, &failure));
+            return (None, outcome.into(), failure_response(sidecar, &failure));
         }
     };
 
@@ -270,7 +297,7 @@ async fn publish_inner(
         )
     };
     if declared.is_some_and(|length| length > limit as u64) {
-        return (Some(pin), Outcome::TooLarge, too_large());
+        return (Some(pin), Outcome::TooLarge.into(), too_large());
     }
     let body = match axum::body::to_bytes(body, limit).await {
         Ok(body) => body,
@@ -278,20 +305,24 @@ async fn publish_inner(
             let length_limited = std::error::Error::source(&failure)
                 .is_some_and(|inner| inner.is::<http_body_util::LengthLimitError>());
             if length_limited {
-                return (Some(pin), Outcome::TooLarge, too_large());
+                return (Some(pin), Outcome::TooLarge.into(), too_large());
             }
             let message = format!("reading the body: {failure}");
             return (
                 Some(pin),
-                Outcome::BadRequest,
+                Outcome::BadRequest.into(),
                 error(StatusCode::BAD_REQUEST, "bad_body", message),
             );
         }
     };
 
     let publish = match request::read(&pin, &route.dataschema, &parts.headers, body) {
-        Ok(publish) => publish,
-        Err(refused) => return (Some(pin), Outcome::BadRequest, bad_request(refused)),
+        Ok(Posted::One(publish)) => publish,
+        Ok(Posted::Batch(events)) => {
+            let (outcomes, response) = publish_batch(sidecar, &pin, &route, events).await;
+            return (Some(pin), outcomes, response);
+        }
+        Err(refused) => return (Some(pin), Outcome::BadRequest.into(), bad_request(refused)),
     };
 
     let published = sidecar
@@ -300,7 +331,7 @@ async fn publish_inner(
         .await;
     if let Err(PublishError::Invalid { .. }) = &published {
         if let Err(refused) = request::check_json(&publish.payload) {
-            return (Some(pin), Outcome::BadRequest, bad_request(refused));
+            return (Some(pin), Outcome::BadRequest.into(), bad_request(refused));
         }
     }
     match published {
@@ -310,11 +341,15 @@ async fn publish_inner(
             } else {
                 (StatusCode::CREATED, Outcome::Stored)
             };
-            (Some(pin), outcome, stored(status, &receipt))
+            (Some(pin), outcome.into(), stored(status, &receipt))
         }
         Err(failure) => {
             let outcome = outcome_of(&failure);
-            (Some(pin), outcome, failure_response(sidecar, &failure))
+            (
+                Some(pin),
+                outcome.into(),
+                failure_response(sidecar, &failure),
+            )
         }
     }
 }
@@ -326,28 +361,165 @@ fn bad_request(refused: request::BadRequest) -> Response {
     } else {
         StatusCode::BAD_REQUEST
     };
-    let more = match refused.position {
-        Some((line, column)) => json!({"line": line, "column": column}),
-        None => json!({}),
-    };
-    error_with(status, refused.code, refused.message, more)
+    let mut more = serde_json::Map::new();
+    if let Some((line, column)) = refused.position {
+        more.insert("line".into(), line.into());
+        more.insert("column".into(), column.into());
+    }
+    if let Some(event) = refused.event {
+        more.insert("event".into(), event.into());
+    }
+    error_with(status, refused.code, refused.message, Value::Object(more))
 }
 
-/// The answer to a stored (or duplicate) event:
-/// `{"id":…,"stream":…,"sequence":…,"duplicate":…}`, written straight as bytes (once per
-/// event).
+/// A batch: every event is validated and encoded first, and when any is refused none is sent
+/// (422 with every violation of every event, each naming its `event`; or the 400/413 of the
+/// first event refused otherwise). Then all are published with their PubAcks awaited
+/// together ([`Publisher::send_pipelined`]); the answer lists each event's receipt in order:
+/// 201, or 200 when JetStream had every one already (or the batch is empty). When some could
+/// not be stored, the answer is the first failure's status (503 or 504 with `Retry-After`)
+/// and the list says which were stored: posting the batch again with the same ids stores
+/// each event once.
+async fn publish_batch(
+    sidecar: &Sidecar,
+    pin: &Pin,
+    route: &Route,
+    events: Vec<PublishRequest>,
+) -> (Outcomes, Response) {
+    let total = events.len();
+    let mut messages = Vec::with_capacity(total);
+    let mut refused = Vec::new();
+    for (index, event) in events.iter().enumerate() {
+        match sidecar
+            .publisher
+            .prepare(route, pin, &event.payload, &event.attributes)
+        {
+            Ok(message) => messages.push(message),
+            Err(failure) => refused.push((index, failure)),
+        }
+    }
+    if !refused.is_empty() {
+        return refused_batch(total, &refused);
+    }
+    let ids: Vec<String> = messages.iter().map(|m| m.id().to_string()).collect();
+    let results = sidecar
+        .publisher
+        .send_pipelined(messages.into_iter().map(Ok))
+        .await;
+    let outcomes: Vec<Outcome> = results
+        .iter()
+        .map(|result| match result {
+            Ok(receipt) if receipt.duplicate => Outcome::Duplicate,
+            Ok(_) => Outcome::Stored,
+            Err(failure) => outcome_of(failure),
+        })
+        .collect();
+    let first_failure = results.iter().find_map(|result| result.as_ref().err());
+    let Some(failure) = first_failure else {
+        let all_duplicates = outcomes.iter().all(|o| *o == Outcome::Duplicate);
+        let status = if all_duplicates {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        let mut body = Vec::with_capacity(16 + 96 * results.len());
+        body.extend_from_slice(b"{\"events\":[");
+        for (n, receipt) in results.iter().flatten().enumerate() {
+            if n > 0 {
+                body.push(b',');
+            }
+            receipt_json(&mut body, receipt);
+        }
+        body.extend_from_slice(b"]}");
+        return (Outcomes::Each(outcomes), json_response(status, body));
+    };
+    let failed = results.iter().filter(|result| result.is_err()).count();
+    let (status, code) = failure_status(failure);
+    let listed: Vec<Value> = results
+        .iter()
+        .zip(&ids)
+        .map(|(result, id)| match result {
+            Ok(receipt) => json!({"id": receipt.id, "stream": receipt.stream,
+                "sequence": receipt.sequence, "duplicate": receipt.duplicate}),
+            Err(failure) => {
+                let (_, code) = failure_status(failure);
+                json!({"id": id, "error": {"code": code, "message": failure.to_string()}})
+            }
+        })
+        .collect();
+    let message = format!(
+        "{failed} of {total} events were not stored ({failure}); the others were: posting the \
+         batch again with the same ids stores each event once"
+    );
+    let mut response = (
+        status,
+        Json(json!({"error": {"code": code, "message": message}, "events": listed})),
+    )
+        .into_response();
+    retry_after(sidecar, status, &mut response);
+    (Outcomes::Each(outcomes), response)
+}
+
+/// The answer to a batch of which some events were refused before any was sent; every event
+/// of it counts under that answer's outcome.
+fn refused_batch(total: usize, refused: &[(usize, PublishError)]) -> (Outcomes, Response) {
+    let not_violations = refused
+        .iter()
+        .find(|(_, failure)| !matches!(failure, PublishError::Invalid { .. }));
+    if let Some((index, failure)) = not_violations {
+        let (status, code) = failure_status(failure);
+        let message = format!("event {index}: {failure}; nothing was published");
+        let response = error_with(status, code, message, json!({"event": index}));
+        return (Outcomes::Each(vec![outcome_of(failure); total]), response);
+    }
+    let mut violations = Vec::new();
+    for (index, failure) in refused {
+        if let PublishError::Invalid {
+            violations: found, ..
+        } = failure
+        {
+            violations.extend(found.iter().map(
+                |v| json!({"event": index, "path": v.path, "code": v.code, "message": v.message}),
+            ));
+        }
+    }
+    let message = format!(
+        "{} of {total} events do not match the schema: nothing was published",
+        refused.len()
+    );
+    let response = error_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_payload",
+        message,
+        json!({"violations": violations}),
+    );
+    (Outcomes::Each(vec![Outcome::Invalid; total]), response)
+}
+
+/// The answer to a stored (or duplicate) event: its [`receipt_json`].
 fn stored(status: StatusCode, receipt: &Receipt) -> Response {
     let mut body = Vec::with_capacity(64 + receipt.id.len() + receipt.stream.len());
+    receipt_json(&mut body, receipt);
+    json_response(status, body)
+}
+
+/// `{"id":…,"stream":…,"sequence":…,"duplicate":…}`, written straight as bytes (once per
+/// event).
+fn receipt_json(body: &mut Vec<u8>, receipt: &Receipt) {
     body.extend_from_slice(b"{\"id\":");
-    json_string(&mut body, &receipt.id);
+    json_string(body, &receipt.id);
     body.extend_from_slice(b",\"stream\":");
-    json_string(&mut body, &receipt.stream);
+    json_string(body, &receipt.stream);
     body.extend_from_slice(format!(",\"sequence\":{}", receipt.sequence).as_bytes());
     body.extend_from_slice(if receipt.duplicate {
         b",\"duplicate\":true}"
     } else {
         b",\"duplicate\":false}"
     });
+}
+
+/// `body` (JSON) with `status`.
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     (
         status,
         [(
@@ -373,39 +545,51 @@ fn outcome_of(failure: &PublishError) -> Outcome {
     }
 }
 
-/// The answer for a failed publish, by its [`ErrorKind`].
-fn failure_response(sidecar: &Sidecar, failure: &PublishError) -> Response {
-    let message = failure.to_string();
-    let retry_later = |status: StatusCode, code: &str| {
-        let mut response = error(status, code, message.clone());
+/// The status and error code of a failed publish, by its [`ErrorKind`].
+fn failure_status(failure: &PublishError) -> (StatusCode, &'static str) {
+    match failure.kind() {
+        ErrorKind::Invalid => match failure {
+            PublishError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload"),
+            _ => (StatusCode::BAD_REQUEST, "bad_attribute"),
+        },
+        ErrorKind::NotFound => (StatusCode::NOT_FOUND, "version_not_found"),
+        ErrorKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        ErrorKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
+        ErrorKind::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        ErrorKind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+    }
+}
+
+/// Asks the caller to wait before trying again (`Retry-After`) when `status` is 503 or 504.
+fn retry_after(sidecar: &Sidecar, status: StatusCode, response: &mut Response) {
+    if matches!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
+    ) {
         response.headers_mut().insert(
             header::RETRY_AFTER,
             HeaderValue::from(sidecar.config.retry_after_seconds),
         );
-        response
-    };
-    match failure.kind() {
-        ErrorKind::Invalid => match failure {
-            PublishError::Invalid { violations, .. } => {
-                let violations: Vec<Value> = violations
-                    .iter()
-                    .map(|v| json!({"path": v.path, "code": v.code, "message": v.message}))
-                    .collect();
-                error_with(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_payload",
-                    message,
-                    json!({"violations": violations}),
-                )
-            }
-            _ => error(StatusCode::BAD_REQUEST, "bad_attribute", message),
-        },
-        ErrorKind::NotFound => error(StatusCode::NOT_FOUND, "version_not_found", message),
-        ErrorKind::Unavailable => retry_later(StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-        ErrorKind::Timeout => retry_later(StatusCode::GATEWAY_TIMEOUT, "timeout"),
-        ErrorKind::TooLarge => error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message),
-        ErrorKind::Internal => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", message),
     }
+}
+
+/// The answer for a failed publish: [`failure_status`], with every violation of an invalid
+/// payload.
+fn failure_response(sidecar: &Sidecar, failure: &PublishError) -> Response {
+    let (status, code) = failure_status(failure);
+    let more = match failure {
+        PublishError::Invalid { violations, .. } => {
+            let violations: Vec<Value> = violations
+                .iter()
+                .map(|v| json!({"path": v.path, "code": v.code, "message": v.message}))
+                .collect();
+            json!({"violations": violations})
+        }
+        _ => json!({}),
+    };
+    let mut response = error_with(status, code, failure.to_string(), more);
+    retry_after(sidecar, status, &mut response);
+    response
 }
 
 #[cfg(test)]
