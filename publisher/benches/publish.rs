@@ -7,16 +7,22 @@
 //!    pipelined PubAcks);
 //! 3. the HTTP sidecar under concurrent load: many keep-alive connections from an in-process
 //!    HTTP/1.1 load client (wrk-like: requests from a template, answers read with `httparse`),
-//!    each awaiting its answer (so after the PubAck) before its next request.
+//!    each awaiting its answer (so after the PubAck) before its next request; first one event
+//!    per request, then batches (`application/cloudevents-batch+json`) over fewer
+//!    connections;
+//! 4. for scale, "HTTP alone": the same single-event requests to a server (the sidecar's
+//!    `serve`, an axum route) that answers 201 at once, with no validation and no NATS: what
+//!    one request per event costs on this machine before the sidecar does anything.
 //!
 //! Prints events per second for each and the ratios, and the rate of validation alone (the
 //! library's CPU work before any event is built or sent). The machine's cores are shared by
 //! everything in a phase, so each phase's CPU time is printed too (from Linux's `/proc`): the
 //! benchmark process's and nats-server's, per event; for the sidecar, the in-process load
 //! client runs alone on its own thread and its share is printed apart.
-//! Run with `bench/publish/run`. Arguments: `[EVENTS] [CONNECTIONS]` (defaults 100000 and 128).
-//! `PUBLISH_BENCH_PHASES=library` runs only raw and library, `=sidecar` only the sidecar (to
-//! profile one of them).
+//! Run with `bench/publish/run`. Arguments: `[EVENTS] [CONNECTIONS] [BATCH]` (defaults 100000,
+//! 128 and 100; the batch phase uses an eighth of the connections, at least one).
+//! `PUBLISH_BENCH_PHASES=library` runs only raw and library, `=sidecar` only the HTTP phases
+//! (to profile one of them).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -29,7 +35,7 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream::{self, stream};
 use bytes::Bytes;
 use cuemesh_publisher::sidecar::{app, SidecarConfig};
-use cuemesh_publisher::{Attributes, Publisher, PublisherConfig, RegistrySchema};
+use cuemesh_publisher::{Attributes, Pin, Publisher, PublisherConfig, RegistrySchema};
 use futures::stream::{FuturesUnordered, StreamExt};
 use support::{
     placed_pin, read_answer, serve_sidecar_on_loopback, NatsServer, RegistryServer, VALID_PLACED,
@@ -44,29 +50,31 @@ const WINDOW: usize = 256;
 /// Rounds of the raw and library phases, taken in turns (even, so each goes first as often).
 const ROUNDS: usize = 4;
 
-/// Which phases run: `PUBLISH_BENCH_PHASES` is `library` (raw and library), `sidecar`, or
-/// unset (all).
+/// Which phases run: `PUBLISH_BENCH_PHASES` is `library` (raw and library), `sidecar` (the
+/// HTTP phases), `batches` (the batched HTTP phase alone), or unset (all).
 struct Phases {
     raw_and_library: bool,
-    sidecar: bool,
+    /// The single-event HTTP phases: the sidecar's and "HTTP alone".
+    single_http: bool,
+    batches: bool,
 }
 
 impl Phases {
     fn from_env() -> Phases {
-        match std::env::var("PUBLISH_BENCH_PHASES").as_deref() {
-            Ok("library") => Phases {
-                raw_and_library: true,
-                sidecar: false,
-            },
-            Ok("sidecar") => Phases {
-                raw_and_library: false,
-                sidecar: true,
-            },
-            Ok("" | "all") | Err(_) => Phases {
-                raw_and_library: true,
-                sidecar: true,
-            },
-            Ok(other) => panic!("PUBLISH_BENCH_PHASES={other:?}: expected library, sidecar or all"),
+        let (raw_and_library, single_http, batches) =
+            match std::env::var("PUBLISH_BENCH_PHASES").as_deref() {
+                Ok("library") => (true, false, false),
+                Ok("sidecar") => (false, true, true),
+                Ok("batches") => (false, false, true),
+                Ok("" | "all") | Err(_) => (true, true, true),
+                Ok(other) => panic!(
+                    "PUBLISH_BENCH_PHASES={other:?}: expected library, sidecar, batches or all"
+                ),
+            };
+        Phases {
+            raw_and_library,
+            single_http,
+            batches,
         }
     }
 }
@@ -75,11 +83,12 @@ fn main() {
     let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
     let events: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let connections: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(128);
+    let batch: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a runtime");
-    runtime.block_on(run(events, connections, Phases::from_env()));
+    runtime.block_on(run(events, connections, batch.max(1), Phases::from_env()));
 }
 
 async fn fresh_stream(context: &jetstream::Context) {
@@ -178,7 +187,7 @@ fn per_event(cpu: Option<f64>, events: usize) -> String {
     )
 }
 
-async fn run(events: usize, connections: usize, phases: Phases) {
+async fn run(events: usize, connections: usize, batch: usize, phases: Phases) {
     let nats = NatsServer::start();
     let registry = RegistryServer::template().await;
     let client = async_nats::connect(nats.url()).await.expect("connects");
@@ -187,7 +196,8 @@ async fn run(events: usize, connections: usize, phases: Phases) {
     let config = PublisherConfig::new(nats.url(), registry.url.clone());
     eprintln!(
         "publish benchmark: {events} events per phase ({ROUNDS} rounds of raw and library in \
-         turns), {connections} HTTP connections"
+         turns), {connections} HTTP connections, batches of {batch} over {} connections",
+        batch_connections(connections)
     );
 
     // The bytes the publisher sends, captured from one real publish.
@@ -291,36 +301,56 @@ async fn run(events: usize, connections: usize, phases: Phases) {
         }
     }
 
-    // 3. The sidecar under concurrent HTTP load, from a client on a thread of its own.
-    let mut sidecar = Phase::new(format!("HTTP sidecar ({connections} connections)"));
-    let mut client_cpu = None;
-    if phases.sidecar {
-        fresh_stream(&context).await;
+    // 3. The sidecar under concurrent HTTP load, from a client on a thread of its own: one
+    // event per request, then batches; 4. the same single-event requests to a server that
+    // answers at once.
+    let path = format!(
+        "/v1/events/{}/{}/versions/{}",
+        pin.source, pin.event_type, pin.version
+    );
+    let (mut single, mut batched, mut alone) = (None, None, None);
+    if phases.single_http || phases.batches {
         let publisher = Publisher::connect(config.clone(), RegistrySchema::new(&registry.url))
             .await
             .expect("connects");
         let app = app(Arc::new(publisher), SidecarConfig::default());
         let (url, _stop) = serve_sidecar_on_loopback(app).await;
-        let authority = url.trim_start_matches("http://").to_string();
-        let path = format!(
-            "/v1/events/{}/{}/versions/{}",
-            pin.source, pin.event_type, pin.version
-        );
-        let (done, load) = tokio::sync::oneshot::channel();
-        let before = Cpu::now(&nats);
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            let elapsed = runtime.block_on(load_client(authority, path, events, connections));
-            let _ = done.send((elapsed, thread_cpu()));
-        });
-        let (elapsed, cpu) = load.await.expect("the load client");
-        sidecar.add(events, elapsed, before, Cpu::now(&nats));
-        client_cpu = cpu;
-        assert_eq!(stored(&context).await, events as u64);
+        if phases.single_http {
+            fresh_stream(&context).await;
+            let name = format!("HTTP sidecar ({connections} connections)");
+            let load = Load::single(&path, &url, events);
+            single = Some(http_phase(name, &nats, &load, connections).await);
+            assert_eq!(stored(&context).await, load.events() as u64);
+        }
+        if phases.batches {
+            fresh_stream(&context).await;
+            let name = format!(
+                "  batches of {batch} ({} connections)",
+                batch_connections(connections)
+            );
+            let load = Load::batches(&path, &url, &pin, events, batch);
+            batched = Some(http_phase(name, &nats, &load, batch_connections(connections)).await);
+            assert_eq!(stored(&context).await, load.events() as u64);
+        }
     }
+    if phases.single_http {
+        let answers_at_once = axum::Router::new().route(
+            "/v1/events/{source}/{type}/versions/{version}",
+            axum::routing::post(|| async {
+                (
+                    axum::http::StatusCode::CREATED,
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    r#"{"id":"http-00000000","stream":"EVENTS","sequence":1,"duplicate":false}"#,
+                )
+            }),
+        );
+        let (url, _stop) = serve_sidecar_on_loopback(answers_at_once).await;
+        let name = format!("HTTP alone, no work ({connections} conn.)");
+        let load = Load::single(&path, &url, events);
+        alone = Some(http_phase(name, &nats, &load, connections).await);
+    }
+    let http_phases: Vec<&(Phase, Option<f64>)> =
+        [&single, &batched, &alone].into_iter().flatten().collect();
 
     println!(
         "{:<34} {:>10}   {:>12} {:>12}",
@@ -330,7 +360,8 @@ async fn run(events: usize, connections: usize, phases: Phases) {
         "{:<34} {:>10}   {:>12} {:>12}",
         "", "", "us/event", "us/event"
     );
-    for phase in [&raw, &library, &sidecar] {
+    let http = http_phases.iter().map(|(phase, _)| phase);
+    for phase in [&raw, &library].into_iter().chain(http) {
         if phase.events == 0 {
             continue;
         }
@@ -348,15 +379,17 @@ async fn run(events: usize, connections: usize, phases: Phases) {
             "  (validation alone, one core)", validation
         );
     }
-    if let (Some(client), Some(bench)) = (client_cpu, sidecar.bench_cpu) {
-        println!(
-            "sidecar phase: the load client used {:.2} s CPU ({} us/event) of the bench \
-             process's {:.2} s; the sidecar (HTTP server and publisher) {} us/event",
-            client,
-            per_event(Some(client), events),
-            bench,
-            per_event(Some(bench - client), events)
-        );
+    for (phase, client) in &http_phases {
+        if let (Some(client), Some(bench)) = (*client, phase.bench_cpu) {
+            println!(
+                "{}: the load client used {} us/event of the bench process's {} us/event; \
+                 the server {} us/event",
+                phase.name.trim(),
+                per_event(Some(client), phase.events),
+                per_event(Some(bench), phase.events),
+                per_event(Some(bench - client), phase.events)
+            );
+        }
     }
     if phases.raw_and_library {
         println!(
@@ -364,55 +397,156 @@ async fn run(events: usize, connections: usize, phases: Phases) {
             library.rate() / raw.rate()
         );
     }
-    if phases.sidecar {
-        let verdict = if sidecar.rate() >= 50_000.0 {
+    let verdict = |phase: &Phase| {
+        let verdict = if phase.rate() >= 50_000.0 {
             "meets"
         } else {
             "misses"
         };
-        print!("sidecar {verdict} 50,000 events/s");
+        let mut line = format!("{verdict} 50,000 events/s");
         if phases.raw_and_library {
-            print!("; sidecar / raw = {:.2}", sidecar.rate() / raw.rate());
+            line.push_str(&format!(" ({:.2} of raw)", phase.rate() / raw.rate()));
         }
-        println!();
+        line
+    };
+    if let Some((single, _)) = &single {
+        println!("sidecar, one event per request: {}", verdict(single));
+    }
+    if let Some((batched, _)) = &batched {
+        println!("sidecar, batches of {batch}: {}", verdict(batched));
+    }
+    if let Some((alone, _)) = &alone {
+        println!(
+            "HTTP alone (a server that answers at once, same client): {:.0} requests/s",
+            alone.rate()
+        );
     }
 }
 
-/// Posts `events` events to the sidecar at `authority` (`host:port`), on `path`, over
-/// `connections` keep-alive HTTP/1.1 connections, each awaiting its answer (201) before its
-/// next request; the time it took. Like wrk, the client writes each request from a template
-/// (only the `ce-id` digits change) and reads each answer with `httparse`, so that it takes
-/// little of the CPU the sidecar is measured on.
-async fn load_client(
+/// The batch phase's connections: an eighth of the single-event phase's (each request
+/// carries many events), at least one.
+fn batch_connections(connections: usize) -> usize {
+    (connections / 8).max(1)
+}
+
+/// What a load client posts: requests written from `template`, where every
+/// `http-00000000` has its digits replaced by the request's number, each carrying
+/// `per_request` events.
+struct Load {
     authority: String,
-    path: String,
-    events: usize,
+    template: Vec<u8>,
+    per_request: usize,
+    requests: usize,
+}
+
+impl Load {
+    fn request(path: &str, url: &str, content_type: &str, body: &str) -> (String, Vec<u8>) {
+        let authority = url.trim_start_matches("http://").to_string();
+        let template = format!(
+            "POST {path} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: {content_type}\r\n\
+             content-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        (authority, template.into_bytes())
+    }
+
+    /// `events` requests of one event each (its id in a `ce-id` header).
+    fn single(path: &str, url: &str, events: usize) -> Load {
+        let (authority, template) = Load::request(
+            path,
+            url,
+            "application/json\r\nce-id: http-00000000",
+            VALID_PLACED,
+        );
+        Load {
+            authority,
+            template,
+            per_request: 1,
+            requests: events,
+        }
+    }
+
+    /// Batches of `batch` whole events of `pin` (ids `http-<request>-<index>`), enough of
+    /// them for `events` events (rounded up to whole batches).
+    fn batches(path: &str, url: &str, pin: &Pin, events: usize, batch: usize) -> Load {
+        let members: Vec<String> = (0..batch)
+            .map(|index| {
+                format!(
+                    r#"{{"specversion":"1.0","id":"http-00000000-{index:04}","source":"{}","type":"{}","data":{VALID_PLACED}}}"#,
+                    pin.source, pin.event_type
+                )
+            })
+            .collect();
+        let body = format!("[{}]", members.join(","));
+        let (authority, template) =
+            Load::request(path, url, "application/cloudevents-batch+json", &body);
+        Load {
+            authority,
+            template,
+            per_request: batch,
+            requests: events.div_ceil(batch),
+        }
+    }
+
+    fn events(&self) -> usize {
+        self.requests * self.per_request
+    }
+}
+
+/// Runs `load` over `connections` from a client on a thread of its own (so that its CPU is
+/// measured apart): the phase, and the client's CPU seconds.
+async fn http_phase(
+    name: String,
+    nats: &NatsServer,
+    load: &Load,
     connections: usize,
-) -> Duration {
-    let template = Arc::new(
-        format!(
-            "POST {path} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json\r\n\
-             ce-id: http-00000000\r\ncontent-length: {}\r\n\r\n{VALID_PLACED}",
-            VALID_PLACED.len()
-        )
-        .into_bytes(),
-    );
-    let digits = {
-        let at = template
-            .windows(13)
-            .position(|window| window == b"http-00000000")
-            .expect("the id in the template");
-        at + 5..at + 13
+) -> (Phase, Option<f64>) {
+    let (done, finished) = tokio::sync::oneshot::channel();
+    let load = Load {
+        authority: load.authority.clone(),
+        template: load.template.clone(),
+        ..*load
     };
+    let events = load.events();
+    let before = Cpu::now(nats);
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let elapsed = runtime.block_on(load_client(load, connections));
+        let _ = done.send((elapsed, thread_cpu()));
+    });
+    let (elapsed, cpu) = finished.await.expect("the load client");
+    let mut phase = Phase::new(name);
+    phase.add(events, elapsed, before, Cpu::now(nats));
+    (phase, cpu)
+}
+
+/// Posts `load`'s requests over `connections` keep-alive HTTP/1.1 connections, each
+/// awaiting its answer (201) before its next request; the time it took. Like wrk, the client
+/// writes each request from a template (only the digits of its ids change) and reads each
+/// answer with `httparse`, so that it takes little of the CPU the server is measured on.
+async fn load_client(load: Load, connections: usize) -> Duration {
+    let placeholder = b"http-00000000";
+    let digits: Arc<Vec<std::ops::Range<usize>>> = Arc::new(
+        (0..load.template.len().saturating_sub(placeholder.len() - 1))
+            .filter(|&at| load.template[at..].starts_with(placeholder))
+            .map(|at| at + 5..at + 13)
+            .collect(),
+    );
+    assert!(!digits.is_empty(), "an id in the template");
     let mut streams = Vec::with_capacity(connections);
     for _ in 0..connections {
-        let stream = tokio::net::TcpStream::connect(authority.as_str())
+        let stream = tokio::net::TcpStream::connect(load.authority.as_str())
             .await
-            .expect("connects to the sidecar");
+            .expect("connects to the server");
         stream.set_nodelay(true).expect("TCP_NODELAY");
         streams.push(stream);
     }
     let next = Arc::new(AtomicUsize::new(0));
+    let template = Arc::new(load.template);
+    let requests = load.requests;
     let started = Instant::now();
     let workers: Vec<_> = streams
         .into_iter()
@@ -423,17 +557,19 @@ async fn load_client(
                 let mut answer = Vec::with_capacity(1024);
                 loop {
                     let n = next.fetch_add(1, Ordering::Relaxed);
-                    if n >= events {
+                    if n >= requests {
                         break;
                     }
                     let id = format!("{n:08}");
-                    request[digits.clone()].copy_from_slice(id.as_bytes());
+                    for range in digits.iter() {
+                        request[range.clone()].copy_from_slice(id.as_bytes());
+                    }
                     stream.write_all(&request).await.expect("a request sent");
                     let status = read_answer(&mut stream, &mut answer).await;
                     assert_eq!(
                         status,
                         201,
-                        "event {n}: {}",
+                        "request {n}: {}",
                         String::from_utf8_lossy(&answer)
                     );
                 }

@@ -391,7 +391,7 @@ pub async fn read_answer(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8
 }
 
 async fn read_more(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) {
-    let mut chunk = [0u8; 1024];
+    let mut chunk = [0u8; 16 * 1024];
     let read = tokio::io::AsyncReadExt::read(stream, &mut chunk)
         .await
         .expect("the answer");
