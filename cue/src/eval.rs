@@ -345,6 +345,13 @@ pub(crate) struct Eval<'a> {
     max_steps: u64,
     max_vertices: usize,
     recursion: u32,
+    /// Every read of a vertex whose expansion was in progress (a reference cycle), the vertex
+    /// read, so that a conjunct left incomplete by one can be tried again (see
+    /// [`Eval::expand_body`]).
+    cycle_reads: Vec<VertexId>,
+    /// Vertices whose expansion read a vertex in progress, in the order they finished: their
+    /// value may be only what the cycle let them see so far.
+    provisional: Vec<VertexId>,
     aborted: Option<Arc<EvalError>>,
     /// While compiling a schema: its root, and whether anything under it was found to depend
     /// on the value it will be unified with.
@@ -384,6 +391,8 @@ impl<'a> Eval<'a> {
             names: HashMap::new(),
             steps: 0,
             recursion: 0,
+            cycle_reads: Vec::new(),
+            provisional: Vec::new(),
             aborted: None,
             track: None,
             dynamic: false,
@@ -641,17 +650,78 @@ impl<'a> Eval<'a> {
         if noting {
             self.expanding.push(v);
         }
+        let (cycle_reads, provisional_from) = (self.cycle_reads.len(), self.provisional.len());
         self.expand_body(v);
+        // Plain fields evaluated during the expansion that read a value in progress (`v`, say)
+        // saw only part of it: they are evaluated again now that `v` has all its conjuncts.
+        for t in self.reset_provisional(v, provisional_from) {
+            self.finalize(t);
+        }
+        if self.cycle_reads.len() != cycle_reads {
+            self.provisional.push(v);
+        }
         if noting {
             self.expanding.pop();
         }
     }
 
+    /// Adds every conjunct of `v`. A conjunct that comes out incomplete because it read a vertex
+    /// in progress (`x: y + 1` and `y: x + 1` reached from `x`) is tried again once the others
+    /// are in: `x: 1` then makes `y` 2, and `x` the conflict of 1 and 3, as CUE evaluates it.
+    /// Before the retry, the plain fields that were evaluated meanwhile from that incomplete
+    /// state are evaluated anew.
     fn expand_body(&mut self, v: VertexId) {
         if self.enter() {
             let conjuncts = self.vertices[v].conjuncts.clone();
+            let provisional_from = self.provisional.len();
+            let mut deferred = Vec::new();
             for c in conjuncts {
-                self.add(v, c);
+                let (cycle_reads, had_error) =
+                    (self.cycle_reads.len(), self.vertices[v].error.is_some());
+                let key = match c.kind {
+                    ConjunctKind::Expr(e) if !matches!(e.kind, ExprKind::Struct(_)) => {
+                        Some((e as *const Expr as usize, env_key(&c.env)))
+                    }
+                    _ => None,
+                };
+                self.add(v, c.clone());
+                let incomplete_by_cycle = self.cycle_reads.len() != cycle_reads
+                    && !had_error
+                    && self.vertices[v]
+                        .error
+                        .as_ref()
+                        .is_some_and(|error| error.incomplete);
+                if let (true, Some(key)) = (incomplete_by_cycle, key) {
+                    self.vertices[v].error = None;
+                    self.vertices[v].seen.remove(&key);
+                    deferred.push(c);
+                }
+            }
+            if !deferred.is_empty() {
+                let reset = self.reset_provisional(v, provisional_from);
+                for c in deferred {
+                    let (cycle_reads, had_error) =
+                        (self.cycle_reads.len(), self.vertices[v].error.is_some());
+                    self.add(v, c);
+                    // Still incomplete through a value whose expansion is in progress above:
+                    // `v` is provisional, and that value's expansion evaluates it again when
+                    // it is complete, with this conjunct. A plain field leaves it pending.
+                    let read = &self.cycle_reads[cycle_reads..];
+                    let pending = !had_error
+                        && !read.is_empty()
+                        && !read.contains(&v)
+                        && self.is_plain(v)
+                        && self.vertices[v]
+                            .error
+                            .as_ref()
+                            .is_some_and(|error| error.incomplete);
+                    if pending {
+                        self.vertices[v].error = None;
+                    }
+                }
+                for t in reset {
+                    self.finalize(t);
+                }
             }
             self.run_comprehensions(v);
             for p in 0..self.vertices[v].patterns.len() {
@@ -663,6 +733,45 @@ impl<'a> Eval<'a> {
         }
         self.leave();
         self.vertices[v].state = State::Expanded;
+    }
+
+    /// Makes the plain fields (no arcs, lists, disjunctions or patterns) that became
+    /// provisional since `from` new again, so that they are evaluated anew with what `v` has
+    /// now (the caller finalizes them); fields in progress and composite values are left as
+    /// they are. Returns the fields made new.
+    fn reset_provisional(&mut self, v: VertexId, from: usize) -> Vec<VertexId> {
+        if self.provisional.len() <= from {
+            return Vec::new();
+        }
+        let provisional: Vec<VertexId> = self.provisional.drain(from..).collect();
+        let mut reset = Vec::new();
+        for t in provisional {
+            let done = matches!(self.vertices[t].state, State::Expanded | State::Done);
+            if t != v && done && self.is_plain(t) {
+                let vertex = &mut self.vertices[t];
+                vertex.state = State::New;
+                vertex.error = None;
+                vertex.scalar = Scalar::default();
+                vertex.seen.clear();
+                reset.push(t);
+            }
+        }
+        reset
+    }
+
+    /// Whether `v` is a plain field: no arcs, list, disjunction, pattern or comprehension,
+    /// nothing it forwards to or stands in for (what [`Eval::reset_provisional`] may redo).
+    fn is_plain(&self, v: VertexId) -> bool {
+        let vertex = &self.vertices[v];
+        vertex.arcs.is_empty()
+            && vertex.struct_span.is_none()
+            && vertex.list.is_none()
+            && vertex.disjunctions.is_empty()
+            && vertex.patterns.is_empty()
+            && vertex.comprehensions.is_empty()
+            && vertex.forward.is_none()
+            && vertex.ambiguous.is_empty()
+            && vertex.origin.is_none()
     }
 
     fn run_comprehensions(&mut self, v: VertexId) {
@@ -2166,6 +2275,10 @@ impl<'a> Eval<'a> {
                 match self.resolve(e, env) {
                     Ok(Resolved::Vertex(t)) => {
                         self.finalize(t);
+                        let target = self.resolve_forward(t);
+                        if self.vertices[target].state == State::Expanding {
+                            self.cycle_reads.push(target);
+                        }
                         self.value_of(t)
                     }
                     Ok(Resolved::Val(val)) => val,

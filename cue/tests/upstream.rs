@@ -96,10 +96,11 @@ use cue::ast::{self, Decl, ExprKind, LabelKind};
 use cue::txtar;
 use cue::{ImportResolver, NoImports, Package, PackageFiles};
 
-/// The total passes last measured (2375 of 4259 checked units, CUE v0.17.1 test data, with
-/// the `encoding/openapi` and `encoding/jsonschema` groups), minus a small margin. Raise it
-/// when the engine gets better.
-const FLOOR: usize = 2400;
+/// The total passes last measured (2496 of 4260 checked units, CUE v0.17.1 test data, with
+/// the `encoding/openapi` and `encoding/jsonschema` groups; 2426 before conjuncts left
+/// incomplete by a reference cycle were tried again), minus a small margin. Raise it when the
+/// engine gets better.
+const FLOOR: usize = 2480;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).
