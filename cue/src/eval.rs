@@ -345,13 +345,18 @@ pub(crate) struct Eval<'a> {
     max_steps: u64,
     max_vertices: usize,
     recursion: u32,
-    /// Every read of a vertex whose expansion was in progress (a reference cycle), the vertex
-    /// read, so that a conjunct left incomplete by one can be tried again (see
-    /// [`Eval::expand_body`]).
+    /// Every read of a vertex whose expansion was in progress (a reference cycle): the vertex
+    /// read. See [`Eval::expand_body`].
     cycle_reads: Vec<VertexId>,
-    /// Vertices whose expansion read a vertex in progress, in the order they finished: their
-    /// value may be only what the cycle let them see so far.
-    provisional: Vec<VertexId>,
+    /// The vertices being expanded, outermost first (to tell which of several read in a cycle
+    /// completes last).
+    in_progress: Vec<VertexId>,
+    /// Vertices whose expansion read a vertex in progress, with the outermost one they read:
+    /// their value may be only what the cycle let them see, until that one is complete.
+    provisional: Vec<(VertexId, VertexId)>,
+    /// Plain fields whose conjunct is pending on a vertex whose expansion is in progress (the
+    /// outermost one they read): reading one is a read of that vertex.
+    pending: HashMap<VertexId, VertexId>,
     aborted: Option<Arc<EvalError>>,
     /// While compiling a schema: its root, and whether anything under it was found to depend
     /// on the value it will be unified with.
@@ -392,7 +397,9 @@ impl<'a> Eval<'a> {
             steps: 0,
             recursion: 0,
             cycle_reads: Vec::new(),
+            in_progress: Vec::new(),
             provisional: Vec::new(),
+            pending: HashMap::new(),
             aborted: None,
             track: None,
             dynamic: false,
@@ -651,14 +658,18 @@ impl<'a> Eval<'a> {
             self.expanding.push(v);
         }
         let (cycle_reads, provisional_from) = (self.cycle_reads.len(), self.provisional.len());
+        self.in_progress.push(v);
         self.expand_body(v);
-        // Plain fields evaluated during the expansion that read a value in progress (`v`, say)
-        // saw only part of it: they are evaluated again now that `v` has all its conjuncts.
+        self.in_progress.pop();
+        // Plain fields evaluated during the expansion that waited for `v` saw only part of it:
+        // they are evaluated again now that `v` is complete.
         for t in self.reset_provisional(v, provisional_from) {
             self.finalize(t);
         }
         if self.cycle_reads.len() != cycle_reads {
-            self.provisional.push(v);
+            if let Some(outermost) = self.outermost(&self.cycle_reads[cycle_reads..], v) {
+                self.provisional.push((v, outermost));
+            }
         }
         if noting {
             self.expanding.pop();
@@ -666,10 +677,11 @@ impl<'a> Eval<'a> {
     }
 
     /// Adds every conjunct of `v`. A conjunct that comes out incomplete because it read a vertex
-    /// in progress (`x: y + 1` and `y: x + 1` reached from `x`) is tried again once the others
-    /// are in: `x: 1` then makes `y` 2, and `x` the conflict of 1 and 3, as CUE evaluates it.
-    /// Before the retry, the plain fields that were evaluated meanwhile from that incomplete
-    /// state are evaluated anew.
+    /// in progress is a reference cycle (`x: y + 1`, `y: x + 1`, `x: 1`): when the cycle closes
+    /// on `v` (it read `v`), the conjunct is tried again once the others are in (`x: 1` then
+    /// makes `y` 2, and `x` the conflict of 1 and 3, as CUE evaluates it), after the plain
+    /// fields that waited for `v` are made new. When it waits for a vertex further out, a plain
+    /// field leaves it pending: that vertex evaluates the field again when it is complete.
     fn expand_body(&mut self, v: VertexId) {
         if self.enter() {
             let conjuncts = self.vertices[v].conjuncts.clone();
@@ -685,16 +697,16 @@ impl<'a> Eval<'a> {
                     _ => None,
                 };
                 self.add(v, c.clone());
-                let incomplete_by_cycle = self.cycle_reads.len() != cycle_reads
-                    && !had_error
-                    && self.vertices[v]
-                        .error
-                        .as_ref()
-                        .is_some_and(|error| error.incomplete);
-                if let (true, Some(key)) = (incomplete_by_cycle, key) {
-                    self.vertices[v].error = None;
-                    self.vertices[v].seen.remove(&key);
-                    deferred.push(c);
+                let Some(waits) = self.incomplete_by_cycle(v, cycle_reads, had_error) else {
+                    continue;
+                };
+                match key {
+                    Some(key) if waits == v => {
+                        self.vertices[v].error = None;
+                        self.vertices[v].seen.remove(&key);
+                        deferred.push(c);
+                    }
+                    _ => self.leave_pending(v, waits),
                 }
             }
             if !deferred.is_empty() {
@@ -703,20 +715,10 @@ impl<'a> Eval<'a> {
                     let (cycle_reads, had_error) =
                         (self.cycle_reads.len(), self.vertices[v].error.is_some());
                     self.add(v, c);
-                    // Still incomplete through a value whose expansion is in progress above:
-                    // `v` is provisional, and that value's expansion evaluates it again when
-                    // it is complete, with this conjunct. A plain field leaves it pending.
-                    let read = &self.cycle_reads[cycle_reads..];
-                    let pending = !had_error
-                        && !read.is_empty()
-                        && !read.contains(&v)
-                        && self.is_plain(v)
-                        && self.vertices[v]
-                            .error
-                            .as_ref()
-                            .is_some_and(|error| error.incomplete);
-                    if pending {
-                        self.vertices[v].error = None;
+                    if let Some(waits) = self.incomplete_by_cycle(v, cycle_reads, had_error) {
+                        if waits != v {
+                            self.leave_pending(v, waits);
+                        }
                     }
                 }
                 for t in reset {
@@ -735,24 +737,68 @@ impl<'a> Eval<'a> {
         self.vertices[v].state = State::Expanded;
     }
 
+    /// When the conjunct just added to `v` made it incomplete (it had no error before) and read
+    /// vertices in progress since `cycle_reads`: the outermost of them (`v` itself when it was
+    /// read and nothing further out).
+    fn incomplete_by_cycle(
+        &self,
+        v: VertexId,
+        cycle_reads: usize,
+        had_error: bool,
+    ) -> Option<VertexId> {
+        let incomplete = self.vertices[v]
+            .error
+            .as_ref()
+            .is_some_and(|error| error.incomplete);
+        if had_error || !incomplete {
+            return None;
+        }
+        let reads = &self.cycle_reads[cycle_reads..];
+        if reads.contains(&v) && self.outermost(reads, v).is_none() {
+            return Some(v);
+        }
+        self.outermost(reads, v)
+    }
+
+    /// The outermost vertex of `reads` still in progress other than `v`, if any.
+    fn outermost(&self, reads: &[VertexId], v: VertexId) -> Option<VertexId> {
+        self.in_progress
+            .iter()
+            .find(|&&w| w != v && reads.contains(&w))
+            .copied()
+    }
+
+    /// Leaves the incomplete conjunct just added to the plain field `v` pending on `waits`, a
+    /// vertex in progress further out, which evaluates `v` again when it is complete; any
+    /// other vertex keeps the incomplete error.
+    fn leave_pending(&mut self, v: VertexId, waits: VertexId) {
+        if self.is_plain(v) {
+            self.vertices[v].error = None;
+            self.pending.insert(v, waits);
+        }
+    }
+
     /// Makes the plain fields (no arcs, lists, disjunctions or patterns) that became
-    /// provisional since `from` new again, so that they are evaluated anew with what `v` has
-    /// now (the caller finalizes them); fields in progress and composite values are left as
-    /// they are. Returns the fields made new.
+    /// provisional since `from` waiting for `v` new again, so that they are evaluated anew
+    /// with what `v` has now (the caller finalizes them); the others stay provisional.
+    /// Returns the fields made new.
     fn reset_provisional(&mut self, v: VertexId, from: usize) -> Vec<VertexId> {
         if self.provisional.len() <= from {
             return Vec::new();
         }
-        let provisional: Vec<VertexId> = self.provisional.drain(from..).collect();
+        let provisional: Vec<(VertexId, VertexId)> = self.provisional.drain(from..).collect();
         let mut reset = Vec::new();
-        for t in provisional {
+        for (t, waits) in provisional {
             let done = matches!(self.vertices[t].state, State::Expanded | State::Done);
-            if t != v && done && self.is_plain(t) {
+            if waits != v {
+                self.provisional.push((t, waits));
+            } else if t != v && done && self.is_plain(t) {
                 let vertex = &mut self.vertices[t];
                 vertex.state = State::New;
                 vertex.error = None;
                 vertex.scalar = Scalar::default();
                 vertex.seen.clear();
+                self.pending.remove(&t);
                 reset.push(t);
             }
         }
@@ -2278,6 +2324,10 @@ impl<'a> Eval<'a> {
                         let target = self.resolve_forward(t);
                         if self.vertices[target].state == State::Expanding {
                             self.cycle_reads.push(target);
+                        } else if let Some(&waits) = self.pending.get(&target) {
+                            if self.vertices[waits].state == State::Expanding {
+                                self.cycle_reads.push(waits);
+                            }
                         }
                         self.value_of(t)
                     }

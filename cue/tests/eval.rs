@@ -358,6 +358,20 @@ fn arithmetic_through_a_reference_cycle_is_resolved_or_conflicts() {
     ] {
         assert_eq!(export(text), Ok(expected), "{text}");
     }
+    // A ring of 60 fields, each the next plus one: every field is evaluated again once, when
+    // the first is complete (not once per level: that would exhaust the step budget).
+    let ring = |last: &str| {
+        let mut text: String = (0..59).map(|i| format!("a{i}: a{} + 1\n", i + 1)).collect();
+        text.push_str(&format!("a59: {last}\na0: 0\n"));
+        text
+    };
+    let conflict = export(&ring("a0 + 1")).expect_err("a ring that does not add up");
+    assert_eq!(conflict[0], "conflicting values 0 and 60");
+    let resolved = export(&ring("a0 - 59")).expect("a ring that adds up");
+    assert_eq!(
+        (&resolved["a30"], &resolved["a59"]),
+        (&json!(-30), &json!(-59))
+    );
     // Without a value to start from, the cycle stays incomplete, and so does a self-reference.
     for text in ["x: y + 1\ny: x + 1", "x: x + 1"] {
         let errors = export(text).expect_err(text);

@@ -96,11 +96,11 @@ use cue::ast::{self, Decl, ExprKind, LabelKind};
 use cue::txtar;
 use cue::{ImportResolver, NoImports, Package, PackageFiles};
 
-/// The total passes last measured (2496 of 4260 checked units, CUE v0.17.1 test data, with
-/// the `encoding/openapi` and `encoding/jsonschema` groups; 2426 before conjuncts left
-/// incomplete by a reference cycle were tried again), minus a small margin. Raise it when the
+/// The total passes last measured (2504 of 4260 checked units, CUE v0.17.1 test data, with
+/// the `encoding/openapi` and `encoding/jsonschema` groups; 2426 before reference cycles
+/// through expressions were evaluated as CUE does), minus a small margin. Raise it when the
 /// engine gets better.
-const FLOOR: usize = 2480;
+const FLOOR: usize = 2490;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).
