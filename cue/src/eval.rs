@@ -348,9 +348,6 @@ pub(crate) struct Eval<'a> {
     /// Every read of a vertex whose expansion was in progress (a reference cycle): the vertex
     /// read. See [`Eval::expand_body`].
     cycle_reads: Vec<VertexId>,
-    /// The vertices being expanded, outermost first (to tell which of several read in a cycle
-    /// completes last).
-    in_progress: Vec<VertexId>,
     /// Vertices whose expansion read a vertex in progress, with the outermost one they read:
     /// their value may be only what the cycle let them see, until that one is complete.
     provisional: Vec<(VertexId, VertexId)>,
@@ -365,8 +362,9 @@ pub(crate) struct Eval<'a> {
     /// While exporting: every vertex whose evaluation was noted as depending on the tracked
     /// root's fields (see [`Eval::note_dependency`]), so that the export can say where.
     pub(crate) dependents: Option<Vec<(VertexId, Option<VertexId>)>>,
-    /// While exporting: the vertices being expanded, innermost last, so that a noted
-    /// dependency can name the value whose evaluation read the data's fields.
+    /// The vertices being expanded, innermost last: while exporting, a noted dependency names
+    /// the value whose evaluation read the data's fields; in a reference cycle, the outermost
+    /// vertex read is the one that completes last ([`Eval::outermost`]).
     expanding: Vec<VertexId>,
     /// The data document being validated, if any.
     data_file: Option<crate::source::FileId>,
@@ -397,7 +395,6 @@ impl<'a> Eval<'a> {
             steps: 0,
             recursion: 0,
             cycle_reads: Vec::new(),
-            in_progress: Vec::new(),
             provisional: Vec::new(),
             pending: HashMap::new(),
             aborted: None,
@@ -653,14 +650,10 @@ impl<'a> Eval<'a> {
             return;
         }
         self.vertices[v].state = State::Expanding;
-        let noting = self.dependents.is_some();
-        if noting {
-            self.expanding.push(v);
-        }
         let (cycle_reads, provisional_from) = (self.cycle_reads.len(), self.provisional.len());
-        self.in_progress.push(v);
+        self.expanding.push(v);
         self.expand_body(v);
-        self.in_progress.pop();
+        self.expanding.pop();
         // Plain fields evaluated during the expansion that waited for `v` saw only part of it:
         // they are evaluated again now that `v` is complete.
         for t in self.reset_provisional(v, provisional_from) {
@@ -670,9 +663,6 @@ impl<'a> Eval<'a> {
             if let Some(outermost) = self.outermost(&self.cycle_reads[cycle_reads..], v) {
                 self.provisional.push((v, outermost));
             }
-        }
-        if noting {
-            self.expanding.pop();
         }
     }
 
@@ -686,34 +676,37 @@ impl<'a> Eval<'a> {
         if self.enter() {
             let conjuncts = self.vertices[v].conjuncts.clone();
             let provisional_from = self.provisional.len();
+            // Deferred conjuncts, by their index in `conjuncts` (copied again only then).
             let mut deferred = Vec::new();
-            for c in conjuncts {
+            for (index, c) in conjuncts.into_iter().enumerate() {
                 let (cycle_reads, had_error) =
                     (self.cycle_reads.len(), self.vertices[v].error.is_some());
+                self.add(v, c);
+                let Some(waits) = self.incomplete_by_cycle(v, cycle_reads, had_error) else {
+                    continue;
+                };
+                let c = &self.vertices[v].conjuncts[index];
                 let key = match c.kind {
                     ConjunctKind::Expr(e) if !matches!(e.kind, ExprKind::Struct(_)) => {
                         Some((e as *const Expr as usize, env_key(&c.env)))
                     }
                     _ => None,
                 };
-                self.add(v, c.clone());
-                let Some(waits) = self.incomplete_by_cycle(v, cycle_reads, had_error) else {
-                    continue;
-                };
                 match key {
                     Some(key) if waits == v => {
                         self.vertices[v].error = None;
                         self.vertices[v].seen.remove(&key);
-                        deferred.push(c);
+                        deferred.push(index);
                     }
                     _ => self.leave_pending(v, waits),
                 }
             }
             if !deferred.is_empty() {
                 let reset = self.reset_provisional(v, provisional_from);
-                for c in deferred {
+                for index in deferred {
                     let (cycle_reads, had_error) =
                         (self.cycle_reads.len(), self.vertices[v].error.is_some());
+                    let c = self.vertices[v].conjuncts[index].clone();
                     self.add(v, c);
                     if let Some(waits) = self.incomplete_by_cycle(v, cycle_reads, had_error) {
                         if waits != v {
@@ -754,15 +747,13 @@ impl<'a> Eval<'a> {
             return None;
         }
         let reads = &self.cycle_reads[cycle_reads..];
-        if reads.contains(&v) && self.outermost(reads, v).is_none() {
-            return Some(v);
-        }
         self.outermost(reads, v)
+            .or_else(|| reads.contains(&v).then_some(v))
     }
 
     /// The outermost vertex of `reads` still in progress other than `v`, if any.
     fn outermost(&self, reads: &[VertexId], v: VertexId) -> Option<VertexId> {
-        self.in_progress
+        self.expanding
             .iter()
             .find(|&&w| w != v && reads.contains(&w))
             .copied()
@@ -803,6 +794,21 @@ impl<'a> Eval<'a> {
             }
         }
         reset
+    }
+
+    /// Notes a read of `target` in [`Eval::cycle_reads`] when its expansion is in progress, or
+    /// (as a read of the vertex it waits for) when it is a field left pending on one that is.
+    fn note_cycle_read(&mut self, target: VertexId) {
+        let read = if self.vertices[target].state == State::Expanding {
+            Some(target)
+        } else if self.pending.is_empty() {
+            None
+        } else {
+            self.pending.get(&target).copied()
+        };
+        if let Some(read) = read.filter(|&w| self.vertices[w].state == State::Expanding) {
+            self.cycle_reads.push(read);
+        }
     }
 
     /// Whether `v` is a plain field: no arcs, list, disjunction, pattern or comprehension,
@@ -2321,14 +2327,7 @@ impl<'a> Eval<'a> {
                 match self.resolve(e, env) {
                     Ok(Resolved::Vertex(t)) => {
                         self.finalize(t);
-                        let target = self.resolve_forward(t);
-                        if self.vertices[target].state == State::Expanding {
-                            self.cycle_reads.push(target);
-                        } else if let Some(&waits) = self.pending.get(&target) {
-                            if self.vertices[waits].state == State::Expanding {
-                                self.cycle_reads.push(waits);
-                            }
-                        }
+                        self.note_cycle_read(self.resolve_forward(t));
                         self.value_of(t)
                     }
                     Ok(Resolved::Val(val)) => val,
