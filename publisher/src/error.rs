@@ -112,6 +112,20 @@ impl PublishError {
         }
     }
 
+    /// The id of the event the error is about, once it had one (a failure to send it).
+    pub fn event_id(&self) -> Option<&str> {
+        match self {
+            PublishError::Unavailable { event_id, .. }
+            | PublishError::Timeout { event_id, .. }
+            | PublishError::TooLarge { event_id, .. }
+            | PublishError::Event { event_id, .. }
+            | PublishError::Publish { event_id, .. } => Some(event_id),
+            PublishError::Invalid { .. }
+            | PublishError::InvalidAttribute { .. }
+            | PublishError::Schema(_) => None,
+        }
+    }
+
     /// Every violation when the payload is invalid; empty otherwise.
     pub fn violations(&self) -> &[Violation] {
         match self {

@@ -46,13 +46,6 @@ pub(crate) struct OutgoingMessage {
     size: usize,
 }
 
-impl OutgoingMessage {
-    /// The event's id (its `Nats-Msg-Id`).
-    pub(crate) fn id(&self) -> &str {
-        &self.id
-    }
-}
-
 /// Publishes validated CloudEvents. Cheap to share behind an `Arc`; every method takes `&self`.
 pub struct Publisher {
     config: PublisherConfig,

@@ -30,7 +30,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::error::{ErrorKind, PublishError};
+use crate::error::{ErrorKind, PublishError, Violation};
 use crate::event::json_string;
 use crate::publisher::{Publisher, Receipt, Route};
 use crate::schema::Pin;
@@ -401,7 +401,6 @@ async fn publish_batch(
     if !refused.is_empty() {
         return refused_batch(total, &refused);
     }
-    let ids: Vec<String> = messages.iter().map(|m| m.id().to_string()).collect();
     let results = sidecar
         .publisher
         .send_pipelined(messages.into_iter().map(Ok))
@@ -422,42 +421,48 @@ async fn publish_batch(
         } else {
             StatusCode::CREATED
         };
-        let mut body = Vec::with_capacity(16 + 96 * results.len());
-        body.extend_from_slice(b"{\"events\":[");
-        for (n, receipt) in results.iter().flatten().enumerate() {
-            if n > 0 {
-                body.push(b',');
-            }
-            receipt_json(&mut body, receipt);
-        }
-        body.extend_from_slice(b"]}");
+        let body = batch_answer(None, &results);
         return (Outcomes::Each(outcomes), json_response(status, body));
     };
     let failed = results.iter().filter(|result| result.is_err()).count();
     let (status, code) = failure_status(failure);
-    let listed: Vec<Value> = results
-        .iter()
-        .zip(&ids)
-        .map(|(result, id)| match result {
-            Ok(receipt) => json!({"id": receipt.id, "stream": receipt.stream,
-                "sequence": receipt.sequence, "duplicate": receipt.duplicate}),
-            Err(failure) => {
-                let (_, code) = failure_status(failure);
-                json!({"id": id, "error": {"code": code, "message": failure.to_string()}})
-            }
-        })
-        .collect();
     let message = format!(
         "{failed} of {total} events were not stored ({failure}); the others were: posting the \
          batch again with the same ids stores each event once"
     );
-    let mut response = (
-        status,
-        Json(json!({"error": {"code": code, "message": message}, "events": listed})),
-    )
-        .into_response();
+    let error = json!({"code": code, "message": message});
+    let mut response = json_response(status, batch_answer(Some(&error), &results));
     retry_after(sidecar, status, &mut response);
     (Outcomes::Each(outcomes), response)
+}
+
+/// `{["error": error,] "events": [...]}`: each event's receipt ([`receipt_json`]), or its id
+/// and `error` (`code`, `message`) when it was not stored.
+fn batch_answer(error: Option<&Value>, results: &[Result<Receipt, PublishError>]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(32 + 96 * results.len());
+    body.push(b'{');
+    if let Some(error) = error {
+        body.extend_from_slice(b"\"error\":");
+        body.extend_from_slice(error.to_string().as_bytes());
+        body.push(b',');
+    }
+    body.extend_from_slice(b"\"events\":[");
+    for (n, result) in results.iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        match result {
+            Ok(receipt) => receipt_json(&mut body, receipt),
+            Err(failure) => {
+                let (_, code) = failure_status(failure);
+                let entry = json!({"id": failure.event_id(),
+                    "error": {"code": code, "message": failure.to_string()}});
+                body.extend_from_slice(entry.to_string().as_bytes());
+            }
+        }
+    }
+    body.extend_from_slice(b"]}");
+    body
 }
 
 /// The answer to a batch of which some events were refused before any was sent; every event
@@ -472,17 +477,15 @@ fn refused_batch(total: usize, refused: &[(usize, PublishError)]) -> (Outcomes, 
         let response = error_with(status, code, message, json!({"event": index}));
         return (Outcomes::Each(vec![outcome_of(failure); total]), response);
     }
-    let mut violations = Vec::new();
-    for (index, failure) in refused {
-        if let PublishError::Invalid {
-            violations: found, ..
-        } = failure
-        {
-            violations.extend(found.iter().map(
-                |v| json!({"event": index, "path": v.path, "code": v.code, "message": v.message}),
-            ));
-        }
-    }
+    let violations: Vec<Value> = refused
+        .iter()
+        .flat_map(|(index, failure)| {
+            failure
+                .violations()
+                .iter()
+                .map(|violation| violation_json(violation, Some(*index)))
+        })
+        .collect();
     let message = format!(
         "{} of {total} events do not match the schema: nothing was published",
         refused.len()
@@ -573,6 +576,16 @@ fn retry_after(sidecar: &Sidecar, status: StatusCode, response: &mut Response) {
     }
 }
 
+/// `{"path", "code", "message"}` of one violation, with the `event` of a batch it is in.
+fn violation_json(violation: &Violation, event: Option<usize>) -> Value {
+    let mut entry = json!({"path": violation.path, "code": violation.code,
+        "message": violation.message});
+    if let (Some(event), Value::Object(fields)) = (event, &mut entry) {
+        fields.insert("event".into(), event.into());
+    }
+    entry
+}
+
 /// The answer for a failed publish: [`failure_status`], with every violation of an invalid
 /// payload.
 fn failure_response(sidecar: &Sidecar, failure: &PublishError) -> Response {
@@ -581,7 +594,7 @@ fn failure_response(sidecar: &Sidecar, failure: &PublishError) -> Response {
         PublishError::Invalid { violations, .. } => {
             let violations: Vec<Value> = violations
                 .iter()
-                .map(|v| json!({"path": v.path, "code": v.code, "message": v.message}))
+                .map(|violation| violation_json(violation, None))
                 .collect();
             json!({"violations": violations})
         }
