@@ -432,6 +432,7 @@ fn batch_connections(connections: usize) -> usize {
 /// What a load client posts: requests written from `template`, where every
 /// `http-00000000` has its digits replaced by the request's number, each carrying
 /// `per_request` events.
+#[derive(Clone)]
 struct Load {
     authority: String,
     template: Vec<u8>,
@@ -502,11 +503,7 @@ async fn http_phase(
     connections: usize,
 ) -> (Phase, Option<f64>) {
     let (done, finished) = tokio::sync::oneshot::channel();
-    let load = Load {
-        authority: load.authority.clone(),
-        template: load.template.clone(),
-        ..*load
-    };
+    let load = load.clone();
     let events = load.events();
     let before = Cpu::now(nats);
     std::thread::spawn(move || {
