@@ -144,6 +144,12 @@ pub enum ConnectError {
         #[source]
         source: async_nats::ConnectError,
     },
+    #[error("subscribing to PubAcks on NATS at {url}")]
+    Subscribe {
+        url: String,
+        #[source]
+        source: async_nats::SubscribeError,
+    },
     #[error("creating or reading the JetStream stream {stream}")]
     Stream {
         stream: String,

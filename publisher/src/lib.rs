@@ -15,6 +15,7 @@
 //! # }
 //! ```
 
+mod acks;
 mod config;
 mod error;
 mod event;

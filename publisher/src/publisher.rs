@@ -4,10 +4,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use async_nats::jetstream::{self, context::PublishErrorKind, stream};
+use async_nats::jetstream::context::{PublishError as JetStreamError, PublishErrorKind};
+use async_nats::jetstream::{self, stream};
 use async_nats::HeaderMap;
 use futures::stream::{FuturesUnordered, StreamExt};
 
+use crate::acks::{Acks, Answer, MAX_AWAITED};
 use crate::config::PublisherConfig;
 use crate::error::{ConnectError, PublishError, Violation};
 use crate::event::{encode, structured_head, Attributes, Envelope};
@@ -55,6 +57,8 @@ pub struct Publisher {
     validators: ValidatorCache,
     /// Each pin's [`Route`] (its validator from `validators`), for the life of the publisher.
     routes: Mutex<HashMap<Pin, Arc<Route>>>,
+    /// Where the PubAcks of every message come.
+    acks: Acks,
 }
 
 impl Publisher {
@@ -66,6 +70,8 @@ impl Publisher {
     ) -> Result<Publisher, ConnectError> {
         let client = async_nats::ConnectOptions::new()
             .connection_timeout(config.connect_timeout)
+            // Room for every awaited PubAck, and for late ones to retries beside them.
+            .subscription_capacity(4 * MAX_AWAITED)
             .connect(server_list(&config.nats_url))
             .await
             .map_err(|source| ConnectError::Connect {
@@ -106,7 +112,14 @@ impl Publisher {
                 configured: settings.duplicate_window,
             });
         }
+        let acks = Acks::start(&client)
+            .await
+            .map_err(|source| ConnectError::Subscribe {
+                url: config.nats_url.clone(),
+                source,
+            })?;
         Ok(Publisher {
+            acks,
             config,
             client,
             jetstream,
@@ -214,7 +227,8 @@ impl Publisher {
         attributes: Attributes,
     ) -> Result<Receipt, PublishError> {
         let message = self.prepare(route, pin, payload, &attributes)?;
-        self.send(message).await
+        let mut results = self.send_burst(vec![(0, message)]).await;
+        results.pop().expect("one result per message").1
     }
 
     /// Publishes many events of one pin with up to [`PublisherConfig::max_in_flight`] of them
@@ -248,36 +262,37 @@ impl Publisher {
         &self,
         prepared: impl Iterator<Item = Result<OutgoingMessage, PublishError>>,
     ) -> Vec<Result<Receipt, PublishError>> {
-        // Events are prepared (validated and encoded) a burst at a time, and the burst's
-        // messages are then handed to async-nats back to back (the futures pushed together are
-        // first polled together), so that its connection writes them together rather than one
-        // per wakeup; a burst (half the window, so that the other half stays in flight) is
-        // refilled as soon as that many PubAcks have come (a slow one does not hold back those
-        // after it).
+        // Events are prepared (validated and encoded) a burst at a time: half the window, so
+        // that while one burst's PubAcks come, the next is prepared and sent. A burst's
+        // messages go to async-nats back to back (its connection writes them together) and
+        // their PubAcks are awaited together ([`Acks`]).
         let window = self.config.max_in_flight.max(1);
-        let burst = (window / 2).max(1);
+        let burst = (window / 2).clamp(1, MAX_AWAITED);
+        let bursts = (window / burst).max(1);
         let mut prepared = prepared.enumerate();
         let mut more = true;
         let mut in_flight = FuturesUnordered::new();
         let mut results: Vec<(usize, Result<Receipt, PublishError>)> = Vec::new();
         loop {
-            if more && in_flight.len() + burst <= window {
-                for _ in 0..burst {
-                    let Some((position, message)) = prepared.next() else {
-                        more = false;
-                        break;
-                    };
-                    match message {
-                        Ok(message) => {
-                            in_flight.push(async move { (position, self.send(message).await) })
+            if more && in_flight.len() < bursts {
+                let mut messages = Vec::with_capacity(burst);
+                while messages.len() < burst {
+                    match prepared.next() {
+                        Some((position, Ok(message))) => messages.push((position, message)),
+                        Some((position, Err(error))) => results.push((position, Err(error))),
+                        None => {
+                            more = false;
+                            break;
                         }
-                        Err(error) => results.push((position, Err(error))),
                     }
+                }
+                if !messages.is_empty() {
+                    in_flight.push(self.send_burst(messages));
                 }
                 continue;
             }
             match in_flight.next().await {
-                Some(done) => results.push(done),
+                Some(done) => results.extend(done),
                 None if !more => break,
                 None => {}
             }
@@ -326,17 +341,17 @@ impl Publisher {
         })
     }
 
-    /// One message to JetStream, retried on a missing PubAck with the same `Nats-Msg-Id`.
-    async fn send(&self, message: OutgoingMessage) -> Result<Receipt, PublishError> {
-        let OutgoingMessage {
-            id,
-            subject,
-            headers,
-            body,
-            size,
-        } = message;
+    /// Sends `messages` (each with its position, given back with its result) and awaits
+    /// their PubAcks together. Those without one in time are sent again with the same
+    /// `Nats-Msg-Id`, as [`crate::RetryPolicy`] says.
+    async fn send_burst(
+        &self,
+        messages: Vec<(usize, OutgoingMessage)>,
+    ) -> Vec<(usize, Result<Receipt, PublishError>)> {
+        let burst = self.acks.open(messages.len()).await;
+        let mut settled: Vec<Option<Settled>> = messages.iter().map(|_| None).collect();
+        let mut sent = vec![false; messages.len()];
         let retry = self.config.retry;
-        let mut last_error = None;
         for attempt in 0..=retry.retries {
             if attempt > 0 {
                 tokio::time::sleep(retry.backoff(attempt)).await;
@@ -346,67 +361,123 @@ impl Publisher {
             if !self.is_connected() {
                 continue;
             }
-            let sent = self
-                .jetstream
-                .publish_with_headers(subject.clone(), headers.clone(), body.clone())
-                .await;
-            let acked = match sent {
-                Ok(ack) => ack.await,
-                Err(error) => Err(error),
-            };
-            let error = match acked {
-                Ok(ack) => {
-                    return Ok(Receipt {
-                        id,
-                        stream: ack.stream,
-                        sequence: ack.sequence,
-                        duplicate: ack.duplicate,
-                    })
-                }
-                Err(error) => error,
-            };
-            match error.kind() {
-                PublishErrorKind::TimedOut | PublishErrorKind::BrokenPipe => {
-                    last_error = Some(error);
-                }
-                PublishErrorKind::MaxPayloadExceeded => {
-                    return Err(PublishError::TooLarge {
-                        event_id: id,
-                        size,
-                        max_payload: self.client.max_payload(),
-                    })
-                }
-                PublishErrorKind::StreamNotFound => {
-                    return Err(PublishError::Unavailable {
-                        event_id: id,
-                        subject: subject.to_string(),
-                        source: Some(error),
-                    })
-                }
-                _ => {
-                    return Err(PublishError::Publish {
-                        event_id: id,
-                        subject: subject.to_string(),
-                        source: error,
-                    })
+            let unsettled: Vec<usize> = (0..messages.len())
+                .filter(|&index| settled[index].is_none())
+                .collect();
+            burst.await_answers(unsettled.iter().copied());
+            for &index in &unsettled {
+                let message = &messages[index].1;
+                let published = self
+                    .client
+                    .publish_with_reply_and_headers(
+                        message.subject.clone(),
+                        self.acks.reply(&burst, index),
+                        message.headers.clone(),
+                        message.body.clone(),
+                    )
+                    .await;
+                match published {
+                    Ok(()) => sent[index] = true,
+                    Err(error) => {
+                        burst.not_sent(index);
+                        // A closed connection is tried again, as a missing PubAck is.
+                        if error.kind() != async_nats::client::PublishErrorKind::Send {
+                            settled[index] = Some(Settled::NotSent(error));
+                        }
+                    }
                 }
             }
+            let deadline = tokio::time::Instant::now() + self.config.publish_timeout;
+            for (index, answer) in burst.answers(deadline).await {
+                settled[index].get_or_insert(Settled::Answered(answer));
+            }
+            if settled.iter().all(Option::is_some) {
+                break;
+            }
         }
-        // Never sent (disconnected throughout), or disconnected now: NATS is the problem.
-        if last_error.is_none() || !self.is_connected() {
-            return Err(PublishError::Unavailable {
+        self.acks.close(&burst);
+        let connected = self.is_connected();
+        messages
+            .into_iter()
+            .zip(settled)
+            .zip(sent)
+            .map(|(((position, message), settled), sent)| {
+                let result = match settled {
+                    Some(settled) => self.receipt(message, settled),
+                    // Never sent (disconnected throughout), or disconnected now: NATS is the
+                    // problem.
+                    None if !sent || !connected => Err(PublishError::Unavailable {
+                        event_id: message.id,
+                        subject: message.subject.to_string(),
+                        source: sent.then(|| JetStreamError::new(PublishErrorKind::TimedOut)),
+                    }),
+                    None => Err(PublishError::Timeout {
+                        event_id: message.id,
+                        subject: message.subject.to_string(),
+                        attempts: retry.retries + 1,
+                        timeout: self.config.publish_timeout,
+                    }),
+                };
+                (position, result)
+            })
+            .collect()
+    }
+
+    /// The result of a message that JetStream answered, or that async-nats would not send.
+    fn receipt(&self, message: OutgoingMessage, settled: Settled) -> Result<Receipt, PublishError> {
+        let OutgoingMessage {
+            id, subject, size, ..
+        } = message;
+        let failed = |source: JetStreamError| PublishError::Publish {
+            event_id: id.clone(),
+            subject: subject.to_string(),
+            source,
+        };
+        match settled {
+            Settled::Answered(Answer::Stored {
+                stream,
+                sequence,
+                duplicate,
+            }) => Ok(Receipt {
+                id,
+                stream,
+                sequence,
+                duplicate,
+            }),
+            Settled::Answered(Answer::NoResponders) => Err(PublishError::Unavailable {
+                source: Some(JetStreamError::new(PublishErrorKind::StreamNotFound)),
                 event_id: id,
                 subject: subject.to_string(),
-                source: last_error,
-            });
+            }),
+            Settled::Answered(Answer::Refused(error)) => Err(failed(JetStreamError::with_source(
+                PublishErrorKind::Other,
+                error,
+            ))),
+            Settled::Answered(Answer::Unreadable(what)) => Err(failed(
+                JetStreamError::with_source(PublishErrorKind::Other, what),
+            )),
+            Settled::NotSent(error)
+                if error.kind() == async_nats::client::PublishErrorKind::MaxPayloadExceeded =>
+            {
+                Err(PublishError::TooLarge {
+                    event_id: id,
+                    size,
+                    max_payload: self.client.max_payload(),
+                })
+            }
+            Settled::NotSent(error) => Err(failed(JetStreamError::with_source(
+                PublishErrorKind::Other,
+                error,
+            ))),
         }
-        Err(PublishError::Timeout {
-            event_id: id,
-            subject: subject.to_string(),
-            attempts: retry.retries + 1,
-            timeout: self.config.publish_timeout,
-        })
     }
+}
+
+/// How a message of a burst ended, short of a timeout.
+enum Settled {
+    Answered(Answer),
+    /// async-nats refused to send it (over `max_payload` since a reconnect, say).
+    NotSent(async_nats::client::PublishError),
 }
 
 /// Checks `payload` against `validator`: every violation with its path, or the payload as

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream;
 use chrono::{TimeZone, Utc};
 use cuemesh_publisher::{
-    Attributes, ErrorKind, ExtensionValue, Pin, Publisher, PublisherConfig, RetryPolicy,
+    Attributes, ErrorKind, ExtensionValue, Pin, PublishError, Publisher, PublisherConfig,
+    RetryPolicy,
 };
 use support::{orders_pin, orders_schema, stored_count, stored_messages, NatsServer, VALID_ORDER};
 
@@ -424,6 +425,82 @@ async fn a_publish_across_a_server_restart_is_retried_and_stored_once() {
         .expect("published again");
     assert!(again.duplicate);
     assert_eq!(stored_count(&server).await, 2);
+}
+
+/// The error and each of its sources.
+fn causes(error: &PublishError) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error as &dyn std::error::Error), |e| e.source())
+}
+
+/// Every event of a pipelined publish gets JetStream's own answer: a stream that keeps two
+/// messages and refuses more stores two and refuses the rest, each with JetStream's reason;
+/// with the stream deleted under the publisher, no stream answers and the publish is
+/// Unavailable at once rather than after its timeout.
+#[tokio::test]
+async fn jetstream_refusals_and_a_missing_stream_are_told_per_event() {
+    let server = NatsServer::start();
+    let client = async_nats::connect(server.url()).await.expect("connects");
+    let context = jetstream::new(client);
+    context
+        .create_stream(jetstream::stream::Config {
+            name: "EVENTS".to_string(),
+            subjects: vec!["events.>".to_string()],
+            max_messages: 2,
+            discard: jetstream::stream::DiscardPolicy::New,
+            duplicate_window: Duration::from_secs(120),
+            ..Default::default()
+        })
+        .await
+        .expect("creates the stream");
+    let schemas = tempfile::tempdir().expect("tempdir");
+    let mut config = config(&server);
+    config.publish_timeout = Duration::from_secs(30);
+    let publisher = Publisher::connect(config, orders_schema(schemas.path()))
+        .await
+        .expect("connects to the existing stream");
+    let events: Vec<(&[u8], Attributes)> = (0..5)
+        .map(|n| {
+            let attributes = Attributes {
+                id: Some(format!("event-{n}")),
+                ..Attributes::default()
+            };
+            (VALID_ORDER.as_bytes(), attributes)
+        })
+        .collect();
+    let results = publisher.publish_many(&orders_pin(), events).await;
+    let stored: Vec<u64> = results[..2]
+        .iter()
+        .map(|result| result.as_ref().expect("stored").sequence)
+        .collect();
+    assert_eq!(stored, [1, 2]);
+    for (n, result) in results.iter().enumerate().skip(2) {
+        let error = result.as_ref().expect_err("the stream is full");
+        assert_eq!(error.kind(), ErrorKind::Internal, "{error}");
+        assert_eq!(error.event_id(), Some(format!("event-{n}").as_str()));
+        // JetStream's own error, "maximum messages exceeded", is among the sources.
+        let refusal = causes(error).find_map(|c| c.downcast_ref::<jetstream::Error>());
+        assert!(
+            refusal.is_some_and(|r| r.error_code() == jetstream::ErrorCode(10077)),
+            "{:?}",
+            causes(error)
+                .map(|cause| cause.to_string())
+                .collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(stored_count(&server).await, 2);
+
+    context.delete_stream("EVENTS").await.expect("deleted");
+    let started = Instant::now();
+    let error = publisher
+        .publish(&orders_pin(), VALID_ORDER.as_bytes(), Attributes::default())
+        .await
+        .expect_err("no stream");
+    assert_eq!(error.kind(), ErrorKind::Unavailable, "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "answered by the server, not by the 30 s timeout: {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

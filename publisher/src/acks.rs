@@ -1,0 +1,431 @@
+//! [`Acks`]: the PubAcks of a publisher's messages, all through one subscription.
+//!
+//! JetStream answers a message published with a reply subject by publishing its PubAck (or an
+//! error) to that subject. async-nats's JetStream `publish` makes each message a request of
+//! its own: an inbox, a one-shot channel, an entry in its request table, two timers and a
+//! boxed future per message. Events go out in bursts instead ([`Burst`]): a burst's messages
+//! carry the reply subjects `<inbox>.<burst>.<index>`, one wildcard subscription takes every
+//! answer, and the sender is woken once, when its whole burst is answered (or its time is
+//! up), with one timer per burst.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+
+/// At most this many PubAcks are awaited at once by one publisher. It is a quarter of the
+/// publisher's subscription capacity, so that answers never pile up past it and get dropped as
+/// a slow consumer's.
+pub(crate) const MAX_AWAITED: usize = 16_384;
+
+/// What JetStream answered to one message.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// Stored, or had it already within its duplicate window (`duplicate`).
+    Stored {
+        stream: String,
+        sequence: u64,
+        duplicate: bool,
+    },
+    /// An error from JetStream (a JSON `error` object).
+    Refused(async_nats::jetstream::Error),
+    /// No stream takes the subject (NATS's 503 status).
+    NoResponders,
+    /// An answer that is not a PubAck.
+    Unreadable(String),
+}
+
+impl Answer {
+    fn read(message: &async_nats::Message) -> Answer {
+        if message.status == Some(async_nats::StatusCode::NO_RESPONDERS) {
+            return Answer::NoResponders;
+        }
+        #[derive(serde::Deserialize)]
+        struct PubAck<'a> {
+            #[serde(borrow)]
+            stream: Option<Cow<'a, str>>,
+            seq: Option<u64>,
+            #[serde(default)]
+            duplicate: bool,
+            error: Option<async_nats::jetstream::Error>,
+        }
+        match serde_json::from_slice::<PubAck>(&message.payload) {
+            Ok(PubAck {
+                error: Some(error), ..
+            }) => Answer::Refused(error),
+            Ok(PubAck {
+                stream: Some(stream),
+                seq: Some(sequence),
+                duplicate,
+                error: None,
+            }) => Answer::Stored {
+                stream: stream.into_owned(),
+                sequence,
+                duplicate,
+            },
+            Ok(_) => Answer::Unreadable(format!(
+                "a PubAck without a stream or sequence: {}",
+                String::from_utf8_lossy(&message.payload)
+            )),
+            Err(error) => Answer::Unreadable(format!(
+                "{error} in {}",
+                String::from_utf8_lossy(&message.payload)
+            )),
+        }
+    }
+}
+
+/// One message's place in its [`Burst`].
+enum Slot {
+    /// Not sent in the current attempt (not yet, or its attempt timed out).
+    Idle,
+    /// Sent in the current attempt, its answer awaited.
+    Awaited,
+    Answered(Answer),
+}
+
+struct BurstState {
+    slots: Vec<Slot>,
+    /// How many slots are [`Slot::Awaited`].
+    awaited: usize,
+}
+
+/// Messages sent together whose answers are awaited together.
+pub(crate) struct Burst {
+    number: u64,
+    state: Mutex<BurstState>,
+    /// Told when the last awaited answer of the burst came.
+    answered: Notify,
+    /// This burst's share of [`MAX_AWAITED`], given back when it is dropped.
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Burst {
+    fn state(&self) -> std::sync::MutexGuard<'_, BurstState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Marks the slots at `indices` awaited (each without an answer so far), for an attempt
+    /// about to send them.
+    pub(crate) fn await_answers(&self, indices: impl Iterator<Item = usize>) {
+        let mut state = self.state();
+        for index in indices {
+            if matches!(state.slots[index], Slot::Idle) {
+                state.slots[index] = Slot::Awaited;
+                state.awaited += 1;
+            }
+        }
+    }
+
+    /// The slot at `index` was not sent after all: its answer is no longer awaited.
+    pub(crate) fn not_sent(&self, index: usize) {
+        let mut state = self.state();
+        if matches!(state.slots[index], Slot::Awaited) {
+            state.slots[index] = Slot::Idle;
+            state.awaited -= 1;
+        }
+    }
+
+    /// Waits until every awaited answer has come, or `deadline`; then takes the answers that
+    /// came (by index) and makes the slots still awaited idle.
+    pub(crate) async fn answers(&self, deadline: tokio::time::Instant) -> Vec<(usize, Answer)> {
+        loop {
+            let answered = self.answered.notified();
+            if self.state().awaited == 0 {
+                break;
+            }
+            if tokio::time::timeout_at(deadline, answered).await.is_err() {
+                break;
+            }
+        }
+        let mut state = self.state();
+        state.awaited = 0;
+        let mut answers = Vec::new();
+        for (index, slot) in state.slots.iter_mut().enumerate() {
+            match std::mem::replace(slot, Slot::Idle) {
+                Slot::Answered(answer) => answers.push((index, answer)),
+                Slot::Idle | Slot::Awaited => {}
+            }
+        }
+        answers
+    }
+
+    fn deliver(&self, index: usize, answer: Answer) {
+        let mut state = self.state();
+        let Some(slot) = state.slots.get_mut(index) else {
+            return;
+        };
+        match slot {
+            // A late answer to an earlier attempt is as good as any.
+            Slot::Idle => *slot = Slot::Answered(answer),
+            Slot::Awaited => {
+                *slot = Slot::Answered(answer);
+                state.awaited -= 1;
+                if state.awaited == 0 {
+                    self.answered.notify_one();
+                }
+            }
+            // A second answer (to a retry of a message whose first answer was late) changes
+            // nothing: the event is stored once either way.
+            Slot::Answered(_) => {}
+        }
+    }
+}
+
+struct Shared {
+    /// `<inbox>.`: every reply subject starts with it.
+    prefix: String,
+    next: AtomicU64,
+    open: Mutex<HashMap<u64, Arc<Burst>>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Shared {
+    fn open(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Burst>>> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Hands an answer to its burst; answers to a burst no longer open, or to a subject not
+    /// of ours, are dropped.
+    fn deliver(&self, message: &async_nats::Message) {
+        let Some((burst, index)) = message
+            .subject
+            .as_str()
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|rest| rest.split_once('.'))
+            .and_then(|(burst, index)| Some((burst.parse().ok()?, index.parse().ok()?)))
+        else {
+            return;
+        };
+        let burst = self.open().get(&burst).cloned();
+        if let Some(burst) = burst {
+            burst.deliver(index, Answer::read(message));
+        }
+    }
+}
+
+/// The PubAcks of one publisher's messages: see the module's documentation.
+pub(crate) struct Acks {
+    shared: Arc<Shared>,
+    reader: tokio::task::AbortHandle,
+}
+
+impl Acks {
+    /// Subscribes to a fresh inbox of `client` and starts the task that reads the answers.
+    pub(crate) async fn start(
+        client: &async_nats::Client,
+    ) -> Result<Acks, async_nats::SubscribeError> {
+        let inbox = client.new_inbox();
+        let mut answers = client.subscribe(format!("{inbox}.>")).await?;
+        let shared = Arc::new(Shared {
+            prefix: format!("{inbox}."),
+            next: AtomicU64::new(0),
+            open: Mutex::new(HashMap::new()),
+            permits: Arc::new(Semaphore::new(MAX_AWAITED)),
+        });
+        let reader = tokio::spawn({
+            let shared = shared.clone();
+            async move {
+                while let Some(message) = answers.next().await {
+                    shared.deliver(&message);
+                }
+            }
+        });
+        Ok(Acks {
+            shared,
+            reader: reader.abort_handle(),
+        })
+    }
+
+    /// A new burst of `size` messages, once that many answers may be awaited (backpressure:
+    /// it waits while other bursts hold [`MAX_AWAITED`]; a larger burst waits for all of it).
+    pub(crate) async fn open(&self, size: usize) -> Arc<Burst> {
+        let permit = self
+            .shared
+            .permits
+            .clone()
+            .acquire_many_owned(size.min(MAX_AWAITED) as u32)
+            .await
+            .expect("the semaphore is never closed");
+        let number = self.shared.next.fetch_add(1, Ordering::Relaxed);
+        let burst = Arc::new(Burst {
+            number,
+            state: Mutex::new(BurstState {
+                slots: (0..size).map(|_| Slot::Idle).collect(),
+                awaited: 0,
+            }),
+            answered: Notify::new(),
+            _permit: permit,
+        });
+        self.shared.open().insert(number, burst.clone());
+        burst
+    }
+
+    /// The burst is settled: answers still on their way are dropped.
+    pub(crate) fn close(&self, burst: &Burst) {
+        self.shared.open().remove(&burst.number);
+    }
+
+    /// The reply subject of the message at `index` of `burst`.
+    pub(crate) fn reply(&self, burst: &Burst, index: usize) -> async_nats::Subject {
+        use std::fmt::Write;
+        let mut reply = String::with_capacity(self.shared.prefix.len() + 24);
+        reply.push_str(&self.shared.prefix);
+        let _ = write!(reply, "{}.{index}", burst.number);
+        reply.into()
+    }
+}
+
+impl Drop for Acks {
+    fn drop(&mut self) {
+        // The reader holds the subscription, which would keep the connection open.
+        self.reader.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    fn burst(size: usize) -> Burst {
+        let permits = Arc::new(Semaphore::new(size));
+        Burst {
+            number: 7,
+            state: Mutex::new(BurstState {
+                slots: (0..size).map(|_| Slot::Idle).collect(),
+                awaited: 0,
+            }),
+            answered: Notify::new(),
+            _permit: permits
+                .try_acquire_many_owned(size as u32)
+                .expect("permits"),
+        }
+    }
+
+    fn stored(sequence: u64) -> Answer {
+        Answer::Stored {
+            stream: "EVENTS".to_string(),
+            sequence,
+            duplicate: false,
+        }
+    }
+
+    fn sequences(answers: &[(usize, Answer)]) -> Vec<(usize, u64)> {
+        answers
+            .iter()
+            .map(|(index, answer)| match answer {
+                Answer::Stored { sequence, .. } => (*index, *sequence),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    /// Far enough that a wait which should end at once would hang the test until its guard.
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(3600)
+    }
+
+    async fn within_a_while<T>(wait: impl std::future::Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(20), wait)
+            .await
+            .expect("the wait ends when every awaited answer has come")
+    }
+
+    #[tokio::test]
+    async fn the_wait_ends_with_the_last_awaited_answer_whenever_it_came() {
+        let burst = burst(3);
+        burst.await_answers(0..3);
+        // One before the wait starts, two while it waits.
+        burst.deliver(1, stored(11));
+        let answers = within_a_while(async {
+            let waiting = burst.answers(far());
+            let delivering = async {
+                tokio::task::yield_now().await;
+                burst.deliver(0, stored(10));
+                burst.deliver(2, stored(12));
+            };
+            tokio::join!(waiting, delivering).0
+        })
+        .await;
+        assert_eq!(sequences(&answers), [(0, 10), (1, 11), (2, 12)]);
+    }
+
+    #[tokio::test]
+    async fn a_missing_answer_ends_the_wait_at_the_deadline_and_a_late_one_still_counts() {
+        let burst = burst(3);
+        burst.await_answers(0..3);
+        burst.deliver(0, stored(10));
+        burst.deliver(2, stored(12));
+        let answers = burst
+            .answers(Instant::now() + Duration::from_millis(50))
+            .await;
+        assert_eq!(sequences(&answers), [(0, 10), (2, 12)]);
+        // The first attempt's answer comes after its deadline: the retry takes it without
+        // waiting, and the retry's own answer changes nothing.
+        burst.deliver(1, stored(11));
+        burst.await_answers([1].into_iter());
+        burst.deliver(1, stored(99));
+        let answers = within_a_while(burst.answers(far())).await;
+        assert_eq!(sequences(&answers), [(1, 11)]);
+    }
+
+    #[tokio::test]
+    async fn a_message_not_sent_is_not_waited_for() {
+        let burst = burst(2);
+        burst.await_answers(0..2);
+        burst.not_sent(1);
+        burst.deliver(0, stored(10));
+        let answers = within_a_while(burst.answers(far())).await;
+        assert_eq!(sequences(&answers), [(0, 10)]);
+        // An answer to an index the burst does not have is dropped.
+        burst.deliver(5, stored(50));
+        assert!(burst.answers(Instant::now()).await.is_empty());
+    }
+
+    fn message(payload: &str, status: Option<async_nats::StatusCode>) -> async_nats::Message {
+        async_nats::Message {
+            subject: "_INBOX.x.0.0".into(),
+            reply: None,
+            payload: bytes::Bytes::copy_from_slice(payload.as_bytes()),
+            headers: None,
+            status,
+            description: None,
+            length: payload.len(),
+        }
+    }
+
+    #[test]
+    fn pubacks_errors_and_no_responders_are_read() {
+        let read = |payload: &str| Answer::read(&message(payload, None));
+        assert!(matches!(
+            read(r#"{"stream":"EVENTS","seq":42,"duplicate":true}"#),
+            Answer::Stored { ref stream, sequence: 42, duplicate: true } if stream == "EVENTS"
+        ));
+        assert!(matches!(
+            read(r#"{"stream":"EV\"S","domain":"hub","seq":1}"#),
+            Answer::Stored { ref stream, sequence: 1, duplicate: false } if stream == "EV\"S"
+        ));
+        match read(
+            r#"{"error":{"code":503,"err_code":10077,"description":"maximum messages exceeded"}}"#,
+        ) {
+            Answer::Refused(error) => {
+                assert_eq!(error.error_code(), async_nats::jetstream::ErrorCode(10077));
+                assert!(error.to_string().contains("maximum messages exceeded"));
+            }
+            other => panic!("{other:?}"),
+        }
+        for garbled in [r#"{"stream":"EVENTS"}"#, "not json", ""] {
+            assert!(
+                matches!(read(garbled), Answer::Unreadable(_)),
+                "{garbled:?}"
+            );
+        }
+        let no_stream = message("", Some(async_nats::StatusCode::NO_RESPONDERS));
+        assert!(matches!(Answer::read(&no_stream), Answer::NoResponders));
+    }
+}
