@@ -2,9 +2,10 @@
 //! `EVENTS` stream for each phase):
 //!
 //! 1. raw async-nats JetStream publishing of the very bytes the publisher sends (the
-//!    structured CloudEvent with its `Nats-Msg-Id`), PubAcks pipelined, no validation;
-//! 2. the publisher library, `Publisher::publish_many` (validation, event building,
-//!    pipelined PubAcks);
+//!    structured CloudEvent with its `Nats-Msg-Id`), PubAcks pipelined (each message an
+//!    async-nats JetStream request), no validation;
+//! 2. the publisher library, `Publisher::publish_many` (validation, event building, the
+//!    PubAcks of each burst awaited together through one subscription);
 //! 3. the HTTP sidecar under concurrent load: many keep-alive connections from an in-process
 //!    HTTP/1.1 load client (wrk-like: requests from a template, answers read with `httparse`),
 //!    each awaiting its answer (so after the PubAck) before its next request; first one event
