@@ -184,8 +184,42 @@ struct Shared {
 }
 
 impl Shared {
-    fn open(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Burst>>> {
+    fn new(prefix: String, permits: usize) -> Shared {
+        Shared {
+            prefix,
+            next: AtomicU64::new(0),
+            open: Mutex::new(HashMap::new()),
+            permits: Arc::new(Semaphore::new(permits)),
+        }
+    }
+
+    fn bursts(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Burst>>> {
         self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// See [`Acks::open`].
+    async fn open(&self, size: usize) -> OpenBurst<'_> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_many_owned(size.min(MAX_AWAITED) as u32)
+            .await
+            .expect("the semaphore is never closed");
+        let number = self.next.fetch_add(1, Ordering::Relaxed);
+        let burst = Arc::new(Burst {
+            number,
+            state: Mutex::new(BurstState {
+                slots: (0..size).map(|_| Slot::Idle).collect(),
+                awaited: 0,
+            }),
+            answered: Notify::new(),
+            _permit: permit,
+        });
+        self.bursts().insert(number, burst.clone());
+        OpenBurst {
+            shared: self,
+            burst,
+        }
     }
 
     /// Hands an answer to its burst; answers to a burst no longer open, or to a subject not
@@ -200,10 +234,43 @@ impl Shared {
         else {
             return;
         };
-        let burst = self.open().get(&burst).cloned();
+        let burst = self.bursts().get(&burst).cloned();
         if let Some(burst) = burst {
             burst.deliver(index, Answer::read(message));
         }
+    }
+}
+
+/// A [`Burst`] while its answers are awaited. Dropping it, once the burst is settled or when
+/// its sender is cancelled midway, closes it: answers still on their way are dropped, and its
+/// share of [`MAX_AWAITED`] is given back.
+pub(crate) struct OpenBurst<'a> {
+    shared: &'a Shared,
+    burst: Arc<Burst>,
+}
+
+impl OpenBurst<'_> {
+    /// The reply subject of the message at `index`.
+    pub(crate) fn reply(&self, index: usize) -> async_nats::Subject {
+        use std::fmt::Write;
+        let mut reply = String::with_capacity(self.shared.prefix.len() + 24);
+        reply.push_str(&self.shared.prefix);
+        let _ = write!(reply, "{}.{index}", self.burst.number);
+        reply.into()
+    }
+}
+
+impl std::ops::Deref for OpenBurst<'_> {
+    type Target = Burst;
+
+    fn deref(&self) -> &Burst {
+        &self.burst
+    }
+}
+
+impl Drop for OpenBurst<'_> {
+    fn drop(&mut self) {
+        self.shared.bursts().remove(&self.burst.number);
     }
 }
 
@@ -220,12 +287,7 @@ impl Acks {
     ) -> Result<Acks, async_nats::SubscribeError> {
         let inbox = client.new_inbox();
         let mut answers = client.subscribe(format!("{inbox}.>")).await?;
-        let shared = Arc::new(Shared {
-            prefix: format!("{inbox}."),
-            next: AtomicU64::new(0),
-            open: Mutex::new(HashMap::new()),
-            permits: Arc::new(Semaphore::new(MAX_AWAITED)),
-        });
+        let shared = Arc::new(Shared::new(format!("{inbox}."), MAX_AWAITED));
         let reader = tokio::spawn({
             let shared = shared.clone();
             async move {
@@ -242,40 +304,8 @@ impl Acks {
 
     /// A new burst of `size` messages, once that many answers may be awaited (backpressure:
     /// it waits while other bursts hold [`MAX_AWAITED`]; a larger burst waits for all of it).
-    pub(crate) async fn open(&self, size: usize) -> Arc<Burst> {
-        let permit = self
-            .shared
-            .permits
-            .clone()
-            .acquire_many_owned(size.min(MAX_AWAITED) as u32)
-            .await
-            .expect("the semaphore is never closed");
-        let number = self.shared.next.fetch_add(1, Ordering::Relaxed);
-        let burst = Arc::new(Burst {
-            number,
-            state: Mutex::new(BurstState {
-                slots: (0..size).map(|_| Slot::Idle).collect(),
-                awaited: 0,
-            }),
-            answered: Notify::new(),
-            _permit: permit,
-        });
-        self.shared.open().insert(number, burst.clone());
-        burst
-    }
-
-    /// The burst is settled: answers still on their way are dropped.
-    pub(crate) fn close(&self, burst: &Burst) {
-        self.shared.open().remove(&burst.number);
-    }
-
-    /// The reply subject of the message at `index` of `burst`.
-    pub(crate) fn reply(&self, burst: &Burst, index: usize) -> async_nats::Subject {
-        use std::fmt::Write;
-        let mut reply = String::with_capacity(self.shared.prefix.len() + 24);
-        reply.push_str(&self.shared.prefix);
-        let _ = write!(reply, "{}.{index}", burst.number);
-        reply.into()
+    pub(crate) async fn open(&self, size: usize) -> OpenBurst<'_> {
+        self.shared.open(size).await
     }
 }
 
@@ -427,5 +457,50 @@ mod tests {
         }
         let no_stream = message("", Some(async_nats::StatusCode::NO_RESPONDERS));
         assert!(matches!(Answer::read(&no_stream), Answer::NoResponders));
+    }
+
+    #[tokio::test]
+    async fn an_answer_to_a_reply_subject_reaches_its_burst_until_it_is_closed() {
+        let shared = Shared::new("_INBOX.abc.".to_string(), 8);
+        let first = shared.open(2).await;
+        let second = shared.open(2).await;
+        second.await_answers(0..2);
+        let ack = |subject: async_nats::Subject| async_nats::Message {
+            subject,
+            ..message(r#"{"stream":"EVENTS","seq":5}"#, None)
+        };
+        shared.deliver(&ack(second.reply(1)));
+        // Not ours, or not a burst's: dropped.
+        shared.deliver(&ack("_INBOX.other.1.0".into()));
+        shared.deliver(&ack("_INBOX.abc.x.0".into()));
+        assert_eq!(sequences(&second.answers(Instant::now()).await), [(1, 5)]);
+        assert!(first.answers(Instant::now()).await.is_empty());
+        let reply = first.reply(0);
+        drop(first);
+        shared.deliver(&ack(reply));
+        assert_eq!(shared.bursts().len(), 1, "only the second is open");
+    }
+
+    /// A sender cancelled midway (a publish whose caller stopped waiting) leaves nothing
+    /// behind: its burst is closed and its room given back, or every later publish would
+    /// wait forever once `MAX_AWAITED` answers had been abandoned.
+    #[tokio::test]
+    async fn a_burst_dropped_before_it_is_settled_is_closed_and_gives_its_room_back() {
+        let shared = Shared::new("_INBOX.abc.".to_string(), 4);
+        let abandoned = shared.open(4).await;
+        abandoned.await_answers(0..4);
+        assert_eq!(shared.permits.available_permits(), 0);
+        let next = shared.open(3);
+        tokio::pin!(next);
+        assert!(
+            futures::poll!(next.as_mut()).is_pending(),
+            "no room while the first burst is open"
+        );
+        drop(abandoned);
+        let next = within_a_while(next).await;
+        assert_eq!(shared.bursts().len(), 1);
+        drop(next);
+        assert!(shared.bursts().is_empty());
+        assert_eq!(shared.permits.available_permits(), 4);
     }
 }

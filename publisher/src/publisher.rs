@@ -371,7 +371,7 @@ impl Publisher {
                     .client
                     .publish_with_reply_and_headers(
                         message.subject.clone(),
-                        self.acks.reply(&burst, index),
+                        burst.reply(index),
                         message.headers.clone(),
                         message.body.clone(),
                     )
@@ -395,7 +395,8 @@ impl Publisher {
                 break;
             }
         }
-        self.acks.close(&burst);
+        // Closes the burst: late answers are dropped from here on.
+        drop(burst);
         let connected = self.is_connected();
         messages
             .into_iter()
