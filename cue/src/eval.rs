@@ -354,6 +354,9 @@ pub(crate) struct Eval<'a> {
     /// Plain fields whose conjunct is pending on a vertex whose expansion is in progress (the
     /// outermost one they read): reading one is a read of that vertex.
     pending: HashMap<VertexId, VertexId>,
+    /// The vertex whose conjuncts deferred by a reference cycle are being added again: they
+    /// come before the conjuncts already in, so a conflict names their value first.
+    adding_deferred: Option<VertexId>,
     aborted: Option<Arc<EvalError>>,
     /// While compiling a schema: its root, and whether anything under it was found to depend
     /// on the value it will be unified with.
@@ -397,6 +400,7 @@ impl<'a> Eval<'a> {
             cycle_reads: Vec::new(),
             provisional: Vec::new(),
             pending: HashMap::new(),
+            adding_deferred: None,
             aborted: None,
             track: None,
             dynamic: false,
@@ -707,7 +711,9 @@ impl<'a> Eval<'a> {
                     let (cycle_reads, had_error) =
                         (self.cycle_reads.len(), self.vertices[v].error.is_some());
                     let c = self.vertices[v].conjuncts[index].clone();
+                    let outer = self.adding_deferred.replace(v);
                     self.add(v, c);
+                    self.adding_deferred = outer;
                     if let Some(waits) = self.incomplete_by_cycle(v, cycle_reads, had_error) {
                         if waits != v {
                             self.leave_pending(v, waits);
@@ -1464,7 +1470,13 @@ impl<'a> Eval<'a> {
     }
 
     fn unify_atom(&mut self, v: VertexId, atom: Atom, span: Span) {
-        if let Err(err) = self.vertices[v].scalar.unify_atom(atom, span) {
+        let scalar = &mut self.vertices[v].scalar;
+        let unified = if self.adding_deferred == Some(v) {
+            scalar.unify_atom_first(atom, span)
+        } else {
+            scalar.unify_atom(atom, span)
+        };
+        if let Err(err) = unified {
             self.set_error(v, err);
         }
     }

@@ -542,6 +542,27 @@ impl Scalar {
         Ok(())
     }
 
+    /// [`Scalar::unify_atom`] for the value of a conjunct that a reference cycle deferred
+    /// until the others were in: a conflict names it first, as CUE does (`a: a + 1`, `a: 3`
+    /// gives "conflicting values 4 and 3").
+    pub(crate) fn unify_atom_first(
+        &mut self,
+        atom: Atom,
+        span: Span,
+    ) -> Result<(), Arc<EvalError>> {
+        if let Some((existing, existing_span)) = &self.value {
+            if self.kinds.contains(atom.kind()) && !existing.equals(&atom) {
+                let message = format!("conflicting values {atom} and {existing}");
+                return Err(EvalError::new(
+                    "CONFLICT",
+                    message,
+                    vec![span, *existing_span],
+                ));
+            }
+        }
+        self.unify_atom(atom, span)
+    }
+
     /// Unifies another scalar constraint (`int`, `>=0`, `=~"x"`, a concrete value) into this.
     pub(crate) fn unify(&mut self, other: &Scalar, span: Span) -> Result<(), Arc<EvalError>> {
         if other.kinds != Kinds::ALL {
