@@ -1470,13 +1470,11 @@ impl<'a> Eval<'a> {
     }
 
     fn unify_atom(&mut self, v: VertexId, atom: Atom, span: Span) {
-        let scalar = &mut self.vertices[v].scalar;
-        let unified = if self.adding_deferred == Some(v) {
-            scalar.unify_atom_first(atom, span)
-        } else {
-            scalar.unify_atom(atom, span)
-        };
-        if let Err(err) = unified {
+        let deferred = self.adding_deferred == Some(v);
+        if let Err(err) = self.vertices[v]
+            .scalar
+            .unify_atom_in_order(atom, span, deferred)
+        {
             self.set_error(v, err);
         }
     }

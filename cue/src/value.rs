@@ -490,6 +490,17 @@ impl Scalar {
     /// Whether a concrete value satisfies this scalar (kinds, value, every check), with
     /// CUE's message when it does not.
     pub(crate) fn accepts(&self, atom: &Atom, span: Span) -> Result<(), Arc<EvalError>> {
+        self.accepts_in_order(atom, span, false)
+    }
+
+    /// [`Scalar::accepts`], naming `atom` first when it conflicts with the value this scalar
+    /// has and `atom_first` is set ([`Scalar::unify_atom_in_order`]).
+    fn accepts_in_order(
+        &self,
+        atom: &Atom,
+        span: Span,
+        atom_first: bool,
+    ) -> Result<(), Arc<EvalError>> {
         if !self.kinds.contains(atom.kind()) {
             // CUE names the conjuncts in order, but a value from another file (the data) or
             // against a struct or list comes first.
@@ -517,7 +528,11 @@ impl Scalar {
         }
         if let Some((existing, existing_span)) = &self.value {
             if !existing.equals(atom) {
-                let message = format!("conflicting values {existing} and {atom}");
+                let message = if atom_first {
+                    format!("conflicting values {atom} and {existing}")
+                } else {
+                    format!("conflicting values {existing} and {atom}")
+                };
                 return Err(EvalError::new(
                     "CONFLICT",
                     message,
@@ -534,33 +549,24 @@ impl Scalar {
 
     /// Unifies a concrete value into this scalar and runs every check on it.
     pub(crate) fn unify_atom(&mut self, atom: Atom, span: Span) -> Result<(), Arc<EvalError>> {
-        self.accepts(&atom, span)?;
+        self.unify_atom_in_order(atom, span, false)
+    }
+
+    /// [`Scalar::unify_atom`]; `atom_first` is for the value of a conjunct that a reference
+    /// cycle deferred until the others were in: a conflict names it first, as CUE does
+    /// (`a: a + 1`, `a: 3` gives "conflicting values 4 and 3").
+    pub(crate) fn unify_atom_in_order(
+        &mut self,
+        atom: Atom,
+        span: Span,
+        atom_first: bool,
+    ) -> Result<(), Arc<EvalError>> {
+        self.accepts_in_order(&atom, span, atom_first)?;
         if self.value.is_none() {
             self.kinds = atom.kind();
             self.value = Some((atom, span));
         }
         Ok(())
-    }
-
-    /// [`Scalar::unify_atom`] for the value of a conjunct that a reference cycle deferred
-    /// until the others were in: a conflict names it first, as CUE does (`a: a + 1`, `a: 3`
-    /// gives "conflicting values 4 and 3").
-    pub(crate) fn unify_atom_first(
-        &mut self,
-        atom: Atom,
-        span: Span,
-    ) -> Result<(), Arc<EvalError>> {
-        if let Some((existing, existing_span)) = &self.value {
-            if self.kinds.contains(atom.kind()) && !existing.equals(&atom) {
-                let message = format!("conflicting values {atom} and {existing}");
-                return Err(EvalError::new(
-                    "CONFLICT",
-                    message,
-                    vec![span, *existing_span],
-                ));
-            }
-        }
-        self.unify_atom(atom, span)
     }
 
     /// Unifies another scalar constraint (`int`, `>=0`, `=~"x"`, a concrete value) into this.
