@@ -683,10 +683,7 @@ impl<'a> Eval<'a> {
             // Deferred conjuncts, by their index in `conjuncts` (copied again only then).
             let mut deferred = Vec::new();
             for (index, c) in conjuncts.into_iter().enumerate() {
-                let (cycle_reads, had_error) =
-                    (self.cycle_reads.len(), self.vertices[v].error.is_some());
-                self.add(v, c);
-                let Some(waits) = self.incomplete_by_cycle(v, cycle_reads, had_error) else {
+                let Some(waits) = self.add_in_cycle(v, c) else {
                     continue;
                 };
                 let c = &self.vertices[v].conjuncts[index];
@@ -708,16 +705,12 @@ impl<'a> Eval<'a> {
             if !deferred.is_empty() {
                 let reset = self.reset_provisional(v, provisional_from);
                 for index in deferred {
-                    let (cycle_reads, had_error) =
-                        (self.cycle_reads.len(), self.vertices[v].error.is_some());
                     let c = self.vertices[v].conjuncts[index].clone();
                     let outer = self.adding_deferred.replace(v);
-                    self.add(v, c);
+                    let waits = self.add_in_cycle(v, c);
                     self.adding_deferred = outer;
-                    if let Some(waits) = self.incomplete_by_cycle(v, cycle_reads, had_error) {
-                        if waits != v {
-                            self.leave_pending(v, waits);
-                        }
+                    if let Some(waits) = waits.filter(|&w| w != v) {
+                        self.leave_pending(v, waits);
                     }
                 }
                 for t in reset {
@@ -736,15 +729,12 @@ impl<'a> Eval<'a> {
         self.vertices[v].state = State::Expanded;
     }
 
-    /// When the conjunct just added to `v` made it incomplete (it had no error before) and read
-    /// vertices in progress since `cycle_reads`: the outermost of them (`v` itself when it was
-    /// read and nothing further out).
-    fn incomplete_by_cycle(
-        &self,
-        v: VertexId,
-        cycle_reads: usize,
-        had_error: bool,
-    ) -> Option<VertexId> {
+    /// Adds `c` to `v`. When that made `v` incomplete (it had no error before) and read
+    /// vertices in progress: the outermost of them (`v` itself when it was read and nothing
+    /// further out), which `v` waits for.
+    fn add_in_cycle(&mut self, v: VertexId, c: Conjunct<'a>) -> Option<VertexId> {
+        let (cycle_reads, had_error) = (self.cycle_reads.len(), self.vertices[v].error.is_some());
+        self.add(v, c);
         let incomplete = self.vertices[v]
             .error
             .as_ref()
