@@ -295,7 +295,7 @@ impl<'a> Eval<'a> {
             }
         }
         let params = builtin.params;
-        let is_validator = builtin.result == Kind::Bool && values.len() + 1 == params.len();
+        let is_validator = builtin.is_validator_call(values.len());
         let offset = usize::from(is_validator);
         for (i, value) in values.iter().enumerate() {
             if let Some(&kind) = params.get(i + offset) {
@@ -318,14 +318,18 @@ impl<'a> Eval<'a> {
         if is_validator {
             return Val::Scalar(Arc::new(validator_scalar(builtin, values, span)), span);
         }
-        if values.len() != params.len() {
+        if !builtin.accepts_arity(values.len()) {
+            let expected = if builtin.required == params.len() {
+                params.len().to_string()
+            } else {
+                format!("{} to {}", builtin.required, params.len())
+            };
             return Val::Bottom(EvalError::new(
                 "ARGUMENTS",
                 format!(
-                    "wrong number of arguments in call to {}.{}: expected {}, got {}",
+                    "wrong number of arguments in call to {}.{}: expected {expected}, got {}",
                     builtin.package,
                     builtin.name,
-                    params.len(),
                     values.len()
                 ),
                 vec![span],

@@ -253,6 +253,8 @@ impl<'a> Eval<'a> {
                 self.add_val(v, val, group, (0, 0));
                 return;
             }
+            self.add_built_composite(v, t, group);
+            return;
         }
         for c in conjuncts {
             let g = match (new_group, c.group, group) {
@@ -266,6 +268,39 @@ impl<'a> Eval<'a> {
                 (None, own, outer) => own.or(outer),
             };
             self.add(v, Conjunct { group: g, ..c });
+        }
+    }
+
+    /// Adds a list or struct built from values (a builtin's result, see
+    /// [`Eval::val_from_concrete`]) to `v`: its shape, and each element as a conjunct of `v`'s
+    /// arc of the same label.
+    fn add_built_composite(&mut self, v: VertexId, t: VertexId, group: Option<GroupId>) {
+        let t = self.resolve_forward(t);
+        if let Some(info) = &self.vertices[t].list {
+            let (length, closed) = (info.length, info.closed.clone());
+            let span = closed.first().map(|c| c.1).unwrap_or_default();
+            self.unify_kinds(v, Kinds::LIST, span);
+            let target = self.vertices[v].list.get_or_insert_with(ListInfo::default);
+            target.length = target.length.max(length);
+            target.closed.extend(closed);
+        }
+        if let Some(span) = self.vertices[t].struct_span {
+            self.mark_struct(v, span);
+        }
+        for arc in self.vertices[t].arcs.clone() {
+            let Some(feature) = self.vertices[arc].feature.clone() else {
+                continue;
+            };
+            let a = self.arc(v, &feature);
+            self.vertices[a].arc_type = ArcType::Regular;
+            self.push_conjunct(
+                a,
+                Conjunct {
+                    kind: ConjunctKind::Val(Val::Node(arc)),
+                    env: None,
+                    group,
+                },
+            );
         }
     }
 

@@ -307,14 +307,9 @@ impl<'a> Eval<'a> {
                     Val::Package(ImportTarget::Builtin(path)) => {
                         match builtins::lookup(&path, &name.name) {
                             Some(Member::Func(b)) => Ok(Resolved::Val(Val::Func(Func::Builtin(b)))),
-                            Some(Member::Const(c)) => match Atom::from_concrete(&c) {
-                                Some(atom) => Ok(Resolved::Val(Val::Atom(atom, e.span))),
-                                None => Err(EvalError::new(
-                                    "UNSUPPORTED",
-                                    "composite builtin constants are not supported",
-                                    vec![e.span],
-                                )),
-                            },
+                            Some(Member::Const(c)) => {
+                                Ok(Resolved::Val(self.val_from_concrete(&c, e.span)))
+                            }
                             None => Err(EvalError::new(
                                 "REFERENCE",
                                 format!("undefined field: {}", name.name),
