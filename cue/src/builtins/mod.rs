@@ -512,7 +512,7 @@ pub fn kind_name(value: &Concrete) -> &'static str {
 // Helpers for reading arguments. The evaluator has checked kinds, but a builtin must not panic
 // when called directly with odd values, so each returns an error instead.
 
-fn wrong_kind(args: &[Concrete], index: usize, want: &str) -> BuiltinError {
+pub(crate) fn wrong_kind(args: &[Concrete], index: usize, want: &str) -> BuiltinError {
     match args.get(index) {
         Some(value) => BuiltinError::new(format!(
             "cannot use {} (type {}) as {} in argument {} to call",
