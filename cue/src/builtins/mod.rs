@@ -69,19 +69,20 @@ macro_rules! builtin {
 }
 
 pub mod base64;
+pub mod bits;
+pub mod crypto;
+pub mod csv;
 pub mod hex;
 pub mod json;
 pub mod list;
 pub mod math;
-pub mod md5;
 pub mod net;
 pub mod path;
 pub mod regexp;
-pub mod sha1;
-pub mod sha256;
 pub mod strconv;
 pub mod strings;
 pub mod structs;
+pub mod tabwriter;
 pub mod time;
 pub mod uuid;
 
@@ -252,18 +253,33 @@ static PACKAGES: &[Package] = &[
     },
     Package {
         path: "crypto/sha1",
-        funcs: sha1::FUNCS,
-        constant: sha1::constant,
+        funcs: crypto::SHA1_FUNCS,
+        constant: crypto::sha1_constant,
     },
     Package {
         path: "crypto/md5",
-        funcs: md5::FUNCS,
-        constant: md5::constant,
+        funcs: crypto::MD5_FUNCS,
+        constant: crypto::md5_constant,
     },
     Package {
         path: "crypto/sha256",
-        funcs: sha256::FUNCS,
-        constant: sha256::constant,
+        funcs: crypto::SHA256_FUNCS,
+        constant: crypto::sha256_constant,
+    },
+    Package {
+        path: "crypto/sha512",
+        funcs: crypto::SHA512_FUNCS,
+        constant: crypto::sha512_constant,
+    },
+    Package {
+        path: "crypto/hmac",
+        funcs: crypto::HMAC_FUNCS,
+        constant: crypto::hmac_constant,
+    },
+    Package {
+        path: "crypto/ed25519",
+        funcs: crypto::ED25519_FUNCS,
+        constant: crypto::ed25519_constant,
     },
     Package {
         path: "strconv",
@@ -279,6 +295,21 @@ static PACKAGES: &[Package] = &[
         path: "path",
         funcs: path::FUNCS,
         constant: path::constant,
+    },
+    Package {
+        path: "math/bits",
+        funcs: bits::FUNCS,
+        constant: no_constants,
+    },
+    Package {
+        path: "encoding/csv",
+        funcs: csv::FUNCS,
+        constant: no_constants,
+    },
+    Package {
+        path: "text/tabwriter",
+        funcs: tabwriter::FUNCS,
+        constant: no_constants,
     },
     Package {
         path: "struct",
