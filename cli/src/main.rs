@@ -34,7 +34,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// cuemesh: a Git-native schema registry for event streaming, with schemas in CUE.
 #[derive(Debug, Parser)]
-#[command(name = "cuemesh", version)]
+#[command(name = "cuemesh", version = env!("CUEMESH_VERSION"))]
 struct Cli {
     /// How to print diagnostics: `text` for people, `json` (one object per line) for programs,
     /// `github` for GitHub Actions annotations.
