@@ -18,11 +18,17 @@
 //! A parameter of kind [`Kind::Any`] takes any value and checks it itself (`net.IP` takes a
 //! string or a list of bytes and answers `invalid type int for IP address` otherwise).
 //!
-//! Not provided, because they need the evaluator rather than concrete values or are rarely
-//! used in schemas: `list.Sort`, `list.SortStable`, `list.IsSorted`, `list.MatchN`,
-//! `json.Validate`, the `encoding/yaml`, `encoding/toml`, `encoding/csv`, `path`,
-//! `text/template` and `math/bits` packages, `net` host/port and escaping helpers, and
-//! `uuid.FromInt`/`uuid.ToInt` (128-bit values beyond `i128`).
+//! Packages provided: `strings`, `list`, `math`, `math/bits`, `time`, `net`, `path`, `uuid`,
+//! `regexp`, `strconv`, `struct`, `encoding/json`, `encoding/base64`, `encoding/hex`,
+//! `encoding/csv`, `crypto/md5`, `crypto/sha1`, `crypto/sha256`, `crypto/sha512`,
+//! `crypto/hmac`, `crypto/ed25519` and `text/tabwriter`. Integers are 128-bit: a result
+//! beyond that is an error rather than a wrong number.
+//!
+//! Not provided yet: the functions that need the evaluator rather than concrete values
+//! (`list.Sort`, `list.SortStable`, `list.IsSorted`, `list.MatchN`, `json.Validate`,
+//! `yaml.Validate`), `encoding/yaml`, `encoding/toml` and `encoding/openapi`, and
+//! `text/template` (Go's template language is an interpreter of its own, which schemas do not
+//! use to constrain data).
 
 use std::fmt;
 use std::sync::Arc;
