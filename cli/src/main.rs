@@ -206,7 +206,7 @@ enum Command {
         mode: String,
     },
     /// Serve the registry over HTTP: the sources, each type's versions, each version's CUE,
-    /// OpenAPI and JSON Schema documents, and a validate endpoint (routes in the README).
+    /// OpenAPI and JSON Schema documents, and a validate endpoint (routes in docs/registry.md).
     ///
     /// The branch is indexed at start, then again whenever its tip moves: checked every
     /// --poll seconds (fetching first when --repo is a URL) and on a signed GitHub push
@@ -337,7 +337,7 @@ enum Command {
     /// its pinned version from the registry and published as a CloudEvent to NATS JetStream.
     ///
     /// `POST /v1/events/SOURCE/TYPE/versions/N` is answered after the JetStream PubAck;
-    /// `/healthz`, `/readyz` and `/metrics` too (routes in the README).
+    /// `/healthz`, `/readyz` and `/metrics` too (routes in docs/publisher.md).
     ///
     /// Ctrl-C or SIGTERM stops it after the requests in flight.
     ///
