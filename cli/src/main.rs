@@ -35,7 +35,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// cuemesh: a Git-native schema registry for event streaming, with schemas in CUE.
 #[derive(Debug, Parser)]
-#[command(name = "cuemesh", version)]
+#[command(name = "cuemesh", version = env!("CUEMESH_VERSION"))]
 struct Cli {
     /// How to print diagnostics: `text` for people, `json` (one object per line) for programs,
     /// `github` for GitHub Actions annotations.
@@ -259,8 +259,8 @@ enum Command {
     /// wrong. --source and --type select subjects through the publisher's subject mapping.
     /// Colours as --color says, for stdout. Ctrl-C or SIGTERM stops it.
     ///
-    /// Exit status: 0 after a shutdown signal or when stdout is closed, 2 when NATS, the stream
-    /// or the consumer fails.
+    /// Exit status: 0 after a shutdown signal, when stdout is closed or after --count events, 2
+    /// when NATS, the stream or the consumer fails.
     Tail {
         /// The NATS server: `nats://host:port` or `tls://host:port`, several comma-separated.
         #[arg(long = "nats", value_name = "URL", env = "NATS_URL")]
@@ -297,6 +297,10 @@ enum Command {
         /// Start with the last N matching events.
         #[arg(long, value_name = "N")]
         last: Option<u64>,
+
+        /// Stop after printing N events (messages that are not CloudEvents count too).
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
     },
     /// Run the whole stack for trying cuemesh out: the registry over the bundled template
     /// repository (or --repo) and the publisher sidecar, publishing to NATS JetStream.
@@ -611,6 +615,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             from_start,
             since,
             last,
+            count,
         } => {
             let start = match (from_start, since, last) {
                 (true, _, _) => TailStart::FromStart,
@@ -625,6 +630,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 source,
                 event_type,
                 start,
+                count,
                 format: TailFormat::from_format(cli.format)?,
                 // The events are results on stdout: colour follows --color as judged there.
                 color: OutputConfig::resolve(
