@@ -10,6 +10,7 @@ use cuemesh::dev::{self, DevConfig};
 use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
 use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
+use cuemesh::nats::NatsOptions;
 use cuemesh::output::{self, ColorChoice, OutputConfig};
 use cuemesh::publish::{self, PublishConfig, PublishOutcome};
 use cuemesh::publisher::{self, PublisherCommandConfig};
@@ -276,9 +277,12 @@ enum Command {
     /// Exit status: 0 after a shutdown signal, when stdout is closed or after --count events, 2
     /// when NATS, the stream or the consumer fails.
     Tail {
-        /// The NATS server: `nats://host:port`.
-        #[arg(long = "nats", value_name = "URL")]
+        /// The NATS server: `nats://host:port` or `tls://host:port`, several comma-separated.
+        #[arg(long = "nats", value_name = "URL", env = "NATS_URL")]
         nats_url: String,
+
+        #[command(flatten)]
+        nats_options: NatsOptions,
 
         /// The registry to validate data against (the version each event's dataschema names);
         /// without it nothing is validated.
@@ -333,6 +337,9 @@ enum Command {
         #[arg(long, value_name = "URL", env = "NATS_URL")]
         nats: Option<String>,
 
+        #[command(flatten)]
+        nats_options: NatsOptions,
+
         /// Where the registry (catalog and API) listens; port 0 picks a free one.
         #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -360,9 +367,13 @@ enum Command {
         #[arg(long, value_name = "URL")]
         registry: String,
 
-        /// The NATS server, such as nats://127.0.0.1:4222.
-        #[arg(long, value_name = "URL")]
+        /// The NATS server, such as nats://127.0.0.1:4222 or tls://nats.example:4222; several
+        /// comma-separated.
+        #[arg(long, value_name = "URL", env = "NATS_URL")]
         nats: String,
+
+        #[command(flatten)]
+        nats_options: NatsOptions,
 
         /// The address to listen on; port 0 picks a free one (printed on stderr).
         #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8090")]
@@ -381,16 +392,21 @@ enum Command {
     /// publish it as a CloudEvent to NATS JetStream, printing the stream and sequence.
     ///
     /// Exit status: 0 when published (or already stored under that id), 1 when the data does
-    /// not match the version (every violation is printed, nothing is sent), 2 for usage,
-    /// file, registry or NATS errors.
+    /// not match the version (every violation is printed, nothing is sent) or the NATS user may
+    /// not publish on the event's subject (nothing is stored), 2 for usage, file, registry or
+    /// NATS errors.
     Publish {
         /// The registry's base URL, such as http://127.0.0.1:8080.
         #[arg(long, value_name = "URL")]
         registry: String,
 
-        /// The NATS server, such as nats://127.0.0.1:4222.
-        #[arg(long, value_name = "URL")]
+        /// The NATS server, such as nats://127.0.0.1:4222 or tls://nats.example:4222; several
+        /// comma-separated.
+        #[arg(long, value_name = "URL", env = "NATS_URL")]
         nats: String,
+
+        #[command(flatten)]
+        nats_options: NatsOptions,
 
         /// The source id, such as com.acme.orders.
         source: String,
@@ -595,13 +611,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dev {
             repository,
             nats,
+            nats_options,
             listen,
             publisher_listen,
             poll,
         } => {
+            if nats.is_none() && !nats_options.is_empty() {
+                output::warning(format_args!(
+                    "the NATS connection options apply to --nats (or NATS_URL); the nats-server \
+                     dev starts needs none, so they are not used"
+                ));
+            }
             let config = DevConfig {
                 repository,
-                nats,
+                nats: nats.map(|url| nats_options.config(url, "cuemesh dev")),
                 registry_listen: listen,
                 publisher_listen,
                 poll: Duration::from_secs(poll.max(1)),
@@ -611,6 +634,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Tail {
             nats_url,
+            nats_options,
             registry_url,
             stream,
             source,
@@ -627,7 +651,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 _ => TailStart::New,
             };
             let config = TailConfig {
-                nats_url,
+                nats: nats_options.config(nats_url, "cuemesh tail"),
                 registry_url,
                 stream,
                 source,
@@ -651,13 +675,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Publisher {
             registry,
             nats,
+            nats_options,
             listen,
             tokens,
             max_body,
         } => {
             let config = PublisherCommandConfig {
                 registry,
-                nats,
+                nats: nats_options.config(nats, "cuemesh publisher"),
                 listen,
                 tokens,
                 max_body,
@@ -668,6 +693,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Publish {
             registry,
             nats,
+            nats_options,
             source,
             event_type,
             version,
@@ -677,7 +703,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = PublishConfig {
                 registry,
-                nats,
+                nats: nats_options.config(nats, "cuemesh publish"),
                 pin: cuemesh_publisher::Pin::new(source, event_type, version),
                 data,
                 id,
@@ -686,7 +712,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(
                 match publish::run(&config, &mut std::io::stdout().lock())? {
                     PublishOutcome::Published => ExitCode::SUCCESS,
-                    PublishOutcome::Invalid => ExitCode::from(1),
+                    PublishOutcome::Invalid | PublishOutcome::Forbidden => ExitCode::from(1),
                 },
             )
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use base64::Engine;
 use cuemesh_publisher::{
-    ConsumeError, DecodeError, Delivery, EventData, Received, Receiver, ReceiverConfig,
+    ConsumeError, DecodeError, Delivery, EventData, NatsConfig, Received, Receiver, ReceiverConfig,
     RegistrySchema, StartAt, SubscribeConfig, Validation,
 };
 use futures::StreamExt;
@@ -52,7 +52,8 @@ pub enum TailStart {
 /// What `tail` was asked to do.
 #[derive(Debug, Clone)]
 pub struct TailConfig {
-    pub nats_url: String,
+    /// The NATS servers, credentials and TLS settings.
+    pub nats: NatsConfig,
     /// The registry to validate against; `None` validates nothing (every event unchecked).
     /// Events whose `dataschema` names another registry are reported unchecked.
     pub registry_url: Option<String>,
@@ -96,11 +97,11 @@ pub fn run(config: &TailConfig) -> anyhow::Result<()> {
 }
 
 async fn tail(config: &TailConfig, receiver: &Receiver) -> anyhow::Result<()> {
-    let client = async_nats::ConnectOptions::new()
-        .connection_timeout(Duration::from_secs(5))
-        .connect(config.nats_url.as_str())
+    let client = config
+        .nats
+        .connect()
         .await
-        .with_context(|| format!("cannot connect to NATS at {}", config.nats_url))?;
+        .context("cannot read the stream")?;
     let jetstream = async_nats::jetstream::new(client);
     let subscribe = SubscribeConfig {
         stream: config.stream.clone(),
