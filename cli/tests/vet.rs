@@ -218,6 +218,30 @@ fn a_closed_definition_refuses_extra_fields() {
 }
 
 #[test]
+fn a_definition_embedding_a_definition_that_embeds_one_allows_every_level() {
+    // An envelope embedding a header that embeds its base, as event schemas are written. The
+    // second schema reads its own field in a comprehension, so it validates by unification
+    // rather than compiled: both say the same.
+    let nested = "#A: {a: int}\n#B: {#A, b: int}\n#C: {#B, c: int}\n";
+    let unified = "#A: {a: int}\n#B: {#A, b: int}\n#C: {#B, c: int, if c > 100 {big: true}}\n";
+    for schema in [nested, unified] {
+        let dir = workspace(&[
+            ("schema.cue", schema),
+            ("good.json", "{\"a\": 1, \"b\": 2, \"c\": 3}\n"),
+            ("extra.json", "{\"a\": 1, \"b\": 2, \"c\": 3, \"d\": 4}\n"),
+        ]);
+        let run = cuemesh(dir.path(), &["vet", "-d", "#C", "schema.cue", "good.json"]);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{schema}");
+        let run = cuemesh(dir.path(), &["vet", "-d", "#C", "schema.cue", "extra.json"]);
+        assert_eq!(run.code, 1, "{schema}");
+        assert_eq!(
+            run.stderr, "d: field not allowed:\n    ./extra.json:1:26\n",
+            "{schema}"
+        );
+    }
+}
+
+#[test]
 fn a_failed_disjunction_lists_each_alternative() {
     let dir = workspace(&[
         ("schema.cue", ORDER_SCHEMA),

@@ -222,6 +222,72 @@ fn embedding_a_definition_extends_it() {
 }
 
 #[test]
+fn closedness_carries_through_nested_embeddings() {
+    // An envelope embedding a header that embeds its own base: each level's fields are
+    // allowed, as `cue vet -d '#C'` has it, and nothing else.
+    let schema = "#A: {a: int}\n#B: {#A, b: int}\n#C: {#B, c: int}\n#D: {#C, d: int}\n";
+    // (`vet` also checks that the package itself has no errors.)
+    for definition in ["#C", "#D"] {
+        let data = if definition == "#C" {
+            r#"{"a": 1, "b": 2, "c": 3}"#
+        } else {
+            r#"{"a": 1, "b": 2, "c": 3, "d": 4}"#
+        };
+        assert_eq!(
+            first(schema, Some(definition), data),
+            "valid",
+            "{definition}"
+        );
+    }
+    assert_eq!(
+        first(schema, Some("#C"), r#"{"a": 1, "b": 2, "c": 3, "d": 4}"#),
+        "d: field not allowed"
+    );
+    // Through a hidden field that embeds a definition: the same.
+    let hidden = "#A: {a: int}\n_b: {#A, b: int}\n#C: {_b, c: int}\n";
+    assert_eq!(
+        first(hidden, Some("#C"), r#"{"a": 1, "b": 2, "c": 3}"#),
+        "valid"
+    );
+    assert_eq!(
+        first(hidden, Some("#C"), r#"{"a": 1, "b": 2, "c": 3, "e": 4}"#),
+        "e: field not allowed"
+    );
+}
+
+#[test]
+fn an_embedded_definition_stays_closed_below_its_top_level() {
+    // `b` comes from #B, a definition: it allows what #B and the embedding struct declare.
+    let schema = "#B: {b: {x: int}}\n#C: {#B, c: int}\n#D: {#B, b: {y: int}}\n";
+    assert_eq!(
+        first(schema, Some("#C"), r#"{"b": {"x": 1}, "c": 1}"#),
+        "valid"
+    );
+    assert_eq!(
+        first(schema, Some("#C"), r#"{"b": {"x": 1, "z": 2}, "c": 1}"#),
+        "b.z: field not allowed"
+    );
+    assert_eq!(
+        first(schema, Some("#D"), r#"{"b": {"x": 1, "y": 2}}"#),
+        "valid"
+    );
+}
+
+#[test]
+fn an_embedded_close_closes_the_struct_that_embeds_it() {
+    // The spec's `S3: {a: 1, b: 2, close({c: 3})}` is `close(S1)`.
+    let schema = "S3: {\n\ta: 1\n\tb: 2\n\tclose({c: 3})\n}\n";
+    assert_eq!(
+        first(schema, None, r#"{"S3": {"a": 1, "b": 2, "c": 3}}"#),
+        "valid"
+    );
+    assert_eq!(
+        first(schema, None, r#"{"S3": {"a": 1, "b": 2, "c": 3, "d": 4}}"#),
+        "S3.d: field not allowed"
+    );
+}
+
+#[test]
 fn conjunction_with_a_definition_stays_closed() {
     // `#A & {c: int}` is itself an error: #A is closed and has no c.
     let package = Package::load(

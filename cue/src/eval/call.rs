@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::closed::Closedness;
 use super::conjunct::{Conjunct, ConjunctKind, Env};
 use super::resolve::Resolved;
 use super::values::Val;
@@ -199,7 +200,7 @@ impl<'a> Eval<'a> {
                 }
                 let t = self.new_vertex(None, None);
                 self.vertices[t].arc_type = ArcType::Regular;
-                let group = self.new_group(None, true);
+                let group = self.new_group(None, Closedness::Definition);
                 self.groups[group].by_close = true;
                 self.vertices[t].conjuncts.push(Conjunct {
                     kind: ConjunctKind::Expr(&args[0]),

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use super::call::{validator_scalar, Func};
-use super::closed::GroupId;
+use super::closed::{Closedness, GroupId};
 use super::disjunct::collect_disjuncts;
 use super::errors::compact;
 use super::pattern::Pattern;
@@ -215,7 +215,7 @@ impl<'a> Eval<'a> {
                     && args.len() == 1
                     && self.lookup(&env, "close").is_err() =>
             {
-                let closed = self.new_group(group, true);
+                let closed = self.new_group(group, Closedness::Definition);
                 self.add_expr(v, &args[0], env, Some(closed), embedded);
             }
             ExprKind::Comprehension(_) => self.set_error(
@@ -244,7 +244,13 @@ impl<'a> Eval<'a> {
         if t == v {
             return;
         }
-        let new_group = is_definition.then(|| self.new_group(group, !embedded));
+        // A definition embedded in a struct closes that struct rather than itself.
+        let closedness = if embedded {
+            Closedness::Embedded
+        } else {
+            Closedness::Definition
+        };
+        let new_group = is_definition.then(|| self.new_group(group, closedness));
         let conjuncts = self.vertices[t].conjuncts.clone();
         if conjuncts.is_empty() {
             // A vertex built from values (a builtin's result) has arcs but no conjuncts.
@@ -259,11 +265,25 @@ impl<'a> Eval<'a> {
         for c in conjuncts {
             let g = match (new_group, c.group, group) {
                 (Some(g), _, _) => Some(g),
-                // `close()`'s value within a closed context: the context's closedness governs.
                 (None, Some(own), Some(outer)) if self.groups[own].by_close && own != outer => {
-                    // Declare the context on `v` so that its closedness is checked there.
-                    self.group_entry(v, outer);
-                    Some(self.new_group(Some(outer), false))
+                    let context = &self.groups[outer];
+                    if context.embedded_at.is_some() {
+                        // `close()`'s value embedded in a struct closes that struct.
+                        Some(self.new_group(Some(outer), Closedness::Definition))
+                    } else if context.is_closed() {
+                        // Within a closed context, the context's closedness governs: declare
+                        // it on `v` so that it is checked there.
+                        self.group_entry(v, outer);
+                        Some(self.new_group(Some(outer), Closedness::Open))
+                    } else {
+                        Some(own)
+                    }
+                }
+                (None, Some(own), Some(outer)) => {
+                    if self.groups[outer].embedded_at == Some(v) {
+                        self.adopt(v, own, outer);
+                    }
+                    Some(own)
                 }
                 (None, own, outer) => own.or(outer),
             };
@@ -344,14 +364,29 @@ impl<'a> Eval<'a> {
         if has_fields {
             self.mark_struct(v, span);
         }
+        // A struct with embeddings gets a group of its own (unless a closed group holds it
+        // already), for its fields and for the closedness of what it embeds to merge into; one
+        // that embeds a definition is closed by it, at its own level only (see `closed.rs`).
         let closes_by_embedding = decls
             .iter()
             .any(|d| matches!(d, Decl::Embed(e) if reference_is_definition(e)));
-        let decl_group = if closes_by_embedding {
-            Some(self.new_group(group, true))
+        let embeds = decls
+            .iter()
+            .any(|d| matches!(d, Decl::Embed(e) if !matches!(e.kind, ExprKind::Comprehension(_))));
+        let context = self.arc_group(group);
+        let group = if embeds && context.is_none_or(|g| !self.groups[g].is_closed()) {
+            Some(self.new_group(group, Closedness::Open))
         } else {
             group
         };
+        let decl_group = if closes_by_embedding {
+            Some(self.new_group(group, Closedness::Embedded))
+        } else {
+            group
+        };
+        // The fields' values (and pattern constraints') are in the struct's own group, not in
+        // the embedding that brought the struct here: closedness by embedding is shallow.
+        let arc_group = self.arc_group(group);
         let entry = decl_group.map(|g| self.group_entry(v, g));
         for decl in decls {
             match decl {
@@ -383,7 +418,7 @@ impl<'a> Eval<'a> {
                                 alias: alias.as_ref().map(|a| a.name.as_str()),
                                 value: &field.value,
                                 env: frame.clone(),
-                                group,
+                                group: arc_group,
                                 matcher: None,
                             });
                             if let Some(entry) = entry {
@@ -418,13 +453,13 @@ impl<'a> Eval<'a> {
                         Some(match self.definition_groups.get(&a) {
                             Some(&g) => g,
                             None => {
-                                let g = self.new_group(None, true);
+                                let g = self.new_group(None, Closedness::Definition);
                                 self.definition_groups.insert(a, g);
                                 g
                             }
                         })
                     } else {
-                        group
+                        arc_group
                     };
                     self.push_conjunct(
                         a,
@@ -454,7 +489,10 @@ impl<'a> Eval<'a> {
                             self.run_comprehensions(v);
                         }
                     }
-                    _ => self.add_expr(v, e, frame.clone(), decl_group, true),
+                    _ => {
+                        let embedding = group.map(|g| self.embedding_group(g, v));
+                        self.add_expr(v, e, frame.clone(), embedding, true)
+                    }
                 }
             }
         }

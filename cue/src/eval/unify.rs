@@ -120,8 +120,13 @@ impl<'a> Eval<'a> {
         } else {
             self.finish_list(v);
             let arcs = self.vertices[v].arcs.clone();
+            let requirements = if arcs.is_empty() {
+                Vec::new()
+            } else {
+                self.requirements(v)
+            };
             for &a in &arcs {
-                self.check_allowed(v, a);
+                self.check_allowed(v, a, &requirements);
             }
             for &a in &arcs {
                 let vertex = &self.vertices[a];

@@ -192,6 +192,9 @@ pub(crate) struct Vertex<'a> {
     pub(super) choices: Arc<HashMap<(usize, u32), usize>>,
     /// What each closedness group present at the vertex declares here (see `closed.rs`).
     pub(super) groups: Vec<GroupDecls>,
+    /// Groups that conjuncts embedded here kept (their own, not the embedding's), each with
+    /// the embedding group that brought them: here they count as declared in it.
+    pub(super) adopted: Vec<(GroupId, GroupId)>,
     /// The first error found for the vertex (a conflict replaces an earlier incomplete one).
     pub(super) error: Option<Arc<EvalError>>,
     /// For a resolved disjunction: the candidate that stands for the vertex (readers follow it
@@ -242,6 +245,7 @@ impl<'a> Eval<'a> {
             disjunction_seen: HashMap::new(),
             choices: Arc::new(HashMap::new()),
             groups: Vec::new(),
+            adopted: Vec::new(),
             error: None,
             forward: None,
             ambiguous: Vec::new(),

@@ -153,14 +153,14 @@ impl<'a> Eval<'a> {
     pub(crate) fn closed_sets(&self, v: VertexId) -> Vec<ClosedSet> {
         let entries = &self.vertices[v].groups;
         let mut sets = Vec::new();
-        for closed in entries.iter().filter(|e| self.groups[e.group].closed) {
+        for required in self.requirements(v) {
             let mut set = ClosedSet {
                 labels: HashSet::new(),
                 patterns: Vec::new(),
                 open: false,
             };
             for entry in entries {
-                if !self.is_descendant(entry.group, closed.group) {
+                if !self.is_descendant(v, entry.group, required) {
                     continue;
                 }
                 set.open |= entry.open;
