@@ -265,3 +265,50 @@ pub(crate) fn http(
         .unwrap_or_else(|| panic!("no status code in {head:?}"));
     (status, body.to_string())
 }
+
+/// Checks a printed counterexample (`{"value", "accepted_by", "rejected_by", "error"}`) with
+/// the engine itself: the version it names as accepting accepts the value, the other rejects
+/// it with the error printed. `previous` and `current` are each version's package files.
+pub(crate) fn revalidate_counterexample(
+    previous: &[(&str, &str)],
+    current: &[(&str, &str)],
+    definition: &str,
+    counterexample: &serde_json::Value,
+) {
+    let schema = |files: &[(&str, &str)]| {
+        let package = cue::Package::load(
+            cue::PackageFiles {
+                files: files
+                    .iter()
+                    .map(|(n, t)| (n.to_string(), t.to_string()))
+                    .collect(),
+            },
+            &cue::NoImports,
+        );
+        package
+            .schema(Some(definition))
+            .expect("the definition compiles")
+    };
+    let side = |name: &serde_json::Value| match name.as_str() {
+        Some("previous") => schema(previous),
+        Some("current") => schema(current),
+        other => panic!("not a version: {other:?} in {counterexample}"),
+    };
+    let text = counterexample["value"].to_string();
+    let accepting = side(&counterexample["accepted_by"]).validate_json("cx.json", &text);
+    assert!(
+        accepting.errors.is_empty(),
+        "{text} is rejected by the version said to accept it: {:?}",
+        accepting.errors
+    );
+    let rejecting = side(&counterexample["rejected_by"]).validate_json("cx.json", &text);
+    let first = rejecting
+        .errors
+        .first()
+        .unwrap_or_else(|| panic!("{text} is accepted by the version said to reject it"));
+    assert_eq!(
+        Some(first.headline().as_str()),
+        counterexample["error"].as_str(),
+        "{counterexample}"
+    );
+}
