@@ -49,12 +49,14 @@ pub fn run(config: &InitConfig, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out, "wrote {}", display(directory, relative)).context("cannot write output")?;
     }
     let shown = directory.display();
+    let version = env!("CARGO_PKG_VERSION");
     writeln!(
         out,
         "\nA governance repository is ready in {shown}. Next steps:\n\
          \n  1. Make it yours: the module path in cue.mod/module.cue, the registry URL in\n     \
-         cuemesh.cue, the teams in CODEOWNERS, and the cuemesh install source in\n     \
-         .github/workflows/schemas.yml.\n\
+         cuemesh.cue and the teams in CODEOWNERS. The gate's workflow,\n     \
+         .github/workflows/schemas.yml, installs cuemesh {version}, the version that\n     \
+         wrote it.\n\
          \n  2. Commit it:\n\n       cd {shown}\n       git init -b main && git add -A && git commit -m \"Start the event schema registry\"\n\
          \n  3. See the versions the registry will serve:\n\n       cuemesh versions\n\
          \n  4. Add a source: copy sources/identity to sources/<name>, set its source.id and\n     \

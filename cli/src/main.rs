@@ -34,7 +34,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// cuemesh: a Git-native schema registry for event streaming, with schemas in CUE.
 #[derive(Debug, Parser)]
-#[command(name = "cuemesh", version)]
+#[command(name = "cuemesh", version = env!("CUEMESH_VERSION"))]
 struct Cli {
     /// How to print diagnostics: `text` for people, `json` (one object per line) for programs,
     /// `github` for GitHub Actions annotations.
@@ -153,10 +153,12 @@ enum Command {
     /// `@compat(MODE)` attribute, else `compatibility` in cuemesh.cue, else BACKWARD;
     /// transitive modes compare with every earlier version). Removing an event type
     /// (EVENT_REMOVED) or a source (SOURCE_REMOVED) is breaking; a package with errors is
-    /// PACKAGE_ERROR. An intended break is allowed by a `check: allow: [{type, version, rule,
-    /// reason}]` entry in cuemesh.cue or by --allow-breaking: it is then a warning naming the
-    /// reason. In the github format a Markdown summary is appended to $GITHUB_STEP_SUMMARY
-    /// when it is set.
+    /// PACKAGE_ERROR. Every compatibility error carries a counterexample: a JSON document one
+    /// version accepts and the other rejects (validated against both; built from the type's
+    /// examples where they fit), or a note saying why there is none. An intended break is
+    /// allowed by a `check: allow: [{type, version, rule, reason}]` entry in cuemesh.cue or by
+    /// --allow-breaking: it is then a warning naming the reason. In the github format a
+    /// Markdown summary is appended to $GITHUB_STEP_SUMMARY when it is set.
     ///
     /// Exit status: 0 when no finding is an error (warnings allowed), 1 when one is, 2 for
     /// usage, Git or I/O errors (not a repository, an unknown REF).
@@ -180,8 +182,10 @@ enum Command {
     /// one accepted, so consumers on the new schema read old data. FORWARD: the previous one
     /// accepts every value the current one accepts. FULL: both. `_TRANSITIVE`: against every
     /// `--previous` version, not only the latest. NONE: no check. Each change is a finding
-    /// named by its rule (FIELD_REMOVED, TYPE_NARROWED...) at file:line:col; changes that
-    /// cannot be decided (two different regular expressions, builtin validators) are warnings.
+    /// named by its rule (FIELD_REMOVED, TYPE_NARROWED...) at file:line:col, with a
+    /// counterexample: a JSON document one version accepts and the other rejects, validated
+    /// against both. Regular expressions are compared exactly (automata); a change neither
+    /// the comparison nor a counterexample decides is a warning that says what was tried.
     ///
     /// Exit status: 0 when compatible (warnings allowed), 1 when a finding is an error or a
     /// version has errors, 2 for usage or I/O errors (a missing file or definition, a bad mode).
@@ -205,7 +209,7 @@ enum Command {
         mode: String,
     },
     /// Serve the registry over HTTP: the sources, each type's versions, each version's CUE,
-    /// OpenAPI and JSON Schema documents, and a validate endpoint (routes in the README).
+    /// OpenAPI and JSON Schema documents, and a validate endpoint (routes in docs/registry.md).
     ///
     /// The branch is indexed at start, then again whenever its tip moves: checked every
     /// --poll seconds (fetching first when --repo is a URL) and on a signed GitHub push
@@ -330,7 +334,7 @@ enum Command {
     /// its pinned version from the registry and published as a CloudEvent to NATS JetStream.
     ///
     /// `POST /v1/events/SOURCE/TYPE/versions/N` is answered after the JetStream PubAck;
-    /// `/healthz`, `/readyz` and `/metrics` too (routes in the README).
+    /// `/healthz`, `/readyz` and `/metrics` too (routes in docs/publisher.md).
     ///
     /// Ctrl-C or SIGTERM stops it after the requests in flight.
     ///

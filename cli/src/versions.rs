@@ -23,7 +23,7 @@ pub struct VersionsConfig {
 pub enum VersionsFormat {
     /// A listing for people.
     Text,
-    /// One JSON document (see the README for its fields).
+    /// One JSON document (its fields are in docs/governance.md).
     Json,
 }
 

@@ -196,3 +196,46 @@ fn the_template_passes_its_own_lint() {
         run.stderr
     );
 }
+
+/// The workflow `init` writes installs cuemesh with this repository's action, pinned to the
+/// version of the binary that wrote it (a version bump must update the template), and keeps
+/// the whole history and the `breaking-change` label.
+#[test]
+fn the_template_workflow_installs_the_release_that_wrote_it() {
+    let temporary = tempfile::tempdir().expect("tmp");
+    let run = cuemesh(temporary.path(), &["init", "schemas"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let workflow = std::fs::read_to_string(
+        temporary
+            .path()
+            .join("schemas/.github/workflows/schemas.yml"),
+    )
+    .expect("workflow");
+    let version = env!("CARGO_PKG_VERSION");
+    let uses: Vec<&str> = workflow
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("uses: cuemesh/"))
+        .collect();
+    assert_eq!(
+        uses,
+        [format!("uses: cuemesh/cuemesh@v{version}")],
+        "{workflow}"
+    );
+    assert!(
+        workflow.contains(&format!("\n          version: {version}\n")),
+        "{workflow}"
+    );
+    assert!(!workflow.contains("cargo install"), "{workflow}");
+    assert!(workflow.contains("fetch-depth: 0"), "{workflow}");
+    assert!(
+        workflow.contains("contains(github.event.pull_request.labels.*.name, 'breaking-change')"),
+        "{workflow}"
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("installs cuemesh {version}, the version that")),
+        "{}",
+        run.stdout
+    );
+}

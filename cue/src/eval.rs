@@ -1060,6 +1060,8 @@ impl<'a> Eval<'a> {
                 self.add_val(v, val, group, (0, 0));
                 return;
             }
+            self.add_built_composite(v, t, group);
+            return;
         }
         for c in conjuncts {
             let g = match (new_group, c.group, group) {
@@ -1073,6 +1075,39 @@ impl<'a> Eval<'a> {
                 (None, own, outer) => own.or(outer),
             };
             self.add(v, Conjunct { group: g, ..c });
+        }
+    }
+
+    /// Adds a list or struct built from values (a builtin's result, see
+    /// [`Eval::val_from_concrete`]) to `v`: its shape, and each element as a conjunct of `v`'s
+    /// arc of the same label.
+    fn add_built_composite(&mut self, v: VertexId, t: VertexId, group: Option<GroupId>) {
+        let t = self.resolve_forward(t);
+        if let Some(info) = &self.vertices[t].list {
+            let (length, closed) = (info.length, info.closed.clone());
+            let span = closed.first().map(|c| c.1).unwrap_or_default();
+            self.unify_kinds(v, Kinds::LIST, span);
+            let target = self.vertices[v].list.get_or_insert_with(ListInfo::default);
+            target.length = target.length.max(length);
+            target.closed.extend(closed);
+        }
+        if let Some(span) = self.vertices[t].struct_span {
+            self.mark_struct(v, span);
+        }
+        for arc in self.vertices[t].arcs.clone() {
+            let Some(feature) = self.vertices[arc].feature.clone() else {
+                continue;
+            };
+            let a = self.arc(v, &feature);
+            self.vertices[a].arc_type = ArcType::Regular;
+            self.push_conjunct(
+                a,
+                Conjunct {
+                    kind: ConjunctKind::Val(Val::Node(arc)),
+                    env: None,
+                    group,
+                },
+            );
         }
     }
 
@@ -2123,14 +2158,9 @@ impl<'a> Eval<'a> {
                     Val::Package(ImportTarget::Builtin(path)) => {
                         match builtins::lookup(&path, &name.name) {
                             Some(Member::Func(b)) => Ok(Resolved::Val(Val::Func(Func::Builtin(b)))),
-                            Some(Member::Const(c)) => match Atom::from_concrete(&c) {
-                                Some(atom) => Ok(Resolved::Val(Val::Atom(atom, e.span))),
-                                None => Err(EvalError::new(
-                                    "UNSUPPORTED",
-                                    "composite builtin constants are not supported",
-                                    vec![e.span],
-                                )),
-                            },
+                            Some(Member::Const(c)) => {
+                                Ok(Resolved::Val(self.val_from_concrete(&c, e.span)))
+                            }
                             None => Err(EvalError::new(
                                 "REFERENCE",
                                 format!("undefined field: {}", name.name),
@@ -2899,7 +2929,7 @@ impl<'a> Eval<'a> {
             }
         }
         let params = builtin.params;
-        let is_validator = builtin.result == Kind::Bool && values.len() + 1 == params.len();
+        let is_validator = builtin.is_validator_call(values.len());
         let offset = usize::from(is_validator);
         for (i, value) in values.iter().enumerate() {
             if let Some(&kind) = params.get(i + offset) {
@@ -2922,14 +2952,18 @@ impl<'a> Eval<'a> {
         if is_validator {
             return Val::Scalar(Arc::new(validator_scalar(builtin, values, span)), span);
         }
-        if values.len() != params.len() {
+        if !builtin.accepts_arity(values.len()) {
+            let expected = if builtin.required == params.len() {
+                params.len().to_string()
+            } else {
+                format!("{} to {}", builtin.required, params.len())
+            };
             return Val::Bottom(EvalError::new(
                 "ARGUMENTS",
                 format!(
-                    "wrong number of arguments in call to {}.{}: expected {}, got {}",
+                    "wrong number of arguments in call to {}.{}: expected {expected}, got {}",
                     builtin.package,
                     builtin.name,
-                    params.len(),
                     values.len()
                 ),
                 vec![span],

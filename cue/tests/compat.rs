@@ -213,24 +213,24 @@ fn every_fixture_in_every_mode() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// The README's rule table is generated from the registry (`UPDATE_EXPECT=1` rewrites it).
+/// The rule table in docs/gate.md is generated from the registry (`UPDATE_EXPECT=1` rewrites it).
 #[test]
-fn the_readme_rule_table_is_up_to_date() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
-    let readme = std::fs::read_to_string(&path).expect("README.md at the workspace root");
+fn the_documented_rule_table_is_up_to_date() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/gate.md");
+    let guide = std::fs::read_to_string(&path).expect("docs/gate.md");
     let (start, end) = ("<!-- compat-rules:start -->\n", "<!-- compat-rules:end -->");
-    let from = readme.find(start).expect("the start marker") + start.len();
-    let to = readme.find(end).expect("the end marker");
+    let from = guide.find(start).expect("the start marker") + start.len();
+    let to = guide.find(end).expect("the end marker");
     let table = cue::compat::rule_table();
     if std::env::var("UPDATE_EXPECT").is_ok_and(|v| v == "1") {
-        let updated = format!("{}{table}{}", &readme[..from], &readme[to..]);
-        std::fs::write(&path, updated).expect("write README.md");
+        let updated = format!("{}{table}{}", &guide[..from], &guide[to..]);
+        std::fs::write(&path, updated).expect("write docs/gate.md");
         return;
     }
     assert_eq!(
-        &readme[from..to],
+        &guide[from..to],
         table,
-        "README.md's rule table is stale: run UPDATE_EXPECT=1 cargo test -p cue --test compat"
+        "docs/gate.md's rule table is stale: run UPDATE_EXPECT=1 cargo test -p cue --test compat"
     );
 }
 

@@ -1,4 +1,4 @@
-//! The rule table: ids are unique SCREAMING_SNAKE, and the README's table is generated from it
+//! The rule table: ids are unique SCREAMING_SNAKE, and the table in docs/governance.md is generated from it
 //! (`UPDATE_EXPECT=1 cargo test -p cuemesh-registry --test lint_rules` rewrites it).
 
 use std::path::Path;
@@ -22,21 +22,21 @@ fn rule_ids_are_unique_screaming_snake_case() {
 }
 
 #[test]
-fn the_readme_rule_table_is_up_to_date() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
-    let readme = std::fs::read_to_string(&path).expect("README.md at the workspace root");
+fn the_documented_rule_table_is_up_to_date() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/governance.md");
+    let guide = std::fs::read_to_string(&path).expect("docs/governance.md");
     let (start, end) = ("<!-- lint-rules:start -->\n", "<!-- lint-rules:end -->");
-    let from = readme.find(start).expect("the start marker") + start.len();
-    let to = readme.find(end).expect("the end marker");
+    let from = guide.find(start).expect("the start marker") + start.len();
+    let to = guide.find(end).expect("the end marker");
     let table = rule_table();
     if std::env::var("UPDATE_EXPECT").is_ok_and(|v| v == "1") {
-        let updated = format!("{}{table}{}", &readme[..from], &readme[to..]);
-        std::fs::write(&path, updated).expect("write README.md");
+        let updated = format!("{}{table}{}", &guide[..from], &guide[to..]);
+        std::fs::write(&path, updated).expect("write docs/governance.md");
         return;
     }
     assert_eq!(
-        &readme[from..to],
+        &guide[from..to],
         table,
-        "README.md's lint rule table is stale: run UPDATE_EXPECT=1 cargo test -p cuemesh-registry --test lint_rules"
+        "docs/governance.md's lint rule table is stale: run UPDATE_EXPECT=1 cargo test -p cuemesh-registry --test lint_rules"
     );
 }

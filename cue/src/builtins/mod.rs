@@ -29,16 +29,30 @@ use std::sync::Arc;
 
 /// One row of a package table: `builtin!("strings", "MinRunes", [String, Int] -> Bool, min_runes)`.
 /// A function of one string may be written on the `&str` (`[String] -> Bool, str |s| ...`): a
-/// validator then checks a string without copying it into a [`Concrete`].
+/// validator then checks a string without copying it into a [`Concrete`]. Parameters after a
+/// `;` may be left out of a call (`[String; String] -> List`): the function sees fewer
+/// arguments and applies the default itself, as `path.Split(p)` means `path.Split(p, "unix")`.
 macro_rules! builtin {
     ($package:expr, $name:literal, [String] -> $result:ident, str $func:expr) => {
         $crate::builtins::Builtin {
             package: $package,
             name: $name,
             params: &[$crate::builtins::Kind::String],
+            required: 1,
             result: $crate::builtins::Kind::$result,
             func: |a| ($func)($crate::builtins::str_arg(a, 0)?),
             str_func: Some($func),
+        }
+    };
+    ($package:expr, $name:literal, [$($kind:ident),*; $($optional:ident),+] -> $result:ident, $func:expr) => {
+        $crate::builtins::Builtin {
+            package: $package,
+            name: $name,
+            params: &[$($crate::builtins::Kind::$kind,)* $($crate::builtins::Kind::$optional),+],
+            required: [$($crate::builtins::Kind::$kind),*].len(),
+            result: $crate::builtins::Kind::$result,
+            func: $func,
+            str_func: None,
         }
     };
     ($package:expr, $name:literal, [$($kind:ident),*] -> $result:ident, $func:expr) => {
@@ -46,6 +60,7 @@ macro_rules! builtin {
             package: $package,
             name: $name,
             params: &[$($crate::builtins::Kind::$kind),*],
+            required: [$($crate::builtins::Kind::$kind),*].len(),
             result: $crate::builtins::Kind::$result,
             func: $func,
             str_func: None,
@@ -60,6 +75,7 @@ pub mod list;
 pub mod math;
 pub mod md5;
 pub mod net;
+pub mod path;
 pub mod regexp;
 pub mod sha1;
 pub mod sha256;
@@ -102,6 +118,8 @@ pub struct Builtin {
     pub package: &'static str,
     pub name: &'static str,
     pub params: &'static [Kind],
+    /// How many of `params` a call must give; the rest have defaults.
+    pub required: usize,
     pub result: Kind,
     pub func: fn(&[Concrete]) -> Result<Concrete, BuiltinError>,
     /// For a function of one string, `func` on the string itself.
@@ -110,6 +128,23 @@ pub struct Builtin {
 
 /// A builtin's function of one string, taking it as `&str`.
 pub type StrFunc = fn(&str) -> Result<Concrete, BuiltinError>;
+
+impl Builtin {
+    /// Whether a call with `args` arguments makes a validator, the constrained value being
+    /// the missing first argument: the result is a bool, and exactly the first parameter is
+    /// left out (`strings.MinRunes(3)`). A call that leaves out a parameter with a default is
+    /// a plain call (`path.IsAbs(p)`), as in Go CUE.
+    pub fn is_validator_call(&self, args: usize) -> bool {
+        self.result == Kind::Bool
+            && args + 1 == self.params.len()
+            && self.required == self.params.len()
+    }
+
+    /// Whether `args` arguments are a complete call.
+    pub fn accepts_arity(&self, args: usize) -> bool {
+        (self.required..=self.params.len()).contains(&args)
+    }
+}
 
 impl fmt::Debug for Builtin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -239,6 +274,11 @@ static PACKAGES: &[Package] = &[
         path: "encoding/json",
         funcs: json::FUNCS,
         constant: no_constants,
+    },
+    Package {
+        path: "path",
+        funcs: path::FUNCS,
+        constant: path::constant,
     },
     Package {
         path: "struct",
