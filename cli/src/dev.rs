@@ -10,7 +10,9 @@
 
 use anyhow::{bail, Context};
 use cuemesh_publisher::sidecar::{self, SidecarConfig, Tokens};
-use cuemesh_publisher::{publish_url, version_url, Publisher, PublisherConfig, RegistrySchema};
+use cuemesh_publisher::{
+    publish_url, version_url, NatsConfig, Publisher, PublisherConfig, RegistrySchema,
+};
 use cuemesh_registry::serve::{self, AppState, Index, Reloader};
 use cuemesh_registry::Repository;
 use serde_json::Value;
@@ -28,8 +30,9 @@ use crate::output;
 pub struct DevConfig {
     /// The governance repository; `None` commits the bundled template into a temporary one.
     pub repository: Option<PathBuf>,
-    /// The NATS server to publish to; `None` starts a `nats-server -js` child.
-    pub nats: Option<String>,
+    /// The NATS server to publish to (with its credentials and TLS settings); `None` starts a
+    /// `nats-server -js` child.
+    pub nats: Option<NatsConfig>,
     /// Where the registry listens.
     pub registry_listen: SocketAddr,
     /// Where the publisher sidecar listens.
@@ -72,7 +75,7 @@ pub fn run(config: &DevConfig, out: &mut (dyn Write + Send)) -> anyhow::Result<(
         index.version_count()
     ));
     let nats = match &config.nats {
-        Some(url) => Nats::External(url.clone()),
+        Some(nats) => Nats::External(nats.clone()),
         None => Nats::start(&scratch.path().join("nats"))?,
     };
     let state = AppState::new(index);
@@ -122,10 +125,10 @@ fn commit_template(directory: &Path) -> anyhow::Result<()> {
 
 /// The NATS server the stack publishes to.
 enum Nats {
-    /// Given by `--nats` or `$NATS_URL`.
-    External(String),
+    /// Given by `--nats` or `$NATS_URL`, with the NATS connection options.
+    External(NatsConfig),
     /// A `nats-server -js` child of this process, stopped on drop.
-    Child { url: String, child: Child },
+    Child { config: NatsConfig, child: Child },
 }
 
 impl Nats {
@@ -152,10 +155,9 @@ impl Nats {
             .stderr(Stdio::null())
             .spawn()
             .with_context(|| format!("cannot start {}", program.display()))?;
-        let mut nats = Nats::Child {
-            url: format!("nats://127.0.0.1:{port}"),
-            child,
-        };
+        let mut config = NatsConfig::new(format!("nats://127.0.0.1:{port}"));
+        config.name = Some("cuemesh dev".to_string());
+        let mut nats = Nats::Child { config, child };
         let address = SocketAddr::from(([127, 0, 0, 1], port));
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -181,15 +183,15 @@ impl Nats {
         output::progress(format_args!(
             "started {} -js at {} (store {})",
             program.display(),
-            nats.url(),
+            nats.config().shown_url(),
             store.display()
         ));
         Ok(nats)
     }
 
-    fn url(&self) -> &str {
+    fn config(&self) -> &NatsConfig {
         match self {
-            Nats::External(url) | Nats::Child { url, .. } => url,
+            Nats::External(config) | Nats::Child { config, .. } => config,
         }
     }
 }
@@ -299,15 +301,16 @@ async fn serve_both(
     demo: Option<Demo>,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
+    let shutdown = crate::serve::shutdown_signal();
     let (registry_listener, registry_address) =
         crate::net::listen(config.registry_listen, Some("the registry")).await?;
     let registry_url = format!("http://{registry_address}");
     let publisher = Publisher::connect(
-        PublisherConfig::new(nats.url(), registry_url.as_str()),
+        PublisherConfig::new(nats.config().clone(), registry_url.as_str()),
         RegistrySchema::new(registry_url.as_str()),
     )
     .await
-    .with_context(|| format!("cannot start publishing to NATS at {}", nats.url()))?;
+    .context("cannot start publishing")?;
     let (publisher_listener, publisher_address) =
         crate::net::listen(config.publisher_listen, Some("the publisher")).await?;
     let publisher_url = format!("http://{publisher_address}");
@@ -322,14 +325,14 @@ async fn serve_both(
         out,
         &registry_url,
         &publisher_url,
-        nats.url(),
+        &nats.config().shown_url(),
         demo.as_ref(),
     )
     .context("cannot write to stdout")?;
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let signal = async move {
-        crate::serve::shutdown_signal().await;
+        shutdown.await;
         let _ = stop.send(true);
     };
     let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {

@@ -8,6 +8,7 @@ pub mod dev;
 pub mod export;
 pub mod init;
 pub mod lint;
+pub mod nats;
 mod net;
 pub mod output;
 pub mod publish;

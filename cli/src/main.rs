@@ -10,6 +10,7 @@ use cuemesh::dev::{self, DevConfig};
 use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
 use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
+use cuemesh::nats::NatsOptions;
 use cuemesh::output::{self, ColorChoice, OutputConfig};
 use cuemesh::publish::{self, PublishConfig, PublishOutcome};
 use cuemesh::publisher::{self, PublisherCommandConfig};
@@ -93,19 +94,34 @@ enum Command {
     /// `.cue` files (or a directory, for its `.cue` files) form the schema package; `.json` files
     /// hold one value each; `.jsonl`, `.ndjson` and `.ldjson` files hold a stream of values, each
     /// validated on its own; `json:` or `jsonl:` before a file forces its type. Files may come in
-    /// any order. Without data files, vet checks that the package itself has no errors.
+    /// any order. Without data files, vet checks that the package itself has no errors and
+    /// that its fields are concrete (see -c).
     ///
     /// Exit status: 0 when everything is valid, 1 when errors were reported, 2 for usage or I/O
     /// errors (a missing file, no .cue file, a bad -d expression).
     Vet {
-        /// Schema (.cue files, directories) and data (.json, .jsonl, .ndjson) files, in any order.
-        #[arg(required = true, value_name = "FILE")]
+        /// Schema (.cue files, directories) and data (.json, .jsonl, .ndjson) files, in any
+        /// order; by default the package in the current directory.
+        #[arg(value_name = "FILE")]
         files: Vec<PathBuf>,
 
         /// The expression to validate data against, such as `#Identity`; by default the
         /// whole package.
         #[arg(short = 'd', long = "schema", value_name = "EXPRESSION")]
         schema: Option<String>,
+
+        /// Without data files: report every value of the package that is not concrete
+        /// (`-c`), or allow them (`-c=false`). Without the flag, a package with incomplete
+        /// values fails with one line saying so. Data files must always be concrete.
+        #[arg(
+            short = 'c',
+            long,
+            value_name = "BOOL",
+            num_args = 0..=1,
+            require_equals = true,
+            default_missing_value = "true"
+        )]
+        concrete: Option<bool>,
     },
     /// Print a package's definitions as OpenAPI 3.0 or JSON Schema 2020-12, like
     /// `cue export --out openapi`.
@@ -262,12 +278,15 @@ enum Command {
     /// wrong. --source and --type select subjects through the publisher's subject mapping.
     /// Colours as --color says, for stdout. Ctrl-C or SIGTERM stops it.
     ///
-    /// Exit status: 0 after a shutdown signal or when stdout is closed, 2 when NATS, the stream
-    /// or the consumer fails.
+    /// Exit status: 0 after a shutdown signal, when stdout is closed or after --count events, 2
+    /// when NATS, the stream or the consumer fails.
     Tail {
-        /// The NATS server: `nats://host:port`.
-        #[arg(long = "nats", value_name = "URL")]
+        /// The NATS server: `nats://host:port` or `tls://host:port`, several comma-separated.
+        #[arg(long = "nats", value_name = "URL", env = "NATS_URL")]
         nats_url: String,
+
+        #[command(flatten)]
+        nats_options: NatsOptions,
 
         /// The registry to validate data against (the version each event's dataschema names);
         /// without it nothing is validated.
@@ -297,6 +316,10 @@ enum Command {
         /// Start with the last N matching events.
         #[arg(long, value_name = "N")]
         last: Option<u64>,
+
+        /// Stop after printing N events (messages that are not CloudEvents count too).
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
     },
     /// Run the whole stack for trying cuemesh out: the registry over the bundled template
     /// repository (or --repo) and the publisher sidecar, publishing to NATS JetStream.
@@ -317,6 +340,9 @@ enum Command {
         /// The NATS server (with JetStream) to publish to; by default one is started.
         #[arg(long, value_name = "URL", env = "NATS_URL")]
         nats: Option<String>,
+
+        #[command(flatten)]
+        nats_options: NatsOptions,
 
         /// Where the registry (catalog and API) listens; port 0 picks a free one.
         #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
@@ -345,9 +371,13 @@ enum Command {
         #[arg(long, value_name = "URL")]
         registry: String,
 
-        /// The NATS server, such as nats://127.0.0.1:4222.
-        #[arg(long, value_name = "URL")]
+        /// The NATS server, such as nats://127.0.0.1:4222 or tls://nats.example:4222; several
+        /// comma-separated.
+        #[arg(long, value_name = "URL", env = "NATS_URL")]
         nats: String,
+
+        #[command(flatten)]
+        nats_options: NatsOptions,
 
         /// The address to listen on; port 0 picks a free one (printed on stderr).
         #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8090")]
@@ -366,16 +396,21 @@ enum Command {
     /// publish it as a CloudEvent to NATS JetStream, printing the stream and sequence.
     ///
     /// Exit status: 0 when published (or already stored under that id), 1 when the data does
-    /// not match the version (every violation is printed, nothing is sent), 2 for usage,
-    /// file, registry or NATS errors.
+    /// not match the version (every violation is printed, nothing is sent) or the NATS user may
+    /// not publish on the event's subject (nothing is stored), 2 for usage, file, registry or
+    /// NATS errors.
     Publish {
         /// The registry's base URL, such as http://127.0.0.1:8080.
         #[arg(long, value_name = "URL")]
         registry: String,
 
-        /// The NATS server, such as nats://127.0.0.1:4222.
-        #[arg(long, value_name = "URL")]
+        /// The NATS server, such as nats://127.0.0.1:4222 or tls://nats.example:4222; several
+        /// comma-separated.
+        #[arg(long, value_name = "URL", env = "NATS_URL")]
         nats: String,
+
+        #[command(flatten)]
+        nats_options: NatsOptions,
 
         /// The source id, such as com.acme.orders.
         source: String,
@@ -461,10 +496,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Vet { files, schema } => {
+        Command::Vet {
+            files,
+            schema,
+            concrete,
+        } => {
             let working_directory =
                 std::env::current_dir().context("cannot read the working directory")?;
-            let config = VetConfig::from_arguments(&files, schema, cli.format, &working_directory)?;
+            // Like `cue vet`, no argument means the package in the current directory.
+            let files = if files.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                files
+            };
+            let mut config =
+                VetConfig::from_arguments(&files, schema, cli.format, &working_directory)?;
+            config.incomplete = vet::IncompleteValues::from_flag(concrete);
             Ok(match vet::run(&config)? {
                 VetOutcome::Clean => ExitCode::SUCCESS,
                 VetOutcome::Findings => ExitCode::from(1),
@@ -568,13 +615,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dev {
             repository,
             nats,
+            nats_options,
             listen,
             publisher_listen,
             poll,
         } => {
+            if nats.is_none() && !nats_options.is_empty() {
+                output::warning(format_args!(
+                    "the NATS connection options apply to --nats (or NATS_URL); the nats-server \
+                     dev starts needs none, so they are not used"
+                ));
+            }
             let config = DevConfig {
                 repository,
-                nats,
+                nats: nats.map(|url| nats_options.config(url, "cuemesh dev")),
                 registry_listen: listen,
                 publisher_listen,
                 poll: Duration::from_secs(poll.max(1)),
@@ -584,6 +638,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Tail {
             nats_url,
+            nats_options,
             registry_url,
             stream,
             source,
@@ -591,6 +646,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             from_start,
             since,
             last,
+            count,
         } => {
             let start = match (from_start, since, last) {
                 (true, _, _) => TailStart::FromStart,
@@ -599,12 +655,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 _ => TailStart::New,
             };
             let config = TailConfig {
-                nats_url,
+                nats: nats_options.config(nats_url, "cuemesh tail"),
                 registry_url,
                 stream,
                 source,
                 event_type,
                 start,
+                count,
                 format: TailFormat::from_format(cli.format)?,
                 // The events are results on stdout: colour follows --color as judged there.
                 color: OutputConfig::resolve(
@@ -622,13 +679,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Publisher {
             registry,
             nats,
+            nats_options,
             listen,
             tokens,
             max_body,
         } => {
             let config = PublisherCommandConfig {
                 registry,
-                nats,
+                nats: nats_options.config(nats, "cuemesh publisher"),
                 listen,
                 tokens,
                 max_body,
@@ -639,6 +697,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Publish {
             registry,
             nats,
+            nats_options,
             source,
             event_type,
             version,
@@ -648,7 +707,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = PublishConfig {
                 registry,
-                nats,
+                nats: nats_options.config(nats, "cuemesh publish"),
                 pin: cuemesh_publisher::Pin::new(source, event_type, version),
                 data,
                 id,
@@ -657,7 +716,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(
                 match publish::run(&config, &mut std::io::stdout().lock())? {
                     PublishOutcome::Published => ExitCode::SUCCESS,
-                    PublishOutcome::Invalid => ExitCode::from(1),
+                    PublishOutcome::Invalid | PublishOutcome::Forbidden => ExitCode::from(1),
                 },
             )
         }

@@ -6,14 +6,15 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use cuemesh_publisher::{
-    Attributes, ErrorKind, Pin, PublishError, Publisher, PublisherConfig, RegistrySchema, Violation,
+    Attributes, ErrorKind, NatsConfig, Pin, PublishError, Publisher, PublisherConfig,
+    RegistrySchema, Violation,
 };
 
 /// What `publish` was asked to do.
 #[derive(Debug, Clone)]
 pub struct PublishConfig {
     pub registry: String,
-    pub nats: String,
+    pub nats: NatsConfig,
     pub pin: Pin,
     /// The JSON payload.
     pub data: PathBuf,
@@ -28,6 +29,9 @@ pub enum PublishOutcome {
     Published,
     /// The data does not match the version; every violation was printed and nothing sent.
     Invalid,
+    /// The NATS user may not publish on the event's subject; the server's refusal was printed
+    /// and nothing was stored.
+    Forbidden,
 }
 
 /// Publishes the file and prints the receipt, or every violation, to `out`. Errors (an
@@ -46,11 +50,11 @@ pub fn run(config: &PublishConfig, out: &mut impl Write) -> anyhow::Result<Publi
         .context("cannot start the async runtime")?;
     let published = runtime.block_on(async {
         let publisher = Publisher::connect(
-            PublisherConfig::new(config.nats.as_str(), config.registry.as_str()),
+            PublisherConfig::new(config.nats.clone(), config.registry.as_str()),
             RegistrySchema::new(config.registry.as_str()),
         )
         .await
-        .with_context(|| format!("cannot publish to NATS at {}", config.nats))?;
+        .with_context(|| format!("cannot publish {}", config.data.display()))?;
         anyhow::Ok(publisher.publish(&config.pin, &payload, attributes).await)
     })?;
     let file = config.data.display();
@@ -85,6 +89,10 @@ pub fn run(config: &PublishConfig, out: &mut impl Write) -> anyhow::Result<Publi
                 config.pin
             )?;
             Ok(PublishOutcome::Invalid)
+        }
+        Err(error) if error.kind() == ErrorKind::Forbidden => {
+            crate::output::error(format_args!("{error}"));
+            Ok(PublishOutcome::Forbidden)
         }
         Err(error) if error.kind() == ErrorKind::Invalid => {
             Err(anyhow::Error::new(error).context("the event's attributes are not valid"))

@@ -8,15 +8,15 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use cuemesh_publisher::sidecar::{self, SidecarConfig, Tokens};
-use cuemesh_publisher::{Publisher, PublisherConfig, RegistrySchema};
+use cuemesh_publisher::{NatsConfig, Publisher, PublisherConfig, RegistrySchema};
 
 /// What `publisher` was asked to do.
 #[derive(Debug, Clone)]
 pub struct PublisherCommandConfig {
     /// The registry's base URL (`http://127.0.0.1:8080`).
     pub registry: String,
-    /// The NATS server (`nats://127.0.0.1:4222`).
-    pub nats: String,
+    /// The NATS servers, credentials and TLS settings.
+    pub nats: NatsConfig,
     /// The address to listen on; port 0 picks a free port (printed on stderr).
     pub listen: SocketAddr,
     /// The JSON file mapping each source to its bearer tokens; `None` lets anyone publish.
@@ -39,15 +39,17 @@ pub fn run(config: &PublisherCommandConfig) -> anyhow::Result<()> {
     let runtime = crate::net::runtime()?;
     runtime.block_on(async {
         let publisher = Publisher::connect(
-            PublisherConfig::new(config.nats.as_str(), config.registry.as_str()),
+            PublisherConfig::new(config.nats.clone(), config.registry.as_str()),
             RegistrySchema::new(config.registry.as_str()),
         )
         .await
-        .with_context(|| format!("cannot start publishing to NATS at {}", config.nats))?;
+        .context("cannot start publishing")?;
+        let shutdown = crate::serve::shutdown_signal();
         let (listener, address) = crate::net::listen(config.listen, None).await?;
         crate::output::progress(format_args!(
             "publisher listening on http://{address} (registry {}, NATS {})",
-            config.registry, config.nats
+            config.registry,
+            config.nats.shown_url()
         ));
         let app = sidecar::app(
             Arc::new(publisher),
@@ -57,7 +59,7 @@ pub fn run(config: &PublisherCommandConfig) -> anyhow::Result<()> {
                 ..SidecarConfig::default()
             },
         );
-        sidecar::serve(listener, app, crate::serve::shutdown_signal()).await;
+        sidecar::serve(listener, app, shutdown).await;
         crate::output::progress(format_args!("stopped"));
         Ok(())
     })

@@ -112,6 +112,10 @@ fn write_argument_table(out: &mut String, arguments: &[&Arg]) {
         } else {
             format!("{help} One of {}.", values.join(", "))
         };
+        let help = match argument.get_env() {
+            Some(variable) => format!("{help} Also `${}`.", variable.to_string_lossy()),
+            None => help,
+        };
         let defaults: Vec<String> = argument
             .get_default_values()
             .iter()

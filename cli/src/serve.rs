@@ -181,11 +181,12 @@ async fn serve_until_shutdown(
     reloader: Arc<Reloader>,
     state: AppState,
 ) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
     let (listener, address) = crate::net::listen(config.listen, None).await?;
     output::progress(format_args!("listening on http://{address}"));
     let reloads = serve::spawn_reloads(reloader, config.poll);
     axum::serve(listener, serve::app(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .context("the server failed")?;
     reloads.abort();
@@ -193,26 +194,37 @@ async fn serve_until_shutdown(
     Ok(())
 }
 
-/// Ctrl-C, or SIGTERM on Unix (what container runtimes send).
-pub(crate) async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Ctrl-C, or SIGTERM on Unix (what container runtimes send). The handlers are installed when
+/// this is called (in a runtime), not when the future is first polled: a server calls it before
+/// it binds its address, so that a signal sent as soon as the address accepts connections
+/// stops it gracefully rather than killing it.
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        let terminate = signal(SignalKind::terminate()).ok();
+        async move {
+            let wait = |signal: Option<tokio::signal::unix::Signal>| async move {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(interrupt) => {}
+                () = wait(terminate) => {}
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
+    {
+        async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 }

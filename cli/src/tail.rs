@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use base64::Engine;
 use cuemesh_publisher::{
-    ConsumeError, DecodeError, Delivery, EventData, Received, Receiver, ReceiverConfig,
+    ConsumeError, DecodeError, Delivery, EventData, NatsConfig, Received, Receiver, ReceiverConfig,
     RegistrySchema, StartAt, SubscribeConfig, Validation,
 };
 use futures::StreamExt;
@@ -52,7 +52,8 @@ pub enum TailStart {
 /// What `tail` was asked to do.
 #[derive(Debug, Clone)]
 pub struct TailConfig {
-    pub nats_url: String,
+    /// The NATS servers, credentials and TLS settings.
+    pub nats: NatsConfig,
     /// The registry to validate against; `None` validates nothing (every event unchecked).
     /// Events whose `dataschema` names another registry are reported unchecked.
     pub registry_url: Option<String>,
@@ -61,12 +62,16 @@ pub struct TailConfig {
     pub event_type: Option<String>,
     pub start: TailStart,
     pub format: TailFormat,
+    /// Stop after printing this many events (malformed messages count too); `None` runs until
+    /// stopped.
+    pub count: Option<u64>,
     /// Colour the text format (`--color`, judged on stdout).
     pub color: bool,
 }
 
 /// Consumes the stream and prints each event until Ctrl-C or SIGTERM (`Ok`), until stdout is
-/// closed (`Ok`), or until the consumer fails (an error).
+/// closed (`Ok`), until `count` events are printed (`Ok`), or until the consumer fails (an
+/// error).
 pub fn run(config: &TailConfig) -> anyhow::Result<()> {
     let receiver = match &config.registry_url {
         Some(registry_url) => Receiver::new(
@@ -92,11 +97,11 @@ pub fn run(config: &TailConfig) -> anyhow::Result<()> {
 }
 
 async fn tail(config: &TailConfig, receiver: &Receiver) -> anyhow::Result<()> {
-    let client = async_nats::ConnectOptions::new()
-        .connection_timeout(Duration::from_secs(5))
-        .connect(config.nats_url.as_str())
+    let client = config
+        .nats
+        .connect()
         .await
-        .with_context(|| format!("cannot connect to NATS at {}", config.nats_url))?;
+        .context("cannot read the stream")?;
     let jetstream = async_nats::jetstream::new(client);
     let subscribe = SubscribeConfig {
         stream: config.stream.clone(),
@@ -111,6 +116,10 @@ async fn tail(config: &TailConfig, receiver: &Receiver) -> anyhow::Result<()> {
         .map_err(consume_error)?;
     let mut deliveries = std::pin::pin!(deliveries);
     let mut stdout = std::io::stdout().lock();
+    let mut printed = 0;
+    if config.count == Some(0) {
+        return Ok(());
+    }
     while let Some(delivery) = deliveries.next().await {
         let delivery = match delivery {
             Ok(delivery) => delivery,
@@ -127,7 +136,12 @@ async fn tail(config: &TailConfig, receiver: &Receiver) -> anyhow::Result<()> {
         };
         let written = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
         match written {
-            Ok(()) => {}
+            Ok(()) => {
+                printed += 1;
+                if config.count == Some(printed) {
+                    return Ok(());
+                }
+            }
             // The reader went away (`cuemesh tail | head`): nothing more to do.
             Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
             Err(error) => return Err(error).context("cannot write to stdout"),

@@ -142,7 +142,9 @@ fn publish_lists_every_violation_and_exits_1_or_2_on_errors() {
     let no_nats = run("1", &format!("nats://127.0.0.1:{closed}"), &data);
     assert_eq!(no_nats.code, 2, "{}", no_nats.stderr);
     assert!(
-        no_nats.stderr.contains("cannot publish to NATS"),
+        no_nats.stderr.contains(&format!(
+            "cannot connect to NATS at nats://127.0.0.1:{closed}: "
+        )),
         "{}",
         no_nats.stderr
     );

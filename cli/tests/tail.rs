@@ -59,6 +59,20 @@ impl Tail {
         }
     }
 
+    /// The exit code of a tail that stops by itself, failing the test when it has not exited
+    /// within seconds.
+    fn exit_code(mut self) -> i32 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("polls the child") {
+                return status.code().expect("an exit code, not a signal");
+            }
+            assert!(std::time::Instant::now() < deadline, "tail did not exit");
+            // Polling a child's exit: there is no notification to wait on without a thread.
+            std::thread::park_timeout(Duration::from_millis(20));
+        }
+    }
+
     /// Sends SIGINT and returns the exit code.
     fn interrupt(mut self) -> i32 {
         let status = Command::new("kill")
@@ -182,6 +196,7 @@ async fn text_lines_follow_the_source_and_type_filters_and_start_positions() {
     );
     let by_type_last = Tail::start(&server, &["--type", "OrderCreated", "--last", "1"]);
     let recent = Tail::start(&server, &["--since", "1h"]);
+    let first_two = Tail::start(&server, &["--from-start", "--count", "2"]);
     let line = &by_source.lines(1)[0];
     let fields: Vec<&str> = line.splitn(7, ' ').collect();
     assert_eq!(
@@ -204,6 +219,13 @@ async fn text_lines_follow_the_source_and_type_filters_and_start_positions() {
         .map(|line| line.split(' ').nth(3).unwrap_or_default().to_string())
         .collect();
     assert_eq!(recent_ids, ["o-1", "s-1", "o-2"]);
+    let first_two_ids: Vec<String> = first_two
+        .lines(2)
+        .iter()
+        .map(|line| line.split(' ').nth(3).unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(first_two_ids, ["o-1", "s-1"]);
+    assert_eq!(first_two.exit_code(), 0, "--count 2 stops after two events");
 
     publish(&publisher, &orders_pin(), "o-3").await;
     assert!(by_type_last.lines(1)[0].contains(" o-3 "));

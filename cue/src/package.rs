@@ -147,8 +147,8 @@ pub struct Schema {
     expression: Option<Arc<(ast::Expr, FileId, String)>>,
     sources: Arc<SourceMap>,
     /// The schema compiled for data-independent checking, when its constraints do not depend
-    /// on the data (see `fast.rs`); `None` validates by unification.
-    compiled: Option<Arc<crate::eval::fast::Node>>,
+    /// on the data (see `crate::validate`); `None` validates by unification.
+    compiled: Option<Arc<crate::validate::Node>>,
     /// The file id a data document gets: the one after the schema's sources.
     data_file: FileId,
 }
@@ -319,10 +319,9 @@ impl Package {
             let mut eval = Eval::new(&program, Vec::new());
             let root = eval.package_root(0);
             if track {
-                eval.track(root);
-                eval.dependents = Some(Vec::new());
+                eval.track_dependents(root);
             }
-            eval.include_definitions = true;
+            eval.collect_definition_errors(true);
             eval.finalize_with_definitions(root);
             let mut errors = Vec::new();
             eval.collect_errors(root, &mut errors, false);
@@ -330,7 +329,7 @@ impl Package {
                 errors.push(Diagnostic::error(err.code, err.message.clone()));
             }
             let result = (errors.is_empty() && program.diagnostics.is_empty()).then(|| {
-                eval.include_definitions = false;
+                eval.collect_definition_errors(false);
                 then(eval, root)
             });
             (errors, result)
@@ -374,7 +373,7 @@ impl Package {
                 let root = eval.package_root(0);
                 eval.track(root);
                 eval.finalize(root);
-                compiled = eval.compile(root).map(Arc::new);
+                compiled = crate::validate::compile(&mut eval, root).map(Arc::new);
                 None
             }
             Some(text) => {
@@ -391,7 +390,7 @@ impl Package {
                     let mut errors = Vec::new();
                     eval.collect_errors(root, &mut errors, false);
                     if errors.is_empty() {
-                        compiled = eval.compile(root).map(Arc::new);
+                        compiled = crate::validate::compile(&mut eval, root).map(Arc::new);
                     }
                     errors
                 };
@@ -491,6 +490,20 @@ impl Package {
     }
 }
 
+impl Package {
+    /// What keeps the package's regular fields from being concrete data, as `cue vet -c`
+    /// reports it: incomplete values (`b: string`), ambiguous disjunctions and missing required
+    /// fields, in `cue vet`'s order. Empty when the package exports as data. Definitions,
+    /// hidden and optional fields need not be concrete. Call it on a package without
+    /// [`Package::diagnostics`]: those come first.
+    pub fn incomplete_values(&self) -> Vec<Diagnostic> {
+        match self.export_json(None) {
+            Ok(_) => Vec::new(),
+            Err(diagnostics) => diagnostics,
+        }
+    }
+}
+
 impl Schema {
     /// Validates one JSON document (decoded as CUE: `1.0` is a float) like `cue vet` does:
     /// every conflict, then, when there is none, every field left incomplete.
@@ -499,7 +512,7 @@ impl Schema {
             return self.validate_json_unified(name, text);
         };
         // Most documents are valid: decide that while reading, without building anything.
-        if crate::eval::fast::stream_valid(node, text) == Some(true) {
+        if crate::validate::stream_valid(node, text) == Some(true) {
             return Validation {
                 errors: Vec::new(),
                 sources: self.sources.clone(),
@@ -516,7 +529,7 @@ impl Schema {
                 }
             }
         };
-        let mut checker = crate::eval::fast::Checker::new(text);
+        let mut checker = crate::validate::Checker::new(text);
         let mut errors = checker.validate(node, &data);
         errors.truncate(crate::eval::MAX_ERRORS);
         if checker.bailed {
@@ -536,7 +549,7 @@ impl Schema {
     }
 
     #[cfg(test)]
-    pub(crate) fn compiled_node(&self) -> Option<&crate::eval::fast::Node> {
+    pub(crate) fn compiled_node(&self) -> Option<&crate::validate::Node> {
         self.compiled.as_deref()
     }
 

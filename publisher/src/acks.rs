@@ -36,6 +36,9 @@ pub(crate) enum Answer {
     NoResponders,
     /// An answer that is not a PubAck.
     Unreadable(String),
+    /// No answer will come: the server refused the publish on this subject (a permissions
+    /// violation), so nothing was stored.
+    Forbidden,
 }
 
 impl Answer {
@@ -96,6 +99,8 @@ struct BurstState {
 /// Messages sent together whose answers are awaited together.
 pub(crate) struct Burst {
     number: u64,
+    /// The subject of each message, to match the server's refusals (which name only that).
+    subjects: Vec<async_nats::Subject>,
     state: Mutex<BurstState>,
     /// Told when the last awaited answer of the burst came.
     answered: Notify,
@@ -153,6 +158,17 @@ impl Burst {
         answers
     }
 
+    /// Every message of the burst on `subject` that is not answered yet is refused: the
+    /// server refuses every publish on a subject the user may not publish to, each with an
+    /// error line that names only the subject.
+    fn refuse(&self, subject: &str) {
+        for index in 0..self.subjects.len() {
+            if self.subjects[index].as_str() == subject {
+                self.deliver(index, Answer::Forbidden);
+            }
+        }
+    }
+
     fn deliver(&self, index: usize, answer: Answer) {
         let mut state = self.state();
         let Some(slot) = state.slots.get_mut(index) else {
@@ -198,7 +214,8 @@ impl Shared {
     }
 
     /// See [`Acks::open`].
-    async fn open(&self, size: usize) -> OpenBurst<'_> {
+    async fn open(&self, subjects: Vec<async_nats::Subject>) -> OpenBurst<'_> {
+        let size = subjects.len();
         let permit = self
             .permits
             .clone()
@@ -208,6 +225,7 @@ impl Shared {
         let number = self.next.fetch_add(1, Ordering::Relaxed);
         let burst = Arc::new(Burst {
             number,
+            subjects,
             state: Mutex::new(BurstState {
                 slots: (0..size).map(|_| Slot::Idle).collect(),
                 awaited: 0,
@@ -237,6 +255,15 @@ impl Shared {
         let burst = self.bursts().get(&burst).cloned();
         if let Some(burst) = burst {
             burst.deliver(index, Answer::read(message));
+        }
+    }
+
+    /// The server refused a publish on `subject`: every open burst's messages on it are
+    /// answered [`Answer::Forbidden`].
+    fn refuse(&self, subject: &str) {
+        let bursts: Vec<Arc<Burst>> = self.bursts().values().cloned().collect();
+        for burst in bursts {
+            burst.refuse(subject);
         }
     }
 }
@@ -274,20 +301,38 @@ impl Drop for OpenBurst<'_> {
     }
 }
 
-/// The PubAcks of one publisher's messages: see the module's documentation.
-pub(crate) struct Acks {
-    shared: Arc<Shared>,
-    reader: tokio::task::AbortHandle,
+/// The subscription the PubAcks of a publisher's messages come on, before [`Acks`] reads it.
+pub(crate) struct Inbox {
+    prefix: String,
+    answers: async_nats::Subscriber,
 }
 
-impl Acks {
-    /// Subscribes to a fresh inbox of `client` and starts the task that reads the answers.
-    pub(crate) async fn start(
+impl Inbox {
+    /// Subscribes to a fresh inbox of `client`.
+    pub(crate) async fn subscribe(
         client: &async_nats::Client,
-    ) -> Result<Acks, async_nats::SubscribeError> {
+    ) -> Result<Inbox, async_nats::SubscribeError> {
         let inbox = client.new_inbox();
-        let mut answers = client.subscribe(format!("{inbox}.>")).await?;
-        let shared = Arc::new(Shared::new(format!("{inbox}."), MAX_AWAITED));
+        let answers = client.subscribe(format!("{inbox}.>")).await?;
+        Ok(Inbox {
+            prefix: format!("{inbox}."),
+            answers,
+        })
+    }
+
+    /// The subject pattern the answers come on.
+    pub(crate) fn pattern(&self) -> String {
+        format!("{}>", self.prefix)
+    }
+
+    /// Starts the task that reads the answers, and the one that hands the server's refusals
+    /// of publishes (`refused`, the subjects of permissions violations) to their bursts.
+    pub(crate) fn start(self, mut refused: tokio::sync::mpsc::UnboundedReceiver<String>) -> Acks {
+        let Inbox {
+            prefix,
+            mut answers,
+        } = self;
+        let shared = Arc::new(Shared::new(prefix, MAX_AWAITED));
         let reader = tokio::spawn({
             let shared = shared.clone();
             async move {
@@ -296,16 +341,35 @@ impl Acks {
                 }
             }
         });
-        Ok(Acks {
+        let refusals = tokio::spawn({
+            let shared = shared.clone();
+            async move {
+                while let Some(subject) = refused.recv().await {
+                    shared.refuse(&subject);
+                }
+            }
+        });
+        Acks {
             shared,
             reader: reader.abort_handle(),
-        })
+            refusals: refusals.abort_handle(),
+        }
     }
+}
 
-    /// A new burst of `size` messages, once that many answers may be awaited (backpressure:
+/// The PubAcks of one publisher's messages: see the module's documentation.
+pub(crate) struct Acks {
+    shared: Arc<Shared>,
+    reader: tokio::task::AbortHandle,
+    refusals: tokio::task::AbortHandle,
+}
+
+impl Acks {
+    /// A new burst, once that many answers may be awaited (backpressure:
     /// it waits while other bursts hold [`MAX_AWAITED`]; a larger burst waits for all of it).
-    pub(crate) async fn open(&self, size: usize) -> OpenBurst<'_> {
-        self.shared.open(size).await
+    /// One message per subject of `subjects`, in order.
+    pub(crate) async fn open(&self, subjects: Vec<async_nats::Subject>) -> OpenBurst<'_> {
+        self.shared.open(subjects).await
     }
 }
 
@@ -313,6 +377,7 @@ impl Drop for Acks {
     fn drop(&mut self) {
         // The reader holds the subscription, which would keep the connection open.
         self.reader.abort();
+        self.refusals.abort();
     }
 }
 
@@ -326,6 +391,7 @@ mod tests {
         let permits = Arc::new(Semaphore::new(size));
         Burst {
             number: 7,
+            subjects: (0..size).map(|n| format!("s.{}", n % 2).into()).collect(),
             state: Mutex::new(BurstState {
                 slots: (0..size).map(|_| Slot::Idle).collect(),
                 awaited: 0,
@@ -353,6 +419,10 @@ mod tests {
                 other => panic!("{other:?}"),
             })
             .collect()
+    }
+
+    fn subjects(size: usize) -> Vec<async_nats::Subject> {
+        (0..size).map(|_| "events.s.t".into()).collect()
     }
 
     /// Far enough that a wait which should end at once would hang the test until its guard.
@@ -402,6 +472,27 @@ mod tests {
         burst.deliver(1, stored(99));
         let answers = within_a_while(burst.answers(far())).await;
         assert_eq!(sequences(&answers), [(1, 11)]);
+    }
+
+    /// The server's refusal names a subject: every message of the burst on it is answered
+    /// at once, and the wait ends when the others are.
+    #[tokio::test]
+    async fn a_refused_subject_answers_its_messages_without_waiting_for_the_deadline() {
+        let shared = Shared::new("_INBOX.abc.".to_string(), 8);
+        let subjects = ["events.a.t", "events.b.t", "events.a.t"]
+            .map(async_nats::Subject::from)
+            .to_vec();
+        let burst = shared.open(subjects).await;
+        burst.await_answers(0..3);
+        shared.refuse("events.a.t");
+        shared.refuse("events.c.t");
+        burst.deliver(1, stored(11));
+        let answers = within_a_while(burst.answers(far())).await;
+        let answers: Vec<(usize, bool)> = answers
+            .iter()
+            .map(|(index, answer)| (*index, matches!(answer, Answer::Forbidden)))
+            .collect();
+        assert_eq!(answers, [(0, true), (1, false), (2, true)]);
     }
 
     #[tokio::test]
@@ -462,8 +553,8 @@ mod tests {
     #[tokio::test]
     async fn an_answer_to_a_reply_subject_reaches_its_burst_until_it_is_closed() {
         let shared = Shared::new("_INBOX.abc.".to_string(), 8);
-        let first = shared.open(2).await;
-        let second = shared.open(2).await;
+        let first = shared.open(subjects(2)).await;
+        let second = shared.open(subjects(2)).await;
         second.await_answers(0..2);
         let ack = |subject: async_nats::Subject| async_nats::Message {
             subject,
@@ -487,10 +578,10 @@ mod tests {
     #[tokio::test]
     async fn a_burst_dropped_before_it_is_settled_is_closed_and_gives_its_room_back() {
         let shared = Shared::new("_INBOX.abc.".to_string(), 4);
-        let abandoned = shared.open(4).await;
+        let abandoned = shared.open(subjects(4)).await;
         abandoned.await_answers(0..4);
         assert_eq!(shared.permits.available_permits(), 0);
-        let next = shared.open(3);
+        let next = shared.open(subjects(3));
         tokio::pin!(next);
         assert!(
             futures::poll!(next.as_mut()).is_pending(),

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::nats::NatsConfig;
+
 /// How a CloudEvent travels in a NATS message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ContentMode {
@@ -75,15 +77,13 @@ impl RetryPolicy {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublisherConfig {
-    /// `nats://host:port` (or several, comma-separated).
-    pub nats_url: String,
+    /// How to reach NATS: servers, credentials, TLS.
+    pub nats: NatsConfig,
     /// The registry's base URL: `dataschema` is `<base>/v1/sources/{source}/types/{type}/versions/{n}`.
     pub registry_url: String,
     pub stream: StreamSettings,
     /// How long one attempt waits for its PubAck.
     pub publish_timeout: Duration,
-    /// How long connecting to NATS may take.
-    pub connect_timeout: Duration,
     pub retry: RetryPolicy,
     pub content_mode: ContentMode,
     /// How many events [`crate::Publisher::publish_many`] keeps awaiting their PubAck at once.
@@ -91,16 +91,16 @@ pub struct PublisherConfig {
 }
 
 impl PublisherConfig {
-    /// A configuration with the defaults: stream `EVENTS` on `events.>`, a 2 minute duplicate
-    /// window, 5 s per attempt, 3 retries, structured content mode,
-    /// 256 PubAcks awaited at once by `publish_many`.
-    pub fn new(nats_url: impl Into<String>, registry_url: impl Into<String>) -> PublisherConfig {
+    /// A configuration with the defaults: NATS at `nats` (a URL, or a [`NatsConfig`] with
+    /// credentials and TLS), stream `EVENTS` on `events.>`, a 2 minute duplicate window, 5 s
+    /// per attempt, 3 retries, structured content mode, 256 PubAcks awaited at once by
+    /// `publish_many`.
+    pub fn new(nats: impl Into<NatsConfig>, registry_url: impl Into<String>) -> PublisherConfig {
         PublisherConfig {
-            nats_url: nats_url.into(),
+            nats: nats.into(),
             registry_url: registry_url.into(),
             stream: StreamSettings::default(),
             publish_timeout: Duration::from_secs(5),
-            connect_timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
             content_mode: ContentMode::default(),
             max_in_flight: 256,

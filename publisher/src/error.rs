@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::nats::NatsError;
 use crate::schema::{Pin, SchemaError};
 
 /// One reason a payload does not match its pinned schema.
@@ -37,7 +38,7 @@ fn headlines(violations: &[Violation]) -> String {
 }
 
 /// The coarse classes of [`PublishError`]: what a caller decides on (a sidecar maps them to
-/// 422, 404, 503, 504, 413 and 500).
+/// 422, 404, 503, 504, 413, 403 and 500).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     /// The payload or an attribute does not match the pinned schema; nothing was sent.
@@ -50,6 +51,8 @@ pub enum ErrorKind {
     Timeout,
     /// The event is over the server's `max_payload`.
     TooLarge,
+    /// The NATS user may not publish on the event's subject; nothing was stored.
+    Forbidden,
     /// Anything else: a schema that does not compile or match its digest, a bug.
     Internal,
 }
@@ -87,6 +90,8 @@ pub enum PublishError {
         size: usize,
         max_payload: usize,
     },
+    #[error("NATS refused {event_id}: this user may not publish to {subject} (a permissions violation); nothing was stored")]
+    Forbidden { event_id: String, subject: String },
     #[error("building the CloudEvent {event_id}: {reason}")]
     Event { event_id: String, reason: String },
     #[error("publishing {event_id} to {subject}")]
@@ -108,6 +113,7 @@ impl PublishError {
             PublishError::Unavailable { .. } => ErrorKind::Unavailable,
             PublishError::Timeout { .. } => ErrorKind::Timeout,
             PublishError::TooLarge { .. } => ErrorKind::TooLarge,
+            PublishError::Forbidden { .. } => ErrorKind::Forbidden,
             PublishError::Event { .. } | PublishError::Publish { .. } => ErrorKind::Internal,
         }
     }
@@ -118,6 +124,7 @@ impl PublishError {
             PublishError::Unavailable { event_id, .. }
             | PublishError::Timeout { event_id, .. }
             | PublishError::TooLarge { event_id, .. }
+            | PublishError::Forbidden { event_id, .. }
             | PublishError::Event { event_id, .. }
             | PublishError::Publish { event_id, .. } => Some(event_id),
             PublishError::Invalid { .. }
@@ -138,12 +145,8 @@ impl PublishError {
 /// Why [`crate::Publisher::connect`] failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("connecting to NATS at {url}")]
-    Connect {
-        url: String,
-        #[source]
-        source: async_nats::ConnectError,
-    },
+    #[error(transparent)]
+    Nats(#[from] NatsError),
     #[error("subscribing to PubAcks on NATS at {url}")]
     Subscribe {
         url: String,

@@ -20,6 +20,7 @@ mod config;
 mod error;
 mod event;
 mod http;
+mod nats;
 mod publisher;
 mod receive;
 mod registry;
@@ -31,6 +32,7 @@ pub use cloudevents::event::ExtensionValue;
 pub use config::{ContentMode, PublisherConfig, RetryPolicy, StreamSettings};
 pub use error::{ConnectError, ErrorKind, PublishError, Violation};
 pub use event::{Attributes, APPLICATION_JSON, CLOUDEVENTS_JSON, MESSAGE_ID_HEADER};
+pub use nats::{NatsConfig, NatsError, Secret};
 pub use publisher::{Publisher, Receipt};
 pub use receive::{
     decode, ConsumeError, DecodeError, Delivery, EventAttributes, EventData, Received, Receiver,

@@ -9,10 +9,11 @@ use async_nats::jetstream::{self, stream};
 use async_nats::HeaderMap;
 use futures::stream::{FuturesUnordered, StreamExt};
 
-use crate::acks::{Acks, Answer, MAX_AWAITED};
+use crate::acks::{Acks, Answer, Inbox, MAX_AWAITED};
 use crate::config::PublisherConfig;
 use crate::error::{ConnectError, PublishError, Violation};
 use crate::event::{encode, structured_head, Attributes, Envelope};
+use crate::nats::{NatsError, PermissionViolation};
 use crate::schema::{Pin, SchemaSource, Validator, ValidatorCache};
 use crate::subject::{subject_for, version_url};
 
@@ -68,34 +69,49 @@ impl Publisher {
         config: PublisherConfig,
         schemas: impl SchemaSource + 'static,
     ) -> Result<Publisher, ConnectError> {
-        let client = async_nats::ConnectOptions::new()
-            .connection_timeout(config.connect_timeout)
+        // The server refuses a publish or subscription the user has no permission for with an
+        // error line that async-nats reports as an event: those reach the connect below (the
+        // JetStream API refused) and then the bursts awaiting answers on the subject.
+        let (violations_sender, mut violations) = tokio::sync::mpsc::unbounded_channel();
+        let options = async_nats::ConnectOptions::new()
             // Room for every awaited PubAck, and for late ones to retries beside them.
             .subscription_capacity(4 * MAX_AWAITED)
-            .connect(server_list(&config.nats_url))
+            .event_callback(move |event| {
+                if let Some(violation) = PermissionViolation::of_event(&event) {
+                    let _ = violations_sender.send(violation);
+                }
+                std::future::ready(())
+            });
+        let client = config.nats.connect_with(options).await?;
+        let url = config.nats.shown_url();
+        let inbox = Inbox::subscribe(&client)
             .await
-            .map_err(|source| ConnectError::Connect {
-                url: config.nats_url.clone(),
+            .map_err(|source| ConnectError::Subscribe {
+                url: url.clone(),
                 source,
             })?;
         let mut jetstream = jetstream::new(client.clone());
         jetstream.set_timeout(config.publish_timeout);
         let settings = &config.stream;
         let wanted = format!("{}.>", settings.subject_prefix);
-        let stream = jetstream
-            .get_or_create_stream(stream::Config {
-                name: settings.name.clone(),
-                subjects: vec![wanted.clone()],
-                storage: stream::StorageType::File,
-                duplicate_window: settings.duplicate_window,
-                num_replicas: settings.replicas,
-                ..stream::Config::default()
-            })
-            .await
-            .map_err(|source| ConnectError::Stream {
+        let creating = jetstream.get_or_create_stream(stream::Config {
+            name: settings.name.clone(),
+            subjects: vec![wanted.clone()],
+            storage: stream::StorageType::File,
+            duplicate_window: settings.duplicate_window,
+            num_replicas: settings.replicas,
+            ..stream::Config::default()
+        });
+        // A refused JetStream API request gets no answer: the refusal ends the wait at once.
+        let stream = tokio::select! {
+            created = creating => created.map_err(|source| ConnectError::Stream {
                 stream: settings.name.clone(),
                 source,
-            })?;
+            })?,
+            Some(violation) = violations.recv() => {
+                return Err(NatsError::from_violation(violation, url).into());
+            }
+        };
         let existing = &stream.cached_info().config;
         if !existing.subjects.iter().any(|s| s == &wanted || s == ">") {
             return Err(ConnectError::StreamSubjects {
@@ -112,14 +128,29 @@ impl Publisher {
                 configured: settings.duplicate_window,
             });
         }
-        let acks = Acks::start(&client)
-            .await
-            .map_err(|source| ConnectError::Subscribe {
-                url: config.nats_url.clone(),
-                source,
-            })?;
+        // The answers to this publisher's messages come to its inbox: a user who may not
+        // subscribe to it would wait for every PubAck in vain. The server has refused the
+        // subscription (if it did) before it answered the stream request above.
+        let pattern = inbox.pattern();
+        while let Ok(violation) = violations.try_recv() {
+            if violation.operation == "subscribe to" && violation.subject == pattern {
+                return Err(NatsError::from_violation(violation, url).into());
+            }
+        }
+        let (refused_sender, refused) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(violation) = violations.recv().await {
+                if violation.operation == "publish to" {
+                    if refused_sender.send(violation.subject).is_err() {
+                        return;
+                    }
+                } else {
+                    tracing::error!(subject = %violation.subject, "NATS refused a subscription");
+                }
+            }
+        });
         Ok(Publisher {
-            acks,
+            acks: inbox.start(refused),
             config,
             client,
             jetstream,
@@ -348,7 +379,15 @@ impl Publisher {
         &self,
         messages: Vec<(usize, OutgoingMessage)>,
     ) -> Vec<(usize, Result<Receipt, PublishError>)> {
-        let burst = self.acks.open(messages.len()).await;
+        let burst = self
+            .acks
+            .open(
+                messages
+                    .iter()
+                    .map(|(_, message)| message.subject.clone())
+                    .collect(),
+            )
+            .await;
         let mut settled: Vec<Option<Settled>> = messages.iter().map(|_| None).collect();
         let mut sent = vec![false; messages.len()];
         let retry = self.config.retry;
@@ -454,6 +493,10 @@ impl Publisher {
                 PublishErrorKind::Other,
                 error,
             ))),
+            Settled::Answered(Answer::Forbidden) => Err(PublishError::Forbidden {
+                event_id: id,
+                subject: subject.to_string(),
+            }),
             Settled::Answered(Answer::Unreadable(what)) => Err(failed(
                 JetStreamError::with_source(PublishErrorKind::Other, what),
             )),
@@ -519,16 +562,6 @@ fn message_size(headers: &HeaderMap, payload: usize) -> usize {
         }
     }
     size + payload
-}
-
-/// The servers of a `nats_url`: async-nats reads one URL per string, so a comma-separated
-/// list (every server of a cluster, for failover) is split here.
-fn server_list(nats_url: &str) -> Vec<&str> {
-    nats_url
-        .split(',')
-        .map(str::trim)
-        .filter(|url| !url.is_empty())
-        .collect()
 }
 
 #[cfg(test)]
@@ -601,14 +634,5 @@ mod tests {
             accepted > 1000 && refused > 1000,
             "{accepted} accepted, {refused} refused"
         );
-    }
-
-    #[test]
-    fn a_comma_separated_url_is_a_list_of_servers() {
-        assert_eq!(
-            super::server_list("nats://a:4222, nats://b:4222,,nats://c:4222"),
-            ["nats://a:4222", "nats://b:4222", "nats://c:4222"]
-        );
-        assert_eq!(super::server_list("nats://a:4222"), ["nats://a:4222"]);
     }
 }

@@ -15,8 +15,37 @@ pub(super) static FUNCS: &[Builtin] = &[
             .map(super::Concrete::Int)
             .ok_or_else(|| BuiltinError::new("length out of range"))
     }),
+    builtin!(P, "Dump", [Any] -> String, |a| Ok(string(dump(bytes_or_str_arg(a, 0)?)))),
     builtin!(P, "DecodedLen", [Int] -> Int, |a| Ok(super::Concrete::Int(super::int_arg(a, 0)? / 2))),
 ];
+
+/// Go's `hex.Dump`: 16 bytes a line, the offset, the bytes in hex (an extra space after the
+/// eighth) and the printable ASCII characters between bars.
+pub fn dump(data: &[u8]) -> String {
+    let mut out = String::new();
+    for (line, chunk) in data.chunks(16).enumerate() {
+        out.push_str(&format!("{:08x}  ", line * 16));
+        for i in 0..16 {
+            match chunk.get(i) {
+                Some(b) => out.push_str(&format!("{b:02x} ")),
+                None => out.push_str("   "),
+            }
+            if i == 7 {
+                out.push(' ');
+            }
+        }
+        out.push_str(" |");
+        out.extend(chunk.iter().map(|&b| {
+            if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        }));
+        out.push_str("|\n");
+    }
+    out
+}
 
 pub fn encode(data: &[u8]) -> String {
     data.iter().map(|b| format!("{b:02x}")).collect()
@@ -88,6 +117,25 @@ mod tests {
             &[
                 (vec![i(3)], Ok(i(6))),
                 (vec![i(i128::MAX)], Err("length out of range")),
+            ],
+        );
+    }
+
+    #[test]
+    fn dump_lines() {
+        check(
+            P,
+            "Dump",
+            &[
+                (
+                    vec![s("foo")],
+                    Ok(s("00000000  66 6f 6f                                          |foo|\n")),
+                ),
+                (
+                    vec![s("0123456789abcdef\n")],
+                    Ok(s("00000000  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  |0123456789abcdef|\n00000010  0a                                                |.|\n")),
+                ),
+                (vec![s("")], Ok(s(""))),
             ],
         );
     }

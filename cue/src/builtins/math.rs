@@ -17,6 +17,7 @@ pub(super) static FUNCS: &[Builtin] = &[
     builtin!(P, "RoundToEven", [Number] -> Int, |a| to_int(a, f64::round_ties_even)),
     builtin!(P, "Trunc", [Number] -> Int, |a| to_int(a, f64::trunc)),
     builtin!(P, "Abs", [Number] -> Number, abs),
+    builtin!(P, "Jacobi", [Int, Int] -> Int, jacobi),
     builtin!(P, "Pow", [Number, Number] -> Number, pow),
     builtin!(P, "Pow10", [Int] -> Number, |a| {
         let n = super::int_arg(a, 0)?;
@@ -119,6 +120,42 @@ fn to_int(args: &[Concrete], round: fn(f64) -> f64) -> Result<Concrete, BuiltinE
             }
             Ok(Concrete::Int(rounded as i128))
         }
+    }
+}
+
+/// The Jacobi symbol (x/y), for odd `y` (as Go's `big.Jacobi`): by quadratic reciprocity,
+/// halving out factors of two and swapping until `y` is 1.
+fn jacobi(args: &[Concrete]) -> Result<Concrete, BuiltinError> {
+    let (x, y) = (super::int_arg(args, 0)?, super::int_arg(args, 1)?);
+    if y % 2 == 0 {
+        return Err(BuiltinError::new(format!(
+            "big: invalid 2nd argument to Int.Jacobi: need odd integer but got {y}"
+        )));
+    }
+    let mut result = 1;
+    let (mut a, mut b) = (x, y.unsigned_abs());
+    if y < 0 && x < 0 {
+        result = -1;
+    }
+    loop {
+        if b == 1 {
+            return Ok(Concrete::Int(result));
+        }
+        // `a mod b`, non-negative.
+        let reduced = a.rem_euclid(b as i128) as u128;
+        if reduced == 0 {
+            return Ok(Concrete::Int(0));
+        }
+        let twos = reduced.trailing_zeros();
+        if twos % 2 == 1 && matches!(b & 7, 3 | 5) {
+            result = -result;
+        }
+        let odd = reduced >> twos;
+        if b & 3 == 3 && odd & 3 == 3 {
+            result = -result;
+        }
+        a = b as i128;
+        b = odd;
     }
 }
 
@@ -358,5 +395,24 @@ mod tests {
         assert_eq!(constant("MaxUint64"), Some(i(18446744073709551615)));
         assert_eq!(constant("MaxUint16"), Some(i(65535)));
         assert_eq!(constant("Nope"), None);
+    }
+
+    #[test]
+    fn jacobi_symbols() {
+        check(
+            P,
+            "Jacobi",
+            &[
+                (vec![i(1000), i(201)], Ok(i(1))),
+                (vec![i(2), i(3)], Ok(i(-1))),
+                (vec![i(3), i(9)], Ok(i(0))),
+                (vec![i(-1), i(-3)], Ok(i(1))),
+                (vec![i(30), i(59)], Ok(i(-1))),
+                (
+                    vec![i(1000), i(2000)],
+                    Err("big: invalid 2nd argument to Int.Jacobi: need odd integer but got 2000"),
+                ),
+            ],
+        );
     }
 }

@@ -18,11 +18,17 @@
 //! A parameter of kind [`Kind::Any`] takes any value and checks it itself (`net.IP` takes a
 //! string or a list of bytes and answers `invalid type int for IP address` otherwise).
 //!
-//! Not provided, because they need the evaluator rather than concrete values or are rarely
-//! used in schemas: `list.Sort`, `list.SortStable`, `list.IsSorted`, `list.MatchN`,
-//! `json.Validate`, the `encoding/yaml`, `encoding/toml`, `encoding/csv`, `path`,
-//! `text/template` and `math/bits` packages, `net` host/port and escaping helpers, and
-//! `uuid.FromInt`/`uuid.ToInt` (128-bit values beyond `i128`).
+//! Packages provided: `strings`, `list`, `math`, `math/bits`, `time`, `net`, `path`, `uuid`,
+//! `regexp`, `strconv`, `struct`, `encoding/json`, `encoding/base64`, `encoding/hex`,
+//! `encoding/csv`, `crypto/md5`, `crypto/sha1`, `crypto/sha256`, `crypto/sha512`,
+//! `crypto/hmac`, `crypto/ed25519` and `text/tabwriter`. Integers are 128-bit: a result
+//! beyond that is an error rather than a wrong number.
+//!
+//! Not provided yet: the functions that need the evaluator rather than concrete values
+//! (`list.Sort`, `list.SortStable`, `list.IsSorted`, `list.MatchN`, `json.Validate`,
+//! `yaml.Validate`), `encoding/yaml`, `encoding/toml` and `encoding/openapi`, and
+//! `text/template` (Go's template language is an interpreter of its own, which schemas do not
+//! use to constrain data).
 
 use std::fmt;
 use std::sync::Arc;
@@ -69,19 +75,20 @@ macro_rules! builtin {
 }
 
 pub mod base64;
+pub mod bits;
+pub mod crypto;
+pub mod csv;
 pub mod hex;
 pub mod json;
 pub mod list;
 pub mod math;
-pub mod md5;
 pub mod net;
 pub mod path;
 pub mod regexp;
-pub mod sha1;
-pub mod sha256;
 pub mod strconv;
 pub mod strings;
 pub mod structs;
+pub mod tabwriter;
 pub mod time;
 pub mod uuid;
 
@@ -252,18 +259,33 @@ static PACKAGES: &[Package] = &[
     },
     Package {
         path: "crypto/sha1",
-        funcs: sha1::FUNCS,
-        constant: sha1::constant,
+        funcs: crypto::SHA1_FUNCS,
+        constant: crypto::sha1_constant,
     },
     Package {
         path: "crypto/md5",
-        funcs: md5::FUNCS,
-        constant: md5::constant,
+        funcs: crypto::MD5_FUNCS,
+        constant: crypto::md5_constant,
     },
     Package {
         path: "crypto/sha256",
-        funcs: sha256::FUNCS,
-        constant: sha256::constant,
+        funcs: crypto::SHA256_FUNCS,
+        constant: crypto::sha256_constant,
+    },
+    Package {
+        path: "crypto/sha512",
+        funcs: crypto::SHA512_FUNCS,
+        constant: crypto::sha512_constant,
+    },
+    Package {
+        path: "crypto/hmac",
+        funcs: crypto::HMAC_FUNCS,
+        constant: crypto::hmac_constant,
+    },
+    Package {
+        path: "crypto/ed25519",
+        funcs: crypto::ED25519_FUNCS,
+        constant: crypto::ed25519_constant,
     },
     Package {
         path: "strconv",
@@ -279,6 +301,21 @@ static PACKAGES: &[Package] = &[
         path: "path",
         funcs: path::FUNCS,
         constant: path::constant,
+    },
+    Package {
+        path: "math/bits",
+        funcs: bits::FUNCS,
+        constant: no_constants,
+    },
+    Package {
+        path: "encoding/csv",
+        funcs: csv::FUNCS,
+        constant: no_constants,
+    },
+    Package {
+        path: "text/tabwriter",
+        funcs: tabwriter::FUNCS,
+        constant: no_constants,
     },
     Package {
         path: "struct",
@@ -512,7 +549,7 @@ pub fn kind_name(value: &Concrete) -> &'static str {
 // Helpers for reading arguments. The evaluator has checked kinds, but a builtin must not panic
 // when called directly with odd values, so each returns an error instead.
 
-fn wrong_kind(args: &[Concrete], index: usize, want: &str) -> BuiltinError {
+pub(crate) fn wrong_kind(args: &[Concrete], index: usize, want: &str) -> BuiltinError {
     match args.get(index) {
         Some(value) => BuiltinError::new(format!(
             "cannot use {} (type {}) as {} in argument {} to call",

@@ -30,6 +30,29 @@ pub(super) static FUNCS: &[Builtin] = &[
             _ => Err(num_error("ParseBool", s, NumError::Syntax)),
         }
     }),
+    builtin!(P, "ParseNumber", [String] -> Number, |a| {
+        let s = str_arg(a, 0)?;
+        if !underscores_between_digits(s) {
+            return Err(BuiltinError::new(format!(
+                "strconv.ParseNumber: parsing {}: illegal '_' in number",
+                quote(s, false)
+            )));
+        }
+        crate::eval::parse_number(s)
+            .map(|atom| atom.to_concrete())
+            .map_err(|_| {
+                // Only plain digits can fail by size; anything else is not a number literal.
+                let digits = s.trim_start_matches(['-', '+']);
+                let error = if !digits.is_empty()
+                    && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+                {
+                    NumError::Range
+                } else {
+                    NumError::Syntax
+                };
+                num_error("ParseNumber", s, error)
+            })
+    }),
     builtin!(P, "ParseFloat", [String, Int] -> Float, |a| {
         let s = str_arg(a, 0)?;
         parse_float(s).map(Concrete::Float).map_err(|e| num_error("ParseFloat", s, e))
@@ -60,6 +83,30 @@ const MAX_PRECISION: i64 = 1000;
 enum NumError {
     Syntax,
     Range,
+}
+
+/// Whether every `_` of a number literal separates two digits (hex digits after `0x`), as
+/// CUE's grammar requires: `1_000` but not `1_` or `1__0`.
+fn underscores_between_digits(literal: &str) -> bool {
+    let bytes = literal.as_bytes();
+    let hex = literal
+        .trim_start_matches(['-', '+'])
+        .get(..2)
+        .is_some_and(|p| p.eq_ignore_ascii_case("0x"));
+    let digit = |b: Option<&u8>| {
+        b.is_some_and(|b| {
+            if hex {
+                b.is_ascii_hexdigit()
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+    };
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'_')
+        .all(|(i, _)| i > 0 && digit(bytes.get(i - 1)) && digit(bytes.get(i + 1)))
 }
 
 fn num_error(function: &str, input: &str, error: NumError) -> BuiltinError {
@@ -645,6 +692,40 @@ mod tests {
                 (vec![s("abc")], Err("invalid syntax")),
                 (vec![s("éé")], Err("invalid syntax")),
                 (vec![s(r#""\q""#)], Err("invalid syntax")),
+            ],
+        );
+    }
+
+    #[test]
+    fn parse_number_reads_cue_literals() {
+        check(
+            P,
+            "ParseNumber",
+            &[
+                (vec![s("123.456")], Ok(f(123.456))),
+                (vec![s("0xFF")], Ok(i(255))),
+                (vec![s("1Ki")], Ok(i(1024))),
+                (vec![s("1_000")], Ok(i(1000))),
+                (vec![s("0xF_F")], Ok(i(255))),
+                (
+                    vec![s("1_")],
+                    Err(r#"strconv.ParseNumber: parsing "1_": illegal '_' in number"#),
+                ),
+                (
+                    vec![s("1__0")],
+                    Err(r#"strconv.ParseNumber: parsing "1__0": illegal '_' in number"#),
+                ),
+                (vec![s("-0.5")], Ok(f(-0.5))),
+                (
+                    vec![s("12x")],
+                    Err(r#"strconv.ParseNumber: parsing "12x": invalid syntax"#),
+                ),
+                (
+                    vec![s("1".repeat(50).as_str())],
+                    Err(
+                        r#"strconv.ParseNumber: parsing "11111111111111111111111111111111111111111111111111": value out of range"#,
+                    ),
+                ),
             ],
         );
     }

@@ -22,10 +22,28 @@ pub(super) static FUNCS: &[Builtin] = &[
         Ok(string(canonical(&uuid)))
     }),
     builtin!(P, "SHA1", [String, Any] -> String, |a| {
-        name_based(a, 0x50, |data| super::sha1::sum(data)[..16].to_vec())
+        name_based(a, 0x50, |data| {
+            use sha2::Digest;
+            sha1::Sha1::digest(data)[..16].to_vec()
+        })
     }),
     builtin!(P, "MD5", [String, Any] -> String, |a| {
-        name_based(a, 0x30, |data| super::md5::sum(data).to_vec())
+        name_based(a, 0x30, |data| {
+            use sha2::Digest;
+            md5::Md5::digest(data).to_vec()
+        })
+    }),
+    builtin!(P, "FromInt", [Int] -> String, |a| {
+        let value = super::int_arg(a, 0)?;
+        let value = u128::try_from(value)
+            .map_err(|_| BuiltinError::new(format!("cannot make a UUID of negative {value}")))?;
+        Ok(string(canonical(&value.to_be_bytes())))
+    }),
+    builtin!(P, "ToInt", [String] -> Int, |a| {
+        let uuid = parse(str_arg(a, 0)?).map_err(BuiltinError::new)?;
+        i128::try_from(u128::from_be_bytes(uuid))
+            .map(Concrete::Int)
+            .map_err(|_| BuiltinError::new("UUID value does not fit a 128-bit signed integer"))
     }),
     builtin!(P, "URN", [String] -> String, |a| {
         let uuid = parse(str_arg(a, 0)?).map_err(BuiltinError::new)?;
@@ -260,5 +278,31 @@ mod tests {
         check(P, "Version", &[(vec![sha1.clone()], Ok(i(5)))]);
         check(P, "Variant", &[(vec![sha1], Ok(i(1)))]);
         assert!(matches!(constant("ns"), Some(Concrete::Struct(f)) if f.len() == 5));
+    }
+
+    #[test]
+    fn integers_and_uuids() {
+        check(
+            P,
+            "FromInt",
+            &[
+                (
+                    vec![i(0x052e_f62d_7223_58b6_a551_c1de_ee46_d401)],
+                    Ok(s("052ef62d-7223-58b6-a551-c1deee46d401")),
+                ),
+                (vec![i(-1)], Err("cannot make a UUID of negative -1")),
+            ],
+        );
+        check(
+            P,
+            "ToInt",
+            &[
+                (vec![s("00000000-0000-0000-0000-00000000002a")], Ok(i(42))),
+                (
+                    vec![s("ffffffff-ffff-ffff-ffff-ffffffffffff")],
+                    Err("UUID value does not fit a 128-bit signed integer"),
+                ),
+            ],
+        );
     }
 }

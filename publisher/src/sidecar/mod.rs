@@ -5,7 +5,8 @@
 //! `201 {"id", "stream", "sequence", "duplicate": false}`, or `200` with `"duplicate": true`
 //! when JetStream already had the id. Errors are `{"error": {"code", "message", ...}}`: 400
 //! (bad JSON, with `line` and `column`; a bad attribute; an event whose source or type is not
-//! the path's), 401/403 (bearer tokens), 404 (unknown version), 413 (body over the limit or
+//! the path's), 401/403 (bearer tokens; 403 also when the NATS user may not publish on the
+//! event's subject, with its `subject`: nothing was stored), 404 (unknown version), 413 (body over the limit or
 //! over NATS's `max_payload`), 415, 422 (with every `violations` entry's `path`), 503 with
 //! `Retry-After` (NATS or the registry unreachable: nothing was stored), 504 with
 //! `Retry-After` (no PubAck in time; retrying with the same `ce-id` is safe).
@@ -544,6 +545,7 @@ fn outcome_of(failure: &PublishError) -> Outcome {
         ErrorKind::Unavailable => Outcome::Unavailable,
         ErrorKind::Timeout => Outcome::Timeout,
         ErrorKind::TooLarge => Outcome::TooLarge,
+        ErrorKind::Forbidden => Outcome::Forbidden,
         ErrorKind::Internal => Outcome::Error,
     }
 }
@@ -559,6 +561,7 @@ fn failure_status(failure: &PublishError) -> (StatusCode, &'static str) {
         ErrorKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         ErrorKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
         ErrorKind::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        ErrorKind::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
         ErrorKind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
     }
 }
@@ -598,6 +601,7 @@ fn failure_response(sidecar: &Sidecar, failure: &PublishError) -> Response {
                 .collect();
             json!({"violations": violations})
         }
+        PublishError::Forbidden { subject, .. } => json!({"subject": subject}),
         _ => json!({}),
     };
     let mut response = error_with(status, code, failure.to_string(), more);

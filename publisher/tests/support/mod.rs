@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod secure;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -146,9 +148,11 @@ fn spawn(
     let mut child = command.spawn().expect("starting nats-server");
     let stderr = child.stderr.take().expect("stderr is piped");
     let (sender, receiver) = mpsc::channel();
-    // Reads the log to the end, so the server never blocks on a full pipe.
+    // Reads the log to the end, so the server never blocks on a full pipe; until the server
+    // is ready, the lines are kept to show why it is not.
     std::thread::spawn(move || {
         let mut port = None;
+        let mut log = Vec::new();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if let Some(rest) = line.split("Listening for client connections on ").nth(1) {
                 port = rest
@@ -158,15 +162,23 @@ fn spawn(
                     .and_then(|p| p.parse::<u16>().ok());
             }
             if line.contains("Server is ready") {
-                let _ = sender.send(port);
+                let _ = sender.send(port.ok_or_else(|| log.join("\n")));
+                log.clear();
+            } else if log.len() < 200 {
+                log.push(line);
             }
         }
+        let _ = sender.send(Err(log.join("\n")));
     });
     match receiver.recv_timeout(Duration::from_secs(20)) {
-        Ok(Some(port)) => (child, port),
-        other => {
+        Ok(Ok(port)) => (child, port),
+        Ok(Err(log)) => {
             let _ = child.kill();
-            panic!("nats-server did not become ready with a port: {other:?}");
+            panic!("nats-server did not become ready with a port; its log:\n{log}");
+        }
+        Err(error) => {
+            let _ = child.kill();
+            panic!("nats-server did not become ready with a port: {error}");
         }
     }
 }
