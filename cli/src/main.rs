@@ -95,19 +95,34 @@ enum Command {
     /// `.cue` files (or a directory, for its `.cue` files) form the schema package; `.json` files
     /// hold one value each; `.jsonl`, `.ndjson` and `.ldjson` files hold a stream of values, each
     /// validated on its own; `json:` or `jsonl:` before a file forces its type. Files may come in
-    /// any order. Without data files, vet checks that the package itself has no errors.
+    /// any order. Without data files, vet checks that the package itself has no errors and
+    /// that its fields are concrete (see -c).
     ///
     /// Exit status: 0 when everything is valid, 1 when errors were reported, 2 for usage or I/O
     /// errors (a missing file, no .cue file, a bad -d expression).
     Vet {
-        /// Schema (.cue files, directories) and data (.json, .jsonl, .ndjson) files, in any order.
-        #[arg(required = true, value_name = "FILE")]
+        /// Schema (.cue files, directories) and data (.json, .jsonl, .ndjson) files, in any
+        /// order; by default the package in the current directory.
+        #[arg(value_name = "FILE")]
         files: Vec<PathBuf>,
 
         /// The expression to validate data against, such as `#Identity`; by default the
         /// whole package.
         #[arg(short = 'd', long = "schema", value_name = "EXPRESSION")]
         schema: Option<String>,
+
+        /// Without data files: report every value of the package that is not concrete
+        /// (`-c`), or allow them (`-c=false`). Without the flag, a package with incomplete
+        /// values fails with one line saying so. Data files must always be concrete.
+        #[arg(
+            short = 'c',
+            long,
+            value_name = "BOOL",
+            num_args = 0..=1,
+            require_equals = true,
+            default_missing_value = "true"
+        )]
+        concrete: Option<bool>,
     },
     /// Print a package's definitions as OpenAPI 3.0 or JSON Schema 2020-12, like
     /// `cue export --out openapi`.
@@ -484,10 +499,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Vet { files, schema } => {
+        Command::Vet {
+            files,
+            schema,
+            concrete,
+        } => {
             let working_directory =
                 std::env::current_dir().context("cannot read the working directory")?;
-            let config = VetConfig::from_arguments(&files, schema, cli.format, &working_directory)?;
+            // Like `cue vet`, no argument means the package in the current directory.
+            let files = if files.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                files
+            };
+            let mut config =
+                VetConfig::from_arguments(&files, schema, cli.format, &working_directory)?;
+            config.incomplete = vet::IncompleteValues::from_flag(concrete);
             Ok(match vet::run(&config)? {
                 VetOutcome::Clean => ExitCode::SUCCESS,
                 VetOutcome::Findings => ExitCode::from(1),

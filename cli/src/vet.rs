@@ -20,7 +20,37 @@ pub struct VetConfig {
     /// The `-d` expression selecting the value to validate against; `None` is the whole package.
     pub schema_expression: Option<String>,
     pub format: Format,
+    /// What to say about values that are not concrete, for a package vetted without data.
+    pub incomplete: IncompleteValues,
 }
+
+/// `cue vet`'s `-c`/`--concrete` for a package vetted without data files. With data files the
+/// data must always be concrete, as with `cue vet`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IncompleteValues {
+    /// No flag: a package with incomplete values fails with one line saying so and how to see
+    /// them (`-c`) or allow them (`-c=false`).
+    #[default]
+    Summarize,
+    /// `-c`: every incomplete value is an error, reported with its path and position.
+    Report,
+    /// `-c=false`: incomplete values are allowed.
+    Allow,
+}
+
+impl IncompleteValues {
+    /// The setting for `-c` given as `Some(true)` or `Some(false)`, or absent.
+    pub fn from_flag(concrete: Option<bool>) -> IncompleteValues {
+        match concrete {
+            None => IncompleteValues::Summarize,
+            Some(true) => IncompleteValues::Report,
+            Some(false) => IncompleteValues::Allow,
+        }
+    }
+}
+
+/// The line `cue vet` prints for a package with incomplete values and no `-c` flag.
+pub const INCOMPLETE_SUMMARY: &str = "some instances are incomplete; use the -c flag to show errors or -c=false to allow incomplete instances";
 
 /// A file named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +144,7 @@ impl VetConfig {
             data_files,
             schema_expression,
             format,
+            incomplete: IncompleteValues::default(),
         })
     }
 }
@@ -209,7 +240,25 @@ pub fn run(config: &VetConfig) -> anyhow::Result<VetOutcome> {
         return Ok(VetOutcome::Findings);
     }
     if config.data_files.is_empty() {
-        return Ok(VetOutcome::Clean);
+        return match config.incomplete {
+            IncompleteValues::Allow => Ok(VetOutcome::Clean),
+            IncompleteValues::Report => {
+                reporter.report_all(&package.incomplete_values(), package.sources())?;
+                Ok(if reporter.errors > 0 {
+                    VetOutcome::Findings
+                } else {
+                    VetOutcome::Clean
+                })
+            }
+            IncompleteValues::Summarize => {
+                if package.incomplete_values().is_empty() {
+                    Ok(VetOutcome::Clean)
+                } else {
+                    crate::output::error(format_args!("{INCOMPLETE_SUMMARY}"));
+                    Ok(VetOutcome::Findings)
+                }
+            }
+        };
     }
 
     let schema = match package.schema(config.schema_expression.as_deref()) {

@@ -491,6 +491,20 @@ impl Package {
     }
 }
 
+impl Package {
+    /// What keeps the package's regular fields from being concrete data, as `cue vet -c`
+    /// reports it: incomplete values (`b: string`), ambiguous disjunctions and missing required
+    /// fields, in `cue vet`'s order. Empty when the package exports as data. Definitions,
+    /// hidden and optional fields need not be concrete. Call it on a package without
+    /// [`Package::diagnostics`]: those come first.
+    pub fn incomplete_values(&self) -> Vec<Diagnostic> {
+        match self.export_json(None) {
+            Ok(_) => Vec::new(),
+            Err(diagnostics) => diagnostics,
+        }
+    }
+}
+
 impl Schema {
     /// Validates one JSON document (decoded as CUE: `1.0` is a float) like `cue vet` does:
     /// every conflict, then, when there is none, every field left incomplete.
