@@ -115,7 +115,7 @@ pub(crate) fn decode_document(
 }
 
 /// The JSON reader. The tree decoder above and the compiled validator's streaming check
-/// (`eval/fast.rs`) both read JSON through it, so they accept exactly the same documents.
+/// (`validate/stream.rs`) both read JSON through it, so they accept exactly the same documents.
 pub(crate) struct Decoder<'t> {
     file: FileId,
     bytes: &'t [u8],

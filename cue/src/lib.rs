@@ -26,6 +26,7 @@ pub mod txtar;
 mod eval;
 mod export;
 mod package;
+mod validate;
 mod value;
 
 pub use diagnostic::{Diagnostic, Label, Severity};

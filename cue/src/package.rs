@@ -147,8 +147,8 @@ pub struct Schema {
     expression: Option<Arc<(ast::Expr, FileId, String)>>,
     sources: Arc<SourceMap>,
     /// The schema compiled for data-independent checking, when its constraints do not depend
-    /// on the data (see `fast.rs`); `None` validates by unification.
-    compiled: Option<Arc<crate::eval::fast::Node>>,
+    /// on the data (see `crate::validate`); `None` validates by unification.
+    compiled: Option<Arc<crate::validate::Node>>,
     /// The file id a data document gets: the one after the schema's sources.
     data_file: FileId,
 }
@@ -319,10 +319,9 @@ impl Package {
             let mut eval = Eval::new(&program, Vec::new());
             let root = eval.package_root(0);
             if track {
-                eval.track(root);
-                eval.dependents = Some(Vec::new());
+                eval.track_dependents(root);
             }
-            eval.include_definitions = true;
+            eval.collect_definition_errors(true);
             eval.finalize_with_definitions(root);
             let mut errors = Vec::new();
             eval.collect_errors(root, &mut errors, false);
@@ -330,7 +329,7 @@ impl Package {
                 errors.push(Diagnostic::error(err.code, err.message.clone()));
             }
             let result = (errors.is_empty() && program.diagnostics.is_empty()).then(|| {
-                eval.include_definitions = false;
+                eval.collect_definition_errors(false);
                 then(eval, root)
             });
             (errors, result)
@@ -374,7 +373,7 @@ impl Package {
                 let root = eval.package_root(0);
                 eval.track(root);
                 eval.finalize(root);
-                compiled = eval.compile(root).map(Arc::new);
+                compiled = crate::validate::compile(&mut eval, root).map(Arc::new);
                 None
             }
             Some(text) => {
@@ -391,7 +390,7 @@ impl Package {
                     let mut errors = Vec::new();
                     eval.collect_errors(root, &mut errors, false);
                     if errors.is_empty() {
-                        compiled = eval.compile(root).map(Arc::new);
+                        compiled = crate::validate::compile(&mut eval, root).map(Arc::new);
                     }
                     errors
                 };
@@ -513,7 +512,7 @@ impl Schema {
             return self.validate_json_unified(name, text);
         };
         // Most documents are valid: decide that while reading, without building anything.
-        if crate::eval::fast::stream_valid(node, text) == Some(true) {
+        if crate::validate::stream_valid(node, text) == Some(true) {
             return Validation {
                 errors: Vec::new(),
                 sources: self.sources.clone(),
@@ -530,7 +529,7 @@ impl Schema {
                 }
             }
         };
-        let mut checker = crate::eval::fast::Checker::new(text);
+        let mut checker = crate::validate::Checker::new(text);
         let mut errors = checker.validate(node, &data);
         errors.truncate(crate::eval::MAX_ERRORS);
         if checker.bailed {
@@ -550,7 +549,7 @@ impl Schema {
     }
 
     #[cfg(test)]
-    pub(crate) fn compiled_node(&self) -> Option<&crate::eval::fast::Node> {
+    pub(crate) fn compiled_node(&self) -> Option<&crate::validate::Node> {
         self.compiled.as_deref()
     }
 

@@ -348,6 +348,22 @@ pub(crate) fn run_check(check: &Check, atom: &Atom) -> Result<(), Option<String>
     }
 }
 
+/// Runs a validator of structs or lists (`list.MinItems(1)`, `struct.MaxFields(3)`) on a
+/// concrete value: `None` when it holds (or `check` is not such a validator), else CUE's error.
+fn composite_check(check: &SpannedCheck, value: &Concrete) -> Option<Arc<EvalError>> {
+    let Check::Builtin { builtin, args } = &check.check else {
+        return None;
+    };
+    let mut all = vec![value.clone()];
+    all.extend(args.iter().cloned());
+    let message = match (builtin.func)(&all) {
+        Ok(Concrete::Bool(true)) => return None,
+        Ok(_) => crate::builtins::validator_message(value, builtin, args, None),
+        Err(err) => crate::builtins::validator_message(value, builtin, args, Some(&err)),
+    };
+    Some(EvalError::new("OUT_OF_BOUND", message, vec![check.span]))
+}
+
 /// Runs one check on a concrete value, with CUE's message when it fails.
 pub(crate) fn check_atom(
     check: &SpannedCheck,
@@ -474,6 +490,21 @@ impl Scalar {
             } if args.is_empty() => matches!(f(s), Ok(Concrete::Bool(true))),
             _ => run_check(&c.check, &Atom::String(Arc::from(s))).is_ok(),
         })
+    }
+
+    /// The error of the first validator of structs or lists among the checks (in order) that
+    /// the concrete value fails; the value is only built when there is a check to run.
+    pub(crate) fn failed_validator(
+        &self,
+        value: impl FnOnce() -> Concrete,
+    ) -> Option<Arc<EvalError>> {
+        if self.checks.is_empty() {
+            return None;
+        }
+        let value = value();
+        self.checks
+            .iter()
+            .find_map(|check| composite_check(check, &value))
     }
 
     /// Whether a concrete value satisfies this scalar, without building a message.

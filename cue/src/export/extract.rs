@@ -1,9 +1,10 @@
 //! Reads evaluated definitions into [`Shape`]s.
 //!
-//! This module is a child of the evaluator (declared in `eval.rs`) because it reads vertices:
-//! their arcs and arc types, closedness groups, pattern constraints, list elements, scalar
-//! constraints and the candidates of resolved disjunctions. It evaluates nothing itself beyond
-//! what finalizing a vertex does, and it never changes a vertex.
+//! It reads vertices through the evaluator's read-only `VertexView`: their arcs
+//! and arc types, closedness, pattern constraints, list elements, scalar constraints and the
+//! candidates of resolved disjunctions. It evaluates nothing itself beyond what finalizing a
+//! vertex does (and the values of pattern and element constraints on their own), and it never
+//! changes a vertex.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -11,16 +12,13 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::{
-    collect_disjuncts, reference_is_definition, ArcType, ConjunctKind, Env, Eval, Feature, Program,
-    Resolved, Val, VertexId,
+    Body, Definition, Exported, Keyword, ListShape, Presence, Property, ScalarShape, Shape,
+    StructShape,
 };
 use crate::ast::{self, Decl, Expr, ExprKind, LabelKind};
 use crate::builtins::Concrete;
 use crate::diagnostic::Diagnostic;
-use crate::export::{
-    Body, Definition, Exported, Keyword, ListShape, Presence, Property, ScalarShape, Shape,
-    StructShape,
-};
+use crate::eval::{ArcType, Eval, Feature, Program, Val, VertexId};
 use crate::source::Span;
 use crate::value::{check_text, Atom, BoundOp, Check, Kinds, Scalar};
 
@@ -49,8 +47,7 @@ fn extract(
     let root = eval.package_root(0);
     // Note which values depend on fields that data can set (a reference to a regular field,
     // a comprehension, a pattern alias): no encoding here can state those relations.
-    eval.track(root);
-    eval.dependents = Some(Vec::new());
+    eval.track_dependents(root);
     eval.finalize(root);
     extract_from(eval, root, program, with_root)
 }
@@ -115,9 +112,10 @@ impl<'a> Extractor<'a> {
     /// The concrete value of the package's `info` field, which OpenAPI uses for its own.
     fn info(&mut self) -> Option<Json> {
         let root = self.eval.resolve_forward(self.root);
-        let info = *self.eval.vertices[root]
-            .arc_index
-            .get(&Feature::Regular(Arc::from("info")))?;
+        let info = self
+            .eval
+            .view(root)
+            .arc(&Feature::Regular(Arc::from("info")))?;
         self.eval.finalize(info);
         let value = self.eval.concrete_value(info)?;
         Some(crate::package::concrete_to_json(&value))
@@ -135,13 +133,11 @@ impl<'a> Extractor<'a> {
     ) {
         let mut noted: Vec<VertexId> = self
             .eval
-            .dependents
-            .take()
-            .unwrap_or_default()
+            .take_dependents()
             .into_iter()
             .filter(|(_, top)| {
                 top.is_none_or(|t| {
-                    let origin = self.eval.vertices[t].origin;
+                    let origin = self.eval.view(t).origin();
                     !self.noted_in_place.contains(&t)
                         && origin.is_none_or(|o| !self.noted_in_place.contains(&o))
                 })
@@ -186,14 +182,14 @@ impl<'a> Extractor<'a> {
         vertices: &mut Vec<VertexId>,
     ) {
         let v = self.eval.resolve_forward(v);
-        for a in self.eval.vertices[v].arcs.clone() {
-            let Some(Feature::Definition(name)) = self.eval.vertices[a].feature.clone() else {
+        for a in self.eval.view(v).arcs().to_vec() {
+            let Some(Feature::Definition(name)) = self.eval.view(a).feature().cloned() else {
                 continue;
             };
             let name = format!("{prefix}{}", name.trim_start_matches('#'));
             self.eval.finalize(a);
             let shape = self.shape(a, 0);
-            let span = self.eval.vertices[a].decl_spans.first().copied();
+            let span = self.eval.view(a).decl_spans().first().copied();
             out.push(Definition {
                 name: name.clone(),
                 shape,
@@ -251,11 +247,11 @@ impl<'a> Extractor<'a> {
 
     /// Whether evaluating `v` (or a candidate of it) read fields that data can set.
     fn reads_data(&mut self, v: VertexId) -> bool {
-        let noted = self.eval.dependents.as_deref().unwrap_or_default();
+        let noted = self.eval.dependents();
         for &(_, top) in &noted[self.reading_seen.min(noted.len())..] {
             let Some(top) = top else { continue };
             self.reading.insert(top);
-            if let Some(origin) = self.eval.vertices[top].origin {
+            if let Some(origin) = self.eval.view(top).origin() {
                 self.reading.insert(origin);
             }
         }
@@ -267,12 +263,12 @@ impl<'a> Extractor<'a> {
         if let Some(name) = self.reference_of(v) {
             return Shape::new(Body::Ref(name));
         }
-        if self.eval.vertices[v].candidates.len() > 1 {
+        if self.eval.view(v).candidates().len() > 1 {
             return self.disjunction(v, depth);
         }
         let v = self.eval.resolve_forward(v);
         let mut unsupported = Vec::new();
-        if let Some(err) = self.eval.vertices[v].error.clone() {
+        if let Some(err) = self.eval.view(v).error().cloned() {
             if !err.incomplete {
                 self.errors.push(self.eval.diagnostic(v, &err));
                 return Shape::new(Body::Any);
@@ -288,13 +284,13 @@ impl<'a> Extractor<'a> {
             }
             unsupported.push(note);
         }
-        let mut shape = if self.eval.vertices[v].list.is_some() {
+        let view = self.eval.view(v);
+        let mut shape = if view.is_list() {
             self.list(v, depth)
-        } else if self.eval.vertices[v].struct_span.is_some() {
+        } else if view.is_struct() {
             self.structure(v, depth)
         } else {
-            let scalar = self.eval.vertices[v].scalar.clone();
-            scalar_shape(&scalar)
+            scalar_shape(view.scalar())
         };
         shape.unsupported.extend(unsupported);
         shape
@@ -303,28 +299,10 @@ impl<'a> Extractor<'a> {
     /// The exported name of the definition `v` refers to when its one conjunct is a reference
     /// to a definition of this package (`cust: #Customer`).
     fn reference_of(&mut self, v: VertexId) -> Option<String> {
-        let vertex = &self.eval.vertices[v];
-        if vertex.conjuncts.len() != 1 {
-            return None;
-        }
-        let conjunct = vertex.conjuncts[0].clone();
-        let ConjunctKind::Expr(e) = conjunct.kind else {
-            return None;
-        };
-        let target = self.reference_target(e, &conjunct.env)?;
+        let target = self.eval.definition_reference(v)?;
         (target != v)
             .then(|| self.definition_name(target))
             .flatten()
-    }
-
-    fn reference_target(&mut self, e: &'a Expr, env: &Env<'a>) -> Option<VertexId> {
-        if !reference_is_definition(e) {
-            return None;
-        }
-        match self.eval.resolve(e, env) {
-            Ok(Resolved::Vertex(t)) => Some(t),
-            _ => None,
-        }
     }
 
     /// `A.B` for the vertex of `#A: #B:` in the package; `None` for anything else (a
@@ -333,8 +311,8 @@ impl<'a> Extractor<'a> {
         let mut names = Vec::new();
         let mut current = t;
         loop {
-            let vertex = &self.eval.vertices[current];
-            match (&vertex.feature, vertex.parent) {
+            let vertex = self.eval.view(current);
+            match (vertex.feature(), vertex.parent()) {
                 (Some(Feature::Definition(name)), Some(parent)) => {
                     names.push(name.trim_start_matches('#').to_string());
                     current = parent;
@@ -350,22 +328,9 @@ impl<'a> Extractor<'a> {
     fn disjunction(&mut self, v: VertexId, depth: u32) -> Shape {
         // When the value is one disjunction written in place, each candidate is one of its
         // disjuncts, in order: a disjunct that names a definition becomes a reference.
-        let disjuncts: Vec<(&'a Expr, Env<'a>)> = {
-            let vertex = &self.eval.vertices[v];
-            match vertex.conjuncts.as_slice() {
-                [c] => match c.kind {
-                    ConjunctKind::Expr(e) => {
-                        let mut out = Vec::new();
-                        collect_disjuncts(e, false, &mut out);
-                        out.into_iter().map(|(x, _)| (x, c.env.clone())).collect()
-                    }
-                    _ => Vec::new(),
-                },
-                _ => Vec::new(),
-            }
-        };
-        let candidates = self.eval.vertices[v].candidates.clone();
-        let by_disjunct = disjuncts.len() == candidates.len();
+        let disjuncts = self.eval.disjunct_count(v);
+        let candidates = self.eval.view(v).candidates().to_vec();
+        let by_disjunct = disjuncts == candidates.len();
         let mut options = Vec::new();
         let mut defaults = Vec::new();
         for (i, (candidate, is_default)) in candidates.into_iter().enumerate() {
@@ -375,8 +340,8 @@ impl<'a> Extractor<'a> {
                 continue;
             }
             let reference = if by_disjunct {
-                let (e, env) = disjuncts[i].clone();
-                self.reference_target(e, &env)
+                self.eval
+                    .disjunct_reference(v, i)
                     .and_then(|t| self.definition_name(t))
             } else {
                 None
@@ -410,12 +375,12 @@ impl<'a> Extractor<'a> {
     fn structure(&mut self, v: VertexId, depth: u32) -> Shape {
         let mut unsupported = Vec::new();
         let mut properties = Vec::new();
-        for a in self.eval.vertices[v].arcs.clone() {
-            let Some(Feature::Regular(name)) = self.eval.vertices[a].feature.clone() else {
+        for a in self.eval.view(v).arcs().to_vec() {
+            let Some(Feature::Regular(name)) = self.eval.view(a).feature().cloned() else {
                 continue;
             };
             self.eval.finalize(a);
-            let arc_type = self.eval.vertices[a].arc_type;
+            let arc_type = self.eval.view(a).arc_type();
             let presence = match arc_type {
                 ArcType::Optional => Presence::Optional,
                 ArcType::Required => Presence::Required,
@@ -426,7 +391,7 @@ impl<'a> Extractor<'a> {
                 ArcType::Regular => Presence::RegularIncomplete,
             };
             let shape = self.shape(a, depth + 1);
-            let span = self.eval.vertices[a].decl_spans.first().copied();
+            let span = self.eval.view(a).decl_spans().first().copied();
             properties.push(Property {
                 name: name.to_string(),
                 presence,
@@ -437,42 +402,20 @@ impl<'a> Extractor<'a> {
         let mut patterns = Vec::new();
         // Every `[string]: T` applies to every field: their values unify into one.
         let mut every_label = Vec::new();
-        for p in 0..self.eval.vertices[v].patterns.len() {
-            let (label, value, env, group, alias) = {
-                let pattern = &self.eval.vertices[v].patterns[p];
-                (
-                    pattern.label,
-                    pattern.value,
-                    pattern.env.clone(),
-                    pattern.group,
-                    pattern.alias,
-                )
-            };
-            let label_text = self.eval.text(label.span);
-            if alias.is_some() {
+        for p in 0..self.eval.view(v).pattern_count() {
+            let label_text = self.eval.text(self.eval.view(v).pattern_label_span(p));
+            if self.eval.view(v).pattern_has_alias(p) {
                 unsupported.push(format!(
                     "pattern constraint with an alias [{label_text}]: its value depends on the label"
                 ));
                 continue;
             }
-            let matcher = match self.eval.vertices[v].patterns[p].matcher.clone() {
-                Some(m) => m,
-                None => {
-                    let m = self.eval.eval_expr(label, &env);
-                    self.eval.vertices[v].patterns[p].matcher = Some(m.clone());
-                    m
-                }
-            };
-            let conjunct = super::Conjunct {
-                kind: ConjunctKind::Expr(value),
-                env,
-                group,
-            };
+            let matcher = self.eval.pattern_matcher(v, p);
             match label_regex(&matcher) {
-                Some(LabelRegex::All) => every_label.push(conjunct),
+                Some(LabelRegex::All) => every_label.push(p),
                 Some(LabelRegex::Regex(regex)) => {
-                    let shape = self.detached(v, vec![conjunct], depth);
-                    patterns.push((regex, shape));
+                    let t = self.eval.pattern_value(v, &[p]);
+                    patterns.push((regex, self.shape(t, depth + 1)));
                 }
                 Some(LabelRegex::Never) => {}
                 None => unsupported.push(format!(
@@ -483,24 +426,13 @@ impl<'a> Extractor<'a> {
         let additional = if every_label.is_empty() {
             None
         } else {
-            Some(Box::new(self.detached(v, every_label, depth)))
+            let t = self.eval.pattern_value(v, &every_label);
+            Some(Box::new(self.shape(t, depth + 1)))
         };
         // Closed when some closed definition (and nothing under it with `...`) holds the
         // declarations, as the evaluator's `allowed_by` decides.
-        let mut closed = false;
-        for entry in 0..self.eval.vertices[v].groups.len() {
-            let group = self.eval.vertices[v].groups[entry].group;
-            if !self.eval.groups[group].closed {
-                continue;
-            }
-            let open = self.eval.vertices[v]
-                .groups
-                .iter()
-                .any(|e| e.open && self.eval.is_descendant(e.group, group));
-            closed |= !open;
-        }
-        let scalar = self.eval.vertices[v].scalar.clone();
-        let (keywords, more) = keywords(&scalar);
+        let closed = self.eval.closed_sets(v).iter().any(|set| !set.open);
+        let (keywords, more) = keywords(self.eval.view(v).scalar());
         unsupported.extend(more);
         let mut shape = Shape::new(Body::Struct(StructShape {
             properties,
@@ -516,32 +448,22 @@ impl<'a> Extractor<'a> {
     fn list(&mut self, v: VertexId, depth: u32) -> Shape {
         let mut unsupported = Vec::new();
         let mut prefix = Vec::new();
-        for a in self.eval.vertices[v].arcs.clone() {
-            if matches!(self.eval.vertices[a].feature, Some(Feature::Index(_))) {
+        for a in self.eval.view(v).arcs().to_vec() {
+            if matches!(self.eval.view(a).feature(), Some(Feature::Index(_))) {
                 prefix.push(self.shape(a, depth + 1));
             }
         }
-        let closed = self.eval.vertices[v]
-            .list
-            .as_ref()
-            .is_some_and(|info| !info.closed.is_empty());
+        let closed = self.eval.view(v).list_is_closed();
         let rest = if closed {
             None
         } else {
-            let constraints: Vec<_> = self.eval.vertices[v]
-                .list_open
-                .iter()
-                .filter_map(|(_, c)| c.clone())
-                .collect();
-            if constraints.is_empty() {
-                Some(Box::new(Shape::new(Body::Any)))
-            } else {
-                // Several `...T` unify into one element constraint.
-                Some(Box::new(self.detached(v, constraints, depth)))
-            }
+            // Several `...T` unify into one element constraint.
+            Some(Box::new(match self.eval.list_rest_value(v) {
+                Some(t) => self.shape(t, depth + 1),
+                None => Shape::new(Body::Any),
+            }))
         };
-        let scalar = self.eval.vertices[v].scalar.clone();
-        let (keywords, more) = keywords(&scalar);
+        let (keywords, more) = keywords(self.eval.view(v).scalar());
         unsupported.extend(more);
         let mut shape = Shape::new(Body::List(ListShape {
             prefix,
@@ -552,19 +474,11 @@ impl<'a> Extractor<'a> {
         shape
     }
 
-    /// The shape of `conjuncts` evaluated on their own under `v`: the value a pattern
-    /// constraint or a list's `...T` gives every field or element it applies to.
-    fn detached(&mut self, v: VertexId, conjuncts: Vec<super::Conjunct<'a>>, depth: u32) -> Shape {
-        let t = self.eval.new_vertex(Some(v), None);
-        self.eval.vertices[t].arc_type = ArcType::Regular;
-        self.eval.vertices[t].conjuncts.extend(conjuncts);
-        self.shape(t, depth + 1)
-    }
-
     /// The doc comment of the field (or definition) `v` was declared by.
     fn description(&self, v: VertexId) -> Option<String> {
-        self.eval.vertices[v]
-            .decl_spans
+        self.eval
+            .view(v)
+            .decl_spans()
             .iter()
             .find_map(|span| self.docs.get(span).cloned())
     }

@@ -1,9 +1,9 @@
 //! Export of a package's definitions as OpenAPI 3.0 and JSON Schema 2020-12.
 //!
-//! Exporting has two steps. `extract` (a child of the evaluator, so that it can read vertices)
-//! walks the *evaluated* definitions and turns each into a [`Shape`]: an encoding-neutral
-//! description of what the value accepts (kinds, bounds, patterns, fields, elements,
-//! alternatives, defaults, doc comments, and references to other definitions). `openapi` and
+//! Exporting has two steps. `extract` (which reads vertices through the evaluator's read-only
+//! `VertexView`) walks the *evaluated* definitions and turns each into a [`Shape`]: an
+//! encoding-neutral description of what the value accepts (kinds, bounds, patterns, fields,
+//! elements, alternatives, defaults, doc comments, and references to other definitions). `openapi` and
 //! `jsonschema` then print shapes in their own vocabulary.
 //!
 //! **Nothing is dropped silently.** A constraint that an encoding cannot state (a builtin
@@ -13,6 +13,7 @@
 //! the CUE definition does. Errors in a definition (a conflict, a recursion too deep to
 //! expand) make the export fail with diagnostics instead.
 
+mod extract;
 mod jsonschema;
 mod openapi;
 
@@ -25,7 +26,7 @@ use crate::package::Package;
 use crate::source::Span;
 use crate::value::Kinds;
 
-pub(crate) use crate::eval::extract::extract_definitions;
+pub(crate) use extract::extract_definitions;
 
 /// The name of the schema-object extension that lists constraints an encoding cannot state.
 pub const UNSUPPORTED_EXTENSION: &str = "x-cue-unsupported";
@@ -64,7 +65,7 @@ impl Package {
         if !self.diagnostics().is_empty() {
             return Err(self.diagnostics().to_vec());
         }
-        let (exported, root) = crate::eval::extract::extract_package(&self.program)?;
+        let (exported, root) = extract::extract_package(&self.program)?;
         Ok(jsonschema::package_document(&exported, &root))
     }
 
@@ -78,7 +79,7 @@ impl Package {
     ) -> (Package, Result<Json, Vec<Diagnostic>>) {
         let (package, exported) = Package::load_then(files, resolver, true, |eval, root| {
             let program = eval.program();
-            crate::eval::extract::extract_from(eval, root, program, false)
+            extract::extract_from(eval, root, program, false)
         });
         let document = match exported {
             None => Err(package.diagnostics().to_vec()),

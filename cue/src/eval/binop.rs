@@ -1,0 +1,242 @@
+//! Binary operations: `&&` and `||`, comparisons (`x == _|_` included), arithmetic on numbers,
+//! strings, bytes and lists, and matching.
+
+use std::sync::Arc;
+
+use super::conjunct::Env;
+use super::errors::NON_CONCRETE;
+use super::expr::atom_text;
+use super::resolve::Resolved;
+use super::values::{concrete_equal, Val};
+use super::vertex::ArcType;
+use super::Eval;
+use crate::ast::{BinaryOp, Expr, ExprKind};
+use crate::builtins::Concrete;
+use crate::source::Span;
+use crate::value::{format_float, Atom, EvalError};
+
+pub(super) fn arithmetic(op: BinaryOp, l: &Atom, r: &Atom) -> Result<Atom, String> {
+    use std::cmp::Ordering;
+    let mismatch = || {
+        format!(
+            "invalid operation {} {} {} (mismatched types {} and {})",
+            l,
+            op.as_str(),
+            r,
+            l.kind().name(),
+            r.kind().name()
+        )
+    };
+    let overflow = || format!("integer overflow in {} {} {}", l, op.as_str(), r);
+    match op {
+        BinaryOp::Less | BinaryOp::LessEqual | BinaryOp::Greater | BinaryOp::GreaterEqual => {
+            let ordering = crate::value::compare(l, r).ok_or_else(mismatch)?;
+            let result = match op {
+                BinaryOp::Less => ordering == Ordering::Less,
+                BinaryOp::LessEqual => ordering != Ordering::Greater,
+                BinaryOp::Greater => ordering == Ordering::Greater,
+                _ => ordering != Ordering::Less,
+            };
+            Ok(Atom::Bool(result))
+        }
+        BinaryOp::Match | BinaryOp::NotMatch => match (l, r) {
+            (Atom::String(s), Atom::String(pattern)) => {
+                let regex = crate::re2::compile_matcher(pattern).map_err(|e| e.to_string())?;
+                Ok(Atom::Bool(regex.is_match(s) == (op == BinaryOp::Match)))
+            }
+            _ => Err(mismatch()),
+        },
+        BinaryOp::Add => match (l, r) {
+            (Atom::Int(a), Atom::Int(b)) => a.checked_add(*b).map(Atom::Int).ok_or_else(overflow),
+            (Atom::String(a), Atom::String(b)) => {
+                Ok(Atom::String(Arc::from(format!("{a}{b}").as_str())))
+            }
+            (Atom::Bytes(a), Atom::Bytes(b)) => {
+                Ok(Atom::Bytes(Arc::from([&a[..], &b[..]].concat().as_slice())))
+            }
+            _ => float_op(l, r, |a, b| a + b).ok_or_else(mismatch),
+        },
+        BinaryOp::Sub => match (l, r) {
+            (Atom::Int(a), Atom::Int(b)) => a.checked_sub(*b).map(Atom::Int).ok_or_else(overflow),
+            _ => float_op(l, r, |a, b| a - b).ok_or_else(mismatch),
+        },
+        BinaryOp::Mul => match (l, r) {
+            (Atom::Int(a), Atom::Int(b)) => a.checked_mul(*b).map(Atom::Int).ok_or_else(overflow),
+            (Atom::String(s), Atom::Int(n)) | (Atom::Int(n), Atom::String(s)) => {
+                if *n < 0 || (*n as usize).saturating_mul(s.len()) > 1 << 24 {
+                    return Err(format!("invalid string repetition count {n}"));
+                }
+                Ok(Atom::String(Arc::from(s.repeat(*n as usize).as_str())))
+            }
+            _ => float_op(l, r, |a, b| a * b).ok_or_else(mismatch),
+        },
+        BinaryOp::Div => {
+            let (a, b) = (
+                l.as_f64().ok_or_else(mismatch)?,
+                r.as_f64().ok_or_else(mismatch)?,
+            );
+            if b == 0.0 {
+                return Err("division by zero".into());
+            }
+            Ok(Atom::float(a / b))
+        }
+        _ => Err(mismatch()),
+    }
+}
+
+pub(super) fn float_op(l: &Atom, r: &Atom, f: impl Fn(f64, f64) -> f64) -> Option<Atom> {
+    let (a, b) = (l.as_f64()?, r.as_f64()?);
+    let value = f(a, b);
+    Some(Atom::Float(value, Arc::from(format_float(value).as_str())))
+}
+
+impl<'a> Eval<'a> {
+    pub(super) fn binary(
+        &mut self,
+        op: BinaryOp,
+        a: &'a Expr,
+        b: &'a Expr,
+        env: &Env<'a>,
+        span: Span,
+    ) -> Val {
+        if matches!(op, BinaryOp::And | BinaryOp::Or) {
+            let left = self.eval_expr(a, env);
+            let left = match self.atom_of(&left, a.span) {
+                Ok(Atom::Bool(x)) => x,
+                Ok(other) => {
+                    return Val::Bottom(EvalError::new(
+                        "INVALID",
+                        format!("invalid operation: {} is not a bool", atom_text(&other)),
+                        vec![a.span],
+                    ))
+                }
+                Err(err) => return Val::Bottom(err),
+            };
+            if (op == BinaryOp::And && !left) || (op == BinaryOp::Or && left) {
+                return Val::Atom(Atom::Bool(left), span);
+            }
+            let right = self.eval_expr(b, env);
+            return match self.atom_of(&right, b.span) {
+                Ok(Atom::Bool(x)) => Val::Atom(Atom::Bool(x), span),
+                Ok(other) => Val::Bottom(EvalError::new(
+                    "INVALID",
+                    format!("invalid operation: {} is not a bool", atom_text(&other)),
+                    vec![b.span],
+                )),
+                Err(err) => Val::Bottom(err),
+            };
+        }
+        // `x == _|_` and `x != _|_` ask whether x is an error (a missing field included).
+        if matches!(op, BinaryOp::Equal | BinaryOp::NotEqual) {
+            let is_bottom_literal = |e: &Expr| matches!(e.kind, ExprKind::Bottom);
+            if is_bottom_literal(a) || is_bottom_literal(b) {
+                let other = if is_bottom_literal(a) { b } else { a };
+                let is_error = match self.resolve(other, env) {
+                    Err(_) => true,
+                    Ok(Resolved::Vertex(t)) => {
+                        // An optional or required field the value does not have is undefined.
+                        if self.vertices[t].arc_type != ArcType::Regular {
+                            true
+                        } else {
+                            self.finalize(t);
+                            let t = self.resolve_forward(t);
+                            self.vertices[t].error.is_some()
+                        }
+                    }
+                    Ok(Resolved::Val(val)) => matches!(val, Val::Bottom(_)),
+                    Ok(Resolved::Conjunct(_)) => false,
+                };
+                return Val::Atom(Atom::Bool(is_error == (op == BinaryOp::Equal)), span);
+            }
+        }
+        let left = self.eval_expr(a, env);
+        let right = self.eval_expr(b, env);
+        if matches!(op, BinaryOp::Equal | BinaryOp::NotEqual) {
+            let (l, r) = match (
+                self.concrete_of(&left, a.span),
+                self.concrete_of(&right, b.span),
+            ) {
+                (Ok(l), Ok(r)) => (l, r),
+                (Err(err), _) | (_, Err(err)) => return Val::Bottom(err),
+            };
+            let equal = concrete_equal(&l, &r);
+            return Val::Atom(Atom::Bool(equal == (op == BinaryOp::Equal)), span);
+        }
+        if matches!(op, BinaryOp::Add | BinaryOp::Mul) {
+            if let (Val::Node(_), _) | (_, Val::Node(_)) = (&left, &right) {
+                return self.list_arithmetic(op, &left, &right, a.span, b.span, span);
+            }
+        }
+        let l = self.operand_atom(&left, a.span, op, span);
+        let r = self.operand_atom(&right, b.span, op, span);
+        let (l, r) = match (l, r) {
+            (Ok(l), Ok(r)) => (l, r),
+            (Err(err), _) | (_, Err(err)) => return Val::Bottom(err),
+        };
+        match arithmetic(op, &l, &r) {
+            Ok(atom) => Val::Atom(atom, span),
+            Err(message) => Val::Bottom(EvalError::new("INVALID", message, vec![span])),
+        }
+    }
+
+    /// An operand of a binary operator as an atom; one that is not concrete yet is reported as
+    /// `non-concrete value int in operand to +`, at the operation and the operand.
+    pub(super) fn operand_atom(
+        &mut self,
+        val: &Val,
+        span: Span,
+        op: BinaryOp,
+        whole: Span,
+    ) -> Result<Atom, Arc<EvalError>> {
+        match self.atom_of(val, span) {
+            Err(err) if err.incomplete && !matches!(val, Val::Bottom(_)) => {
+                let what = self.describe_val(val);
+                Err(Arc::new(EvalError {
+                    code: NON_CONCRETE,
+                    message: format!("non-concrete value {what} in operand to {}", op.as_str()),
+                    spans: vec![whole, span],
+                    incomplete: true,
+                    sub: Vec::new(),
+                }))
+            }
+            other => other,
+        }
+    }
+
+    pub(super) fn list_arithmetic(
+        &mut self,
+        op: BinaryOp,
+        left: &Val,
+        right: &Val,
+        ls: Span,
+        rs: Span,
+        span: Span,
+    ) -> Val {
+        let l = match self.concrete_of(left, ls) {
+            Ok(c) => c,
+            Err(err) => return Val::Bottom(err),
+        };
+        let r = match self.concrete_of(right, rs) {
+            Ok(c) => c,
+            Err(err) => return Val::Bottom(err),
+        };
+        let result = match (op, &l, &r) {
+            (BinaryOp::Add, Concrete::List(x), Concrete::List(y)) => {
+                Concrete::List(x.iter().chain(y.iter()).cloned().collect())
+            }
+            (BinaryOp::Mul, Concrete::List(x), Concrete::Int(n))
+            | (BinaryOp::Mul, Concrete::Int(n), Concrete::List(x)) => {
+                let n = (*n).clamp(0, 100_000) as usize;
+                Concrete::List(x.iter().cloned().cycle().take(x.len() * n).collect())
+            }
+            _ => {
+                return Val::Bottom(EvalError::new(
+                    "INVALID",
+                    format!("invalid operation {}", op.as_str()),
+                    vec![span],
+                ))
+            }
+        };
+        self.val_from_concrete(&result, span)
+    }
+}

@@ -1,0 +1,349 @@
+//! Calls: the predeclared functions (`len`, `close`, `and`, `or`, `div`, `mod`, `quo`, `rem`)
+//! and the builtins of the standard library, called with concrete arguments or used as
+//! validators (`strings.MinRunes(3)`, `net.IPv4`); and values computed by builtins turned back
+//! into vertices.
+
+use std::sync::Arc;
+
+use super::conjunct::{Conjunct, ConjunctKind, Env};
+use super::resolve::Resolved;
+use super::values::Val;
+use super::vertex::{ArcType, Feature, ListInfo, State, VertexId};
+use super::Eval;
+use crate::ast::Expr;
+use crate::builtins::{self, Builtin, Concrete, Kind};
+use crate::source::Span;
+use crate::value::{Atom, Check, EvalError, Kinds, Scalar, SpannedCheck};
+
+/// A function a call can name: a builtin of a package, or a predeclared function.
+#[derive(Clone, Copy)]
+pub(crate) enum Func {
+    Builtin(&'static Builtin),
+    Len,
+    Close,
+    And,
+    Or,
+    Div,
+    Mod,
+    Quo,
+    Rem,
+}
+
+pub(super) fn kind_accepts(kind: Kind, value: &Concrete) -> bool {
+    matches!(
+        (kind, value),
+        (Kind::Any, _)
+            | (Kind::Null, Concrete::Null)
+            | (Kind::Bool, Concrete::Bool(_))
+            | (Kind::Int, Concrete::Int(_))
+            | (Kind::Float, Concrete::Float(_) | Concrete::Int(_))
+            | (Kind::Number, Concrete::Int(_) | Concrete::Float(_))
+            | (Kind::String, Concrete::String(_))
+            | (Kind::Bytes, Concrete::Bytes(_) | Concrete::String(_))
+            | (Kind::List, Concrete::List(_))
+            | (Kind::Struct, Concrete::Struct(_))
+    )
+}
+
+pub(super) fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Null => "null",
+        Kind::Bool => "bool",
+        Kind::Int => "int",
+        Kind::Float => "float",
+        Kind::Number => "number",
+        Kind::String => "string",
+        Kind::Bytes => "bytes",
+        Kind::List => "list",
+        Kind::Struct => "struct",
+        Kind::Any => "_",
+    }
+}
+
+pub(super) fn kinds_of(kind: Kind) -> Kinds {
+    match kind {
+        Kind::Null => Kinds::NULL,
+        Kind::Bool => Kinds::BOOL,
+        Kind::Int => Kinds::INT,
+        Kind::Float | Kind::Number => Kinds::NUMBER,
+        Kind::String => Kinds::STRING,
+        Kind::Bytes => Kinds::BYTES,
+        Kind::List => Kinds::LIST,
+        Kind::Struct => Kinds::STRUCT,
+        Kind::Any => Kinds::ALL,
+    }
+}
+
+/// A builtin used as a constraint on the value it is unified with (`strings.MinRunes(3)`,
+/// `net.IPv4`): its first parameter's kind, and a check calling it with the value first.
+pub(super) fn validator_scalar(
+    builtin: &'static Builtin,
+    args: Vec<Concrete>,
+    span: Span,
+) -> Scalar {
+    let kinds = builtin.params.first().map_or(Kinds::ALL, |&k| kinds_of(k));
+    let text = builtins::format_call(builtin, &args);
+    Scalar {
+        kinds,
+        kind_span: Some(span),
+        kind_text: Some(Arc::from(text.as_str())),
+        value: None,
+        checks: vec![SpannedCheck {
+            check: Check::Builtin {
+                builtin,
+                args: args.into(),
+            },
+            span,
+            text: None,
+        }],
+    }
+}
+
+impl<'a> Eval<'a> {
+    /// Builds a vertex for a concrete value computed by a builtin.
+    pub(super) fn val_from_concrete(&mut self, c: &Concrete, span: Span) -> Val {
+        if let Some(atom) = Atom::from_concrete(c) {
+            return Val::Atom(atom, span);
+        }
+        let t = self.new_vertex(None, None);
+        self.vertices[t].arc_type = ArcType::Regular;
+        match c {
+            Concrete::List(items) => {
+                self.vertices[t].list = Some(ListInfo {
+                    length: items.len(),
+                    closed: vec![(items.len(), span)],
+                });
+                self.vertices[t].scalar.kinds = Kinds::LIST;
+                for (i, item) in items.iter().enumerate() {
+                    let val = self.val_from_concrete(item, span);
+                    let a = self.arc(t, &Feature::Index(i));
+                    self.vertices[a].arc_type = ArcType::Regular;
+                    self.vertices[a].conjuncts.push(Conjunct {
+                        kind: ConjunctKind::Val(val),
+                        env: None,
+                        group: None,
+                    });
+                }
+            }
+            Concrete::Struct(fields) => {
+                self.vertices[t].struct_span = Some(span);
+                self.vertices[t].scalar.kinds = Kinds::STRUCT;
+                for (name, item) in fields.iter() {
+                    let val = self.val_from_concrete(item, span);
+                    let a = self.arc(t, &Feature::Regular(Arc::from(&**name)));
+                    self.vertices[a].arc_type = ArcType::Regular;
+                    self.vertices[a].conjuncts.push(Conjunct {
+                        kind: ConjunctKind::Val(val),
+                        env: None,
+                        group: None,
+                    });
+                }
+            }
+            _ => {}
+        }
+        self.vertices[t].state = State::Expanded;
+        self.finalize(t);
+        Val::Node(t)
+    }
+
+    pub(super) fn call(
+        &mut self,
+        callee: &'a Expr,
+        args: &'a [Expr],
+        env: &Env<'a>,
+        span: Span,
+    ) -> Val {
+        let func = match self.resolve(callee, env) {
+            Ok(Resolved::Val(Val::Func(f))) => f,
+            Ok(_) => {
+                return Val::Bottom(EvalError::new(
+                    "INVALID",
+                    "cannot call a non-function",
+                    vec![callee.span],
+                ))
+            }
+            Err(err) => return Val::Bottom(err),
+        };
+        let arity_error = |n: usize| {
+            Val::Bottom(EvalError::new(
+                "ARGUMENTS",
+                format!(
+                    "wrong number of arguments: expected {n}, got {}",
+                    args.len()
+                ),
+                vec![span],
+            ))
+        };
+        match func {
+            Func::Len => {
+                if args.len() != 1 {
+                    return arity_error(1);
+                }
+                let val = self.eval_expr(&args[0], env);
+                match self.concrete_of(&val, args[0].span) {
+                    Ok(Concrete::String(s)) => Val::Atom(Atom::Int(s.len() as i128), span),
+                    Ok(Concrete::Bytes(b)) => Val::Atom(Atom::Int(b.len() as i128), span),
+                    Ok(Concrete::List(l)) => Val::Atom(Atom::Int(l.len() as i128), span),
+                    Ok(Concrete::Struct(s)) => Val::Atom(Atom::Int(s.len() as i128), span),
+                    Ok(_) => Val::Bottom(EvalError::new(
+                        "INVALID",
+                        "invalid argument for len",
+                        vec![args[0].span],
+                    )),
+                    Err(err) => Val::Bottom(err),
+                }
+            }
+            Func::Close => {
+                if args.len() != 1 {
+                    return arity_error(1);
+                }
+                let t = self.new_vertex(None, None);
+                self.vertices[t].arc_type = ArcType::Regular;
+                let group = self.new_group(None, true);
+                self.groups[group].by_close = true;
+                self.vertices[t].conjuncts.push(Conjunct {
+                    kind: ConjunctKind::Expr(&args[0]),
+                    env: env.clone(),
+                    group: Some(group),
+                });
+                self.finalize(t);
+                self.value_of(t)
+            }
+            Func::And | Func::Or => {
+                if args.len() != 1 {
+                    return arity_error(1);
+                }
+                let list = self.eval_expr(&args[0], env);
+                let Val::Node(l) = list else {
+                    return Val::Bottom(EvalError::new(
+                        "INVALID",
+                        "expected a list",
+                        vec![args[0].span],
+                    ));
+                };
+                self.finalize(l);
+                let l = self.resolve_forward(l);
+                let items: Vec<VertexId> = self.vertices[l].arcs.clone();
+                if matches!(func, Func::Or) {
+                    if items.is_empty() {
+                        return Val::Bottom(EvalError::new(
+                            "EMPTY_DISJUNCTION",
+                            "empty list in call to or",
+                            vec![span],
+                        ));
+                    }
+                    let options = items.iter().map(|&i| (self.value_of(i), false)).collect();
+                    return Val::Disj(Arc::new(options));
+                }
+                let t = self.new_vertex(None, None);
+                self.vertices[t].arc_type = ArcType::Regular;
+                for i in items {
+                    let conjuncts = self.vertices[i].conjuncts.clone();
+                    self.vertices[t].conjuncts.extend(conjuncts);
+                }
+                self.finalize(t);
+                self.value_of(t)
+            }
+            Func::Div | Func::Mod | Func::Quo | Func::Rem => {
+                if args.len() != 2 {
+                    return arity_error(2);
+                }
+                let x = self.eval_expr(&args[0], env);
+                let y = self.eval_expr(&args[1], env);
+                let (x, y) = match (
+                    self.atom_of(&x, args[0].span),
+                    self.atom_of(&y, args[1].span),
+                ) {
+                    (Ok(Atom::Int(x)), Ok(Atom::Int(y))) => (x, y),
+                    (Err(err), _) | (_, Err(err)) => return Val::Bottom(err),
+                    _ => {
+                        return Val::Bottom(EvalError::new(
+                            "INVALID",
+                            "div, mod, quo and rem need integers",
+                            vec![span],
+                        ))
+                    }
+                };
+                if y == 0 {
+                    return Val::Bottom(EvalError::new("DIVISION", "division by zero", vec![span]));
+                }
+                let result = match func {
+                    Func::Div => x.div_euclid(y),
+                    Func::Mod => x.rem_euclid(y),
+                    Func::Quo => x / y,
+                    _ => x % y,
+                };
+                Val::Atom(Atom::Int(result), span)
+            }
+            Func::Builtin(builtin) => self.call_builtin(builtin, args, env, span),
+        }
+    }
+
+    pub(super) fn call_builtin(
+        &mut self,
+        builtin: &'static Builtin,
+        args: &'a [Expr],
+        env: &Env<'a>,
+        span: Span,
+    ) -> Val {
+        let mut values = Vec::with_capacity(args.len());
+        for arg in args {
+            let val = self.eval_expr(arg, env);
+            match self.concrete_of(&val, arg.span) {
+                Ok(c) => values.push(c),
+                Err(err) => return Val::Bottom(err),
+            }
+        }
+        let params = builtin.params;
+        let is_validator = builtin.is_validator_call(values.len());
+        let offset = usize::from(is_validator);
+        for (i, value) in values.iter().enumerate() {
+            if let Some(&kind) = params.get(i + offset) {
+                if !kind_accepts(kind, value) {
+                    return Val::Bottom(EvalError::new(
+                        "ARGUMENTS",
+                        format!(
+                            "cannot use {} as {} in argument {} to {}.{}",
+                            builtins::format_concrete(value),
+                            kind_name(kind),
+                            i + 1,
+                            builtin.package,
+                            builtin.name
+                        ),
+                        vec![args[i].span],
+                    ));
+                }
+            }
+        }
+        if is_validator {
+            return Val::Scalar(Arc::new(validator_scalar(builtin, values, span)), span);
+        }
+        if !builtin.accepts_arity(values.len()) {
+            let expected = if builtin.required == params.len() {
+                params.len().to_string()
+            } else {
+                format!("{} to {}", builtin.required, params.len())
+            };
+            return Val::Bottom(EvalError::new(
+                "ARGUMENTS",
+                format!(
+                    "wrong number of arguments in call to {}.{}: expected {expected}, got {}",
+                    builtin.package,
+                    builtin.name,
+                    values.len()
+                ),
+                vec![span],
+            ));
+        }
+        match (builtin.func)(&values) {
+            Ok(result) => self.val_from_concrete(&result, span),
+            // A validator's "not satisfied" is a plain `false` when called as a function.
+            Err(err) if err.unsatisfied => Val::Atom(Atom::Bool(false), span),
+            Err(err) => Val::Bottom(EvalError::new(
+                "BUILTIN",
+                builtins::call_error_message(builtin, &err),
+                vec![span],
+            )),
+        }
+    }
+}

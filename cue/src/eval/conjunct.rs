@@ -1,0 +1,613 @@
+//! Adding conjuncts: routing each conjunct of a vertex to where it applies.
+//!
+//! A [`Conjunct`] is an expression with its lexical environment ([`Env`], a chain of
+//! [`Frame`]s) and the closedness group it was added in. Adding one to a vertex dispatches on
+//! the expression: struct literals declare arcs (and patterns, embeddings, comprehensions),
+//! list literals declare elements, conjunctions add both sides, disjunctions are deferred
+//! (`disjunct.rs`), references add the conjuncts of the vertex they name (`resolve.rs`), and
+//! every other expression is evaluated to a value (`expr.rs`) and unified into the vertex's
+//! scalar constraint.
+
+use std::sync::Arc;
+
+use super::call::{validator_scalar, Func};
+use super::closed::GroupId;
+use super::disjunct::collect_disjuncts;
+use super::errors::compact;
+use super::pattern::Pattern;
+use super::resolve::{reference_is_definition, Resolved};
+use super::values::Val;
+use super::vertex::{ArcType, Feature, ListInfo, State, VertexId};
+use super::Eval;
+use crate::ast::{self, BinaryOp, Decl, Expr, ExprKind, FieldConstraint, LabelKind, UnaryOp};
+use crate::builtins::Kind;
+use crate::source::Span;
+use crate::value::{Atom, EvalError, Kinds, Scalar};
+
+/// What a conjunct adds.
+#[derive(Clone)]
+pub(super) enum ConjunctKind<'a> {
+    /// An expression of the program (or of the data or a `-d` expression).
+    Expr(&'a Expr),
+    /// The top-level declarations of one file of a package.
+    File { package: usize, file: usize },
+    /// A value already evaluated (a builtin's result, a disjunct of a computed disjunction).
+    Val(Val),
+}
+
+/// One conjunct of a vertex: what it adds, where its names resolve, and the closedness group
+/// it was added in.
+#[derive(Clone)]
+pub(super) struct Conjunct<'a> {
+    pub(super) kind: ConjunctKind<'a>,
+    pub(super) env: Env<'a>,
+    pub(super) group: Option<GroupId>,
+}
+
+/// A lexical environment: the innermost scope, linked to the scopes around it.
+pub(super) type Env<'a> = Option<Arc<Frame<'a>>>;
+
+/// One lexical scope.
+pub(super) struct Frame<'a> {
+    pub(super) parent: Env<'a>,
+    pub(super) kind: FrameKind<'a>,
+}
+
+/// What a scope declares.
+pub(super) enum FrameKind<'a> {
+    /// A struct literal evaluated into `vertex`: its fields, lets and aliases are in scope.
+    Struct { decls: &'a [Decl], vertex: VertexId },
+    /// A file of a package evaluated into the package's root vertex.
+    Package {
+        package: usize,
+        file: usize,
+        vertex: VertexId,
+    },
+    /// A name bound by a comprehension clause or a pattern alias.
+    Bind { name: &'a str, value: Val },
+}
+
+/// The vertex of the innermost struct (or package) whose declarations are in scope.
+pub(super) fn scope_vertex(env: &Env<'_>) -> Option<VertexId> {
+    let mut frame = env.as_ref();
+    while let Some(f) = frame {
+        match f.kind {
+            FrameKind::Struct { vertex, .. } | FrameKind::Package { vertex, .. } => {
+                return Some(vertex)
+            }
+            FrameKind::Bind { .. } => frame = f.parent.as_ref(),
+        }
+    }
+    None
+}
+
+pub(super) fn env_key(env: &Env<'_>) -> usize {
+    env.as_ref().map_or(0, |f| Arc::as_ptr(f) as usize)
+}
+
+pub(super) fn decl_span(decl: &Decl) -> Span {
+    match decl {
+        Decl::Field(f) => f.span,
+        Decl::Embed(e) => e.span,
+        Decl::Let(l) => l.span,
+        Decl::Ellipsis(e) => e.span,
+        Decl::Attribute(a) => a.span,
+    }
+}
+
+impl<'a> Eval<'a> {
+    pub(super) fn add(&mut self, v: VertexId, c: Conjunct<'a>) {
+        self.with_stack(|this| {
+            if this.enter() {
+                this.add_inner(v, c);
+            }
+            this.leave();
+        })
+    }
+
+    pub(super) fn add_inner(&mut self, v: VertexId, c: Conjunct<'a>) {
+        if !self.step() {
+            return;
+        }
+        match c.kind {
+            ConjunctKind::File { package, file } => {
+                if !self.vertices[v].seen.insert((usize::MAX - package, file)) {
+                    return;
+                }
+                let env = Some(Arc::new(Frame {
+                    parent: None,
+                    kind: FrameKind::Package {
+                        package,
+                        file,
+                        vertex: v,
+                    },
+                }));
+                let decls = &self.program.packages[package].files[file].decls;
+                let span = decls.first().map(decl_span).unwrap_or_default();
+                self.add_decls(v, decls, env, c.group, span);
+            }
+            ConjunctKind::Val(val) => self.add_val(v, val, c.group, (0, 0)),
+            ConjunctKind::Expr(e) => {
+                let key = (e as *const Expr as usize, env_key(&c.env));
+                if !self.vertices[v].seen.insert(key) {
+                    return;
+                }
+                // The same struct literal in the same scope already expanded above this
+                // vertex: the value would contain itself forever.
+                if matches!(e.kind, ExprKind::Struct(_))
+                    && self.ancestor_has(v, key, scope_vertex(&c.env))
+                    && !self.has_data(v)
+                {
+                    self.set_error(
+                        v,
+                        EvalError::new("STRUCTURAL_CYCLE", "structural cycle", vec![e.span]),
+                    );
+                    return;
+                }
+                self.add_expr(v, e, c.env, c.group, false);
+            }
+        }
+    }
+
+    pub(super) fn dynamic_label(&mut self, v: VertexId, expr: &'a Expr, env: &Env<'a>) -> Val {
+        self.note_dependency(v);
+        self.eval_expr(expr, env)
+    }
+
+    pub(super) fn add_expr(
+        &mut self,
+        v: VertexId,
+        e: &'a Expr,
+        env: Env<'a>,
+        group: Option<GroupId>,
+        embedded: bool,
+    ) {
+        match &e.kind {
+            ExprKind::Struct(lit) => self.add_decls(v, &lit.decls, env, group, e.span),
+            ExprKind::List(list) => self.add_list(v, list, env, group, e.span),
+            ExprKind::Paren(inner) => self.add_expr(v, inner, env, group, embedded),
+            ExprKind::Unary(UnaryOp::Default, inner) => {
+                self.add_expr(v, inner, env, group, embedded)
+            }
+            ExprKind::Binary(BinaryOp::Conjunction, a, b) => {
+                self.add_expr(v, a, env.clone(), group, embedded);
+                self.add_expr(v, b, env, group, embedded);
+            }
+            ExprKind::Binary(BinaryOp::Disjunction, ..) => {
+                let mut options = Vec::new();
+                collect_disjuncts(e, false, &mut options);
+                let options = options
+                    .into_iter()
+                    .map(|(x, default)| {
+                        (
+                            Conjunct {
+                                kind: ConjunctKind::Expr(x),
+                                env: env.clone(),
+                                group,
+                            },
+                            default,
+                        )
+                    })
+                    .collect();
+                self.add_disjunction(v, e as *const Expr as usize, options);
+            }
+            ExprKind::Ident(_) | ExprKind::Selector(..) | ExprKind::Index(..) => {
+                match self.resolve(e, &env) {
+                    Ok(Resolved::Vertex(t)) => {
+                        let is_definition = reference_is_definition(e);
+                        self.add_vertex_conjuncts(v, t, group, embedded, is_definition);
+                    }
+                    Ok(Resolved::Conjunct(c)) => {
+                        let c = Conjunct {
+                            group: c.group.or(group),
+                            ..c
+                        };
+                        self.add(v, c)
+                    }
+                    Ok(Resolved::Val(val)) => {
+                        self.add_val(v, val, group, (e as *const Expr as usize, 0))
+                    }
+                    Err(err) => self.set_error(v, err),
+                }
+            }
+            ExprKind::Call(callee, args)
+                if matches!(&callee.kind, ExprKind::Ident(id) if id.name == "close")
+                    && args.len() == 1
+                    && self.lookup(&env, "close").is_err() =>
+            {
+                let closed = self.new_group(group, true);
+                self.add_expr(v, &args[0], env, Some(closed), embedded);
+            }
+            ExprKind::Comprehension(_) => self.set_error(
+                v,
+                EvalError::new(
+                    "UNSUPPORTED",
+                    "comprehension not allowed here",
+                    vec![e.span],
+                ),
+            ),
+            _ => {
+                let val = self.eval_expr(e, &env);
+                self.add_val(v, val, group, (e as *const Expr as usize, env_key(&env)));
+            }
+        }
+    }
+
+    pub(super) fn add_vertex_conjuncts(
+        &mut self,
+        v: VertexId,
+        t: VertexId,
+        group: Option<GroupId>,
+        embedded: bool,
+        is_definition: bool,
+    ) {
+        if t == v {
+            return;
+        }
+        let new_group = is_definition.then(|| self.new_group(group, !embedded));
+        let conjuncts = self.vertices[t].conjuncts.clone();
+        if conjuncts.is_empty() {
+            // A vertex built from values (a builtin's result) has arcs but no conjuncts.
+            let val = self.value_of(t);
+            if !matches!(val, Val::Node(_)) {
+                self.add_val(v, val, group, (0, 0));
+                return;
+            }
+            self.add_built_composite(v, t, group);
+            return;
+        }
+        for c in conjuncts {
+            let g = match (new_group, c.group, group) {
+                (Some(g), _, _) => Some(g),
+                // `close()`'s value within a closed context: the context's closedness governs.
+                (None, Some(own), Some(outer)) if self.groups[own].by_close && own != outer => {
+                    // Declare the context on `v` so that its closedness is checked there.
+                    self.group_entry(v, outer);
+                    Some(self.new_group(Some(outer), false))
+                }
+                (None, own, outer) => own.or(outer),
+            };
+            self.add(v, Conjunct { group: g, ..c });
+        }
+    }
+
+    /// Adds a list or struct built from values (a builtin's result, see
+    /// [`Eval::val_from_concrete`]) to `v`: its shape, and each element as a conjunct of `v`'s
+    /// arc of the same label.
+    fn add_built_composite(&mut self, v: VertexId, t: VertexId, group: Option<GroupId>) {
+        let t = self.resolve_forward(t);
+        if let Some(info) = &self.vertices[t].list {
+            let (length, closed) = (info.length, info.closed.clone());
+            let span = closed.first().map(|c| c.1).unwrap_or_default();
+            self.unify_kinds(v, Kinds::LIST, span);
+            let target = self.vertices[v].list.get_or_insert_with(ListInfo::default);
+            target.length = target.length.max(length);
+            target.closed.extend(closed);
+        }
+        if let Some(span) = self.vertices[t].struct_span {
+            self.mark_struct(v, span);
+        }
+        for arc in self.vertices[t].arcs.clone() {
+            let Some(feature) = self.vertices[arc].feature.clone() else {
+                continue;
+            };
+            let a = self.arc(v, &feature);
+            self.vertices[a].arc_type = ArcType::Regular;
+            self.push_conjunct(
+                a,
+                Conjunct {
+                    kind: ConjunctKind::Val(Val::Node(arc)),
+                    env: None,
+                    group,
+                },
+            );
+        }
+    }
+
+    pub(super) fn mark_struct(&mut self, v: VertexId, span: Span) {
+        if self.vertices[v].struct_span.is_none() {
+            self.vertices[v].struct_span = Some(span);
+        }
+        self.unify_kinds(v, Kinds::STRUCT, span);
+    }
+
+    pub(super) fn add_decls(
+        &mut self,
+        v: VertexId,
+        decls: &'a [Decl],
+        env: Env<'a>,
+        group: Option<GroupId>,
+        span: Span,
+    ) {
+        // A file's own declarations are in its package frame; any other struct literal,
+        // even one embedded at the top of a file, opens a scope of its own.
+        let frame: Env<'a> = match &env {
+            Some(f)
+                if matches!(f.kind, FrameKind::Package { package, file, vertex }
+                if vertex == v
+                    && std::ptr::eq(
+                        decls.as_ptr(),
+                        self.program.packages[package].files[file].decls.as_ptr(),
+                    )) =>
+            {
+                env.clone()
+            }
+            _ => Some(Arc::new(Frame {
+                parent: env,
+                kind: FrameKind::Struct { decls, vertex: v },
+            })),
+        };
+        let has_fields = decls.is_empty()
+            || decls
+                .iter()
+                .any(|d| matches!(d, Decl::Field(_) | Decl::Ellipsis(_)));
+        if has_fields {
+            self.mark_struct(v, span);
+        }
+        let closes_by_embedding = decls
+            .iter()
+            .any(|d| matches!(d, Decl::Embed(e) if reference_is_definition(e)));
+        let decl_group = if closes_by_embedding {
+            Some(self.new_group(group, true))
+        } else {
+            group
+        };
+        let entry = decl_group.map(|g| self.group_entry(v, g));
+        for decl in decls {
+            match decl {
+                Decl::Field(field) => {
+                    let feature = match &field.label.kind {
+                        LabelKind::Ident(id) => Feature::from_ident(&id.name),
+                        LabelKind::String(s) => Feature::Regular(Arc::from(s.as_str())),
+                        LabelKind::Dynamic(expr) => match self.dynamic_label(v, expr, &frame) {
+                            Val::Atom(Atom::String(s), _) => Feature::Regular(s),
+                            Val::Bottom(err) => {
+                                self.set_error(v, err);
+                                continue;
+                            }
+                            _ => {
+                                self.set_error(
+                                    v,
+                                    EvalError::incomplete(
+                                        "label is not a concrete string",
+                                        vec![expr.span],
+                                    ),
+                                );
+                                continue;
+                            }
+                        },
+                        LabelKind::Pattern { alias, expr } => {
+                            let index = self.vertices[v].patterns.len();
+                            self.vertices[v].patterns.push(Pattern {
+                                label: expr,
+                                alias: alias.as_ref().map(|a| a.name.as_str()),
+                                value: &field.value,
+                                env: frame.clone(),
+                                group,
+                                matcher: None,
+                            });
+                            if let Some(entry) = entry {
+                                self.vertices[v].groups[entry].patterns.push(index);
+                            }
+                            if self.vertices[v].state != State::Expanding
+                                && self.vertices[v].state != State::New
+                            {
+                                let arcs = self.vertices[v].arcs.clone();
+                                for a in arcs {
+                                    self.apply_pattern(v, index, a);
+                                }
+                            }
+                            continue;
+                        }
+                    };
+                    if let Some(entry) = entry {
+                        self.vertices[v].groups[entry].labels.push(feature.clone());
+                    }
+                    let a = self.arc(v, &feature);
+                    let arc_type = match field.constraint {
+                        FieldConstraint::Regular => ArcType::Regular,
+                        FieldConstraint::Required => ArcType::Required,
+                        FieldConstraint::Optional => ArcType::Optional,
+                    };
+                    let arc = &mut self.vertices[a];
+                    arc.arc_type = arc.arc_type.min(arc_type);
+                    arc.decl_spans.push(field.label.span);
+                    // Every declaration of one definition shares its closedness: the
+                    // definition allows the fields any of them declares.
+                    let child_group = if matches!(feature, Feature::Definition(_)) {
+                        Some(match self.definition_groups.get(&a) {
+                            Some(&g) => g,
+                            None => {
+                                let g = self.new_group(None, true);
+                                self.definition_groups.insert(a, g);
+                                g
+                            }
+                        })
+                    } else {
+                        group
+                    };
+                    self.push_conjunct(
+                        a,
+                        Conjunct {
+                            kind: ConjunctKind::Expr(&field.value),
+                            env: frame.clone(),
+                            group: child_group,
+                        },
+                    );
+                }
+                Decl::Ellipsis(_) => {
+                    if let Some(entry) = entry {
+                        self.vertices[v].groups[entry].open = true;
+                    }
+                }
+                Decl::Embed(_) | Decl::Let(_) | Decl::Attribute(_) => {}
+            }
+        }
+        for decl in decls {
+            if let Decl::Embed(e) = decl {
+                match &e.kind {
+                    ExprKind::Comprehension(comp) => {
+                        self.vertices[v]
+                            .comprehensions
+                            .push((comp, frame.clone(), decl_group));
+                        if self.vertices[v].state != State::Expanding {
+                            self.run_comprehensions(v);
+                        }
+                    }
+                    _ => self.add_expr(v, e, frame.clone(), decl_group, true),
+                }
+            }
+        }
+    }
+
+    pub(super) fn add_list(
+        &mut self,
+        v: VertexId,
+        list: &'a ast::ListLit,
+        env: Env<'a>,
+        group: Option<GroupId>,
+        span: Span,
+    ) {
+        self.unify_kinds(v, Kinds::LIST, span);
+        if self.vertices[v].list.is_none() {
+            self.vertices[v].list = Some(ListInfo::default());
+        }
+        let mut elements: Vec<Conjunct<'a>> = Vec::new();
+        for element in &list.elements {
+            match &element.kind {
+                ExprKind::Comprehension(comp) => {
+                    self.note_comprehension(v);
+                    let mut yields = Vec::new();
+                    if let Err(err) = self.comprehension(&comp.clauses, env.clone(), &mut yields) {
+                        self.set_error(v, err);
+                        continue;
+                    }
+                    for env in yields {
+                        elements.push(Conjunct {
+                            kind: ConjunctKind::Expr(&comp.body),
+                            env,
+                            group,
+                        });
+                    }
+                }
+                _ => elements.push(Conjunct {
+                    kind: ConjunctKind::Expr(element),
+                    env: env.clone(),
+                    group,
+                }),
+            }
+        }
+        let n = elements.len();
+        for (i, c) in elements.into_iter().enumerate() {
+            let a = self.arc(v, &Feature::Index(i));
+            self.vertices[a].arc_type = ArcType::Regular;
+            self.push_conjunct(a, c);
+        }
+        match &list.ellipsis {
+            Some(ellipsis) => {
+                let c = ellipsis.value.as_deref().map(|x| Conjunct {
+                    kind: ConjunctKind::Expr(x),
+                    env: env.clone(),
+                    group,
+                });
+                self.vertices[v].list_open.push((n, c));
+            }
+            None => {
+                if let Some(info) = &mut self.vertices[v].list {
+                    info.closed.push((n, span));
+                }
+            }
+        }
+        if let Some(info) = &mut self.vertices[v].list {
+            info.length = info.length.max(n);
+        }
+    }
+
+    pub(super) fn add_val(
+        &mut self,
+        v: VertexId,
+        val: Val,
+        group: Option<GroupId>,
+        key: (usize, usize),
+    ) {
+        match val {
+            Val::Top => {}
+            Val::Atom(atom, span) => self.unify_atom(v, atom, span),
+            Val::Scalar(scalar, span) => self.unify_scalar(v, &scalar, span),
+            Val::Node(t) => self.add_vertex_conjuncts(v, t, group, false, false),
+            Val::Disj(options) => {
+                let options = options
+                    .iter()
+                    .map(|(o, d)| {
+                        (
+                            Conjunct {
+                                kind: ConjunctKind::Val(o.clone()),
+                                env: None,
+                                group,
+                            },
+                            *d,
+                        )
+                    })
+                    .collect();
+                self.add_disjunction(v, key.0 ^ key.1.rotate_left(17), options);
+            }
+            Val::Bottom(err) => self.set_error(v, err),
+            // `net.IPv4` (a validator not called) constrains like `net.IPv4()`.
+            Val::Func(Func::Builtin(builtin))
+                if builtin.result == Kind::Bool && builtin.params.len() == 1 =>
+            {
+                let span = self.vertices[v]
+                    .decl_spans
+                    .first()
+                    .copied()
+                    .unwrap_or_default();
+                let scalar = validator_scalar(builtin, Vec::new(), span);
+                self.unify_scalar(v, &scalar, span);
+            }
+            Val::Func(_) | Val::Package(_) => self.set_error(
+                v,
+                EvalError::new(
+                    "INVALID",
+                    "cannot use a function or package as a value",
+                    vec![],
+                ),
+            ),
+        }
+    }
+
+    /// Narrows a vertex's kinds for a struct or list literal (printed compactly in messages).
+    pub(super) fn unify_kinds(&mut self, v: VertexId, kinds: Kinds, span: Span) {
+        // Messages show a struct or list on one line; a long one is cut, not printed whole.
+        const SHOWN: usize = 200;
+        let source = self.text(span);
+        let shown = if source.len() > SHOWN {
+            let mut end = SHOWN;
+            while !source.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("{}...", compact(&source[..end]))
+        } else {
+            compact(&source)
+        };
+        let text: Arc<str> = Arc::from(shown.as_str());
+        if let Err(err) = self.vertices[v].scalar.narrow(kinds, span, &text) {
+            self.set_error(v, err);
+        }
+    }
+
+    pub(super) fn unify_atom(&mut self, v: VertexId, atom: Atom, span: Span) {
+        let deferred = self.adding_deferred == Some(v);
+        if let Err(err) = self.vertices[v]
+            .scalar
+            .unify_atom_in_order(atom, span, deferred)
+        {
+            self.set_error(v, err);
+        }
+    }
+
+    pub(super) fn unify_scalar(&mut self, v: VertexId, other: &Scalar, span: Span) {
+        if let Err(err) = self.vertices[v].scalar.unify(other, span) {
+            self.set_error(v, err);
+        }
+    }
+}

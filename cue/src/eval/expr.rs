@@ -1,0 +1,366 @@
+//! Expressions: evaluating an expression in an environment to a [`Val`]; literals, number
+//! literals, interpolations and unary operators (bounds, `!=`, `=~` and `!~` included).
+//! Binary operators are in `binop.rs`, calls in `call.rs`.
+
+use std::sync::Arc;
+
+use super::conjunct::{Conjunct, ConjunctKind, Env};
+use super::resolve::Resolved;
+use super::values::Val;
+use super::vertex::ArcType;
+use super::Eval;
+use crate::ast::{self, BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::source::Span;
+use crate::value::{quote_string, Atom, BoundOp, Check, EvalError, Kinds, Scalar, SpannedCheck};
+
+pub(super) fn atom_text(atom: &Atom) -> String {
+    atom.to_string()
+}
+
+/// Parses a CUE number literal: `1_000`, `0x1F`, `0o17`, `0b101`, `1.5`, `1e3`, `1Ki`, `1.5G`.
+pub(crate) fn parse_number(text: &str) -> Result<Atom, String> {
+    let clean: String = text.chars().filter(|&c| c != '_').collect();
+    let (digits, multiplier) = split_multiplier(&clean);
+    let invalid = || format!("invalid number literal {text}");
+    if let Some(multiplier) = multiplier {
+        let value: f64 = digits.parse().map_err(|_| invalid())?;
+        let result = value * multiplier as f64;
+        if result.fract() != 0.0 {
+            return Err(format!("number literal {text} is not an integer"));
+        }
+        return Ok(Atom::Int(result as i128));
+    }
+    let radix = |prefix: &str, radix: u32| -> Option<Result<Atom, String>> {
+        let rest = digits.strip_prefix(prefix)?;
+        Some(
+            i128::from_str_radix(rest, radix)
+                .map(Atom::Int)
+                .map_err(|_| invalid()),
+        )
+    };
+    if let Some(r) = radix("0x", 16).or_else(|| radix("0X", 16)) {
+        return r;
+    }
+    if let Some(r) = radix("0o", 8).or_else(|| radix("0O", 8)) {
+        return r;
+    }
+    if let Some(r) = radix("0b", 2).or_else(|| radix("0B", 2)) {
+        return r;
+    }
+    if digits.contains(['.', 'e', 'E']) {
+        let value: f64 = digits.parse().map_err(|_| invalid())?;
+        return Ok(Atom::Float(value, Arc::from(text)));
+    }
+    digits
+        .parse::<i128>()
+        .map(Atom::Int)
+        .map_err(|_| format!("integer literal {text} is out of range"))
+}
+
+pub(super) fn split_multiplier(text: &str) -> (&str, Option<i128>) {
+    const UNITS: [(&str, i128); 10] = [
+        ("Ki", 1 << 10),
+        ("Mi", 1 << 20),
+        ("Gi", 1 << 30),
+        ("Ti", 1 << 40),
+        ("Pi", 1 << 50),
+        ("K", 1_000),
+        ("M", 1_000_000),
+        ("G", 1_000_000_000),
+        ("T", 1_000_000_000_000),
+        ("P", 1_000_000_000_000_000),
+    ];
+    if text.starts_with("0x") || text.starts_with("0X") {
+        return (text, None);
+    }
+    for (suffix, factor) in UNITS {
+        if let Some(digits) = text.strip_suffix(suffix) {
+            return (digits, Some(factor));
+        }
+    }
+    (text, None)
+}
+
+impl<'a> Eval<'a> {
+    pub(super) fn eval_expr(&mut self, e: &'a Expr, env: &Env<'a>) -> Val {
+        self.with_stack(|this| this.eval_expr_guarded(e, env))
+    }
+
+    pub(super) fn eval_expr_guarded(&mut self, e: &'a Expr, env: &Env<'a>) -> Val {
+        let aborted = |this: &Self| {
+            Val::Bottom(this.aborted.clone().unwrap_or_else(|| {
+                EvalError::new("TOO_COMPLEX", "evaluation aborted", vec![e.span])
+            }))
+        };
+        if !self.step() {
+            return aborted(self);
+        }
+        if !self.enter() {
+            self.leave();
+            return aborted(self);
+        }
+        let val = self.eval_expr_inner(e, env);
+        self.leave();
+        val
+    }
+
+    pub(super) fn eval_expr_inner(&mut self, e: &'a Expr, env: &Env<'a>) -> Val {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Null => Val::Atom(Atom::Null, span),
+            ExprKind::Bool(b) => Val::Atom(Atom::Bool(*b), span),
+            ExprKind::Int(text) => match parse_number(text) {
+                Ok(atom) => Val::Atom(atom, span),
+                Err(message) => Val::Bottom(EvalError::new("NUMBER", message, vec![span])),
+            },
+            ExprKind::Float(text) => match parse_number(text) {
+                Ok(Atom::Int(i))
+                    if text
+                        .chars()
+                        .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') =>
+                {
+                    Val::Atom(Atom::Int(i), span)
+                }
+                Ok(Atom::Int(i)) => {
+                    Val::Atom(Atom::Float(i as f64, Arc::from(text.as_str())), span)
+                }
+                Ok(atom) => Val::Atom(atom, span),
+                Err(message) => Val::Bottom(EvalError::new("NUMBER", message, vec![span])),
+            },
+            ExprKind::String(s) => Val::Atom(Atom::String(Arc::from(s.as_str())), span),
+            ExprKind::Bytes(b) => Val::Atom(Atom::Bytes(Arc::from(b.as_slice())), span),
+            ExprKind::Top => Val::Top,
+            ExprKind::Bottom => Val::Bottom(EvalError::new(
+                "EXPLICIT_ERROR",
+                "explicit error (_|_ literal) in source",
+                vec![span],
+            )),
+            ExprKind::Interpolation(interp) => self.interpolate(interp, env, span),
+            ExprKind::Ident(_) | ExprKind::Selector(..) | ExprKind::Index(..) => {
+                match self.resolve(e, env) {
+                    Ok(Resolved::Vertex(t)) => {
+                        self.finalize(t);
+                        self.note_cycle_read(self.resolve_forward(t));
+                        self.value_of(t)
+                    }
+                    Ok(Resolved::Val(val)) => val,
+                    Ok(Resolved::Conjunct(c)) => match c.kind {
+                        ConjunctKind::Expr(x) => self.eval_expr(x, &c.env),
+                        ConjunctKind::Val(val) => val,
+                        ConjunctKind::File { .. } => Val::Top,
+                    },
+                    Err(err) => Val::Bottom(err),
+                }
+            }
+            ExprKind::Paren(inner) => self.eval_expr(inner, env),
+            ExprKind::Unary(op, operand) => self.unary(*op, operand, env, span),
+            ExprKind::Binary(BinaryOp::Conjunction | BinaryOp::Disjunction, ..)
+            | ExprKind::Struct(_)
+            | ExprKind::List(_) => {
+                let t = self.new_vertex(None, None);
+                self.vertices[t].arc_type = ArcType::Regular;
+                self.vertices[t].conjuncts.push(Conjunct {
+                    kind: ConjunctKind::Expr(e),
+                    env: env.clone(),
+                    group: None,
+                });
+                self.finalize(t);
+                self.value_of(t)
+            }
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, env, span),
+            ExprKind::Call(callee, args) => self.call(callee, args, env, span),
+            ExprKind::Comprehension(_) => Val::Bottom(EvalError::new(
+                "UNSUPPORTED",
+                "comprehension not allowed here",
+                vec![span],
+            )),
+            ExprKind::Alias(..) => Val::Bottom(EvalError::new(
+                "UNSUPPORTED",
+                "alias not allowed here",
+                vec![span],
+            )),
+            ExprKind::Slice(..) => Val::Bottom(EvalError::new(
+                "UNSUPPORTED",
+                "slice expressions are not supported by this evaluator",
+                vec![span],
+            )),
+        }
+    }
+
+    pub(super) fn interpolate(
+        &mut self,
+        interp: &'a ast::Interpolation,
+        env: &Env<'a>,
+        span: Span,
+    ) -> Val {
+        let mut out = String::new();
+        for part in &interp.parts {
+            match part {
+                ast::InterpolationPart::Text(text) => out.push_str(text),
+                ast::InterpolationPart::Expr(x) => {
+                    let val = self.eval_expr(x, env);
+                    match self.atom_of(&val, x.span) {
+                        Ok(Atom::String(s)) => out.push_str(&s),
+                        Ok(Atom::Bytes(b)) => out.push_str(&String::from_utf8_lossy(&b)),
+                        Ok(Atom::Int(i)) => out.push_str(&i.to_string()),
+                        Ok(Atom::Float(_, text)) => out.push_str(&text),
+                        Ok(Atom::Bool(b)) => out.push_str(&b.to_string()),
+                        Ok(Atom::Null) => {
+                            return Val::Bottom(EvalError::new(
+                                "INVALID",
+                                "cannot interpolate null",
+                                vec![x.span],
+                            ))
+                        }
+                        Err(err) => return Val::Bottom(err),
+                    }
+                }
+            }
+        }
+        if interp.is_bytes {
+            Val::Atom(Atom::Bytes(Arc::from(out.into_bytes().as_slice())), span)
+        } else {
+            Val::Atom(Atom::String(Arc::from(out.as_str())), span)
+        }
+    }
+
+    pub(super) fn unary(
+        &mut self,
+        op: UnaryOp,
+        operand: &'a Expr,
+        env: &Env<'a>,
+        span: Span,
+    ) -> Val {
+        let val = self.eval_expr(operand, env);
+        if op == UnaryOp::Default {
+            return val;
+        }
+        let atom = match self.atom_of(&val, operand.span) {
+            Ok(atom) => atom,
+            Err(err) => return Val::Bottom(err),
+        };
+        let invalid = |what: &str| {
+            Val::Bottom(EvalError::new(
+                "INVALID",
+                format!(
+                    "invalid operation {}{} ({what})",
+                    op.as_str(),
+                    atom_text(&atom)
+                ),
+                vec![span],
+            ))
+        };
+        let bound = |op: BoundOp, atom: Atom| {
+            let kinds = match atom.kind() {
+                Kinds::INT | Kinds::FLOAT => Kinds::NUMBER,
+                k => k,
+            };
+            let text: Arc<str> = Arc::from(format!("{}{}", op.as_str(), atom).as_str());
+            Val::Scalar(
+                Arc::new(Scalar {
+                    kinds,
+                    kind_span: Some(span),
+                    kind_text: Some(text),
+                    value: None,
+                    checks: vec![SpannedCheck {
+                        check: Check::Bound(op, atom),
+                        span,
+                        text: None,
+                    }],
+                }),
+                span,
+            )
+        };
+        match op {
+            UnaryOp::Plus => match atom {
+                Atom::Int(_) | Atom::Float(..) => Val::Atom(atom, span),
+                _ => invalid("operand must be a number"),
+            },
+            UnaryOp::Neg => match atom {
+                Atom::Int(i) => Val::Atom(Atom::Int(-i), span),
+                Atom::Float(f, text) => {
+                    let text = match text.strip_prefix('-') {
+                        Some(t) => Arc::from(t),
+                        None => Arc::from(format!("-{text}").as_str()),
+                    };
+                    Val::Atom(Atom::Float(-f, text), span)
+                }
+                _ => invalid("operand must be a number"),
+            },
+            UnaryOp::Not => match atom {
+                Atom::Bool(b) => Val::Atom(Atom::Bool(!b), span),
+                _ => invalid("operand must be a bool"),
+            },
+            UnaryOp::Less | UnaryOp::LessEqual | UnaryOp::Greater | UnaryOp::GreaterEqual => {
+                if !matches!(
+                    atom,
+                    Atom::Int(_) | Atom::Float(..) | Atom::String(_) | Atom::Bytes(_)
+                ) {
+                    return invalid("bounds need a number, string or bytes");
+                }
+                let op = match op {
+                    UnaryOp::Less => BoundOp::Less,
+                    UnaryOp::LessEqual => BoundOp::LessEqual,
+                    UnaryOp::Greater => BoundOp::Greater,
+                    _ => BoundOp::GreaterEqual,
+                };
+                bound(op, atom)
+            }
+            // `!=0` is a number other than 0: the operand's kind constrains the value's.
+            UnaryOp::NotEqual => Val::Scalar(
+                Arc::new(Scalar {
+                    kinds: match atom.kind() {
+                        Kinds::INT | Kinds::FLOAT => Kinds::NUMBER,
+                        Kinds::NULL => Kinds::ALL,
+                        k => k,
+                    },
+                    kind_span: Some(span),
+                    kind_text: Some(Arc::from(format!("!={atom}").as_str())),
+                    value: None,
+                    checks: vec![SpannedCheck {
+                        check: Check::NotEqual(atom),
+                        span,
+                        text: None,
+                    }],
+                }),
+                span,
+            ),
+            UnaryOp::Match | UnaryOp::NotMatch => {
+                let Atom::String(pattern) = &atom else {
+                    return invalid("a regular expression must be a string");
+                };
+                match crate::re2::compile_matcher(pattern) {
+                    Ok(regex) => Val::Scalar(
+                        Arc::new(Scalar {
+                            kinds: Kinds::STRING,
+                            kind_span: Some(span),
+                            kind_text: Some(Arc::from(
+                                format!(
+                                    "{}{}",
+                                    if op == UnaryOp::NotMatch { "!~" } else { "=~" },
+                                    quote_string(pattern)
+                                )
+                                .as_str(),
+                            )),
+                            value: None,
+                            checks: vec![SpannedCheck {
+                                check: Check::Regex {
+                                    regex,
+                                    pattern: pattern.clone(),
+                                    negate: op == UnaryOp::NotMatch,
+                                },
+                                span,
+                                text: None,
+                            }],
+                        }),
+                        span,
+                    ),
+                    Err(err) => {
+                        Val::Bottom(EvalError::new("REGEX", err.to_string(), vec![operand.span]))
+                    }
+                }
+            }
+            UnaryOp::Default => val,
+        }
+    }
+}

@@ -1,0 +1,446 @@
+//! Resolution of references: identifiers through the lexical scopes (struct literals, files of
+//! a package, comprehension and alias bindings, imports, the predeclared identifiers),
+//! selectors and indexes into vertices and builtin packages.
+//!
+//! A reference to a field resolves to the field's vertex, not to its value: adding it to
+//! another vertex adds the field's conjuncts ([`Eval::add_vertex_conjuncts`]), so that a
+//! definition's `b: a` sees the data unified with it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::call::Func;
+use super::conjunct::{Conjunct, ConjunctKind, Env, Frame, FrameKind};
+use super::values::Val;
+use super::vertex::{is_identifier, ArcType, Feature, VertexId};
+use super::{Eval, ImportTarget};
+use crate::ast::{self, Decl, Expr, ExprKind, LabelKind};
+use crate::builtins::{self, Member};
+use crate::source::Span;
+use crate::value::{check_text, Atom, BoundOp, Check, EvalError, Kinds, Scalar, SpannedCheck};
+
+/// What a name of a scope declares.
+#[derive(Clone, Copy)]
+pub(super) enum NameDecl<'a> {
+    /// A field (or its alias): its name, and whether its label was quoted (a quoted label is
+    /// always a regular field, even `"#a"`).
+    Field(&'a str, bool),
+    Let(&'a ast::LetClause),
+}
+
+/// What a reference resolves to.
+pub(super) enum Resolved<'a> {
+    /// A field: adding it adds the field's conjuncts.
+    Vertex(VertexId),
+    /// A `let`: its expression in its scope.
+    Conjunct(Conjunct<'a>),
+    /// A value: a comprehension or alias binding, a predeclared identifier, a builtin.
+    Val(Val),
+}
+
+/// Whether `e` is a reference to a definition (`#A`, `_#A`, `x.#A`): unifying with one
+/// closes the value, embedding one closes the struct that embeds it.
+pub(super) fn reference_is_definition(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Ident(id) => id.name.starts_with('#') || id.name.starts_with("_#"),
+        ExprKind::Selector(_, name) => name.name.starts_with('#'),
+        ExprKind::Paren(inner) => reference_is_definition(inner),
+        _ => false,
+    }
+}
+
+/// The predeclared identifiers: types, their sized variants, and the builtin functions.
+pub(super) fn predeclared<'a>(name: &str) -> Option<Resolved<'a>> {
+    let span = Span::default();
+    let kind = |kinds: Kinds| {
+        Some(Resolved::Val(Val::Scalar(
+            Arc::new(Scalar {
+                kinds,
+                kind_span: None,
+                kind_text: Some(Arc::from(name)),
+                value: None,
+                checks: Vec::new(),
+            }),
+            span,
+        )))
+    };
+    let ranged = |kinds: Kinds, lo: Atom, hi: Option<Atom>, name: &str| {
+        let mut checks = vec![SpannedCheck {
+            check: Check::Bound(BoundOp::GreaterEqual, lo.clone()),
+            span,
+            text: Some(Arc::from(format!(">={lo}").as_str())),
+        }];
+        if let Some(hi) = hi {
+            checks.push(SpannedCheck {
+                check: Check::Bound(BoundOp::LessEqual, hi.clone()),
+                span,
+                text: Some(Arc::from(format!("<={hi}").as_str())),
+            });
+        }
+        let mut text = kinds.name();
+        for check in &checks {
+            text.push_str(" & ");
+            text.push_str(&check_text(check));
+        }
+        let _ = name;
+        Some(Resolved::Val(Val::Scalar(
+            Arc::new(Scalar {
+                kinds,
+                kind_span: None,
+                kind_text: Some(Arc::from(text.as_str())),
+                value: None,
+                checks,
+            }),
+            span,
+        )))
+    };
+    let int_range = |bits: u32, signed: bool| {
+        let (lo, hi) = if signed {
+            (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+        } else {
+            (0, (1i128 << bits) - 1)
+        };
+        ranged(Kinds::INT, Atom::Int(lo), Some(Atom::Int(hi)), name)
+    };
+    match name {
+        "bool" => kind(Kinds::BOOL),
+        "int" => kind(Kinds::INT),
+        "float" => kind(Kinds::FLOAT),
+        "number" => kind(Kinds::NUMBER),
+        "string" => kind(Kinds::STRING),
+        "bytes" => kind(Kinds::BYTES),
+        "null" => Some(Resolved::Val(Val::Atom(Atom::Null, span))),
+        "uint" => ranged(Kinds::INT, Atom::Int(0), None, name),
+        "rune" => ranged(Kinds::INT, Atom::Int(0), Some(Atom::Int(0x10FFFF)), name),
+        "int8" => int_range(8, true),
+        "int16" => int_range(16, true),
+        "int32" => int_range(32, true),
+        "int64" => int_range(64, true),
+        "int128" => int_range(127, true).map(|_| ()).and_then(|_| {
+            ranged(
+                Kinds::INT,
+                Atom::Int(i128::MIN),
+                Some(Atom::Int(i128::MAX)),
+                name,
+            )
+        }),
+        "uint8" => int_range(8, false),
+        "uint16" => int_range(16, false),
+        "uint32" => int_range(32, false),
+        "uint64" => int_range(64, false),
+        "uint128" => ranged(Kinds::INT, Atom::Int(0), None, name),
+        "float32" => ranged(
+            Kinds::NUMBER,
+            Atom::Float(
+                -(f32::MAX as f64),
+                Arc::from("-3.40282346638528859811704183484516925440e+38"),
+            ),
+            Some(Atom::Float(
+                f32::MAX as f64,
+                Arc::from("3.40282346638528859811704183484516925440e+38"),
+            )),
+            name,
+        ),
+        "float64" => ranged(
+            Kinds::NUMBER,
+            Atom::Float(
+                -f64::MAX,
+                Arc::from("-1.797693134862315708145274237317043567981e+308"),
+            ),
+            Some(Atom::Float(
+                f64::MAX,
+                Arc::from("1.797693134862315708145274237317043567981e+308"),
+            )),
+            name,
+        ),
+        "len" => Some(Resolved::Val(Val::Func(Func::Len))),
+        "close" => Some(Resolved::Val(Val::Func(Func::Close))),
+        "and" => Some(Resolved::Val(Val::Func(Func::And))),
+        "or" => Some(Resolved::Val(Val::Func(Func::Or))),
+        "div" => Some(Resolved::Val(Val::Func(Func::Div))),
+        "mod" => Some(Resolved::Val(Val::Func(Func::Mod))),
+        "quo" => Some(Resolved::Val(Val::Func(Func::Quo))),
+        "rem" => Some(Resolved::Val(Val::Func(Func::Rem))),
+        _ => None,
+    }
+}
+
+impl<'a> Eval<'a> {
+    pub(super) fn names(&mut self, decls: &'a [Decl]) -> Arc<HashMap<&'a str, NameDecl<'a>>> {
+        let key = decls.as_ptr() as usize;
+        if let Some(names) = self.names.get(&key) {
+            return names.clone();
+        }
+        let mut names = HashMap::new();
+        for decl in decls {
+            match decl {
+                Decl::Field(field) => {
+                    let name = match &field.label.kind {
+                        LabelKind::Ident(id) => Some(id.name.as_str()),
+                        LabelKind::String(s) if is_identifier(s) => Some(s.as_str()),
+                        _ => None,
+                    };
+                    if let Some(name) = name {
+                        let quoted = matches!(field.label.kind, LabelKind::String(_));
+                        names.entry(name).or_insert(NameDecl::Field(name, quoted));
+                        if let Some(alias) = &field.label.alias {
+                            names.insert(alias.name.as_str(), NameDecl::Field(name, quoted));
+                        }
+                    }
+                }
+                Decl::Let(clause) => {
+                    names.insert(clause.name.name.as_str(), NameDecl::Let(clause));
+                }
+                _ => {}
+            }
+        }
+        let names = Arc::new(names);
+        self.names.insert(key, names.clone());
+        names
+    }
+
+    pub(super) fn lookup(
+        &mut self,
+        env: &Env<'a>,
+        name: &str,
+    ) -> Result<Resolved<'a>, Arc<EvalError>> {
+        let mut frame = env.clone();
+        while let Some(f) = frame {
+            match &f.kind {
+                FrameKind::Struct { decls, vertex } => {
+                    if let Some(&decl) = self.names(decls).get(name) {
+                        return self.resolve_decl(decl, *vertex, &f);
+                    }
+                }
+                FrameKind::Package {
+                    package,
+                    file,
+                    vertex,
+                } => {
+                    let (package, file, vertex) = (*package, *file, *vertex);
+                    let files = &self.program.packages[package].files;
+                    let own = self.names(&files[file].decls);
+                    if let Some(&decl) = own.get(name) {
+                        return self.resolve_decl(decl, vertex, &f);
+                    }
+                    for (i, other) in files.iter().enumerate() {
+                        if i == file {
+                            continue;
+                        }
+                        if let Some(&NameDecl::Field(field, quoted)) =
+                            self.names(&other.decls).get(name)
+                        {
+                            return self.resolve_decl(NameDecl::Field(field, quoted), vertex, &f);
+                        }
+                    }
+                    if let Some(target) = self.program.packages[package].imports[file].get(name) {
+                        return Ok(Resolved::Val(Val::Package(target.clone())));
+                    }
+                }
+                FrameKind::Bind { name: bound, value } => {
+                    if *bound == name {
+                        return Ok(Resolved::Val(value.clone()));
+                    }
+                }
+            }
+            frame = f.parent.clone();
+        }
+        predeclared(name).ok_or_else(|| {
+            EvalError::new("REFERENCE", format!("reference {name:?} not found"), vec![])
+        })
+    }
+
+    pub(super) fn resolve_decl(
+        &mut self,
+        decl: NameDecl<'a>,
+        vertex: VertexId,
+        frame: &Arc<Frame<'a>>,
+    ) -> Result<Resolved<'a>, Arc<EvalError>> {
+        match decl {
+            NameDecl::Field(name, quoted) => {
+                let feature = if quoted {
+                    Feature::Regular(Arc::from(name))
+                } else {
+                    Feature::from_ident(name)
+                };
+                // Data can only change regular fields: definitions and hidden fields are fixed.
+                if matches!(feature, Feature::Regular(_)) {
+                    self.note_dependency(vertex);
+                }
+                self.expand(vertex);
+                Ok(Resolved::Vertex(self.arc(vertex, &feature)))
+            }
+            NameDecl::Let(clause) => Ok(Resolved::Conjunct(Conjunct {
+                kind: ConjunctKind::Expr(&clause.value),
+                env: Some(frame.clone()),
+                group: None,
+            })),
+        }
+    }
+
+    pub(super) fn resolve(
+        &mut self,
+        e: &'a Expr,
+        env: &Env<'a>,
+    ) -> Result<Resolved<'a>, Arc<EvalError>> {
+        match &e.kind {
+            ExprKind::Ident(id) => match self.lookup(env, &id.name) {
+                // Predeclared types have no position of their own: use the reference's.
+                Ok(Resolved::Val(Val::Scalar(scalar, span))) if span == Span::default() => {
+                    let mut scalar = (*scalar).clone();
+                    scalar.kind_span = Some(id.span);
+                    for check in &mut scalar.checks {
+                        check.span = id.span;
+                    }
+                    Ok(Resolved::Val(Val::Scalar(Arc::new(scalar), id.span)))
+                }
+                Ok(resolved) => Ok(resolved),
+                Err(err) if err.spans.is_empty() => {
+                    Err(EvalError::new(err.code, err.message.clone(), vec![id.span]))
+                }
+                Err(err) => Err(err),
+            },
+            ExprKind::Paren(inner) => self.resolve(inner, env),
+            ExprKind::Selector(base, name) => {
+                let base_val = self.resolve_to_base(base, env)?;
+                match base_val {
+                    Val::Package(ImportTarget::Builtin(path)) => {
+                        match builtins::lookup(&path, &name.name) {
+                            Some(Member::Func(b)) => Ok(Resolved::Val(Val::Func(Func::Builtin(b)))),
+                            Some(Member::Const(c)) => {
+                                Ok(Resolved::Val(self.val_from_concrete(&c, e.span)))
+                            }
+                            None => Err(EvalError::new(
+                                "REFERENCE",
+                                format!("undefined field: {}", name.name),
+                                vec![name.span],
+                            )),
+                        }
+                    }
+                    Val::Package(ImportTarget::Package(index)) => {
+                        let root = self.package_root(index);
+                        self.expand(root);
+                        self.select(root, &Feature::from_ident(&name.name), name.span)
+                    }
+                    Val::Node(t) => {
+                        let feature = if name.name.starts_with('"') {
+                            Feature::Regular(Arc::from(name.name.trim_matches('"')))
+                        } else {
+                            Feature::from_ident(&name.name)
+                        };
+                        self.select(t, &feature, name.span)
+                    }
+                    Val::Bottom(err) => Err(err),
+                    _ => Err(EvalError::new(
+                        "INVALID",
+                        format!("invalid selector {}: not a struct", name.name),
+                        vec![name.span],
+                    )),
+                }
+            }
+            ExprKind::Index(base, index) => {
+                let base_val = self.resolve_to_base(base, env)?;
+                let index_val = self.eval_expr(index, env);
+                let atom = self.atom_of(&index_val, index.span)?;
+                let feature = match atom {
+                    Atom::Int(i) if i >= 0 => Feature::Index(i as usize),
+                    Atom::String(s) => Feature::Regular(s),
+                    other => {
+                        return Err(EvalError::new(
+                            "INVALID",
+                            format!("invalid index {other}"),
+                            vec![index.span],
+                        ))
+                    }
+                };
+                match base_val {
+                    Val::Node(t) => self.select(t, &feature, index.span),
+                    Val::Bottom(err) => Err(err),
+                    _ => Err(EvalError::new(
+                        "INVALID",
+                        "invalid index: not a list or struct",
+                        vec![e.span],
+                    )),
+                }
+            }
+            _ => Ok(Resolved::Val(self.eval_expr(e, env))),
+        }
+    }
+
+    /// Resolves the base of a selector or index to a value without finalizing structs.
+    pub(super) fn resolve_to_base(
+        &mut self,
+        base: &'a Expr,
+        env: &Env<'a>,
+    ) -> Result<Val, Arc<EvalError>> {
+        match self.resolve(base, env)? {
+            Resolved::Vertex(t) => Ok(Val::Node(t)),
+            Resolved::Val(val) => Ok(val),
+            Resolved::Conjunct(c) => match c.kind {
+                ConjunctKind::Expr(x) => {
+                    let t = self.new_vertex(None, None);
+                    self.vertices[t].arc_type = ArcType::Regular;
+                    self.vertices[t].conjuncts.push(Conjunct {
+                        kind: ConjunctKind::Expr(x),
+                        env: c.env,
+                        group: None,
+                    });
+                    Ok(Val::Node(t))
+                }
+                _ => Err(EvalError::new(
+                    "INVALID",
+                    "invalid reference",
+                    vec![base.span],
+                )),
+            },
+        }
+    }
+
+    pub(super) fn select(
+        &mut self,
+        t: VertexId,
+        feature: &Feature,
+        span: Span,
+    ) -> Result<Resolved<'a>, Arc<EvalError>> {
+        self.expand(t);
+        let mut t = t;
+        if !self.vertices[t].disjunctions.is_empty() || self.vertices[t].forward.is_some() {
+            self.finalize(t);
+            t = self.resolve_forward(t);
+        }
+        if let Some(err) = &self.vertices[t].error {
+            return Err(err.clone());
+        }
+        if let Feature::Index(i) = feature {
+            if self.vertices[t].list.is_some() {
+                self.finish_list_arcs(t);
+                if let Some(&a) = self.vertices[t].arc_index.get(feature) {
+                    return Ok(Resolved::Vertex(a));
+                }
+                return Err(EvalError::new(
+                    "INDEX",
+                    format!(
+                        "index out of range [{i}] with length {}",
+                        self.vertices[t].arcs.len()
+                    ),
+                    vec![span],
+                ));
+            }
+        }
+        match self.vertices[t].arc_index.get(feature) {
+            Some(&a) => Ok(Resolved::Vertex(a)),
+            // A list has no fields at all; a struct (open, or not done) might still get one.
+            None if self.vertices[t].list.is_some() && !matches!(feature, Feature::Index(_)) => {
+                Err(EvalError::new(
+                    "REFERENCE",
+                    format!("undefined field: {}", feature.selector()),
+                    vec![span],
+                ))
+            }
+            None => Err(EvalError::incomplete(
+                format!("undefined field: {}", feature.selector()),
+                vec![span],
+            )),
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Values of vertices: what an expression evaluates to ([`Val`]), a finalized vertex read as
+//! a value, as a concrete value, or as one atom, and whether a vertex is complete.
+
+use std::sync::Arc;
+
+use super::call::Func;
+use super::vertex::{ArcType, Feature, State, VertexId};
+use super::{Eval, ImportTarget};
+use crate::builtins::Concrete;
+use crate::source::Span;
+use crate::value::{Atom, EvalError, Scalar};
+
+/// The result of evaluating an expression.
+#[derive(Clone)]
+pub(crate) enum Val {
+    Top,
+    Atom(Atom, Span),
+    Scalar(Arc<Scalar>, Span),
+    Node(VertexId),
+    Disj(Arc<Vec<(Val, bool)>>),
+    Bottom(Arc<EvalError>),
+    Func(Func),
+    Package(ImportTarget),
+}
+
+pub(super) fn concrete_equal(a: &Concrete, b: &Concrete) -> bool {
+    match (a, b) {
+        (Concrete::Int(x), Concrete::Float(y)) | (Concrete::Float(y), Concrete::Int(x)) => {
+            *x as f64 == *y
+        }
+        (Concrete::List(x), Concrete::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| concrete_equal(a, b))
+        }
+        (Concrete::Struct(x), Concrete::Struct(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.iter().any(|(k2, v2)| k == k2 && concrete_equal(v, v2)))
+        }
+        _ => a == b,
+    }
+}
+
+impl<'a> Eval<'a> {
+    pub(crate) fn is_complete(&mut self, v: VertexId) -> bool {
+        let mut out = Vec::new();
+        self.collect_incomplete(v, &mut out, true);
+        out.is_empty()
+    }
+
+    pub(crate) fn value_of(&mut self, v: VertexId) -> Val {
+        if self.vertices[v].ambiguous.len() > 1 {
+            let options = self.vertices[v]
+                .ambiguous
+                .iter()
+                .map(|&c| (Val::Node(c), false))
+                .collect();
+            return Val::Disj(Arc::new(options));
+        }
+        let v = self.resolve_forward(v);
+        let vertex = &self.vertices[v];
+        if let Some(err) = &vertex.error {
+            return Val::Bottom(err.clone());
+        }
+        if vertex.struct_span.is_some() || vertex.list.is_some() {
+            return Val::Node(v);
+        }
+        if vertex.state == State::Finalizing && vertex.scalar.value.is_none() {
+            return Val::Bottom(EvalError::incomplete("cycle in references", vec![]));
+        }
+        match &vertex.scalar.value {
+            Some((atom, span)) => Val::Atom(atom.clone(), *span),
+            None if vertex.scalar.is_unconstrained() => Val::Top,
+            None => Val::Scalar(
+                Arc::new(vertex.scalar.clone()),
+                vertex.scalar.kind_span.unwrap_or_default(),
+            ),
+        }
+    }
+
+    /// The concrete value of a finalized vertex, or `None` if any part is not concrete.
+    pub(crate) fn concrete_value(&mut self, v: VertexId) -> Option<Concrete> {
+        let v = self.resolve_forward(v);
+        if self.vertices[v].error.is_some() {
+            return None;
+        }
+        if self.vertices[v].list.is_some() {
+            let arcs = self.vertices[v].arcs.clone();
+            let mut items = Vec::with_capacity(arcs.len());
+            for a in arcs {
+                self.finalize(a);
+                items.push(self.concrete_value(a)?);
+            }
+            return Some(Concrete::List(items.into()));
+        }
+        if self.vertices[v].struct_span.is_some() {
+            let arcs = self.vertices[v].arcs.clone();
+            let mut fields = Vec::new();
+            for a in arcs {
+                let vertex = &self.vertices[a];
+                let Some(Feature::Regular(name)) = vertex.feature.clone() else {
+                    continue;
+                };
+                if vertex.arc_type != ArcType::Regular {
+                    continue;
+                }
+                self.finalize(a);
+                fields.push((Arc::from(&*name), self.concrete_value(a)?));
+            }
+            return Some(Concrete::Struct(fields.into()));
+        }
+        self.vertices[v]
+            .scalar
+            .value
+            .as_ref()
+            .map(|(atom, _)| atom.to_concrete())
+    }
+
+    pub(super) fn concrete_of(
+        &mut self,
+        val: &Val,
+        span: Span,
+    ) -> Result<Concrete, Arc<EvalError>> {
+        match val {
+            Val::Atom(atom, _) => Ok(atom.to_concrete()),
+            Val::Node(t) => {
+                self.finalize(*t);
+                let t = *t;
+                match self.concrete_value(t) {
+                    Some(c) => Ok(c),
+                    None => Err(EvalError::incomplete(
+                        format!("incomplete value {}", self.describe_value(t)),
+                        vec![span],
+                    )),
+                }
+            }
+            Val::Disj(options) => {
+                let defaults: Vec<&Val> =
+                    options.iter().filter(|(_, d)| *d).map(|(o, _)| o).collect();
+                if defaults.len() == 1 {
+                    let d = defaults[0].clone();
+                    self.concrete_of(&d, span)
+                } else {
+                    Err(EvalError::incomplete(
+                        format!("unresolved disjunction {}", self.describe_val(val)),
+                        vec![span],
+                    ))
+                }
+            }
+            Val::Bottom(err) => Err(err.clone()),
+            _ => Err(EvalError::incomplete(
+                format!("incomplete value {}", self.describe_val(val)),
+                vec![span],
+            )),
+        }
+    }
+
+    pub(super) fn atom_of(&mut self, val: &Val, span: Span) -> Result<Atom, Arc<EvalError>> {
+        match val {
+            Val::Atom(atom, _) => Ok(atom.clone()),
+            Val::Disj(_) => {
+                let c = self.concrete_of(val, span)?;
+                Atom::from_concrete(&c)
+                    .ok_or_else(|| EvalError::new("INVALID", "expected a scalar value", vec![span]))
+            }
+            Val::Bottom(err) => Err(err.clone()),
+            Val::Node(t) => {
+                let t = *t;
+                self.finalize(t);
+                match self.value_of(t) {
+                    Val::Atom(atom, _) => Ok(atom),
+                    Val::Node(_) => Err(EvalError::new(
+                        "INVALID",
+                        "expected a scalar value, found a struct or list",
+                        vec![span],
+                    )),
+                    other => self.atom_of(&other, span),
+                }
+            }
+            _ => Err(EvalError::incomplete(
+                format!("incomplete value {}", self.describe_val(val)),
+                vec![span],
+            )),
+        }
+    }
+}
