@@ -11,6 +11,7 @@ use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
 use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
 use cuemesh::nats::NatsOptions;
+use cuemesh::net::ListenTlsOptions;
 use cuemesh::output::{self, ColorChoice, OutputConfig};
 use cuemesh::publish::{self, PublishConfig, PublishOutcome};
 use cuemesh::publisher::{self, PublisherCommandConfig};
@@ -268,6 +269,9 @@ enum Command {
         /// How log lines are written on stderr.
         #[arg(long = "log-format", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+
+        #[command(flatten)]
+        tls: ListenTlsOptions,
     },
     /// Print the CloudEvents of a JetStream stream as they arrive, one line each (text: time,
     /// source, type, id, subject and a data preview; json: one object per line with the
@@ -391,6 +395,9 @@ enum Command {
         /// The largest request body in bytes; larger ones get 413.
         #[arg(long, value_name = "BYTES", default_value_t = cuemesh_publisher::sidecar::DEFAULT_MAX_BODY)]
         max_body: usize,
+
+        #[command(flatten)]
+        tls: ListenTlsOptions,
     },
     /// Publish one event: validate DATA.json against the pinned version from the registry and
     /// publish it as a CloudEvent to NATS JetStream, printing the stream and sequence.
@@ -599,6 +606,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             poll,
             webhook_secret_file,
             log_format,
+            tls,
         } => {
             let config = ServeConfig {
                 repository,
@@ -608,6 +616,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 poll: (poll > 0).then(|| Duration::from_secs(poll)),
                 webhook_secret: webhook_secret(webhook_secret_file)?,
                 log_format,
+                // HTTP/2 too: axum::serve speaks both.
+                tls: tls.server_tls(&["h2", "http/1.1"])?,
             };
             serve::run(&config)?;
             Ok(ExitCode::SUCCESS)
@@ -683,6 +693,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             tokens,
             max_body,
+            tls,
         } => {
             let config = PublisherCommandConfig {
                 registry,
@@ -690,6 +701,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 listen,
                 tokens,
                 max_body,
+                // The sidecar serves HTTP/1.1 only.
+                tls: tls.server_tls(&["http/1.1"])?,
             };
             publisher::run(&config)?;
             Ok(ExitCode::SUCCESS)

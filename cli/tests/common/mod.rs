@@ -79,16 +79,25 @@ impl Daemon {
     /// Starts `cuemesh ARGS` and waits for the line saying `listening on http://ADDRESS`;
     /// returns the address.
     pub(crate) fn start<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Daemon, String) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
-            .args(args)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cuemesh"));
+        command.args(args);
+        Daemon::spawn(command, "http")
+    }
+
+    /// Spawns `command` (a `cuemesh` server, its stderr piped here) and waits for the line
+    /// saying `listening on SCHEME://ADDRESS`; returns the address.
+    pub(crate) fn spawn(mut command: Command, scheme: &str) -> (Daemon, String) {
+        let mut child = command
+            .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start cuemesh");
         let lines = lines_on_a_thread(child.stderr.take().expect("stderr"));
         let mut daemon = Daemon { child, lines };
-        let line = daemon.wait_for("listening on http://");
+        let prefix = format!("{scheme}://");
+        let line = daemon.wait_for(&format!("listening on {prefix}"));
         let address = line
-            .split("http://")
+            .split(prefix.as_str())
             .nth(1)
             .and_then(|rest| rest.split_whitespace().next())
             .expect("an address")
