@@ -9,7 +9,9 @@
 //! {"kind":"event","source":"MySource","type":"MySource:newPerson","change":"changed",
 //!  "mode":"BACKWARD","version":3,"previous":2,"digest":"sha256:..."}
 //! {"kind":"finding","source":"MySource","type":"MySource:newPerson","allowed":null,
-//!  "code":"FIELD_REMOVED","severity":"error",...the fields of every diagnostic (see render)}
+//!  "code":"FIELD_REMOVED","severity":"error",...the fields of every diagnostic (see render),
+//!  "counterexample":{"value":{...},"accepted_by":"previous","rejected_by":"current",
+//!  "error":"..."},"counterexample_note":null}
 //! {"kind":"summary","against":"main","base":"<commit>","head":"<commit>","errors":1,
 //!  "warnings":0,"versions":1,"unchanged":4,"passed":false}
 //! ```
@@ -20,11 +22,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use cue::Severity;
-use cuemesh_registry::check::{check, CheckOptions, CheckReport};
+use cuemesh_registry::check::{check, CheckFinding, CheckOptions, CheckReport};
 use cuemesh_registry::Repository;
 
 use crate::lint::{table_cell, write_findings_table, SummaryRow};
-use crate::render::{self, Format};
+use crate::render::{self, Format, Proof};
 
 /// What `check` was asked to do.
 #[derive(Debug, Clone)]
@@ -93,7 +95,11 @@ pub fn run(config: &CheckConfig, stdout: &mut dyn Write) -> anyhow::Result<Check
                 writeln!(stdout).context(write_error)?;
             }
             for finding in &report.findings {
-                let text = render::render_rich(&finding.diagnostic, &finding.files);
+                let text = render::render_rich_with_notes(
+                    &finding.diagnostic,
+                    &finding.files,
+                    &proof(finding).lines(),
+                );
                 writeln!(stdout, "{text}\n").context(write_error)?;
             }
             writeln!(stdout, "cuemesh check: {}", verdict(&report)).context(write_error)?;
@@ -113,10 +119,10 @@ pub fn run(config: &CheckConfig, stdout: &mut dyn Write) -> anyhow::Result<Check
                 writeln!(stdout, "{line}").context(write_error)?;
             }
             for finding in &report.findings {
-                let rendered = render::render_json(&finding.diagnostic, &finding.files);
-                let mut line: serde_json::Map<String, serde_json::Value> =
-                    serde_json::from_str(&rendered)
-                        .context("the JSON printer printed an object")?;
+                let mut line = render::json_object(&finding.diagnostic, &finding.files);
+                if finding.is_compatibility() {
+                    proof(finding).add_json(&mut line);
+                }
                 let mut object = serde_json::Map::new();
                 object.insert("kind".into(), "finding".into());
                 object.insert("source".into(), finding.source.clone().into());
@@ -140,7 +146,11 @@ pub fn run(config: &CheckConfig, stdout: &mut dyn Write) -> anyhow::Result<Check
         }
         Format::Github => {
             for finding in &report.findings {
-                let text = render::render_github(&finding.diagnostic, &finding.files);
+                let text = render::render_github_with_notes(
+                    &finding.diagnostic,
+                    &finding.files,
+                    &proof(finding).lines(),
+                );
                 writeln!(stdout, "{text}").context(write_error)?;
             }
             if let Some(path) = &config.step_summary {
@@ -159,6 +169,14 @@ pub fn run(config: &CheckConfig, stdout: &mut dyn Write) -> anyhow::Result<Check
     } else {
         CheckOutcome::Findings
     })
+}
+
+/// What proves a finding: its counterexample or the note saying why there is none.
+fn proof(finding: &CheckFinding) -> Proof<'_> {
+    Proof {
+        counterexample: finding.counterexample.as_ref(),
+        note: finding.counterexample_note.as_deref(),
+    }
 }
 
 /// `MySource:newPerson: changed, would create version 3 (BACKWARD)`.
@@ -233,5 +251,57 @@ pub fn markdown_summary(report: &CheckReport) -> String {
             message: finding.diagnostic.headline(),
         }),
     );
+    write_counterexamples(&mut out, report);
     out
+}
+
+/// How many counterexamples the summary shows; the annotations carry every one.
+const SUMMARY_COUNTEREXAMPLES: usize = 20;
+
+/// The counterexamples of the findings, each under its rule and place, as a JSON block.
+fn write_counterexamples(out: &mut String, report: &CheckReport) {
+    let proven: Vec<&CheckFinding> = report
+        .findings
+        .iter()
+        .filter(|f| f.counterexample.is_some())
+        .collect();
+    if proven.is_empty() {
+        return;
+    }
+    out.push_str("### Counterexamples\n\n");
+    for finding in proven.iter().take(SUMMARY_COUNTEREXAMPLES) {
+        let Some(counterexample) = &finding.counterexample else {
+            continue;
+        };
+        let place = finding
+            .diagnostic
+            .spans
+            .first()
+            .map_or(String::new(), |span| {
+                format!(" at `{}`", table_cell(&finding.files.describe(*span)))
+            });
+        let _ = writeln!(
+            out,
+            "- `{}`{place}: accepted by the {} version, rejected by the {} one: `{}`",
+            finding.diagnostic.code,
+            counterexample.accepted_by.name(),
+            counterexample.rejected_by.name(),
+            table_cell(&counterexample.error).replace('`', "'"),
+        );
+        let value = counterexample.value.to_string();
+        let fence = "`".repeat(longest_backtick_run(&value).max(2) + 1);
+        let _ = writeln!(out, "\n  {fence}json\n  {value}\n  {fence}\n");
+    }
+    if proven.len() > SUMMARY_COUNTEREXAMPLES {
+        let _ = writeln!(
+            out,
+            "… and {} more (see the annotations).\n",
+            proven.len() - SUMMARY_COUNTEREXAMPLES
+        );
+    }
+}
+
+/// The longest run of backticks in `text`, so that a code fence can be longer.
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }

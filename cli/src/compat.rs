@@ -1,7 +1,8 @@
 //! `cuemesh compat`: is a schema version compatible with the previous ones, and if not, which
-//! named rules does it break, where.
+//! named rules does it break, where, and a document that shows it (a counterexample one
+//! version accepts and the other rejects, validated against both).
 
-use crate::render::{self, Format};
+use crate::render::{self, Format, Proof};
 use crate::vet::{display_name, import_resolver, package_directory_files};
 use anyhow::{bail, Context};
 use cue::compat::{check, Mode, Version};
@@ -145,8 +146,25 @@ pub fn run(config: &CompatConfig, stdout: &mut dyn Write) -> anyhow::Result<Comp
             return Ok(CompatOutcome::Incompatible);
         }
     };
-    for diagnostic in report.diagnostics() {
-        let text = render::render(config.format, false, &diagnostic, &report.sources);
+    for finding in &report.findings {
+        let diagnostic = finding.to_diagnostic();
+        let proof = Proof {
+            counterexample: finding.counterexample.as_ref(),
+            note: finding.counterexample_note.as_deref(),
+        };
+        let text = match config.format {
+            Format::Text => {
+                render::render_rich_with_notes(&diagnostic, &report.sources, &proof.lines())
+            }
+            Format::Json => {
+                let mut object = render::json_object(&diagnostic, &report.sources);
+                proof.add_json(&mut object);
+                serde_json::Value::Object(object).to_string()
+            }
+            Format::Github => {
+                render::render_github_with_notes(&diagnostic, &report.sources, &proof.lines())
+            }
+        };
         writeln!(stdout, "{text}").context("cannot write findings")?;
         if config.format == Format::Text {
             writeln!(stdout).context("cannot write findings")?;

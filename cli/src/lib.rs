@@ -9,7 +9,7 @@ pub mod export;
 pub mod init;
 pub mod lint;
 pub mod nats;
-mod net;
+pub mod net;
 pub mod output;
 pub mod publish;
 pub mod publisher;

@@ -11,6 +11,7 @@ use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
 use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
 use cuemesh::nats::NatsOptions;
+use cuemesh::net::ListenTlsOptions;
 use cuemesh::output::{self, ColorChoice, OutputConfig};
 use cuemesh::publish::{self, PublishConfig, PublishOutcome};
 use cuemesh::publisher::{self, PublisherCommandConfig};
@@ -169,10 +170,12 @@ enum Command {
     /// `@compat(MODE)` attribute, else `compatibility` in cuemesh.cue, else BACKWARD;
     /// transitive modes compare with every earlier version). Removing an event type
     /// (EVENT_REMOVED) or a source (SOURCE_REMOVED) is breaking; a package with errors is
-    /// PACKAGE_ERROR. An intended break is allowed by a `check: allow: [{type, version, rule,
-    /// reason}]` entry in cuemesh.cue or by --allow-breaking: it is then a warning naming the
-    /// reason. In the github format a Markdown summary is appended to $GITHUB_STEP_SUMMARY
-    /// when it is set.
+    /// PACKAGE_ERROR. Every compatibility error carries a counterexample: a JSON document one
+    /// version accepts and the other rejects (validated against both; built from the type's
+    /// examples where they fit), or a note saying why there is none. An intended break is
+    /// allowed by a `check: allow: [{type, version, rule, reason}]` entry in cuemesh.cue or by
+    /// --allow-breaking: it is then a warning naming the reason. In the github format a
+    /// Markdown summary is appended to $GITHUB_STEP_SUMMARY when it is set.
     ///
     /// Exit status: 0 when no finding is an error (warnings allowed), 1 when one is, 2 for
     /// usage, Git or I/O errors (not a repository, an unknown REF).
@@ -196,8 +199,10 @@ enum Command {
     /// one accepted, so consumers on the new schema read old data. FORWARD: the previous one
     /// accepts every value the current one accepts. FULL: both. `_TRANSITIVE`: against every
     /// `--previous` version, not only the latest. NONE: no check. Each change is a finding
-    /// named by its rule (FIELD_REMOVED, TYPE_NARROWED...) at file:line:col; changes that
-    /// cannot be decided (two different regular expressions, builtin validators) are warnings.
+    /// named by its rule (FIELD_REMOVED, TYPE_NARROWED...) at file:line:col, with a
+    /// counterexample: a JSON document one version accepts and the other rejects, validated
+    /// against both. Regular expressions are compared exactly (automata); a change neither
+    /// the comparison nor a counterexample decides is a warning that says what was tried.
     ///
     /// Exit status: 0 when compatible (warnings allowed), 1 when a finding is an error or a
     /// version has errors, 2 for usage or I/O errors (a missing file or definition, a bad mode).
@@ -264,6 +269,9 @@ enum Command {
         /// How log lines are written on stderr.
         #[arg(long = "log-format", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+
+        #[command(flatten)]
+        tls: ListenTlsOptions,
     },
     /// Print the CloudEvents of a JetStream stream as they arrive, one line each (text: time,
     /// source, type, id, subject and a data preview; json: one object per line with the
@@ -387,6 +395,9 @@ enum Command {
         /// The largest request body in bytes; larger ones get 413.
         #[arg(long, value_name = "BYTES", default_value_t = cuemesh_publisher::sidecar::DEFAULT_MAX_BODY)]
         max_body: usize,
+
+        #[command(flatten)]
+        tls: ListenTlsOptions,
     },
     /// Publish one event: validate DATA.json against the pinned version from the registry and
     /// publish it as a CloudEvent to NATS JetStream, printing the stream and sequence.
@@ -595,6 +606,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             poll,
             webhook_secret_file,
             log_format,
+            tls,
         } => {
             let config = ServeConfig {
                 repository,
@@ -604,6 +616,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 poll: (poll > 0).then(|| Duration::from_secs(poll)),
                 webhook_secret: webhook_secret(webhook_secret_file)?,
                 log_format,
+                // HTTP/2 too: axum::serve speaks both.
+                tls: tls.server_tls(&["h2", "http/1.1"])?,
             };
             serve::run(&config)?;
             Ok(ExitCode::SUCCESS)
@@ -679,6 +693,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             tokens,
             max_body,
+            tls,
         } => {
             let config = PublisherCommandConfig {
                 registry,
@@ -686,6 +701,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 listen,
                 tokens,
                 max_body,
+                // The sidecar serves HTTP/1.1 only.
+                tls: tls.server_tls(&["http/1.1"])?,
             };
             publisher::run(&config)?;
             Ok(ExitCode::SUCCESS)

@@ -1,9 +1,49 @@
 //! What the long-running commands (`serve`, `publisher`, `dev`) share to start: the async
-//! runtime and a bound listener with its actual address (port 0 becomes a real port).
+//! runtime, a bound listener with its actual address (port 0 becomes a real port), and the
+//! `--tls-cert`/`--tls-key` options that make a server speak HTTPS.
 
 use anyhow::Context;
+use cuemesh_publisher::tls::ServerTls;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use tokio::net::TcpListener;
+
+/// HTTPS for a server's listener (rustls): without both files it serves plain HTTP.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct ListenTlsOptions {
+    /// Serve HTTPS with this PEM certificate (the server's first, then its chain) and
+    /// --tls-key, instead of plain HTTP.
+    #[arg(long = "tls-cert", value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert.
+    #[arg(long = "tls-key", value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl ListenTlsOptions {
+    /// The server's TLS configuration offering the ALPN `protocols`, the files read and
+    /// checked now (a missing file or a key that does not match is an error naming it);
+    /// `None` for plain HTTP.
+    pub fn server_tls(&self, protocols: &[&str]) -> anyhow::Result<Option<ServerTls>> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Ok(Some(
+                ServerTls::from_pem_files(cert, key, protocols).context("cannot set up HTTPS")?,
+            )),
+            // clap requires both together.
+            _ => Ok(None),
+        }
+    }
+}
+
+/// `http` or `https`, for the URLs a server prints.
+pub(crate) fn scheme(tls: Option<&ServerTls>) -> &'static str {
+    if tls.is_some() {
+        "https"
+    } else {
+        "http"
+    }
+}
 
 /// The multi-threaded runtime the servers run on.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

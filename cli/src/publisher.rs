@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use cuemesh_publisher::sidecar::{self, SidecarConfig, Tokens};
+use cuemesh_publisher::tls::ServerTls;
 use cuemesh_publisher::{NatsConfig, Publisher, PublisherConfig, RegistrySchema};
 
 /// What `publisher` was asked to do.
@@ -23,6 +24,8 @@ pub struct PublisherCommandConfig {
     pub tokens: Option<PathBuf>,
     /// The largest request body, in bytes.
     pub max_body: usize,
+    /// HTTPS for the listener; `None` serves plain HTTP.
+    pub tls: Option<ServerTls>,
 }
 
 /// Connects to NATS (creating or checking the stream), then serves until a shutdown signal.
@@ -47,7 +50,8 @@ pub fn run(config: &PublisherCommandConfig) -> anyhow::Result<()> {
         let shutdown = crate::serve::shutdown_signal();
         let (listener, address) = crate::net::listen(config.listen, None).await?;
         crate::output::progress(format_args!(
-            "publisher listening on http://{address} (registry {}, NATS {})",
+            "publisher listening on {}://{address} (registry {}, NATS {})",
+            crate::net::scheme(config.tls.as_ref()),
             config.registry,
             config.nats.shown_url()
         ));
@@ -59,7 +63,12 @@ pub fn run(config: &PublisherCommandConfig) -> anyhow::Result<()> {
                 ..SidecarConfig::default()
             },
         );
-        sidecar::serve(listener, app, shutdown).await;
+        match &config.tls {
+            Some(tls) => sidecar::serve_tls(listener, tls, app, shutdown)
+                .await
+                .context("cannot serve HTTPS")?,
+            None => sidecar::serve(listener, app, shutdown).await,
+        }
         crate::output::progress(format_args!("stopped"));
         Ok(())
     })

@@ -12,8 +12,14 @@
 //!
 //! Lines and columns are 1-based; columns count bytes, as CUE's do. `end_line`/`end_column` point
 //! just past the span. `locations` lists every primary position, the first one first.
+//!
+//! A compatibility finding (of `compat` or `check`) adds what proves it ([`Proof`]):
+//! `"counterexample": {"value": <JSON>, "accepted_by": "previous", "rejected_by": "current",
+//! "error": "n: invalid value 75 (out of bound <=50)"}`, or `null` with `"counterexample_note"`
+//! saying why there is none.
 
 use clap::ValueEnum;
+use cue::compat::Counterexample;
 use cue::source::LineCol;
 use cue::{Diagnostic, Severity, SourceMap, Span};
 use std::fmt::Write as _;
@@ -47,6 +53,16 @@ pub fn render_plain(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
 ///    |                 ^^^
 /// ```
 pub fn render_rich(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
+    render_rich_with_notes(diagnostic, sources, &[])
+}
+
+/// [`render_rich`], then one ` = note` line per note, aligned with the help line (a
+/// compatibility finding's counterexample).
+pub fn render_rich_with_notes(
+    diagnostic: &Diagnostic,
+    sources: &SourceMap,
+    notes: &[String],
+) -> String {
     let mut out = format!(
         "{}[{}]: {}",
         severity_word(diagnostic.severity),
@@ -78,11 +94,72 @@ pub fn render_rich(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
     if let Some(help) = &diagnostic.help {
         let _ = write!(out, "\n{:gutter$} = help: {help}", "");
     }
+    for note in notes {
+        let _ = write!(out, "\n{:gutter$} = {note}", "");
+    }
     out
+}
+
+/// What proves a compatibility finding: a counterexample, or why there is none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Proof<'a> {
+    pub counterexample: Option<&'a Counterexample>,
+    pub note: Option<&'a str>,
+}
+
+impl Proof<'_> {
+    /// The lines printed under the finding: `counterexample: {...}: accepted by the previous
+    /// version, rejected by the current one: <error>`, or `no counterexample: <why>`.
+    pub fn lines(&self) -> Vec<String> {
+        match (self.counterexample, self.note) {
+            (Some(counterexample), _) => vec![format!(
+                "counterexample: {}",
+                counterexample_text(counterexample)
+            )],
+            (None, Some(note)) => vec![note.to_string()],
+            (None, None) => Vec::new(),
+        }
+    }
+
+    /// Adds `counterexample` (`{value, accepted_by, rejected_by, error}` or `null`) and
+    /// `counterexample_note` to a finding's JSON object.
+    pub fn add_json(&self, object: &mut serde_json::Map<String, serde_json::Value>) {
+        let counterexample = match self.counterexample {
+            Some(c) => serde_json::json!({
+                "value": c.value,
+                "accepted_by": c.accepted_by.name(),
+                "rejected_by": c.rejected_by.name(),
+                "error": c.error,
+            }),
+            None => serde_json::Value::Null,
+        };
+        object.insert("counterexample".into(), counterexample);
+        object.insert("counterexample_note".into(), self.note.into());
+    }
+}
+
+/// `{"n":75}: accepted by the previous version, rejected by the current one: n: invalid value
+/// 75 (out of bound <=50)`.
+pub fn counterexample_text(counterexample: &Counterexample) -> String {
+    format!(
+        "{}: accepted by the {} version, rejected by the {} one: {}",
+        counterexample.value,
+        counterexample.accepted_by.name(),
+        counterexample.rejected_by.name(),
+        counterexample.error
+    )
 }
 
 /// One JSON object (without a newline); see the module documentation for the format.
 pub fn render_json(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
+    serde_json::Value::Object(json_object(diagnostic, sources)).to_string()
+}
+
+/// The members of [`render_json`]'s object, for printers that add their own.
+pub fn json_object(
+    diagnostic: &Diagnostic,
+    sources: &SourceMap,
+) -> serde_json::Map<String, serde_json::Value> {
     let locations: Vec<serde_json::Value> = diagnostic
         .spans
         .iter()
@@ -98,21 +175,29 @@ pub fn render_json(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
             })
         })
         .collect();
-    serde_json::json!({
-        "code": diagnostic.code,
-        "severity": severity_word(diagnostic.severity),
-        "path": diagnostic.path,
-        "message": diagnostic.message,
-        "locations": locations,
-        "labels": labels,
-        "help": diagnostic.help,
-    })
-    .to_string()
+    let mut object = serde_json::Map::new();
+    object.insert("code".into(), diagnostic.code.into());
+    object.insert("severity".into(), severity_word(diagnostic.severity).into());
+    object.insert("path".into(), diagnostic.path.clone().into());
+    object.insert("message".into(), diagnostic.message.clone().into());
+    object.insert("locations".into(), locations.into());
+    object.insert("labels".into(), labels.into());
+    object.insert("help".into(), diagnostic.help.clone().into());
+    object
 }
 
 /// One GitHub workflow command, annotating the first position (the one CUE lists first). The
 /// other positions are appended to the message so that none is lost.
 pub fn render_github(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
+    render_github_with_notes(diagnostic, sources, &[])
+}
+
+/// [`render_github`], with notes (a counterexample) as more lines of the message.
+pub fn render_github_with_notes(
+    diagnostic: &Diagnostic,
+    sources: &SourceMap,
+    notes: &[String],
+) -> String {
     let command = match diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -139,6 +224,9 @@ pub fn render_github(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
     }
     if let Some(help) = &diagnostic.help {
         let _ = write!(message, "\nhelp: {help}");
+    }
+    for note in notes {
+        let _ = write!(message, "\n{note}");
     }
     format!(
         "::{command} {}::{}",

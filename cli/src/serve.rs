@@ -7,6 +7,7 @@
 //! `tracing` (`RUST_LOG` filters them).
 
 use anyhow::Context;
+use cuemesh_publisher::tls::{ServerTls, TlsListener};
 use cuemesh_registry::serve::{self, AppState, Index, Reloader, Remote};
 use cuemesh_registry::Repository;
 use std::io::IsTerminal;
@@ -35,6 +36,8 @@ pub struct ServeConfig {
     /// The GitHub webhook's shared secret; `None` turns the webhook route off (404).
     pub webhook_secret: Option<Vec<u8>>,
     pub log_format: LogFormat,
+    /// HTTPS for the listener; `None` serves plain HTTP.
+    pub tls: Option<ServerTls>,
 }
 
 /// How log lines are written.
@@ -183,12 +186,25 @@ async fn serve_until_shutdown(
 ) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
     let (listener, address) = crate::net::listen(config.listen, None).await?;
-    output::progress(format_args!("listening on http://{address}"));
+    output::progress(format_args!(
+        "listening on {}://{address}",
+        crate::net::scheme(config.tls.as_ref())
+    ));
     let reloads = serve::spawn_reloads(reloader, config.poll);
-    axum::serve(listener, serve::app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("the server failed")?;
+    let served = match &config.tls {
+        Some(tls) => {
+            let listener = TlsListener::new(listener, tls).context("cannot serve HTTPS")?;
+            axum::serve(listener, serve::app(state))
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        None => {
+            axum::serve(listener, serve::app(state))
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    };
+    served.context("the server failed")?;
     reloads.abort();
     output::progress(format_args!("stopped"));
     Ok(())

@@ -611,3 +611,127 @@ fn a_change_in_an_imported_package_checks_the_events_that_use_it_and_no_others()
         run.stdout
     );
 }
+
+/// The `counterexample` members of `check --format json`'s findings, each re-validated here
+/// against the base's and the working tree's `sources/a/a.cue`.
+fn checked_counterexamples(directory: &Path, stdout: &str, base_text: &str) -> Vec<String> {
+    let current = std::fs::read_to_string(directory.join("sources/a/a.cue")).expect("read");
+    let mut found = Vec::new();
+    for line in stdout.lines() {
+        let finding: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        if finding["kind"] != "finding" || finding["severity"] != "error" {
+            continue;
+        }
+        if finding["counterexample"].is_object() {
+            common::revalidate_counterexample(
+                &[("a.cue", base_text)],
+                &[("a.cue", &current)],
+                "#X",
+                &finding["counterexample"],
+            );
+            found.push(format!(
+                "{} {}",
+                finding["code"].as_str().expect("a code"),
+                finding["counterexample"]["value"]
+            ));
+        } else {
+            panic!("an error without a counterexample: {line}");
+        }
+    }
+    found
+}
+
+#[test]
+fn the_changes_that_used_to_pass_the_gate_fail_it_with_validated_counterexamples() {
+    let cases = [
+        (
+            "\t// n.\n\tn: int\n\t// m.\n\tm: int & >=n\n",
+            "\t// n.\n\tn: int\n\t// m.\n\tm: int & >n\n",
+            r#"DEPENDENT_CONSTRAINT_CHANGED {"n":0,"m":0}"#,
+        ),
+        (
+            "\t// pay.\n\tpay: {card: string} | {iban: string}\n",
+            "\t// pay.\n\tpay: {card: string}\n",
+            r#"DISJUNCTION_UNDECIDED {"pay":{"iban":""}}"#,
+        ),
+        (
+            "\t// qty.\n\tqty: int\n",
+            "\t// qty.\n\tqty: int & !=0\n",
+            r#"VALIDATOR_CHANGED {"qty":0}"#,
+        ),
+        (
+            "\t// id.\n\tid: string\n\t...\n",
+            "\t// id.\n\tid: string\n\t[=~\"^x-\"]: string\n\t...\n",
+            r#"LABEL_PATTERN_CHANGED {"id":"","x-":0}"#,
+        ),
+        (
+            "\t// sku.\n\tsku: =~\"^[A-Z]{2,3}$\"\n",
+            "\t// sku.\n\tsku: =~\"^[A-Z]{3}$\"\n",
+            r#"PATTERN_CHANGED {"sku":"AA"}"#,
+        ),
+    ];
+    for (before, after, expected) in cases {
+        let directory = edited("", before, after);
+        let run = check(directory.path(), &["--format", "json"]);
+        assert_eq!(
+            run.code, 1,
+            "{before} -> {after}: {}{}",
+            run.stdout, run.stderr
+        );
+        assert_eq!(
+            checked_counterexamples(directory.path(), &run.stdout, &source("", before)),
+            [expected],
+            "{before} -> {after}"
+        );
+    }
+}
+
+#[test]
+fn a_counterexample_starts_from_the_examples_and_is_printed_in_every_format() {
+    let before = "\t// name.\n\tname: string\n\t// n.\n\tn: int & <=100\n";
+    let after = "\t// name.\n\tname: string\n\t// n.\n\tn: int & <=50\n";
+    let directory = edited("", before, after);
+    write(
+        directory.path(),
+        &[(
+            "sources/a/examples/A%3Ax/ada.json",
+            "{\"name\": \"Ada Lovelace\", \"n\": 7}\n".to_string(),
+        )],
+    );
+    let run = check(directory.path(), &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        checked_counterexamples(directory.path(), &run.stdout, &source("", before)),
+        [r#"BOUND_TIGHTENED {"name":"Ada Lovelace","n":51}"#]
+    );
+
+    let run = check(directory.path(), &[]);
+    assert!(
+        run.stdout.contains(
+            "  = counterexample: {\"name\":\"Ada Lovelace\",\"n\":51}: accepted by the previous \
+             version, rejected by the current one: n: invalid value 51 (out of bound <=50)"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    let summary = directory.path().join("summary.md");
+    let run = cuemesh_with_env(
+        directory.path(),
+        &["check", "--against", "main", "--format", "github"],
+        &[("GITHUB_STEP_SUMMARY", &summary)],
+    );
+    assert!(
+        run.stdout.contains(
+            "%0Acounterexample: {\"name\":\"Ada Lovelace\",\"n\":51}: accepted by the previous version"
+        ),
+        "{}",
+        run.stdout
+    );
+    let summary = std::fs::read_to_string(&summary).expect("a step summary");
+    assert!(summary.contains("### Counterexamples"), "{summary}");
+    assert!(
+        summary.contains("```json\n  {\"name\":\"Ada Lovelace\",\"n\":51}\n  ```"),
+        "{summary}"
+    );
+}

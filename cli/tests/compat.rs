@@ -186,8 +186,75 @@ fn json_and_github_formats() {
     );
 }
 
+/// Every `counterexample` member of `--format json` lines, each re-validated here.
+fn counterexamples(stdout: &str, previous: &str, current: &str, definition: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in stdout.lines() {
+        let finding: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        if finding["counterexample"].is_object() {
+            common::revalidate_counterexample(
+                &[("v1.cue", previous)],
+                &[("v2.cue", current)],
+                definition,
+                &finding["counterexample"],
+            );
+            found.push(format!(
+                "{} {}",
+                finding["code"].as_str().expect("a code"),
+                finding["counterexample"]["value"]
+            ));
+        } else {
+            assert!(
+                finding["counterexample_note"].is_string(),
+                "a finding without a counterexample says why: {line}"
+            );
+        }
+    }
+    found
+}
+
 #[test]
-fn undecidable_changes_are_warnings_that_do_not_fail() {
+fn every_error_carries_a_counterexample_validated_against_both_versions() {
+    let dir = workspace(&[("v1.cue", V1), ("v2.cue", V2)]);
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "compat",
+            "--previous",
+            "v1.cue",
+            "v2.cue",
+            "-d",
+            "#Order",
+            "--mode",
+            "FULL",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let found = counterexamples(&run.stdout, V1, V2, "#Order");
+    assert_eq!(found.len(), run.stdout.lines().count(), "{}", run.stdout);
+    assert!(
+        found.contains(&r#"BOUND_TIGHTENED {"id":"","qty":0}"#.to_string()),
+        "{found:?}"
+    );
+    // In text, the counterexample stands under the finding's snippet.
+    let run = cuemesh(
+        dir.path(),
+        &["compat", "--previous", "v1.cue", "v2.cue", "-d", "#Order"],
+    );
+    assert!(
+        run.stdout.contains(
+            "  = counterexample: {\"id\":\"\",\"qty\":0}: accepted by the previous version, \
+             rejected by the current one: qty: invalid value 0 (out of bound >=1)"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_regex_change_is_decided_by_automata() {
     let v1 = "package a\n\n#E: {sku: =~\"^[A-Z]{3}$\"}\n";
     let v2 = "package a\n\n#E: {sku: =~\"^[A-Z]{2,3}$\"}\n";
     let dir = workspace(&[("v1.cue", v1), ("v2.cue", v2)]);
@@ -195,9 +262,112 @@ fn undecidable_changes_are_warnings_that_do_not_fail() {
         dir.path(),
         &["compat", "--previous", "v1.cue", "v2.cue", "-d", "#E"],
     );
+    // Every string of three capitals has two or three: nothing is lost, not even a warning.
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(
-        run.stdout.contains("warning[PATTERN_CHANGED]: sku:"),
+        run.stdout.contains("(0 errors, 0 warnings)"),
+        "{}",
+        run.stdout
+    );
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "compat",
+            "--previous",
+            "v1.cue",
+            "v2.cue",
+            "-d",
+            "#E",
+            "--mode",
+            "FORWARD",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        counterexamples(&run.stdout, v1, v2, "#E"),
+        [r#"PATTERN_CHANGED {"sku":"AA"}"#]
+    );
+}
+
+#[test]
+fn the_four_changes_that_used_to_pass_the_gate_are_errors_with_counterexamples() {
+    let cases = [
+        (
+            "#E: {n: int, m: int & >=n}",
+            "#E: {n: int, m: int & >n}",
+            r#"DEPENDENT_CONSTRAINT_CHANGED {"n":0,"m":0}"#,
+        ),
+        (
+            "#E: {pay: {card: string} | {iban: string}}",
+            "#E: {pay: {card: string}}",
+            r#"DISJUNCTION_UNDECIDED {"pay":{"iban":""}}"#,
+        ),
+        (
+            "#E: {qty: int}",
+            "#E: {qty: int & !=0}",
+            r#"VALIDATOR_CHANGED {"qty":0}"#,
+        ),
+        (
+            "#E: {id: string, ...}",
+            "#E: {id: string, [=~\"^x-\"]: string, ...}",
+            r#"LABEL_PATTERN_CHANGED {"id":"","x-":0}"#,
+        ),
+    ];
+    for (before, after, expected) in cases {
+        let (v1, v2) = (
+            format!("package a\n\n{before}\n"),
+            format!("package a\n\n{after}\n"),
+        );
+        let dir = workspace(&[("v1.cue", &v1), ("v2.cue", &v2)]);
+        let run = cuemesh(
+            dir.path(),
+            &[
+                "compat",
+                "--previous",
+                "v1.cue",
+                "v2.cue",
+                "-d",
+                "#E",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(run.code, 1, "{before} -> {after}: {}", run.stdout);
+        assert_eq!(counterexamples(&run.stdout, &v1, &v2, "#E"), [expected]);
+    }
+}
+
+#[test]
+fn a_change_no_counterexample_shows_stays_a_warning_that_says_so() {
+    // Forward, `m: >n` accepts nothing `m: >=n` rejects, but that is not proven: the search
+    // finds no counterexample and says so.
+    let v1 = "package a\n\n#E: {n: int, m: int & >=n}\n";
+    let v2 = "package a\n\n#E: {n: int, m: int & >n}\n";
+    let dir = workspace(&[("v1.cue", v1), ("v2.cue", v2)]);
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "compat",
+            "--previous",
+            "v1.cue",
+            "v2.cue",
+            "-d",
+            "#E",
+            "--mode",
+            "FORWARD",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("warning[DEPENDENT_CONSTRAINT_CHANGED]: m:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("  = no counterexample found: "),
         "{}",
         run.stdout
     );

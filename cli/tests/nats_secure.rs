@@ -9,7 +9,7 @@ mod common;
 #[path = "../../publisher/tests/support/mod.rs"]
 mod support;
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -237,21 +237,24 @@ fn a_source_the_user_may_not_publish_exits_1_from_publish_and_is_403_from_the_si
     let (code, stdout, stderr) = fixture.publish(&url, false, &[], &env);
     assert_eq!(code, 0, "{stdout}{stderr}");
 
-    let sidecar = Daemon::start(
-        &[
-            "publisher",
-            "--registry",
-            &fixture.registry.url,
-            "--nats",
-            &url,
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        &env,
+    let (_sidecar, address) = common::Daemon::spawn(
+        command(
+            &[
+                "publisher",
+                "--registry",
+                &fixture.registry.url,
+                "--nats",
+                &url,
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            &env,
+        ),
+        "http",
     );
     let json = [("Content-Type", "application/json")];
     let (status, body) = common::http(
-        &sidecar.address,
+        &address,
         "POST",
         "/v1/events/com.acme.payments/com.acme.payments.captured/versions/1",
         &json,
@@ -268,7 +271,7 @@ fn a_source_the_user_may_not_publish_exits_1_from_publish_and_is_403_from_the_si
         "{body}"
     );
     let (status, body) = common::http(
-        &sidecar.address,
+        &address,
         "POST",
         "/v1/events/com.acme.orders/com.acme.orders.placed/versions/1",
         &json,
@@ -385,37 +388,5 @@ fn until(
                 stderr.try_iter().collect::<Vec<_>>()
             ),
         }
-    }
-}
-
-/// A long-running `cuemesh` with the given environment, killed on drop.
-struct Daemon {
-    child: Child,
-    address: String,
-}
-
-impl Daemon {
-    fn start(args: &[&str], env: &[(&str, &str)]) -> Daemon {
-        let mut child = command(args, env)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starts cuemesh");
-        let stderr = common::lines_on_a_thread(child.stderr.take().expect("stderr"));
-        let line = until(&stderr, "listening on http://", &mpsc::channel().1);
-        let address = line
-            .last()
-            .and_then(|line| line.split("http://").nth(1))
-            .and_then(|rest| rest.split_whitespace().next())
-            .expect("an address")
-            .to_string();
-        Daemon { child, address }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 mod anchored;
+pub mod inclusion;
 
 /// A pattern Go's `regexp.Compile` would reject (or, rarely, one the `regex` crate rejects).
 ///

@@ -15,7 +15,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use cue::compat::{check, Mode, Version, RULES};
+use cue::compat::{check, Mode, Side, Version, RULES};
 use cue::{NoImports, Package, PackageFiles, Severity};
 
 const DEFINITION: &str = "#Event";
@@ -134,6 +134,33 @@ fn every_fixture_in_every_mode() {
                     ""
                 };
                 actual.push_str(&format!("{mode}: {} {at}{warning}\n", finding.rule));
+                match (&finding.counterexample, &finding.counterexample_note) {
+                    (Some(counterexample), _) => {
+                        // Re-validated here, against both versions, whatever the engine said.
+                        let previous = versions[finding.previous].package;
+                        let text = counterexample.value.to_string();
+                        let package = |side: Side| match side {
+                            Side::Previous => previous,
+                            Side::Current => &current,
+                        };
+                        if !accepts(package(counterexample.accepted_by), "cx.json", &text)
+                            || accepts(package(counterexample.rejected_by), "cx.json", &text)
+                        {
+                            failures.push(format!(
+                                "{name}: {mode}: the counterexample {text} of {} does not hold",
+                                finding.rule
+                            ));
+                        }
+                        actual.push_str(&format!(
+                            "  counterexample: {text}: accepted by the {} version, rejected by the {} one: {}\n",
+                            counterexample.accepted_by.name(),
+                            counterexample.rejected_by.name(),
+                            counterexample.error
+                        ));
+                    }
+                    (None, Some(note)) => actual.push_str(&format!("  {note}\n")),
+                    (None, None) => {}
+                }
             }
             // Check "compatible" by data, against every previous version compared.
             if !report.findings.is_empty() || !mode.is_transitive() {

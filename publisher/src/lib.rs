@@ -27,6 +27,7 @@ mod registry;
 mod schema;
 pub mod sidecar;
 mod subject;
+pub mod tls;
 
 pub use cloudevents::event::ExtensionValue;
 pub use config::{ContentMode, PublisherConfig, RetryPolicy, StreamSettings};

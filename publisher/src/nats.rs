@@ -8,10 +8,11 @@
 //! `tls://` URLs, when any TLS option is given, and whenever the server requires it.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
+
+use crate::tls::{self, TlsFileError};
 
 /// A password, token or seed: compared and cloned, never printed (`Debug` hides it).
 #[derive(Clone, PartialEq, Eq)]
@@ -228,7 +229,7 @@ impl NatsConfig {
             (None, None) => None,
         };
         if let Some(ca) = &self.tls_ca {
-            check_authorities(ca)?;
+            tls::check_authorities(ca)?;
         }
         let required = self.tls_ca.is_some()
             || client.is_some()
@@ -304,6 +305,8 @@ pub enum NatsError {
         path: PathBuf,
         reason: String,
     },
+    #[error(transparent)]
+    TlsFile(#[from] TlsFileError),
     #[error("authentication failed: NATS at {url} refused {credentials}")]
     Authentication { url: String, credentials: String },
     #[error(
@@ -577,88 +580,8 @@ fn read_file(path: &Path, what: &'static str) -> Result<String, NatsError> {
     })
 }
 
-fn read_bytes(path: &Path, what: &'static str) -> Result<Vec<u8>, NatsError> {
-    std::fs::read(path).map_err(|source| NatsError::File {
-        what,
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// The PEM certificates of `path`, at least one.
-pub(crate) fn pem_certificates(
-    path: &Path,
-    what: &'static str,
-) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, NatsError> {
-    use rustls::pki_types::pem::PemObject;
-    let bytes = read_bytes(path, what)?;
-    let bad = |reason: String| NatsError::BadFile {
-        what,
-        path: path.to_path_buf(),
-        reason,
-    };
-    let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(&bytes)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| bad(format!("it is not PEM: {error}")))?;
-    if certificates.is_empty() {
-        return Err(bad("it holds no PEM certificate".to_string()));
-    }
-    Ok(certificates)
-}
-
-/// The PEM private key of `path`.
-pub(crate) fn pem_private_key(
-    path: &Path,
-    what: &'static str,
-) -> Result<rustls::pki_types::PrivateKeyDer<'static>, NatsError> {
-    use rustls::pki_types::pem::PemObject;
-    let bytes = read_bytes(path, what)?;
-    rustls::pki_types::PrivateKeyDer::from_pem_slice(&bytes).map_err(|error| NatsError::BadFile {
-        what,
-        path: path.to_path_buf(),
-        reason: format!("it holds no PEM private key: {error}"),
-    })
-}
-
-/// The certificate chain of `cert` and the key of `key`, checked to belong together.
-pub(crate) fn certified_key(
-    cert: &Path,
-    key: &Path,
-    what: &'static str,
-) -> Result<rustls::sign::CertifiedKey, NatsError> {
-    let chain = pem_certificates(cert, what)?;
-    let private_key = pem_private_key(key, "TLS private key file")?;
-    rustls::sign::CertifiedKey::from_der(chain, private_key, &crypto_provider()).map_err(|error| {
-        NatsError::BadFile {
-            what: "TLS private key file",
-            path: key.to_path_buf(),
-            reason: format!(
-                "it does not go with the certificate {}: {error}",
-                cert.display()
-            ),
-        }
-    })
-}
-
-fn check_client_certificate(cert: &Path, key: &Path) -> Result<(), NatsError> {
-    certified_key(cert, key, "TLS client certificate file").map(|_| ())
-}
-
-fn check_authorities(path: &Path) -> Result<(), NatsError> {
-    let mut roots = rustls::RootCertStore::empty();
-    for certificate in pem_certificates(path, "TLS CA file")? {
-        roots.add(certificate).map_err(|error| NatsError::BadFile {
-            what: "TLS CA file",
-            path: path.to_path_buf(),
-            reason: format!("a certificate in it cannot be trusted as an authority: {error}"),
-        })?;
-    }
-    Ok(())
-}
-
-/// The one crypto provider of every TLS configuration cuemesh builds (ring).
-pub(crate) fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+fn check_client_certificate(cert: &Path, key: &Path) -> Result<(), TlsFileError> {
+    tls::certified_key(cert, key, "TLS client certificate file").map(|_| ())
 }
 
 struct Tls {

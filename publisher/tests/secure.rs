@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cuemesh_publisher::sidecar::{app, SidecarConfig};
+use cuemesh_publisher::tls::TlsFileError;
 use cuemesh_publisher::{
     Attributes, ConnectError, ErrorKind, LocalSchema, NatsConfig, NatsError, Pin, PublishError,
     Publisher, PublisherConfig, Secret,
@@ -172,10 +173,10 @@ async fn files_are_checked_before_connecting_and_named() {
     assert!(
         matches!(
             &error,
-            NatsError::File {
+            NatsError::TlsFile(TlsFileError::Read {
                 what: "TLS CA file",
                 ..
-            }
+            })
         ),
         "{error:?}"
     );

@@ -79,16 +79,25 @@ impl Daemon {
     /// Starts `cuemesh ARGS` and waits for the line saying `listening on http://ADDRESS`;
     /// returns the address.
     pub(crate) fn start<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Daemon, String) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cuemesh"))
-            .args(args)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cuemesh"));
+        command.args(args);
+        Daemon::spawn(command, "http")
+    }
+
+    /// Spawns `command` (a `cuemesh` server, its stderr piped here) and waits for the line
+    /// saying `listening on SCHEME://ADDRESS`; returns the address.
+    pub(crate) fn spawn(mut command: Command, scheme: &str) -> (Daemon, String) {
+        let mut child = command
+            .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start cuemesh");
         let lines = lines_on_a_thread(child.stderr.take().expect("stderr"));
         let mut daemon = Daemon { child, lines };
-        let line = daemon.wait_for("listening on http://");
+        let prefix = format!("{scheme}://");
+        let line = daemon.wait_for(&format!("listening on {prefix}"));
         let address = line
-            .split("http://")
+            .split(prefix.as_str())
             .nth(1)
             .and_then(|rest| rest.split_whitespace().next())
             .expect("an address")
@@ -264,4 +273,51 @@ pub(crate) fn http(
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no status code in {head:?}"));
     (status, body.to_string())
+}
+
+/// Checks a printed counterexample (`{"value", "accepted_by", "rejected_by", "error"}`) with
+/// the engine itself: the version it names as accepting accepts the value, the other rejects
+/// it with the error printed. `previous` and `current` are each version's package files.
+pub(crate) fn revalidate_counterexample(
+    previous: &[(&str, &str)],
+    current: &[(&str, &str)],
+    definition: &str,
+    counterexample: &serde_json::Value,
+) {
+    let schema = |files: &[(&str, &str)]| {
+        let package = cue::Package::load(
+            cue::PackageFiles {
+                files: files
+                    .iter()
+                    .map(|(n, t)| (n.to_string(), t.to_string()))
+                    .collect(),
+            },
+            &cue::NoImports,
+        );
+        package
+            .schema(Some(definition))
+            .expect("the definition compiles")
+    };
+    let side = |name: &serde_json::Value| match name.as_str() {
+        Some("previous") => schema(previous),
+        Some("current") => schema(current),
+        other => panic!("not a version: {other:?} in {counterexample}"),
+    };
+    let text = counterexample["value"].to_string();
+    let accepting = side(&counterexample["accepted_by"]).validate_json("cx.json", &text);
+    assert!(
+        accepting.errors.is_empty(),
+        "{text} is rejected by the version said to accept it: {:?}",
+        accepting.errors
+    );
+    let rejecting = side(&counterexample["rejected_by"]).validate_json("cx.json", &text);
+    let first = rejecting
+        .errors
+        .first()
+        .unwrap_or_else(|| panic!("{text} is accepted by the version said to reject it"));
+    assert_eq!(
+        Some(first.headline().as_str()),
+        counterexample["error"].as_str(),
+        "{counterexample}"
+    );
 }

@@ -17,7 +17,16 @@
 //! The [`Mode`] decides which findings matter: a finding whose direction the mode does not
 //! check is not reported at all (so `NONE` reports nothing, and `BACKWARD` never mentions a
 //! field added to a closed definition). [`compare`] returns every change regardless of mode.
+//!
+//! [`check`] then proves what it reports: for every change that breaks a direction the mode
+//! checks, or that the comparison could not decide, it searches for a [`Counterexample`]
+//! (`counterexample`): a JSON document one version accepts and the other rejects, validated
+//! against both. A change the comparison left undecided becomes an error when one is found
+//! (whatever rule noticed it), and stays a warning only when the search finds none; an error
+//! without one says why (`Finding::counterexample_note`).
 
+mod counterexample;
+mod declarations;
 mod rules;
 mod walk;
 
@@ -25,12 +34,14 @@ use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
+use serde_json::Value as Json;
+
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::export::{definition_name, extract_definitions, Exported};
 use crate::package::Package;
 use crate::source::{FileId, SourceMap, Span};
 
-pub use rules::{Rule, RULES};
+pub use rules::{Rule, Verdict, Verdicts, RULES};
 
 /// A compatibility mode, with Confluent's names and meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -108,7 +119,9 @@ impl Mode {
             Impact::BreaksBackward if self.checks_backward() => Some(Severity::Error),
             Impact::BreaksForward if self.checks_forward() => Some(Severity::Error),
             Impact::BreaksBoth if checks_any => Some(Severity::Error),
-            Impact::Undecided | Impact::Semantic if checks_any => Some(Severity::Warning),
+            Impact::Undecided | Impact::Decided | Impact::Semantic if checks_any => {
+                Some(Severity::Warning)
+            }
             _ => None,
         }
     }
@@ -154,8 +167,13 @@ pub enum Impact {
     BreaksForward,
     /// Each schema rejects some value the other accepts (`int` became `string`).
     BreaksBoth,
-    /// Comparing the shapes cannot decide (different regexes, builtin validators): a warning.
+    /// Comparing the shapes cannot decide (builtin validators, constraints that read other
+    /// fields): a counterexample decides, else a warning.
     Undecided,
+    /// Decided for each change (regular-language inclusion of two regexes, disjunction
+    /// alternatives matched by inclusion): it breaks BACKWARD, FORWARD, both or neither, and
+    /// is a warning only where neither the comparison nor a counterexample decides.
+    Decided,
     /// Acceptance is unchanged but what consumers read changes (a default): a warning.
     Semantic,
 }
@@ -167,7 +185,8 @@ impl Impact {
             Impact::BreaksBackward => "breaks BACKWARD",
             Impact::BreaksForward => "breaks FORWARD",
             Impact::BreaksBoth => "breaks BACKWARD and FORWARD",
-            Impact::Undecided => "warning: undecidable",
+            Impact::Undecided => "warning unless a counterexample decides",
+            Impact::Decided => "decided per change; warning where it cannot be",
             Impact::Semantic => "warning: meaning changed",
         }
     }
@@ -180,12 +199,59 @@ pub struct Version<'a> {
     pub definition: &'a str,
 }
 
+/// One of the two versions a compatibility check compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    Previous,
+    Current,
+}
+
+impl Side {
+    /// `previous` or `current`, as the JSON output spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Previous => "previous",
+            Side::Current => "current",
+        }
+    }
+
+    pub fn other(self) -> Side {
+        match self {
+            Side::Previous => Side::Current,
+            Side::Current => Side::Previous,
+        }
+    }
+}
+
+/// A JSON document one version accepts and the other rejects, both checked by validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counterexample {
+    pub value: Json,
+    pub accepted_by: Side,
+    pub rejected_by: Side,
+    /// The rejecting version's first error, as `vet` prints its first line
+    /// (`n: invalid value 75 (out of bound <=50)`).
+    pub error: String,
+}
+
+/// What a check does besides comparing.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Example documents of the type (a source's `examples/` payloads): where counterexamples
+    /// start from, so that they look like real data. Those a version rejects are skipped.
+    pub examples: Vec<Json>,
+}
+
 /// One change between two versions, named by its rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// The rule's SCREAMING_SNAKE id (`FIELD_REMOVED`).
     pub rule: &'static str,
+    /// What the change breaks, as decided (by the rule, by comparison or by a
+    /// counterexample): a rule that could not decide may end as a break here.
     pub impact: Impact,
+    /// The change's verdict in each direction.
+    pub verdicts: Verdicts,
     /// Error or warning in the mode checked (`compare` gives `Error` to breaking changes).
     pub severity: Severity,
     pub message: String,
@@ -198,6 +264,10 @@ pub struct Finding {
     pub other: Option<Span>,
     /// Which previous version (an index into the `previous` slice) this finding is against.
     pub previous: usize,
+    /// A document that shows the break, validated against both versions ([`check`] only).
+    pub counterexample: Option<Counterexample>,
+    /// Why there is no counterexample, for an error or an undecided change.
+    pub counterexample_note: Option<String>,
 }
 
 impl Finding {
@@ -227,7 +297,7 @@ impl Finding {
             Impact::BreaksBoth => {
                 "breaks BACKWARD and FORWARD: each schema rejects some data the other accepts"
             }
-            Impact::Undecided => {
+            Impact::Undecided | Impact::Decided => {
                 "compatibility could not be decided here: check this change by hand"
             }
             Impact::Semantic => {
@@ -268,6 +338,16 @@ pub fn check(
     current: Version<'_>,
     mode: Mode,
 ) -> Result<Report, Vec<Diagnostic>> {
+    check_with(previous, current, mode, &Options::default())
+}
+
+/// [`check`], with example documents to build counterexamples from.
+pub fn check_with(
+    previous: &[Version<'_>],
+    current: Version<'_>,
+    mode: Mode,
+    options: &Options,
+) -> Result<Report, Vec<Diagnostic>> {
     let compared: Vec<usize> = if mode == Mode::None {
         Vec::new()
     } else if mode.is_transitive() {
@@ -275,33 +355,32 @@ pub fn check(
     } else {
         previous.len().checked_sub(1).into_iter().collect()
     };
-    let all = compare_versions(previous, current, &compared)?;
-    let mut seen = HashSet::new();
-    let mut findings = Vec::new();
-    for mut finding in all.findings {
-        let Some(severity) = mode.severity(finding.impact) else {
-            continue;
-        };
-        // One change is reported once: against the oldest of several versions, and at the
-        // first path that reaches its declaration (`lines.0` and `lines.*` of `[#Line, ...#Line]`
-        // are the same field of the same file).
-        if !seen.insert((finding.rule, finding.span, finding.message.clone())) {
-            continue;
-        }
-        finding.severity = severity;
-        findings.push(finding);
+    let mut report = compare_versions(previous, current, &compared, Some(options), mode)?;
+    report.mode = mode;
+    Ok(report)
+}
+
+/// The severity of a change with these verdicts in `mode`; `None` when it does not matter.
+fn severity_in(mode: Mode, verdicts: Verdicts, semantic: bool) -> Option<Severity> {
+    let checked = [
+        (mode.checks_backward(), verdicts.backward),
+        (mode.checks_forward(), verdicts.forward),
+    ];
+    if checked.iter().any(|&(c, v)| c && v == Verdict::Breaks) {
+        Some(Severity::Error)
+    } else if checked.iter().any(|&(c, v)| c && v == Verdict::Unknown)
+        || (semantic && checked.iter().any(|&(c, _)| c))
+    {
+        Some(Severity::Warning)
+    } else {
+        None
     }
-    Ok(Report {
-        mode,
-        findings,
-        sources: all.sources,
-    })
 }
 
 /// Every change between `previous` and `current`, whatever its direction: breaking changes
 /// are errors, undecidable and semantic ones warnings. `Report::mode` is `NONE`.
 pub fn compare(previous: Version<'_>, current: Version<'_>) -> Result<Report, Vec<Diagnostic>> {
-    compare_versions(&[previous], current, &[0])
+    compare_versions(&[previous], current, &[0], None, Mode::Full)
 }
 
 /// The rule table as Markdown (id, what breaks, purpose): the README's copy is checked
@@ -319,22 +398,31 @@ pub fn rule_table() -> String {
     out
 }
 
+/// Compares `current` with each previous version in `compared`. With `search` (a check in
+/// `mode`), changes are filtered by the mode, reported once, and proven by counterexamples;
+/// without, every change is returned with the severity its verdicts give in `FULL`.
 fn compare_versions(
     previous: &[Version<'_>],
     current: Version<'_>,
     compared: &[usize],
+    search: Option<&Options>,
+    mode: Mode,
 ) -> Result<Report, Vec<Diagnostic>> {
     let current_exported = exported(current)?;
     let current_name = checked_name(current, &current_exported)?;
+    let current_texts = declarations::value_texts(current.package);
+    let current_schema = search.map(|_| schema_of(current));
     let mut sources = SourceMap::new();
     for (_, file) in current.package.sources().files() {
         sources.add(file.name.clone(), file.text.clone());
     }
+    let mut seen = HashSet::new();
     let mut findings = Vec::new();
     for &index in compared {
         let version = previous[index];
         let previous_exported = exported(version)?;
         let previous_name = checked_name(version, &previous_exported)?;
+        let previous_texts = declarations::value_texts(version.package);
         let base = sources.files().count() as u32;
         for (_, file) in version.package.sources().files() {
             sources.add(file.name.clone(), file.text.clone());
@@ -343,10 +431,23 @@ fn compare_versions(
             file: FileId(span.file.0 + base),
             ..span
         };
+        let texts = walk::Texts {
+            previous: &previous_texts,
+            current: &current_texts,
+        };
         let changes = walk::compare_definitions(
             (&previous_exported, &previous_name),
             (&current_exported, &current_name),
+            &texts,
         );
+        let searcher = match (search, &current_schema) {
+            (Some(options), Some(current_schema)) => Some(counterexample::Search {
+                previous: view(&previous_exported, &previous_name, schema_of(version)),
+                current: view(&current_exported, &current_name, current_schema.clone()),
+                examples: &options.examples,
+            }),
+            _ => None,
+        };
         for change in changes {
             let (span, other) = match change.rule.position {
                 rules::Position::Current => (
@@ -357,20 +458,63 @@ fn compare_versions(
             };
             // When only one side has a position, it is the primary one.
             let other = if span == other { None } else { other };
+            let semantic = change.rule.impact == Impact::Semantic;
+            let mut verdicts = change.verdicts;
+            let checked_mode = if search.is_some() { mode } else { Mode::Full };
+            if severity_in(checked_mode, verdicts, semantic).is_none() {
+                continue;
+            }
+            // One change is reported once: against the oldest of several versions, and at the
+            // first path that reaches its declaration (`lines.0` and `lines.*` of
+            // `[#Line, ...#Line]` are the same field of the same file).
+            if search.is_some() && !seen.insert((change.rule.id, span, change.message.clone())) {
+                continue;
+            }
+            let mut counterexample = None;
+            let mut notes: Vec<String> = Vec::new();
+            if let Some(searcher) = &searcher {
+                let directions = [
+                    (
+                        Side::Previous,
+                        mode.checks_backward(),
+                        &mut verdicts.backward,
+                    ),
+                    (Side::Current, mode.checks_forward(), &mut verdicts.forward),
+                ];
+                for (accepting, checked, verdict) in directions {
+                    if !checked || *verdict == Verdict::Holds || counterexample.is_some() {
+                        continue;
+                    }
+                    match searcher.find(&change.site, &change.path, accepting) {
+                        counterexample::Outcome::Found(found) => {
+                            *verdict = Verdict::Breaks;
+                            counterexample = Some(found);
+                        }
+                        counterexample::Outcome::NotFound(why) => notes.push(why),
+                    }
+                }
+            }
+            let Some(severity) = severity_in(checked_mode, verdicts, semantic) else {
+                continue;
+            };
+            let counterexample_note = match (&counterexample, severity) {
+                (None, Severity::Error) | (None, Severity::Warning) if !notes.is_empty() => {
+                    Some(format!("no counterexample found: {}", notes.join("; ")))
+                }
+                _ => None,
+            };
             findings.push(Finding {
                 rule: change.rule.id,
-                impact: change.rule.impact,
-                severity: match change.rule.impact {
-                    Impact::BreaksBackward | Impact::BreaksForward | Impact::BreaksBoth => {
-                        Severity::Error
-                    }
-                    Impact::Undecided | Impact::Semantic => Severity::Warning,
-                },
+                impact: verdicts.impact(semantic),
+                verdicts,
+                severity,
                 message: change.message,
                 path: change.path,
                 span,
                 other,
                 previous: index,
+                counterexample,
+                counterexample_note,
             });
         }
     }
@@ -379,6 +523,41 @@ fn compare_versions(
         findings,
         sources,
     })
+}
+
+/// The engine's validator of a version's definition, or why there is none.
+fn schema_of(version: Version<'_>) -> Result<crate::package::Schema, String> {
+    version
+        .package
+        .schema(Some(version.definition))
+        .map_err(|errors| {
+            errors
+                .first()
+                .map_or("it does not compile".to_string(), Diagnostic::headline)
+        })
+}
+
+/// A version as the counterexample search sees it.
+fn view<'s>(
+    exported: &'s Exported,
+    name: &str,
+    schema: Result<crate::package::Schema, String>,
+) -> counterexample::View<'s> {
+    let definitions: std::collections::HashMap<&str, &crate::export::Shape> = exported
+        .definitions
+        .iter()
+        .map(|d| (d.name.as_str(), &d.shape))
+        .collect();
+    let root = exported
+        .definitions
+        .iter()
+        .find(|d| d.name == name)
+        .map_or(&walk::ANY, |d| &d.shape);
+    counterexample::View {
+        root,
+        definitions,
+        schema,
+    }
 }
 
 fn exported(version: Version<'_>) -> Result<Exported, Vec<Diagnostic>> {

@@ -35,6 +35,7 @@ use crate::error::{ErrorKind, PublishError, Violation};
 use crate::event::json_string;
 use crate::publisher::{Publisher, Receipt, Route};
 use crate::schema::Pin;
+use crate::tls::{ServerTls, TlsListener};
 use metrics::{Metrics, Outcome};
 use request::{Posted, PublishRequest};
 pub use tokens::{Access, Tokens, TokensError};
@@ -108,26 +109,41 @@ pub async fn serve(
     app: Router,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
+    use axum::serve::ListenerExt;
+    // Answers are small and written once: send them at once.
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
+    serve_on(listener, app, shutdown).await;
+}
+
+/// [`serve`] over TLS with `tls` (whose ALPN protocols should offer `http/1.1`): each
+/// handshake runs on its own task ([`TlsListener`]).
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: &ServerTls,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_on(TlsListener::new(listener, tls)?, app, shutdown).await;
+    Ok(())
+}
+
+async fn serve_on<L: axum::serve::Listener>(
+    mut listener: L,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     // A client that never finishes its headers is dropped after hyper's header timeout.
     http.timer(hyper_util::rt::TokioTimer::new());
     tokio::pin!(shutdown);
     loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+        let stream = tokio::select! {
+            (stream, _) = listener.accept() => stream,
             () = &mut shutdown => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
-            Err(error) => {
-                tracing::warn!(%error, "cannot accept a connection");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        // Answers are small and written once: send them at once.
-        let _ = stream.set_nodelay(true);
         let service = hyper_util::service::TowerToHyperService::new(app.clone());
         let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
         let connection = graceful.watch(connection);

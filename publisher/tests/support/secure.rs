@@ -312,3 +312,75 @@ pub async fn stored_count_as(config: &NatsConfig) -> u64 {
         .expect("the stream exists");
     stream.info().await.expect("stream info").state.messages
 }
+
+/// A TLS connection to `address` trusting only `ca`'s certificates, offering the ALPN
+/// `protocols`; the stream and the protocol the server chose.
+pub async fn tls_connect(
+    address: &str,
+    ca: &Path,
+    protocols: &[&str],
+) -> std::io::Result<(
+    tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+    Option<String>,
+)> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in rustls::pki_types::CertificateDer::pem_file_iter(ca).expect("the CA file") {
+        roots
+            .add(certificate.expect("a certificate"))
+            .expect("a trust anchor");
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = protocols.iter().map(|p| p.as_bytes().to_vec()).collect();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(address).await?;
+    let host = address.rsplit_once(':').map_or(address, |(host, _)| host);
+    let name = rustls::pki_types::ServerName::try_from(host.to_string()).expect("a server name");
+    let stream = connector.connect(name, tcp).await?;
+    let protocol = stream
+        .get_ref()
+        .1
+        .alpn_protocol()
+        .map(|p| String::from_utf8_lossy(p).into_owned());
+    Ok((stream, protocol))
+}
+
+/// One HTTP/1.1 request over TLS to `address` (trusting `ca`), with `Connection: close`; the
+/// status and body of the answer.
+pub async fn https(
+    address: &str,
+    ca: &Path,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut stream, _) = tls_connect(address, ca, &["http/1.1"]).await?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = Vec::new();
+    // A server may close without TLS's close_notify once it has answered.
+    if let Err(error) = stream.read_to_end(&mut answer).await {
+        if error.kind() != std::io::ErrorKind::UnexpectedEof || answer.is_empty() {
+            return Err(error);
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    Ok((status, body.to_string()))
+}

@@ -55,6 +55,9 @@ pub const CONFIG_INVALID: &str = "CONFIG_INVALID";
 pub const COMPAT_MODE_INVALID: &str = "COMPAT_MODE_INVALID";
 /// The pull request changes an event's `@compat(...)` attribute.
 pub const COMPAT_MODE_CHANGED: &str = "COMPAT_MODE_CHANGED";
+/// How a canonical schema marks a constraint that reads fields the data can set.
+const DEPENDS_ON_THE_DATA: &str = "depends on the data";
+
 /// A `check.allow` entry that allowed nothing.
 pub const ALLOW_UNUSED: &str = "ALLOW_UNUSED";
 
@@ -141,6 +144,21 @@ pub struct CheckFinding {
     pub files: Arc<SourceMap>,
     /// Why a breaking finding was allowed (it is then a warning).
     pub allowed: Option<String>,
+    /// For a compatibility finding: a document one version accepts and the other rejects,
+    /// validated against both.
+    pub counterexample: Option<compat::Counterexample>,
+    /// For a compatibility finding without a counterexample: why there is none.
+    pub counterexample_note: Option<String>,
+}
+
+impl CheckFinding {
+    /// Whether the finding is one of a compatibility rule (and so carries a counterexample or
+    /// a note saying why not).
+    pub fn is_compatibility(&self) -> bool {
+        compat::RULES
+            .iter()
+            .any(|rule| rule.id == self.diagnostic.code)
+    }
 }
 
 /// The outcome of `check`.
@@ -252,6 +270,8 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
             diagnostic,
             files: problems.files.clone(),
             allowed: None,
+            counterexample: None,
+            counterexample_note: None,
         });
     }
     for (path, error) in &files.unreadable {
@@ -261,9 +281,12 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
             diagnostic: Diagnostic::error(PACKAGE_ERROR, format!("cannot read {path}: {error}")),
             files: Arc::new(SourceMap::new()),
             allowed: None,
+            counterexample: None,
+            counterexample_note: None,
         });
     }
 
+    let files_of_tree = &files;
     let mut previous_packages = PreviousPackages::new(repository);
     for package in &current {
         let source = &package.source;
@@ -280,6 +303,8 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
                         },
                         files: files.clone(),
                         allowed: None,
+                        counterexample: None,
+                        counterexample_note: None,
                     });
                 }
             }
@@ -302,6 +327,8 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
                         diagnostic: *diagnostic,
                         files: files.clone(),
                         allowed: None,
+                        counterexample: None,
+                        counterexample_note: None,
                     });
                     None
                 }
@@ -337,6 +364,8 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
                         diagnostic,
                         files: files.clone(),
                         allowed: None,
+                        counterexample: None,
+                        counterexample_note: None,
                     });
                 }
             }
@@ -349,7 +378,17 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
                 .map(|h| h.versions.as_slice())
                 .unwrap_or_default();
             let latest = versions.last();
-            if base_event.is_some() && latest.is_some_and(|l| l.digest == digest) {
+            // A constraint that reads other fields is exported as "depends on the data", so
+            // `m: >=n` and `m: >n` share a canonical form: when such a definition's text
+            // changed, it is compared all the same, though it creates no version.
+            let hidden_change = base_event
+                .is_some_and(|base| base.definition_text != event.definition_text)
+                && event
+                    .schema
+                    .as_ref()
+                    .is_some_and(|schema| schema.text.contains(DEPENDS_ON_THE_DATA));
+            let same_digest = base_event.is_some() && latest.is_some_and(|l| l.digest == digest);
+            if same_digest && !hidden_change {
                 report.unchanged += 1;
                 continue;
             }
@@ -359,15 +398,19 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
             } else {
                 ChangeKind::Added
             };
-            report.changes.push(EventChange {
-                source: source_id.clone(),
-                event_type: event.event_type.clone(),
-                kind,
-                mode,
-                version: Some(next),
-                previous: latest.map(|l| l.number),
-                digest: Some(digest),
-            });
+            if same_digest {
+                report.unchanged += 1;
+            } else {
+                report.changes.push(EventChange {
+                    source: source_id.clone(),
+                    event_type: event.event_type.clone(),
+                    kind,
+                    mode,
+                    version: Some(next),
+                    previous: latest.map(|l| l.number),
+                    digest: Some(digest),
+                });
+            }
             if kind == ChangeKind::Added || mode == Mode::None {
                 continue;
             }
@@ -394,7 +437,10 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
                 package: current_package,
                 definition: &event.definition,
             };
-            match compat::check(&previous, current_version, mode) {
+            let options = compat::Options {
+                examples: examples_of(files_of_tree, &source.directory, &event.event_type),
+            };
+            match compat::check_with(&previous, current_version, mode, &options) {
                 Ok(compat_report) => {
                     let compat_files = Arc::new(compat_report.sources.clone());
                     for finding in &compat_report.findings {
@@ -410,6 +456,8 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
                             diagnostic,
                             files: compat_files.clone(),
                             allowed: None,
+                            counterexample: finding.counterexample.clone(),
+                            counterexample_note: finding.counterexample_note.clone(),
                         });
                     }
                 }
@@ -421,6 +469,8 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
                             diagnostic,
                             files: files.clone(),
                             allowed: None,
+                            counterexample: None,
+                            counterexample_note: None,
                         });
                     }
                 }
@@ -456,6 +506,8 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
                 ),
                 files: base_source.files.clone(),
                 allowed: None,
+                counterexample: None,
+                counterexample_note: None,
             });
         }
         for event in &base_source.events {
@@ -490,12 +542,36 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
                 .with_help("removing an event type is breaking; to replace it, add a new type and deprecate this one, or allow the break (see `check: allow` in cuemesh.cue)"),
                 files: base_source.files.clone(),
                 allowed: None,
+                counterexample: None,
+                counterexample_note: None,
             });
         }
     }
 
     apply_allowances(&mut report, &settings, options, &problems.files);
     Ok(report)
+}
+
+/// The example payloads of an event type in the working tree
+/// (`<directory>/examples/<type>/*.json`) that are JSON: where counterexamples start from.
+fn examples_of(files: &RepoFiles, directory: &str, event_type: &str) -> Vec<serde_json::Value> {
+    let prefix = format!("{directory}/{}/", crate::source::EXAMPLES_DIRECTORY);
+    let mut examples = Vec::new();
+    for (path, bytes) in files.files.range(prefix.clone()..) {
+        let Some(rest) = path.strip_prefix(&prefix) else {
+            break;
+        };
+        let Some((folder, name)) = rest.split_once('/') else {
+            continue;
+        };
+        if !name.ends_with(".json") || crate::source::event_type_of_folder(folder) != event_type {
+            continue;
+        }
+        if let Ok(value) = serde_json::from_slice(bytes) {
+            examples.push(value);
+        }
+    }
+    examples
 }
 
 /// The mode of `@compat(MODE)`: `Ok(None)` without the attribute.
@@ -578,6 +654,8 @@ fn apply_allowances(
                 .with_help("remove it once the change it was for is merged"),
                 files: settings_files.clone(),
                 allowed: None,
+                counterexample: None,
+                counterexample_note: None,
             });
         }
     }

@@ -1,6 +1,6 @@
 //! `DEFAULT_CHANGED`: A default was added, removed or changed: every value is still judged alike, but consumers that fill in defaults read absent fields differently.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
@@ -8,7 +8,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "A default was added, removed or changed: every value is still judged alike, but consumers that fill in defaults read absent fields differently.",
     impact: Impact::Semantic,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

@@ -1,6 +1,6 @@
 //! `ENUM_VALUE_ADDED`: A value the current version lists (an enum member, a constant) is one the previous version rejects.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
@@ -8,7 +8,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "A value the current version lists (an enum member, a constant) is one the previous version rejects.",
     impact: Impact::BreaksForward,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

@@ -1,6 +1,6 @@
 //! `ENUM_VALUE_REMOVED`: A value the previous version listed (an enum member, a constant) is no longer accepted.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
@@ -9,7 +9,7 @@ pub(super) const RULE: Rule = Rule {
         "A value the previous version listed (an enum member, a constant) is no longer accepted.",
     impact: Impact::BreaksBackward,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

@@ -1,6 +1,6 @@
 //! `FIELD_ADDED`: A new field in a struct the previous version closed, so the previous version rejects data carrying it.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
@@ -8,7 +8,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "A new field in a struct the previous version closed, so the previous version rejects data carrying it.",
     impact: Impact::BreaksForward,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

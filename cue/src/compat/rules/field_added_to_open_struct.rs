@@ -1,6 +1,6 @@
 //! `FIELD_ADDED_TO_OPEN_STRUCT`: A new optional field in a struct the previous version left open: previous data may carry that field with any value, which the current version constrains.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
@@ -8,7 +8,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "A new optional field in a struct the previous version left open: previous data may carry that field with any value, which the current version constrains.",
     impact: Impact::BreaksBackward,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

@@ -1,6 +1,6 @@
 //! `FIELD_REMOVED`: A field the previous version declared is gone and the current struct is closed, so data carrying it is rejected.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
@@ -8,7 +8,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "A field the previous version declared is gone and the current struct is closed, so data carrying it is rejected.",
     impact: Impact::BreaksBackward,
     position: Position::Previous,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

@@ -1,6 +1,6 @@
 //! `FIELD_REMOVED_FROM_OPEN_STRUCT`: An optional field is gone from an open struct, which now accepts any value there where the previous version constrained it.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
@@ -8,7 +8,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "An optional field is gone from an open struct, which now accepts any value there where the previous version constrained it.",
     impact: Impact::BreaksForward,
     position: Position::Previous,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

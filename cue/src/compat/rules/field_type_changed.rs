@@ -1,6 +1,6 @@
 //! `FIELD_TYPE_CHANGED`: The value's type changed both ways (`int` to `string`): each version rejects values of the other's type.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 use crate::value::Kinds;
 
@@ -9,7 +9,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "The value's type changed both ways (`int` to `string`): each version rejects values of the other's type.",
     impact: Impact::BreaksBoth,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

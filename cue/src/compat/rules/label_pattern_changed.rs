@@ -1,19 +1,19 @@
-//! `LABEL_PATTERN_CHANGED`: A struct's pattern constraints have different label sets: which fields they admit cannot be compared here.
+//! `LABEL_PATTERN_CHANGED`: A struct's pattern constraints have different label sets: which fields they admit are compared by counterexample (a pattern added to an open struct only narrows it).
 
 use super::quoted;
-use super::{Pair, Position, Rule};
+use super::{Check, Note, Pair, Position, Rule, Verdict, Verdicts};
 use crate::compat::Impact;
 use crate::export::StructShape;
 
 pub(super) const RULE: Rule = Rule {
     id: "LABEL_PATTERN_CHANGED",
-    purpose: "A struct's pattern constraints have different label sets: which fields they admit cannot be compared here.",
-    impact: Impact::Undecided,
+    purpose: "A struct's pattern constraints have different label sets: which fields they admit are compared by counterexample (a pattern added to an open struct only narrows it).",
+    impact: Impact::Decided,
     position: Position::Current,
-    check,
+    check: Check::Notes(check),
 };
 
-fn check(pair: &Pair<'_>) -> Vec<String> {
+fn check(pair: &Pair<'_>) -> Vec<Note> {
     let Pair::Struct(object) = pair else {
         return Vec::new();
     };
@@ -33,11 +33,34 @@ fn check(pair: &Pair<'_>) -> Vec<String> {
             v.join(", ")
         }
     };
-    vec![format!(
-        "pattern constraints changed from [{}] to [{}]: cannot decide which fields each admits",
-        list(&old),
-        list(&new)
-    )]
+    let verdicts = Verdicts {
+        backward: only_added(object.new, object.old),
+        forward: only_added(object.old, object.new),
+    };
+    vec![Note {
+        message: format!(
+            "pattern constraints changed from [{}] to [{}]",
+            list(&old),
+            list(&new)
+        ),
+        verdicts,
+    }]
+}
+
+/// Whether `narrower` accepts nothing `wider` rejects as far as labels go: `wider` takes any
+/// other field with any value, and every pattern constraint it has, `narrower` has too (the
+/// walk compares their values). Otherwise a counterexample decides.
+fn only_added(wider: &StructShape, narrower: &StructShape) -> Verdict {
+    let open = !wider.closed && wider.additional.is_none();
+    let kept = wider
+        .patterns
+        .iter()
+        .all(|(regex, _)| narrower.patterns.iter().any(|(r, _)| r == regex));
+    if open && kept {
+        Verdict::Holds
+    } else {
+        Verdict::Unknown
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `LIST_CONSTRAINT_LOOSENED`: A list accepts more lengths or no longer needs unique items, which the previous version rejects.
 
 use super::support;
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
@@ -9,7 +9,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "A list accepts more lengths or no longer needs unique items, which the previous version rejects.",
     impact: Impact::BreaksForward,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! `LIST_CONSTRAINT_TIGHTENED`: A list accepts fewer lengths (`list.MinItems` raised, elements fixed) or must now have unique items.
 
 use super::support;
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
@@ -9,7 +9,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "A list accepts fewer lengths (`list.MinItems` raised, elements fixed) or must now have unique items.",
     impact: Impact::BreaksBackward,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

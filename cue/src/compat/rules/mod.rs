@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 
 use crate::export::{keyword_accepts, Keyword, ListShape, Presence, Property, Shape, StructShape};
+use crate::re2::inclusion::{difference, Difference, StringSet};
 use crate::value::Kinds;
 
 use super::Impact;
@@ -18,6 +19,7 @@ use super::Impact;
 mod bound_loosened;
 mod bound_tightened;
 mod default_changed;
+mod dependent_constraint_changed;
 mod disjunction_undecided;
 mod enum_value_added;
 mod enum_value_removed;
@@ -54,7 +56,88 @@ pub struct Rule {
     pub impact: Impact,
     /// Which version's position a finding points at.
     pub(crate) position: Position,
-    pub(crate) check: fn(&Pair<'_>) -> Vec<String>,
+    pub(crate) check: Check,
+}
+
+/// How a rule looks at a pair.
+pub(crate) enum Check {
+    /// One message per change, each breaking as the rule's `impact` says.
+    Messages(fn(&Pair<'_>) -> Vec<String>),
+    /// One note per change, each with the directions the rule decided for it.
+    Notes(fn(&Pair<'_>) -> Vec<Note>),
+}
+
+impl Rule {
+    /// Every change the rule sees in `pair`, each with its verdicts.
+    pub(crate) fn notes(&self, pair: &Pair<'_>) -> Vec<Note> {
+        match self.check {
+            Check::Messages(check) => check(pair)
+                .into_iter()
+                .map(|message| Note {
+                    message,
+                    verdicts: Verdicts::of(self.impact),
+                })
+                .collect(),
+            Check::Notes(check) => check(pair),
+        }
+    }
+}
+
+/// How the export marks a value whose constraints read fields the data can set.
+pub(crate) const DEPENDS_ON_THE_DATA: &str = "depends on the data";
+
+/// One change a rule saw at one place.
+pub(crate) struct Note {
+    pub(crate) message: String,
+    pub(crate) verdicts: Verdicts,
+}
+
+/// Whether a change breaks one direction of compatibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// It does not: every value one version accepts, the other does too (as far as this
+    /// change goes).
+    Holds,
+    /// It does.
+    Breaks,
+    /// Not decided by comparing the definitions: the search for a counterexample decides.
+    Unknown,
+}
+
+/// A change's verdict in each direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Verdicts {
+    /// Does the current version reject a value the previous one accepted?
+    pub backward: Verdict,
+    /// Does the previous version reject a value the current one accepts?
+    pub forward: Verdict,
+}
+
+impl Verdicts {
+    /// What a rule's impact says of each direction. A semantic change breaks neither.
+    pub(crate) fn of(impact: Impact) -> Verdicts {
+        use Verdict::*;
+        let (backward, forward) = match impact {
+            Impact::BreaksBackward => (Breaks, Holds),
+            Impact::BreaksForward => (Holds, Breaks),
+            Impact::BreaksBoth => (Breaks, Breaks),
+            Impact::Undecided | Impact::Decided => (Unknown, Unknown),
+            Impact::Semantic => (Holds, Holds),
+        };
+        Verdicts { backward, forward }
+    }
+
+    /// The impact these verdicts amount to; `semantic` for a change that breaks nothing.
+    pub(crate) fn impact(self, semantic: bool) -> Impact {
+        use Verdict::*;
+        match (self.backward, self.forward) {
+            (Breaks, Breaks) => Impact::BreaksBoth,
+            (Breaks, _) => Impact::BreaksBackward,
+            (_, Breaks) => Impact::BreaksForward,
+            (Holds, Holds) if semantic => Impact::Semantic,
+            _ => Impact::Undecided,
+        }
+    }
 }
 
 impl std::fmt::Debug for Rule {
@@ -96,6 +179,7 @@ pub static RULES: &[Rule] = &[
     pattern_removed::RULE,
     pattern_changed::RULE,
     validator_changed::RULE,
+    dependent_constraint_changed::RULE,
     default_changed::RULE,
     struct_closed::RULE,
     struct_opened::RULE,
@@ -119,6 +203,10 @@ pub(crate) struct FieldPair<'p> {
     /// What each struct says of the field where it does not declare it.
     pub(crate) old_extra: Extra<'p>,
     pub(crate) new_extra: Extra<'p>,
+    /// The text of each version's declaration of the field's value, as written (whitespace
+    /// collapsed), where it was found.
+    pub(crate) old_text: Option<&'p str>,
+    pub(crate) new_text: Option<&'p str>,
 }
 
 impl FieldPair<'_> {
@@ -280,6 +368,28 @@ impl<'s> Alternatives<'s> {
         })
     }
 
+    /// Whether no alternative can accept the concrete scalar `value`: its kind is not
+    /// accepted, or a keyword of each scalar alternative of its kind rejects it.
+    pub(crate) fn rejects_literal(&self, value: &Json) -> bool {
+        if self.any || self.literals.contains(&value) || !self.unsupported.is_empty() {
+            return false;
+        }
+        if !self.unresolved.is_empty() {
+            return false;
+        }
+        let kind = json_kind(value);
+        if matches!(value, Json::Object(_) | Json::Array(_)) {
+            return false;
+        }
+        self.scalars.iter().all(|scalar| {
+            !scalar.kinds.contains(kind)
+                || scalar
+                    .keywords
+                    .iter()
+                    .any(|k| keyword_accepts(k, value) == Some(false))
+        })
+    }
+
     /// The one non-concrete scalar alternative whose kinds meet `class`, when there is
     /// exactly one (`None` when there are none or several).
     pub(crate) fn single_scalar(&self, class: Kinds) -> Option<&'s crate::export::ScalarShape> {
@@ -344,6 +454,44 @@ pub(crate) fn keyword_text(keyword: &Keyword) -> String {
 /// A string as a CUE string literal.
 pub(crate) fn quoted(text: &str) -> String {
     Json::String(text.to_string()).to_string()
+}
+
+/// The strings a string scalar's regular expressions allow (`=~` and `!~`; lengths are the
+/// bound rules' to compare), for [`crate::re2::inclusion`].
+pub(crate) fn pattern_set(scalar: &crate::export::ScalarShape) -> StringSet {
+    let mut set = StringSet::default();
+    for keyword in &scalar.keywords {
+        match keyword {
+            Keyword::Pattern(p) => set.matching.push(p.clone()),
+            Keyword::NotPattern(p) => set.not_matching.push(p.clone()),
+            _ => {}
+        }
+    }
+    set
+}
+
+/// The verdict of one direction from a search for a string one set holds and the other does
+/// not.
+pub(crate) fn verdict_of(difference: &Difference) -> Verdict {
+    match difference {
+        Difference::Empty => Verdict::Holds,
+        Difference::Witness(_) => Verdict::Breaks,
+        Difference::Unknown(_) => Verdict::Unknown,
+    }
+}
+
+/// The verdicts of a change of a string's regular expressions, decided by inclusion of the
+/// languages: `None` when the two accept the same strings.
+pub(super) fn pattern_verdicts(
+    old: &crate::export::ScalarShape,
+    new: &crate::export::ScalarShape,
+) -> Option<Verdicts> {
+    let (old, new) = (pattern_set(old), pattern_set(new));
+    let verdicts = Verdicts {
+        backward: verdict_of(&difference(&old, &new)),
+        forward: verdict_of(&difference(&new, &old)),
+    };
+    (verdicts.backward != Verdict::Holds || verdicts.forward != Verdict::Holds).then_some(verdicts)
 }
 
 /// The regular-expression constraints only the previous, and only the current, scalar has.
@@ -420,6 +568,23 @@ pub(crate) mod testing {
             .findings
             .iter()
             .map(|f| format!("{} {}", f.rule, f.path))
+            .collect()
+    }
+
+    /// The impacts of the changes `rule` reports (as decided by the comparison alone).
+    pub(crate) fn impacts(rule: &str, previous: &str, current: &str) -> Vec<crate::compat::Impact> {
+        let old = package("previous.cue", previous);
+        let new = package("current.cue", current);
+        let version = |package| Version {
+            package,
+            definition: "#A",
+        };
+        compare(version(&old), version(&new))
+            .expect("both versions load")
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .map(|f| f.impact)
             .collect()
     }
 

@@ -1,6 +1,6 @@
 //! `OPTIONAL_BECAME_REQUIRED`: A field data could omit must now be present (made required, or its default removed).
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
@@ -8,7 +8,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "A field data could omit must now be present (made required, or its default removed).",
     impact: Impact::BreaksBackward,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

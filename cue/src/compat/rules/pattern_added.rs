@@ -1,6 +1,6 @@
 //! `PATTERN_ADDED`: A string must now match a regular expression (`=~`, `!~`, `strings.HasPrefix`...) it did not have to.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Note, Pair, Position, Rule};
 use crate::compat::Impact;
 use crate::value::Kinds;
 
@@ -9,10 +9,10 @@ pub(super) const RULE: Rule = Rule {
     purpose: "A string must now match a regular expression (`=~`, `!~`, `strings.HasPrefix`...) it did not have to.",
     impact: Impact::BreaksBackward,
     position: Position::Current,
-    check,
+    check: Check::Notes(check),
 };
 
-fn check(pair: &Pair<'_>) -> Vec<String> {
+fn check(pair: &Pair<'_>) -> Vec<Note> {
     let Pair::Value(value) = pair else {
         return Vec::new();
     };
@@ -26,13 +26,31 @@ fn check(pair: &Pair<'_>) -> Vec<String> {
     if !removed.is_empty() || added.is_empty() {
         return Vec::new();
     }
-    vec![format!("string constraint {} added", added.join(" & "))]
+    // Whether strings are lost (or gained) is decided by inclusion: a new pattern the old
+    // ones imply changes nothing.
+    let Some(verdicts) = super::pattern_verdicts(old, new) else {
+        return Vec::new();
+    };
+    vec![Note {
+        message: format!("string constraint {} added", added.join(" & ")),
+        verdicts,
+    }]
 }
 
 #[cfg(test)]
 mod tests {
     use super::RULE;
     use crate::compat::rules::testing::paths;
+
+    #[test]
+    fn a_regex_the_others_imply_is_no_change() {
+        assert!(paths(
+            RULE.id,
+            "#A: {a: =~\"^ab\"}",
+            "#A: {a: =~\"^ab\" & =~\"^a\"}"
+        )
+        .is_empty());
+    }
 
     #[test]
     fn a_regex_added() {

@@ -1,18 +1,18 @@
-//! `PATTERN_CHANGED`: A string's regular expression was replaced by another: whether one accepts all the other does cannot be decided here.
+//! `PATTERN_CHANGED`: A string's regular expression was replaced by another: which strings each accepts that the other rejects is decided by automata (RE2 has no back-references).
 
-use super::{Pair, Position, Rule};
+use super::{Check, Note, Pair, Position, Rule, Verdict};
 use crate::compat::Impact;
 use crate::value::Kinds;
 
 pub(super) const RULE: Rule = Rule {
     id: "PATTERN_CHANGED",
-    purpose: "A string's regular expression was replaced by another: whether one accepts all the other does cannot be decided here.",
-    impact: Impact::Undecided,
+    purpose: "A string's regular expression was replaced by another: which strings each accepts that the other rejects is decided by automata (RE2 has no back-references).",
+    impact: Impact::Decided,
     position: Position::Current,
-    check,
+    check: Check::Notes(check),
 };
 
-fn check(pair: &Pair<'_>) -> Vec<String> {
+fn check(pair: &Pair<'_>) -> Vec<Note> {
     let Pair::Value(value) = pair else {
         return Vec::new();
     };
@@ -26,17 +26,48 @@ fn check(pair: &Pair<'_>) -> Vec<String> {
     if removed.is_empty() || added.is_empty() {
         return Vec::new();
     }
-    vec![format!(
-        "string constraint changed from {} to {}: cannot decide whether one accepts every string the other does",
-        removed.join(" & "),
-        added.join(" & ")
-    )]
+    let Some(verdicts) = super::pattern_verdicts(old, new) else {
+        return Vec::new();
+    };
+    let undecided = if verdicts.backward == Verdict::Unknown || verdicts.forward == Verdict::Unknown
+    {
+        ": whether one accepts every string the other does was not decided"
+    } else {
+        ""
+    };
+    vec![Note {
+        message: format!(
+            "string constraint changed from {} to {}{undecided}",
+            removed.join(" & "),
+            added.join(" & ")
+        ),
+        verdicts,
+    }]
 }
 
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::compat::rules::testing::paths;
+    use crate::compat::rules::testing::{impacts, paths};
+    use crate::compat::Impact;
+
+    #[test]
+    fn the_directions_are_decided_by_automata() {
+        let (narrow, wide) = ("#A: {a: =~\"^[a-c]+$\"}", "#A: {a: =~\"^[a-z]+$\"}");
+        assert_eq!(impacts(RULE.id, wide, narrow), [Impact::BreaksBackward]);
+        assert_eq!(impacts(RULE.id, narrow, wide), [Impact::BreaksForward]);
+        assert_eq!(
+            impacts(RULE.id, "#A: {a: =~\"^a\"}", "#A: {a: =~\"^b\"}"),
+            [Impact::BreaksBoth]
+        );
+        // Go's `\d` is ASCII: the same language spelled two ways.
+        assert!(paths(
+            RULE.id,
+            "#A: {a: =~\"^[0-9]+$\"}",
+            "#A: {a: =~#\"^\\d+$\"#}"
+        )
+        .is_empty());
+    }
 
     #[test]
     fn two_different_regexes() {

@@ -1,6 +1,6 @@
 //! `PATTERN_REMOVED`: A string no longer has to match a regular expression, so it accepts strings the previous version rejects.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Note, Pair, Position, Rule};
 use crate::compat::Impact;
 use crate::value::Kinds;
 
@@ -9,10 +9,10 @@ pub(super) const RULE: Rule = Rule {
     purpose: "A string no longer has to match a regular expression, so it accepts strings the previous version rejects.",
     impact: Impact::BreaksForward,
     position: Position::Current,
-    check,
+    check: Check::Notes(check),
 };
 
-fn check(pair: &Pair<'_>) -> Vec<String> {
+fn check(pair: &Pair<'_>) -> Vec<Note> {
     let Pair::Value(value) = pair else {
         return Vec::new();
     };
@@ -26,7 +26,15 @@ fn check(pair: &Pair<'_>) -> Vec<String> {
     if removed.is_empty() || !added.is_empty() {
         return Vec::new();
     }
-    vec![format!("string constraint {} removed", removed.join(" & "))]
+    // Whether strings are lost (or gained) is decided by inclusion: a new pattern the old
+    // ones imply changes nothing.
+    let Some(verdicts) = super::pattern_verdicts(old, new) else {
+        return Vec::new();
+    };
+    vec![Note {
+        message: format!("string constraint {} removed", removed.join(" & ")),
+        verdicts,
+    }]
 }
 
 #[cfg(test)]

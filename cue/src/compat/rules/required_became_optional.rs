@@ -1,6 +1,6 @@
 //! `REQUIRED_BECAME_OPTIONAL`: A field data had to carry may now be omitted, so data written with the current version may lack what the previous one requires.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
@@ -8,7 +8,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "A field data had to carry may now be omitted, so data written with the current version may lack what the previous one requires.",
     impact: Impact::BreaksForward,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

@@ -1,6 +1,6 @@
 //! `REQUIRED_FIELD_ADDED`: A new field data must carry (required, or regular without a default), so data written with the previous version lacks it.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
@@ -8,7 +8,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "A new field data must carry (required, or regular without a default), so data written with the previous version lacks it.",
     impact: Impact::BreaksBackward,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

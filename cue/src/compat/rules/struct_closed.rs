@@ -1,6 +1,6 @@
 //! `STRUCT_CLOSED`: A struct that accepted any other field is now closed, so data carrying an undeclared field is rejected.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
@@ -8,7 +8,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "A struct that accepted any other field is now closed, so data carrying an undeclared field is rejected.",
     impact: Impact::BreaksBackward,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

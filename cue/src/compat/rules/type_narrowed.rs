@@ -1,6 +1,6 @@
 //! `TYPE_NARROWED`: The value accepts fewer kinds (`number` to `int`, `string` to an enum, `_` to `string`).
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 use crate::value::Kinds;
 
@@ -10,7 +10,7 @@ pub(super) const RULE: Rule = Rule {
         "The value accepts fewer kinds (`number` to `int`, `string` to an enum, `_` to `string`).",
     impact: Impact::BreaksBackward,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

@@ -1,6 +1,6 @@
 //! `TYPE_WIDENED`: The value accepts more kinds (`int` to `number`, an enum to `string`), which the previous version rejects.
 
-use super::{Pair, Position, Rule};
+use super::{Check, Pair, Position, Rule};
 use crate::compat::Impact;
 use crate::value::Kinds;
 
@@ -9,7 +9,7 @@ pub(super) const RULE: Rule = Rule {
     purpose: "The value accepts more kinds (`int` to `number`, an enum to `string`), which the previous version rejects.",
     impact: Impact::BreaksForward,
     position: Position::Current,
-    check,
+    check: Check::Messages(check),
 };
 
 fn check(pair: &Pair<'_>) -> Vec<String> {

@@ -1,17 +1,19 @@
-//! `VALIDATOR_CHANGED`: A builtin validator or a data-dependent constraint (`time.Time`, `net.IP`, `math.MultipleOf`, `!=`) was added, removed or changed: subsumption cannot decide its effect.
+//! `VALIDATOR_CHANGED`: A builtin validator or a data-dependent constraint (`time.Time`, `net.IP`, `math.MultipleOf`, `!=`) was added, removed or changed: decided for `!=`, otherwise by a counterexample or a warning.
 
-use super::{Pair, Position, Rule};
+use serde_json::Value as Json;
+
+use super::{Check, Note, Pair, Position, Rule, Verdict, Verdicts};
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
     id: "VALIDATOR_CHANGED",
-    purpose: "A builtin validator or a data-dependent constraint (`time.Time`, `net.IP`, `math.MultipleOf`, `!=`) was added, removed or changed: subsumption cannot decide its effect.",
-    impact: Impact::Undecided,
+    purpose: "A builtin validator or a data-dependent constraint (`time.Time`, `net.IP`, `math.MultipleOf`, `!=`) was added, removed or changed: decided for `!=`, otherwise by a counterexample or a warning.",
+    impact: Impact::Decided,
     position: Position::Current,
-    check,
+    check: Check::Notes(check),
 };
 
-fn check(pair: &Pair<'_>) -> Vec<String> {
+fn check(pair: &Pair<'_>) -> Vec<Note> {
     let Pair::Value(value) = pair else {
         return Vec::new();
     };
@@ -19,39 +21,86 @@ fn check(pair: &Pair<'_>) -> Vec<String> {
     if old == new {
         return Vec::new();
     }
-    let list = |v: &[String]| {
+    let list = |v: &[(String, Option<&Json>)]| {
         if v.is_empty() {
             "none".to_string()
         } else {
-            v.join(" & ")
+            v.iter()
+                .map(|(t, _)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(" & ")
         }
     };
-    vec![format!(
-        "validators changed from {} to {}: cannot decide whether one accepts every value the other does",
-        list(&old),
-        list(&new)
-    )]
+    let verdicts = Verdicts {
+        backward: excluded_verdict(&old, &new, value.old),
+        forward: excluded_verdict(&new, &old, value.new),
+    };
+    if verdicts.backward == Verdict::Holds && verdicts.forward == Verdict::Holds {
+        return Vec::new();
+    }
+    let undecided = if verdicts.backward == Verdict::Unknown || verdicts.forward == Verdict::Unknown
+    {
+        ": whether one accepts every value the other does is left to a counterexample"
+    } else {
+        ""
+    };
+    vec![Note {
+        message: format!(
+            "validators changed from {} to {}{undecided}",
+            list(&old),
+            list(&new)
+        ),
+        verdicts,
+    }]
 }
 
-/// The constraints of a value no other rule compares, as sorted CUE text: formats,
-/// `math.MultipleOf`, `!=`, and what no keyword states.
-fn validators(value: &super::Alternatives<'_>) -> Vec<String> {
+/// Whether the validators `to` has and `from` lacks reject a value `from_value` accepts.
+/// Only `!=` is decided here: the value it excludes is, or is not, one the other version
+/// accepts. Any other validator is left to the counterexample search.
+fn excluded_verdict(
+    from: &[(String, Option<&Json>)],
+    to: &[(String, Option<&Json>)],
+    from_value: &super::Alternatives<'_>,
+) -> Verdict {
+    let mut verdict = Verdict::Holds;
+    for (text, excluded) in to {
+        if from.iter().any(|(t, _)| t == text) {
+            continue;
+        }
+        match excluded {
+            Some(value) if from_value.accepts_literal(value) => return Verdict::Breaks,
+            Some(value) if from_value.rejects_literal(value) => {}
+            _ => verdict = Verdict::Unknown,
+        }
+    }
+    verdict
+}
+
+/// The constraints of a value no other rule compares, as sorted CUE text with the value a
+/// `!=` excludes: formats, `math.MultipleOf`, `!=`, and what no keyword states (except what
+/// reads other fields, which `DEPENDENT_CONSTRAINT_CHANGED` compares by its declaration).
+fn validators<'s>(value: &super::Alternatives<'s>) -> Vec<(String, Option<&'s Json>)> {
     use crate::export::Keyword;
-    let mut out: Vec<String> = value.unsupported.iter().map(|s| s.to_string()).collect();
+    let mut out: Vec<(String, Option<&Json>)> = value
+        .unsupported
+        .iter()
+        .filter(|s| !s.starts_with(super::DEPENDS_ON_THE_DATA))
+        .map(|s| (s.to_string(), None))
+        .collect();
     for scalar in &value.scalars {
         for keyword in &scalar.keywords {
-            let counts = match keyword {
-                Keyword::Format(f) => !matches!(*f, "int32" | "int64" | "float" | "double"),
-                Keyword::MultipleOf(_) | Keyword::NotEqual(_) => true,
-                _ => false,
-            };
-            if counts {
-                out.push(super::keyword_text(keyword));
+            match keyword {
+                Keyword::Format(f) if !matches!(*f, "int32" | "int64" | "float" | "double") => {
+                    out.push((super::keyword_text(keyword), None))
+                }
+                Keyword::MultipleOf(_) => out.push((super::keyword_text(keyword), None)),
+                Keyword::NotEqual(v) => out.push((super::keyword_text(keyword), Some(v))),
+                _ => {}
             }
         }
     }
-    out.sort();
-    out.dedup();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.dedup_by(|a, b| a.0 == b.0);
     out
 }
 
