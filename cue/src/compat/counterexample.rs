@@ -555,21 +555,35 @@ impl<'s> Search<'s, '_> {
                 }
             }
         }
-        let name = ["extra", "other", "x"]
+        let mut names: Vec<String> = ["extra", "other", "x"]
             .into_iter()
             .find(|n| object.properties.iter().all(|p| p.name != *n))
-            .unwrap_or("extra1");
-        match extra(object, name) {
-            Extra::Never => {}
-            Extra::Any => {
-                for value in any_values().into_iter().take(2) {
-                    with(name, value);
-                }
+            .map_or_else(|| vec!["extra1".to_string()], |n| vec![n.to_string()]);
+        // And a label none of the other version's pattern constraints admits: where that
+        // version is closed, only such a label shows it.
+        if !other_patterns.is_empty() {
+            let set = StringSet {
+                not_matching: declared.iter().chain(&other_patterns).cloned().collect(),
+                min_runes: Some(1),
+                ..StringSet::default()
+            };
+            if let Difference::Witness(name) = inclusion::member(&set) {
+                names.push(name);
             }
-            Extra::Shape(shape) => {
-                let alternatives = Alternatives::of(shape, &view.definitions);
-                for value in self.values(view, &alternatives, 1).into_iter().take(2) {
-                    with(name, value);
+        }
+        for name in &names {
+            match extra(object, name) {
+                Extra::Never => {}
+                Extra::Any => {
+                    for value in any_values().into_iter().take(2) {
+                        with(name, value);
+                    }
+                }
+                Extra::Shape(shape) => {
+                    let alternatives = Alternatives::of(shape, &view.definitions);
+                    for value in self.values(view, &alternatives, 1).into_iter().take(2) {
+                        with(name, value);
+                    }
                 }
             }
         }
