@@ -247,20 +247,18 @@ struct Edit {
 /// The mutation operators, each a regular expression whose matches are sites and a function
 /// from the match to its replacement.
 struct Mutator {
-    operators: Vec<(
-        &'static str,
-        Regex,
-        fn(&regex::Captures, &mut Rng) -> String,
-    )>,
+    operators: Vec<(&'static str, Regex, Replace)>,
 }
+
+/// What a mutation operator puts in place of one of its matches.
+type Replace = fn(&regex::Captures, &mut Rng) -> String;
 
 const NUMBERS: [&str; 7] = ["0", "1", "2", "5", "10", "50", "100"];
 const TYPES: [&str; 6] = ["int", "number", "string", "bool", "float", "_"];
 
 impl Mutator {
     fn new() -> Mutator {
-        type Op = fn(&regex::Captures, &mut Rng) -> String;
-        let ops: Vec<(&'static str, &str, Op)> = vec![
+        let ops: Vec<(&'static str, &str, Replace)> = vec![
             ("bound moved", r"(>=|<=|>|<|!=)\s*(-?\d+)", |c, r| {
                 let n: i64 = c[2].parse().unwrap_or(0);
                 let delta = *r.pick(&[-10i64, -1, 1, 10]).unwrap();
