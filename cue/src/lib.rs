@@ -24,11 +24,14 @@ pub mod testing;
 pub mod txtar;
 
 mod eval;
+#[path = "import/mod.rs"]
+mod importers;
 mod export;
 mod package;
 mod validate;
 mod value;
 
+pub use importers::{avro, jsonschema, ImportError, Imported, Warning};
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use export::UNSUPPORTED_EXTENSION;
 pub use package::{

@@ -1,0 +1,1 @@
+//! Avro schemas to CUE (see the module ).
