@@ -475,12 +475,12 @@ impl Importer<'_> {
             }
         }
         if let Some(c) = object.get("const") {
-            conj.push(Expr::Lit(c.clone()));
+            conj.push(constant(c));
         }
         if let Some(e) = object.get("enum") {
             match e {
                 Value::Array(items) => {
-                    conj.push(Expr::or(items.iter().cloned().map(Expr::Lit).collect()))
+                    conj.push(Expr::or(items.iter().map(constant).collect()))
                 }
                 other => return Err(self.invalid(ctx, "enum", other, "an array")),
             }
@@ -853,11 +853,28 @@ impl Importer<'_> {
         {
             return Ok(None);
         }
-        if let Some(m) = min {
-            if m > n || prefix.is_empty() {
-                if m > 0 {
-                    validators.insert(0, Expr::atom(format!("list.MinItems({m})")));
+        if let Some(m) = min.filter(|&m| m > n) {
+            // A short minimum is stated by the list's shape, `[_, _, ...T]`; that keeps
+            // the alternative in a disjunction of types (where a validator of the open list
+            // would be judged before any data is there).
+            if let (Expr::List { prefix: p, rest: Some(_) }, true) = (&mut shape, m <= 64) {
+                while (p.len() as u64) < m {
+                    p.push(Expr::Top);
                 }
+            } else if let (Expr::Or(alternatives), true) = (&mut shape, m <= 64) {
+                alternatives.retain(|a| matches!(a, Expr::List { rest: Some(_), .. }));
+                for a in alternatives.iter_mut() {
+                    if let Expr::List { prefix: p, .. } = a {
+                        while (p.len() as u64) < m {
+                            p.push(Expr::Top);
+                        }
+                    }
+                }
+                if alternatives.is_empty() {
+                    shape = Expr::Bottom;
+                }
+            } else {
+                validators.insert(0, Expr::atom(format!("list.MinItems({m})")));
             }
         }
         if let Some(m) = max {
@@ -1149,6 +1166,56 @@ impl Importer<'_> {
         }
         self.warn(ctx, "propertyNames", v, "only patterns, lengths and constants of names are stated");
         Ok(())
+    }
+}
+
+/// A JSON value as a CUE value equal to it by JSON Schema's equality, under which `1` and
+/// `1.0` are the same number while CUE tells an int from a float: an integral number is
+/// `1 | 1.0`.
+fn constant(v: &Value) -> Expr {
+    fn integral(v: &Value) -> Option<(String, String)> {
+        let Value::Number(n) = v else { return None };
+        if let Some(i) = n.as_i64() {
+            return Some((i.to_string(), format!("{i}.0")));
+        }
+        if let Some(u) = n.as_u64() {
+            return Some((u.to_string(), format!("{u}.0")));
+        }
+        let f = n.as_f64()?;
+        (f.fract() == 0.0 && f.abs() < 9.0e15).then(|| (format!("{}", f as i64), n.to_string()))
+    }
+    fn holds_integral(v: &Value) -> bool {
+        match v {
+            Value::Array(items) => items.iter().any(holds_integral),
+            Value::Object(map) => map.values().any(holds_integral),
+            other => integral(other).is_some(),
+        }
+    }
+    if !holds_integral(v) {
+        return Expr::Lit(v.clone());
+    }
+    match v {
+        Value::Array(items) => Expr::List {
+            prefix: items.iter().map(constant).collect(),
+            rest: None,
+        },
+        Value::Object(map) => Expr::Struct(Struct {
+            decls: map
+                .iter()
+                .map(|(k, x)| Decl::Field {
+                    doc: Vec::new(),
+                    name: label(k),
+                    presence: Presence::Regular,
+                    value: constant(x),
+                })
+                .collect(),
+            open: false,
+            closed: false,
+        }),
+        other => match integral(other) {
+            Some((int, float)) => Expr::Or(vec![Expr::Atom(int), Expr::Atom(float)]),
+            None => Expr::Lit(other.clone()),
+        },
     }
 }
 
