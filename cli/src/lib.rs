@@ -6,6 +6,7 @@ pub mod compat;
 pub mod completions;
 pub mod dev;
 pub mod export;
+pub mod import;
 pub mod init;
 pub mod lint;
 pub mod nats;

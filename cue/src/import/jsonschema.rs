@@ -485,10 +485,10 @@ impl Importer<'_> {
                 other => return Err(self.invalid(ctx, "enum", other, "an array")),
             }
         }
-        let mut kinds = Kinds::ALL;
-        if let Some(t) = object.get("type") {
-            kinds = self.kinds(ctx, t)?;
-        }
+        let kinds = match object.get("type") {
+            Some(t) => self.kinds(ctx, t)?,
+            None => Kinds::ALL,
+        };
         for keyword in ["allOf", "anyOf", "oneOf"] {
             let Some(v) = object.get(keyword) else {
                 continue;
@@ -505,21 +505,47 @@ impl Importer<'_> {
                 "allOf" => conj.push(Expr::and(parts)),
                 "anyOf" => conj.push(Expr::or(parts)),
                 _ => {
-                    if !disjoint(items) {
+                    if disjoint(items) {
+                        conj.push(Expr::or(parts));
+                        continue;
+                    }
+                    // Exactly one: each alternative with the negation of the others, when
+                    // every alternative can be negated.
+                    let mut negations = Vec::new();
+                    for (i, item) in items.iter().enumerate() {
+                        match self.negate(&inner.at(&i.to_string()), item)? {
+                            Some(n) if items.len() <= 8 => negations.push(n),
+                            _ => break,
+                        }
+                    }
+                    if negations.len() == items.len() {
+                        let mut alternatives = Vec::new();
+                        for (i, part) in parts.into_iter().enumerate() {
+                            let mut all = vec![part];
+                            for (j, n) in negations.iter().enumerate() {
+                                if j != i {
+                                    all.push(n.clone());
+                                }
+                            }
+                            alternatives.push(Expr::and(all));
+                        }
+                        conj.push(Expr::or(alternatives));
+                    } else {
                         self.warn(
                             ctx,
                             keyword,
                             v,
                             "imported as anyOf: a value matching several alternatives is accepted",
                         );
+                        conj.push(Expr::or(parts))
                     }
-                    conj.push(Expr::or(parts))
                 }
             }
         }
         if let Some(n) = object.get("not") {
-            if let Some(expr) = self.not(ctx, n, &mut kinds) {
-                conj.push(expr);
+            match self.negate(&ctx.at("not"), n)? {
+                Some(expr) => conj.push(expr),
+                None => self.warn(ctx, "not", n, "CUE cannot negate this schema"),
             }
         }
         if object.contains_key("if") && ctx.draft >= Draft::Draft7 {
@@ -530,8 +556,29 @@ impl Importer<'_> {
                 }
             }
             if whole.len() > 1 {
-                let message = "CUE cannot test a value against a schema";
-                self.warn(ctx, "if", &Value::Object(whole), message);
+                let condition = &object["if"];
+                match self.negate(&ctx.at("if"), condition)? {
+                    Some(negated) => {
+                        // (if & then) | (not if & else)
+                        let test = self.schema(&ctx.at("if"), condition)?;
+                        let then = match object.get("then") {
+                            Some(t) => self.schema(&ctx.at("then"), t)?,
+                            None => Expr::Top,
+                        };
+                        let otherwise = match object.get("else") {
+                            Some(e) => self.schema(&ctx.at("else"), e)?,
+                            None => Expr::Top,
+                        };
+                        conj.push(Expr::or(vec![
+                            Expr::and(vec![test, then]),
+                            Expr::and(vec![negated, otherwise]),
+                        ]));
+                    }
+                    None => {
+                        let message = "CUE cannot test a value against this schema";
+                        self.warn(ctx, "if", &Value::Object(whole), message);
+                    }
+                }
             }
         }
 
@@ -634,44 +681,151 @@ impl Importer<'_> {
         Ok(kinds)
     }
 
-    /// `not`: what CUE can state of it (types, constants, required names); else a warning.
-    fn not(&mut self, ctx: &Ctx, n: &Value, kinds: &mut Kinds) -> Option<Expr> {
-        let object = match n {
-            Value::Bool(b) => return Some(if *b { Expr::Bottom } else { Expr::Top }),
+    /// The values a schema rejects, when CUE can state them: types, constants, bounds,
+    /// lengths, patterns, required names, properties whose schemas can be negated, and
+    /// `allOf`/`anyOf`/`not` of such schemas. A schema of several such keywords is rejected
+    /// when one of them rejects. `None` when some keyword cannot be negated.
+    fn negate(&mut self, ctx: &Ctx, v: &Value) -> Result<Option<Expr>, ImportError> {
+        let object = match v {
+            Value::Bool(b) => return Ok(Some(if *b { Expr::Bottom } else { Expr::Top })),
             Value::Object(o) => o,
-            _ => return None,
+            _ => return Ok(None),
         };
-        let keys: Vec<&str> = object
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !matches!(*k, "description" | "title" | "$comment" | "$schema"))
-            .collect();
-        if keys.is_empty() {
-            return Some(Expr::Bottom);
-        }
-        if keys == ["type"] {
-            if let Ok(excluded) = self.kinds(ctx, &object["type"]) {
-                kinds.remove(excluded);
-                return None;
+        let mut alternatives = Vec::new();
+        let numeric = |k: &str| -> Option<String> {
+            match object.get(k) {
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
             }
-        }
-        let scalars = |values: &[Value]| {
-            values
-                .iter()
-                .all(|v| !matches!(v, Value::Array(_) | Value::Object(_)))
         };
-        if keys == ["const"] && scalars(std::slice::from_ref(&object["const"])) {
-            return Some(not_equal(&object["const"]));
-        }
-        if keys == ["enum"] {
-            if let Value::Array(items) = &object["enum"] {
-                if scalars(items) {
-                    return Some(Expr::and(items.iter().map(not_equal).collect()));
+        let not_number = || Kinds::not_kind(Kind::Number);
+        let not_string = || Kinds::not_kind(Kind::String);
+        let not_object = || Kinds::not_kind(Kind::Object);
+        for (key, x) in object {
+            let negation = match key.as_str() {
+                "title" | "description" | "$comment" | "default" | "examples" | "$schema"
+                | "$id" | "$anchor" | "$defs" | "definitions" | "format" | "deprecated"
+                | "readOnly" | "writeOnly" => continue,
+                "type" => {
+                    let kinds = self.kinds(ctx, x)?;
+                    let mut rest = Kinds::ALL;
+                    rest.remove(kinds);
+                    Some(rest.expr())
                 }
+                "const" if !matches!(x, Value::Array(_) | Value::Object(_)) => Some(not_equal(x)),
+                "enum" => match x {
+                    Value::Array(items)
+                        if items.iter().all(|i| !matches!(i, Value::Array(_) | Value::Object(_))) =>
+                    {
+                        Some(Expr::and(items.iter().map(not_equal).collect()))
+                    }
+                    _ => None,
+                },
+                "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum"
+                    if ctx.draft > Draft::Draft4 || matches!(key.as_str(), "minimum" | "maximum")
+                        && !object.contains_key("exclusiveMinimum")
+                        && !object.contains_key("exclusiveMaximum") =>
+                {
+                    numeric(key).map(|n| {
+                        let op = match key.as_str() {
+                            "minimum" => "<",
+                            "maximum" => ">",
+                            "exclusiveMinimum" => "<=",
+                            _ => ">=",
+                        };
+                        Expr::or(vec![Expr::atom(format!("{op}{n}")), not_number()])
+                    })
+                }
+                "minLength" => match x.as_u64() {
+                    Some(0) => Some(Expr::Bottom),
+                    Some(n) => Some(Expr::or(vec![
+                        Expr::and(vec![Expr::atom("string"), Expr::atom(format!("strings.MaxRunes({})", n - 1))]),
+                        not_string(),
+                    ])),
+                    None => None,
+                },
+                "maxLength" => x.as_u64().map(|n| {
+                    Expr::or(vec![
+                        Expr::and(vec![Expr::atom("string"), Expr::atom(format!("strings.MinRunes({})", n + 1))]),
+                        not_string(),
+                    ])
+                }),
+                "pattern" => match x {
+                    Value::String(p) if crate::re2::compile(p).is_ok() => Some(Expr::or(vec![
+                        Expr::and(vec![Expr::atom("string"), Expr::atom(format!("!~{}", quote(p)))]),
+                        not_string(),
+                    ])),
+                    _ => None,
+                },
+                "required" => match x {
+                    Value::Array(names) if names.iter().all(Value::is_string) => {
+                        let mut out = Vec::new();
+                        for name in names.iter().filter_map(Value::as_str) {
+                            out.push(Expr::Struct(Struct {
+                                decls: vec![Decl::Field {
+                                    doc: Vec::new(),
+                                    name: label(name),
+                                    presence: Presence::Optional,
+                                    value: Expr::Bottom,
+                                }],
+                                open: true,
+                                closed: false,
+                            }));
+                        }
+                        out.push(not_object());
+                        Some(Expr::or(out))
+                    }
+                    _ => None,
+                },
+                "properties" => match x {
+                    Value::Object(props) => {
+                        let mut out = Vec::new();
+                        let inner = ctx.at("properties");
+                        let mut all = true;
+                        for (name, schema) in props {
+                            match self.negate(&inner.at(name), schema)? {
+                                Some(Expr::Bottom) => {}
+                                Some(n) => out.push(Expr::Struct(Struct {
+                                    decls: vec![Decl::Field {
+                                        doc: Vec::new(),
+                                        name: label(name),
+                                        presence: Presence::Required,
+                                        value: n,
+                                    }],
+                                    open: true,
+                                    closed: false,
+                                })),
+                                None => all = false,
+                            }
+                        }
+                        all.then(|| Expr::or(out))
+                    }
+                    _ => None,
+                },
+                "allOf" | "anyOf" => match x {
+                    Value::Array(items) => {
+                        let inner = ctx.at(key);
+                        let mut out = Vec::new();
+                        let mut all = true;
+                        for (i, item) in items.iter().enumerate() {
+                            match self.negate(&inner.at(&i.to_string()), item)? {
+                                Some(n) => out.push(n),
+                                None => all = false,
+                            }
+                        }
+                        all.then(|| if key == "allOf" { Expr::or(out) } else { Expr::and(out) })
+                    }
+                    _ => None,
+                },
+                "not" => Some(self.schema(&ctx.at("not"), x)?),
+                _ => None,
+            };
+            match negation {
+                Some(n) => alternatives.push(n),
+                None => return Ok(None),
             }
         }
-        self.warn(ctx, "not", n, "CUE cannot negate a schema");
-        None
+        Ok(Some(Expr::or(alternatives)))
     }
 
     fn number(&mut self, ctx: &Ctx, o: &Map<String, Value>) -> Result<Vec<Expr>, ImportError> {
@@ -1238,6 +1392,14 @@ fn with_default(expr: Expr, d: &Value) -> Expr {
         Value::Array(_) | Value::Object(_) => "",
     };
     let default = Expr::Default(Box::new(Expr::Lit(d.clone())));
+    if let Expr::Or(alternatives) = &expr {
+        let literal = constant(d);
+        if let Some(at) = alternatives.iter().position(|a| *a == literal) {
+            let mut alternatives = alternatives.clone();
+            alternatives[at] = Expr::Default(Box::new(literal));
+            return Expr::Or(alternatives);
+        }
+    }
     match &expr {
         Expr::Atom(a) if a == kind || (a == "number" && kind == "int") => {
             Expr::Or(vec![default, expr])
@@ -1281,6 +1443,14 @@ fn format_builtin(format: &str) -> Option<&'static str> {
     })
 }
 
+/// A JSON type a negation leaves out.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Number,
+    String,
+    Object,
+}
+
 /// The JSON types a schema allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Kinds {
@@ -1288,6 +1458,8 @@ struct Kinds {
     boolean: bool,
     integer: bool,
     number: bool,
+    /// Numbers that are not integers (only as what is left when integers are removed).
+    float: bool,
     string: bool,
     array: bool,
     object: bool,
@@ -1299,6 +1471,7 @@ impl Kinds {
         boolean: true,
         integer: true,
         number: true,
+        float: false,
         string: true,
         array: true,
         object: true,
@@ -1308,10 +1481,60 @@ impl Kinds {
         boolean: false,
         integer: false,
         number: false,
+        float: false,
         string: false,
         array: false,
         object: false,
     };
+
+    /// Every type but one, as a CUE disjunction.
+    fn not_kind(kind: Kind) -> Expr {
+        let mut k = Kinds::ALL;
+        match kind {
+            Kind::Number => {
+                k.number = false;
+                k.integer = false;
+            }
+            Kind::String => k.string = false,
+            Kind::Object => k.object = false,
+        }
+        k.expr()
+    }
+
+    /// These types as a CUE disjunction of kinds.
+    fn expr(self) -> Expr {
+        let mut out = Vec::new();
+        if self.null {
+            out.push(Expr::atom("null"));
+        }
+        if self.boolean {
+            out.push(Expr::atom("bool"));
+        }
+        if self.number {
+            out.push(Expr::atom("number"));
+        } else if self.integer {
+            out.push(Expr::atom("int"));
+        } else if self.float {
+            out.push(Expr::atom("float"));
+        }
+        if self.string {
+            out.push(Expr::atom("string"));
+        }
+        if self.array {
+            out.push(Expr::List {
+                prefix: Vec::new(),
+                rest: Some(Box::new(Expr::Top)),
+            });
+        }
+        if self.object {
+            out.push(Expr::Struct(Struct {
+                decls: Vec::new(),
+                open: true,
+                closed: false,
+            }));
+        }
+        Expr::or(out)
+    }
 
     fn remove(&mut self, other: Kinds) {
         self.null &= !other.null;
@@ -1326,15 +1549,10 @@ impl Kinds {
             // Numbers that are not integers: CUE's `float`.
             self.number = false;
             self.integer = false;
-            self.float_only();
+            self.float = true;
         } else if other.integer {
             self.integer = false;
         }
-    }
-
-    /// Not representable by these flags; numbers are kept whole (looser).
-    fn float_only(&mut self) {
-        self.number = true;
     }
 
     /// A bit per JSON type (integer and number are one), for overlap checks.
