@@ -385,6 +385,18 @@ impl Importer<'_> {
 
     /// A reference (`$ref`, `$dynamicRef`, ...) as the definition it names.
     fn reference(&mut self, ctx: &Ctx, keyword: &str, text: &str) -> Result<Expr, ImportError> {
+        let (doc, pointer) = self.resolve(ctx, keyword, text)?;
+        let slot = self.def_for(doc, pointer, None);
+        Ok(Expr::atom(self.defs[slot].name.clone()))
+    }
+
+    /// The document and pointer a reference names.
+    fn resolve(
+        &mut self,
+        ctx: &Ctx,
+        keyword: &str,
+        text: &str,
+    ) -> Result<(usize, String), ImportError> {
         let absolute = resolve_uri(&ctx.base, text);
         let (uri, fragment) = match absolute.split_once('#') {
             Some((u, f)) => (u.to_string(), percent_decode(f)),
@@ -433,8 +445,83 @@ impl Importer<'_> {
         if self.docs[doc].value.pointer(&pointer).is_none() {
             return Err(not_found(self));
         }
-        let slot = self.def_for(doc, pointer, None);
-        Ok(Expr::atom(self.defs[slot].name.clone()))
+        Ok((doc, pointer))
+    }
+
+    /// Adds to `out` the property names and patterns that `value` (a subschema applied in
+    /// place: `allOf`, `$ref`, ...) evaluates, for `unevaluatedProperties`.
+    fn evaluated(
+        &mut self,
+        ctx: &Ctx,
+        value: &Value,
+        depth: usize,
+        exact: bool,
+        out: &mut Evaluated,
+    ) -> Result<(), ImportError> {
+        let Value::Object(o) = value else {
+            return Ok(());
+        };
+        out.exact &= exact;
+        if depth > 16 {
+            return Ok(());
+        }
+        if let Some(Value::Object(props)) = o.get("properties") {
+            out.names.extend(props.keys().cloned());
+        }
+        if let Some(Value::Object(props)) = o.get("patternProperties") {
+            out.patterns.extend(props.keys().cloned());
+        }
+        if o.contains_key("additionalProperties") || o.contains_key("unevaluatedProperties") {
+            out.all = true;
+        }
+        for (keyword, in_place) in [
+            ("allOf", true),
+            ("anyOf", false),
+            ("oneOf", false),
+            ("then", false),
+            ("else", false),
+            ("if", false),
+        ] {
+            match o.get(keyword) {
+                Some(Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let inner = ctx.at(keyword).at(&i.to_string());
+                        self.evaluated(&inner, item, depth + 1, exact && in_place, out)?;
+                    }
+                }
+                Some(item) => {
+                    self.evaluated(&ctx.at(keyword), item, depth + 1, exact && in_place, out)?
+                }
+                None => {}
+            }
+        }
+        if let Some(Value::Object(map)) = o.get("dependentSchemas") {
+            for (name, item) in map {
+                let inner = ctx.at("dependentSchemas").at(name);
+                self.evaluated(&inner, item, depth + 1, false, out)?;
+            }
+        }
+        for (keyword, in_place) in [("$ref", true), ("$dynamicRef", false), ("$recursiveRef", false)] {
+            if let Some(Value::String(text)) = o.get(keyword) {
+                // A reference that does not resolve is the schema's error, reported where
+                // the schema itself is imported; here it only stops the search.
+                let Ok((doc, pointer)) = self.resolve(ctx, keyword, text) else {
+                    out.all = true;
+                    continue;
+                };
+                let target = self.docs[doc].value.pointer(&pointer).cloned();
+                if let Some(target) = target {
+                    let inner = Ctx {
+                        doc,
+                        base: self.base_at(doc, &pointer),
+                        draft: ctx.draft,
+                        pointer,
+                    };
+                    self.evaluated(&inner, &target, depth + 1, exact && in_place, out)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The CUE expression for one schema.
@@ -1129,22 +1216,48 @@ impl Importer<'_> {
         let mut open = true;
         let mut closed_key = "additionalProperties";
         let mut additional = o.get("additionalProperties").cloned();
-        if let Some(v) = o.get("unevaluatedProperties") {
-            let applicators = ["allOf", "anyOf", "oneOf", "$ref", "if", "dependentSchemas", "dependencies", "not", "$dynamicRef", "$recursiveRef"];
-            if applicators.iter().any(|k| o.contains_key(*k)) {
-                if v != &Value::Bool(true) {
-                    self.warn(ctx, "unevaluatedProperties", v, "properties other keywords evaluate are not known here");
+        // `unevaluatedProperties` next to in-place applicators: the names they evaluate are
+        // found statically; the names of alternatives (anyOf, if, ...) all count, which is
+        // looser than JSON Schema when only some alternatives match.
+        let mut in_place = false;
+        match o.get("unevaluatedProperties") {
+            Some(v) if additional.is_none() && v != &Value::Bool(true) => {
+                let mut found = Evaluated {
+                    exact: true,
+                    ..Evaluated::default()
+                };
+                let mut own = o.clone();
+                own.remove("properties");
+                own.remove("patternProperties");
+                own.remove("unevaluatedProperties");
+                self.evaluated(ctx, &Value::Object(own), 0, true, &mut found)?;
+                if !found.exact {
+                    self.warn(
+                        ctx,
+                        "unevaluatedProperties",
+                        v,
+                        "names that only some alternatives evaluate are taken as evaluated",
+                    );
                 }
-            } else if additional.is_none() {
-                additional = Some(v.clone());
-                closed_key = "unevaluatedProperties";
+                if !found.all {
+                    for name in found.names {
+                        if !names.contains(&name) {
+                            names.push(name);
+                        }
+                    }
+                    patterns.extend(found.patterns);
+                    additional = Some(v.clone());
+                    closed_key = "unevaluatedProperties";
+                    in_place = true;
+                }
             }
+            _ => {}
         }
         if let Some(v) = &additional {
             let value = self.schema(&ctx.at(closed_key), v)?;
             match value {
                 Expr::Top => {}
-                Expr::Bottom => open = false,
+                Expr::Bottom if !in_place => open = false,
                 value => {
                     let mut label_parts = Vec::new();
                     for p in &patterns {
@@ -1164,7 +1277,8 @@ impl Importer<'_> {
                         Expr::and(label_parts)
                     };
                     decls.push(Decl::Pattern { label, value });
-                    open = false;
+                    // Names other schemas declare must stay allowed here.
+                    open = in_place;
                 }
             }
         }
@@ -1441,6 +1555,17 @@ fn format_builtin(format: &str) -> Option<&'static str> {
         "regex" => "regexp.Valid",
         _ => return None,
     })
+}
+
+/// What in-place subschemas evaluate (`unevaluatedProperties`).
+#[derive(Default)]
+struct Evaluated {
+    names: Vec<String>,
+    patterns: Vec<String>,
+    /// Some subschema evaluates every property (`additionalProperties`).
+    all: bool,
+    /// Only `allOf` and `$ref` were followed: no alternative.
+    exact: bool,
 }
 
 /// A JSON type a negation leaves out.
