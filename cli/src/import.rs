@@ -42,8 +42,8 @@ impl Loader for FileLoader {
 
 /// A JSON file, or an error naming `file:line:col`.
 fn read_json(path: &Path) -> Result<Value, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| {
         format!(
             "{}:{}:{}: not JSON: {}",
@@ -89,7 +89,10 @@ pub fn jsonschema(
     for path in &config.files {
         let document = read_json(path).map_err(anyhow::Error::msg)?;
         if !matches!(document, Value::Object(_) | Value::Bool(_)) {
-            bail!("{}: a JSON Schema is an object or a boolean", path.display());
+            bail!(
+                "{}: a JSON Schema is an object or a boolean",
+                path.display()
+            );
         }
         documents.push((path, document));
     }

@@ -16,10 +16,10 @@ const ORDER: &str = r##"{
     "placed": {"type": "string", "format": "date-time"},
     "status": {"enum": ["new", "paid"], "default": "new"},
     "qty": {"type": "integer", "minimum": 1, "maximum": 100},
-    "tags": {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": true, "maxItems": 3},
+    "tags": {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": true, "maxItems": 3, "contains": {"pattern": "^t-"}},
     "customer": {"$ref": "customer.json"},
     "lines": {"type": "array", "items": {"$ref": "#/$defs/line"}},
-    "note": {"not": {"pattern": "^x", "minLength": 3}},
+    "note": {"not": {"pattern": "^x"}},
     "labels": {"type": "object", "patternProperties": {"^l-": {"type": "string"}}, "additionalProperties": false}
   },
   "$defs": {
@@ -44,6 +44,7 @@ const GOOD: &str = r#"{
   "status": "paid",
   "qty": 3,
   "tags": ["a", "b"],
+  "note": "fine",
   "customer": {"email": "a@example.com", "ip": "10.0.0.1", "extra": true},
   "lines": [{"sku": "ABC-1"}],
   "labels": {"l-x": "y"}
@@ -58,14 +59,22 @@ fn a_schema_with_a_sibling_file_validates_like_the_schema() {
     ]);
     let run = cuemesh(
         dir.path(),
-        &["import", "jsonschema", "order.json", "--package", "orders", "-o", "order.cue"],
+        &[
+            "import",
+            "jsonschema",
+            "order.json",
+            "--package",
+            "orders",
+            "-o",
+            "order.cue",
+        ],
     );
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     assert_eq!(run.stdout, "");
-    // The `not` CUE cannot state is a warning naming keyword and pointer, and a comment.
+    // The `contains` CUE cannot state is a warning naming keyword and pointer, and a comment.
     assert!(
         run.stderr
-            .contains("warning: order.json#/properties/note/not: not is not enforced"),
+            .contains("warning: order.json#/properties/tags/contains: contains is not enforced: "),
         "{}",
         run.stderr
     );
@@ -80,7 +89,8 @@ fn a_schema_with_a_sibling_file_validates_like_the_schema() {
         "qty?: int & >=1 & <=100",
         "customer!: #customer",
         "lines?: [...#line]",
-        "// not at #/properties/note/not is not enforced",
+        "// contains at #/properties/tags/contains is not enforced",
+        "note?: string & !~\"^x\" | null | bool | number | [...] | {...}",
         "#line: {",
         "#customer: {",
         "ip?: string & net.IPv4",
@@ -89,7 +99,10 @@ fn a_schema_with_a_sibling_file_validates_like_the_schema() {
     }
     let vet = |data: &str| {
         std::fs::write(dir.path().join("data.json"), data).expect("write data");
-        cuemesh(dir.path(), &["vet", "-d", "#Order", "order.cue", "data.json"])
+        cuemesh(
+            dir.path(),
+            &["vet", "-d", "#Order", "order.cue", "data.json"],
+        )
     };
     let good = vet(GOOD);
     assert_eq!(good.code, 0, "{}{}", good.stdout, good.stderr);
@@ -107,6 +120,7 @@ fn a_schema_with_a_sibling_file_validates_like_the_schema() {
         ("/lines", serde_json::json!([{"sku": "abc-1"}])),
         ("/labels", serde_json::json!({"x": "y"})),
         ("/unknown", true.into()),
+        ("/note", "xyz".into()),
     ];
     for (pointer, replacement) in bad_cases {
         let mut bad = value.clone();
@@ -120,25 +134,48 @@ fn a_schema_with_a_sibling_file_validates_like_the_schema() {
         .as_object_mut()
         .expect("an object")
         .remove("customer");
-    assert_eq!(vet(&missing.to_string()).code, 1, "missing customer accepted");
+    assert_eq!(
+        vet(&missing.to_string()).code,
+        1,
+        "missing customer accepted"
+    );
 }
 
 #[test]
 fn the_definition_is_named_by_flag_title_or_default() {
     let dir = workspace(&[
         ("a.json", r#"{"type": "string"}"#),
-        ("b.json", r#"{"title": "Shipment Event", "type": "integer"}"#),
+        (
+            "b.json",
+            r#"{"title": "Shipment Event", "type": "integer"}"#,
+        ),
     ]);
     let run = cuemesh(dir.path(), &["import", "jsonschema", "a.json"]);
-    assert_eq!((run.code, run.stdout.as_str()), (0, "#Schema: string\n"), "{}", run.stderr);
-    let run = cuemesh(dir.path(), &["import", "jsonschema", "a.json", "--definition", "Name"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "#Schema: string\n"),
+        "{}",
+        run.stderr
+    );
+    let run = cuemesh(
+        dir.path(),
+        &["import", "jsonschema", "a.json", "--definition", "Name"],
+    );
     assert_eq!(run.stdout, "#Name: string\n");
     let run = cuemesh(dir.path(), &["import", "jsonschema", "b.json"]);
-    assert!(run.stdout.contains("#Shipment_Event: int\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("#Shipment_Event: int\n"),
+        "{}",
+        run.stdout
+    );
     let run = cuemesh(dir.path(), &["import", "jsonschema", "a.json", "b.json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("#a: string\n"), "{}", run.stdout);
-    assert!(run.stdout.contains("#Shipment_Event: int\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("#Shipment_Event: int\n"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -146,30 +183,47 @@ fn bad_input_is_an_error_naming_file_and_place() {
     let dir = workspace(&[
         ("broken.json", "{\n  \"type\": \"string\",\n}"),
         ("wrong.json", r#"{"properties": {"a": {"type": 5}}}"#),
-        ("dangling.json", r##"{"properties": {"a": {"$ref": "#/$defs/nope"}}}"##),
+        (
+            "dangling.json",
+            r##"{"properties": {"a": {"$ref": "#/$defs/nope"}}}"##,
+        ),
         ("scalar.json", "3"),
     ]);
     let run = cuemesh(dir.path(), &["import", "jsonschema", "broken.json"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("broken.json:3:1: not JSON"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("broken.json:3:1: not JSON"),
+        "{}",
+        run.stderr
+    );
     let run = cuemesh(dir.path(), &["import", "jsonschema", "wrong.json"]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("wrong.json#/properties/a/type: type must be one of"),
+        run.stderr
+            .contains("wrong.json#/properties/a/type: type must be one of"),
         "{}",
         run.stderr
     );
     let run = cuemesh(dir.path(), &["import", "jsonschema", "dangling.json"]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("dangling.json#/properties/a/$ref: cannot resolve $ref \"#/$defs/nope\""),
+        run.stderr
+            .contains("dangling.json#/properties/a/$ref: cannot resolve $ref \"#/$defs/nope\""),
         "{}",
         run.stderr
     );
     let run = cuemesh(dir.path(), &["import", "jsonschema", "scalar.json"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("an object or a boolean"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("an object or a boolean"),
+        "{}",
+        run.stderr
+    );
     let run = cuemesh(dir.path(), &["import", "jsonschema", "missing.json"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("cannot read missing.json"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read missing.json"),
+        "{}",
+        run.stderr
+    );
 }

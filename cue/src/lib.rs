@@ -24,16 +24,16 @@ pub mod testing;
 pub mod txtar;
 
 mod eval;
+mod export;
 #[path = "import/mod.rs"]
 mod importers;
-mod export;
 mod package;
 mod validate;
 mod value;
 
-pub use importers::{avro, jsonschema, ImportError, Imported, Warning};
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use export::UNSUPPORTED_EXTENSION;
+pub use importers::{jsonschema, ImportError, Imported, Warning};
 pub use package::{
     module_path, DirectoryResolver, ImportResolver, MemoryResolver, NoImports, Package,
     PackageFiles, Schema, Validation,

@@ -152,7 +152,10 @@ fn external_suite(root: &Path) -> Tally {
     for (i, draft) in drafts.iter().enumerate() {
         let mut tally = Tally::default();
         for path in json_files(&tests_dir.join(draft)) {
-            let shown = format!("{draft}/{}", path.file_name().unwrap_or_default().to_string_lossy());
+            let shown = format!(
+                "{draft}/{}",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            );
             if filter.as_ref().is_some_and(|f| !shown.contains(f.as_str())) {
                 continue;
             }
@@ -163,8 +166,7 @@ fn external_suite(root: &Path) -> Tally {
                 .unwrap_or_else(|e| panic!("{} is not a JSON array: {e}", path.display()));
             for group in groups {
                 let tests = group["tests"].as_array().cloned().unwrap_or_default();
-                let documents: Vec<String> =
-                    tests.iter().map(|t| t["data"].to_string()).collect();
+                let documents: Vec<String> = tests.iter().map(|t| t["data"].to_string()).collect();
                 let schema = group["schema"].clone();
                 let dialect = draft_of(draft);
                 let outcome =
@@ -188,7 +190,9 @@ fn external_suite(root: &Path) -> Tally {
                     if verbose && !ours {
                         let why = match &outcome {
                             Ok(_) if std::env::var("JSONSCHEMA_VERBOSE").as_deref() == Ok("2") => {
-                                let source = import(&group["schema"], dialect).map(|r| r.0).unwrap_or_default();
+                                let source = import(&group["schema"], dialect)
+                                    .map(|r| r.0)
+                                    .unwrap_or_default();
                                 format!("expected valid={expected} for {}\n{source}", test["data"])
                             }
                             Ok(_) => format!("expected valid={expected}"),
@@ -208,7 +212,16 @@ fn external_suite(root: &Path) -> Tally {
     println!("\nJSON-Schema-Test-Suite (core), imported as #Schema and validated by the engine:");
     println!(
         "{:<14} {:>6} {:>8} {:>9} {:>6} {:>7} {:>7} {:>10} {:>8} {:>8}",
-        "draft", "files", "schemas", "imported", "tests", "passed", "%", "CUE v0.17", "only us", "only CUE"
+        "draft",
+        "files",
+        "schemas",
+        "imported",
+        "tests",
+        "passed",
+        "%",
+        "CUE v0.17",
+        "only us",
+        "only CUE"
     );
     let mut total = Tally::default();
     for (draft, t) in per_draft.values() {
@@ -276,9 +289,7 @@ fn golden_skip(archive: &txtar::Archive) -> Option<&'static str> {
     }
     for line in archive.comment.lines() {
         let line = line.trim();
-        if line.starts_with("#version: openapi")
-            || line.starts_with("#version: k8s")
-        {
+        if line.starts_with("#version: openapi") || line.starts_with("#version: k8s") {
             return Some("OpenAPI or Kubernetes dialect");
         }
         for option in [
@@ -302,12 +313,12 @@ fn golden_case(archive: &txtar::Archive) -> Result<(), String> {
         .file("out/decode/extract")
         .is_some_and(|t| t.starts_with("ERROR:"));
     let text = archive.file("schema.json").unwrap_or("");
-    let mut schema: Value =
-        serde_json::from_str(text).map_err(|e| format!("schema.json: {e}"))?;
+    let mut schema: Value = serde_json::from_str(text).map_err(|e| format!("schema.json: {e}"))?;
     for line in archive.comment.lines() {
         if let Some(version) = line.trim().strip_prefix("#version: ") {
             if let Value::Object(o) = &mut schema {
-                o.entry("$schema").or_insert(Value::String(version.trim().into()));
+                o.entry("$schema")
+                    .or_insert(Value::String(version.trim().into()));
             }
         }
     }
@@ -336,7 +347,9 @@ fn golden_case(archive: &txtar::Archive) -> Result<(), String> {
             .is_none();
         let valid = compiled.validate_json(test, data).is_valid();
         if valid != expected_valid {
-            return Err(format!("{test}: ours valid={valid}, CUE valid={expected_valid}"));
+            return Err(format!(
+                "{test}: ours valid={valid}, CUE valid={expected_valid}"
+            ));
         }
     }
     Ok(())
@@ -355,7 +368,11 @@ fn goldens(root: &Path) -> (usize, usize, usize) {
     for path in &paths {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let archive = txtar::parse(&text);
-        let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         if let Some(why) = golden_skip(&archive) {
             *skipped.entry(why).or_default() += 1;
             continue;
@@ -392,7 +409,8 @@ fn jsonschema_import_report() {
     };
     let root = PathBuf::from(root);
     assert!(
-        root.join("encoding/jsonschema/testdata/external/tests").is_dir(),
+        root.join("encoding/jsonschema/testdata/external/tests")
+            .is_dir(),
         "CUE_UPSTREAM_TESTDATA={} does not hold encoding/jsonschema/testdata",
         root.display()
     );

@@ -292,8 +292,7 @@ impl Importer<'_> {
             let uri = &self.docs[doc].uri;
             let file = uri.rsplit('/').next().unwrap_or(uri);
             identifier(file.trim_end_matches(".json"))
-        } else if segments.len() == 2 && (segments[0] == "$defs" || segments[0] == "definitions")
-        {
+        } else if segments.len() == 2 && (segments[0] == "$defs" || segments[0] == "definitions") {
             identifier(&segments[1])
         } else {
             identifier(
@@ -501,7 +500,11 @@ impl Importer<'_> {
                 self.evaluated(&inner, item, depth + 1, false, out)?;
             }
         }
-        for (keyword, in_place) in [("$ref", true), ("$dynamicRef", false), ("$recursiveRef", false)] {
+        for (keyword, in_place) in [
+            ("$ref", true),
+            ("$dynamicRef", false),
+            ("$recursiveRef", false),
+        ] {
             if let Some(Value::String(text)) = o.get(keyword) {
                 // A reference that does not resolve is the schema's error, reported where
                 // the schema itself is imported; here it only stops the search.
@@ -566,9 +569,7 @@ impl Importer<'_> {
         }
         if let Some(e) = object.get("enum") {
             match e {
-                Value::Array(items) => {
-                    conj.push(Expr::or(items.iter().map(constant).collect()))
-                }
+                Value::Array(items) => conj.push(Expr::or(items.iter().map(constant).collect())),
                 other => return Err(self.invalid(ctx, "enum", other, "an array")),
             }
         }
@@ -696,9 +697,9 @@ impl Importer<'_> {
             }
             if kinds.number || kinds.integer {
                 let base = if kinds.number { "number" } else { "int" };
-                let bounded = number.iter().any(|e| {
-                    matches!(e, Expr::Atom(a) if a.starts_with('>') || a.starts_with('<'))
-                });
+                let bounded = number.iter().any(
+                    |e| matches!(e, Expr::Atom(a) if a.starts_with('>') || a.starts_with('<')),
+                );
                 let mut parts = Vec::new();
                 if !(kinds.number && bounded) {
                     parts.push(Expr::atom(base));
@@ -791,8 +792,8 @@ impl Importer<'_> {
         for (key, x) in object {
             let negation = match key.as_str() {
                 "title" | "description" | "$comment" | "default" | "examples" | "$schema"
-                | "$id" | "$anchor" | "$defs" | "definitions" | "format" | "deprecated"
-                | "readOnly" | "writeOnly" => continue,
+                | "$id" | "$anchor" | "$defs" | "definitions" | "deprecated" | "readOnly"
+                | "writeOnly" => continue,
                 "type" => {
                     let kinds = self.kinds(ctx, x)?;
                     let mut rest = Kinds::ALL;
@@ -802,16 +803,19 @@ impl Importer<'_> {
                 "const" if !matches!(x, Value::Array(_) | Value::Object(_)) => Some(not_equal(x)),
                 "enum" => match x {
                     Value::Array(items)
-                        if items.iter().all(|i| !matches!(i, Value::Array(_) | Value::Object(_))) =>
+                        if items
+                            .iter()
+                            .all(|i| !matches!(i, Value::Array(_) | Value::Object(_))) =>
                     {
                         Some(Expr::and(items.iter().map(not_equal).collect()))
                     }
                     _ => None,
                 },
                 "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum"
-                    if ctx.draft > Draft::Draft4 || matches!(key.as_str(), "minimum" | "maximum")
-                        && !object.contains_key("exclusiveMinimum")
-                        && !object.contains_key("exclusiveMaximum") =>
+                    if ctx.draft > Draft::Draft4
+                        || matches!(key.as_str(), "minimum" | "maximum")
+                            && !object.contains_key("exclusiveMinimum")
+                            && !object.contains_key("exclusiveMaximum") =>
                 {
                     numeric(key).map(|n| {
                         let op = match key.as_str() {
@@ -826,20 +830,29 @@ impl Importer<'_> {
                 "minLength" => match x.as_u64() {
                     Some(0) => Some(Expr::Bottom),
                     Some(n) => Some(Expr::or(vec![
-                        Expr::and(vec![Expr::atom("string"), Expr::atom(format!("strings.MaxRunes({})", n - 1))]),
+                        Expr::and(vec![
+                            Expr::atom("string"),
+                            Expr::atom(format!("strings.MaxRunes({})", n - 1)),
+                        ]),
                         not_string(),
                     ])),
                     None => None,
                 },
                 "maxLength" => x.as_u64().map(|n| {
                     Expr::or(vec![
-                        Expr::and(vec![Expr::atom("string"), Expr::atom(format!("strings.MinRunes({})", n + 1))]),
+                        Expr::and(vec![
+                            Expr::atom("string"),
+                            Expr::atom(format!("strings.MinRunes({})", n + 1)),
+                        ]),
                         not_string(),
                     ])
                 }),
                 "pattern" => match x {
                     Value::String(p) if crate::re2::compile(p).is_ok() => Some(Expr::or(vec![
-                        Expr::and(vec![Expr::atom("string"), Expr::atom(format!("!~{}", quote(p)))]),
+                        Expr::and(vec![
+                            Expr::atom("string"),
+                            Expr::atom(format!("!~{}", quote(p))),
+                        ]),
                         not_string(),
                     ])),
                     _ => None,
@@ -900,7 +913,13 @@ impl Importer<'_> {
                                 None => all = false,
                             }
                         }
-                        all.then(|| if key == "allOf" { Expr::or(out) } else { Expr::and(out) })
+                        all.then(|| {
+                            if key == "allOf" {
+                                Expr::or(out)
+                            } else {
+                                Expr::and(out)
+                            }
+                        })
                     }
                     _ => None,
                 },
@@ -924,13 +943,22 @@ impl Importer<'_> {
                 Some(other) => Err(me.invalid(ctx, k, other, "a number")),
             }
         };
-        let exclusive = |k: &str| ctx.draft == Draft::Draft4 && o.get(k) == Some(&Value::Bool(true));
+        let exclusive =
+            |k: &str| ctx.draft == Draft::Draft4 && o.get(k) == Some(&Value::Bool(true));
         if let Some(n) = num(self, "minimum")? {
-            let op = if exclusive("exclusiveMinimum") { ">" } else { ">=" };
+            let op = if exclusive("exclusiveMinimum") {
+                ">"
+            } else {
+                ">="
+            };
             out.push(Expr::atom(format!("{op}{n}")));
         }
         if let Some(n) = num(self, "maximum")? {
-            let op = if exclusive("exclusiveMaximum") { "<" } else { "<=" };
+            let op = if exclusive("exclusiveMaximum") {
+                "<"
+            } else {
+                "<="
+            };
             out.push(Expr::atom(format!("{op}{n}")));
         }
         if ctx.draft > Draft::Draft4 {
@@ -947,7 +975,12 @@ impl Importer<'_> {
         Ok(out)
     }
 
-    fn count(&self, ctx: &Ctx, o: &Map<String, Value>, k: &str) -> Result<Option<u64>, ImportError> {
+    fn count(
+        &self,
+        ctx: &Ctx,
+        o: &Map<String, Value>,
+        k: &str,
+    ) -> Result<Option<u64>, ImportError> {
         match o.get(k) {
             None => Ok(None),
             Some(Value::Number(n)) => match n.as_u64().or_else(|| {
@@ -956,7 +989,9 @@ impl Importer<'_> {
                     .map(|f| f as u64)
             }) {
                 Some(c) => Ok(Some(c)),
-                None => Err(self.invalid(ctx, k, &Value::Number(n.clone()), "a non-negative integer")),
+                None => {
+                    Err(self.invalid(ctx, k, &Value::Number(n.clone()), "a non-negative integer"))
+                }
             },
             Some(other) => Err(self.invalid(ctx, k, other, "a non-negative integer")),
         }
@@ -1023,10 +1058,25 @@ impl Importer<'_> {
             _ => Expr::Top,
         };
         if let Some(v) = o.get("unevaluatedItems") {
-            let applicators = ["allOf", "anyOf", "oneOf", "$ref", "if", "contains", "not", "$dynamicRef", "$recursiveRef"];
+            let applicators = [
+                "allOf",
+                "anyOf",
+                "oneOf",
+                "$ref",
+                "if",
+                "contains",
+                "not",
+                "$dynamicRef",
+                "$recursiveRef",
+            ];
             if applicators.iter().any(|k| o.contains_key(*k)) {
                 if v != &Value::Bool(true) {
-                    self.warn(ctx, "unevaluatedItems", v, "items other keywords evaluate are not known here");
+                    self.warn(
+                        ctx,
+                        "unevaluatedItems",
+                        v,
+                        "items other keywords evaluate are not known here",
+                    );
                 }
             } else if !o.contains_key(rest_key) || o.get(rest_key).is_some_and(Value::is_array) {
                 rest = self.schema(&ctx.at("unevaluatedItems"), v)?;
@@ -1049,8 +1099,8 @@ impl Importer<'_> {
                 } else {
                     None
                 };
-                let trivially_true = matches!(c, Value::Bool(true))
-                    || matches!(c, Value::Object(m) if m.is_empty());
+                let trivially_true =
+                    matches!(c, Value::Bool(true)) || matches!(c, Value::Object(m) if m.is_empty());
                 if trivially_true && max_contains.is_none() {
                     let n = min_contains.unwrap_or(1);
                     if n > 0 {
@@ -1059,7 +1109,12 @@ impl Importer<'_> {
                 } else if matches!(c, Value::Bool(false)) && min_contains != Some(0) {
                     contains_bottom = true;
                 } else if min_contains != Some(0) || max_contains.is_some() {
-                    self.warn(ctx, "contains", c, "CUE cannot count the items matching a schema");
+                    self.warn(
+                        ctx,
+                        "contains",
+                        c,
+                        "CUE cannot count the items matching a schema",
+                    );
                 }
             }
         }
@@ -1089,7 +1144,11 @@ impl Importer<'_> {
             }
             Expr::or(alternatives)
         };
-        if prefix.is_empty() && min.is_none() && max.is_none() && !unique && validators.is_empty()
+        if prefix.is_empty()
+            && min.is_none()
+            && max.is_none()
+            && !unique
+            && validators.is_empty()
             && rest == Expr::Top
         {
             return Ok(None);
@@ -1098,7 +1157,14 @@ impl Importer<'_> {
             // A short minimum is stated by the list's shape, `[_, _, ...T]`; that keeps
             // the alternative in a disjunction of types (where a validator of the open list
             // would be judged before any data is there).
-            if let (Expr::List { prefix: p, rest: Some(_) }, true) = (&mut shape, m <= 64) {
+            if let (
+                Expr::List {
+                    prefix: p,
+                    rest: Some(_),
+                },
+                true,
+            ) = (&mut shape, m <= 64)
+            {
                 while (p.len() as u64) < m {
                     p.push(Expr::Top);
                 }
@@ -1144,7 +1210,9 @@ impl Importer<'_> {
                 for item in items {
                     match item {
                         Value::String(s) => names.push(s.clone()),
-                        other => return Err(self.invalid(ctx, "required", other, "an array of strings")),
+                        other => {
+                            return Err(self.invalid(ctx, "required", other, "an array of strings"))
+                        }
                     }
                 }
                 names
@@ -1386,7 +1454,12 @@ impl Importer<'_> {
         });
     }
 
-    fn property_names(&mut self, ctx: &Ctx, v: &Value, decls: &mut Vec<Decl>) -> Result<(), ImportError> {
+    fn property_names(
+        &mut self,
+        ctx: &Ctx,
+        v: &Value,
+        decls: &mut Vec<Decl>,
+    ) -> Result<(), ImportError> {
         let forbid = |decls: &mut Vec<Decl>, label: Expr| {
             decls.push(Decl::Pattern {
                 label,
@@ -1432,7 +1505,12 @@ impl Importer<'_> {
             }
             _ => return Err(self.invalid(ctx, "propertyNames", v, "a schema")),
         }
-        self.warn(ctx, "propertyNames", v, "only patterns, lengths and constants of names are stated");
+        self.warn(
+            ctx,
+            "propertyNames",
+            v,
+            "only patterns, lengths and constants of names are stated",
+        );
         Ok(())
     }
 }
@@ -1696,7 +1774,9 @@ impl Kinds {
 fn disjoint(items: &[Value]) -> bool {
     let mut seen = 0u8;
     let mut constants: Vec<&Value> = Vec::new();
-    let all_const = items.iter().all(|i| i.get("const").is_some() || matches!(i.get("enum"), Some(Value::Array(_))));
+    let all_const = items
+        .iter()
+        .all(|i| i.get("const").is_some() || matches!(i.get("enum"), Some(Value::Array(_))));
     if all_const {
         for item in items {
             let values: Vec<&Value> = match (item.get("const"), item.get("enum")) {
@@ -1716,7 +1796,11 @@ fn disjoint(items: &[Value]) -> bool {
     for item in items {
         let kinds = match item.get("type") {
             Some(Value::String(t)) => kind_mask(t),
-            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).map(kind_mask).fold(0, |a, b| a | b),
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .map(kind_mask)
+                .fold(0, |a, b| a | b),
             _ => return false,
         };
         if kinds & seen != 0 {
@@ -1789,7 +1873,13 @@ fn index_schema(doc: &mut Doc, value: &Value, pointer: &str, base: &str, draft: 
         } else if MAPS.contains(&key.as_str()) {
             if let Value::Object(map) = child {
                 for (name, item) in map {
-                    index_schema(doc, item, &format!("{at}/{}", escape_pointer(name)), &base, draft);
+                    index_schema(
+                        doc,
+                        item,
+                        &format!("{at}/{}", escape_pointer(name)),
+                        &base,
+                        draft,
+                    );
                 }
             }
         } else if !matches!(key.as_str(), "const" | "enum" | "default" | "examples") {
@@ -1810,9 +1900,10 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 {
-            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                out.push(b);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
                 i += 3;
                 continue;
             }
@@ -1828,7 +1919,10 @@ fn has_scheme(uri: &str) -> bool {
         Some(i) => {
             let scheme = &uri[..i];
             !scheme.is_empty()
-                && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
                 && scheme
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
@@ -1878,7 +1972,10 @@ fn normalize(uri: &str) -> String {
         Some((m, f)) => (m, Some(f)),
         None => (uri, None),
     };
-    let scheme_end = main.find(':').filter(|_| has_scheme(main)).map_or(0, |i| i + 1);
+    let scheme_end = main
+        .find(':')
+        .filter(|_| has_scheme(main))
+        .map_or(0, |i| i + 1);
     let authority_end = if main[scheme_end..].starts_with("//") {
         main[scheme_end + 2..]
             .find('/')
@@ -1919,13 +2016,100 @@ fn normalize(uri: &str) -> String {
 mod tests {
     use super::*;
 
+    fn verdicts(schema: Value, documents: &[&str]) -> (Vec<bool>, Vec<Warning>) {
+        let roots = [Root {
+            uri: "file:///t/schema.json".into(),
+            document: &schema,
+            definition: "#Schema".into(),
+        }];
+        let options = Options {
+            package: None,
+            default_draft: None,
+        };
+        let imported = import(&roots, &NoDocuments, &options).expect("imports");
+        let package = crate::Package::load(
+            crate::PackageFiles {
+                files: vec![("s.cue".into(), imported.source.clone())],
+            },
+            &crate::NoImports,
+        );
+        assert!(package.diagnostics().is_empty(), "{}", imported.source);
+        let compiled = package.schema(Some("#Schema")).expect("a schema");
+        let verdicts = documents
+            .iter()
+            .map(|d| compiled.validate_json("d.json", d).is_valid())
+            .collect();
+        (verdicts, imported.warnings)
+    }
+
+    #[test]
+    fn one_of_is_exact_when_its_alternatives_can_be_negated() {
+        let schema = serde_json::json!({"oneOf": [{"type": "integer"}, {"minimum": 2}]});
+        let (v, warnings) = verdicts(schema, &["1", "2.5", "3", "1.5"]);
+        assert_eq!(v, [true, true, false, false]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn if_then_else_and_not() {
+        let schema = serde_json::json!({
+            "if": {"exclusiveMaximum": 0}, "then": {"minimum": -10}, "else": {"multipleOf": 2},
+            "not": {"const": 8}
+        });
+        let (v, _) = verdicts(schema, &["-1", "-100", "4", "3", "8"]);
+        assert_eq!(v, [true, false, true, false, false]);
+    }
+
+    #[test]
+    fn what_cue_cannot_state_is_a_warning_with_its_pointer() {
+        let schema = serde_json::json!({
+            "properties": {"a": {"oneOf": [{"multipleOf": 2}, {"multipleOf": 3}]}}
+        });
+        let (v, warnings) = verdicts(schema, &[r#"{"a": 6}"#, r#"{"a": 5}"#]);
+        assert_eq!(v, [true, false]);
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].keyword, "oneOf");
+        assert_eq!(warnings[0].pointer, "#/properties/a/oneOf");
+    }
+
+    #[test]
+    fn tuples_allow_shorter_arrays_and_integral_constants_match_floats() {
+        let schema = serde_json::json!({
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "items": [{"type": "string"}, {"const": 1}], "additionalItems": false
+        });
+        let (v, _) = verdicts(
+            schema,
+            &["[]", r#"["a"]"#, r#"["a", 1.0]"#, r#"["a", 1, 2]"#, "[1]"],
+        );
+        assert_eq!(v, [true, true, true, false, false]);
+    }
+
+    #[test]
+    fn percent_escapes_decode_and_stray_ones_stay() {
+        assert_eq!(percent_decode("a%25b%7e%C3%A9%"), "a%b~\u{e9}%");
+        assert_eq!(percent_decode("%\u{e9}1"), "%\u{e9}1");
+    }
+
     #[test]
     fn uris_resolve_like_rfc_3986() {
-        assert_eq!(resolve_uri("http://x.org/a/b.json", "c.json"), "http://x.org/a/c.json");
-        assert_eq!(resolve_uri("http://x.org/a/b.json", "#/x"), "http://x.org/a/b.json#/x");
+        assert_eq!(
+            resolve_uri("http://x.org/a/b.json", "c.json"),
+            "http://x.org/a/c.json"
+        );
+        assert_eq!(
+            resolve_uri("http://x.org/a/b.json", "#/x"),
+            "http://x.org/a/b.json#/x"
+        );
         assert_eq!(resolve_uri("http://x.org/a/b.json", "/c"), "http://x.org/c");
-        assert_eq!(resolve_uri("http://x.org/a/b/", "../c.json"), "http://x.org/a/c.json");
-        assert_eq!(resolve_uri("file:///d/a.json", "b.json#/defs/x"), "file:///d/b.json#/defs/x");
+        assert_eq!(
+            resolve_uri("http://x.org/a/b/", "../c.json"),
+            "http://x.org/a/c.json"
+        );
+        assert_eq!(
+            resolve_uri("file:///d/a.json", "b.json#/defs/x"),
+            "file:///d/b.json#/defs/x"
+        );
         assert_eq!(resolve_uri("urn:uuid:1234", "#foo"), "urn:uuid:1234#foo");
         assert_eq!(resolve_uri("http://x.org/a", "urn:x#y"), "urn:x#y");
     }

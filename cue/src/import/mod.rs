@@ -1,11 +1,10 @@
-//! Importers: other schema languages (JSON Schema, Avro) turned into CUE source text.
+//! Importers: other schema languages (JSON Schema) turned into CUE source text.
 //!
 //! Each importer builds a small tree of CUE expressions ([`Expr`]) and prints it with
 //! [`print_file`]; the text is then an ordinary CUE package that [`crate::Package::load`] reads.
 //! What the source language says and CUE cannot state is never dropped silently: it becomes a
 //! [`Warning`] (keyword and JSON pointer) and a comment in the output at the place it applies.
 
-pub mod avro;
 pub mod jsonschema;
 
 use std::fmt::Write as _;
@@ -14,7 +13,7 @@ use std::fmt::Write as _;
 /// approximately.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
-    /// The keyword (JSON Schema) or attribute (Avro) concerned.
+    /// The keyword concerned.
     pub keyword: String,
     /// Where it is: a JSON pointer into the source document (`#/properties/a/not`), prefixed
     /// with the file when the import read several.
@@ -136,7 +135,13 @@ impl Expr {
         for part in parts {
             match part {
                 Expr::Bottom => {}
-                Expr::Or(inner) => out.extend(inner),
+                Expr::Or(inner) => {
+                    for other in inner {
+                        if !out.contains(&other) {
+                            out.push(other)
+                        }
+                    }
+                }
                 other => {
                     if !out.contains(&other) {
                         out.push(other)
@@ -357,6 +362,10 @@ fn print_struct(out: &mut String, s: &Struct, indent: usize) {
 
 pub(crate) fn print_doc(out: &mut String, doc: &[String], indent: usize) {
     for text in doc {
+        if text.trim().is_empty() {
+            tabs(out, indent);
+            out.push_str("//\n");
+        }
         for line in text.trim_end().lines() {
             tabs(out, indent);
             let line = line.trim_end();
@@ -421,7 +430,12 @@ pub(crate) fn print_decls(out: &mut String, decls: &[Decl], indent: usize) {
 /// `name.` prefix), then the declarations.
 pub(crate) fn print_file(package: Option<&str>, doc: &[String], decls: &[Decl]) -> String {
     let mut body = String::new();
-    print_decls(&mut body, decls, 0);
+    for (i, decl) in decls.iter().enumerate() {
+        if i > 0 {
+            body.push('\n');
+        }
+        print_decls(&mut body, std::slice::from_ref(decl), 0);
+    }
     let mut out = String::new();
     print_doc(&mut out, doc, 0);
     if !doc.is_empty() {
@@ -430,10 +444,12 @@ pub(crate) fn print_file(package: Option<&str>, doc: &[String], decls: &[Decl]) 
     if let Some(package) = package {
         let _ = writeln!(out, "package {package}\n");
     }
-    let used: Vec<&str> = ["list", "math", "net", "regexp", "strings", "struct", "time", "uuid"]
-        .into_iter()
-        .filter(|p| uses_package(&body, p))
-        .collect();
+    let used: Vec<&str> = [
+        "list", "math", "net", "regexp", "strings", "struct", "time", "uuid",
+    ]
+    .into_iter()
+    .filter(|p| uses_package(&body, p))
+    .collect();
     if !used.is_empty() {
         out.push_str("import (\n");
         for p in &used {
@@ -498,7 +514,10 @@ mod tests {
     fn precedence_is_kept_by_parentheses() {
         let e = Expr::and(vec![
             Expr::or(vec![Expr::atom("int"), Expr::atom("string")]),
-            Expr::Default(Box::new(Expr::and(vec![Expr::atom(">=1"), Expr::atom("<=3")]))),
+            Expr::Default(Box::new(Expr::and(vec![
+                Expr::atom(">=1"),
+                Expr::atom("<=3"),
+            ]))),
         ]);
         let mut out = String::new();
         print_expr(&mut out, &e, 0, 0);
@@ -511,7 +530,10 @@ mod tests {
             doc: vec![],
             name: "a".into(),
             presence: Presence::Optional,
-            value: Expr::and(vec![Expr::atom("strings.MinRunes(1)"), Expr::atom("=~\"list.x\"")]),
+            value: Expr::and(vec![
+                Expr::atom("strings.MinRunes(1)"),
+                Expr::atom("=~\"list.x\""),
+            ]),
         }];
         let text = print_file(Some("p"), &[], &decls);
         assert!(text.contains("\"strings\""), "{text}");

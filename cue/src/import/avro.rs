@@ -1,1 +1,0 @@
-//! Avro schemas to CUE (see the module ).
