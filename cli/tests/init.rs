@@ -282,8 +282,11 @@ fn the_template_check_step_replays_only_when_the_nats_secret_is_set() {
     let bin = temporary.path().join("bin");
     std::fs::create_dir_all(&bin).expect("mkdir");
     let fake = bin.join("cuemesh");
-    std::fs::write(&fake, "#!/bin/sh\nfor argument in \"$@\"; do echo \"$argument\"; done\n")
-        .expect("writes the fake cuemesh");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nfor argument in \"$@\"; do echo \"$argument\"; done\n",
+    )
+    .expect("writes the fake cuemesh");
     let status = Command::new("chmod")
         .arg("+x")
         .arg(&fake)
@@ -327,7 +330,11 @@ fn the_template_check_step_replays_only_when_the_nats_secret_is_set() {
     let creds_file = runner_temp.join("cuemesh-nats.creds");
     assert!(!creds_file.exists());
     assert_eq!(
-        arguments("tls://nats.example:4222", "-----BEGIN NATS USER JWT-----", "true"),
+        arguments(
+            "tls://nats.example:4222",
+            "-----BEGIN NATS USER JWT-----",
+            "true"
+        ),
         [
             "check",
             "--against",
