@@ -230,7 +230,7 @@ impl Progress {
 
     fn tick(&mut self, read: u64, total: u64) {
         // The clock is read once per thousand events: a replay reads hundreds of thousands.
-        if read % 1024 != 0 || self.last.elapsed() < Duration::from_millis(100) {
+        if !read.is_multiple_of(1024) || self.last.elapsed() < Duration::from_millis(100) {
             return;
         }
         self.last = Instant::now();
