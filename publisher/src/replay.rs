@@ -342,15 +342,41 @@ pub enum StoredData<'a> {
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow, default)]
-    specversion: Option<Cow<'a, str>>,
+    specversion: Option<Text<'a>>,
     #[serde(borrow, default)]
-    id: Option<Cow<'a, str>>,
+    id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    datacontenttype: Option<Cow<'a, str>>,
+    datacontenttype: Option<Text<'a>>,
     #[serde(borrow, default)]
     data: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    data_base64: Option<Cow<'a, str>>,
+    data_base64: Option<Text<'a>>,
+}
+
+/// A JSON string, borrowed from the message unless it holds escapes (serde's own `Cow`
+/// always copies inside an `Option`).
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Text<'a>, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Text<'de>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_string())))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
 }
 
 impl<'a> StoredEvent<'a> {
@@ -398,7 +424,7 @@ impl<'a> StoredEvent<'a> {
                 line: error.line(),
                 column: error.column(),
             })?;
-        match envelope.specversion.as_deref() {
+        match envelope.specversion.as_ref().map(|text| text.0.as_ref()) {
             None => {
                 return Err(DecodeError::MissingAttribute {
                     attribute: "specversion",
@@ -412,7 +438,7 @@ impl<'a> StoredEvent<'a> {
                 })
             }
         }
-        let datacontenttype = envelope.datacontenttype.as_deref();
+        let datacontenttype = envelope.datacontenttype.as_ref().map(|text| text.0.as_ref());
         let data = match (envelope.data, envelope.data_base64) {
             (Some(_), Some(_)) => {
                 return Err(DecodeError::InvalidAttribute {
@@ -428,7 +454,7 @@ impl<'a> StoredEvent<'a> {
             },
             (None, Some(encoded)) => {
                 let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(encoded.as_bytes())
+                    .decode(encoded.0.as_bytes())
                     .map_err(|error| DecodeError::InvalidAttribute {
                         attribute: "data_base64".to_string(),
                         reason: format!("not base64: {error}"),
@@ -444,7 +470,7 @@ impl<'a> StoredEvent<'a> {
         };
         Ok(StoredEvent {
             mode: ContentMode::Structured,
-            id: envelope.id.unwrap_or(Cow::Borrowed("")),
+            id: envelope.id.map_or(Cow::Borrowed(""), |text| text.0),
             data,
         })
     }
