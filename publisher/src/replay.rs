@@ -438,7 +438,10 @@ impl<'a> StoredEvent<'a> {
                 })
             }
         }
-        let datacontenttype = envelope.datacontenttype.as_ref().map(|text| text.0.as_ref());
+        let datacontenttype = envelope
+            .datacontenttype
+            .as_ref()
+            .map(|text| text.0.as_ref());
         let data = match (envelope.data, envelope.data_base64) {
             (Some(_), Some(_)) => {
                 return Err(DecodeError::InvalidAttribute {
