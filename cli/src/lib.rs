@@ -16,6 +16,7 @@ pub mod publish;
 pub mod publisher;
 pub mod reference;
 pub mod render;
+pub mod replay;
 pub mod serve;
 pub mod tail;
 pub mod versions;

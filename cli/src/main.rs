@@ -18,6 +18,7 @@ use cuemesh::publish::{self, PublishConfig, PublishOutcome};
 use cuemesh::publisher::{self, PublisherCommandConfig};
 use cuemesh::reference;
 use cuemesh::render::Format;
+use cuemesh::replay::{self, ReplayConfig, ReplayWindow};
 use cuemesh::serve::{self, LogFormat, ServeConfig};
 use cuemesh::tail::{self, TailConfig, TailFormat, TailStart};
 use cuemesh::versions::{self, VersionsConfig, VersionsFormat};
@@ -234,6 +235,33 @@ enum Command {
         /// intended break): breaking findings become warnings that name it.
         #[arg(long, value_name = "REASON")]
         allow_breaking: Option<String>,
+
+        /// Also read back the events stored on this NATS server (`nats://host:port` or
+        /// `tls://host:port`, several comma-separated) for every event type the change touches,
+        /// and validate each against the version the change would create: a rejected event is
+        /// a REPLAY_REJECTED error. Nothing is left on the server (ordered consumers).
+        #[arg(long = "replay", value_name = "NATS_URL")]
+        replay: Option<String>,
+
+        /// The JetStream stream the events are stored in.
+        #[arg(
+            long,
+            value_name = "NAME",
+            default_value = "EVENTS",
+            requires = "replay"
+        )]
+        stream: String,
+
+        /// Replay the last N stored events of each type (10000 by default).
+        #[arg(long, value_name = "N", requires = "replay", conflicts_with = "since")]
+        last: Option<u64>,
+
+        /// Replay the events of each type stored within this long (90s, 15m, 2h, 7d, 1h30m).
+        #[arg(long, value_name = "DURATION", value_parser = tail::parse_duration, requires = "replay")]
+        since: Option<Duration>,
+
+        #[command(flatten)]
+        nats_options: NatsOptions,
     },
     /// Check that a schema version is compatible with previous ones, by subsumption.
     ///
@@ -624,11 +652,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             against,
             repo,
             allow_breaking,
+            replay,
+            stream,
+            last,
+            since,
+            nats_options,
         } => {
             let working_directory =
                 std::env::current_dir().context("cannot read the working directory")?;
             let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from);
-            let config = CheckConfig::from_arguments(
+            let mut config = CheckConfig::from_arguments(
                 repo,
                 against,
                 allow_breaking,
@@ -636,6 +669,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 step_summary,
                 &working_directory,
             )?;
+            config.replay = replay.map(|url| ReplayConfig {
+                nats: nats_options.config(url, "cuemesh check --replay"),
+                stream,
+                window: match since {
+                    Some(since) => ReplayWindow::Since(since),
+                    None => ReplayWindow::Last(last.unwrap_or(replay::DEFAULT_LAST)),
+                },
+            });
             Ok(match check::run(&config, &mut std::io::stdout().lock())? {
                 CheckOutcome::Clean => ExitCode::SUCCESS,
                 CheckOutcome::Findings => ExitCode::from(1),
