@@ -12,6 +12,9 @@
 //!  "code":"FIELD_REMOVED","severity":"error",...the fields of every diagnostic (see render),
 //!  "counterexample":{"value":{...},"accepted_by":"previous","rejected_by":"current",
 //!  "error":"..."},"counterexample_note":null}
+//! {"kind":"replay","source":"MySource","type":"MySource:newPerson","version":3,"read":120,
+//!  "valid":117,"rejected":3,"samples":[{"sequence":41,"id":"...","violations":[{"path":"age",
+//!  "code":"CONFLICT","message":"..."}]}]}
 //! {"kind":"summary","against":"main","base":"<commit>","head":"<commit>","errors":1,
 //!  "warnings":0,"versions":1,"unchanged":4,"passed":false}
 //! ```
@@ -22,11 +25,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use cue::Severity;
-use cuemesh_registry::check::{check, CheckFinding, CheckOptions, CheckReport};
+use cuemesh_registry::check::{compare, CheckFinding, CheckOptions, CheckReport};
 use cuemesh_registry::Repository;
 
 use crate::lint::{table_cell, write_findings_table, SummaryRow};
 use crate::render::{self, Format, Proof};
+use crate::replay::{self, Replay, ReplayConfig};
 
 /// What `check` was asked to do.
 #[derive(Debug, Clone)]
@@ -37,6 +41,8 @@ pub struct CheckConfig {
     pub format: Format,
     /// `$GITHUB_STEP_SUMMARY`: appended to in the `github` format only.
     pub step_summary: Option<PathBuf>,
+    /// `--replay`: validate the stored events of the touched types against the new versions.
+    pub replay: Option<ReplayConfig>,
 }
 
 /// How a `check` run ended; the binary maps it to the exit code.
@@ -74,9 +80,11 @@ impl CheckConfig {
             options: CheckOptions {
                 against,
                 allow_breaking,
+                replay: false,
             },
             format,
             step_summary: step_summary.filter(|path| !path.as_os_str().is_empty()),
+            replay: None,
         })
     }
 }
@@ -84,14 +92,35 @@ impl CheckConfig {
 /// Compares, prints the changes and findings on `stdout`, and writes the step summary.
 pub fn run(config: &CheckConfig, stdout: &mut dyn Write) -> anyhow::Result<CheckOutcome> {
     let repository = Repository::open(&config.repository)?;
-    let report = check(&repository, &config.options)?;
+    let options = CheckOptions {
+        replay: config.replay.is_some(),
+        ..config.options.clone()
+    };
+    let mut comparison = compare(&repository, &options)?;
+    let replayed = match &config.replay {
+        Some(replay_config) => replay::replay(replay_config, &comparison.replay)?,
+        None => Replay::default(),
+    };
+    if let Some(stream) = &replayed.missing_stream {
+        crate::output::warning(format_args!(
+            "--replay: there is no stream {stream} on the NATS server: no stored event was replayed"
+        ));
+    }
+    comparison
+        .report
+        .findings
+        .extend(replay::findings(&replayed));
+    let report = comparison.finish(&options);
     let write_error = "cannot write the check results";
     match config.format {
         Format::Text => {
             for change in &report.changes {
                 writeln!(stdout, "{}", change_line(change)).context(write_error)?;
             }
-            if !report.changes.is_empty() {
+            for outcome in &replayed.types {
+                writeln!(stdout, "{}", replay::summary_line(outcome)).context(write_error)?;
+            }
+            if !report.changes.is_empty() || !replayed.types.is_empty() {
                 writeln!(stdout).context(write_error)?;
             }
             for finding in &report.findings {
@@ -117,6 +146,9 @@ pub fn run(config: &CheckConfig, stdout: &mut dyn Write) -> anyhow::Result<Check
                     "digest": change.digest.as_ref().map(|d| d.as_str()),
                 });
                 writeln!(stdout, "{line}").context(write_error)?;
+            }
+            for outcome in &replayed.types {
+                writeln!(stdout, "{}", replay::json_line(outcome)).context(write_error)?;
             }
             for finding in &report.findings {
                 let mut line = render::json_object(&finding.diagnostic, &finding.files);
@@ -159,7 +191,7 @@ pub fn run(config: &CheckConfig, stdout: &mut dyn Write) -> anyhow::Result<Check
                     .append(true)
                     .open(path)
                     .with_context(|| format!("cannot open the step summary {}", path.display()))?;
-                file.write_all(markdown_summary(&report).as_bytes())
+                file.write_all(markdown_summary(&report, &replayed).as_bytes())
                     .with_context(|| format!("cannot write the step summary {}", path.display()))?;
             }
         }
@@ -216,7 +248,7 @@ pub fn verdict(report: &CheckReport) -> String {
 }
 
 /// The Markdown for GitHub's run page: the verdict, the changed event types, the findings.
-pub fn markdown_summary(report: &CheckReport) -> String {
+pub fn markdown_summary(report: &CheckReport, replayed: &Replay) -> String {
     let mut out = String::from("## cuemesh check\n\n");
     let mark = if report.passes() { "✅" } else { "❌" };
     let _ = writeln!(out, "{mark} {}\n", verdict(report));
@@ -233,6 +265,30 @@ pub fn markdown_summary(report: &CheckReport) -> String {
             );
         }
         out.push('\n');
+    }
+    if !replayed.types.is_empty() {
+        out.push_str(
+            "| replayed event type | version | read | valid | rejected |\n|---|---|---|---|---|\n",
+        );
+        for outcome in &replayed.types {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} |",
+                table_cell(&outcome.event_type),
+                outcome.version,
+                outcome.read,
+                outcome.valid,
+                outcome.rejected,
+            );
+        }
+        out.push('\n');
+    }
+    if let Some(stream) = &replayed.missing_stream {
+        let _ = writeln!(
+            out,
+            "⚠️ replay: there is no stream `{}` on the NATS server: no stored event was replayed\n",
+            table_cell(stream)
+        );
     }
     if report.findings.is_empty() {
         return out;

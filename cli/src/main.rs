@@ -8,6 +8,7 @@ use cuemesh::compat::{self, CompatConfig, CompatOutcome};
 use cuemesh::completions::{self, Shell};
 use cuemesh::dev::{self, DevConfig};
 use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
+use cuemesh::import::{self as importer, JsonSchemaImport};
 use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
 use cuemesh::nats::NatsOptions;
@@ -17,6 +18,7 @@ use cuemesh::publish::{self, PublishConfig, PublishOutcome};
 use cuemesh::publisher::{self, PublisherCommandConfig};
 use cuemesh::reference;
 use cuemesh::render::Format;
+use cuemesh::replay::{self, ReplayConfig, ReplayWindow};
 use cuemesh::serve::{self, LogFormat, ServeConfig};
 use cuemesh::tail::{self, TailConfig, TailFormat, TailStart};
 use cuemesh::versions::{self, VersionsConfig, VersionsFormat};
@@ -60,6 +62,42 @@ struct Cli {
     command: Command,
 }
 
+/// What `cuemesh import` reads.
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import JSON Schema files (drafts 4, 6, 7, 2019-09, 2020-12) as a CUE package.
+    ///
+    /// Each file's root schema becomes a definition (--definition, else the file's `title`,
+    /// else `#Schema`); `$defs`/`definitions` become definitions of their own, and `$ref`s
+    /// to sibling files are imported too. Formats become builtins (`date-time` is
+    /// `time.Time`, `uuid` is `uuid.Valid`, `ipv4` is `net.IPv4`, ...),
+    /// `additionalProperties`/`patternProperties` closedness and pattern constraints,
+    /// `anyOf`/`oneOf` disjunctions, `enum`/`const` literals, `default` defaults,
+    /// `description` doc comments. What CUE cannot state (`if`/`then`/`else`, most `not`,
+    /// `contains` with a schema, an overlapping `oneOf`) is kept as a comment and printed as
+    /// a warning naming the keyword and its JSON pointer.
+    ///
+    /// Exit status: 0 when imported (warnings allowed), 2 when a file cannot be read, is not
+    /// JSON, or is not a schema (the error names file and JSON pointer).
+    Jsonschema {
+        /// The JSON Schema files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+
+        /// The name of the root definition (`#Order` or `Order`), for one file.
+        #[arg(long, value_name = "NAME")]
+        definition: Option<String>,
+
+        /// The package clause of the output.
+        #[arg(long, value_name = "NAME")]
+        package: Option<String>,
+
+        /// Write the CUE to this file instead of standard output.
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Write a new governance repository: module, settings, example sources, shared types,
@@ -75,6 +113,11 @@ enum Command {
         /// Write into a directory that is not empty, replacing files of the same name.
         #[arg(long)]
         force: bool,
+    },
+    /// Turn schemas written in other languages into CUE: `import jsonschema FILE...`.
+    Import {
+        #[command(subcommand)]
+        source: ImportCommand,
     },
     /// List the sources, event types and versions of a governance repository, numbered from
     /// the first-parent history of a branch (number, digest, commit, date, author).
@@ -192,6 +235,33 @@ enum Command {
         /// intended break): breaking findings become warnings that name it.
         #[arg(long, value_name = "REASON")]
         allow_breaking: Option<String>,
+
+        /// Also read back the events stored on this NATS server (`nats://host:port` or
+        /// `tls://host:port`, several comma-separated) for every event type the change touches,
+        /// and validate each against the version the change would create: a rejected event is
+        /// a REPLAY_REJECTED error. Nothing is left on the server (ordered consumers).
+        #[arg(long = "replay", value_name = "NATS_URL")]
+        replay: Option<String>,
+
+        /// The JetStream stream the events are stored in.
+        #[arg(
+            long,
+            value_name = "NAME",
+            default_value = "EVENTS",
+            requires = "replay"
+        )]
+        stream: String,
+
+        /// Replay the last N stored events of each type (10000 by default).
+        #[arg(long, value_name = "N", requires = "replay", conflicts_with = "since")]
+        last: Option<u64>,
+
+        /// Replay the events of each type stored within this long (90s, 15m, 2h, 7d, 1h30m).
+        #[arg(long, value_name = "DURATION", value_parser = tail::parse_duration, requires = "replay")]
+        since: Option<Duration>,
+
+        #[command(flatten)]
+        nats_options: NatsOptions,
     },
     /// Check that a schema version is compatible with previous ones, by subsumption.
     ///
@@ -488,6 +558,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init::run(&config, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import {
+            source:
+                ImportCommand::Jsonschema {
+                    files,
+                    definition,
+                    package,
+                    out,
+                },
+        } => {
+            let config = JsonSchemaImport {
+                files,
+                definition,
+                package,
+                out,
+            };
+            importer::jsonschema(
+                &config,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Versions { repository, branch } => {
             let config = VersionsConfig {
                 repository,
@@ -560,11 +652,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             against,
             repo,
             allow_breaking,
+            replay,
+            stream,
+            last,
+            since,
+            nats_options,
         } => {
             let working_directory =
                 std::env::current_dir().context("cannot read the working directory")?;
             let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from);
-            let config = CheckConfig::from_arguments(
+            let mut config = CheckConfig::from_arguments(
                 repo,
                 against,
                 allow_breaking,
@@ -572,6 +669,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 step_summary,
                 &working_directory,
             )?;
+            config.replay = replay.map(|url| ReplayConfig {
+                nats: nats_options.config(url, "cuemesh check --replay"),
+                stream,
+                window: match since {
+                    Some(since) => ReplayWindow::Since(since),
+                    None => ReplayWindow::Last(last.unwrap_or(replay::DEFAULT_LAST)),
+                },
+            });
             Ok(match check::run(&config, &mut std::io::stdout().lock())? {
                 CheckOutcome::Clean => ExitCode::SUCCESS,
                 CheckOutcome::Findings => ExitCode::from(1),

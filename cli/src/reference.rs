@@ -55,10 +55,18 @@ fn write_commands(out: &mut String, root: &Command) {
         .collect();
     commands.sort_by_key(|command| command.get_name());
     for command in commands {
-        let _ = writeln!(out, "### `{name} {}`\n", command.get_name());
+        write_command(out, name, command);
+    }
+}
+
+/// One command's section, followed by one per subcommand (`import jsonschema`).
+fn write_command(out: &mut String, parent: &str, command: &Command) {
+    let full = format!("{parent} {}", command.get_name());
+    {
+        let _ = writeln!(out, "### `{full}`\n");
         let usage = command
             .clone()
-            .bin_name(format!("{name} {}", command.get_name()))
+            .bin_name(full.clone())
             .render_usage()
             .to_string();
         let usage = usage.trim_start_matches("Usage:").trim();
@@ -78,6 +86,14 @@ fn write_commands(out: &mut String, root: &Command) {
         if !arguments.is_empty() {
             write_argument_table(out, &arguments);
         }
+    }
+    let mut subcommands: Vec<&Command> = command
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+        .collect();
+    subcommands.sort_by_key(|c| c.get_name());
+    for sub in subcommands {
+        write_command(out, &full, sub);
     }
 }
 

@@ -239,3 +239,124 @@ fn the_template_workflow_installs_the_release_that_wrote_it() {
         run.stdout
     );
 }
+
+/// The `run:` script of the workflow step named `name`, unindented.
+fn step_script(workflow: &str, name: &str) -> String {
+    let mut lines = workflow
+        .lines()
+        .skip_while(|line| line.trim() != format!("- name: {name}"))
+        .skip_while(|line| line.trim() != "run: |")
+        .skip(1);
+    let first = lines.next().expect("the step has a run: | block");
+    let indent = first.len() - first.trim_start().len();
+    let mut script = format!("{}\n", &first[indent..]);
+    for line in lines {
+        if !line.trim().is_empty() && line.len() - line.trim_start().len() < indent {
+            break;
+        }
+        script.push_str(line.get(indent..).unwrap_or(""));
+        script.push('\n');
+    }
+    script
+}
+
+/// The gate's check step replays stored events only when the repository's secrets give a NATS
+/// URL (off by default), and hands the credentials over as a private file: its script is run
+/// with a `cuemesh` that prints its arguments.
+#[test]
+fn the_template_check_step_replays_only_when_the_nats_secret_is_set() {
+    let temporary = tempfile::tempdir().expect("tmp");
+    let run = cuemesh(temporary.path(), &["init", "schemas"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let workflow = std::fs::read_to_string(
+        temporary
+            .path()
+            .join("schemas/.github/workflows/schemas.yml"),
+    )
+    .expect("workflow");
+    assert!(
+        workflow.contains("REPLAY_NATS_URL: ${{ secrets.CUEMESH_NATS_URL }}"),
+        "{workflow}"
+    );
+    let script = step_script(&workflow, "Check compatibility against the base branch");
+    let bin = temporary.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let fake = bin.join("cuemesh");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nfor argument in \"$@\"; do echo \"$argument\"; done\n",
+    )
+    .expect("writes the fake cuemesh");
+    let status = Command::new("chmod")
+        .arg("+x")
+        .arg(&fake)
+        .status()
+        .expect("chmod");
+    assert!(status.success());
+    let runner_temp = temporary.path().join("runner");
+    std::fs::create_dir_all(&runner_temp).expect("mkdir");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let arguments = |url: &str, creds: &str, breaking: &str| -> Vec<String> {
+        let output = Command::new("bash")
+            .arg("-e")
+            .arg("-c")
+            .arg(&script)
+            .env("PATH", &path)
+            .env("RUNNER_TEMP", &runner_temp)
+            .env("BASE_REF", "main")
+            .env("BREAKING", breaking)
+            .env("REPLAY_NATS_URL", url)
+            .env("REPLAY_NATS_CREDS", creds)
+            .output()
+            .expect("runs the step's script");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        arguments("", "", "false"),
+        ["check", "--against", "origin/main", "--format", "github"]
+    );
+    let creds_file = runner_temp.join("cuemesh-nats.creds");
+    assert!(!creds_file.exists());
+    assert_eq!(
+        arguments(
+            "tls://nats.example:4222",
+            "-----BEGIN NATS USER JWT-----",
+            "true"
+        ),
+        [
+            "check",
+            "--against",
+            "origin/main",
+            "--format",
+            "github",
+            "--allow-breaking",
+            "the pull request is labelled breaking-change",
+            "--replay",
+            "tls://nats.example:4222",
+            "--nats-creds",
+            &creds_file.display().to_string(),
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(&creds_file).expect("the credentials file"),
+        "-----BEGIN NATS USER JWT-----\n"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&creds_file)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "the credentials are readable by others");
+}

@@ -25,12 +25,15 @@ pub mod txtar;
 
 mod eval;
 mod export;
+#[path = "import/mod.rs"]
+mod importers;
 mod package;
 mod validate;
 mod value;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use export::UNSUPPORTED_EXTENSION;
+pub use importers::{jsonschema, ImportError, Imported, Warning};
 pub use package::{
     module_path, DirectoryResolver, ImportResolver, MemoryResolver, NoImports, Package,
     PackageFiles, Schema, Validation,

@@ -24,6 +24,7 @@ mod nats;
 mod publisher;
 mod receive;
 mod registry;
+mod replay;
 mod schema;
 pub mod sidecar;
 mod subject;
@@ -40,5 +41,8 @@ pub use receive::{
     ReceiverConfig, StartAt, SubscribeConfig, Unchecked, Validation,
 };
 pub use registry::{parse_version_url, RegistrySchema};
+pub use replay::{
+    ReplayConfig, ReplayError, ReplayStart, StoredData, StoredEvent, StoredEvents, StoredMessage,
+};
 pub use schema::{LocalSchema, LocalVersion, Pin, SchemaError, SchemaSource, Validator};
 pub use subject::{filter_subject, publish_url, subject_for, subject_token, version_url};

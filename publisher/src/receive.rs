@@ -29,7 +29,7 @@ use crate::schema::{Pin, SchemaError, SchemaSource, ValidatorCache};
 use crate::subject::filter_subject;
 
 /// The media type of a batch of structured events, which this receiver does not read.
-const CLOUDEVENTS_BATCH_JSON: &str = "application/cloudevents-batch+json";
+pub(crate) const CLOUDEVENTS_BATCH_JSON: &str = "application/cloudevents-batch+json";
 
 /// The context attributes of a received event, typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -536,7 +536,7 @@ impl ConsumeError {
 }
 
 /// The prefix of a stream whose only `<prefix>.>` subject names one.
-fn subject_prefix_of(subjects: &[String]) -> Option<String> {
+pub(crate) fn subject_prefix_of(subjects: &[String]) -> Option<String> {
     let mut prefixes = subjects.iter().filter_map(|s| s.strip_suffix(".>"));
     let prefix = prefixes.next()?;
     (prefixes.next().is_none() && !prefix.contains(['*', '>'])).then(|| prefix.to_string())
@@ -592,7 +592,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// `application/json; charset=utf-8` -> `application/json`.
-fn media_type(content_type: &str) -> String {
+pub(crate) fn media_type(content_type: &str) -> String {
     content_type
         .split(';')
         .next()
@@ -601,7 +601,7 @@ fn media_type(content_type: &str) -> String {
         .to_ascii_lowercase()
 }
 
-fn is_json(datacontenttype: Option<&str>) -> bool {
+pub(crate) fn is_json(datacontenttype: Option<&str>) -> bool {
     match datacontenttype.map(media_type) {
         None => true,
         Some(media) => {
@@ -622,7 +622,7 @@ fn json_type_name(value: &Value) -> &'static str {
 }
 
 /// serde_json's message without its ` at line L column C` tail, which is given apart.
-fn json_message(error: &serde_json::Error) -> String {
+pub(crate) fn json_message(error: &serde_json::Error) -> String {
     let text = error.to_string();
     match text.rfind(" at line ") {
         Some(at) => text[..at].to_string(),

@@ -34,6 +34,7 @@ fn check_one_file(c: &mut Criterion) {
     let options = CheckOptions {
         against: "origin/main".to_string(),
         allow_breaking: None,
+        replay: false,
     };
 
     let started = Instant::now();

@@ -37,7 +37,7 @@ pub static SETTING_KEYS: &[SettingKey] = &[
     },
     SettingKey {
         path: "check.allow[].rule",
-        value: "a compatibility rule id, or `EVENT_REMOVED`, `SOURCE_REMOVED`",
+        value: "a compatibility rule id, or `EVENT_REMOVED`, `SOURCE_REMOVED`, `REPLAY_REJECTED`",
         default: None,
         read_by: &["check"],
         description: "Limits the entry to one rule; every breaking rule when absent.",

@@ -58,6 +58,10 @@ pub const COMPAT_MODE_CHANGED: &str = "COMPAT_MODE_CHANGED";
 /// How a canonical schema marks a constraint that reads fields the data can set.
 const DEPENDS_ON_THE_DATA: &str = "depends on the data";
 
+/// A stored event (read back from the stream by `check --replay`) that the version the change
+/// would create rejects. The replay itself is the command line's: the registry knows no broker.
+pub const REPLAY_REJECTED: &str = "REPLAY_REJECTED";
+
 /// A `check.allow` entry that allowed nothing.
 pub const ALLOW_UNUSED: &str = "ALLOW_UNUSED";
 
@@ -69,6 +73,9 @@ pub struct CheckOptions {
     /// Allow every breaking change, for this reason (a pull request labelled as an intended
     /// break). Findings stay, as warnings naming the reason.
     pub allow_breaking: Option<String>,
+    /// Compile the schema of every event type the change touches ([`Comparison::replay`]), so
+    /// that stored events can be validated against it.
+    pub replay: bool,
 }
 
 /// Why `check` could not run at all.
@@ -199,9 +206,50 @@ impl CheckReport {
     }
 }
 
+/// One event type whose schema the change touches, compiled as the change would publish it:
+/// what `check --replay` validates the stored events of the type against.
+#[derive(Clone)]
+pub struct ReplayTarget {
+    pub source: String,
+    pub event_type: String,
+    /// The version the change would create (the latest one when a change of a data-dependent
+    /// constraint creates none).
+    pub version: u32,
+    pub schema: cue::Schema,
+}
+
+/// A comparison before `cuemesh.cue`'s allowances are applied: findings of the caller's own
+/// (replayed events) join [`Comparison::report`] first, so that `check.allow` covers them too
+/// and no entry is reported unused for want of them.
+pub struct Comparison {
+    pub report: CheckReport,
+    /// The touched event types, when [`CheckOptions::replay`] asked for them.
+    pub replay: Vec<ReplayTarget>,
+    settings: CheckSettings,
+    settings_files: Arc<SourceMap>,
+}
+
+impl Comparison {
+    /// Applies the allowances (`check.allow`, `--allow-breaking`) and returns the report.
+    pub fn finish(mut self, options: &CheckOptions) -> CheckReport {
+        apply_allowances(
+            &mut self.report,
+            &self.settings,
+            options,
+            &self.settings_files,
+        );
+        self.report
+    }
+}
+
 /// Compares the working tree of `repository` with the merge base of `HEAD` and
 /// `options.against`.
 pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckReport, CheckError> {
+    Ok(compare(repository, options)?.finish(options))
+}
+
+/// [`check`] without the allowances applied yet.
+pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Comparison, CheckError> {
     let git = repository.git();
     let root = git
         .workdir()
@@ -287,6 +335,7 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
     }
 
     let files_of_tree = &files;
+    let mut replay = Vec::new();
     let mut previous_packages = PreviousPackages::new(repository);
     for package in &current {
         let source = &package.source;
@@ -410,6 +459,33 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
                     previous: latest.map(|l| l.number),
                     digest: Some(digest),
                 });
+            }
+            if options.replay {
+                let current_package = engine_package.get_or_insert_with(|| package.package());
+                match current_package.schema(Some(&event.definition)) {
+                    Ok(schema) => replay.push(ReplayTarget {
+                        source: source_id.clone(),
+                        event_type: event.event_type.clone(),
+                        version: if same_digest { next - 1 } else { next },
+                        schema,
+                    }),
+                    Err(diagnostics) => {
+                        for diagnostic in diagnostics {
+                            report.findings.push(CheckFinding {
+                                source: Some(source_id.clone()),
+                                event_type: Some(event.event_type.clone()),
+                                diagnostic: Diagnostic {
+                                    code: PACKAGE_ERROR,
+                                    ..diagnostic
+                                },
+                                files: files.clone(),
+                                allowed: None,
+                                counterexample: None,
+                                counterexample_note: None,
+                            });
+                        }
+                    }
+                }
             }
             if kind == ChangeKind::Added || mode == Mode::None {
                 continue;
@@ -548,8 +624,12 @@ pub fn check(repository: &Repository, options: &CheckOptions) -> Result<CheckRep
         }
     }
 
-    apply_allowances(&mut report, &settings, options, &problems.files);
-    Ok(report)
+    Ok(Comparison {
+        report,
+        replay,
+        settings,
+        settings_files: problems.files,
+    })
 }
 
 /// The example payloads of an event type in the working tree
@@ -589,7 +669,10 @@ fn event_mode(event: &Event) -> Result<Option<Mode>, Box<Diagnostic>> {
 
 /// Whether a finding is a breaking change the escape hatch may allow.
 fn is_allowable(code: &str) -> bool {
-    code == EVENT_REMOVED || code == SOURCE_REMOVED || compat::RULES.iter().any(|r| r.id == code)
+    code == EVENT_REMOVED
+        || code == SOURCE_REMOVED
+        || code == REPLAY_REJECTED
+        || compat::RULES.iter().any(|r| r.id == code)
 }
 
 fn apply_allowances(

@@ -1,0 +1,590 @@
+//! Reading back what a stream stored of one event type, oldest first, for `check --replay`:
+//! an ordered consumer (ephemeral, in memory, no acknowledgements, recreated by the client on
+//! a gap) filtered on the type's subject, deleted when the reader is done, so that nothing is
+//! left behind on the server. Only what validation needs is decoded from each message: the
+//! CloudEvents `id` and the data as JSON text, borrowed from the message where it can be.
+//!
+//! The read is bounded when it starts: it ends with the last event stored when the consumer
+//! was created (events stored meanwhile are not waited for), or after the last N asked for.
+//! The first of the last N matching events is found by asking the server how many matching
+//! events follow a sequence (a consumer's `num_pending`), halving the range each time: no
+//! event before it is sent over the wire.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{pull, DeliverPolicy};
+use async_nats::jetstream::{self, context::GetStreamErrorKind, stream::Stream as JsStream};
+use async_nats::HeaderMap;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::receive::{is_json, media_type, subject_prefix_of, DecodeError, CLOUDEVENTS_BATCH_JSON};
+use crate::subject::subject_for;
+use crate::ContentMode;
+use crate::CLOUDEVENTS_JSON;
+
+/// Where the read starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayStart {
+    /// Every stored event of the type.
+    All,
+    /// The last N stored events of the type.
+    Last(u64),
+    /// The events stored at or after this time.
+    Since(DateTime<Utc>),
+}
+
+/// What [`StoredEvents::open`] reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayConfig {
+    pub stream: String,
+    /// The first subject token; `None` reads it from the stream's subjects (`<prefix>.>`).
+    pub subject_prefix: Option<String>,
+    pub source: String,
+    pub event_type: String,
+    pub start: ReplayStart,
+}
+
+/// Why stored events could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("there is no JetStream stream {stream}")]
+    NoStream { stream: String },
+    #[error("reading the JetStream stream {stream}")]
+    Stream {
+        stream: String,
+        #[source]
+        source: async_nats::Error,
+    },
+    #[error("the JetStream stream {stream} has subjects {subjects:?}: none is <prefix>.>, so the subject prefix must be given")]
+    UnknownPrefix {
+        stream: String,
+        subjects: Vec<String>,
+    },
+    #[error("the start time {time} is out of the range JetStream accepts")]
+    StartTime { time: DateTime<Utc> },
+    #[error("creating a consumer on the JetStream stream {stream}")]
+    Consumer {
+        stream: String,
+        #[source]
+        source: async_nats::Error,
+    },
+    #[error("reading from the consumer on the JetStream stream {stream}")]
+    Messages {
+        stream: String,
+        #[source]
+        source: async_nats::Error,
+    },
+}
+
+/// The stored events of one type, read oldest first by an ordered consumer.
+pub struct StoredEvents {
+    stream: JsStream,
+    stream_name: String,
+    consumer: String,
+    messages: Option<pull::Ordered>,
+    /// How many events are still to be read.
+    remaining: u64,
+}
+
+/// One stored message: its stream sequence and the bytes it carried.
+pub struct StoredMessage {
+    pub sequence: u64,
+    pub message: async_nats::Message,
+}
+
+impl StoredMessage {
+    /// The `id` and data of the CloudEvent it holds.
+    pub fn event(&self) -> Result<StoredEvent<'_>, DecodeError> {
+        StoredEvent::decode(self.message.headers.as_ref(), &self.message.payload)
+    }
+}
+
+/// How long a consumer this reader forgot to delete (it was killed) stays on the server.
+const INACTIVE_THRESHOLD: Duration = Duration::from_secs(30);
+/// Events asked for in one pull request.
+const BATCH: i64 = 2_000;
+
+impl StoredEvents {
+    /// Creates the consumer. [`ReplayError::NoStream`] when the stream does not exist.
+    pub async fn open(
+        jetstream: &jetstream::Context,
+        config: &ReplayConfig,
+    ) -> Result<StoredEvents, ReplayError> {
+        let stream_error = |source: async_nats::Error| ReplayError::Stream {
+            stream: config.stream.clone(),
+            source,
+        };
+        let mut stream = match jetstream.get_stream(&config.stream).await {
+            Ok(stream) => stream,
+            Err(error) => {
+                if let GetStreamErrorKind::JetStream(inner) = error.kind() {
+                    if inner.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND {
+                        return Err(ReplayError::NoStream {
+                            stream: config.stream.clone(),
+                        });
+                    }
+                }
+                return Err(stream_error(error.into()));
+            }
+        };
+        let info = stream
+            .info()
+            .await
+            .map_err(|error| stream_error(error.into()))?
+            .clone();
+        let prefix = match &config.subject_prefix {
+            Some(prefix) => prefix.clone(),
+            None => subject_prefix_of(&info.config.subjects).ok_or_else(|| {
+                ReplayError::UnknownPrefix {
+                    stream: config.stream.clone(),
+                    subjects: info.config.subjects.clone(),
+                }
+            })?,
+        };
+        let filter = subject_for(&prefix, &config.source, &config.event_type);
+        let (deliver_policy, limit) = match config.start {
+            ReplayStart::All => (DeliverPolicy::All, u64::MAX),
+            ReplayStart::Since(time) => (
+                DeliverPolicy::ByStartTime {
+                    start_time: time
+                        .timestamp_nanos_opt()
+                        .and_then(|nanos| async_nats::datetime::from_nanos(i128::from(nanos)).ok())
+                        .ok_or(ReplayError::StartTime { time })?,
+                },
+                u64::MAX,
+            ),
+            ReplayStart::Last(count) => {
+                let start = start_of_last(
+                    &stream,
+                    &config.stream,
+                    &filter,
+                    count,
+                    info.state.first_sequence,
+                    info.state.last_sequence,
+                )
+                .await?;
+                (
+                    DeliverPolicy::ByStartSequence {
+                        start_sequence: start,
+                    },
+                    count,
+                )
+            }
+        };
+        let name = consumer_name();
+        let consumer = stream
+            .create_consumer(pull::OrderedConfig {
+                name: Some(name.clone()),
+                filter_subject: filter,
+                deliver_policy,
+                ..pull::OrderedConfig::default()
+            })
+            .await
+            .map_err(|source| ReplayError::Consumer {
+                stream: config.stream.clone(),
+                source: source.into(),
+            })?;
+        let pending = consumer.cached_info().num_pending;
+        let mut events = StoredEvents {
+            stream,
+            stream_name: config.stream.clone(),
+            consumer: name,
+            messages: None,
+            remaining: pending.min(limit),
+        };
+        if events.remaining > 0 {
+            let messages = consumer
+                .messages()
+                .await
+                .map_err(|source| ReplayError::Consumer {
+                    stream: config.stream.clone(),
+                    source: source.into(),
+                })?;
+            events.messages = Some(messages);
+        } else {
+            events.close().await;
+        }
+        Ok(events)
+    }
+
+    /// How many events are left to read.
+    pub fn remaining(&self) -> u64 {
+        self.remaining
+    }
+
+    /// The next stored event, `None` after the last one.
+    pub async fn next(&mut self) -> Option<Result<StoredMessage, ReplayError>> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let messages = self.messages.as_mut()?;
+        let message = match messages.next().await? {
+            Ok(message) => message,
+            Err(error) => {
+                return Some(Err(ReplayError::Messages {
+                    stream: self.stream_name.clone(),
+                    source: error.into(),
+                }))
+            }
+        };
+        let (sequence, pending) = message
+            .info()
+            .map_or((0, 0), |info| (info.stream_sequence, info.pending));
+        // Events deleted meanwhile (limits, retention) end the read early.
+        self.remaining = if pending == 0 { 0 } else { self.remaining - 1 };
+        Some(Ok(StoredMessage {
+            sequence,
+            message: message.split().0,
+        }))
+    }
+
+    /// Deletes the consumer on the server (it would expire by itself, but nothing is left).
+    pub async fn close(&mut self) {
+        self.messages = None;
+        self.remaining = 0;
+        // An ordered consumer recreated after a gap has another name and expires by itself.
+        let _ = self.stream.delete_consumer(&self.consumer).await;
+    }
+}
+
+fn consumer_name() -> String {
+    format!("cuemesh-replay-{}", uuid::Uuid::now_v7().simple())
+}
+
+/// The sequence the last `count` events matching `filter` start at: the greatest sequence
+/// from which at least `count` of them follow (the first sequence when fewer are stored).
+async fn start_of_last(
+    stream: &JsStream,
+    stream_name: &str,
+    filter: &str,
+    count: u64,
+    first: u64,
+    last: u64,
+) -> Result<u64, ReplayError> {
+    let first = first.max(1);
+    if count == 0 {
+        return Ok(last.saturating_add(1));
+    }
+    // pending(s) = matching events at or after s, which does not grow with s.
+    let (mut low, mut high) = (first, last.max(first));
+    if pending_from(stream, stream_name, filter, first).await? <= count {
+        return Ok(first);
+    }
+    // pending(low) > count; find the greatest s with pending(s) >= count.
+    while low < high {
+        let middle = low + (high - low).div_ceil(2);
+        if pending_from(stream, stream_name, filter, middle).await? >= count {
+            low = middle;
+        } else {
+            high = middle - 1;
+        }
+    }
+    Ok(low)
+}
+
+/// How many events matching `filter` the stream holds at or after `sequence`, asked of a
+/// consumer created for the question and deleted at once.
+async fn pending_from(
+    stream: &JsStream,
+    stream_name: &str,
+    filter: &str,
+    sequence: u64,
+) -> Result<u64, ReplayError> {
+    let name = consumer_name();
+    let consumer = stream
+        .create_consumer(pull::Config {
+            name: Some(name.clone()),
+            filter_subject: filter.to_string(),
+            deliver_policy: DeliverPolicy::ByStartSequence {
+                start_sequence: sequence,
+            },
+            ack_policy: jetstream::consumer::AckPolicy::None,
+            inactive_threshold: INACTIVE_THRESHOLD,
+            memory_storage: true,
+            num_replicas: 1,
+            max_batch: BATCH,
+            ..pull::Config::default()
+        })
+        .await
+        .map_err(|source| ReplayError::Consumer {
+            stream: stream_name.to_string(),
+            source: source.into(),
+        })?;
+    let pending = consumer.cached_info().num_pending;
+    let _ = stream.delete_consumer(&name).await;
+    Ok(pending)
+}
+
+/// The parts of a stored CloudEvent a replay reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent<'a> {
+    pub mode: ContentMode,
+    /// The CloudEvents `id` (empty when the event has none: it is still validated).
+    pub id: Cow<'a, str>,
+    pub data: StoredData<'a>,
+}
+
+/// The data of a stored event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredData<'a> {
+    /// JSON text (`null` when the event carries no data).
+    Json(Cow<'a, str>),
+    /// Data of another media type, which no schema validates.
+    NotJson { datacontenttype: String },
+}
+
+/// The members of a structured event a replay reads; the others are skipped unread.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    specversion: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    id: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    datacontenttype: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    data_base64: Option<Text<'a>>,
+}
+
+/// A JSON string, borrowed from the message unless it holds escapes (serde's own `Cow`
+/// always copies inside an `Option`).
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Text<'a>, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Text<'de>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_string())))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+impl<'a> StoredEvent<'a> {
+    /// Decodes the `id` and data of the CloudEvent in a message, in either content mode.
+    pub fn decode(
+        headers: Option<&HeaderMap>,
+        payload: &'a [u8],
+    ) -> Result<StoredEvent<'a>, DecodeError> {
+        let content_type = headers.and_then(|h| header(h, "Content-Type"));
+        match content_type.map(media_type).as_deref() {
+            Some(CLOUDEVENTS_JSON) => StoredEvent::structured(payload),
+            Some(CLOUDEVENTS_BATCH_JSON) => Err(DecodeError::Batch),
+            _ => {
+                let Some(headers) = headers.filter(|h| header(h, "ce-specversion").is_some())
+                else {
+                    return Err(DecodeError::NotACloudEvent {
+                        content_type: content_type.map(str::to_string),
+                    });
+                };
+                let id = match header(headers, "ce-id") {
+                    Some(id) => percent_encoding::percent_decode_str(id)
+                        .decode_utf8()
+                        .map_err(|_| DecodeError::Header {
+                            header: "ce-id".to_string(),
+                            reason: format!("{id:?} percent-decodes to bytes that are not UTF-8"),
+                        })?
+                        .into_owned()
+                        .into(),
+                    None => Cow::Borrowed(""),
+                };
+                let data = json_data(content_type, payload)?;
+                Ok(StoredEvent {
+                    mode: ContentMode::Binary,
+                    id,
+                    data,
+                })
+            }
+        }
+    }
+
+    fn structured(payload: &'a [u8]) -> Result<StoredEvent<'a>, DecodeError> {
+        let envelope: Envelope<'a> =
+            serde_json::from_slice(payload).map_err(|error| DecodeError::EventJson {
+                message: crate::receive::json_message(&error),
+                line: error.line(),
+                column: error.column(),
+            })?;
+        match envelope.specversion.as_ref().map(|text| text.0.as_ref()) {
+            None => {
+                return Err(DecodeError::MissingAttribute {
+                    attribute: "specversion",
+                    mode: ContentMode::Structured,
+                })
+            }
+            Some("1.0") => {}
+            Some(other) => {
+                return Err(DecodeError::UnsupportedSpecVersion {
+                    found: other.to_string(),
+                })
+            }
+        }
+        let datacontenttype = envelope
+            .datacontenttype
+            .as_ref()
+            .map(|text| text.0.as_ref());
+        let data = match (envelope.data, envelope.data_base64) {
+            (Some(_), Some(_)) => {
+                return Err(DecodeError::InvalidAttribute {
+                    attribute: "data_base64".to_string(),
+                    reason: "an event holds data or data_base64, not both".to_string(),
+                })
+            }
+            (Some(data), None) if is_json(datacontenttype) => {
+                StoredData::Json(Cow::Borrowed(data.get()))
+            }
+            (Some(_), None) => StoredData::NotJson {
+                datacontenttype: datacontenttype.unwrap_or_default().to_string(),
+            },
+            (None, Some(encoded)) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(encoded.0.as_bytes())
+                    .map_err(|error| DecodeError::InvalidAttribute {
+                        attribute: "data_base64".to_string(),
+                        reason: format!("not base64: {error}"),
+                    })?;
+                match json_data(datacontenttype, &bytes)? {
+                    StoredData::Json(text) => StoredData::Json(Cow::Owned(text.into_owned())),
+                    StoredData::NotJson { datacontenttype } => {
+                        StoredData::NotJson { datacontenttype }
+                    }
+                }
+            }
+            (None, None) => StoredData::Json(Cow::Borrowed("null")),
+        };
+        Ok(StoredEvent {
+            mode: ContentMode::Structured,
+            id: envelope.id.map_or(Cow::Borrowed(""), |text| text.0),
+            data,
+        })
+    }
+}
+
+/// Data bytes as JSON text when the media type is JSON.
+fn json_data<'b>(
+    datacontenttype: Option<&str>,
+    bytes: &'b [u8],
+) -> Result<StoredData<'b>, DecodeError> {
+    if !is_json(datacontenttype) {
+        return Ok(StoredData::NotJson {
+            datacontenttype: datacontenttype.unwrap_or_default().to_string(),
+        });
+    }
+    if bytes.is_empty() {
+        return Ok(StoredData::Json(Cow::Borrowed("null")));
+    }
+    std::str::from_utf8(bytes)
+        .map(|text| StoredData::Json(Cow::Borrowed(text)))
+        .map_err(|error| DecodeError::DataJson {
+            datacontenttype: datacontenttype
+                .unwrap_or(crate::APPLICATION_JSON)
+                .to_string(),
+            message: format!("the data is not UTF-8: {error}"),
+            line: 1,
+            column: error.valid_up_to() + 1,
+        })
+}
+
+/// The first value of a header, its name matched without regard to case, without copying.
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.iter().find_map(|(key, values)| {
+        let key: &str = key.as_ref();
+        key.eq_ignore_ascii_case(name)
+            .then(|| values.first().map(|value| value.as_str()))
+            .flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, *value);
+        }
+        map
+    }
+
+    #[test]
+    fn structured_events_lend_their_data_without_decoding_it() {
+        let headers = headers(&[("Content-Type", CLOUDEVENTS_JSON)]);
+        let payload = br#"{"specversion":"1.0","id":"e-1","source":"s","type":"t","extra":{"deep":[1,2]},"data":{"n": 75}}"#;
+        let event = StoredEvent::decode(Some(&headers), payload).expect("decodes");
+        assert_eq!(event.mode, ContentMode::Structured);
+        assert_eq!(event.id, "e-1");
+        assert_eq!(event.data, StoredData::Json(Cow::Borrowed(r#"{"n": 75}"#)));
+        assert!(matches!(event.id, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn binary_events_take_the_id_from_its_header_and_the_body_as_data() {
+        let headers = headers(&[
+            ("ce-specversion", "1.0"),
+            ("ce-id", "order%20one"),
+            ("Content-Type", "application/json"),
+        ]);
+        let event = StoredEvent::decode(Some(&headers), br#"{"n":1}"#).expect("decodes");
+        assert_eq!(event.mode, ContentMode::Binary);
+        assert_eq!(event.id, "order one");
+        assert_eq!(event.data, StoredData::Json(Cow::Borrowed(r#"{"n":1}"#)));
+        let empty = StoredEvent::decode(Some(&headers), b"").expect("decodes");
+        assert_eq!(empty.data, StoredData::Json(Cow::Borrowed("null")));
+    }
+
+    #[test]
+    fn base64_and_other_media_types_are_told_apart() {
+        let headers = headers(&[("Content-Type", CLOUDEVENTS_JSON)]);
+        let encoded = br#"{"specversion":"1.0","id":"b","data_base64":"eyJuIjoyfQ=="}"#;
+        let event = StoredEvent::decode(Some(&headers), encoded).expect("decodes");
+        assert_eq!(event.data, StoredData::Json(Cow::Borrowed(r#"{"n":2}"#)));
+        let text = br#"{"specversion":"1.0","id":"c","datacontenttype":"text/plain","data":"hi"}"#;
+        let event = StoredEvent::decode(Some(&headers), text).expect("decodes");
+        assert_eq!(
+            event.data,
+            StoredData::NotJson {
+                datacontenttype: "text/plain".to_string()
+            }
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_cloudevent_says_why() {
+        let structured = headers(&[("Content-Type", CLOUDEVENTS_JSON)]);
+        assert_eq!(
+            StoredEvent::decode(Some(&structured), br#"{"id":"x"}"#),
+            Err(DecodeError::MissingAttribute {
+                attribute: "specversion",
+                mode: ContentMode::Structured
+            })
+        );
+        assert!(matches!(
+            StoredEvent::decode(Some(&structured), b"{not json"),
+            Err(DecodeError::EventJson { line: 1, .. })
+        ));
+        assert_eq!(
+            StoredEvent::decode(None, b"{}"),
+            Err(DecodeError::NotACloudEvent { content_type: None })
+        );
+    }
+}
