@@ -1,11 +1,12 @@
-//! `CODEOWNERS_OWNER`: a source's files are not owned, in `CODEOWNERS`, by its `source.owner`.
+//! `CODEOWNERS_OWNER`: a source's files are not owned, in `CODEOWNERS`, by its `source.owner`,
+//! or a consumer file by its `consumer.owner`.
 
 use super::{source_string, Rule};
 use crate::lint::{Finding, Level, Workspace};
 
 pub(super) const RULE: Rule = Rule {
     id: "CODEOWNERS_OWNER",
-    purpose: "A source's `.cue` files are not covered by a `CODEOWNERS` rule (the last matching one, as GitHub reads `.github/CODEOWNERS`, `CODEOWNERS` or `docs/CODEOWNERS`) that lists its `source.owner` among its owners. Checked when the repository has a `CODEOWNERS` file.",
+    purpose: "A source's `.cue` files (or a consumer's file) are not covered by a `CODEOWNERS` rule (the last matching one, as GitHub reads `.github/CODEOWNERS`, `CODEOWNERS` or `docs/CODEOWNERS`) that lists its `source.owner` (or `consumer.owner`) among its owners. Checked when the repository has a `CODEOWNERS` file.",
     default: Level::Error,
     configurable: true,
     check,
@@ -58,6 +59,42 @@ fn check(workspace: &Workspace) -> Vec<Finding> {
             findings.push(finding);
             break;
         }
+    }
+    for consumer_file in &workspace.consumers {
+        let consumer = &consumer_file.consumer;
+        let (Some(owner), Some(span)) = (&consumer.owner, consumer.owner_span) else {
+            continue;
+        };
+        let owner_span = cue::Span::new(consumer_file.file, span.start, span.end);
+        let path = &consumer.path;
+        let finding = match codeowners.owner_rule(path) {
+            None => Finding::new(format!(
+                "{path} is not covered by any rule of {}: its consumer.owner {owner:?} does not own it",
+                codeowners.path
+            ))
+            .at(owner_span)
+            .with_path("consumer.owner")
+            .with_help(format!("add `/{path} {owner}` to {}", codeowners.path)),
+            Some(rule) if rule.owners.iter().any(|o| o.eq_ignore_ascii_case(owner)) => continue,
+            Some(rule) => {
+                let listed = if rule.owners.is_empty() {
+                    "no owner".to_string()
+                } else {
+                    rule.owners.join(" ")
+                };
+                Finding::new(format!(
+                    "{path} is owned by {listed} (the last matching rule, {:?}), not by its consumer.owner {owner:?}",
+                    rule.pattern
+                ))
+                .at(rule.span)
+                .with_label(owner_span, "the consumer's owner")
+                .with_help(format!(
+                    "add `/{path} {owner}` to {}, or change consumer.owner to one of the rule's owners",
+                    codeowners.path
+                ))
+            }
+        };
+        findings.push(finding);
     }
     findings
 }
@@ -113,6 +150,25 @@ mod tests {
         .is_empty());
         // Without a CODEOWNERS file there is nothing to compare with.
         assert!(positions(RULE.id, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_consumer_file_its_owner_does_not_own() {
+        use crate::lint::rules::testing::CONSUMER;
+        let owners = format!("{OWNERS}/consumers/billing.cue @acme/billing\n");
+        let consumer = ("consumers/billing.cue", Some(CONSUMER));
+        assert!(positions(RULE.id, &[("CODEOWNERS", Some(&owners)), consumer]).is_empty());
+        // Owned by governance only: the finding is on the rule that decides.
+        assert_eq!(
+            findings(RULE.id, &[("CODEOWNERS", Some(OWNERS)), consumer]),
+            ["CODEOWNERS:1:1 consumers/billing.cue is owned by @acme/data-governance (the last matching rule, \"*\"), not by its consumer.owner \"@acme/billing\""]
+        );
+        // No rule at all: the finding is on consumer.owner.
+        let text = "/sources/identity/  @acme/identity\n";
+        assert_eq!(
+            positions(RULE.id, &[("CODEOWNERS", Some(text)), consumer]),
+            ["consumers/billing.cue:5:9"]
+        );
     }
 
     #[test]

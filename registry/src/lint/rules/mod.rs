@@ -11,6 +11,9 @@ use super::{Finding, Level, SourcePackage, Workspace};
 
 mod codeowners_owner;
 mod config_invalid;
+mod consumer_id_duplicate;
+mod consumer_invalid;
+mod consumer_reads_unknown;
 mod definition_name_case;
 mod duplicate_event_type;
 mod duplicate_source_id;
@@ -65,6 +68,9 @@ pub static RULES: &[Rule] = &[
     example_invalid::RULE,
     example_missing::RULE,
     example_unknown_event::RULE,
+    consumer_invalid::RULE,
+    consumer_id_duplicate::RULE,
+    consumer_reads_unknown::RULE,
     unknown_file::RULE,
     ignore_unused::RULE,
 ];
@@ -107,6 +113,16 @@ events: {
 \t// first name
 \tfirst: =~\"^[A-Z].*\"
 }
+";
+
+    /// A consumer of the identity source, for `consumers/billing.cue`.
+    pub(crate) const CONSUMER: &str = "package billing
+
+consumer: {
+\tid:          \"billing\"
+\towner: \"@acme/billing\"
+}
+reads: \"MySource\": \"MySource:newPerson\": version: 1
 ";
 
     pub(crate) const IDENTITY_EXAMPLE: &str = "{\"first\": \"Ada\"}\n";
