@@ -208,6 +208,7 @@ pub(crate) fn table_cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cuemesh_registry::lint::lint;
 
     #[test]
     fn table_cells_keep_rows_intact() {

@@ -2,6 +2,7 @@
 //! or a consumer file by its `consumer.owner`.
 
 use super::{source_string, Rule};
+use crate::lint::codeowners::CodeOwners;
 use crate::lint::{Finding, Level, Workspace};
 
 pub(super) const RULE: Rule = Rule {
@@ -22,81 +23,79 @@ fn check(workspace: &Workspace) -> Vec<Finding> {
             continue;
         };
         // The first of the source's files whose owners leave `source.owner` out, if any.
-        for (file, _) in &package.files {
-            let Some(path) = workspace.sources.map.get(*file).map(|f| f.name.clone()) else {
-                continue;
-            };
-            let finding = match codeowners.owner_rule(&path) {
-                None => Finding::new(format!(
-                    "{path} is not covered by any rule of {}: its source.owner {owner:?} does not own it",
-                    codeowners.path
-                ))
-                .at(owner_span)
-                .with_path("source.owner")
-                .with_help(format!(
-                    "add `/{}/ {owner}` to {}",
-                    package.folder, codeowners.path
-                )),
-                Some(rule) if rule.owners.iter().any(|o| o.eq_ignore_ascii_case(&owner)) => {
-                    continue
-                }
-                Some(rule) => {
-                    let listed = if rule.owners.is_empty() {
-                        "no owner".to_string()
-                    } else {
-                        rule.owners.join(" ")
-                    };
-                    Finding::new(format!(
-                        "{path} is owned by {listed} (the last matching rule, {:?}), not by its source.owner {owner:?}",
-                        rule.pattern
-                    ))
-                    .at(rule.span)
-                    .with_help(format!(
-                        "add {owner} to this rule, or change source.owner in {path} to one of its owners"
-                    ))
-                }
-            };
-            findings.push(finding);
-            break;
-        }
+        let owned = Owned {
+            field: "source.owner",
+            owner: &owner,
+            owner_span,
+            rule_to_add: format!("/{}/ {owner}", package.folder),
+        };
+        let finding = package.files.iter().find_map(|(file, _)| {
+            let path = workspace.sources.map.get(*file)?.name.clone();
+            owned.finding(codeowners, &path)
+        });
+        findings.extend(finding);
     }
     for consumer_file in &workspace.consumers {
         let consumer = &consumer_file.consumer;
         let (Some(owner), Some(span)) = (&consumer.owner, consumer.owner_span) else {
             continue;
         };
-        let owner_span = cue::Span::new(consumer_file.file, span.start, span.end);
-        let path = &consumer.path;
-        let finding = match codeowners.owner_rule(path) {
-            None => Finding::new(format!(
-                "{path} is not covered by any rule of {}: its consumer.owner {owner:?} does not own it",
-                codeowners.path
-            ))
-            .at(owner_span)
-            .with_path("consumer.owner")
-            .with_help(format!("add `/{path} {owner}` to {}", codeowners.path)),
-            Some(rule) if rule.owners.iter().any(|o| o.eq_ignore_ascii_case(owner)) => continue,
+        let owned = Owned {
+            field: "consumer.owner",
+            owner,
+            owner_span: cue::Span::new(consumer_file.file, span.start, span.end),
+            rule_to_add: format!("/{} {owner}", consumer.path),
+        };
+        findings.extend(owned.finding(codeowners, &consumer.path));
+    }
+    findings
+}
+
+/// Who should own a file, and where that is declared.
+struct Owned<'o> {
+    /// `source.owner` or `consumer.owner`.
+    field: &'static str,
+    owner: &'o str,
+    owner_span: cue::Span,
+    /// The `CODEOWNERS` line that would give the file to its owner.
+    rule_to_add: String,
+}
+
+impl Owned<'_> {
+    /// The finding when the rule deciding who owns `path` leaves the owner out.
+    fn finding(&self, codeowners: &CodeOwners, path: &str) -> Option<Finding> {
+        let (field, owner) = (self.field, self.owner);
+        match codeowners.owner_rule(path) {
+            None => Some(
+                Finding::new(format!(
+                    "{path} is not covered by any rule of {}: its {field} {owner:?} does not own it",
+                    codeowners.path
+                ))
+                .at(self.owner_span)
+                .with_path(field)
+                .with_help(format!("add `{}` to {}", self.rule_to_add, codeowners.path)),
+            ),
+            Some(rule) if rule.owners.iter().any(|o| o.eq_ignore_ascii_case(owner)) => None,
             Some(rule) => {
                 let listed = if rule.owners.is_empty() {
                     "no owner".to_string()
                 } else {
                     rule.owners.join(" ")
                 };
-                Finding::new(format!(
-                    "{path} is owned by {listed} (the last matching rule, {:?}), not by its consumer.owner {owner:?}",
-                    rule.pattern
-                ))
-                .at(rule.span)
-                .with_label(owner_span, "the consumer's owner")
-                .with_help(format!(
-                    "add `/{path} {owner}` to {}, or change consumer.owner to one of the rule's owners",
-                    codeowners.path
-                ))
+                Some(
+                    Finding::new(format!(
+                        "{path} is owned by {listed} (the last matching rule, {:?}), not by its {field} {owner:?}",
+                        rule.pattern
+                    ))
+                    .at(rule.span)
+                    .with_label(self.owner_span, format!("its {field}"))
+                    .with_help(format!(
+                        "add {owner} to this rule, or change {field} in {path} to one of its owners"
+                    )),
+                )
             }
-        };
-        findings.push(finding);
+        }
     }
-    findings
 }
 
 #[cfg(test)]

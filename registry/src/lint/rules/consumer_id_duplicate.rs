@@ -1,10 +1,8 @@
 //! `CONSUMER_ID_DUPLICATE`: two consumer files declare the same `consumer.id`.
 
-use std::collections::HashMap;
-
 use cue::Span;
 
-use super::Rule;
+use super::{duplicates, Rule};
 use crate::lint::{Finding, Level, Workspace};
 
 pub(super) const RULE: Rule = Rule {
@@ -16,29 +14,16 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(workspace: &Workspace) -> Vec<Finding> {
-    let mut first: HashMap<&str, (Span, &str)> = HashMap::new();
-    let mut findings = Vec::new();
-    for consumer_file in &workspace.consumers {
+    let declarations = workspace.consumers.iter().filter_map(|consumer_file| {
         let consumer = &consumer_file.consumer;
-        let (Some(id), Some(span)) = (&consumer.id, consumer.id_span) else {
-            continue;
-        };
-        let span = Span::new(consumer_file.file, span.start, span.end);
-        match first.get(id.as_str()) {
-            None => {
-                first.insert(id, (span, &consumer.path));
-            }
-            Some((first_span, first_path)) => findings.push(
-                Finding::new(format!(
-                    "consumer id {id:?} is already declared by {first_path}"
-                ))
-                .at(span)
-                .with_path("consumer.id")
-                .with_label(*first_span, "first declared here"),
-            ),
-        }
-    }
-    findings
+        let span = consumer.id_span?;
+        Some((
+            consumer.id.clone()?,
+            Span::new(consumer_file.file, span.start, span.end),
+            consumer.path.clone(),
+        ))
+    });
+    duplicates(declarations, "consumer id", "consumer.id")
 }
 
 #[cfg(test)]

@@ -75,6 +75,33 @@ pub static RULES: &[Rule] = &[
     ignore_unused::RULE,
 ];
 
+/// One finding per repeated id: `declarations` are (id, where, who declares it) in order; every
+/// declaration after the first of its id is reported, labelled with the first.
+pub(crate) fn duplicates(
+    declarations: impl IntoIterator<Item = (String, Span, String)>,
+    what: &str,
+    path: &str,
+) -> Vec<Finding> {
+    let mut first: std::collections::HashMap<String, (Span, String)> = Default::default();
+    let mut findings = Vec::new();
+    for (id, span, declared_by) in declarations {
+        match first.get(&id) {
+            None => {
+                first.insert(id, (span, declared_by));
+            }
+            Some((first_span, first_declared_by)) => findings.push(
+                Finding::new(format!(
+                    "{what} {id:?} is already declared by {first_declared_by}"
+                ))
+                .at(span)
+                .with_path(path)
+                .with_label(*first_span, "first declared here"),
+            ),
+        }
+    }
+    findings
+}
+
 /// A concrete string field of `source` (`id`, `owner`) with the position of its value, when
 /// the package loads without errors.
 pub(crate) fn source_string(package: &SourcePackage, name: &str) -> Option<(String, Span)> {
