@@ -2,8 +2,7 @@
 //! the template: lint checks the versions consumers pin against the branch's history.
 
 mod common;
-#[path = "../../publisher/tests/support/mod.rs"]
-mod support;
+use cuemesh_testkit as support;
 use common::{cuemesh, template_repository};
 
 use std::path::Path;
