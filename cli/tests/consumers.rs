@@ -3,9 +3,8 @@
 //! `check` refuses a change a pinned consumer cannot read, naming it and its owner.
 
 mod common;
-#[path = "../../publisher/tests/support/mod.rs"]
-mod support;
 use common::{cuemesh, cuemesh_with_env, template_repository};
+use cuemesh_testkit as support;
 
 use std::path::Path;
 
