@@ -227,3 +227,87 @@ fn bad_input_is_an_error_naming_file_and_place() {
         run.stderr
     );
 }
+
+const PAYMENT_AVSC: &str = r#"{
+  "type": "record", "name": "PaymentReceived", "namespace": "com.acme.payments",
+  "doc": "A payment arrived.",
+  "fields": [
+    {"name": "id", "type": {"type": "string", "logicalType": "uuid"}},
+    {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}},
+    {"name": "method", "type": {"type": "enum", "name": "Method", "symbols": ["CARD", "TRANSFER"]}},
+    {"name": "reference", "type": ["null", "string"], "default": null}
+  ]
+}"#;
+
+#[test]
+fn an_avro_schema_becomes_a_definition_that_judges_plain_json() {
+    let dir = workspace(&[("payment.avsc", PAYMENT_AVSC)]);
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "import",
+            "avro",
+            "payment.avsc",
+            "--package",
+            "payments",
+            "-o",
+            "payment.cue",
+        ],
+    );
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "warning: payment.avsc#/fields/2/type/logicalType: decimal is not enforced: "
+        ),
+        "{}",
+        run.stderr
+    );
+    let cue = std::fs::read_to_string(dir.path().join("payment.cue")).expect("payment.cue written");
+    assert!(cue.contains("package payments"), "{cue}");
+    assert!(cue.contains("reference?: *null | string"), "{cue}");
+    let vet = |data: &str| {
+        std::fs::write(dir.path().join("data.json"), data).expect("write data");
+        cuemesh(
+            dir.path(),
+            &["vet", "-d", "#PaymentReceived", "payment.cue", "data.json"],
+        )
+    };
+    let good = r#"{"id": "2c9f6e46-3b2a-4f2a-9a1f-1c6d2a7b1e00", "at": 1767322800000, "amount": "AQ==", "method": "CARD", "reference": "inv-1"}"#;
+    let run = vet(good);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for bad in [
+        r#"{"id": "x", "at": 1, "amount": "", "method": "CARD"}"#,
+        r#"{"id": "2c9f6e46-3b2a-4f2a-9a1f-1c6d2a7b1e00", "at": 1, "amount": "", "method": "CASH"}"#,
+        r#"{"id": "2c9f6e46-3b2a-4f2a-9a1f-1c6d2a7b1e00", "at": 1, "amount": "", "method": "CARD", "reference": {"string": "inv-1"}}"#,
+        r#"{"id": "2c9f6e46-3b2a-4f2a-9a1f-1c6d2a7b1e00", "amount": "", "method": "CARD"}"#,
+    ] {
+        assert_eq!(vet(bad).code, 1, "{bad} was accepted");
+    }
+}
+
+#[test]
+fn an_avro_file_that_is_not_a_schema_is_an_error_naming_file_and_pointer() {
+    let dir = workspace(&[
+        (
+            "bad.avsc",
+            r#"{"type": "record", "name": "A", "fields": [{"name": "x", "type": "Missing"}]}"#,
+        ),
+        ("broken.avsc", "{\n  \"type\": }"),
+    ]);
+    let run = cuemesh(dir.path(), &["import", "avro", "bad.avsc"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("bad.avsc#/fields/0/type: unknown type name \"Missing\""),
+        "{}",
+        run.stderr
+    );
+    let run = cuemesh(dir.path(), &["import", "avro", "broken.avsc"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("broken.avsc:2:11: not JSON"),
+        "{}",
+        run.stderr
+    );
+}
