@@ -10,6 +10,8 @@
 //! `import avro`: Avro schema files (`.avsc`) to a CUE package (see `cue::avro`), with the same
 //! rules for warnings and the same check before writing.
 
+pub mod registry;
+
 use anyhow::{bail, Context};
 use cue::jsonschema::{self, Loader, Options, Root};
 use cue::{NoImports, Package, PackageFiles};
@@ -79,6 +81,40 @@ pub enum ImportCommand {
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Import every subject of a Confluent-compatible schema registry into a governance
+    /// repository, committing each subject version in order so that cuemesh's version n of
+    /// each event type is the registry's version n.
+    ///
+    /// Reads `GET /subjects`, `/subjects/{s}/versions` and `/subjects/{s}/versions/{v}` (JSON
+    /// and AVRO schemas; PROTOBUF subjects are listed and skipped). A subject `<topic>-value`
+    /// becomes event type `<topic>` of source `<topic>` without its last dot-separated part
+    /// (`orders.placed-value`: type `orders.placed` of source `orders`); `<topic>-key` is
+    /// skipped; other subjects are their own type. --source-map overrides this. Each source is
+    /// a package `sources/<source>/` (the contract in `source.cue`, one file per subject); the
+    /// mapping and the versions imported are written to `registry-import.json`, and a second
+    /// run imports only what is new. Prints a table: subject, versions, source, type, warnings.
+    ///
+    /// Exit status: 0 when imported (skipped subjects and warnings allowed), 2 when the
+    /// registry or the repository cannot be read or written.
+    Registry {
+        /// The registry's base URL (`https://user:password@host` for Basic authentication).
+        #[arg(long, value_name = "URL")]
+        url: String,
+
+        /// The governance repository to commit into (a work tree on the numbered branch).
+        #[arg(long = "repo", value_name = "DIR", default_value = ".")]
+        repository: PathBuf,
+
+        /// Only the subjects whose whole name this regular expression matches.
+        #[arg(long, value_name = "REGEX")]
+        subjects: Option<String>,
+
+        /// A JSON file mapping subjects to sources and types, and sources to owners:
+        /// `{"owner": "@acme/platform", "owners": {"<source>": "@acme/team"},
+        /// "subjects": {"<subject>": {"source": "...", "type": "...", "skip": false}}}`.
+        #[arg(long = "source-map", value_name = "FILE")]
+        source_map: Option<PathBuf>,
+    },
 }
 
 /// Runs an import command.
@@ -112,6 +148,21 @@ pub fn run(
                 files,
                 package,
                 out,
+            },
+            stdout,
+            stderr,
+        ),
+        ImportCommand::Registry {
+            url,
+            repository,
+            subjects,
+            source_map,
+        } => registry::run(
+            &registry::RegistryImport {
+                url,
+                repository,
+                subjects,
+                source_map,
             },
             stdout,
             stderr,

@@ -758,8 +758,7 @@ mod tests {
             }],
             &Options::default(),
         )
-        .err()
-        .expect("an error");
+        .expect_err("an error");
         assert_eq!(e.pointer, "s.avsc#/fields/0/type");
         assert!(e.message.contains("unknown type name \"Nope\""), "{e}");
     }
