@@ -783,6 +783,22 @@ fn cuemesh_serve_is_a_registry_to_import_from_with_a_source_map() {
         ],
     );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // Each new source is given to its owner in CODEOWNERS, which lint checks.
+    let codeowners = std::fs::read_to_string(target.join("CODEOWNERS")).expect("CODEOWNERS");
+    assert!(
+        codeowners.contains("/sources/imported_com_acme_orders/  @acme/platform\n"),
+        "{codeowners}"
+    );
+    let lint = cuemesh(&target, &["lint"]);
+    let findings = format!("{}{}", lint.stdout, lint.stderr);
+    assert!(
+        findings.contains("FIELD_DOC_MISSING"),
+        "lint ran: {findings}"
+    );
+    assert!(
+        !findings.contains("CODEOWNERS_OWNER") && !findings.contains("OWNER_FORMAT"),
+        "{findings}"
+    );
     let imported = cuemesh_versions(&target);
     for ((source, event_type), numbers) in &served {
         assert_eq!(

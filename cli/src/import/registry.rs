@@ -371,7 +371,7 @@ fn import_subject(
         let source_text = source_file(record, &directory, &package, &source, source_map);
         std::fs::create_dir_all(root.join(&directory))
             .with_context(|| format!("cannot create {directory}"))?;
-        let writes = [
+        let mut writes = vec![
             (format!("{directory}/{file}"), file_text),
             (format!("{directory}/source.cue"), source_text),
             (
@@ -379,6 +379,11 @@ fn import_subject(
                 serde_json::to_string_pretty(&*record).expect("the record serializes") + "\n",
             ),
         ];
+        writes.extend(codeowners_rule(
+            root,
+            &directory,
+            owner_of(source_map, &source),
+        ));
         for (path, text) in &writes {
             std::fs::write(root.join(path), text)
                 .with_context(|| format!("cannot write {path}"))?;
@@ -570,6 +575,37 @@ fn wrap(header: &str, package: &str, namespace: &str, imported: &str) -> String 
 }
 
 /// `source.cue` of a package: the contract, with every imported subject of the package.
+/// The owner the map gives a source.
+fn owner_of<'m>(map: &'m SourceMap, source: &str) -> &'m str {
+    map.owners
+        .get(source)
+        .or(map.owner.as_ref())
+        .map(String::as_str)
+        .unwrap_or(DEFAULT_OWNER)
+}
+
+/// The repository's `CODEOWNERS` with a rule giving `directory` to `owner` appended (the last
+/// matching rule wins), when it has one and no rule names the directory yet.
+fn codeowners_rule(root: &Path, directory: &str, owner: &str) -> Option<(String, String)> {
+    let path = ["CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"]
+        .into_iter()
+        .find(|p| root.join(p).is_file())?;
+    let text = std::fs::read_to_string(root.join(path)).ok()?;
+    let pattern = format!("/{directory}/");
+    if text
+        .lines()
+        .any(|line| line.split_whitespace().next() == Some(pattern.as_str()))
+    {
+        return None;
+    }
+    let mut text = text;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&format!("{pattern}  {owner}\n"));
+    Some((path.to_string(), text))
+}
+
 fn source_file(
     record: &Record,
     directory: &str,
@@ -577,12 +613,7 @@ fn source_file(
     source: &str,
     map: &SourceMap,
 ) -> String {
-    let owner = map
-        .owners
-        .get(source)
-        .or(map.owner.as_ref())
-        .map(String::as_str)
-        .unwrap_or(DEFAULT_OWNER);
+    let owner = owner_of(map, source);
     let mut out = format!(
         "// Written by `cuemesh import registry`: the subjects of {} mapped to {:?}.\npackage {package}\n\nsource: {{\n\tid:          {}\n\towner:       {}\n\tdescription: {}\n}}\n\nevents: {{\n",
         record.url,
