@@ -809,3 +809,95 @@ fn cuemesh_serve_is_a_registry_to_import_from_with_a_source_map() {
         );
     }
 }
+
+/// Lists every subject and its versions with Confluent's own Python client
+/// (`confluent_kafka.schema_registry.SchemaRegistryClient`), and reads each latest schema.
+const CONFLUENT_CLIENT: &str = r#"
+import json, sys
+from confluent_kafka.schema_registry import SchemaRegistryClient
+client = SchemaRegistryClient({"url": sys.argv[1]})
+out = {}
+for subject in client.get_subjects():
+    versions = client.get_versions(subject)
+    latest = client.get_latest_version(subject)
+    out[subject] = {"versions": versions, "latest": latest.version, "type": latest.schema.schema_type}
+print(json.dumps(out))
+"#;
+
+/// The repository an import made, served by `cuemesh serve`, read by Confluent's Python client:
+/// the same subjects (in cuemesh's `<source>-<type>` form) with the same version numbers.
+/// Without Python's `confluent_kafka` (`pip install 'confluent-kafka[schemaregistry]'`) it is
+/// skipped with a note, unless `CUEMESH_REQUIRE_CONFLUENT_CLIENT=1`.
+#[test]
+fn confluents_python_client_reads_the_imported_versions_from_cuemesh_serve() {
+    let available = std::process::Command::new("python3")
+        .args(["-c", "import confluent_kafka.schema_registry"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(
+            std::env::var_os("CUEMESH_REQUIRE_CONFLUENT_CLIENT").is_none(),
+            "python3 with confluent_kafka.schema_registry is required"
+        );
+        println!("skipped: no python3 with confluent_kafka.schema_registry");
+        return;
+    }
+    let state: confluent::Shared = Default::default();
+    {
+        let mut s = state.lock().expect("lock");
+        s.versions.insert(
+            "orders.placed-value".into(),
+            vec![
+                ("AVRO", avro_order("")),
+                ("AVRO", avro_order(r#", {"name": "express", "type": "boolean", "default": false}"#)),
+                ("AVRO", avro_order(r#", {"name": "express", "type": "boolean", "default": false}, {"name": "note", "type": ["null", "string"], "default": null}"#)),
+            ],
+        );
+        s.versions.insert(
+            "payments.received-value".into(),
+            vec![
+                ("JSON", json_payment(r#""amount""#)),
+                ("JSON", json_payment(r#""amount", "currency""#)),
+            ],
+        );
+    }
+    let address = confluent::start(state);
+    let (dir, _git) = governance_repository(false);
+    let root = dir.path().join("repo");
+    let run = cuemesh(
+        &root,
+        &[
+            "import",
+            "registry",
+            "--url",
+            &format!("http://{address}"),
+            "--repo",
+            ".",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let (_server, served) = Daemon::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--repo",
+        &root.display().to_string(),
+    ]);
+    let output = std::process::Command::new("python3")
+        .args(["-c", CONFLUENT_CLIENT, &format!("http://{served}")])
+        .output()
+        .expect("run python3");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        read,
+        serde_json::json!({
+            "orders-orders.placed": {"versions": [1, 2, 3], "latest": 3, "type": "JSON"},
+            "payments-payments.received": {"versions": [1, 2], "latest": 2, "type": "JSON"},
+        })
+    );
+}
