@@ -332,6 +332,8 @@ mod confluent {
     pub(crate) struct Subjects {
         pub(crate) versions: BTreeMap<String, Vec<(&'static str, String)>>,
         pub(crate) config: BTreeMap<String, &'static str>,
+        /// `references` of a subject's version, by `(subject, version)`.
+        pub(crate) references: BTreeMap<(String, usize), Value>,
     }
 
     pub(crate) type Shared = Arc<Mutex<Subjects>>;
@@ -386,6 +388,9 @@ mod confluent {
         // Confluent leaves `schemaType` out for AVRO.
         if *schema_type != "AVRO" {
             body["schemaType"] = Value::from(*schema_type);
+        }
+        if let Some(references) = state.references.get(&(subject.clone(), number)) {
+            body["references"] = references.clone();
         }
         Json(body).into_response()
     }
@@ -547,6 +552,31 @@ fn a_confluent_registry_is_imported_with_its_version_numbers_and_again_only_what
             ],
         );
         s.config.insert("orders.placed-value".into(), "FULL");
+        // Schema references to other subjects, Avro (by type name) and JSON (by $ref URL).
+        s.versions.insert(
+            "com.acme.Address".into(),
+            vec![("AVRO", r#"{"type": "record", "name": "Address", "namespace": "com.acme", "fields": [{"name": "city", "type": "string"}]}"#.into())],
+        );
+        s.versions.insert(
+            "shipments.sent-value".into(),
+            vec![("AVRO", r#"{"type": "record", "name": "Shipment", "namespace": "com.acme", "fields": [{"name": "to", "type": "Address"}]}"#.into())],
+        );
+        s.references.insert(
+            ("shipments.sent-value".into(), 1),
+            serde_json::json!([{"name": "com.acme.Address", "subject": "com.acme.Address", "version": 1}]),
+        );
+        s.versions.insert(
+            "money".into(),
+            vec![("JSON", r#"{"type": "object", "required": ["cents"], "properties": {"cents": {"type": "integer"}}}"#.into())],
+        );
+        s.versions.insert(
+            "refunds.issued-value".into(),
+            vec![("JSON", r#"{"title": "Refund", "type": "object", "required": ["amount"], "properties": {"amount": {"$ref": "money.json"}}}"#.into())],
+        );
+        s.references.insert(
+            ("refunds.issued-value".into(), 1),
+            serde_json::json!([{"name": "money.json", "subject": "money", "version": 1}]),
+        );
     }
     let address = confluent::start(state.clone());
     let (dir, git) = governance_repository(false);
@@ -597,6 +627,11 @@ fn a_confluent_registry_is_imported_with_its_version_numbers_and_again_only_what
         versions[&("payments".into(), "payments.received".into())],
         [1, 2]
     );
+    assert_eq!(
+        versions[&("shipments".into(), "shipments.sent".into())],
+        [1]
+    );
+    assert_eq!(versions[&("refunds".into(), "refunds.issued".into())], [1]);
     let source =
         std::fs::read_to_string(root.join("sources/orders/source.cue")).expect("source.cue");
     assert!(
@@ -641,6 +676,38 @@ fn a_confluent_registry_is_imported_with_its_version_numbers_and_again_only_what
             order,
             "sources/orders",
             r#"{"id": "2c9f6e46-3b2a-4f2a-9a1f-1c6d2a7b1e00", "total": "AQ==", "note": {"string": "x"}}"#
+        ),
+        1
+    );
+    assert_eq!(
+        vet(
+            "#ShipmentsSent.#Shipment",
+            "sources/shipments",
+            r#"{"to": {"city": "Oslo"}}"#
+        ),
+        0
+    );
+    assert_eq!(
+        vet(
+            "#ShipmentsSent.#Shipment",
+            "sources/shipments",
+            r#"{"to": {"town": "Oslo"}}"#
+        ),
+        1
+    );
+    assert_eq!(
+        vet(
+            "#RefundsIssued.#Refund",
+            "sources/refunds",
+            r#"{"amount": {"cents": 5}}"#
+        ),
+        0
+    );
+    assert_eq!(
+        vet(
+            "#RefundsIssued.#Refund",
+            "sources/refunds",
+            r#"{"amount": {"cents": "5"}}"#
         ),
         1
     );

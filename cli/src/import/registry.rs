@@ -18,8 +18,11 @@
 //!   definition named by its type (`#OrdersPlaced: {#OrderPlaced: {...}}`) so that two subjects
 //!   of one source may both define `#Address`. The event maps to the root definition inside
 //!   (`#OrdersPlaced.#OrderPlaced`).
-//! - A version that cannot be imported (a reference to another subject, a schema that is not
-//!   valid) stops its subject there: later versions would take its number.
+//! - Schema references (`references: [{name, subject, version}]`) are fetched, with theirs:
+//!   an Avro subject's referenced types are imported with it (named types resolve by name), a
+//!   JSON subject's `$ref` to a reference's name reads that schema.
+//! - A version that cannot be imported (a schema that is not valid, a reference that cannot be
+//!   read) stops its subject there: later versions would take its number.
 
 use anyhow::{bail, Context};
 use base64::Engine as _;
@@ -273,16 +276,13 @@ fn import_subject(
             row.warnings = "skipped: a PROTOBUF schema (cuemesh imports JSON and AVRO)".into();
             return Ok(row);
         }
-        if document
-            .get("references")
-            .and_then(Value::as_array)
-            .is_some_and(|r| !r.is_empty())
-        {
-            row.warnings = format!(
-                "stopped at version {version}: it references other subjects, which import does not follow"
-            );
-            break;
-        }
+        let references = match runtime.block_on(references_of(client, &document)) {
+            Ok(references) => references,
+            Err(e) => {
+                row.warnings = format!("stopped at version {version}: {e:#}");
+                break;
+            }
+        };
         let id = document.get("id").and_then(Value::as_u64).unwrap_or(0);
         let text = document
             .get("schema")
@@ -328,7 +328,14 @@ fn import_subject(
             }
         };
         let package = directory.trim_start_matches("sources/").to_string();
-        let converted = match convert(&schema_type, &schema, &where_, subject, &event_type) {
+        let converted = match convert(
+            &schema_type,
+            &schema,
+            &references,
+            &where_,
+            subject,
+            &event_type,
+        ) {
             Ok(c) => c,
             Err(e) => {
                 row.warnings = format!("stopped at version {version}: {e}");
@@ -471,6 +478,7 @@ struct Converted {
 fn convert(
     schema_type: &str,
     schema: &Value,
+    references: &[(String, Value)],
     name: &str,
     subject: &str,
     event_type: &str,
@@ -478,19 +486,26 @@ fn convert(
     let fallback = event_type.rsplit('.').next().unwrap_or(event_type);
     match schema_type {
         "AVRO" => {
-            let out = cue::avro::import(
-                &[cue::avro::Schema {
-                    name: name.to_string(),
-                    document: schema,
-                    definition: fallback.to_string(),
-                }],
-                &cue::avro::Options::default(),
-            )
-            .map_err(|e| anyhow::anyhow!("{}: {}", e.pointer, e.message))?;
+            // Referenced schemas first, so that their names are known; the subject's last.
+            let mut schemas: Vec<cue::avro::Schema<'_>> = references
+                .iter()
+                .map(|(reference, document)| cue::avro::Schema {
+                    name: format!("{name} (reference {reference})"),
+                    document,
+                    definition: reference.clone(),
+                })
+                .collect();
+            schemas.push(cue::avro::Schema {
+                name: name.to_string(),
+                document: schema,
+                definition: fallback.to_string(),
+            });
+            let out = cue::avro::import(&schemas, &cue::avro::Options::default())
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.pointer, e.message))?;
             Ok(Converted {
                 warnings: out.imported.warnings,
                 source: out.imported.source,
-                root: out.roots.first().cloned().unwrap_or_default(),
+                root: out.roots.last().cloned().unwrap_or_default(),
             })
         }
         "JSON" => {
@@ -499,14 +514,25 @@ fn convert(
                 .and_then(Value::as_str)
                 .unwrap_or(fallback);
             let definition = cue::jsonschema::definition_name(title);
+            let uri = format!("registry:///subjects/{}", percent_encode(subject));
+            let loader = References {
+                documents: references
+                    .iter()
+                    .map(|(reference, document)| {
+                        let absolute = cue::jsonschema::resolve_uri(&uri, reference);
+                        let absolute = absolute.split('#').next().unwrap_or_default().to_string();
+                        (absolute, document.clone())
+                    })
+                    .collect(),
+            };
             let root = cue::jsonschema::Root {
-                uri: format!("registry:///subjects/{}", percent_encode(subject)),
+                uri,
                 document: schema,
                 definition: definition.clone(),
             };
             let out = cue::jsonschema::import(
                 &[root],
-                &cue::jsonschema::NoDocuments,
+                &loader,
                 &cue::jsonschema::Options {
                     package: None,
                     default_draft: None,
@@ -530,6 +556,85 @@ fn convert(
         }
         other => bail!("schema type {other:?} is not one cuemesh imports"),
     }
+}
+
+/// The schemas a JSON schema's references name, by the absolute URI its `$ref`s resolve to.
+struct References {
+    documents: Vec<(String, Value)>,
+}
+
+impl cue::jsonschema::Loader for References {
+    fn load(&self, uri: &str) -> Result<Option<Value>, String> {
+        Ok(self
+            .documents
+            .iter()
+            .find(|(absolute, _)| absolute == uri)
+            .map(|(_, document)| document.clone()))
+    }
+}
+
+/// The schemas a version's `references` name (`{"name", "subject", "version"}`), each after
+/// those it references in turn, once each: `(name, schema)`.
+async fn references_of(
+    client: &RegistryClient,
+    document: &Value,
+) -> anyhow::Result<Vec<(String, Value)>> {
+    let mut out: Vec<(String, Value)> = Vec::new();
+    let mut seen: Vec<(String, u64)> = Vec::new();
+    // Depth first without recursion: (reference, whether its own references were pushed).
+    let mut stack: Vec<(Value, Option<Value>)> = document
+        .get("references")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().rev().map(|r| (r.clone(), None)).collect())
+        .unwrap_or_default();
+    while let Some((reference, fetched)) = stack.pop() {
+        let name = reference
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let subject = reference.get("subject").and_then(Value::as_str);
+        let version = reference.get("version").and_then(Value::as_u64);
+        let (Some(subject), Some(version)) = (subject, version) else {
+            bail!("a reference without \"subject\" and \"version\": {reference}");
+        };
+        match fetched {
+            Some(answer) => {
+                let text = answer
+                    .get("schema")
+                    .and_then(Value::as_str)
+                    .with_context(|| format!("reference {name}: no \"schema\" string"))?;
+                let schema: Value = serde_json::from_str(text).with_context(|| {
+                    format!("reference {name} ({subject} version {version}) is not JSON")
+                })?;
+                out.push((name.to_string(), schema));
+            }
+            None => {
+                if seen.iter().any(|(s, v)| s == subject && *v == version) {
+                    continue;
+                }
+                seen.push((subject.to_string(), version));
+                if seen.len() > 1000 {
+                    bail!("more than 1000 references");
+                }
+                let answer = client
+                    .get(&format!(
+                        "/subjects/{}/versions/{version}",
+                        percent_encode(subject)
+                    ))
+                    .await?;
+                let inner: Vec<Value> = answer
+                    .get("references")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                stack.push((reference.clone(), Some(answer)));
+                for r in inner.into_iter().rev() {
+                    stack.push((r, None));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A subject's file: the header, the package clause, the imports of `imported`, and its
