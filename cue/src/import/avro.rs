@@ -369,7 +369,13 @@ impl<'a> Importer<'a> {
             }
             Value::Object(object) => {
                 if named_kind(object).is_some() {
-                    let i = self.by_place[&(file, pointer.to_string())];
+                    let Some(&i) = self.by_place.get(&(file, pointer.to_string())) else {
+                        return Err(self.error(
+                            file,
+                            pointer,
+                            "a named type this import did not collect (please report it)",
+                        ));
+                    };
                     return Ok(Expr::atom(self.named[i].definition.clone()));
                 }
                 let Some(kind) = object.get("type") else {
