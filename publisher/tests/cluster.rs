@@ -3,7 +3,7 @@
 //! stream's leader killed with SIGKILL in the middle of it. Afterwards every acknowledged event
 //! is in the stream exactly once: 0 lost, 0 duplicates. Bounded to about a minute.
 
-mod support;
+use cuemesh_testkit as support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -160,6 +160,7 @@ async fn try_stored_ids(urls: &[String]) -> Result<Vec<String>, String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "chaos test (kills nats-server): scripts/test runs it in its own step"]
 async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
     let started = Instant::now();
     let nodes = Arc::new(Mutex::new(start_cluster()));
