@@ -747,3 +747,57 @@ fn structs_with_many_fields_validate_like_small_ones() {
         "f129: incomplete value int"
     );
 }
+
+/// The headlines of a package's own diagnostics.
+fn package_errors(schema: &str) -> Vec<String> {
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("schema.cue".to_string(), schema.to_string())],
+        },
+        &NoImports,
+    );
+    package.diagnostics().iter().map(|d| d.headline()).collect()
+}
+
+#[test]
+fn bounds_that_no_value_satisfies_are_an_error() {
+    assert_eq!(
+        package_errors("a: >2 & <1\nb: <=\"a\" & >\"b\"\nc: int & >1 & <2\nok: int & >=2 & <=2"),
+        [
+            "a: incompatible number bounds <1 and >2",
+            "b: incompatible string bounds <=\"a\" and >\"b\"",
+            "c: incompatible integer bounds <2 and >1",
+        ]
+    );
+    // The kind may come last, from a pattern: the bounds are judged once all is in.
+    assert_eq!(
+        package_errors("[_]: int\np: >=2 & <2"),
+        ["p: incompatible integer bounds <2 and >=2"]
+    );
+}
+
+#[test]
+fn a_bound_of_a_value_that_is_not_concrete_names_it() {
+    let package = Package::load(
+        PackageFiles {
+            files: vec![(
+                "schema.cue".to_string(),
+                "n: number\na: >(n)\nb: <(<3)\nc: >(null)".to_string(),
+            )],
+        },
+        &NoImports,
+    );
+    let error = |path: &str| match package.export_json(Some(path)) {
+        Ok(v) => panic!("{path} evaluated to {v}"),
+        Err(e) => (e[0].code, e[0].headline()),
+    };
+    assert_eq!(
+        error("a"),
+        ("INCOMPLETE", "non-concrete value n for bound >".into())
+    );
+    assert_eq!(
+        error("b"),
+        ("INCOMPLETE", "non-concrete value <3 for bound <".into())
+    );
+    assert_eq!(error("c").1, "cannot use null for bound >");
+}
