@@ -166,7 +166,7 @@ impl<'a> Eval<'a> {
                     Err(err) => Val::Bottom(err),
                 }
             }
-            ExprKind::Paren(inner) => self.eval_expr(inner, env),
+            ExprKind::Paren(inner) | ExprKind::Optional(inner) => self.eval_expr(inner, env),
             ExprKind::Unary(op, operand) => self.unary(*op, operand, env, span),
             ExprKind::Binary(BinaryOp::Conjunction | BinaryOp::Disjunction, ..)
             | ExprKind::Struct(_)
