@@ -1,7 +1,7 @@
 //! The HTTP sidecar over real loopback HTTP, with a real registry serving a real Git
 //! repository and a real `nats-server -js` per test.
 
-mod support;
+use cuemesh_testkit as support;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::server::Server;
 use support::service::{header, send, state_of};
+use support::Server;
 use support::{identity, TestRepository};
 
 const LATEST: &str = "/v1/sources/MySource/types/MySource:newPerson/versions/latest";
@@ -64,7 +64,14 @@ fn latest_version(state: &AppState) -> Option<u32> {
     event.latest().map(|latest| latest.version.number)
 }
 
-impl Server {
+/// What these tests ask of the registry, on top of the kit's raw requests.
+trait Requests {
+    async fn get_json(&self, path: &str) -> Value;
+    async fn wait_for_version(&self, number: u32, within: Duration) -> Duration;
+    async fn webhook(&self, event: &str, payload: &Value, signature: Option<&str>) -> (u16, Value);
+}
+
+impl Requests for Server {
     async fn get_json(&self, path: &str) -> Value {
         let (status, _, body) = self.send("GET", path, &[], b"").await;
         assert_eq!(status, 200, "{path}: {body}");
