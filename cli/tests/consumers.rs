@@ -2,8 +2,8 @@
 //! the template: lint checks the versions consumers pin against the branch's history.
 
 mod common;
-use cuemesh_testkit as support;
 use common::{cuemesh, template_repository};
+use cuemesh_testkit as support;
 
 use std::path::Path;
 

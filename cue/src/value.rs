@@ -663,9 +663,10 @@ impl Scalar {
             std::cmp::Ordering::Less if integer => {
                 // The smallest and largest integers the bounds allow.
                 let (least, most) = match (lo, hi) {
-                    (Atom::Int(l), Atom::Int(h)) => {
-                        ((*l + i128::from(lo_strict)) as f64, (*h - i128::from(hi_strict)) as f64)
-                    }
+                    (Atom::Int(l), Atom::Int(h)) => (
+                        (*l + i128::from(lo_strict)) as f64,
+                        (*h - i128::from(hi_strict)) as f64,
+                    ),
                     _ => {
                         let (l, h) = (lo.as_f64()?, hi.as_f64()?);
                         let least = if lo_strict { l.floor() + 1.0 } else { l.ceil() };

@@ -908,10 +908,7 @@ fn check_err(package: &Package, target: Option<&str>, args: &[String], shown: &s
             let inner = list.trim().trim_start_matches('[').trim_end_matches(']');
             for a in split_args(inner) {
                 // The first verb left, whichever it is (`%s`, `%v`, `%d`).
-                let verb = ["%s", "%v", "%d"]
-                    .iter()
-                    .filter_map(|v| want.find(v))
-                    .min();
+                let verb = ["%s", "%v", "%d"].iter().filter_map(|v| want.find(v)).min();
                 if let Some(at) = verb {
                     want.replace_range(at..at + 2, &a);
                 }

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use super::conjunct::{Env, Frame, FrameKind};
 use super::expr::atom_text;
+use super::resolve::Resolved;
 use super::values::Val;
 use super::vertex::{ArcType, Feature, VertexId};
 use super::Eval;
-use super::resolve::Resolved;
 use crate::ast::{Clause, Comprehension, Decl, Expr, ExprKind, InterpolationPart};
 use crate::value::{Atom, EvalError};
 
@@ -67,13 +67,11 @@ impl<'a> Eval<'a> {
     fn optionals_defined(&mut self, e: &'a Expr, env: &Env<'a>) -> bool {
         let mut references = Vec::new();
         optional_references(e, &mut references);
-        references
-            .into_iter()
-            .all(|r| match self.resolve(r, env) {
-                Ok(Resolved::Vertex(t)) => self.vertices[t].arc_type != ArcType::Optional,
-                Ok(_) => true,
-                Err(err) => !err.incomplete,
-            })
+        references.into_iter().all(|r| match self.resolve(r, env) {
+            Ok(Resolved::Vertex(t)) => self.vertices[t].arc_type != ArcType::Optional,
+            Ok(_) => true,
+            Err(err) => !err.incomplete,
+        })
     }
 
     pub(super) fn comprehension(

@@ -422,7 +422,11 @@ impl<'a> Eval<'a> {
                     self.vertices[t].arcs.len()
                 );
                 // An open list (`[1, ...]`) may still get the element.
-                if self.vertices[t].list.as_ref().is_some_and(|l| l.closed.is_empty()) {
+                if self.vertices[t]
+                    .list
+                    .as_ref()
+                    .is_some_and(|l| l.closed.is_empty())
+                {
                     return Err(EvalError::incomplete(message, vec![span]));
                 }
                 return Err(EvalError::new("INDEX", message, vec![span]));
