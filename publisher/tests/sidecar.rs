@@ -515,8 +515,9 @@ async fn with_nats_down_a_publish_is_503_with_retry_after_and_nothing_is_stored(
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(stored_count(&stack.nats).await, 0);
+    // The proof that nothing of the refused events arrives late: one connection delivers in
+    // order, so anything the client still held from before the restart would be stored before
+    // this event's acknowledgement, and the stream would hold more than this one.
     let after = stack
         .post(PLACED, &[("ce-id", "after")], VALID_PLACED)
         .await;
@@ -653,8 +654,9 @@ async fn bad_requests_say_what_is_wrong() {
 /// and restarted on the same port with the same store, five times. Each client retries a
 /// refused or failed event with the same `ce-id`, as a real client would. Afterwards every
 /// acknowledged id is in the stream, and no id is stored twice. It prints its counts
-/// (`cargo test -p cuemesh-publisher --test sidecar killing -- --nocapture`).
+/// (`cargo test -p cuemesh-publisher --test sidecar killing -- --ignored --nocapture`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "chaos test (kills nats-server): scripts/test runs it in its own step"]
 async fn killing_and_restarting_nats_under_load_loses_no_acknowledged_event() {
     let mut stack = Stack::start_with(SidecarConfig::default(), |config| {
         config.publish_timeout = Duration::from_millis(1000);

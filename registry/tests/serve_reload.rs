@@ -350,11 +350,12 @@ async fn webhooks_are_verified_and_a_push_to_the_branch_reloads() {
     assert_eq!(status, 415, "{body}");
     assert!(body.contains("unsupported_media_type"), "{body}");
 
-    // Refused webhooks reloaded nothing.
+    // Refused (and ignored) webhooks asked for no reload; the accepted one asks for one.
+    assert_eq!(state.reload_status().requests(), 0);
     commit_version(&mut repo, 2);
-    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(latest_version(&state), Some(1));
     let (status, body) = server.webhook("push", &push_main, None).await;
+    assert_eq!(state.reload_status().requests(), 1);
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["outcome"], "reload_requested");
     server.wait_for_version(2, Duration::from_secs(15)).await;

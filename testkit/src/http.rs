@@ -6,7 +6,6 @@ use axum::serve;
 use cuemesh_registry::serve::{app, AppState};
 use std::net::SocketAddr;
 use std::path::Path;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A server on a free loopback port, stopped when dropped.
 pub struct Server {
@@ -48,40 +47,8 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Result<(u16, String, String), String> {
-        let mut stream = tokio::net::TcpStream::connect(self.address)
-            .await
-            .map_err(|error| format!("connect: {error}"))?;
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.address,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream
-            .write_all(head.as_bytes())
-            .await
-            .map_err(|error| format!("write: {error}"))?;
-        stream
-            .write_all(body)
-            .await
-            .map_err(|error| format!("write body: {error}"))?;
-        let mut response = String::new();
-        stream
-            .read_to_string(&mut response)
-            .await
-            .map_err(|error| format!("read: {error}"))?;
-        let (head, body) = response
-            .split_once("\r\n\r\n")
-            .ok_or_else(|| format!("no end of head in {response:?}"))?;
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .ok_or_else(|| format!("no status code in {head:?}"))?;
-        Ok((status, head.to_ascii_lowercase(), body.to_string()))
+        let answer = request_async(&self.address.to_string(), method, path, headers, body).await?;
+        Ok((answer.status, answer.head, answer.body))
     }
 }
 
@@ -209,4 +176,102 @@ async fn read_more(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) {
         .expect("the answer");
     assert!(read > 0, "the server closed the connection");
     buffer.extend_from_slice(&chunk[..read]);
+}
+
+/// One HTTP/1.1 answer read to the end of the connection: its status, its head in lower case
+/// (for `contains` checks on headers) and its body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+/// The head of a request sent with `Connection: close`, so that the whole answer is what the
+/// connection carries until the server closes it.
+fn request_head(
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    length: usize,
+) -> String {
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {length}\r\n"
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    head
+}
+
+fn parse_answer(response: &str) -> Result<Answer, String> {
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("no end of head in {response:?}"))?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("no status code in {head:?}"))?;
+    Ok(Answer {
+        status,
+        head: head.to_ascii_lowercase(),
+        body: body.to_string(),
+    })
+}
+
+/// One request to `address` (`host:port`) over a fresh blocking connection: the test's own
+/// raw HTTP/1.1, with no client library between it and the server. A failed connection or an
+/// unreadable answer is an error (for tests that count them).
+pub fn request(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Answer, String> {
+    use std::io::{Read, Write};
+    let mut stream =
+        std::net::TcpStream::connect(address).map_err(|error| format!("connect: {error}"))?;
+    let head = request_head(address, method, path, headers, body.len());
+    stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(body))
+        .map_err(|error| format!("write: {error}"))?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .map_err(|error| format!("read: {error}"))?;
+    parse_answer(&response)
+}
+
+/// [`request`] on the tokio runtime.
+pub async fn request_async(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Answer, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .map_err(|error| format!("connect: {error}"))?;
+    let head = request_head(address, method, path, headers, body.len());
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .map_err(|error| format!("write: {error}"))?;
+    stream
+        .write_all(body)
+        .await
+        .map_err(|error| format!("write body: {error}"))?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .map_err(|error| format!("read: {error}"))?;
+    parse_answer(&response)
 }
