@@ -26,7 +26,7 @@ pub enum ImportCommand {
     ///
     /// Each file's root schema becomes a definition (--definition, else the file's `title`,
     /// else `#Schema`); `$defs`/`definitions` become definitions of their own, and `$ref`s
-    /// to sibling files are imported too. Formats become builtins (`date-time` is
+    /// to sibling files (or, from a URL, sibling URLs) are imported too. Formats become builtins (`date-time` is
     /// `time.Time`, `uuid` is `uuid.Valid`, `ipv4` is `net.IPv4`, ...),
     /// `additionalProperties`/`patternProperties` closedness and pattern constraints,
     /// `anyOf`/`oneOf` disjunctions, `enum`/`const` literals, `default` defaults,
@@ -37,8 +37,8 @@ pub enum ImportCommand {
     /// Exit status: 0 when imported (warnings allowed), 2 when a file cannot be read, is not
     /// JSON, or is not a schema (the error names file and JSON pointer).
     Jsonschema {
-        /// The JSON Schema files.
-        #[arg(required = true, value_name = "FILE")]
+        /// The JSON Schema files, or `http://` and `https://` URLs.
+        #[arg(required = true, value_name = "FILE|URL")]
         files: Vec<PathBuf>,
 
         /// The name of the root definition (`#Order` or `Order`), for one file.
@@ -263,11 +263,37 @@ pub struct JsonSchemaImport {
     pub out: Option<PathBuf>,
 }
 
-/// Reads `file://` documents from the disk, for `$ref`s to sibling files.
-struct FileLoader;
+/// Reads `file://` documents from the disk, for `$ref`s to sibling files, and `http://` and
+/// `https://` documents from the web.
+struct FileLoader {
+    runtime: tokio::runtime::Runtime,
+    client: registry::RegistryClient,
+}
+
+impl FileLoader {
+    fn new() -> anyhow::Result<FileLoader> {
+        Ok(FileLoader {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?,
+            client: registry::RegistryClient::for_documents(),
+        })
+    }
+
+    /// The JSON document at an `http://` or `https://` URL.
+    fn fetch(&self, url: &str) -> Result<Value, String> {
+        self.runtime
+            .block_on(self.client.get(url))
+            .map_err(|e| format!("{e:#}"))
+    }
+}
 
 impl Loader for FileLoader {
     fn load(&self, uri: &str) -> Result<Option<Value>, String> {
+        if is_url(uri) {
+            return self.fetch(uri).map(Some);
+        }
         let Some(path) = uri.strip_prefix("file://") else {
             return Ok(None);
         };
@@ -277,6 +303,10 @@ impl Loader for FileLoader {
         }
         read_json(path).map(Some)
     }
+}
+
+fn is_url(text: &str) -> bool {
+    text.starts_with("http://") || text.starts_with("https://")
 }
 
 /// A JSON file, or an error naming `file:line:col`.
@@ -320,9 +350,15 @@ pub fn jsonschema(
         bail!("--definition names the definition of one file; with several files each is named by its title or file name");
     }
     check_package_name(config.package.as_deref())?;
+    let loader = FileLoader::new()?;
     let mut documents = Vec::new();
     for path in &config.files {
-        let document = read_json(path).map_err(anyhow::Error::msg)?;
+        let url = path.to_str().filter(|p| is_url(p));
+        let document = match url {
+            Some(url) => loader.fetch(url),
+            None => read_json(path),
+        }
+        .map_err(anyhow::Error::msg)?;
         if !matches!(document, Value::Object(_) | Value::Bool(_)) {
             bail!(
                 "{}: a JSON Schema is an object or a boolean",
@@ -342,7 +378,10 @@ pub fn jsonschema(
             (None, None, _) => stem,
         };
         roots.push(Root {
-            uri: file_uri(path)?,
+            uri: match path.to_str().filter(|p| is_url(p)) {
+                Some(url) => url.to_string(),
+                None => file_uri(path)?,
+            },
             document,
             definition: jsonschema::definition_name(&definition),
         });
@@ -351,7 +390,7 @@ pub fn jsonschema(
         package: config.package.clone(),
         default_draft: None,
     };
-    let imported = jsonschema::import(&roots, &FileLoader, &options).map_err(|e| {
+    let imported = jsonschema::import(&roots, &loader, &options).map_err(|e| {
         let file = if config.files.len() == 1 && !e.pointer.contains(".json#") {
             format!("{}", config.files[0].display())
         } else {

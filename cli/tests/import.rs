@@ -968,3 +968,74 @@ fn confluents_python_client_reads_the_imported_versions_from_cuemesh_serve() {
         })
     );
 }
+
+/// Serves `files` (`/name` answers the text) on a free loopback port from a thread of its own.
+fn static_server(files: &'static [(&'static str, &'static str)]) -> String {
+    use axum::extract::Path;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    let app = axum::Router::new().route(
+        "/schemas/{name}",
+        get(move |Path(name): Path<String>| async move {
+            match files.iter().find(|(n, _)| *n == name) {
+                Some((_, text)) => (StatusCode::OK, text.to_string()),
+                None => (StatusCode::NOT_FOUND, "no such schema".to_string()),
+            }
+        }),
+    );
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            sender
+                .send(listener.local_addr().expect("address").to_string())
+                .expect("send the address");
+            axum::serve(listener, app).await.expect("serve");
+        });
+    });
+    receiver.recv().expect("the server's address")
+}
+
+#[test]
+fn a_schema_at_a_url_is_imported_with_the_sibling_urls_it_refers_to() {
+    const FILES: &[(&str, &str)] = &[("order.json", ORDER), ("customer.json", CUSTOMER)];
+    let address = static_server(FILES);
+    let dir = workspace(&[("good.json", GOOD)]);
+    let url = format!("http://{address}/schemas/order.json");
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "import",
+            "jsonschema",
+            &url,
+            "--package",
+            "orders",
+            "-o",
+            "order.cue",
+        ],
+    );
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    let cue = std::fs::read_to_string(dir.path().join("order.cue")).expect("order.cue written");
+    assert!(cue.contains("#Order: close({"), "{cue}");
+    assert!(cue.contains("ip?: string & net.IPv4"), "{cue}");
+    let vet = cuemesh(
+        dir.path(),
+        &["vet", "-d", "#Order", "order.cue", "good.json"],
+    );
+    assert_eq!(vet.code, 0, "{}{}", vet.stdout, vet.stderr);
+    let missing = format!("http://{address}/schemas/missing.json");
+    let run = cuemesh(dir.path(), &["import", "jsonschema", &missing]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains(&format!("GET {missing}: 404 Not Found: no such schema")),
+        "{}",
+        run.stderr
+    );
+}

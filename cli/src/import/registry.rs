@@ -926,8 +926,9 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// GETs JSON documents of the registry.
-struct RegistryClient {
+/// GETs JSON documents of the registry (paths below its base URL), or of any URL (an empty
+/// base: see [`RegistryClient::for_documents`]).
+pub(super) struct RegistryClient {
     client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>,
     base: String,
     authorization: Option<String>,
@@ -954,19 +955,28 @@ impl RegistryClient {
                 let _ = host;
             }
         }
+        Ok(RegistryClient {
+            base,
+            authorization,
+            ..RegistryClient::for_documents()
+        })
+    }
+
+    /// A client whose `get` takes whole `http://` or `https://` URLs.
+    pub(super) fn for_documents() -> RegistryClient {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_webpki_roots()
             .https_or_http()
             .enable_http1()
             .build();
-        Ok(RegistryClient {
+        RegistryClient {
             client: Client::builder(TokioExecutor::new()).build(connector),
-            base,
-            authorization,
-        })
+            base: String::new(),
+            authorization: None,
+        }
     }
 
-    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+    pub(super) async fn get(&self, path: &str) -> anyhow::Result<Value> {
         let url = format!("{}{path}", self.base);
         let mut request = hyper::Request::get(&url).header(
             hyper::header::ACCEPT,
@@ -977,13 +987,16 @@ impl RegistryClient {
         }
         let request = request
             .body(Empty::new())
-            .with_context(|| format!("GET {path}: not a valid request"))?;
+            .with_context(|| format!("GET {}: not a valid request", redact(&url)))?;
         let exchange = async {
-            let response = self.client.request(request).await.with_context(|| {
-                format!(
-                    "GET {path}: the registry at {} did not answer",
-                    redact(&self.base)
-                )
+            let response = self.client.request(request).await.map_err(|e| {
+                let mut cause = e.to_string();
+                let mut inner = std::error::Error::source(&e);
+                while let Some(error) = inner {
+                    cause = format!("{cause}: {error}");
+                    inner = error.source();
+                }
+                anyhow::anyhow!("GET {}{path}: no answer: {cause}", redact(&self.base))
             })?;
             let status = response.status();
             let body = Limited::new(response.into_body(), 64 * 1024 * 1024)
