@@ -61,7 +61,11 @@ pub fn run(config: &InitConfig, out: &mut dyn Write) -> anyhow::Result<()> {
          \n  3. See the versions the registry will serve:\n\n       cuemesh versions\n\
          \n  4. Add a source: copy sources/identity to sources/<name>, set its source.id and\n     \
          owner, and declare its events. Example payloads go in\n     \
-         sources/<name>/examples/<type>/*.json. The README explains the contract."
+         sources/<name>/examples/<type>/*.json. The README explains the contract.\n\
+         \n  5. Declare who reads what: consumers/<service>.cue names the consuming service,\n     \
+         its owner and the version of each event type it decodes with (a number, or\n     \
+         \"latest\"); `cuemesh check` then refuses a change that a pinned consumer cannot\n     \
+         read. consumers/billing.cue is an example."
     )
     .context("cannot write output")?;
     Ok(())

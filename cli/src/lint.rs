@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use cue::Severity;
-use cuemesh_registry::lint::{lint, Finding, LintReport, RepoFiles};
+use cuemesh_registry::lint::{
+    lint_with, BranchVersions, Finding, LintOptions, LintReport, RepoFiles,
+};
 
 use crate::render::{self, Format};
 
@@ -55,7 +57,11 @@ impl LintConfig {
 /// Reads the repository, runs every rule and prints the findings on `stdout`.
 pub fn run(config: &LintConfig, stdout: &mut dyn Write) -> anyhow::Result<LintOutcome> {
     let tree = RepoFiles::read_directory(&config.root)?;
-    let report = lint(&tree)?;
+    // The versions consumers pin are checked against the branch's history, when there is one.
+    let options = LintOptions {
+        versions: BranchVersions::of_work_tree(&config.root, &tree),
+    };
+    let report = lint_with(&tree, &options)?;
     for finding in &report.findings {
         let text = render::render(
             config.format,
@@ -95,12 +101,18 @@ pub fn run(config: &LintConfig, stdout: &mut dyn Write) -> anyhow::Result<LintOu
     })
 }
 
-/// `2 errors, 1 warning (3 sources, 5 event types, 4 examples checked)`.
+/// `2 errors, 1 warning (3 sources, 5 event types, 4 examples, 2 consumers checked)` (consumers
+/// only when there are some).
 pub fn verdict(report: &LintReport) -> String {
     let plural =
         |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    let consumers = if report.consumer_count == 0 {
+        String::new()
+    } else {
+        format!(", {}", plural(report.consumer_count, "consumer"))
+    };
     format!(
-        "{}, {} ({}, {}, {} checked)",
+        "{}, {} ({}, {}, {}{consumers} checked)",
         plural(report.count(Severity::Error), "error"),
         plural(report.count(Severity::Warning), "warning"),
         plural(report.source_count, "source"),
@@ -196,6 +208,7 @@ pub(crate) fn table_cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cuemesh_registry::lint::lint;
 
     #[test]
     fn table_cells_keep_rows_intact() {

@@ -29,11 +29,13 @@ pub fn markdown(command: &Command) -> String {
     out.push_str("- [Commands](#commands)\n- [Lint rules](#lint-rules)\n");
     out.push_str("- [Compatibility rules](#compatibility-rules)\n");
     out.push_str("- [Settings (`cuemesh.cue`)](#settings-cuemeshcue)\n");
+    out.push_str("- [The consumer contract](#the-consumer-contract)\n");
     out.push_str("- [Registry endpoints](#registry-endpoints)\n\n");
     write_commands(&mut out, command);
     write_lint_rules(&mut out);
     write_compat_rules(&mut out);
     write_settings(&mut out);
+    write_consumer_contract(&mut out);
     write_registry_endpoints(&mut out, &cuemesh_registry::serve::description());
     out
 }
@@ -263,6 +265,21 @@ fn write_settings(out: &mut String) {
 
 /// Every route of the registry service (`cuemesh serve`), from its own OpenAPI description,
 /// which a registry test keeps equal to the router's route table.
+fn write_consumer_contract(out: &mut String) {
+    out.push_str("## The consumer contract\n\n");
+    out.push_str(
+        "Each `.cue` file directly in `consumers/` is one consuming service, a CUE package of its own. \
+         `consumer.id` (unique) and `consumer.owner` (an owner `CODEOWNERS` accepts, who must own the \
+         file there) are required strings, `consumer.description` is optional; `reads` maps each \
+         `source.id` to the event types read from it, each with the `version` the consumer decodes \
+         with: a version number the branch has, or `\"latest\"` to follow every new version. \
+         Nothing else belongs at the top level (definitions and hidden fields aside). `cuemesh lint` \
+         checks the shape and the names; `cuemesh check` refuses a change that a pinned version \
+         cannot read.\n\n",
+    );
+    let _ = writeln!(out, "```cue\n{}```\n", cuemesh_registry::CONSUMER_CONTRACT);
+}
+
 fn write_registry_endpoints(out: &mut String, description: &serde_json::Value) {
     out.push_str("## Registry endpoints\n\n");
     out.push_str(

@@ -3,9 +3,8 @@
 //! built binary run on them.
 
 mod common;
-#[path = "../../publisher/tests/support/mod.rs"]
-mod support;
 use common::{cuemesh_with_env, template_repository, Run};
+use cuemesh_testkit as support;
 use support::commit_index;
 
 use std::path::Path;

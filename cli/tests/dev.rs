@@ -3,8 +3,7 @@
 //! `dev` starts itself), and the `curl` commands it prints are run as a user would paste them.
 
 mod common;
-#[path = "../../publisher/tests/support/mod.rs"]
-mod support;
+use cuemesh_testkit as support;
 
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;

@@ -4,8 +4,7 @@
 //! that cannot be used are named at start.
 
 mod common;
-#[path = "../../publisher/tests/support/mod.rs"]
-mod support;
+use cuemesh_testkit as support;
 
 use std::io::{Read, Write};
 use std::process::Command;

@@ -47,6 +47,12 @@ registry: url: \"https://schemas.example.com\"
 lint: rules: EXAMPLE_MISSING: \"error\"
 ";
 
+const CONSUMER: &str = "package billing
+
+consumer: {id: \"billing\", owner: \"@acme/billing\"}
+reads: \"MySource\": \"MySource:newPerson\": version: \"latest\"
+";
+
 const EXAMPLE_PATH: &str = "sources/identity/examples/MySource%3AnewPerson/ada.json";
 const EXAMPLE: &str = "{\"name\": {\"given\": \"Ada\"}, \"age\": 36}\n";
 
@@ -297,8 +303,37 @@ fn each_rule_exits_1_naming_the_rule_and_position() {
             "sources/common/common.cue:6:9",
         ),
     ];
+    let consumer_cases: Vec<Case> = vec![
+        (
+            "CONSUMER_INVALID",
+            vec![(
+                "consumers/billing.cue",
+                Some(CONSUMER.replace("version: \"latest\"", "version: \"newest\"")),
+            )],
+            "consumers/billing.cue:4:51",
+        ),
+        (
+            "CONSUMER_ID_DUPLICATE",
+            vec![
+                ("consumers/billing.cue", Some(CONSUMER.to_string())),
+                (
+                    "consumers/invoices.cue",
+                    Some(CONSUMER.replace("package billing", "package invoices")),
+                ),
+            ],
+            "consumers/invoices.cue:3:16",
+        ),
+        (
+            "CONSUMER_READS_UNKNOWN",
+            vec![(
+                "consumers/billing.cue",
+                Some(CONSUMER.replace("MySource:newPerson", "MySource:oldPerson")),
+            )],
+            "consumers/billing.cue:4:20",
+        ),
+    ];
     let mut tested: Vec<&str> = Vec::new();
-    for (rule, changes, position) in &cases {
+    for (rule, changes, position) in cases.iter().chain(&consumer_cases) {
         let changes: Vec<(&str, Option<&str>)> = changes
             .iter()
             .map(|(path, text)| (*path, text.as_deref()))

@@ -6,8 +6,7 @@
 //! nothing.
 
 mod common;
-#[path = "../../publisher/tests/support/mod.rs"]
-mod support;
+use cuemesh_testkit as support;
 
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;

@@ -3,8 +3,7 @@
 //! `nats-server -js`.
 
 mod common;
-#[path = "../../publisher/tests/support/mod.rs"]
-mod support;
+use cuemesh_testkit as support;
 
 use std::process::Command;
 

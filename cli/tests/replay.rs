@@ -4,8 +4,7 @@
 //! binary replaying them against the change.
 
 mod common;
-#[path = "../../publisher/tests/support/mod.rs"]
-mod support;
+use cuemesh_testkit as support;
 
 use std::path::Path;
 

@@ -3,8 +3,7 @@
 //! where it is told, and exits cleanly on SIGINT.
 
 mod common;
-#[path = "../../publisher/tests/support/mod.rs"]
-mod support;
+use cuemesh_testkit as support;
 
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;

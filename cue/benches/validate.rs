@@ -9,7 +9,7 @@
 //! A third case, `order_placed`, times cuemesh alone on what the publisher checks per event: the
 //! template's `com.acme.orders.placed` v1 schema (regexes, an enum, `time.Time`) and one valid
 //! event (`shared/mod.rs`). Wall-clock time on a shared machine wanders; for a
-//! repeatable figure count instructions per call with the `validate_loop` example under
+//! repeatable figure count instructions per call with the `validate_loop` bench under
 //! callgrind, as its header says.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

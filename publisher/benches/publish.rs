@@ -25,8 +25,7 @@
 //! `PUBLISH_BENCH_PHASES=library` runs only raw and library, `=sidecar` only the HTTP phases
 //! (to profile one of them).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use cuemesh_testkit as support;
 
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicUsize, Ordering};

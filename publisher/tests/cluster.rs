@@ -3,7 +3,7 @@
 //! stream's leader killed with SIGKILL in the middle of it. Afterwards every acknowledged event
 //! is in the stream exactly once: 0 lost, 0 duplicates. Bounded to about a minute.
 
-mod support;
+use cuemesh_testkit as support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,7 @@
 //! The publisher against a real `nats-server -js`: what is stored, what is refused, and what
 //! happens when the broker is gone.
 
-mod support;
+use cuemesh_testkit as support;
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! marked invalid with its paths; malformed messages are reported with what is wrong; filters,
 //! start positions and durable consumers select what is delivered.
 
-mod support;
+use cuemesh_testkit as support;
 
 use std::pin::pin;
 use std::time::{Duration, Instant};

@@ -8,7 +8,7 @@
 //! packages the test prints a note and passes, unless `CUEMESH_REQUIRE_PYTHON_INTEROP=1`
 //! (which `.ci/run` sets after installing them), when it fails.
 
-mod support;
+use cuemesh_testkit as support;
 
 use std::path::PathBuf;
 use std::process::Command;

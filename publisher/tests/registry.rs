@@ -1,7 +1,7 @@
 //! `RegistrySchema` against a real registry (`cuemesh_registry::serve::app` over a real Git
 //! repository, on loopback): packages that import others, the digest check, the errors.
 
-mod support;
+use cuemesh_testkit as support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

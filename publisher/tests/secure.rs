@@ -4,7 +4,7 @@
 //! Each connects, publishes or is refused as expected; a refused publish stores nothing and is
 //! refused at once, not after the publish timeout.
 
-mod support;
+use cuemesh_testkit as support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,9 +45,16 @@ fn patient(nats: NatsConfig) -> PublisherConfig {
 }
 
 async fn connect(nats: NatsConfig) -> Result<Publisher, ConnectError> {
+    // One schema folder for the whole file, written once: tests run in parallel, and a test
+    // rewriting the file while another loads it would read it empty.
     static SCHEMAS: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    let directory = SCHEMAS.get_or_init(|| tempfile::tempdir().expect("a directory"));
-    let (schemas, _, _) = pins(directory.path());
+    let directory = SCHEMAS.get_or_init(|| {
+        let directory = tempfile::tempdir().expect("a directory");
+        std::fs::write(directory.path().join("orders.cue"), ORDERS_CUE).expect("the schema");
+        directory
+    });
+    let allowed = Pin::new("com.acme.orders", "OrderCreated", 1);
+    let schemas = LocalSchema::new().with_version(allowed, directory.path(), "#OrderCreated", None);
     Publisher::connect(patient(nats), schemas).await
 }
 

@@ -9,8 +9,7 @@ use cuemesh_registry::check::{check, CheckOptions};
 use cuemesh_registry::Repository;
 use std::time::{Duration, Instant};
 
-#[path = "support/generate.rs"]
-mod generate;
+use cuemesh_testkit::generate;
 
 fn check_one_file(c: &mut Criterion) {
     let directory = tempfile::tempdir().expect("temporary directory");

@@ -14,8 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// The goal for a cold load of the benchmark shape.
 const GOAL: Duration = Duration::from_secs(2);
 
-#[path = "support/generate.rs"]
-mod generate;
+use cuemesh_testkit::generate;
 
 fn history(c: &mut Criterion) {
     let directory = tempfile::tempdir().expect("temporary directory");

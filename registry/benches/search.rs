@@ -10,8 +10,7 @@ use cuemesh_registry::serve::{HitKind, Index};
 use cuemesh_registry::Repository;
 use std::time::Instant;
 
-#[path = "support/generate.rs"]
-mod generate;
+use cuemesh_testkit::generate;
 
 fn search(c: &mut Criterion) {
     let directory = tempfile::tempdir().expect("temporary directory");

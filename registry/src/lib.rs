@@ -25,6 +25,7 @@
 //! the folder named by [`examples_folder_name`]).
 
 mod commit;
+mod consumer;
 mod contract;
 mod error;
 mod history;
@@ -33,6 +34,10 @@ mod source;
 mod tree;
 
 pub use commit::CommitInfo;
+pub use consumer::{
+    is_consumer_path, load_consumer, Consumer, ConsumerRead, Pin, CONSUMERS_DIRECTORY,
+    CONSUMER_CONTRACT, CONSUMER_INVALID,
+};
 pub use cue::canonical::{CanonicalSchema, Digest};
 pub use error::Error;
 pub use history::{CommitProblem, EventHistory, History, Version};

@@ -5,8 +5,7 @@
 
 mod support;
 
-#[path = "../benches/support/generate.rs"]
-mod generate;
+use cuemesh_testkit::generate;
 
 use cue::canonical::{CanonicalSchema, Digest};
 use cuemesh_registry::Repository;

@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use support::server::Server;
 use support::service::{orders, MONEY};
+use support::Server;
 use support::{identity, TestRepository, MODULE};
 
 const IDENTITY: &str = "sources/identity/identity.cue";

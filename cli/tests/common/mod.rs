@@ -243,8 +243,8 @@ impl Drop for Daemon {
     }
 }
 
-/// `(status code, body)` of one HTTP/1.1 request over a fresh loopback connection
-/// (`Connection: close`, so the whole answer is read to the end).
+/// `(status code, body)` of one HTTP/1.1 request over a fresh loopback connection (the test
+/// kit's raw client).
 pub(crate) fn http(
     address: &str,
     method: &str,
@@ -252,27 +252,9 @@ pub(crate) fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(address).expect("connect");
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    write!(stream, "{head}\r\n{body}").expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no complete answer: {response:?}"));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no status code in {head:?}"));
-    (status, body.to_string())
+    let answer = cuemesh_testkit::http::request(address, method, path, headers, body.as_bytes())
+        .unwrap_or_else(|error| panic!("{method} {path}: {error}"));
+    (answer.status, answer.body)
 }
 
 /// Checks a printed counterexample (`{"value", "accepted_by", "rejected_by", "error"}`) with

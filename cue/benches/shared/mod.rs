@@ -1,4 +1,4 @@
-//! What the `validate` bench and the `validate_loop` example share: loading a schema, and the
+//! What the `validate` bench and the `validate_loop` bench share: loading a schema, and the
 //! template's `com.acme.orders.placed` v1 schema with a valid event
 //! (`schemas-repo-template/sources/{common,orders}`, inlined as one package).
 

@@ -17,7 +17,7 @@ pub const SETTINGS_FILE: &str = "cuemesh.cue";
 pub const SOURCES_DIRECTORY: &str = "sources";
 
 /// The files of a governance repository that lint reads: `cue.mod/module.cue`, `cuemesh.cue`,
-/// the `CODEOWNERS` files and everything under `sources/`, by repository-relative path with `/` separators.
+/// the `CODEOWNERS` files and everything under `sources/` and `consumers/`, by repository-relative path with `/` separators.
 #[derive(Debug, Clone, Default)]
 pub struct RepoFiles {
     pub files: BTreeMap<String, Vec<u8>>,
@@ -95,6 +95,10 @@ impl RepoFiles {
         let sources = root.join(SOURCES_DIRECTORY);
         if sources.is_dir() {
             tree.read_folder(&sources, SOURCES_DIRECTORY)?;
+        }
+        let consumers = root.join(crate::consumer::CONSUMERS_DIRECTORY);
+        if consumers.is_dir() {
+            tree.read_folder(&consumers, crate::consumer::CONSUMERS_DIRECTORY)?;
         }
         Ok(tree)
     }

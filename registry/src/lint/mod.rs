@@ -13,7 +13,7 @@ pub(crate) mod files;
 mod ignore;
 pub mod rules;
 pub(crate) mod settings;
-mod workspace;
+pub(crate) mod workspace;
 
 use std::collections::HashSet;
 
@@ -24,9 +24,75 @@ pub use ignore::Directive;
 pub use rules::{Rule, RULES};
 pub use settings::{Pattern, RegistrySettings, Settings};
 pub use workspace::{
-    percent_decode, percent_encode, Declaration, DeclarationKind, EventDeclaration, Example,
-    SourcePackage, Sources, StrayFile, Workspace,
+    percent_decode, percent_encode, ConsumerFile, Declaration, DeclarationKind, EventDeclaration,
+    Example, SourcePackage, Sources, StrayFile, Workspace,
 };
+
+/// What lint knows beyond the repository's files.
+#[derive(Debug, Clone, Default)]
+pub struct LintOptions {
+    /// The latest version of each `(source id, event type)` on the branch that numbers
+    /// versions, when the files are a Git work tree whose branch exists: the versions consumers
+    /// pin are checked against it (`CONSUMER_READS_UNKNOWN`). `None`: versions are not checked
+    /// (only that the source and the type exist).
+    pub versions: Option<BranchVersions>,
+}
+
+impl BranchVersions {
+    /// The versions of the branch that numbers versions (`registry.branch` of `cuemesh.cue`,
+    /// `main` by default; `origin/<branch>` when only the remote one exists, as in a CI
+    /// checkout) of the Git repository holding `root`. `None` when `root` is not in a Git
+    /// repository, the branch does not exist yet, or the tree has no consumer file (nothing
+    /// needs the versions then, and numbering them costs an evaluation of history).
+    pub fn of_work_tree(root: &std::path::Path, tree: &RepoFiles) -> Option<BranchVersions> {
+        let has_consumers = tree
+            .files
+            .keys()
+            .any(|path| crate::consumer::is_consumer_path(path));
+        if !has_consumers {
+            return None;
+        }
+        let module = tree
+            .text(MODULE_FILE)
+            .and_then(cue::module_path)
+            .unwrap_or_default();
+        let mut sources = Sources::default();
+        let (settings, _) = Settings::load(tree, &module, &mut sources);
+        let branch = settings
+            .registry
+            .branch
+            .unwrap_or_else(|| "main".to_string());
+        let git = git2::Repository::discover(root).ok()?;
+        let repository = crate::Repository::open(git.path()).ok()?;
+        let reference = [branch.clone(), format!("origin/{branch}")]
+            .into_iter()
+            .find(|reference| repository.resolve(reference).is_ok())?;
+        let history = repository.history(&reference).ok()?;
+        let latest = history
+            .events
+            .iter()
+            .filter_map(|event| {
+                let latest = event.versions.last()?;
+                Some((
+                    (event.source.clone(), event.event_type.clone()),
+                    latest.number,
+                ))
+            })
+            .collect();
+        Some(BranchVersions {
+            branch: reference,
+            latest,
+        })
+    }
+}
+
+/// The latest version of every event type of a branch.
+#[derive(Debug, Clone, Default)]
+pub struct BranchVersions {
+    /// The branch (`main`), for messages.
+    pub branch: String,
+    pub latest: std::collections::HashMap<(String, String), u32>,
+}
 
 /// What a repository configures a rule to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -148,6 +214,8 @@ pub struct LintReport {
     pub source_count: usize,
     pub event_type_count: usize,
     pub example_count: usize,
+    /// How many consumer files were checked.
+    pub consumer_count: usize,
 }
 
 impl LintReport {
@@ -166,7 +234,12 @@ impl LintReport {
 
 /// Runs every rule on the repository. `Err` only when the files are not a CUE module at all.
 pub fn lint(tree: &RepoFiles) -> Result<LintReport, LintError> {
-    let workspace = Workspace::build(tree)?;
+    lint_with(tree, &LintOptions::default())
+}
+
+/// [`lint`], with what is known beyond the files (the branch's versions).
+pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, LintError> {
+    let workspace = Workspace::build_with(tree, options)?;
     let mut findings = Vec::new();
     let mut seen = HashSet::new();
     for rule in RULES {
@@ -259,6 +332,7 @@ pub fn lint(tree: &RepoFiles) -> Result<LintReport, LintError> {
         source_count: sources_checked.clone().count(),
         event_type_count: sources_checked.clone().map(|p| p.events.len()).sum(),
         example_count: workspace.packages.iter().map(|p| p.examples.len()).sum(),
+        consumer_count: workspace.consumers.len(),
         findings,
         sources,
     })

@@ -8,8 +8,8 @@
 //! lint: {
 //!     rules: {FIELD_DOC_MISSING: "warning", EXAMPLE_MISSING: "off"}
 //!     eventTypePattern:      "^[A-Z][A-Za-z0-9]*:[a-z][A-Za-z0-9]*$"
-//!     sourceIdPattern:       "^[A-Z][A-Za-z0-9]*$"
-//!     ownerPattern:          "^(@[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9][A-Za-z0-9._-]*|[^@\\s]+@[^@\\s]+\\.[^@\\s]+)$"
+//!     sourceIdPattern:       "^([A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*(\\.[a-z][a-z0-9-]*)+)$"
+//!     ownerPattern:          "^(@[A-Za-z0-9][A-Za-z0-9-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?|[^@\\s]+@[^@\\s]+\\.[^@\\s]+)$"
 //!     definitionNamePattern: "^[A-Z][A-Za-z0-9]*$"
 //!     fieldNamePattern:      "^[a-z][A-Za-z0-9]*$"
 //! }
@@ -56,7 +56,8 @@ pub struct Settings {
     pub event_type_pattern: Pattern,
     /// `source.id` values, the CloudEvents `source` attribute.
     pub source_id_pattern: Pattern,
-    /// `source.owner` values: a GitHub team `@org/team` or an e-mail address.
+    /// `source.owner` and `consumer.owner` values: a GitHub team `@org/team`, a user
+    /// `@octocat` or an e-mail address.
     pub owner_pattern: Pattern,
     /// Definition names, without the `#`.
     pub definition_name_pattern: Pattern,
@@ -79,9 +80,14 @@ pub struct RegistrySettings {
 
 /// The default patterns, as documented in the README.
 pub(crate) const DEFAULT_EVENT_TYPE_PATTERN: &str = "^[A-Z][A-Za-z0-9]*:[a-z][A-Za-z0-9]*$";
-pub(crate) const DEFAULT_SOURCE_ID_PATTERN: &str = "^[A-Z][A-Za-z0-9]*$";
+/// PascalCase names (`MySource`), reverse DNS (`com.acme.orders`) and the URI references the
+/// CloudEvents specification's own examples use: absolute URIs (`https://github.com/cloudevents`,
+/// `urn:event:from:myapi/resource`) and absolute paths (`/cloudevents/spec/pull/123`).
+pub(crate) const DEFAULT_SOURCE_ID_PATTERN: &str = r"^([A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*(\.[a-z][a-z0-9-]*)+|[A-Za-z][A-Za-z0-9+.-]*:[^\s]+|/[^\s]*)$";
+/// Every owner form `CODEOWNERS` accepts: a team (`@org/team`), a user (`@octocat`) or an
+/// e-mail address.
 pub(crate) const DEFAULT_OWNER_PATTERN: &str =
-    r"^(@[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9][A-Za-z0-9._-]*|[^@\s]+@[^@\s]+\.[^@\s]+)$";
+    r"^(@[A-Za-z0-9][A-Za-z0-9-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?|[^@\s]+@[^@\s]+\.[^@\s]+)$";
 pub(crate) const DEFAULT_DEFINITION_NAME_PATTERN: &str = "^[A-Z][A-Za-z0-9]*$";
 pub(crate) const DEFAULT_FIELD_NAME_PATTERN: &str = "^[a-z][A-Za-z0-9]*$";
 

@@ -85,6 +85,17 @@ pub struct Workspace {
     /// The `CODEOWNERS` file GitHub would use, when the repository has one (its text is in
     /// [`Workspace::sources`]).
     pub codeowners: Option<super::codeowners::CodeOwners>,
+    /// One per `.cue` file of `consumers/`, in path order.
+    pub consumers: Vec<ConsumerFile>,
+    /// What lint knows of the branch's versions (see [`super::LintOptions`]).
+    pub options: super::LintOptions,
+}
+
+/// One file of `consumers/`: the loaded consumer, whose diagnostics' spans point into
+/// [`crate::Consumer::files`]; its text is in [`Workspace::sources`] under the same name.
+pub struct ConsumerFile {
+    pub file: FileId,
+    pub consumer: crate::Consumer,
 }
 
 /// One package under `sources/`: a data product's source, or shared types (a package that
@@ -189,6 +200,14 @@ impl SourcePackage {
 
 impl Workspace {
     pub fn build(tree: &RepoFiles) -> Result<Workspace, LintError> {
+        Workspace::build_with(tree, &super::LintOptions::default())
+    }
+
+    /// [`Workspace::build`] with what lint knows beyond the files (the branch's versions).
+    pub fn build_with(
+        tree: &RepoFiles,
+        options: &super::LintOptions,
+    ) -> Result<Workspace, LintError> {
         let module = tree
             .text(MODULE_FILE)
             .and_then(cue::module_path)
@@ -216,8 +235,11 @@ impl Workspace {
             directives: Vec::new(),
             directive_problems: Vec::new(),
             codeowners,
+            consumers: Vec::new(),
+            options: options.clone(),
         };
         workspace.sort_files(tree);
+        workspace.load_consumers(tree);
         workspace.scan_directives();
         Ok(workspace)
     }
@@ -296,6 +318,46 @@ impl Workspace {
                 let file = self.sources.add(path, "");
                 self.stray_files.push(StrayFile { file, reason });
             }
+        }
+    }
+
+    /// Loads every `.cue` file directly in `consumers/`; anything else there is a stray file.
+    fn load_consumers(&mut self, tree: &RepoFiles) {
+        let prefix = format!("{}/", crate::consumer::CONSUMERS_DIRECTORY);
+        for (path, bytes) in &tree.files {
+            let Some(name) = path.strip_prefix(&prefix) else {
+                continue;
+            };
+            if crate::consumer::is_consumer_path(path) {
+                let Ok(text) = std::str::from_utf8(bytes) else {
+                    let file = self.sources.add(path, "");
+                    let mut consumer = crate::consumer::load_consumer(path, "");
+                    consumer.diagnostics = vec![cue::Diagnostic::error(
+                        crate::consumer::CONSUMER_INVALID,
+                        "the file is not UTF-8",
+                    )];
+                    self.consumers.push(ConsumerFile { file, consumer });
+                    continue;
+                };
+                let file = self.sources.add(path, text);
+                let consumer = crate::consumer::load_consumer(path, text);
+                self.consumers.push(ConsumerFile { file, consumer });
+                continue;
+            }
+            let reason = if name.contains('/') {
+                "consumers/ holds one .cue file per consumer, no folders"
+            } else if name.ends_with(".md") || name == ".gitkeep" {
+                continue;
+            } else if name.ends_with(".cue") {
+                "CUE leaves `_*.cue`, `.*.cue` and `*_tool.cue` files out of the package"
+            } else {
+                "consumers/ holds one .cue file per consumer and Markdown documentation"
+            };
+            let file = self.sources.add(path, "");
+            self.stray_files.push(StrayFile {
+                file,
+                reason: reason.to_string(),
+            });
         }
     }
 

@@ -97,6 +97,7 @@ impl AppState {
     /// Asks the task of [`spawn_reloads`] for a reload. Requests made while one runs, however
     /// many, make one more reload after it.
     pub fn request_reload(&self) {
+        self.reload_status().requested();
         self.reload_requests.notify_one();
     }
 

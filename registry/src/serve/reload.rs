@@ -163,6 +163,7 @@ impl LastReload {
 pub struct ReloadStatus {
     generation: AtomicU64,
     builds: AtomicU64,
+    requests: AtomicU64,
     counts: [AtomicU64; 4],
     last: Mutex<Option<LastReload>>,
     /// The last tip that did not load, and why.
@@ -174,6 +175,7 @@ impl ReloadStatus {
         ReloadStatus {
             generation: AtomicU64::new(1),
             builds: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
             counts: Default::default(),
             last: Mutex::new(None),
             broken_tip: Mutex::new(None),
@@ -196,6 +198,16 @@ impl ReloadStatus {
 
     fn built(&self) {
         self.builds.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many reloads were asked for ([`AppState::request_reload`]: accepted webhooks),
+    /// however many reloads they made.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn requested(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
     }
 
     fn broken_tip(&self) -> Option<(String, Vec<String>)> {

@@ -1,11 +1,13 @@
-//! `CODEOWNERS_OWNER`: a source's files are not owned, in `CODEOWNERS`, by its `source.owner`.
+//! `CODEOWNERS_OWNER`: a source's files are not owned, in `CODEOWNERS`, by its `source.owner`,
+//! or a consumer file by its `consumer.owner`.
 
 use super::{source_string, Rule};
+use crate::lint::codeowners::CodeOwners;
 use crate::lint::{Finding, Level, Workspace};
 
 pub(super) const RULE: Rule = Rule {
     id: "CODEOWNERS_OWNER",
-    purpose: "A source's `.cue` files are not covered by a `CODEOWNERS` rule (the last matching one, as GitHub reads `.github/CODEOWNERS`, `CODEOWNERS` or `docs/CODEOWNERS`) that lists its `source.owner` among its owners. Checked when the repository has a `CODEOWNERS` file.",
+    purpose: "A source's `.cue` files (or a consumer's file) are not covered by a `CODEOWNERS` rule (the last matching one, as GitHub reads `.github/CODEOWNERS`, `CODEOWNERS` or `docs/CODEOWNERS`) that lists its `source.owner` (or `consumer.owner`) among its owners. Checked when the repository has a `CODEOWNERS` file.",
     default: Level::Error,
     configurable: true,
     check,
@@ -21,45 +23,79 @@ fn check(workspace: &Workspace) -> Vec<Finding> {
             continue;
         };
         // The first of the source's files whose owners leave `source.owner` out, if any.
-        for (file, _) in &package.files {
-            let Some(path) = workspace.sources.map.get(*file).map(|f| f.name.clone()) else {
-                continue;
-            };
-            let finding = match codeowners.owner_rule(&path) {
-                None => Finding::new(format!(
-                    "{path} is not covered by any rule of {}: its source.owner {owner:?} does not own it",
+        let owned = Owned {
+            field: "source.owner",
+            owner: &owner,
+            owner_span,
+            rule_to_add: format!("/{}/ {owner}", package.folder),
+        };
+        let finding = package.files.iter().find_map(|(file, _)| {
+            let path = workspace.sources.map.get(*file)?.name.clone();
+            owned.finding(codeowners, &path)
+        });
+        findings.extend(finding);
+    }
+    for consumer_file in &workspace.consumers {
+        let consumer = &consumer_file.consumer;
+        let (Some(owner), Some(span)) = (&consumer.owner, consumer.owner_span) else {
+            continue;
+        };
+        let owned = Owned {
+            field: "consumer.owner",
+            owner,
+            owner_span: cue::Span::new(consumer_file.file, span.start, span.end),
+            rule_to_add: format!("/{} {owner}", consumer.path),
+        };
+        findings.extend(owned.finding(codeowners, &consumer.path));
+    }
+    findings
+}
+
+/// Who should own a file, and where that is declared.
+struct Owned<'o> {
+    /// `source.owner` or `consumer.owner`.
+    field: &'static str,
+    owner: &'o str,
+    owner_span: cue::Span,
+    /// The `CODEOWNERS` line that would give the file to its owner.
+    rule_to_add: String,
+}
+
+impl Owned<'_> {
+    /// The finding when the rule deciding who owns `path` leaves the owner out.
+    fn finding(&self, codeowners: &CodeOwners, path: &str) -> Option<Finding> {
+        let (field, owner) = (self.field, self.owner);
+        match codeowners.owner_rule(path) {
+            None => Some(
+                Finding::new(format!(
+                    "{path} is not covered by any rule of {}: its {field} {owner:?} does not own it",
                     codeowners.path
                 ))
-                .at(owner_span)
-                .with_path("source.owner")
-                .with_help(format!(
-                    "add `/{}/ {owner}` to {}",
-                    package.folder, codeowners.path
-                )),
-                Some(rule) if rule.owners.iter().any(|o| o.eq_ignore_ascii_case(&owner)) => {
-                    continue
-                }
-                Some(rule) => {
-                    let listed = if rule.owners.is_empty() {
-                        "no owner".to_string()
-                    } else {
-                        rule.owners.join(" ")
-                    };
+                .at(self.owner_span)
+                .with_path(field)
+                .with_help(format!("add `{}` to {}", self.rule_to_add, codeowners.path)),
+            ),
+            Some(rule) if rule.owners.iter().any(|o| o.eq_ignore_ascii_case(owner)) => None,
+            Some(rule) => {
+                let listed = if rule.owners.is_empty() {
+                    "no owner".to_string()
+                } else {
+                    rule.owners.join(" ")
+                };
+                Some(
                     Finding::new(format!(
-                        "{path} is owned by {listed} (the last matching rule, {:?}), not by its source.owner {owner:?}",
+                        "{path} is owned by {listed} (the last matching rule, {:?}), not by its {field} {owner:?}",
                         rule.pattern
                     ))
                     .at(rule.span)
+                    .with_label(self.owner_span, format!("its {field}"))
                     .with_help(format!(
-                        "add {owner} to this rule, or change source.owner in {path} to one of its owners"
-                    ))
-                }
-            };
-            findings.push(finding);
-            break;
+                        "add {owner} to this rule, or change {field} in {path} to one of its owners"
+                    )),
+                )
+            }
         }
     }
-    findings
 }
 
 #[cfg(test)]
@@ -113,6 +149,25 @@ mod tests {
         .is_empty());
         // Without a CODEOWNERS file there is nothing to compare with.
         assert!(positions(RULE.id, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_consumer_file_its_owner_does_not_own() {
+        use crate::lint::rules::testing::CONSUMER;
+        let owners = format!("{OWNERS}/consumers/billing.cue @acme/billing\n");
+        let consumer = ("consumers/billing.cue", Some(CONSUMER));
+        assert!(positions(RULE.id, &[("CODEOWNERS", Some(&owners)), consumer]).is_empty());
+        // Owned by governance only: the finding is on the rule that decides.
+        assert_eq!(
+            findings(RULE.id, &[("CODEOWNERS", Some(OWNERS)), consumer]),
+            ["CODEOWNERS:1:1 consumers/billing.cue is owned by @acme/data-governance (the last matching rule, \"*\"), not by its consumer.owner \"@acme/billing\""]
+        );
+        // No rule at all: the finding is on consumer.owner.
+        let text = "/sources/identity/  @acme/identity\n";
+        assert_eq!(
+            positions(RULE.id, &[("CODEOWNERS", Some(text)), consumer]),
+            ["consumers/billing.cue:5:9"]
+        );
     }
 
     #[test]

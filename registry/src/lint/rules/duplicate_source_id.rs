@@ -1,8 +1,6 @@
 //! `DUPLICATE_SOURCE_ID`: two packages declare the same `source.id`.
 
-use std::collections::HashMap;
-
-use super::{source_string, Rule};
+use super::{duplicates, source_string, Rule};
 use crate::lint::{Finding, Level, Workspace};
 
 pub(super) const RULE: Rule = Rule {
@@ -14,27 +12,11 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(workspace: &Workspace) -> Vec<Finding> {
-    let mut first = HashMap::new();
-    let mut findings = Vec::new();
-    for package in &workspace.packages {
-        let Some((id, span)) = source_string(package, "id") else {
-            continue;
-        };
-        match first.get(&id) {
-            None => {
-                first.insert(id, (span, package.folder.clone()));
-            }
-            Some((first_span, first_folder)) => findings.push(
-                Finding::new(format!(
-                    "source id {id:?} is already declared by {first_folder}"
-                ))
-                .at(span)
-                .with_path("source.id")
-                .with_label(*first_span, "first declared here"),
-            ),
-        }
-    }
-    findings
+    let declarations = workspace.packages.iter().filter_map(|package| {
+        let (id, span) = source_string(package, "id")?;
+        Some((id, span, package.folder.clone()))
+    });
+    duplicates(declarations, "source id", "source.id")
 }
 
 #[cfg(test)]

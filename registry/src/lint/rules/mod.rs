@@ -11,6 +11,9 @@ use super::{Finding, Level, SourcePackage, Workspace};
 
 mod codeowners_owner;
 mod config_invalid;
+mod consumer_id_duplicate;
+mod consumer_invalid;
+mod consumer_reads_unknown;
 mod definition_name_case;
 mod duplicate_event_type;
 mod duplicate_source_id;
@@ -65,9 +68,39 @@ pub static RULES: &[Rule] = &[
     example_invalid::RULE,
     example_missing::RULE,
     example_unknown_event::RULE,
+    consumer_invalid::RULE,
+    consumer_id_duplicate::RULE,
+    consumer_reads_unknown::RULE,
     unknown_file::RULE,
     ignore_unused::RULE,
 ];
+
+/// One finding per repeated id: `declarations` are (id, where, who declares it) in order; every
+/// declaration after the first of its id is reported, labelled with the first.
+pub(crate) fn duplicates(
+    declarations: impl IntoIterator<Item = (String, Span, String)>,
+    what: &str,
+    path: &str,
+) -> Vec<Finding> {
+    let mut first: std::collections::HashMap<String, (Span, String)> = Default::default();
+    let mut findings = Vec::new();
+    for (id, span, declared_by) in declarations {
+        match first.get(&id) {
+            None => {
+                first.insert(id, (span, declared_by));
+            }
+            Some((first_span, first_declared_by)) => findings.push(
+                Finding::new(format!(
+                    "{what} {id:?} is already declared by {first_declared_by}"
+                ))
+                .at(span)
+                .with_path(path)
+                .with_label(*first_span, "first declared here"),
+            ),
+        }
+    }
+    findings
+}
 
 /// A concrete string field of `source` (`id`, `owner`) with the position of its value, when
 /// the package loads without errors.
@@ -107,6 +140,16 @@ events: {
 \t// first name
 \tfirst: =~\"^[A-Z].*\"
 }
+";
+
+    /// A consumer of the identity source, for `consumers/billing.cue`.
+    pub(crate) const CONSUMER: &str = "package billing
+
+consumer: {
+\tid:          \"billing\"
+\towner: \"@acme/billing\"
+}
+reads: \"MySource\": \"MySource:newPerson\": version: 1
 ";
 
     pub(crate) const IDENTITY_EXAMPLE: &str = "{\"first\": \"Ada\"}\n";

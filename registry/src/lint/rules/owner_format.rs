@@ -1,11 +1,12 @@
-//! `OWNER_FORMAT`: a `source.owner` is neither a team handle nor an e-mail address.
+//! `OWNER_FORMAT`: a `source.owner` or `consumer.owner` is not an owner `CODEOWNERS` accepts:
+//! a team `@org/team`, a user `@octocat` or an e-mail address.
 
 use super::{source_string, Rule};
 use crate::lint::{Finding, Level, Workspace};
 
 pub(super) const RULE: Rule = Rule {
     id: "OWNER_FORMAT",
-    purpose: "A `source.owner` does not match `lint.ownerPattern` (by default a GitHub team `@org/team` or an e-mail address).",
+    purpose: "A `source.owner` or `consumer.owner` does not match `lint.ownerPattern` (by default every owner form `CODEOWNERS` accepts: a team `@org/team`, a user `@octocat` or an e-mail address).",
     default: Level::Error,
     configurable: true,
     check,
@@ -13,17 +14,29 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(workspace: &Workspace) -> Vec<Finding> {
     let pattern = &workspace.settings.owner_pattern;
-    workspace
+    let sources = workspace
         .packages
         .iter()
         .filter_map(|package| source_string(package, "owner"))
-        .filter(|(owner, _)| !pattern.is_match(owner))
-        .map(|(owner, span)| {
+        .map(|(owner, span)| (owner, span, "source.owner"));
+    let consumers = workspace.consumers.iter().filter_map(|consumer_file| {
+        let consumer = &consumer_file.consumer;
+        let span = consumer.owner_span?;
+        Some((
+            consumer.owner.clone()?,
+            cue::Span::new(consumer_file.file, span.start, span.end),
+            "consumer.owner",
+        ))
+    });
+    sources
+        .chain(consumers)
+        .filter(|(owner, _, _)| !pattern.is_match(owner))
+        .map(|(owner, span, path)| {
             Finding::new(format!(
-                "owner {owner:?} is neither a team (@org/team) nor an e-mail address"
+                "owner {owner:?} is neither a team (@org/team), a user (@name) nor an e-mail address"
             ))
             .at(span)
-            .with_path("source.owner")
+            .with_path(path)
             .with_help(format!("ownerPattern is {}", pattern.text))
         })
         .collect()
@@ -44,9 +57,31 @@ mod tests {
     }
 
     #[test]
-    fn teams_and_addresses_are_fine() {
+    fn teams_users_and_addresses_are_fine() {
         assert!(positions(RULE.id, &[]).is_empty());
-        let text = identity_with("\"@acme/identity\"", "\"identity@acme.example\"");
-        assert!(positions(RULE.id, &[("sources/identity/identity.cue", Some(&text))]).is_empty());
+        for owner in [
+            "identity@acme.example",
+            "@octocat",
+            "@acme/identity",
+            "@Mona-Lisa",
+        ] {
+            let text = identity_with("\"@acme/identity\"", &format!("{owner:?}"));
+            assert!(
+                positions(RULE.id, &[("sources/identity/identity.cue", Some(&text))]).is_empty(),
+                "{owner}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_consumer_owner_that_is_no_owner() {
+        use crate::lint::rules::testing::CONSUMER;
+        let text = CONSUMER.replace("\"@acme/billing\"", "\"billing team\"");
+        assert_eq!(
+            positions(RULE.id, &[("consumers/billing.cue", Some(&text))]),
+            ["consumers/billing.cue:5:9"]
+        );
+        let text = CONSUMER.replace("\"@acme/billing\"", "\"@octocat\"");
+        assert!(positions(RULE.id, &[("consumers/billing.cue", Some(&text))]).is_empty());
     }
 }

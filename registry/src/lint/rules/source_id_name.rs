@@ -5,8 +5,7 @@ use crate::lint::{Finding, Level, Workspace};
 
 pub(super) const RULE: Rule = Rule {
     id: "SOURCE_ID_NAME",
-    purpose:
-        "A `source.id` does not match `lint.sourceIdPattern` (by default PascalCase, `MySource`).",
+    purpose: "A `source.id` does not match `lint.sourceIdPattern` (by default PascalCase `MySource`, reverse DNS `com.acme.orders` or a URI reference as in the CloudEvents specification: `https://github.com/cloudevents`, `urn:event:from:myapi/resource`, `/cloudevents/spec/pull/123`).",
     default: Level::Error,
     configurable: true,
     check,
@@ -61,5 +60,28 @@ mod tests {
     #[test]
     fn a_pascal_case_id_is_fine() {
         assert!(positions(RULE.id, &[]).is_empty());
+    }
+
+    #[test]
+    fn the_cloudevents_specification_examples_are_fine() {
+        for id in [
+            "https://github.com/cloudevents",
+            "urn:event:from:myapi/resource",
+            "/cloudevents/spec/pull/123",
+            "mailto:cncf-wg-serverless@lists.cncf.io",
+            "com.acme.orders",
+            "MySource",
+        ] {
+            let text = identity_with("\"MySource\"", &format!("{id:?}"));
+            assert!(
+                positions(RULE.id, &[("sources/identity/identity.cue", Some(&text))]).is_empty(),
+                "{id}"
+            );
+        }
+        for id in ["my source", "my-source", "Acme Orders", ""] {
+            let text = identity_with("\"MySource\"", &format!("{id:?}"));
+            let found = positions(RULE.id, &[("sources/identity/identity.cue", Some(&text))]);
+            assert!(id.is_empty() || found.len() == 1, "{id}: {found:?}");
+        }
     }
 }

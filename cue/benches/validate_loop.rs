@@ -2,9 +2,9 @@
 //! `Schema::validate_json` call under callgrind (repeatable, unlike wall-clock time):
 //!
 //! ```text
-//! cargo build --release -p cue --example validate_loop
-//! valgrind --tool=callgrind --callgrind-out-file=cg.0 target/release/examples/validate_loop 0
-//! valgrind --tool=callgrind --callgrind-out-file=cg.n target/release/examples/validate_loop 10000
+//! cargo bench -p cue --bench validate_loop --no-run   # prints the binary's path: BIN
+//! valgrind --tool=callgrind --callgrind-out-file=cg.0 BIN 0
+//! valgrind --tool=callgrind --callgrind-out-file=cg.n BIN 10000
 //! callgrind_annotate --inclusive=yes cg.n | head -60
 //! ```
 //!
@@ -13,11 +13,15 @@
 //! v1 (`cue/benches/shared/mod.rs`); `cue/benches/validate.rs` times the same pair with
 //! criterion.
 
-#[path = "../benches/shared/mod.rs"]
 mod shared;
 
 fn main() {
-    let count: usize = match std::env::args().nth(1).map(|n| n.parse()) {
+    // `cargo bench` passes `--bench`; the count is the first other argument.
+    let count: usize = match std::env::args()
+        .skip(1)
+        .find(|argument| !argument.starts_with("--"))
+        .map(|n| n.parse())
+    {
         None => 10_000,
         Some(Ok(n)) => n,
         Some(Err(_)) => {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use cuemesh_publisher::{NatsConfig, Secret};
 
-use super::NatsServer;
+use crate::nats::NatsServer;
 
 /// The subject prefix of the orders source of the template (`com.acme.orders`).
 pub const ORDERS_SUBJECTS: &str = "events.com%2Eacme%2Eorders.>";
