@@ -8,7 +8,7 @@ use cuemesh::compat::{self, CompatConfig, CompatOutcome};
 use cuemesh::completions::{self, Shell};
 use cuemesh::dev::{self, DevConfig};
 use cuemesh::export::{self, ExportConfig, ExportFormat, ExportOutcome};
-use cuemesh::import::{self as importer, JsonSchemaImport};
+use cuemesh::import::{self as importer, ImportCommand};
 use cuemesh::init::{self, InitConfig};
 use cuemesh::lint::{self, LintConfig, LintOutcome};
 use cuemesh::nats::NatsOptions;
@@ -62,42 +62,6 @@ struct Cli {
     command: Command,
 }
 
-/// What `cuemesh import` reads.
-#[derive(Debug, Subcommand)]
-enum ImportCommand {
-    /// Import JSON Schema files (drafts 4, 6, 7, 2019-09, 2020-12) as a CUE package.
-    ///
-    /// Each file's root schema becomes a definition (--definition, else the file's `title`,
-    /// else `#Schema`); `$defs`/`definitions` become definitions of their own, and `$ref`s
-    /// to sibling files are imported too. Formats become builtins (`date-time` is
-    /// `time.Time`, `uuid` is `uuid.Valid`, `ipv4` is `net.IPv4`, ...),
-    /// `additionalProperties`/`patternProperties` closedness and pattern constraints,
-    /// `anyOf`/`oneOf` disjunctions, `enum`/`const` literals, `default` defaults,
-    /// `description` doc comments. What CUE cannot state (`if`/`then`/`else`, most `not`,
-    /// `contains` with a schema, an overlapping `oneOf`) is kept as a comment and printed as
-    /// a warning naming the keyword and its JSON pointer.
-    ///
-    /// Exit status: 0 when imported (warnings allowed), 2 when a file cannot be read, is not
-    /// JSON, or is not a schema (the error names file and JSON pointer).
-    Jsonschema {
-        /// The JSON Schema files.
-        #[arg(required = true, value_name = "FILE")]
-        files: Vec<PathBuf>,
-
-        /// The name of the root definition (`#Order` or `Order`), for one file.
-        #[arg(long, value_name = "NAME")]
-        definition: Option<String>,
-
-        /// The package clause of the output.
-        #[arg(long, value_name = "NAME")]
-        package: Option<String>,
-
-        /// Write the CUE to this file instead of standard output.
-        #[arg(short = 'o', long = "out", value_name = "FILE")]
-        out: Option<PathBuf>,
-    },
-}
-
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Write a new governance repository: module, settings, example sources, shared types,
@@ -114,7 +78,7 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Turn schemas written in other languages into CUE: `import jsonschema FILE...`.
+    /// Turn schemas written in other languages into CUE: `import jsonschema|avro FILE...`.
     Import {
         #[command(subcommand)]
         source: ImportCommand,
@@ -559,23 +523,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init::run(&config, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import {
-            source:
-                ImportCommand::Jsonschema {
-                    files,
-                    definition,
-                    package,
-                    out,
-                },
-        } => {
-            let config = JsonSchemaImport {
-                files,
-                definition,
-                package,
-                out,
-            };
-            importer::jsonschema(
-                &config,
+        Command::Import { source } => {
+            importer::run(
+                source,
                 &mut std::io::stdout().lock(),
                 &mut std::io::stderr().lock(),
             )?;

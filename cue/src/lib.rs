@@ -34,7 +34,7 @@ mod value;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use export::UNSUPPORTED_EXTENSION;
-pub use importers::{jsonschema, ImportError, Imported, Warning};
+pub use importers::{avro, jsonschema, ImportError, Imported, Warning};
 pub use package::{
     module_path, DirectoryResolver, ImportResolver, MemoryResolver, NoImports, Package,
     PackageFiles, Schema, Validation,

@@ -27,6 +27,13 @@
 //! cases for the OpenAPI and Kubernetes dialects (`#version: openapi`, `k8sCRD`, `k8sAPI`),
 //! and cases of options the importer does not offer (`#strict*`, `#root`,
 //! `#openOnlyWhenExplicit`, `#allowNonExistentRoot`, `#singleRoot`).
+//!
+//! **The round trip** (`jsonschema_round_trip_report`): each suite schema whose import loads is
+//! exported again as JSON Schema by the engine (`Package::json_schema(Some("#Schema"))`, what
+//! the registry serves), that document is imported back, and every test document must get the
+//! same verdict from both CUE definitions (whatever the suite expects). A group whose export or
+//! second import fails disagrees on all its documents. Agreements may not fall below
+//! [`ROUND_TRIP_FLOOR`].
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -40,6 +47,9 @@ use serde_json::Value;
 
 /// The external suite's passes may not fall below this.
 const FLOOR: usize = 4409;
+
+/// The round trip's agreements may not fall below this.
+const ROUND_TRIP_FLOOR: usize = 4120;
 
 const GROUP_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -422,5 +432,108 @@ fn jsonschema_import_report() {
         filtered || total.passed >= FLOOR,
         "JSON-Schema-Test-Suite passes fell to {} (floor {FLOOR})",
         total.passed
+    );
+}
+
+/// The verdicts of the imported schema and of its export imported back, on each document;
+/// `None` when the first import does not load (nothing to compare); `Err` when the trip fails.
+type TripVerdicts = Option<Result<Vec<(bool, bool)>, String>>;
+
+fn round_trip(schema: &Value, draft: Option<Draft>, documents: &[String]) -> TripVerdicts {
+    let (_, package) = import(schema, draft).ok()?;
+    let original = package.schema(Some("#Schema")).ok()?;
+    let trip = || -> Result<Vec<(bool, bool)>, String> {
+        let exported = package
+            .json_schema(Some("#Schema"))
+            .map_err(|e| format!("export: {}", e[0].message))?;
+        let (_, back) = import(&exported, None).map_err(|e| format!("back: {e}\n{exported:#}"))?;
+        let back = back
+            .schema(Some("#Schema"))
+            .map_err(|e| format!("back: {}", e[0].message))?;
+        Ok(documents
+            .iter()
+            .map(|d| {
+                (
+                    original.validate_json("data.json", d).is_valid(),
+                    back.validate_json("data.json", d).is_valid(),
+                )
+            })
+            .collect())
+    };
+    Some(trip())
+}
+
+#[test]
+fn jsonschema_round_trip_report() {
+    let Some(root) = std::env::var_os("CUE_UPSTREAM_TESTDATA") else {
+        println!(
+            "jsonschema round trip skipped: run `CUE_UPSTREAM_TESTDATA=../shared/cue-testdata cargo test --release -p cue --test jsonschema_import -- --nocapture`"
+        );
+        return;
+    };
+    let verbose = std::env::var_os("JSONSCHEMA_VERBOSE").is_some();
+    let filter = std::env::var("JSONSCHEMA_FILTER").ok();
+    let tests_dir = PathBuf::from(root).join("encoding/jsonschema/testdata/external/tests");
+    let (mut groups, mut compared, mut failed_trips, mut tests, mut agree) = (0, 0, 0, 0, 0);
+    for draft in ["draft4", "draft6", "draft7", "draft2019-09", "draft2020-12"] {
+        for path in json_files(&tests_dir.join(draft)) {
+            let shown = format!(
+                "{draft}/{}",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            );
+            if filter.as_ref().is_some_and(|f| !shown.contains(f.as_str())) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let file_groups: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
+            for group in file_groups {
+                groups += 1;
+                let documents: Vec<String> = group["tests"]
+                    .as_array()
+                    .map(|t| t.iter().map(|t| t["data"].to_string()).collect())
+                    .unwrap_or_default();
+                let count = documents.len();
+                let schema = group["schema"].clone();
+                let dialect = draft_of(draft);
+                let outcome = guarded(move || round_trip(&schema, dialect, &documents))
+                    .unwrap_or_else(|e| Some(Err(e)));
+                let Some(outcome) = outcome else {
+                    continue;
+                };
+                compared += 1;
+                tests += count;
+                match outcome {
+                    Ok(verdicts) => {
+                        for (n, (a, b)) in verdicts.iter().enumerate() {
+                            agree += (a == b) as usize;
+                            if verbose && a != b {
+                                println!(
+                                    "TRIP {shown}: {} / test {n}: original valid={a}, round trip valid={b}",
+                                    group["description"].as_str().unwrap_or("")
+                                );
+                            }
+                        }
+                    }
+                    Err(why) => {
+                        failed_trips += 1;
+                        if verbose {
+                            println!(
+                                "TRIP FAIL {shown}: {}: {}",
+                                group["description"].as_str().unwrap_or(""),
+                                why.lines().next().unwrap_or("")
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "\nRound trip (import, export as JSON Schema, import again): {groups} schemas, {compared} imported and compared, {failed_trips} trips failed; {agree} of {tests} documents judged alike ({:.1}%)",
+        percent(agree, tests)
+    );
+    assert!(
+        filter.is_some() || agree >= ROUND_TRIP_FLOOR,
+        "round trip agreements fell to {agree} (floor {ROUND_TRIP_FLOOR})"
     );
 }

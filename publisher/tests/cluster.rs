@@ -160,6 +160,7 @@ async fn try_stored_ids(urls: &[String]) -> Result<Vec<String>, String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "chaos test (kills nats-server): scripts/test runs it in its own step"]
 async fn killing_the_stream_leader_under_load_loses_and_duplicates_nothing() {
     let started = Instant::now();
     let nodes = Arc::new(Mutex::new(start_cluster()));

@@ -654,8 +654,9 @@ async fn bad_requests_say_what_is_wrong() {
 /// and restarted on the same port with the same store, five times. Each client retries a
 /// refused or failed event with the same `ce-id`, as a real client would. Afterwards every
 /// acknowledged id is in the stream, and no id is stored twice. It prints its counts
-/// (`cargo test -p cuemesh-publisher --test sidecar killing -- --nocapture`).
+/// (`cargo test -p cuemesh-publisher --test sidecar killing -- --ignored --nocapture`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "chaos test (kills nats-server): scripts/test runs it in its own step"]
 async fn killing_and_restarting_nats_under_load_loses_no_acknowledged_event() {
     let mut stack = Stack::start_with(SidecarConfig::default(), |config| {
         config.publish_timeout = Duration::from_millis(1000);

@@ -1,10 +1,11 @@
-//! Importers: other schema languages (JSON Schema) turned into CUE source text.
+//! Importers: other schema languages (JSON Schema, Avro) turned into CUE source text.
 //!
 //! Each importer builds a small tree of CUE expressions ([`Expr`]) and prints it with
 //! [`print_file`]; the text is then an ordinary CUE package that [`crate::Package::load`] reads.
 //! What the source language says and CUE cannot state is never dropped silently: it becomes a
 //! [`Warning`] (keyword and JSON pointer) and a comment in the output at the place it applies.
 
+pub mod avro;
 pub mod jsonschema;
 
 use std::fmt::Write as _;
