@@ -477,10 +477,10 @@ fn data_without_a_schema_is_a_usage_error() {
 
 #[test]
 fn an_unsupported_file_type_is_a_usage_error() {
-    let dir = workspace(&[("schema.cue", ORDER_SCHEMA), ("data.yaml", "id: a\n")]);
-    let run = cuemesh(dir.path(), &["vet", "schema.cue", "data.yaml"]);
+    let dir = workspace(&[("schema.cue", ORDER_SCHEMA), ("data.xml", "<id>a</id>\n")]);
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "data.xml"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("./data.yaml"), "{}", run.stderr);
+    assert!(run.stderr.contains("./data.xml"), "{}", run.stderr);
 }
 
 #[test]
