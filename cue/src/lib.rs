@@ -24,6 +24,7 @@ pub mod testing;
 /// CUE's test archive format, read by the conformance tests; not part of the API.
 #[doc(hidden)]
 pub mod txtar;
+pub mod yaml;
 
 mod eval;
 mod export;
