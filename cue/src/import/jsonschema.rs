@@ -1408,6 +1408,11 @@ impl Importer<'_> {
         if decls.is_empty() && validators.is_empty() && open {
             return Ok(None);
         }
+        // `struct.MinFields(n)` alone accepts structs only, so `{...}` adds nothing; and the
+        // engine checks `struct.MinFields(n) & {...}` against the empty struct before the data.
+        if decls.is_empty() && open {
+            return Ok(Some(Expr::and(validators)));
+        }
         validators.push(Expr::Struct(Struct {
             decls,
             open,
