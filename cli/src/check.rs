@@ -9,6 +9,7 @@
 //! {"kind":"event","source":"MySource","type":"MySource:newPerson","change":"changed",
 //!  "mode":"BACKWARD","version":3,"previous":2,"digest":"sha256:..."}
 //! {"kind":"finding","source":"MySource","type":"MySource:newPerson","allowed":null,
+//!  "consumers":[{"id":"billing","owner":"@acme/billing","version":2,"file":"consumers/billing.cue"}],
 //!  "code":"FIELD_REMOVED","severity":"error",...the fields of every diagnostic (see render),
 //!  "counterexample":{"value":{...},"accepted_by":"previous","rejected_by":"current",
 //!  "error":"..."},"counterexample_note":null}
@@ -43,6 +44,8 @@ pub struct CheckConfig {
     pub step_summary: Option<PathBuf>,
     /// `--replay`: validate the stored events of the touched types against the new versions.
     pub replay: Option<ReplayConfig>,
+    /// `$GITHUB_OUTPUT`: the owners of affected consumers are appended to it (`github` format).
+    pub github_output: Option<PathBuf>,
 }
 
 /// How a `check` run ended; the binary maps it to the exit code.
@@ -85,6 +88,7 @@ impl CheckConfig {
             format,
             step_summary: step_summary.filter(|path| !path.as_os_str().is_empty()),
             replay: None,
+            github_output: None,
         })
     }
 }
@@ -131,6 +135,9 @@ pub fn run(config: &CheckConfig, stdout: &mut dyn Write) -> anyhow::Result<Check
                 );
                 writeln!(stdout, "{text}\n").context(write_error)?;
             }
+            if let Some(line) = crate::consumers::text_line(&report) {
+                writeln!(stdout, "{line}").context(write_error)?;
+            }
             writeln!(stdout, "cuemesh check: {}", verdict(&report)).context(write_error)?;
         }
         Format::Json => {
@@ -160,6 +167,7 @@ pub fn run(config: &CheckConfig, stdout: &mut dyn Write) -> anyhow::Result<Check
                 object.insert("source".into(), finding.source.clone().into());
                 object.insert("type".into(), finding.event_type.clone().into());
                 object.insert("allowed".into(), finding.allowed.clone().into());
+                object.insert("consumers".into(), crate::consumers::json(finding));
                 object.append(&mut line);
                 writeln!(stdout, "{}", serde_json::Value::Object(object)).context(write_error)?;
             }
@@ -184,6 +192,12 @@ pub fn run(config: &CheckConfig, stdout: &mut dyn Write) -> anyhow::Result<Check
                     &proof(finding).lines(),
                 );
                 writeln!(stdout, "{text}").context(write_error)?;
+            }
+            if let Some(notice) = crate::consumers::github_notice(&report) {
+                writeln!(stdout, "{notice}").context(write_error)?;
+            }
+            if let Some(path) = &config.github_output {
+                crate::consumers::write_github_output(path, &report)?;
             }
             if let Some(path) = &config.step_summary {
                 let mut file = std::fs::OpenOptions::new()
@@ -307,6 +321,7 @@ pub fn markdown_summary(report: &CheckReport, replayed: &Replay) -> String {
             message: finding.diagnostic.headline(),
         }),
     );
+    out.push_str(&crate::consumers::markdown(report));
     write_counterexamples(&mut out, report);
     out
 }

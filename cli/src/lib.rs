@@ -4,6 +4,7 @@
 pub mod check;
 pub mod compat;
 pub mod completions;
+pub mod consumers;
 pub mod dev;
 pub mod export;
 pub mod import;

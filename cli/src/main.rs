@@ -619,6 +619,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 step_summary,
                 &working_directory,
             )?;
+            config.github_output = std::env::var_os("GITHUB_OUTPUT")
+                .map(PathBuf::from)
+                .filter(|path| !path.as_os_str().is_empty());
             config.replay = replay.map(|url| ReplayConfig {
                 nats: nats_options.config(url, "cuemesh check --replay"),
                 stream,

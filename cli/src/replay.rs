@@ -276,6 +276,7 @@ pub fn findings(replay: &Replay) -> Vec<CheckFinding> {
                 allowed: None,
                 counterexample: None,
                 counterexample_note: None,
+                consumers: Vec::new(),
             }
         })
         .collect()

@@ -154,6 +154,8 @@ pub enum ExprKind {
     Index(Box<Expr>, Box<Expr>),
     /// `x[lo:hi]`
     Slice(Box<Expr>, Option<Box<Expr>>, Option<Box<Expr>>),
+    /// `x?`: a reference that a `try` clause tests for being defined (`@experiment(try)`).
+    Optional(Box<Expr>),
     /// `f(a, b)`
     Call(Box<Expr>, Vec<Expr>),
     /// A unary operator applied to an operand, including the bound constraints
@@ -207,6 +209,9 @@ pub struct Comprehension {
     pub clauses: Vec<Clause>,
     /// The struct the comprehension yields for each iteration.
     pub body: Box<Expr>,
+    /// `else { ... }` or `fallback { ... }`: what the comprehension yields when its clauses
+    /// yield nothing (`@experiment(try)`).
+    pub fallback: Option<Box<Expr>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -222,6 +227,12 @@ pub enum Clause {
     If { condition: Expr, span: Span },
     /// `let name = value`
     Let(LetClause),
+    /// `try` (right before the body: the body's `x?` references must all be defined) or
+    /// `try name = value` (`value`'s `x?` references must be; `name` is bound to it).
+    Try {
+        binding: Option<(Ident, Expr)>,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

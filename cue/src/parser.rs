@@ -409,6 +409,9 @@ impl<'t> Parser<'t> {
             {
                 return self.comprehension().map(Decl::Embed);
             }
+            TokenKind::Ident(word) if word == "try" && self.starts_try() => {
+                return self.comprehension().map(Decl::Embed);
+            }
             _ => {}
         }
         if let Some(field) = self.try_field() {
@@ -625,6 +628,24 @@ impl<'t> Parser<'t> {
                 });
             } else if self.is_keyword("let") {
                 clauses.push(Clause::Let(self.let_clause()));
+            } else if self.is_keyword("try") && self.starts_try() {
+                self.bump();
+                let binding = match (self.peek().clone(), self.peek_at(1)) {
+                    (TokenKind::Ident(_), TokenKind::Punct("=")) => {
+                        let name = self.ident()?;
+                        self.bump();
+                        Some((name, self.expr()))
+                    }
+                    _ => None,
+                };
+                let bare = binding.is_none();
+                clauses.push(Clause::Try {
+                    binding,
+                    span: clause_start.to(self.prev_span()),
+                });
+                if bare {
+                    break;
+                }
             } else {
                 break;
             }
@@ -641,14 +662,34 @@ impl<'t> Parser<'t> {
             return None;
         }
         let body = self.operand();
-        let span = start.to(body.span);
+        let mut span = start.to(body.span);
+        let fallback = if (self.is_keyword("else") || self.is_keyword("fallback"))
+            && matches!(self.peek_at(1), TokenKind::Punct("{"))
+        {
+            self.bump();
+            let fallback = self.operand();
+            span = span.to(fallback.span);
+            Some(Box::new(fallback))
+        } else {
+            None
+        };
         Some(Expr {
             kind: ExprKind::Comprehension(Comprehension {
                 clauses,
                 body: Box::new(body),
+                fallback,
             }),
             span,
         })
+    }
+
+    /// Whether the `try` at hand starts a clause: `try {` or `try name =`.
+    fn starts_try(&self) -> bool {
+        match self.peek_at(1) {
+            TokenKind::Punct("{") => true,
+            TokenKind::Ident(_) => matches!(self.peek_at(2), TokenKind::Punct("=")),
+            _ => false,
+        }
     }
 
     fn ident(&mut self) -> Option<Ident> {
@@ -869,6 +910,13 @@ impl<'t> Parser<'t> {
                     kind: ExprKind::Index(Box::new(expr), Box::new(index)),
                     span,
                 };
+            } else if self.is_punct("?") {
+                self.bump();
+                let span = expr.span.to(self.prev_span());
+                expr = Expr {
+                    kind: ExprKind::Optional(Box::new(expr)),
+                    span,
+                };
             } else if self.is_punct("(") {
                 self.bump();
                 let mut args = Vec::new();
@@ -989,7 +1037,10 @@ impl<'t> Parser<'t> {
                 }
                 break;
             }
-            if self.is_keyword("for") || self.is_keyword("if") {
+            if self.is_keyword("for")
+                || self.is_keyword("if")
+                || (self.is_keyword("try") && self.starts_try())
+            {
                 if let Some(c) = self.comprehension() {
                     elements.push(c);
                 }

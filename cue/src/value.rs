@@ -622,6 +622,82 @@ impl Scalar {
         Ok(())
     }
 
+    /// The error of bounds that no value of the scalar's kinds satisfies: `>2 & <1`,
+    /// `>=2 & <2`, or `int & >1 & <2` (no integer lies between). CUE names the upper bound
+    /// first: `incompatible integer bounds <2 and >1`. Checked once every conjunct is in (the
+    /// kind may come last, from a pattern).
+    pub(crate) fn incompatible_bounds(&self) -> Option<Arc<EvalError>> {
+        if self.value.is_some() || self.checks.len() < 2 {
+            return None;
+        }
+        // The tightest lower and upper bound, with whether each is strict.
+        let mut lower: Option<(&SpannedCheck, &Atom, bool)> = None;
+        let mut upper: Option<(&SpannedCheck, &Atom, bool)> = None;
+        for check in &self.checks {
+            let Check::Bound(op, limit) = &check.check else {
+                continue;
+            };
+            let (slot, strict, tighter) = match op {
+                BoundOp::Greater => (&mut lower, true, std::cmp::Ordering::Greater),
+                BoundOp::GreaterEqual => (&mut lower, false, std::cmp::Ordering::Greater),
+                BoundOp::Less => (&mut upper, true, std::cmp::Ordering::Less),
+                BoundOp::LessEqual => (&mut upper, false, std::cmp::Ordering::Less),
+            };
+            let replace = match slot {
+                None => true,
+                Some((_, current, current_strict)) => match compare(limit, current) {
+                    Some(o) if o == tighter => true,
+                    Some(std::cmp::Ordering::Equal) => strict && !*current_strict,
+                    _ => false,
+                },
+            };
+            if replace {
+                *slot = Some((check, limit, strict));
+            }
+        }
+        let ((lo_check, lo, lo_strict), (hi_check, hi, hi_strict)) = (lower?, upper?);
+        let integer = self.kinds == Kinds::INT;
+        let empty = match compare(lo, hi)? {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Equal => lo_strict || hi_strict,
+            std::cmp::Ordering::Less if integer => {
+                // The smallest and largest integers the bounds allow.
+                let (least, most) = match (lo, hi) {
+                    (Atom::Int(l), Atom::Int(h)) => (
+                        (*l + i128::from(lo_strict)) as f64,
+                        (*h - i128::from(hi_strict)) as f64,
+                    ),
+                    _ => {
+                        let (l, h) = (lo.as_f64()?, hi.as_f64()?);
+                        let least = if lo_strict { l.floor() + 1.0 } else { l.ceil() };
+                        let most = if hi_strict { h.ceil() - 1.0 } else { h.floor() };
+                        (least, most)
+                    }
+                };
+                least > most
+            }
+            std::cmp::Ordering::Less => false,
+        };
+        if !empty {
+            return None;
+        }
+        let kind = match lo {
+            Atom::String(_) => "string",
+            Atom::Bytes(_) => "bytes",
+            _ if integer => "integer",
+            _ => "number",
+        };
+        Some(EvalError::new(
+            "CONFLICT",
+            format!(
+                "incompatible {kind} bounds {} and {}",
+                check_text(hi_check),
+                check_text(lo_check)
+            ),
+            vec![lo_check.span, hi_check.span],
+        ))
+    }
+
     /// The constraint as `incomplete value ...` messages print it.
     pub(crate) fn describe_incomplete(&self) -> String {
         let mut parts: Vec<String> = Vec::new();

@@ -747,3 +747,119 @@ fn structs_with_many_fields_validate_like_small_ones() {
         "f129: incomplete value int"
     );
 }
+
+/// The headlines of a package's own diagnostics.
+fn package_errors(schema: &str) -> Vec<String> {
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("schema.cue".to_string(), schema.to_string())],
+        },
+        &NoImports,
+    );
+    package.diagnostics().iter().map(|d| d.headline()).collect()
+}
+
+#[test]
+fn bounds_that_no_value_satisfies_are_an_error() {
+    assert_eq!(
+        package_errors("a: >2 & <1\nb: <=\"a\" & >\"b\"\nc: int & >1 & <2\nok: int & >=2 & <=2"),
+        [
+            "a: incompatible number bounds <1 and >2",
+            "b: incompatible string bounds <=\"a\" and >\"b\"",
+            "c: incompatible integer bounds <2 and >1",
+        ]
+    );
+    // The kind may come last, from a pattern: the bounds are judged once all is in.
+    assert_eq!(
+        package_errors("[_]: int\np: >=2 & <2"),
+        ["p: incompatible integer bounds <2 and >=2"]
+    );
+}
+
+#[test]
+fn a_bound_of_a_value_that_is_not_concrete_names_it() {
+    let package = Package::load(
+        PackageFiles {
+            files: vec![(
+                "schema.cue".to_string(),
+                "n: number\na: >(n)\nb: <(<3)\nc: >(null)".to_string(),
+            )],
+        },
+        &NoImports,
+    );
+    let error = |path: &str| match package.export_json(Some(path)) {
+        Ok(v) => panic!("{path} evaluated to {v}"),
+        Err(e) => (e[0].code, e[0].headline()),
+    };
+    assert_eq!(
+        error("a"),
+        ("INCOMPLETE", "non-concrete value n for bound >".into())
+    );
+    assert_eq!(
+        error("b"),
+        ("INCOMPLETE", "non-concrete value <3 for bound <".into())
+    );
+    assert_eq!(error("c").1, "cannot use null for bound >");
+}
+
+/// The package's value at `path` as JSON, or the headline of its first error.
+fn value_at(schema: &str, path: &str) -> String {
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("schema.cue".to_string(), schema.to_string())],
+        },
+        &NoImports,
+    );
+    match package.export_json(Some(path)) {
+        Ok(v) => v.to_string(),
+        Err(e) => e[0].headline(),
+    }
+}
+
+#[test]
+fn a_try_clause_yields_only_when_its_optional_references_are_defined() {
+    let schema = r#"
+@experiment(try)
+a: 1
+c?: int
+list: [10, 20, ...]
+ok: { try { x: a? + 1 } }
+skipped: { try { x: c? } }
+fallback: { try { x: a?, y: c? } else { none: true } }
+bound: { try v = a? if v > 0 { positive: v } }
+open: { try { v: list[5]? } else { none: true } }
+inner: { try { x: [for y in [c?] { y }] } else { none: true } }
+"#;
+    assert_eq!(value_at(schema, "ok"), r#"{"x":2}"#);
+    assert_eq!(value_at(schema, "skipped"), "{}");
+    assert_eq!(value_at(schema, "fallback"), r#"{"none":true}"#);
+    assert_eq!(value_at(schema, "bound"), r#"{"positive":1}"#);
+    assert_eq!(value_at(schema, "open"), r#"{"none":true}"#);
+    assert_eq!(value_at(schema, "inner"), r#"{"none":true}"#);
+}
+
+#[test]
+fn a_comprehension_that_yields_nothing_yields_its_else_body() {
+    let schema = r#"
+ifFalse: { if false { a: 1 } else { b: 2 } }
+forEmpty: { for x in [] { "\(x)": x } fallback { empty: true } }
+forSome: { for x in [1] { "\(x)": x } fallback { empty: true } }
+list: [ for x in [] { x } fallback { 0 } ]
+"#;
+    assert_eq!(value_at(schema, "ifFalse"), r#"{"b":2}"#);
+    assert_eq!(value_at(schema, "forEmpty"), r#"{"empty":true}"#);
+    assert_eq!(value_at(schema, "forSome"), r#"{"1":1}"#);
+    assert_eq!(value_at(schema, "list"), "[0]");
+}
+
+#[test]
+fn arithmetic_errors_read_as_cue_writes_them() {
+    assert_eq!(
+        value_at("x: 1 / 0", "x"),
+        "failed arithmetic: division by zero"
+    );
+    assert_eq!(
+        value_at("x: 1 + \"a\"", "x"),
+        "invalid operands 1 and \"a\" to '+' (type int and string)"
+    );
+}

@@ -31,7 +31,7 @@
 //! - `@test(err, ...)`: evaluating the path must give an error (or the package's diagnostics
 //!   hold one with exactly that path). `code=incomplete` accepts any
 //!   error; other codes (`eval`, `cycle`, ...) need an error that is not mere incompleteness.
-//!   `contains="..."` must be found in one of the messages (with `%s` filled from `args=[...]`).
+//!   `contains="..."` must be found in one of the messages (with its `%s`, `%v` and `%d` filled in order from `args=[...]`).
 //!   `at=`, `pos=`, `path=` and `suberr=` are not checked.
 //! - Every other kind (`allows`, `closed`, `shareID`, `kind`, `debug`, `permute`, ...), the
 //!   `:todo` variants (expected to fail upstream too), assertions under a path marked
@@ -98,13 +98,14 @@ use cue::ast::{self, Decl, ExprKind, LabelKind};
 use cue::txtar;
 use cue::{ImportResolver, NoImports, Package, PackageFiles};
 
-/// The total passes last measured (2963 of 4265 checked units, CUE v0.17.1 test data, with
+/// The total passes last measured (3171 of 4265 checked units, CUE v0.17.1 test data, with
 /// the `encoding/openapi` and `encoding/jsonschema` groups; 2505 before builtins returned
 /// lists and structs and the `path`, `net`, `crypto/*`, `csv`, `math/bits` and `tabwriter`
-/// packages were complete, 2917 before closedness merged through nested embeddings), minus a
+/// packages were complete, 2917 before closedness merged through nested embeddings, 2963
+/// before incompatible bounds and `try` clauses), minus a
 /// small margin. Raise it when the
 /// engine gets better.
-const FLOOR: usize = 2960;
+const FLOOR: usize = 3168;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).
@@ -907,7 +908,11 @@ fn check_err(package: &Package, target: Option<&str>, args: &[String], shown: &s
         if let Some(list) = options.get("args") {
             let inner = list.trim().trim_start_matches('[').trim_end_matches(']');
             for a in split_args(inner) {
-                want = want.replacen("%s", &a, 1).replacen("%v", &a, 1);
+                // The first verb left, whichever it is (`%s`, `%v`, `%d`).
+                let verb = ["%s", "%v", "%d"].iter().filter_map(|v| want.find(v)).min();
+                if let Some(at) = verb {
+                    want.replace_range(at..at + 2, &a);
+                }
             }
         }
         let found = errors.iter().any(|d| {

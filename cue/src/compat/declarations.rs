@@ -53,9 +53,10 @@ fn expression(package: &Package, expr: &Expr, texts: &mut HashMap<Span, String>)
                 expression(package, value, texts);
             }
         }
-        ExprKind::Unary(_, inner) | ExprKind::Paren(inner) | ExprKind::Alias(_, inner) => {
-            expression(package, inner, texts)
-        }
+        ExprKind::Unary(_, inner)
+        | ExprKind::Paren(inner)
+        | ExprKind::Alias(_, inner)
+        | ExprKind::Optional(inner) => expression(package, inner, texts),
         ExprKind::Binary(_, left, right) => {
             expression(package, left, texts);
             expression(package, right, texts);
@@ -72,9 +73,17 @@ fn expression(package: &Package, expr: &Expr, texts: &mut HashMap<Span, String>)
                     Clause::For { source, .. } => expression(package, source, texts),
                     Clause::If { condition, .. } => expression(package, condition, texts),
                     Clause::Let(clause) => expression(package, &clause.value, texts),
+                    Clause::Try { binding, .. } => {
+                        if let Some((_, value)) = binding {
+                            expression(package, value, texts)
+                        }
+                    }
                 }
             }
             expression(package, &comprehension.body, texts);
+            if let Some(fallback) = &comprehension.fallback {
+                expression(package, fallback, texts);
+            }
         }
         ExprKind::Interpolation(interpolation) => {
             for part in &interpolation.parts {

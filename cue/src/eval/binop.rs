@@ -19,10 +19,10 @@ pub(super) fn arithmetic(op: BinaryOp, l: &Atom, r: &Atom) -> Result<Atom, Strin
     use std::cmp::Ordering;
     let mismatch = || {
         format!(
-            "invalid operation {} {} {} (mismatched types {} and {})",
+            "invalid operands {} and {} to '{}' (type {} and {})",
             l,
-            op.as_str(),
             r,
+            op.as_str(),
             l.kind().name(),
             r.kind().name()
         )
@@ -76,7 +76,7 @@ pub(super) fn arithmetic(op: BinaryOp, l: &Atom, r: &Atom) -> Result<Atom, Strin
                 r.as_f64().ok_or_else(mismatch)?,
             );
             if b == 0.0 {
-                return Err("division by zero".into());
+                return Err("failed arithmetic: division by zero".into());
             }
             Ok(Atom::float(a / b))
         }

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use super::conjunct::{Env, Frame, FrameKind};
 use super::expr::atom_text;
+use super::resolve::Resolved;
 use super::values::Val;
 use super::vertex::{ArcType, Feature, VertexId};
 use super::Eval;
-use crate::ast::Clause;
+use crate::ast::{Clause, Comprehension, Decl, Expr, ExprKind, InterpolationPart};
 use crate::value::{Atom, EvalError};
 
 impl<'a> Eval<'a> {
@@ -19,21 +20,64 @@ impl<'a> Eval<'a> {
         while !self.vertices[v].comprehensions.is_empty() {
             let pending = std::mem::take(&mut self.vertices[v].comprehensions);
             for (comp, env, group) in pending {
-                let mut yields = Vec::new();
-                if let Err(err) = self.comprehension(&comp.clauses, env, &mut yields) {
-                    self.set_error(v, err);
-                    continue;
+                let yields = match self.comprehension_yields(comp, env) {
+                    Ok(yields) => yields,
+                    Err(err) => {
+                        self.set_error(v, err);
+                        continue;
+                    }
+                };
+                if yields.is_empty() {
+                    // A comprehension yields structs: a value that nothing else made
+                    // anything is the empty struct.
+                    let vertex = &self.vertices[v];
+                    if vertex.scalar.is_unconstrained()
+                        && vertex.struct_span.is_none()
+                        && vertex.list.is_none()
+                    {
+                        self.mark_struct(v, comp.body.span);
+                    }
                 }
-                for env in yields {
-                    self.add_expr(v, &comp.body, env, group, true);
+                for (body, env) in yields {
+                    self.add_expr(v, body, env, group, true);
                 }
             }
         }
     }
 
+    /// What a comprehension adds: its body in the environment of each iteration, or its
+    /// `else`/`fallback` body (in the comprehension's own environment) when there is none.
+    pub(super) fn comprehension_yields(
+        &mut self,
+        comp: &'a Comprehension,
+        env: Env<'a>,
+    ) -> Result<Vec<(&'a Expr, Env<'a>)>, Arc<EvalError>> {
+        let mut yields = Vec::new();
+        self.comprehension(&comp.clauses, &comp.body, env.clone(), &mut yields)?;
+        Ok(match &comp.fallback {
+            Some(fallback) if yields.is_empty() => vec![(&**fallback, env)],
+            _ => yields.into_iter().map(|env| (&*comp.body, env)).collect(),
+        })
+    }
+
+    /// Whether every `x?` reference in `e` (outside nested comprehensions) is defined: a
+    /// `try` clause yields nothing otherwise. A reference is undefined when it names an
+    /// optional field, or a field or index that is not there (yet) in an open struct or list;
+    /// one that is in error is defined (the error shows where it is used).
+    fn optionals_defined(&mut self, e: &'a Expr, env: &Env<'a>) -> bool {
+        let mut references = Vec::new();
+        optional_references(e, &mut references);
+        references.into_iter().all(|r| match self.resolve(r, env) {
+            Ok(Resolved::Vertex(t)) => self.vertices[t].arc_type != ArcType::Optional,
+            Ok(_) => true,
+            Err(err) => !err.incomplete,
+        })
+    }
+
     pub(super) fn comprehension(
         &mut self,
         clauses: &'a [Clause],
+        body: &'a Expr,
         env: Env<'a>,
         yields: &mut Vec<Env<'a>>,
     ) -> Result<(), Arc<EvalError>> {
@@ -42,10 +86,33 @@ impl<'a> Eval<'a> {
             return Ok(());
         };
         match clause {
+            Clause::Try { binding: None, .. } => {
+                if self.optionals_defined(body, &env) {
+                    self.comprehension(rest, body, env, yields)?;
+                }
+                Ok(())
+            }
+            Clause::Try {
+                binding: Some((name, value)),
+                ..
+            } => {
+                if !self.optionals_defined(value, &env) {
+                    return Ok(());
+                }
+                let value = self.eval_expr(value, &env);
+                let env = Some(Arc::new(Frame {
+                    parent: env,
+                    kind: FrameKind::Bind {
+                        name: &name.name,
+                        value,
+                    },
+                }));
+                self.comprehension(rest, body, env, yields)
+            }
             Clause::If { condition, .. } => {
                 let val = self.eval_expr(condition, &env);
                 match self.atom_of(&val, condition.span)? {
-                    Atom::Bool(true) => self.comprehension(rest, env, yields),
+                    Atom::Bool(true) => self.comprehension(rest, body, env, yields),
                     Atom::Bool(false) => Ok(()),
                     other => Err(EvalError::new(
                         "INVALID",
@@ -63,7 +130,7 @@ impl<'a> Eval<'a> {
                         value,
                     },
                 }));
-                self.comprehension(rest, env, yields)
+                self.comprehension(rest, body, env, yields)
             }
             Clause::For {
                 key, value, source, ..
@@ -120,10 +187,73 @@ impl<'a> Eval<'a> {
                             },
                         }));
                     }
-                    self.comprehension(rest, inner, yields)?;
+                    self.comprehension(rest, body, inner, yields)?;
                 }
                 Ok(())
             }
         }
+    }
+}
+
+/// The references marked `x?` in `e`, innermost too (`a?.b?` gives both), not looking into
+/// the bodies of nested comprehensions (their own `try` tests theirs), only their clauses.
+fn optional_references<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+    match &e.kind {
+        ExprKind::Comprehension(comp) => {
+            for clause in &comp.clauses {
+                match clause {
+                    Clause::For { source: x, .. } | Clause::If { condition: x, .. } => {
+                        optional_references(x, out)
+                    }
+                    Clause::Let(clause) => optional_references(&clause.value, out),
+                    Clause::Try { binding, .. } => {
+                        if let Some((_, x)) = binding {
+                            optional_references(x, out)
+                        }
+                    }
+                }
+            }
+        }
+        ExprKind::Optional(inner) => {
+            out.push(inner);
+            optional_references(inner, out);
+        }
+        ExprKind::Struct(lit) => {
+            for decl in &lit.decls {
+                match decl {
+                    Decl::Field(field) => optional_references(&field.value, out),
+                    Decl::Embed(x) => optional_references(x, out),
+                    Decl::Let(clause) => optional_references(&clause.value, out),
+                    Decl::Ellipsis(_) | Decl::Attribute(_) => {}
+                }
+            }
+        }
+        ExprKind::List(list) => {
+            for x in &list.elements {
+                optional_references(x, out);
+            }
+        }
+        ExprKind::Paren(x) | ExprKind::Unary(_, x) | ExprKind::Alias(_, x) => {
+            optional_references(x, out)
+        }
+        ExprKind::Selector(x, _) => optional_references(x, out),
+        ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) => {
+            optional_references(a, out);
+            optional_references(b, out);
+        }
+        ExprKind::Call(f, args) => {
+            optional_references(f, out);
+            for x in args {
+                optional_references(x, out);
+            }
+        }
+        ExprKind::Interpolation(interp) => {
+            for part in &interp.parts {
+                if let InterpolationPart::Expr(x) = part {
+                    optional_references(x, out);
+                }
+            }
+        }
+        _ => {}
     }
 }

@@ -165,7 +165,9 @@ impl<'a> Eval<'a> {
         match &e.kind {
             ExprKind::Struct(lit) => self.add_decls(v, &lit.decls, env, group, e.span),
             ExprKind::List(list) => self.add_list(v, list, env, group, e.span),
-            ExprKind::Paren(inner) => self.add_expr(v, inner, env, group, embedded),
+            ExprKind::Paren(inner) | ExprKind::Optional(inner) => {
+                self.add_expr(v, inner, env, group, embedded)
+            }
             ExprKind::Unary(UnaryOp::Default, inner) => {
                 self.add_expr(v, inner, env, group, embedded)
             }
@@ -515,14 +517,16 @@ impl<'a> Eval<'a> {
             match &element.kind {
                 ExprKind::Comprehension(comp) => {
                     self.note_comprehension(v);
-                    let mut yields = Vec::new();
-                    if let Err(err) = self.comprehension(&comp.clauses, env.clone(), &mut yields) {
-                        self.set_error(v, err);
-                        continue;
-                    }
-                    for env in yields {
+                    let yields = match self.comprehension_yields(comp, env.clone()) {
+                        Ok(yields) => yields,
+                        Err(err) => {
+                            self.set_error(v, err);
+                            continue;
+                        }
+                    };
+                    for (body, env) in yields {
                         elements.push(Conjunct {
-                            kind: ConjunctKind::Expr(&comp.body),
+                            kind: ConjunctKind::Expr(body),
                             env,
                             group,
                         });

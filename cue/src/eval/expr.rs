@@ -13,6 +13,20 @@ use crate::ast::{self, BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::source::Span;
 use crate::value::{quote_string, Atom, BoundOp, Check, EvalError, Kinds, Scalar, SpannedCheck};
 
+/// Whether `op` makes a constraint of its operand (`<3`, `!=x`, `=~"a"`), not a value.
+fn is_constraint(op: UnaryOp) -> bool {
+    matches!(
+        op,
+        UnaryOp::NotEqual
+            | UnaryOp::Less
+            | UnaryOp::LessEqual
+            | UnaryOp::Greater
+            | UnaryOp::GreaterEqual
+            | UnaryOp::Match
+            | UnaryOp::NotMatch
+    )
+}
+
 pub(super) fn atom_text(atom: &Atom) -> String {
     atom.to_string()
 }
@@ -152,7 +166,7 @@ impl<'a> Eval<'a> {
                     Err(err) => Val::Bottom(err),
                 }
             }
-            ExprKind::Paren(inner) => self.eval_expr(inner, env),
+            ExprKind::Paren(inner) | ExprKind::Optional(inner) => self.eval_expr(inner, env),
             ExprKind::Unary(op, operand) => self.unary(*op, operand, env, span),
             ExprKind::Binary(BinaryOp::Conjunction | BinaryOp::Disjunction, ..)
             | ExprKind::Struct(_)
@@ -224,6 +238,23 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// The error of a bound whose operand is not concrete (`<(<3)`, `>(n)` with `n: number`):
+    /// CUE names the operand as written when it is a reference, else by its value.
+    fn non_concrete_bound(&mut self, op: UnaryOp, operand: &'a Expr, val: &Val) -> Arc<EvalError> {
+        let mut inner = operand;
+        while let ExprKind::Paren(x) = &inner.kind {
+            inner = x;
+        }
+        let text = match inner.kind {
+            ExprKind::Ident(_) | ExprKind::Selector(..) => self.text(inner.span),
+            _ => self.describe_val(val),
+        };
+        EvalError::incomplete(
+            format!("non-concrete value {text} for bound {}", op.as_str()),
+            vec![operand.span],
+        )
+    }
+
     pub(super) fn unary(
         &mut self,
         op: UnaryOp,
@@ -237,6 +268,9 @@ impl<'a> Eval<'a> {
         }
         let atom = match self.atom_of(&val, operand.span) {
             Ok(atom) => atom,
+            Err(err) if err.incomplete && is_constraint(op) => {
+                return Val::Bottom(self.non_concrete_bound(op, operand, &val))
+            }
             Err(err) => return Val::Bottom(err),
         };
         let invalid = |what: &str| {
@@ -250,6 +284,13 @@ impl<'a> Eval<'a> {
                 vec![span],
             ))
         };
+        if atom == Atom::Null && is_constraint(op) && op != UnaryOp::NotEqual {
+            return Val::Bottom(EvalError::new(
+                "INVALID",
+                format!("cannot use null for bound {}", op.as_str()),
+                vec![span],
+            ));
+        }
         let bound = |op: BoundOp, atom: Atom| {
             let kinds = match atom.kind() {
                 Kinds::INT | Kinds::FLOAT => Kinds::NUMBER,

@@ -300,7 +300,7 @@ impl<'a> Eval<'a> {
                 }
                 Err(err) => Err(err),
             },
-            ExprKind::Paren(inner) => self.resolve(inner, env),
+            ExprKind::Paren(inner) | ExprKind::Optional(inner) => self.resolve(inner, env),
             ExprKind::Selector(base, name) => {
                 let base_val = self.resolve_to_base(base, env)?;
                 match base_val {
@@ -417,14 +417,19 @@ impl<'a> Eval<'a> {
                 if let Some(&a) = self.vertices[t].arc_index.get(feature) {
                     return Ok(Resolved::Vertex(a));
                 }
-                return Err(EvalError::new(
-                    "INDEX",
-                    format!(
-                        "index out of range [{i}] with length {}",
-                        self.vertices[t].arcs.len()
-                    ),
-                    vec![span],
-                ));
+                let message = format!(
+                    "index out of range [{i}] with length {}",
+                    self.vertices[t].arcs.len()
+                );
+                // An open list (`[1, ...]`) may still get the element.
+                if self.vertices[t]
+                    .list
+                    .as_ref()
+                    .is_some_and(|l| l.closed.is_empty())
+                {
+                    return Err(EvalError::incomplete(message, vec![span]));
+                }
+                return Err(EvalError::new("INDEX", message, vec![span]));
             }
         }
         match self.vertices[t].arc_index.get(feature) {

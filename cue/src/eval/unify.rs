@@ -110,6 +110,9 @@ impl<'a> Eval<'a> {
             return;
         }
         self.vertices[v].state = State::Finalizing;
+        if let Some(err) = self.vertices[v].scalar.incompatible_bounds() {
+            self.set_error(v, err);
+        }
         if !self.enter() {
             self.leave();
             self.vertices[v].state = State::Done;

@@ -774,7 +774,10 @@ fn expr_docs(e: &Expr, docs: &mut HashMap<Span, String>) {
                 expr_docs(v, docs);
             }
         }
-        ExprKind::Unary(_, x) | ExprKind::Paren(x) | ExprKind::Alias(_, x) => expr_docs(x, docs),
+        ExprKind::Unary(_, x)
+        | ExprKind::Paren(x)
+        | ExprKind::Alias(_, x)
+        | ExprKind::Optional(x) => expr_docs(x, docs),
         ExprKind::Binary(_, a, b) => {
             expr_docs(a, docs);
             expr_docs(b, docs);
@@ -791,9 +794,17 @@ fn expr_docs(e: &Expr, docs: &mut HashMap<Span, String>) {
                     ast::Clause::For { source, .. } => expr_docs(source, docs),
                     ast::Clause::If { condition, .. } => expr_docs(condition, docs),
                     ast::Clause::Let(l) => expr_docs(&l.value, docs),
+                    ast::Clause::Try { binding, .. } => {
+                        if let Some((_, value)) = binding {
+                            expr_docs(value, docs)
+                        }
+                    }
                 }
             }
             expr_docs(&c.body, docs);
+            if let Some(fallback) = &c.fallback {
+                expr_docs(fallback, docs);
+            }
         }
         _ => {}
     }

@@ -20,10 +20,14 @@
 //!   are counted as unchanged from their syntax, and a one-file change in a large repository
 //!   costs one package's history rather than every package's. (An untouched package with errors
 //!   is lint's to report, not the gate's.)
+//! - Consumers (`consumers/*.cue` of the working tree) pinned to a version of a changed type
+//!   must read what the new version accepts (`CONSUMER_BROKEN`, in the `consumers` module); a removed
+//!   type names the consumers that read it.
 //! - The escape hatch: `check: allow: [...]` in `cuemesh.cue` ([`Allowance`]) or
 //!   [`CheckOptions::allow_breaking`] (a labelled pull request) turn breaking findings into
 //!   warnings that name the reason; package and settings errors cannot be allowed.
 
+mod consumers;
 mod settings;
 mod working_tree;
 
@@ -41,6 +45,7 @@ use crate::source::Event;
 use crate::tree::{self, TreeResolver};
 use cue::canonical::Digest;
 
+pub use consumers::{AffectedConsumer, CONSUMER_BROKEN};
 pub use settings::{Allowance, CheckSettings};
 
 /// A removed event type.
@@ -156,15 +161,19 @@ pub struct CheckFinding {
     pub counterexample: Option<compat::Counterexample>,
     /// For a compatibility finding without a counterexample: why there is none.
     pub counterexample_note: Option<String>,
+    /// The consumers the finding breaks (`CONSUMER_BROKEN`, and `EVENT_REMOVED` of a type
+    /// consumers read): whose owners should review the change.
+    pub consumers: Vec<AffectedConsumer>,
 }
 
 impl CheckFinding {
     /// Whether the finding is one of a compatibility rule (and so carries a counterexample or
     /// a note saying why not).
     pub fn is_compatibility(&self) -> bool {
-        compat::RULES
-            .iter()
-            .any(|rule| rule.id == self.diagnostic.code)
+        self.diagnostic.code == CONSUMER_BROKEN
+            || compat::RULES
+                .iter()
+                .any(|rule| rule.id == self.diagnostic.code)
     }
 }
 
@@ -272,6 +281,7 @@ pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Compar
     let base_commit = repository.resolve(&base_ref)?;
 
     let files = RepoFiles::read_directory(&root)?;
+    let consumers = consumers::working_consumers(&files);
     let module = files.text(MODULE_FILE).and_then(cue::module_path);
     let (settings, problems) = CheckSettings::load(&files, module.as_deref().unwrap_or(""));
 
@@ -320,6 +330,7 @@ pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Compar
             allowed: None,
             counterexample: None,
             counterexample_note: None,
+            consumers: Vec::new(),
         });
     }
     for (path, error) in &files.unreadable {
@@ -331,6 +342,7 @@ pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Compar
             allowed: None,
             counterexample: None,
             counterexample_note: None,
+            consumers: Vec::new(),
         });
     }
 
@@ -354,6 +366,7 @@ pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Compar
                         allowed: None,
                         counterexample: None,
                         counterexample_note: None,
+                        consumers: Vec::new(),
                     });
                 }
             }
@@ -378,6 +391,7 @@ pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Compar
                         allowed: None,
                         counterexample: None,
                         counterexample_note: None,
+                        consumers: Vec::new(),
                     });
                     None
                 }
@@ -415,6 +429,7 @@ pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Compar
                         allowed: None,
                         counterexample: None,
                         counterexample_note: None,
+                        consumers: Vec::new(),
                     });
                 }
             }
@@ -482,10 +497,31 @@ pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Compar
                                 allowed: None,
                                 counterexample: None,
                                 counterexample_note: None,
+                                consumers: Vec::new(),
                             });
                         }
                     }
                 }
+            }
+            // Every consumer pinned to an earlier version must still read the new one,
+            // whatever the type's own mode.
+            let pinned = consumers::readers(&consumers, &source_id, &event.event_type);
+            if kind == ChangeKind::Changed && !same_digest && !pinned.is_empty() {
+                let changed = consumers::ChangedType {
+                    source: &source_id,
+                    event_type: &event.event_type,
+                    definition: &event.definition,
+                    next,
+                    versions,
+                    examples: examples_of(files_of_tree, &source.directory, &event.event_type),
+                };
+                let current_package = engine_package.get_or_insert_with(|| package.package());
+                report.findings.extend(consumers::check_pins(
+                    &pinned,
+                    changed,
+                    current_package,
+                    &mut previous_packages,
+                )?);
             }
             if kind == ChangeKind::Added || mode == Mode::None {
                 continue;
@@ -534,6 +570,7 @@ pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Compar
                             allowed: None,
                             counterexample: finding.counterexample.clone(),
                             counterexample_note: finding.counterexample_note.clone(),
+                            consumers: Vec::new(),
                         });
                     }
                 }
@@ -547,6 +584,7 @@ pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Compar
                             allowed: None,
                             counterexample: None,
                             counterexample_note: None,
+                            consumers: Vec::new(),
                         });
                     }
                 }
@@ -584,6 +622,7 @@ pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Compar
                 allowed: None,
                 counterexample: None,
                 counterexample_note: None,
+                consumers: Vec::new(),
             });
         }
         for event in &base_source.events {
@@ -607,12 +646,14 @@ pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Compar
                 previous,
                 digest: None,
             });
+            let (readers, read_by) =
+                consumers::of_removed(&consumers, source_id, &event.event_type);
             report.findings.push(CheckFinding {
                 source: Some(source_id.clone()),
                 event_type: Some(event.event_type.clone()),
                 diagnostic: Diagnostic::error(
                     EVENT_REMOVED,
-                    format!("event type {:?} is removed: producers and consumers pinned to it lose its schema", event.event_type),
+                    format!("event type {:?} is removed: producers and consumers pinned to it lose its schema{read_by}", event.event_type),
                 )
                 .with_span(event.span)
                 .with_help("removing an event type is breaking; to replace it, add a new type and deprecate this one, or allow the break (see `check: allow` in cuemesh.cue)"),
@@ -620,6 +661,7 @@ pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Compar
                 allowed: None,
                 counterexample: None,
                 counterexample_note: None,
+                consumers: readers,
             });
         }
     }
@@ -671,6 +713,7 @@ fn event_mode(event: &Event) -> Result<Option<Mode>, Box<Diagnostic>> {
 fn is_allowable(code: &str) -> bool {
     code == EVENT_REMOVED
         || code == SOURCE_REMOVED
+        || code == CONSUMER_BROKEN
         || code == REPLAY_REJECTED
         || compat::RULES.iter().any(|r| r.id == code)
 }
@@ -739,6 +782,7 @@ fn apply_allowances(
                 allowed: None,
                 counterexample: None,
                 counterexample_note: None,
+                consumers: Vec::new(),
             });
         }
     }

@@ -1,0 +1,219 @@
+//! Consumers in the gate: a change of an event type must stay readable by every consumer that
+//! pins an earlier version of it (`consumers/<name>.cue` in the working tree).
+//!
+//! A consumer decodes with its pinned version's schema, so that schema must accept every value
+//! the new version accepts: the compatibility engine's FORWARD direction, with the pinned
+//! version as the previous one. A break is `CONSUMER_BROKEN`, naming the consumer, its owner,
+//! its pinned version and the engine's counterexample (a value the new version accepts and the
+//! pinned one rejects). A consumer on `"latest"` follows every version and is never broken by
+//! a change; removing a type names every consumer that reads it, whatever its pin.
+
+use std::sync::Arc;
+
+use cue::compat::{self, Mode};
+use cue::{Diagnostic, Label, Package, Severity, Span};
+
+use super::{CheckFinding, PreviousPackages};
+use crate::consumer::{Consumer, ConsumerRead, Pin};
+use crate::lint::files::RepoFiles;
+
+/// A change an event type's pinned consumer cannot read.
+pub const CONSUMER_BROKEN: &str = "CONSUMER_BROKEN";
+
+/// A consumer a finding affects, as the outputs list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AffectedConsumer {
+    /// `consumer.id`.
+    pub id: String,
+    /// `consumer.owner`: who should review the change.
+    pub owner: String,
+    /// The version it reads with.
+    pub version: Pin,
+    /// Its file (`consumers/billing.cue`).
+    pub path: String,
+}
+
+impl AffectedConsumer {
+    fn new(consumer: &Consumer, read: &ConsumerRead) -> AffectedConsumer {
+        AffectedConsumer {
+            id: consumer.id.clone().unwrap_or_default(),
+            owner: consumer.owner.clone().unwrap_or_default(),
+            version: read.version,
+            path: consumer.path.clone(),
+        }
+    }
+
+    /// `consumer "billing" (@acme/billing, version 1)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "consumer {:?} ({}, version {})",
+            self.id, self.owner, self.version
+        )
+    }
+
+    /// The consumer as JSON: `{"id", "owner", "version", "file"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "owner": self.owner,
+            "version": self.version.to_json(),
+            "file": self.path,
+        })
+    }
+}
+
+/// The consumers of the working tree (`consumers/*.cue`) that load without errors; broken
+/// files are lint's to report.
+pub(super) fn working_consumers(files: &RepoFiles) -> Vec<Consumer> {
+    files
+        .files
+        .iter()
+        .filter(|(path, _)| crate::consumer::is_consumer_path(path))
+        .filter_map(|(path, bytes)| {
+            let text = std::str::from_utf8(bytes).ok()?;
+            let consumer = crate::consumer::load_consumer(path, text);
+            let usable =
+                !consumer.has_errors() && consumer.id.is_some() && consumer.owner.is_some();
+            usable.then_some(consumer)
+        })
+        .collect()
+}
+
+/// Every consumer that reads `(source, event_type)`, with its read, in file order.
+pub(super) fn readers<'c>(
+    consumers: &'c [Consumer],
+    source: &str,
+    event_type: &str,
+) -> Vec<(&'c Consumer, &'c ConsumerRead)> {
+    consumers
+        .iter()
+        .filter_map(|consumer| Some((consumer, consumer.pin(source, event_type)?)))
+        .collect()
+}
+
+/// What one changed event type is, for [`check_pins`].
+pub(super) struct ChangedType<'a> {
+    pub(super) source: &'a str,
+    pub(super) event_type: &'a str,
+    /// The definition in the working tree's package.
+    pub(super) definition: &'a str,
+    /// The version merging would create.
+    pub(super) next: u32,
+    /// Every version at the base, oldest first.
+    pub(super) versions: &'a [crate::Version],
+    /// Example payloads, where counterexamples start from.
+    pub(super) examples: Vec<serde_json::Value>,
+}
+
+/// A `CONSUMER_BROKEN` finding for every consumer whose pinned version cannot read what the
+/// changed type's new version accepts.
+pub(super) fn check_pins(
+    readers: &[(&Consumer, &ConsumerRead)],
+    changed: ChangedType<'_>,
+    current: &Package,
+    previous_packages: &mut PreviousPackages<'_>,
+) -> Result<Vec<CheckFinding>, crate::Error> {
+    let mut findings = Vec::new();
+    let options = compat::Options {
+        examples: changed.examples,
+    };
+    for (consumer, read) in readers {
+        let Pin::Version(number) = read.version else {
+            continue;
+        };
+        // A version the base does not have is lint's `CONSUMER_READS_UNKNOWN`.
+        let Some(pinned) = changed.versions.iter().find(|v| v.number == number) else {
+            continue;
+        };
+        let package = previous_packages.load(&pinned.commit.id, &pinned.directory)?;
+        let previous = [compat::Version {
+            package: &package,
+            definition: &pinned.definition,
+        }];
+        let current_version = compat::Version {
+            package: current,
+            definition: changed.definition,
+        };
+        // The consumer's reader plays the previous version: FORWARD asks whether it accepts
+        // every value the new version accepts.
+        let Ok(report) = compat::check_with(&previous, current_version, Mode::Forward, &options)
+        else {
+            // A version that does not load is reported by the type's own comparison.
+            continue;
+        };
+        let breaks: Vec<&compat::Finding> = report
+            .findings
+            .iter()
+            .filter(|finding| finding.severity == Severity::Error)
+            .collect();
+        let Some(first) = breaks.first() else {
+            continue;
+        };
+        let affected = AffectedConsumer::new(consumer, read);
+        let more = match breaks.len() {
+            1 => String::new(),
+            n => format!(
+                " (and {} more change{})",
+                n - 1,
+                if n == 2 { "" } else { "s" }
+            ),
+        };
+        let mut files = report.sources.clone();
+        let mut diagnostic = Diagnostic::error(
+            CONSUMER_BROKEN,
+            format!(
+                "consumer {:?} ({}) reads {:?} with version {number}, which cannot read everything version {} accepts: {}{more}",
+                affected.id,
+                affected.owner,
+                changed.event_type,
+                changed.next,
+                first.to_diagnostic().headline(),
+            ),
+        )
+        .with_help(format!(
+            "keep the change readable by version {number}, or have {} move {} to version {} (or \"latest\") once it reads it",
+            affected.owner, affected.path, changed.next
+        ));
+        if let Some(span) = first.span {
+            diagnostic = diagnostic.with_span(span);
+        }
+        // The pin, in the consumer's file, as a second place to look.
+        if let Some(file) = consumer.files.get(read.span.file) {
+            let id = files.add(file.name.clone(), file.text.clone());
+            diagnostic.labels.push(Label {
+                span: Span::new(id, read.span.start, read.span.end),
+                message: format!("{} pins version {number} here", affected.id),
+            });
+        }
+        findings.push(CheckFinding {
+            source: Some(changed.source.to_string()),
+            event_type: Some(changed.event_type.to_string()),
+            diagnostic,
+            files: Arc::new(files),
+            allowed: None,
+            counterexample: first.counterexample.clone(),
+            counterexample_note: first.counterexample_note.clone(),
+            consumers: vec![affected],
+        });
+    }
+    Ok(findings)
+}
+
+/// The consumers of a removed type, and the words naming them in `EVENT_REMOVED`.
+pub(super) fn of_removed(
+    consumers: &[Consumer],
+    source: &str,
+    event_type: &str,
+) -> (Vec<AffectedConsumer>, String) {
+    let affected: Vec<AffectedConsumer> = readers(consumers, source, event_type)
+        .into_iter()
+        .map(|(consumer, read)| AffectedConsumer::new(consumer, read))
+        .collect();
+    let words = if affected.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = affected.iter().map(AffectedConsumer::describe).collect();
+        format!("; read by {}", names.join(", "))
+    };
+    (affected, words)
+}
