@@ -11,7 +11,6 @@
 
 pub mod ast;
 pub mod builtins;
-pub mod canonical;
 pub mod compat;
 pub mod diagnostic;
 pub mod json;

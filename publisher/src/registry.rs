@@ -5,14 +5,13 @@
 //! (the version's `definition` and `digest`) and `GET .../versions/{n}/package` (the CUE files
 //! of its package and of every package they import). The package is loaded here, the
 //! definition compiled, and its canonical JSON Schema digested the way the registry does
-//! (`cue::canonical`): a digest other than the registry's is an error, never a validator.
+//! (`cuemesh_contract::canonical`): a digest other than the registry's is an error, never a validator.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
 use crate::http::{HttpClient, HttpFailure};
@@ -188,113 +187,11 @@ fn load_package_document(document: &Value) -> Result<cue::Package, String> {
 }
 
 /// Reads a version URL (a CloudEvent's `dataschema`, as [`version_url`] writes it) back into
-/// the registry's base URL and the [`Pin`]:
-/// `https://r.example/v1/sources/orders/types/OrderCreated/versions/3` is
-/// (`https://r.example`, orders OrderCreated v3).
+/// the registry's base URL and the [`Pin`] (`cuemesh_contract::url::parse_version_url`, with
+/// its error as a [`SchemaError::BadUrl`]).
 pub fn parse_version_url(url: &str) -> Result<(String, Pin), SchemaError> {
-    let bad = |reason: &str| SchemaError::BadUrl {
-        url: url.to_string(),
-        reason: reason.to_string(),
-    };
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| bad("it does not start with http:// or https://"))?;
-    if rest.starts_with('/') || rest.is_empty() {
-        return Err(bad("it has no host"));
-    }
-    if url.contains(['?', '#']) {
-        return Err(bad("a version URL has no query or fragment"));
-    }
-    let marker = "/v1/sources/";
-    let at = url
-        .rfind(marker)
-        .filter(|at| *at >= url.len() - rest.len())
-        .ok_or_else(|| bad("its path has no /v1/sources/"))?;
-    let base = &url[..at];
-    let segments: Vec<&str> = url[at + marker.len()..].split('/').collect();
-    let [source, "types", event_type, "versions", number] = segments.as_slice() else {
-        return Err(bad(
-            "expected /v1/sources/{source}/types/{type}/versions/{n} at the end",
-        ));
-    };
-    let decode = |segment: &str, what: &str| {
-        let text = percent_decode_str(segment)
-            .decode_utf8()
-            .map_err(|_| bad(&format!("the {what} is not UTF-8 once decoded")))?;
-        if text.is_empty() {
-            return Err(bad(&format!("the {what} is empty")));
-        }
-        Ok(text.into_owned())
-    };
-    let source = decode(source, "source")?;
-    let event_type = decode(event_type, "type")?;
-    let canonical = !number.is_empty()
-        && number.bytes().all(|byte| byte.is_ascii_digit())
-        && !number.starts_with('0');
-    let version = number
-        .parse::<u32>()
-        .ok()
-        .filter(|_| canonical)
-        .ok_or_else(|| bad(&format!("{number:?} is not a version number from 1")))?;
-    Ok((base.to_string(), Pin::new(source, event_type, version)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_version_url_reads_back_into_its_base_and_pin() {
-        for (base, source, event_type, version) in [
-            (
-                "https://registry.example",
-                "com.example/orders",
-                "OrderCreated",
-                3,
-            ),
-            (
-                "http://127.0.0.1:8080/prefix/v1/sources/x",
-                "a b",
-                "t%:é",
-                12,
-            ),
-        ] {
-            let url = version_url(base, source, event_type, version);
-            let (parsed_base, pin) = parse_version_url(&url).expect(&url);
-            assert_eq!(parsed_base, base);
-            assert_eq!(pin, Pin::new(source, event_type, version));
-        }
-    }
-
-    #[test]
-    fn malformed_version_urls_say_what_is_wrong() {
-        for (url, expected) in [
-            ("ftp://r/v1/sources/s/types/t/versions/1", "http://"),
-            ("https:///v1/sources/s/types/t/versions/1", "no host"),
-            ("https://r/v2/sources/s/types/t/versions/1", "/v1/sources/"),
-            ("https://r/v1/sources/s/types/t/versions/0", "not a version"),
-            (
-                "https://r/v1/sources/s/types/t/versions/01",
-                "not a version",
-            ),
-            (
-                "https://r/v1/sources/s/types/t/versions/latest",
-                "not a version",
-            ),
-            (
-                "https://r/v1/sources/s/types/t/versions/1/jsonschema",
-                "at the end",
-            ),
-            (
-                "https://r/v1/sources//types/t/versions/1",
-                "source is empty",
-            ),
-            ("https://r/v1/sources/%FF/types/t/versions/1", "not UTF-8"),
-            ("https://r/v1/sources/s/types/t/versions/1?x", "query"),
-        ] {
-            let error = parse_version_url(url).expect_err(url).to_string();
-            assert!(error.contains(expected), "{url}: {error}");
-        }
-    }
+    cuemesh_contract::url::parse_version_url(url).map_err(|error| SchemaError::BadUrl {
+        url: error.url,
+        reason: error.reason,
+    })
 }

@@ -13,32 +13,7 @@ use futures::future::BoxFuture;
 
 use crate::error::Violation;
 
-/// One version of one event type, as the caller pinned it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Pin {
-    /// The CloudEvents `source` (the registry's source name).
-    pub source: String,
-    /// The CloudEvents `type`.
-    pub event_type: String,
-    /// The registry version number (1, 2, ...).
-    pub version: u32,
-}
-
-impl Pin {
-    pub fn new(source: impl Into<String>, event_type: impl Into<String>, version: u32) -> Pin {
-        Pin {
-            source: source.into(),
-            event_type: event_type.into(),
-            version,
-        }
-    }
-}
-
-impl fmt::Display for Pin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} v{}", self.source, self.event_type, self.version)
-    }
-}
+pub use cuemesh_contract::Pin;
 
 /// A compiled validator for one pinned version.
 #[derive(Clone)]
@@ -272,7 +247,7 @@ pub(crate) fn validator_of(
             let document = package
                 .json_schema(Some(definition))
                 .map_err(definition_error)?;
-            let actual = cue::canonical::CanonicalSchema::from_json_schema(&document)
+            let actual = cuemesh_contract::canonical::CanonicalSchema::from_json_schema(&document)
                 .digest
                 .as_str()
                 .to_string();

@@ -21,8 +21,8 @@
 
 use crate::commit::CommitInfo;
 use crate::source::Source;
-use cue::canonical::{CanonicalSchema, Digest};
 use cue::{Diagnostic, SourceMap};
+use cuemesh_contract::canonical::{CanonicalSchema, Digest};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 

@@ -38,7 +38,7 @@ pub use consumer::{
     is_consumer_path, load_consumer, Consumer, ConsumerRead, Pin, CONSUMERS_DIRECTORY,
     CONSUMER_CONTRACT, CONSUMER_INVALID,
 };
-pub use cue::canonical::{CanonicalSchema, Digest};
+pub use cuemesh_contract::canonical::{CanonicalSchema, Digest};
 pub use error::Error;
 pub use history::{CommitProblem, EventHistory, History, Version};
 pub use repository::{

@@ -4,9 +4,9 @@
 
 use crate::contract::{self, DeclaredContract};
 use cue::ast::Attribute;
-use cue::canonical::{CanonicalSchema, Digest};
 use cue::MemoryResolver;
 use cue::{Diagnostic, Package, PackageFiles, Severity, SourceMap, Span};
+use cuemesh_contract::canonical::{CanonicalSchema, Digest};
 use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -535,7 +535,7 @@ fn load_event(
         if let Some(schema) = schemas.get(&key) {
             return Some(schema);
         }
-        let document = cue::canonical::definition_document(whole, &event.definition)?;
+        let document = cuemesh_contract::canonical::definition_document(whole, &event.definition)?;
         let schema = Arc::new(CanonicalSchema::from_json_schema(&document));
         schemas.insert(key, schema.clone());
         Some(schema)

@@ -4,7 +4,7 @@
 mod support;
 
 use axum::http::StatusCode;
-use cue::canonical::Digest;
+use cuemesh_contract::canonical::Digest;
 use cuemesh_registry::serve::{reload, subject_name, AppState, Index, CONTENT_TYPE_V1};
 use cuemesh_registry::Repository;
 use serde_json::{json, Value};

@@ -7,7 +7,7 @@ mod support;
 
 use cuemesh_testkit::generate;
 
-use cue::canonical::{CanonicalSchema, Digest};
+use cuemesh_contract::canonical::{CanonicalSchema, Digest};
 use cuemesh_registry::Repository;
 use std::collections::HashMap;
 use support::TestRepository;

@@ -242,7 +242,8 @@ async fn the_package_of_a_version_is_self_contained_and_matches_its_digest() {
         );
         let definition = metadata.body["definition"].as_str().expect("definition");
         let document = loaded.json_schema(Some(definition)).expect("exports");
-        let digest = cue::canonical::CanonicalSchema::from_json_schema(&document).digest;
+        let digest =
+            cuemesh_contract::canonical::CanonicalSchema::from_json_schema(&document).digest;
         assert_eq!(digest.as_str(), metadata.body["digest"], "version {number}");
     }
     let missing = get(&state, &format!("{ORDERS}/versions/9/package")).await;

@@ -78,10 +78,7 @@ pub fn app(publisher: Arc<Publisher>, config: SidecarConfig) -> Router {
         metrics: Metrics::default(),
     });
     Router::new()
-        .route(
-            "/v1/events/{source}/{type}/versions/{version}",
-            post(publish),
-        )
+        .route(cuemesh_contract::url::PUBLISH_ROUTE, post(publish))
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))

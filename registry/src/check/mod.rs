@@ -43,7 +43,7 @@ use crate::lint::files::{LintError, RepoFiles, MODULE_FILE};
 use crate::repository::Repository;
 use crate::source::Event;
 use crate::tree::{self, TreeResolver};
-use cue::canonical::Digest;
+use cuemesh_contract::canonical::Digest;
 
 pub use consumers::{AffectedConsumer, CONSUMER_BROKEN};
 pub use settings::{Allowance, CheckSettings};

@@ -291,7 +291,7 @@ pub fn asyncapi_document(index: &Index) -> Value {
             .get(&event.source)
             .and_then(|source| source.description.clone());
         let mut channel = json!({
-            "address": cue::canonical::subject_for(SUBJECT_PREFIX, &event.source, &event.event_type),
+            "address": cuemesh_contract::subject::subject_for(SUBJECT_PREFIX, &event.source, &event.event_type),
             "title": format!("{} {}", event.source, event.event_type),
             "messages": {name.clone(): {"$ref": format!("#/components/messages/{name}")}},
         });

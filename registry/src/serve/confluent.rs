@@ -6,7 +6,7 @@
 //!   types never share a subject (`Orders-Orders.placed`, `My%2DShop-order`). In a URL the
 //!   subject is one path segment, percent-encoded once more by the client as usual.
 //! - A subject's versions are the event's versions, 1, 2, 3...; `latest` and `-1` name the last.
-//! - A schema is the version's canonical JSON Schema (`cue::canonical`: the text its digest is
+//! - A schema is the version's canonical JSON Schema (`cuemesh_contract::canonical`: the text its digest is
 //!   the SHA-256 of), `schemaType` `JSON`. Its global *id* numbers distinct digests by first
 //!   appearance: walking the branch's first-parent history oldest first, and within a commit by
 //!   source, type and version, each digest not seen before takes the next id from 1. While the
@@ -28,8 +28,8 @@ use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use cue::canonical::Digest;
 use cue::compat::Mode;
+use cuemesh_contract::canonical::Digest;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 

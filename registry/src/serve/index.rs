@@ -340,10 +340,9 @@ fn documents_of(
                 .openapi(Some(definition))
                 .map(Arc::new)
                 .map_err(describe);
-            let cut = whole
-                .as_ref()
-                .ok()
-                .and_then(|whole| cue::canonical::definition_document(whole, definition));
+            let cut = whole.as_ref().ok().and_then(|whole| {
+                cuemesh_contract::canonical::definition_document(whole, definition)
+            });
             let json_schema = match cut {
                 Some(document) => Ok(Arc::new(document)),
                 // The package's errors, or the export's message for a missing definition.

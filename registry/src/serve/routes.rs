@@ -40,7 +40,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "get", path: "/v1/openapi.json", handler: || get(self_openapi::describe) },
     Route { method: "get", path: "/v1/sources", handler: || get(sources) },
     Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions", handler: || get(versions) },
-    Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}", handler: || get(version_metadata) },
+    Route { method: "get", path: cuemesh_contract::url::VERSION_ROUTE, handler: || get(version_metadata) },
     Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}/openapi", handler: || get(openapi) },
     Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}/jsonschema", handler: || get(jsonschema) },
     Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}/package", handler: || get(package) },

@@ -2,7 +2,7 @@
 //! commit makes a new version.
 //!
 //! The canonical form is the event definition's JSON Schema 2020-12 export
-//! (`crate::Package::json_schema(Some("#Def"))`: every reference, import and default resolved,
+//! (`cue::Package::json_schema(Some("#Def"))`: every reference, import and default resolved,
 //! constraints JSON Schema cannot state kept as CUE text under `x-cue-unsupported`), rewritten
 //! so that only what changes the accepted data (or the defaults CUE fills in) remains:
 //!
@@ -71,7 +71,7 @@ pub struct CanonicalSchema {
 }
 
 impl CanonicalSchema {
-    /// The canonical form of a JSON Schema document as `crate::Package::json_schema` prints it.
+    /// The canonical form of a JSON Schema document as `cue::Package::json_schema` prints it.
     pub fn from_json_schema(document: &Value) -> CanonicalSchema {
         let document = canonical_schema(document);
         let text = serde_json::to_string(&document).unwrap_or_default();
@@ -85,7 +85,7 @@ impl CanonicalSchema {
 }
 
 /// The JSON Schema document of one definition (`#Order`, `#A.#B`) cut from the document of the
-/// whole package (`crate::Package::json_schema(None)`): the same document
+/// whole package (`cue::Package::json_schema(None)`): the same document
 /// `json_schema(Some(definition))` prints (a `$ref` to the definition, and `$defs` holding it
 /// and every definition it refers to, directly or not), without evaluating the package again.
 /// `None` when the package has no such definition.
@@ -157,7 +157,7 @@ const SCHEMA_VALUES: &[&str] = &[
 /// Keywords whose value is a list of schemas whose order does not matter.
 const SCHEMA_SETS: &[&str] = &["anyOf", "oneOf", "allOf"];
 /// Keywords whose value is a list of values whose order does not matter.
-const VALUE_SETS: &[&str] = &["required", "enum", crate::UNSUPPORTED_EXTENSION];
+const VALUE_SETS: &[&str] = &["required", "enum", cue::UNSUPPORTED_EXTENSION];
 /// Keywords that only document.
 const DOCUMENTATION: &[&str] = &["description", "title", "$comment", "examples"];
 
@@ -243,42 +243,10 @@ fn sorted_set(items: Vec<Value>) -> Value {
     Value::Array(keyed.into_iter().map(|(_, item)| item).collect())
 }
 
-/// One NATS subject token for an event's `source` or `type`: ASCII letters, digits, `-` and `_`
-/// stay as they are, every other byte becomes `%XX` (upper-case hex), so `.`, `*`, `>`,
-/// whitespace, `%` and non-ASCII never reach a subject raw and two names never share a token.
-/// An empty name is the lone token `%`, which encoding never produces otherwise.
-///
-/// It lives here, with the digest, because it is the other name a version goes by outside the
-/// registry: the publisher sends on it and the registry's AsyncAPI catalog documents it.
-pub fn subject_token(name: &str) -> String {
-    if name.is_empty() {
-        return "%".to_string();
-    }
-    let mut token = String::with_capacity(name.len());
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
-            token.push(char::from(byte));
-        } else {
-            token.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    token
-}
-
-/// The subject an event of `(source, event_type)` is published on: `<prefix>.<source>.<type>`,
-/// each name one [`subject_token`].
-pub fn subject_for(prefix: &str, source: &str, event_type: &str) -> String {
-    format!(
-        "{prefix}.{}.{}",
-        subject_token(source),
-        subject_token(event_type)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{NoImports, Package, PackageFiles};
+    use cue::{NoImports, Package, PackageFiles};
 
     fn schema_of(text: &str, definition: &str) -> CanonicalSchema {
         let package = Package::load(
