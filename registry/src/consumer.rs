@@ -125,6 +125,49 @@ pub fn is_consumer_path(path: &str) -> bool {
         .is_some_and(crate::lint::files::is_package_file_name)
 }
 
+/// Every consumer file of `reference`'s tree (`consumers/*.cue`), loaded, in path order, read
+/// from Git objects only. Files with errors are included: the caller decides (the registry
+/// serves only those without).
+pub fn consumers_at(
+    repository: &crate::Repository,
+    reference: &str,
+) -> Result<Vec<Consumer>, crate::Error> {
+    let commit = repository.resolve(reference)?;
+    let read_error = |what: &str| {
+        let commit = commit.id().to_string();
+        let what = what.to_string();
+        move |source| crate::Error::Read {
+            commit,
+            what,
+            source,
+        }
+    };
+    let git = repository.git();
+    let root = commit.tree().map_err(read_error("the root tree"))?;
+    let Some(folder) = crate::tree::subtree_id(&root, CONSUMERS_DIRECTORY) else {
+        return Ok(Vec::new());
+    };
+    let folder = git
+        .find_tree(folder)
+        .map_err(read_error(CONSUMERS_DIRECTORY))?;
+    let mut consumers = Vec::new();
+    for entry in folder.iter() {
+        let (Some(name), Some(git2::ObjectType::Blob)) = (entry.name(), entry.kind()) else {
+            continue;
+        };
+        let path = format!("{CONSUMERS_DIRECTORY}/{name}");
+        if !is_consumer_path(&path) {
+            continue;
+        }
+        let text = crate::tree::read_text(git, &root, &path)
+            .map_err(read_error(&path))?
+            .unwrap_or_default();
+        consumers.push(load_consumer(&path, &text));
+    }
+    consumers.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(consumers)
+}
+
 /// Loads and checks one consumer file. Never fails: problems are diagnostics.
 pub fn load_consumer(path: &str, text: &str) -> Consumer {
     let package = Package::load(

@@ -35,8 +35,8 @@ mod tree;
 
 pub use commit::CommitInfo;
 pub use consumer::{
-    is_consumer_path, load_consumer, Consumer, ConsumerRead, Pin, CONSUMERS_DIRECTORY,
-    CONSUMER_CONTRACT, CONSUMER_INVALID,
+    consumers_at, is_consumer_path, load_consumer, Consumer, ConsumerRead, Pin,
+    CONSUMERS_DIRECTORY, CONSUMER_CONTRACT, CONSUMER_INVALID,
 };
 pub use cuemesh_contract::canonical::{CanonicalSchema, Digest};
 pub use error::Error;

@@ -42,6 +42,9 @@ pub struct Index {
     pub search: SearchIndex,
     /// The whole catalog's documents and the Confluent-compatible subjects and schema ids.
     pub catalog: Catalog,
+    /// The consumers declared at the tip (`consumers/*.cue`), those that load without errors,
+    /// in path order.
+    pub consumers: Vec<crate::Consumer>,
 }
 
 /// A source as the catalog lists it (owner and description as of the branch tip).
@@ -195,6 +198,12 @@ impl Index {
             tip_errors: tip_errors(&snapshot),
             search,
             catalog: Catalog::default(),
+            consumers: crate::consumers_at(repository, branch)?
+                .into_iter()
+                .filter(|consumer| {
+                    !consumer.has_errors() && consumer.id.is_some() && consumer.owner.is_some()
+                })
+                .collect(),
         };
         index.catalog = Catalog::build(repository, branch, &index)?;
         Ok(index)
@@ -204,6 +213,25 @@ impl Index {
     pub fn event(&self, source: &str, event_type: &str) -> Option<&IndexedEvent> {
         self.events
             .get(&(source.to_string(), event_type.to_string()))
+    }
+
+    /// The consumers that read `(source, event_type)`, with the version each reads.
+    pub fn consumers_of(
+        &self,
+        source: &str,
+        event_type: &str,
+    ) -> Vec<(&crate::Consumer, crate::Pin)> {
+        self.consumers
+            .iter()
+            .filter_map(|consumer| Some((consumer, consumer.pin(source, event_type)?.version)))
+            .collect()
+    }
+
+    /// The consumer whose `consumer.id` is `id`.
+    pub fn consumer(&self, id: &str) -> Option<&crate::Consumer> {
+        self.consumers
+            .iter()
+            .find(|consumer| consumer.id.as_deref() == Some(id))
     }
 
     /// How many versions the index holds.

@@ -45,6 +45,8 @@ pub const ROUTES: &[Route] = &[
     Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}/jsonschema", handler: || get(jsonschema) },
     Route { method: "get", path: "/v1/sources/{source}/types/{type}/versions/{version}/package", handler: || get(package) },
     Route { method: "post", path: "/v1/sources/{source}/types/{type}/versions/{version}/validate", handler: || post(validate) },
+    Route { method: "get", path: "/v1/sources/{source}/types/{type}/consumers", handler: || get(type_consumers) },
+    Route { method: "get", path: "/v1/consumers", handler: || get(consumers) },
     Route { method: "get", path: "/v1/search", handler: || get(search::route) },
     Route { method: "get", path: "/v1/catalog/openapi.json", handler: || get(catalog::openapi) },
     Route { method: "get", path: "/v1/catalog/asyncapi.json", handler: || get(catalog::asyncapi) },
@@ -207,6 +209,65 @@ async fn sources(State(state): State<AppState>) -> Json<Value> {
         })
         .collect();
     Json(json!({"sources": sources}))
+}
+
+/// Every consumer declared at the tip, with what it reads.
+async fn consumers(State(state): State<AppState>) -> Json<Value> {
+    let index = state.index();
+    let consumers: Vec<Value> = index
+        .consumers
+        .iter()
+        .map(|consumer| {
+            let reads: Vec<Value> = consumer
+                .reads
+                .iter()
+                .map(|read| {
+                    json!({
+                        "source": read.source,
+                        "type": read.event_type,
+                        "version": read.version.to_json(),
+                    })
+                })
+                .collect();
+            json!({
+                "id": consumer.id,
+                "owner": consumer.owner,
+                "description": consumer.description,
+                "file": consumer.path,
+                "reads": reads,
+            })
+        })
+        .collect();
+    Json(json!({"consumers": consumers}))
+}
+
+/// The consumers of one event type: declared ones (`consumers/*.cue` at the tip), each with the
+/// version it reads. `observed` is what receivers recorded, `null` when nothing was.
+async fn type_consumers(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path((source, event_type)) = path?;
+    let index = state.index();
+    let event = find_event(&index, &source, &event_type)?;
+    let consumers: Vec<Value> = index
+        .consumers_of(&event.source, &event.event_type)
+        .into_iter()
+        .map(|(consumer, version)| {
+            json!({
+                "id": consumer.id,
+                "owner": consumer.owner,
+                "version": version.to_json(),
+                "declared": true,
+                "observed": Value::Null,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "source": event.source,
+        "type": event.event_type,
+        "consumers": consumers,
+    })))
 }
 
 /// The event a path names, or the 404 that says which part is unknown.
