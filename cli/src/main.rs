@@ -97,18 +97,19 @@ enum Command {
         #[arg(long, value_name = "BRANCH")]
         branch: Option<String>,
     },
-    /// Validate JSON data files against a CUE schema, like `cue vet`.
+    /// Validate JSON and YAML data files against a CUE schema, like `cue vet`.
     ///
     /// `.cue` files (or a directory, for its `.cue` files) form the schema package; `.json` files
-    /// hold one value each; `.jsonl`, `.ndjson` and `.ldjson` files hold a stream of values, each
-    /// validated on its own; `json:` or `jsonl:` before a file forces its type. Files may come in
+    /// hold one value each; `.jsonl`, `.ndjson` and `.ldjson` files hold a stream of values, and
+    /// `.yaml` and `.yml` files a stream of documents, each validated on its own; `json:`,
+    /// `jsonl:` or `yaml:` before a file forces its type. Files may come in
     /// any order. Without data files, vet checks that the package itself has no errors and
     /// that its fields are concrete (see -c).
     ///
     /// Exit status: 0 when everything is valid, 1 when errors were reported, 2 for usage or I/O
     /// errors (a missing file, no .cue file, a bad -d expression).
     Vet {
-        /// Schema (.cue files, directories) and data (.json, .jsonl, .ndjson) files, in any
+        /// Schema (.cue files, directories) and data (.json, .jsonl, .ndjson, .yaml) files, in any
         /// order; by default the package in the current directory.
         #[arg(value_name = "FILE")]
         files: Vec<PathBuf>,

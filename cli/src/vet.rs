@@ -72,6 +72,8 @@ pub enum FileKind {
     /// A stream of JSON values, each validated on its own (`.jsonl`, `.ndjson`), as `cue vet`
     /// does for `jsonl:` files.
     JsonStream,
+    /// A YAML stream (`.yaml`, `.yml`): each of its documents is validated on its own.
+    Yaml,
 }
 
 /// How a `vet` run ended; the binary maps it to the exit code.
@@ -117,7 +119,7 @@ impl VetConfig {
                 }
                 None => kind_from_extension(path).with_context(|| {
                     format!(
-                        "{}: unsupported file type (vet reads .cue schema files and .json, .jsonl, .ndjson or .ldjson data files)",
+                        "{}: unsupported file type (vet reads .cue schema files and .json, .jsonl, .ndjson, .ldjson, .yaml or .yml data files)",
                         display_name(path, working_directory)
                     )
                 })?,
@@ -164,7 +166,10 @@ fn file_type_qualifier(argument: &Path) -> anyhow::Result<Option<FileKind>> {
         "cue" => Ok(Some(FileKind::Cue)),
         "json" => Ok(Some(FileKind::Json)),
         "jsonl" => Ok(Some(FileKind::JsonStream)),
-        _ => bail!("unknown file type qualifier `{text}` (vet knows cue:, json: and jsonl:)"),
+        "yaml" => Ok(Some(FileKind::Yaml)),
+        _ => {
+            bail!("unknown file type qualifier `{text}` (vet knows cue:, json:, jsonl: and yaml:)")
+        }
     }
 }
 
@@ -175,6 +180,7 @@ fn kind_from_extension(path: &Path) -> Option<FileKind> {
         "json" => Some(FileKind::Json),
         // CUE accepts all three names of newline-delimited JSON.
         "jsonl" | "ndjson" | "ldjson" => Some(FileKind::JsonStream),
+        "yaml" | "yml" => Some(FileKind::Yaml),
         _ => None,
     }
 }
@@ -306,9 +312,15 @@ pub fn run(config: &VetConfig) -> anyhow::Result<VetOutcome> {
                 continue;
             }
         };
+        if file.kind == FileKind::Yaml {
+            for validation in schema.validate_yaml(&file.display_name, &text) {
+                reporter.report_all(&validation.errors, &validation.sources)?;
+            }
+            continue;
+        }
         let documents = match file.kind {
             FileKind::JsonStream => json_stream_documents(&text),
-            FileKind::Json | FileKind::Cue => vec![text],
+            FileKind::Json | FileKind::Cue | FileKind::Yaml => vec![text],
         };
         for document in documents {
             let validation = schema.validate_json(&file.display_name, &document);
@@ -527,7 +539,7 @@ mod tests {
         assert!(VetConfig::from_arguments(&dangling, None, Format::Text, cwd).is_err());
         let unknown = [
             PathBuf::from("schema.cue"),
-            PathBuf::from("yaml:"),
+            PathBuf::from("toml:"),
             PathBuf::from("a"),
         ];
         assert!(VetConfig::from_arguments(&unknown, None, Format::Text, cwd).is_err());

@@ -377,6 +377,55 @@ fn a_json_file_with_two_values_is_invalid_json() {
     );
 }
 
+/// From upstream `vet_data.txtar`: YAML 1.2 reads `no` as a string, and positions are those of
+/// the YAML text.
+#[test]
+fn yaml_data_is_validated_with_positions_in_the_yaml_file() {
+    let dir = workspace(&[
+        (
+            "schema.cue",
+            "#Language: {\n\ttag:  string\n\tname: =~\"^\\\\p{Lu}\" // Must start with an uppercase letter.\n}\nlanguages: [...#Language]\n",
+        ),
+        (
+            "data.yaml",
+            "languages:\n  - tag: en\n    name: English\n  - tag: nl\n    name: dutch\n  - tag: no\n    name: Norwegian\n",
+        ),
+    ]);
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "data.yaml"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "languages.1.name: invalid value \"dutch\" (out of bound =~\"^\\\\p{Lu}\"):\n    ./schema.cue:3:8\n    ./data.yaml:5:11\n"
+    );
+}
+
+/// From upstream `vet_embed.txtar`: every document of a YAML stream is validated on its own.
+#[test]
+fn each_document_of_a_yaml_stream_is_validated() {
+    let dir = workspace(&[
+        ("schema.cue", "#Foo: {\n    a: int\n    b?: int\n}\n#Foo\n"),
+        ("stream.yml", "a: 1\nd: 2\n---\na: 1\nb: 2\n"),
+        ("good", "a: 1\n---\nb: 3\na: 2\n"),
+    ]);
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "stream.yml"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stderr, "d: field not allowed:\n    ./stream.yml:2:1\n");
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "yaml:", "good"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+}
+
+#[test]
+fn malformed_yaml_is_a_finding_naming_the_position() {
+    let dir = workspace(&[
+        ("schema.cue", "a: int\n"),
+        ("broken.yaml", "a: 1\nb: [1, 2\n"),
+    ]);
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "broken.yaml"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("invalid YAML"), "{}", run.stderr);
+    assert!(run.stderr.contains("./broken.yaml:3:1"), "{}", run.stderr);
+}
+
 #[test]
 fn malformed_json_is_a_finding_naming_the_file() {
     let dir = workspace(&[
@@ -428,10 +477,10 @@ fn data_without_a_schema_is_a_usage_error() {
 
 #[test]
 fn an_unsupported_file_type_is_a_usage_error() {
-    let dir = workspace(&[("schema.cue", ORDER_SCHEMA), ("data.yaml", "id: a\n")]);
-    let run = cuemesh(dir.path(), &["vet", "schema.cue", "data.yaml"]);
+    let dir = workspace(&[("schema.cue", ORDER_SCHEMA), ("data.xml", "<id>a</id>\n")]);
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "data.xml"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("./data.yaml"), "{}", run.stderr);
+    assert!(run.stderr.contains("./data.xml"), "{}", run.stderr);
 }
 
 #[test]

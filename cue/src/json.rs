@@ -23,9 +23,9 @@ pub enum JsonKind<'t> {
     Null,
     Bool(bool),
     /// An integer literal (no fraction or exponent), as written.
-    Int(&'t str),
+    Int(Cow<'t, str>),
     /// A literal with a fraction or exponent, as written: CUE decodes it as a float.
-    Float(&'t str),
+    Float(Cow<'t, str>),
     String(Cow<'t, str>),
     Array(Vec<JsonValue<'t>>),
     /// Members in document order, each with the span of its key.
@@ -283,9 +283,9 @@ impl<'t> Decoder<'t> {
         let literal: &'t str = &self.text[start..self.pos];
         Ok(JsonValue {
             kind: if is_float {
-                JsonKind::Float(literal)
+                JsonKind::Float(Cow::Borrowed(literal))
             } else {
-                JsonKind::Int(literal)
+                JsonKind::Int(Cow::Borrowed(literal))
             },
             span: self.span(start),
         })

@@ -21,6 +21,7 @@ pub mod source;
 #[doc(hidden)]
 pub mod testing;
 pub mod txtar;
+pub mod yaml;
 
 mod eval;
 mod export;

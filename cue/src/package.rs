@@ -581,6 +581,34 @@ impl Schema {
             Ok(decoded) => decoded,
             Err(validation) => return validation,
         };
+        self.unify_decoded(text, sources, &data)
+    }
+
+    /// Validates every document of a YAML stream (`.yaml`, `.yml`) like `cue vet` does, each
+    /// on its own, in order: one [`Validation`] per document, positions in the YAML text. A
+    /// stream that is not valid YAML gives one validation holding the syntax error.
+    pub fn validate_yaml(&self, name: &str, text: &str) -> Vec<Validation> {
+        let sources = self.sources_with(name, text);
+        match crate::yaml::decode_stream(self.data_file, text) {
+            Ok(documents) => documents
+                .iter()
+                .map(|document| self.unify_decoded(text, sources.clone(), document))
+                .collect(),
+            Err(diagnostic) => vec![Validation {
+                errors: vec![*diagnostic],
+                sources,
+            }],
+        }
+    }
+
+    /// Unifies one decoded document (spans into `text`, the file `self.data_file`) with the
+    /// schema and collects its errors, then its incomplete fields.
+    fn unify_decoded(
+        &self,
+        text: &str,
+        sources: Arc<SourceMap>,
+        data: &crate::json::JsonValue<'_>,
+    ) -> Validation {
         let data = data.to_expr();
         let file = data.span.file;
         let mut extra = vec![(file, text)];

@@ -71,6 +71,11 @@ pub(super) static FUNCS: &[Builtin] = &[
     }),
 ];
 
+/// Decodes one JSON document as `json.Unmarshal` does.
+pub(super) fn unmarshal(text: &str) -> Result<Concrete, BuiltinError> {
+    Parser::new(text).document().ok_or_else(invalid_json)
+}
+
 fn invalid_json() -> BuiltinError {
     BuiltinError::new("json: invalid JSON")
 }

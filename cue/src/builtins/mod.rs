@@ -24,11 +24,15 @@
 //! `crypto/hmac`, `crypto/ed25519` and `text/tabwriter`. Integers are 128-bit: a result
 //! beyond that is an error rather than a wrong number.
 //!
-//! Not provided yet: the functions that need the evaluator rather than concrete values
-//! (`list.Sort`, `list.SortStable`, `list.IsSorted`, `list.MatchN`, `json.Validate`,
-//! `yaml.Validate`), `encoding/yaml`, `encoding/toml` and `encoding/openapi`, and
-//! `text/template` (Go's template language is an interpreter of its own, which schemas do not
-//! use to constrain data).
+//! Functions that take schemas rather than data (`list.Sort`, `list.IsSorted`,
+//! `json.Validate`, `yaml.Validate`) and members written in CUE (`list.Ascending`,
+//! `encoding/openapi`'s `#Config`) are in [`schema`]: the evaluator calls them through a small
+//! trait. `encoding/yaml` reads YAML with the same decoder as `vet`.
+//!
+//! Not provided yet: the validator form of the schema functions (`x: json.Validate(s)`),
+//! `list.MatchN`, `encoding/openapi`'s `MarshalSchema` (it needs the exporter inside the
+//! evaluator), `encoding/toml`, and `text/template` (Go's template language is an interpreter
+//! of its own, which schemas do not use to constrain data).
 
 use std::fmt;
 use std::sync::Arc;
@@ -85,12 +89,14 @@ pub mod math;
 pub mod net;
 pub mod path;
 pub mod regexp;
+pub mod schema;
 pub mod strconv;
 pub mod strings;
 pub mod structs;
 pub mod tabwriter;
 pub mod time;
 pub mod uuid;
+pub mod yaml;
 
 /// A concrete CUE value, as builtins see their arguments and results.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,6 +204,10 @@ impl std::error::Error for BuiltinError {}
 pub enum Member {
     Func(&'static Builtin),
     Const(Concrete),
+    /// A function that takes schemas: see [`schema`].
+    SchemaFunc(&'static schema::SchemaBuiltin),
+    /// A member written in CUE (`list.Ascending`), for the evaluator to evaluate.
+    Source(&'static crate::ast::Expr),
 }
 
 /// One package: its import path, functions and constants.
@@ -322,15 +332,26 @@ static PACKAGES: &[Package] = &[
         funcs: structs::FUNCS,
         constant: no_constants,
     },
+    Package {
+        path: "encoding/yaml",
+        funcs: yaml::FUNCS,
+        constant: no_constants,
+    },
 ];
 
 /// Whether `import_path` names a builtin package this engine provides.
 pub fn is_package(import_path: &str) -> bool {
-    PACKAGES.iter().any(|p| p.path == import_path)
+    PACKAGES.iter().any(|p| p.path == import_path) || schema::has_package(import_path)
 }
 
 /// The function or constant `name` of the builtin package `import_path`.
 pub fn lookup(import_path: &str, name: &str) -> Option<Member> {
+    if let Some(func) = schema::lookup(import_path, name) {
+        return Some(Member::SchemaFunc(func));
+    }
+    if let Some(source) = schema::source_member(import_path, name) {
+        return Some(Member::Source(source));
+    }
     let package = PACKAGES.iter().find(|p| p.path == import_path)?;
     if let Some(func) = package.funcs.iter().find(|f| f.name == name) {
         return Some(Member::Func(func));

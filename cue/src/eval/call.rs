@@ -20,6 +20,8 @@ use crate::value::{Atom, Check, EvalError, Kinds, Scalar, SpannedCheck};
 #[derive(Clone, Copy)]
 pub(crate) enum Func {
     Builtin(&'static Builtin),
+    /// A builtin taking schemas (`list.Sort`): see `schema_call.rs`.
+    Schema(&'static crate::builtins::schema::SchemaBuiltin),
     Len,
     Close,
     And,
@@ -277,6 +279,7 @@ impl<'a> Eval<'a> {
                 Val::Atom(Atom::Int(result), span)
             }
             Func::Builtin(builtin) => self.call_builtin(builtin, args, env, span),
+            Func::Schema(builtin) => self.call_schema_builtin(builtin, args, env, span),
         }
     }
 

@@ -48,6 +48,7 @@ mod errors;
 mod expr;
 mod pattern;
 mod resolve;
+mod schema_call;
 mod unify;
 mod values;
 mod vertex;

@@ -307,6 +307,12 @@ impl<'a> Eval<'a> {
                     Val::Package(ImportTarget::Builtin(path)) => {
                         match builtins::lookup(&path, &name.name) {
                             Some(Member::Func(b)) => Ok(Resolved::Val(Val::Func(Func::Builtin(b)))),
+                            Some(Member::SchemaFunc(b)) => {
+                                Ok(Resolved::Val(Val::Func(Func::Schema(b))))
+                            }
+                            Some(Member::Source(expr)) => {
+                                Ok(Resolved::Val(self.eval_expr(expr, &None)))
+                            }
                             Some(Member::Const(c)) => {
                                 Ok(Resolved::Val(self.val_from_concrete(&c, e.span)))
                             }

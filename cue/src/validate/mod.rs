@@ -132,7 +132,7 @@ fn json_atom(data: &JsonValue) -> Result<Atom, Arc<EvalError>> {
                 .map_err(|m| EvalError::new("NUMBER", m, vec![data.span]))?,
         },
         JsonKind::Float(text) if !text.contains('_') => match text.parse::<f64>() {
-            Ok(f) => Atom::Float(f, Arc::from(*text)),
+            Ok(f) => Atom::Float(f, Arc::from(text.as_ref())),
             Err(_) => crate::eval::parse_number(text)
                 .map_err(|m| EvalError::new("NUMBER", m, vec![data.span]))?,
         },
