@@ -11,6 +11,7 @@
 
 pub mod ast;
 pub mod builtins;
+pub mod code;
 pub mod compat;
 pub mod diagnostic;
 pub mod json;
@@ -33,6 +34,7 @@ mod package;
 mod validate;
 mod value;
 
+pub use code::Code;
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use export::UNSUPPORTED_EXTENSION;
 pub use import::{avro, jsonschema, ImportError, Imported, Warning};
