@@ -182,3 +182,33 @@ async fn the_asyncapi_catalog_has_a_receive_operation_per_consumer() {
             .expect("the send operation of the same channel")["channel"]["$ref"]
     );
 }
+
+#[tokio::test]
+async fn the_graph_links_producers_types_and_consumers() {
+    let server = RegistryServer::template().await;
+    let (status, html) = get_page(&server, "/graph").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("<svg class=\"graph\""), "{html}");
+    let count = |needle: &str| html.matches(needle).count();
+    // 3 sources, 4 event types, 2 consumers; an edge per type from its source, and one per read.
+    assert_eq!(
+        (
+            count("class=\"node source\""),
+            count("class=\"node type\""),
+            count("class=\"node consumer\"")
+        ),
+        (3, 4, 2)
+    );
+    assert_eq!(count("class=\"edge produces\""), 4);
+    assert_eq!(count("class=\"edge reads\""), 4);
+    assert!(
+        html.contains("<path class=\"edge reads\" data-from=\"com.acme.orders.cancelled\" data-to=\"warehouse\" data-version=\"1\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a class=\"node consumer\" href=\"/consumers/billing\">"),
+        "{html}"
+    );
+    let (_, home) = get_page(&server, "/").await;
+    assert!(home.contains("<a href=\"/graph\">"), "{home}");
+}

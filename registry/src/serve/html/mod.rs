@@ -5,7 +5,8 @@
 //! `/sources/{s}/types/{t}` (versions), `/sources/{s}/types/{t}/versions/{n|latest}` (fields,
 //! CUE text, examples, links to the JSON documents) and `/sources/{s}/types/{t}/compare?from=&to=`
 //! (field changes and a line diff of the CUE text), `/consumers/{id}` (what a consumer reads, at
-//! which version). Type pages list the type's consumers and say how to consume it (its NATS
+//! which version), `/graph` (every producer, event type and consumer as an SVG drawn on the
+//! server: sources → types → consumers). Type pages list the type's consumers and say how to consume it (its NATS
 //! subject and a `cuemesh tail` line). Unknown things get a 404 page. Every text
 //! from the repository goes through [`page::esc`].
 
@@ -27,6 +28,7 @@ use page::{
     api_version_url, consumer_url, esc, problem, segment, source_url, type_url, version_url, Page,
 };
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 /// The catalog's pages, merged into the service's router.
 pub(crate) fn routes() -> Router<AppState> {
@@ -36,6 +38,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/search", get(search))
         .route("/sources/{source}", get(source))
         .route("/consumers/{consumer}", get(consumer_page))
+        .route("/graph", get(graph_page))
         .route(event, get(event_page))
         .route(&format!("{event}/versions/{{version}}"), get(version_page))
         .route(&format!("{event}/compare"), get(compare))
@@ -159,7 +162,7 @@ async fn home(State(state): State<AppState>) -> Response {
     page.write(format_args!("</div>\n"));
     if !index.consumers.is_empty() {
         page.write(format_args!(
-            "<h2 id=\"consumers\">Consumers</h2>\n<table><thead><tr><th>Consumer</th><th>Owner</th><th>Reads</th></tr></thead><tbody>\n"
+            "<h2 id=\"consumers\">Consumers</h2>\n<p><a href=\"/graph\">Who produces and who reads what: the graph</a></p>\n<table><thead><tr><th>Consumer</th><th>Owner</th><th>Reads</th></tr></thead><tbody>\n"
         ));
         for consumer in &index.consumers {
             let id = consumer.id.as_deref().unwrap_or_default();
@@ -174,6 +177,131 @@ async fn home(State(state): State<AppState>) -> Response {
         page.write(format_args!("</tbody></table>\n"));
     }
     page.respond(StatusCode::OK)
+}
+
+/// The whole catalog as a graph: a column of sources (producers), a column of the event types
+/// the branch still declares, a column of consumers; an edge from each source to its types and
+/// from each type to the consumers that read it, labelled with the version they read.
+async fn graph_page(State(state): State<AppState>) -> Response {
+    let index = state.index();
+    let mut page = Page::new("Producers, event types and consumers").crumb("Catalog", "/".into());
+    page.write(format_args!("{}", graph_svg(&index)));
+    page.respond(StatusCode::OK)
+}
+
+/// The SVG of [`graph_page`]: nodes are `<a class="node source|type|consumer">` linking to their
+/// pages, edges are `<path class="edge">` with `data-from` and `data-to`.
+fn graph_svg(index: &Index) -> String {
+    const WIDTH: usize = 280;
+    const GAP: usize = 120;
+    const ROW: usize = 40;
+    const HEIGHT: usize = 28;
+    let types: Vec<&IndexedEvent> = index
+        .events
+        .values()
+        .filter(|event| event.removed_in.is_none())
+        .collect();
+    let sources: Vec<&str> = index.sources.keys().map(String::as_str).collect();
+    let consumers: Vec<&str> = index
+        .consumers
+        .iter()
+        .filter_map(|consumer| consumer.id.as_deref())
+        .collect();
+    let rows = sources.len().max(types.len()).max(consumers.len()).max(1);
+    let x = |column: usize| 10 + column * (WIDTH + GAP);
+    let y = |row: usize| 40 + row * ROW;
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        "<svg class=\"graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"producers, event types and consumers\">",
+        x(3) - GAP + 10,
+        y(rows) + 10
+    );
+    for (column, title) in ["Producers (sources)", "Event types", "Consumers"]
+        .iter()
+        .enumerate()
+    {
+        let _ = writeln!(
+            svg,
+            "<text class=\"heading\" x=\"{}\" y=\"20\" font-weight=\"bold\">{title}</text>",
+            x(column)
+        );
+    }
+    let row_of_source = |id: &str| sources.iter().position(|s| *s == id);
+    let row_of_consumer = |id: &str| consumers.iter().position(|c| *c == id);
+    let middle = HEIGHT / 2;
+    let mut edges = String::new();
+    for (row, event) in types.iter().enumerate() {
+        if let Some(from) = row_of_source(&event.source) {
+            let _ = writeln!(
+                edges,
+                "<path class=\"edge produces\" data-from=\"{}\" data-to=\"{}\" d=\"{}\" fill=\"none\" stroke=\"#888\"/>",
+                esc(&event.source),
+                esc(&event.event_type),
+                curve((x(0) + WIDTH, y(from) + middle), (x(1), y(row) + middle)),
+            );
+        }
+        for (consumer, version) in index.consumers_of(&event.source, &event.event_type) {
+            let Some(to) = consumer.id.as_deref().and_then(row_of_consumer) else {
+                continue;
+            };
+            let id = consumer.id.as_deref().unwrap_or_default();
+            let _ = writeln!(
+                edges,
+                "<path class=\"edge reads\" data-from=\"{}\" data-to=\"{}\" data-version=\"{version}\" d=\"{}\" fill=\"none\" stroke=\"#36c\"><title>{} reads version {version}</title></path>",
+                esc(&event.event_type),
+                esc(id),
+                curve((x(1) + WIDTH, y(row) + middle), (x(2), y(to) + middle)),
+                esc(id),
+            );
+        }
+    }
+    svg.push_str(&edges);
+    let mut node = |column: usize, row: usize, class: &str, url: String, label: &str| {
+        let _ = writeln!(
+            svg,
+            "<a class=\"node {class}\" href=\"{}\"><rect x=\"{}\" y=\"{}\" width=\"{WIDTH}\" height=\"{HEIGHT}\" rx=\"4\" fill=\"#f4f6fa\" stroke=\"#345\"/><text x=\"{}\" y=\"{}\" font-family=\"monospace\" font-size=\"12\">{}</text></a>",
+            esc(&url),
+            x(column),
+            y(row),
+            x(column) + 8,
+            y(row) + 18,
+            esc(label)
+        );
+    };
+    for (row, source) in sources.iter().enumerate() {
+        node(0, row, "source", source_url(source), source);
+    }
+    for (row, event) in types.iter().enumerate() {
+        node(
+            1,
+            row,
+            "type",
+            type_url(&event.source, &event.event_type),
+            &event.event_type,
+        );
+    }
+    for (row, consumer) in consumers.iter().enumerate() {
+        node(2, row, "consumer", consumer_url(consumer), consumer);
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// An SVG path from `from` to `to`, leaving and arriving horizontally.
+fn curve(from: (usize, usize), to: (usize, usize)) -> String {
+    let bend = (to.0 - from.0) / 2;
+    format!(
+        "M{} {} C{} {} {} {} {} {}",
+        from.0,
+        from.1,
+        from.0 + bend,
+        from.1,
+        to.0 - bend,
+        to.1,
+        to.0,
+        to.1
+    )
 }
 
 /// A consumer's page: who owns it and what it reads, at which version (the latest version of
