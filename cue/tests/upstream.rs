@@ -99,14 +99,15 @@ use cue::ast::{self, Decl, ExprKind, LabelKind};
 use cue::txtar;
 use cue::{ImportResolver, NoImports, Package, PackageFiles};
 
-/// The total passes last measured (3261 of 4275 checked units, CUE v0.17.1 test data, with
+/// The total passes last measured (3266 of 4280 checked units, CUE v0.17.1 test data, with
 /// the `encoding/openapi` and `encoding/jsonschema` groups; 2505 before builtins returned
 /// lists and structs and the `path`, `net`, `crypto/*`, `csv`, `math/bits` and `tabwriter`
 /// packages were complete, 2917 before closedness merged through nested embeddings, 2963
 /// before incompatible bounds and `try` clauses, 3171 before YAML data in the vet scripts,
-/// the builtins taking schemas (`list.Sort`, `json.Validate`...) and `encoding/yaml`), minus
+/// the builtins taking schemas (`list.Sort`, `json.Validate`...) and `encoding/yaml`; 3261
+/// before packages named by import path in the vet scripts), minus
 /// a small margin. Raise it when the engine gets better.
-const FLOOR: usize = 3258;
+const FLOOR: usize = 3263;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).
