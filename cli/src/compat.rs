@@ -136,7 +136,7 @@ pub fn run(config: &CompatConfig, stdout: &mut dyn Write) -> anyhow::Result<Comp
     let report = match check(&versions, version(&current), config.mode) {
         Ok(report) => report,
         Err(diagnostics) => {
-            if let Some(d) = diagnostics.iter().find(|d| d.code == "COMPAT") {
+            if let Some(d) = diagnostics.iter().find(|d| d.is(cue::Code::Compat)) {
                 bail!("{}", d.message);
             }
             for diagnostic in &diagnostics {

@@ -116,7 +116,7 @@ pub fn run(config: &ExportConfig, stdout: &mut dyn Write) -> anyhow::Result<Expo
         }
         Err(diagnostics) => {
             // A name that is not there is a usage error, not a schema error.
-            if diagnostics.iter().all(|d| d.code == "EXPORT") && !diagnostics.is_empty() {
+            if diagnostics.iter().all(|d| d.is(cue::Code::Export)) && !diagnostics.is_empty() {
                 bail!("{}", diagnostics[0].message);
             }
             for diagnostic in &diagnostics {

@@ -1,6 +1,7 @@
 //! The reference manual, generated from the code so that it cannot drift: every command and
 //! flag from clap's `Command` tree, every lint rule from `cuemesh_registry::lint::RULES`, every
-//! compatibility rule from `cue::compat::RULES` and every key of `cuemesh.cue` from
+//! compatibility rule from `cue::compat::RULES`, every diagnostic code of the engine from
+//! `cue::Code::ALL` and every key of `cuemesh.cue` from
 //! `cuemesh_registry::settings::SETTING_KEYS`. `docs/reference.md` is its output, and a test
 //! fails when the committed file differs.
 //!
@@ -28,12 +29,14 @@ pub fn markdown(command: &Command) -> String {
     );
     out.push_str("- [Commands](#commands)\n- [Lint rules](#lint-rules)\n");
     out.push_str("- [Compatibility rules](#compatibility-rules)\n");
+    out.push_str("- [Engine diagnostic codes](#engine-diagnostic-codes)\n");
     out.push_str("- [Settings (`cuemesh.cue`)](#settings-cuemeshcue)\n");
     out.push_str("- [The consumer contract](#the-consumer-contract)\n");
     out.push_str("- [Registry endpoints](#registry-endpoints)\n\n");
     write_commands(&mut out, command);
     write_lint_rules(&mut out);
     write_compat_rules(&mut out);
+    write_engine_codes(&mut out);
     write_settings(&mut out);
     write_consumer_contract(&mut out);
     write_registry_endpoints(&mut out, &cuemesh_registry::serve::description());
@@ -228,6 +231,22 @@ fn write_compat_rules(out: &mut String) {
             rule.impact.description(),
             escape_cell(rule.purpose)
         );
+    }
+    out.push('\n');
+}
+
+fn write_engine_codes(out: &mut String) {
+    out.push_str("## Engine diagnostic codes\n\n");
+    out.push_str(
+        "The `code` of every problem the CUE engine reports (`vet`, `export`, a package of \
+         `lint` that does not compile, the publisher's and the sidecar's violations); `--format \
+         json` prints it. Lint and compatibility findings carry their rule ids instead.\n\n",
+    );
+    out.push_str("| code | meaning |\n|---|---|\n");
+    let mut codes: Vec<_> = cue::Code::ALL.to_vec();
+    codes.sort_by_key(|code| code.id());
+    for code in codes {
+        let _ = writeln!(out, "| `{}` | {} |", code.id(), escape_cell(code.meaning()));
     }
     out.push('\n');
 }
@@ -433,6 +452,9 @@ mod tests {
         }
         for rule in cue::compat::RULES {
             assert!(text.contains(&format!("| `{}` |", rule.id)), "{}", rule.id);
+        }
+        for code in cue::Code::ALL {
+            assert!(text.contains(&format!("| `{}` |", code.id())), "{code}");
         }
         for key in SETTING_KEYS {
             assert!(

@@ -609,13 +609,13 @@ mod tests {
             .expect_err("no package");
         assert!(error.to_string().contains("no .cue file"));
         let error = VetConfig::from_arguments(
-            &[PathBuf::from("a.cue"), PathBuf::from("a.yaml")],
+            &[PathBuf::from("a.cue"), PathBuf::from("a.toml")],
             None,
             Format::Text,
             cwd,
         )
-        .expect_err("yaml");
-        assert!(error.to_string().contains("./a.yaml"));
+        .expect_err("toml");
+        assert!(error.to_string().contains("./a.toml"));
     }
 
     #[test]

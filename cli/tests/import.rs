@@ -334,6 +334,8 @@ mod confluent {
         pub(crate) config: BTreeMap<String, &'static str>,
         /// `references` of a subject's version, by `(subject, version)`.
         pub(crate) references: BTreeMap<(String, usize), Value>,
+        /// The `Authorization` header of the last `GET /subjects`.
+        pub(crate) authorization: Option<String>,
     }
 
     pub(crate) type Shared = Arc<Mutex<Subjects>>;
@@ -346,8 +348,12 @@ mod confluent {
             .into_response()
     }
 
-    async fn subjects(State(state): State<Shared>) -> Response {
-        let state = state.lock().expect("lock");
+    async fn subjects(State(state): State<Shared>, headers: axum::http::HeaderMap) -> Response {
+        let mut state = state.lock().expect("lock");
+        state.authorization = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         Json(state.versions.keys().cloned().collect::<Vec<_>>()).into_response()
     }
 
@@ -744,19 +750,32 @@ fn a_confluent_registry_is_imported_with_its_version_numbers_and_again_only_what
         .get_mut("payments.received-value")
         .expect("subject")
         .push(("JSON", json_payment(r#""amount", "currency", "note""#)));
+    // User and password in the URL are sent as Basic authentication.
+    let with_password = url.replacen("http://", "http://key:s%40cret@", 1);
     let run = cuemesh(
         &root,
         &[
             "import",
             "registry",
             "--url",
-            &url,
+            &with_password,
             "--repo",
             ".",
             "--subjects",
             "payments\\..*",
         ],
     );
+    assert_eq!(
+        state.lock().expect("lock").authorization.as_deref(),
+        Some("Basic a2V5OnNAY3JldA==")
+    );
+    for written in ["registry-import.json", "sources/payments/source.cue"] {
+        let text = std::fs::read_to_string(root.join(written)).expect("written");
+        assert!(
+            !text.contains("cret"),
+            "the password is in {written}:\n{text}"
+        );
+    }
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(commits(&git), before + 1);
     assert!(run.stdout.contains("1-3 (imported 3)"), "{}", run.stdout);

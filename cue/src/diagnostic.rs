@@ -47,6 +47,11 @@ impl Diagnostic {
         }
     }
 
+    /// Whether this is a diagnostic of the engine's `code`.
+    pub fn is(&self, code: crate::Code) -> bool {
+        self.code == code.id()
+    }
+
     pub fn with_span(mut self, span: Span) -> Diagnostic {
         if !self.spans.contains(&span) {
             self.spans.push(span);
@@ -81,11 +86,11 @@ impl Diagnostic {
     /// colon because the failed alternatives follow it.
     pub fn render_plain(&self, sources: &SourceMap) -> String {
         let mut out = self.headline();
-        if !self.spans.is_empty() || self.code == "EMPTY_DISJUNCTION" {
+        if !self.spans.is_empty() || self.is(crate::Code::EmptyDisjunction) {
             out.push(':');
         }
         let mut spans = self.spans.clone();
-        if self.code != "OUT_OF_BOUND" {
+        if !self.is(crate::Code::OutOfBound) {
             let name = |s: &Span| {
                 sources
                     .get(s.file)

@@ -11,6 +11,7 @@
 
 pub mod ast;
 pub mod builtins;
+pub mod code;
 pub mod compat;
 pub mod diagnostic;
 pub mod json;
@@ -18,22 +19,25 @@ pub mod lexer;
 pub mod parser;
 pub mod re2;
 pub mod source;
+/// Checks the fuzz target and the fuzz regressions share; not part of the API.
 #[doc(hidden)]
 pub mod testing;
+/// CUE's test archive format, read by the conformance tests; not part of the API.
+#[doc(hidden)]
 pub mod txtar;
 pub mod yaml;
 
 mod eval;
 mod export;
-#[path = "import/mod.rs"]
-mod importers;
+mod import;
 mod package;
 mod validate;
 mod value;
 
+pub use code::Code;
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use export::UNSUPPORTED_EXTENSION;
-pub use importers::{avro, jsonschema, ImportError, Imported, Warning};
+pub use import::{avro, jsonschema, ImportError, Imported, Warning};
 pub use package::{
     module_path, DirectoryResolver, ImportResolver, MemoryResolver, NoImports, Package,
     PackageFiles, Schema, Validation,

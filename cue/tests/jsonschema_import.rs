@@ -46,10 +46,10 @@ use cue::{txtar, NoImports, Package, PackageFiles};
 use serde_json::Value;
 
 /// The external suite's passes may not fall below this.
-const FLOOR: usize = 4409;
+const FLOOR: usize = 4428;
 
 /// The round trip's agreements may not fall below this.
-const ROUND_TRIP_FLOOR: usize = 4120;
+const ROUND_TRIP_FLOOR: usize = 4128;
 
 const GROUP_TIMEOUT: Duration = Duration::from_secs(20);
 

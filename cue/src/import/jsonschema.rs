@@ -102,6 +102,7 @@ pub fn import(
         warnings: Vec::new(),
         notes: Vec::new(),
         multi: roots.len() > 1,
+        referenced: HashSet::new(),
     };
     let mut file_doc = Vec::new();
     for root in roots {
@@ -118,9 +119,30 @@ pub fn import(
     while let Some(slot) = importer.queue.pop_front() {
         importer.emit(slot)?;
     }
+    // A definition that accepts nothing (`false`) is an error of the whole package to CUE,
+    // so that every document would fail: one no schema refers to is left out, and said so.
+    for (slot, d) in importer.defs.iter().enumerate() {
+        if d.value == Some(Expr::Bottom)
+            && slot >= roots.len()
+            && !importer.referenced.contains(&slot)
+        {
+            file_doc.push(format!(
+                "{} ({}) accepts nothing and nothing refers to it: left out, as CUE counts a definition that is _|_ as an error of the package.",
+                d.name,
+                importer.display_pointer(d.doc_index, &d.pointer)
+            ));
+        }
+    }
     let decls: Vec<Decl> = importer
         .defs
         .iter()
+        .enumerate()
+        .filter(|(slot, d)| {
+            !(d.value == Some(Expr::Bottom)
+                && *slot >= roots.len()
+                && !importer.referenced.contains(slot))
+        })
+        .map(|(_, d)| d)
         .filter_map(|d| {
             Some(Decl::Field {
                 doc: d.doc.clone(),
@@ -176,6 +198,8 @@ struct Importer<'a> {
     notes: Vec<String>,
     /// Several documents: pointers name their file.
     multi: bool,
+    /// The definitions some `$ref` names.
+    referenced: HashSet<usize>,
 }
 
 /// Where a schema is: document, pointer, base URI, draft.
@@ -386,6 +410,7 @@ impl Importer<'_> {
     fn reference(&mut self, ctx: &Ctx, keyword: &str, text: &str) -> Result<Expr, ImportError> {
         let (doc, pointer) = self.resolve(ctx, keyword, text)?;
         let slot = self.def_for(doc, pointer, None);
+        self.referenced.insert(slot);
         Ok(Expr::atom(self.defs[slot].name.clone()))
     }
 
@@ -1408,6 +1433,11 @@ impl Importer<'_> {
         if decls.is_empty() && validators.is_empty() && open {
             return Ok(None);
         }
+        // `struct.MinFields(n)` alone accepts structs only, so `{...}` adds nothing; and the
+        // engine checks `struct.MinFields(n) & {...}` against the empty struct before the data.
+        if decls.is_empty() && open {
+            return Ok(Some(Expr::and(validators)));
+        }
         validators.push(Expr::Struct(Struct {
             decls,
             open,
@@ -1537,7 +1567,14 @@ fn constant(v: &Value) -> Expr {
             other => integral(other).is_some(),
         }
     }
-    if !holds_integral(v) {
+    fn holds_object(v: &Value) -> bool {
+        match v {
+            Value::Array(items) => items.iter().any(holds_object),
+            Value::Object(_) => true,
+            _ => false,
+        }
+    }
+    if !holds_integral(v) && !holds_object(v) {
         return Expr::Lit(v.clone());
     }
     match v {
@@ -1548,10 +1585,12 @@ fn constant(v: &Value) -> Expr {
         Value::Object(map) => Expr::Struct(Struct {
             decls: map
                 .iter()
+                // Required: a regular field with a concrete value would be supplied by the
+                // schema when the data leaves it out, and `{"a": 1}` is not `{}`.
                 .map(|(k, x)| Decl::Field {
                     doc: Vec::new(),
                     name: label(k),
-                    presence: Presence::Regular,
+                    presence: Presence::Required,
                     value: constant(x),
                 })
                 .collect(),
