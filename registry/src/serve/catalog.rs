@@ -271,7 +271,8 @@ fn envelope(source: &str, event_type: &str, data: &str) -> Value {
 
 /// The whole catalog as an AsyncAPI 3.0 document: per event type the branch still declares a
 /// channel (its NATS subject), a CloudEvent message (structured mode: the payload is the JSON
-/// event with the schema as `data`) and a `send` operation.
+/// event with the schema as `data`), a `send` operation, and a `receive` operation per consumer
+/// declared in `consumers/*.cue`.
 pub fn asyncapi_document(index: &Index) -> Value {
     let (schemas, _, unavailable) = schemas(index, false);
     let mut channels = Map::new();
@@ -308,6 +309,26 @@ pub fn asyncapi_document(index: &Index) -> Value {
                 "messages": [{"$ref": format!("#/channels/{name}/messages/{name}")}],
             }),
         );
+        // Every declared consumer of the type receives from the channel.
+        for (consumer, version) in index.consumers_of(&event.source, &event.event_type) {
+            let id = consumer.id.as_deref().unwrap_or_default();
+            operations.insert(
+                format!("{name}.receive.{}", name_part(id)),
+                json!({
+                    "action": "receive",
+                    "title": format!("{id} receives {}", event.event_type),
+                    "description": format!(
+                        "Declared in {}: owned by {}, decodes with version {version}.",
+                        consumer.path,
+                        consumer.owner.as_deref().unwrap_or_default()
+                    ),
+                    "channel": {"$ref": format!("#/channels/{name}")},
+                    "messages": [{"$ref": format!("#/channels/{name}/messages/{name}")}],
+                    "x-cuemesh-consumer": id,
+                    "x-cuemesh-version": version.to_json(),
+                }),
+            );
+        }
         messages.insert(
             name.clone(),
             json!({

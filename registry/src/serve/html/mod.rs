@@ -4,7 +4,9 @@
 //! Pages: `/` (sources, owners, descriptions, event types), `/search?q=`, `/sources/{source}`,
 //! `/sources/{s}/types/{t}` (versions), `/sources/{s}/types/{t}/versions/{n|latest}` (fields,
 //! CUE text, examples, links to the JSON documents) and `/sources/{s}/types/{t}/compare?from=&to=`
-//! (field changes and a line diff of the CUE text). Unknown things get a 404 page. Every text
+//! (field changes and a line diff of the CUE text), `/consumers/{id}` (what a consumer reads, at
+//! which version). Type pages list the type's consumers and say how to consume it (its NATS
+//! subject and a `cuemesh tail` line). Unknown things get a 404 page. Every text
 //! from the repository goes through [`page::esc`].
 
 mod diff;
@@ -21,7 +23,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use diff::{line_diff, Change};
-use page::{api_version_url, esc, problem, segment, source_url, type_url, version_url, Page};
+use page::{
+    api_version_url, consumer_url, esc, problem, segment, source_url, type_url, version_url, Page,
+};
 use std::collections::{BTreeMap, HashMap};
 
 /// The catalog's pages, merged into the service's router.
@@ -31,6 +35,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/search", get(search))
         .route("/sources/{source}", get(source))
+        .route("/consumers/{consumer}", get(consumer_page))
         .route(event, get(event_page))
         .route(&format!("{event}/versions/{{version}}"), get(version_page))
         .route(&format!("{event}/compare"), get(compare))
@@ -152,7 +157,129 @@ async fn home(State(state): State<AppState>) -> Response {
         ));
     }
     page.write(format_args!("</div>\n"));
+    if !index.consumers.is_empty() {
+        page.write(format_args!(
+            "<h2 id=\"consumers\">Consumers</h2>\n<table><thead><tr><th>Consumer</th><th>Owner</th><th>Reads</th></tr></thead><tbody>\n"
+        ));
+        for consumer in &index.consumers {
+            let id = consumer.id.as_deref().unwrap_or_default();
+            page.write(format_args!(
+                "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td></tr>\n",
+                esc(&consumer_url(id)),
+                esc(id),
+                esc(consumer.owner.as_deref().unwrap_or_default()),
+                count(consumer.reads.len(), "event type"),
+            ));
+        }
+        page.write(format_args!("</tbody></table>\n"));
+    }
     page.respond(StatusCode::OK)
+}
+
+/// A consumer's page: who owns it and what it reads, at which version (the latest version of
+/// each type beside it).
+async fn consumer_page(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> PageResult {
+    let Path(id) = path.map_err(bad_path)?;
+    let index = state.index();
+    let consumer = index
+        .consumer(&id)
+        .ok_or_else(|| not_found(format!("no consumer {id:?}")))?;
+    let mut page = Page::new(&id).crumb("Catalog", "/".into());
+    owner_and_description(
+        &mut page,
+        consumer.owner.as_deref(),
+        consumer.description.as_deref(),
+    );
+    page.write(format_args!(
+        "<p class=\"muted\">Declared in <code>{}</code>.</p>\n<h2>Reads</h2>\n<table><thead><tr><th>Source</th><th>Event type</th><th>Decodes with</th><th>Latest</th></tr></thead><tbody>\n",
+        esc(&consumer.path)
+    ));
+    for read in &consumer.reads {
+        let event = index.event(&read.source, &read.event_type);
+        let latest = event
+            .and_then(|event| event.latest())
+            .map(|latest| latest.version.number);
+        let pinned = match (read.version, event) {
+            (crate::Pin::Version(number), Some(_)) => format!(
+                "<a href=\"{}\">v{number}</a>",
+                esc(&version_url(&read.source, &read.event_type, number))
+            ),
+            (pin, _) => esc(&pin.to_string()).to_string(),
+        };
+        let type_cell = match event {
+            Some(_) => format!(
+                "<a href=\"{}\"><code>{}</code></a>",
+                esc(&type_url(&read.source, &read.event_type)),
+                esc(&read.event_type)
+            ),
+            None => format!("<code>{}</code>", esc(&read.event_type)),
+        };
+        page.write(format_args!(
+            "<tr><td><a href=\"{}\">{}</a></td><td>{type_cell}</td><td>{pinned}</td><td>{}</td></tr>\n",
+            esc(&source_url(&read.source)),
+            esc(&read.source),
+            latest.map_or("—".to_string(), |n| format!("v{n}")),
+        ));
+    }
+    page.write(format_args!("</tbody></table>\n"));
+    Ok(page.respond(StatusCode::OK))
+}
+
+/// A shell word: the text as it is when it is safe, else in single quotes.
+fn shell_word(text: &str) -> String {
+    let safe = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/@%+=,".contains(c));
+    if safe {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// The type page's consumers and how to consume the type.
+fn consumers_and_how_to_consume(page: &mut Page, index: &Index, event: &IndexedEvent) {
+    let consumers = index.consumers_of(&event.source, &event.event_type);
+    page.write(format_args!("<h2 id=\"consumers\">Consumers</h2>\n"));
+    if consumers.is_empty() {
+        page.write(format_args!(
+            "<p class=\"muted\">No consumer declares that it reads this type (<code>consumers/*.cue</code>).</p>\n"
+        ));
+    } else {
+        page.write(format_args!(
+            "<table><thead><tr><th>Consumer</th><th>Owner</th><th>Decodes with</th></tr></thead><tbody>\n"
+        ));
+        for (consumer, version) in consumers {
+            let id = consumer.id.as_deref().unwrap_or_default();
+            page.write(format_args!(
+                "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td></tr>\n",
+                esc(&consumer_url(id)),
+                esc(id),
+                esc(consumer.owner.as_deref().unwrap_or_default()),
+                esc(&version.to_string()),
+            ));
+        }
+        page.write(format_args!("</tbody></table>\n"));
+    }
+    let subject = cuemesh_contract::subject::subject_for(
+        super::catalog::SUBJECT_PREFIX,
+        &event.source,
+        &event.event_type,
+    );
+    let tail = format!(
+        "cuemesh tail --nats \"$NATS_URL\" --source {} --type {}",
+        shell_word(&event.source),
+        shell_word(&event.event_type)
+    );
+    page.write(format_args!(
+        "<h2 id=\"consume\">How to consume</h2>\n<p>Events of this type are CloudEvents on the NATS subject <code class=\"subject\">{}</code> (JetStream, structured mode). Watch them arrive, each validated against the version its <code>dataschema</code> names:</p>\n<pre class=\"tail\"><code>{}</code></pre>\n<p>Declare the consumer in <code>consumers/&lt;name&gt;.cue</code> with the version it decodes with, so that changes that would break it are refused.</p>\n",
+        esc(&subject),
+        esc(&tail)
+    ));
 }
 
 /// `1 source`, `2 sources`.
@@ -365,6 +492,7 @@ async fn event_page(
     if count > 1 {
         compare_form(&mut page, event, count - 1, count);
     }
+    consumers_and_how_to_consume(&mut page, &index, event);
     Ok(page.respond(StatusCode::OK))
 }
 

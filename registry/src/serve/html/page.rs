@@ -41,6 +41,10 @@ pub(crate) fn source_url(source: &str) -> String {
     format!("/sources/{}", segment(source))
 }
 
+pub(crate) fn consumer_url(id: &str) -> String {
+    format!("/consumers/{}", segment(id))
+}
+
 pub(crate) fn type_url(source: &str, event_type: &str) -> String {
     format!("/sources/{}/types/{}", segment(source), segment(event_type))
 }
