@@ -117,6 +117,17 @@ impl VetConfig {
                     }
                     continue;
                 }
+                None if is_import_path(path) => {
+                    // `cue.test/schemas:orders`: a package of the current module.
+                    for file in import_path_files(path, working_directory)? {
+                        package_files.push(InputFile {
+                            display_name: display_name(&file, working_directory),
+                            path: file,
+                            kind: FileKind::Cue,
+                        });
+                    }
+                    continue;
+                }
                 None => kind_from_extension(path).with_context(|| {
                     format!(
                         "{}: unsupported file type (vet reads .cue schema files and .json, .jsonl, .ndjson, .ldjson, .yaml or .yml data files)",
@@ -170,6 +181,34 @@ fn file_type_qualifier(argument: &Path) -> anyhow::Result<Option<FileKind>> {
         _ => {
             bail!("unknown file type qualifier `{text}` (vet knows cue:, json:, jsonl: and yaml:)")
         }
+    }
+}
+
+/// Whether an argument names a package by import path rather than a file, as `cue` decides:
+/// it has a package qualifier (`cue.test:schema`) or no extension (`cue.test/orders`).
+fn is_import_path(argument: &Path) -> bool {
+    argument.to_str().is_some_and(|text| text.contains(':')) || argument.extension().is_none()
+}
+
+/// The `.cue` files of the package an import path names in the module holding the working
+/// directory (those of the package named after `:`, when given).
+fn import_path_files(argument: &Path, working_directory: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let import_path = argument.to_string_lossy();
+    let not_a_package = || {
+        anyhow::anyhow!(
+            "{import_path}: cannot be imported as a CUE package: it is neither a file with a \
+             known extension nor a package of the current module"
+        )
+    };
+    let resolver = DirectoryResolver::find(working_directory).ok_or_else(not_a_package)?;
+    match resolver.resolve(&import_path) {
+        Ok(Some(files)) => Ok(files
+            .files
+            .into_iter()
+            .map(|(name, _)| resolver.root.join(name))
+            .collect()),
+        Ok(None) => Err(not_a_package()),
+        Err(error) => bail!("{import_path}: {error}"),
     }
 }
 

@@ -912,11 +912,13 @@ print(json.dumps(out))
 
 /// The repository an import made, served by `cuemesh serve`, read by Confluent's Python client:
 /// the same subjects (in cuemesh's `<source>-<type>` form) with the same version numbers.
-/// Without Python's `confluent_kafka` (`pip install 'confluent-kafka[schemaregistry]'`) it is
-/// skipped with a note, unless `CUEMESH_REQUIRE_CONFLUENT_CLIENT=1`.
+/// The Python is `CUEMESH_CONFLUENT_PYTHON`, else `python3`; without its `confluent_kafka`
+/// (`pip install 'confluent-kafka[schemaregistry]'`) the test is skipped with a note, unless
+/// `CUEMESH_REQUIRE_CONFLUENT_CLIENT=1` (as `.ci/run` sets after installing it).
 #[test]
 fn confluents_python_client_reads_the_imported_versions_from_cuemesh_serve() {
-    let available = std::process::Command::new("python3")
+    let python = std::env::var_os("CUEMESH_CONFLUENT_PYTHON").unwrap_or_else(|| "python3".into());
+    let available = std::process::Command::new(&python)
         .args(["-c", "import confluent_kafka.schema_registry"])
         .output()
         .is_ok_and(|o| o.status.success());
@@ -969,7 +971,7 @@ fn confluents_python_client_reads_the_imported_versions_from_cuemesh_serve() {
         "--repo",
         &root.display().to_string(),
     ]);
-    let output = std::process::Command::new("python3")
+    let output = std::process::Command::new(&python)
         .args(["-c", CONFLUENT_CLIENT, &format!("http://{served}")])
         .output()
         .expect("run python3");

@@ -426,6 +426,42 @@ fn malformed_yaml_is_a_finding_naming_the_position() {
     assert!(run.stderr.contains("./broken.yaml:3:1"), "{}", run.stderr);
 }
 
+/// From upstream `vet_issue2273.txtar`: a package may be named by import path, in any place
+/// among the data files; an argument without extension that is no package is an error.
+#[test]
+fn a_package_may_be_named_by_import_path() {
+    let dir = workspace(&[
+        (
+            "cue.mod/module.cue",
+            "module: \"cue.test\"\nlanguage: version: \"v0.9.0\"\n",
+        ),
+        ("schema.cue", "package schema\n\na: int\nb: string\n"),
+        ("other.cue", "package other\n\na: string\n"),
+        ("pass.yml", "a: 123\nb: \"a string\"\n"),
+        ("fail.yml", "a: x\nb: \"a string\"\n"),
+        ("noext", "a: 123\n"),
+    ]);
+    let run = cuemesh(
+        dir.path(),
+        &["vet", "pass.yml", "cue.test:schema", "pass.yml"],
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let run = cuemesh(dir.path(), &["vet", "cue.test:schema", "fail.yml"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "a: conflicting values \"x\" and int (mismatched types string and int):\n    ./fail.yml:1:4\n    ./schema.cue:3:4\n"
+    );
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "noext"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("noext: cannot be imported as a CUE package"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn malformed_json_is_a_finding_naming_the_file() {
     let dir = workspace(&[

@@ -77,6 +77,21 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// Notes that evaluation at `v` read the regular field `arc` of the value being compiled.
+    /// For export, a field whose value is a concrete scalar (`max: 10 * 2`) is not noted:
+    /// data can only repeat that value, so what is computed from it cannot change.
+    pub(super) fn note_field_read(&mut self, v: VertexId, arc: VertexId) {
+        if let (Some(root), Some(_)) = (self.track, &self.dependents) {
+            if self.is_within(v, root) {
+                self.finalize(arc);
+                if matches!(self.value_of(arc), super::values::Val::Atom(..)) {
+                    return;
+                }
+            }
+        }
+        self.note_dependency(v);
+    }
+
     /// Notes that evaluation at `v` depends on the value being compiled.
     pub(super) fn note_dependency(&mut self, v: VertexId) {
         if let Some(root) = self.track {

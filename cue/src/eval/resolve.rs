@@ -264,11 +264,13 @@ impl<'a> Eval<'a> {
                     Feature::from_ident(name)
                 };
                 // Data can only change regular fields: definitions and hidden fields are fixed.
-                if matches!(feature, Feature::Regular(_)) {
-                    self.note_dependency(vertex);
-                }
+                let regular = matches!(feature, Feature::Regular(_));
                 self.expand(vertex);
-                Ok(Resolved::Vertex(self.arc(vertex, &feature)))
+                let arc = self.arc(vertex, &feature);
+                if regular {
+                    self.note_field_read(vertex, arc);
+                }
+                Ok(Resolved::Vertex(arc))
             }
             NameDecl::Let(clause) => Ok(Resolved::Conjunct(Conjunct {
                 kind: ConjunctKind::Expr(&clause.value),

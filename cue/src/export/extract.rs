@@ -384,10 +384,9 @@ impl<'a> Extractor<'a> {
             let presence = match arc_type {
                 ArcType::Optional => Presence::Optional,
                 ArcType::Required => Presence::Required,
+                ArcType::Regular if self.eval.is_complete(a) => Presence::RegularComplete,
                 // A value computed from the data's fields may be complete once they are set.
-                ArcType::Regular if self.eval.is_complete(a) || self.reads_data(a) => {
-                    Presence::RegularComplete
-                }
+                ArcType::Regular if self.reads_data(a) => Presence::RegularComputed,
                 ArcType::Regular => Presence::RegularIncomplete,
             };
             let shape = self.shape(a, depth + 1);

@@ -281,6 +281,9 @@ pub(crate) enum Presence {
     RegularComplete,
     /// `a: T` whose value is not complete: data must supply it.
     RegularIncomplete,
+    /// `a: "\(first) \(last)"`: computed from other fields the data sets, so data need not
+    /// supply it (neither OpenAPI nor JSON Schema lists it as required).
+    RegularComputed,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -401,7 +404,10 @@ pub(crate) fn accepts(shape: &Shape, value: &Json) -> bool {
             };
             let declared_ok = object.properties.iter().all(|p| match fields.get(&p.name) {
                 Some(v) => accepts(&p.shape, v),
-                None => matches!(p.presence, Presence::Optional | Presence::RegularComplete),
+                None => matches!(
+                    p.presence,
+                    Presence::Optional | Presence::RegularComplete | Presence::RegularComputed
+                ),
             });
             let others_ok = fields.iter().all(|(name, v)| {
                 object.properties.iter().any(|p| &p.name == name)

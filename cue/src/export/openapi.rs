@@ -1,7 +1,8 @@
 //! Shapes as OpenAPI 3.0 schema objects, following the mapping of CUE's `encoding/openapi`
 //! (`cue export --out openapi`): `nullable`, boolean `exclusiveMinimum`, `enum` for
 //! disjunctions of literals, `oneOf` for other disjunctions, `$ref` to
-//! `#/components/schemas/Name`, every regular field listed as `required`.
+//! `#/components/schemas/Name`, every regular field listed as `required` (except one computed
+//! from other fields, which data need not supply).
 //!
 //! Where CUE v0.4's output is malformed or loses a constraint, this one differs on purpose (see
 //! ARCHITECTURE.md): `!=` is `not: {enum: [x]}`; builtin validators with a standard format
@@ -230,7 +231,9 @@ fn object_schema(object: &StructShape, out: &mut Map<String, Json>, unsupported:
     let required: Vec<&str> = object
         .properties
         .iter()
-        .filter(|p| p.presence != Presence::Optional)
+        // CUE lists every regular field, but not one computed from others: data that
+        // `cue vet` accepts leaves it out.
+        .filter(|p| !matches!(p.presence, Presence::Optional | Presence::RegularComputed))
         .map(|p| p.name.as_str())
         .collect();
     if !required.is_empty() {

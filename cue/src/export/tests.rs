@@ -384,3 +384,42 @@ fn values_computed_from_the_data_are_not_stated_as_constants() {
     assert!(a.get("additionalProperties").is_none(), "{a}");
     assert!(a[crate::UNSUPPORTED_EXTENSION].is_array(), "{a}");
 }
+
+/// A bound referring to a concrete field of the same definition cannot change (data can only
+/// repeat `max`), so it is exported, not dropped as depending on the data.
+#[test]
+fn a_bound_on_a_concrete_sibling_field_is_kept() {
+    let source = "#A: {\n\tmax: 10 * 2\n\tn: int & <max\n\tlimit: int\n\tm: int & <limit\n}";
+    let a = openapi(source);
+    assert_eq!(
+        property(&a, "n"),
+        json!({"type": "integer", "maximum": 20, "exclusiveMaximum": true})
+    );
+    let a = json_schema(source);
+    assert_eq!(
+        property(&a, "n"),
+        json!({"type": "integer", "exclusiveMaximum": 20})
+    );
+    // `m` reads a field the data sets: whether data must supply it cannot be told without
+    // the data, so it is not required (the looser verdict).
+    assert_eq!(a["required"], json!(["n", "limit"]));
+    // A bound on a field the data sets still depends on the data, and says so.
+    let m = property(&a, "m");
+    assert!(
+        m["x-cue-unsupported"][0]
+            .as_str()
+            .is_some_and(|note| note.starts_with("depends on the data")),
+        "{m}"
+    );
+}
+
+/// A field computed only from other fields is filled in by CUE: data that `cue vet` accepts
+/// leaves it out, so neither encoding lists it as required.
+#[test]
+fn a_field_computed_from_others_is_not_required() {
+    let source = "#A: {\n\tfirst: string\n\tlast: string\n\tdisplay: \"\\(first) \\(last)\"\n}";
+    let a = openapi(source);
+    assert_eq!(a["required"], json!(["first", "last"]));
+    let a = json_schema(source);
+    assert_eq!(a["required"], json!(["first", "last"]));
+}
