@@ -13,13 +13,13 @@ use crate::source::{FileId, Span};
 /// A decoded JSON value with the span of its text. Strings borrow from the document unless
 /// they had escapes to decode.
 #[derive(Debug, Clone, PartialEq)]
-pub struct JsonValue<'t> {
+pub(crate) struct JsonValue<'t> {
     pub kind: JsonKind<'t>,
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum JsonKind<'t> {
+pub(crate) enum JsonKind<'t> {
     Null,
     Bool(bool),
     /// An integer literal (no fraction or exponent), as written.
@@ -34,7 +34,7 @@ pub enum JsonKind<'t> {
 
 impl JsonValue<'_> {
     /// The same value as a CUE syntax tree, to unify with schemas in the evaluator.
-    pub fn to_expr(&self) -> Expr {
+    pub(crate) fn to_expr(&self) -> Expr {
         let kind = match &self.kind {
             JsonKind::Null => ExprKind::Null,
             JsonKind::Bool(b) => ExprKind::Bool(*b),
@@ -83,15 +83,10 @@ impl JsonValue<'_> {
 }
 
 /// Data nested deeper than this is refused with a diagnostic instead of risking the stack.
-pub const MAX_DEPTH: usize = 512;
-
-/// Decodes one JSON document as a CUE syntax tree.
-pub fn decode(file: FileId, text: &str) -> Result<Expr, Box<Diagnostic>> {
-    decode_value(file, text).map(|v| v.to_expr())
-}
+pub(crate) const MAX_DEPTH: usize = 512;
 
 /// Decodes one JSON document. On error the diagnostic names the position of the problem.
-pub fn decode_value(file: FileId, text: &str) -> Result<JsonValue<'_>, Box<Diagnostic>> {
+pub(crate) fn decode_value(file: FileId, text: &str) -> Result<JsonValue<'_>, Box<Diagnostic>> {
     decode_document(file, text).map(|(value, _)| value)
 }
 
@@ -518,6 +513,11 @@ fn describe_char(text: &str, pos: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One JSON document as a CUE syntax tree.
+    fn decode(file: FileId, text: &str) -> Result<Expr, Box<Diagnostic>> {
+        decode_value(file, text).map(|v| v.to_expr())
+    }
 
     fn kind(text: &str) -> ExprKind {
         decode(FileId(0), text).expect("valid JSON").kind

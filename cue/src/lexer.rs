@@ -6,7 +6,7 @@ use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, Span};
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum TokenKind {
+pub(crate) enum TokenKind {
     Ident(String),
     Int(String),
     Float(String),
@@ -30,7 +30,7 @@ pub enum TokenKind {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct StringToken {
+pub(crate) struct StringToken {
     /// `"` for strings, `'` for bytes.
     pub quote: char,
     pub multiline: bool,
@@ -41,13 +41,13 @@ pub struct StringToken {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Token {
+pub(crate) struct Token {
     pub kind: TokenKind,
     pub span: Span,
 }
 
 /// The tokens of a file, plus its comment-only lines (line number → text without `//`).
-pub struct Lexed {
+pub(crate) struct Lexed {
     pub tokens: Vec<Token>,
     pub comment_lines: std::collections::HashMap<u32, String>,
     pub diagnostics: Vec<Diagnostic>,
@@ -58,19 +58,51 @@ const PUNCTS: [&str; 27] = [
     ".", "?", "!", "=", "&", "|", "<", ">", "+", "-",
 ];
 
-pub fn lex(file: FileId, text: &str) -> Lexed {
+pub(crate) fn lex(file: FileId, text: &str) -> Lexed {
     lex_range(file, text, 0, text.len())
 }
 
+/// The `//` comments of a file, in order: each span runs from its `//` to the end of the line,
+/// trailing blanks left out. A `//` inside a string literal or an attribute is not a comment.
+pub fn comments(file: FileId, text: &str) -> Vec<Span> {
+    let lexed = lex(file, text);
+    let mut token_spans: Vec<(u32, u32)> = lexed
+        .tokens
+        .iter()
+        .map(|token| (token.span.start, token.span.end))
+        .collect();
+    token_spans.sort_unstable();
+    let inside_token = |offset: u32| {
+        let index = token_spans.partition_point(|(start, _)| *start <= offset);
+        index > 0 && token_spans[index - 1].1 > offset
+    };
+    let mut found = Vec::new();
+    let mut line_start = 0usize;
+    for line in text.split('\n') {
+        let mut from = 0;
+        while let Some(at) = line[from..].find("//") {
+            let column = from + at;
+            if !inside_token((line_start + column) as u32) {
+                let end = line_start + line.trim_end().len();
+                found.push(Span::new(file, (line_start + column) as u32, end as u32));
+                break;
+            }
+            from = column + 2;
+        }
+        line_start += line.len() + 1;
+    }
+    found
+}
+
 /// Lexes `text[start..end]` with spans relative to the whole `text` (for interpolations).
-pub fn lex_range(file: FileId, text: &str, start: usize, end: usize) -> Lexed {
+pub(crate) fn lex_range(file: FileId, text: &str, start: usize, end: usize) -> Lexed {
     lex_until(file, text, start, end, None)
 }
 
 /// Lexes the head of a file only: attributes, the `package` clause and `import`
 /// declarations, up to and including the first token of the first other declaration (then
 /// `Eof`). What `parser::parse_header` needs, without lexing the rest of the file.
-pub fn lex_header(file: FileId, text: &str) -> Lexed {
+pub(crate) fn lex_header(file: FileId, text: &str) -> Lexed {
     lex_until(file, text, 0, text.len(), Some(HeaderScan::default()))
 }
 
@@ -538,5 +570,29 @@ fn is_ident_start(text: &str, pos: usize) -> bool {
         Some('#') | Some('$') | Some('_') => true,
         Some(c) => c.is_alphabetic(),
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod comment_tests {
+    use super::*;
+
+    fn comment_texts(text: &str) -> Vec<&str> {
+        comments(FileId(0), text)
+            .iter()
+            .map(|span| &text[span.start as usize..span.end as usize])
+            .collect()
+    }
+
+    #[test]
+    fn comments_skip_slashes_inside_strings_and_attributes() {
+        let text = "a: \"http://x\" // one  \n// two\nb: 1 @go(//no)\nc: #\"//\"# // three\n";
+        assert_eq!(comment_texts(text), ["// one", "// two", "// three"]);
+    }
+
+    #[test]
+    fn a_multiline_string_hides_its_slashes() {
+        let text = "a: \"\"\"\n  // not a comment\n  \"\"\"\n// four";
+        assert_eq!(comment_texts(text), ["// four"]);
     }
 }

@@ -14,9 +14,13 @@ pub mod builtins;
 pub mod code;
 pub mod compat;
 pub mod diagnostic;
-pub mod json;
-pub mod lexer;
+mod json;
+mod lexer;
 pub mod parser;
+/// RE2 regular expressions as CUE reads them (translation to the `regex` crate, and language
+/// inclusion for the compatibility checks); the property tests reach into it, not part of the
+/// API: use [`compile_regex`].
+#[doc(hidden)]
 pub mod re2;
 pub mod source;
 /// Checks the fuzz target and the fuzz regressions share; not part of the API.
@@ -25,7 +29,7 @@ pub mod testing;
 /// CUE's test archive format, read by the conformance tests; not part of the API.
 #[doc(hidden)]
 pub mod txtar;
-pub mod yaml;
+mod yaml;
 
 mod eval;
 mod export;
@@ -38,8 +42,10 @@ pub use code::Code;
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use export::UNSUPPORTED_EXTENSION;
 pub use import::{avro, jsonschema, ImportError, Imported, Warning};
+pub use lexer::comments;
 pub use package::{
     module_path, DirectoryResolver, ImportResolver, MemoryResolver, NoImports, Package,
     PackageFiles, Schema, Validation,
 };
+pub use re2::{compile as compile_regex, Re2Error};
 pub use source::{FileId, SourceMap, Span};

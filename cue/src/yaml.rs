@@ -24,7 +24,10 @@ use crate::source::{FileId, Span};
 
 /// Decodes every document of a YAML stream, in order. An empty stream is one `null` document,
 /// as CUE reads an empty YAML file. On error the diagnostic names the position of the problem.
-pub fn decode_stream(file: FileId, text: &str) -> Result<Vec<JsonValue<'static>>, Box<Diagnostic>> {
+pub(crate) fn decode_stream(
+    file: FileId,
+    text: &str,
+) -> Result<Vec<JsonValue<'static>>, Box<Diagnostic>> {
     let mut builder = Builder {
         file,
         offsets: CharOffsets::new(text),
@@ -54,7 +57,10 @@ pub fn decode_stream(file: FileId, text: &str) -> Result<Vec<JsonValue<'static>>
 }
 
 /// Decodes a YAML text that must hold exactly one document (`yaml.Unmarshal`).
-pub fn decode_single(file: FileId, text: &str) -> Result<JsonValue<'static>, Box<Diagnostic>> {
+pub(crate) fn decode_single(
+    file: FileId,
+    text: &str,
+) -> Result<JsonValue<'static>, Box<Diagnostic>> {
     let mut documents = decode_stream(file, text)?;
     if documents.len() > 1 {
         let second = documents[1].span;

@@ -33,25 +33,23 @@ pub(crate) fn scan(
     problems: &mut Vec<Finding>,
 ) {
     let text: &str = &file.text;
-    // String literals are tokens; a `//` outside every token starts a comment.
-    let lexed = cue::lexer::lex(id, text);
-    let mut token_spans: Vec<(u32, u32)> = lexed
-        .tokens
-        .iter()
-        .map(|token| (token.span.start, token.span.end))
-        .collect();
-    token_spans.sort_unstable();
-    let inside_token = |offset: u32| {
-        let index = token_spans.partition_point(|(start, _)| *start <= offset);
-        index > 0 && token_spans[index - 1].1 > offset
-    };
+    // The comments, in order; each line holds at most one.
+    let comments = cue::comments(id, text);
+    let mut next_comment = 0usize;
     let mut line_start = 0usize;
     let lines: Vec<&str> = text.split('\n').collect();
     let mut pending: Vec<Directive> = Vec::new();
     for (index, line) in lines.iter().enumerate() {
         let line_number = index as u32 + 1;
         let trimmed = line.trim();
-        let comment = find_comment(line, line_start, &inside_token);
+        let line_end = line_start + line.len();
+        let comment = comments
+            .get(next_comment)
+            .filter(|span| (span.start as usize) <= line_end)
+            .map(|span| span.start as usize - line_start);
+        if comment.is_some() {
+            next_comment += 1;
+        }
         let own_line = comment.is_some_and(|column| line[..column].trim().is_empty());
         // A directive waiting for its line takes the first line with code.
         if !trimmed.is_empty() && !own_line {
@@ -111,23 +109,6 @@ pub(crate) fn scan(
     // Directives at the end of the file apply to nothing: left on their own line, they are
     // reported as unused.
     directives.extend(pending);
-}
-
-/// The byte column of the `//` starting a comment on this line, if any.
-fn find_comment(
-    line: &str,
-    line_start: usize,
-    inside_token: &impl Fn(u32) -> bool,
-) -> Option<usize> {
-    let mut from = 0;
-    while let Some(found) = line[from..].find("//") {
-        let column = from + found;
-        if !inside_token((line_start + column) as u32) {
-            return Some(column);
-        }
-        from = column + 2;
-    }
-    None
 }
 
 #[cfg(test)]

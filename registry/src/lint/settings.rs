@@ -35,10 +35,10 @@ pub struct Pattern {
 }
 
 impl Pattern {
-    fn new(text: &str) -> Result<Pattern, cue::re2::Re2Error> {
+    fn new(text: &str) -> Result<Pattern, cue::Re2Error> {
         Ok(Pattern {
             text: text.to_string(),
-            regex: cue::re2::compile(text)?,
+            regex: cue::compile_regex(text)?,
         })
     }
 
