@@ -495,24 +495,6 @@ impl<'s> Search<'s, '_> {
         if value.any {
             values.extend(any_values());
         }
-        if value.any || !value.unsupported.is_empty() {
-            // Constraints no shape states: the numbers the sources write, and around them.
-            for &number in &self.literals {
-                for probe in [
-                    number,
-                    number + 1.0,
-                    number - 1.0,
-                    number + 0.5,
-                    number - 0.5,
-                ] {
-                    values.push(if probe.fract() == 0.0 && probe.abs() < 9e15 {
-                        Json::from(probe as i64)
-                    } else {
-                        float(probe)
-                    });
-                }
-            }
-        }
         for (_, object) in &value.structs {
             values.extend(self.struct_variants(view, object, other_value));
         }
@@ -532,6 +514,32 @@ impl<'s> Search<'s, '_> {
             out.push(Leaf::Absent);
         }
         out.truncate(MAX_LEAVES);
+        if value.any || !value.unsupported.is_empty() {
+            // Constraints no shape states (`<=limits.max`): the numbers the sources write,
+            // and around them, after every other leaf.
+            let mut probes = Vec::new();
+            for &number in &self.literals {
+                for probe in [
+                    number,
+                    number + 1.0,
+                    number - 1.0,
+                    number + 0.5,
+                    number - 0.5,
+                ] {
+                    let value = if probe.fract() == 0.0 && probe.abs() < 9e15 {
+                        Json::from(probe as i64)
+                    } else {
+                        float(probe)
+                    };
+                    let leaf = Leaf::Value(value);
+                    if !out.contains(&leaf) && !probes.contains(&leaf) {
+                        probes.push(leaf);
+                    }
+                }
+            }
+            probes.truncate(MAX_LEAVES);
+            out.extend(probes);
+        }
         out
     }
 
