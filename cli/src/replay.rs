@@ -212,6 +212,9 @@ pub async fn replay_type(
     result.map(|()| outcome)
 }
 
+/// How often the progress line is redrawn at most.
+const REDRAW: Duration = Duration::from_millis(100);
+
 /// A live `replaying TYPE: N of M events` line on stderr, redrawn at most ten times a second.
 pub struct Progress {
     label: String,
@@ -222,15 +225,17 @@ impl Progress {
     /// A progress line when stderr is a terminal and not `--quiet`.
     pub fn on_terminal(event_type: &str) -> Option<Progress> {
         let normal = crate::output::config().verbosity >= crate::output::Verbosity::Normal;
+        // The first line is drawn as soon as the first thousand events are read.
+        let now = Instant::now();
         (normal && std::io::stderr().is_terminal()).then(|| Progress {
             label: event_type.to_string(),
-            last: Instant::now(),
+            last: now.checked_sub(REDRAW).unwrap_or(now),
         })
     }
 
     fn tick(&mut self, read: u64, total: u64) {
         // The clock is read once per thousand events: a replay reads hundreds of thousands.
-        if !read.is_multiple_of(1024) || self.last.elapsed() < Duration::from_millis(100) {
+        if !read.is_multiple_of(1024) || self.last.elapsed() < REDRAW {
             return;
         }
         self.last = Instant::now();

@@ -222,6 +222,25 @@ fn a_tightened_bound_that_stored_events_cross_fails_naming_exactly_them() {
     assert!(message.contains("sequence 5, id e-5: n: "), "{message}");
     assert!(!message.contains("e-6"), "{message}");
     assert_eq!(world.consumers(), 0, "replay left a consumer behind");
+    // The structural finding of the same change, proven by a counterexample that the test
+    // validates against both versions itself.
+    let structural: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["code"] != "REPLAY_REJECTED" && f["severity"] == "error")
+        .collect();
+    assert_eq!(structural.len(), 1, "{}", run.stdout);
+    let counterexample = &structural[0]["counterexample"];
+    assert_eq!(counterexample["accepted_by"], "previous", "{}", run.stdout);
+    assert!(
+        accepted_with_bound(100, &counterexample["value"]),
+        "{counterexample}"
+    );
+    assert!(
+        !accepted_with_bound(50, &counterexample["value"]),
+        "{counterexample}"
+    );
+    // Without a terminal there is no progress line.
+    assert!(!run.stderr.contains("replaying"), "{}", run.stderr);
 
     // The last 3 events only: sequences 4, 5 and 6, of which 5 is rejected.
     let last = world.check(&["--last", "3"]);
@@ -341,4 +360,65 @@ fn a_missing_stream_is_a_warning_not_a_failure() {
         (&replay["read"], &replay["valid"]),
         (&Value::from(1), &Value::from(1))
     );
+}
+
+/// Stores `count` more valid events of `A:x` (ids `bulk-1`...) straight into the stream.
+fn store_more(world: &World, count: usize) {
+    let url = world.nats.url();
+    world.runtime.block_on(async move {
+        let client = async_nats::connect(url).await.expect("connects");
+        let jetstream = async_nats::jetstream::new(client);
+        let defaults = cuemesh_publisher::PublisherConfig::new("", "");
+        let subject =
+            cuemesh_publisher::subject_for(&defaults.stream.subject_prefix, "A", "A:x");
+        let mut acks = Vec::new();
+        for index in 1..=count {
+            let mut headers = async_nats::HeaderMap::new();
+            headers.insert("Content-Type", cuemesh_publisher::CLOUDEVENTS_JSON);
+            let event = format!(
+                r#"{{"specversion":"1.0","id":"bulk-{index}","source":"A","type":"A:x","datacontenttype":"application/json","data":{{"n":{}}}}}"#,
+                index % 50
+            );
+            acks.push(
+                jetstream
+                    .publish_with_headers(subject.clone(), headers, event.into())
+                    .await
+                    .expect("published"),
+            );
+        }
+        for ack in acks {
+            ack.await.expect("stored");
+        }
+    });
+}
+
+#[test]
+fn the_progress_line_is_drawn_on_a_terminal_only() {
+    let world = world("package cuemesh\n", &[10]);
+    store_more(&world, 2047);
+    world.bound(80);
+    let url = world.nats.url();
+    // `script` runs the command on a pseudo-terminal and copies what it prints.
+    let command = format!(
+        "{} check --against main --replay {url}",
+        env!("CARGO_BIN_EXE_cuemesh")
+    );
+    let output = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .current_dir(world.repository.path())
+        .output()
+        .expect("runs script (util-linux), which gives the command a terminal");
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        shown.contains("replaying \"A:x\": 1024 of 2048 events"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("replay A:x version 2: 2048 read, 2048 valid, 0 rejected"),
+        "{shown}"
+    );
+    let piped = world.check(&[]);
+    assert!(!piped.stderr.contains("replaying"), "{}", piped.stderr);
+    let replay = &lines(&piped, "replay")[0];
+    assert_eq!(replay["read"], 2048, "{replay}");
 }

@@ -68,6 +68,43 @@ pub(crate) struct Search<'s, 'e> {
     pub(crate) previous: View<'s>,
     pub(crate) current: View<'s>,
     pub(crate) examples: &'e [Json],
+    /// The numbers written in either version's sources: what a value whose constraints no
+    /// shape states (it reads other fields, `<=limits.max`) is probed with, with their
+    /// neighbours.
+    pub(crate) literals: Vec<f64>,
+}
+
+/// The numbers written in CUE text (`50`, `-1.5`, `1e3`), each once, in order.
+pub(crate) fn number_literals<'t>(texts: impl IntoIterator<Item = &'t str>) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::new();
+    for text in texts {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let starts = bytes[i].is_ascii_digit()
+                && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'));
+            if !starts {
+                i += 1;
+                continue;
+            }
+            let start = if i > 0 && bytes[i - 1] == b'-' {
+                i - 1
+            } else {
+                i
+            };
+            let mut end = i;
+            while end < bytes.len() && (bytes[end].is_ascii_digit() || bytes[end] == b'.') {
+                end += 1;
+            }
+            if let Ok(number) = text[start..end].trim_end_matches('.').parse::<f64>() {
+                if number.is_finite() && !out.contains(&number) && out.len() < 64 {
+                    out.push(number);
+                }
+            }
+            i = end.max(i + 1);
+        }
+    }
+    out
 }
 
 /// The value put at the change's place.
@@ -477,6 +514,32 @@ impl<'s> Search<'s, '_> {
             out.push(Leaf::Absent);
         }
         out.truncate(MAX_LEAVES);
+        if value.any || !value.unsupported.is_empty() {
+            // Constraints no shape states (`<=limits.max`): the numbers the sources write,
+            // and around them, after every other leaf.
+            let mut probes = Vec::new();
+            for &number in &self.literals {
+                for probe in [
+                    number,
+                    number + 1.0,
+                    number - 1.0,
+                    number + 0.5,
+                    number - 0.5,
+                ] {
+                    let value = if probe.fract() == 0.0 && probe.abs() < 9e15 {
+                        Json::from(probe as i64)
+                    } else {
+                        float(probe)
+                    };
+                    let leaf = Leaf::Value(value);
+                    if !out.contains(&leaf) && !probes.contains(&leaf) {
+                        probes.push(leaf);
+                    }
+                }
+            }
+            probes.truncate(MAX_LEAVES);
+            out.extend(probes);
+        }
         out
     }
 

@@ -445,6 +445,14 @@ fn compare_versions(
                 previous: view(&previous_exported, &previous_name, schema_of(version)),
                 current: view(&current_exported, &current_name, current_schema.clone()),
                 examples: &options.examples,
+                literals: counterexample::number_literals(
+                    version
+                        .package
+                        .sources()
+                        .files()
+                        .chain(current.package.sources().files())
+                        .map(|(_, file)| &*file.text),
+                ),
             }),
             _ => None,
         };
@@ -493,6 +501,11 @@ fn compare_versions(
                         counterexample::Outcome::NotFound(why) => notes.push(why),
                     }
                 }
+            }
+            // A change only a counterexample can show (a value written the same way that
+            // reads other fields) is not reported without one.
+            if change.proof_only && counterexample.is_none() {
+                continue;
             }
             let Some(severity) = severity_in(checked_mode, verdicts, semantic) else {
                 continue;

@@ -143,3 +143,61 @@ fn every_rule_id_is_unique_and_screaming_snake() {
         assert!(rule.purpose.ends_with('.'), "{}", rule.id);
     }
 }
+
+/// The BACKWARD errors of `previous` -> `current` (`#A`), each with its counterexample
+/// re-validated against both versions here.
+fn proven_backward_errors(previous: &str, current: &str) -> Vec<(&'static str, String)> {
+    let old = package("old.cue", previous);
+    let new = package("new.cue", current);
+    let report = check(&[version(&old)], version(&new), Mode::Backward).expect("loads");
+    let valid = |package: &Package, value: &Json| {
+        package
+            .schema(Some("#A"))
+            .expect("compiles")
+            .validate_json("counterexample.json", &value.to_string())
+            .is_valid()
+    };
+    report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| {
+            let found = f
+                .counterexample
+                .as_ref()
+                .expect("an error has a counterexample");
+            assert!(valid(&old, &found.value), "{}", found.value);
+            assert!(!valid(&new, &found.value), "{}", found.value);
+            (f.rule, f.path.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn a_constraint_written_the_same_is_checked_against_what_it_reads() {
+    // `<=limits.max` reads a regular field of the package, which data could set: the same
+    // text, but the bound it reads went from 50 to 40.
+    let before = "limits: {max: 50}\n#A: {n: int & <=limits.max}\n";
+    let after = "limits: {max: 40}\n#A: {n: int & <=limits.max}\n";
+    assert_eq!(
+        proven_backward_errors(before, after),
+        [("DEPENDENT_CONSTRAINT_CHANGED", "n".to_string())]
+    );
+    // Unchanged, it is not reported at all.
+    let old = package("old.cue", before);
+    let report = check(&[version(&old)], version(&old), Mode::Full).expect("loads");
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+}
+
+#[test]
+fn a_value_only_the_data_completes_is_not_taken_for_anything() {
+    // `int + int` is never complete: the current version rejects every document.
+    assert_eq!(
+        proven_backward_errors("#A: int\n", "#A: int + int\n"),
+        [("DEPENDENT_CONSTRAINT_CHANGED", String::new())]
+    );
+    assert_eq!(
+        proven_backward_errors("#A: \"s a e\"\n", "#A: \"s \\(d) e\"\nd: _\n"),
+        [("DEPENDENT_CONSTRAINT_CHANGED", String::new())]
+    );
+}

@@ -68,6 +68,8 @@ pub(crate) struct Change {
     /// How the walk got here from the definition's root.
     pub(crate) site: Vec<Step>,
     pub(crate) verdicts: Verdicts,
+    /// Reported only when a counterexample proves it.
+    pub(crate) proof_only: bool,
 }
 
 /// What the walk reads besides the shapes: each version's field value texts by label span.
@@ -187,6 +189,11 @@ impl<'s, 't> Walker<'s, 't> {
                     }
                 }
                 self.push(rule, note.message, place, verdicts);
+                if note.proof_only {
+                    if let Some(change) = self.changes.last_mut() {
+                        change.proof_only = true;
+                    }
+                }
             }
         }
     }
@@ -200,6 +207,7 @@ impl<'s, 't> Walker<'s, 't> {
             current: place.current,
             site: place.site.clone(),
             verdicts,
+            proof_only: false,
         });
     }
 
@@ -236,10 +244,15 @@ impl<'s, 't> Walker<'s, 't> {
         self.depth += 1;
         let old = Alternatives::of(old, &self.old);
         let new = Alternatives::of(new, &self.new);
+        let text = |texts: &'t HashMap<Span, String>, span: Option<Span>| {
+            span.and_then(|span| texts.get(&span)).map(String::as_str)
+        };
         self.run(
             Pair::Value(&ValuePair {
                 old: &old,
                 new: &new,
+                old_text: text(self.texts.previous, place.previous),
+                new_text: text(self.texts.current, place.current),
             }),
             place,
         );
@@ -392,12 +405,6 @@ impl<'s, 't> Walker<'s, 't> {
 
     fn structure(&mut self, old: &'s StructShape, new: &'s StructShape, place: &Place) {
         self.run(Pair::Struct(&StructPair { old, new }), place);
-        let text = |texts: &'t HashMap<Span, String>, field: Option<&Property>| {
-            field
-                .and_then(|p| p.span)
-                .and_then(|span| texts.get(&span))
-                .map(String::as_str)
-        };
         let mut names: Vec<&str> = old.properties.iter().map(|p| p.name.as_str()).collect();
         for p in &new.properties {
             if !names.contains(&p.name.as_str()) {
@@ -415,8 +422,6 @@ impl<'s, 't> Walker<'s, 't> {
                 new: new_field,
                 old_extra,
                 new_extra,
-                old_text: text(self.texts.previous, old_field),
-                new_text: text(self.texts.current, new_field),
             };
             // A field's positions are its own declarations, never its parent's: a finding
             // about a field one version lacks points at the other version only.

@@ -1,42 +1,56 @@
-//! `DEPENDENT_CONSTRAINT_CHANGED`: A constraint that reads other fields of the data (`m: >=n`) was declared differently: a counterexample decides whether it breaks, else a warning.
+//! `DEPENDENT_CONSTRAINT_CHANGED`: A value that reads other fields of the data (`m: >=n`) or that only the data completes (`int + int`) was declared differently, or reads something that changed: a counterexample decides, else a warning. Declared the same, it is reported only with a counterexample.
 
-use super::{Check, Pair, Position, Rule, DEPENDS_ON_THE_DATA};
+use super::{Alternatives, Check, Note, Pair, Position, Rule, Verdicts, DEPENDS_ON_THE_DATA};
 use crate::compat::Impact;
-use crate::export::{Body, Shape};
 
 pub(super) const RULE: Rule = Rule {
     id: "DEPENDENT_CONSTRAINT_CHANGED",
-    purpose: "A constraint that reads other fields of the data (`m: >=n`) was declared differently: a counterexample decides whether it breaks, else a warning.",
+    purpose: "A value that reads other fields of the data (`m: >=n`) or that only the data completes (`int + int`) was declared differently, or reads something that changed: a counterexample decides, else a warning.",
     impact: Impact::Undecided,
     position: Position::Current,
-    check: Check::Messages(check),
+    check: Check::Notes(check),
 };
 
-fn check(pair: &Pair<'_>) -> Vec<String> {
-    let Pair::Field(field) = pair else {
+fn check(pair: &Pair<'_>) -> Vec<Note> {
+    let Pair::Value(value) = pair else {
         return Vec::new();
     };
-    let (Some(old), Some(new)) = (field.old, field.new) else {
+    // A struct that depends on the data is compared field by field; its fields are values
+    // of their own.
+    if !(reads_data(value.old) || reads_data(value.new)) {
         return Vec::new();
+    }
+    let verdicts = Verdicts::of(Impact::Undecided);
+    let note = match (value.old_text, value.new_text) {
+        (Some(before), Some(after)) if before == after => Note {
+            message: format!(
+                "`{after}` reads other fields of the data or values only the data completes: written the same in both versions, but what it reads may have changed"
+            ),
+            verdicts,
+            proof_only: true,
+        },
+        (Some(before), Some(after)) => Note {
+            message: format!(
+                "a value that reads other fields of the data or values only the data completes changed from `{before}` to `{after}`"
+            ),
+            verdicts,
+            proof_only: false,
+        },
+        _ => Note {
+            message: "a value that reads other fields of the data or values only the data completes may have changed".to_string(),
+            verdicts,
+            proof_only: false,
+        },
     };
-    // A struct that depends on the data is compared field by field; its own text holds
-    // every field's.
-    if !(reads_data(&old.shape) || reads_data(&new.shape)) {
-        return Vec::new();
-    }
-    match (field.old_text, field.new_text) {
-        (Some(before), Some(after)) if before != after => vec![format!(
-            "field {}, which reads other fields of the data, changed from `{before}` to `{after}`",
-            field.name
-        )],
-        _ => Vec::new(),
-    }
+    vec![note]
 }
 
-/// Whether a value other than a struct has constraints that read fields the data can set.
-fn reads_data(shape: &Shape) -> bool {
-    !matches!(shape.body, Body::Struct(_))
-        && shape
+/// Whether a value other than a struct or a list has constraints that read fields the data
+/// can set, or values only the data completes.
+fn reads_data(value: &Alternatives<'_>) -> bool {
+    value.structs.is_empty()
+        && value.lists.is_empty()
+        && value
             .unsupported
             .iter()
             .any(|note| note.starts_with(DEPENDS_ON_THE_DATA))

@@ -44,6 +44,7 @@ fn check(pair: &Pair<'_>) -> Vec<Note> {
             list(&new)
         ),
         verdicts,
+        proof_only: false,
     }]
 }
 

@@ -76,6 +76,7 @@ impl Rule {
                 .map(|message| Note {
                     message,
                     verdicts: Verdicts::of(self.impact),
+                    proof_only: false,
                 })
                 .collect(),
             Check::Notes(check) => check(pair),
@@ -90,6 +91,9 @@ pub(crate) const DEPENDS_ON_THE_DATA: &str = "depends on the data";
 pub(crate) struct Note {
     pub(crate) message: String,
     pub(crate) verdicts: Verdicts,
+    /// Reported only when a counterexample proves it (a value that reads other fields and is
+    /// written the same in both versions may still change with what it reads).
+    pub(crate) proof_only: bool,
 }
 
 /// Whether a change breaks one direction of compatibility.
@@ -203,10 +207,6 @@ pub(crate) struct FieldPair<'p> {
     /// What each struct says of the field where it does not declare it.
     pub(crate) old_extra: Extra<'p>,
     pub(crate) new_extra: Extra<'p>,
-    /// The text of each version's declaration of the field's value, as written (whitespace
-    /// collapsed), where it was found.
-    pub(crate) old_text: Option<&'p str>,
-    pub(crate) new_text: Option<&'p str>,
 }
 
 impl FieldPair<'_> {
@@ -250,6 +250,10 @@ impl Extra<'_> {
 pub(crate) struct ValuePair<'p> {
     pub(crate) old: &'p Alternatives<'p>,
     pub(crate) new: &'p Alternatives<'p>,
+    /// The text of the innermost declaration holding the value in each version (the field's
+    /// or the definition's value as written, whitespace collapsed), where it was found.
+    pub(crate) old_text: Option<&'p str>,
+    pub(crate) new_text: Option<&'p str>,
 }
 
 pub(crate) struct StructPair<'p> {

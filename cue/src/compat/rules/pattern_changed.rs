@@ -42,6 +42,7 @@ fn check(pair: &Pair<'_>) -> Vec<Note> {
             added.join(" & ")
         ),
         verdicts,
+        proof_only: false,
     }]
 }
 

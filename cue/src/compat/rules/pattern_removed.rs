@@ -34,6 +34,7 @@ fn check(pair: &Pair<'_>) -> Vec<Note> {
     vec![Note {
         message: format!("string constraint {} removed", removed.join(" & ")),
         verdicts,
+        proof_only: false,
     }]
 }
 

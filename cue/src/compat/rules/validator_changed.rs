@@ -51,6 +51,7 @@ fn check(pair: &Pair<'_>) -> Vec<Note> {
             list(&new)
         ),
         verdicts,
+        proof_only: false,
     }]
 }
 
@@ -67,13 +68,38 @@ fn excluded_verdict(
         if from.iter().any(|(t, _)| t == text) {
             continue;
         }
-        match excluded {
-            Some(value) if from_value.accepts_literal(value) => return Verdict::Breaks,
-            Some(value) if from_value.rejects_literal(value) => {}
-            _ => verdict = Verdict::Unknown,
+        // `!=5.0` excludes `5` too: numbers are compared by value, whatever their kind.
+        let Some(spellings) = excluded.map(spellings) else {
+            verdict = Verdict::Unknown;
+            continue;
+        };
+        if spellings.iter().any(|v| from_value.accepts_literal(v)) {
+            return Verdict::Breaks;
+        }
+        if !spellings.iter().all(|v| from_value.rejects_literal(v)) {
+            verdict = Verdict::Unknown;
         }
     }
     verdict
+}
+
+/// Every JSON spelling of a scalar: a number with an integral value both as an integer and as
+/// a float (`5` and `5.0`), anything else as it is.
+fn spellings(value: &Json) -> Vec<Json> {
+    let mut out = vec![value.clone()];
+    if let Some(number) = value
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && n.abs() < 9e15)
+    {
+        let integer = Json::from(number as i64);
+        let float = serde_json::Number::from_f64(number).map(Json::Number);
+        for spelling in [Some(integer), float].into_iter().flatten() {
+            if !out.contains(&spelling) {
+                out.push(spelling);
+            }
+        }
+    }
+    out
 }
 
 /// The constraints of a value no other rule compares, as sorted CUE text with the value a
@@ -126,6 +152,15 @@ mod tests {
                 "import \"net\"\n#A: {a: net.IPv4}"
             ),
             ["a"]
+        );
+    }
+
+    #[test]
+    fn a_number_excluded_by_value_whatever_its_kind() {
+        assert_eq!(paths(RULE.id, "#A: {a: 5}", "#A: {a: !=5.0}"), ["a"]);
+        assert_eq!(
+            crate::compat::rules::testing::impacts(RULE.id, "#A: {a: 5}", "#A: {a: !=5.0}"),
+            [crate::compat::Impact::BreaksBackward]
         );
     }
 
