@@ -863,3 +863,49 @@ fn arithmetic_errors_read_as_cue_writes_them() {
         "invalid operands 1 and \"a\" to '+' (type int and string)"
     );
 }
+
+#[test]
+fn a_struct_of_definitions_embedding_a_scalar_is_that_scalar() {
+    let schema = r#"
+import "list"
+a: {5, #foo: 1}
+b: {[1, 2], #foo: 1}
+c: b.#foo
+d: list.Concat([b, b])
+e: {#a: 1}
+f: {_x: 1, if true {5}}
+g: {"s", #a: _} & {#a: "s", _}
+h: {#a: 1, b: 2, 5}
+#Sum: {
+	number & list.Sum(#in)
+	#in: [...number]
+}
+i: #Sum & {_, #in: [1, 2, 3]}
+j: {#a, #a: "s"}
+"#;
+    assert_eq!(value_at(schema, "a"), "5");
+    assert_eq!(value_at(schema, "b"), "[1,2]");
+    assert_eq!(value_at(schema, "c"), "1");
+    assert_eq!(value_at(schema, "d"), "[1,2,1,2]");
+    assert_eq!(value_at(schema, "e"), "{}");
+    assert_eq!(value_at(schema, "f"), "5");
+    assert_eq!(value_at(schema, "g"), r#""s""#);
+    assert!(value_at(schema, "h").contains("conflicting values"));
+    // An embedded computation reads the struct's fields once they are all in.
+    assert_eq!(value_at(schema, "i"), "6");
+    assert_eq!(value_at(schema, "j"), r#""s""#);
+}
+
+#[test]
+fn a_value_alias_names_the_value_it_is_unified_into() {
+    let schema = "foo: X={x: X.a}\nbar: foo & {a: 1}\n";
+    assert_eq!(value_at(schema, "bar"), r#"{"x":1,"a":1}"#);
+    assert_eq!(
+        value_at("a: div(2.0, 1)", "a"),
+        "cannot use 2.0 (type float) as int in argument 1 to div"
+    );
+    assert_eq!(
+        value_at("#A: {s: string, ok: s != \"b\"}", "#A.ok"),
+        "non-concrete value string in operand to !="
+    );
+}

@@ -170,6 +170,7 @@ impl<'a> Eval<'a> {
             ExprKind::Unary(op, operand) => self.unary(*op, operand, env, span),
             ExprKind::Binary(BinaryOp::Conjunction | BinaryOp::Disjunction, ..)
             | ExprKind::Struct(_)
+            | ExprKind::Alias(..)
             | ExprKind::List(_) => {
                 let t = self.new_vertex(None, None);
                 self.vertices[t].arc_type = ArcType::Regular;
@@ -186,11 +187,6 @@ impl<'a> Eval<'a> {
             ExprKind::Comprehension(_) => Val::Bottom(EvalError::new(
                 "UNSUPPORTED",
                 "comprehension not allowed here",
-                vec![span],
-            )),
-            ExprKind::Alias(..) => Val::Bottom(EvalError::new(
-                "UNSUPPORTED",
-                "alias not allowed here",
                 vec![span],
             )),
             ExprKind::Slice(..) => Val::Bottom(EvalError::new(

@@ -161,6 +161,8 @@ pub(super) fn predeclared<'a>(name: &str) -> Option<Resolved<'a>> {
         "mod" => Some(Resolved::Val(Val::Func(Func::Mod))),
         "quo" => Some(Resolved::Val(Val::Func(Func::Quo))),
         "rem" => Some(Resolved::Val(Val::Func(Func::Rem))),
+        // CUE's marker that turns off structure sharing where it appears: as a value, top.
+        "__no_sharing" => Some(Resolved::Val(Val::Top)),
         _ => None,
     }
 }
@@ -239,6 +241,18 @@ impl<'a> Eval<'a> {
                 }
                 FrameKind::Bind { name: bound, value } => {
                     if *bound == name {
+                        // A value alias names the value it is unified into; evaluated as a
+                        // candidate of a disjunction there, it names that candidate.
+                        if let Val::Node(t) = value {
+                            if let Some(&c) = self
+                                .expanding
+                                .iter()
+                                .rev()
+                                .find(|&&c| self.vertices[c].origin == Some(*t))
+                            {
+                                return Ok(Resolved::Val(Val::Node(c)));
+                            }
+                        }
                         return Ok(Resolved::Val(value.clone()));
                     }
                 }
@@ -427,7 +441,11 @@ impl<'a> Eval<'a> {
                 }
                 let message = format!(
                     "index out of range [{i}] with length {}",
-                    self.vertices[t].arcs.len()
+                    self.vertices[t]
+                        .arcs
+                        .iter()
+                        .filter(|&&a| matches!(self.vertices[a].feature, Some(Feature::Index(_))))
+                        .count()
                 );
                 // An open list (`[1, ...]`) may still get the element.
                 if self.vertices[t]

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::closed::{GroupDecls, GroupId};
-use super::conjunct::{Conjunct, Env};
+use super::conjunct::{Conjunct, Embedded, Env};
 use super::disjunct::Disjunction;
 use super::pattern::Pattern;
 use super::Eval;
@@ -172,6 +172,10 @@ pub(crate) struct Vertex<'a> {
     /// The span of the first struct literal with fields unified into it: set when the vertex
     /// is a struct.
     pub(super) struct_span: Option<Span>,
+    /// The span of the first struct literal unified into it that declares no regular field but
+    /// embeds a value (`{5, #a: 1}`): the vertex is a struct only if no embedded value makes
+    /// it something else (see `unify.rs`).
+    pub(super) weak_struct: Option<Span>,
     /// Set when the vertex is a list: what its list literals say of its length.
     pub(super) list: Option<ListInfo>,
     /// Each list literal with `...`: its element count and its element constraint (`...T`),
@@ -182,6 +186,10 @@ pub(crate) struct Vertex<'a> {
     /// Comprehensions embedded in its struct literals, not yet run, with their environment and
     /// closedness group.
     pub(super) comprehensions: Vec<(&'a ast::Comprehension, Env<'a>, Option<GroupId>)>,
+    /// Values embedded in its struct literals that are computed (`{number & list.Sum(#in)}`)
+    /// or are fields of a struct being expanded, not yet added: they are added once every
+    /// other conjunct is in, so that they see those fields complete (see `unify.rs`).
+    pub(super) embedded_values: Vec<Embedded<'a>>,
     /// Disjunctions added to it and not yet resolved (see `disjunct.rs`).
     pub(super) disjunctions: Vec<Disjunction<'a>>,
     /// How many times each disjunction expression was added to the vertex, so that each
@@ -237,10 +245,12 @@ impl<'a> Eval<'a> {
             decl_spans: Vec::new(),
             scalar: Scalar::default(),
             struct_span: None,
+            weak_struct: None,
             list: None,
             list_open: Vec::new(),
             patterns: Vec::new(),
             comprehensions: Vec::new(),
+            embedded_values: Vec::new(),
             disjunctions: Vec::new(),
             disjunction_seen: HashMap::new(),
             choices: Arc::new(HashMap::new()),
