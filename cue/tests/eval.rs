@@ -909,3 +909,11 @@ fn a_value_alias_names_the_value_it_is_unified_into() {
         "non-concrete value string in operand to !="
     );
 }
+
+#[test]
+fn a_file_embedding_a_list_definition_is_that_list() {
+    // Both validators (see `vet`) see the list, not the definition beside it.
+    let schema = "#schema: [...=~\"^[0-9]+$\" | string]\n#schema\n";
+    assert_eq!(first(schema, None, r#"["5", "value"]"#), "valid");
+    assert!(first(schema, None, r#"{"a": 1}"#).ends_with("(mismatched types list and struct)"));
+}
