@@ -917,3 +917,37 @@ fn a_file_embedding_a_list_definition_is_that_list() {
     assert_eq!(first(schema, None, r#"["5", "value"]"#), "valid");
     assert!(first(schema, None, r#"{"a": 1}"#).ends_with("(mismatched types list and struct)"));
 }
+
+#[test]
+fn match_n_and_match_if_count_the_schemas_a_value_unifies_with() {
+    let schema = r#"
+import "math"
+#Foo: {a: int}
+one: [string]: matchN(1, [#Foo])
+one: ok: {a: 2}
+one: bad: {a: "x"}
+oneOf: [string]: matchN(1, [math.MultipleOf(3), math.MultipleOf(5)])
+oneOf: three: 3
+oneOf: fifteen: 15
+anyOf: matchN(>0, [math.MultipleOf(3), math.MultipleOf(5)]) & 15
+not: matchN(0, [matchN(0, [#Foo])]) & {a: 2}
+cond: [string]: matchIf({x!: >2}, {y!: 5}, {y!: 1})
+cond: ok: {x: 10, y: 5}
+cond: bad: {x: 1, y: 2}
+"#;
+    assert_eq!(value_at(schema, "one.ok"), r#"{"a":2}"#);
+    assert!(value_at(schema, "one.bad").contains("does not satisfy matchN(1, [#Foo])"));
+    assert_eq!(value_at(schema, "oneOf.three"), "3");
+    assert!(value_at(schema, "oneOf.fifteen").contains("2 matched, expected 1"));
+    assert_eq!(value_at(schema, "anyOf"), "15");
+    assert_eq!(value_at(schema, "not"), r#"{"a":2}"#);
+    assert_eq!(value_at(schema, "cond.ok"), r#"{"x":10,"y":5}"#);
+    assert!(value_at(schema, "cond.bad").contains("conflicting values 1 and 2"));
+    // Data validated against a definition with a validator: by unification, in both.
+    let schema = "#A: {matchN(1, [{kind: \"a\", a: int}, {kind: \"b\", b: string}])\n...}\n";
+    assert_eq!(
+        first(schema, Some("#A"), r#"{"kind": "a", "a": 1}"#),
+        "valid"
+    );
+    assert!(first(schema, Some("#A"), r#"{"kind": "c", "a": 1}"#).contains("0 matched"));
+}

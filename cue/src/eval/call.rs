@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::closed::Closedness;
 use super::conjunct::{Conjunct, ConjunctKind, Env};
 use super::resolve::Resolved;
+use super::validator::ValidatorKind;
 use super::values::Val;
 use super::vertex::{ArcType, Feature, ListInfo, State, VertexId};
 use super::Eval;
@@ -30,6 +31,9 @@ pub(crate) enum Func {
     Mod,
     Quo,
     Rem,
+    /// `matchN` or `matchIf`: a conjunct, checked when its vertex is final (see
+    /// `validator.rs`); as any other value it is top.
+    Validator(ValidatorKind),
 }
 
 pub(super) fn kind_accepts(kind: Kind, value: &Concrete) -> bool {
@@ -289,6 +293,7 @@ impl<'a> Eval<'a> {
                 };
                 Val::Atom(Atom::Int(result), span)
             }
+            Func::Validator(_) => Val::Top,
             Func::Builtin(builtin) => self.call_builtin(builtin, args, env, span),
             Func::Schema(builtin) => self.call_schema_builtin(builtin, args, env, span),
         }

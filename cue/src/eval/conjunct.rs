@@ -16,6 +16,7 @@ use super::disjunct::collect_disjuncts;
 use super::errors::compact;
 use super::pattern::Pattern;
 use super::resolve::{reference_is_definition, Resolved};
+use super::validator::{validator_kind, SchemaValidator};
 use super::values::Val;
 use super::vertex::{ArcType, Feature, ListInfo, State, VertexId};
 use super::Eval;
@@ -263,6 +264,20 @@ impl<'a> Eval<'a> {
             {
                 let closed = self.new_group(group, Closedness::Definition);
                 self.add_expr(v, &args[0], env, Some(closed), embedded);
+            }
+            ExprKind::Call(callee, args) if matches!(&callee.kind, ExprKind::Ident(id) if validator_kind(&id.name).is_some()) => {
+                match self.resolve(callee, &env) {
+                    Ok(Resolved::Val(Val::Func(Func::Validator(kind)))) => {
+                        let validator = SchemaValidator {
+                            kind,
+                            args,
+                            env,
+                            span: e.span,
+                        };
+                        self.add_schema_validator(v, validator);
+                    }
+                    _ => self.add_computed(v, e, env, group),
+                }
             }
             ExprKind::Comprehension(_) => self.set_error(
                 v,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::call::Func;
 use super::conjunct::{Conjunct, ConjunctKind, Env, Frame, FrameKind};
+use super::validator::ValidatorKind;
 use super::values::Val;
 use super::vertex::{is_identifier, ArcType, Feature, VertexId};
 use super::{Eval, ImportTarget};
@@ -161,6 +162,12 @@ pub(super) fn predeclared<'a>(name: &str) -> Option<Resolved<'a>> {
         "mod" => Some(Resolved::Val(Val::Func(Func::Mod))),
         "quo" => Some(Resolved::Val(Val::Func(Func::Quo))),
         "rem" => Some(Resolved::Val(Val::Func(Func::Rem))),
+        "matchN" => Some(Resolved::Val(Val::Func(Func::Validator(
+            ValidatorKind::MatchN,
+        )))),
+        "matchIf" => Some(Resolved::Val(Val::Func(Func::Validator(
+            ValidatorKind::MatchIf,
+        )))),
         // CUE's marker that turns off structure sharing where it appears: as a value, top.
         "__no_sharing" => Some(Resolved::Val(Val::Top)),
         _ => None,

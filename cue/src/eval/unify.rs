@@ -174,6 +174,7 @@ impl<'a> Eval<'a> {
                 }
             }
             self.check_composite(v);
+            self.check_schema_validators(v);
         }
         self.leave();
         self.vertices[v].state = State::Done;

@@ -15,6 +15,7 @@ use super::closed::{GroupDecls, GroupId};
 use super::conjunct::{Conjunct, Embedded, Env};
 use super::disjunct::Disjunction;
 use super::pattern::Pattern;
+use super::validator::SchemaValidator;
 use super::Eval;
 use crate::ast;
 use crate::builtins;
@@ -190,6 +191,13 @@ pub(crate) struct Vertex<'a> {
     /// or are fields of a struct being expanded, not yet added: they are added once every
     /// other conjunct is in, so that they see those fields complete (see `unify.rs`).
     pub(super) embedded_values: Vec<Embedded<'a>>,
+    /// The `matchN` and `matchIf` calls unified into it, checked when it is final (see
+    /// `validator.rs`).
+    pub(super) validators: Vec<SchemaValidator<'a>>,
+    /// On the vertex a validator's check builds (and its disjunction candidates): the
+    /// validators (by the address of their arguments) being checked, which do not run again
+    /// there.
+    pub(super) checking: Arc<Vec<usize>>,
     /// Disjunctions added to it and not yet resolved (see `disjunct.rs`).
     pub(super) disjunctions: Vec<Disjunction<'a>>,
     /// How many times each disjunction expression was added to the vertex, so that each
@@ -251,6 +259,8 @@ impl<'a> Eval<'a> {
             patterns: Vec::new(),
             comprehensions: Vec::new(),
             embedded_values: Vec::new(),
+            validators: Vec::new(),
+            checking: Arc::new(Vec::new()),
             disjunctions: Vec::new(),
             disjunction_seen: HashMap::new(),
             choices: Arc::new(HashMap::new()),
