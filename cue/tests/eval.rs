@@ -951,3 +951,32 @@ cond: bad: {x: 1, y: 2}
     );
     assert!(first(schema, Some("#A"), r#"{"kind": "c", "a": 1}"#).contains("0 matched"));
 }
+
+#[test]
+fn slices_and_fields_a_closed_struct_cannot_have() {
+    let schema = r#"
+a: [1, 2, 3][1:]
+b: [{x: int}, {x: 2}][:1] & [{x: 1}]
+c: [0][1:2]
+d: [0][1:0]
+e: 4[1:2]
+#A: {a: int}
+f: #A.b
+"#;
+    assert_eq!(value_at(schema, "a"), "[2,3]");
+    assert_eq!(value_at(schema, "b"), r#"[{"x":1}]"#);
+    assert_eq!(value_at(schema, "c"), "index 2 out of range");
+    assert_eq!(value_at(schema, "d"), "invalid slice index: 1 > 0");
+    assert_eq!(value_at(schema, "e"), "cannot slice 4 (type int)");
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("schema.cue".to_string(), schema.to_string())],
+        },
+        &NoImports,
+    );
+    let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+    assert!(
+        headlines.contains(&"f: undefined field: b".to_string()),
+        "{headlines:?}"
+    );
+}

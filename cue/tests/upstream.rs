@@ -107,8 +107,9 @@ use cue::{ImportResolver, NoImports, Package, PackageFiles};
 /// the builtins taking schemas (`list.Sort`, `json.Validate`...) and `encoding/yaml`; 3261
 /// before packages named by import path in the vet scripts; 3424 with embedded scalars beside
 /// definitions, embedded values evaluated once their struct's fields are in, and value
-/// aliases; 3496 with `matchN` and `matchIf`), minus a small margin. Raise it when the engine gets better.
-const FLOOR: usize = 3493;
+/// aliases; 3496 with `matchN` and `matchIf`; 3538 with slices and fields a closed struct
+/// cannot have), minus a small margin. Raise it when the engine gets better.
+const FLOOR: usize = 3535;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).

@@ -465,10 +465,25 @@ impl<'a> Eval<'a> {
                 return Err(EvalError::new("INDEX", message, vec![span]));
             }
         }
-        match self.vertices[t].arc_index.get(feature) {
-            Some(&a) => Ok(Resolved::Vertex(a)),
+        let found = self.vertices[t].arc_index.get(feature).copied();
+        match found {
+            Some(a) => Ok(Resolved::Vertex(a)),
             // A list has no fields at all; a struct (open, or not done) might still get one.
             None if self.vertices[t].list.is_some() && !matches!(feature, Feature::Index(_)) => {
+                Err(EvalError::new(
+                    "REFERENCE",
+                    format!("undefined field: {}", feature.selector()),
+                    vec![span],
+                ))
+            }
+            // A closed struct that does not allow the field will never have it.
+            None if matches!(feature, Feature::Regular(_))
+                && self.vertices[t].patterns.is_empty()
+                && self
+                    .requirements(t)
+                    .into_iter()
+                    .any(|g| !self.allowed_by(t, g, feature)) =>
+            {
                 Err(EvalError::new(
                     "REFERENCE",
                     format!("undefined field: {}", feature.selector()),
