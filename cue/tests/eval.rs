@@ -980,3 +980,24 @@ f: #A.b
         "{headlines:?}"
     );
 }
+
+#[test]
+fn self_and_aliases_of_dynamic_and_quoted_labels() {
+    let schema = r#"
+@experiment(aliasv2)
+name: "foo"
+x: {
+	y: self.z
+	z: "world"
+}
+d: {
+	X=(name): 3
+	x: X
+}
+A="foo=bar": "str"
+a: A
+"#;
+    assert_eq!(value_at(schema, "x"), r#"{"y":"world","z":"world"}"#);
+    assert_eq!(value_at(schema, "d"), r#"{"foo":3,"x":3}"#);
+    assert_eq!(value_at(schema, "a"), r#""str""#);
+}

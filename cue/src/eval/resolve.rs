@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::call::Func;
-use super::conjunct::{Conjunct, ConjunctKind, Env, Frame, FrameKind};
+use super::conjunct::{scope_vertex, Conjunct, ConjunctKind, Env, Frame, FrameKind};
 use super::validator::ValidatorKind;
 use super::values::Val;
 use super::vertex::{is_identifier, ArcType, Feature, VertexId};
@@ -26,6 +26,8 @@ pub(super) enum NameDecl<'a> {
     /// A field (or its alias): its name, and whether its label was quoted (a quoted label is
     /// always a regular field, even `"#a"`).
     Field(&'a str, bool),
+    /// The alias of a field with a dynamic label (`X=(name): v`): its label expression.
+    Dynamic(&'a Expr),
     Let(&'a ast::LetClause),
 }
 
@@ -195,6 +197,17 @@ impl<'a> Eval<'a> {
                         if let Some(alias) = &field.label.alias {
                             names.insert(alias.name.as_str(), NameDecl::Field(name, quoted));
                         }
+                    } else {
+                        match (&field.label.kind, &field.label.alias) {
+                            (LabelKind::Dynamic(expr), Some(alias)) => {
+                                names.insert(alias.name.as_str(), NameDecl::Dynamic(expr));
+                            }
+                            // `A="foo=bar": v`: the alias is the only way to name the field.
+                            (LabelKind::String(s), Some(alias)) => {
+                                names.insert(alias.name.as_str(), NameDecl::Field(s, true));
+                            }
+                            _ => {}
+                        }
                     }
                 }
                 Decl::Let(clause) => {
@@ -266,6 +279,12 @@ impl<'a> Eval<'a> {
             }
             frame = f.parent.clone();
         }
+        // `self` (CUE's aliasv2): the innermost struct whose declarations are in scope.
+        if name == "self" {
+            if let Some(v) = scope_vertex(env) {
+                return Ok(Resolved::Vertex(v));
+            }
+        }
         predeclared(name).ok_or_else(|| {
             EvalError::new("REFERENCE", format!("reference {name:?} not found"), vec![])
         })
@@ -292,6 +311,23 @@ impl<'a> Eval<'a> {
                     self.note_field_read(vertex, arc);
                 }
                 Ok(Resolved::Vertex(arc))
+            }
+            NameDecl::Dynamic(label) => {
+                let env = Some(frame.clone());
+                let val = self.eval_expr(label, &env);
+                match self.atom_of(&val, label.span)? {
+                    Atom::String(name) => {
+                        self.expand(vertex);
+                        let arc = self.arc(vertex, &Feature::Regular(name));
+                        self.note_field_read(vertex, arc);
+                        Ok(Resolved::Vertex(arc))
+                    }
+                    other => Err(EvalError::new(
+                        "INVALID",
+                        format!("invalid label {other}: not a string"),
+                        vec![label.span],
+                    )),
+                }
             }
             NameDecl::Let(clause) => Ok(Resolved::Conjunct(Conjunct {
                 kind: ConjunctKind::Expr(&clause.value),
