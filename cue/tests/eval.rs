@@ -1001,3 +1001,24 @@ a: A
     assert_eq!(value_at(schema, "d"), r#"{"foo":3,"x":3}"#);
     assert_eq!(value_at(schema, "a"), r#""str""#);
 }
+
+#[test]
+fn postfix_aliases_name_the_field_and_its_label() {
+    let schema = r#"
+@experiment(aliasv2)
+a1~X1: {foo: 1}
+b1: X1.foo + 2
+a2~(K2, V2): {name: K2, val: V2.foo}
+a2: {foo: 42}
+p: {
+	[string]~(L, F): {label: L, twice: F.data * 2}
+	x: {data: 1}
+}
+"#;
+    assert_eq!(value_at(schema, "b1"), "3");
+    assert_eq!(value_at(schema, "a2"), r#"{"name":"a2","val":42,"foo":42}"#);
+    assert_eq!(
+        value_at(schema, "p"),
+        r#"{"x":{"data":1,"label":"x","twice":2}}"#
+    );
+}

@@ -507,6 +507,7 @@ impl<'a> Eval<'a> {
                             self.vertices[v].patterns.push(Pattern {
                                 label: expr,
                                 alias: alias.as_ref().map(|a| a.name.as_str()),
+                                field_alias: field.label.alias.as_ref().map(|a| a.name.as_str()),
                                 value: &field.value,
                                 env: frame.clone(),
                                 group: arc_group,

@@ -28,6 +28,10 @@ pub(super) enum NameDecl<'a> {
     Field(&'a str, bool),
     /// The alias of a field with a dynamic label (`X=(name): v`): its label expression.
     Dynamic(&'a Expr),
+    /// The label alias `K` of `name~(K, X)`: the label as a string.
+    Label(&'a str),
+    /// The label alias `K` of `(expr)~(K, X)`: the label expression's value.
+    DynamicLabel(&'a Expr),
     Let(&'a ast::LetClause),
 }
 
@@ -191,6 +195,17 @@ impl<'a> Eval<'a> {
                         LabelKind::String(s) if is_identifier(s) => Some(s.as_str()),
                         _ => None,
                     };
+                    if let Some(k) = &field.label.label_alias {
+                        let decl = match &field.label.kind {
+                            LabelKind::Ident(id) => Some(NameDecl::Label(id.name.as_str())),
+                            LabelKind::String(s) => Some(NameDecl::Label(s.as_str())),
+                            LabelKind::Dynamic(expr) => Some(NameDecl::DynamicLabel(expr)),
+                            LabelKind::Pattern { .. } => None,
+                        };
+                        if let Some(decl) = decl {
+                            names.insert(k.name.as_str(), decl);
+                        }
+                    }
                     if let Some(name) = name {
                         let quoted = matches!(field.label.kind, LabelKind::String(_));
                         names.entry(name).or_insert(NameDecl::Field(name, quoted));
@@ -328,6 +343,14 @@ impl<'a> Eval<'a> {
                         vec![label.span],
                     )),
                 }
+            }
+            NameDecl::Label(name) => Ok(Resolved::Val(Val::Atom(
+                Atom::String(Arc::from(name)),
+                Span::default(),
+            ))),
+            NameDecl::DynamicLabel(label) => {
+                let env = Some(frame.clone());
+                Ok(Resolved::Val(self.eval_expr(label, &env)))
             }
             NameDecl::Let(clause) => Ok(Resolved::Conjunct(Conjunct {
                 kind: ConjunctKind::Expr(&clause.value),
