@@ -79,8 +79,11 @@ pub enum FieldConstraint {
 /// The left-hand side of a field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Label {
-    /// `X=` before the label: an alias that names the field's value.
+    /// `X=` before the label, or `~X` (`~(K, X)`) after it: an alias that names the field's
+    /// value.
     pub alias: Option<Ident>,
+    /// `K` in a postfix alias `~(K, X)`: names the field's label, as a string.
+    pub label_alias: Option<Box<Ident>>,
     pub kind: LabelKind,
     pub span: Span,
 }

@@ -54,6 +54,7 @@ impl JsonValue<'_> {
                         Decl::Field(Field {
                             label: Label {
                                 alias: None,
+                                label_alias: None,
                                 kind: if is_identifier(key) {
                                     LabelKind::Ident(Ident {
                                         name: key.to_string(),

@@ -53,9 +53,9 @@ pub(crate) struct Lexed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-const PUNCTS: [&str; 27] = [
+const PUNCTS: [&str; 28] = [
     "...", "&&", "||", "==", "!=", "<=", ">=", "=~", "!~", "{", "}", "[", "]", "(", ")", ":", ",",
-    ".", "?", "!", "=", "&", "|", "<", ">", "+", "-",
+    ".", "?", "!", "=", "&", "|", "<", ">", "+", "-", "~",
 ];
 
 pub(crate) fn lex(file: FileId, text: &str) -> Lexed {

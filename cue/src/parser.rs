@@ -575,6 +575,41 @@ impl<'t> Parser<'t> {
             }
             _ => return None,
         };
+        // A postfix alias (CUE's aliasv2): `label~X` names the field, `label~(K, X)` also the
+        // label (`_` for neither); on a pattern, `K` names the label each field matched.
+        let mut kind = kind;
+        let mut label_alias = None;
+        if self.eat_punct("~") {
+            let name = |this: &mut Self| match this.peek().clone() {
+                TokenKind::Ident(name) => {
+                    let span = this.span();
+                    this.bump();
+                    Some((name != "_").then_some(Ident { name, span }))
+                }
+                _ => None,
+            };
+            if self.eat_punct("(") {
+                let first = name(self)?;
+                let (label, field) = if matches!(self.peek(), TokenKind::Comma { inserted: false })
+                {
+                    self.bump();
+                    (first, name(self)?)
+                } else {
+                    // `~(X)` is `~X`.
+                    (None, first)
+                };
+                if !self.eat_punct(")") {
+                    return None;
+                }
+                match &mut kind {
+                    LabelKind::Pattern { alias, .. } => *alias = alias.take().or(label),
+                    _ => label_alias = label.map(Box::new),
+                }
+                alias = alias.or(field);
+            } else {
+                alias = alias.or(name(self)?);
+            }
+        }
         let constraint = if self.is_punct("?") && matches!(self.peek_at(1), TokenKind::Punct(":")) {
             self.bump();
             FieldConstraint::Optional
@@ -585,7 +620,15 @@ impl<'t> Parser<'t> {
             FieldConstraint::Regular
         };
         let span = start.to(self.prev_span());
-        Some((Label { alias, kind, span }, constraint))
+        Some((
+            Label {
+                alias,
+                label_alias,
+                kind,
+                span,
+            },
+            constraint,
+        ))
     }
 
     // ----- Comprehensions -----------------------------------------------------------------

@@ -863,3 +863,162 @@ fn arithmetic_errors_read_as_cue_writes_them() {
         "invalid operands 1 and \"a\" to '+' (type int and string)"
     );
 }
+
+#[test]
+fn a_struct_of_definitions_embedding_a_scalar_is_that_scalar() {
+    let schema = r#"
+import "list"
+a: {5, #foo: 1}
+b: {[1, 2], #foo: 1}
+c: b.#foo
+d: list.Concat([b, b])
+e: {#a: 1}
+f: {_x: 1, if true {5}}
+g: {"s", #a: _} & {#a: "s", _}
+h: {#a: 1, b: 2, 5}
+#Sum: {
+	number & list.Sum(#in)
+	#in: [...number]
+}
+i: #Sum & {_, #in: [1, 2, 3]}
+j: {#a, #a: "s"}
+"#;
+    assert_eq!(value_at(schema, "a"), "5");
+    assert_eq!(value_at(schema, "b"), "[1,2]");
+    assert_eq!(value_at(schema, "c"), "1");
+    assert_eq!(value_at(schema, "d"), "[1,2,1,2]");
+    assert_eq!(value_at(schema, "e"), "{}");
+    assert_eq!(value_at(schema, "f"), "5");
+    assert_eq!(value_at(schema, "g"), r#""s""#);
+    assert!(value_at(schema, "h").contains("conflicting values"));
+    // An embedded computation reads the struct's fields once they are all in.
+    assert_eq!(value_at(schema, "i"), "6");
+    assert_eq!(value_at(schema, "j"), r#""s""#);
+}
+
+#[test]
+fn a_value_alias_names_the_value_it_is_unified_into() {
+    let schema = "foo: X={x: X.a}\nbar: foo & {a: 1}\n";
+    assert_eq!(value_at(schema, "bar"), r#"{"x":1,"a":1}"#);
+    assert_eq!(
+        value_at("a: div(2.0, 1)", "a"),
+        "cannot use 2.0 (type float) as int in argument 1 to div"
+    );
+    assert_eq!(
+        value_at("#A: {s: string, ok: s != \"b\"}", "#A.ok"),
+        "non-concrete value string in operand to !="
+    );
+}
+
+#[test]
+fn a_file_embedding_a_list_definition_is_that_list() {
+    // Both validators (see `vet`) see the list, not the definition beside it.
+    let schema = "#schema: [...=~\"^[0-9]+$\" | string]\n#schema\n";
+    assert_eq!(first(schema, None, r#"["5", "value"]"#), "valid");
+    assert!(first(schema, None, r#"{"a": 1}"#).ends_with("(mismatched types list and struct)"));
+}
+
+#[test]
+fn match_n_and_match_if_count_the_schemas_a_value_unifies_with() {
+    let schema = r#"
+import "math"
+#Foo: {a: int}
+one: [string]: matchN(1, [#Foo])
+one: ok: {a: 2}
+one: bad: {a: "x"}
+oneOf: [string]: matchN(1, [math.MultipleOf(3), math.MultipleOf(5)])
+oneOf: three: 3
+oneOf: fifteen: 15
+anyOf: matchN(>0, [math.MultipleOf(3), math.MultipleOf(5)]) & 15
+not: matchN(0, [matchN(0, [#Foo])]) & {a: 2}
+cond: [string]: matchIf({x!: >2}, {y!: 5}, {y!: 1})
+cond: ok: {x: 10, y: 5}
+cond: bad: {x: 1, y: 2}
+"#;
+    assert_eq!(value_at(schema, "one.ok"), r#"{"a":2}"#);
+    assert!(value_at(schema, "one.bad").contains("does not satisfy matchN(1, [#Foo])"));
+    assert_eq!(value_at(schema, "oneOf.three"), "3");
+    assert!(value_at(schema, "oneOf.fifteen").contains("2 matched, expected 1"));
+    assert_eq!(value_at(schema, "anyOf"), "15");
+    assert_eq!(value_at(schema, "not"), r#"{"a":2}"#);
+    assert_eq!(value_at(schema, "cond.ok"), r#"{"x":10,"y":5}"#);
+    assert!(value_at(schema, "cond.bad").contains("conflicting values 1 and 2"));
+    // Data validated against a definition with a validator: by unification, in both.
+    let schema = "#A: {matchN(1, [{kind: \"a\", a: int}, {kind: \"b\", b: string}])\n...}\n";
+    assert_eq!(
+        first(schema, Some("#A"), r#"{"kind": "a", "a": 1}"#),
+        "valid"
+    );
+    assert!(first(schema, Some("#A"), r#"{"kind": "c", "a": 1}"#).contains("0 matched"));
+}
+
+#[test]
+fn slices_and_fields_a_closed_struct_cannot_have() {
+    let schema = r#"
+a: [1, 2, 3][1:]
+b: [{x: int}, {x: 2}][:1] & [{x: 1}]
+c: [0][1:2]
+d: [0][1:0]
+e: 4[1:2]
+#A: {a: int}
+f: #A.b
+"#;
+    assert_eq!(value_at(schema, "a"), "[2,3]");
+    assert_eq!(value_at(schema, "b"), r#"[{"x":1}]"#);
+    assert_eq!(value_at(schema, "c"), "index 2 out of range");
+    assert_eq!(value_at(schema, "d"), "invalid slice index: 1 > 0");
+    assert_eq!(value_at(schema, "e"), "cannot slice 4 (type int)");
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("schema.cue".to_string(), schema.to_string())],
+        },
+        &NoImports,
+    );
+    let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+    assert!(
+        headlines.contains(&"f: undefined field: b".to_string()),
+        "{headlines:?}"
+    );
+}
+
+#[test]
+fn self_and_aliases_of_dynamic_and_quoted_labels() {
+    let schema = r#"
+@experiment(aliasv2)
+name: "foo"
+x: {
+	y: self.z
+	z: "world"
+}
+d: {
+	X=(name): 3
+	x: X
+}
+A="foo=bar": "str"
+a: A
+"#;
+    assert_eq!(value_at(schema, "x"), r#"{"y":"world","z":"world"}"#);
+    assert_eq!(value_at(schema, "d"), r#"{"foo":3,"x":3}"#);
+    assert_eq!(value_at(schema, "a"), r#""str""#);
+}
+
+#[test]
+fn postfix_aliases_name_the_field_and_its_label() {
+    let schema = r#"
+@experiment(aliasv2)
+a1~X1: {foo: 1}
+b1: X1.foo + 2
+a2~(K2, V2): {name: K2, val: V2.foo}
+a2: {foo: 42}
+p: {
+	[string]~(L, F): {label: L, twice: F.data * 2}
+	x: {data: 1}
+}
+"#;
+    assert_eq!(value_at(schema, "b1"), "3");
+    assert_eq!(value_at(schema, "a2"), r#"{"name":"a2","val":42,"foo":42}"#);
+    assert_eq!(
+        value_at(schema, "p"),
+        r#"{"x":{"data":1,"label":"x","twice":2}}"#
+    );
+}

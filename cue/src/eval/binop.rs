@@ -153,8 +153,8 @@ impl<'a> Eval<'a> {
         let right = self.eval_expr(b, env);
         if matches!(op, BinaryOp::Equal | BinaryOp::NotEqual) {
             let (l, r) = match (
-                self.concrete_of(&left, a.span),
-                self.concrete_of(&right, b.span),
+                self.operand_concrete(&left, a.span, op, span),
+                self.operand_concrete(&right, b.span, op, span),
             ) {
                 (Ok(l), Ok(r)) => (l, r),
                 (Err(err), _) | (_, Err(err)) => return Val::Bottom(err),
@@ -190,6 +190,38 @@ impl<'a> Eval<'a> {
     ) -> Result<Atom, Arc<EvalError>> {
         match self.atom_of(val, span) {
             Err(err) if err.incomplete && !matches!(val, Val::Bottom(_)) => {
+                let what = self.describe_val(val);
+                Err(Arc::new(EvalError {
+                    code: NON_CONCRETE,
+                    message: format!("non-concrete value {what} in operand to {}", op.as_str()),
+                    spans: vec![whole, span],
+                    incomplete: true,
+                    sub: Vec::new(),
+                }))
+            }
+            other => other,
+        }
+    }
+
+    /// Like [`Eval::operand_atom`], for the operands of `==` and `!=` (which may be lists
+    /// and structs).
+    fn operand_concrete(
+        &mut self,
+        val: &Val,
+        span: Span,
+        op: BinaryOp,
+        whole: Span,
+    ) -> Result<Concrete, Arc<EvalError>> {
+        let scalar = match val {
+            Val::Bottom(_) => false,
+            Val::Node(t) => {
+                self.finalize(*t);
+                !matches!(self.value_of(*t), Val::Node(_) | Val::Bottom(_))
+            }
+            _ => true,
+        };
+        match self.concrete_of(val, span) {
+            Err(err) if err.incomplete && scalar => {
                 let what = self.describe_val(val);
                 Err(Arc::new(EvalError {
                     code: NON_CONCRETE,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::closed::Closedness;
 use super::conjunct::{Conjunct, ConjunctKind, Env};
 use super::resolve::Resolved;
+use super::validator::ValidatorKind;
 use super::values::Val;
 use super::vertex::{ArcType, Feature, ListInfo, State, VertexId};
 use super::Eval;
@@ -30,6 +31,9 @@ pub(crate) enum Func {
     Mod,
     Quo,
     Rem,
+    /// `matchN` or `matchIf`: a conjunct, checked when its vertex is final (see
+    /// `validator.rs`); as any other value it is top.
+    Validator(ValidatorKind),
 }
 
 pub(super) fn kind_accepts(kind: Kind, value: &Concrete) -> bool {
@@ -253,20 +257,31 @@ impl<'a> Eval<'a> {
                 }
                 let x = self.eval_expr(&args[0], env);
                 let y = self.eval_expr(&args[1], env);
-                let (x, y) = match (
-                    self.atom_of(&x, args[0].span),
-                    self.atom_of(&y, args[1].span),
-                ) {
-                    (Ok(Atom::Int(x)), Ok(Atom::Int(y))) => (x, y),
-                    (Err(err), _) | (_, Err(err)) => return Val::Bottom(err),
-                    _ => {
-                        return Val::Bottom(EvalError::new(
-                            "INVALID",
-                            "div, mod, quo and rem need integers",
-                            vec![span],
-                        ))
-                    }
+                let name = match func {
+                    Func::Div => "div",
+                    Func::Mod => "mod",
+                    Func::Quo => "quo",
+                    _ => "rem",
                 };
+                let mut ints = [0i128; 2];
+                for (i, val) in [x, y].iter().enumerate() {
+                    match self.atom_of(val, args[i].span) {
+                        Ok(Atom::Int(n)) => ints[i] = n,
+                        Err(err) => return Val::Bottom(err),
+                        Ok(other) => {
+                            return Val::Bottom(EvalError::new(
+                                "ARGUMENTS",
+                                format!(
+                                    "cannot use {other} (type {}) as int in argument {} to {name}",
+                                    other.kind().name(),
+                                    i + 1
+                                ),
+                                vec![args[i].span],
+                            ))
+                        }
+                    }
+                }
+                let [x, y] = ints;
                 if y == 0 {
                     return Val::Bottom(EvalError::new("DIVISION", "division by zero", vec![span]));
                 }
@@ -278,6 +293,7 @@ impl<'a> Eval<'a> {
                 };
                 Val::Atom(Atom::Int(result), span)
             }
+            Func::Validator(_) => Val::Top,
             Func::Builtin(builtin) => self.call_builtin(builtin, args, env, span),
             Func::Schema(builtin) => self.call_schema_builtin(builtin, args, env, span),
         }

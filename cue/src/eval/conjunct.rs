@@ -16,6 +16,7 @@ use super::disjunct::collect_disjuncts;
 use super::errors::compact;
 use super::pattern::Pattern;
 use super::resolve::{reference_is_definition, Resolved};
+use super::validator::{validator_kind, SchemaValidator};
 use super::values::Val;
 use super::vertex::{ArcType, Feature, ListInfo, State, VertexId};
 use super::Eval;
@@ -33,6 +34,24 @@ pub(super) enum ConjunctKind<'a> {
     File { package: usize, file: usize },
     /// A value already evaluated (a builtin's result, a disjunct of a computed disjunction).
     Val(Val),
+}
+
+/// An embedded value whose adding waits until the other conjuncts of its struct are in
+/// (see `unify.rs`).
+pub(super) enum Embedded<'a> {
+    /// A computed value (`{number & list.Sum(#in)}`): it reads the struct's fields.
+    Computed {
+        expr: &'a Expr,
+        env: Env<'a>,
+        group: Option<GroupId>,
+    },
+    /// A field of a struct still being expanded (`{#a, #a: "s"}`): it may get more
+    /// conjuncts.
+    Field {
+        target: VertexId,
+        group: Option<GroupId>,
+        is_definition: bool,
+    },
 }
 
 /// One conjunct of a vertex: what it adds, where its names resolve, and the closedness group
@@ -171,6 +190,17 @@ impl<'a> Eval<'a> {
             ExprKind::Unary(UnaryOp::Default, inner) => {
                 self.add_expr(v, inner, env, group, embedded)
             }
+            // A value alias (`foo: X={x: X.a}`) names the value it is unified into.
+            ExprKind::Alias(name, inner) => {
+                let env = Some(Arc::new(Frame {
+                    parent: env,
+                    kind: FrameKind::Bind {
+                        name: &name.name,
+                        value: Val::Node(v),
+                    },
+                }));
+                self.add_expr(v, inner, env, group, embedded)
+            }
             ExprKind::Binary(BinaryOp::Conjunction, a, b) => {
                 self.add_expr(v, a, env.clone(), group, embedded);
                 self.add_expr(v, b, env, group, embedded);
@@ -197,7 +227,22 @@ impl<'a> Eval<'a> {
                 match self.resolve(e, &env) {
                     Ok(Resolved::Vertex(t)) => {
                         let is_definition = reference_is_definition(e);
-                        self.add_vertex_conjuncts(v, t, group, embedded, is_definition);
+                        // An embedded field of a struct still being expanded (`{#a, #a: "s"}`)
+                        // may get more conjuncts: it is added once they are all in.
+                        if embedded
+                            && self.vertices[v].state == State::Expanding
+                            && self.vertices[t]
+                                .parent
+                                .is_some_and(|p| self.vertices[p].state == State::Expanding)
+                        {
+                            self.vertices[v].embedded_values.push(Embedded::Field {
+                                target: t,
+                                group,
+                                is_definition,
+                            });
+                        } else {
+                            self.add_vertex_conjuncts(v, t, group, embedded, is_definition);
+                        }
                     }
                     Ok(Resolved::Conjunct(c)) => {
                         let c = Conjunct {
@@ -220,6 +265,20 @@ impl<'a> Eval<'a> {
                 let closed = self.new_group(group, Closedness::Definition);
                 self.add_expr(v, &args[0], env, Some(closed), embedded);
             }
+            ExprKind::Call(callee, args) if matches!(&callee.kind, ExprKind::Ident(id) if validator_kind(&id.name).is_some()) => {
+                match self.resolve(callee, &env) {
+                    Ok(Resolved::Val(Val::Func(Func::Validator(kind)))) => {
+                        let validator = SchemaValidator {
+                            kind,
+                            args,
+                            env,
+                            span: e.span,
+                        };
+                        self.add_schema_validator(v, validator);
+                    }
+                    _ => self.add_computed(v, e, env, group),
+                }
+            }
             ExprKind::Comprehension(_) => self.set_error(
                 v,
                 EvalError::new(
@@ -228,11 +287,27 @@ impl<'a> Eval<'a> {
                     vec![e.span],
                 ),
             ),
-            _ => {
-                let val = self.eval_expr(e, &env);
-                self.add_val(v, val, group, (e as *const Expr as usize, env_key(&env)));
+            _ if embedded && self.vertices[v].state == State::Expanding => {
+                self.vertices[v].embedded_values.push(Embedded::Computed {
+                    expr: e,
+                    env,
+                    group,
+                });
             }
+            _ => self.add_computed(v, e, env, group),
         }
+    }
+
+    /// Adds the value of an expression that is computed, not a struct, list or reference.
+    pub(super) fn add_computed(
+        &mut self,
+        v: VertexId,
+        e: &'a Expr,
+        env: Env<'a>,
+        group: Option<GroupId>,
+    ) {
+        let val = self.eval_expr(e, &env);
+        self.add_val(v, val, group, (e as *const Expr as usize, env_key(&env)));
     }
 
     pub(super) fn add_vertex_conjuncts(
@@ -359,12 +434,26 @@ impl<'a> Eval<'a> {
                 kind: FrameKind::Struct { decls, vertex: v },
             })),
         };
-        let has_fields = decls.is_empty()
-            || decls
-                .iter()
-                .any(|d| matches!(d, Decl::Field(_) | Decl::Ellipsis(_)));
+        // A struct literal is a struct, unless it embeds a value and declares no regular
+        // field (optional fields, patterns and `...` do not count): then the embedded value
+        // decides (`{5, #a: 1}` is 5 with a definition, as CUE's embedded scalars are), and
+        // the literal makes a struct only if nothing else says what it is (`expand_body`).
+        let has_embedding = decls.iter().any(|d| matches!(d, Decl::Embed(_)));
+        let has_fields = !has_embedding
+            || decls.iter().any(|d| match d {
+                Decl::Field(f) if f.constraint != FieldConstraint::Optional => {
+                    match &f.label.kind {
+                        LabelKind::Ident(id) => Feature::from_ident(&id.name).is_regular(),
+                        LabelKind::Pattern { .. } => false,
+                        _ => true,
+                    }
+                }
+                _ => false,
+            });
         if has_fields {
             self.mark_struct(v, span);
+        } else if self.vertices[v].weak_struct.is_none() {
+            self.vertices[v].weak_struct = Some(span);
         }
         // A struct with embeddings gets a group of its own (unless a closed group holds it
         // already), for its fields and for the closedness of what it embeds to merge into; one
@@ -418,6 +507,7 @@ impl<'a> Eval<'a> {
                             self.vertices[v].patterns.push(Pattern {
                                 label: expr,
                                 alias: alias.as_ref().map(|a| a.name.as_str()),
+                                field_alias: field.label.alias.as_ref().map(|a| a.name.as_str()),
                                 value: &field.value,
                                 env: frame.clone(),
                                 group: arc_group,

@@ -148,6 +148,7 @@ impl<'a> Eval<'a> {
                 c.arc_type = arc_type;
                 c.origin = Some(v);
             }
+            self.vertices[candidate].checking = self.vertices[v].checking.clone();
             self.finalize(candidate);
             self.vertices[v].candidates.push((candidate, is_default));
             let mut first = Vec::new();

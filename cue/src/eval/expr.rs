@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::conjunct::{Conjunct, ConjunctKind, Env};
 use super::resolve::Resolved;
 use super::values::Val;
-use super::vertex::ArcType;
+use super::vertex::{ArcType, Feature, ListInfo, State, VertexId};
 use super::Eval;
 use crate::ast::{self, BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::source::Span;
@@ -170,6 +170,7 @@ impl<'a> Eval<'a> {
             ExprKind::Unary(op, operand) => self.unary(*op, operand, env, span),
             ExprKind::Binary(BinaryOp::Conjunction | BinaryOp::Disjunction, ..)
             | ExprKind::Struct(_)
+            | ExprKind::Alias(..)
             | ExprKind::List(_) => {
                 let t = self.new_vertex(None, None);
                 self.vertices[t].arc_type = ArcType::Regular;
@@ -188,16 +189,122 @@ impl<'a> Eval<'a> {
                 "comprehension not allowed here",
                 vec![span],
             )),
-            ExprKind::Alias(..) => Val::Bottom(EvalError::new(
-                "UNSUPPORTED",
-                "alias not allowed here",
+            ExprKind::Slice(base, lo, hi) => {
+                self.slice(base, lo.as_deref(), hi.as_deref(), env, span)
+            }
+        }
+    }
+
+    /// A slice of a list, `l[lo:hi]`: a new list of the elements from `lo` up to `hi`
+    /// (each keeps its conjuncts, so a constraint stays one).
+    fn slice(
+        &mut self,
+        base: &'a Expr,
+        lo: Option<&'a Expr>,
+        hi: Option<&'a Expr>,
+        env: &Env<'a>,
+        span: Span,
+    ) -> Val {
+        let list = match self.eval_expr(base, env) {
+            Val::Node(t) => {
+                self.finalize(t);
+                let t = self.resolve_forward(t);
+                if self.vertices[t].list.is_some() {
+                    Some(t)
+                } else {
+                    None
+                }
+            }
+            Val::Bottom(err) => return Val::Bottom(err),
+            _ => None,
+        };
+        let Some(list) = list else {
+            let val = self.eval_expr(base, env);
+            let text = self.describe_val(&val);
+            let message = format!("cannot slice {text} (type {})", self.kind_name_of(&val));
+            // A value not concrete yet may still become a list.
+            if matches!(val, Val::Top | Val::Scalar(..) | Val::Disj(_)) {
+                return Val::Bottom(EvalError::incomplete(message, vec![span]));
+            }
+            return Val::Bottom(EvalError::new("INVALID", message, vec![span]));
+        };
+        let elements: Vec<VertexId> = self.vertices[list]
+            .arcs
+            .iter()
+            .copied()
+            .filter(|&a| matches!(self.vertices[a].feature, Some(Feature::Index(_))))
+            .collect();
+        let mut bounds = [0usize, elements.len()];
+        for (i, index) in [lo, hi].into_iter().enumerate() {
+            let Some(index) = index else { continue };
+            let val = self.eval_expr(index, env);
+            match self.atom_of(&val, index.span) {
+                Ok(Atom::Int(n)) if n < 0 => {
+                    return Val::Bottom(EvalError::new(
+                        "INDEX",
+                        format!("cannot convert negative number {n} to slice index"),
+                        vec![index.span],
+                    ))
+                }
+                Ok(Atom::Int(n)) => bounds[i] = usize::try_from(n).unwrap_or(usize::MAX),
+                Ok(other) => {
+                    return Val::Bottom(EvalError::new(
+                        "INVALID",
+                        format!(
+                            "cannot use {other} (type {}) as type int in slice index",
+                            other.kind().name()
+                        ),
+                        vec![span, index.span],
+                    ))
+                }
+                Err(err) => return Val::Bottom(err),
+            }
+        }
+        let [lo, hi] = bounds;
+        for n in [lo, hi] {
+            if n > elements.len() {
+                return Val::Bottom(EvalError::new(
+                    "INDEX",
+                    format!("index {n} out of range"),
+                    vec![span],
+                ));
+            }
+        }
+        if lo > hi {
+            return Val::Bottom(EvalError::new(
+                "INDEX",
+                format!("invalid slice index: {lo} > {hi}"),
                 vec![span],
-            )),
-            ExprKind::Slice(..) => Val::Bottom(EvalError::new(
-                "UNSUPPORTED",
-                "slice expressions are not supported by this evaluator",
-                vec![span],
-            )),
+            ));
+        }
+        let t = self.new_vertex(None, None);
+        self.vertices[t].arc_type = ArcType::Regular;
+        self.vertices[t].list = Some(ListInfo {
+            length: hi - lo,
+            closed: vec![(hi - lo, span)],
+        });
+        self.vertices[t].scalar.kinds = Kinds::LIST;
+        for (i, &element) in elements[lo..hi].iter().enumerate() {
+            let a = self.arc(t, &Feature::Index(i));
+            self.vertices[a].arc_type = ArcType::Regular;
+            self.vertices[a].conjuncts.push(Conjunct {
+                kind: ConjunctKind::Val(Val::Node(element)),
+                env: None,
+                group: None,
+            });
+        }
+        self.vertices[t].state = State::Expanded;
+        self.finalize(t);
+        Val::Node(t)
+    }
+
+    /// The kind of a value, as messages name it.
+    fn kind_name_of(&mut self, val: &Val) -> String {
+        match val {
+            Val::Atom(atom, _) => atom.kind().name(),
+            Val::Node(t) if self.vertices[*t].struct_span.is_some() => "struct".to_string(),
+            Val::Scalar(scalar, _) => scalar.kinds.name(),
+            _ => "_".to_string(),
         }
     }
 

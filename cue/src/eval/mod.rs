@@ -25,6 +25,7 @@
 //! - `resolve.rs`: resolution of references, selectors and indexes.
 //! - `expr.rs`, `binop.rs`, `call.rs`, `comprehension.rs`: expressions, binary operations,
 //!   calls and builtins, comprehensions.
+//! - `validator.rs`: the validators taking schemas, `matchN` and `matchIf`.
 //! - `values.rs`: reading a vertex as a value, a concrete value or an atom.
 //! - `errors.rs`: collecting errors and incomplete values as diagnostics, describing values.
 //! - `dependency.rs`: noting which values depend on the data a schema is unified with.
@@ -50,6 +51,7 @@ mod pattern;
 mod resolve;
 mod schema_call;
 mod unify;
+mod validator;
 mod values;
 mod vertex;
 mod view;

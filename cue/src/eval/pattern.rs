@@ -17,6 +17,8 @@ pub(super) struct Pattern<'a> {
     pub(super) label: &'a Expr,
     /// `A`, bound to the matching label in `V`.
     pub(super) alias: Option<&'a str>,
+    /// `X` of `X=[L]: V` or `[L]~(A, X): V`, bound to the matching field in `V`.
+    pub(super) field_alias: Option<&'a str>,
     /// `V`, added to every matching field.
     pub(super) value: &'a Expr,
     pub(super) env: Env<'a>,
@@ -58,6 +60,16 @@ impl<'a> Eval<'a> {
                 },
             })),
             None => pattern.env.clone(),
+        };
+        let env = match pattern.field_alias {
+            Some(alias) => Some(Arc::new(Frame {
+                parent: env,
+                kind: FrameKind::Bind {
+                    name: alias,
+                    value: Val::Node(a),
+                },
+            })),
+            None => env,
         };
         let c = Conjunct {
             kind: ConjunctKind::Expr(pattern.value),

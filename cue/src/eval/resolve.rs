@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::call::Func;
-use super::conjunct::{Conjunct, ConjunctKind, Env, Frame, FrameKind};
+use super::conjunct::{scope_vertex, Conjunct, ConjunctKind, Env, Frame, FrameKind};
+use super::validator::ValidatorKind;
 use super::values::Val;
 use super::vertex::{is_identifier, ArcType, Feature, VertexId};
 use super::{Eval, ImportTarget};
@@ -25,6 +26,12 @@ pub(super) enum NameDecl<'a> {
     /// A field (or its alias): its name, and whether its label was quoted (a quoted label is
     /// always a regular field, even `"#a"`).
     Field(&'a str, bool),
+    /// The alias of a field with a dynamic label (`X=(name): v`): its label expression.
+    Dynamic(&'a Expr),
+    /// The label alias `K` of `name~(K, X)`: the label as a string.
+    Label(&'a str),
+    /// The label alias `K` of `(expr)~(K, X)`: the label expression's value.
+    DynamicLabel(&'a Expr),
     Let(&'a ast::LetClause),
 }
 
@@ -161,6 +168,14 @@ pub(super) fn predeclared<'a>(name: &str) -> Option<Resolved<'a>> {
         "mod" => Some(Resolved::Val(Val::Func(Func::Mod))),
         "quo" => Some(Resolved::Val(Val::Func(Func::Quo))),
         "rem" => Some(Resolved::Val(Val::Func(Func::Rem))),
+        "matchN" => Some(Resolved::Val(Val::Func(Func::Validator(
+            ValidatorKind::MatchN,
+        )))),
+        "matchIf" => Some(Resolved::Val(Val::Func(Func::Validator(
+            ValidatorKind::MatchIf,
+        )))),
+        // CUE's marker that turns off structure sharing where it appears: as a value, top.
+        "__no_sharing" => Some(Resolved::Val(Val::Top)),
         _ => None,
     }
 }
@@ -180,11 +195,33 @@ impl<'a> Eval<'a> {
                         LabelKind::String(s) if is_identifier(s) => Some(s.as_str()),
                         _ => None,
                     };
+                    if let Some(k) = &field.label.label_alias {
+                        let decl = match &field.label.kind {
+                            LabelKind::Ident(id) => Some(NameDecl::Label(id.name.as_str())),
+                            LabelKind::String(s) => Some(NameDecl::Label(s.as_str())),
+                            LabelKind::Dynamic(expr) => Some(NameDecl::DynamicLabel(expr)),
+                            LabelKind::Pattern { .. } => None,
+                        };
+                        if let Some(decl) = decl {
+                            names.insert(k.name.as_str(), decl);
+                        }
+                    }
                     if let Some(name) = name {
                         let quoted = matches!(field.label.kind, LabelKind::String(_));
                         names.entry(name).or_insert(NameDecl::Field(name, quoted));
                         if let Some(alias) = &field.label.alias {
                             names.insert(alias.name.as_str(), NameDecl::Field(name, quoted));
+                        }
+                    } else {
+                        match (&field.label.kind, &field.label.alias) {
+                            (LabelKind::Dynamic(expr), Some(alias)) => {
+                                names.insert(alias.name.as_str(), NameDecl::Dynamic(expr));
+                            }
+                            // `A="foo=bar": v`: the alias is the only way to name the field.
+                            (LabelKind::String(s), Some(alias)) => {
+                                names.insert(alias.name.as_str(), NameDecl::Field(s, true));
+                            }
+                            _ => {}
                         }
                     }
                 }
@@ -239,11 +276,29 @@ impl<'a> Eval<'a> {
                 }
                 FrameKind::Bind { name: bound, value } => {
                     if *bound == name {
+                        // A value alias names the value it is unified into; evaluated as a
+                        // candidate of a disjunction there, it names that candidate.
+                        if let Val::Node(t) = value {
+                            if let Some(&c) = self
+                                .expanding
+                                .iter()
+                                .rev()
+                                .find(|&&c| self.vertices[c].origin == Some(*t))
+                            {
+                                return Ok(Resolved::Val(Val::Node(c)));
+                            }
+                        }
                         return Ok(Resolved::Val(value.clone()));
                     }
                 }
             }
             frame = f.parent.clone();
+        }
+        // `self` (CUE's aliasv2): the innermost struct whose declarations are in scope.
+        if name == "self" {
+            if let Some(v) = scope_vertex(env) {
+                return Ok(Resolved::Vertex(v));
+            }
         }
         predeclared(name).ok_or_else(|| {
             EvalError::new("REFERENCE", format!("reference {name:?} not found"), vec![])
@@ -271,6 +326,31 @@ impl<'a> Eval<'a> {
                     self.note_field_read(vertex, arc);
                 }
                 Ok(Resolved::Vertex(arc))
+            }
+            NameDecl::Dynamic(label) => {
+                let env = Some(frame.clone());
+                let val = self.eval_expr(label, &env);
+                match self.atom_of(&val, label.span)? {
+                    Atom::String(name) => {
+                        self.expand(vertex);
+                        let arc = self.arc(vertex, &Feature::Regular(name));
+                        self.note_field_read(vertex, arc);
+                        Ok(Resolved::Vertex(arc))
+                    }
+                    other => Err(EvalError::new(
+                        "INVALID",
+                        format!("invalid label {other}: not a string"),
+                        vec![label.span],
+                    )),
+                }
+            }
+            NameDecl::Label(name) => Ok(Resolved::Val(Val::Atom(
+                Atom::String(Arc::from(name)),
+                Span::default(),
+            ))),
+            NameDecl::DynamicLabel(label) => {
+                let env = Some(frame.clone());
+                Ok(Resolved::Val(self.eval_expr(label, &env)))
             }
             NameDecl::Let(clause) => Ok(Resolved::Conjunct(Conjunct {
                 kind: ConjunctKind::Expr(&clause.value),
@@ -427,7 +507,11 @@ impl<'a> Eval<'a> {
                 }
                 let message = format!(
                     "index out of range [{i}] with length {}",
-                    self.vertices[t].arcs.len()
+                    self.vertices[t]
+                        .arcs
+                        .iter()
+                        .filter(|&&a| matches!(self.vertices[a].feature, Some(Feature::Index(_))))
+                        .count()
                 );
                 // An open list (`[1, ...]`) may still get the element.
                 if self.vertices[t]
@@ -440,10 +524,25 @@ impl<'a> Eval<'a> {
                 return Err(EvalError::new("INDEX", message, vec![span]));
             }
         }
-        match self.vertices[t].arc_index.get(feature) {
-            Some(&a) => Ok(Resolved::Vertex(a)),
+        let found = self.vertices[t].arc_index.get(feature).copied();
+        match found {
+            Some(a) => Ok(Resolved::Vertex(a)),
             // A list has no fields at all; a struct (open, or not done) might still get one.
             None if self.vertices[t].list.is_some() && !matches!(feature, Feature::Index(_)) => {
+                Err(EvalError::new(
+                    "REFERENCE",
+                    format!("undefined field: {}", feature.selector()),
+                    vec![span],
+                ))
+            }
+            // A closed struct that does not allow the field will never have it.
+            None if matches!(feature, Feature::Regular(_))
+                && self.vertices[t].patterns.is_empty()
+                && self
+                    .requirements(t)
+                    .into_iter()
+                    .any(|g| !self.allowed_by(t, g, feature)) =>
+            {
                 Err(EvalError::new(
                     "REFERENCE",
                     format!("undefined field: {}", feature.selector()),

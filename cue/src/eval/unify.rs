@@ -5,11 +5,11 @@
 //! A vertex moves through [`State`]s: `New`, `Expanding` (its conjuncts are being added; a read
 //! of it now is a reference cycle, see `cycle.rs`), `Expanded`, `Finalizing` and `Done`.
 
-use super::conjunct::{env_key, ConjunctKind};
+use super::conjunct::{env_key, ConjunctKind, Embedded};
 use super::vertex::{ArcType, Feature, State, VertexId};
 use super::Eval;
 use crate::ast::{Expr, ExprKind};
-use crate::value::EvalError;
+use crate::value::{EvalError, Kinds};
 
 impl<'a> Eval<'a> {
     pub(super) fn expand(&mut self, v: VertexId) {
@@ -85,6 +85,24 @@ impl<'a> Eval<'a> {
                 }
             }
             self.run_comprehensions(v);
+            // Computed embedded values read the struct's fields: evaluated now that every
+            // other conjunct is in (what they add may embed more, and comprehensions).
+            while !self.vertices[v].embedded_values.is_empty() {
+                let values = std::mem::take(&mut self.vertices[v].embedded_values);
+                for value in values {
+                    match value {
+                        Embedded::Computed { expr, env, group } => {
+                            self.add_computed(v, expr, env, group)
+                        }
+                        Embedded::Field {
+                            target,
+                            group,
+                            is_definition,
+                        } => self.add_vertex_conjuncts(v, target, group, true, is_definition),
+                    }
+                }
+                self.run_comprehensions(v);
+            }
             for p in 0..self.vertices[v].patterns.len() {
                 let arcs = self.vertices[v].arcs.clone();
                 for a in arcs {
@@ -93,7 +111,23 @@ impl<'a> Eval<'a> {
             }
         }
         self.leave();
+        self.settle_weak_struct(v);
         self.vertices[v].state = State::Expanded;
+    }
+
+    /// A struct literal that only embeds values beside its definitions and hidden fields is a
+    /// struct unless an embedded value made the vertex a scalar or a list.
+    fn settle_weak_struct(&mut self, v: VertexId) {
+        let vertex = &self.vertices[v];
+        let Some(span) = vertex.weak_struct else {
+            return;
+        };
+        if vertex.struct_span.is_some() || vertex.list.is_some() || vertex.error.is_some() {
+            return;
+        }
+        if vertex.scalar.kinds.contains(Kinds::STRUCT) && vertex.scalar.value.is_none() {
+            self.mark_struct(v, span);
+        }
     }
 
     pub(crate) fn finalize(&mut self, v: VertexId) {
@@ -140,6 +174,7 @@ impl<'a> Eval<'a> {
                 }
             }
             self.check_composite(v);
+            self.check_schema_validators(v);
         }
         self.leave();
         self.vertices[v].state = State::Done;

@@ -87,6 +87,10 @@ impl<'a> Eval<'a> {
             let arcs = self.vertices[v].arcs.clone();
             let mut items = Vec::with_capacity(arcs.len());
             for a in arcs {
+                // A list may carry definitions and hidden fields (`{[1, 2], #a: 1}`).
+                if !matches!(self.vertices[a].feature, Some(Feature::Index(_))) {
+                    continue;
+                }
                 self.finalize(a);
                 items.push(self.concrete_value(a)?);
             }

@@ -12,9 +12,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::closed::{GroupDecls, GroupId};
-use super::conjunct::{Conjunct, Env};
+use super::conjunct::{Conjunct, Embedded, Env};
 use super::disjunct::Disjunction;
 use super::pattern::Pattern;
+use super::validator::SchemaValidator;
 use super::Eval;
 use crate::ast;
 use crate::builtins;
@@ -172,6 +173,10 @@ pub(crate) struct Vertex<'a> {
     /// The span of the first struct literal with fields unified into it: set when the vertex
     /// is a struct.
     pub(super) struct_span: Option<Span>,
+    /// The span of the first struct literal unified into it that declares no regular field but
+    /// embeds a value (`{5, #a: 1}`): the vertex is a struct only if no embedded value makes
+    /// it something else (see `unify.rs`).
+    pub(super) weak_struct: Option<Span>,
     /// Set when the vertex is a list: what its list literals say of its length.
     pub(super) list: Option<ListInfo>,
     /// Each list literal with `...`: its element count and its element constraint (`...T`),
@@ -182,6 +187,17 @@ pub(crate) struct Vertex<'a> {
     /// Comprehensions embedded in its struct literals, not yet run, with their environment and
     /// closedness group.
     pub(super) comprehensions: Vec<(&'a ast::Comprehension, Env<'a>, Option<GroupId>)>,
+    /// Values embedded in its struct literals that are computed (`{number & list.Sum(#in)}`)
+    /// or are fields of a struct being expanded, not yet added: they are added once every
+    /// other conjunct is in, so that they see those fields complete (see `unify.rs`).
+    pub(super) embedded_values: Vec<Embedded<'a>>,
+    /// The `matchN` and `matchIf` calls unified into it, checked when it is final (see
+    /// `validator.rs`).
+    pub(super) validators: Vec<SchemaValidator<'a>>,
+    /// On the vertex a validator's check builds (and its disjunction candidates): the
+    /// validators (by the address of their arguments) being checked, which do not run again
+    /// there.
+    pub(super) checking: Arc<Vec<usize>>,
     /// Disjunctions added to it and not yet resolved (see `disjunct.rs`).
     pub(super) disjunctions: Vec<Disjunction<'a>>,
     /// How many times each disjunction expression was added to the vertex, so that each
@@ -237,10 +253,14 @@ impl<'a> Eval<'a> {
             decl_spans: Vec::new(),
             scalar: Scalar::default(),
             struct_span: None,
+            weak_struct: None,
             list: None,
             list_open: Vec::new(),
             patterns: Vec::new(),
             comprehensions: Vec::new(),
+            embedded_values: Vec::new(),
+            validators: Vec::new(),
+            checking: Arc::new(Vec::new()),
             disjunctions: Vec::new(),
             disjunction_seen: HashMap::new(),
             choices: Arc::new(HashMap::new()),

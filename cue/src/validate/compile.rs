@@ -120,6 +120,10 @@ fn compile_struct(eval: &mut Eval<'_>, v: VertexId, depth: u32) -> Option<Node> 
 fn compile_list(eval: &mut Eval<'_>, v: VertexId, depth: u32) -> Option<Node> {
     let mut prefix = Vec::new();
     for a in eval.view(v).arcs().to_vec() {
+        // A list may carry definitions and hidden fields (`{[...string], #a: 1}`).
+        if !matches!(eval.view(a).feature(), Some(Feature::Index(_))) {
+            continue;
+        }
         prefix.push(compile_vertex(eval, a, depth + 1)?);
     }
     let closed = eval.view(v).list_is_closed();
