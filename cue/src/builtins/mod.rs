@@ -20,8 +20,8 @@
 //!
 //! Packages provided: `strings`, `list`, `math`, `math/bits`, `time`, `net`, `path`, `uuid`,
 //! `regexp`, `strconv`, `struct`, `encoding/json`, `encoding/base64`, `encoding/hex`,
-//! `encoding/csv`, `crypto/md5`, `crypto/sha1`, `crypto/sha256`, `crypto/sha512`,
-//! `crypto/hmac`, `crypto/ed25519` and `text/tabwriter`. Integers are 128-bit: a result
+//! `encoding/csv`, `encoding/toml`, `crypto/md5`, `crypto/sha1`, `crypto/sha256`,
+//! `crypto/sha512`, `crypto/hmac`, `crypto/ed25519` and `text/tabwriter`. Integers are 128-bit: a result
 //! beyond that is an error rather than a wrong number.
 //!
 //! Functions that take schemas rather than data (`list.Sort`, `list.IsSorted`,
@@ -31,7 +31,7 @@
 //!
 //! Not provided yet: the validator form of the schema functions (`x: json.Validate(s)`),
 //! `list.MatchN`, `encoding/openapi`'s `MarshalSchema` (it needs the exporter inside the
-//! evaluator), `encoding/toml`, and `text/template` (Go's template language is an interpreter
+//! evaluator), and `text/template` (Go's template language is an interpreter
 //! of its own, which schemas do not use to constrain data).
 
 use std::fmt;
@@ -95,6 +95,7 @@ pub mod strings;
 pub mod structs;
 pub mod tabwriter;
 pub mod time;
+pub mod toml;
 pub mod uuid;
 pub mod yaml;
 
@@ -335,6 +336,11 @@ static PACKAGES: &[Package] = &[
     Package {
         path: "encoding/yaml",
         funcs: yaml::FUNCS,
+        constant: no_constants,
+    },
+    Package {
+        path: "encoding/toml",
+        funcs: toml::FUNCS,
         constant: no_constants,
     },
 ];
