@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use cue::Severity;
-use cuemesh_registry::lint::{
-    lint_with, BranchVersions, Finding, LintOptions, LintReport, RepoFiles,
-};
+use cuemesh_registry::lint::{lint_with, BranchVersions, LintOptions, LintReport};
+use cuemesh_registry::{Finding, RepoFiles};
 
 use crate::render::{self, Format};
 

@@ -4,16 +4,16 @@
 
 use crate::commit::CommitInfo;
 use crate::error::Error;
+use crate::files::MODULE_FILE;
 use crate::history::{self, History};
 use crate::source::{self, PreparedSource, SchemaCache, Source, EXAMPLES_DIRECTORY};
-use crate::tree::{self, TreeResolver, MODULE_FILE};
+use crate::tree::{self, TreeResolver};
 use cue::{Diagnostic, SourceMap};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// The folder of the governance repository that holds one package per source.
-pub const SOURCES_DIRECTORY: &str = "sources";
+use crate::files::SOURCES_DIRECTORY;
 
 /// A governance repository, opened once and read at any number of refs.
 ///
@@ -116,11 +116,11 @@ pub struct Snapshot {
 #[derive(Debug)]
 pub struct RepositorySettings {
     /// What the file says, with the defaults for what it does not say or says wrongly.
-    pub settings: crate::lint::Settings,
+    pub settings: crate::settings::Settings,
     /// Each problem of the file, with its position.
-    pub problems: Vec<crate::lint::Finding>,
+    pub problems: Vec<crate::finding::Finding>,
     /// The file's text, for the problems' positions.
-    pub sources: crate::lint::Sources,
+    pub sources: crate::finding::Sources,
 }
 
 /// A diagnostic that is not about one package alone.
@@ -756,10 +756,10 @@ impl Repository {
     /// defaults when the file is missing, and each problem of the file as a finding (the
     /// `CONFIG_INVALID` findings lint reports) whose span points into `sources`.
     pub fn settings(&self, reference: &str) -> Result<RepositorySettings, Error> {
-        let mut sources = crate::lint::Sources::default();
-        let Some(text) = self.read_file(reference, crate::lint::SETTINGS_FILE)? else {
+        let mut sources = crate::finding::Sources::default();
+        let Some(text) = self.read_file(reference, crate::files::SETTINGS_FILE)? else {
             return Ok(RepositorySettings {
-                settings: crate::lint::Settings::default(),
+                settings: crate::settings::Settings::default(),
                 problems: Vec::new(),
                 sources,
             });
@@ -769,7 +769,8 @@ impl Repository {
             .as_deref()
             .and_then(cue::module_path)
             .unwrap_or_default();
-        let (settings, problems) = crate::lint::Settings::load_text(&text, &module, &mut sources);
+        let (settings, problems) =
+            crate::settings::Settings::load_text(&text, &module, &mut sources);
         Ok(RepositorySettings {
             settings,
             problems,

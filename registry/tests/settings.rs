@@ -3,7 +3,7 @@
 
 mod support;
 
-use cuemesh_registry::lint::Level;
+use cuemesh_registry::Level;
 use cuemesh_registry::Repository;
 use support::TestRepository;
 

@@ -39,7 +39,7 @@ use cue::compat::{self, Mode};
 use cue::{Diagnostic, Package, Severity, SourceMap};
 
 use crate::commit::CommitInfo;
-use crate::lint::files::{LintError, RepoFiles, MODULE_FILE};
+use crate::files::{FilesError, RepoFiles, MODULE_FILE};
 use crate::repository::Repository;
 use crate::source::Event;
 use crate::tree::{self, TreeResolver};
@@ -102,7 +102,7 @@ pub enum CheckError {
         source: git2::Error,
     },
     #[error(transparent)]
-    Files(#[from] LintError),
+    Files(#[from] FilesError),
 }
 
 /// What the pull request does to one event type.

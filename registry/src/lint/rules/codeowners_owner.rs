@@ -174,8 +174,8 @@ mod tests {
     fn the_template_repository_passes() {
         let root =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas-repo-template");
-        let mut tree = crate::lint::RepoFiles::read_directory(&root).expect("the template");
-        let ids = |tree: &crate::lint::RepoFiles| -> Vec<String> {
+        let mut tree = crate::files::RepoFiles::read_directory(&root).expect("the template");
+        let ids = |tree: &crate::files::RepoFiles| -> Vec<String> {
             let report = crate::lint::lint(tree).expect("a CUE module");
             report
                 .findings

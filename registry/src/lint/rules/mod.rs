@@ -109,7 +109,7 @@ pub(crate) fn source_string(package: &SourcePackage, name: &str) -> Option<(Stri
         return None;
     }
     let syntax = package.syntax();
-    let field = super::workspace::find_field(&syntax, &["source", name])?;
+    let field = crate::finding::find_field(&syntax, &["source", name])?;
     match package.package.export_json(Some(&format!("source.{name}"))) {
         Ok(serde_json::Value::String(text)) => Some((text, field.value.span)),
         _ => None,

@@ -4,7 +4,7 @@
 use cue::Span;
 
 use super::Rule;
-use crate::lint::workspace::find_field;
+use crate::finding::find_field;
 use crate::lint::{Finding, Level, SourcePackage, Workspace};
 
 pub(super) const RULE: Rule = Rule {

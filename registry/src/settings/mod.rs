@@ -21,11 +21,13 @@ use std::sync::Arc;
 use cue::{Package, PackageFiles, Span};
 use serde_json::Value as Json;
 
-use super::rules::{self, RULES};
-use super::workspace::{find_field, Sources};
-use super::{Finding, Level};
-use crate::lint::files::{RepoFiles, TreeResolver, SETTINGS_FILE};
-use crate::settings::{key_name, keys_under};
+use crate::files::{FilesResolver, RepoFiles, SETTINGS_FILE};
+use crate::finding::{find_field, Finding, Level, Sources};
+use crate::lint::rules::{self, RULES};
+
+mod keys;
+
+pub use keys::{key_name, keys_under, numbered_branch, SettingKey, SETTING_KEYS};
 
 /// A regular expression (RE2 syntax, unanchored as in CUE) with the text it came from.
 #[derive(Debug, Clone)]
@@ -133,7 +135,7 @@ impl Settings {
         let file_id = sources.add(SETTINGS_FILE, text);
         let (syntax, _) = cue::parser::parse_file(file_id, text);
         let whole_file = Span::new(file_id, 0, 0);
-        let resolver = TreeResolver { module, tree };
+        let resolver = FilesResolver { module, tree };
         let package = Package::load(
             PackageFiles {
                 files: vec![(SETTINGS_FILE.to_string(), text.to_string())],
