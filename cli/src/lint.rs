@@ -136,7 +136,7 @@ pub fn markdown_summary(report: &LintReport) -> String {
         report.findings.len(),
         report.findings.iter().map(|finding| SummaryRow {
             severity: finding.severity,
-            rule: finding.rule,
+            rule: finding.rule.map_or("", |code| code.id()),
             position: position(finding, report),
             message: finding.to_diagnostic().headline(),
         }),

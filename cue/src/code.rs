@@ -1,7 +1,7 @@
 //! The engine's diagnostic codes: every [`Diagnostic::code`](crate::Diagnostic::code) the
 //! parser, the evaluator, the validators, export and import produce, one variant each with the
 //! meaning the reference prints. Lint and compatibility findings carry their rule ids instead
-//! (`registry::lint::RULES`, [`crate::compat::RULES`]).
+//! (`cuemesh_registry::LintCode`, [`crate::compat::RULES`]).
 //!
 //! The diagnostic keeps the code as its stable text (`"CONFLICT"`), since one diagnostic type
 //! carries the codes of every crate; code that asks what a diagnostic is compares with

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use cue::ast::{self, Decl, ExprKind, Field, LabelKind};
 use cue::{Diagnostic, FileId, Label, Severity, SourceMap, Span};
 
+use crate::LintCode;
+
 /// What a repository configures a rule to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Level {
@@ -48,8 +50,10 @@ impl Level {
 /// One problem found in a repository's files, with positions into [`Sources`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// The rule's id; set by [`lint`] from the table, never by the rule itself.
-    pub rule: &'static str,
+    /// The rule that reported it; set by lint from its table, never by the rule itself.
+    /// `None` for problems that no rule reports (yet): the settings reader's, before lint files
+    /// them under `CONFIG_INVALID`.
+    pub rule: Option<LintCode>,
     /// The configured severity; set by [`lint`].
     pub severity: Severity,
     pub message: String,
@@ -68,7 +72,7 @@ impl Finding {
     /// A finding of the rule that reports it (the rule id and severity are filled in later).
     pub fn new(message: impl Into<String>) -> Finding {
         Finding {
-            rule: "",
+            rule: None,
             severity: Severity::Error,
             message: message.into(),
             path: String::new(),
@@ -105,7 +109,7 @@ impl Finding {
     /// The finding as the workspace's one diagnostic model: the rule id is the code.
     pub fn to_diagnostic(&self) -> Diagnostic {
         Diagnostic {
-            code: self.rule,
+            code: self.rule.map_or("", LintCode::id),
             severity: self.severity,
             message: self.message.clone(),
             path: self.path.clone(),

@@ -31,6 +31,7 @@ mod error;
 mod files;
 mod finding;
 mod history;
+mod lint_code;
 mod repository;
 mod source;
 mod tree;
@@ -47,6 +48,7 @@ pub use files::{
 };
 pub use finding::{Finding, Level, Sources};
 pub use history::{CommitProblem, EventHistory, History, Version};
+pub use lint_code::LintCode;
 pub use repository::{
     HistoryProgress, ProgressObserver, Repository, RepositoryDiagnostic, RepositorySettings,
     Snapshot,

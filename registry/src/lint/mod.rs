@@ -18,8 +18,9 @@ use std::collections::HashSet;
 use cue::{Severity, SourceMap};
 
 use crate::files::{FilesError, RepoFiles};
-use crate::finding::{Finding, Level, Sources};
+use crate::finding::{Finding, Sources};
 use crate::settings::Settings;
+use crate::LintCode;
 pub use ignore::Directive;
 pub use rules::{Rule, RULES};
 pub use workspace::{
@@ -135,7 +136,7 @@ pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, 
     let mut seen = HashSet::new();
     for rule in RULES {
         for mut finding in (rule.check)(&workspace) {
-            finding.rule = rule.id;
+            finding.rule = Some(rule.code);
             // An imported package's errors reach every package that imports it.
             let key = (
                 finding.rule,
@@ -160,8 +161,7 @@ pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, 
         let Some(span) = finding.span else {
             return true;
         };
-        let rule = RULES.iter().find(|rule| rule.id == finding.rule);
-        if !rule.is_some_and(|rule| rule.configurable) {
+        if !finding.rule.is_some_and(LintCode::configurable) {
             return true;
         }
         let Some(line) = workspace
@@ -178,7 +178,7 @@ pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, 
                 continue;
             }
             for (named, used) in directive.rules.iter().zip(used.iter_mut()) {
-                if named == finding.rule {
+                if finding.rule.is_some_and(|code| code.id() == named) {
                     *used = true;
                     silenced = true;
                 }
@@ -187,15 +187,15 @@ pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, 
         !silenced
     });
     for mut finding in rules::ignore_unused::unused(&workspace, &used) {
-        finding.rule = rules::ignore_unused::RULE.id;
+        finding.rule = Some(LintCode::IgnoreUnused);
         findings.push(finding);
     }
 
     findings.retain_mut(|finding| {
-        let Some(rule) = RULES.iter().find(|rule| rule.id == finding.rule) else {
+        let Some(code) = finding.rule else {
             return true;
         };
-        match workspace.settings.level(rule).severity() {
+        match workspace.settings.level(code).severity() {
             Some(severity) => {
                 finding.severity = severity;
                 true
@@ -216,7 +216,8 @@ pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, 
     findings.sort_by(|a, b| {
         // Findings without a position go last.
         let (a_position, b_position) = (position(a), position(b));
-        (a_position.is_none(), a_position, a.rule).cmp(&(b_position.is_none(), b_position, b.rule))
+        let (a_rule, b_rule) = (a.rule.map(LintCode::id), b.rule.map(LintCode::id));
+        (a_position.is_none(), a_position, a_rule).cmp(&(b_position.is_none(), b_position, b_rule))
     });
     let sources_checked = workspace.packages.iter().filter(|p| p.is_source);
     Ok(LintReport {
@@ -229,19 +230,18 @@ pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, 
     })
 }
 
-/// The README's rule table, generated from [`RULES`].
+/// The README's rule table, generated from [`LintCode::ALL`].
 pub fn rule_table() -> String {
     let mut out = String::from("| rule | default | what it finds |\n|---|---|---|\n");
-    for rule in RULES {
-        let default = if rule.configurable {
-            rule.default.name().to_string()
+    for &code in LintCode::ALL {
+        let default = if code.configurable() {
+            code.default_level().name().to_string()
         } else {
-            format!("{} (fixed)", rule.default.name())
+            format!("{} (fixed)", code.default_level().name())
         };
         out.push_str(&format!(
-            "| `{}` | {default} | {} |\n",
-            rule.id,
-            rule.purpose.replace('|', "\\|")
+            "| `{code}` | {default} | {} |\n",
+            code.purpose().replace('|', "\\|")
         ));
     }
     out

@@ -23,7 +23,7 @@ use serde_json::Value as Json;
 
 use crate::files::{FilesResolver, RepoFiles, SETTINGS_FILE};
 use crate::finding::{find_field, Finding, Level, Sources};
-use crate::lint::rules::{self, RULES};
+use crate::LintCode;
 
 mod keys;
 
@@ -52,8 +52,8 @@ impl Pattern {
 /// What `cuemesh.cue` says lint should do; [`Settings::default`] when it says nothing.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Severities set by the repository, by rule id; other rules keep their default.
-    pub levels: HashMap<&'static str, Level>,
+    /// Levels set by the repository; other rules keep their default.
+    pub levels: HashMap<LintCode, Level>,
     /// CloudEvents `type` strings (`MySource:newPerson`).
     pub event_type_pattern: Pattern,
     /// `source.id` values, the CloudEvents `source` attribute.
@@ -110,8 +110,11 @@ impl Default for Settings {
 
 impl Settings {
     /// The severity a rule's findings get in this repository (`None`: the rule is off).
-    pub fn level(&self, rule: &rules::Rule) -> Level {
-        self.levels.get(rule.id).copied().unwrap_or(rule.default)
+    pub fn level(&self, code: LintCode) -> Level {
+        self.levels
+            .get(&code)
+            .copied()
+            .unwrap_or(code.default_level())
     }
 
     /// Reads `cuemesh.cue` from the tree (defaults when there is none), adding its text to
@@ -242,7 +245,7 @@ impl Settings {
             return;
         };
         for (id, level) in levels {
-            let Some(rule) = RULES.iter().find(|rule| rule.id == id) else {
+            let Some(code) = LintCode::from_id(id) else {
                 problem(
                     &["lint", "rules", id],
                     format!("unknown lint rule {id:?} (the rules are listed by the README and `cuemesh lint --help`)"),
@@ -255,12 +258,12 @@ impl Settings {
                     &["lint", "rules", id],
                     format!("the severity of {id} must be \"error\", \"warning\" or \"off\", found {level}"),
                 ),
-                Some(level) if !rule.configurable && level != rule.default => problem(
+                Some(level) if !code.configurable() && level != code.default_level() => problem(
                     &["lint", "rules", id],
                     format!("{id} cannot be configured: nothing else can be checked without it"),
                 ),
                 Some(level) => {
-                    self.levels.insert(rule.id, level);
+                    self.levels.insert(code, level);
                 }
             }
         }
