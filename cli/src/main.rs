@@ -204,7 +204,7 @@ enum Command {
         /// Also read back the events stored on this NATS server (`nats://host:port` or
         /// `tls://host:port`, several comma-separated) for every event type the change touches,
         /// and validate each against the version the change would create: a rejected event is
-        /// a REPLAY_REJECTED error. Nothing is left on the server (ordered consumers).
+        /// a REPLAY_REJECTED error. Nothing is left on the server (ephemeral consumers, deleted after).
         #[arg(long = "replay", value_name = "NATS_URL")]
         replay: Option<String>,
 

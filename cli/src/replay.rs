@@ -3,7 +3,7 @@
 //! decides what the structural comparison cannot: a tightened bound no event came near is
 //! harmless, one that real events cross is not.
 //!
-//! Each type is read by its own ordered consumer (see `cuemesh_publisher::StoredEvents`),
+//! Each type is read by its own pull consumer (see `cuemesh_publisher::StoredEvents`),
 //! one event at a time: only the counts and the first [`SAMPLES`] rejected events are kept,
 //! so memory does not grow with the stream. Every rejected event makes the type's
 //! `REPLAY_REJECTED` finding an error (which `check.allow` may allow, like any break).

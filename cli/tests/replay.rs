@@ -362,8 +362,9 @@ fn a_missing_stream_is_a_warning_not_a_failure() {
     );
 }
 
-/// Stores `count` more valid events of `A:x` (ids `bulk-1`...) straight into the stream.
-fn store_more(world: &World, count: usize) {
+/// Stores more events of `A:x`, whose `n` are `values` (ids `bulk-1`...), straight into the
+/// stream.
+fn store_more(world: &World, values: impl Iterator<Item = u32>) {
     let url = world.nats.url();
     world.runtime.block_on(async move {
         let client = async_nats::connect(url).await.expect("connects");
@@ -372,12 +373,11 @@ fn store_more(world: &World, count: usize) {
         let subject =
             cuemesh_publisher::subject_for(&defaults.stream.subject_prefix, "A", "A:x");
         let mut acks = Vec::new();
-        for index in 1..=count {
+        for (index, n) in (1..).zip(values) {
             let mut headers = async_nats::HeaderMap::new();
             headers.insert("Content-Type", cuemesh_publisher::CLOUDEVENTS_JSON);
             let event = format!(
-                r#"{{"specversion":"1.0","id":"bulk-{index}","source":"A","type":"A:x","datacontenttype":"application/json","data":{{"n":{}}}}}"#,
-                index % 50
+                r#"{{"specversion":"1.0","id":"bulk-{index}","source":"A","type":"A:x","datacontenttype":"application/json","data":{{"n":{n}}}}}"#
             );
             acks.push(
                 jetstream
@@ -395,7 +395,7 @@ fn store_more(world: &World, count: usize) {
 #[test]
 fn the_progress_line_is_drawn_on_a_terminal_only() {
     let world = world("package cuemesh\n", &[10]);
-    store_more(&world, 2047);
+    store_more(&world, (1..=2047).map(|index| index % 50));
     world.bound(80);
     let url = world.nats.url();
     // `script` runs the command on a pseudo-terminal and copies what it prints.
@@ -421,4 +421,32 @@ fn the_progress_line_is_drawn_on_a_terminal_only() {
     assert!(!piped.stderr.contains("replaying"), "{}", piped.stderr);
     let replay = &lines(&piped, "replay")[0];
     assert_eq!(replay["read"], 2048, "{replay}");
+}
+
+#[test]
+fn events_beyond_the_first_pull_request_are_read_and_named() {
+    // 1,000 valid events fill the first pull request; the 1,001st, rejected, is in the second.
+    let world = world("package cuemesh\n", &[10]);
+    store_more(
+        &world,
+        (1..=1000).map(|index| if index == 1000 { 75 } else { index % 50 }),
+    );
+    world.bound(50);
+    let run = world.check(&[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let replay = &lines(&run, "replay")[0];
+    assert_eq!(
+        (&replay["read"], &replay["valid"], &replay["rejected"]),
+        (&Value::from(1001), &Value::from(1000), &Value::from(1))
+    );
+    assert_eq!(samples(replay), [(1001, "bulk-1000".to_string())]);
+    assert_eq!(world.consumers(), 0, "replay left a consumer behind");
+    // The last 2 only: sequences 1000 and 1001.
+    let last = world.check(&["--last", "2"]);
+    let replay = &lines(&last, "replay")[0];
+    assert_eq!(
+        (&replay["read"], &replay["rejected"]),
+        (&Value::from(2), &Value::from(1))
+    );
+    assert_eq!(samples(replay), [(1001, "bulk-1000".to_string())]);
 }

@@ -554,14 +554,13 @@ pub fn decode(
     payload: &[u8],
 ) -> Result<(ContentMode, EventAttributes, Option<EventData>), DecodeError> {
     let content_type = headers.and_then(|headers| header(headers, "Content-Type"));
-    let media_type = content_type.as_deref().map(media_type);
-    match media_type.as_deref() {
-        Some(CLOUDEVENTS_JSON) => {
+    match Framing::of(content_type.as_deref()) {
+        Framing::Structured => {
             let (attributes, data) = decode_structured(payload)?;
             Ok((ContentMode::Structured, attributes, data))
         }
-        Some(CLOUDEVENTS_BATCH_JSON) => Err(DecodeError::Batch),
-        _ => {
+        Framing::Batch => Err(DecodeError::Batch),
+        Framing::Other => {
             let attributes = headers.map(binary_attributes).transpose()?;
             match attributes {
                 Some(mut attributes) if !attributes.is_empty() => {
@@ -591,23 +590,48 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     })
 }
 
-/// `application/json; charset=utf-8` -> `application/json`.
-pub(crate) fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+/// `application/json; charset=utf-8` -> `application/json`, borrowed from the header (media
+/// types are compared without regard to case, in place: a replay reads millions of them).
+pub(crate) fn media_type(content_type: &str) -> &str {
+    content_type.split(';').next().unwrap_or_default().trim()
+}
+
+/// What a message's `Content-Type` says its body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// One event in the JSON event format.
+    Structured,
+    /// A batch of events in the JSON batch format.
+    Batch,
+    /// Anything else: a binary-mode event's data, or no CloudEvent at all.
+    Other,
+}
+
+impl Framing {
+    pub(crate) fn of(content_type: Option<&str>) -> Framing {
+        let media = content_type.map_or("", media_type);
+        if media.eq_ignore_ascii_case(CLOUDEVENTS_JSON) {
+            Framing::Structured
+        } else if media.eq_ignore_ascii_case(CLOUDEVENTS_BATCH_JSON) {
+            Framing::Batch
+        } else {
+            Framing::Other
+        }
+    }
 }
 
 pub(crate) fn is_json(datacontenttype: Option<&str>) -> bool {
-    match datacontenttype.map(media_type) {
-        None => true,
-        Some(media) => {
-            media == "application/json" || media == "text/json" || media.ends_with("+json")
-        }
-    }
+    let Some(content_type) = datacontenttype else {
+        return true;
+    };
+    let media = media_type(content_type);
+    let suffix = media
+        .len()
+        .checked_sub("+json".len())
+        .and_then(|at| media.get(at..));
+    media.eq_ignore_ascii_case(crate::APPLICATION_JSON)
+        || media.eq_ignore_ascii_case("text/json")
+        || suffix.is_some_and(|suffix| suffix.eq_ignore_ascii_case("+json"))
 }
 
 fn json_type_name(value: &Value) -> &'static str {
