@@ -6,11 +6,9 @@
 mod common;
 use cuemesh_testkit as support;
 
-use std::path::Path;
-
-use common::{cuemesh, Run};
+use common::{cuemesh, pull_request_repository, write_files as write, Run};
 use serde_json::Value;
-use support::{commit_index, registry_app, serve_on_loopback, NatsServer};
+use support::{registry_app, serve_on_loopback, NatsServer};
 
 const MODULE: &str = "module: \"schemas.example.com\"\n";
 
@@ -33,26 +31,11 @@ struct World {
 /// `main` holds `#X` with `n <= 100` (version 1); the events with these `n`, ids `e-1`...,
 /// are published in order through `cuemesh publish` (stream sequences 1, 2, ...).
 fn world(settings: &str, values: &[u32]) -> World {
-    let repository = tempfile::tempdir().expect("a directory");
-    write(
-        repository.path(),
-        &[
-            ("cue.mod/module.cue", MODULE),
-            ("cuemesh.cue", settings),
-            ("sources/a/a.cue", &source(100)),
-        ],
-    );
-    let mut options = git2::RepositoryInitOptions::new();
-    options.initial_head("main");
-    let git = git2::Repository::init_opts(repository.path(), &options).expect("git init");
-    let mut index = git.index().expect("index");
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .expect("add");
-    let head = commit_index(&git, &mut index, "Ada Lovelace", 1_714_566_600, "version 1");
-    let head = git.find_commit(head).expect("head");
-    git.branch("pr", &head, false).expect("branch");
-    git.set_head("refs/heads/pr").expect("checkout");
+    let repository = pull_request_repository(&[
+        ("cue.mod/module.cue", MODULE),
+        ("cuemesh.cue", settings),
+        ("sources/a/a.cue", &source(100)),
+    ]);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -98,14 +81,6 @@ fn world(settings: &str, values: &[u32]) -> World {
         nats,
         runtime,
         _registry: registry,
-    }
-}
-
-fn write(root: &Path, files: &[(&str, &str)]) {
-    for (path, text) in files {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
     }
 }
 

@@ -24,6 +24,7 @@ use serde_json::{Map, Value};
 use crate::config::ContentMode;
 use crate::error::Violation;
 use crate::event::{CLOUDEVENTS_JSON, RESERVED_ATTRIBUTES};
+use crate::observe::ConsumerRecorder;
 use crate::registry::parse_version_url;
 use crate::schema::{Pin, SchemaError, SchemaSource, ValidatorCache};
 use crate::subject::filter_subject;
@@ -199,6 +200,8 @@ pub struct Receiver {
     validators: Option<ValidatorCache>,
     /// Pins whose schema could not be resolved, with when that was found.
     unavailable: Mutex<HashMap<Pin, (Instant, Arc<SchemaError>)>>,
+    /// Records the versions this receiver decodes, as one consumer.
+    recorder: Option<ConsumerRecorder>,
 }
 
 impl Receiver {
@@ -207,6 +210,7 @@ impl Receiver {
             config,
             validators: Some(ValidatorCache::new(Box::new(schemas))),
             unavailable: Mutex::new(HashMap::new()),
+            recorder: None,
         }
     }
 
@@ -217,7 +221,22 @@ impl Receiver {
             config: ReceiverConfig::default(),
             validators: None,
             unavailable: Mutex::new(HashMap::new()),
+            recorder: None,
         }
+    }
+
+    /// Records, as the recorder's consumer, every version this receiver decodes an event with
+    /// (see [`ConsumerRecorder`]): an event whose data is valid against the version its
+    /// `dataschema` names, or, for a receiver without schemas, any event whose `dataschema`
+    /// names a version. Invalid events and events of no known version are not recorded.
+    pub fn with_recorder(mut self, recorder: ConsumerRecorder) -> Receiver {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    /// The recorder given by [`Receiver::with_recorder`].
+    pub fn recorder(&self) -> Option<&ConsumerRecorder> {
+        self.recorder.as_ref()
     }
 
     /// Decodes the CloudEvent in a message (its headers and payload) and validates its data.
@@ -228,6 +247,19 @@ impl Receiver {
     ) -> Result<Received, DecodeError> {
         let (mode, attributes, data) = decode(headers, payload)?;
         let validation = self.validate(&attributes, data.as_ref()).await;
+        if let Some(recorder) = &self.recorder {
+            let decoded = matches!(
+                validation,
+                Validation::Valid | Validation::Unchecked(Unchecked::NoRegistry)
+            );
+            let pin = attributes
+                .dataschema
+                .as_deref()
+                .and_then(|dataschema| parse_version_url(dataschema).ok());
+            if let (true, Some((_, pin))) = (decoded, pin) {
+                recorder.record_or_keep_failure(&pin).await;
+            }
+        }
         Ok(Received {
             mode,
             attributes,
