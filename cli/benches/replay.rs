@@ -13,7 +13,8 @@
 //!    wall time of the whole command (repository loaded, schemas compiled, stream read and
 //!    every event validated), events validated per second, the peak resident set size, and
 //!    the CPU seconds of cuemesh and of nats-server during the run (the machine's cores are
-//!    shared by both).
+//!    shared by both), and the machine's load: its cores and its one-minute load average
+//!    before and after the run (other work on a shared machine moves every figure).
 //!
 //! Run with `bench/replay` (arguments: `[EVENTS]`). The goal is at least 200,000 events per
 //! second, and the same peak RSS for 100,000 as for 1,000,000 events.
@@ -71,21 +72,36 @@ fn main() {
     std::fs::write(&orders, changed).expect("writes the pull request");
 
     println!(
-        "{:>10} {:>10} {:>9} {:>12} {:>13} {:>12} {:>12}",
-        "last", "read", "seconds", "events/s", "peak RSS MiB", "cuemesh CPU", "server CPU"
+        "machine: {} cores, load average {} (1, 5 and 15 minutes)",
+        std::thread::available_parallelism().map_or(0, |cores| cores.get()),
+        load_average().join(" ")
+    );
+    println!(
+        "{:>10} {:>10} {:>9} {:>12} {:>13} {:>12} {:>12} {:>13}",
+        "last",
+        "read",
+        "seconds",
+        "events/s",
+        "peak RSS MiB",
+        "cuemesh CPU",
+        "server CPU",
+        "load before/after"
     );
     let mut windows = vec![100_000.min(events), events];
     windows.dedup();
     for window in windows {
+        let load_before = load_average()[0].clone();
         let run = check(binary, repository.path(), &nats.url(), nats.pid(), window);
+        let load_after = load_average()[0].clone();
         println!(
-            "{window:>10} {:>10} {:>9.2} {:>12.0} {:>13.1} {:>12.2} {:>12.2}",
+            "{window:>10} {:>10} {:>9.2} {:>12.0} {:>13.1} {:>12.2} {:>12.2} {:>13}",
             run.read,
             run.elapsed.as_secs_f64(),
             run.read as f64 / run.elapsed.as_secs_f64(),
             run.peak_kib as f64 / 1024.0,
             run.cpu,
-            run.server_cpu
+            run.server_cpu,
+            format!("{load_before}/{load_after}")
         );
     }
 }
@@ -235,4 +251,17 @@ fn process_cpu(pid: u32) -> f64 {
             .unwrap_or_else(|| panic!("/proc/{pid}/stat has no field {index}: {stat}"))
     };
     (ticks(11) + ticks(12)) as f64 / 100.0
+}
+
+/// The machine's load averages over 1, 5 and 15 minutes (Linux `/proc/loadavg`).
+fn load_average() -> Vec<String> {
+    let text = std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_else(|error| panic!("cannot read the load average: {error}"));
+    let averages: Vec<String> = text
+        .split_whitespace()
+        .take(3)
+        .map(str::to_string)
+        .collect();
+    assert_eq!(averages.len(), 3, "/proc/loadavg holds {text:?}");
+    averages
 }

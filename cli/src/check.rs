@@ -110,10 +110,16 @@ pub fn run(config: &CheckConfig, stdout: &mut dyn Write) -> anyhow::Result<Check
             "--replay: there is no stream {stream} on the NATS server: no stored event was replayed"
         ));
     }
+    for problem in &replayed.observation_problems {
+        crate::output::warning(format_args!(
+            "--replay: observed consumers not compared: {problem}"
+        ));
+    }
+    let undeclared = comparison.undeclared_consumers(&replayed.observations);
     comparison
         .report
         .findings
-        .extend(replay::findings(&replayed));
+        .extend(replay::findings(&replayed).into_iter().chain(undeclared));
     let report = comparison.finish(&options);
     let write_error = "cannot write the check results";
     match config.format {

@@ -204,7 +204,7 @@ enum Command {
         /// Also read back the events stored on this NATS server (`nats://host:port` or
         /// `tls://host:port`, several comma-separated) for every event type the change touches,
         /// and validate each against the version the change would create: a rejected event is
-        /// a REPLAY_REJECTED error. Nothing is left on the server (ordered consumers).
+        /// a REPLAY_REJECTED error. Nothing is left on the server (ephemeral consumers, deleted after).
         #[arg(long = "replay", value_name = "NATS_URL")]
         replay: Option<String>,
 
@@ -305,6 +305,16 @@ enum Command {
         #[arg(long = "log-format", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
 
+        /// A NATS server (`nats://host:port` or `tls://host:port`, several comma-separated)
+        /// whose key-value bucket cuemesh-consumers is read and watched: the consumers
+        /// receivers recorded (`tail --as`, the receiving library's recorder) are shown beside
+        /// the declared ones. Reading needs no write permission.
+        #[arg(long = "nats", value_name = "URL")]
+        nats_url: Option<String>,
+
+        #[command(flatten)]
+        nats_options: NatsOptions,
+
         #[command(flatten)]
         tls: ListenTlsOptions,
     },
@@ -359,6 +369,14 @@ enum Command {
         /// Stop after printing N events (messages that are not CloudEvents count too).
         #[arg(long, value_name = "N")]
         count: Option<u64>,
+
+        /// Record, as this consumer (its `consumer.id`), the versions events are decoded with,
+        /// in the JetStream key-value bucket cuemesh-consumers (created when absent), at most once
+        /// a minute per type and version: `cuemesh serve --nats` shows it as an observed
+        /// consumer, and `check --replay` warns when no consumer file declares it. Events are
+        /// printed all the same when recording fails (a warning says why).
+        #[arg(long = "as", value_name = "CONSUMER")]
+        as_consumer: Option<String>,
     },
     /// Run the whole stack for trying cuemesh out: the registry over the bundled template
     /// repository (or --repo) and the publisher sidecar, publishing to NATS JetStream.
@@ -665,9 +683,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             poll,
             webhook_secret_file,
             log_format,
+            nats_url,
+            nats_options,
             tls,
         } => {
             let config = ServeConfig {
+                nats: nats_url.map(|url| nats_options.config(url, "cuemesh serve")),
                 repository,
                 cache_directory,
                 listen,
@@ -716,6 +737,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             since,
             last,
             count,
+            as_consumer,
         } => {
             let start = match (from_start, since, last) {
                 (true, _, _) => TailStart::FromStart,
@@ -731,6 +753,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 event_type,
                 start,
                 count,
+                as_consumer,
                 format: TailFormat::from_format(cli.format)?,
                 // The events are results on stdout: colour follows --color as judged there.
                 color: OutputConfig::resolve(

@@ -3,7 +3,7 @@
 //! decides what the structural comparison cannot: a tightened bound no event came near is
 //! harmless, one that real events cross is not.
 //!
-//! Each type is read by its own ordered consumer (see `cuemesh_publisher::StoredEvents`),
+//! Each type is read by its own pull consumer (see `cuemesh_publisher::StoredEvents`),
 //! one event at a time: only the counts and the first [`SAMPLES`] rejected events are kept,
 //! so memory does not grow with the stream. Every rejected event makes the type's
 //! `REPLAY_REJECTED` finding an error (which `check.allow` may allow, like any break).
@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use cue::{Diagnostic, SourceMap};
 use cuemesh_publisher::{
-    NatsConfig, Pin, ReplayConfig as StreamReplay, ReplayError, ReplayStart, StoredData,
-    StoredEvents, Validator, Violation,
+    read_observations, NatsConfig, Observation, Pin, ReplayConfig as StreamReplay, ReplayError,
+    ReplayStart, StoredData, StoredEvents, Validator, Violation,
 };
 use cuemesh_registry::check::{CheckFinding, ReplayTarget, REPLAY_REJECTED};
 use serde_json::json;
@@ -76,6 +76,10 @@ pub struct Replay {
     pub types: Vec<TypeReplay>,
     /// The stream named was not found: nothing was read (a warning, not a failure).
     pub missing_stream: Option<String>,
+    /// What receivers recorded in the `cuemesh-consumers` bucket (empty without one).
+    pub observations: Vec<Observation>,
+    /// Why (some of) the bucket could not be read: warnings, the replay stands.
+    pub observation_problems: Vec<String>,
 }
 
 /// Reads and validates the stored events of every target.
@@ -136,6 +140,17 @@ async fn replay_all(config: &ReplayConfig, targets: &[ReplayTarget]) -> anyhow::
                 format!("cannot replay the stored events of {:?}", target.event_type)
             })?;
         replay.types.push(outcome);
+    }
+    // Who was observed decoding the touched types, for `CONSUMER_UNDECLARED`.
+    match read_observations(&jetstream).await {
+        Ok(None) => {}
+        Ok(Some((observations, problems))) => {
+            replay.observations = observations;
+            replay.observation_problems = problems.iter().map(|p| p.to_string()).collect();
+        }
+        Err(error) => replay
+            .observation_problems
+            .push(format!("{:#}", anyhow::Error::new(error))),
     }
     Ok(replay)
 }
@@ -367,7 +382,7 @@ mod tests {
                 outcome(0, Vec::new()),
                 outcome(7, (1..=5).map(sample).collect()),
             ],
-            missing_stream: None,
+            ..Replay::default()
         };
         let findings = findings(&replay);
         assert_eq!(findings.len(), 1);

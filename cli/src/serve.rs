@@ -8,8 +8,10 @@
 
 use anyhow::Context;
 use cuemesh_publisher::tls::{ServerTls, TlsListener};
+use cuemesh_publisher::{watch_observations, NatsConfig, ObservationChange};
 use cuemesh_registry::serve::{self, AppState, Index, Reloader, Remote};
 use cuemesh_registry::Repository;
+use futures::StreamExt;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,6 +40,8 @@ pub struct ServeConfig {
     pub log_format: LogFormat,
     /// HTTPS for the listener; `None` serves plain HTTP.
     pub tls: Option<ServerTls>,
+    /// `--nats`: where the observed consumers are read from and watched.
+    pub nats: Option<NatsConfig>,
 }
 
 /// How log lines are written.
@@ -191,6 +195,10 @@ async fn serve_until_shutdown(
         crate::net::scheme(config.tls.as_ref())
     ));
     let reloads = serve::spawn_reloads(reloader, config.poll);
+    let watcher = config
+        .nats
+        .clone()
+        .map(|nats| tokio::spawn(watch_observed(nats, state.clone())));
     let served = match &config.tls {
         Some(tls) => {
             let listener = TlsListener::new(listener, tls).context("cannot serve HTTPS")?;
@@ -206,8 +214,72 @@ async fn serve_until_shutdown(
     };
     served.context("the server failed")?;
     reloads.abort();
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
     output::progress(format_args!("stopped"));
     Ok(())
+}
+
+/// How long the watcher of observed consumers waits before it connects or looks for the
+/// bucket again.
+const WATCH_RETRY: Duration = Duration::from_secs(5);
+
+/// Keeps `state`'s observed consumers equal to the `cuemesh-consumers` bucket: everything in
+/// it, then every change. A server that cannot be reached, or a bucket that does not exist
+/// yet (no receiver recorded anything), is looked for again every few seconds; none of this
+/// stops the registry from serving.
+async fn watch_observed(nats: NatsConfig, state: AppState) {
+    let mut absent_said = false;
+    loop {
+        match watch_once(&nats, &state).await {
+            Ok(true) => tracing::warn!("the watch of observed consumers ended; watching again"),
+            Ok(false) if !absent_said => {
+                absent_said = true;
+                tracing::info!(
+                    "no key-value bucket {} yet: no consumer was observed; looking again every {} s",
+                    cuemesh_publisher::CONSUMERS_BUCKET,
+                    WATCH_RETRY.as_secs()
+                );
+            }
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "cannot watch the observed consumers; trying again")
+            }
+        }
+        tokio::time::sleep(WATCH_RETRY).await;
+    }
+}
+
+/// One watch, from a fresh connection: `false` when the bucket does not exist.
+async fn watch_once(nats: &NatsConfig, state: &AppState) -> anyhow::Result<bool> {
+    let client = nats
+        .connect()
+        .await
+        .context("cannot connect to read the observed consumers")?;
+    let jetstream = async_nats::jetstream::new(client);
+    let Some(changes) = watch_observations(&jetstream).await? else {
+        return Ok(false);
+    };
+    tracing::info!(
+        "watching the observed consumers in {}",
+        cuemesh_publisher::CONSUMERS_BUCKET
+    );
+    // The watch starts with every entry: what an earlier watch saw and is gone must go.
+    state.observed().clear();
+    let mut changes = std::pin::pin!(changes);
+    while let Some(change) = changes.next().await {
+        match change {
+            Ok(ObservationChange::Recorded { key, observation }) => {
+                state.observed().record(key, observation);
+            }
+            Ok(ObservationChange::Removed { key }) => state.observed().remove(&key),
+            Err(error) => {
+                tracing::warn!(error = %format!("{:#}", anyhow::Error::new(error)), "an observed consumer is skipped")
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// Ctrl-C, or SIGTERM on Unix (what container runtimes send). The handlers are installed when

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use base64::Engine;
 use cuemesh_publisher::{
-    ConsumeError, DecodeError, Delivery, EventData, NatsConfig, Received, Receiver, ReceiverConfig,
-    RegistrySchema, StartAt, SubscribeConfig, Validation,
+    ConsumeError, ConsumerRecorder, DecodeError, Delivery, EventData, NatsConfig, Received,
+    Receiver, ReceiverConfig, RegistrySchema, StartAt, SubscribeConfig, Validation,
 };
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -67,6 +67,8 @@ pub struct TailConfig {
     pub count: Option<u64>,
     /// Colour the text format (`--color`, judged on stdout).
     pub color: bool,
+    /// `--as`: record the versions decoded as this consumer (`cuemesh-consumers`).
+    pub as_consumer: Option<String>,
 }
 
 /// Consumes the stream and prints each event until Ctrl-C or SIGTERM (`Ok`), until stdout is
@@ -90,19 +92,33 @@ pub fn run(config: &TailConfig) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         tokio::select! {
-            outcome = tail(config, &receiver) => outcome,
+            outcome = tail(config, receiver) => outcome,
             () = crate::serve::shutdown_signal() => Ok(()),
         }
     })
 }
 
-async fn tail(config: &TailConfig, receiver: &Receiver) -> anyhow::Result<()> {
+async fn tail(config: &TailConfig, receiver: Receiver) -> anyhow::Result<()> {
     let client = config
         .nats
         .connect()
         .await
         .context("cannot read the stream")?;
     let jetstream = async_nats::jetstream::new(client);
+    let receiver = match &config.as_consumer {
+        None => receiver,
+        Some(consumer) => match ConsumerRecorder::open(&jetstream, consumer).await {
+            Ok(recorder) => receiver.with_recorder(recorder),
+            Err(error) => {
+                crate::output::warning(format_args!(
+                    "--as {consumer}: nothing is recorded: {:#}",
+                    anyhow::Error::new(error)
+                ));
+                receiver
+            }
+        },
+    };
+    let receiver = &receiver;
     let subscribe = SubscribeConfig {
         stream: config.stream.clone(),
         source: config.source.clone(),
@@ -130,6 +146,12 @@ async fn tail(config: &TailConfig, receiver: &Receiver) -> anyhow::Result<()> {
             }
             Err(error) => return Err(consume_error(error)),
         };
+        if let Some(error) = receiver.recorder().and_then(|r| r.take_failure()) {
+            crate::output::warning(format_args!(
+                "--as: {:#}; the event is printed all the same",
+                anyhow::Error::new(error)
+            ));
+        }
         let line = match config.format {
             TailFormat::Text => render_text(&delivery, config.color),
             TailFormat::Json => render_json(&delivery).to_string(),

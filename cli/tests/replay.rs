@@ -6,11 +6,9 @@
 mod common;
 use cuemesh_testkit as support;
 
-use std::path::Path;
-
-use common::{cuemesh, Run};
+use common::{cuemesh, pull_request_repository, write_files as write, Run};
 use serde_json::Value;
-use support::{commit_index, registry_app, serve_on_loopback, NatsServer};
+use support::{registry_app, serve_on_loopback, NatsServer};
 
 const MODULE: &str = "module: \"schemas.example.com\"\n";
 
@@ -33,26 +31,11 @@ struct World {
 /// `main` holds `#X` with `n <= 100` (version 1); the events with these `n`, ids `e-1`...,
 /// are published in order through `cuemesh publish` (stream sequences 1, 2, ...).
 fn world(settings: &str, values: &[u32]) -> World {
-    let repository = tempfile::tempdir().expect("a directory");
-    write(
-        repository.path(),
-        &[
-            ("cue.mod/module.cue", MODULE),
-            ("cuemesh.cue", settings),
-            ("sources/a/a.cue", &source(100)),
-        ],
-    );
-    let mut options = git2::RepositoryInitOptions::new();
-    options.initial_head("main");
-    let git = git2::Repository::init_opts(repository.path(), &options).expect("git init");
-    let mut index = git.index().expect("index");
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .expect("add");
-    let head = commit_index(&git, &mut index, "Ada Lovelace", 1_714_566_600, "version 1");
-    let head = git.find_commit(head).expect("head");
-    git.branch("pr", &head, false).expect("branch");
-    git.set_head("refs/heads/pr").expect("checkout");
+    let repository = pull_request_repository(&[
+        ("cue.mod/module.cue", MODULE),
+        ("cuemesh.cue", settings),
+        ("sources/a/a.cue", &source(100)),
+    ]);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -98,14 +81,6 @@ fn world(settings: &str, values: &[u32]) -> World {
         nats,
         runtime,
         _registry: registry,
-    }
-}
-
-fn write(root: &Path, files: &[(&str, &str)]) {
-    for (path, text) in files {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
     }
 }
 
@@ -362,8 +337,9 @@ fn a_missing_stream_is_a_warning_not_a_failure() {
     );
 }
 
-/// Stores `count` more valid events of `A:x` (ids `bulk-1`...) straight into the stream.
-fn store_more(world: &World, count: usize) {
+/// Stores more events of `A:x`, whose `n` are `values` (ids `bulk-1`...), straight into the
+/// stream.
+fn store_more(world: &World, values: impl Iterator<Item = u32>) {
     let url = world.nats.url();
     world.runtime.block_on(async move {
         let client = async_nats::connect(url).await.expect("connects");
@@ -372,12 +348,11 @@ fn store_more(world: &World, count: usize) {
         let subject =
             cuemesh_publisher::subject_for(&defaults.stream.subject_prefix, "A", "A:x");
         let mut acks = Vec::new();
-        for index in 1..=count {
+        for (index, n) in (1..).zip(values) {
             let mut headers = async_nats::HeaderMap::new();
             headers.insert("Content-Type", cuemesh_publisher::CLOUDEVENTS_JSON);
             let event = format!(
-                r#"{{"specversion":"1.0","id":"bulk-{index}","source":"A","type":"A:x","datacontenttype":"application/json","data":{{"n":{}}}}}"#,
-                index % 50
+                r#"{{"specversion":"1.0","id":"bulk-{index}","source":"A","type":"A:x","datacontenttype":"application/json","data":{{"n":{n}}}}}"#
             );
             acks.push(
                 jetstream
@@ -395,7 +370,7 @@ fn store_more(world: &World, count: usize) {
 #[test]
 fn the_progress_line_is_drawn_on_a_terminal_only() {
     let world = world("package cuemesh\n", &[10]);
-    store_more(&world, 2047);
+    store_more(&world, (1..=2047).map(|index| index % 50));
     world.bound(80);
     let url = world.nats.url();
     // `script` runs the command on a pseudo-terminal and copies what it prints.
@@ -421,4 +396,32 @@ fn the_progress_line_is_drawn_on_a_terminal_only() {
     assert!(!piped.stderr.contains("replaying"), "{}", piped.stderr);
     let replay = &lines(&piped, "replay")[0];
     assert_eq!(replay["read"], 2048, "{replay}");
+}
+
+#[test]
+fn events_beyond_the_first_pull_request_are_read_and_named() {
+    // 1,000 valid events fill the first pull request; the 1,001st, rejected, is in the second.
+    let world = world("package cuemesh\n", &[10]);
+    store_more(
+        &world,
+        (1..=1000).map(|index| if index == 1000 { 75 } else { index % 50 }),
+    );
+    world.bound(50);
+    let run = world.check(&[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let replay = &lines(&run, "replay")[0];
+    assert_eq!(
+        (&replay["read"], &replay["valid"], &replay["rejected"]),
+        (&Value::from(1001), &Value::from(1000), &Value::from(1))
+    );
+    assert_eq!(samples(replay), [(1001, "bulk-1000".to_string())]);
+    assert_eq!(world.consumers(), 0, "replay left a consumer behind");
+    // The last 2 only: sequences 1000 and 1001.
+    let last = world.check(&["--last", "2"]);
+    let replay = &lines(&last, "replay")[0];
+    assert_eq!(
+        (&replay["read"], &replay["rejected"]),
+        (&Value::from(2), &Value::from(1))
+    );
+    assert_eq!(samples(replay), [(1001, "bulk-1000".to_string())]);
 }

@@ -6,6 +6,8 @@
 //!   and replay filter on, and the registry's AsyncAPI catalog documents;
 //! - [`url`]: the registry's URL layout, which its routes serve and its clients build and read
 //!   back (a CloudEvent's `dataschema`);
+//! - [`observed`]: the key-value bucket in which receivers record the consumers they run as,
+//!   and from which the registry reads them;
 //! - [`Pin`]: one version of one event type, as a caller pins it.
 //!
 //! It sits between the CUE engine and the services: `cue` is the language and nothing else,
@@ -14,6 +16,7 @@
 use std::fmt;
 
 pub mod canonical;
+pub mod observed;
 pub mod subject;
 pub mod url;
 

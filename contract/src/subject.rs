@@ -14,15 +14,21 @@
 /// whitespace, `%` and non-ASCII never reach a subject raw and two names never share a token.
 /// An empty name is the lone token `%`, which encoding never produces otherwise.
 pub fn subject_token(name: &str) -> String {
+    escaped_token(name, '%')
+}
+
+/// `name` as one token of ASCII letters, digits, `-` and `_`, every other byte written as
+/// `escape` and two upper-case hex digits, and the empty name as the lone `escape`.
+pub(crate) fn escaped_token(name: &str, escape: char) -> String {
     if name.is_empty() {
-        return "%".to_string();
+        return escape.to_string();
     }
     let mut token = String::with_capacity(name.len());
     for byte in name.bytes() {
         if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
             token.push(char::from(byte));
         } else {
-            token.push_str(&format!("%{byte:02X}"));
+            token.push_str(&format!("{escape}{byte:02X}"));
         }
     }
     token

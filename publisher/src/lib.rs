@@ -21,6 +21,7 @@ mod error;
 mod event;
 mod http;
 mod nats;
+mod observe;
 mod publisher;
 mod receive;
 mod registry;
@@ -35,6 +36,10 @@ pub use config::{ContentMode, PublisherConfig, RetryPolicy, StreamSettings};
 pub use error::{ConnectError, ErrorKind, PublishError, Violation};
 pub use event::{Attributes, APPLICATION_JSON, CLOUDEVENTS_JSON, MESSAGE_ID_HEADER};
 pub use nats::{NatsConfig, NatsError, Secret};
+pub use observe::{
+    observation_key, read_observations, watch_observations, ConsumerRecorder, Observation,
+    ObservationChange, ObserveError, CONSUMERS_BUCKET, RECORD_INTERVAL,
+};
 pub use publisher::{Publisher, Receipt};
 pub use receive::{
     decode, ConsumeError, DecodeError, Delivery, EventAttributes, EventData, Received, Receiver,

@@ -24,6 +24,7 @@ use serde_json::{Map, Value};
 use crate::config::ContentMode;
 use crate::error::Violation;
 use crate::event::{CLOUDEVENTS_JSON, RESERVED_ATTRIBUTES};
+use crate::observe::ConsumerRecorder;
 use crate::registry::parse_version_url;
 use crate::schema::{Pin, SchemaError, SchemaSource, ValidatorCache};
 use crate::subject::filter_subject;
@@ -199,6 +200,8 @@ pub struct Receiver {
     validators: Option<ValidatorCache>,
     /// Pins whose schema could not be resolved, with when that was found.
     unavailable: Mutex<HashMap<Pin, (Instant, Arc<SchemaError>)>>,
+    /// Records the versions this receiver decodes, as one consumer.
+    recorder: Option<ConsumerRecorder>,
 }
 
 impl Receiver {
@@ -207,6 +210,7 @@ impl Receiver {
             config,
             validators: Some(ValidatorCache::new(Box::new(schemas))),
             unavailable: Mutex::new(HashMap::new()),
+            recorder: None,
         }
     }
 
@@ -217,7 +221,22 @@ impl Receiver {
             config: ReceiverConfig::default(),
             validators: None,
             unavailable: Mutex::new(HashMap::new()),
+            recorder: None,
         }
+    }
+
+    /// Records, as the recorder's consumer, every version this receiver decodes an event with
+    /// (see [`ConsumerRecorder`]): an event whose data is valid against the version its
+    /// `dataschema` names, or, for a receiver without schemas, any event whose `dataschema`
+    /// names a version. Invalid events and events of no known version are not recorded.
+    pub fn with_recorder(mut self, recorder: ConsumerRecorder) -> Receiver {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    /// The recorder given by [`Receiver::with_recorder`].
+    pub fn recorder(&self) -> Option<&ConsumerRecorder> {
+        self.recorder.as_ref()
     }
 
     /// Decodes the CloudEvent in a message (its headers and payload) and validates its data.
@@ -228,6 +247,19 @@ impl Receiver {
     ) -> Result<Received, DecodeError> {
         let (mode, attributes, data) = decode(headers, payload)?;
         let validation = self.validate(&attributes, data.as_ref()).await;
+        if let Some(recorder) = &self.recorder {
+            let decoded = matches!(
+                validation,
+                Validation::Valid | Validation::Unchecked(Unchecked::NoRegistry)
+            );
+            let pin = attributes
+                .dataschema
+                .as_deref()
+                .and_then(|dataschema| parse_version_url(dataschema).ok());
+            if let (true, Some((_, pin))) = (decoded, pin) {
+                recorder.record_or_keep_failure(&pin).await;
+            }
+        }
         Ok(Received {
             mode,
             attributes,
@@ -554,14 +586,13 @@ pub fn decode(
     payload: &[u8],
 ) -> Result<(ContentMode, EventAttributes, Option<EventData>), DecodeError> {
     let content_type = headers.and_then(|headers| header(headers, "Content-Type"));
-    let media_type = content_type.as_deref().map(media_type);
-    match media_type.as_deref() {
-        Some(CLOUDEVENTS_JSON) => {
+    match Framing::of(content_type.as_deref()) {
+        Framing::Structured => {
             let (attributes, data) = decode_structured(payload)?;
             Ok((ContentMode::Structured, attributes, data))
         }
-        Some(CLOUDEVENTS_BATCH_JSON) => Err(DecodeError::Batch),
-        _ => {
+        Framing::Batch => Err(DecodeError::Batch),
+        Framing::Other => {
             let attributes = headers.map(binary_attributes).transpose()?;
             match attributes {
                 Some(mut attributes) if !attributes.is_empty() => {
@@ -591,23 +622,48 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     })
 }
 
-/// `application/json; charset=utf-8` -> `application/json`.
-pub(crate) fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+/// `application/json; charset=utf-8` -> `application/json`, borrowed from the header (media
+/// types are compared without regard to case, in place: a replay reads millions of them).
+pub(crate) fn media_type(content_type: &str) -> &str {
+    content_type.split(';').next().unwrap_or_default().trim()
+}
+
+/// What a message's `Content-Type` says its body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// One event in the JSON event format.
+    Structured,
+    /// A batch of events in the JSON batch format.
+    Batch,
+    /// Anything else: a binary-mode event's data, or no CloudEvent at all.
+    Other,
+}
+
+impl Framing {
+    pub(crate) fn of(content_type: Option<&str>) -> Framing {
+        let media = content_type.map_or("", media_type);
+        if media.eq_ignore_ascii_case(CLOUDEVENTS_JSON) {
+            Framing::Structured
+        } else if media.eq_ignore_ascii_case(CLOUDEVENTS_BATCH_JSON) {
+            Framing::Batch
+        } else {
+            Framing::Other
+        }
+    }
 }
 
 pub(crate) fn is_json(datacontenttype: Option<&str>) -> bool {
-    match datacontenttype.map(media_type) {
-        None => true,
-        Some(media) => {
-            media == "application/json" || media == "text/json" || media.ends_with("+json")
-        }
-    }
+    let Some(content_type) = datacontenttype else {
+        return true;
+    };
+    let media = media_type(content_type);
+    let suffix = media
+        .len()
+        .checked_sub("+json".len())
+        .and_then(|at| media.get(at..));
+    media.eq_ignore_ascii_case(crate::APPLICATION_JSON)
+        || media.eq_ignore_ascii_case("text/json")
+        || suffix.is_some_and(|suffix| suffix.eq_ignore_ascii_case("+json"))
 }
 
 fn json_type_name(value: &Value) -> &'static str {

@@ -1,8 +1,15 @@
 //! Reading back what a stream stored of one event type, oldest first, for `check --replay`:
-//! an ordered consumer (ephemeral, in memory, no acknowledgements, recreated by the client on
-//! a gap) filtered on the type's subject, deleted when the reader is done, so that nothing is
-//! left behind on the server. Only what validation needs is decoded from each message: the
-//! CloudEvents `id` and the data as JSON text, borrowed from the message where it can be.
+//! an ephemeral pull consumer (in memory, no acknowledgements) filtered on the type's subject,
+//! read by pull requests of 1,000 events, and deleted when the reader is done, so that
+//! nothing is left behind on the server. Only what validation needs is decoded from each
+//! message: the CloudEvents `id` and the data as JSON text, borrowed from the message where it
+//! can be.
+//!
+//! The reader asks for the events itself rather than through an ordered consumer, which
+//! silently recreates itself after a gap: here every delivered event carries the consumer's
+//! sequence, and one that does not follow the previous one is an error naming the stream
+//! sequences between which events were missed ([`ReplayError::Gap`]). A replay that says
+//! "all valid" has read every event it counts.
 //!
 //! The read is bounded when it starts: it ends with the last event stored when the consumer
 //! was created (events stored meanwhile are not waited for), or after the last N asked for.
@@ -13,7 +20,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{pull, DeliverPolicy};
+use async_nats::jetstream::consumer::{pull, DeliverPolicy, PullConsumer};
 use async_nats::jetstream::{self, context::GetStreamErrorKind, stream::Stream as JsStream};
 use async_nats::HeaderMap;
 use base64::Engine;
@@ -22,10 +29,9 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::receive::{is_json, media_type, subject_prefix_of, DecodeError, CLOUDEVENTS_BATCH_JSON};
+use crate::receive::{is_json, subject_prefix_of, DecodeError, Framing};
 use crate::subject::subject_for;
 use crate::ContentMode;
-use crate::CLOUDEVENTS_JSON;
 
 /// Where the read starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,16 +85,40 @@ pub enum ReplayError {
         #[source]
         source: async_nats::Error,
     },
+    #[error("{missed} stored event(s) of the JetStream stream {stream} were not delivered {}: the replay would not have read every event", between(*after, *next))]
+    Gap {
+        stream: String,
+        /// How many events the consumer's sequence skipped.
+        missed: u64,
+        /// The stream sequence of the last event read before the gap (`None`: the gap is
+        /// before the first).
+        after: Option<u64>,
+        /// The stream sequence of the first event read after it.
+        next: u64,
+    },
+    #[error("the JetStream stream {stream} sent nothing for a pull request although {pending} event(s) are still pending")]
+    Stalled { stream: String, pending: u64 },
 }
 
-/// The stored events of one type, read oldest first by an ordered consumer.
+fn between(after: Option<u64>, next: u64) -> String {
+    match after {
+        Some(after) => format!("between stream sequences {after} and {next}"),
+        None => format!("before stream sequence {next}"),
+    }
+}
+
+/// The stored events of one type, read oldest first by pull requests of 1,000.
 pub struct StoredEvents {
     stream: JsStream,
     stream_name: String,
-    consumer: String,
-    messages: Option<pull::Ordered>,
+    consumer: Option<PullConsumer>,
+    /// The pull request being read.
+    batch: Option<pull::Batch>,
+    /// How many events the pull request being read has delivered.
+    delivered_in_batch: u64,
     /// How many events are still to be read.
     remaining: u64,
+    continuity: Continuity,
 }
 
 /// One stored message: its stream sequence and the bytes it carried.
@@ -107,7 +137,9 @@ impl StoredMessage {
 /// How long a consumer this reader forgot to delete (it was killed) stays on the server.
 const INACTIVE_THRESHOLD: Duration = Duration::from_secs(30);
 /// Events asked for in one pull request.
-const BATCH: i64 = 2_000;
+const BATCH: u64 = 1_000;
+/// How long the server may take to answer one pull request.
+const PULL_EXPIRY: Duration = Duration::from_secs(10);
 
 impl StoredEvents {
     /// Creates the consumer. [`ReplayError::NoStream`] when the stream does not exist.
@@ -176,37 +208,18 @@ impl StoredEvents {
                 )
             }
         };
-        let name = consumer_name();
-        let consumer = stream
-            .create_consumer(pull::OrderedConfig {
-                name: Some(name.clone()),
-                filter_subject: filter,
-                deliver_policy,
-                ..pull::OrderedConfig::default()
-            })
-            .await
-            .map_err(|source| ReplayError::Consumer {
-                stream: config.stream.clone(),
-                source: source.into(),
-            })?;
+        let consumer = create_reader(&stream, &config.stream, &filter, deliver_policy).await?;
         let pending = consumer.cached_info().num_pending;
         let mut events = StoredEvents {
             stream,
             stream_name: config.stream.clone(),
-            consumer: name,
-            messages: None,
+            consumer: Some(consumer),
+            batch: None,
+            delivered_in_batch: 0,
             remaining: pending.min(limit),
+            continuity: Continuity::default(),
         };
-        if events.remaining > 0 {
-            let messages = consumer
-                .messages()
-                .await
-                .map_err(|source| ReplayError::Consumer {
-                    stream: config.stream.clone(),
-                    source: source.into(),
-                })?;
-            events.messages = Some(messages);
-        } else {
+        if events.remaining == 0 {
             events.close().await;
         }
         Ok(events)
@@ -219,41 +232,160 @@ impl StoredEvents {
 
     /// The next stored event, `None` after the last one.
     pub async fn next(&mut self) -> Option<Result<StoredMessage, ReplayError>> {
-        if self.remaining == 0 {
-            return None;
-        }
-        let messages = self.messages.as_mut()?;
-        let message = match messages.next().await? {
-            Ok(message) => message,
-            Err(error) => {
-                return Some(Err(ReplayError::Messages {
-                    stream: self.stream_name.clone(),
-                    source: error.into(),
-                }))
+        loop {
+            if self.remaining == 0 {
+                return None;
             }
-        };
-        let (sequence, pending) = message
-            .info()
-            .map_or((0, 0), |info| (info.stream_sequence, info.pending));
-        // Events deleted meanwhile (limits, retention) end the read early.
-        self.remaining = if pending == 0 { 0 } else { self.remaining - 1 };
-        Some(Ok(StoredMessage {
-            sequence,
-            message: message.split().0,
-        }))
+            if self.batch.is_none() {
+                let consumer = self.consumer.as_ref()?;
+                let batch = consumer
+                    .fetch()
+                    .max_messages(usize::try_from(self.remaining.min(BATCH)).unwrap_or(1))
+                    .expires(PULL_EXPIRY)
+                    .messages()
+                    .await;
+                match batch {
+                    Ok(batch) => {
+                        self.batch = Some(batch);
+                        self.delivered_in_batch = 0;
+                    }
+                    Err(error) => return Some(Err(self.messages_error(error.into()))),
+                }
+            }
+            let next = self.batch.as_mut()?.next().await;
+            let message = match next {
+                Some(Ok(message)) => message,
+                Some(Err(error)) => return Some(Err(self.messages_error(error))),
+                None => {
+                    self.batch = None;
+                    if self.delivered_in_batch == 0 {
+                        return self.nothing_delivered().await.map(Err);
+                    }
+                    continue;
+                }
+            };
+            self.delivered_in_batch += 1;
+            let Ok(info) = message.info() else {
+                return Some(Err(self.messages_error(
+                    "a delivered message has no JetStream metadata".into(),
+                )));
+            };
+            let (stream_sequence, pending) = (info.stream_sequence, info.pending);
+            if let Err(gap) = self
+                .continuity
+                .follow(info.consumer_sequence, stream_sequence)
+            {
+                return Some(Err(ReplayError::Gap {
+                    stream: self.stream_name.clone(),
+                    missed: gap.missed,
+                    after: gap.after,
+                    next: gap.next,
+                }));
+            }
+            // Events deleted meanwhile (limits, retention) end the read early.
+            self.remaining = if pending == 0 { 0 } else { self.remaining - 1 };
+            return Some(Ok(StoredMessage {
+                sequence: stream_sequence,
+                message: message.split().0,
+            }));
+        }
+    }
+
+    /// A pull request delivered nothing: the events left were deleted meanwhile (the read
+    /// ends), or the server did not answer in time (an error).
+    async fn nothing_delivered(&mut self) -> Option<ReplayError> {
+        let consumer = self.consumer.as_mut()?;
+        match consumer.info().await {
+            Ok(info) if info.num_pending == 0 => {
+                self.remaining = 0;
+                None
+            }
+            Ok(info) => Some(ReplayError::Stalled {
+                stream: self.stream_name.clone(),
+                pending: info.num_pending,
+            }),
+            Err(error) => Some(self.messages_error(error.into())),
+        }
+    }
+
+    fn messages_error(&self, source: async_nats::Error) -> ReplayError {
+        ReplayError::Messages {
+            stream: self.stream_name.clone(),
+            source,
+        }
     }
 
     /// Deletes the consumer on the server (it would expire by itself, but nothing is left).
     pub async fn close(&mut self) {
-        self.messages = None;
+        self.batch = None;
         self.remaining = 0;
-        // An ordered consumer recreated after a gap has another name and expires by itself.
-        let _ = self.stream.delete_consumer(&self.consumer).await;
+        if let Some(consumer) = self.consumer.take() {
+            let name = consumer.cached_info().name.clone();
+            let _ = self.stream.delete_consumer(&name).await;
+        }
     }
 }
 
-fn consumer_name() -> String {
-    format!("cuemesh-replay-{}", uuid::Uuid::now_v7().simple())
+/// The consumer sequence of every event read so far must follow the previous one: the
+/// reader acknowledges nothing, so the server never delivers an event twice, and a sequence
+/// that jumps means events were lost between the server and the reader.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Continuity {
+    /// The consumer and stream sequences of the last event read.
+    last: Option<(u64, u64)>,
+}
+
+/// Events the consumer's sequence skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Gap {
+    missed: u64,
+    after: Option<u64>,
+    next: u64,
+}
+
+impl Continuity {
+    fn follow(&mut self, consumer_sequence: u64, stream_sequence: u64) -> Result<(), Gap> {
+        let (expected, after) = match self.last {
+            Some((consumer, stream)) => (consumer + 1, Some(stream)),
+            None => (1, None),
+        };
+        if consumer_sequence != expected {
+            return Err(Gap {
+                missed: consumer_sequence.abs_diff(expected),
+                after,
+                next: stream_sequence,
+            });
+        }
+        self.last = Some((consumer_sequence, stream_sequence));
+        Ok(())
+    }
+}
+
+/// An ephemeral pull consumer of the events matching `filter` from `deliver_policy` on,
+/// kept in memory, acknowledging nothing, forgotten by the server once idle.
+async fn create_reader(
+    stream: &JsStream,
+    stream_name: &str,
+    filter: &str,
+    deliver_policy: DeliverPolicy,
+) -> Result<PullConsumer, ReplayError> {
+    stream
+        .create_consumer(pull::Config {
+            name: Some(format!("cuemesh-replay-{}", uuid::Uuid::now_v7().simple())),
+            filter_subject: filter.to_string(),
+            deliver_policy,
+            ack_policy: jetstream::consumer::AckPolicy::None,
+            inactive_threshold: INACTIVE_THRESHOLD,
+            memory_storage: true,
+            num_replicas: 1,
+            max_batch: BATCH as i64,
+            ..pull::Config::default()
+        })
+        .await
+        .map_err(|source| ReplayError::Consumer {
+            stream: stream_name.to_string(),
+            source: source.into(),
+        })
 }
 
 /// The sequence the last `count` events matching `filter` start at: the greatest sequence
@@ -295,29 +427,13 @@ async fn pending_from(
     filter: &str,
     sequence: u64,
 ) -> Result<u64, ReplayError> {
-    let name = consumer_name();
-    let consumer = stream
-        .create_consumer(pull::Config {
-            name: Some(name.clone()),
-            filter_subject: filter.to_string(),
-            deliver_policy: DeliverPolicy::ByStartSequence {
-                start_sequence: sequence,
-            },
-            ack_policy: jetstream::consumer::AckPolicy::None,
-            inactive_threshold: INACTIVE_THRESHOLD,
-            memory_storage: true,
-            num_replicas: 1,
-            max_batch: BATCH,
-            ..pull::Config::default()
-        })
-        .await
-        .map_err(|source| ReplayError::Consumer {
-            stream: stream_name.to_string(),
-            source: source.into(),
-        })?;
-    let pending = consumer.cached_info().num_pending;
-    let _ = stream.delete_consumer(&name).await;
-    Ok(pending)
+    let deliver_policy = DeliverPolicy::ByStartSequence {
+        start_sequence: sequence,
+    };
+    let consumer = create_reader(stream, stream_name, filter, deliver_policy).await?;
+    let info = consumer.cached_info();
+    let _ = stream.delete_consumer(&info.name).await;
+    Ok(info.num_pending)
 }
 
 /// The parts of a stored CloudEvent a replay reads.
@@ -386,10 +502,10 @@ impl<'a> StoredEvent<'a> {
         payload: &'a [u8],
     ) -> Result<StoredEvent<'a>, DecodeError> {
         let content_type = headers.and_then(|h| header(h, "Content-Type"));
-        match content_type.map(media_type).as_deref() {
-            Some(CLOUDEVENTS_JSON) => StoredEvent::structured(payload),
-            Some(CLOUDEVENTS_BATCH_JSON) => Err(DecodeError::Batch),
-            _ => {
+        match Framing::of(content_type) {
+            Framing::Structured => StoredEvent::structured(payload),
+            Framing::Batch => Err(DecodeError::Batch),
+            Framing::Other => {
                 let Some(headers) = headers.filter(|h| header(h, "ce-specversion").is_some())
                 else {
                     return Err(DecodeError::NotACloudEvent {
@@ -517,6 +633,7 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::CLOUDEVENTS_JSON;
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -566,6 +683,72 @@ mod tests {
                 datacontenttype: "text/plain".to_string()
             }
         );
+    }
+
+    #[test]
+    fn a_consumer_sequence_that_jumps_is_a_gap_naming_the_stream_sequences_around_it() {
+        let mut continuity = Continuity::default();
+        // Filtered: stream sequences jump, consumer sequences do not.
+        assert_eq!(continuity.follow(1, 4), Ok(()));
+        assert_eq!(continuity.follow(2, 9), Ok(()));
+        assert_eq!(
+            continuity.follow(5, 20),
+            Err(Gap {
+                missed: 2,
+                after: Some(9),
+                next: 20
+            })
+        );
+        let mut fresh = Continuity::default();
+        assert_eq!(
+            fresh.follow(3, 7),
+            Err(Gap {
+                missed: 2,
+                after: None,
+                next: 7
+            })
+        );
+        let error = ReplayError::Gap {
+            stream: "EVENTS".to_string(),
+            missed: 2,
+            after: Some(9),
+            next: 20,
+        };
+        assert_eq!(
+            error.to_string(),
+            "2 stored event(s) of the JetStream stream EVENTS were not delivered between stream sequences 9 and 20: the replay would not have read every event"
+        );
+    }
+
+    #[test]
+    fn media_types_are_compared_without_regard_to_case_or_parameters() {
+        let structured = headers(&[(
+            "Content-Type",
+            " Application/CloudEvents+JSON ; charset=utf-8",
+        )]);
+        let payload = br#"{"specversion":"1.0","id":"m","datacontenttype":"Application/Vnd.Acme+JSON; v=2","data":{"n":3}}"#;
+        let event = StoredEvent::decode(Some(&structured), payload).expect("decodes");
+        assert_eq!(event.mode, ContentMode::Structured);
+        assert_eq!(event.data, StoredData::Json(Cow::Borrowed(r#"{"n":3}"#)));
+        let batch = headers(&[("Content-Type", "APPLICATION/cloudevents-batch+json")]);
+        assert_eq!(
+            StoredEvent::decode(Some(&batch), b"[]"),
+            Err(DecodeError::Batch)
+        );
+        let binary = headers(&[
+            ("ce-specversion", "1.0"),
+            ("ce-id", "j"),
+            ("Content-Type", "TEXT/JSON"),
+        ]);
+        let event = StoredEvent::decode(Some(&binary), br#"{"n":4}"#).expect("decodes");
+        assert_eq!(event.data, StoredData::Json(Cow::Borrowed(r#"{"n":4}"#)));
+        // `+json` must be the suffix, not merely present.
+        let binary = headers(&[
+            ("ce-specversion", "1.0"),
+            ("Content-Type", "application/x+jsonl"),
+        ]);
+        let event = StoredEvent::decode(Some(&binary), b"{}").expect("decodes");
+        assert!(matches!(event.data, StoredData::NotJson { .. }));
     }
 
     #[test]

@@ -91,7 +91,7 @@ async fn the_catalog_shows_consumers_and_how_to_consume() {
     assert_eq!(status, 200, "{html}");
     for expected in [
         "<h2 id=\"consumers\">Consumers</h2>",
-        "<tr><td><a href=\"/consumers/warehouse\">warehouse</a></td><td>@acme/warehouse</td><td>1</td></tr>",
+        "<tr><td><a href=\"/consumers/warehouse\">warehouse</a></td><td>@acme/warehouse</td><td>1</td><td>-</td></tr>",
         "<code class=\"subject\">events.com%2Eacme%2Eorders.com%2Eacme%2Eorders%2Ecancelled</code>",
         "cuemesh tail --nats &quot;$NATS_URL&quot; --source com.acme.orders --type com.acme.orders.cancelled",
     ] {

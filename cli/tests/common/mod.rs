@@ -42,14 +42,38 @@ pub(crate) fn cuemesh_with_env(dir: &Path, args: &[&str], env: &[(&str, &Path)])
 /// Writes `files` (paths relative to the root) into a fresh temporary directory.
 pub(crate) fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary directory");
+    write_files(dir.path(), files);
+    dir
+}
+
+/// Writes `files` (paths relative to `root`), creating their folders.
+pub(crate) fn write_files(root: &Path, files: &[(&str, &str)]) {
     for (name, text) in files {
-        let path = dir.path().join(name);
+        let path = root.join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).expect("create fixture directory");
         }
         std::fs::write(path, text).expect("write fixture");
     }
-    dir
+}
+
+/// A Git repository whose `main` holds `files` in one commit, checked out on a branch `pr`
+/// cut from it: the working tree of a pull request against `main`.
+pub(crate) fn pull_request_repository(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let repository = workspace(files);
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main");
+    let git = git2::Repository::init_opts(repository.path(), &options).expect("git init");
+    let mut index = git.index().expect("index");
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .expect("add");
+    let head =
+        cuemesh_testkit::commit_index(&git, &mut index, "Ada Lovelace", 1_714_566_600, "version 1");
+    let head = git.find_commit(head).expect("head");
+    git.branch("pr", &head, false).expect("branch");
+    git.set_head("refs/heads/pr").expect("checkout");
+    repository
 }
 
 /// The lines of `reader` (a child's stdout or stderr), read to the end on a thread so that the

@@ -20,6 +20,11 @@ use crate::files::RepoFiles;
 /// A change an event type's pinned consumer cannot read.
 pub const CONSUMER_BROKEN: &str = "CONSUMER_BROKEN";
 
+/// A consumer receivers were observed running as (the `cuemesh-consumers` bucket), decoding a
+/// type the change touches, that no consumer file declares reading it: the gate cannot tell
+/// whether the change breaks it.
+pub const CONSUMER_UNDECLARED: &str = "CONSUMER_UNDECLARED";
+
 /// A consumer a finding affects, as the outputs list it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AffectedConsumer {
@@ -216,4 +221,57 @@ pub(super) fn of_removed(
         format!("; read by {}", names.join(", "))
     };
     (affected, words)
+}
+
+/// A `CONSUMER_UNDECLARED` warning for every consumer observed decoding one of `touched` (the
+/// event types the change touches, as `(source, type)`) that no consumer of `declared` reads;
+/// one per consumer and type, naming the versions it was seen with.
+pub(super) fn undeclared(
+    declared: &[Consumer],
+    touched: &[(&str, &str)],
+    observations: &[cuemesh_contract::observed::Observation],
+) -> Vec<CheckFinding> {
+    let mut findings: Vec<CheckFinding> = Vec::new();
+    let mut seen: Vec<(&str, &str, &str)> = Vec::new();
+    for observation in observations {
+        let (source, event_type, id) = (
+            observation.source.as_str(),
+            observation.event_type.as_str(),
+            observation.consumer.as_str(),
+        );
+        let is_touched = touched.contains(&(source, event_type));
+        let is_declared = readers(declared, source, event_type)
+            .iter()
+            .any(|(consumer, _)| consumer.id.as_deref() == Some(id));
+        if !is_touched || is_declared || seen.contains(&(source, event_type, id)) {
+            continue;
+        }
+        seen.push((source, event_type, id));
+        let versions: Vec<String> = observations
+            .iter()
+            .filter(|o| o.source == source && o.event_type == event_type && o.consumer == id)
+            .map(|o| format!("version {}, last seen {}", o.version, o.last_seen))
+            .collect();
+        let message = format!(
+            "consumer {id:?} was observed decoding {event_type:?} ({}), but no file under consumers/ declares that it reads it, so this change is not checked against it",
+            versions.join("; ")
+        );
+        findings.push(CheckFinding {
+            source: Some(source.to_string()),
+            event_type: Some(event_type.to_string()),
+            diagnostic: Diagnostic {
+                severity: Severity::Warning,
+                ..Diagnostic::error(CONSUMER_UNDECLARED, message)
+            }
+            .with_help(format!(
+                "declare it in consumers/<name>.cue: `consumer: {{id: {id:?}, owner: ...}}` and `reads: {source:?}: {event_type:?}: version: ...`"
+            )),
+            files: Arc::new(cue::SourceMap::new()),
+            allowed: None,
+            counterexample: None,
+            counterexample_note: None,
+            consumers: Vec::new(),
+        });
+    }
+    findings
 }

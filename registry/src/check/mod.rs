@@ -39,13 +39,14 @@ use cue::compat::{self, Mode};
 use cue::{Diagnostic, Package, Severity, SourceMap};
 
 use crate::commit::CommitInfo;
+use crate::consumer::Consumer;
 use crate::files::{FilesError, RepoFiles, MODULE_FILE};
 use crate::repository::Repository;
 use crate::source::Event;
 use crate::tree::{self, TreeResolver};
 use cuemesh_contract::canonical::Digest;
 
-pub use consumers::{AffectedConsumer, CONSUMER_BROKEN};
+pub use consumers::{AffectedConsumer, CONSUMER_BROKEN, CONSUMER_UNDECLARED};
 pub use settings::{Allowance, CheckSettings};
 
 /// A removed event type.
@@ -236,9 +237,25 @@ pub struct Comparison {
     pub replay: Vec<ReplayTarget>,
     settings: CheckSettings,
     settings_files: Arc<SourceMap>,
+    /// The working tree's consumer files that load.
+    consumers: Vec<Consumer>,
 }
 
 impl Comparison {
+    /// A `CONSUMER_UNDECLARED` warning for every consumer `observations` show decoding an
+    /// event type of [`Comparison::replay`] that no consumer file declares reading it.
+    pub fn undeclared_consumers(
+        &self,
+        observations: &[cuemesh_contract::observed::Observation],
+    ) -> Vec<CheckFinding> {
+        let touched: Vec<(&str, &str)> = self
+            .replay
+            .iter()
+            .map(|target| (target.source.as_str(), target.event_type.as_str()))
+            .collect();
+        consumers::undeclared(&self.consumers, &touched, observations)
+    }
+
     /// Applies the allowances (`check.allow`, `--allow-breaking`) and returns the report.
     pub fn finish(mut self, options: &CheckOptions) -> CheckReport {
         apply_allowances(
@@ -671,6 +688,7 @@ pub fn compare(repository: &Repository, options: &CheckOptions) -> Result<Compar
         replay,
         settings,
         settings_files: problems.files,
+        consumers,
     })
 }
 

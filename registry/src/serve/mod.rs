@@ -19,6 +19,7 @@ mod fields;
 mod html;
 mod index;
 mod metrics;
+mod observed;
 mod reload;
 mod remote;
 mod routes;
@@ -34,6 +35,7 @@ pub use examples::Example;
 pub use fields::{fields_of, Field};
 pub use index::{Index, IndexedEvent, IndexedSource, IndexedVersion};
 pub use metrics::Metrics;
+pub use observed::{type_consumers, ObservedConsumers, TypeConsumer};
 pub use reload::{reload, spawn_reloads, LastReload, Outcome, Reload, ReloadStatus, Reloader};
 pub use remote::{is_remote, redacted, Remote};
 pub use routes::{app, ApiError, Route, MAX_BODY_BYTES, ROUTES};
@@ -54,6 +56,7 @@ pub struct AppState {
     metrics: Arc<Metrics>,
     reload_requests: Arc<Notify>,
     webhook_secret: Option<Arc<[u8]>>,
+    observed: Arc<ObservedConsumers>,
 }
 
 impl AppState {
@@ -64,6 +67,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             reload_requests: Arc::new(Notify::new()),
             webhook_secret: None,
+            observed: Arc::new(ObservedConsumers::default()),
         }
     }
 
@@ -71,6 +75,12 @@ impl AppState {
     pub fn with_webhook_secret(mut self, secret: &[u8]) -> AppState {
         self.webhook_secret = Some(Arc::from(secret));
         self
+    }
+
+    /// The consumers receivers were observed as, which a watcher of the bucket keeps up to
+    /// date (shared by every clone of the state).
+    pub fn observed(&self) -> &ObservedConsumers {
+        &self.observed
     }
 
     /// The index as it is now; requests hold it to the end, whatever reloads happen.

@@ -242,7 +242,8 @@ async fn consumers(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// The consumers of one event type: declared ones (`consumers/*.cue` at the tip), each with the
-/// version it reads. `observed` is what receivers recorded, `null` when nothing was.
+/// version it reads, and those receivers recorded that no file declares (`declared: false`).
+/// `observed` is what receivers recorded, `null` when nothing was.
 async fn type_consumers(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
@@ -250,19 +251,11 @@ async fn type_consumers(
     let Path((source, event_type)) = path?;
     let index = state.index();
     let event = find_event(&index, &source, &event_type)?;
-    let consumers: Vec<Value> = index
-        .consumers_of(&event.source, &event.event_type)
-        .into_iter()
-        .map(|(consumer, version)| {
-            json!({
-                "id": consumer.id,
-                "owner": consumer.owner,
-                "version": version.to_json(),
-                "declared": true,
-                "observed": Value::Null,
-            })
-        })
-        .collect();
+    let consumers: Vec<Value> =
+        super::type_consumers(&index, state.observed(), &event.source, &event.event_type)
+            .iter()
+            .map(super::TypeConsumer::to_json)
+            .collect();
     Ok(Json(json!({
         "source": event.source,
         "type": event.event_type,

@@ -369,26 +369,46 @@ fn shell_word(text: &str) -> String {
     }
 }
 
-/// The type page's consumers and how to consume the type.
-fn consumers_and_how_to_consume(page: &mut Page, index: &Index, event: &IndexedEvent) {
-    let consumers = index.consumers_of(&event.source, &event.event_type);
+/// The type page's consumers (declared and observed) and how to consume the type.
+fn consumers_and_how_to_consume(
+    page: &mut Page,
+    index: &Index,
+    observed: &super::ObservedConsumers,
+    event: &IndexedEvent,
+) {
+    let consumers = super::type_consumers(index, observed, &event.source, &event.event_type);
     page.write(format_args!("<h2 id=\"consumers\">Consumers</h2>\n"));
     if consumers.is_empty() {
         page.write(format_args!(
-            "<p class=\"muted\">No consumer declares that it reads this type (<code>consumers/*.cue</code>).</p>\n"
+            "<p class=\"muted\">No consumer declares that it reads this type (<code>consumers/*.cue</code>), and none was observed reading it.</p>\n"
         ));
     } else {
         page.write(format_args!(
-            "<table><thead><tr><th>Consumer</th><th>Owner</th><th>Decodes with</th></tr></thead><tbody>\n"
+            "<table class=\"consumers\"><thead><tr><th>Consumer</th><th>Owner</th><th>Decodes with</th><th>Observed decoding</th></tr></thead><tbody>\n"
         ));
-        for (consumer, version) in consumers {
-            let id = consumer.id.as_deref().unwrap_or_default();
+        for consumer in consumers {
+            let name = if consumer.declared {
+                format!(
+                    "<a href=\"{}\">{}</a>",
+                    esc(&consumer_url(&consumer.id)),
+                    esc(&consumer.id)
+                )
+            } else {
+                format!(
+                    "{} <span class=\"muted\">(not declared)</span>",
+                    esc(&consumer.id)
+                )
+            };
+            let declared_version = if consumer.declared {
+                consumer.version.to_string()
+            } else {
+                "-".to_string()
+            };
             page.write(format_args!(
-                "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td></tr>\n",
-                esc(&consumer_url(id)),
-                esc(id),
-                esc(consumer.owner.as_deref().unwrap_or_default()),
-                esc(&version.to_string()),
+                "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                esc(consumer.owner.as_deref().unwrap_or("-")),
+                esc(&declared_version),
+                esc(&consumer.observed_text().unwrap_or_else(|| "-".to_string())),
             ));
         }
         page.write(format_args!("</tbody></table>\n"));
@@ -620,7 +640,7 @@ async fn event_page(
     if count > 1 {
         compare_form(&mut page, event, count - 1, count);
     }
-    consumers_and_how_to_consume(&mut page, &index, event);
+    consumers_and_how_to_consume(&mut page, &index, state.observed(), event);
     Ok(page.respond(StatusCode::OK))
 }
 
