@@ -39,6 +39,14 @@ impl Shape {
         versions_per_type: 10,
     };
 
+    /// 3 sources of 4 event types, 4 versions each, over 20 commits: the shape tests compare
+    /// with what they compute themselves.
+    pub const SMALL: Shape = Shape {
+        sources: 3,
+        events_per_source: 4,
+        versions_per_type: 4,
+    };
+
     /// The benchmark shape at `scale` times its event types: `100 * scale` sources of 10 types,
     /// `9 + scale` versions each. Scale 1 is [`Shape::BENCHMARK`]; scale 10 is the large
     /// organisation of issue 23 (10,000 types, 190,000 versions, about 100,000 commits).
