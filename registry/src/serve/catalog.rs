@@ -136,7 +136,7 @@ fn add_version(
     event_type: &str,
     version: &IndexedVersion,
 ) {
-    let document = match &version.openapi {
+    let document = match version.openapi() {
         Ok(document) => document,
         Err(message) => {
             unavailable.push(json!({
@@ -175,7 +175,7 @@ fn schemas(index: &Index, all: bool) -> (Map<String, Value>, Vec<Value>, Vec<Val
         };
         let name = component_name(&event.source, &event.event_type);
         let listed: Vec<&IndexedVersion> = if all {
-            event.versions.iter().collect()
+            event.versions.iter().map(|version| &**version).collect()
         } else {
             vec![latest]
         };
