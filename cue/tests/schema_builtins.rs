@@ -154,3 +154,66 @@ wrong: openapi.#Config & {version: "2.0"}
         "{wrong}"
     );
 }
+
+#[test]
+fn list_match_n_counts_the_elements_a_schema_accepts() {
+    let source = r#"
+import "list"
+data: [1, 2, 3, "str", [1], {foo: 1}]
+one: data & list.MatchN(1, string)
+atLeast: data & list.MatchN(>=1, number)
+either: data & list.MatchN(1 | 2, 2 | *1)
+closed: data & list.MatchN(0, #Too)
+#Too: {too: int}
+called: list.MatchN(data, 3, int)
+calledNo: list.MatchN(data, 2, int)
+"#;
+    let data = json!([1, 2, 3, "str", [1], {"foo": 1}]);
+    assert_eq!(export(source, "one"), data);
+    assert_eq!(export(source, "atLeast"), data);
+    assert_eq!(export(source, "either"), data);
+    assert_eq!(export(source, "closed"), data);
+    assert_eq!(export(source, "called"), json!(true));
+    assert_eq!(export(source, "calledNo"), json!(false));
+}
+
+#[test]
+fn a_list_not_matching_list_match_n_is_an_error_naming_the_count() {
+    let source = "import \"list\"\nx: [1, \"a\"] & list.MatchN(2, int)\n";
+    let message = error(source, "x");
+    assert!(
+        message.starts_with(
+            "invalid value [1,\"a\"] (does not satisfy list.MatchN): number of matched \
+             elements is 1"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("in.cue:2:15"), "{message}");
+    // A bad argument names the call and the argument.
+    let source = "import \"list\"\nx: list.MatchN(1, 2, int)\n";
+    let message = error(source, "x");
+    assert!(
+        message.starts_with("cannot use 1 as list in argument 1 to list.MatchN"),
+        "{message}"
+    );
+    let source = "import \"list\"\nx: [1] & list.MatchN(1)\n";
+    let message = error(source, "x");
+    assert!(message.contains("list.MatchN"), "{message}");
+}
+
+#[test]
+fn json_validate_is_a_validator_too() {
+    let source = r#"
+import "encoding/json"
+ok: "{\"name\": \"foo\"}" & json.Validate({name!: string})
+bad: "{\"name\": 1}" & json.Validate({name!: string})
+"#;
+    assert_eq!(export(source, "ok"), json!("{\"name\": \"foo\"}"));
+    let message = error(source, "bad");
+    assert!(
+        message.starts_with(
+            "invalid value \"{\\\"name\\\": 1}\" (does not satisfy encoding/json.Validate)"
+        ),
+        "{message}"
+    );
+}

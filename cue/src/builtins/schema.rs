@@ -10,9 +10,10 @@
 //! they are written here as CUE source ([`Member::Source`](super::Member::Source)), parsed once
 //! and evaluated by the evaluator like any expression.
 //!
-//! Only plain calls are provided; the validator form (`x: json.Validate(schema)`) and
+//! Most are also validators: `x: list.MatchN(>=1, string)` passes the value of `x`, once it
+//! is concrete, as the first argument ([`SchemaBuiltin::validator`]).
 //! `encoding/openapi`'s `MarshalSchema`/`UnmarshalSchema`, which would need the exporter inside
-//! the evaluator, are not.
+//! the evaluator, are not provided.
 
 use std::sync::OnceLock;
 
@@ -56,6 +57,10 @@ pub struct SchemaBuiltin {
     pub name: &'static str,
     pub params: &'static [Param],
     pub func: fn(&mut dyn Host, &[Arg]) -> Result<Concrete, BuiltinError>,
+    /// Whether the builtin is also a validator: `x: list.MatchN(>=1, string)` calls
+    /// `MatchN(x, >=1, string)`, with the constrained value as the first argument, and the
+    /// value is valid when the call answers `true`.
+    pub validator: bool,
 }
 
 impl std::fmt::Debug for SchemaBuiltin {
@@ -82,18 +87,28 @@ pub(super) static LIST_FUNCS: &[SchemaBuiltin] = &[
         name: "Sort",
         params: &[Param::Value(Kind::List), Param::Schema],
         func: |host, args| sort(host, args),
+        validator: false,
     },
     SchemaBuiltin {
         package: LIST,
         name: "SortStable",
         params: &[Param::Value(Kind::List), Param::Schema],
         func: |host, args| sort(host, args),
+        validator: false,
     },
     SchemaBuiltin {
         package: LIST,
         name: "IsSorted",
         params: &[Param::Value(Kind::List), Param::Schema],
         func: is_sorted,
+        validator: true,
+    },
+    SchemaBuiltin {
+        package: LIST,
+        name: "MatchN",
+        params: &[Param::Value(Kind::List), Param::Schema, Param::Schema],
+        func: match_n,
+        validator: true,
     },
 ];
 
@@ -106,6 +121,7 @@ pub(super) static JSON_FUNCS: &[SchemaBuiltin] = &[SchemaBuiltin {
         let data = super::json::unmarshal(text)?;
         check(host, args, &data, true)
     },
+    validator: true,
 }];
 
 pub(super) static YAML_FUNCS: &[SchemaBuiltin] = &[
@@ -114,12 +130,14 @@ pub(super) static YAML_FUNCS: &[SchemaBuiltin] = &[
         name: "Validate",
         params: &[Param::Value(Kind::Any), Param::Schema],
         func: |host, args| validate_yaml(host, args, true),
+        validator: true,
     },
     SchemaBuiltin {
         package: "encoding/yaml",
         name: "ValidatePartial",
         params: &[Param::Value(Kind::Any), Param::Schema],
         func: |host, args| validate_yaml(host, args, false),
+        validator: true,
     },
 ];
 
@@ -210,9 +228,13 @@ fn list_arg(args: &[Arg]) -> Result<&[Concrete], BuiltinError> {
 }
 
 fn schema_arg(args: &[Arg]) -> Result<SchemaRef, BuiltinError> {
-    match args.get(1) {
+    schema_arg_at(args, 1)
+}
+
+fn schema_arg_at(args: &[Arg], index: usize) -> Result<SchemaRef, BuiltinError> {
+    match args.get(index) {
         Some(Arg::Schema(schema)) => Ok(*schema),
-        _ => Err(BuiltinError::new("missing argument 2")),
+        _ => Err(BuiltinError::new(format!("missing argument {}", index + 1))),
     }
 }
 
@@ -285,6 +307,26 @@ fn sort(host: &mut dyn Host, args: &[Arg]) -> Result<Concrete, BuiltinError> {
         width *= 2;
     }
     Ok(super::list(sorted))
+}
+
+/// `list.MatchN(list, n, schema)`: the number of elements that unify with `schema` is one
+/// that `n` (a number or a constraint such as `>=1`) accepts.
+fn match_n(host: &mut dyn Host, args: &[Arg]) -> Result<Concrete, BuiltinError> {
+    let items = list_arg(args)?;
+    let count = schema_arg_at(args, 1)?;
+    let schema = schema_arg_at(args, 2)?;
+    let mut matched = 0i128;
+    for item in items {
+        if host.check(schema, item, true).is_ok() {
+            matched += 1;
+        }
+    }
+    match host.check(count, &Concrete::Int(matched), true) {
+        Ok(()) => Ok(Concrete::Bool(true)),
+        Err(reason) => Err(BuiltinError::unsatisfied(format!(
+            "number of matched elements is {matched}: {reason}"
+        ))),
+    }
 }
 
 fn is_sorted(host: &mut dyn Host, args: &[Arg]) -> Result<Concrete, BuiltinError> {

@@ -13,8 +13,8 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::{
-    shape_value, type_names, without_subsumed_default, Body, Exported, Keyword, ListShape,
-    Presence, ScalarShape, Shape, StructShape, UNSUPPORTED_EXTENSION,
+    shape_value, type_names, without_subsumed_default, Body, Branch, Combinator, Exported, Keyword,
+    ListShape, Presence, ScalarShape, Shape, StructShape, UNSUPPORTED_EXTENSION,
 };
 use crate::value::Kinds;
 
@@ -63,10 +63,49 @@ pub(super) fn schema(shape: &Shape) -> Json {
     if let Some(default) = &shape.default {
         out.insert("default".into(), default.clone());
     }
+    combinators(&shape.combinators, &mut out, &mut unsupported);
     if !unsupported.is_empty() {
         out.insert(UNSUPPORTED_EXTENSION.into(), json!(unsupported));
     }
     Json::Object(out)
+}
+
+/// A schema inside a combinator: `{not: {}}` for one that is an error.
+fn branch(branch: &Branch) -> Json {
+    match branch {
+        None => json!({"not": {}}),
+        Some(shape) => schema(shape),
+    }
+}
+
+/// `oneOf`, `anyOf`, `allOf` and `not`, as in JSON Schema; OpenAPI 3.0 has no `if`/`then`
+/// or `contains`, so those are noted.
+fn combinators(
+    combinators: &[Combinator],
+    out: &mut Map<String, Json>,
+    unsupported: &mut Vec<String>,
+) {
+    let list = |branches: &[Branch]| Json::Array(branches.iter().map(branch).collect());
+    for combinator in combinators {
+        let (key, value) = match combinator {
+            Combinator::OneOf(b) => ("oneOf", list(b)),
+            Combinator::AnyOf(b) => ("anyOf", list(b)),
+            Combinator::AllOf(b) => ("allOf", list(b)),
+            Combinator::Not(b) => match b.as_slice() {
+                [only] => ("not", branch(only)),
+                _ => ("not", json!({"anyOf": list(b)})),
+            },
+            Combinator::IfThenElse { .. } => {
+                unsupported.push("matchIf: OpenAPI 3.0 has no if/then/else".to_string());
+                continue;
+            }
+            Combinator::Contains { .. } => {
+                unsupported.push("list.MatchN: OpenAPI 3.0 has no contains".to_string());
+                continue;
+            }
+        };
+        super::jsonschema::put(out, key, value);
+    }
 }
 
 fn scalar_schema(scalar: &ScalarShape, out: &mut Map<String, Json>) {
