@@ -84,12 +84,15 @@ fn json_and_yaml_validate_unify_the_decoded_text_with_a_schema() {
 ok: json.Validate("{\"a\": 10}", {a: int})
 bad: json.Validate("{\"a\": 10}", {a: <3})
 incomplete: json.Validate("{}", {x!: int})
+// json.Validate asks for no conflict and the required fields, not for concrete values.
+open: json.Validate("{\"a\": 10}", {b: string})
 y: yaml.Validate("a: 2\n---\na: 4", {a: <5})
 yBad: yaml.Validate("a: 2\n---\na: 4", {a: <3})
 partial: yaml.ValidatePartial("a: 2\n", {a: <5, b: int})
 full: yaml.Validate("a: 2\n", {a: <5, b: int})
 "#;
     assert_eq!(export(source, "ok"), json!(true));
+    assert_eq!(export(source, "open"), json!(true));
     assert_eq!(export(source, "y"), json!(true));
     assert_eq!(export(source, "partial"), json!(true));
     let bad = error(source, "bad");
@@ -163,6 +166,10 @@ data: [1, 2, 3, "str", [1], {foo: 1}]
 one: data & list.MatchN(1, string)
 atLeast: data & list.MatchN(>=1, number)
 either: data & list.MatchN(1 | 2, 2 | *1)
+// A schema with a default keeps its alternatives: 1, 2 and 3 are ints.
+ints: data & list.MatchN(3, int | *1)
+// Of the alternatives, only the list with two elements that are 1 or 2 remains.
+pick: (["xx", 1, 2, 3] | [1]) & list.MatchN(>=2, 1 | *2)
 closed: data & list.MatchN(0, #Too)
 #Too: {too: int}
 called: list.MatchN(data, 3, int)
@@ -172,6 +179,8 @@ calledNo: list.MatchN(data, 2, int)
     assert_eq!(export(source, "one"), data);
     assert_eq!(export(source, "atLeast"), data);
     assert_eq!(export(source, "either"), data);
+    assert_eq!(export(source, "ints"), data);
+    assert_eq!(export(source, "pick"), json!(["xx", 1, 2, 3]));
     assert_eq!(export(source, "closed"), data);
     assert_eq!(export(source, "called"), json!(true));
     assert_eq!(export(source, "calledNo"), json!(false));

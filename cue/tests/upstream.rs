@@ -110,8 +110,9 @@ use cue::{ImportResolver, NoImports, Package, PackageFiles};
 /// aliases; 3496 with `matchN` and `matchIf`; 3538 with slices and fields a closed struct
 /// cannot have; 3561 with `self` and aliases of dynamic and quoted labels;
 /// 3587 with postfix aliases; 3598 with `encoding/toml`; 3616 with `list.MatchN` and the validator form of the
-/// builtins taking schemas, and `matchN` exported as combinators), minus a small margin. Raise it when the engine gets better.
-const FLOOR: usize = 3613;
+/// builtins taking schemas, and `matchN` exported as combinators; 3623 with schema
+/// arguments that keep their disjunctions and OpenAPI's `*_value` and nullable rules), minus a small margin. Raise it when the engine gets better.
+const FLOOR: usize = 3620;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).

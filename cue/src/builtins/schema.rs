@@ -23,12 +23,28 @@ use crate::source::FileId;
 
 /// What the evaluator does for a schema builtin.
 pub trait Host {
-    /// Unifies `schema` with `data`; `Err` holds the first error (or, when `concrete` is set,
+    /// Unifies `schema` with `data`; `Err` holds the first error (or, as `completeness` asks,
     /// the first field left incomplete), as CUE words it.
-    fn check(&mut self, schema: SchemaRef, data: &Concrete, concrete: bool) -> Result<(), String>;
+    fn check(
+        &mut self,
+        schema: SchemaRef,
+        data: &Concrete,
+        completeness: Completeness,
+    ) -> Result<(), String>;
     /// Unifies `comparator` with `{x: a, y: b}` and returns its field `less`, which must be a
     /// boolean.
     fn less(&mut self, comparator: SchemaRef, a: &Concrete, b: &Concrete) -> Result<bool, String>;
+}
+
+/// What [`Host::check`] asks of the unified value besides the absence of conflicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completeness {
+    /// Every regular field concrete (`yaml.Validate`, `list.MatchN`).
+    Concrete,
+    /// Required fields (`x!: int`) present, others may stay incomplete (`json.Validate`).
+    Required,
+    /// Nothing more (`yaml.ValidatePartial`).
+    Partial,
 }
 
 /// A value the evaluator keeps for the builtin: opaque here.
@@ -119,7 +135,9 @@ pub(super) static JSON_FUNCS: &[SchemaBuiltin] = &[SchemaBuiltin {
     func: |host, args| {
         let text = text(args)?;
         let data = super::json::unmarshal(text)?;
-        check(host, args, &data, true)
+        // As in CUE, the data need only not conflict with the schema: `{b: string}` accepts
+        // `{"a": 10}`.
+        check(host, args, &data, Completeness::Required)
     },
     validator: true,
 }];
@@ -129,14 +147,14 @@ pub(super) static YAML_FUNCS: &[SchemaBuiltin] = &[
         package: "encoding/yaml",
         name: "Validate",
         params: &[Param::Value(Kind::Any), Param::Schema],
-        func: |host, args| validate_yaml(host, args, true),
+        func: |host, args| validate_yaml(host, args, Completeness::Concrete),
         validator: true,
     },
     SchemaBuiltin {
         package: "encoding/yaml",
         name: "ValidatePartial",
         params: &[Param::Value(Kind::Any), Param::Schema],
-        func: |host, args| validate_yaml(host, args, false),
+        func: |host, args| validate_yaml(host, args, Completeness::Partial),
         validator: true,
     },
 ];
@@ -256,10 +274,10 @@ fn check(
     host: &mut dyn Host,
     args: &[Arg],
     data: &Concrete,
-    concrete: bool,
+    completeness: Completeness,
 ) -> Result<Concrete, BuiltinError> {
     let schema = schema_arg(args)?;
-    host.check(schema, data, concrete)
+    host.check(schema, data, completeness)
         .map_err(BuiltinError::new)?;
     Ok(Concrete::Bool(true))
 }
@@ -267,11 +285,11 @@ fn check(
 fn validate_yaml(
     host: &mut dyn Host,
     args: &[Arg],
-    concrete: bool,
+    completeness: Completeness,
 ) -> Result<Concrete, BuiltinError> {
     let text = text(args)?;
     for document in super::yaml::unmarshal_stream(text)? {
-        check(host, args, &document, concrete)?;
+        check(host, args, &document, completeness)?;
     }
     Ok(Concrete::Bool(true))
 }
@@ -317,11 +335,11 @@ fn match_n(host: &mut dyn Host, args: &[Arg]) -> Result<Concrete, BuiltinError> 
     let schema = schema_arg_at(args, 2)?;
     let mut matched = 0i128;
     for item in items {
-        if host.check(schema, item, true).is_ok() {
+        if host.check(schema, item, Completeness::Concrete).is_ok() {
             matched += 1;
         }
     }
-    match host.check(count, &Concrete::Int(matched), true) {
+    match host.check(count, &Concrete::Int(matched), Completeness::Concrete) {
         Ok(()) => Ok(Concrete::Bool(true)),
         Err(reason) => Err(BuiltinError::unsatisfied(format!(
             "number of matched elements is {matched}: {reason}"
@@ -353,7 +371,7 @@ mod tests {
     struct Ascending;
 
     impl Host for Ascending {
-        fn check(&mut self, _: SchemaRef, data: &Concrete, _: bool) -> Result<(), String> {
+        fn check(&mut self, _: SchemaRef, data: &Concrete, _: Completeness) -> Result<(), String> {
             match data {
                 Concrete::Int(_) => Ok(()),
                 other => Err(format!(

@@ -13,7 +13,7 @@ use super::values::Val;
 use super::vertex::{ArcType, Feature, VertexId};
 use super::Eval;
 use crate::ast::Expr;
-use crate::builtins::schema::{Arg, Host, Param, SchemaBuiltin, SchemaRef};
+use crate::builtins::schema::{Arg, Completeness, Host, Param, SchemaBuiltin, SchemaRef};
 use crate::builtins::{self, Concrete};
 use crate::source::Span;
 use crate::value::{Atom, EvalError};
@@ -124,9 +124,9 @@ impl<'a> Eval<'a> {
     ) -> Result<Vec<Arg>, Arc<EvalError>> {
         let mut values = Vec::with_capacity(args.len());
         for (i, (arg, param)) in args.iter().zip(params).enumerate() {
-            let val = self.eval_expr(arg, env);
             match param {
                 Param::Value(kind) => {
+                    let val = self.eval_expr(arg, env);
                     let value = self.concrete_of(&val, arg.span)?;
                     if !kind_accepts(*kind, &value) {
                         return Err(EvalError::new(
@@ -144,11 +144,18 @@ impl<'a> Eval<'a> {
                     }
                     values.push(Arg::Value(value));
                 }
+                // The expression itself, not its value: a disjunction keeps its alternatives
+                // (`list.MatchN(3, int | *1)` matches `2`; the value of `int | *1` is `1`).
                 Param::Schema => {
-                    if let Val::Bottom(err) = val {
+                    if let Val::Bottom(err) = self.eval_expr(arg, env) {
                         return Err(err);
                     }
-                    values.push(Arg::Schema(SchemaRef(self.schema_vertex(val))));
+                    let conjunct = Conjunct {
+                        kind: ConjunctKind::Expr(arg),
+                        env: env.clone(),
+                        group: None,
+                    };
+                    values.push(Arg::Schema(SchemaRef(self.detached(None, vec![conjunct]))));
                 }
             }
         }
@@ -171,21 +178,6 @@ impl<'a> Eval<'a> {
             }
             _ => None,
         }
-    }
-
-    /// The vertex holding a schema argument.
-    fn schema_vertex(&mut self, val: Val) -> VertexId {
-        if let Val::Node(t) = val {
-            return self.resolve_forward(t);
-        }
-        let t = self.new_vertex(None, None);
-        self.vertices[t].arc_type = ArcType::Regular;
-        self.vertices[t].conjuncts.push(Conjunct {
-            kind: ConjunctKind::Val(val),
-            env: None,
-            group: None,
-        });
-        t
     }
 
     /// A new vertex unifying the conjuncts of `schema` with `data`, evaluated.
@@ -211,12 +203,20 @@ struct EvalHost<'e, 'a> {
 }
 
 impl Host for EvalHost<'_, '_> {
-    fn check(&mut self, schema: SchemaRef, data: &Concrete, concrete: bool) -> Result<(), String> {
+    fn check(
+        &mut self,
+        schema: SchemaRef,
+        data: &Concrete,
+        completeness: Completeness,
+    ) -> Result<(), String> {
         let t = self.eval.unify_schema_with(schema.0, data, self.span);
         let mut errors = Vec::new();
         self.eval.collect_errors(t, &mut errors, true);
-        if errors.is_empty() && concrete {
+        if errors.is_empty() && completeness != Completeness::Partial {
             self.eval.collect_incomplete(t, &mut errors, true);
+            if completeness == Completeness::Required {
+                errors.retain(|e| e.code == "REQUIRED");
+            }
         }
         match errors.first() {
             Some(error) => Err(error.headline()),

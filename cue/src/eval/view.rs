@@ -210,7 +210,7 @@ impl<'a> Eval<'a> {
                 }
             })
             .collect();
-        self.detached(v, conjuncts)
+        self.detached(Some(v), conjuncts)
     }
 
     /// A fresh vertex under the list `v` holding every element constraint (`...T`) of its
@@ -222,7 +222,7 @@ impl<'a> Eval<'a> {
             .iter()
             .filter_map(|(_, c)| c.clone())
             .collect();
-        (!constraints.is_empty()).then(|| self.detached(v, constraints))
+        (!constraints.is_empty()).then(|| self.detached(Some(v), constraints))
     }
 
     /// The validators taking schemas on `v` (see [`SchemaCheck`]).
@@ -239,7 +239,7 @@ impl<'a> Eval<'a> {
                         env: validator.env.clone(),
                         group: None,
                     };
-                    self.detached(v, vec![conjunct])
+                    self.detached(Some(v), vec![conjunct])
                 })
                 .collect();
             let check = match validator.kind {
@@ -283,25 +283,34 @@ impl<'a> Eval<'a> {
         checks
     }
 
-    fn detached(&mut self, v: VertexId, conjuncts: Vec<Conjunct<'a>>) -> VertexId {
-        let t = self.new_vertex(Some(v), None);
+    /// A fresh regular vertex (under `parent`, if any) holding `conjuncts`, not yet evaluated.
+    pub(super) fn detached(
+        &mut self,
+        parent: Option<VertexId>,
+        conjuncts: Vec<Conjunct<'a>>,
+    ) -> VertexId {
+        let t = self.new_vertex(parent, None);
         self.vertices[t].arc_type = ArcType::Regular;
         self.vertices[t].conjuncts.extend(conjuncts);
         t
     }
 
-    /// The vertex of the definition that `v`'s one conjunct refers to (`cust: #Customer`), if
-    /// that is all `v` is.
+    /// The vertex of the definition that `v`'s conjuncts refer to (`cust: #Customer`, or the
+    /// same reference declared twice), if that is all `v` is.
     pub(crate) fn definition_reference(&mut self, v: VertexId) -> Option<VertexId> {
-        let vertex = &self.vertices[v];
-        if vertex.conjuncts.len() != 1 {
-            return None;
+        let conjuncts = self.vertices[v].conjuncts.clone();
+        let mut target = None;
+        for conjunct in conjuncts {
+            let ConjunctKind::Expr(e) = conjunct.kind else {
+                return None;
+            };
+            let t = self.definition_target(e, &conjunct.env)?;
+            if target.is_some_and(|seen| seen != t) {
+                return None;
+            }
+            target = Some(t);
         }
-        let conjunct = vertex.conjuncts[0].clone();
-        let ConjunctKind::Expr(e) = conjunct.kind else {
-            return None;
-        };
-        self.definition_target(e, &conjunct.env)
+        target
     }
 
     /// When `v`'s value is one disjunction written in place: its disjuncts, in order (with

@@ -203,7 +203,11 @@ impl<'a> Extractor<'a> {
                 span,
             });
             vertices.push(a);
-            self.definitions_under(a, &format!("{name}."), out, vertices);
+            // A disjunction has no definitions of its own: each alternative may declare
+            // different ones (`{"A", #enumValue: 0} | {"B", #enumValue: 1}`).
+            if self.eval.view(a).candidates().len() <= 1 {
+                self.definitions_under(a, &format!("{name}."), out, vertices);
+            }
         }
     }
 

@@ -29,6 +29,12 @@ pub(super) fn document(exported: &Exported, root: Option<&str>) -> Json {
     };
     let mut schemas = Map::new();
     for definition in &exported.definitions {
+        // CUE leaves out definitions named `*_value`: the enum values of Protocol Buffers
+        // (`#Mode_value: {"A": 0}`), which are lookup tables rather than schemas.
+        let leaf = definition.name.rsplit('.').next().unwrap_or_default();
+        if leaf.ends_with("_value") {
+            continue;
+        }
         if included
             .as_ref()
             .is_none_or(|set| set.contains(&definition.name))
@@ -378,7 +384,10 @@ fn one_of(options: &[(Shape, bool)], default: Option<&Json>, out: &mut Map<Strin
         }
     }
     if members.len() == 1 && !(nullable && members[0].get("$ref").is_some()) {
-        if let Some(Json::Object(member)) = members.pop() {
+        if let Some(Json::Object(mut member)) = members.pop() {
+            if nullable {
+                bounds_for_format(&mut member);
+            }
             for (k, v) in member {
                 out.entry(k).or_insert(v);
             }
@@ -402,6 +411,19 @@ fn one_of(options: &[(Shape, bool)], default: Option<&Json>, out: &mut Map<Strin
     if nullable {
         out.insert("nullable".into(), json!(true));
     }
+}
+
+/// CUE states a sized integer type beside `null` (`int64 | null`) by its bounds rather than
+/// its `format`.
+fn bounds_for_format(member: &mut Map<String, Json>) {
+    let (min, max) = match member.get("format").and_then(Json::as_str) {
+        Some("int32") => (json!(i32::MIN), json!(i32::MAX)),
+        Some("int64") => (json!(i64::MIN), json!(i64::MAX)),
+        _ => return,
+    };
+    member.remove("format");
+    member.insert("minimum".into(), min);
+    member.insert("maximum".into(), max);
 }
 
 /// The type name shared by every alternative, when all are literals of one type.

@@ -497,3 +497,31 @@ fn a_package_that_embeds_one_definition_refers_to_it() {
     let document = package_schema("#T\nc?: int\n#T: {a?: int, ...}\n");
     assert!(document.get("$ref").is_none(), "{document}");
 }
+
+/// As CUE does, OpenAPI leaves out definitions named `*_value` (Protocol Buffers' enum value
+/// tables) and the definitions inside the alternatives of a disjunction.
+#[test]
+fn value_tables_and_definitions_inside_disjunctions_are_not_schemas() {
+    let source =
+        "#D: {\n\ta: int\n\t#b: int\n\t#b_value: int\n}\n#M: {\"A\", #n: 0} | {\"B\", #n: 1}\n";
+    let document = package(source).openapi(None).expect("exports");
+    let schemas = &document["components"]["schemas"];
+    assert!(schemas.get("D.b").is_some(), "{schemas}");
+    assert!(schemas.get("D.b_value").is_none(), "{schemas}");
+    assert!(schemas.get("M.n").is_none(), "{schemas}");
+    assert_eq!(schemas["M"]["enum"], json!(["A", "B"]), "{schemas}");
+}
+
+/// `int64 | null` is stated by its bounds, as CUE does beside `null`.
+#[test]
+fn a_nullable_sized_integer_has_bounds_not_a_format() {
+    let a = openapi("#A: {n: int32 | null, m: int64}");
+    assert_eq!(
+        property(&a, "n"),
+        json!({"type": "integer", "minimum": i32::MIN, "maximum": i32::MAX, "nullable": true})
+    );
+    assert_eq!(
+        property(&a, "m"),
+        json!({"type": "integer", "format": "int64"})
+    );
+}
