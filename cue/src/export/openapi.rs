@@ -196,6 +196,10 @@ fn keywords(keywords: &[Keyword], out: &mut Map<String, Json>) {
             }
             Keyword::Pattern(p) => patterns.push(p.clone()),
             Keyword::NotPattern(p) => all_of.push(json!({"not": {"pattern": p}})),
+            // CUE states a number other than `v` as not between `v` and `v`.
+            Keyword::NotEqual(v) if v.is_number() => {
+                all_of.push(json!({"not": {"allOf": [{"minimum": v}, {"maximum": v}]}}))
+            }
             Keyword::NotEqual(v) => all_of.push(json!({"not": {"enum": [v]}})),
             Keyword::MinLength(n) => insert_count(out, "minLength", *n, true),
             Keyword::MaxLength(n) => insert_count(out, "maxLength", *n, false),

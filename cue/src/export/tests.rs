@@ -255,10 +255,14 @@ fn constraints_without_a_mapping_are_listed_not_dropped() {
 
 #[test]
 fn not_equal_is_not_enum_and_not_const() {
-    let a = openapi("#A: {a: int & !=3}");
+    let a = openapi("#A: {a: int & !=3, s: string & !=\"x\"}");
     assert_eq!(
         property(&a, "a"),
-        json!({"type": "integer", "not": {"enum": [3]}})
+        json!({"type": "integer", "not": {"allOf": [{"minimum": 3}, {"maximum": 3}]}})
+    );
+    assert_eq!(
+        property(&a, "s"),
+        json!({"type": "string", "not": {"enum": ["x"]}})
     );
     let a = json_schema("#A: {a: int & !=3}");
     assert_eq!(
