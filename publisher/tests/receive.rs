@@ -12,9 +12,10 @@ use async_nats::jetstream;
 use async_nats::HeaderMap;
 use chrono::{TimeZone, Utc};
 use cuemesh_publisher::{
-    subject_for, version_url, Attributes, ContentMode, DecodeError, Delivery, ErrorKind, EventData,
-    ExtensionValue, LocalSchema, Pin, Publisher, PublisherConfig, Receiver, ReceiverConfig,
-    RegistrySchema, StartAt, SubscribeConfig, Unchecked, Validation,
+    read_observations, subject_for, version_url, Attributes, ConsumerRecorder, ContentMode,
+    DecodeError, Delivery, ErrorKind, EventData, ExtensionValue, LocalSchema, Pin, Publisher,
+    PublisherConfig, Receiver, ReceiverConfig, RegistrySchema, StartAt, SubscribeConfig, Unchecked,
+    Validation,
 };
 use futures::{Stream, StreamExt};
 use support::{
@@ -668,4 +669,86 @@ async fn a_consumer_goes_on_after_the_server_is_gone_for_a_while() {
     let event = delivery.event.expect("a CloudEvent");
     assert_eq!(event.attributes.id, "after-restart");
     assert_eq!(delivery.stream_sequence, 2);
+}
+
+#[tokio::test]
+async fn a_recorder_records_each_version_decoded_at_most_once_a_minute() {
+    let fixture = Fixture::start().await;
+    let jetstream = jetstream_context(&fixture.server).await;
+    assert!(
+        read_observations(&jetstream)
+            .await
+            .expect("reads")
+            .is_none(),
+        "no bucket before anything is recorded"
+    );
+    let recorder = ConsumerRecorder::open(&jetstream, "billing")
+        .await
+        .expect("creates the bucket");
+    let receiver = fixture.receiver().with_recorder(recorder);
+    let event = |id: &str, data: &str| {
+        format!(
+            r#"{{"specversion": "1.0", "id": "{id}", "source": "com.example.orders",
+                "type": "OrderCreated", "dataschema": "{}", "data": {data}}}"#,
+            orders_dataschema()
+        )
+    };
+    // An invalid event is not a decoded one: nothing is recorded.
+    let invalid = event("bad", r#"{"orderId": "x-1", "total": -1}"#);
+    let received = receiver
+        .receive(Some(&structured_headers()), invalid.as_bytes())
+        .await
+        .expect("a CloudEvent");
+    assert!(matches!(received.validation, Validation::Invalid(_)));
+    let (observations, problems) = read_observations(&jetstream)
+        .await
+        .expect("reads")
+        .expect("the bucket");
+    assert_eq!((observations.len(), problems.len()), (0, 0));
+
+    let valid = event("good", VALID_ORDER);
+    let received = receiver
+        .receive(Some(&structured_headers()), valid.as_bytes())
+        .await
+        .expect("a CloudEvent");
+    assert!(
+        matches!(received.validation, Validation::Valid),
+        "{:?}",
+        received.validation
+    );
+    let (observations, _) = read_observations(&jetstream)
+        .await
+        .expect("reads")
+        .expect("the bucket");
+    assert_eq!(observations.len(), 1, "{observations:?}");
+    let observation = &observations[0];
+    let pin = orders_pin();
+    assert_eq!(
+        (
+            observation.consumer.as_str(),
+            observation.source.as_str(),
+            observation.event_type.as_str(),
+            observation.version
+        ),
+        (
+            "billing",
+            pin.source.as_str(),
+            pin.event_type.as_str(),
+            pin.version
+        )
+    );
+    assert!(observation.last_seen.ends_with('Z'), "{observation:?}");
+
+    // Within the minute the same version is not written again; another version is.
+    let recorder = receiver.recorder().expect("the recorder");
+    assert!(!recorder.record(&pin).await.expect("records"));
+    let next = Pin::new(&pin.source, &pin.event_type, pin.version + 1);
+    assert!(recorder.record(&next).await.expect("records"));
+    let (observations, _) = read_observations(&jetstream)
+        .await
+        .expect("reads")
+        .expect("the bucket");
+    let versions: Vec<u32> = observations.iter().map(|o| o.version).collect();
+    assert_eq!(versions, [pin.version, pin.version + 1]);
+    assert!(recorder.take_failure().is_none());
 }

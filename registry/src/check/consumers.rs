@@ -275,3 +275,58 @@ pub(super) fn undeclared(
     }
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cuemesh_contract::observed::Observation;
+
+    fn seen(consumer: &str, event_type: &str, version: u32) -> Observation {
+        Observation {
+            consumer: consumer.to_string(),
+            source: "A".to_string(),
+            event_type: event_type.to_string(),
+            version,
+            last_seen: format!("2026-12-06T01:0{version}:00Z"),
+        }
+    }
+
+    #[test]
+    fn only_observed_readers_of_touched_types_that_no_file_declares_are_warned_about() {
+        let billing = crate::consumer::load_consumer(
+            "consumers/billing.cue",
+            "package billing\n\nconsumer: {id: \"billing\", owner: \"@acme/billing\"}\n\nreads: \"A\": \"A:x\": version: 1\n",
+        );
+        assert!(!billing.has_errors(), "{:?}", billing.diagnostics);
+        let observations = [
+            seen("billing", "A:x", 1),
+            seen("audit", "A:x", 1),
+            seen("audit", "A:x", 2),
+            seen("billing", "A:y", 1),
+            seen("audit", "A:z", 1),
+        ];
+        let findings = undeclared(&[billing], &[("A", "A:x"), ("A", "A:y")], &observations);
+        let named: Vec<(&str, &str)> = findings
+            .iter()
+            .map(|f| {
+                assert_eq!(f.diagnostic.code, CONSUMER_UNDECLARED);
+                assert_eq!(f.diagnostic.severity, Severity::Warning);
+                (
+                    f.event_type.as_deref().unwrap_or_default(),
+                    f.diagnostic.message.as_str(),
+                )
+            })
+            .collect();
+        // audit reads A:x undeclared (both versions named once); billing declares A:x but not
+        // A:y; A:z is not touched.
+        assert_eq!(named.len(), 2, "{named:?}");
+        assert_eq!(named[0].0, "A:x");
+        assert!(named[0].1.starts_with("consumer \"audit\" was observed decoding \"A:x\" (version 1, last seen 2026-12-06T01:01:00Z; version 2, last seen 2026-12-06T01:02:00Z)"), "{}", named[0].1);
+        assert_eq!(named[1].0, "A:y");
+        assert!(
+            named[1].1.starts_with("consumer \"billing\""),
+            "{}",
+            named[1].1
+        );
+    }
+}
