@@ -1,6 +1,6 @@
 //! The reference manual, generated from the code so that it cannot drift: every command and
 //! flag from clap's `Command` tree, every lint rule from `cuemesh_registry::LintCode::ALL`, every
-//! compatibility rule from `cue::compat::RULES`, every diagnostic code of the engine from
+//! compatibility rule from `cue::compat::CompatCode::ALL`, every diagnostic code of the engine from
 //! `cue::Code::ALL` and every key of `cuemesh.cue` from
 //! `cuemesh_registry::settings::SETTING_KEYS`. `docs/reference.md` is its output, and a test
 //! fails when the committed file differs.
@@ -220,15 +220,14 @@ fn write_compat_rules(out: &mut String) {
          each optionally `_TRANSITIVE`); undecidable and meaning changes are warnings.\n\n",
     );
     out.push_str("| rule | impact | what it finds |\n|---|---|---|\n");
-    let mut rules: Vec<_> = cue::compat::RULES.iter().collect();
-    rules.sort_by_key(|rule| rule.id);
-    for rule in rules {
+    let mut codes = cue::compat::CompatCode::ALL.to_vec();
+    codes.sort_by_key(|code| code.id());
+    for code in codes {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} |",
-            rule.id,
-            rule.impact.description(),
-            escape_cell(rule.purpose)
+            "| `{code}` | {} | {} |",
+            code.impact().description(),
+            escape_cell(code.purpose())
         );
     }
     out.push('\n');
@@ -449,8 +448,8 @@ mod tests {
         for code in LintCode::ALL {
             assert!(text.contains(&format!("| `{code}` |")), "{code}");
         }
-        for rule in cue::compat::RULES {
-            assert!(text.contains(&format!("| `{}` |", rule.id)), "{}", rule.id);
+        for code in cue::compat::CompatCode::ALL {
+            assert!(text.contains(&format!("| `{code}` |")), "{code}");
         }
         for code in cue::Code::ALL {
             assert!(text.contains(&format!("| `{}` |", code.id())), "{code}");

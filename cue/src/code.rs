@@ -1,7 +1,8 @@
 //! The engine's diagnostic codes: every [`Diagnostic::code`](crate::Diagnostic::code) the
 //! parser, the evaluator, the validators, export and import produce, one variant each with the
 //! meaning the reference prints. Lint and compatibility findings carry their rule ids instead
-//! (`cuemesh_registry::LintCode`, [`crate::compat::RULES`]).
+//! ([`crate::compat::CompatCode`], `cuemesh_registry::LintCode`), declared alike with
+//! [`diagnostic_codes!`](crate::diagnostic_codes).
 //!
 //! The diagnostic keeps the code as its stable text (`"CONFLICT"`), since one diagnostic type
 //! carries the codes of every crate; code that asks what a diagnostic is compares with
@@ -163,6 +164,79 @@ impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.id())
     }
+}
+
+/// Declares an enum of diagnostic codes, one entry per code: its doc comment (the one sentence
+/// the reference prints, [`purpose`]), its variant, its stable SCREAMING_SNAKE id and what else
+/// the code's table says of it (any constant expression, read back by `info`). It generates
+/// `ALL` (in declaration order), `id`, `purpose`, `info`, `from_id` and `Display` (the id), so
+/// that every crate's codes are declared alike and nothing compares code strings by hand.
+///
+/// ```
+/// cue::diagnostic_codes! {
+///     /// The codes of an example.
+///     pub enum ExampleCode: u8 {
+///         /// Something is missing.
+///         Missing = "MISSING" => 1,
+///     }
+/// }
+/// assert_eq!(ExampleCode::from_id("MISSING"), Some(ExampleCode::Missing));
+/// assert_eq!(ExampleCode::Missing.purpose(), "Something is missing.");
+/// assert_eq!(ExampleCode::Missing.info(), 1);
+/// ```
+///
+/// [`purpose`]: #purpose
+#[macro_export]
+macro_rules! diagnostic_codes {
+    (
+        $(#[doc = $enum_doc:literal])*
+        $vis:vis enum $name:ident: $info:ty {
+            $($(#[doc = $doc:literal])+ $variant:ident = $id:literal => $value:expr,)+
+        }
+    ) => {
+        $(#[doc = $enum_doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        $vis enum $name {
+            $($(#[doc = $doc])+ $variant,)+
+        }
+
+        impl $name {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable SCREAMING_SNAKE text findings, configuration and JSON output carry.
+            pub fn id(self) -> &'static str {
+                match self {
+                    $($name::$variant => $id,)+
+                }
+            }
+
+            /// One sentence: what the code reports (its doc comment, joined into one line).
+            pub fn purpose(self) -> &'static str {
+                match self {
+                    $($name::$variant => concat!($($doc),+).trim_ascii_start(),)+
+                }
+            }
+
+            /// What the code's table says of it beside its id and purpose.
+            pub fn info(self) -> $info {
+                match self {
+                    $($name::$variant => $value,)+
+                }
+            }
+
+            /// The code whose id is `id`.
+            pub fn from_id(id: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|code| code.id() == id)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.id())
+            }
+        }
+    };
 }
 
 #[cfg(test)]

@@ -123,7 +123,7 @@ fn every_fixture_in_every_mode() {
                 actual.push_str(&format!("{mode}: compatible\n"));
             }
             for finding in &report.findings {
-                rules_seen.insert(finding.rule);
+                rules_seen.insert(finding.rule.id());
                 let at = finding
                     .span
                     .map(|s| report.sources.describe(s))
@@ -198,7 +198,7 @@ fn every_fixture_in_every_mode() {
     }
     let missing: Vec<&str> = RULES
         .iter()
-        .map(|r| r.id)
+        .map(|r| r.code.id())
         .filter(|id| !rules_seen.contains(id))
         .collect();
     if !missing.is_empty() {
@@ -259,6 +259,6 @@ fn one_change_reached_by_two_paths_is_reported_once() {
         cue::compat::Mode::Backward,
     )
     .expect("both versions load");
-    let rules: Vec<&str> = report.findings.iter().map(|f| f.rule).collect();
+    let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.id()).collect();
     assert_eq!(rules, ["BOUND_TIGHTENED"]);
 }

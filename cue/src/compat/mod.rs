@@ -25,6 +25,7 @@
 //! (whatever rule noticed it), and stays a warning only when the search finds none; an error
 //! without one says why (`Finding::counterexample_note`).
 
+mod code;
 mod counterexample;
 mod declarations;
 mod rules;
@@ -41,6 +42,7 @@ use crate::export::{definition_name, extract_definitions, Exported};
 use crate::package::Package;
 use crate::source::{FileId, SourceMap, Span};
 
+pub use code::CompatCode;
 pub use rules::{Rule, Verdict, Verdicts, RULES};
 
 /// A compatibility mode, with Confluent's names and meaning.
@@ -245,8 +247,8 @@ pub struct Options {
 /// One change between two versions, named by its rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// The rule's SCREAMING_SNAKE id (`FIELD_REMOVED`).
-    pub rule: &'static str,
+    /// The rule that saw the change.
+    pub rule: CompatCode,
     /// What the change breaks, as decided (by the rule, by comparison or by a
     /// counterexample): a rule that could not decide may end as a break here.
     pub impact: Impact,
@@ -275,7 +277,7 @@ impl Finding {
     pub fn to_diagnostic(&self) -> Diagnostic {
         let mut diagnostic = Diagnostic {
             severity: self.severity,
-            ..Diagnostic::error(self.rule, self.message.clone())
+            ..Diagnostic::error(self.rule.id(), self.message.clone())
         }
         .with_path(self.path.clone());
         if let Some(span) = self.span {
@@ -387,12 +389,11 @@ pub fn compare(previous: Version<'_>, current: Version<'_>) -> Result<Report, Ve
 /// against it so that it cannot drift.
 pub fn rule_table() -> String {
     let mut out = String::from("| rule | impact | what it finds |\n|---|---|---|\n");
-    for rule in RULES {
+    for &code in CompatCode::ALL {
         out.push_str(&format!(
-            "| `{}` | {} | {} |\n",
-            rule.id,
-            rule.impact.description(),
-            rule.purpose.replace('|', "\\|")
+            "| `{code}` | {} | {} |\n",
+            code.impact().description(),
+            code.purpose().replace('|', "\\|")
         ));
     }
     out
@@ -466,7 +467,7 @@ fn compare_versions(
             };
             // When only one side has a position, it is the primary one.
             let other = if span == other { None } else { other };
-            let semantic = change.rule.impact == Impact::Semantic;
+            let semantic = change.rule.code.impact() == Impact::Semantic;
             let mut verdicts = change.verdicts;
             let checked_mode = if search.is_some() { mode } else { Mode::Full };
             if severity_in(checked_mode, verdicts, semantic).is_none() {
@@ -475,7 +476,7 @@ fn compare_versions(
             // One change is reported once: against the oldest of several versions, and at the
             // first path that reaches its declaration (`lines.0` and `lines.*` of
             // `[#Line, ...#Line]` are the same field of the same file).
-            if search.is_some() && !seen.insert((change.rule.id, span, change.message.clone())) {
+            if search.is_some() && !seen.insert((change.rule.code, span, change.message.clone())) {
                 continue;
             }
             let mut counterexample = None;
@@ -517,7 +518,7 @@ fn compare_versions(
                 _ => None,
             };
             findings.push(Finding {
-                rule: change.rule.id,
+                rule: change.rule.code,
                 impact: verdicts.impact(semantic),
                 verdicts,
                 severity,

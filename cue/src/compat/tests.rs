@@ -45,7 +45,7 @@ fn the_mode_decides_which_findings_are_errors() {
     assert!(backward.findings.is_empty());
     let forward = check(&[version(&old)], version(&new), Mode::Forward).expect("loads");
     assert!(!forward.is_compatible());
-    assert_eq!(forward.findings[0].rule, "FIELD_ADDED");
+    assert_eq!(forward.findings[0].rule, CompatCode::FieldAdded);
     assert_eq!(forward.findings[0].severity, Severity::Error);
     let none = check(&[version(&old)], version(&new), Mode::None).expect("loads");
     assert!(none.findings.is_empty());
@@ -98,7 +98,7 @@ fn transitive_modes_compare_every_previous_version() {
     )
     .expect("loads");
     assert_eq!(all.findings.len(), 1);
-    assert_eq!(all.findings[0].rule, "FIELD_REMOVED");
+    assert_eq!(all.findings[0].rule, CompatCode::FieldRemoved);
     assert_eq!(all.findings[0].previous, 0);
     assert_eq!(
         all.sources
@@ -131,16 +131,20 @@ fn recursive_definitions_end() {
 }
 
 #[test]
-fn every_rule_id_is_unique_and_screaming_snake() {
+fn every_code_has_one_rule_and_a_unique_screaming_snake_id() {
+    let codes: Vec<CompatCode> = RULES.iter().map(|rule| rule.code).collect();
+    assert_eq!(codes, CompatCode::ALL);
     let mut seen = std::collections::HashSet::new();
-    for rule in RULES {
-        assert!(seen.insert(rule.id), "{} twice", rule.id);
+    for &code in CompatCode::ALL {
+        let id = code.id();
+        assert!(seen.insert(id), "{id} twice");
         assert!(
-            rule.id.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
-            "{}",
-            rule.id
+            id.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+            "{id}"
         );
-        assert!(rule.purpose.ends_with('.'), "{}", rule.id);
+        assert_eq!(CompatCode::from_id(id), Some(code));
+        assert!(code.purpose().ends_with('.'), "{id}");
+        assert!(!code.purpose().contains("  "), "{id}");
     }
 }
 
@@ -168,7 +172,7 @@ fn proven_backward_errors(previous: &str, current: &str) -> Vec<(&'static str, S
                 .expect("an error has a counterexample");
             assert!(valid(&old, &found.value), "{}", found.value);
             assert!(!valid(&new, &found.value), "{}", found.value);
-            (f.rule, f.path.clone())
+            (f.rule.id(), f.path.clone())
         })
         .collect()
 }

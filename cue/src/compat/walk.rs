@@ -19,6 +19,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::CompatCode;
+
 use super::rules::{
     Alternatives, Extra, FieldPair, ListPair, Pair, Rule, StructPair, ValuePair, Verdict, Verdicts,
     RULES,
@@ -285,7 +287,7 @@ impl<'s, 't> Walker<'s, 't> {
         }
         let undecided = RULES
             .iter()
-            .find(|r| r.id == "DISJUNCTION_UNDECIDED")
+            .find(|r| r.code == CompatCode::DisjunctionUndecided)
             .expect("the rule is registered");
         let uncovered = [
             (pairing.old_uncovered, "previous", "current"),

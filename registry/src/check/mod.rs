@@ -172,9 +172,7 @@ impl CheckFinding {
     /// a note saying why not).
     pub fn is_compatibility(&self) -> bool {
         self.diagnostic.code == CONSUMER_BROKEN
-            || compat::RULES
-                .iter()
-                .any(|rule| rule.id == self.diagnostic.code)
+            || compat::CompatCode::from_id(self.diagnostic.code).is_some()
     }
 }
 
@@ -733,7 +731,7 @@ fn is_allowable(code: &str) -> bool {
         || code == SOURCE_REMOVED
         || code == CONSUMER_BROKEN
         || code == REPLAY_REJECTED
-        || compat::RULES.iter().any(|r| r.id == code)
+        || compat::CompatCode::from_id(code).is_some()
 }
 
 fn apply_allowances(

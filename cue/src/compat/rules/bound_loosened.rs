@@ -2,12 +2,10 @@
 
 use super::support;
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "BOUND_LOOSENED",
-    purpose: "A bound on a number, a string's length or a struct's field count accepts more, which the previous version rejects.",
-    impact: Impact::BreaksForward,
+    code: CompatCode::BoundLoosened,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -27,7 +25,13 @@ mod tests {
 
     #[test]
     fn bounds_loosened() {
-        assert_eq!(paths(RULE.id, "#A: {a: >=10}", "#A: {a: >=0}"), ["a"]);
-        assert_eq!(paths(RULE.id, "#A: {a: int & <10}", "#A: {a: int}"), ["a"]);
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a: >=10}", "#A: {a: >=0}"),
+            ["a"]
+        );
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a: int & <10}", "#A: {a: int}"),
+            ["a"]
+        );
     }
 }

@@ -2,12 +2,10 @@
 
 use super::support;
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "BOUND_TIGHTENED",
-    purpose: "A bound on a number, a string's length or a struct's field count accepts less (`>=0` to `>=10`, a new `<=100`).",
-    impact: Impact::BreaksBackward,
+    code: CompatCode::BoundTightened,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -27,15 +25,21 @@ mod tests {
 
     #[test]
     fn bounds_tightened() {
-        assert_eq!(paths(RULE.id, "#A: {a: >=0}", "#A: {a: >=10}"), ["a"]);
-        assert_eq!(paths(RULE.id, "#A: {a: int}", "#A: {a: int & <=9}"), ["a"]);
         assert_eq!(
-            paths(RULE.id, "#A: {a: int64}", "#A: {a: int32}"),
+            paths(RULE.code.id(), "#A: {a: >=0}", "#A: {a: >=10}"),
+            ["a"]
+        );
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a: int}", "#A: {a: int & <=9}"),
+            ["a"]
+        );
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a: int64}", "#A: {a: int32}"),
             ["a", "a"]
         );
         assert_eq!(
             paths(
-                RULE.id,
+                RULE.code.id(),
                 "import \"strings\"\n#A: {a: strings.MaxRunes(9)}",
                 "import \"strings\"\n#A: {a: strings.MaxRunes(5)}"
             ),
@@ -45,6 +49,6 @@ mod tests {
 
     #[test]
     fn the_same_integer_bound_spelled_differently() {
-        assert!(paths(RULE.id, "#A: {a: int & >0}", "#A: {a: int & >=1}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: int & >0}", "#A: {a: int & >=1}").is_empty());
     }
 }

@@ -1,12 +1,10 @@
 //! `DEFAULT_CHANGED`: A default was added, removed or changed: every value is still judged alike, but consumers that fill in defaults read absent fields differently.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "DEFAULT_CHANGED",
-    purpose: "A default was added, removed or changed: every value is still judged alike, but consumers that fill in defaults read absent fields differently.",
-    impact: Impact::Semantic,
+    code: CompatCode::DefaultChanged,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -31,10 +29,13 @@ mod tests {
     #[test]
     fn defaults_changed() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: *1 | int}", "#A: {a: *2 | int}"),
+            paths(RULE.code.id(), "#A: {a: *1 | int}", "#A: {a: *2 | int}"),
             ["a"]
         );
-        assert_eq!(paths(RULE.id, "#A: {a: int}", "#A: {a: *2 | int}"), ["a"]);
-        assert!(paths(RULE.id, "#A: {a: *1 | int}", "#A: {a?: *1 | int}").is_empty());
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a: int}", "#A: {a: *2 | int}"),
+            ["a"]
+        );
+        assert!(paths(RULE.code.id(), "#A: {a: *1 | int}", "#A: {a?: *1 | int}").is_empty());
     }
 }

@@ -1,12 +1,11 @@
 //! `DEPENDENT_CONSTRAINT_CHANGED`: A value that reads other fields of the data (`m: >=n`) or that only the data completes (`int + int`) was declared differently, or reads something that changed: a counterexample decides, else a warning. Declared the same, it is reported only with a counterexample.
 
 use super::{Alternatives, Check, Note, Pair, Position, Rule, Verdicts, DEPENDS_ON_THE_DATA};
+use crate::compat::CompatCode;
 use crate::compat::Impact;
 
 pub(super) const RULE: Rule = Rule {
-    id: "DEPENDENT_CONSTRAINT_CHANGED",
-    purpose: "A value that reads other fields of the data (`m: >=n`) or that only the data completes (`int + int`) was declared differently, or reads something that changed: a counterexample decides, else a warning.",
-    impact: Impact::Undecided,
+    code: CompatCode::DependentConstraintChanged,
     position: Position::Current,
     check: Check::Notes(check),
 };
@@ -65,7 +64,7 @@ mod tests {
     fn a_bound_on_another_field_changed() {
         assert_eq!(
             paths(
-                RULE.id,
+                RULE.code.id(),
                 "#A: {n: int, m: int & >=n}",
                 "#A: {n: int, m: int & >n}"
             ),
@@ -76,7 +75,7 @@ mod tests {
     #[test]
     fn the_same_declaration_spelled_with_other_spaces() {
         assert!(paths(
-            RULE.id,
+            RULE.code.id(),
             "#A: {n: int, m: int & >=n}",
             "#A: {n: int, m:   int &\n >=n}"
         )

@@ -3,12 +3,10 @@
 use super::SCALAR_CLASSES;
 use super::{Check, Pair, Position, Rule};
 use crate::compat::walk::pair_up;
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "DISJUNCTION_UNDECIDED",
-    purpose: "Alternatives of a disjunction could not be paired between versions (a struct alternative no alternative of the other version accepts whole, different numbers of list variants, several constrained scalars of one kind): a counterexample decides, else a warning.",
-    impact: Impact::Undecided,
+    code: CompatCode::DisjunctionUndecided,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -52,14 +50,14 @@ mod tests {
     fn variants_that_cannot_be_paired() {
         assert_eq!(
             paths(
-                RULE.id,
+                RULE.code.id(),
                 "#A: {a: {x: int} | {y: int}}",
                 "#A: {a: {x: int} | {y: int} | {z: int}}"
             ),
             ["a"]
         );
         assert_eq!(
-            paths(RULE.id, "#A: {a: <0 | >10}", "#A: {a: <0 | >20}"),
+            paths(RULE.code.id(), "#A: {a: <0 | >10}", "#A: {a: <0 | >20}"),
             ["a"]
         );
     }
@@ -67,7 +65,7 @@ mod tests {
     #[test]
     fn variants_paired_by_position() {
         assert!(paths(
-            RULE.id,
+            RULE.code.id(),
             "#A: {a: {x: int} | {y: int}}",
             "#A: {a: {x: int} | {y: string}}"
         )

@@ -1,12 +1,10 @@
 //! `ENUM_VALUE_ADDED`: A value the current version lists (an enum member, a constant) is one the previous version rejects.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "ENUM_VALUE_ADDED",
-    purpose: "A value the current version lists (an enum member, a constant) is one the previous version rejects.",
-    impact: Impact::BreaksForward,
+    code: CompatCode::EnumValueAdded,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -32,13 +30,13 @@ mod tests {
     #[test]
     fn enum_extended() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: \"x\"}", "#A: {a: \"x\" | \"y\"}"),
+            paths(RULE.code.id(), "#A: {a: \"x\"}", "#A: {a: \"x\" | \"y\"}"),
             ["a"]
         );
     }
 
     #[test]
     fn a_value_the_previous_type_accepted() {
-        assert!(paths(RULE.id, "#A: {a: string}", "#A: {a: \"x\"}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: string}", "#A: {a: \"x\"}").is_empty());
     }
 }

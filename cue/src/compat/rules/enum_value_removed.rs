@@ -1,13 +1,10 @@
 //! `ENUM_VALUE_REMOVED`: A value the previous version listed (an enum member, a constant) is no longer accepted.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "ENUM_VALUE_REMOVED",
-    purpose:
-        "A value the previous version listed (an enum member, a constant) is no longer accepted.",
-    impact: Impact::BreaksBackward,
+    code: CompatCode::EnumValueRemoved,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -33,15 +30,15 @@ mod tests {
     #[test]
     fn enum_reduced() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: \"x\" | \"y\"}", "#A: {a: \"x\"}"),
+            paths(RULE.code.id(), "#A: {a: \"x\" | \"y\"}", "#A: {a: \"x\"}"),
             ["a"]
         );
-        assert_eq!(paths(RULE.id, "#A: {v: 1}", "#A: {v: 2}"), ["v"]);
+        assert_eq!(paths(RULE.code.id(), "#A: {v: 1}", "#A: {v: 2}"), ["v"]);
     }
 
     #[test]
     fn a_type_that_accepts_the_value_keeps_it() {
-        assert!(paths(RULE.id, "#A: {a: \"x\" | \"y\"}", "#A: {a: string}").is_empty());
-        assert!(paths(RULE.id, "#A: {a: 1 | 2}", "#A: {a: int & <3}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: \"x\" | \"y\"}", "#A: {a: string}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: 1 | 2}", "#A: {a: int & <3}").is_empty());
     }
 }

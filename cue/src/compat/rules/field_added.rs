@@ -1,12 +1,10 @@
 //! `FIELD_ADDED`: A new field in a struct the previous version closed, so the previous version rejects data carrying it.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "FIELD_ADDED",
-    purpose: "A new field in a struct the previous version closed, so the previous version rejects data carrying it.",
-    impact: Impact::BreaksForward,
+    code: CompatCode::FieldAdded,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -32,17 +30,22 @@ mod tests {
     #[test]
     fn adding_any_field_to_a_closed_definition() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: int}", "#A: {a: int, b?: int}"),
+            paths(RULE.code.id(), "#A: {a: int}", "#A: {a: int, b?: int}"),
             ["b"]
         );
         assert_eq!(
-            paths(RULE.id, "#A: {a: int}", "#A: {a: int, b: int}"),
+            paths(RULE.code.id(), "#A: {a: int}", "#A: {a: int, b: int}"),
             ["b"]
         );
     }
 
     #[test]
     fn not_to_an_open_struct() {
-        assert!(paths(RULE.id, "#A: {a: int, ...}", "#A: {a: int, b?: int, ...}").is_empty());
+        assert!(paths(
+            RULE.code.id(),
+            "#A: {a: int, ...}",
+            "#A: {a: int, b?: int, ...}"
+        )
+        .is_empty());
     }
 }

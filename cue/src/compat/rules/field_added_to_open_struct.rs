@@ -1,12 +1,10 @@
 //! `FIELD_ADDED_TO_OPEN_STRUCT`: A new optional field in a struct the previous version left open: previous data may carry that field with any value, which the current version constrains.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "FIELD_ADDED_TO_OPEN_STRUCT",
-    purpose: "A new optional field in a struct the previous version left open: previous data may carry that field with any value, which the current version constrains.",
-    impact: Impact::BreaksBackward,
+    code: CompatCode::FieldAddedToOpenStruct,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -41,15 +39,29 @@ mod tests {
     #[test]
     fn adding_a_constrained_optional_field_to_an_open_struct() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: int, ...}", "#A: {a: int, b?: int, ...}"),
+            paths(
+                RULE.code.id(),
+                "#A: {a: int, ...}",
+                "#A: {a: int, b?: int, ...}"
+            ),
             ["b"]
         );
     }
 
     #[test]
     fn closed_structs_required_fields_and_unconstrained_fields_are_other_rules() {
-        assert!(paths(RULE.id, "#A: {a: int}", "#A: {a: int, b?: int}").is_empty());
-        assert!(paths(RULE.id, "#A: {a: int, ...}", "#A: {a: int, b!: int, ...}").is_empty());
-        assert!(paths(RULE.id, "#A: {a: int, ...}", "#A: {a: int, b?: _, ...}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: int}", "#A: {a: int, b?: int}").is_empty());
+        assert!(paths(
+            RULE.code.id(),
+            "#A: {a: int, ...}",
+            "#A: {a: int, b!: int, ...}"
+        )
+        .is_empty());
+        assert!(paths(
+            RULE.code.id(),
+            "#A: {a: int, ...}",
+            "#A: {a: int, b?: _, ...}"
+        )
+        .is_empty());
     }
 }

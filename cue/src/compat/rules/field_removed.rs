@@ -1,12 +1,10 @@
 //! `FIELD_REMOVED`: A field the previous version declared is gone and the current struct is closed, so data carrying it is rejected.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "FIELD_REMOVED",
-    purpose: "A field the previous version declared is gone and the current struct is closed, so data carrying it is rejected.",
-    impact: Impact::BreaksBackward,
+    code: CompatCode::FieldRemoved,
     position: Position::Previous,
     check: Check::Messages(check),
 };
@@ -32,14 +30,19 @@ mod tests {
     #[test]
     fn a_field_removed_from_a_closed_definition() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: int, b?: int}", "#A: {a: int}"),
+            paths(RULE.code.id(), "#A: {a: int, b?: int}", "#A: {a: int}"),
             ["b"]
         );
     }
 
     #[test]
     fn an_open_struct_or_a_pattern_still_allows_it() {
-        assert!(paths(RULE.id, "#A: {a: int, b?: int, ...}", "#A: {a: int, ...}").is_empty());
-        assert!(paths(RULE.id, "#A: {b?: int}", "#A: {[string]: int}").is_empty());
+        assert!(paths(
+            RULE.code.id(),
+            "#A: {a: int, b?: int, ...}",
+            "#A: {a: int, ...}"
+        )
+        .is_empty());
+        assert!(paths(RULE.code.id(), "#A: {b?: int}", "#A: {[string]: int}").is_empty());
     }
 }

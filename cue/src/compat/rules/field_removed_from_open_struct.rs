@@ -1,12 +1,10 @@
 //! `FIELD_REMOVED_FROM_OPEN_STRUCT`: An optional field is gone from an open struct, which now accepts any value there where the previous version constrained it.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "FIELD_REMOVED_FROM_OPEN_STRUCT",
-    purpose: "An optional field is gone from an open struct, which now accepts any value there where the previous version constrained it.",
-    impact: Impact::BreaksForward,
+    code: CompatCode::FieldRemovedFromOpenStruct,
     position: Position::Previous,
     check: Check::Messages(check),
 };
@@ -41,14 +39,23 @@ mod tests {
     #[test]
     fn removing_an_optional_field_from_an_open_struct() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: int, b?: int, ...}", "#A: {a: int, ...}"),
+            paths(
+                RULE.code.id(),
+                "#A: {a: int, b?: int, ...}",
+                "#A: {a: int, ...}"
+            ),
             ["b"]
         );
     }
 
     #[test]
     fn not_from_a_closed_struct_nor_an_unconstrained_field() {
-        assert!(paths(RULE.id, "#A: {a: int, b?: int}", "#A: {a: int}").is_empty());
-        assert!(paths(RULE.id, "#A: {a: int, b?: _, ...}", "#A: {a: int, ...}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: int, b?: int}", "#A: {a: int}").is_empty());
+        assert!(paths(
+            RULE.code.id(),
+            "#A: {a: int, b?: _, ...}",
+            "#A: {a: int, ...}"
+        )
+        .is_empty());
     }
 }

@@ -1,13 +1,11 @@
 //! `FIELD_TYPE_CHANGED`: The value's type changed both ways (`int` to `string`): each version rejects values of the other's type.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 use crate::value::Kinds;
 
 pub(super) const RULE: Rule = Rule {
-    id: "FIELD_TYPE_CHANGED",
-    purpose: "The value's type changed both ways (`int` to `string`): each version rejects values of the other's type.",
-    impact: Impact::BreaksBoth,
+    code: CompatCode::FieldTypeChanged,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -46,12 +44,15 @@ mod tests {
 
     #[test]
     fn int_to_string() {
-        assert_eq!(paths(RULE.id, "#A: {a: int}", "#A: {a: string}"), ["a"]);
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a: int}", "#A: {a: string}"),
+            ["a"]
+        );
     }
 
     #[test]
     fn widening_or_narrowing_alone_is_another_rule() {
-        assert!(paths(RULE.id, "#A: {a: int}", "#A: {a: number}").is_empty());
-        assert!(paths(RULE.id, "#A: {a: int | string}", "#A: {a: int}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: int}", "#A: {a: number}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: int | string}", "#A: {a: int}").is_empty());
     }
 }

@@ -2,13 +2,11 @@
 
 use super::quoted;
 use super::{Check, Note, Pair, Position, Rule, Verdict, Verdicts};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 use crate::export::StructShape;
 
 pub(super) const RULE: Rule = Rule {
-    id: "LABEL_PATTERN_CHANGED",
-    purpose: "A struct's pattern constraints have different label sets: which fields they admit are compared by counterexample (a pattern added to an open struct only narrows it).",
-    impact: Impact::Decided,
+    code: CompatCode::LabelPatternChanged,
     position: Position::Current,
     check: Check::Notes(check),
 };
@@ -72,9 +70,18 @@ mod tests {
     #[test]
     fn a_label_pattern_changed() {
         assert_eq!(
-            paths(RULE.id, "#A: {[=~\"^x\"]: int}", "#A: {[=~\"^y\"]: int}"),
+            paths(
+                RULE.code.id(),
+                "#A: {[=~\"^x\"]: int}",
+                "#A: {[=~\"^y\"]: int}"
+            ),
             [""]
         );
-        assert!(paths(RULE.id, "#A: {[=~\"^x\"]: int}", "#A: {[=~\"^x\"]: string}").is_empty());
+        assert!(paths(
+            RULE.code.id(),
+            "#A: {[=~\"^x\"]: int}",
+            "#A: {[=~\"^x\"]: string}"
+        )
+        .is_empty());
     }
 }

@@ -2,12 +2,10 @@
 
 use super::support;
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "LIST_CONSTRAINT_LOOSENED",
-    purpose: "A list accepts more lengths or no longer needs unique items, which the previous version rejects.",
-    impact: Impact::BreaksForward,
+    code: CompatCode::ListConstraintLoosened,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -29,7 +27,7 @@ mod tests {
     fn max_items_removed() {
         assert_eq!(
             paths(
-                RULE.id,
+                RULE.code.id(),
                 "import \"list\"\n#A: {a: [...int] & list.MaxItems(3)}",
                 "#A: {a: [...int]}"
             ),

@@ -2,12 +2,10 @@
 
 use super::support;
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "LIST_CONSTRAINT_TIGHTENED",
-    purpose: "A list accepts fewer lengths (`list.MinItems` raised, elements fixed) or must now have unique items.",
-    impact: Impact::BreaksBackward,
+    code: CompatCode::ListConstraintTightened,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -30,19 +28,23 @@ mod tests {
         // `[...int] & list.MinItems(1)` in a definition is rejected by the engine (like CUE
         // v0.4, unlike current CUE), so a first element stands for the minimum here.
         assert_eq!(
-            paths(RULE.id, "#A: {a: [...int]}", "#A: {a: [int, ...int]}"),
+            paths(
+                RULE.code.id(),
+                "#A: {a: [...int]}",
+                "#A: {a: [int, ...int]}"
+            ),
             ["a"]
         );
         assert_eq!(
             paths(
-                RULE.id,
+                RULE.code.id(),
                 "import \"list\"\n#A: {a: [...int]}",
                 "import \"list\"\n#A: {a: [...int] & list.UniqueItems()}"
             ),
             ["a"]
         );
         assert_eq!(
-            paths(RULE.id, "#A: {a: [int, ...int]}", "#A: {a: [int]}"),
+            paths(RULE.code.id(), "#A: {a: [int, ...int]}", "#A: {a: [int]}"),
             ["a"]
         );
     }

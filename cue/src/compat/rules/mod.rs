@@ -14,7 +14,7 @@ use crate::export::{keyword_accepts, Keyword, ListShape, Presence, Property, Sha
 use crate::re2::inclusion::{difference, Difference, StringSet};
 use crate::value::Kinds;
 
-use super::Impact;
+use super::{CompatCode, Impact};
 
 mod bound_loosened;
 mod bound_tightened;
@@ -49,11 +49,8 @@ mod validator_changed;
 
 /// One compatibility rule.
 pub struct Rule {
-    /// SCREAMING_SNAKE, stable: findings, configuration and ignores name rules by it.
-    pub id: &'static str,
-    /// One sentence for the README's table and `--help`.
-    pub purpose: &'static str,
-    pub impact: Impact,
+    /// Its id, purpose and impact.
+    pub code: CompatCode,
     /// Which version's position a finding points at.
     pub(crate) position: Position,
     pub(crate) check: Check,
@@ -75,7 +72,7 @@ impl Rule {
                 .into_iter()
                 .map(|message| Note {
                     message,
-                    verdicts: Verdicts::of(self.impact),
+                    verdicts: Verdicts::of(self.code.impact()),
                     proof_only: false,
                 })
                 .collect(),
@@ -146,7 +143,7 @@ impl Verdicts {
 
 impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rule").field("id", &self.id).finish()
+        f.debug_struct("Rule").field("code", &self.code).finish()
     }
 }
 
@@ -587,7 +584,7 @@ pub(crate) mod testing {
             .expect("both versions load")
             .findings
             .iter()
-            .filter(|f| f.rule == rule)
+            .filter(|f| f.rule.id() == rule)
             .map(|f| f.impact)
             .collect()
     }

@@ -1,12 +1,10 @@
 //! `NULLABLE_ADDED`: The value now accepts `null`, which the previous version rejects.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "NULLABLE_ADDED",
-    purpose: "The value now accepts `null`, which the previous version rejects.",
-    impact: Impact::BreaksForward,
+    code: CompatCode::NullableAdded,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -33,7 +31,7 @@ mod tests {
     #[test]
     fn null_added() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: string}", "#A: {a: *null | string}"),
+            paths(RULE.code.id(), "#A: {a: string}", "#A: {a: *null | string}"),
             ["a"]
         );
     }

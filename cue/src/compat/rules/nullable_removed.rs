@@ -1,12 +1,10 @@
 //! `NULLABLE_REMOVED`: The value no longer accepts `null`.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "NULLABLE_REMOVED",
-    purpose: "The value no longer accepts `null`.",
-    impact: Impact::BreaksBackward,
+    code: CompatCode::NullableRemoved,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -33,13 +31,18 @@ mod tests {
     #[test]
     fn null_dropped() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: null | string}", "#A: {a: string}"),
+            paths(RULE.code.id(), "#A: {a: null | string}", "#A: {a: string}"),
             ["a"]
         );
     }
 
     #[test]
     fn null_kept() {
-        assert!(paths(RULE.id, "#A: {a: null | string}", "#A: {a: null | =~\"x\"}").is_empty());
+        assert!(paths(
+            RULE.code.id(),
+            "#A: {a: null | string}",
+            "#A: {a: null | =~\"x\"}"
+        )
+        .is_empty());
     }
 }

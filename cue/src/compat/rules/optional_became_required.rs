@@ -1,12 +1,10 @@
 //! `OPTIONAL_BECAME_REQUIRED`: A field data could omit must now be present (made required, or its default removed).
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "OPTIONAL_BECAME_REQUIRED",
-    purpose: "A field data could omit must now be present (made required, or its default removed).",
-    impact: Impact::BreaksBackward,
+    code: CompatCode::OptionalBecameRequired,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -32,13 +30,22 @@ mod tests {
 
     #[test]
     fn optional_made_required_or_default_dropped() {
-        assert_eq!(paths(RULE.id, "#A: {a?: int}", "#A: {a!: int}"), ["a"]);
-        assert_eq!(paths(RULE.id, "#A: {a?: int}", "#A: {a: int}"), ["a"]);
-        assert_eq!(paths(RULE.id, "#A: {a: *1 | int}", "#A: {a: int}"), ["a"]);
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a?: int}", "#A: {a!: int}"),
+            ["a"]
+        );
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a?: int}", "#A: {a: int}"),
+            ["a"]
+        );
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a: *1 | int}", "#A: {a: int}"),
+            ["a"]
+        );
     }
 
     #[test]
     fn required_spellings_are_the_same_to_data() {
-        assert!(paths(RULE.id, "#A: {a: int}", "#A: {a!: int}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: int}", "#A: {a!: int}").is_empty());
     }
 }

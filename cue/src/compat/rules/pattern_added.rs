@@ -1,13 +1,11 @@
 //! `PATTERN_ADDED`: A string must now match a regular expression (`=~`, `!~`, `strings.HasPrefix`...) it did not have to.
 
 use super::{Check, Note, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 use crate::value::Kinds;
 
 pub(super) const RULE: Rule = Rule {
-    id: "PATTERN_ADDED",
-    purpose: "A string must now match a regular expression (`=~`, `!~`, `strings.HasPrefix`...) it did not have to.",
-    impact: Impact::BreaksBackward,
+    code: CompatCode::PatternAdded,
     position: Position::Current,
     check: Check::Notes(check),
 };
@@ -46,7 +44,7 @@ mod tests {
     #[test]
     fn a_regex_the_others_imply_is_no_change() {
         assert!(paths(
-            RULE.id,
+            RULE.code.id(),
             "#A: {a: =~\"^ab\"}",
             "#A: {a: =~\"^ab\" & =~\"^a\"}"
         )
@@ -56,7 +54,7 @@ mod tests {
     #[test]
     fn a_regex_added() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: string}", "#A: {a: =~\"^x\"}"),
+            paths(RULE.code.id(), "#A: {a: string}", "#A: {a: =~\"^x\"}"),
             ["a"]
         );
     }

@@ -1,13 +1,11 @@
 //! `PATTERN_CHANGED`: A string's regular expression was replaced by another: which strings each accepts that the other rejects is decided by automata (RE2 has no back-references).
 
 use super::{Check, Note, Pair, Position, Rule, Verdict};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 use crate::value::Kinds;
 
 pub(super) const RULE: Rule = Rule {
-    id: "PATTERN_CHANGED",
-    purpose: "A string's regular expression was replaced by another: which strings each accepts that the other rejects is decided by automata (RE2 has no back-references).",
-    impact: Impact::Decided,
+    code: CompatCode::PatternChanged,
     position: Position::Current,
     check: Check::Notes(check),
 };
@@ -55,15 +53,21 @@ mod tests {
     #[test]
     fn the_directions_are_decided_by_automata() {
         let (narrow, wide) = ("#A: {a: =~\"^[a-c]+$\"}", "#A: {a: =~\"^[a-z]+$\"}");
-        assert_eq!(impacts(RULE.id, wide, narrow), [Impact::BreaksBackward]);
-        assert_eq!(impacts(RULE.id, narrow, wide), [Impact::BreaksForward]);
         assert_eq!(
-            impacts(RULE.id, "#A: {a: =~\"^a\"}", "#A: {a: =~\"^b\"}"),
+            impacts(RULE.code.id(), wide, narrow),
+            [Impact::BreaksBackward]
+        );
+        assert_eq!(
+            impacts(RULE.code.id(), narrow, wide),
+            [Impact::BreaksForward]
+        );
+        assert_eq!(
+            impacts(RULE.code.id(), "#A: {a: =~\"^a\"}", "#A: {a: =~\"^b\"}"),
             [Impact::BreaksBoth]
         );
         // Go's `\d` is ASCII: the same language spelled two ways.
         assert!(paths(
-            RULE.id,
+            RULE.code.id(),
             "#A: {a: =~\"^[0-9]+$\"}",
             "#A: {a: =~#\"^\\d+$\"#}"
         )
@@ -73,9 +77,9 @@ mod tests {
     #[test]
     fn two_different_regexes() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: =~\"^x\"}", "#A: {a: =~\"^[xy]\"}"),
+            paths(RULE.code.id(), "#A: {a: =~\"^x\"}", "#A: {a: =~\"^[xy]\"}"),
             ["a"]
         );
-        assert!(paths(RULE.id, "#A: {a: =~\"^x\"}", "#A: {a: =~\"^x\"}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: =~\"^x\"}", "#A: {a: =~\"^x\"}").is_empty());
     }
 }

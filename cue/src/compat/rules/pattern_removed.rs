@@ -1,13 +1,11 @@
 //! `PATTERN_REMOVED`: A string no longer has to match a regular expression, so it accepts strings the previous version rejects.
 
 use super::{Check, Note, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 use crate::value::Kinds;
 
 pub(super) const RULE: Rule = Rule {
-    id: "PATTERN_REMOVED",
-    purpose: "A string no longer has to match a regular expression, so it accepts strings the previous version rejects.",
-    impact: Impact::BreaksForward,
+    code: CompatCode::PatternRemoved,
     position: Position::Current,
     check: Check::Notes(check),
 };
@@ -46,7 +44,7 @@ mod tests {
     #[test]
     fn a_regex_removed() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: =~\"^x\"}", "#A: {a: string}"),
+            paths(RULE.code.id(), "#A: {a: =~\"^x\"}", "#A: {a: string}"),
             ["a"]
         );
     }

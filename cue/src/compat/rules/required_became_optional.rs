@@ -1,12 +1,10 @@
 //! `REQUIRED_BECAME_OPTIONAL`: A field data had to carry may now be omitted, so data written with the current version may lack what the previous one requires.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "REQUIRED_BECAME_OPTIONAL",
-    purpose: "A field data had to carry may now be omitted, so data written with the current version may lack what the previous one requires.",
-    impact: Impact::BreaksForward,
+    code: CompatCode::RequiredBecameOptional,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -32,7 +30,13 @@ mod tests {
 
     #[test]
     fn required_made_optional_or_given_a_default() {
-        assert_eq!(paths(RULE.id, "#A: {a!: int}", "#A: {a?: int}"), ["a"]);
-        assert_eq!(paths(RULE.id, "#A: {a: int}", "#A: {a: *1 | int}"), ["a"]);
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a!: int}", "#A: {a?: int}"),
+            ["a"]
+        );
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a: int}", "#A: {a: *1 | int}"),
+            ["a"]
+        );
     }
 }

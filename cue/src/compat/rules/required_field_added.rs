@@ -1,12 +1,10 @@
 //! `REQUIRED_FIELD_ADDED`: A new field data must carry (required, or regular without a default), so data written with the previous version lacks it.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "REQUIRED_FIELD_ADDED",
-    purpose: "A new field data must carry (required, or regular without a default), so data written with the previous version lacks it.",
-    impact: Impact::BreaksBackward,
+    code: CompatCode::RequiredFieldAdded,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -33,18 +31,18 @@ mod tests {
     #[test]
     fn adding_a_required_or_regular_field() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: int}", "#A: {a: int, b!: int}"),
+            paths(RULE.code.id(), "#A: {a: int}", "#A: {a: int, b!: int}"),
             ["b"]
         );
         assert_eq!(
-            paths(RULE.id, "#A: {a: int}", "#A: {a: int, b: string}"),
+            paths(RULE.code.id(), "#A: {a: int}", "#A: {a: int, b: string}"),
             ["b"]
         );
     }
 
     #[test]
     fn adding_an_optional_or_defaulted_field() {
-        assert!(paths(RULE.id, "#A: {a: int}", "#A: {a: int, b?: int}").is_empty());
-        assert!(paths(RULE.id, "#A: {a: int}", "#A: {a: int, b: *1 | int}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: int}", "#A: {a: int, b?: int}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: int}", "#A: {a: int, b: *1 | int}").is_empty());
     }
 }

@@ -1,12 +1,10 @@
 //! `REQUIRED_FIELD_REMOVED`: A field data had to carry is gone, so data written with the current version may lack what the previous one requires.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "REQUIRED_FIELD_REMOVED",
-    purpose: "A field data had to carry is gone, so data written with the current version may lack what the previous one requires.",
-    impact: Impact::BreaksForward,
+    code: CompatCode::RequiredFieldRemoved,
     position: Position::Previous,
     check: Check::Messages(check),
 };
@@ -33,18 +31,22 @@ mod tests {
     #[test]
     fn removing_a_required_field() {
         assert_eq!(
-            paths(RULE.id, "#A: {a: int, b!: int}", "#A: {a: int}"),
+            paths(RULE.code.id(), "#A: {a: int, b!: int}", "#A: {a: int}"),
             ["b"]
         );
         assert_eq!(
-            paths(RULE.id, "#A: {a: int, b: int, ...}", "#A: {a: int, ...}"),
+            paths(
+                RULE.code.id(),
+                "#A: {a: int, b: int, ...}",
+                "#A: {a: int, ...}"
+            ),
             ["b"]
         );
     }
 
     #[test]
     fn removing_an_optional_or_defaulted_field() {
-        assert!(paths(RULE.id, "#A: {a: int, b?: int}", "#A: {a: int}").is_empty());
-        assert!(paths(RULE.id, "#A: {a: int, b: *1 | int}", "#A: {a: int}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: int, b?: int}", "#A: {a: int}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: int, b: *1 | int}", "#A: {a: int}").is_empty());
     }
 }

@@ -1,12 +1,10 @@
 //! `STRUCT_CLOSED`: A struct that accepted any other field is now closed, so data carrying an undeclared field is rejected.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "STRUCT_CLOSED",
-    purpose: "A struct that accepted any other field is now closed, so data carrying an undeclared field is rejected.",
-    impact: Impact::BreaksBackward,
+    code: CompatCode::StructClosed,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -34,9 +32,12 @@ mod tests {
 
     #[test]
     fn open_to_closed() {
-        assert_eq!(paths(RULE.id, "#A: {a: int, ...}", "#A: {a: int}"), [""]);
         assert_eq!(
-            paths(RULE.id, "#A: {b: {...}}", "#A: {b: close({})}"),
+            paths(RULE.code.id(), "#A: {a: int, ...}", "#A: {a: int}"),
+            [""]
+        );
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {b: {...}}", "#A: {b: close({})}"),
             ["b"]
         );
     }

@@ -1,12 +1,10 @@
 //! `STRUCT_OPENED`: A closed struct now accepts other fields, which the previous version rejects.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "STRUCT_OPENED",
-    purpose: "A closed struct now accepts other fields, which the previous version rejects.",
-    impact: Impact::BreaksForward,
+    code: CompatCode::StructOpened,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -37,9 +35,16 @@ mod tests {
 
     #[test]
     fn closed_to_open() {
-        assert_eq!(paths(RULE.id, "#A: {a: int}", "#A: {a: int, ...}"), [""]);
         assert_eq!(
-            paths(RULE.id, "#A: {a: int}", "#A: {a: int, [string]: int}"),
+            paths(RULE.code.id(), "#A: {a: int}", "#A: {a: int, ...}"),
+            [""]
+        );
+        assert_eq!(
+            paths(
+                RULE.code.id(),
+                "#A: {a: int}",
+                "#A: {a: int, [string]: int}"
+            ),
             [""]
         );
     }

@@ -1,14 +1,11 @@
 //! `TYPE_NARROWED`: The value accepts fewer kinds (`number` to `int`, `string` to an enum, `_` to `string`).
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 use crate::value::Kinds;
 
 pub(super) const RULE: Rule = Rule {
-    id: "TYPE_NARROWED",
-    purpose:
-        "The value accepts fewer kinds (`number` to `int`, `string` to an enum, `_` to `string`).",
-    impact: Impact::BreaksBackward,
+    code: CompatCode::TypeNarrowed,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -38,17 +35,23 @@ mod tests {
 
     #[test]
     fn fewer_kinds() {
-        assert_eq!(paths(RULE.id, "#A: {a: number}", "#A: {a: int}"), ["a"]);
         assert_eq!(
-            paths(RULE.id, "#A: {a: string}", "#A: {a: \"x\" | \"y\"}"),
+            paths(RULE.code.id(), "#A: {a: number}", "#A: {a: int}"),
             ["a"]
         );
-        assert_eq!(paths(RULE.id, "#A: {a: _}", "#A: {a: string}"), ["a"]);
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a: string}", "#A: {a: \"x\" | \"y\"}"),
+            ["a"]
+        );
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a: _}", "#A: {a: string}"),
+            ["a"]
+        );
     }
 
     #[test]
     fn same_or_more_kinds() {
-        assert!(paths(RULE.id, "#A: {a: int}", "#A: {a: int & >0}").is_empty());
-        assert!(paths(RULE.id, "#A: {a: int}", "#A: {a: number}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: int}", "#A: {a: int & >0}").is_empty());
+        assert!(paths(RULE.code.id(), "#A: {a: int}", "#A: {a: number}").is_empty());
     }
 }

@@ -1,13 +1,11 @@
 //! `TYPE_WIDENED`: The value accepts more kinds (`int` to `number`, an enum to `string`), which the previous version rejects.
 
 use super::{Check, Pair, Position, Rule};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 use crate::value::Kinds;
 
 pub(super) const RULE: Rule = Rule {
-    id: "TYPE_WIDENED",
-    purpose: "The value accepts more kinds (`int` to `number`, an enum to `string`), which the previous version rejects.",
-    impact: Impact::BreaksForward,
+    code: CompatCode::TypeWidened,
     position: Position::Current,
     check: Check::Messages(check),
 };
@@ -37,7 +35,13 @@ mod tests {
 
     #[test]
     fn more_kinds() {
-        assert_eq!(paths(RULE.id, "#A: {a: int}", "#A: {a: number}"), ["a"]);
-        assert_eq!(paths(RULE.id, "#A: {a: \"x\"}", "#A: {a: string}"), ["a"]);
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a: int}", "#A: {a: number}"),
+            ["a"]
+        );
+        assert_eq!(
+            paths(RULE.code.id(), "#A: {a: \"x\"}", "#A: {a: string}"),
+            ["a"]
+        );
     }
 }

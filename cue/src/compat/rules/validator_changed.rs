@@ -3,12 +3,10 @@
 use serde_json::Value as Json;
 
 use super::{Check, Note, Pair, Position, Rule, Verdict, Verdicts};
-use crate::compat::Impact;
+use crate::compat::CompatCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "VALIDATOR_CHANGED",
-    purpose: "A builtin validator or a data-dependent constraint (`time.Time`, `net.IP`, `math.MultipleOf`, `!=`) was added, removed or changed: decided for `!=`, otherwise by a counterexample or a warning.",
-    impact: Impact::Decided,
+    code: CompatCode::ValidatorChanged,
     position: Position::Current,
     check: Check::Notes(check),
 };
@@ -139,7 +137,7 @@ mod tests {
     fn a_validator_added_or_changed() {
         assert_eq!(
             paths(
-                RULE.id,
+                RULE.code.id(),
                 "#A: {a: string}",
                 "import \"time\"\n#A: {a: time.Time}"
             ),
@@ -147,7 +145,7 @@ mod tests {
         );
         assert_eq!(
             paths(
-                RULE.id,
+                RULE.code.id(),
                 "import \"net\"\n#A: {a: net.IP}",
                 "import \"net\"\n#A: {a: net.IPv4}"
             ),
@@ -157,9 +155,9 @@ mod tests {
 
     #[test]
     fn a_number_excluded_by_value_whatever_its_kind() {
-        assert_eq!(paths(RULE.id, "#A: {a: 5}", "#A: {a: !=5.0}"), ["a"]);
+        assert_eq!(paths(RULE.code.id(), "#A: {a: 5}", "#A: {a: !=5.0}"), ["a"]);
         assert_eq!(
-            crate::compat::rules::testing::impacts(RULE.id, "#A: {a: 5}", "#A: {a: !=5.0}"),
+            crate::compat::rules::testing::impacts(RULE.code.id(), "#A: {a: 5}", "#A: {a: !=5.0}"),
             [crate::compat::Impact::BreaksBackward]
         );
     }
@@ -167,7 +165,7 @@ mod tests {
     #[test]
     fn the_same_validator() {
         assert!(paths(
-            RULE.id,
+            RULE.code.id(),
             "import \"time\"\n#A: {a: time.Time}",
             "import \"time\"\n#A: {a?: time.Time}"
         )
