@@ -102,8 +102,8 @@ enum Command {
     /// `.cue` files (or a directory, for its `.cue` files) form the schema package; `.json` files
     /// hold one value each; `.jsonl`, `.ndjson` and `.ldjson` files hold a stream of values, and
     /// `.yaml` and `.yml` files a stream of documents, each validated on its own; `json:`,
-    /// `jsonl:` or `yaml:` before a file forces its type. Files may come in
-    /// any order. Without data files, vet checks that the package itself has no errors and
+    /// `jsonl:` or `yaml:` before a file forces its type, and names the type of standard input
+    /// (`json: -`). Files may come in any order. Without data files, vet checks that the package itself has no errors and
     /// that its fields are concrete (see -c).
     ///
     /// Exit status: 0 when everything is valid, 1 when errors were reported, 2 for usage or I/O

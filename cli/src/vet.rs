@@ -105,6 +105,20 @@ impl VetConfig {
                 qualifier = Some(kind);
                 continue;
             }
+            if path.as_os_str() == STDIN {
+                // Standard input, as in `cue vet schema.cue json: -`: its type must be named.
+                let kind = qualifier.take().filter(|kind| *kind != FileKind::Cue);
+                let kind = kind.context(
+                    "-: reading data from standard input needs a file type qualifier before it \
+                     (json: -, jsonl: - or yaml: -)",
+                )?;
+                data_files.push(InputFile {
+                    path: path.clone(),
+                    display_name: STDIN.to_string(),
+                    kind,
+                });
+                continue;
+            }
             let kind = match qualifier.take() {
                 Some(kind) => kind,
                 None if working_directory.join(path).is_dir() => {
@@ -161,6 +175,9 @@ impl VetConfig {
         })
     }
 }
+
+/// The argument that names standard input.
+const STDIN: &str = "-";
 
 /// The file type qualifier an argument such as `json:` names, if it is one.
 fn file_type_qualifier(argument: &Path) -> anyhow::Result<Option<FileKind>> {
@@ -319,7 +336,13 @@ pub fn run(config: &VetConfig) -> anyhow::Result<VetOutcome> {
 
     let mut unreadable = 0;
     for file in &config.data_files {
-        let text = match std::fs::read(&file.path) {
+        let bytes = if file.path.as_os_str() == STDIN {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map(|_| bytes)
+        } else {
+            std::fs::read(&file.path)
+        };
+        let text = match bytes {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(error) => {

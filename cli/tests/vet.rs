@@ -3,7 +3,7 @@
 //! `cmd/cue/cmd/testdata/script/vet*.txtar` scripts where current CUE prints differently).
 
 mod common;
-use common::{cuemesh, workspace};
+use common::{cuemesh, cuemesh_with_stdin, workspace};
 
 use std::path::Path;
 
@@ -160,6 +160,24 @@ fn a_qualifier_reads_a_file_of_any_name_as_a_json_stream() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_qualified_dash_reads_standard_input() {
+    let dir = order_workspace();
+    let args = ["vet", "schema.cue", "-d", "#Order", "json:", "-"];
+    let run = cuemesh_with_stdin(dir.path(), &args, GOOD_ORDER);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let run = cuemesh_with_stdin(dir.path(), &args, NEGATIVE_AMOUNT);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "total.amount: invalid value -1 (out of bound >=0):\n    ./schema.cue:4:11\n    -:4:15\n"
+    );
+    // Without a qualifier the type of standard input is unknown: a usage error.
+    let run = cuemesh_with_stdin(dir.path(), &["vet", "schema.cue", "-"], GOOD_ORDER);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("file type qualifier"), "{}", run.stderr);
 }
 
 #[test]

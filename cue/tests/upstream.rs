@@ -54,7 +54,8 @@
 //! line. The archive's files are given to the library the way `cuemesh vet` does it
 //! (`Package::load`, `Package::schema`, `Schema::validate_json` and `Schema::validate_yaml`;
 //! without data files `Package::incomplete_values` with `-c`'s three settings). Lines naming
-//! TOML or standard input, or flags other than `-d` and `-c`, are skipped. An argument with a
+//! TOML, or flags other than `-d` and `-c`, are skipped; `-` after a type qualifier reads the
+//! file that a `stdin FILE` line before it names. An argument with a
 //! package qualifier or without extension names a package of the archive's module by import
 //! path (`cue.test:schema`), and is an error when there is no such package, as in `cuemesh`.
 //! A pass is the same success or failure (`! exec` expects failure). Message passes are counted
@@ -117,11 +118,12 @@ use cue::{ImportResolver, NoImports, Package, PackageFiles};
 /// aliases; 3496 with `matchN` and `matchIf`; 3538 with slices and fields a closed struct
 /// cannot have; 3561 with `self` and aliases of dynamic and quoted labels;
 /// 3587 with postfix aliases; 3598 with `encoding/toml`; 3670 once `eq` read its options
-/// (`at=`, `hint=`) and `allows` was checked; on the builtins' side, +25 with `list.MatchN`, the
+/// (`at=`, `hint=`) and `allows` was checked; on the builtins' side, +27 with `list.MatchN`, the
 /// validator form of the builtins taking schemas, `matchN` exported as combinators, schema
-/// arguments that keep their disjunctions and OpenAPI's `*_value` and nullable rules), minus a
-/// small margin. Raise it when the engine gets better.
-const FLOOR: usize = 3667;
+/// arguments that keep their disjunctions, OpenAPI's `*_value`, nullable and `!=` rules and vet
+/// reading standard input; 3708 with both), minus a small margin. Raise it when the engine gets
+/// better.
+const FLOOR: usize = 3705;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).
@@ -1176,6 +1178,8 @@ struct VetLine {
     /// `cmp stderr FILE` or `stderr 'regexp'` right after the line.
     stderr_file: Option<String>,
     stderr_regex: Option<String>,
+    /// The archive file that an earlier `stdin FILE` line gives the command as its input.
+    stdin: Option<String>,
 }
 
 /// Splits a script line into words, honouring single and double quotes.
@@ -1213,6 +1217,7 @@ fn shell_words(line: &str) -> Vec<String> {
 fn vet_lines(archive: &txtar::Archive) -> Vec<VetLine> {
     let mut out: Vec<VetLine> = Vec::new();
     let mut last_was_vet = false;
+    let mut stdin: Option<String> = None;
     for line in archive.comment.lines() {
         let line = line.trim();
         if line.starts_with('#') || line.is_empty() {
@@ -1223,15 +1228,27 @@ fn vet_lines(archive: &txtar::Archive) -> Vec<VetLine> {
             Some("!") => (true, &words[1..]),
             _ => (false, &words[..]),
         };
+        if let [directive, file] = rest {
+            if directive == "stdin" {
+                stdin = Some(file.clone());
+                last_was_vet = false;
+                continue;
+            }
+        }
         if rest.len() >= 3 && rest[0] == "exec" && rest[1] == "cue" && rest[2] == "vet" {
             out.push(VetLine {
                 expect_failure: negated,
                 words: rest[3..].to_vec(),
                 stderr_file: None,
                 stderr_regex: None,
+                // As in testscript, the input serves the next command only.
+                stdin: stdin.take(),
             });
             last_was_vet = true;
             continue;
+        }
+        if rest.first().is_some_and(|w| w == "exec") {
+            stdin = None;
         }
         if last_was_vet {
             if let Some(last) = out.last_mut() {
@@ -1257,7 +1274,7 @@ fn run_vet(archive: &txtar::Archive) -> CaseResult {
     let mut result = CaseResult::default();
     for line in vet_lines(archive) {
         let outcome = guarded(|| {
-            let Some(run) = vet_like_cuemesh(archive, &line.words) else {
+            let Some(run) = vet_like_cuemesh(archive, &line.words, line.stdin.as_deref()) else {
                 return Outcome::Skip;
             };
             let failed = !run.is_empty();
@@ -1277,7 +1294,8 @@ fn run_vet(archive: &txtar::Archive) -> CaseResult {
         });
         // Messages are compared only where the verdict is right and the line ran.
         if outcome == Outcome::Pass && line.expect_failure {
-            let ours = vet_like_cuemesh(archive, &line.words).unwrap_or_default();
+            let ours =
+                vet_like_cuemesh(archive, &line.words, line.stdin.as_deref()).unwrap_or_default();
             let ours_text = ours.join("\n");
             if let Some(file) = &line.stderr_file {
                 result.messages.0 += 1;
@@ -1308,7 +1326,11 @@ fn run_vet(archive: &txtar::Archive) -> CaseResult {
 
 /// Does what `cuemesh vet ARGS` does with the archive's files, and returns the rendered
 /// errors (empty when it succeeds); `None` when the line uses something we skip.
-fn vet_like_cuemesh(archive: &txtar::Archive, words: &[String]) -> Option<Vec<String>> {
+fn vet_like_cuemesh(
+    archive: &txtar::Archive,
+    words: &[String],
+    stdin: Option<&str>,
+) -> Option<Vec<String>> {
     let mut expression: Option<String> = None;
     let mut package_files: Vec<(String, String)> = Vec::new();
     // (name, text, kind): kind is "json", "jsonl" or "yaml".
@@ -1349,6 +1371,12 @@ fn vet_like_cuemesh(archive: &txtar::Archive, words: &[String]) -> Option<Vec<St
                 continue;
             }
             _ => {}
+        }
+        if w == "-" {
+            // Standard input, of the type the qualifier before it names.
+            let kind = qualifier.take()?;
+            data.push(("-".to_string(), file_text(stdin?)?, kind));
+            continue;
         }
         if w.starts_with('-') {
             return None;

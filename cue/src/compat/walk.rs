@@ -57,6 +57,7 @@ pub(crate) static ANY: Shape = Shape {
     default: None,
     unsupported: Vec::new(),
     combinators: Vec::new(),
+    validators: Vec::new(),
 };
 
 /// One change, before the mode decides whether it matters.

@@ -225,8 +225,8 @@ impl<'a> Eval<'a> {
         (!constraints.is_empty()).then(|| self.detached(Some(v), constraints))
     }
 
-    /// The validators taking schemas on `v` (see [`SchemaCheck`]).
-    pub(crate) fn schema_checks(&mut self, v: VertexId) -> Vec<SchemaCheck> {
+    /// The validators taking schemas on `v` (see [`SchemaCheck`]), each with its CUE text.
+    pub(crate) fn schema_checks(&mut self, v: VertexId) -> Vec<(String, SchemaCheck)> {
         let validators = self.vertices[v].validators.clone();
         let mut checks = Vec::new();
         for validator in validators {
@@ -278,7 +278,7 @@ impl<'a> Eval<'a> {
                 // A call with the wrong number of arguments is an error of the value already.
                 ValidatorKind::MatchN | ValidatorKind::MatchIf => continue,
             };
-            checks.push(check);
+            checks.push((self.text(validator.span), check));
         }
         checks
     }

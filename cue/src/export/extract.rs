@@ -311,7 +311,7 @@ impl<'a> Extractor<'a> {
     /// States the validators taking schemas on `v` as combinators of `shape` (or notes the
     /// ones no encoding here has).
     fn schema_checks(&mut self, v: VertexId, depth: u32, shape: &mut Shape) {
-        for check in self.eval.schema_checks(v) {
+        for (text, check) in self.eval.schema_checks(v) {
             let combinator = match check {
                 SchemaCheck::MatchN {
                     count,
@@ -382,10 +382,13 @@ impl<'a> Extractor<'a> {
                 });
             }
             match combinator {
-                Ok(combinator) => shape.combinators.push(combinator),
+                Ok(combinator) => {
+                    shape.combinators.push(combinator);
+                    shape.validators.push(text);
+                }
                 Err(what) => shape
                     .unsupported
-                    .push(format!("{what} has no equivalent here")),
+                    .push(format!("{text}: {what} has no equivalent here")),
             }
         }
     }

@@ -437,6 +437,7 @@ fn array_schema(list: &ListShape, out: &mut Map<String, Json>) {
             default: None,
             unsupported,
             combinators,
+            validators: _,
         }) if unsupported.is_empty() && combinators.is_empty() => {}
         Some(rest) => {
             out.insert("items".into(), schema(rest));

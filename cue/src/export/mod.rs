@@ -220,6 +220,9 @@ pub(crate) struct Shape {
     /// Validators taking schemas (`matchN`, `matchIf`, `list.MatchN`), each of which the
     /// value must also satisfy.
     pub(crate) combinators: Vec<Combinator>,
+    /// The CUE text of each validator stated in `combinators` (`matchN(1, [int, string])`),
+    /// which compatibility compares by declaration.
+    pub(crate) validators: Vec<String>,
 }
 
 impl Shape {
@@ -230,6 +233,7 @@ impl Shape {
             default: None,
             unsupported: Vec::new(),
             combinators: Vec::new(),
+            validators: Vec::new(),
         }
     }
 }

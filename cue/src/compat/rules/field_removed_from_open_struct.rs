@@ -28,7 +28,9 @@ fn check(pair: &Pair<'_>) -> Vec<String> {
 
 /// Whether a field's value accepts anything (`_` with nothing it cannot state).
 fn is_any(shape: &crate::export::Shape) -> bool {
-    matches!(shape.body, crate::export::Body::Any) && shape.unsupported.is_empty()
+    matches!(shape.body, crate::export::Body::Any)
+        && shape.unsupported.is_empty()
+        && shape.validators.is_empty()
 }
 
 #[cfg(test)]

@@ -301,7 +301,9 @@ impl<'s> Alternatives<'s> {
         if self.default.is_none() {
             self.default = shape.default.as_ref();
         }
-        for text in &shape.unsupported {
+        // Validators taking schemas are compared by their declaration, as the constraints no
+        // keyword states.
+        for text in shape.unsupported.iter().chain(&shape.validators) {
             if !self.unsupported.contains(&text.as_str()) {
                 self.unsupported.push(text);
             }

@@ -162,6 +162,26 @@ mod tests {
         );
     }
 
+    /// A validator taking schemas is stated as a combinator in export; compatibility still
+    /// compares it by its declaration.
+    #[test]
+    fn a_validator_taking_schemas_changed() {
+        assert_eq!(
+            paths(
+                RULE.id,
+                "#A: {a: matchN(1, [int, string])}",
+                "#A: {a: matchN(1, [int])}"
+            ),
+            ["a"]
+        );
+        assert!(paths(
+            RULE.id,
+            "#A: {a: matchN(1, [int, string])}",
+            "#A: {a: matchN(1, [int, string])}"
+        )
+        .is_empty());
+    }
+
     #[test]
     fn the_same_validator() {
         assert!(paths(
