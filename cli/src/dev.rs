@@ -247,7 +247,7 @@ impl Demo {
             let Some(latest) = event.latest() else {
                 continue;
             };
-            let Ok(validator) = &latest.validator else {
+            let Ok(validator) = latest.validator() else {
                 continue;
             };
             let accepts = |text: &str| validator.validate_json("payload.json", text).is_valid();

@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use cue::Severity;
-use cuemesh_registry::lint::{
-    lint_with, BranchVersions, Finding, LintOptions, LintReport, RepoFiles,
-};
+use cuemesh_registry::lint::{lint_with, BranchVersions, LintOptions, LintReport};
+use cuemesh_registry::{Finding, RepoFiles};
 
 use crate::render::{self, Format};
 
@@ -137,7 +136,7 @@ pub fn markdown_summary(report: &LintReport) -> String {
         report.findings.len(),
         report.findings.iter().map(|finding| SummaryRow {
             severity: finding.severity,
-            rule: finding.rule,
+            rule: finding.rule.map_or("", |code| code.id()),
             position: position(finding, report),
             message: finding.to_diagnostic().headline(),
         }),

@@ -1,5 +1,5 @@
 //! The reference manual, generated from the code so that it cannot drift: every command and
-//! flag from clap's `Command` tree, every lint rule from `cuemesh_registry::lint::RULES`, every
+//! flag from clap's `Command` tree, every lint rule from `cuemesh_registry::LintCode::ALL`, every
 //! compatibility rule from `cue::compat::RULES`, every diagnostic code of the engine from
 //! `cue::Code::ALL` and every key of `cuemesh.cue` from
 //! `cuemesh_registry::settings::SETTING_KEYS`. `docs/reference.md` is its output, and a test
@@ -9,8 +9,8 @@
 //! declaration order, and nothing depends on the terminal width or the environment.
 
 use clap::builder::{Arg, Command};
-use cuemesh_registry::lint::RULES as LINT_RULES;
 use cuemesh_registry::settings::SETTING_KEYS;
+use cuemesh_registry::LintCode;
 use std::fmt::Write as _;
 
 /// The command that regenerates `docs/reference.md`, named in the file and in the test.
@@ -194,20 +194,19 @@ fn write_lint_rules(out: &mut String) {
          silences it on one line; a fixed rule is the contract the registry relies on.\n\n",
     );
     out.push_str("| rule | default | configurable | what it finds |\n|---|---|---|---|\n");
-    let mut rules: Vec<_> = LINT_RULES.iter().collect();
-    rules.sort_by_key(|rule| rule.id);
-    for rule in rules {
+    let mut codes = LintCode::ALL.to_vec();
+    codes.sort_by_key(|code| code.id());
+    for code in codes {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} |",
-            rule.id,
-            rule.default.name(),
-            if rule.configurable {
+            "| `{code}` | {} | {} | {} |",
+            code.default_level().name(),
+            if code.configurable() {
                 "yes"
             } else {
                 "no (fixed)"
             },
-            escape_cell(rule.purpose)
+            escape_cell(code.purpose())
         );
     }
     out.push('\n');
@@ -447,8 +446,8 @@ mod tests {
     #[test]
     fn every_rule_and_key_of_the_tables_is_listed() {
         let text = markdown(&sample());
-        for rule in LINT_RULES {
-            assert!(text.contains(&format!("| `{}` |", rule.id)), "{}", rule.id);
+        for code in LintCode::ALL {
+            assert!(text.contains(&format!("| `{code}` |")), "{code}");
         }
         for rule in cue::compat::RULES {
             assert!(text.contains(&format!("| `{}` |", rule.id)), "{}", rule.id);

@@ -1,7 +1,7 @@
 //! The engine's diagnostic codes: every [`Diagnostic::code`](crate::Diagnostic::code) the
 //! parser, the evaluator, the validators, export and import produce, one variant each with the
 //! meaning the reference prints. Lint and compatibility findings carry their rule ids instead
-//! (`registry::lint::RULES`, [`crate::compat::RULES`]).
+//! (`cuemesh_registry::LintCode`, [`crate::compat::RULES`]).
 //!
 //! The diagnostic keeps the code as its stable text (`"CONFLICT"`), since one diagnostic type
 //! carries the codes of every crate; code that asks what a diagnostic is compares with
@@ -33,6 +33,7 @@ pub enum Code {
     Builtin,
     Arguments,
     ExplicitError,
+    User,
     ListLength,
     NonConcrete,
     Invalid,
@@ -68,6 +69,7 @@ impl Code {
         Code::Builtin,
         Code::Arguments,
         Code::ExplicitError,
+        Code::User,
         Code::ListLength,
         Code::NonConcrete,
         Code::Invalid,
@@ -103,6 +105,7 @@ impl Code {
             Code::Builtin => "BUILTIN",
             Code::Arguments => "ARGUMENTS",
             Code::ExplicitError => "EXPLICIT_ERROR",
+            Code::User => "USER",
             Code::ListLength => "LIST_LENGTH",
             Code::NonConcrete => "NON_CONCRETE",
             Code::Invalid => "INVALID",
@@ -138,7 +141,8 @@ impl Code {
             Code::Regex => "A regular expression does not compile (RE2 syntax).",
             Code::Builtin => "A builtin function failed or rejected its value.",
             Code::Arguments => "A builtin was called with the wrong number or kinds of arguments.",
-            Code::ExplicitError => "An `error(...)` or `_|_` in the schema was reached.",
+            Code::ExplicitError => "A `_|_` in the schema was reached.",
+            Code::User => "An `error(message)` in the schema was reached (its message is shown).",
             Code::ListLength => "A list has more or fewer elements than its type allows.",
             Code::NonConcrete => "Data holds a value that is not concrete (an open type).",
             Code::Invalid => "An operand has the wrong kind for its operation.",

@@ -1022,3 +1022,23 @@ p: {
         r#"{"x":{"data":1,"label":"x","twice":2}}"#
     );
 }
+
+#[test]
+fn error_in_a_disjunction_gives_the_schemas_message() {
+    let schema = r#"
+#A: {
+    kind: "a" | "b" | error("kind must be a or b, not \(kind)")
+    n?: int | error("one") | error("two")
+}
+"#;
+    assert_eq!(first(schema, Some("#A"), r#"{"kind": "a"}"#), "valid");
+    assert_eq!(
+        first(schema, Some("#A"), r#"{"kind": "c"}"#),
+        "kind: kind must be a or b, not c"
+    );
+    // Two messages of the schema: both are kept, under a count of them only.
+    let errors = vet(schema, Some("#A"), r#"{"kind": "a", "n": "x"}"#);
+    assert_eq!(errors[0], "n: 2 errors in empty disjunction");
+    assert!(errors[1..].iter().any(|e| e.ends_with("one")), "{errors:?}");
+    assert!(errors[1..].iter().any(|e| e.ends_with("two")), "{errors:?}");
+}

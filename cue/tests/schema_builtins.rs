@@ -84,12 +84,15 @@ fn json_and_yaml_validate_unify_the_decoded_text_with_a_schema() {
 ok: json.Validate("{\"a\": 10}", {a: int})
 bad: json.Validate("{\"a\": 10}", {a: <3})
 incomplete: json.Validate("{}", {x!: int})
+// json.Validate asks for no conflict and the required fields, not for concrete values.
+open: json.Validate("{\"a\": 10}", {b: string})
 y: yaml.Validate("a: 2\n---\na: 4", {a: <5})
 yBad: yaml.Validate("a: 2\n---\na: 4", {a: <3})
 partial: yaml.ValidatePartial("a: 2\n", {a: <5, b: int})
 full: yaml.Validate("a: 2\n", {a: <5, b: int})
 "#;
     assert_eq!(export(source, "ok"), json!(true));
+    assert_eq!(export(source, "open"), json!(true));
     assert_eq!(export(source, "y"), json!(true));
     assert_eq!(export(source, "partial"), json!(true));
     let bad = error(source, "bad");
@@ -152,5 +155,74 @@ wrong: openapi.#Config & {version: "2.0"}
         wrong.contains("conflicting values \"2.0\" and \"3.0.0\"")
             || wrong.contains("conflicting values \"3.0.0\" and \"2.0\""),
         "{wrong}"
+    );
+}
+
+#[test]
+fn list_match_n_counts_the_elements_a_schema_accepts() {
+    let source = r#"
+import "list"
+data: [1, 2, 3, "str", [1], {foo: 1}]
+one: data & list.MatchN(1, string)
+atLeast: data & list.MatchN(>=1, number)
+either: data & list.MatchN(1 | 2, 2 | *1)
+// A schema with a default keeps its alternatives: 1, 2 and 3 are ints.
+ints: data & list.MatchN(3, int | *1)
+// Of the alternatives, only the list with two elements that are 1 or 2 remains.
+pick: (["xx", 1, 2, 3] | [1]) & list.MatchN(>=2, 1 | *2)
+closed: data & list.MatchN(0, #Too)
+#Too: {too: int}
+called: list.MatchN(data, 3, int)
+calledNo: list.MatchN(data, 2, int)
+"#;
+    let data = json!([1, 2, 3, "str", [1], {"foo": 1}]);
+    assert_eq!(export(source, "one"), data);
+    assert_eq!(export(source, "atLeast"), data);
+    assert_eq!(export(source, "either"), data);
+    assert_eq!(export(source, "ints"), data);
+    assert_eq!(export(source, "pick"), json!(["xx", 1, 2, 3]));
+    assert_eq!(export(source, "closed"), data);
+    assert_eq!(export(source, "called"), json!(true));
+    assert_eq!(export(source, "calledNo"), json!(false));
+}
+
+#[test]
+fn a_list_not_matching_list_match_n_is_an_error_naming_the_count() {
+    let source = "import \"list\"\nx: [1, \"a\"] & list.MatchN(2, int)\n";
+    let message = error(source, "x");
+    assert!(
+        message.starts_with(
+            "invalid value [1,\"a\"] (does not satisfy list.MatchN): number of matched \
+             elements is 1"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("in.cue:2:15"), "{message}");
+    // A bad argument names the call and the argument.
+    let source = "import \"list\"\nx: list.MatchN(1, 2, int)\n";
+    let message = error(source, "x");
+    assert!(
+        message.starts_with("cannot use 1 as list in argument 1 to list.MatchN"),
+        "{message}"
+    );
+    let source = "import \"list\"\nx: [1] & list.MatchN(1)\n";
+    let message = error(source, "x");
+    assert!(message.contains("list.MatchN"), "{message}");
+}
+
+#[test]
+fn json_validate_is_a_validator_too() {
+    let source = r#"
+import "encoding/json"
+ok: "{\"name\": \"foo\"}" & json.Validate({name!: string})
+bad: "{\"name\": 1}" & json.Validate({name!: string})
+"#;
+    assert_eq!(export(source, "ok"), json!("{\"name\": \"foo\"}"));
+    let message = error(source, "bad");
+    assert!(
+        message.starts_with(
+            "invalid value \"{\\\"name\\\": 1}\" (does not satisfy encoding/json.Validate)"
+        ),
+        "{message}"
     );
 }

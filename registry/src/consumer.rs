@@ -122,7 +122,7 @@ impl Consumer {
 pub fn is_consumer_path(path: &str) -> bool {
     path.strip_prefix(CONSUMERS_DIRECTORY)
         .and_then(|rest| rest.strip_prefix('/'))
-        .is_some_and(crate::lint::files::is_package_file_name)
+        .is_some_and(crate::files::is_package_file_name)
 }
 
 /// Every consumer file of `reference`'s tree (`consumers/*.cue`), loaded, in path order, read
@@ -205,12 +205,10 @@ pub fn load_consumer(path: &str, text: &str) -> Consumer {
     if consumer.has_errors() {
         return consumer;
     }
-    let span_of = |path: &[&str]| {
-        crate::lint::workspace::find_field(&syntax, path).map(|field| field.label.span)
-    };
-    let value_span_of = |path: &[&str]| {
-        crate::lint::workspace::find_field(&syntax, path).map(|field| field.value.span)
-    };
+    let span_of =
+        |path: &[&str]| crate::finding::find_field(&syntax, path).map(|field| field.label.span);
+    let value_span_of =
+        |path: &[&str]| crate::finding::find_field(&syntax, path).map(|field| field.value.span);
 
     // The top level: `consumer` and `reads`, nothing else that is data.
     for (_, file) in &syntax {

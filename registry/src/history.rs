@@ -42,7 +42,7 @@ pub struct History {
 }
 
 /// The versions of one event type.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EventHistory {
     /// The source's `source.id`.
     pub source: String,
@@ -60,8 +60,8 @@ pub struct Version {
     /// 1 for the first version, then 2, 3...
     pub number: u32,
     pub digest: Digest,
-    /// The commit that introduced this schema.
-    pub commit: CommitInfo,
+    /// The commit that introduced this schema, shared by every version it introduced.
+    pub commit: Arc<CommitInfo>,
     /// The directory of the source package at that commit.
     pub directory: String,
     /// The definition the type mapped to (`#Identity`).
@@ -109,38 +109,62 @@ impl EventHistory {
     }
 }
 
-/// Numbers versions over the loaded packages of each commit, oldest first.
+/// The numbering of one branch's versions as of some commit: everything [`History`] holds,
+/// and what the next commit is compared with, so that numbering can go on from there when the
+/// branch moves forward instead of starting again from its first commit.
 ///
-/// Per commit, only sources whose loaded package differs from the previous commit's (another
-/// `Arc` from the cache, that is another tree or imported tree) are looked at, so a long
-/// history costs little more than its changes.
-pub(crate) fn number_versions(
-    branch: &str,
-    commits: impl Iterator<Item = (CommitInfo, Vec<Arc<Source>>)>,
-) -> History {
-    let mut events: BTreeMap<(String, String), EventHistory> = BTreeMap::new();
-    let mut problems = Vec::new();
-    // The package each directory had at the previous commit.
-    let mut previous_packages: HashMap<String, Arc<Source>> = HashMap::new();
-    // The package whose events stand for each source id, as of the previous commit.
-    let mut providers: HashMap<String, Arc<Source>> = HashMap::new();
-    let mut head = None;
-    let mut count = 0;
-    for (commit, sources) in commits {
-        count += 1;
+/// [`Numbering::step`] takes the loaded packages of each commit, oldest first. Per commit,
+/// only sources whose loaded package differs from the previous commit's (another `Arc` from
+/// the cache, that is another tree or imported tree) are looked at, so a long history costs
+/// little more than its changes.
+#[derive(Default, Clone)]
+pub(crate) struct Numbering {
+    events: BTreeMap<(String, String), EventHistory>,
+    problems: Vec<CommitProblem>,
+    /// The package each directory had at the last commit.
+    previous_packages: HashMap<String, Arc<Source>>,
+    /// The package whose events stand for each source id, as of the last commit.
+    providers: HashMap<String, Arc<Source>>,
+    head: Option<CommitInfo>,
+    commits: usize,
+}
+
+impl Numbering {
+    /// The last commit numbered.
+    pub(crate) fn head(&self) -> Option<&CommitInfo> {
+        self.head.as_ref()
+    }
+
+    /// The versions numbered so far, as a [`History`] of `branch`.
+    pub(crate) fn history(&self, branch: &str) -> History {
+        History {
+            branch: branch.to_string(),
+            head: self.head.clone(),
+            commits: self.commits,
+            events: self.events.values().cloned().collect(),
+            problems: self.problems.clone(),
+        }
+    }
+
+    /// Numbers the versions `commit` makes, given the packages loaded at it.
+    pub(crate) fn step(&mut self, commit: CommitInfo, sources: &[Arc<Source>]) {
+        let events = &mut self.events;
+        let providers = &self.providers;
+        self.commits += 1;
         let mut current_packages = HashMap::with_capacity(sources.len());
         let mut current_providers: HashMap<String, Arc<Source>> = HashMap::new();
         // Ids whose events are unknown at this commit (their package does not load): they
         // keep their previous provider, so their events are neither versioned nor removed.
         let mut unknown: HashSet<&str> = HashSet::new();
-        for source in &sources {
-            let unchanged = previous_packages
+        for source in sources {
+            let unchanged = self
+                .previous_packages
                 .get(&source.directory)
                 .is_some_and(|previous| Arc::ptr_eq(previous, source));
             current_packages.insert(source.directory.clone(), source.clone());
             if source.has_errors() {
                 if !unchanged {
-                    problems.push(CommitProblem {
+                    self.problems.push(CommitProblem {
                         commit: commit.clone(),
                         directory: source.directory.clone(),
                         diagnostics: source
@@ -171,6 +195,7 @@ pub(crate) fn number_versions(
             }
         }
         // Sources whose provider changed: new versions, and types that went away.
+        let shared_commit = Arc::new(commit.clone());
         for (id, provider) in &current_providers {
             let previous = providers.get(id);
             if previous.is_some_and(|previous| Arc::ptr_eq(previous, provider)) {
@@ -195,7 +220,7 @@ pub(crate) fn number_versions(
                 history.versions.push(Version {
                     number,
                     digest: schema.digest.clone(),
-                    commit: commit.clone(),
+                    commit: shared_commit.clone(),
                     directory: provider.directory.clone(),
                     definition: event.definition.clone(),
                     cue_text: event.definition_text.clone(),
@@ -203,24 +228,17 @@ pub(crate) fn number_versions(
                 });
             }
             if let Some(previous) = previous {
-                mark_removed(&mut events, id, previous, Some(provider), &commit);
+                mark_removed(events, id, previous, Some(provider), &commit);
             }
         }
-        for (id, previous) in &providers {
+        for (id, previous) in providers {
             if !current_providers.contains_key(id) {
-                mark_removed(&mut events, id, previous, None, &commit);
+                mark_removed(events, id, previous, None, &commit);
             }
         }
-        previous_packages = current_packages;
-        providers = current_providers;
-        head = Some(commit);
-    }
-    History {
-        branch: branch.to_string(),
-        head,
-        commits: count,
-        events: events.into_values().collect(),
-        problems,
+        self.previous_packages = current_packages;
+        self.providers = current_providers;
+        self.head = Some(commit);
     }
 }
 

@@ -28,7 +28,10 @@ mod commit;
 mod consumer;
 mod contract;
 mod error;
+mod files;
+mod finding;
 mod history;
+mod lint_code;
 mod repository;
 mod source;
 mod tree;
@@ -40,13 +43,19 @@ pub use consumer::{
 };
 pub use cuemesh_contract::canonical::{CanonicalSchema, Digest};
 pub use error::Error;
+pub use files::{
+    FilesError, RepoFiles, CODEOWNERS_PATHS, MODULE_FILE, SETTINGS_FILE, SOURCES_DIRECTORY,
+};
+pub use finding::{Finding, Level, Sources};
 pub use history::{CommitProblem, EventHistory, History, Version};
+pub use lint_code::LintCode;
 pub use repository::{
     HistoryProgress, ProgressObserver, Repository, RepositoryDiagnostic, RepositorySettings,
-    Snapshot, SOURCES_DIRECTORY,
+    Snapshot,
 };
+pub use settings::{Pattern, RegistrySettings, Settings};
 pub use source::{examples_folder_name, Event, Source, EXAMPLES_DIRECTORY};
-pub use tree::{TreeResolver, MODULE_FILE};
+pub use tree::TreeResolver;
 
 pub mod check;
 pub mod lint;

@@ -4,16 +4,16 @@
 
 use crate::commit::CommitInfo;
 use crate::error::Error;
+use crate::files::MODULE_FILE;
 use crate::history::{self, History};
 use crate::source::{self, PreparedSource, SchemaCache, Source, EXAMPLES_DIRECTORY};
-use crate::tree::{self, TreeResolver, MODULE_FILE};
+use crate::tree::{self, TreeResolver};
 use cue::{Diagnostic, SourceMap};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// The folder of the governance repository that holds one package per source.
-pub const SOURCES_DIRECTORY: &str = "sources";
+use crate::files::SOURCES_DIRECTORY;
 
 /// A governance repository, opened once and read at any number of refs.
 ///
@@ -28,6 +28,9 @@ pub struct Repository {
     schemas: SchemaCache,
     /// Told how far each history load has got (see [`Repository::set_progress`]).
     progress: Option<ProgressObserver>,
+    /// The numbering of the last whole history loaded, by branch: the next load of that branch
+    /// goes on from its head when the branch moved forward along its first parents.
+    numbered: Mutex<Option<(String, history::Numbering)>>,
 }
 
 /// How far a history load has got, for a progress display.
@@ -116,11 +119,11 @@ pub struct Snapshot {
 #[derive(Debug)]
 pub struct RepositorySettings {
     /// What the file says, with the defaults for what it does not say or says wrongly.
-    pub settings: crate::lint::Settings,
+    pub settings: crate::settings::Settings,
     /// Each problem of the file, with its position.
-    pub problems: Vec<crate::lint::Finding>,
+    pub problems: Vec<crate::finding::Finding>,
     /// The file's text, for the problems' positions.
-    pub sources: crate::lint::Sources,
+    pub sources: crate::finding::Sources,
 }
 
 /// A diagnostic that is not about one package alone.
@@ -201,6 +204,7 @@ impl Repository {
             cache: Mutex::new(Cache::default()),
             schemas: SchemaCache::default(),
             progress: None,
+            numbered: Mutex::new(None),
         })
     }
 
@@ -331,8 +335,37 @@ impl Repository {
 
     /// The versions of every event type along the first-parent history of `branch` (see
     /// [`History`]).
+    ///
+    /// The numbering is kept: when `branch` has moved forward since the last call (its old tip
+    /// is the first parent of its first new commit, and so on), only the new commits are read
+    /// and numbered. Anything else (another branch, a rewritten one) starts from the first
+    /// commit again.
     pub fn history(&self, branch: &str) -> Result<History, Error> {
-        self.history_of_directories(branch, &|_| true)
+        let kept = self
+            .numbered
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+            .filter(|(numbered_branch, _)| numbered_branch == branch)
+            .map(|(_, numbering)| numbering);
+        let numbering = match kept {
+            Some(numbering) => match self.number(branch, &|_| true, numbering.clone())? {
+                Some(resumed) => resumed,
+                None => self
+                    .number(branch, &|_| true, history::Numbering::default())?
+                    .expect("a numbering from the first commit always applies"),
+            },
+            None => self
+                .number(branch, &|_| true, history::Numbering::default())?
+                .expect("a numbering from the first commit always applies"),
+        };
+        let history = numbering.history(branch);
+        *self
+            .numbered
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            Some((branch.to_string(), numbering));
+        Ok(history)
     }
 
     /// The ids of the first-parent history of `branch`, oldest first: the order versions are
@@ -369,6 +402,29 @@ impl Repository {
         branch: &str,
         include: &dyn Fn(&str) -> bool,
     ) -> Result<History, Error> {
+        let numbering = self
+            .number(branch, include, history::Numbering::default())?
+            .expect("a numbering from the first commit always applies");
+        Ok(numbering.history(branch))
+    }
+
+    /// Numbers the first-parent commits of `branch` after `numbering`'s head (all of them
+    /// for a new numbering), loading the packages `include` accepts; `None` when the branch
+    /// does not continue from that head along its first parents.
+    fn number(
+        &self,
+        branch: &str,
+        include: &dyn Fn(&str) -> bool,
+        mut numbering: history::Numbering,
+    ) -> Result<Option<history::Numbering>, Error> {
+        let after = match numbering.head() {
+            Some(head) => Some(git2::Oid::from_str(&head.id).map_err(|source| Error::Read {
+                commit: head.id.clone(),
+                what: "the numbered commit id".into(),
+                source,
+            })?),
+            None => None,
+        };
         let walk_error = |source| Error::Walk {
             branch: branch.to_string(),
             source,
@@ -388,9 +444,18 @@ impl Repository {
             let mut commits = Vec::new();
             let mut seen = HashSet::new();
             let mut keys = HashSet::new();
-            for id in self.first_parent_walk(branch)? {
+            let mut walk = self.first_parent_walk(branch)?;
+            if let Some(after) = after {
+                walk.hide(after).map_err(walk_error)?;
+            }
+            for id in walk {
                 let id = id.map_err(walk_error)?;
                 let commit = self.git.find_commit(id).map_err(walk_error)?;
+                if commits.is_empty() && commit.parent_id(0).ok() != after {
+                    // The first new commit does not follow the numbered head: the branch was
+                    // rewritten, or the head was merged from another line.
+                    return Ok(None);
+                }
                 let layout = self.layout(&commit, include)?;
                 let info = CommitInfo::from_commit(&commit);
                 let missing: Vec<SourceKey> = {
@@ -424,7 +489,7 @@ impl Repository {
             }
             counters.walked.store(true, SeqCst);
             counters.report(observer);
-            Ok(commits)
+            Ok(Some(commits))
         })?;
         counters.report(observer);
         drop(sender);
@@ -434,9 +499,16 @@ impl Repository {
                 cache.sources.insert(key, Arc::new(source));
             }
         }
+        let Some(commits) = commits else {
+            return Ok(None);
+        };
+        if commits.is_empty() && after.is_some() && after != Some(self.resolve(branch)?.id()) {
+            // The branch moved back behind the numbered head.
+            return Ok(None);
+        }
         let cache = self.lock();
         let mut loaded: HashMap<usize, Option<Arc<Source>>> = HashMap::new();
-        let states = commits.into_iter().map(|(info, layout)| {
+        for (info, layout) in commits {
             let sources: Vec<Arc<Source>> = layout
                 .packages
                 .iter()
@@ -447,9 +519,9 @@ impl Repository {
                         .clone()
                 })
                 .collect();
-            (info, sources)
-        });
-        Ok(history::number_versions(branch, states))
+            numbering.step(info, &sources);
+        }
+        Ok(Some(numbering))
     }
 
     fn lock(&self) -> MutexGuard<'_, Cache> {
@@ -756,10 +828,10 @@ impl Repository {
     /// defaults when the file is missing, and each problem of the file as a finding (the
     /// `CONFIG_INVALID` findings lint reports) whose span points into `sources`.
     pub fn settings(&self, reference: &str) -> Result<RepositorySettings, Error> {
-        let mut sources = crate::lint::Sources::default();
-        let Some(text) = self.read_file(reference, crate::lint::SETTINGS_FILE)? else {
+        let mut sources = crate::finding::Sources::default();
+        let Some(text) = self.read_file(reference, crate::files::SETTINGS_FILE)? else {
             return Ok(RepositorySettings {
-                settings: crate::lint::Settings::default(),
+                settings: crate::settings::Settings::default(),
                 problems: Vec::new(),
                 sources,
             });
@@ -769,7 +841,8 @@ impl Repository {
             .as_deref()
             .and_then(cue::module_path)
             .unwrap_or_default();
-        let (settings, problems) = crate::lint::Settings::load_text(&text, &module, &mut sources);
+        let (settings, problems) =
+            crate::settings::Settings::load_text(&text, &module, &mut sources);
         Ok(RepositorySettings {
             settings,
             problems,

@@ -146,23 +146,55 @@ pub(crate) struct PreparedSource {
 /// The canonical schemas made so far, by [`DefinitionKey`]: a package state that changes two
 /// of its ten definitions canonicalises and digests only those two. Shared by the packages
 /// loaded in parallel.
+///
+/// Schemas and definition texts are also interned, by digest and by text: every version of
+/// every event whose schema (or declaration) is the same holds one `Arc`, so that memory grows
+/// with the distinct schemas of a repository, not with its versions.
 #[derive(Default)]
 pub(crate) struct SchemaCache {
-    schemas: Mutex<HashMap<DefinitionKey, Arc<CanonicalSchema>>>,
+    interned: Mutex<Interned>,
+}
+
+#[derive(Default)]
+struct Interned {
+    by_key: HashMap<DefinitionKey, Arc<CanonicalSchema>>,
+    by_digest: HashMap<Digest, Arc<CanonicalSchema>>,
+    texts: std::collections::HashSet<Arc<str>>,
 }
 
 impl SchemaCache {
     fn get(&self, key: &DefinitionKey) -> Option<Arc<CanonicalSchema>> {
-        self.lock().get(key).cloned()
+        self.lock().by_key.get(key).cloned()
     }
 
-    fn insert(&self, key: DefinitionKey, schema: Arc<CanonicalSchema>) {
-        self.lock().insert(key, schema);
+    /// The one `Arc` of `schema`'s digest, remembered under `key` when there is one.
+    fn intern(&self, key: Option<DefinitionKey>, schema: CanonicalSchema) -> Arc<CanonicalSchema> {
+        let mut interned = self.lock();
+        let shared = interned
+            .by_digest
+            .entry(schema.digest.clone())
+            .or_insert_with(|| Arc::new(schema))
+            .clone();
+        if let Some(key) = key {
+            interned.by_key.insert(key, shared.clone());
+        }
+        shared
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DefinitionKey, Arc<CanonicalSchema>>> {
+    /// The one `Arc` of a definition's text.
+    fn intern_text(&self, text: &str) -> Arc<str> {
+        let mut interned = self.lock();
+        if let Some(shared) = interned.texts.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        interned.texts.insert(shared.clone());
+        shared
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Interned> {
         // Entries are inserted whole: a panic elsewhere leaves nothing half-written.
-        self.schemas
+        self.interned
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -518,7 +550,7 @@ fn load_event(
             let file = sources.get(span.file)?;
             file.text
                 .get(span.start as usize..span.end as usize)
-                .map(Arc::from)
+                .map(|text| schemas.intern_text(text))
         });
     let mut schema = None;
     if !declared.definitions.contains(&head) {
@@ -536,16 +568,14 @@ fn load_event(
             return Some(schema);
         }
         let document = cuemesh_contract::canonical::definition_document(whole, &event.definition)?;
-        let schema = Arc::new(CanonicalSchema::from_json_schema(&document));
-        schemas.insert(key, schema.clone());
-        Some(schema)
+        Some(schemas.intern(Some(key), CanonicalSchema::from_json_schema(&document)))
     }) {
         schema = Some(cached);
     } else if !package_has_errors {
         // Not in the package's export: ask for the definition alone, whose errors say why.
         match package.json_schema(Some(&event.definition)) {
             Ok(document) => {
-                schema = Some(Arc::new(CanonicalSchema::from_json_schema(&document)));
+                schema = Some(schemas.intern(None, CanonicalSchema::from_json_schema(&document)));
             }
             Err(problems) => {
                 diagnostics.push(contract::error(

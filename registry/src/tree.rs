@@ -5,8 +5,7 @@
 use cue::{ImportResolver, PackageFiles};
 use std::path::Path;
 
-/// Where the CUE module file lives in the governance repository.
-pub const MODULE_FILE: &str = "cue.mod/module.cue";
+use crate::files::MODULE_FILE;
 
 /// Resolves imports of the module from one Git tree (a commit's root tree): the import path
 /// `<module>/sources/common` names the `.cue` files of `sources/common` in that tree, as CUE's

@@ -156,11 +156,7 @@ fn digest_from_scratch(
 #[test]
 fn versions_equal_those_computed_from_scratch_on_the_benchmark_shape() {
     let directory = tempfile::tempdir().expect("temporary directory");
-    let shape = generate::Shape {
-        sources: 3,
-        events_per_source: 4,
-        versions_per_type: 4,
-    };
+    let shape = generate::Shape::SMALL;
     let generated = generate::generate(directory.path(), shape);
     let repository = Repository::open(directory.path()).expect("open");
     let history = repository.history("main").expect("history");

@@ -615,3 +615,65 @@ async fn a_known_route_with_another_method_is_405_with_allow() {
         assert_eq!(answer.body["error"]["code"], "method_not_allowed");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_changing_one_source_reads_and_evaluates_that_source_only() {
+    let orders = identity("\tfirst: string\n")
+        .replace("package identity", "package orders")
+        .replace("MySource", "Orders")
+        .replace("@acme/identity", "@acme/orders");
+    let mut repo = repository();
+    repo.commit(
+        "main",
+        "Grace",
+        "Add orders",
+        &[("sources/orders/orders.cue", Some(&orders))],
+    );
+    let (reloader, state) = local_state(&repo);
+    let server = Server::start(state.clone()).await;
+    server.wait_for_version(1, Duration::from_secs(5)).await;
+    let before = state.index();
+    assert_eq!(before.build.states_read, 2, "{:?}", before.build);
+
+    let reloader = Arc::new(reloader);
+    let reload = |reloader: Arc<Reloader>| async move {
+        let reload = tokio::task::spawn_blocking(move || reloader.reload_now())
+            .await
+            .expect("the reload ends");
+        assert!(matches!(reload, Ok(Reload::Swapped { .. })), "{reload:?}");
+    };
+    commit_version(&mut repo, 2);
+    reload(reloader.clone()).await;
+    server.wait_for_version(2, Duration::from_secs(5)).await;
+    let second = state.index();
+    commit_version(&mut repo, 3);
+    reload(reloader).await;
+    server.wait_for_version(3, Duration::from_secs(5)).await;
+
+    // Each time, only the changed source's new package state was read and evaluated; the other
+    // source's state (evaluated by the first build) is the same one, and a version that was
+    // not the latest one (version 1 at the second reload) is kept whole.
+    let third = state.index();
+    for (index, kept) in [(&second, 0), (&third, 1)] {
+        assert_eq!(index.build.states_read, 1, "{:?}", index.build);
+        assert_eq!(index.build.states_evaluated, 1, "{:?}", index.build);
+        assert_eq!(index.build.versions_kept, kept, "{:?}", index.build);
+    }
+    let orders_state = |index: &Index| {
+        let event = index.event("Orders", "Orders:newPerson").expect("orders");
+        event.latest().expect("a version").state().clone()
+    };
+    assert!(Arc::ptr_eq(&orders_state(&before), &orders_state(&third)));
+    let first = |index: &Index| {
+        index
+            .event("MySource", "MySource:newPerson")
+            .expect("identity")
+            .versions[0]
+            .clone()
+    };
+    assert!(Arc::ptr_eq(&first(&second), &first(&third)));
+    let served = server
+        .get_json("/v1/sources/Orders/types/Orders:newPerson/versions/1/jsonschema")
+        .await;
+    assert_eq!(served["$defs"]["Identity"]["type"], "object", "{served}");
+}

@@ -3,8 +3,8 @@
 
 mod support;
 
-use cuemesh_registry::lint::Level;
 use cuemesh_registry::Repository;
+use cuemesh_registry::{Level, LintCode};
 use support::TestRepository;
 
 const TEMPLATE_SETTINGS: &str = include_str!("../../schemas-repo-template/cuemesh.cue");
@@ -54,11 +54,10 @@ fn the_template_settings_are_read_at_each_ref() {
         Some("https://registry.acme.example/schemas")
     );
     assert_eq!(registry.branch.as_deref(), Some("trunk"));
-    let rule = cuemesh_registry::lint::RULES
-        .iter()
-        .find(|rule| rule.id == "FIELD_DOC_MISSING")
-        .expect("the rule");
-    assert_eq!(second.settings.level(rule), Level::Warning);
+    assert_eq!(
+        second.settings.level(LintCode::FieldDocMissing),
+        Level::Warning
+    );
 }
 
 #[test]

@@ -24,13 +24,13 @@
 //! `crypto/sha512`, `crypto/hmac`, `crypto/ed25519` and `text/tabwriter`. Integers are 128-bit: a result
 //! beyond that is an error rather than a wrong number.
 //!
-//! Functions that take schemas rather than data (`list.Sort`, `list.IsSorted`,
+//! Functions that take schemas rather than data (`list.Sort`, `list.IsSorted`, `list.MatchN`,
 //! `json.Validate`, `yaml.Validate`) and members written in CUE (`list.Ascending`,
 //! `encoding/openapi`'s `#Config`) are in [`schema`]: the evaluator calls them through a small
-//! trait. `encoding/yaml` reads YAML with the same decoder as `vet`.
+//! trait, as plain calls or as validators (`x: list.MatchN(>=1, string)`). `encoding/yaml`
+//! reads YAML with the same decoder as `vet`.
 //!
-//! Not provided yet: the validator form of the schema functions (`x: json.Validate(s)`),
-//! `list.MatchN`, `encoding/openapi`'s `MarshalSchema` (it needs the exporter inside the
+//! Not provided yet: `encoding/openapi`'s `MarshalSchema` (it needs the exporter inside the
 //! evaluator), and `text/template` (Go's template language is an interpreter
 //! of its own, which schemas do not use to constrain data).
 

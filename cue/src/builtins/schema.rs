@@ -10,9 +10,10 @@
 //! they are written here as CUE source ([`Member::Source`](super::Member::Source)), parsed once
 //! and evaluated by the evaluator like any expression.
 //!
-//! Only plain calls are provided; the validator form (`x: json.Validate(schema)`) and
+//! Most are also validators: `x: list.MatchN(>=1, string)` passes the value of `x`, once it
+//! is concrete, as the first argument ([`SchemaBuiltin::validator`]).
 //! `encoding/openapi`'s `MarshalSchema`/`UnmarshalSchema`, which would need the exporter inside
-//! the evaluator, are not.
+//! the evaluator, are not provided.
 
 use std::sync::OnceLock;
 
@@ -22,12 +23,28 @@ use crate::source::FileId;
 
 /// What the evaluator does for a schema builtin.
 pub trait Host {
-    /// Unifies `schema` with `data`; `Err` holds the first error (or, when `concrete` is set,
+    /// Unifies `schema` with `data`; `Err` holds the first error (or, as `completeness` asks,
     /// the first field left incomplete), as CUE words it.
-    fn check(&mut self, schema: SchemaRef, data: &Concrete, concrete: bool) -> Result<(), String>;
+    fn check(
+        &mut self,
+        schema: SchemaRef,
+        data: &Concrete,
+        completeness: Completeness,
+    ) -> Result<(), String>;
     /// Unifies `comparator` with `{x: a, y: b}` and returns its field `less`, which must be a
     /// boolean.
     fn less(&mut self, comparator: SchemaRef, a: &Concrete, b: &Concrete) -> Result<bool, String>;
+}
+
+/// What [`Host::check`] asks of the unified value besides the absence of conflicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completeness {
+    /// Every regular field concrete (`yaml.Validate`, `list.MatchN`).
+    Concrete,
+    /// Required fields (`x!: int`) present, others may stay incomplete (`json.Validate`).
+    Required,
+    /// Nothing more (`yaml.ValidatePartial`).
+    Partial,
 }
 
 /// A value the evaluator keeps for the builtin: opaque here.
@@ -56,6 +73,10 @@ pub struct SchemaBuiltin {
     pub name: &'static str,
     pub params: &'static [Param],
     pub func: fn(&mut dyn Host, &[Arg]) -> Result<Concrete, BuiltinError>,
+    /// Whether the builtin is also a validator: `x: list.MatchN(>=1, string)` calls
+    /// `MatchN(x, >=1, string)`, with the constrained value as the first argument, and the
+    /// value is valid when the call answers `true`.
+    pub validator: bool,
 }
 
 impl std::fmt::Debug for SchemaBuiltin {
@@ -82,18 +103,28 @@ pub(super) static LIST_FUNCS: &[SchemaBuiltin] = &[
         name: "Sort",
         params: &[Param::Value(Kind::List), Param::Schema],
         func: |host, args| sort(host, args),
+        validator: false,
     },
     SchemaBuiltin {
         package: LIST,
         name: "SortStable",
         params: &[Param::Value(Kind::List), Param::Schema],
         func: |host, args| sort(host, args),
+        validator: false,
     },
     SchemaBuiltin {
         package: LIST,
         name: "IsSorted",
         params: &[Param::Value(Kind::List), Param::Schema],
         func: is_sorted,
+        validator: true,
+    },
+    SchemaBuiltin {
+        package: LIST,
+        name: "MatchN",
+        params: &[Param::Value(Kind::List), Param::Schema, Param::Schema],
+        func: match_n,
+        validator: true,
     },
 ];
 
@@ -104,8 +135,11 @@ pub(super) static JSON_FUNCS: &[SchemaBuiltin] = &[SchemaBuiltin {
     func: |host, args| {
         let text = text(args)?;
         let data = super::json::unmarshal(text)?;
-        check(host, args, &data, true)
+        // As in CUE, the data need only not conflict with the schema: `{b: string}` accepts
+        // `{"a": 10}`.
+        check(host, args, &data, Completeness::Required)
     },
+    validator: true,
 }];
 
 pub(super) static YAML_FUNCS: &[SchemaBuiltin] = &[
@@ -113,13 +147,15 @@ pub(super) static YAML_FUNCS: &[SchemaBuiltin] = &[
         package: "encoding/yaml",
         name: "Validate",
         params: &[Param::Value(Kind::Any), Param::Schema],
-        func: |host, args| validate_yaml(host, args, true),
+        func: |host, args| validate_yaml(host, args, Completeness::Concrete),
+        validator: true,
     },
     SchemaBuiltin {
         package: "encoding/yaml",
         name: "ValidatePartial",
         params: &[Param::Value(Kind::Any), Param::Schema],
-        func: |host, args| validate_yaml(host, args, false),
+        func: |host, args| validate_yaml(host, args, Completeness::Partial),
+        validator: true,
     },
 ];
 
@@ -210,9 +246,13 @@ fn list_arg(args: &[Arg]) -> Result<&[Concrete], BuiltinError> {
 }
 
 fn schema_arg(args: &[Arg]) -> Result<SchemaRef, BuiltinError> {
-    match args.get(1) {
+    schema_arg_at(args, 1)
+}
+
+fn schema_arg_at(args: &[Arg], index: usize) -> Result<SchemaRef, BuiltinError> {
+    match args.get(index) {
         Some(Arg::Schema(schema)) => Ok(*schema),
-        _ => Err(BuiltinError::new("missing argument 2")),
+        _ => Err(BuiltinError::new(format!("missing argument {}", index + 1))),
     }
 }
 
@@ -234,10 +274,10 @@ fn check(
     host: &mut dyn Host,
     args: &[Arg],
     data: &Concrete,
-    concrete: bool,
+    completeness: Completeness,
 ) -> Result<Concrete, BuiltinError> {
     let schema = schema_arg(args)?;
-    host.check(schema, data, concrete)
+    host.check(schema, data, completeness)
         .map_err(BuiltinError::new)?;
     Ok(Concrete::Bool(true))
 }
@@ -245,11 +285,11 @@ fn check(
 fn validate_yaml(
     host: &mut dyn Host,
     args: &[Arg],
-    concrete: bool,
+    completeness: Completeness,
 ) -> Result<Concrete, BuiltinError> {
     let text = text(args)?;
     for document in super::yaml::unmarshal_stream(text)? {
-        check(host, args, &document, concrete)?;
+        check(host, args, &document, completeness)?;
     }
     Ok(Concrete::Bool(true))
 }
@@ -287,6 +327,26 @@ fn sort(host: &mut dyn Host, args: &[Arg]) -> Result<Concrete, BuiltinError> {
     Ok(super::list(sorted))
 }
 
+/// `list.MatchN(list, n, schema)`: the number of elements that unify with `schema` is one
+/// that `n` (a number or a constraint such as `>=1`) accepts.
+fn match_n(host: &mut dyn Host, args: &[Arg]) -> Result<Concrete, BuiltinError> {
+    let items = list_arg(args)?;
+    let count = schema_arg_at(args, 1)?;
+    let schema = schema_arg_at(args, 2)?;
+    let mut matched = 0i128;
+    for item in items {
+        if host.check(schema, item, Completeness::Concrete).is_ok() {
+            matched += 1;
+        }
+    }
+    match host.check(count, &Concrete::Int(matched), Completeness::Concrete) {
+        Ok(()) => Ok(Concrete::Bool(true)),
+        Err(reason) => Err(BuiltinError::unsatisfied(format!(
+            "number of matched elements is {matched}: {reason}"
+        ))),
+    }
+}
+
 fn is_sorted(host: &mut dyn Host, args: &[Arg]) -> Result<Concrete, BuiltinError> {
     let items = list_arg(args)?;
     let comparator = schema_arg(args)?;
@@ -311,7 +371,7 @@ mod tests {
     struct Ascending;
 
     impl Host for Ascending {
-        fn check(&mut self, _: SchemaRef, data: &Concrete, _: bool) -> Result<(), String> {
+        fn check(&mut self, _: SchemaRef, data: &Concrete, _: Completeness) -> Result<(), String> {
             match data {
                 Concrete::Int(_) => Ok(()),
                 other => Err(format!(

@@ -54,6 +54,7 @@ pub(crate) static ANY: Shape = Shape {
     description: None,
     default: None,
     unsupported: Vec::new(),
+    combinators: Vec::new(),
 };
 
 /// One change, before the mode decides whether it matters.

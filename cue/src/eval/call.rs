@@ -1,4 +1,5 @@
-//! Calls: the predeclared functions (`len`, `close`, `and`, `or`, `div`, `mod`, `quo`, `rem`)
+//! Calls: the predeclared functions (`len`, `close`, `and`, `or`, `div`, `mod`, `quo`, `rem`,
+//! `error`)
 //! and the builtins of the standard library, called with concrete arguments or used as
 //! validators (`strings.MinRunes(3)`, `net.IPv4`); and values computed by builtins turned back
 //! into vertices.
@@ -12,7 +13,7 @@ use super::validator::ValidatorKind;
 use super::values::Val;
 use super::vertex::{ArcType, Feature, ListInfo, State, VertexId};
 use super::Eval;
-use crate::ast::Expr;
+use crate::ast::{Expr, ExprKind, InterpolationPart};
 use crate::builtins::{self, Builtin, Concrete, Kind};
 use crate::source::Span;
 use crate::value::{Atom, Check, EvalError, Kinds, Scalar, SpannedCheck};
@@ -31,6 +32,8 @@ pub(crate) enum Func {
     Mod,
     Quo,
     Rem,
+    /// `error(message)`: an error whose message the schema writes.
+    Error,
     /// `matchN` or `matchIf`: a conjunct, checked when its vertex is final (see
     /// `validator.rs`); as any other value it is top.
     Validator(ValidatorKind),
@@ -151,6 +154,41 @@ impl<'a> Eval<'a> {
         self.vertices[t].state = State::Expanded;
         self.finalize(t);
         Val::Node(t)
+    }
+
+    /// The message of `error(message)`. An interpolation in it that fails does not lose the
+    /// message: the failed part is shown as written (`custom: (1 & 2)`), a part that is not
+    /// concrete by what it is (`int`), as CUE prints them.
+    fn error_message(&mut self, message: &'a Expr, env: &Env<'a>) -> String {
+        let ExprKind::Interpolation(interp) = &message.kind else {
+            let val = self.eval_expr(message, env);
+            return match self.atom_of(&val, message.span) {
+                Ok(Atom::String(s)) => s.to_string(),
+                _ => self.describe_val(&val),
+            };
+        };
+        let mut out = String::new();
+        for part in &interp.parts {
+            match part {
+                InterpolationPart::Text(text) => out.push_str(text),
+                InterpolationPart::Expr(x) => {
+                    let val = self.eval_expr(x, env);
+                    match &val {
+                        Val::Atom(Atom::String(s), _) => out.push_str(s),
+                        Val::Bottom(_) => {
+                            let text = self.text(x.span);
+                            if matches!(x.kind, ExprKind::Binary(..)) {
+                                out.push_str(&format!("({text})"));
+                            } else {
+                                out.push_str(&text);
+                            }
+                        }
+                        _ => out.push_str(&self.describe_val(&val)),
+                    }
+                }
+            }
+        }
+        out
     }
 
     pub(super) fn call(
@@ -292,6 +330,13 @@ impl<'a> Eval<'a> {
                     _ => x % y,
                 };
                 Val::Atom(Atom::Int(result), span)
+            }
+            Func::Error => {
+                if args.len() != 1 {
+                    return arity_error(1);
+                }
+                let message = self.error_message(&args[0], env);
+                Val::Bottom(EvalError::new("USER", message, vec![span]))
             }
             Func::Validator(_) => Val::Top,
             Func::Builtin(builtin) => self.call_builtin(builtin, args, env, span),

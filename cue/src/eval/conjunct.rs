@@ -16,7 +16,7 @@ use super::disjunct::collect_disjuncts;
 use super::errors::compact;
 use super::pattern::Pattern;
 use super::resolve::{reference_is_definition, Resolved};
-use super::validator::{validator_kind, SchemaValidator};
+use super::validator::{validator_kind, SchemaValidator, ValidatorKind};
 use super::values::Val;
 use super::vertex::{ArcType, Feature, ListInfo, State, VertexId};
 use super::Eval;
@@ -277,6 +277,20 @@ impl<'a> Eval<'a> {
                         self.add_schema_validator(v, validator);
                     }
                     _ => self.add_computed(v, e, env, group),
+                }
+            }
+            ExprKind::Call(callee, args)
+                if matches!(&callee.kind, ExprKind::Selector(..))
+                    && self.schema_validator_of(callee, args, &env).is_some() =>
+            {
+                if let Some(builtin) = self.schema_validator_of(callee, args, &env) {
+                    let validator = SchemaValidator {
+                        kind: ValidatorKind::Schema(builtin),
+                        args,
+                        env,
+                        span: e.span,
+                    };
+                    self.add_schema_validator(v, validator);
                 }
             }
             ExprKind::Comprehension(_) => self.set_error(

@@ -67,8 +67,9 @@ impl<'a> Eval<'a> {
     }
 
     /// Notes that evaluation at `v` may depend on the value being compiled without naming a
-    /// read: a comprehension, whose sources and conditions are noted as they are resolved.
-    /// Only the compiled validator needs this caution; export does not record it.
+    /// read: a comprehension, whose sources and conditions are noted as they are resolved, or
+    /// a validator taking schemas, which export states itself. Only the compiled validator
+    /// needs this caution; export does not record it.
     pub(super) fn note_comprehension(&mut self, v: VertexId) {
         if let Some(root) = self.track {
             if !self.dynamic && self.is_within(v, root) {

@@ -49,6 +49,17 @@ pub(super) fn collect_disjuncts<'a>(e: &'a Expr, default: bool, out: &mut Vec<(&
     }
 }
 
+/// The errors of `error(message)` calls among the errors of failed disjuncts, one per message.
+fn user_errors(errors: &[Diagnostic]) -> Vec<&Diagnostic> {
+    let mut out: Vec<&Diagnostic> = Vec::new();
+    for d in errors {
+        if d.code == "USER" && !out.iter().any(|o| o.message == d.message) {
+            out.push(d);
+        }
+    }
+    out
+}
+
 impl<'a> Eval<'a> {
     pub(super) fn add_disjunction(
         &mut self,
@@ -182,16 +193,55 @@ impl<'a> Eval<'a> {
         errors: Vec<Diagnostic>,
         failed: usize,
     ) {
+        let user = user_errors(&errors);
         if survivors.is_empty() {
-            let error = EvalError {
-                code: "EMPTY_DISJUNCTION",
-                message: format!("{failed} errors in empty disjunction"),
-                spans: Vec::new(),
-                incomplete: false,
-                sub: errors,
+            let error = match user.as_slice() {
+                // The schema's own message says what went wrong, instead of a count.
+                [one] => EvalError {
+                    code: "USER",
+                    message: one.message.clone(),
+                    spans: one.spans.clone(),
+                    incomplete: false,
+                    sub: Vec::new(),
+                },
+                [] => EvalError {
+                    code: "EMPTY_DISJUNCTION",
+                    message: format!("{failed} errors in empty disjunction"),
+                    spans: Vec::new(),
+                    incomplete: false,
+                    sub: errors,
+                },
+                several => EvalError {
+                    code: "EMPTY_DISJUNCTION",
+                    message: format!("{} errors in empty disjunction", several.len()),
+                    spans: Vec::new(),
+                    incomplete: false,
+                    sub: several.iter().map(|&d| d.clone()).collect(),
+                },
             };
             self.vertices[v].error = Some(Arc::new(error));
             return;
+        }
+        // Only alternatives that cannot be evaluated yet are left beside a failed
+        // `error(message)`: the value is incomplete, and the schema's message says so.
+        if let [one] = user.as_slice() {
+            let all_incomplete = survivors.iter().all(|&(c, _)| {
+                let c = self.resolve_forward(c);
+                self.vertices[c]
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| e.incomplete)
+            });
+            if all_incomplete {
+                self.vertices[v].error = Some(Arc::new(EvalError {
+                    code: "USER",
+                    message: one.message.clone(),
+                    spans: one.spans.clone(),
+                    incomplete: true,
+                    sub: Vec::new(),
+                }));
+                return;
+            }
         }
         let complete: Vec<(VertexId, bool)> = survivors
             .iter()

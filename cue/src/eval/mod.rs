@@ -60,7 +60,7 @@ pub(crate) use errors::compact;
 pub(crate) use expr::parse_number;
 pub(crate) use values::Val;
 pub(crate) use vertex::{push_selector, ArcType, Feature, VertexId};
-pub(crate) use view::ClosedSet;
+pub(crate) use view::{ClosedSet, SchemaCheck};
 
 use crate::ast::{self, Expr};
 use crate::diagnostic::Diagnostic;

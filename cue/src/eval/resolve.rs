@@ -168,6 +168,7 @@ pub(super) fn predeclared<'a>(name: &str) -> Option<Resolved<'a>> {
         "mod" => Some(Resolved::Val(Val::Func(Func::Mod))),
         "quo" => Some(Resolved::Val(Val::Func(Func::Quo))),
         "rem" => Some(Resolved::Val(Val::Func(Func::Rem))),
+        "error" => Some(Resolved::Val(Val::Func(Func::Error))),
         "matchN" => Some(Resolved::Val(Val::Func(Func::Validator(
             ValidatorKind::MatchN,
         )))),

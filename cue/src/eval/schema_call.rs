@@ -5,16 +5,18 @@
 
 use std::sync::Arc;
 
-use super::call::{kind_accepts, kind_name};
+use super::call::{kind_accepts, kind_name, Func};
 use super::conjunct::{Conjunct, ConjunctKind, Env};
+use super::resolve::Resolved;
+use super::validator::SchemaValidator;
 use super::values::Val;
 use super::vertex::{ArcType, Feature, VertexId};
 use super::Eval;
 use crate::ast::Expr;
-use crate::builtins::schema::{Arg, Host, Param, SchemaBuiltin, SchemaRef};
+use crate::builtins::schema::{Arg, Completeness, Host, Param, SchemaBuiltin, SchemaRef};
 use crate::builtins::{self, Concrete};
 use crate::source::Span;
-use crate::value::EvalError;
+use crate::value::{Atom, EvalError};
 
 impl<'a> Eval<'a> {
     pub(super) fn call_schema_builtin(
@@ -37,39 +39,15 @@ impl<'a> Eval<'a> {
                 vec![span],
             ));
         }
-        let mut values = Vec::with_capacity(args.len());
-        for (i, (arg, param)) in args.iter().zip(builtin.params).enumerate() {
-            let val = self.eval_expr(arg, env);
-            match param {
-                Param::Value(kind) => match self.concrete_of(&val, arg.span) {
-                    Ok(value) if kind_accepts(*kind, &value) => values.push(Arg::Value(value)),
-                    Ok(value) => {
-                        return Val::Bottom(EvalError::new(
-                            "ARGUMENTS",
-                            format!(
-                                "cannot use {} as {} in argument {} to {}.{}",
-                                builtins::format_concrete(&value),
-                                kind_name(*kind),
-                                i + 1,
-                                builtin.package,
-                                builtin.name
-                            ),
-                            vec![arg.span],
-                        ))
-                    }
-                    Err(err) => return Val::Bottom(err),
-                },
-                Param::Schema => {
-                    if let Val::Bottom(err) = val {
-                        return Val::Bottom(err);
-                    }
-                    values.push(Arg::Schema(SchemaRef(self.schema_vertex(val))));
-                }
-            }
-        }
+        let values = match self.schema_builtin_args(builtin, builtin.params, 0, args, env) {
+            Ok(values) => values,
+            Err(err) => return Val::Bottom(err),
+        };
         let mut host = EvalHost { eval: self, span };
         match (builtin.func)(&mut host, &values) {
             Ok(result) => self.val_from_concrete(&result, span),
+            // A validator's "no" is `false` when it is called (`list.MatchN(l, 2, int)`).
+            Err(err) if err.unsatisfied => Val::Atom(Atom::Bool(false), span),
             Err(err) => Val::Bottom(EvalError::new(
                 "BUILTIN",
                 builtin.call_error_message(&err),
@@ -78,19 +56,128 @@ impl<'a> Eval<'a> {
         }
     }
 
-    /// The vertex holding a schema argument.
-    fn schema_vertex(&mut self, val: Val) -> VertexId {
-        if let Val::Node(t) = val {
-            return self.resolve_forward(t);
+    /// Checks the concrete value of `v` with a schema builtin in its validator form
+    /// (`x: list.MatchN(>=1, string)` calls `list.MatchN(x, >=1, string)`). A value not yet
+    /// concrete is not checked: more data may complete it.
+    pub(super) fn check_schema_builtin_validator(
+        &mut self,
+        v: VertexId,
+        builtin: &'static SchemaBuiltin,
+        validator: &SchemaValidator<'a>,
+    ) -> Result<(), Arc<EvalError>> {
+        let Some(value) = self.concrete_value(v) else {
+            return Ok(());
+        };
+        let params = builtin.params.get(1..).unwrap_or_default();
+        if validator.args.len() != params.len() {
+            return Err(EvalError::new(
+                "ARGUMENTS",
+                format!(
+                    "wrong number of arguments in call to {}.{}: expected {}, got {}",
+                    builtin.package,
+                    builtin.name,
+                    params.len(),
+                    validator.args.len()
+                ),
+                vec![validator.span],
+            ));
         }
-        let t = self.new_vertex(None, None);
-        self.vertices[t].arc_type = ArcType::Regular;
-        self.vertices[t].conjuncts.push(Conjunct {
-            kind: ConjunctKind::Val(val),
-            env: None,
-            group: None,
-        });
-        t
+        let mut values = vec![Arg::Value(value.clone())];
+        values.extend(self.schema_builtin_args(
+            builtin,
+            params,
+            1,
+            validator.args,
+            &validator.env,
+        )?);
+        let mut host = EvalHost {
+            eval: self,
+            span: validator.span,
+        };
+        let reason = match (builtin.func)(&mut host, &values) {
+            Ok(Concrete::Bool(false)) => None,
+            Ok(_) => return Ok(()),
+            Err(err) => Some(err.message),
+        };
+        let mut message = format!(
+            "invalid value {} (does not satisfy {}.{})",
+            builtins::format_concrete(&value),
+            builtin.package,
+            builtin.name
+        );
+        if let Some(reason) = reason {
+            message.push_str(": ");
+            message.push_str(&reason);
+        }
+        Err(EvalError::new("INVALID", message, vec![validator.span]))
+    }
+
+    /// Evaluates the arguments `args` of a schema builtin for `params` (the parameters from
+    /// position `offset` on, for messages): concrete values or schema handles.
+    fn schema_builtin_args(
+        &mut self,
+        builtin: &'static SchemaBuiltin,
+        params: &[Param],
+        offset: usize,
+        args: &'a [Expr],
+        env: &Env<'a>,
+    ) -> Result<Vec<Arg>, Arc<EvalError>> {
+        let mut values = Vec::with_capacity(args.len());
+        for (i, (arg, param)) in args.iter().zip(params).enumerate() {
+            match param {
+                Param::Value(kind) => {
+                    let val = self.eval_expr(arg, env);
+                    let value = self.concrete_of(&val, arg.span)?;
+                    if !kind_accepts(*kind, &value) {
+                        return Err(EvalError::new(
+                            "ARGUMENTS",
+                            format!(
+                                "cannot use {} as {} in argument {} to {}.{}",
+                                builtins::format_concrete(&value),
+                                kind_name(*kind),
+                                offset + i + 1,
+                                builtin.package,
+                                builtin.name
+                            ),
+                            vec![arg.span],
+                        ));
+                    }
+                    values.push(Arg::Value(value));
+                }
+                // The expression itself, not its value: a disjunction keeps its alternatives
+                // (`list.MatchN(3, int | *1)` matches `2`; the value of `int | *1` is `1`).
+                Param::Schema => {
+                    if let Val::Bottom(err) = self.eval_expr(arg, env) {
+                        return Err(err);
+                    }
+                    let conjunct = Conjunct {
+                        kind: ConjunctKind::Expr(arg),
+                        env: env.clone(),
+                        group: None,
+                    };
+                    values.push(Arg::Schema(SchemaRef(self.detached(None, vec![conjunct]))));
+                }
+            }
+        }
+        Ok(values)
+    }
+
+    /// The schema builtin that `callee(args)` calls in its validator form (one argument
+    /// fewer than its parameters: `list.MatchN(>=1, string)`), if it does.
+    pub(super) fn schema_validator_of(
+        &mut self,
+        callee: &'a Expr,
+        args: &[Expr],
+        env: &Env<'a>,
+    ) -> Option<&'static SchemaBuiltin> {
+        match self.resolve(callee, env) {
+            Ok(Resolved::Val(Val::Func(Func::Schema(builtin))))
+                if builtin.validator && args.len() + 1 == builtin.params.len() =>
+            {
+                Some(builtin)
+            }
+            _ => None,
+        }
     }
 
     /// A new vertex unifying the conjuncts of `schema` with `data`, evaluated.
@@ -116,12 +203,20 @@ struct EvalHost<'e, 'a> {
 }
 
 impl Host for EvalHost<'_, '_> {
-    fn check(&mut self, schema: SchemaRef, data: &Concrete, concrete: bool) -> Result<(), String> {
+    fn check(
+        &mut self,
+        schema: SchemaRef,
+        data: &Concrete,
+        completeness: Completeness,
+    ) -> Result<(), String> {
         let t = self.eval.unify_schema_with(schema.0, data, self.span);
         let mut errors = Vec::new();
         self.eval.collect_errors(t, &mut errors, true);
-        if errors.is_empty() && concrete {
+        if errors.is_empty() && completeness != Completeness::Partial {
             self.eval.collect_incomplete(t, &mut errors, true);
+            if completeness == Completeness::Required {
+                errors.retain(|e| e.code == "REQUIRED");
+            }
         }
         match errors.first() {
             Some(error) => Err(error.headline()),

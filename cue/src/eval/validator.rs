@@ -1,6 +1,7 @@
 //! The predeclared validators that take schemas: `matchN(n, [schemas])` (the value unifies
 //! with a number of the schemas that `n` accepts) and `matchIf(if, then, else)` (a value that
-//! unifies with `if` must unify with `then`, any other with `else`).
+//! unifies with `if` must unify with `then`, any other with `else`), and the builtins taking
+//! schemas in their validator form (`list.MatchN(>=1, string)`, checked in `schema_call.rs`).
 //!
 //! A call of one, as a conjunct, does not add a value: it is kept on the vertex
 //! ([`SchemaValidator`]) and checked when the vertex is final. Each check unifies the
@@ -15,21 +16,26 @@ use super::values::Val;
 use super::vertex::{ArcType, Feature, VertexId};
 use super::Eval;
 use crate::ast::Expr;
+use crate::builtins::schema::SchemaBuiltin;
 use crate::source::Span;
 use crate::value::{Atom, EvalError};
 
 /// Which validator a call names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum ValidatorKind {
     MatchN,
     MatchIf,
+    /// A builtin taking schemas, in its validator form (`list.MatchN(>=1, string)`): the
+    /// value, once concrete, is its first argument (see `schema_call.rs`).
+    Schema(&'static SchemaBuiltin),
 }
 
 impl ValidatorKind {
-    fn name(self) -> &'static str {
+    fn name(self) -> String {
         match self {
-            ValidatorKind::MatchN => "matchN",
-            ValidatorKind::MatchIf => "matchIf",
+            ValidatorKind::MatchN => "matchN".to_string(),
+            ValidatorKind::MatchIf => "matchIf".to_string(),
+            ValidatorKind::Schema(builtin) => format!("{}.{}", builtin.package, builtin.name),
         }
     }
 }
@@ -57,8 +63,9 @@ impl<'a> Eval<'a> {
     /// Keeps the validator call `call` on `v` (see the module comment).
     pub(super) fn add_schema_validator(&mut self, v: VertexId, validator: SchemaValidator<'a>) {
         // What the validator says depends on the whole value: the compiled validator
-        // cannot check it.
-        self.note_dependency(v);
+        // cannot check it. Export states it (as `oneOf`, `contains`...) rather than
+        // loosening the value as one computed from the data.
+        self.note_comprehension(v);
         self.vertices[v].validators.push(validator);
     }
 
@@ -79,6 +86,9 @@ impl<'a> Eval<'a> {
             let result = match validator.kind {
                 ValidatorKind::MatchN => self.check_match_n(v, &validator),
                 ValidatorKind::MatchIf => self.check_match_if(v, &validator),
+                ValidatorKind::Schema(builtin) => {
+                    self.check_schema_builtin_validator(v, builtin, &validator)
+                }
             };
             if let Err(err) = result {
                 self.set_error(v, err);

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::conjunct::{Conjunct, ConjunctKind, Env};
 use super::disjunct::collect_disjuncts;
 use super::resolve::{reference_is_definition, Resolved};
+use super::validator::ValidatorKind;
 use super::vertex::{ArcType, Feature, Vertex, VertexId};
 use super::Eval;
 use crate::source::Span;
@@ -139,6 +140,25 @@ impl<'e, 'a> VertexView<'e, 'a> {
     }
 }
 
+/// A validator taking schemas on a vertex, its arguments as fresh vertices under the vertex
+/// (not yet evaluated): what export states as combinators.
+pub(crate) enum SchemaCheck {
+    /// `matchN(count, [schemas])`; `schemas` is `None` when the second argument is not a list.
+    MatchN {
+        count: VertexId,
+        schemas: Option<Vec<VertexId>>,
+    },
+    /// `matchIf(condition, then, otherwise)`.
+    MatchIf {
+        condition: VertexId,
+        then: VertexId,
+        otherwise: VertexId,
+    },
+    /// A builtin in its validator form, by `package.name`: `list.MatchN(n, schema)` is
+    /// `("list.MatchN", [n, schema])`.
+    Builtin { name: String, args: Vec<VertexId> },
+}
+
 impl<'a> Eval<'a> {
     /// A read-only view of vertex `v`.
     #[inline]
@@ -190,7 +210,7 @@ impl<'a> Eval<'a> {
                 }
             })
             .collect();
-        self.detached(v, conjuncts)
+        self.detached(Some(v), conjuncts)
     }
 
     /// A fresh vertex under the list `v` holding every element constraint (`...T`) of its
@@ -202,28 +222,95 @@ impl<'a> Eval<'a> {
             .iter()
             .filter_map(|(_, c)| c.clone())
             .collect();
-        (!constraints.is_empty()).then(|| self.detached(v, constraints))
+        (!constraints.is_empty()).then(|| self.detached(Some(v), constraints))
     }
 
-    fn detached(&mut self, v: VertexId, conjuncts: Vec<Conjunct<'a>>) -> VertexId {
-        let t = self.new_vertex(Some(v), None);
+    /// The validators taking schemas on `v` (see [`SchemaCheck`]).
+    pub(crate) fn schema_checks(&mut self, v: VertexId) -> Vec<SchemaCheck> {
+        let validators = self.vertices[v].validators.clone();
+        let mut checks = Vec::new();
+        for validator in validators {
+            let mut args: Vec<VertexId> = validator
+                .args
+                .iter()
+                .map(|arg| {
+                    let conjunct = Conjunct {
+                        kind: ConjunctKind::Expr(arg),
+                        env: validator.env.clone(),
+                        group: None,
+                    };
+                    self.detached(Some(v), vec![conjunct])
+                })
+                .collect();
+            let check = match validator.kind {
+                ValidatorKind::MatchN if args.len() == 2 => {
+                    let list = args[1];
+                    self.finalize(list);
+                    let list = self.resolve_forward(list);
+                    let schemas = self.vertices[list].list.is_some().then(|| {
+                        self.vertices[list]
+                            .arcs
+                            .iter()
+                            .copied()
+                            .filter(|&a| {
+                                matches!(self.vertices[a].feature, Some(Feature::Index(_)))
+                            })
+                            .collect()
+                    });
+                    SchemaCheck::MatchN {
+                        count: args[0],
+                        schemas,
+                    }
+                }
+                ValidatorKind::MatchIf if args.len() == 3 => {
+                    let otherwise = args.remove(2);
+                    let then = args.remove(1);
+                    SchemaCheck::MatchIf {
+                        condition: args[0],
+                        then,
+                        otherwise,
+                    }
+                }
+                ValidatorKind::Schema(builtin) => SchemaCheck::Builtin {
+                    name: format!("{}.{}", builtin.package, builtin.name),
+                    args,
+                },
+                // A call with the wrong number of arguments is an error of the value already.
+                ValidatorKind::MatchN | ValidatorKind::MatchIf => continue,
+            };
+            checks.push(check);
+        }
+        checks
+    }
+
+    /// A fresh regular vertex (under `parent`, if any) holding `conjuncts`, not yet evaluated.
+    pub(super) fn detached(
+        &mut self,
+        parent: Option<VertexId>,
+        conjuncts: Vec<Conjunct<'a>>,
+    ) -> VertexId {
+        let t = self.new_vertex(parent, None);
         self.vertices[t].arc_type = ArcType::Regular;
         self.vertices[t].conjuncts.extend(conjuncts);
         t
     }
 
-    /// The vertex of the definition that `v`'s one conjunct refers to (`cust: #Customer`), if
-    /// that is all `v` is.
+    /// The vertex of the definition that `v`'s conjuncts refer to (`cust: #Customer`, or the
+    /// same reference declared twice), if that is all `v` is.
     pub(crate) fn definition_reference(&mut self, v: VertexId) -> Option<VertexId> {
-        let vertex = &self.vertices[v];
-        if vertex.conjuncts.len() != 1 {
-            return None;
+        let conjuncts = self.vertices[v].conjuncts.clone();
+        let mut target = None;
+        for conjunct in conjuncts {
+            let ConjunctKind::Expr(e) = conjunct.kind else {
+                return None;
+            };
+            let t = self.definition_target(e, &conjunct.env)?;
+            if target.is_some_and(|seen| seen != t) {
+                return None;
+            }
+            target = Some(t);
         }
-        let conjunct = vertex.conjuncts[0].clone();
-        let ConjunctKind::Expr(e) = conjunct.kind else {
-            return None;
-        };
-        self.definition_target(e, &conjunct.env)
+        target
     }
 
     /// When `v`'s value is one disjunction written in place: its disjuncts, in order (with

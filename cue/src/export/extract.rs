@@ -12,13 +12,13 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::{
-    Body, Definition, Exported, Keyword, ListShape, Presence, Property, ScalarShape, Shape,
-    StructShape,
+    Body, Branch, Combinator, Definition, Exported, Keyword, ListShape, Presence, Property,
+    ScalarShape, Shape, StructShape,
 };
 use crate::ast::{self, Decl, Expr, ExprKind, LabelKind};
 use crate::builtins::Concrete;
 use crate::diagnostic::Diagnostic;
-use crate::eval::{ArcType, Eval, Feature, Program, Val, VertexId};
+use crate::eval::{ArcType, Eval, Feature, Program, SchemaCheck, Val, VertexId};
 use crate::source::Span;
 use crate::value::{check_text, Atom, BoundOp, Check, Kinds, Scalar};
 
@@ -74,7 +74,14 @@ pub(crate) fn extract_from<'a>(
     let mut definitions = Vec::new();
     let mut vertices = Vec::new();
     extractor.definitions_under(root, "", &mut definitions, &mut vertices);
-    let mut root_shape = with_root.then(|| extractor.shape(root, 0));
+    let mut root_shape = with_root.then(|| {
+        match root_reference(program).filter(|name| definitions.iter().any(|d| d.name == *name)) {
+            // The package is one definition (`#T` beside the definitions): a `$ref` to it, so
+            // its closedness applies to the fields it declares.
+            Some(name) => Shape::new(Body::Ref(name)),
+            None => extractor.shape(root, 0),
+        }
+    });
     extractor.note_dependents(&vertices, &mut definitions, root_shape.as_mut());
     if let Some(err) = extractor.eval.aborted() {
         extractor
@@ -196,7 +203,11 @@ impl<'a> Extractor<'a> {
                 span,
             });
             vertices.push(a);
-            self.definitions_under(a, &format!("{name}."), out, vertices);
+            // A disjunction has no definitions of its own: each alternative may declare
+            // different ones (`{"A", #enumValue: 0} | {"B", #enumValue: 1}`).
+            if self.eval.view(a).candidates().len() <= 1 {
+                self.definitions_under(a, &format!("{name}."), out, vertices);
+            }
         }
     }
 
@@ -293,7 +304,147 @@ impl<'a> Extractor<'a> {
             scalar_shape(view.scalar())
         };
         shape.unsupported.extend(unsupported);
+        self.schema_checks(v, depth, &mut shape);
         shape
+    }
+
+    /// States the validators taking schemas on `v` as combinators of `shape` (or notes the
+    /// ones no encoding here has).
+    fn schema_checks(&mut self, v: VertexId, depth: u32, shape: &mut Shape) {
+        for check in self.eval.schema_checks(v) {
+            let combinator = match check {
+                SchemaCheck::MatchN {
+                    count,
+                    schemas: Some(schemas),
+                } => {
+                    let count = self.count(count);
+                    let branches: Vec<Branch> =
+                        schemas.iter().map(|&s| self.branch(s, depth)).collect();
+                    let all = branches.len() as u64;
+                    match count {
+                        Count { exact: Some(0), .. } => Some(Combinator::Not(branches)),
+                        Count { exact: Some(1), .. } => Some(Combinator::OneOf(branches)),
+                        Count { exact: Some(n), .. } if n == all => {
+                            Some(Combinator::AllOf(branches))
+                        }
+                        Count {
+                            exact: None,
+                            min: Some(1),
+                            max: None,
+                        } => Some(Combinator::AnyOf(branches)),
+                        _ => None,
+                    }
+                    .ok_or("matchN with a count other than 0, 1, >=1 or all of its schemas")
+                }
+                SchemaCheck::MatchN { schemas: None, .. } => {
+                    Err("matchN whose schemas are not a list")
+                }
+                SchemaCheck::MatchIf {
+                    condition,
+                    then,
+                    otherwise,
+                } => {
+                    let condition = Box::new(self.branch(condition, depth));
+                    let optional = |this: &mut Self, t: VertexId| {
+                        let branch = this.branch(t, depth);
+                        match &branch {
+                            Some(Shape {
+                                body: Body::Any, ..
+                            }) => None,
+                            _ => Some(Box::new(branch)),
+                        }
+                    };
+                    let then = optional(self, then);
+                    let otherwise = optional(self, otherwise);
+                    Ok(Combinator::IfThenElse {
+                        condition,
+                        then,
+                        otherwise,
+                    })
+                }
+                SchemaCheck::Builtin { name, args } if name == "list.MatchN" && args.len() == 2 => {
+                    let count = self.count(args[0]);
+                    let exact = |n: Option<u64>| count.exact.or(n);
+                    Ok(Combinator::Contains {
+                        schema: Box::new(self.branch(args[1], depth)),
+                        min: exact(count.min),
+                        max: exact(count.max),
+                    })
+                }
+                SchemaCheck::Builtin { .. } => Err("a builtin validator taking schemas"),
+            };
+            if let (Ok(Combinator::Contains { .. }), Body::Any) = (&combinator, &shape.body) {
+                // `list.MatchN` accepts only lists.
+                shape.body = Body::List(ListShape {
+                    prefix: Vec::new(),
+                    rest: Some(Box::new(Shape::new(Body::Any))),
+                    keywords: Vec::new(),
+                });
+            }
+            match combinator {
+                Ok(combinator) => shape.combinators.push(combinator),
+                Err(what) => shape
+                    .unsupported
+                    .push(format!("{what} has no equivalent here")),
+            }
+        }
+    }
+
+    /// The shape of a schema argument of a validator: `None` when it is an error.
+    fn branch(&mut self, v: VertexId, depth: u32) -> Branch {
+        self.eval.finalize(v);
+        let resolved = self.eval.resolve_forward(v);
+        if self
+            .eval
+            .view(resolved)
+            .error()
+            .is_some_and(|err| !err.incomplete)
+        {
+            return None;
+        }
+        Some(self.shape(v, depth + 1))
+    }
+
+    /// The counts a count argument (`1`, `>=1`, `>=2 & <=5`) accepts, when they are an
+    /// interval of non-negative integers.
+    fn count(&mut self, v: VertexId) -> Count {
+        self.eval.finalize(v);
+        let resolved = self.eval.resolve_forward(v);
+        let shape = scalar_shape(self.eval.view(resolved).scalar());
+        let mut count = Count {
+            exact: None,
+            min: None,
+            max: None,
+        };
+        let Body::Scalar(scalar) = shape.body else {
+            return count;
+        };
+        if let Some(value) = &scalar.value {
+            count.exact = value.as_u64();
+            return count;
+        }
+        let whole = |value: &Json, exclusive: bool, up: bool| {
+            let n = value.as_f64()?;
+            let n = match (exclusive, up) {
+                (false, true) => n.ceil(),
+                (false, false) => n.floor(),
+                (true, true) => n.floor() + 1.0,
+                (true, false) => n.ceil() - 1.0,
+            };
+            (n >= 0.0).then_some(n as u64)
+        };
+        for keyword in &scalar.keywords {
+            match keyword {
+                Keyword::Minimum {
+                    value, exclusive, ..
+                } => count.min = whole(value, *exclusive, true),
+                Keyword::Maximum {
+                    value, exclusive, ..
+                } => count.max = whole(value, *exclusive, false),
+                _ => {}
+            }
+        }
+        count
     }
 
     /// The exported name of the definition `v` refers to when its one conjunct is a reference
@@ -547,6 +698,13 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
+/// The counts a `matchN` or `list.MatchN` count argument accepts.
+struct Count {
+    exact: Option<u64>,
+    min: Option<u64>,
+    max: Option<u64>,
+}
+
 /// The shape of a scalar constraint (or a struct or list validator with no literal).
 pub(crate) fn scalar_shape(scalar: &Scalar) -> Shape {
     if scalar.is_unconstrained() {
@@ -723,6 +881,30 @@ fn package_doc(program: &Program) -> Option<String> {
             },
             _ => None,
         })
+}
+
+/// The exported name of the definition the package's top-level value is, when the files
+/// declare no regular field and embed exactly one reference to a top-level definition (`#T`).
+fn root_reference(program: &Program) -> Option<String> {
+    let files = &program.packages.first()?.files;
+    let mut embedded = None;
+    for decl in files.iter().flat_map(|file| &file.decls) {
+        match decl {
+            Decl::Field(field) => match &field.label.kind {
+                LabelKind::Ident(id) if id.name.starts_with('#') || id.name.starts_with('_') => {}
+                _ => return None,
+            },
+            Decl::Embed(Expr {
+                kind: ExprKind::Ident(id),
+                ..
+            }) if id.name.starts_with('#') && embedded.is_none() => {
+                embedded = Some(id.name.trim_start_matches('#').to_string());
+            }
+            Decl::Let(_) | Decl::Attribute(_) => {}
+            Decl::Embed(_) | Decl::Ellipsis(_) => return None,
+        }
+    }
+    embedded
 }
 
 /// Every field's doc comment, by the span of its label, across the program's files.

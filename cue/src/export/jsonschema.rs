@@ -12,8 +12,8 @@ use serde_json::{json, Map, Value as Json};
 
 use super::openapi::{insert_count, tighter};
 use super::{
-    type_names, without_subsumed_default, Body, Exported, Keyword, ListShape, Presence,
-    ScalarShape, Shape, StructShape, UNSUPPORTED_EXTENSION,
+    type_names, without_subsumed_default, Body, Branch, Combinator, Exported, Keyword, ListShape,
+    Presence, ScalarShape, Shape, StructShape, UNSUPPORTED_EXTENSION,
 };
 use crate::value::Kinds;
 
@@ -64,6 +64,16 @@ pub(super) fn package_document(exported: &Exported, root: &Shape) -> Json {
     if root.description.is_none() {
         root.description = exported.title.clone();
     }
+    if let Body::Ref(name) = &root.body {
+        // A package that is one struct definition is an object as well as a `$ref` to it.
+        let is_struct = exported
+            .definitions
+            .iter()
+            .any(|d| d.name == *name && matches!(d.shape.body, Body::Struct(_)));
+        if is_struct {
+            out.insert("type".into(), json!("object"));
+        }
+    }
     if let Json::Object(fields) = schema(&root) {
         for (k, v) in fields {
             out.entry(k).or_insert(v);
@@ -90,10 +100,84 @@ pub(super) fn schema(shape: &Shape) -> Json {
     if let Some(default) = &shape.default {
         out.insert("default".into(), default.clone());
     }
+    combinators(&shape.combinators, &mut out);
     for note in &shape.unsupported {
         add_note(&mut out, note);
     }
     Json::Object(out)
+}
+
+/// A schema inside a combinator: `false` for one that is an error, `true` for `_`.
+fn branch(branch: &Branch) -> Json {
+    match branch {
+        None => json!(false),
+        Some(shape) if *shape == Shape::new(Body::Any) => json!(true),
+        Some(shape) => schema(shape),
+    }
+}
+
+fn combinators(combinators: &[Combinator], out: &mut Map<String, Json>) {
+    let list = |branches: &[Branch]| Json::Array(branches.iter().map(branch).collect());
+    for combinator in combinators {
+        match combinator {
+            Combinator::OneOf(b) => put(out, "oneOf", list(b)),
+            Combinator::AnyOf(b) => put(out, "anyOf", list(b)),
+            Combinator::AllOf(b) => put(out, "allOf", list(b)),
+            Combinator::Not(b) => match b.as_slice() {
+                [only] => exclude(out, branch(only)),
+                _ => exclude(out, json!({"anyOf": list(b)})),
+            },
+            Combinator::IfThenElse {
+                condition,
+                then,
+                otherwise,
+            } => {
+                let mut conditional = Map::new();
+                conditional.insert("if".into(), branch(condition));
+                if let Some(then) = then {
+                    conditional.insert("then".into(), branch(then));
+                }
+                if let Some(otherwise) = otherwise {
+                    conditional.insert("else".into(), branch(otherwise));
+                }
+                put_all(out, conditional);
+            }
+            Combinator::Contains { schema, min, max } => {
+                let mut contains = Map::new();
+                contains.insert("contains".into(), branch(schema));
+                if let Some(min) = min {
+                    contains.insert("minContains".into(), json!(min));
+                }
+                if let Some(max) = max {
+                    contains.insert("maxContains".into(), json!(max));
+                }
+                put_all(out, contains);
+            }
+        }
+    }
+}
+
+/// Sets `key`; when the schema has it already, the new keyword goes into an `allOf` entry.
+pub(super) fn put(out: &mut Map<String, Json>, key: &str, value: Json) {
+    let mut keywords = Map::new();
+    keywords.insert(key.into(), value);
+    put_all(out, keywords);
+}
+
+/// Sets keywords that belong together; when the schema has any of them already, they go
+/// together into an `allOf` entry.
+fn put_all(out: &mut Map<String, Json>, keywords: Map<String, Json>) {
+    if keywords.keys().any(|k| out.contains_key(k)) {
+        match out
+            .entry("allOf")
+            .or_insert_with(|| Json::Array(Vec::new()))
+        {
+            Json::Array(all) => all.push(Json::Object(keywords)),
+            other => *other = json!([other.clone(), Json::Object(keywords)]),
+        }
+        return;
+    }
+    out.extend(keywords);
 }
 
 /// Appends `note` to the schema object's `x-cue-unsupported` list.
@@ -352,7 +436,8 @@ fn array_schema(list: &ListShape, out: &mut Map<String, Json>) {
             description: None,
             default: None,
             unsupported,
-        }) if unsupported.is_empty() => {}
+            combinators,
+        }) if unsupported.is_empty() && combinators.is_empty() => {}
         Some(rest) => {
             out.insert("items".into(), schema(rest));
         }

@@ -164,6 +164,11 @@ impl Exported {
 
 /// The names of the definitions `shape` refers to, directly.
 fn references(shape: &Shape, out: &mut Vec<String>) {
+    for combinator in &shape.combinators {
+        for branch in combinator.branches().into_iter().flatten() {
+            references(branch, out);
+        }
+    }
     match &shape.body {
         Body::Ref(name) => out.push(name.clone()),
         Body::Any | Body::Scalar(_) => {}
@@ -212,6 +217,9 @@ pub(crate) struct Shape {
     pub(crate) default: Option<Json>,
     /// Constraints no encoding here can state, as CUE text.
     pub(crate) unsupported: Vec<String>,
+    /// Validators taking schemas (`matchN`, `matchIf`, `list.MatchN`), each of which the
+    /// value must also satisfy.
+    pub(crate) combinators: Vec<Combinator>,
 }
 
 impl Shape {
@@ -221,8 +229,59 @@ impl Shape {
             description: None,
             default: None,
             unsupported: Vec::new(),
+            combinators: Vec::new(),
         }
     }
+}
+
+/// A schema inside a combinator: `None` stands for a schema that is an error
+/// (`error("disallowed")`), which accepts nothing.
+pub(crate) type Branch = Option<Shape>;
+
+impl Combinator {
+    /// Every schema the combinator holds, in order.
+    pub(crate) fn branches(&self) -> Vec<&Branch> {
+        match self {
+            Combinator::OneOf(b)
+            | Combinator::AnyOf(b)
+            | Combinator::AllOf(b)
+            | Combinator::Not(b) => b.iter().collect(),
+            Combinator::IfThenElse {
+                condition,
+                then,
+                otherwise,
+            } => std::iter::once(&**condition)
+                .chain(then.as_deref())
+                .chain(otherwise.as_deref())
+                .collect(),
+            Combinator::Contains { schema, .. } => vec![&**schema],
+        }
+    }
+}
+
+/// A validator taking schemas, in the vocabulary of JSON Schema.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Combinator {
+    /// `matchN(1, [...])`: exactly one of the schemas.
+    OneOf(Vec<Branch>),
+    /// `matchN(>=1, [...])`: at least one.
+    AnyOf(Vec<Branch>),
+    /// `matchN(n, [...])` with `n` schemas: all of them.
+    AllOf(Vec<Branch>),
+    /// `matchN(0, [...])`: none of them (one schema, or any of several).
+    Not(Vec<Branch>),
+    /// `matchIf(if, then, else)`; `_` branches are left out.
+    IfThenElse {
+        condition: Box<Branch>,
+        then: Option<Box<Branch>>,
+        otherwise: Option<Box<Branch>>,
+    },
+    /// `list.MatchN(n, schema)`: between `min` and `max` elements match `schema`.
+    Contains {
+        schema: Box<Branch>,
+        min: Option<u64>,
+        max: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

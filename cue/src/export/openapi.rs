@@ -13,8 +13,8 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::{
-    shape_value, type_names, without_subsumed_default, Body, Exported, Keyword, ListShape,
-    Presence, ScalarShape, Shape, StructShape, UNSUPPORTED_EXTENSION,
+    shape_value, type_names, without_subsumed_default, Body, Branch, Combinator, Exported, Keyword,
+    ListShape, Presence, ScalarShape, Shape, StructShape, UNSUPPORTED_EXTENSION,
 };
 use crate::value::Kinds;
 
@@ -29,6 +29,12 @@ pub(super) fn document(exported: &Exported, root: Option<&str>) -> Json {
     };
     let mut schemas = Map::new();
     for definition in &exported.definitions {
+        // CUE leaves out definitions named `*_value`: the enum values of Protocol Buffers
+        // (`#Mode_value: {"A": 0}`), which are lookup tables rather than schemas.
+        let leaf = definition.name.rsplit('.').next().unwrap_or_default();
+        if leaf.ends_with("_value") {
+            continue;
+        }
         if included
             .as_ref()
             .is_none_or(|set| set.contains(&definition.name))
@@ -63,10 +69,49 @@ pub(super) fn schema(shape: &Shape) -> Json {
     if let Some(default) = &shape.default {
         out.insert("default".into(), default.clone());
     }
+    combinators(&shape.combinators, &mut out, &mut unsupported);
     if !unsupported.is_empty() {
         out.insert(UNSUPPORTED_EXTENSION.into(), json!(unsupported));
     }
     Json::Object(out)
+}
+
+/// A schema inside a combinator: `{not: {}}` for one that is an error.
+fn branch(branch: &Branch) -> Json {
+    match branch {
+        None => json!({"not": {}}),
+        Some(shape) => schema(shape),
+    }
+}
+
+/// `oneOf`, `anyOf`, `allOf` and `not`, as in JSON Schema; OpenAPI 3.0 has no `if`/`then`
+/// or `contains`, so those are noted.
+fn combinators(
+    combinators: &[Combinator],
+    out: &mut Map<String, Json>,
+    unsupported: &mut Vec<String>,
+) {
+    let list = |branches: &[Branch]| Json::Array(branches.iter().map(branch).collect());
+    for combinator in combinators {
+        let (key, value) = match combinator {
+            Combinator::OneOf(b) => ("oneOf", list(b)),
+            Combinator::AnyOf(b) => ("anyOf", list(b)),
+            Combinator::AllOf(b) => ("allOf", list(b)),
+            Combinator::Not(b) => match b.as_slice() {
+                [only] => ("not", branch(only)),
+                _ => ("not", json!({"anyOf": list(b)})),
+            },
+            Combinator::IfThenElse { .. } => {
+                unsupported.push("matchIf: OpenAPI 3.0 has no if/then/else".to_string());
+                continue;
+            }
+            Combinator::Contains { .. } => {
+                unsupported.push("list.MatchN: OpenAPI 3.0 has no contains".to_string());
+                continue;
+            }
+        };
+        super::jsonschema::put(out, key, value);
+    }
 }
 
 fn scalar_schema(scalar: &ScalarShape, out: &mut Map<String, Json>) {
@@ -151,6 +196,10 @@ fn keywords(keywords: &[Keyword], out: &mut Map<String, Json>) {
             }
             Keyword::Pattern(p) => patterns.push(p.clone()),
             Keyword::NotPattern(p) => all_of.push(json!({"not": {"pattern": p}})),
+            // CUE states a number other than `v` as not between `v` and `v`.
+            Keyword::NotEqual(v) if v.is_number() => {
+                all_of.push(json!({"not": {"allOf": [{"minimum": v}, {"maximum": v}]}}))
+            }
             Keyword::NotEqual(v) => all_of.push(json!({"not": {"enum": [v]}})),
             Keyword::MinLength(n) => insert_count(out, "minLength", *n, true),
             Keyword::MaxLength(n) => insert_count(out, "maxLength", *n, false),
@@ -339,7 +388,10 @@ fn one_of(options: &[(Shape, bool)], default: Option<&Json>, out: &mut Map<Strin
         }
     }
     if members.len() == 1 && !(nullable && members[0].get("$ref").is_some()) {
-        if let Some(Json::Object(member)) = members.pop() {
+        if let Some(Json::Object(mut member)) = members.pop() {
+            if nullable {
+                bounds_for_format(&mut member);
+            }
             for (k, v) in member {
                 out.entry(k).or_insert(v);
             }
@@ -363,6 +415,19 @@ fn one_of(options: &[(Shape, bool)], default: Option<&Json>, out: &mut Map<Strin
     if nullable {
         out.insert("nullable".into(), json!(true));
     }
+}
+
+/// CUE states a sized integer type beside `null` (`int64 | null`) by its bounds rather than
+/// its `format`.
+fn bounds_for_format(member: &mut Map<String, Json>) {
+    let (min, max) = match member.get("format").and_then(Json::as_str) {
+        Some("int32") => (json!(i32::MIN), json!(i32::MAX)),
+        Some("int64") => (json!(i64::MIN), json!(i64::MAX)),
+        _ => return,
+    };
+    member.remove("format");
+    member.insert("minimum".into(), min);
+    member.insert("maximum".into(), max);
 }
 
 /// The type name shared by every alternative, when all are literals of one type.

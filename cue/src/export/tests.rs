@@ -255,10 +255,14 @@ fn constraints_without_a_mapping_are_listed_not_dropped() {
 
 #[test]
 fn not_equal_is_not_enum_and_not_const() {
-    let a = openapi("#A: {a: int & !=3}");
+    let a = openapi("#A: {a: int & !=3, s: string & !=\"x\"}");
     assert_eq!(
         property(&a, "a"),
-        json!({"type": "integer", "not": {"enum": [3]}})
+        json!({"type": "integer", "not": {"allOf": [{"minimum": 3}, {"maximum": 3}]}})
+    );
+    assert_eq!(
+        property(&a, "s"),
+        json!({"type": "string", "not": {"enum": ["x"]}})
     );
     let a = json_schema("#A: {a: int & !=3}");
     assert_eq!(
@@ -422,4 +426,106 @@ fn a_field_computed_from_others_is_not_required() {
     assert_eq!(a["required"], json!(["first", "last"]));
     let a = json_schema(source);
     assert_eq!(a["required"], json!(["first", "last"]));
+}
+
+/// `matchN`, `matchIf` and `list.MatchN` are validators taking schemas: each becomes the
+/// combinator JSON Schema has for it, not a value computed from the data.
+#[test]
+fn validators_taking_schemas_are_combinators() {
+    let source = r#"import "list"
+#A: {
+	one?: matchN(1, [int, string, >5])
+	none?: matchN(0, [int])
+	some?: matchN(>=1, [int, string])
+	all?: matchN(2, [int, >5])
+	never?: matchN(1, [int, error("no")])
+	odd?: matchN(2, [int, string, bool])
+	cond?: matchIf({a!: int, ...}, {b!: int, ...}, _)
+	items?: list.MatchN(>=2 & <=5, string)
+	any?: list.MatchN(>=1, _)
+}"#;
+    let a = json_schema(source);
+    assert_eq!(
+        property(&a, "one"),
+        json!({"oneOf": [{"type": "integer"}, {"type": "string"}, {"type": "number", "exclusiveMinimum": 5}]})
+    );
+    assert_eq!(property(&a, "none"), json!({"not": {"type": "integer"}}));
+    assert_eq!(
+        property(&a, "some"),
+        json!({"anyOf": [{"type": "integer"}, {"type": "string"}]})
+    );
+    assert_eq!(
+        property(&a, "all"),
+        json!({"allOf": [{"type": "integer"}, {"type": "number", "exclusiveMinimum": 5}]})
+    );
+    assert_eq!(
+        property(&a, "never"),
+        json!({"oneOf": [{"type": "integer"}, false]})
+    );
+    // A count that no combinator states is noted, not dropped.
+    assert!(property(&a, "odd")[crate::UNSUPPORTED_EXTENSION].is_array());
+    let cond = property(&a, "cond");
+    assert_eq!(cond["if"]["required"], json!(["a"]), "{cond}");
+    assert_eq!(cond["then"]["required"], json!(["b"]), "{cond}");
+    assert!(cond.get("else").is_none(), "{cond}");
+    assert_eq!(
+        property(&a, "items"),
+        json!({"type": "array", "contains": {"type": "string"}, "minContains": 2, "maxContains": 5})
+    );
+    assert_eq!(
+        property(&a, "any"),
+        json!({"type": "array", "contains": true, "minContains": 1})
+    );
+    // OpenAPI 3.0 has the same combinators but no `if` or `contains`.
+    let a = openapi(source);
+    assert_eq!(
+        property(&a, "never"),
+        json!({"oneOf": [{"type": "integer"}, {"not": {}}]})
+    );
+    assert!(property(&a, "cond")[crate::UNSUPPORTED_EXTENSION].is_array());
+    assert!(property(&a, "items")[crate::UNSUPPORTED_EXTENSION].is_array());
+}
+
+/// A package that is one definition (`#T` embedded beside it) is a `$ref` to it: the
+/// definition's closedness applies to the fields it declares, which `additionalProperties`
+/// at the root could not see.
+#[test]
+fn a_package_that_embeds_one_definition_refers_to_it() {
+    let document = package_schema("#T\n#T: {a?: int, b!: string}\n");
+    assert_eq!(document["$ref"], json!("#/$defs/T"), "{document}");
+    assert_eq!(document["type"], json!("object"), "{document}");
+    assert!(document.get("additionalProperties").is_none(), "{document}");
+    assert_eq!(document["$defs"]["T"]["additionalProperties"], json!(false));
+    assert_eq!(document["$defs"]["T"]["required"], json!(["b"]));
+    // With a regular field beside it, the package is a struct of its own.
+    let document = package_schema("#T\nc?: int\n#T: {a?: int, ...}\n");
+    assert!(document.get("$ref").is_none(), "{document}");
+}
+
+/// As CUE does, OpenAPI leaves out definitions named `*_value` (Protocol Buffers' enum value
+/// tables) and the definitions inside the alternatives of a disjunction.
+#[test]
+fn value_tables_and_definitions_inside_disjunctions_are_not_schemas() {
+    let source =
+        "#D: {\n\ta: int\n\t#b: int\n\t#b_value: int\n}\n#M: {\"A\", #n: 0} | {\"B\", #n: 1}\n";
+    let document = package(source).openapi(None).expect("exports");
+    let schemas = &document["components"]["schemas"];
+    assert!(schemas.get("D.b").is_some(), "{schemas}");
+    assert!(schemas.get("D.b_value").is_none(), "{schemas}");
+    assert!(schemas.get("M.n").is_none(), "{schemas}");
+    assert_eq!(schemas["M"]["enum"], json!(["A", "B"]), "{schemas}");
+}
+
+/// `int64 | null` is stated by its bounds, as CUE does beside `null`.
+#[test]
+fn a_nullable_sized_integer_has_bounds_not_a_format() {
+    let a = openapi("#A: {n: int32 | null, m: int64}");
+    assert_eq!(
+        property(&a, "n"),
+        json!({"type": "integer", "minimum": i32::MIN, "maximum": i32::MAX, "nullable": true})
+    );
+    assert_eq!(
+        property(&a, "m"),
+        json!({"type": "integer", "format": "int64"})
+    );
 }

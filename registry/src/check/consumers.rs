@@ -15,7 +15,7 @@ use cue::{Diagnostic, Label, Package, Severity, Span};
 
 use super::{CheckFinding, PreviousPackages};
 use crate::consumer::{Consumer, ConsumerRead, Pin};
-use crate::lint::files::RepoFiles;
+use crate::files::RepoFiles;
 
 /// A change an event type's pinned consumer cannot read.
 pub const CONSUMER_BROKEN: &str = "CONSUMER_BROKEN";

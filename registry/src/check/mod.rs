@@ -40,7 +40,7 @@ use cue::{Diagnostic, Package, Severity, SourceMap};
 
 use crate::commit::CommitInfo;
 use crate::consumer::Consumer;
-use crate::lint::files::{LintError, RepoFiles, MODULE_FILE};
+use crate::files::{FilesError, RepoFiles, MODULE_FILE};
 use crate::repository::Repository;
 use crate::source::Event;
 use crate::tree::{self, TreeResolver};
@@ -103,7 +103,7 @@ pub enum CheckError {
         source: git2::Error,
     },
     #[error(transparent)]
-    Files(#[from] LintError),
+    Files(#[from] FilesError),
 }
 
 /// What the pull request does to one event type.

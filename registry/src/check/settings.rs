@@ -18,7 +18,7 @@ use cue::compat::Mode;
 use cue::{Diagnostic, Package, PackageFiles, SourceMap, Span};
 use serde_json::Value as Json;
 
-use crate::lint::files::{RepoFiles, TreeResolver, SETTINGS_FILE};
+use crate::files::{FilesResolver, RepoFiles, SETTINGS_FILE};
 use crate::settings::{key_name, keys_under};
 
 /// One intended breaking change, allowed by `cuemesh.cue`. An entry names the source, the type
@@ -104,7 +104,7 @@ impl CheckSettings {
             return (settings, problems);
         };
         let text = String::from_utf8_lossy(bytes).into_owned();
-        let resolver = TreeResolver { module, tree };
+        let resolver = FilesResolver { module, tree };
         let package = Package::load(
             PackageFiles {
                 files: vec![(SETTINGS_FILE.to_string(), text)],

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use cue::{Package, PackageFiles};
 
-use crate::lint::files::{package_file_names, RepoFiles, TreeResolver, SOURCES_DIRECTORY};
+use crate::files::{package_file_names, FilesResolver, RepoFiles, SOURCES_DIRECTORY};
 use crate::source::{self, PreparedSource, Source};
 use crate::tree;
 use cue::MemoryResolver;
@@ -123,7 +123,7 @@ fn import_closure(
     let Some(module) = module else {
         return closure;
     };
-    let resolver = TreeResolver { module, tree };
+    let resolver = FilesResolver { module, tree };
     let mut pending = tree::imports_of(files);
     while let Some(import) = pending.pop() {
         if closure.contains_key(&import) {

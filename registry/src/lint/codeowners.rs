@@ -18,8 +18,7 @@
 
 use cue::{FileId, Span};
 
-/// Where GitHub looks for the file, in its order.
-pub const CODEOWNERS_PATHS: [&str; 3] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
+pub use crate::files::CODEOWNERS_PATHS;
 
 /// One rule of the file.
 #[derive(Debug, Clone)]

@@ -9,23 +9,23 @@
 //! [`Finding`]s, the one model every printer takes (through [`Finding::to_diagnostic`]).
 
 pub mod codeowners;
-pub(crate) mod files;
 mod ignore;
 pub mod rules;
-pub(crate) mod settings;
 pub(crate) mod workspace;
 
 use std::collections::HashSet;
 
-use cue::{Diagnostic, Label, Severity, SourceMap, Span};
+use cue::{Severity, SourceMap};
 
-pub use files::{LintError, RepoFiles, MODULE_FILE, SETTINGS_FILE, SOURCES_DIRECTORY};
+use crate::files::{FilesError, RepoFiles};
+use crate::finding::{Finding, Sources};
+use crate::settings::Settings;
+use crate::LintCode;
 pub use ignore::Directive;
 pub use rules::{Rule, RULES};
-pub use settings::{Pattern, RegistrySettings, Settings};
 pub use workspace::{
     percent_decode, percent_encode, ConsumerFile, Declaration, DeclarationKind, EventDeclaration,
-    Example, SourcePackage, Sources, StrayFile, Workspace,
+    Example, SourcePackage, StrayFile, Workspace,
 };
 
 /// What lint knows beyond the repository's files.
@@ -53,7 +53,7 @@ impl BranchVersions {
             return None;
         }
         let module = tree
-            .text(MODULE_FILE)
+            .text(crate::files::MODULE_FILE)
             .and_then(cue::module_path)
             .unwrap_or_default();
         let mut sources = Sources::default();
@@ -94,114 +94,6 @@ pub struct BranchVersions {
     pub latest: std::collections::HashMap<(String, String), u32>,
 }
 
-/// What a repository configures a rule to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Level {
-    Error,
-    Warning,
-    Off,
-}
-
-impl Level {
-    /// `"error"`, `"warning"` or `"off"`, as `cuemesh.cue` spells them.
-    pub fn parse(text: &str) -> Option<Level> {
-        match text {
-            "error" => Some(Level::Error),
-            "warning" => Some(Level::Warning),
-            "off" => Some(Level::Off),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
-            Level::Off => "off",
-        }
-    }
-
-    /// The severity of the findings; `None` when the rule is off.
-    pub fn severity(self) -> Option<Severity> {
-        match self {
-            Level::Error => Some(Severity::Error),
-            Level::Warning => Some(Severity::Warning),
-            Level::Off => None,
-        }
-    }
-}
-
-/// One problem a rule found, with positions into [`LintReport::sources`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    /// The rule's id; set by [`lint`] from the table, never by the rule itself.
-    pub rule: &'static str,
-    /// The configured severity; set by [`lint`].
-    pub severity: Severity,
-    pub message: String,
-    /// A value path: the JSON path in an example, the CUE path of a field or setting.
-    pub path: String,
-    /// Where: the line a `cuemesh:ignore` directive must name. `None` only for findings about
-    /// nothing in a file.
-    pub span: Option<Span>,
-    /// Further positions (the schema constraints an example violates).
-    pub related: Vec<Span>,
-    pub labels: Vec<Label>,
-    pub help: Option<String>,
-}
-
-impl Finding {
-    /// A finding of the rule that reports it (the rule id and severity are filled in later).
-    pub fn new(message: impl Into<String>) -> Finding {
-        Finding {
-            rule: "",
-            severity: Severity::Error,
-            message: message.into(),
-            path: String::new(),
-            span: None,
-            related: Vec::new(),
-            labels: Vec::new(),
-            help: None,
-        }
-    }
-
-    pub fn at(mut self, span: Span) -> Finding {
-        self.span = Some(span);
-        self
-    }
-
-    pub fn with_path(mut self, path: impl Into<String>) -> Finding {
-        self.path = path.into();
-        self
-    }
-
-    pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Finding {
-        self.labels.push(Label {
-            span,
-            message: message.into(),
-        });
-        self
-    }
-
-    pub fn with_help(mut self, help: impl Into<String>) -> Finding {
-        self.help = Some(help.into());
-        self
-    }
-
-    /// The finding as the workspace's one diagnostic model: the rule id is the code.
-    pub fn to_diagnostic(&self) -> Diagnostic {
-        Diagnostic {
-            code: self.rule,
-            severity: self.severity,
-            message: self.message.clone(),
-            path: self.path.clone(),
-            spans: self.span.iter().chain(&self.related).copied().collect(),
-            labels: self.labels.clone(),
-            help: self.help.clone(),
-        }
-    }
-}
-
 /// What lint found in a repository.
 #[derive(Debug)]
 pub struct LintReport {
@@ -233,18 +125,18 @@ impl LintReport {
 }
 
 /// Runs every rule on the repository. `Err` only when the files are not a CUE module at all.
-pub fn lint(tree: &RepoFiles) -> Result<LintReport, LintError> {
+pub fn lint(tree: &RepoFiles) -> Result<LintReport, FilesError> {
     lint_with(tree, &LintOptions::default())
 }
 
 /// [`lint`], with what is known beyond the files (the branch's versions).
-pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, LintError> {
+pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, FilesError> {
     let workspace = Workspace::build_with(tree, options)?;
     let mut findings = Vec::new();
     let mut seen = HashSet::new();
     for rule in RULES {
         for mut finding in (rule.check)(&workspace) {
-            finding.rule = rule.id;
+            finding.rule = Some(rule.code);
             // An imported package's errors reach every package that imports it.
             let key = (
                 finding.rule,
@@ -269,8 +161,7 @@ pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, 
         let Some(span) = finding.span else {
             return true;
         };
-        let rule = RULES.iter().find(|rule| rule.id == finding.rule);
-        if !rule.is_some_and(|rule| rule.configurable) {
+        if !finding.rule.is_some_and(LintCode::configurable) {
             return true;
         }
         let Some(line) = workspace
@@ -287,7 +178,7 @@ pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, 
                 continue;
             }
             for (named, used) in directive.rules.iter().zip(used.iter_mut()) {
-                if named == finding.rule {
+                if finding.rule.is_some_and(|code| code.id() == named) {
                     *used = true;
                     silenced = true;
                 }
@@ -296,15 +187,15 @@ pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, 
         !silenced
     });
     for mut finding in rules::ignore_unused::unused(&workspace, &used) {
-        finding.rule = rules::ignore_unused::RULE.id;
+        finding.rule = Some(LintCode::IgnoreUnused);
         findings.push(finding);
     }
 
     findings.retain_mut(|finding| {
-        let Some(rule) = RULES.iter().find(|rule| rule.id == finding.rule) else {
+        let Some(code) = finding.rule else {
             return true;
         };
-        match workspace.settings.level(rule).severity() {
+        match workspace.settings.level(code).severity() {
             Some(severity) => {
                 finding.severity = severity;
                 true
@@ -325,7 +216,8 @@ pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, 
     findings.sort_by(|a, b| {
         // Findings without a position go last.
         let (a_position, b_position) = (position(a), position(b));
-        (a_position.is_none(), a_position, a.rule).cmp(&(b_position.is_none(), b_position, b.rule))
+        let (a_rule, b_rule) = (a.rule.map(LintCode::id), b.rule.map(LintCode::id));
+        (a_position.is_none(), a_position, a_rule).cmp(&(b_position.is_none(), b_position, b_rule))
     });
     let sources_checked = workspace.packages.iter().filter(|p| p.is_source);
     Ok(LintReport {
@@ -338,19 +230,18 @@ pub fn lint_with(tree: &RepoFiles, options: &LintOptions) -> Result<LintReport, 
     })
 }
 
-/// The README's rule table, generated from [`RULES`].
+/// The README's rule table, generated from [`LintCode::ALL`].
 pub fn rule_table() -> String {
     let mut out = String::from("| rule | default | what it finds |\n|---|---|---|\n");
-    for rule in RULES {
-        let default = if rule.configurable {
-            rule.default.name().to_string()
+    for &code in LintCode::ALL {
+        let default = if code.configurable() {
+            code.default_level().name().to_string()
         } else {
-            format!("{} (fixed)", rule.default.name())
+            format!("{} (fixed)", code.default_level().name())
         };
         out.push_str(&format!(
-            "| `{}` | {default} | {} |\n",
-            rule.id,
-            rule.purpose.replace('|', "\\|")
+            "| `{code}` | {default} | {} |\n",
+            code.purpose().replace('|', "\\|")
         ));
     }
     out

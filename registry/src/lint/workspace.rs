@@ -5,66 +5,16 @@
 use std::collections::HashMap;
 
 use cue::ast::{self, BinaryOp, Decl, Expr, ExprKind, Field, LabelKind, UnaryOp};
-use cue::{Diagnostic, FileId, Package, PackageFiles, SourceMap, Span};
+use cue::{FileId, Package, PackageFiles, Span};
 
-use super::files::{
-    is_package_file_name, package_file_names, LintError, RepoFiles, TreeResolver, MODULE_FILE,
+use super::ignore::{self, Directive};
+use super::Finding;
+use crate::files::{
+    is_package_file_name, package_file_names, FilesError, FilesResolver, RepoFiles, MODULE_FILE,
     SOURCES_DIRECTORY,
 };
-use super::ignore::{self, Directive};
-use super::settings::Settings;
-use super::Finding;
-
-/// Every text lint read, by repository-relative name, once each.
-#[derive(Debug, Default)]
-pub struct Sources {
-    pub map: SourceMap,
-    by_name: HashMap<String, FileId>,
-}
-
-impl Sources {
-    /// Adds a file, or returns the id it already has.
-    pub fn add(&mut self, name: &str, text: &str) -> FileId {
-        if let Some(&id) = self.by_name.get(name) {
-            return id;
-        }
-        let id = self.map.add(name, text);
-        self.by_name.insert(name.to_string(), id);
-        id
-    }
-
-    /// The id of a file already added.
-    pub fn id(&self, name: &str) -> Option<FileId> {
-        self.by_name.get(name).copied()
-    }
-
-    /// A diagnostic of the engine (whose spans point into `from`, a package's own map) as a
-    /// finding whose spans point into this map. Positions in files lint did not read (the
-    /// `<expression>` the engine parses) are dropped.
-    pub fn import(&self, diagnostic: &Diagnostic, from: &SourceMap) -> Finding {
-        let remap = |span: Span| -> Option<Span> {
-            let file = from.get(span.file)?;
-            let id = self.id(&file.name)?;
-            Some(Span::new(id, span.start, span.end))
-        };
-        let mut spans = diagnostic.spans.iter().filter_map(|span| remap(*span));
-        let mut finding = Finding::new(diagnostic.message.clone()).with_path(&diagnostic.path);
-        finding.span = spans.next();
-        finding.related = spans.collect();
-        finding.labels = diagnostic
-            .labels
-            .iter()
-            .filter_map(|label| {
-                Some(cue::Label {
-                    span: remap(label.span)?,
-                    message: label.message.clone(),
-                })
-            })
-            .collect();
-        finding.help = diagnostic.help.clone();
-        finding
-    }
-}
+use crate::finding::{label_name, Sources};
+use crate::settings::Settings;
 
 /// The repository as the rules see it.
 pub struct Workspace {
@@ -199,7 +149,7 @@ impl SourcePackage {
 }
 
 impl Workspace {
-    pub fn build(tree: &RepoFiles) -> Result<Workspace, LintError> {
+    pub fn build(tree: &RepoFiles) -> Result<Workspace, FilesError> {
         Workspace::build_with(tree, &super::LintOptions::default())
     }
 
@@ -207,12 +157,12 @@ impl Workspace {
     pub fn build_with(
         tree: &RepoFiles,
         options: &super::LintOptions,
-    ) -> Result<Workspace, LintError> {
+    ) -> Result<Workspace, FilesError> {
         let module = tree
             .text(MODULE_FILE)
             .and_then(cue::module_path)
             .filter(|module| !module.is_empty())
-            .ok_or(LintError::NoModulePath)?;
+            .ok_or(FilesError::NoModulePath)?;
         let mut sources = Sources::default();
         let (settings, settings_problems) = Settings::load(tree, &module, &mut sources);
         let codeowners = super::codeowners::CODEOWNERS_PATHS
@@ -379,7 +329,7 @@ impl Workspace {
                 }
             }
         }
-        let resolver = TreeResolver {
+        let resolver = FilesResolver {
             module: &self.module,
             tree,
         };
@@ -442,44 +392,6 @@ impl Workspace {
         self.directives = directives;
         self.directive_problems = problems;
     }
-}
-
-/// A label's name when it is written literally (`name`, `#Def`, `"quoted"`).
-pub(crate) fn label_name(label: &LabelKind) -> Option<&str> {
-    match label {
-        LabelKind::Ident(ident) => Some(&ident.name),
-        LabelKind::String(text) => Some(text),
-        _ => None,
-    }
-}
-
-/// The first field at `path` (`["lint", "rules", "X"]`) in any of the files, following
-/// struct literals (`a: b: c` included).
-pub(crate) fn find_field<'f>(
-    files: &[(FileId, &'f ast::File)],
-    path: &[&str],
-) -> Option<&'f Field> {
-    fn in_decls<'f>(decls: &'f [Decl], path: &[&str]) -> Option<&'f Field> {
-        let (first, rest) = path.split_first()?;
-        decls.iter().find_map(|decl| {
-            let Decl::Field(field) = decl else {
-                return None;
-            };
-            if label_name(&field.label.kind) != Some(first) {
-                return None;
-            }
-            if rest.is_empty() {
-                return Some(field);
-            }
-            match &field.value.kind {
-                ExprKind::Struct(inner) => in_decls(&inner.decls, rest),
-                _ => None,
-            }
-        })
-    }
-    files
-        .iter()
-        .find_map(|(_, file)| in_decls(&file.decls, path))
 }
 
 fn collect_events(value: &Expr, events: &mut Vec<EventDeclaration>) {

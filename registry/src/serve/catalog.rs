@@ -18,9 +18,8 @@ use super::index::{Index, IndexedVersion};
 use super::AppState;
 use crate::check::CheckSettings;
 use crate::error::Error;
-use crate::lint::{RepoFiles, SETTINGS_FILE};
+use crate::files::{RepoFiles, MODULE_FILE, SETTINGS_FILE};
 use crate::repository::Repository;
-use crate::tree::MODULE_FILE;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::header::CONTENT_TYPE;
@@ -137,7 +136,7 @@ fn add_version(
     event_type: &str,
     version: &IndexedVersion,
 ) {
-    let document = match &version.openapi {
+    let document = match version.openapi() {
         Ok(document) => document,
         Err(message) => {
             unavailable.push(json!({
@@ -176,7 +175,7 @@ fn schemas(index: &Index, all: bool) -> (Map<String, Value>, Vec<Value>, Vec<Val
         };
         let name = component_name(&event.source, &event.event_type);
         let listed: Vec<&IndexedVersion> = if all {
-            event.versions.iter().collect()
+            event.versions.iter().map(|version| &**version).collect()
         } else {
             vec![latest]
         };

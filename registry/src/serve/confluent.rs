@@ -89,7 +89,7 @@ impl Subjects {
                         .get(&version.version.commit.id)
                         .copied()
                         .unwrap_or(usize::MAX);
-                    (at, event, version)
+                    (at, event, &**version)
                 })
             })
             .collect();

@@ -5,7 +5,6 @@
 //! version.
 
 use super::index::IndexedVersion;
-use crate::commit::CommitInfo;
 use crate::source::{examples_folder_name, EXAMPLES_DIRECTORY};
 use std::path::Path;
 
@@ -25,56 +24,47 @@ pub struct Example {
 /// Examples larger than this are listed with a note instead of their text.
 const MAX_EXAMPLE_BYTES: usize = 64 * 1024;
 
-/// Fills in the examples of an event's versions. `end` is the commit after which the last
-/// version stopped being current: the branch tip, or the commit that removed the type.
-pub(crate) fn attach_examples(
+/// The examples of `version` as they stood at commit `at`, the last commit at which it was
+/// its type's current version, each validated against it.
+pub(crate) fn examples_of(
     git: &git2::Repository,
     event_type: &str,
-    versions: &mut [IndexedVersion],
-    end: Option<&CommitInfo>,
-    end_is_removal: bool,
-) {
+    version: &IndexedVersion,
+    at: git2::Oid,
+) -> Vec<Example> {
     let folder = examples_folder_name(event_type);
-    for position in 0..versions.len() {
-        let at = match versions.get(position + 1) {
-            Some(next) => first_parent(git, &next.version.commit.id),
-            None if end_is_removal => end.and_then(|end| first_parent(git, &end.id)),
-            None => end.and_then(|end| git2::Oid::from_str(&end.id).ok()),
-        };
-        let Some(at) = at else { continue };
-        let version = &mut versions[position];
-        let directory = format!(
-            "{}/{EXAMPLES_DIRECTORY}/{folder}",
-            version.version.directory
-        );
-        let files = read_folder(git, at, &directory).unwrap_or_default();
-        version.examples = files
-            .into_iter()
-            .map(|(name, text)| {
-                let path = format!("{directory}/{name}");
-                let problems = match (&text, &version.validator) {
-                    (None, _) => vec![format!("larger than {MAX_EXAMPLE_BYTES} bytes: not shown")],
-                    (Some(text), Ok(validator)) => validator
-                        .validate_json(&name, text)
-                        .errors
-                        .iter()
-                        .map(|error| format!("{}: {}", error.path, error.message))
-                        .map(|line| line.trim_start_matches(": ").to_string())
-                        .collect(),
-                    (Some(_), Err(message)) => vec![format!("not validated: {message}")],
-                };
-                Example {
-                    path,
-                    name,
-                    text: text.unwrap_or_default(),
-                    problems,
-                }
-            })
-            .collect();
-    }
+    let directory = format!(
+        "{}/{EXAMPLES_DIRECTORY}/{folder}",
+        version.version.directory
+    );
+    let files = read_folder(git, at, &directory).unwrap_or_default();
+    files
+        .into_iter()
+        .map(|(name, text)| {
+            let path = format!("{directory}/{name}");
+            let problems = match (&text, version.validator()) {
+                (None, _) => vec![format!("larger than {MAX_EXAMPLE_BYTES} bytes: not shown")],
+                (Some(text), Ok(validator)) => validator
+                    .validate_json(&name, text)
+                    .errors
+                    .iter()
+                    .map(|error| format!("{}: {}", error.path, error.message))
+                    .map(|line| line.trim_start_matches(": ").to_string())
+                    .collect(),
+                (Some(_), Err(message)) => vec![format!("not validated: {message}")],
+            };
+            Example {
+                path,
+                name,
+                text: text.unwrap_or_default(),
+                problems,
+            }
+        })
+        .collect()
 }
 
-fn first_parent(git: &git2::Repository, commit: &str) -> Option<git2::Oid> {
+/// The first parent of `commit`, when it has one.
+pub(crate) fn first_parent(git: &git2::Repository, commit: &str) -> Option<git2::Oid> {
     let oid = git2::Oid::from_str(commit).ok()?;
     git.find_commit(oid).ok()?.parent_id(0).ok()
 }

@@ -1,13 +1,17 @@
 //! The registry service's index: everything the routes answer, built once from a branch's
 //! history and never changed afterwards (a reload builds a new one and swaps it in).
 //!
-//! Per version it holds the metadata and CUE text from [`History`], and what needs the whole
-//! package at the version's commit: the OpenAPI and JSON Schema documents of the version's
-//! definition and a compiled validator. Versions introduced by one commit in one package
-//! share one package load; loads run in parallel.
+//! Per version it holds the metadata and CUE text from [`History`], and the [`PackageState`]
+//! it was made in: the package's files at the version's commit and those of every package it
+//! imports. What needs the whole package (the OpenAPI and JSON Schema documents of the
+//! version's definition, its fields, a compiled validator, the package document) is made from
+//! the state on first use, once for every version the state made. A build evaluates only the
+//! states of the latest versions (the search and the catalog pages read their fields), in
+//! parallel; the others wait for a request, so that memory and start-up time follow what is
+//! asked for, not the length of the history.
 
 use super::catalog::Catalog;
-use super::examples::{attach_examples, Example};
+use super::examples::{examples_of, first_parent, Example};
 use super::fields::{fields_of, Field};
 use super::search::SearchIndex;
 use crate::commit::CommitInfo;
@@ -45,6 +49,19 @@ pub struct Index {
     /// The consumers declared at the tip (`consumers/*.cue`), those that load without errors,
     /// in path order.
     pub consumers: Vec<crate::Consumer>,
+    /// What building this index took, and what it took from the index before it.
+    pub build: BuildCounts,
+}
+
+/// What one [`Index::build_from`] did: the work a reload costs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuildCounts {
+    /// Package states read from Git (the others were the previous index's).
+    pub states_read: usize,
+    /// Package states evaluated while building (the latest versions' that were not already).
+    pub states_evaluated: usize,
+    /// Versions taken whole from the previous index, documents and examples included.
+    pub versions_kept: usize,
 }
 
 /// A source as the catalog lists it (owner and description as of the branch tip).
@@ -62,8 +79,8 @@ pub struct IndexedEvent {
     pub event_type: String,
     /// The commit that removed the type from the branch tip, if it did.
     pub removed_in: Option<CommitInfo>,
-    /// Versions 1, 2, 3... oldest first.
-    pub versions: Vec<IndexedVersion>,
+    /// Versions 1, 2, 3... oldest first; a reload shares those it did not change.
+    pub versions: Vec<Arc<IndexedVersion>>,
     /// The doc comment above the type in the source's `events`, as of the branch tip.
     pub doc: Option<String>,
 }
@@ -71,6 +88,18 @@ pub struct IndexedEvent {
 /// One version with its documents.
 pub struct IndexedVersion {
     pub version: Version,
+    /// The package state the version was made in, shared with the other versions its commit
+    /// made in the same package.
+    state: Arc<PackageState>,
+    /// The example payloads while the version was current, validated against it.
+    pub examples: Vec<Example>,
+    /// The serialised bodies of the version's routes, made on their first request: the
+    /// metadata, the OpenAPI document, the JSON Schema document and the package.
+    pub(super) bodies: [OnceLock<Bytes>; 4],
+}
+
+/// What one version's definition gives, made from its package state.
+pub struct VersionDocuments {
     /// The OpenAPI 3.0 document of the definition, or why it could not be made.
     pub openapi: Result<Arc<Value>, String>,
     /// The JSON Schema 2020-12 document of the definition, or why it could not be made.
@@ -79,27 +108,105 @@ pub struct IndexedVersion {
     pub validator: Result<cue::Schema, String>,
     /// The fields of the JSON Schema document (none when it could not be made).
     pub fields: Vec<Field>,
-    /// The example payloads while the version was current, validated against it.
-    pub examples: Vec<Example>,
-    /// The CUE source that defines the version, self-contained: the package's files and every
-    /// package it imports (directly or not), as `GET .../versions/{n}/package` serves them. Clients
-    /// compile their own validator from it and check it against the digest.
-    pub package: Result<Arc<Value>, String>,
-    /// The serialised bodies of the version's routes, made on their first request: the
-    /// metadata, the OpenAPI document, the JSON Schema document and the package.
-    pub(super) bodies: [OnceLock<Bytes>; 4],
+}
+
+/// A package as one commit left it: its files and those of every package it imports
+/// (directly or not), read from Git when the index is built, evaluated on first use.
+pub struct PackageState {
+    files: PackageFiles,
+    /// Shared by every state whose imports read the same files.
+    imports: Arc<HashMap<String, PackageFiles>>,
+    /// The definitions of the versions made in this state.
+    definitions: Vec<String>,
+    evaluated: OnceLock<EvaluatedState>,
+}
+
+struct EvaluatedState {
+    /// The CUE source that defines the versions, self-contained: the package's files and every
+    /// package it imports, as `GET .../versions/{n}/package` serves them. Clients compile their
+    /// own validator from it and check it against the digest.
+    package: Result<Arc<Value>, String>,
+    documents: HashMap<String, VersionDocuments>,
+    /// For a definition the state was not asked for (none, by construction).
+    missing: VersionDocuments,
+}
+
+impl PackageState {
+    /// Whether the state was evaluated (by a request, or by the build for a latest version).
+    pub fn is_evaluated(&self) -> bool {
+        self.evaluated.get().is_some()
+    }
+
+    fn evaluated(&self) -> &EvaluatedState {
+        self.evaluated.get_or_init(|| {
+            let package = Ok(Arc::new(package_document(&self.files, &self.imports)));
+            let documents = documents_of(self.files.clone(), &self.imports, &self.definitions);
+            let missing = || "the definition was not indexed".to_string();
+            EvaluatedState {
+                package,
+                documents,
+                missing: VersionDocuments {
+                    openapi: Err(missing()),
+                    json_schema: Err(missing()),
+                    validator: Err(missing()),
+                    fields: Vec::new(),
+                },
+            }
+        })
+    }
+}
+
+impl IndexedVersion {
+    /// The documents of the version's definition, made on first use.
+    pub fn documents(&self) -> &VersionDocuments {
+        let evaluated = self.state.evaluated();
+        evaluated
+            .documents
+            .get(&self.version.definition)
+            .unwrap_or(&evaluated.missing)
+    }
+
+    /// The OpenAPI 3.0 document of the definition, or why it could not be made.
+    pub fn openapi(&self) -> &Result<Arc<Value>, String> {
+        &self.documents().openapi
+    }
+
+    /// The JSON Schema 2020-12 document of the definition, or why it could not be made.
+    pub fn json_schema(&self) -> &Result<Arc<Value>, String> {
+        &self.documents().json_schema
+    }
+
+    /// The compiled definition, for `validate`.
+    pub fn validator(&self) -> &Result<cue::Schema, String> {
+        &self.documents().validator
+    }
+
+    /// The fields of the JSON Schema document (none when it could not be made).
+    pub fn fields(&self) -> &[Field] {
+        &self.documents().fields
+    }
+
+    /// The CUE source that defines the version, self-contained (see [`PackageState`]).
+    pub fn package(&self) -> &Result<Arc<Value>, String> {
+        &self.state.evaluated().package
+    }
+
+    /// The package state the version was made in.
+    pub fn state(&self) -> &Arc<PackageState> {
+        &self.state
+    }
 }
 
 impl IndexedEvent {
     /// The newest version (every indexed event has at least one).
     pub fn latest(&self) -> Option<&IndexedVersion> {
-        self.versions.last()
+        self.versions.last().map(|version| &**version)
     }
 
     /// Version `number` (1-based).
     pub fn version(&self, number: u32) -> Option<&IndexedVersion> {
         let index = usize::try_from(number).ok()?.checked_sub(1)?;
-        self.versions.get(index)
+        self.versions.get(index).map(|version| &**version)
     }
 }
 
@@ -107,20 +214,36 @@ impl Index {
     /// Builds the index of `branch`: its history, the tip's source metadata, and the documents
     /// of every version.
     pub fn build(repository: &Repository, branch: &str) -> Result<Index, Error> {
+        Index::build_from(repository, branch, None)
+    }
+
+    /// Builds the index of `branch` sharing with `previous`, an index of an earlier tip of the
+    /// same branch, everything the new commits left as it was: the package states versions
+    /// were made in (by commit and directory: history does not change), and whole versions
+    /// whose next version is the same (their examples, taken up to the next version, too).
+    /// With `repository` kept from the previous build, its history goes on from there as well,
+    /// so a commit that changes one source reads and evaluates that source's package only.
+    pub fn build_from(
+        repository: &Repository,
+        branch: &str,
+        previous: Option<&Index>,
+    ) -> Result<Index, Error> {
         let history = repository.history(branch)?;
         let snapshot = repository.snapshot(branch)?;
-        let packages = read_packages(repository, &history)?;
-        // Load each (commit, directory) package once, in parallel, and derive its versions'
-        // documents from it; `Package` stays on the thread that made it.
-        let documents: HashMap<(String, String), (Documents, Arc<Value>)> = packages
-            .into_par_iter()
-            .map(|(key, (files, imports, definitions))| {
-                let package = Arc::new(package_document(&files, &imports));
-                let documents = documents_of(files, imports, &definitions);
-                (key, (documents, package))
-            })
-            .collect();
-
+        let mut kept_states: HashMap<(&str, &str), &Arc<PackageState>> = HashMap::new();
+        for version in previous
+            .iter()
+            .flat_map(|previous| previous.events.values())
+            .flat_map(|event| &event.versions)
+        {
+            let key = (
+                version.version.commit.id.as_str(),
+                version.version.directory.as_str(),
+            );
+            kept_states.insert(key, &version.state);
+        }
+        let mut build = BuildCounts::default();
+        let states = read_packages(repository, &history, &kept_states, &mut build)?;
         let mut sources: BTreeMap<String, IndexedSource> = BTreeMap::new();
         let mut events = BTreeMap::new();
         for event in history.events {
@@ -134,43 +257,49 @@ impl Index {
                 }
             });
             source.types.push(event.event_type.clone());
-            let mut versions: Vec<IndexedVersion> = event
-                .versions
-                .into_iter()
-                .map(|version| {
-                    let key = (version.commit.id.clone(), version.directory.clone());
-                    let loaded = documents.get(&key);
-                    let per_definition =
-                        loaded.and_then(|(documents, _)| documents.get(&version.definition));
-                    let missing = || format!("{} was not loaded", version.directory);
-                    let (openapi, json_schema, validator) = match per_definition {
-                        Some(documents) => documents.clone(),
-                        None => (Err(missing()), Err(missing()), Err(missing())),
-                    };
-                    let fields = json_schema.as_deref().map(fields_of).unwrap_or_default();
-                    let package = loaded
-                        .map(|(_, package)| package.clone())
-                        .ok_or_else(missing);
-                    IndexedVersion {
-                        version,
-                        openapi,
-                        json_schema,
-                        validator,
-                        fields,
-                        examples: Vec::new(),
-                        package,
-                        bodies: Default::default(),
-                    }
-                })
-                .collect();
+            let previous_event =
+                previous.and_then(|previous| previous.event(&event.source, &event.event_type));
             let end = event.removed_in.as_ref().or(history.head.as_ref());
-            attach_examples(
-                repository.git(),
-                &event.event_type,
-                &mut versions,
-                end,
-                event.removed_in.is_some(),
-            );
+            let next_commits: Vec<Option<String>> = event
+                .versions
+                .iter()
+                .skip(1)
+                .map(|next| Some(next.commit.id.clone()))
+                .chain([None])
+                .collect();
+            let mut versions: Vec<Arc<IndexedVersion>> = Vec::with_capacity(event.versions.len());
+            for (version, next_commit) in event.versions.into_iter().zip(next_commits) {
+                if let Some(kept) = previous_event
+                    .and_then(|previous| kept_version(previous, &version, next_commit.as_deref()))
+                {
+                    build.versions_kept += 1;
+                    versions.push(kept.clone());
+                    continue;
+                }
+                let key = (version.commit.id.clone(), version.directory.clone());
+                let state = states
+                    .get(&key)
+                    .expect("read_packages reads the state of every version")
+                    .clone();
+                let mut indexed = IndexedVersion {
+                    version,
+                    state,
+                    examples: Vec::new(),
+                    bodies: Default::default(),
+                };
+                let last_current = match &next_commit {
+                    Some(next) => first_parent(repository.git(), next),
+                    None if event.removed_in.is_some() => {
+                        end.and_then(|end| first_parent(repository.git(), &end.id))
+                    }
+                    None => end.and_then(|end| git2::Oid::from_str(&end.id).ok()),
+                };
+                if let Some(at) = last_current {
+                    indexed.examples =
+                        examples_of(repository.git(), &event.event_type, &indexed, at);
+                }
+                versions.push(Arc::new(indexed));
+            }
             events.insert(
                 (event.source.clone(), event.event_type.clone()),
                 IndexedEvent {
@@ -188,6 +317,16 @@ impl Index {
         for source in sources.values_mut() {
             source.types.sort();
         }
+        // The search reads the latest versions' fields: evaluate their states now, in parallel.
+        let latest: Vec<&Arc<PackageState>> = events
+            .values()
+            .filter_map(|event: &IndexedEvent| event.latest().map(IndexedVersion::state))
+            .collect();
+        build.states_evaluated = latest
+            .into_par_iter()
+            .filter(|state| !state.is_evaluated())
+            .map(|state| state.evaluated())
+            .count();
         let search = SearchIndex::build(sources.values(), events.values());
         let mut index = Index {
             branch: history.branch,
@@ -204,6 +343,7 @@ impl Index {
                     !consumer.has_errors() && consumer.id.is_some() && consumer.owner.is_some()
                 })
                 .collect(),
+            build,
         };
         index.catalog = Catalog::build(repository, branch, &index)?;
         Ok(index)
@@ -266,24 +406,26 @@ fn tip_errors(snapshot: &Snapshot) -> Vec<String> {
         .collect()
 }
 
-type DefinitionDocuments = (
-    Result<Arc<Value>, String>,
-    Result<Arc<Value>, String>,
-    Result<cue::Schema, String>,
-);
-type Documents = HashMap<String, DefinitionDocuments>;
-type ReadPackage = (PackageFiles, HashMap<String, PackageFiles>, Vec<String>);
-
 /// Reads from Git, per (commit, directory) that introduced a version, the package's files,
-/// every package it imports (directly or not), and the definitions to export.
+/// every package it imports (directly or not), and the definitions to export. States whose
+/// imports read the same files share one map of them.
 fn read_packages(
     repository: &Repository,
     history: &History,
-) -> Result<HashMap<(String, String), ReadPackage>, Error> {
+    kept: &HashMap<(&str, &str), &Arc<PackageState>>,
+    build: &mut BuildCounts,
+) -> Result<HashMap<(String, String), Arc<PackageState>>, Error> {
     let git = repository.git();
+    let mut states: HashMap<(String, String), Arc<PackageState>> = HashMap::new();
     let mut packages: HashMap<(String, String), ReadPackage> = HashMap::new();
+    let mut shared_imports: HashMap<[u8; 32], Arc<HashMap<String, PackageFiles>>> = HashMap::new();
     for version in history.events.iter().flat_map(|event| &event.versions) {
         let key = (version.commit.id.clone(), version.directory.clone());
+        if let Some(state) = kept.get(&(key.0.as_str(), key.1.as_str())) {
+            let state = Arc::clone(state);
+            states.insert(key, state);
+            continue;
+        }
         if let Some((_, _, definitions)) = packages.get_mut(&key) {
             if !definitions.contains(&version.definition) {
                 definitions.push(version.definition.clone());
@@ -323,9 +465,68 @@ fn read_packages(
                 imports.insert(import_path, imported);
             }
         }
+        let imports = shared_imports
+            .entry(imports_digest(&imports))
+            .or_insert_with(|| Arc::new(imports))
+            .clone();
         packages.insert(key, (files, imports, vec![version.definition.clone()]));
     }
-    Ok(packages)
+    build.states_read = packages.len();
+    for (key, (files, imports, definitions)) in packages {
+        let state = PackageState {
+            files,
+            imports,
+            definitions,
+            evaluated: OnceLock::new(),
+        };
+        states.insert(key, Arc::new(state));
+    }
+    Ok(states)
+}
+
+/// The version of `previous` that `version` is, when nothing about it changed: the same
+/// number, commit and digest, and the same next version (so the same examples); the latest
+/// version of `previous` is never kept, its examples ran to the old tip.
+fn kept_version<'p>(
+    previous: &'p IndexedEvent,
+    version: &Version,
+    next_commit: Option<&str>,
+) -> Option<&'p Arc<IndexedVersion>> {
+    let old = previous
+        .versions
+        .get(version.number.checked_sub(1)? as usize)?;
+    let old_next = previous.versions.get(version.number as usize)?;
+    let same = old.version.commit.id == version.commit.id
+        && old.version.digest == version.digest
+        && old.version.directory == version.directory
+        && old.version.definition == version.definition
+        && Some(old_next.version.commit.id.as_str()) == next_commit;
+    same.then_some(old)
+}
+
+type ReadPackage = (
+    PackageFiles,
+    Arc<HashMap<String, PackageFiles>>,
+    Vec<String>,
+);
+
+/// A digest of every import path, file name and text of `imports`, in a fixed order.
+fn imports_digest(imports: &HashMap<String, PackageFiles>) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    let mut paths: Vec<&String> = imports.keys().collect();
+    paths.sort();
+    for path in paths {
+        let files = &imports[path];
+        for text in
+            std::iter::once(path).chain(files.files.iter().flat_map(|(name, text)| [name, text]))
+        {
+            hasher.update((text.len() as u64).to_le_bytes());
+            hasher.update(text.as_bytes());
+        }
+        hasher.update(u64::MAX.to_le_bytes());
+    }
+    hasher.finalize().into()
 }
 
 /// `{"files": [{"name", "text"}...], "imports": {"<import path>": [{"name", "text"}...]}}`:
@@ -347,13 +548,15 @@ fn package_document(files: &PackageFiles, imports: &HashMap<String, PackageFiles
 
 fn documents_of(
     files: PackageFiles,
-    imports: HashMap<String, PackageFiles>,
+    imports: &HashMap<String, PackageFiles>,
     definitions: &[String],
-) -> Documents {
+) -> HashMap<String, VersionDocuments> {
     // One evaluation loads the package and exports every definition; each version's document
     // is cut from it, as `load_source` does for digests.
-    let (package, whole) =
-        Package::load_with_json_schema(files, &MemoryResolver { packages: imports });
+    let resolver = MemoryResolver {
+        packages: imports.clone(),
+    };
+    let (package, whole) = Package::load_with_json_schema(files, &resolver);
     let describe = |diagnostics: Vec<cue::Diagnostic>| {
         diagnostics
             .iter()
@@ -380,7 +583,14 @@ fn documents_of(
                     .map_err(describe),
             };
             let validator = package.schema(Some(definition)).map_err(describe);
-            (definition.clone(), (openapi, json_schema, validator))
+            let fields = json_schema.as_deref().map(fields_of).unwrap_or_default();
+            let documents = VersionDocuments {
+                openapi,
+                json_schema,
+                validator,
+                fields,
+            };
+            (definition.clone(), documents)
         })
         .collect()
 }

@@ -53,8 +53,16 @@ pub fn reload(repository: &Repository, branch: &str, state: &AppState) -> Result
             });
         }
     }
-    let index = Index::build(repository, branch)?;
+    // Shares with the served index what the new commits did not change (the history's
+    // numbering and loaded packages are kept by `repository` itself).
+    let index = Index::build_from(repository, branch, Some(&state.index()))?;
     status.built();
+    tracing::debug!(
+        states_read = index.build.states_read,
+        states_evaluated = index.build.states_evaluated,
+        versions_kept = index.build.versions_kept,
+        "indexed {branch}"
+    );
     let commit = index
         .head
         .as_ref()

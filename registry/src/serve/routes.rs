@@ -416,7 +416,11 @@ async fn versions(
     let Path((source, event_type)) = path?;
     let index = state.index();
     let event = find_event(&index, &source, &event_type)?;
-    let versions: Vec<Value> = event.versions.iter().map(version_summary).collect();
+    let versions: Vec<Value> = event
+        .versions
+        .iter()
+        .map(|version| version_summary(version))
+        .collect();
     Ok(Json(json!({
         "source": event.source,
         "type": event.event_type,
@@ -481,7 +485,7 @@ async fn openapi(
     headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    document(&state, &headers, path, 1, |version| &version.openapi)
+    document(&state, &headers, path, 1, |version| version.openapi())
 }
 
 async fn jsonschema(
@@ -489,7 +493,7 @@ async fn jsonschema(
     headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    document(&state, &headers, path, 2, |version| &version.json_schema)
+    document(&state, &headers, path, 2, |version| version.json_schema())
 }
 
 async fn package(
@@ -497,7 +501,7 @@ async fn package(
     headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    document(&state, &headers, path, 3, |version| &version.package)
+    document(&state, &headers, path, 3, |version| version.package())
 }
 
 async fn validate(
@@ -516,7 +520,7 @@ async fn validate(
         .map_err(|error| invalid_json(format!("the body is not UTF-8: {error}")))?;
     serde_json::from_str::<serde::de::IgnoredAny>(text)
         .map_err(|error| invalid_json(format!("the body is not JSON: {error}")))?;
-    let validator = version.validator.as_ref().map_err(|message| {
+    let validator = version.validator().as_ref().map_err(|message| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "validator_unavailable",

@@ -108,7 +108,7 @@ impl SearchIndex {
                 continue;
             };
             let number = Some(latest.version.number);
-            let document = latest.json_schema.as_ref().ok();
+            let document = latest.json_schema().as_ref().ok();
             let definition_doc = document.and_then(|document| fields::root_doc(document));
             index.push(Entry {
                 kind: HitKind::Type,
@@ -133,7 +133,7 @@ impl SearchIndex {
                     doc,
                 ));
             }
-            for field in &latest.fields {
+            for field in latest.fields() {
                 index.push(field_entry(event, number, field));
                 if let Some(doc) = &field.doc {
                     index.push(doc_entry(

@@ -3,13 +3,11 @@
 
 use super::{source_string, Rule};
 use crate::lint::codeowners::CodeOwners;
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "CODEOWNERS_OWNER",
-    purpose: "A source's `.cue` files (or a consumer's file) are not covered by a `CODEOWNERS` rule (the last matching one, as GitHub reads `.github/CODEOWNERS`, `CODEOWNERS` or `docs/CODEOWNERS`) that lists its `source.owner` (or `consumer.owner`) among its owners. Checked when the repository has a `CODEOWNERS` file.",
-    default: Level::Error,
-    configurable: true,
+    code: LintCode::CodeownersOwner,
     check,
 };
 
@@ -111,13 +109,13 @@ mod tests {
         // The rule for the directory names another team: the finding is on that rule.
         let text = "*  @acme/data-governance\n/sources/identity/   @acme/payments @acme/x\n";
         assert_eq!(
-            findings(RULE.id, &[("CODEOWNERS", Some(text))]),
+            findings(RULE.code, &[("CODEOWNERS", Some(text))]),
             ["CODEOWNERS:2:1 sources/identity/identity.cue is owned by @acme/payments @acme/x (the last matching rule, \"/sources/identity/\"), not by its source.owner \"@acme/identity\""]
         );
         // A later rule wins over an earlier one that listed the owner.
         let text = format!("{OWNERS}sources/**/*.cue @acme/data-governance\n");
         assert_eq!(
-            positions(RULE.id, &[(".github/CODEOWNERS", Some(&text))]),
+            positions(RULE.code, &[(".github/CODEOWNERS", Some(&text))]),
             [".github/CODEOWNERS:3:1"]
         );
     }
@@ -126,21 +124,21 @@ mod tests {
     fn a_source_no_rule_covers() {
         let text = "/sources/orders/ @acme/identity\n";
         assert_eq!(
-            positions(RULE.id, &[("docs/CODEOWNERS", Some(text))]),
+            positions(RULE.code, &[("docs/CODEOWNERS", Some(text))]),
             ["sources/identity/identity.cue:5:9"]
         );
     }
 
     #[test]
     fn owners_that_agree_and_the_file_github_reads() {
-        assert!(positions(RULE.id, &[("CODEOWNERS", Some(OWNERS))]).is_empty());
+        assert!(positions(RULE.code, &[("CODEOWNERS", Some(OWNERS))]).is_empty());
         // Case does not matter to GitHub.
         let text = OWNERS.replace("@acme/identity", "@ACME/Identity");
-        assert!(positions(RULE.id, &[("CODEOWNERS", Some(&text))]).is_empty());
+        assert!(positions(RULE.code, &[("CODEOWNERS", Some(&text))]).is_empty());
         // `.github/CODEOWNERS` comes first: the broken root file is not read.
         let broken = "* @someone/else\n";
         assert!(positions(
-            RULE.id,
+            RULE.code,
             &[
                 (".github/CODEOWNERS", Some(OWNERS)),
                 ("CODEOWNERS", Some(broken))
@@ -148,7 +146,7 @@ mod tests {
         )
         .is_empty());
         // Without a CODEOWNERS file there is nothing to compare with.
-        assert!(positions(RULE.id, &[]).is_empty());
+        assert!(positions(RULE.code, &[]).is_empty());
     }
 
     #[test]
@@ -156,16 +154,16 @@ mod tests {
         use crate::lint::rules::testing::CONSUMER;
         let owners = format!("{OWNERS}/consumers/billing.cue @acme/billing\n");
         let consumer = ("consumers/billing.cue", Some(CONSUMER));
-        assert!(positions(RULE.id, &[("CODEOWNERS", Some(&owners)), consumer]).is_empty());
+        assert!(positions(RULE.code, &[("CODEOWNERS", Some(&owners)), consumer]).is_empty());
         // Owned by governance only: the finding is on the rule that decides.
         assert_eq!(
-            findings(RULE.id, &[("CODEOWNERS", Some(OWNERS)), consumer]),
+            findings(RULE.code, &[("CODEOWNERS", Some(OWNERS)), consumer]),
             ["CODEOWNERS:1:1 consumers/billing.cue is owned by @acme/data-governance (the last matching rule, \"*\"), not by its consumer.owner \"@acme/billing\""]
         );
         // No rule at all: the finding is on consumer.owner.
         let text = "/sources/identity/  @acme/identity\n";
         assert_eq!(
-            positions(RULE.id, &[("CODEOWNERS", Some(text)), consumer]),
+            positions(RULE.code, &[("CODEOWNERS", Some(text)), consumer]),
             ["consumers/billing.cue:5:9"]
         );
     }
@@ -174,13 +172,13 @@ mod tests {
     fn the_template_repository_passes() {
         let root =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas-repo-template");
-        let mut tree = crate::lint::RepoFiles::read_directory(&root).expect("the template");
-        let ids = |tree: &crate::lint::RepoFiles| -> Vec<String> {
+        let mut tree = crate::files::RepoFiles::read_directory(&root).expect("the template");
+        let ids = |tree: &crate::files::RepoFiles| -> Vec<String> {
             let report = crate::lint::lint(tree).expect("a CUE module");
             report
                 .findings
                 .iter()
-                .filter(|finding| finding.rule == RULE.id)
+                .filter(|finding| finding.rule == Some(RULE.code))
                 .map(|finding| report.sources.describe(finding.span.expect("a position")))
                 .collect()
         };

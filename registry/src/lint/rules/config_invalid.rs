@@ -1,13 +1,11 @@
 //! `CONFIG_INVALID`: `cuemesh.cue` does not compile or holds a setting lint does not know.
 
 use super::Rule;
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "CONFIG_INVALID",
-    purpose: "`cuemesh.cue` does not compile, or a setting is unknown or invalid (a rule id, a severity, a regular expression, the compatibility mode, the registry URL or branch).",
-    default: Level::Error,
-    configurable: false,
+    code: LintCode::ConfigInvalid,
     check,
 };
 
@@ -23,7 +21,7 @@ mod tests {
     #[test]
     fn unknown_rules_bad_severities_and_bad_patterns() {
         let settings = "lint: {\n\trules: {NO_SUCH_RULE: \"error\", FIELD_DOC_MISSING: \"err\"}\n\tfieldNamePattern: \"(\"\n\tcolour: 1\n}\ncompatibility: \"SIDEWAYS\"\n";
-        let found = findings(RULE.id, &[("cuemesh.cue", Some(settings))]);
+        let found = findings(RULE.code, &[("cuemesh.cue", Some(settings))]);
         let positions: Vec<&str> = found.iter().map(|f| f.split(' ').next().unwrap()).collect();
         assert_eq!(
             positions,
@@ -41,7 +39,7 @@ mod tests {
     #[test]
     fn bad_registry_settings() {
         let settings = "registry: {\n\turl:    \"ftp://schemas.example.com\"\n\tbranch: \"no..dots\"\n\tport:   8080\n}\n";
-        let found = findings(RULE.id, &[("cuemesh.cue", Some(settings))]);
+        let found = findings(RULE.code, &[("cuemesh.cue", Some(settings))]);
         assert_eq!(
             found,
             [
@@ -62,7 +60,7 @@ mod tests {
                 format!("{url:?}")
             };
             let settings = format!("registry: url: {quoted}\n");
-            let found = findings(RULE.id, &[("cuemesh.cue", Some(&settings))]);
+            let found = findings(RULE.code, &[("cuemesh.cue", Some(&settings))]);
             assert_eq!(found.len(), 1, "{url}: {found:?}");
             assert!(
                 found[0].starts_with("cuemesh.cue:1:11 "),
@@ -75,7 +73,7 @@ mod tests {
     fn fixed_rules_cannot_be_turned_off() {
         let settings = "lint: rules: PACKAGE_ERROR: \"off\"\n";
         assert_eq!(
-            findings(RULE.id, &[("cuemesh.cue", Some(settings))]).len(),
+            findings(RULE.code, &[("cuemesh.cue", Some(settings))]).len(),
             1
         );
     }
@@ -83,7 +81,7 @@ mod tests {
     #[test]
     fn syntax_errors_are_reported() {
         assert_eq!(
-            findings(RULE.id, &[("cuemesh.cue", Some("lint: {\n"))]).len(),
+            findings(RULE.code, &[("cuemesh.cue", Some("lint: {\n"))]).len(),
             1
         );
     }
@@ -91,6 +89,6 @@ mod tests {
     #[test]
     fn valid_settings_have_none() {
         let settings = "package cuemesh\n\ncompatibility: \"FULL\"\nregistry: url: \"https://schemas.example.com\"\nlint: {\n\trules: {FIELD_DOC_MISSING: \"warning\", EXAMPLE_MISSING: \"off\"}\n\teventTypePattern: \"^[A-Z][A-Za-z]*:[a-z][A-Za-z]*$\"\n}\n";
-        assert!(findings(RULE.id, &[("cuemesh.cue", Some(settings))]).is_empty());
+        assert!(findings(RULE.code, &[("cuemesh.cue", Some(settings))]).is_empty());
     }
 }

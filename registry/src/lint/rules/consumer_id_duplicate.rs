@@ -3,13 +3,11 @@
 use cue::Span;
 
 use super::{duplicates, Rule};
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "CONSUMER_ID_DUPLICATE",
-    purpose: "Two files of `consumers/` declare the same `consumer.id`, so the registry could not tell which service reads what.",
-    default: Level::Error,
-    configurable: false,
+    code: LintCode::ConsumerIdDuplicate,
     check,
 };
 
@@ -36,7 +34,7 @@ mod tests {
         let other = CONSUMER.replace("package billing", "package invoicing");
         assert_eq!(
             findings(
-                RULE.id,
+                RULE.code,
                 &[
                     ("consumers/billing.cue", Some(CONSUMER)),
                     ("consumers/invoicing.cue", Some(&other))
@@ -52,7 +50,7 @@ mod tests {
             .replace("package billing", "package invoicing")
             .replace("id:          \"billing\"", "id:          \"invoicing\"");
         assert!(findings(
-            RULE.id,
+            RULE.code,
             &[
                 ("consumers/billing.cue", Some(CONSUMER)),
                 ("consumers/invoicing.cue", Some(&other))

@@ -2,13 +2,11 @@
 //! contract (`consumer: {id, owner, description?}`, `reads: [source]: [type]: {version}`).
 
 use super::Rule;
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "CONSUMER_INVALID",
-    purpose: "A file of `consumers/` does not compile, or does not match the consumer contract: `consumer: {id, owner, description?}` and `reads: [source]: [type]: {version: int | \"latest\"}`.",
-    default: Level::Error,
-    configurable: false,
+    code: LintCode::ConsumerInvalid,
     check,
 };
 
@@ -35,10 +33,10 @@ mod tests {
     #[test]
     fn a_consumer_that_does_not_compile() {
         let text = CONSUMER.replace("owner: \"@acme/billing\"", "owner: ");
-        assert!(!positions(RULE.id, &[("consumers/billing.cue", Some(&text))]).is_empty());
+        assert!(!positions(RULE.code, &[("consumers/billing.cue", Some(&text))]).is_empty());
         let text = CONSUMER.replace("\"@acme/billing\"", "\"@acme/billing\" & 3");
         assert_eq!(
-            findings(RULE.id, &[("consumers/billing.cue", Some(&text))]),
+            findings(RULE.code, &[("consumers/billing.cue", Some(&text))]),
             ["consumers/billing.cue:5:27 conflicting values \"@acme/billing\" and 3 (mismatched types string and int)"]
         );
     }
@@ -47,7 +45,7 @@ mod tests {
     fn a_consumer_that_breaks_the_shape() {
         let text = CONSUMER.replace("version: 1", "version: \"v1\"") + "team: \"x\"\n";
         assert_eq!(
-            findings(RULE.id, &[("consumers/billing.cue", Some(&text))]),
+            findings(RULE.code, &[("consumers/billing.cue", Some(&text))]),
             [
                 "consumers/billing.cue:7:51 version \"v1\" must be a version number (1, 2, ...) or \"latest\"",
                 "consumers/billing.cue:8:1 `team` is not part of the consumer contract",
@@ -55,13 +53,13 @@ mod tests {
         );
         let no_reads = CONSUMER.replace("reads:", "_reads:");
         assert_eq!(
-            positions(RULE.id, &[("consumers/billing.cue", Some(&no_reads))]),
+            positions(RULE.code, &[("consumers/billing.cue", Some(&no_reads))]),
             ["consumers/billing.cue:3:1"]
         );
     }
 
     #[test]
     fn a_clean_consumer() {
-        assert!(positions(RULE.id, &[("consumers/billing.cue", Some(CONSUMER))]).is_empty());
+        assert!(positions(RULE.code, &[("consumers/billing.cue", Some(CONSUMER))]).is_empty());
     }
 }

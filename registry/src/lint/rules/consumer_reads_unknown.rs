@@ -6,14 +6,12 @@ use std::collections::HashMap;
 use cue::Span;
 
 use super::{source_string, Rule};
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 use crate::Pin;
 
 pub(super) const RULE: Rule = Rule {
-    id: "CONSUMER_READS_UNKNOWN",
-    purpose: "A consumer's `reads` names a source no package declares, an event type its source does not declare, or a version the branch has not numbered (checked when lint runs in a Git work tree whose branch exists; a type new in the work tree has version 1 only).",
-    default: Level::Error,
-    configurable: true,
+    code: LintCode::ConsumerReadsUnknown,
     check,
 };
 
@@ -113,12 +111,12 @@ mod tests {
     fn an_unknown_source_and_an_unknown_type() {
         let text = consumer("OtherSource", "MySource:newPerson", "1");
         assert_eq!(
-            findings(RULE.id, &[("consumers/billing.cue", Some(&text))]),
+            findings(RULE.code, &[("consumers/billing.cue", Some(&text))]),
             ["consumers/billing.cue:7:8 no source declares the id \"OtherSource\""]
         );
         let text = consumer("MySource", "MySource:gone", "\"latest\"");
         assert_eq!(
-            findings(RULE.id, &[("consumers/billing.cue", Some(&text))]),
+            findings(RULE.code, &[("consumers/billing.cue", Some(&text))]),
             ["consumers/billing.cue:7:20 source \"MySource\" declares no event type \"MySource:gone\""]
         );
     }
@@ -144,7 +142,7 @@ mod tests {
             report
                 .findings
                 .iter()
-                .filter(|f| f.rule == RULE.id)
+                .filter(|f| f.rule == Some(RULE.code))
                 .map(|f| {
                     format!(
                         "{} {}",

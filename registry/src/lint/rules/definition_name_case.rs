@@ -1,13 +1,11 @@
 //! `DEFINITION_NAME_CASE`: a definition's name does not match `definitionNamePattern`.
 
 use super::Rule;
-use crate::lint::{DeclarationKind, Finding, Level, Workspace};
+use crate::lint::{DeclarationKind, Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "DEFINITION_NAME_CASE",
-    purpose: "A definition's name (without `#`) does not match `lint.definitionNamePattern` (by default PascalCase, `#Identity`).",
-    default: Level::Error,
-    configurable: true,
+    code: LintCode::DefinitionNameCase,
     check,
 };
 
@@ -44,7 +42,7 @@ mod tests {
         let text = identity_with("#Identity: {\n", "#Identity: {\n\t#home_address: string\n")
             .replace("#Identity", "#identity");
         assert_eq!(
-            positions(RULE.id, &[("sources/identity/identity.cue", Some(&text))]),
+            positions(RULE.code, &[("sources/identity/identity.cue", Some(&text))]),
             [
                 "sources/identity/identity.cue:13:1",
                 "sources/identity/identity.cue:14:2"
@@ -54,6 +52,6 @@ mod tests {
 
     #[test]
     fn pascal_case_is_fine() {
-        assert!(positions(RULE.id, &[]).is_empty());
+        assert!(positions(RULE.code, &[]).is_empty());
     }
 }

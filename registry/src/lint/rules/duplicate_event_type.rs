@@ -3,13 +3,11 @@
 use std::collections::HashMap;
 
 use super::Rule;
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "DUPLICATE_EVENT_TYPE",
-    purpose: "Two source packages declare the same event type, so a CloudEvents `type` no longer names one schema.",
-    default: Level::Error,
-    configurable: false,
+    code: LintCode::DuplicateEventType,
     check,
 };
 
@@ -51,7 +49,7 @@ mod tests {
             .replace("package identity", "package people")
             .replace("\"MySource\"", "\"People\"");
         assert_eq!(
-            positions(RULE.id, &[("sources/people/people.cue", Some(&other))]),
+            positions(RULE.code, &[("sources/people/people.cue", Some(&other))]),
             ["sources/people/people.cue:9:2"]
         );
     }
@@ -61,6 +59,6 @@ mod tests {
         let other = IDENTITY
             .replace("package identity", "package people")
             .replace("MySource", "People");
-        assert!(positions(RULE.id, &[("sources/people/people.cue", Some(&other))]).is_empty());
+        assert!(positions(RULE.code, &[("sources/people/people.cue", Some(&other))]).is_empty());
     }
 }

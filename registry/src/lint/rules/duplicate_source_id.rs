@@ -1,13 +1,11 @@
 //! `DUPLICATE_SOURCE_ID`: two packages declare the same `source.id`.
 
 use super::{duplicates, source_string, Rule};
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "DUPLICATE_SOURCE_ID",
-    purpose: "Two source packages declare the same `source.id`, so the CloudEvents `source` attribute no longer names one data product.",
-    default: Level::Error,
-    configurable: false,
+    code: LintCode::DuplicateSourceId,
     check,
 };
 
@@ -30,7 +28,7 @@ mod tests {
             .replace("package identity", "package people")
             .replace("MySource:newPerson", "MySource:otherPerson");
         assert_eq!(
-            positions(RULE.id, &[("sources/people/people.cue", Some(&other))]),
+            positions(RULE.code, &[("sources/people/people.cue", Some(&other))]),
             ["sources/people/people.cue:4:9"]
         );
     }
@@ -40,6 +38,6 @@ mod tests {
         let other = IDENTITY
             .replace("package identity", "package people")
             .replace("MySource", "People");
-        assert!(positions(RULE.id, &[("sources/people/people.cue", Some(&other))]).is_empty());
+        assert!(positions(RULE.code, &[("sources/people/people.cue", Some(&other))]).is_empty());
     }
 }

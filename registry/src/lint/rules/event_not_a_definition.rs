@@ -3,13 +3,11 @@
 use cue::ast::{Expr, ExprKind};
 
 use super::Rule;
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "EVENT_NOT_A_DEFINITION",
-    purpose: "A field of `events` is not a literal event type mapped to a reference to a definition of the package or an imported one (`#Identity`, `common.#Name`).",
-    default: Level::Error,
-    configurable: false,
+    code: LintCode::EventNotADefinition,
     check,
 };
 
@@ -66,7 +64,7 @@ mod tests {
     fn an_inline_struct_is_not_a_definition() {
         let text = identity_with(": #Identity\n}", ": {name: string}\n}");
         assert_eq!(
-            positions(RULE.id, &[(PATH, Some(&text))]),
+            positions(RULE.code, &[(PATH, Some(&text))]),
             ["sources/identity/identity.cue:9:24"]
         );
     }
@@ -78,7 +76,7 @@ mod tests {
             "\t\"MySource:newPerson\": #Identity\n\t[string]: #Identity\n",
         );
         assert_eq!(
-            positions(RULE.id, &[(PATH, Some(&text))]),
+            positions(RULE.code, &[(PATH, Some(&text))]),
             ["sources/identity/identity.cue:10:2"]
         );
     }
@@ -90,7 +88,7 @@ mod tests {
         let text = identity_with("package identity\n", "package identity\n\nimport \"schemas.example.com/sources/common\"\n")
             .replace("\t\"MySource:newPerson\": #Identity\n", "\t\"MySource:newPerson\": #Identity\n\t// A name.\n\t\"MySource:named\": common.#Name\n");
         assert!(positions(
-            RULE.id,
+            RULE.code,
             &[
                 (PATH, Some(&text)),
                 ("sources/common/common.cue", Some(common))

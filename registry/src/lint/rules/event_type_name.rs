@@ -1,13 +1,11 @@
 //! `EVENT_TYPE_NAME`: an event type does not match the configured `eventTypePattern`.
 
 use super::Rule;
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "EVENT_TYPE_NAME",
-    purpose: "An event type does not match `lint.eventTypePattern` (by default `Source:eventName`, such as `MySource:newPerson`).",
-    default: Level::Error,
-    configurable: true,
+    code: LintCode::EventTypeName,
     check,
 };
 
@@ -43,7 +41,7 @@ mod tests {
         let text = identity_with("\"MySource:newPerson\"", "\"new_person\"");
         assert_eq!(
             positions(
-                RULE.id,
+                RULE.code,
                 &[
                     ("sources/identity/identity.cue", Some(&text)),
                     (
@@ -58,6 +56,6 @@ mod tests {
 
     #[test]
     fn a_matching_type_is_fine() {
-        assert!(positions(RULE.id, &[]).is_empty());
+        assert!(positions(RULE.code, &[]).is_empty());
     }
 }

@@ -5,13 +5,11 @@ use std::collections::HashMap;
 use cue::Span;
 
 use super::Rule;
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "EXAMPLE_INVALID",
-    purpose: "An example payload (`examples/<event type>/*.json`) is not valid JSON or does not validate against its event's definition; every violation is reported with its JSON path.",
-    default: Level::Error,
-    configurable: true,
+    code: LintCode::ExampleInvalid,
     check,
 };
 
@@ -92,7 +90,7 @@ mod tests {
     #[test]
     fn each_violation_at_the_example_with_its_path() {
         let found = findings(
-            RULE.id,
+            RULE.code,
             &[(EXAMPLE, Some("{\n  \"first\": \"ada\",\n  \"age\": 3\n}\n"))],
         );
         assert_eq!(
@@ -107,17 +105,17 @@ mod tests {
     #[test]
     fn a_missing_field_and_bad_json() {
         assert_eq!(
-            findings(RULE.id, &[(EXAMPLE, Some("{}"))]),
+            findings(RULE.code, &[(EXAMPLE, Some("{}"))]),
             ["sources/identity/examples/MySource%3AnewPerson/ada.json:1:1 incomplete value =~\"^[A-Z].*\""]
         );
         assert_eq!(
-            findings(RULE.id, &[(EXAMPLE, Some("{\"first\": "))]).len(),
+            findings(RULE.code, &[(EXAMPLE, Some("{\"first\": "))]).len(),
             1
         );
     }
 
     #[test]
     fn a_valid_example_is_fine() {
-        assert!(findings(RULE.id, &[]).is_empty());
+        assert!(findings(RULE.code, &[]).is_empty());
     }
 }

@@ -1,13 +1,11 @@
 //! `EXAMPLE_MISSING`: an event type has no example payload.
 
 use super::Rule;
-use crate::lint::{percent_encode, Finding, Level, Workspace};
+use crate::lint::{percent_encode, Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "EXAMPLE_MISSING",
-    purpose: "An event type has no example payload in `examples/<event type>/`, so nothing shows the schema accepts real data.",
-    default: Level::Warning,
-    configurable: true,
+    code: LintCode::ExampleMissing,
     check,
 };
 
@@ -44,7 +42,7 @@ mod tests {
     #[test]
     fn an_event_without_example() {
         assert_eq!(
-            positions(RULE.id, &[(EXAMPLE, None)]),
+            positions(RULE.code, &[(EXAMPLE, None)]),
             ["sources/identity/identity.cue:9:2"]
         );
     }
@@ -53,7 +51,7 @@ mod tests {
     fn the_folder_may_name_the_type_verbatim() {
         let verbatim = "sources/identity/examples/MySource:newPerson/ada.json";
         assert!(positions(
-            RULE.id,
+            RULE.code,
             &[(EXAMPLE, None), (verbatim, Some("{\"first\": \"Ada\"}"))]
         )
         .is_empty());

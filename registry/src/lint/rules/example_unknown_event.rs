@@ -3,13 +3,11 @@
 use cue::Span;
 
 use super::Rule;
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "EXAMPLE_UNKNOWN_EVENT",
-    purpose: "An example's folder (`examples/<event type>/`, percent-encoded) names no event type of its source, so the example checks nothing.",
-    default: Level::Error,
-    configurable: true,
+    code: LintCode::ExampleUnknownEvent,
     check,
 };
 
@@ -46,13 +44,13 @@ mod tests {
     fn an_example_for_a_type_that_does_not_exist() {
         let stray = "sources/identity/examples/MySource%3AoldPerson/ada.json";
         assert_eq!(
-            positions(RULE.id, &[(stray, Some("{}"))]),
+            positions(RULE.code, &[(stray, Some("{}"))]),
             [format!("{stray}:1:1")]
         );
     }
 
     #[test]
     fn examples_of_declared_types_are_fine() {
-        assert!(positions(RULE.id, &[]).is_empty());
+        assert!(positions(RULE.code, &[]).is_empty());
     }
 }

@@ -1,13 +1,11 @@
 //! `FIELD_DOC_MISSING`: a field of a definition has no doc comment.
 
 use super::Rule;
-use crate::lint::{DeclarationKind, Finding, Level, Workspace};
+use crate::lint::{DeclarationKind, Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "FIELD_DOC_MISSING",
-    purpose: "A field declared in a definition has no doc comment (a `//` comment on the lines right above it), so the catalog and OpenAPI cannot describe it.",
-    default: Level::Error,
-    configurable: true,
+    code: LintCode::FieldDocMissing,
     check,
 };
 
@@ -44,7 +42,7 @@ mod tests {
             "\tfirst: string\n\t// tags\n\ttags: [...{\n\t\tname: string\n\t}]\n",
         );
         assert_eq!(
-            positions(RULE.id, &[(PATH, Some(&text))]),
+            positions(RULE.code, &[(PATH, Some(&text))]),
             [
                 "sources/identity/identity.cue:14:2",
                 "sources/identity/identity.cue:17:3"
@@ -55,7 +53,7 @@ mod tests {
     #[test]
     fn a_directive_is_not_documentation() {
         let text = identity_with("\t// first name\n", "\t// cuemesh:ignore OTHER_RULE\n");
-        assert_eq!(positions(RULE.id, &[(PATH, Some(&text))]).len(), 1);
+        assert_eq!(positions(RULE.code, &[(PATH, Some(&text))]).len(), 1);
     }
 
     #[test]
@@ -64,14 +62,14 @@ mod tests {
             "{}\n#Identity: first: string\n",
             crate::lint::rules::testing::IDENTITY
         );
-        assert!(positions(RULE.id, &[(PATH, Some(&text))]).is_empty());
+        assert!(positions(RULE.code, &[(PATH, Some(&text))]).is_empty());
     }
 
     #[test]
     fn fields_on_their_parents_line_do_not_borrow_its_doc() {
         let common = "package common\n\n// A point.\n#Point: {x: int, y: int}\n\n// A name.\n#Name: given: string\n";
         assert_eq!(
-            positions(RULE.id, &[("sources/common/common.cue", Some(common))]),
+            positions(RULE.code, &[("sources/common/common.cue", Some(common))]),
             [
                 "sources/common/common.cue:4:10",
                 "sources/common/common.cue:4:18"

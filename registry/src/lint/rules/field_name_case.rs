@@ -1,13 +1,11 @@
 //! `FIELD_NAME_CASE`: a field of a definition does not match `fieldNamePattern`.
 
 use super::Rule;
-use crate::lint::{DeclarationKind, Finding, Level, Workspace};
+use crate::lint::{DeclarationKind, Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "FIELD_NAME_CASE",
-    purpose: "A field declared in a definition does not match `lint.fieldNamePattern` (by default camelCase, `firstName`).",
-    default: Level::Error,
-    configurable: true,
+    code: LintCode::FieldNameCase,
     check,
 };
 
@@ -45,7 +43,7 @@ mod tests {
             "\tfirst: =~\"^[A-Z].*\"\n\t// last\n\tlast_name?: string\n\t// address\n\taddress?: {\n\t\t// zip\n\t\t\"zip-code\": string\n\t}\n",
         );
         assert_eq!(
-            positions(RULE.id, &[(PATH, Some(&text))]),
+            positions(RULE.code, &[(PATH, Some(&text))]),
             [
                 "sources/identity/identity.cue:17:2",
                 "sources/identity/identity.cue:21:3"
@@ -58,10 +56,10 @@ mod tests {
         let text = identity_with("first:", "first_name:");
         let settings = "lint: fieldNamePattern: \"^[a-z][a-z0-9_]*$\"\n";
         assert!(positions(
-            RULE.id,
+            RULE.code,
             &[(PATH, Some(&text)), ("cuemesh.cue", Some(settings))]
         )
         .is_empty());
-        assert_eq!(positions(RULE.id, &[(PATH, Some(&text))]).len(), 1);
+        assert_eq!(positions(RULE.code, &[(PATH, Some(&text))]).len(), 1);
     }
 }

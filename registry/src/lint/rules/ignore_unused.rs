@@ -1,13 +1,11 @@
 //! `IGNORE_UNUSED`: a `cuemesh:ignore` directive that silences nothing, or a malformed one.
 
-use super::{Rule, RULES};
-use crate::lint::{Finding, Level, Workspace};
+use super::Rule;
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(crate) const RULE: Rule = Rule {
-    id: "IGNORE_UNUSED",
-    purpose: "A `// cuemesh:ignore RULE_ID` comment silences nothing on its line, names an unknown or fixed rule, or is malformed.",
-    default: Level::Warning,
-    configurable: true,
+    code: LintCode::IgnoreUnused,
     check,
 };
 
@@ -25,9 +23,9 @@ pub(crate) fn unused(workspace: &Workspace, used: &[Vec<bool>]) -> Vec<Finding> 
             if *used {
                 continue;
             }
-            let message = match RULES.iter().find(|rule| rule.id == id) {
+            let message = match LintCode::from_id(id) {
                 None => format!("cuemesh:ignore names an unknown rule {id}"),
-                Some(rule) if !rule.configurable => {
+                Some(code) if !code.configurable() => {
                     format!("{id} cannot be ignored: the registry relies on it")
                 }
                 Some(_) => format!(
@@ -45,6 +43,7 @@ pub(crate) fn unused(workspace: &Workspace, used: &[Vec<bool>]) -> Vec<Finding> 
 mod tests {
     use super::RULE;
     use crate::lint::rules::testing::{findings, identity_with};
+    use crate::LintCode;
 
     const PATH: &str = "sources/identity/identity.cue";
 
@@ -52,9 +51,9 @@ mod tests {
     fn a_used_directive_silences_and_is_not_reported() {
         let text = identity_with("\t// first name\n\tfirst:", "\tfirst_name: string // cuemesh:ignore FIELD_DOC_MISSING,FIELD_NAME_CASE legacy\n\tfirst:");
         let text = text.replace("\tfirst:", "\t// first\n\tfirst:");
-        assert!(findings(RULE.id, &[(PATH, Some(&text))]).is_empty());
-        assert!(findings("FIELD_DOC_MISSING", &[(PATH, Some(&text))]).is_empty());
-        assert!(findings("FIELD_NAME_CASE", &[(PATH, Some(&text))]).is_empty());
+        assert!(findings(RULE.code, &[(PATH, Some(&text))]).is_empty());
+        assert!(findings(LintCode::FieldDocMissing, &[(PATH, Some(&text))]).is_empty());
+        assert!(findings(LintCode::FieldNameCase, &[(PATH, Some(&text))]).is_empty());
     }
 
     #[test]
@@ -64,7 +63,7 @@ mod tests {
             "\t// first name\n\t// cuemesh:ignore FIELD_DOC_MISSING,NOPE,PACKAGE_ERROR\n",
         );
         assert_eq!(
-            findings(RULE.id, &[(PATH, Some(&text))]),
+            findings(RULE.code, &[(PATH, Some(&text))]),
             [
                 "sources/identity/identity.cue:15:2 cuemesh:ignore FIELD_DOC_MISSING silences nothing on line 16",
                 "sources/identity/identity.cue:15:2 cuemesh:ignore names an unknown rule NOPE",

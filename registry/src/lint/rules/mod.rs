@@ -7,7 +7,8 @@
 
 use cue::Span;
 
-use super::{Finding, Level, SourcePackage, Workspace};
+use super::{Finding, SourcePackage, Workspace};
+use crate::LintCode;
 
 mod codeowners_owner;
 mod config_invalid;
@@ -31,22 +32,15 @@ mod source_contract_broken;
 mod source_id_name;
 mod unknown_file;
 
-/// One lint rule.
+/// One lint rule: its code (id, purpose, default level) and the check that finds its problems.
 pub struct Rule {
-    /// SCREAMING_SNAKE, stable: findings, `cuemesh.cue` and `cuemesh:ignore` name rules by it.
-    pub id: &'static str,
-    /// One sentence for the README's table.
-    pub purpose: &'static str,
-    /// The severity when `cuemesh.cue` says nothing.
-    pub default: Level,
-    /// Whether `cuemesh.cue` may change the severity and directives may silence findings.
-    pub configurable: bool,
+    pub code: LintCode,
     pub(crate) check: fn(&Workspace) -> Vec<Finding>,
 }
 
 impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rule").field("id", &self.id).finish()
+        f.debug_struct("Rule").field("code", &self.code).finish()
     }
 }
 
@@ -109,7 +103,7 @@ pub(crate) fn source_string(package: &SourcePackage, name: &str) -> Option<(Stri
         return None;
     }
     let syntax = package.syntax();
-    let field = super::workspace::find_field(&syntax, &["source", name])?;
+    let field = crate::finding::find_field(&syntax, &["source", name])?;
     match package.package.export_json(Some(&format!("source.{name}"))) {
         Ok(serde_json::Value::String(text)) => Some((text, field.value.span)),
         _ => None,
@@ -120,7 +114,9 @@ pub(crate) fn source_string(package: &SourcePackage, name: &str) -> Option<(Stri
 pub(crate) mod testing {
     //! A small clean repository, and the positions of one rule's findings in variations of it.
 
-    use crate::lint::{lint, RepoFiles};
+    use crate::files::RepoFiles;
+    use crate::lint::lint;
+    use crate::LintCode;
 
     pub(crate) const MODULE: &str = "module: \"schemas.example.com\"\n";
 
@@ -175,12 +171,12 @@ reads: \"MySource\": \"MySource:newPerson\": version: 1
     }
 
     /// `file:line:col message` of each finding of `rule`.
-    pub(crate) fn findings(rule: &str, changes: &[(&str, Option<&str>)]) -> Vec<String> {
+    pub(crate) fn findings(rule: LintCode, changes: &[(&str, Option<&str>)]) -> Vec<String> {
         let report = lint(&repo(changes)).expect("a CUE module");
         report
             .findings
             .iter()
-            .filter(|finding| finding.rule == rule)
+            .filter(|finding| finding.rule == Some(rule))
             .map(|finding| {
                 let position = finding
                     .span
@@ -191,7 +187,7 @@ reads: \"MySource\": \"MySource:newPerson\": version: 1
     }
 
     /// `file:line:col` of each finding of `rule`.
-    pub(crate) fn positions(rule: &str, changes: &[(&str, Option<&str>)]) -> Vec<String> {
+    pub(crate) fn positions(rule: LintCode, changes: &[(&str, Option<&str>)]) -> Vec<String> {
         findings(rule, changes)
             .into_iter()
             .map(|f| f.split(' ').next().unwrap_or_default().to_string())
@@ -210,7 +206,7 @@ reads: \"MySource\": \"MySource:newPerson\": version: 1
         let all: Vec<String> = report
             .findings
             .iter()
-            .map(|f| format!("{} {}", f.rule, f.message))
+            .map(|f| format!("{:?} {}", f.rule, f.message))
             .collect();
         assert!(all.is_empty(), "{all:#?}");
         assert_eq!(

@@ -2,13 +2,11 @@
 //! a team `@org/team`, a user `@octocat` or an e-mail address.
 
 use super::{source_string, Rule};
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "OWNER_FORMAT",
-    purpose: "A `source.owner` or `consumer.owner` does not match `lint.ownerPattern` (by default every owner form `CODEOWNERS` accepts: a team `@org/team`, a user `@octocat` or an e-mail address).",
-    default: Level::Error,
-    configurable: true,
+    code: LintCode::OwnerFormat,
     check,
 };
 
@@ -51,14 +49,14 @@ mod tests {
     fn a_bare_name() {
         let text = identity_with("\"@acme/identity\"", "\"identity team\"");
         assert_eq!(
-            positions(RULE.id, &[("sources/identity/identity.cue", Some(&text))]),
+            positions(RULE.code, &[("sources/identity/identity.cue", Some(&text))]),
             ["sources/identity/identity.cue:5:9"]
         );
     }
 
     #[test]
     fn teams_users_and_addresses_are_fine() {
-        assert!(positions(RULE.id, &[]).is_empty());
+        assert!(positions(RULE.code, &[]).is_empty());
         for owner in [
             "identity@acme.example",
             "@octocat",
@@ -67,7 +65,7 @@ mod tests {
         ] {
             let text = identity_with("\"@acme/identity\"", &format!("{owner:?}"));
             assert!(
-                positions(RULE.id, &[("sources/identity/identity.cue", Some(&text))]).is_empty(),
+                positions(RULE.code, &[("sources/identity/identity.cue", Some(&text))]).is_empty(),
                 "{owner}"
             );
         }
@@ -78,10 +76,10 @@ mod tests {
         use crate::lint::rules::testing::CONSUMER;
         let text = CONSUMER.replace("\"@acme/billing\"", "\"billing team\"");
         assert_eq!(
-            positions(RULE.id, &[("consumers/billing.cue", Some(&text))]),
+            positions(RULE.code, &[("consumers/billing.cue", Some(&text))]),
             ["consumers/billing.cue:5:9"]
         );
         let text = CONSUMER.replace("\"@acme/billing\"", "\"@octocat\"");
-        assert!(positions(RULE.id, &[("consumers/billing.cue", Some(&text))]).is_empty());
+        assert!(positions(RULE.code, &[("consumers/billing.cue", Some(&text))]).is_empty());
     }
 }

@@ -3,13 +3,11 @@
 use std::collections::HashSet;
 
 use super::Rule;
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "PACKAGE_ERROR",
-    purpose: "A package under `sources/` does not compile: CUE syntax, import or evaluation errors (or a file that is not UTF-8), as the engine reports them.",
-    default: Level::Error,
-    configurable: false,
+    code: LintCode::PackageError,
     check,
 };
 
@@ -35,7 +33,7 @@ mod tests {
     fn a_conflict_is_reported_at_its_positions() {
         let text = identity_with("first: =~\"^[A-Z].*\"", "first: int & string");
         assert_eq!(
-            findings(RULE.id, &[("sources/identity/identity.cue", Some(&text))]),
+            findings(RULE.code, &[("sources/identity/identity.cue", Some(&text))]),
             ["sources/identity/identity.cue:15:15 conflicting values string and int (mismatched types string and int)"]
         );
     }
@@ -47,13 +45,13 @@ mod tests {
             "package identity\n\nimport \"schemas.example.com/sources/nothing\"\n",
         );
         assert_eq!(
-            positions(RULE.id, &[("sources/identity/identity.cue", Some(&text))]),
+            positions(RULE.code, &[("sources/identity/identity.cue", Some(&text))]),
             ["sources/identity/identity.cue:3:8"]
         );
     }
 
     #[test]
     fn a_package_that_compiles_has_none() {
-        assert!(positions(RULE.id, &[]).is_empty());
+        assert!(positions(RULE.code, &[]).is_empty());
     }
 }

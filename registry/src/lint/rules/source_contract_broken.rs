@@ -4,14 +4,12 @@
 use cue::Span;
 
 use super::Rule;
-use crate::lint::workspace::find_field;
-use crate::lint::{Finding, Level, SourcePackage, Workspace};
+use crate::finding::find_field;
+use crate::lint::{Finding, SourcePackage, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "SOURCE_CONTRACT_BROKEN",
-    purpose: "A source package lacks `source.id` or `source.owner` as concrete strings, or an `events` struct literal mapping event types to definitions.",
-    default: Level::Error,
-    configurable: false,
+    code: LintCode::SourceContractBroken,
     check,
 };
 
@@ -113,7 +111,7 @@ mod tests {
             "\tid:    1\n",
         );
         assert_eq!(
-            positions(RULE.id, &[(PATH, Some(&text))]),
+            positions(RULE.code, &[(PATH, Some(&text))]),
             [
                 "sources/identity/identity.cue:3:1",
                 "sources/identity/identity.cue:4:9"
@@ -130,7 +128,7 @@ mod tests {
         );
         assert_eq!(
             positions(
-                RULE.id,
+                RULE.code,
                 &[
                     (PATH, Some(&text)),
                     (
@@ -149,11 +147,11 @@ mod tests {
     #[test]
     fn a_shared_package_has_no_contract() {
         let common = "package common\n\n// A name.\n#Name: string\n";
-        assert!(positions(RULE.id, &[("sources/common/common.cue", Some(common))]).is_empty());
+        assert!(positions(RULE.code, &[("sources/common/common.cue", Some(common))]).is_empty());
     }
 
     #[test]
     fn the_clean_source_keeps_it() {
-        assert!(positions(RULE.id, &[]).is_empty());
+        assert!(positions(RULE.code, &[]).is_empty());
     }
 }

@@ -1,13 +1,11 @@
 //! `SOURCE_ID_NAME`: a `source.id` does not match the configured `sourceIdPattern`.
 
 use super::{source_string, Rule};
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "SOURCE_ID_NAME",
-    purpose: "A `source.id` does not match `lint.sourceIdPattern` (by default PascalCase `MySource`, reverse DNS `com.acme.orders` or a URI reference as in the CloudEvents specification: `https://github.com/cloudevents`, `urn:event:from:myapi/resource`, `/cloudevents/spec/pull/123`).",
-    default: Level::Error,
-    configurable: true,
+    code: LintCode::SourceIdName,
     check,
 };
 
@@ -38,7 +36,7 @@ mod tests {
     fn a_kebab_case_id() {
         let text = identity_with("\"MySource\"", "\"my-source\"");
         assert_eq!(
-            positions(RULE.id, &[("sources/identity/identity.cue", Some(&text))]),
+            positions(RULE.code, &[("sources/identity/identity.cue", Some(&text))]),
             ["sources/identity/identity.cue:4:9"]
         );
     }
@@ -48,7 +46,7 @@ mod tests {
         let text = identity_with("\"MySource\"", "\"my-source\"");
         let settings = "lint: sourceIdPattern: \"^[a-z-]+$\"\n";
         assert!(positions(
-            RULE.id,
+            RULE.code,
             &[
                 ("sources/identity/identity.cue", Some(&text)),
                 ("cuemesh.cue", Some(settings))
@@ -59,7 +57,7 @@ mod tests {
 
     #[test]
     fn a_pascal_case_id_is_fine() {
-        assert!(positions(RULE.id, &[]).is_empty());
+        assert!(positions(RULE.code, &[]).is_empty());
     }
 
     #[test]
@@ -74,13 +72,13 @@ mod tests {
         ] {
             let text = identity_with("\"MySource\"", &format!("{id:?}"));
             assert!(
-                positions(RULE.id, &[("sources/identity/identity.cue", Some(&text))]).is_empty(),
+                positions(RULE.code, &[("sources/identity/identity.cue", Some(&text))]).is_empty(),
                 "{id}"
             );
         }
         for id in ["my source", "my-source", "Acme Orders", ""] {
             let text = identity_with("\"MySource\"", &format!("{id:?}"));
-            let found = positions(RULE.id, &[("sources/identity/identity.cue", Some(&text))]);
+            let found = positions(RULE.code, &[("sources/identity/identity.cue", Some(&text))]);
             assert!(id.is_empty() || found.len() == 1, "{id}: {found:?}");
         }
     }

@@ -3,13 +3,11 @@
 use cue::Span;
 
 use super::Rule;
-use crate::lint::{Finding, Level, Workspace};
+use crate::lint::{Finding, Workspace};
+use crate::LintCode;
 
 pub(super) const RULE: Rule = Rule {
-    id: "UNKNOWN_FILE",
-    purpose: "A file under `sources/` is not a package file, Markdown documentation or an example, so it is silently ignored by every other check.",
-    default: Level::Warning,
-    configurable: true,
+    code: LintCode::UnknownFile,
     check,
 };
 
@@ -32,7 +30,7 @@ mod tests {
     #[test]
     fn stray_files_anywhere_under_sources() {
         let found = positions(
-            RULE.id,
+            RULE.code,
             &[
                 ("sources/notes.txt", Some("")),
                 ("sources/identity/schema.json", Some("{}")),
@@ -48,7 +46,7 @@ mod tests {
     #[test]
     fn documentation_and_examples_are_expected() {
         assert!(positions(
-            RULE.id,
+            RULE.code,
             &[("sources/identity/README.md", Some("# Identity\n"))]
         )
         .is_empty());

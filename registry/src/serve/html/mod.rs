@@ -606,7 +606,7 @@ async fn event_page(
         .crumb(&event.source, source_url(&event.source));
     let definition_doc = event
         .latest()
-        .and_then(|latest| latest.json_schema.as_ref().ok())
+        .and_then(|latest| latest.json_schema().as_ref().ok())
         .and_then(|document| super::fields::root_doc(document));
     for doc in event.doc.iter().chain(&definition_doc) {
         page.write(format_args!("<p class=\"lead\">{}</p>\n", esc(doc)));
@@ -717,7 +717,7 @@ async fn version_page(
         esc(&api)
     ));
     page.write(format_args!("<h2>Fields</h2>\n"));
-    field_table(&mut page, &indexed.fields);
+    field_table(&mut page, indexed.fields());
     page.write(format_args!(
         "<h2>CUE</h2>\n<pre><code>{}</code></pre>\n",
         esc(version.cue_text.as_deref().unwrap_or("(no text)"))
@@ -804,6 +804,7 @@ async fn compare(
             None => event
                 .versions
                 .get(default.min(count.saturating_sub(1)))
+                .map(|version| &**version)
                 .ok_or_else(|| not_found(format!("{event_type:?} has no versions."))),
         }
     };
@@ -824,17 +825,17 @@ async fn compare(
 
     page.write(format_args!("<h2>Field changes</h2>\n"));
     let before: BTreeMap<&str, &Field> = from
-        .fields
+        .fields()
         .iter()
         .map(|field| (field.path.as_str(), field))
         .collect();
     let after: BTreeMap<&str, &Field> = to
-        .fields
+        .fields()
         .iter()
         .map(|field| (field.path.as_str(), field))
         .collect();
     let mut rows = String::new();
-    for field in &to.fields {
+    for field in to.fields() {
         match before.get(field.path.as_str()) {
             None => rows.push_str(&field_row("add", "added", field, None)),
             Some(old) if *old != field => {
@@ -843,7 +844,7 @@ async fn compare(
             Some(_) => {}
         }
     }
-    for field in &from.fields {
+    for field in from.fields() {
         if !after.contains_key(field.path.as_str()) {
             rows.push_str(&field_row("del", "removed", field, None));
         }

@@ -21,11 +21,13 @@ use std::sync::Arc;
 use cue::{Package, PackageFiles, Span};
 use serde_json::Value as Json;
 
-use super::rules::{self, RULES};
-use super::workspace::{find_field, Sources};
-use super::{Finding, Level};
-use crate::lint::files::{RepoFiles, TreeResolver, SETTINGS_FILE};
-use crate::settings::{key_name, keys_under};
+use crate::files::{FilesResolver, RepoFiles, SETTINGS_FILE};
+use crate::finding::{find_field, Finding, Level, Sources};
+use crate::LintCode;
+
+mod keys;
+
+pub use keys::{key_name, keys_under, numbered_branch, SettingKey, SETTING_KEYS};
 
 /// A regular expression (RE2 syntax, unanchored as in CUE) with the text it came from.
 #[derive(Debug, Clone)]
@@ -50,8 +52,8 @@ impl Pattern {
 /// What `cuemesh.cue` says lint should do; [`Settings::default`] when it says nothing.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Severities set by the repository, by rule id; other rules keep their default.
-    pub levels: HashMap<&'static str, Level>,
+    /// Levels set by the repository; other rules keep their default.
+    pub levels: HashMap<LintCode, Level>,
     /// CloudEvents `type` strings (`MySource:newPerson`).
     pub event_type_pattern: Pattern,
     /// `source.id` values, the CloudEvents `source` attribute.
@@ -108,8 +110,11 @@ impl Default for Settings {
 
 impl Settings {
     /// The severity a rule's findings get in this repository (`None`: the rule is off).
-    pub fn level(&self, rule: &rules::Rule) -> Level {
-        self.levels.get(rule.id).copied().unwrap_or(rule.default)
+    pub fn level(&self, code: LintCode) -> Level {
+        self.levels
+            .get(&code)
+            .copied()
+            .unwrap_or(code.default_level())
     }
 
     /// Reads `cuemesh.cue` from the tree (defaults when there is none), adding its text to
@@ -133,7 +138,7 @@ impl Settings {
         let file_id = sources.add(SETTINGS_FILE, text);
         let (syntax, _) = cue::parser::parse_file(file_id, text);
         let whole_file = Span::new(file_id, 0, 0);
-        let resolver = TreeResolver { module, tree };
+        let resolver = FilesResolver { module, tree };
         let package = Package::load(
             PackageFiles {
                 files: vec![(SETTINGS_FILE.to_string(), text.to_string())],
@@ -240,7 +245,7 @@ impl Settings {
             return;
         };
         for (id, level) in levels {
-            let Some(rule) = RULES.iter().find(|rule| rule.id == id) else {
+            let Some(code) = LintCode::from_id(id) else {
                 problem(
                     &["lint", "rules", id],
                     format!("unknown lint rule {id:?} (the rules are listed by the README and `cuemesh lint --help`)"),
@@ -253,12 +258,12 @@ impl Settings {
                     &["lint", "rules", id],
                     format!("the severity of {id} must be \"error\", \"warning\" or \"off\", found {level}"),
                 ),
-                Some(level) if !rule.configurable && level != rule.default => problem(
+                Some(level) if !code.configurable() && level != code.default_level() => problem(
                     &["lint", "rules", id],
                     format!("{id} cannot be configured: nothing else can be checked without it"),
                 ),
                 Some(level) => {
-                    self.levels.insert(rule.id, level);
+                    self.levels.insert(code, level);
                 }
             }
         }

@@ -1,7 +1,7 @@
-//! The files lint reads: a governance repository's tree as (path, bytes) pairs, from a working
+//! The files of a governance repository that lint and check read: a governance repository's tree as (path, bytes) pairs, from a working
 //! directory or built in memory, and an [`ImportResolver`] over them.
 //!
-//! Lint never touches the file system past this point, so the same rules run on a checkout, on
+//! Lint and check never touch the file system past this point, so the same rules run on a checkout, on
 //! a Git tree read at some ref, or on files a test writes in memory.
 
 use std::collections::BTreeMap;
@@ -15,6 +15,8 @@ pub const MODULE_FILE: &str = "cue.mod/module.cue";
 pub const SETTINGS_FILE: &str = "cuemesh.cue";
 /// The folder holding one package per data product.
 pub const SOURCES_DIRECTORY: &str = "sources";
+/// Where GitHub looks for a `CODEOWNERS` file, in the order it looks.
+pub const CODEOWNERS_PATHS: [&str; 3] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
 
 /// The files of a governance repository that lint reads: `cue.mod/module.cue`, `cuemesh.cue`,
 /// the `CODEOWNERS` files and everything under `sources/` and `consumers/`, by repository-relative path with `/` separators.
@@ -25,9 +27,9 @@ pub struct RepoFiles {
     pub unreadable: Vec<(String, String)>,
 }
 
-/// Why a repository could not be linted at all.
+/// Why a repository's files could not be read at all.
 #[derive(Debug, thiserror::Error)]
-pub enum LintError {
+pub enum FilesError {
     #[error("no {MODULE_FILE} found in {} or any parent directory: not a CUE module", start.display())]
     NoModule { start: PathBuf },
     #[error("{MODULE_FILE} declares no `module: \"...\"` path")]
@@ -53,8 +55,8 @@ impl RepoFiles {
     }
 
     /// The first directory from `start` upwards that holds `cue.mod/module.cue`.
-    pub fn find_root(start: &Path) -> Result<PathBuf, LintError> {
-        let absolute = std::path::absolute(start).map_err(|source| LintError::Io {
+    pub fn find_root(start: &Path) -> Result<PathBuf, FilesError> {
+        let absolute = std::path::absolute(start).map_err(|source| FilesError::Io {
             path: start.to_path_buf(),
             source,
         })?;
@@ -65,7 +67,7 @@ impl RepoFiles {
             }
             directory = candidate.parent();
         }
-        Err(LintError::NoModule {
+        Err(FilesError::NoModule {
             start: start.to_path_buf(),
         })
     }
@@ -73,15 +75,15 @@ impl RepoFiles {
     /// Reads the repository rooted at `root` (which holds `cue.mod/module.cue`). A file under
     /// `sources/` that cannot be read is listed in [`RepoFiles::unreadable`]; only an unreadable
     /// module file or `sources/` folder is an error.
-    pub fn read_directory(root: &Path) -> Result<RepoFiles, LintError> {
+    pub fn read_directory(root: &Path) -> Result<RepoFiles, FilesError> {
         let mut tree = RepoFiles::default();
         let module = root.join(MODULE_FILE);
-        let text = std::fs::read(&module).map_err(|source| LintError::Io {
+        let text = std::fs::read(&module).map_err(|source| FilesError::Io {
             path: module.clone(),
             source,
         })?;
         tree.files.insert(MODULE_FILE.to_string(), text);
-        for path in std::iter::once(SETTINGS_FILE).chain(super::codeowners::CODEOWNERS_PATHS) {
+        for path in std::iter::once(SETTINGS_FILE).chain(CODEOWNERS_PATHS) {
             let file = root.join(path);
             if file.is_file() {
                 match std::fs::read(&file) {
@@ -103,8 +105,8 @@ impl RepoFiles {
         Ok(tree)
     }
 
-    fn read_folder(&mut self, folder: &Path, relative: &str) -> Result<(), LintError> {
-        let entries = std::fs::read_dir(folder).map_err(|source| LintError::Io {
+    fn read_folder(&mut self, folder: &Path, relative: &str) -> Result<(), FilesError> {
+        let entries = std::fs::read_dir(folder).map_err(|source| FilesError::Io {
             path: folder.to_path_buf(),
             source,
         })?;
@@ -129,7 +131,7 @@ impl RepoFiles {
             let path = format!("{relative}/{name}");
             if child.is_dir() {
                 // A folder that cannot be listed is one more unreadable entry, not the end.
-                if let Err(LintError::Io { source, .. }) = self.read_folder(&child, &path) {
+                if let Err(FilesError::Io { source, .. }) = self.read_folder(&child, &path) {
                     self.unreadable.push((path, source.to_string()));
                 }
             } else {
@@ -154,12 +156,12 @@ impl RepoFiles {
 
 /// Resolves `module/path/to/pkg` imports to the `.cue` files of `path/to/pkg` in a
 /// [`RepoFiles`], like [`cue::DirectoryResolver`] does on disk.
-pub(crate) struct TreeResolver<'t> {
+pub(crate) struct FilesResolver<'t> {
     pub(crate) module: &'t str,
     pub(crate) tree: &'t RepoFiles,
 }
 
-impl ImportResolver for TreeResolver<'_> {
+impl ImportResolver for FilesResolver<'_> {
     fn resolve(&self, import_path: &str) -> Result<Option<PackageFiles>, String> {
         let (path, qualifier) = match import_path.rsplit_once(':') {
             Some((path, qualifier)) => (path, Some(qualifier)),

@@ -1,0 +1,83 @@
+//! An index built a few commits at a time, each build sharing what it can with the one before
+//! (`Index::build_from`, with the history's numbering kept by the `Repository`), must serve
+//! exactly what an index built from scratch at the same tip serves: every version number,
+//! digest, commit, document and example.
+
+use cuemesh_registry::serve::{Index, IndexedVersion};
+use cuemesh_registry::Repository;
+use cuemesh_testkit::generate;
+
+/// What the routes serve of one version, as text.
+fn served(version: &IndexedVersion) -> Vec<String> {
+    let document = |document: &Result<std::sync::Arc<serde_json::Value>, String>| match document {
+        Ok(document) => serde_json::to_string(&**document).expect("JSON"),
+        Err(message) => format!("error: {message}"),
+    };
+    vec![
+        version.version.number.to_string(),
+        version.version.digest.as_str().to_string(),
+        format!("{:?}", version.version.commit),
+        version.version.directory.clone(),
+        version.version.definition.clone(),
+        format!("{:?}", version.version.cue_text),
+        document(version.openapi()),
+        document(version.json_schema()),
+        document(version.package()),
+        format!("{:?}", version.fields()),
+        format!("{:?}", version.examples),
+        version.validator().is_ok().to_string(),
+    ]
+}
+
+#[test]
+fn an_index_built_commit_by_commit_serves_what_one_built_from_scratch_does() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let generated = generate::generate(directory.path(), generate::Shape::SMALL);
+    let repository = Repository::open(directory.path()).expect("open");
+    let git = repository.git();
+    let commits = repository.first_parent_commits("main").expect("commits");
+    assert_eq!(commits.len(), generated.commits);
+
+    // Move `main` forward through its own history, 1, 2, 3... commits at a time, rebuilding
+    // on the same repository from the index before each time.
+    let mut index: Option<Index> = None;
+    let mut at = 0;
+    let mut step = 1;
+    let mut kept = 0;
+    while at + 1 < commits.len() {
+        at = (at + step).min(commits.len() - 1);
+        step += 1;
+        git.reference("refs/heads/main", commits[at], true, "test")
+            .expect("move main");
+        let built = Index::build_from(&repository, "main", index.as_ref()).expect("index");
+        if index.is_some() {
+            assert!(
+                built.build.states_read <= step,
+                "a build after {step} commits read {:?}",
+                built.build
+            );
+        }
+        kept += built.build.versions_kept;
+        index = Some(built);
+    }
+    let incremental = index.expect("at least one build");
+    assert!(kept > 0, "no version was ever kept");
+
+    let scratch = Index::build(&Repository::open(directory.path()).expect("open"), "main")
+        .expect("index from scratch");
+    assert_eq!(incremental.version_count(), generated.versions);
+    assert_eq!(incremental.version_count(), scratch.version_count());
+    assert_eq!(
+        incremental.events.keys().collect::<Vec<_>>(),
+        scratch.events.keys().collect::<Vec<_>>()
+    );
+    for (key, event) in &scratch.events {
+        let other = &incremental.events[key];
+        assert_eq!(event.removed_in, other.removed_in, "{key:?}");
+        assert_eq!(event.doc, other.doc, "{key:?}");
+        assert_eq!(event.versions.len(), other.versions.len(), "{key:?}");
+        for (version, other) in event.versions.iter().zip(&other.versions) {
+            assert_eq!(served(version), served(other), "{key:?}");
+        }
+    }
+}
