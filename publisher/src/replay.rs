@@ -5,7 +5,10 @@
 //! message: the CloudEvents `id` and the data as JSON text, borrowed from the message where it
 //! can be.
 //!
-//! The reader asks for the events itself rather than through an ordered consumer, which
+//! The reader asks for the events itself (the next pull request sent when half of the current
+//! one has arrived, both delivering to one subscription: the server hands the events of two
+//! waiting requests out in turn, so two inboxes would see them interleaved) rather than
+//! through an ordered consumer, which
 //! silently recreates itself after a gap: here every delivered event carries the consumer's
 //! sequence, and one that does not follow the previous one is an error naming the stream
 //! sequences between which events were missed ([`ReplayError::Gap`]). A replay that says
@@ -18,6 +21,7 @@
 //! event before it is sent over the wire.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{pull, DeliverPolicy, PullConsumer};
@@ -112,10 +116,16 @@ pub struct StoredEvents {
     stream: JsStream,
     stream_name: String,
     consumer: Option<PullConsumer>,
-    /// The pull request being read.
-    batch: Option<pull::Batch>,
-    /// How many events the pull request being read has delivered.
-    delivered_in_batch: u64,
+    /// Where every pull request delivers: one subscription, so that events arrive in the
+    /// order the server sends them even when two requests are in flight.
+    inbox: Option<(async_nats::Subject, async_nats::Subscriber)>,
+    /// What the pull requests in flight asked for, oldest first; and how many events the
+    /// oldest has delivered.
+    in_flight: VecDeque<u64>,
+    delivered_of_oldest: u64,
+    /// Events the requests in flight asked for and have not delivered yet.
+    outstanding: u64,
+    jetstream: jetstream::Context,
     /// How many events are still to be read.
     remaining: u64,
     continuity: Continuity,
@@ -214,8 +224,11 @@ impl StoredEvents {
             stream,
             stream_name: config.stream.clone(),
             consumer: Some(consumer),
-            batch: None,
-            delivered_in_batch: 0,
+            inbox: None,
+            in_flight: VecDeque::new(),
+            delivered_of_oldest: 0,
+            outstanding: 0,
+            jetstream: jetstream.clone(),
             remaining: pending.min(limit),
             continuity: Continuity::default(),
         };
@@ -232,63 +245,109 @@ impl StoredEvents {
 
     /// The next stored event, `None` after the last one.
     pub async fn next(&mut self) -> Option<Result<StoredMessage, ReplayError>> {
-        loop {
-            if self.remaining == 0 {
-                return None;
+        if self.remaining == 0 {
+            return None;
+        }
+        if let Err(error) = self.ask_ahead().await {
+            return Some(Err(error));
+        }
+        let (_, subscriber) = self.inbox.as_mut()?;
+        let Some(message) = subscriber.next().await else {
+            return Some(Err(self.messages_error(
+                "the subscription of the pull requests ended".into(),
+            )));
+        };
+        match message.status {
+            None | Some(async_nats::StatusCode::OK) => {}
+            // A request that ran out of events (deleted meanwhile) or of time.
+            Some(async_nats::StatusCode::NOT_FOUND | async_nats::StatusCode::TIMEOUT) => {
+                return self.nothing_delivered().await.map(Err);
             }
-            if self.batch.is_none() {
-                let consumer = self.consumer.as_ref()?;
-                let batch = consumer
-                    .fetch()
-                    .max_messages(usize::try_from(self.remaining.min(BATCH)).unwrap_or(1))
-                    .expires(PULL_EXPIRY)
-                    .messages()
-                    .await;
-                match batch {
-                    Ok(batch) => {
-                        self.batch = Some(batch);
-                        self.delivered_in_batch = 0;
-                    }
-                    Err(error) => return Some(Err(self.messages_error(error.into()))),
-                }
-            }
-            let next = self.batch.as_mut()?.next().await;
-            let message = match next {
-                Some(Ok(message)) => message,
-                Some(Err(error)) => return Some(Err(self.messages_error(error))),
-                None => {
-                    self.batch = None;
-                    if self.delivered_in_batch == 0 {
-                        return self.nothing_delivered().await.map(Err);
-                    }
-                    continue;
-                }
-            };
-            self.delivered_in_batch += 1;
-            let Ok(info) = message.info() else {
+            Some(status) => {
                 return Some(Err(self.messages_error(
-                    "a delivered message has no JetStream metadata".into(),
-                )));
-            };
-            let (stream_sequence, pending) = (info.stream_sequence, info.pending);
-            if let Err(gap) = self
-                .continuity
-                .follow(info.consumer_sequence, stream_sequence)
-            {
-                return Some(Err(ReplayError::Gap {
-                    stream: self.stream_name.clone(),
-                    missed: gap.missed,
-                    after: gap.after,
-                    next: gap.next,
-                }));
+                    format!(
+                        "the server answered a pull request with {status} {}",
+                        message.description.as_deref().unwrap_or_default()
+                    )
+                    .into(),
+                )))
             }
-            // Events deleted meanwhile (limits, retention) end the read early.
-            self.remaining = if pending == 0 { 0 } else { self.remaining - 1 };
-            return Some(Ok(StoredMessage {
-                sequence: stream_sequence,
-                message: message.split().0,
+        }
+        self.outstanding = self.outstanding.saturating_sub(1);
+        self.delivered_of_oldest += 1;
+        if self.in_flight.front() == Some(&self.delivered_of_oldest) {
+            self.in_flight.pop_front();
+            self.delivered_of_oldest = 0;
+        }
+        let message = jetstream::Message {
+            message,
+            context: self.jetstream.clone(),
+        };
+        let Ok(info) = message.info() else {
+            return Some(Err(self.messages_error(
+                "a delivered message has no JetStream metadata".into(),
+            )));
+        };
+        let (stream_sequence, pending) = (info.stream_sequence, info.pending);
+        if let Err(gap) = self
+            .continuity
+            .follow(info.consumer_sequence, stream_sequence)
+        {
+            return Some(Err(ReplayError::Gap {
+                stream: self.stream_name.clone(),
+                missed: gap.missed,
+                after: gap.after,
+                next: gap.next,
             }));
         }
+        // Events deleted meanwhile (limits, retention) end the read early.
+        self.remaining = if pending == 0 { 0 } else { self.remaining - 1 };
+        Some(Ok(StoredMessage {
+            sequence: stream_sequence,
+            message: message.split().0,
+        }))
+    }
+
+    /// Sends a pull request when none is in flight, or when half of the only one has arrived
+    /// and more events are to be read than are asked for. Never more is asked for than is
+    /// left to read, so every request is answered in full unless events are deleted meanwhile.
+    async fn ask_ahead(&mut self) -> Result<(), ReplayError> {
+        let due = match self.in_flight.front() {
+            None => true,
+            Some(asked) => self.in_flight.len() == 1 && self.delivered_of_oldest * 2 >= *asked,
+        };
+        let unasked = self.remaining.saturating_sub(self.outstanding);
+        if !due || unasked == 0 {
+            return Ok(());
+        }
+        let Some(consumer) = self.consumer.as_ref() else {
+            return Ok(());
+        };
+        if self.inbox.is_none() {
+            let client = self.jetstream.client();
+            let inbox = async_nats::Subject::from(client.new_inbox());
+            let subscriber = client
+                .subscribe(inbox.clone())
+                .await
+                .map_err(|error| self.messages_error(error.into()))?;
+            self.inbox = Some((inbox, subscriber));
+        }
+        let Some((inbox, _)) = &self.inbox else {
+            return Ok(());
+        };
+        let asked = unasked.min(BATCH);
+        let request = pull::BatchConfig {
+            batch: usize::try_from(asked).unwrap_or(1),
+            expires: Some(PULL_EXPIRY),
+            ..pull::BatchConfig::default()
+        };
+        consumer
+            .request_batch(request, inbox.clone())
+            .await
+            .map_err(|error| self.messages_error(error.into()))?;
+        self.in_flight.push_back(asked);
+        self.outstanding += asked;
+        Ok(())
     }
 
     /// A pull request delivered nothing: the events left were deleted meanwhile (the read
@@ -317,7 +376,8 @@ impl StoredEvents {
 
     /// Deletes the consumer on the server (it would expire by itself, but nothing is left).
     pub async fn close(&mut self) {
-        self.batch = None;
+        self.inbox = None;
+        self.in_flight.clear();
         self.remaining = 0;
         if let Some(consumer) = self.consumer.take() {
             let name = consumer.cached_info().name.clone();
