@@ -81,3 +81,39 @@ fn an_index_built_commit_by_commit_serves_what_one_built_from_scratch_does() {
         }
     }
 }
+
+#[test]
+fn a_branch_moved_back_is_numbered_again_from_its_first_commit() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    generate::generate(directory.path(), generate::Shape::SMALL);
+    let repository = Repository::open(directory.path()).expect("open");
+    let commits = repository.first_parent_commits("main").expect("commits");
+    let at_tip = repository.history("main").expect("history");
+
+    // `main` moved back 8 commits: the numbering kept for the old tip does not apply.
+    repository
+        .git()
+        .reference("refs/heads/main", commits[commits.len() - 9], true, "test")
+        .expect("move main");
+    let moved = repository.history("main").expect("history");
+    let scratch = Repository::open(directory.path())
+        .expect("open")
+        .history("main")
+        .expect("history");
+    assert!(moved.version_count() < at_tip.version_count());
+    assert_eq!(moved.commits, scratch.commits);
+    assert_eq!(moved.head, scratch.head);
+    let numbers = |history: &cuemesh_registry::History| -> Vec<(String, String, String)> {
+        let versions = history.events.iter().flat_map(|event| &event.versions);
+        versions
+            .map(|v| {
+                (
+                    v.number.to_string(),
+                    v.digest.as_str().into(),
+                    v.commit.id.clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(numbers(&moved), numbers(&scratch));
+}
