@@ -9,6 +9,7 @@ use cuemesh_testkit::generate;
 
 /// What the routes serve of one version, as text.
 fn served(version: &IndexedVersion) -> Vec<String> {
+    let documents = version.documents();
     let document = |document: &Result<std::sync::Arc<serde_json::Value>, String>| match document {
         Ok(document) => serde_json::to_string(&**document).expect("JSON"),
         Err(message) => format!("error: {message}"),
@@ -20,12 +21,12 @@ fn served(version: &IndexedVersion) -> Vec<String> {
         version.version.directory.clone(),
         version.version.definition.clone(),
         format!("{:?}", version.version.cue_text),
-        document(version.openapi()),
-        document(version.json_schema()),
-        document(version.package()),
-        format!("{:?}", version.fields()),
+        document(&documents.openapi),
+        document(&documents.json_schema),
+        document(documents.package()),
+        format!("{:?}", documents.fields),
         format!("{:?}", version.examples),
-        version.validator().is_ok().to_string(),
+        documents.validator.is_ok().to_string(),
     ]
 }
 

@@ -137,7 +137,8 @@ fn add_version(
     event_type: &str,
     version: &IndexedVersion,
 ) {
-    let document = match version.openapi() {
+    let documents = version.documents();
+    let document = match &documents.openapi {
         Ok(document) => document,
         Err(message) => {
             unavailable.push(json!({
