@@ -247,7 +247,8 @@ impl Demo {
             let Some(latest) = event.latest() else {
                 continue;
             };
-            let Ok(validator) = latest.validator() else {
+            let documents = latest.documents();
+            let Ok(validator) = &documents.validator else {
                 continue;
             };
             let accepts = |text: &str| validator.validate_json("payload.json", text).is_valid();

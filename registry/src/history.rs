@@ -117,7 +117,7 @@ impl EventHistory {
 /// only sources whose loaded package differs from the previous commit's (another `Arc` from
 /// the cache, that is another tree or imported tree) are looked at, so a long history costs
 /// little more than its changes.
-#[derive(Default, Clone)]
+#[derive(Default)]
 pub(crate) struct Numbering {
     events: BTreeMap<(String, String), EventHistory>,
     problems: Vec<CommitProblem>,

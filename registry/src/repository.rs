@@ -348,13 +348,12 @@ impl Repository {
             .take()
             .filter(|(numbered_branch, _)| numbered_branch == branch)
             .map(|(_, numbering)| numbering);
-        let numbering = match kept {
-            Some(numbering) => match self.number(branch, &|_| true, numbering.clone())? {
-                Some(resumed) => resumed,
-                None => self
-                    .number(branch, &|_| true, history::Numbering::default())?
-                    .expect("a numbering from the first commit always applies"),
-            },
+        let resumed = match kept {
+            Some(numbering) => self.number(branch, &|_| true, numbering)?,
+            None => None,
+        };
+        let numbering = match resumed {
+            Some(numbering) => numbering,
             None => self
                 .number(branch, &|_| true, history::Numbering::default())?
                 .expect("a numbering from the first commit always applies"),

@@ -9,6 +9,7 @@ use cuemesh_testkit::generate;
 
 /// What the routes serve of one version, as text.
 fn served(version: &IndexedVersion) -> Vec<String> {
+    let documents = version.documents();
     let document = |document: &Result<std::sync::Arc<serde_json::Value>, String>| match document {
         Ok(document) => serde_json::to_string(&**document).expect("JSON"),
         Err(message) => format!("error: {message}"),
@@ -20,12 +21,12 @@ fn served(version: &IndexedVersion) -> Vec<String> {
         version.version.directory.clone(),
         version.version.definition.clone(),
         format!("{:?}", version.version.cue_text),
-        document(version.openapi()),
-        document(version.json_schema()),
-        document(version.package()),
-        format!("{:?}", version.fields()),
+        document(&documents.openapi),
+        document(&documents.json_schema),
+        document(documents.package()),
+        format!("{:?}", documents.fields),
         format!("{:?}", version.examples),
-        version.validator().is_ok().to_string(),
+        documents.validator.is_ok().to_string(),
     ]
 }
 
@@ -80,4 +81,40 @@ fn an_index_built_commit_by_commit_serves_what_one_built_from_scratch_does() {
             assert_eq!(served(version), served(other), "{key:?}");
         }
     }
+}
+
+#[test]
+fn a_branch_moved_back_is_numbered_again_from_its_first_commit() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    generate::generate(directory.path(), generate::Shape::SMALL);
+    let repository = Repository::open(directory.path()).expect("open");
+    let commits = repository.first_parent_commits("main").expect("commits");
+    let at_tip = repository.history("main").expect("history");
+
+    // `main` moved back 8 commits: the numbering kept for the old tip does not apply.
+    repository
+        .git()
+        .reference("refs/heads/main", commits[commits.len() - 9], true, "test")
+        .expect("move main");
+    let moved = repository.history("main").expect("history");
+    let scratch = Repository::open(directory.path())
+        .expect("open")
+        .history("main")
+        .expect("history");
+    assert!(moved.version_count() < at_tip.version_count());
+    assert_eq!(moved.commits, scratch.commits);
+    assert_eq!(moved.head, scratch.head);
+    let numbers = |history: &cuemesh_registry::History| -> Vec<(String, String, String)> {
+        let versions = history.events.iter().flat_map(|event| &event.versions);
+        versions
+            .map(|v| {
+                (
+                    v.number.to_string(),
+                    v.digest.as_str().into(),
+                    v.commit.id.clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(numbers(&moved), numbers(&scratch));
 }

@@ -136,7 +136,8 @@ fn add_version(
     event_type: &str,
     version: &IndexedVersion,
 ) {
-    let document = match version.openapi() {
+    let documents = version.documents();
+    let document = match &documents.openapi {
         Ok(document) => document,
         Err(message) => {
             unavailable.push(json!({

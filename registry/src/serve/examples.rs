@@ -42,7 +42,7 @@ pub(crate) fn examples_of(
         .into_iter()
         .map(|(name, text)| {
             let path = format!("{directory}/{name}");
-            let problems = match (&text, version.validator()) {
+            let problems = match (&text, &version.documents().validator) {
                 (None, _) => vec![format!("larger than {MAX_EXAMPLE_BYTES} bytes: not shown")],
                 (Some(text), Ok(validator)) => validator
                     .validate_json(&name, text)

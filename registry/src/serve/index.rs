@@ -24,8 +24,8 @@ use cue::MemoryResolver;
 use cue::{ImportResolver, Package, PackageFiles};
 use rayon::prelude::*;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// An immutable view of one branch for the service.
 pub struct Index {
@@ -51,6 +51,12 @@ pub struct Index {
     pub consumers: Vec<crate::Consumer>,
     /// What building this index took, and what it took from the index before it.
     pub build: BuildCounts,
+    /// The evaluations of the latest versions' package states, held for as long as the index
+    /// (never read: holding them is what keeps them out of the cache's eviction).
+    #[allow(dead_code)]
+    pinned: Vec<Arc<EvaluatedState>>,
+    /// The evaluations requests made, the most recent kept; shared with the next index.
+    documents: Arc<DocumentCache>,
 }
 
 /// What one [`Index::build_from`] did: the work a reload costs.
@@ -112,16 +118,53 @@ pub struct VersionDocuments {
 
 /// A package as one commit left it: its files and those of every package it imports
 /// (directly or not), read from Git when the index is built, evaluated on first use.
+///
+/// The state holds its evaluation weakly: it stays while an index holds it (the latest
+/// versions' states, which the search and the pages read) or while it is among the
+/// [`DocumentCache`]'s most recent; after that the next request evaluates it again.
 pub struct PackageState {
     files: PackageFiles,
     /// Shared by every state whose imports read the same files.
     imports: Arc<HashMap<String, PackageFiles>>,
     /// The definitions of the versions made in this state.
     definitions: Vec<String>,
-    evaluated: OnceLock<EvaluatedState>,
+    evaluated: Mutex<Weak<EvaluatedState>>,
+    cache: Arc<DocumentCache>,
 }
 
-struct EvaluatedState {
+/// The evaluations of package states made on request, the most recent [`Self::CAPACITY`]
+/// kept: what a crawler asks for cannot grow the service without bound. Shared by an index
+/// and the indexes reloads build from it.
+pub struct DocumentCache {
+    recent: Mutex<VecDeque<Arc<EvaluatedState>>>,
+    capacity: usize,
+}
+
+impl DocumentCache {
+    /// How many evaluated package states requests keep, beyond those of latest versions.
+    pub const CAPACITY: usize = 256;
+
+    pub(crate) fn new(capacity: usize) -> DocumentCache {
+        DocumentCache {
+            recent: Mutex::new(VecDeque::new()),
+            capacity,
+        }
+    }
+
+    fn keep(&self, evaluated: Arc<EvaluatedState>) {
+        let mut recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        recent.push_back(evaluated);
+        while recent.len() > self.capacity {
+            recent.pop_front();
+        }
+    }
+}
+
+/// A package state's evaluation: what its versions' routes serve.
+pub struct EvaluatedState {
     /// The CUE source that defines the versions, self-contained: the package's files and every
     /// package it imports, as `GET .../versions/{n}/package` serves them. Clients compile their
     /// own validator from it and check it against the digest.
@@ -131,64 +174,84 @@ struct EvaluatedState {
     missing: VersionDocuments,
 }
 
+/// The documents of one version, holding its state's evaluation while they are used.
+pub struct Documents {
+    evaluated: Arc<EvaluatedState>,
+    definition: String,
+}
+
+impl std::ops::Deref for Documents {
+    type Target = VersionDocuments;
+
+    fn deref(&self) -> &VersionDocuments {
+        self.evaluated
+            .documents
+            .get(&self.definition)
+            .unwrap_or(&self.evaluated.missing)
+    }
+}
+
+impl Documents {
+    /// The CUE source that defines the version, self-contained (see [`EvaluatedState`]).
+    pub fn package(&self) -> &Result<Arc<Value>, String> {
+        &self.evaluated.package
+    }
+}
+
 impl PackageState {
-    /// Whether the state was evaluated (by a request, or by the build for a latest version).
+    /// Whether the state's evaluation is held (by an index, or among the recent ones).
     pub fn is_evaluated(&self) -> bool {
-        self.evaluated.get().is_some()
+        self.slot().strong_count() > 0
     }
 
-    fn evaluated(&self) -> &EvaluatedState {
-        self.evaluated.get_or_init(|| {
-            let package = Ok(Arc::new(package_document(&self.files, &self.imports)));
-            let documents = documents_of(self.files.clone(), &self.imports, &self.definitions);
-            let missing = || "the definition was not indexed".to_string();
-            EvaluatedState {
-                package,
-                documents,
-                missing: VersionDocuments {
-                    openapi: Err(missing()),
-                    json_schema: Err(missing()),
-                    validator: Err(missing()),
-                    fields: Vec::new(),
-                },
-            }
-        })
+    fn slot(&self) -> std::sync::MutexGuard<'_, Weak<EvaluatedState>> {
+        self.evaluated
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The state's evaluation for a request, made now when no one holds it, and kept among
+    /// the cache's recent ones.
+    fn evaluated(&self) -> Arc<EvaluatedState> {
+        self.evaluate(true)
+    }
+
+    /// The state's evaluation, made now when no one holds it; `remember` keeps a new one among
+    /// the cache's recent ones (an index holds those of its latest versions itself).
+    fn evaluate(&self, remember: bool) -> Arc<EvaluatedState> {
+        let mut slot = self.slot();
+        if let Some(evaluated) = slot.upgrade() {
+            return evaluated;
+        }
+        let package = Ok(Arc::new(package_document(&self.files, &self.imports)));
+        let documents = documents_of(self.files.clone(), &self.imports, &self.definitions);
+        let missing = || "the definition was not indexed".to_string();
+        let evaluated = Arc::new(EvaluatedState {
+            package,
+            documents,
+            missing: VersionDocuments {
+                openapi: Err(missing()),
+                json_schema: Err(missing()),
+                validator: Err(missing()),
+                fields: Vec::new(),
+            },
+        });
+        *slot = Arc::downgrade(&evaluated);
+        drop(slot);
+        if remember {
+            self.cache.keep(evaluated.clone());
+        }
+        evaluated
     }
 }
 
 impl IndexedVersion {
     /// The documents of the version's definition, made on first use.
-    pub fn documents(&self) -> &VersionDocuments {
-        let evaluated = self.state.evaluated();
-        evaluated
-            .documents
-            .get(&self.version.definition)
-            .unwrap_or(&evaluated.missing)
-    }
-
-    /// The OpenAPI 3.0 document of the definition, or why it could not be made.
-    pub fn openapi(&self) -> &Result<Arc<Value>, String> {
-        &self.documents().openapi
-    }
-
-    /// The JSON Schema 2020-12 document of the definition, or why it could not be made.
-    pub fn json_schema(&self) -> &Result<Arc<Value>, String> {
-        &self.documents().json_schema
-    }
-
-    /// The compiled definition, for `validate`.
-    pub fn validator(&self) -> &Result<cue::Schema, String> {
-        &self.documents().validator
-    }
-
-    /// The fields of the JSON Schema document (none when it could not be made).
-    pub fn fields(&self) -> &[Field] {
-        &self.documents().fields
-    }
-
-    /// The CUE source that defines the version, self-contained (see [`PackageState`]).
-    pub fn package(&self) -> &Result<Arc<Value>, String> {
-        &self.state.evaluated().package
+    pub fn documents(&self) -> Documents {
+        Documents {
+            evaluated: self.state.evaluated(),
+            definition: self.version.definition.clone(),
+        }
     }
 
     /// The package state the version was made in.
@@ -243,7 +306,11 @@ impl Index {
             kept_states.insert(key, &version.state);
         }
         let mut build = BuildCounts::default();
-        let states = read_packages(repository, &history, &kept_states, &mut build)?;
+        let documents = previous.map_or_else(
+            || Arc::new(DocumentCache::new(DocumentCache::CAPACITY)),
+            |previous| previous.documents.clone(),
+        );
+        let states = read_packages(repository, &history, &kept_states, &documents, &mut build)?;
         let mut sources: BTreeMap<String, IndexedSource> = BTreeMap::new();
         let mut events = BTreeMap::new();
         for event in history.events {
@@ -322,11 +389,12 @@ impl Index {
             .values()
             .filter_map(|event: &IndexedEvent| event.latest().map(IndexedVersion::state))
             .collect();
-        build.states_evaluated = latest
+        let pinned: Vec<(bool, Arc<EvaluatedState>)> = latest
             .into_par_iter()
-            .filter(|state| !state.is_evaluated())
-            .map(|state| state.evaluated())
-            .count();
+            .map(|state| (!state.is_evaluated(), state.evaluate(false)))
+            .collect();
+        build.states_evaluated = pinned.iter().filter(|(made, _)| *made).count();
+        let pinned = pinned.into_iter().map(|(_, evaluated)| evaluated).collect();
         let search = SearchIndex::build(sources.values(), events.values());
         let mut index = Index {
             branch: history.branch,
@@ -344,6 +412,8 @@ impl Index {
                 })
                 .collect(),
             build,
+            pinned,
+            documents,
         };
         index.catalog = Catalog::build(repository, branch, &index)?;
         Ok(index)
@@ -413,6 +483,7 @@ fn read_packages(
     repository: &Repository,
     history: &History,
     kept: &HashMap<(&str, &str), &Arc<PackageState>>,
+    cache: &Arc<DocumentCache>,
     build: &mut BuildCounts,
 ) -> Result<HashMap<(String, String), Arc<PackageState>>, Error> {
     let git = repository.git();
@@ -477,7 +548,8 @@ fn read_packages(
             files,
             imports,
             definitions,
-            evaluated: OnceLock::new(),
+            evaluated: Mutex::new(Weak::new()),
+            cache: cache.clone(),
         };
         states.insert(key, Arc::new(state));
     }
@@ -593,4 +665,50 @@ fn documents_of(
             (definition.clone(), documents)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(bound: usize, cache: &Arc<DocumentCache>) -> Arc<PackageState> {
+        let text = format!("package p\n\n#E: {{\n\tcount: int & <={bound}\n}}\n");
+        Arc::new(PackageState {
+            files: PackageFiles {
+                files: vec![("sources/p/p.cue".to_string(), text)],
+            },
+            imports: Arc::new(HashMap::new()),
+            definitions: vec!["#E".to_string()],
+            evaluated: Mutex::new(Weak::new()),
+            cache: cache.clone(),
+        })
+    }
+
+    fn json_schema(state: &PackageState) -> String {
+        let evaluated = state.evaluated();
+        let documents = &evaluated.documents["#E"];
+        serde_json::to_string(&**documents.json_schema.as_ref().expect("exports")).expect("JSON")
+    }
+
+    #[test]
+    fn requests_keep_the_most_recent_evaluations_only_and_an_evicted_one_is_made_again() {
+        let cache = Arc::new(DocumentCache::new(2));
+        let states: Vec<Arc<PackageState>> = (1..=3).map(|bound| state(bound, &cache)).collect();
+        let first = json_schema(&states[0]);
+        assert!(first.contains("\"maximum\":1"), "{first}");
+        json_schema(&states[1]);
+        json_schema(&states[2]);
+        // The cache holds two: the first state's evaluation is gone, the others are kept.
+        let held: Vec<bool> = states.iter().map(|state| state.is_evaluated()).collect();
+        assert_eq!(held, [false, true, true]);
+        assert_eq!(json_schema(&states[0]), first);
+        assert!(states[0].is_evaluated());
+        // An evaluation held elsewhere (an index's latest versions) outlives the cache.
+        let pinned = states[1].evaluate(false);
+        json_schema(&states[2]);
+        json_schema(&states[0]);
+        assert!(states[1].is_evaluated());
+        drop(pinned);
+        assert!(!states[1].is_evaluated());
+    }
 }

@@ -34,7 +34,8 @@ pub use confluent::{subject_name, ConfluentError, Subjects, CONTENT_TYPE_V1};
 pub use examples::Example;
 pub use fields::{fields_of, Field};
 pub use index::{
-    BuildCounts, Index, IndexedEvent, IndexedSource, IndexedVersion, PackageState, VersionDocuments,
+    BuildCounts, DocumentCache, Documents, EvaluatedState, Index, IndexedEvent, IndexedSource,
+    IndexedVersion, PackageState, VersionDocuments,
 };
 pub use metrics::Metrics;
 pub use observed::{type_consumers, ObservedConsumers, TypeConsumer};

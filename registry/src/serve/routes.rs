@@ -1,6 +1,6 @@
 //! The routes of the registry service and their error body.
 
-use super::index::{Index, IndexedEvent, IndexedVersion};
+use super::index::{Documents, Index, IndexedEvent, IndexedVersion};
 use super::{catalog, confluent, html, metrics, search, self_openapi, webhook, AppState};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -460,24 +460,35 @@ fn document(
     headers: &HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
     which: usize,
-    pick: fn(&IndexedVersion) -> &Result<Arc<Value>, String>,
+    pick: fn(&Documents) -> &Result<Arc<Value>, String>,
 ) -> Result<Response, ApiError> {
     let (index, selector, source, event_type, number) = find_version(state, path)?;
     let version = indexed(&index, &source, &event_type, number);
-    match pick(version) {
-        Ok(document) => Ok(cached(
-            selector,
-            version,
-            headers,
-            &version.bodies[which],
-            || Value::clone(document),
-        )),
-        Err(message) => Err(ApiError::new(
+    // A body made before needs no evaluation (its state's may have left the cache).
+    let documents = version.bodies[which]
+        .get()
+        .is_none()
+        .then(|| version.documents());
+    if let Some(Err(message)) = documents.as_ref().map(pick) {
+        return Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "document_unavailable",
             message.clone(),
-        )),
+        ));
     }
+    Ok(cached(
+        selector,
+        version,
+        headers,
+        &version.bodies[which],
+        || {
+            // Called only when the body was not made: `documents` were evaluated above, and an
+            // error was answered there.
+            let documents = documents.unwrap_or_else(|| version.documents());
+            let document = pick(&documents).as_ref();
+            Value::clone(document.expect("an error was answered before the body is made"))
+        },
+    ))
 }
 
 async fn openapi(
@@ -485,7 +496,7 @@ async fn openapi(
     headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    document(&state, &headers, path, 1, |version| version.openapi())
+    document(&state, &headers, path, 1, |documents| &documents.openapi)
 }
 
 async fn jsonschema(
@@ -493,7 +504,9 @@ async fn jsonschema(
     headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    document(&state, &headers, path, 2, |version| version.json_schema())
+    document(&state, &headers, path, 2, |documents| {
+        &documents.json_schema
+    })
 }
 
 async fn package(
@@ -501,7 +514,7 @@ async fn package(
     headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    document(&state, &headers, path, 3, |version| version.package())
+    document(&state, &headers, path, 3, |documents| documents.package())
 }
 
 async fn validate(
@@ -520,7 +533,8 @@ async fn validate(
         .map_err(|error| invalid_json(format!("the body is not UTF-8: {error}")))?;
     serde_json::from_str::<serde::de::IgnoredAny>(text)
         .map_err(|error| invalid_json(format!("the body is not JSON: {error}")))?;
-    let validator = version.validator().as_ref().map_err(|message| {
+    let documents = version.documents();
+    let validator = documents.validator.as_ref().map_err(|message| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "validator_unavailable",

@@ -108,7 +108,8 @@ impl SearchIndex {
                 continue;
             };
             let number = Some(latest.version.number);
-            let document = latest.json_schema().as_ref().ok();
+            let documents = latest.documents();
+            let document = documents.json_schema.as_ref().ok();
             let definition_doc = document.and_then(|document| fields::root_doc(document));
             index.push(Entry {
                 kind: HitKind::Type,
@@ -133,7 +134,7 @@ impl SearchIndex {
                     doc,
                 ));
             }
-            for field in latest.fields() {
+            for field in &documents.fields {
                 index.push(field_entry(event, number, field));
                 if let Some(doc) = &field.doc {
                     index.push(doc_entry(

@@ -604,9 +604,10 @@ async fn event_page(
     let mut page = Page::new(&event.event_type)
         .crumb("Catalog", "/".into())
         .crumb(&event.source, source_url(&event.source));
-    let definition_doc = event
-        .latest()
-        .and_then(|latest| latest.json_schema().as_ref().ok())
+    let latest = event.latest().map(IndexedVersion::documents);
+    let definition_doc = latest
+        .as_ref()
+        .and_then(|latest| latest.json_schema.as_ref().ok())
         .and_then(|document| super::fields::root_doc(document));
     for doc in event.doc.iter().chain(&definition_doc) {
         page.write(format_args!("<p class=\"lead\">{}</p>\n", esc(doc)));
@@ -717,7 +718,7 @@ async fn version_page(
         esc(&api)
     ));
     page.write(format_args!("<h2>Fields</h2>\n"));
-    field_table(&mut page, indexed.fields());
+    field_table(&mut page, &indexed.documents().fields);
     page.write(format_args!(
         "<h2>CUE</h2>\n<pre><code>{}</code></pre>\n",
         esc(version.cue_text.as_deref().unwrap_or("(no text)"))
@@ -824,18 +825,19 @@ async fn compare(
     compare_form(&mut page, event, from_number, to_number);
 
     page.write(format_args!("<h2>Field changes</h2>\n"));
-    let before: BTreeMap<&str, &Field> = from
-        .fields()
+    let (from_documents, to_documents) = (from.documents(), to.documents());
+    let before: BTreeMap<&str, &Field> = from_documents
+        .fields
         .iter()
         .map(|field| (field.path.as_str(), field))
         .collect();
-    let after: BTreeMap<&str, &Field> = to
-        .fields()
+    let after: BTreeMap<&str, &Field> = to_documents
+        .fields
         .iter()
         .map(|field| (field.path.as_str(), field))
         .collect();
     let mut rows = String::new();
-    for field in to.fields() {
+    for field in &to_documents.fields {
         match before.get(field.path.as_str()) {
             None => rows.push_str(&field_row("add", "added", field, None)),
             Some(old) if *old != field => {
@@ -844,7 +846,7 @@ async fn compare(
             Some(_) => {}
         }
     }
-    for field in from.fields() {
+    for field in &from_documents.fields {
         if !after.contains_key(field.path.as_str()) {
             rows.push_str(&field_row("del", "removed", field, None));
         }
