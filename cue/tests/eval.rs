@@ -1042,3 +1042,64 @@ fn error_in_a_disjunction_gives_the_schemas_message() {
     assert!(errors[1..].iter().any(|e| e.ends_with("one")), "{errors:?}");
     assert!(errors[1..].iter().any(|e| e.ends_with("two")), "{errors:?}");
 }
+
+#[test]
+fn messages_name_what_cannot_be_used_as_cue_does() {
+    let source = r#"
+n: int
+s: string
+l: [1, 2]
+ifInt: { if n { a: 1 } }
+ifTop: { if _x { a: 1 } }
+_x: _
+ifNumber: { if 2 { a: 1 } }
+forInt: { for x in n { a: x } }
+forString: { for x in "no" { a: x } }
+interpolated: "\(s)!"
+interpolatedList: "\(l)!"
+negative: l[-1]
+boolIndex: l[true]
+ofInt: 2[0]
+callNull: null()
+negated: -n
+notInt: !n
+zeroByZero: 0 / 0
+byZero: 1 / 0
+bytesTimes: 'ab' * 2
+matchInt: "a" =~ 1
+notNull: null & !=null
+"#;
+    let cases = [
+        ("ifInt", "cannot use int (type int) as type bool"),
+        ("ifTop", "incomplete bool: _"),
+        ("ifNumber", "cannot use 2 (type int) as type bool"),
+        ("forInt", "cannot range over n (found int, want list or struct)"),
+        (
+            "forString",
+            "cannot range over \"no\" (found string, want list or struct)",
+        ),
+        (
+            "interpolated",
+            "invalid interpolation: non-concrete value string (type string)",
+        ),
+        (
+            "interpolatedList",
+            "invalid interpolation: cannot use [1,2] (type list) as type (bool|string|bytes|number)",
+        ),
+        ("negative", "invalid index -1 (index must be non-negative)"),
+        ("boolIndex", "invalid index true (invalid type bool)"),
+        ("ofInt", "invalid operand 2 (found int, want list or struct)"),
+        ("callNull", "cannot call non-function null (type null)"),
+        ("negated", "operand n of '-' not concrete (was int)"),
+        ("notInt", "invalid operand int ('!' requires concrete value)"),
+        ("zeroByZero", "failed arithmetic: division undefined"),
+        ("byZero", "failed arithmetic: division by zero"),
+        ("bytesTimes", "\"abab\""),
+        ("matchInt", "cannot use 1 (type int) as type (string|bytes)"),
+        ("notNull", "conflicting values null and !=null"),
+    ];
+    for (expr, want) in cases {
+        let got = value_at(source, expr);
+        assert!(got.contains(want), "{expr}: got {got:?}, want {want:?}");
+    }
+}

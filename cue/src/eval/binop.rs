@@ -44,7 +44,11 @@ pub(super) fn arithmetic(op: BinaryOp, l: &Atom, r: &Atom) -> Result<Atom, Strin
                 let regex = crate::re2::compile_matcher(pattern).map_err(|e| e.to_string())?;
                 Ok(Atom::Bool(regex.is_match(s) == (op == BinaryOp::Match)))
             }
-            _ => Err(mismatch()),
+            // The pattern or the matched value is not text.
+            (Atom::String(_), other) | (other, _) => Err(format!(
+                "cannot use {other} (type {}) as type (string|bytes)",
+                other.kind().name()
+            )),
         },
         BinaryOp::Add => match (l, r) {
             (Atom::Int(a), Atom::Int(b)) => a.checked_add(*b).map(Atom::Int).ok_or_else(overflow),
@@ -68,6 +72,12 @@ pub(super) fn arithmetic(op: BinaryOp, l: &Atom, r: &Atom) -> Result<Atom, Strin
                 }
                 Ok(Atom::String(Arc::from(s.repeat(*n as usize).as_str())))
             }
+            (Atom::Bytes(s), Atom::Int(n)) | (Atom::Int(n), Atom::Bytes(s)) => {
+                if *n < 0 || (*n as usize).saturating_mul(s.len()) > 1 << 24 {
+                    return Err(format!("invalid bytes repetition count {n}"));
+                }
+                Ok(Atom::Bytes(Arc::from(s.repeat(*n as usize).as_slice())))
+            }
             _ => float_op(l, r, |a, b| a * b).ok_or_else(mismatch),
         },
         BinaryOp::Div => {
@@ -76,7 +86,12 @@ pub(super) fn arithmetic(op: BinaryOp, l: &Atom, r: &Atom) -> Result<Atom, Strin
                 r.as_f64().ok_or_else(mismatch)?,
             );
             if b == 0.0 {
-                return Err("failed arithmetic: division by zero".into());
+                // 0/0 has no value at all; any other number divided by zero is infinite.
+                return Err(if a == 0.0 {
+                    "failed arithmetic: division undefined".into()
+                } else {
+                    "failed arithmetic: division by zero".into()
+                });
             }
             Ok(Atom::float(a / b))
         }

@@ -434,10 +434,30 @@ impl<'a> Eval<'a> {
                 let feature = match atom {
                     Atom::Int(i) if i >= 0 => Feature::Index(i as usize),
                     Atom::String(s) => Feature::Regular(s),
+                    // CUE names a negative index by the reference that gave it.
+                    Atom::Int(i)
+                        if matches!(index.kind, ExprKind::Ident(_) | ExprKind::Selector(..)) =>
+                    {
+                        return Err(EvalError::new(
+                            "INDEX",
+                            format!("index {} out of range [{i}]", self.text(index.span)),
+                            vec![index.span],
+                        ))
+                    }
+                    Atom::Int(i) => {
+                        return Err(EvalError::new(
+                            "INDEX",
+                            format!("invalid index {i} (index must be non-negative)"),
+                            vec![index.span],
+                        ))
+                    }
                     other => {
                         return Err(EvalError::new(
                             "INVALID",
-                            format!("invalid index {other}"),
+                            format!(
+                                "invalid index {other} (invalid type {})",
+                                other.kind().name()
+                            ),
                             vec![index.span],
                         ))
                     }
@@ -445,6 +465,14 @@ impl<'a> Eval<'a> {
                 match base_val {
                     Val::Node(t) => self.select(t, &feature, index.span),
                     Val::Bottom(err) => Err(err),
+                    Val::Atom(atom, _) => Err(EvalError::new(
+                        "INVALID",
+                        format!(
+                            "invalid operand {atom} (found {}, want list or struct)",
+                            atom.kind().name()
+                        ),
+                        vec![base.span],
+                    )),
                     _ => Err(EvalError::new(
                         "INVALID",
                         "invalid index: not a list or struct",
