@@ -1103,3 +1103,36 @@ notNull: null & !=null
         assert!(got.contains(want), "{expr}: got {got:?}, want {want:?}");
     }
 }
+
+#[test]
+fn defaults_of_nested_disjunctions_follow_the_spec() {
+    let source = r#"
+a: *"a" | (*"b" | "c")
+b: (*"a" | "b") | "c"
+c: (*1 | *(*2 | 3)) & (2 | 3)
+d: 1 | (*2 | 3)
+"#;
+    // An unmarked term of a marked disjunction loses its defaults (M3).
+    assert_eq!(value_at(source, "a"), "\"a\"");
+    // A disjunction without a marked term keeps the defaults of its terms (D1).
+    assert_eq!(value_at(source, "b"), "\"a\"");
+    // A marked term with defaults of its own keeps them (M2): 2, not 2 | 3.
+    assert_eq!(value_at(source, "c"), "2");
+    assert_eq!(value_at(source, "d"), "2");
+}
+
+#[test]
+fn a_disjunct_that_contains_its_disjunction_is_eliminated() {
+    let source = r#"
+#D: {b: string} | {c: #D}
+o: #D & {b: "test"}
+#secrets: {$secret: id: string} | {[string]: #secrets}
+out: #secrets & {ONE: TWO: $secret: id: "123"}
+"#;
+    assert_eq!(value_at(source, "o"), r#"{"b":"test"}"#);
+    // Recursion through a pattern ends where the fields written for it do.
+    assert_eq!(
+        value_at(source, "out"),
+        r#"{"ONE":{"TWO":{"$secret":{"id":"123"}}}}"#
+    );
+}

@@ -156,6 +156,7 @@ impl<'a> Eval<'a> {
                 if matches!(e.kind, ExprKind::Struct(_))
                     && self.ancestor_has(v, key, scope_vertex(&c.env))
                     && !self.has_data(v)
+                    && !self.has_fresh_struct(v)
                 {
                     self.set_error(
                         v,
@@ -207,7 +208,7 @@ impl<'a> Eval<'a> {
             }
             ExprKind::Binary(BinaryOp::Disjunction, ..) => {
                 let mut options = Vec::new();
-                collect_disjuncts(e, false, &mut options);
+                collect_disjuncts(e, &mut options);
                 let options = options
                     .into_iter()
                     .map(|(x, default)| {
