@@ -1136,3 +1136,37 @@ out: #secrets & {ONE: TWO: $secret: id: "123"}
         r#"{"ONE":{"TWO":{"$secret":{"id":"123"}}}}"#
     );
 }
+
+#[test]
+fn comparing_lists_and_structs_names_the_part_that_is_not_concrete() {
+    let source = r#"
+_int: int
+t: {a: 1, b: [1, "x"]} == {b: [1, "x"], a: 1}
+f: [1, 2] == [1, "2"]
+left: [_int] == [1]
+right: [1, 2] != [1, _int]
+required: {a!: 1} == {a: 1}
+passed: {a: 1 / 0} == {a: 1}
+"#;
+    assert_eq!(value_at(source, "t"), "true");
+    assert_eq!(value_at(source, "f"), "false");
+    let cases = [
+        (
+            "left",
+            "invalid left-hand value to '==' (type list): 0: incomplete value int",
+        ),
+        (
+            "right",
+            "invalid right-hand value to '!=' (type list): 1: incomplete value int",
+        ),
+        (
+            "required",
+            "invalid left-hand value to '==' (type struct): a: field is required but not present",
+        ),
+        ("passed", "failed arithmetic: division by zero"),
+    ];
+    for (expr, want) in cases {
+        let got = value_at(source, expr);
+        assert!(got.contains(want), "{expr}: got {got:?}, want {want:?}");
+    }
+}

@@ -8,7 +8,7 @@ use super::errors::NON_CONCRETE;
 use super::expr::atom_text;
 use super::resolve::Resolved;
 use super::values::{concrete_equal, Val};
-use super::vertex::ArcType;
+use super::vertex::{ArcType, VertexId};
 use super::Eval;
 use crate::ast::{BinaryOp, Expr, ExprKind};
 use crate::builtins::Concrete;
@@ -168,8 +168,8 @@ impl<'a> Eval<'a> {
         let right = self.eval_expr(b, env);
         if matches!(op, BinaryOp::Equal | BinaryOp::NotEqual) {
             let (l, r) = match (
-                self.operand_concrete(&left, a.span, op, span),
-                self.operand_concrete(&right, b.span, op, span),
+                self.operand_concrete(&left, a.span, op, span, "left"),
+                self.operand_concrete(&right, b.span, op, span, "right"),
             ) {
                 (Ok(l), Ok(r)) => (l, r),
                 (Err(err), _) | (_, Err(err)) => return Val::Bottom(err),
@@ -220,13 +220,49 @@ impl<'a> Eval<'a> {
 
     /// Like [`Eval::operand_atom`], for the operands of `==` and `!=` (which may be lists
     /// and structs).
+    /// A list or struct operand that is not concrete names its first part that is not (`0:
+    /// incomplete value int`, a required field), or passes on the error inside it.
     fn operand_concrete(
         &mut self,
         val: &Val,
         span: Span,
         op: BinaryOp,
         whole: Span,
+        side: &str,
     ) -> Result<Concrete, Arc<EvalError>> {
+        if let Val::Node(t) = val {
+            self.finalize(*t);
+            let t = self.resolve_forward(*t);
+            let kind = if self.vertices[t].list.is_some() {
+                Some("list")
+            } else if self.vertices[t].struct_span.is_some() {
+                Some("struct")
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                // A required field is never present in a value being compared: checked first,
+                // since the concrete value leaves it out.
+                if let Some((path, err)) = self.first_not_concrete(t) {
+                    if !err.incomplete {
+                        return Err(err);
+                    }
+                    let at = if path.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{path}: ")
+                    };
+                    return Err(EvalError::incomplete(
+                        format!(
+                            "invalid {side}-hand value to '{}' (type {kind}): {at}{}",
+                            op.as_str(),
+                            err.message
+                        ),
+                        vec![span],
+                    ));
+                }
+            }
+        }
         let scalar = match val {
             Val::Bottom(_) => false,
             Val::Node(t) => {
@@ -248,6 +284,56 @@ impl<'a> Eval<'a> {
             }
             other => other,
         }
+    }
+
+    /// The first part of a list or struct that keeps it from being concrete, with its path
+    /// below `v`: an error, a required field (never present in a value being compared), or a
+    /// value that is not concrete.
+    fn first_not_concrete(&mut self, v: VertexId) -> Option<(String, Arc<EvalError>)> {
+        let v = self.resolve_forward(v);
+        if let Some(err) = &self.vertices[v].error {
+            return Some((String::new(), err.clone()));
+        }
+        let composite = self.vertices[v].list.is_some() || self.vertices[v].struct_span.is_some();
+        if !composite {
+            if self.vertices[v].scalar.value.is_some() {
+                return None;
+            }
+            let what = self.describe_value(v);
+            return Some((
+                String::new(),
+                EvalError::incomplete(format!("incomplete value {what}"), vec![]),
+            ));
+        }
+        for a in self.vertices[v].arcs.clone() {
+            let Some(feature) = self.vertices[a].feature.clone() else {
+                continue;
+            };
+            if !feature.is_regular() {
+                continue;
+            }
+            let found = match self.vertices[a].arc_type {
+                ArcType::Optional => continue,
+                ArcType::Required => Some((
+                    String::new(),
+                    EvalError::incomplete("field is required but not present", vec![]),
+                )),
+                ArcType::Regular => {
+                    self.finalize(a);
+                    self.first_not_concrete(a)
+                }
+            };
+            if let Some((path, err)) = found {
+                let label = feature.selector();
+                let path = if path.is_empty() {
+                    label
+                } else {
+                    format!("{label}.{path}")
+                };
+                return Some((path, err));
+            }
+        }
+        None
     }
 
     pub(super) fn list_arithmetic(
