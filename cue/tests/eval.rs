@@ -1170,3 +1170,23 @@ passed: {a: 1 / 0} == {a: 1}
         assert!(got.contains(want), "{expr}: got {got:?}, want {want:?}");
     }
 }
+
+#[test]
+fn a_reference_to_a_required_field_not_given_is_incomplete() {
+    let source = r#"
+#Foo: a!: int
+b: #Foo.a
+x: y!: 1
+c: x.y + 1
+given: #Foo & {a: 2}
+d: given.a + 1
+"#;
+    for expr in ["b", "c"] {
+        let got = value_at(source, expr);
+        assert!(got.contains("required field missing: "), "{expr}: {got}");
+    }
+    assert_eq!(value_at(source, "d"), "3");
+    // Data that gives the field makes the reference good.
+    let schema = "#A: {a!: int, b: a + 1}";
+    assert_eq!(first(schema, Some("#A"), r#"{"a": 1, "b": 2}"#), "valid");
+}

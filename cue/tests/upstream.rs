@@ -119,9 +119,10 @@ use cue::{ImportResolver, NoImports, Package, PackageFiles};
 /// 3587 with postfix aliases; 3598 with `encoding/toml`; 3670 once `eq` read its options
 /// (`at=`, `hint=`) and `allows` was checked; 3680 with `error()`; 3748 with CUE's messages
 /// for clauses, interpolations and indexes, the spec's defaults of nested disjunctions and
-/// recursive disjuncts eliminated), minus a small margin. Raise it when the engine
+/// recursive disjuncts eliminated; 3771 with `==` on lists and structs naming what is not
+/// concrete and references to required fields not given), minus a small margin. Raise it when the engine
 /// gets better.
-const FLOOR: usize = 3745;
+const FLOOR: usize = 3768;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).

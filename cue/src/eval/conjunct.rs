@@ -227,6 +227,9 @@ impl<'a> Eval<'a> {
             ExprKind::Ident(_) | ExprKind::Selector(..) | ExprKind::Index(..) => {
                 match self.resolve(e, &env) {
                     Ok(Resolved::Vertex(t)) => {
+                        if let Some(err) = self.required_missing(t, e.span) {
+                            return self.set_error(v, err);
+                        }
                         let is_definition = reference_is_definition(e);
                         // An embedded field of a struct still being expanded (`{#a, #a: "s"}`)
                         // may get more conjuncts: it is added once they are all in.

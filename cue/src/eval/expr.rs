@@ -153,6 +153,9 @@ impl<'a> Eval<'a> {
             ExprKind::Ident(_) | ExprKind::Selector(..) | ExprKind::Index(..) => {
                 match self.resolve(e, env) {
                     Ok(Resolved::Vertex(t)) => {
+                        if let Some(err) = self.required_missing(t, e.span) {
+                            return Val::Bottom(err);
+                        }
                         self.finalize(t);
                         self.note_cycle_read(self.resolve_forward(t));
                         self.value_of(t)

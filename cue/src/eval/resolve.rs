@@ -13,7 +13,7 @@ use super::call::Func;
 use super::conjunct::{scope_vertex, Conjunct, ConjunctKind, Env, Frame, FrameKind};
 use super::validator::ValidatorKind;
 use super::values::Val;
-use super::vertex::{is_identifier, ArcType, Feature, VertexId};
+use super::vertex::{is_identifier, ArcType, Feature, State, VertexId};
 use super::{Eval, ImportTarget};
 use crate::ast::{self, Decl, Expr, ExprKind, LabelKind};
 use crate::builtins::{self, Member};
@@ -482,6 +482,26 @@ impl<'a> Eval<'a> {
             }
             _ => Ok(Resolved::Val(self.eval_expr(e, env))),
         }
+    }
+
+    /// The error of a reference to a required field (`a!: int`) that no declaration made
+    /// regular: the field is not there (yet). Only once every declaration of the struct
+    /// holding it is in; while that struct is being expanded, a later one may still make it
+    /// regular.
+    pub(super) fn required_missing(&self, t: VertexId, span: Span) -> Option<Arc<EvalError>> {
+        let vertex = &self.vertices[t];
+        if vertex.arc_type != ArcType::Required {
+            return None;
+        }
+        let parent = vertex.parent?;
+        if matches!(self.vertices[parent].state, State::New | State::Expanding) {
+            return None;
+        }
+        let label = vertex.feature.as_ref()?.selector();
+        Some(EvalError::incomplete(
+            format!("required field missing: {label}"),
+            vec![span],
+        ))
     }
 
     /// Resolves the base of a selector or index to a value without finalizing structs.
