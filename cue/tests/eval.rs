@@ -1190,3 +1190,17 @@ d: given.a + 1
     let schema = "#A: {a!: int, b: a + 1}";
     assert_eq!(first(schema, Some("#A"), r#"{"a": 1, "b": 2}"#), "valid");
 }
+
+#[test]
+fn a_computed_struct_with_a_conflict_inside_compares_equal_to_bottom() {
+    let source = r#"
+bad: ({x: 1, y: 2} & {x: 3}) == _|_
+good: ({x: 1} & {y: 2}) != _|_
+xo: field: {}
+open: ({} & {s: [for y in xo.undefined {}]}) != _|_
+"#;
+    assert_eq!(value_at(source, "bad"), "true");
+    assert_eq!(value_at(source, "good"), "true");
+    // Only incomplete inside: not an error yet.
+    assert_eq!(value_at(source, "open"), "true");
+}

@@ -158,6 +158,14 @@ impl<'a> Eval<'a> {
                             self.vertices[t].error.is_some()
                         }
                     }
+                    // A struct or list computed here (`({x: 1} & {x: 2}) == _|_`) is an
+                    // error when anything in it is, short of being incomplete.
+                    Ok(Resolved::Val(Val::Node(t))) => {
+                        self.finalize(t);
+                        let mut errors = Vec::new();
+                        self.collect_errors(t, &mut errors, true);
+                        !errors.is_empty()
+                    }
                     Ok(Resolved::Val(val)) => matches!(val, Val::Bottom(_)),
                     Ok(Resolved::Conjunct(_)) => false,
                 };
