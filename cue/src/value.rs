@@ -372,6 +372,12 @@ pub(crate) fn check_atom(
 ) -> Result<(), Arc<EvalError>> {
     match run_check(&check.check, atom) {
         Ok(()) => Ok(()),
+        // Null has one value: CUE reports `!=null` against it as a conflict.
+        Err(_) if matches!(check.check, Check::NotEqual(Atom::Null)) => Err(EvalError::new(
+            "CONFLICT",
+            "conflicting values null and !=null",
+            vec![atom_span, check.span],
+        )),
         Err(detail) => {
             let text = CheckText(check);
             let message = match (&check.check, detail) {

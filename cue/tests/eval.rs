@@ -1042,3 +1042,165 @@ fn error_in_a_disjunction_gives_the_schemas_message() {
     assert!(errors[1..].iter().any(|e| e.ends_with("one")), "{errors:?}");
     assert!(errors[1..].iter().any(|e| e.ends_with("two")), "{errors:?}");
 }
+
+#[test]
+fn messages_name_what_cannot_be_used_as_cue_does() {
+    let source = r#"
+n: int
+s: string
+l: [1, 2]
+ifInt: { if n { a: 1 } }
+ifTop: { if _x { a: 1 } }
+_x: _
+ifNumber: { if 2 { a: 1 } }
+forInt: { for x in n { a: x } }
+forString: { for x in "no" { a: x } }
+interpolated: "\(s)!"
+interpolatedList: "\(l)!"
+negative: l[-1]
+boolIndex: l[true]
+ofInt: 2[0]
+callNull: null()
+negated: -n
+notInt: !n
+zeroByZero: 0 / 0
+byZero: 1 / 0
+bytesTimes: 'ab' * 2
+matchInt: "a" =~ 1
+notNull: null & !=null
+"#;
+    let cases = [
+        ("ifInt", "cannot use int (type int) as type bool"),
+        ("ifTop", "incomplete bool: _"),
+        ("ifNumber", "cannot use 2 (type int) as type bool"),
+        ("forInt", "cannot range over n (found int, want list or struct)"),
+        (
+            "forString",
+            "cannot range over \"no\" (found string, want list or struct)",
+        ),
+        (
+            "interpolated",
+            "invalid interpolation: non-concrete value string (type string)",
+        ),
+        (
+            "interpolatedList",
+            "invalid interpolation: cannot use [1,2] (type list) as type (bool|string|bytes|number)",
+        ),
+        ("negative", "invalid index -1 (index must be non-negative)"),
+        ("boolIndex", "invalid index true (invalid type bool)"),
+        ("ofInt", "invalid operand 2 (found int, want list or struct)"),
+        ("callNull", "cannot call non-function null (type null)"),
+        ("negated", "operand n of '-' not concrete (was int)"),
+        ("notInt", "invalid operand int ('!' requires concrete value)"),
+        ("zeroByZero", "failed arithmetic: division undefined"),
+        ("byZero", "failed arithmetic: division by zero"),
+        ("bytesTimes", "\"abab\""),
+        ("matchInt", "cannot use 1 (type int) as type (string|bytes)"),
+        ("notNull", "conflicting values null and !=null"),
+    ];
+    for (expr, want) in cases {
+        let got = value_at(source, expr);
+        assert!(got.contains(want), "{expr}: got {got:?}, want {want:?}");
+    }
+}
+
+#[test]
+fn defaults_of_nested_disjunctions_follow_the_spec() {
+    let source = r#"
+a: *"a" | (*"b" | "c")
+b: (*"a" | "b") | "c"
+c: (*1 | *(*2 | 3)) & (2 | 3)
+d: 1 | (*2 | 3)
+"#;
+    // An unmarked term of a marked disjunction loses its defaults (M3).
+    assert_eq!(value_at(source, "a"), "\"a\"");
+    // A disjunction without a marked term keeps the defaults of its terms (D1).
+    assert_eq!(value_at(source, "b"), "\"a\"");
+    // A marked term with defaults of its own keeps them (M2): 2, not 2 | 3.
+    assert_eq!(value_at(source, "c"), "2");
+    assert_eq!(value_at(source, "d"), "2");
+}
+
+#[test]
+fn a_disjunct_that_contains_its_disjunction_is_eliminated() {
+    let source = r#"
+#D: {b: string} | {c: #D}
+o: #D & {b: "test"}
+#secrets: {$secret: id: string} | {[string]: #secrets}
+out: #secrets & {ONE: TWO: $secret: id: "123"}
+"#;
+    assert_eq!(value_at(source, "o"), r#"{"b":"test"}"#);
+    // Recursion through a pattern ends where the fields written for it do.
+    assert_eq!(
+        value_at(source, "out"),
+        r#"{"ONE":{"TWO":{"$secret":{"id":"123"}}}}"#
+    );
+}
+
+#[test]
+fn comparing_lists_and_structs_names_the_part_that_is_not_concrete() {
+    let source = r#"
+_int: int
+t: {a: 1, b: [1, "x"]} == {b: [1, "x"], a: 1}
+f: [1, 2] == [1, "2"]
+left: [_int] == [1]
+right: [1, 2] != [1, _int]
+required: {a!: 1} == {a: 1}
+passed: {a: 1 / 0} == {a: 1}
+"#;
+    assert_eq!(value_at(source, "t"), "true");
+    assert_eq!(value_at(source, "f"), "false");
+    let cases = [
+        (
+            "left",
+            "invalid left-hand value to '==' (type list): 0: incomplete value int",
+        ),
+        (
+            "right",
+            "invalid right-hand value to '!=' (type list): 1: incomplete value int",
+        ),
+        (
+            "required",
+            "invalid left-hand value to '==' (type struct): a: field is required but not present",
+        ),
+        ("passed", "failed arithmetic: division by zero"),
+    ];
+    for (expr, want) in cases {
+        let got = value_at(source, expr);
+        assert!(got.contains(want), "{expr}: got {got:?}, want {want:?}");
+    }
+}
+
+#[test]
+fn a_reference_to_a_required_field_not_given_is_incomplete() {
+    let source = r#"
+#Foo: a!: int
+b: #Foo.a
+x: y!: 1
+c: x.y + 1
+given: #Foo & {a: 2}
+d: given.a + 1
+"#;
+    for expr in ["b", "c"] {
+        let got = value_at(source, expr);
+        assert!(got.contains("required field missing: "), "{expr}: {got}");
+    }
+    assert_eq!(value_at(source, "d"), "3");
+    // Data that gives the field makes the reference good.
+    let schema = "#A: {a!: int, b: a + 1}";
+    assert_eq!(first(schema, Some("#A"), r#"{"a": 1, "b": 2}"#), "valid");
+}
+
+#[test]
+fn a_computed_struct_with_a_conflict_inside_compares_equal_to_bottom() {
+    let source = r#"
+bad: ({x: 1, y: 2} & {x: 3}) == _|_
+good: ({x: 1} & {y: 2}) != _|_
+xo: field: {}
+open: ({} & {s: [for y in xo.undefined {}]}) != _|_
+"#;
+    assert_eq!(value_at(source, "bad"), "true");
+    assert_eq!(value_at(source, "good"), "true");
+    // Only incomplete inside: not an error yet.
+    assert_eq!(value_at(source, "open"), "true");
+}

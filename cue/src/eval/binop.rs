@@ -8,7 +8,7 @@ use super::errors::NON_CONCRETE;
 use super::expr::atom_text;
 use super::resolve::Resolved;
 use super::values::{concrete_equal, Val};
-use super::vertex::ArcType;
+use super::vertex::{ArcType, VertexId};
 use super::Eval;
 use crate::ast::{BinaryOp, Expr, ExprKind};
 use crate::builtins::Concrete;
@@ -44,7 +44,11 @@ pub(super) fn arithmetic(op: BinaryOp, l: &Atom, r: &Atom) -> Result<Atom, Strin
                 let regex = crate::re2::compile_matcher(pattern).map_err(|e| e.to_string())?;
                 Ok(Atom::Bool(regex.is_match(s) == (op == BinaryOp::Match)))
             }
-            _ => Err(mismatch()),
+            // The pattern or the matched value is not text.
+            (Atom::String(_), other) | (other, _) => Err(format!(
+                "cannot use {other} (type {}) as type (string|bytes)",
+                other.kind().name()
+            )),
         },
         BinaryOp::Add => match (l, r) {
             (Atom::Int(a), Atom::Int(b)) => a.checked_add(*b).map(Atom::Int).ok_or_else(overflow),
@@ -68,6 +72,12 @@ pub(super) fn arithmetic(op: BinaryOp, l: &Atom, r: &Atom) -> Result<Atom, Strin
                 }
                 Ok(Atom::String(Arc::from(s.repeat(*n as usize).as_str())))
             }
+            (Atom::Bytes(s), Atom::Int(n)) | (Atom::Int(n), Atom::Bytes(s)) => {
+                if *n < 0 || (*n as usize).saturating_mul(s.len()) > 1 << 24 {
+                    return Err(format!("invalid bytes repetition count {n}"));
+                }
+                Ok(Atom::Bytes(Arc::from(s.repeat(*n as usize).as_slice())))
+            }
             _ => float_op(l, r, |a, b| a * b).ok_or_else(mismatch),
         },
         BinaryOp::Div => {
@@ -76,7 +86,12 @@ pub(super) fn arithmetic(op: BinaryOp, l: &Atom, r: &Atom) -> Result<Atom, Strin
                 r.as_f64().ok_or_else(mismatch)?,
             );
             if b == 0.0 {
-                return Err("failed arithmetic: division by zero".into());
+                // 0/0 has no value at all; any other number divided by zero is infinite.
+                return Err(if a == 0.0 {
+                    "failed arithmetic: division undefined".into()
+                } else {
+                    "failed arithmetic: division by zero".into()
+                });
             }
             Ok(Atom::float(a / b))
         }
@@ -143,6 +158,14 @@ impl<'a> Eval<'a> {
                             self.vertices[t].error.is_some()
                         }
                     }
+                    // A struct or list computed here (`({x: 1} & {x: 2}) == _|_`) is an
+                    // error when anything in it is, short of being incomplete.
+                    Ok(Resolved::Val(Val::Node(t))) => {
+                        self.finalize(t);
+                        let mut errors = Vec::new();
+                        self.collect_errors(t, &mut errors, true);
+                        !errors.is_empty()
+                    }
                     Ok(Resolved::Val(val)) => matches!(val, Val::Bottom(_)),
                     Ok(Resolved::Conjunct(_)) => false,
                 };
@@ -153,8 +176,8 @@ impl<'a> Eval<'a> {
         let right = self.eval_expr(b, env);
         if matches!(op, BinaryOp::Equal | BinaryOp::NotEqual) {
             let (l, r) = match (
-                self.operand_concrete(&left, a.span, op, span),
-                self.operand_concrete(&right, b.span, op, span),
+                self.operand_concrete(&left, a.span, op, span, "left"),
+                self.operand_concrete(&right, b.span, op, span, "right"),
             ) {
                 (Ok(l), Ok(r)) => (l, r),
                 (Err(err), _) | (_, Err(err)) => return Val::Bottom(err),
@@ -205,13 +228,49 @@ impl<'a> Eval<'a> {
 
     /// Like [`Eval::operand_atom`], for the operands of `==` and `!=` (which may be lists
     /// and structs).
+    /// A list or struct operand that is not concrete names its first part that is not (`0:
+    /// incomplete value int`, a required field), or passes on the error inside it.
     fn operand_concrete(
         &mut self,
         val: &Val,
         span: Span,
         op: BinaryOp,
         whole: Span,
+        side: &str,
     ) -> Result<Concrete, Arc<EvalError>> {
+        if let Val::Node(t) = val {
+            self.finalize(*t);
+            let t = self.resolve_forward(*t);
+            let kind = if self.vertices[t].list.is_some() {
+                Some("list")
+            } else if self.vertices[t].struct_span.is_some() {
+                Some("struct")
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                // A required field is never present in a value being compared: checked first,
+                // since the concrete value leaves it out.
+                if let Some((path, err)) = self.first_not_concrete(t) {
+                    if !err.incomplete {
+                        return Err(err);
+                    }
+                    let at = if path.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{path}: ")
+                    };
+                    return Err(EvalError::incomplete(
+                        format!(
+                            "invalid {side}-hand value to '{}' (type {kind}): {at}{}",
+                            op.as_str(),
+                            err.message
+                        ),
+                        vec![span],
+                    ));
+                }
+            }
+        }
         let scalar = match val {
             Val::Bottom(_) => false,
             Val::Node(t) => {
@@ -233,6 +292,56 @@ impl<'a> Eval<'a> {
             }
             other => other,
         }
+    }
+
+    /// The first part of a list or struct that keeps it from being concrete, with its path
+    /// below `v`: an error, a required field (never present in a value being compared), or a
+    /// value that is not concrete.
+    fn first_not_concrete(&mut self, v: VertexId) -> Option<(String, Arc<EvalError>)> {
+        let v = self.resolve_forward(v);
+        if let Some(err) = &self.vertices[v].error {
+            return Some((String::new(), err.clone()));
+        }
+        let composite = self.vertices[v].list.is_some() || self.vertices[v].struct_span.is_some();
+        if !composite {
+            if self.vertices[v].scalar.value.is_some() {
+                return None;
+            }
+            let what = self.describe_value(v);
+            return Some((
+                String::new(),
+                EvalError::incomplete(format!("incomplete value {what}"), vec![]),
+            ));
+        }
+        for a in self.vertices[v].arcs.clone() {
+            let Some(feature) = self.vertices[a].feature.clone() else {
+                continue;
+            };
+            if !feature.is_regular() {
+                continue;
+            }
+            let found = match self.vertices[a].arc_type {
+                ArcType::Optional => continue,
+                ArcType::Required => Some((
+                    String::new(),
+                    EvalError::incomplete("field is required but not present", vec![]),
+                )),
+                ArcType::Regular => {
+                    self.finalize(a);
+                    self.first_not_concrete(a)
+                }
+            };
+            if let Some((path, err)) = found {
+                let label = feature.selector();
+                let path = if path.is_empty() {
+                    label
+                } else {
+                    format!("{label}.{path}")
+                };
+                return Some((path, err));
+            }
+        }
+        None
     }
 
     pub(super) fn list_arithmetic(

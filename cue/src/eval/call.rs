@@ -201,11 +201,25 @@ impl<'a> Eval<'a> {
         let func = match self.resolve(callee, env) {
             Ok(Resolved::Val(Val::Func(f))) => f,
             Ok(_) => {
+                let val = self.eval_expr(callee, env);
+                if let Val::Bottom(err) = val {
+                    return Val::Bottom(err);
+                }
+                let kind = match &val {
+                    Val::Atom(atom, _) => atom.kind().name(),
+                    Val::Scalar(scalar, _) => scalar.kinds.name(),
+                    Val::Node(t) if self.vertices[self.resolve_forward(*t)].list.is_some() => {
+                        "list".to_string()
+                    }
+                    Val::Node(_) => "struct".to_string(),
+                    _ => "_".to_string(),
+                };
+                let text = self.describe_val(&val);
                 return Val::Bottom(EvalError::new(
                     "INVALID",
-                    "cannot call a non-function",
+                    format!("cannot call non-function {text} (type {kind})"),
                     vec![callee.span],
-                ))
+                ));
             }
             Err(err) => return Val::Bottom(err),
         };

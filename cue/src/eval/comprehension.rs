@@ -10,7 +10,7 @@ use super::values::Val;
 use super::vertex::{ArcType, Feature, VertexId};
 use super::Eval;
 use crate::ast::{Clause, Comprehension, Decl, Expr, ExprKind, InterpolationPart};
-use crate::value::{Atom, EvalError};
+use crate::value::{Atom, EvalError, Kinds};
 
 impl<'a> Eval<'a> {
     pub(super) fn run_comprehensions(&mut self, v: VertexId) {
@@ -111,12 +111,37 @@ impl<'a> Eval<'a> {
             }
             Clause::If { condition, .. } => {
                 let val = self.eval_expr(condition, &env);
+                // A value that cannot become a bool is an error; one that may is incomplete.
+                let kinds = match &val {
+                    Val::Top => Some(Kinds::ALL),
+                    Val::Scalar(scalar, _) => Some(scalar.kinds),
+                    _ => None,
+                };
+                if let Some(kinds) = kinds {
+                    let text = self.describe_val(&val);
+                    return Err(if kinds.contains(Kinds::BOOL) {
+                        EvalError::incomplete(
+                            format!("incomplete bool: {text}"),
+                            vec![condition.span],
+                        )
+                    } else {
+                        EvalError::new(
+                            "INVALID",
+                            format!("cannot use {text} (type {}) as type bool", kinds.name()),
+                            vec![condition.span],
+                        )
+                    });
+                }
                 match self.atom_of(&val, condition.span)? {
                     Atom::Bool(true) => self.comprehension(rest, body, env, yields),
                     Atom::Bool(false) => Ok(()),
                     other => Err(EvalError::new(
                         "INVALID",
-                        format!("cannot use {} as bool in if clause", atom_text(&other)),
+                        format!(
+                            "cannot use {} (type {}) as type bool",
+                            atom_text(&other),
+                            other.kind().name()
+                        ),
                         vec![condition.span],
                     )),
                 }
@@ -139,16 +164,63 @@ impl<'a> Eval<'a> {
                 let t = match src {
                     Val::Node(t) => t,
                     Val::Bottom(err) => return Err(err),
-                    Val::Disj(_) | Val::Scalar(..) | Val::Top => {
-                        return Err(EvalError::incomplete(
-                            "incomplete value in for clause",
+                    // A value that can never be a list or struct is an error already.
+                    Val::Scalar(ref scalar, _)
+                        if scalar
+                            .kinds
+                            .and(Kinds(Kinds::LIST.0 | Kinds::STRUCT.0))
+                            .is_empty() =>
+                    {
+                        return Err(EvalError::new(
+                            "INVALID",
+                            format!(
+                                "cannot range over {} (found {}, want list or struct)",
+                                self.text(source.span),
+                                scalar.kinds.name()
+                            ),
                             vec![source.span],
                         ))
                     }
-                    _ => {
+                    Val::Scalar(ref scalar, _) if scalar.value.is_none() => {
+                        return Err(EvalError::incomplete(
+                            format!(
+                                "cannot range over {} (incomplete type {})",
+                                self.text(source.span),
+                                scalar.kinds.name()
+                            ),
+                            vec![source.span],
+                        ))
+                    }
+                    Val::Top => {
+                        return Err(EvalError::incomplete(
+                            format!(
+                                "cannot range over {} (incomplete type _)",
+                                self.text(source.span)
+                            ),
+                            vec![source.span],
+                        ))
+                    }
+                    Val::Disj(_) | Val::Scalar(..) => {
+                        return Err(EvalError::incomplete(
+                            format!("cannot range over {} (incomplete)", self.text(source.span)),
+                            vec![source.span],
+                        ))
+                    }
+                    Val::Atom(atom, _) => {
                         return Err(EvalError::new(
                             "INVALID",
-                            "cannot range over a non-list, non-struct value",
+                            format!(
+                                "cannot range over {} (found {}, want list or struct)",
+                                self.text(source.span),
+                                atom.kind().name()
+                            ),
+                            vec![source.span],
+                        ))
+                    }
+                    Val::Func(_) | Val::Package(_) => {
+                        return Err(EvalError::new(
+                            "INVALID",
+                            "cannot range over a function or package",
                             vec![source.span],
                         ))
                     }

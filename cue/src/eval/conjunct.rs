@@ -156,6 +156,7 @@ impl<'a> Eval<'a> {
                 if matches!(e.kind, ExprKind::Struct(_))
                     && self.ancestor_has(v, key, scope_vertex(&c.env))
                     && !self.has_data(v)
+                    && !self.has_fresh_struct(v)
                 {
                     self.set_error(
                         v,
@@ -207,7 +208,7 @@ impl<'a> Eval<'a> {
             }
             ExprKind::Binary(BinaryOp::Disjunction, ..) => {
                 let mut options = Vec::new();
-                collect_disjuncts(e, false, &mut options);
+                collect_disjuncts(e, &mut options);
                 let options = options
                     .into_iter()
                     .map(|(x, default)| {
@@ -226,6 +227,9 @@ impl<'a> Eval<'a> {
             ExprKind::Ident(_) | ExprKind::Selector(..) | ExprKind::Index(..) => {
                 match self.resolve(e, &env) {
                     Ok(Resolved::Vertex(t)) => {
+                        if let Some(err) = self.required_missing(t, e.span) {
+                            return self.set_error(v, err);
+                        }
                         let is_definition = reference_is_definition(e);
                         // An embedded field of a struct still being expanded (`{#a, #a: "s"}`)
                         // may get more conjuncts: it is added once they are all in.

@@ -11,9 +11,10 @@
 //! same literal in the same scope was already expanded a few levels above
 //! ([`Eval::ancestor_has`]), unless data drives the recursion (it ends where the data does).
 
-use super::conjunct::{Conjunct, ConjunctKind};
+use super::conjunct::{env_key, Conjunct, ConjunctKind};
 use super::vertex::{State, VertexId};
 use super::Eval;
+use crate::ast::{Expr, ExprKind};
 use crate::value::Scalar;
 
 impl<'a> Eval<'a> {
@@ -138,6 +139,19 @@ impl<'a> Eval<'a> {
             current = self.vertices[a].parent;
         }
         false
+    }
+
+    /// Whether `v` has a struct literal of its own that no vertex above it expanded (the value
+    /// written for a field that a pattern constraint recurses into, `{[string]: #T}`): such
+    /// recursion ends where those literals do, so it is not a structural cycle.
+    pub(super) fn has_fresh_struct(&self, v: VertexId) -> bool {
+        self.vertices[v].conjuncts.iter().any(|c| match c.kind {
+            ConjunctKind::Expr(e) if matches!(e.kind, ExprKind::Struct(_)) => {
+                let key = (e as *const Expr as usize, env_key(&c.env));
+                !self.ancestor_has(v, key, None)
+            }
+            _ => false,
+        })
     }
 
     /// Whether data reaches `v`: recursion that data drives ends where the data does.

@@ -32,20 +32,53 @@ pub(super) struct Disjunction<'a> {
 }
 
 /// The disjuncts of `e` in order, flattening nested disjunctions (`a | (b | c)`), each with
-/// whether it is a default: `*a` or any disjunct of `*(a | b)`.
-pub(super) fn collect_disjuncts<'a>(e: &'a Expr, default: bool, out: &mut Vec<(&'a Expr, bool)>) {
+/// whether it is a default, by the spec's rules for marked disjunctions: in a disjunction
+/// with a marked term (`*a | b`), a marked term without defaults of its own makes all its
+/// disjuncts defaults (M1), one with defaults keeps them (`*(*2 | 3)`, M2), and an unmarked
+/// term loses its defaults (`*1 | (*2 | 3)`, M3); in a disjunction without a marked term,
+/// every term keeps its defaults (D1, D2).
+pub(super) fn collect_disjuncts<'a>(e: &'a Expr, out: &mut Vec<(&'a Expr, bool)>) {
+    let mut terms = Vec::new();
+    level_terms(e, &mut terms);
+    let marked = terms
+        .iter()
+        .any(|t| matches!(t.kind, ExprKind::Unary(UnaryOp::Default, _)));
+    for term in terms {
+        let (inner, star) = match &term.kind {
+            ExprKind::Unary(UnaryOp::Default, inner) => (&**inner, true),
+            _ => (term, false),
+        };
+        let start = out.len();
+        match &unparen(inner).kind {
+            ExprKind::Binary(BinaryOp::Disjunction, ..) => collect_disjuncts(unparen(inner), out),
+            _ => out.push((inner, false)),
+        }
+        let leaves = &mut out[start..];
+        let has_defaults = leaves.iter().any(|(_, d)| *d);
+        if star && !has_defaults {
+            leaves.iter_mut().for_each(|(_, d)| *d = true);
+        } else if !star && marked {
+            leaves.iter_mut().for_each(|(_, d)| *d = false);
+        }
+    }
+}
+
+/// The terms of one disjunction as written: `a | b | c` has three; parentheses start a nested
+/// disjunction, which is one term.
+fn level_terms<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
     match &e.kind {
         ExprKind::Binary(BinaryOp::Disjunction, a, b) => {
-            collect_disjuncts(a, default, out);
-            collect_disjuncts(b, default, out);
+            level_terms(a, out);
+            level_terms(b, out);
         }
-        ExprKind::Unary(UnaryOp::Default, inner) => collect_disjuncts(inner, true, out),
-        ExprKind::Paren(inner)
-            if matches!(inner.kind, ExprKind::Binary(BinaryOp::Disjunction, ..)) =>
-        {
-            collect_disjuncts(inner, default, out)
-        }
-        _ => out.push((e, default)),
+        _ => out.push(e),
+    }
+}
+
+fn unparen(e: &Expr) -> &Expr {
+    match &e.kind {
+        ExprKind::Paren(inner) => unparen(inner),
+        _ => e,
     }
 }
 
@@ -76,7 +109,12 @@ impl<'a> Eval<'a> {
         if let Some(&choice) = self.vertices[v].choices.get(&key) {
             if let Some((c, _)) = options.into_iter().nth(choice) {
                 match c.kind {
-                    ConjunctKind::Expr(x) => self.add_expr(v, x, c.env, c.group, false),
+                    // A struct literal goes through `add`, which notes it as expanded here:
+                    // a disjunct that contains its own disjunction (`#D: {b: string} |
+                    // {c: #D}`) is then found as a structural cycle, and eliminated.
+                    ConjunctKind::Expr(x) if !matches!(x.kind, ExprKind::Struct(_)) => {
+                        self.add_expr(v, x, c.env, c.group, false)
+                    }
                     _ => self.add(v, c),
                 }
             }

@@ -153,6 +153,9 @@ impl<'a> Eval<'a> {
             ExprKind::Ident(_) | ExprKind::Selector(..) | ExprKind::Index(..) => {
                 match self.resolve(e, env) {
                     Ok(Resolved::Vertex(t)) => {
+                        if let Some(err) = self.required_missing(t, e.span) {
+                            return Val::Bottom(err);
+                        }
                         self.finalize(t);
                         self.note_cycle_read(self.resolve_forward(t));
                         self.value_of(t)
@@ -320,6 +323,9 @@ impl<'a> Eval<'a> {
                 ast::InterpolationPart::Text(text) => out.push_str(text),
                 ast::InterpolationPart::Expr(x) => {
                     let val = self.eval_expr(x, env);
+                    if let Some(err) = self.invalid_interpolation(&val, x.span, span) {
+                        return Val::Bottom(err);
+                    }
                     match self.atom_of(&val, x.span) {
                         Ok(Atom::String(s)) => out.push_str(&s),
                         Ok(Atom::Bytes(b)) => out.push_str(&String::from_utf8_lossy(&b)),
@@ -343,6 +349,68 @@ impl<'a> Eval<'a> {
         } else {
             Val::Atom(Atom::String(Arc::from(out.as_str())), span)
         }
+    }
+
+    /// Why a part of an interpolation (`"\(x)"`) cannot be turned into text, as CUE says it:
+    /// `invalid interpolation: ` and the part's own error, or what it is when it is not
+    /// concrete or not a scalar. `None` for a concrete scalar.
+    fn invalid_interpolation(
+        &mut self,
+        val: &Val,
+        part: Span,
+        whole: Span,
+    ) -> Option<Arc<EvalError>> {
+        const PREFIX: &str = "invalid interpolation: ";
+        let (code, incomplete, message, spans) = match val {
+            Val::Atom(..) => return None,
+            Val::Bottom(err) if err.message.starts_with(PREFIX) => return Some(err.clone()),
+            Val::Bottom(err) => (
+                err.code,
+                err.incomplete,
+                err.message.clone(),
+                [vec![whole], err.spans.clone()].concat(),
+            ),
+            Val::Top | Val::Scalar(..) => {
+                let kinds = match val {
+                    Val::Scalar(scalar, _) => scalar.kinds.name(),
+                    _ => "_".to_string(),
+                };
+                let text = self.describe_val(val);
+                (
+                    "INCOMPLETE",
+                    true,
+                    format!("non-concrete value {text} (type {kinds})"),
+                    vec![whole, part],
+                )
+            }
+            Val::Node(t) => {
+                let t = *t;
+                self.finalize(t);
+                let t = self.resolve_forward(t);
+                let kind = if self.vertices[t].list.is_some() {
+                    "list"
+                } else if self.vertices[t].struct_span.is_some() {
+                    "struct"
+                } else {
+                    return None;
+                };
+                let text = self.describe_value(t);
+                (
+                    "INVALID",
+                    false,
+                    format!("cannot use {text} (type {kind}) as type (bool|string|bytes|number)"),
+                    vec![whole, part],
+                )
+            }
+            Val::Disj(_) | Val::Func(_) | Val::Package(_) => return None,
+        };
+        Some(Arc::new(EvalError {
+            code,
+            message: format!("{PREFIX}{message}"),
+            spans,
+            incomplete,
+            sub: Vec::new(),
+        }))
     }
 
     /// The error of a bound whose operand is not concrete (`<(<3)`, `>(n)` with `n: number`):
@@ -377,6 +445,39 @@ impl<'a> Eval<'a> {
             Ok(atom) => atom,
             Err(err) if err.incomplete && is_constraint(op) => {
                 return Val::Bottom(self.non_concrete_bound(op, operand, &val))
+            }
+            // `-x`, `+x` and `!x` of a value not yet concrete, named as written.
+            Err(err) if err.incomplete && matches!(val, Val::Scalar(..) | Val::Top) => {
+                let kinds = match &val {
+                    Val::Scalar(scalar, _) => scalar.kinds,
+                    _ => Kinds::ALL,
+                };
+                // A value that can never become what the operator takes is an error already.
+                let takes = if op == UnaryOp::Not {
+                    Kinds::BOOL
+                } else {
+                    Kinds::NUMBER
+                };
+                if kinds.and(takes).is_empty() {
+                    return Val::Bottom(EvalError::new(
+                        "INVALID",
+                        format!(
+                            "invalid operand {} ('{}' requires concrete value)",
+                            self.describe_val(&val),
+                            op.as_str()
+                        ),
+                        vec![operand.span],
+                    ));
+                }
+                let kinds = kinds.name();
+                return Val::Bottom(EvalError::incomplete(
+                    format!(
+                        "operand {} of '{}' not concrete (was {kinds})",
+                        self.text(operand.span),
+                        op.as_str()
+                    ),
+                    vec![operand.span],
+                ));
             }
             Err(err) => return Val::Bottom(err),
         };

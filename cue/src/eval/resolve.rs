@@ -13,7 +13,7 @@ use super::call::Func;
 use super::conjunct::{scope_vertex, Conjunct, ConjunctKind, Env, Frame, FrameKind};
 use super::validator::ValidatorKind;
 use super::values::Val;
-use super::vertex::{is_identifier, ArcType, Feature, VertexId};
+use super::vertex::{is_identifier, ArcType, Feature, State, VertexId};
 use super::{Eval, ImportTarget};
 use crate::ast::{self, Decl, Expr, ExprKind, LabelKind};
 use crate::builtins::{self, Member};
@@ -434,10 +434,30 @@ impl<'a> Eval<'a> {
                 let feature = match atom {
                     Atom::Int(i) if i >= 0 => Feature::Index(i as usize),
                     Atom::String(s) => Feature::Regular(s),
+                    // CUE names a negative index by the reference that gave it.
+                    Atom::Int(i)
+                        if matches!(index.kind, ExprKind::Ident(_) | ExprKind::Selector(..)) =>
+                    {
+                        return Err(EvalError::new(
+                            "INDEX",
+                            format!("index {} out of range [{i}]", self.text(index.span)),
+                            vec![index.span],
+                        ))
+                    }
+                    Atom::Int(i) => {
+                        return Err(EvalError::new(
+                            "INDEX",
+                            format!("invalid index {i} (index must be non-negative)"),
+                            vec![index.span],
+                        ))
+                    }
                     other => {
                         return Err(EvalError::new(
                             "INVALID",
-                            format!("invalid index {other}"),
+                            format!(
+                                "invalid index {other} (invalid type {})",
+                                other.kind().name()
+                            ),
                             vec![index.span],
                         ))
                     }
@@ -445,6 +465,14 @@ impl<'a> Eval<'a> {
                 match base_val {
                     Val::Node(t) => self.select(t, &feature, index.span),
                     Val::Bottom(err) => Err(err),
+                    Val::Atom(atom, _) => Err(EvalError::new(
+                        "INVALID",
+                        format!(
+                            "invalid operand {atom} (found {}, want list or struct)",
+                            atom.kind().name()
+                        ),
+                        vec![base.span],
+                    )),
                     _ => Err(EvalError::new(
                         "INVALID",
                         "invalid index: not a list or struct",
@@ -454,6 +482,26 @@ impl<'a> Eval<'a> {
             }
             _ => Ok(Resolved::Val(self.eval_expr(e, env))),
         }
+    }
+
+    /// The error of a reference to a required field (`a!: int`) that no declaration made
+    /// regular: the field is not there (yet). Only once every declaration of the struct
+    /// holding it is in; while that struct is being expanded, a later one may still make it
+    /// regular.
+    pub(super) fn required_missing(&self, t: VertexId, span: Span) -> Option<Arc<EvalError>> {
+        let vertex = &self.vertices[t];
+        if vertex.arc_type != ArcType::Required {
+            return None;
+        }
+        let parent = vertex.parent?;
+        if matches!(self.vertices[parent].state, State::New | State::Expanding) {
+            return None;
+        }
+        let label = vertex.feature.as_ref()?.selector();
+        Some(EvalError::incomplete(
+            format!("required field missing: {label}"),
+            vec![span],
+        ))
     }
 
     /// Resolves the base of a selector or index to a value without finalizing structs.

@@ -323,7 +323,7 @@ impl<'a> Eval<'a> {
             return Vec::new();
         };
         let mut disjuncts = Vec::new();
-        collect_disjuncts(e, false, &mut disjuncts);
+        collect_disjuncts(e, &mut disjuncts);
         disjuncts
             .into_iter()
             .map(|(x, _)| (x, conjunct.env.clone()))
