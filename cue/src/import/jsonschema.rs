@@ -968,8 +968,9 @@ impl Importer<'_> {
                 Some(other) => Err(me.invalid(ctx, k, other, "a number")),
             }
         };
-        let exclusive =
-            |k: &str| ctx.draft == Draft::Draft4 && o.get(k) == Some(&Value::Bool(true));
+        // Draft 4's boolean `exclusiveMinimum`/`exclusiveMaximum` make `minimum`/`maximum`
+        // exclusive; CUE reads them in any draft, so a schema that mixes drafts still imports.
+        let exclusive = |k: &str| o.get(k) == Some(&Value::Bool(true));
         if let Some(n) = num(self, "minimum")? {
             let op = if exclusive("exclusiveMinimum") {
                 ">"
@@ -987,11 +988,13 @@ impl Importer<'_> {
             out.push(Expr::atom(format!("{op}{n}")));
         }
         if ctx.draft > Draft::Draft4 {
-            if let Some(n) = num(self, "exclusiveMinimum")? {
-                out.push(Expr::atom(format!(">{n}")));
-            }
-            if let Some(n) = num(self, "exclusiveMaximum")? {
-                out.push(Expr::atom(format!("<{n}")));
+            for (keyword, op) in [("exclusiveMinimum", ">"), ("exclusiveMaximum", "<")] {
+                if matches!(o.get(keyword), Some(Value::Bool(_))) {
+                    continue;
+                }
+                if let Some(n) = num(self, keyword)? {
+                    out.push(Expr::atom(format!("{op}{n}")));
+                }
             }
         }
         if let Some(n) = num(self, "multipleOf")? {
@@ -2122,6 +2125,21 @@ mod tests {
             &["[]", r#"["a"]"#, r#"["a", 1.0]"#, r#"["a", 1, 2]"#, "[1]"],
         );
         assert_eq!(v, [true, true, true, false, false]);
+    }
+
+    #[test]
+    fn draft_4_boolean_exclusive_bounds_are_read_in_later_drafts_too() {
+        let schema = serde_json::json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "number",
+            "minimum": 2, "exclusiveMinimum": true,
+            "maximum": 3, "exclusiveMaximum": false
+        });
+        let (v, _) = verdicts(schema, &["2", "2.5", "3", "3.5"]);
+        assert_eq!(v, [false, true, true, false]);
+        let schema = serde_json::json!({"exclusiveMinimum": 2, "exclusiveMaximum": 3});
+        let (v, _) = verdicts(schema, &["2", "2.5", "3"]);
+        assert_eq!(v, [false, true, false]);
     }
 
     #[test]
