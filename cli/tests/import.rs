@@ -965,7 +965,8 @@ print(json.dumps(out))
 "#;
 
 /// The repository an import made, served by `cuemesh serve`, read by Confluent's Python client:
-/// the same subjects (in cuemesh's `<source>-<type>` form) with the same version numbers.
+/// the same subjects (the registry's names, and cuemesh's `<source>-<type>` form of each) with
+/// the same version numbers.
 /// The Python is `CUEMESH_CONFLUENT_PYTHON`, else `python3`; without its `confluent_kafka`
 /// (`pip install 'confluent-kafka[schemaregistry]'`) the test is skipped with a note, unless
 /// `CUEMESH_REQUIRE_CONFLUENT_CLIENT=1` (as `.ci/run` sets after installing it).
@@ -1039,7 +1040,9 @@ fn confluents_python_client_reads_the_imported_versions_from_cuemesh_serve() {
         read,
         serde_json::json!({
             "orders-orders.placed": {"versions": [1, 2, 3], "latest": 3, "type": "JSON"},
+            "orders.placed-value": {"versions": [1, 2, 3], "latest": 3, "type": "JSON"},
             "payments-payments.received": {"versions": [1, 2], "latest": 2, "type": "JSON"},
+            "payments.received-value": {"versions": [1, 2], "latest": 2, "type": "JSON"},
         })
     );
 }
