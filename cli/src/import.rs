@@ -37,7 +37,8 @@ pub enum ImportCommand {
     /// Exit status: 0 when imported (warnings allowed), 2 when a file cannot be read, is not
     /// JSON, or is not a schema (the error names file and JSON pointer).
     Jsonschema {
-        /// The JSON Schema files, or `http://` and `https://` URLs.
+        /// The JSON Schema files (YAML when named `.yaml` or `.yml`), or `http://` and
+        /// `https://` URLs.
         #[arg(required = true, value_name = "FILE|URL")]
         files: Vec<PathBuf>,
 
@@ -188,7 +189,7 @@ pub fn avro(
     check_package_name(config.package.as_deref())?;
     let mut documents = Vec::new();
     for path in &config.files {
-        documents.push((path, read_json(path).map_err(anyhow::Error::msg)?));
+        documents.push((path, read_document(path).map_err(anyhow::Error::msg)?));
     }
     let schemas: Vec<cue::avro::Schema<'_>> = documents
         .iter()
@@ -226,7 +227,7 @@ fn file_stem(path: &Path) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    [".json", ".avsc", ".schema"]
+    [".json", ".yaml", ".yml", ".avsc", ".schema"]
         .iter()
         .fold(name, |name, suffix| {
             name.trim_end_matches(suffix).to_string()
@@ -301,7 +302,7 @@ impl Loader for FileLoader {
         if !path.is_file() {
             return Ok(None);
         }
-        read_json(path).map(Some)
+        read_document(path).map(Some)
     }
 }
 
@@ -309,10 +310,22 @@ fn is_url(text: &str) -> bool {
     text.starts_with("http://") || text.starts_with("https://")
 }
 
-/// A JSON file, or an error naming `file:line:col`.
-fn read_json(path: &Path) -> Result<Value, String> {
+/// A JSON file, or a YAML file (`.yaml`, `.yml`) read as the JSON it denotes; or an error
+/// naming `file:line:col`.
+fn read_document(path: &Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if path.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+        return cue::read_yaml(&text).map_err(|e| {
+            format!(
+                "{}:{}:{}: not YAML data: {}",
+                path.display(),
+                e.line,
+                e.column,
+                e.message
+            )
+        });
+    }
     serde_json::from_str(&text).map_err(|e| {
         format!(
             "{}:{}:{}: not JSON: {}",
@@ -356,7 +369,7 @@ pub fn jsonschema(
         let url = path.to_str().filter(|p| is_url(p));
         let document = match url {
             Some(url) => loader.fetch(url),
-            None => read_json(path),
+            None => read_document(path),
         }
         .map_err(anyhow::Error::msg)?;
         if !matches!(document, Value::Object(_) | Value::Bool(_)) {
@@ -391,7 +404,7 @@ pub fn jsonschema(
         default_draft: None,
     };
     let imported = jsonschema::import(&roots, &loader, &options).map_err(|e| {
-        let file = if config.files.len() == 1 && !e.pointer.contains(".json#") {
+        let file = if config.files.len() == 1 && e.pointer.starts_with('#') {
             format!("{}", config.files[0].display())
         } else {
             String::new()
@@ -400,7 +413,7 @@ pub fn jsonschema(
     })?;
     check_loads(&imported.source)?;
     for warning in &imported.warnings {
-        let file = if config.files.len() == 1 && !warning.pointer.contains(".json#") {
+        let file = if config.files.len() == 1 && warning.pointer.starts_with('#') {
             config.files[0].display().to_string()
         } else {
             String::new()

@@ -228,6 +228,60 @@ fn bad_input_is_an_error_naming_file_and_place() {
     );
 }
 
+#[test]
+fn a_yaml_schema_and_its_yaml_sibling_are_imported_like_json() {
+    let dir = workspace(&[
+        (
+            "shipment.yaml",
+            "title: Shipment\ntype: object\nrequired: [to, parcels]\nadditionalProperties: false\nproperties:\n  to: {$ref: 'address.yml'}\n  parcels: {type: integer, minimum: 1, maximum: 0x10}\n  fragile: {enum: [yes, no]}\n",
+        ),
+        (
+            "address.yml",
+            "type: object\nrequired: [city]\nproperties:\n  city: {type: string, minLength: 1}\n",
+        ),
+        ("broken.yaml", "type: object\nproperties: [1\n"),
+    ]);
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "import",
+            "jsonschema",
+            "shipment.yaml",
+            "-o",
+            "shipment.cue",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let vet = |data: &str| {
+        std::fs::write(dir.path().join("data.json"), data).expect("write data");
+        cuemesh(
+            dir.path(),
+            &["vet", "-d", "#Shipment", "shipment.cue", "data.json"],
+        )
+        .code
+    };
+    // YAML 1.2 scalars, as CUE reads them: `0x10` is 16, `yes` and `no` are strings.
+    assert_eq!(
+        vet(r#"{"to": {"city": "Oslo"}, "parcels": 16, "fragile": "no"}"#),
+        0
+    );
+    for bad in [
+        r#"{"to": {"city": "Oslo"}, "parcels": 17}"#,
+        r#"{"to": {"city": ""}, "parcels": 1}"#,
+        r#"{"to": {"city": "Oslo"}, "parcels": 1, "fragile": false}"#,
+        r#"{"parcels": 1}"#,
+    ] {
+        assert_eq!(vet(bad), 1, "{bad} was accepted");
+    }
+    let run = cuemesh(dir.path(), &["import", "jsonschema", "broken.yaml"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("broken.yaml:3:1: not YAML data: "),
+        "{}",
+        run.stderr
+    );
+}
+
 const PAYMENT_AVSC: &str = r#"{
   "type": "record", "name": "PaymentReceived", "namespace": "com.acme.payments",
   "doc": "A payment arrived.",
@@ -911,7 +965,8 @@ print(json.dumps(out))
 "#;
 
 /// The repository an import made, served by `cuemesh serve`, read by Confluent's Python client:
-/// the same subjects (in cuemesh's `<source>-<type>` form) with the same version numbers.
+/// the same subjects (the registry's names, and cuemesh's `<source>-<type>` form of each) with
+/// the same version numbers.
 /// The Python is `CUEMESH_CONFLUENT_PYTHON`, else `python3`; without its `confluent_kafka`
 /// (`pip install 'confluent-kafka[schemaregistry]'`) the test is skipped with a note, unless
 /// `CUEMESH_REQUIRE_CONFLUENT_CLIENT=1` (as `.ci/run` sets after installing it).
@@ -985,7 +1040,9 @@ fn confluents_python_client_reads_the_imported_versions_from_cuemesh_serve() {
         read,
         serde_json::json!({
             "orders-orders.placed": {"versions": [1, 2, 3], "latest": 3, "type": "JSON"},
+            "orders.placed-value": {"versions": [1, 2, 3], "latest": 3, "type": "JSON"},
             "payments-payments.received": {"versions": [1, 2], "latest": 2, "type": "JSON"},
+            "payments.received-value": {"versions": [1, 2], "latest": 2, "type": "JSON"},
         })
     );
 }

@@ -41,7 +41,7 @@ mod value;
 pub use code::Code;
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use export::UNSUPPORTED_EXTENSION;
-pub use import::{avro, jsonschema, ImportError, Imported, Warning};
+pub use import::{avro, jsonschema, read_yaml, ImportError, Imported, Warning, YamlError};
 pub use lexer::comments;
 pub use package::{
     module_path, DirectoryResolver, ImportResolver, MemoryResolver, NoImports, Package,

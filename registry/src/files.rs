@@ -15,6 +15,9 @@ pub const MODULE_FILE: &str = "cue.mod/module.cue";
 pub const SETTINGS_FILE: &str = "cuemesh.cue";
 /// The folder holding one package per data product.
 pub const SOURCES_DIRECTORY: &str = "sources";
+/// What `cuemesh import registry` records at the repository root: per subject of the registry
+/// it read, the source and type that subject became (`subjects.<name>.source`, `.type`).
+pub const IMPORT_RECORD_FILE: &str = "registry-import.json";
 /// Where GitHub looks for a `CODEOWNERS` file, in the order it looks.
 pub const CODEOWNERS_PATHS: [&str; 3] = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"];
 

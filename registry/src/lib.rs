@@ -44,7 +44,8 @@ pub use consumer::{
 pub use cuemesh_contract::canonical::{CanonicalSchema, Digest};
 pub use error::Error;
 pub use files::{
-    FilesError, RepoFiles, CODEOWNERS_PATHS, MODULE_FILE, SETTINGS_FILE, SOURCES_DIRECTORY,
+    FilesError, RepoFiles, CODEOWNERS_PATHS, IMPORT_RECORD_FILE, MODULE_FILE, SETTINGS_FILE,
+    SOURCES_DIRECTORY,
 };
 pub use finding::{Finding, Level, Sources};
 pub use history::{CommitProblem, EventHistory, History, Version};

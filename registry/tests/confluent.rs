@@ -255,3 +255,55 @@ async fn config_is_the_default_compatibility_of_the_settings() {
         json!({"compatibilityLevel": "FULL_TRANSITIVE"})
     );
 }
+
+#[tokio::test]
+async fn the_subject_names_an_import_recorded_name_the_event_types_they_became() {
+    let mut repo = repository();
+    let mut record = json!({"url": "http://old-registry", "subjects": {
+        "identity-value": {"source": "MySource", "type": "MySource:newPerson"},
+        // An event type the branch does not hold names nothing.
+        "gone-value": {"source": "Gone", "type": "gone"},
+    }});
+    // A name that is already a subject keeps its own event type.
+    record["subjects"][ORDER] = json!({"source": "MySource", "type": "MySource:newPerson"});
+    repo.commit(
+        "main",
+        "Ada",
+        "Imported from a registry",
+        &[("registry-import.json", Some(&record.to_string()))],
+    );
+    let state = state_of(&repo);
+    assert_eq!(
+        ok(&state, "/subjects").await,
+        json!([PERSON, ORDER, "identity-value"])
+    );
+    assert_eq!(
+        ok(&state, "/subjects/identity-value/versions").await,
+        json!([1, 2, 3])
+    );
+    assert_eq!(
+        ok(&state, &format!("/subjects/{ORDER}/versions")).await,
+        json!([1, 2])
+    );
+    let latest = ok(&state, "/subjects/identity-value/versions/latest").await;
+    let same = ok(&state, &format!("/subjects/{PERSON}/versions/latest")).await;
+    assert_eq!(
+        (&latest["version"], &latest["id"], &latest["schema"]),
+        (&same["version"], &same["id"], &same["schema"])
+    );
+    assert_confluent_error(
+        &get(&state, "/subjects/gone-value/versions").await,
+        StatusCode::NOT_FOUND,
+        40401,
+    );
+
+    // A record that is not JSON names no subjects.
+    repo.commit(
+        "main",
+        "Ada",
+        "A broken record",
+        &[("registry-import.json", Some("{"))],
+    );
+    let state = state_of(&repo);
+    assert_eq!(ok(&state, "/subjects").await, json!([PERSON, ORDER]));
+}

@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Where the import records what it did, at the repository root.
-pub const RECORD_FILE: &str = "registry-import.json";
+pub const RECORD_FILE: &str = cuemesh_registry::IMPORT_RECORD_FILE;
 
 /// The owner of sources the source map gives none.
 pub const DEFAULT_OWNER: &str = "@cuemesh-import/unassigned";

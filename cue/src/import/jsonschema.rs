@@ -555,6 +555,17 @@ impl Importer<'_> {
     /// The CUE expression for one schema.
     fn schema(&mut self, ctx: &Ctx, value: &Value) -> Result<Expr, ImportError> {
         let object = match value {
+            // Draft 4 has no boolean schemas: only its two keywords below take a boolean.
+            Value::Bool(_)
+                if ctx.draft == Draft::Draft4
+                    && !ctx.pointer.ends_with("/additionalProperties")
+                    && !ctx.pointer.ends_with("/additionalItems") =>
+            {
+                return Err(ImportError {
+                    pointer: self.display_pointer(ctx.doc, &ctx.pointer),
+                    message: "draft 4 has no boolean schemas (only additionalProperties and additionalItems take a boolean); name draft 6 or later in $schema".into(),
+                });
+            }
             Value::Bool(true) => return Ok(Expr::Top),
             Value::Bool(false) => return Ok(Expr::Bottom),
             Value::Object(object) => object,
@@ -571,6 +582,16 @@ impl Importer<'_> {
         }
         let ctx = &ctx;
         let draft = ctx.draft;
+        if draft <= Draft::Draft7 && !ctx.pointer.is_empty() {
+            if let Some(v) = object.get("$schema") {
+                return Err(self.invalid(
+                    ctx,
+                    "$schema",
+                    v,
+                    "at the root of the document in draft 7 and earlier",
+                ));
+            }
+        }
         let mut conj = Vec::new();
         if let Some(Value::String(text)) = object.get("$ref") {
             let target = self.reference(ctx, "$ref", text)?;
@@ -968,8 +989,9 @@ impl Importer<'_> {
                 Some(other) => Err(me.invalid(ctx, k, other, "a number")),
             }
         };
-        let exclusive =
-            |k: &str| ctx.draft == Draft::Draft4 && o.get(k) == Some(&Value::Bool(true));
+        // Draft 4's boolean `exclusiveMinimum`/`exclusiveMaximum` make `minimum`/`maximum`
+        // exclusive; CUE reads them in any draft, so a schema that mixes drafts still imports.
+        let exclusive = |k: &str| o.get(k) == Some(&Value::Bool(true));
         if let Some(n) = num(self, "minimum")? {
             let op = if exclusive("exclusiveMinimum") {
                 ">"
@@ -987,11 +1009,13 @@ impl Importer<'_> {
             out.push(Expr::atom(format!("{op}{n}")));
         }
         if ctx.draft > Draft::Draft4 {
-            if let Some(n) = num(self, "exclusiveMinimum")? {
-                out.push(Expr::atom(format!(">{n}")));
-            }
-            if let Some(n) = num(self, "exclusiveMaximum")? {
-                out.push(Expr::atom(format!("<{n}")));
+            for (keyword, op) in [("exclusiveMinimum", ">"), ("exclusiveMaximum", "<")] {
+                if matches!(o.get(keyword), Some(Value::Bool(_))) {
+                    continue;
+                }
+                if let Some(n) = num(self, keyword)? {
+                    out.push(Expr::atom(format!("{op}{n}")));
+                }
             }
         }
         if let Some(n) = num(self, "multipleOf")? {
@@ -1062,6 +1086,10 @@ impl Importer<'_> {
 
     fn array(&mut self, ctx: &Ctx, o: &Map<String, Value>) -> Result<Option<Expr>, ImportError> {
         let (prefix_key, rest_key) = if ctx.draft >= Draft::Draft2020 {
+            if let Some(v @ Value::Array(_)) = o.get("items") {
+                let wanted = "a schema from draft 2020-12 on (a tuple is prefixItems; name an earlier draft in $schema)";
+                return Err(self.invalid(ctx, "items", v, wanted));
+            }
             ("prefixItems", "items")
         } else if matches!(o.get("items"), Some(Value::Array(_))) {
             ("items", "additionalItems")
@@ -2122,6 +2150,57 @@ mod tests {
             &["[]", r#"["a"]"#, r#"["a", 1.0]"#, r#"["a", 1, 2]"#, "[1]"],
         );
         assert_eq!(v, [true, true, true, false, false]);
+    }
+
+    #[test]
+    fn draft_4_boolean_exclusive_bounds_are_read_in_later_drafts_too() {
+        let schema = serde_json::json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "number",
+            "minimum": 2, "exclusiveMinimum": true,
+            "maximum": 3, "exclusiveMaximum": false
+        });
+        let (v, _) = verdicts(schema, &["2", "2.5", "3", "3.5"]);
+        assert_eq!(v, [false, true, true, false]);
+        let schema = serde_json::json!({"exclusiveMinimum": 2, "exclusiveMaximum": 3});
+        let (v, _) = verdicts(schema, &["2", "2.5", "3"]);
+        assert_eq!(v, [false, true, false]);
+    }
+
+    #[test]
+    fn what_a_draft_does_not_allow_is_an_error_at_its_pointer() {
+        let options = Options {
+            package: None,
+            default_draft: None,
+        };
+        for (schema, pointer) in [
+            (
+                serde_json::json!({"$schema": "http://json-schema.org/draft-04/schema#", "anyOf": [true]}),
+                "#/anyOf/0",
+            ),
+            (
+                serde_json::json!({"$schema": "http://json-schema.org/draft-07/schema#", "oneOf": [{"$schema": "http://json-schema.org/draft-07/schema#"}]}),
+                "#/oneOf/0/$schema",
+            ),
+            (
+                serde_json::json!({"properties": {"a": {"items": [{"type": "string"}]}}}),
+                "#/properties/a/items",
+            ),
+        ] {
+            let roots = [Root {
+                uri: "file:///t/schema.json".into(),
+                document: &schema,
+                definition: "#Schema".into(),
+            }];
+            let error = import(&roots, &NoDocuments, &options).expect_err("not allowed");
+            assert_eq!(error.pointer, pointer, "{error}");
+        }
+        let draft4 = serde_json::json!({
+            "$schema": "http://json-schema.org/draft-04/schema#",
+            "additionalProperties": false, "items": [{}], "additionalItems": true
+        });
+        let (v, _) = verdicts(draft4, &["{}", r#"{"a": 1}"#]);
+        assert_eq!(v, [true, false]);
     }
 
     #[test]

@@ -51,6 +51,66 @@ impl std::fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
+/// A YAML text that is not one document of JSON data: the 1-based line and column of the
+/// problem, and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl std::fmt::Display for YamlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.line, self.column, self.message)
+    }
+}
+
+impl std::error::Error for YamlError {}
+
+/// The JSON value a YAML document denotes, for schemas kept in YAML (as CUE's importer reads
+/// them): read by the engine's YAML reader, so scalars resolve as CUE's do (YAML 1.2 core
+/// schema: `yes` is a string, `0x1F` is 31).
+pub fn read_yaml(text: &str) -> Result<serde_json::Value, YamlError> {
+    let file = crate::source::SourceFile::new("", text);
+    let error = |span: Option<crate::source::Span>, message: String| {
+        let at = file.position(span.map_or(0, |s| s.start));
+        YamlError {
+            line: at.line,
+            column: at.column,
+            message,
+        }
+    };
+    let document = crate::yaml::decode_single(crate::source::FileId(0), text)
+        .map_err(|d| error(d.spans.first().copied(), d.message.clone()))?;
+    json_of(&document).map_err(|(span, message)| error(Some(span), message))
+}
+
+/// A decoded document as a `serde_json` value; a number JSON cannot hold (`.inf`) is an error.
+fn json_of(
+    value: &crate::json::JsonValue<'_>,
+) -> Result<serde_json::Value, (crate::source::Span, String)> {
+    use crate::json::JsonKind;
+    use serde_json::Value;
+    Ok(match &value.kind {
+        JsonKind::Null => Value::Null,
+        JsonKind::Bool(b) => Value::Bool(*b),
+        JsonKind::Int(text) | JsonKind::Float(text) => serde_json::from_str(text)
+            .map(Value::Number)
+            .map_err(|_| (value.span, format!("{text} is not a JSON number")))?,
+        JsonKind::String(text) => Value::String(text.to_string()),
+        JsonKind::Array(items) => {
+            Value::Array(items.iter().map(json_of).collect::<Result<_, _>>()?)
+        }
+        JsonKind::Object(members) => Value::Object(
+            members
+                .iter()
+                .map(|(key, _, member)| Ok((key.to_string(), json_of(member)?)))
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}
+
 /// A CUE expression, as much of CUE as the importers need.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Expr {
@@ -499,6 +559,21 @@ fn uses_package(body: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml_documents_read_as_the_json_they_denote() {
+        let value =
+            read_yaml("type: object\nproperties:\n  a: {minimum: 0x10, enum: [yes, 1.5, null]}\n")
+                .expect("YAML");
+        assert_eq!(
+            value,
+            serde_json::json!({"type": "object", "properties": {"a": {"minimum": 16, "enum": ["yes", 1.5, null]}}})
+        );
+        let error = read_yaml("a: 1\nb: .inf\n").expect_err("not JSON");
+        assert_eq!((error.line, error.column), (2, 4), "{error}");
+        let error = read_yaml("a: [1\n").expect_err("not YAML");
+        assert_eq!(error.line, 2, "{error}");
+    }
 
     #[test]
     fn labels_quote_what_is_not_a_plain_identifier() {

@@ -49,8 +49,15 @@ impl Catalog {
     pub fn build(repository: &Repository, branch: &str, index: &Index) -> Result<Catalog, Error> {
         let first_parent = repository.first_parent_commits(branch)?;
         let compatibility = compatibility_at(repository, branch)?;
+        let mut subjects = Subjects::build(index, &first_parent, compatibility);
+        if let Some(text) = repository.read_file(branch, crate::IMPORT_RECORD_FILE)? {
+            // A record that is not JSON names no subjects: cuemesh's own names stay.
+            if let Ok(record) = serde_json::from_str::<Value>(&text) {
+                subjects.add_imported_names(index, &record);
+            }
+        }
         Ok(Catalog {
-            subjects: Subjects::build(index, &first_parent, compatibility),
+            subjects,
             ..Catalog::default()
         })
     }

@@ -5,6 +5,9 @@
 //!   the type are written `%25` and `%2D`, so the one raw `-` separates them and two event
 //!   types never share a subject (`Orders-Orders.placed`, `My%2DShop-order`). In a URL the
 //!   subject is one path segment, percent-encoded once more by the client as usual.
+//! - In a repository `cuemesh import registry` filled, the registry's subject names it recorded
+//!   (`orders.placed-value`) name the event types they became too
+//!   ([`Subjects::add_imported_names`]).
 //! - A subject's versions are the event's versions, 1, 2, 3...; `latest` and `-1` name the last.
 //! - A schema is the version's canonical JSON Schema (`cuemesh_contract::canonical`: the text its digest is
 //!   the SHA-256 of), `schemaType` `JSON`. Its global *id* numbers distinct digests by first
@@ -129,6 +132,28 @@ impl Subjects {
                 .push((subject, version.version.number));
         }
         subjects
+    }
+
+    /// Adds the subjects an import read (the `subjects` of [`crate::IMPORT_RECORD_FILE`]: name
+    /// to source and type) as other names of the event types they became, so that clients
+    /// configured with the old registry's subject names (`orders.placed-value`) read the same
+    /// versions. A name that is already a subject, or whose event type the index does not
+    /// hold, is left out.
+    pub fn add_imported_names(&mut self, index: &Index, record: &Value) {
+        let Some(subjects) = record.get("subjects").and_then(Value::as_object) else {
+            return;
+        };
+        for (name, mapping) in subjects {
+            let field = |key: &str| mapping.get(key).and_then(Value::as_str);
+            let (Some(source), Some(event_type)) = (field("source"), field("type")) else {
+                continue;
+            };
+            if index.event(source, event_type).is_some() {
+                self.subjects
+                    .entry(name.clone())
+                    .or_insert_with(|| (source.to_string(), event_type.to_string()));
+            }
+        }
     }
 
     /// The global id of a digest.
