@@ -51,7 +51,7 @@ mod tests {
         // A field constrained only by a validator taking schemas is constrained.
         assert_eq!(
             paths(
-                RULE.id,
+                RULE.code.id(),
                 "#A: {a: int, ...}",
                 "#A: {a: int, b?: matchN(0, [string]), ...}"
             ),

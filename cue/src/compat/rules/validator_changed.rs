@@ -168,14 +168,14 @@ mod tests {
     fn a_validator_taking_schemas_changed() {
         assert_eq!(
             paths(
-                RULE.id,
+                RULE.code.id(),
                 "#A: {a: matchN(1, [int, string])}",
                 "#A: {a: matchN(1, [int])}"
             ),
             ["a"]
         );
         assert!(paths(
-            RULE.id,
+            RULE.code.id(),
             "#A: {a: matchN(1, [int, string])}",
             "#A: {a: matchN(1, [int, string])}"
         )
