@@ -1204,3 +1204,19 @@ open: ({} & {s: [for y in xo.undefined {}]}) != _|_
     // Only incomplete inside: not an error yet.
     assert_eq!(value_at(source, "open"), "true");
 }
+
+#[test]
+fn a_reference_to_an_optional_field_not_given_is_incomplete() {
+    let source = r#"
+constrained~X?: {required: true}
+test: X.required
+#A: {a?: int, b: a}
+given: #A & {a: 3}
+"#;
+    let got = value_at(source, "test");
+    assert!(
+        got.contains("cannot reference optional field: constrained"),
+        "{got}"
+    );
+    assert_eq!(value_at(source, "given"), r#"{"a":3,"b":3}"#);
+}
