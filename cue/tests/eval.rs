@@ -1220,3 +1220,17 @@ given: #A & {a: 3}
     );
     assert_eq!(value_at(source, "given"), r#"{"a":3,"b":3}"#);
 }
+
+#[test]
+fn an_alternative_that_is_an_incomplete_error_gives_way() {
+    let source = r#"
+x: name: "Hello"
+ok1: *x.a | x
+ok2: x | *x.a
+allFail: x.a | x.b
+"#;
+    assert_eq!(value_at(source, "ok1"), r#"{"name":"Hello"}"#);
+    assert_eq!(value_at(source, "ok2"), r#"{"name":"Hello"}"#);
+    let got = value_at(source, "allFail");
+    assert!(got.contains("2 errors in empty disjunction"), "{got}");
+}
