@@ -290,7 +290,7 @@ impl<'a> Eval<'a> {
                 .as_ref()
                 .is_some_and(|e| e.incomplete)
         };
-        let (bottoms, others): (Vec<(VertexId, bool)>, Vec<(VertexId, bool)>) = survivors
+        let (bottoms, others): (Vec<_>, Vec<_>) = survivors
             .iter()
             .copied()
             .partition(|&(c, _)| is_bottom(self, c));
