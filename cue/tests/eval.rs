@@ -1204,3 +1204,33 @@ open: ({} & {s: [for y in xo.undefined {}]}) != _|_
     // Only incomplete inside: not an error yet.
     assert_eq!(value_at(source, "open"), "true");
 }
+
+#[test]
+fn a_reference_to_an_optional_field_not_given_is_incomplete() {
+    let source = r#"
+constrained~X?: {required: true}
+test: X.required
+#A: {a?: int, b: a}
+given: #A & {a: 3}
+"#;
+    let got = value_at(source, "test");
+    assert!(
+        got.contains("cannot reference optional field: constrained"),
+        "{got}"
+    );
+    assert_eq!(value_at(source, "given"), r#"{"a":3,"b":3}"#);
+}
+
+#[test]
+fn an_alternative_that_is_an_incomplete_error_gives_way() {
+    let source = r#"
+x: name: "Hello"
+ok1: *x.a | x
+ok2: x | *x.a
+allFail: x.a | x.b
+"#;
+    assert_eq!(value_at(source, "ok1"), r#"{"name":"Hello"}"#);
+    assert_eq!(value_at(source, "ok2"), r#"{"name":"Hello"}"#);
+    let got = value_at(source, "allFail");
+    assert!(got.contains("2 errors in empty disjunction"), "{got}");
+}

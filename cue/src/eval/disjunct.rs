@@ -281,6 +281,41 @@ impl<'a> Eval<'a> {
                 return;
             }
         }
+        // An alternative that is itself an error, only incomplete (`x.a` of a struct without
+        // `a`), gives way to those that are not; when all are, none is left.
+        let is_bottom = |this: &Self, c: VertexId| {
+            let c = this.resolve_forward(c);
+            this.vertices[c]
+                .error
+                .as_ref()
+                .is_some_and(|e| e.incomplete)
+        };
+        let (bottoms, others): (Vec<_>, Vec<_>) = survivors
+            .iter()
+            .copied()
+            .partition(|&(c, _)| is_bottom(self, c));
+        let survivors = if !others.is_empty() {
+            others
+        } else if bottoms.len() > 1 {
+            let sub = bottoms
+                .iter()
+                .filter_map(|&(c, _)| {
+                    let c = self.resolve_forward(c);
+                    let err = self.vertices[c].error.clone()?;
+                    Some(self.diagnostic(c, &err))
+                })
+                .collect();
+            self.vertices[v].error = Some(Arc::new(EvalError {
+                code: "EMPTY_DISJUNCTION",
+                message: format!("{} errors in empty disjunction", bottoms.len()),
+                spans: Vec::new(),
+                incomplete: true,
+                sub,
+            }));
+            return;
+        } else {
+            bottoms
+        };
         let complete: Vec<(VertexId, bool)> = survivors
             .iter()
             .copied()

@@ -153,7 +153,7 @@ impl<'a> Eval<'a> {
             ExprKind::Ident(_) | ExprKind::Selector(..) | ExprKind::Index(..) => {
                 match self.resolve(e, env) {
                     Ok(Resolved::Vertex(t)) => {
-                        if let Some(err) = self.required_missing(t, e.span) {
+                        if let Some(err) = self.absent_field(t, e.span) {
                             return Val::Bottom(err);
                         }
                         self.finalize(t);

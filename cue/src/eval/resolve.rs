@@ -484,13 +484,13 @@ impl<'a> Eval<'a> {
         }
     }
 
-    /// The error of a reference to a required field (`a!: int`) that no declaration made
-    /// regular: the field is not there (yet). Only once every declaration of the struct
-    /// holding it is in; while that struct is being expanded, a later one may still make it
-    /// regular.
-    pub(super) fn required_missing(&self, t: VertexId, span: Span) -> Option<Arc<EvalError>> {
+    /// The error of a reference to a required (`a!: int`) or optional (`a?: int`) field that
+    /// no declaration made regular: the field is not there (yet). Only once every
+    /// declaration of the struct holding it is in; while that struct is being expanded, a
+    /// later one may still make it regular.
+    pub(super) fn absent_field(&self, t: VertexId, span: Span) -> Option<Arc<EvalError>> {
         let vertex = &self.vertices[t];
-        if vertex.arc_type != ArcType::Required {
+        if vertex.arc_type == ArcType::Regular {
             return None;
         }
         let parent = vertex.parent?;
@@ -498,10 +498,11 @@ impl<'a> Eval<'a> {
             return None;
         }
         let label = vertex.feature.as_ref()?.selector();
-        Some(EvalError::incomplete(
-            format!("required field missing: {label}"),
-            vec![span],
-        ))
+        let message = match vertex.arc_type {
+            ArcType::Required => format!("required field missing: {label}"),
+            _ => format!("cannot reference optional field: {label}"),
+        };
+        Some(EvalError::incomplete(message, vec![span]))
     }
 
     /// Resolves the base of a selector or index to a value without finalizing structs.
@@ -511,7 +512,11 @@ impl<'a> Eval<'a> {
         env: &Env<'a>,
     ) -> Result<Val, Arc<EvalError>> {
         match self.resolve(base, env)? {
-            Resolved::Vertex(t) => Ok(Val::Node(t)),
+            // Selecting from a field that is not there is the error of that field.
+            Resolved::Vertex(t) => match self.absent_field(t, base.span) {
+                Some(err) => Err(err),
+                None => Ok(Val::Node(t)),
+            },
             Resolved::Val(val) => Ok(val),
             Resolved::Conjunct(c) => match c.kind {
                 ConjunctKind::Expr(x) => {
