@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{cuemesh, http, pull_request_repository, write_files as write, Daemon, Run};
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::NatsServer;
 
 const MODULE: &str = "module: \"schemas.example.com\"\n";
@@ -203,6 +203,36 @@ fn recorded_consumers_are_served_checked_and_a_read_only_user_records_nothing() 
             .is_some_and(|time| time.ends_with('Z')),
         "{audit}"
     );
+    // The whole catalog's list says the same, read by read: billing's declared read with what
+    // was recorded of it, then audit, which no file declares.
+    let (status, body) = http(&address, "GET", "/v1/consumers", &[], "");
+    assert_eq!(status, 200, "{body}");
+    let all: Value = serde_json::from_str(&body).expect("JSON");
+    let all = all["consumers"].as_array().expect("consumers");
+    let ids: Vec<&Value> = all.iter().map(|consumer| &consumer["id"]).collect();
+    assert_eq!(ids, ["billing", "audit"], "{body}");
+    assert_eq!(all[0]["declared"], true, "{body}");
+    assert_eq!(all[0]["file"], "consumers/billing.cue", "{body}");
+    let read = &all[0]["reads"][0];
+    assert_eq!(
+        (&read["source"], &read["type"]),
+        (&json!("A"), &json!("A:x"))
+    );
+    assert_eq!(read["observed"]["versions"][0]["version"], 1, "{body}");
+    assert_eq!(all[1]["declared"], false, "{body}");
+    assert_eq!(all[1]["owner"], Value::Null, "{body}");
+    assert_eq!(all[1]["file"], Value::Null, "{body}");
+    assert_eq!(
+        all[1]["reads"],
+        json!([{
+            "source": "A",
+            "type": "A:x",
+            "version": 1,
+            "observed": audit["observed"],
+        }]),
+        "{body}"
+    );
+
     let (status, page) = http(&address, "GET", "/sources/A/types/A%3Ax", &[], "");
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("<th>Observed decoding</th>"), "{page}");

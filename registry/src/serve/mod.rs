@@ -38,7 +38,7 @@ pub use index::{
     IndexedVersion, PackageState, VersionDocuments,
 };
 pub use metrics::Metrics;
-pub use observed::{type_consumers, ObservedConsumers, TypeConsumer};
+pub use observed::{all_consumers, type_consumers, ObservedConsumers, TypeConsumer};
 pub use reload::{reload, spawn_reloads, LastReload, Outcome, Reload, ReloadStatus, Reloader};
 pub use remote::{is_remote, redacted, Remote};
 pub use routes::{app, ApiError, Route, MAX_BODY_BYTES, ROUTES};

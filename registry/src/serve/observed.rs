@@ -49,6 +49,21 @@ impl ObservedConsumers {
         observations
     }
 
+    /// Every observation, by consumer, source, type, then version.
+    pub fn all(&self) -> Vec<Observation> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let mut observations: Vec<Observation> = entries.values().cloned().collect();
+        observations.sort_by(|a, b| {
+            (&a.consumer, &a.source, &a.event_type, a.version).cmp(&(
+                &b.consumer,
+                &b.source,
+                &b.event_type,
+                b.version,
+            ))
+        });
+        observations
+    }
+
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Observation>> {
         self.entries.write().unwrap_or_else(|p| p.into_inner())
     }
@@ -71,22 +86,12 @@ pub struct TypeConsumer {
 impl TypeConsumer {
     /// The consumer as `GET .../consumers` lists it.
     pub fn to_json(&self) -> Value {
-        let observed = match self.observed.iter().map(|o| &o.last_seen).max() {
-            None => Value::Null,
-            Some(last_seen) => json!({
-                "last_seen": last_seen,
-                "versions": self.observed.iter().map(|o| json!({
-                    "version": o.version,
-                    "last_seen": o.last_seen,
-                })).collect::<Vec<_>>(),
-            }),
-        };
         json!({
             "id": self.id,
             "owner": self.owner,
             "version": self.version.to_json(),
             "declared": self.declared,
-            "observed": observed,
+            "observed": observed_json(&self.observed),
         })
     }
 
@@ -100,6 +105,98 @@ impl TypeConsumer {
             .collect();
         Some(format!("{} (last seen {last_seen})", versions.join(", ")))
     }
+}
+
+/// What receivers recorded of one consumer's reading of one type, one observation per version:
+/// `{"last_seen", "versions": [{"version", "last_seen"}]}`, or `null` when nothing was.
+fn observed_json(observations: &[Observation]) -> Value {
+    match observations.iter().map(|o| &o.last_seen).max() {
+        None => Value::Null,
+        Some(last_seen) => json!({
+            "last_seen": last_seen,
+            "versions": observations.iter().map(|o| json!({
+                "version": o.version,
+                "last_seen": o.last_seen,
+            })).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+/// Every consumer as `GET /v1/consumers` lists it: the declared ones in file order, each read
+/// with what receivers recorded of it, then those receivers recorded that no file declares, by
+/// id, each with the types it was observed decoding (its `version` the highest observed).
+pub fn all_consumers(index: &Index, observed: &ObservedConsumers) -> Vec<Value> {
+    let mut observations = observed.all();
+    let mut take = |consumer: &str, source: &str, event_type: &str| -> Vec<Observation> {
+        let (mine, others) = observations.drain(..).partition(|o: &Observation| {
+            o.consumer == consumer && o.source == source && o.event_type == event_type
+        });
+        observations = others;
+        mine
+    };
+    let mut listed: Vec<Value> = index
+        .consumers
+        .iter()
+        .map(|consumer| {
+            let id = consumer.id.as_deref().unwrap_or_default();
+            let reads: Vec<Value> = consumer
+                .reads
+                .iter()
+                .map(|read| {
+                    let seen = take(id, &read.source, &read.event_type);
+                    json!({
+                        "source": read.source,
+                        "type": read.event_type,
+                        "version": read.version.to_json(),
+                        "observed": observed_json(&seen),
+                    })
+                })
+                .collect();
+            json!({
+                "id": consumer.id,
+                "owner": consumer.owner,
+                "description": consumer.description,
+                "file": consumer.path,
+                "declared": true,
+                "reads": reads,
+            })
+        })
+        .collect();
+    // What is left was recorded of reads no file declares. A declared consumer observed
+    // decoding a type it does not declare is listed again, undeclared, for that type.
+    let mut undeclared: BTreeMap<&str, BTreeMap<(&str, &str), Vec<&Observation>>> = BTreeMap::new();
+    for observation in &observations {
+        undeclared
+            .entry(&observation.consumer)
+            .or_default()
+            .entry((&observation.source, &observation.event_type))
+            .or_default()
+            .push(observation);
+    }
+    for (id, types) in undeclared {
+        let reads: Vec<Value> = types
+            .into_iter()
+            .map(|((source, event_type), seen)| {
+                let seen: Vec<Observation> = seen.into_iter().cloned().collect();
+                let version = seen.iter().map(|o| o.version).max().unwrap_or(1);
+                json!({
+                    "source": source,
+                    "type": event_type,
+                    "version": version,
+                    "observed": observed_json(&seen),
+                })
+            })
+            .collect();
+        listed.push(json!({
+            "id": id,
+            "owner": null,
+            "description": null,
+            "file": null,
+            "declared": false,
+            "reads": reads,
+        }));
+    }
+    listed
 }
 
 /// The consumers of one event type: every declared one in file order, each with what was

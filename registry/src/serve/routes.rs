@@ -211,34 +211,11 @@ async fn sources(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"sources": sources}))
 }
 
-/// Every consumer declared at the tip, with what it reads.
+/// Every consumer declared at the tip, with what it reads, and those receivers recorded that no
+/// file declares (`declared: false`); each read's `observed` is what receivers recorded of it.
 async fn consumers(State(state): State<AppState>) -> Json<Value> {
     let index = state.index();
-    let consumers: Vec<Value> = index
-        .consumers
-        .iter()
-        .map(|consumer| {
-            let reads: Vec<Value> = consumer
-                .reads
-                .iter()
-                .map(|read| {
-                    json!({
-                        "source": read.source,
-                        "type": read.event_type,
-                        "version": read.version.to_json(),
-                    })
-                })
-                .collect();
-            json!({
-                "id": consumer.id,
-                "owner": consumer.owner,
-                "description": consumer.description,
-                "file": consumer.path,
-                "reads": reads,
-            })
-        })
-        .collect();
-    Json(json!({"consumers": consumers}))
+    Json(json!({"consumers": super::all_consumers(&index, state.observed())}))
 }
 
 /// The consumers of one event type: declared ones (`consumers/*.cue` at the tip), each with the
