@@ -340,6 +340,12 @@ async fn serve_both(
         let _ = stopped.wait_for(|stop| *stop).await;
     };
     let reloads = serve::spawn_reloads(Arc::new(reloader), Some(config.poll));
+    // Receivers (`cuemesh tail --as`) record what they decode in the stack's NATS: the catalog
+    // shows them beside the declared consumers, as `serve --nats` does.
+    let watcher = tokio::spawn(crate::serve::watch_observed(
+        nats.config().clone(),
+        state.clone(),
+    ));
     let registry = axum::serve(registry_listener, serve::app(state))
         .with_graceful_shutdown(until_stopped(stopped.clone()));
     let publisher = async move {
@@ -350,6 +356,7 @@ async fn serve_both(
     let (registry, publisher) = tokio::join!(registry, publisher);
     signal.abort();
     reloads.abort();
+    watcher.abort();
     registry.context("the registry failed")?;
     publisher.context("the publisher failed")?;
     output::progress(format_args!("stopped"));

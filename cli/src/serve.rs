@@ -229,7 +229,7 @@ const WATCH_RETRY: Duration = Duration::from_secs(5);
 /// it, then every change. A server that cannot be reached, or a bucket that does not exist
 /// yet (no receiver recorded anything), is looked for again every few seconds; none of this
 /// stops the registry from serving.
-async fn watch_observed(nats: NatsConfig, state: AppState) {
+pub(crate) async fn watch_observed(nats: NatsConfig, state: AppState) {
     let mut absent_said = false;
     loop {
         match watch_once(&nats, &state).await {

@@ -161,6 +161,46 @@ fn dev_with_a_given_nats_serves_the_template_and_its_curls_publish_and_are_refus
             "{dataschema}"
         );
     });
+
+    // The printed tail line, run as a consumer, is recorded and shown by the registry.
+    let tail = dev.lines_with("cuemesh tail")[0].trim().replacen(
+        "cuemesh",
+        &format!("{} --format json", env!("CARGO_BIN_EXE_cuemesh")),
+        1,
+    );
+    let tailed = paste(&format!("{tail} --count 1 --as shipping-dashboard"));
+    assert_eq!(tailed.lines().count(), 1, "{tailed}");
+    let event: serde_json::Value = serde_json::from_str(&tailed).expect("a JSON line");
+    let (source, event_type) = (
+        event["attributes"]["source"].as_str().expect("source"),
+        event["attributes"]["type"].as_str().expect("type"),
+    );
+    let consumers = format!(
+        "curl -sS -f {}/{source}/types/{}/consumers",
+        dev.url("registry"),
+        event_type.replace(':', "%3A")
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let listed: serde_json::Value = serde_json::from_str(&paste(&consumers)).expect("JSON");
+        let observed = listed["consumers"]
+            .as_array()
+            .expect("consumers")
+            .iter()
+            .find(|consumer| consumer["id"] == "shipping-dashboard")
+            .map(|consumer| consumer["observed"].clone());
+        if observed
+            .as_ref()
+            .is_some_and(|observed| !observed.is_null())
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the observed consumer is never listed: {listed}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     dev.stop();
 }
 
