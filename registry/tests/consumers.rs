@@ -22,11 +22,13 @@ async fn every_declared_consumer_with_what_it_reads() {
     assert_eq!(ids, ["billing", "warehouse"]);
     assert_eq!(consumers[0]["owner"], "@acme/billing");
     assert_eq!(consumers[0]["file"], "consumers/billing.cue");
+    assert_eq!(consumers[0]["declared"], true);
+    // Without `serve --nats`, nothing is observed.
     assert_eq!(
         consumers[0]["reads"],
         json!([
-            {"source": "com.acme.orders", "type": "com.acme.orders.placed", "version": "latest"},
-            {"source": "com.acme.payments", "type": "com.acme.payments.captured", "version": 1},
+            {"source": "com.acme.orders", "type": "com.acme.orders.placed", "version": "latest", "observed": null},
+            {"source": "com.acme.payments", "type": "com.acme.payments.captured", "version": 1, "observed": null},
         ])
     );
 }
