@@ -10,7 +10,7 @@ use cuemesh_registry::serve::{spawn_reloads, AppState, Index, Outcome, Reloader}
 use cuemesh_registry::Repository;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use support::service::{orders, MONEY};
@@ -157,6 +157,7 @@ async fn client(
     server: Arc<Server>,
     states: Arc<RwLock<Vec<Served>>>,
     stop: Arc<AtomicBool>,
+    answered: Arc<AtomicU64>,
 ) -> Counts {
     let mut counts = Counts::default();
     let (mut state_seen, mut latest_seen, mut generation_seen) = (0, 0, 0);
@@ -181,6 +182,7 @@ async fn client(
         )
         .await
         .unwrap_or_else(|_| Err("no answer within 10 s".into()));
+        answered.fetch_add(1, Ordering::Relaxed);
         let (status, head, body) = match answer {
             Ok(answer) => answer,
             Err(error) => {
@@ -341,12 +343,14 @@ async fn commits_and_a_broken_commit_under_load_fail_no_request_and_never_half_l
     let server = Arc::new(Server::start(state.clone()).await);
 
     let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicU64::new(0));
     let clients: Vec<_> = (0..6)
         .map(|_| {
             tokio::spawn(client(
                 server.clone(),
                 governance.states.clone(),
                 stop.clone(),
+                answered.clone(),
             ))
         })
         .collect();
@@ -387,7 +391,14 @@ async fn commits_and_a_broken_commit_under_load_fail_no_request_and_never_half_l
         served(&get(&server, "/v1/sources").await),
         governance.last_good()
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The load goes on against the fix for 48 more answers (as many as 6 clients asking each of
+    // their 4 routes twice) before it stops, instead of for a guessed time.
+    let at_fix = answered.load(Ordering::Relaxed);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while answered.load(Ordering::Relaxed) < at_fix + 6 * 4 * 2 {
+        assert!(Instant::now() < deadline, "the clients stopped asking");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     stop.store(true, Ordering::Relaxed);
 
     let mut total = Counts::default();
