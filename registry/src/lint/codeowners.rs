@@ -18,8 +18,6 @@
 
 use cue::{FileId, Span};
 
-pub use crate::files::CODEOWNERS_PATHS;
-
 /// One rule of the file.
 #[derive(Debug, Clone)]
 pub struct OwnersRule {

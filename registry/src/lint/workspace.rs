@@ -165,7 +165,7 @@ impl Workspace {
             .ok_or(FilesError::NoModulePath)?;
         let mut sources = Sources::default();
         let (settings, settings_problems) = Settings::load(tree, &module, &mut sources);
-        let codeowners = super::codeowners::CODEOWNERS_PATHS
+        let codeowners = crate::files::CODEOWNERS_PATHS
             .iter()
             .find(|path| tree.files.contains_key(**path))
             .map(|path| {
