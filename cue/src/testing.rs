@@ -23,10 +23,35 @@ pub fn check_engine_consistency(text: &str) {
             let checked = schema.validate_json("data.json", data);
             let unified = schema.validate_json_unified("data.json", data);
             if valid_package {
-                let a: Vec<String> = checked.errors.iter().map(|d| d.headline()).collect();
-                let b: Vec<String> = unified.errors.iter().map(|d| d.headline()).collect();
-                assert_eq!(a, b, "compiled and unified validation disagree");
+                if let Err(difference) = same_diagnostics(&checked.errors, &unified.errors) {
+                    panic!("compiled and unified validation disagree: {difference}");
+                }
             }
         }
+    }
+}
+
+/// Whether the compiled validator's diagnostics are those of unification, whole: code,
+/// severity, path, message, spans, labels and help of each, in the same order. The error names
+/// the first difference.
+pub fn same_diagnostics(
+    checked: &[crate::Diagnostic],
+    unified: &[crate::Diagnostic],
+) -> Result<(), String> {
+    for (n, (c, u)) in checked.iter().zip(unified).enumerate() {
+        if c != u {
+            return Err(format!("diagnostic {n}: compiled {c:?}, unified {u:?}"));
+        }
+    }
+    match checked.len().cmp(&unified.len()) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Greater => Err(format!(
+            "the compiled validator reports more: {:?}",
+            checked[unified.len()].headline()
+        )),
+        std::cmp::Ordering::Less => Err(format!(
+            "unification reports more: {:?}",
+            unified[checked.len()].headline()
+        )),
     }
 }

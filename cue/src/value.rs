@@ -432,6 +432,9 @@ impl Scalar {
         let narrowed = self.kinds.and(kinds);
         if narrowed.is_empty() {
             // CUE names a concrete value first; otherwise the newer conjunct (the data).
+            // The positions are listed in the order the message names the values.
+            let self_first =
+                self.value.is_some() || composite_rank(self.kinds) < composite_rank(kinds);
             let message = match &self.value {
                 Some((atom, _)) => format!(
                     "conflicting values {atom} and {text} (mismatched types {} and {})",
@@ -452,17 +455,15 @@ impl Scalar {
                     self.kinds.name()
                 ),
             };
-            let mut spans = Vec::new();
-            match &self.value {
-                Some((_, value_span)) => {
-                    spans.push(*value_span);
-                    spans.push(span);
-                }
-                None => {
-                    spans.push(span);
-                    spans.extend(self.kind_span);
-                }
-            }
+            let own_span = match &self.value {
+                Some((_, value_span)) => Some(*value_span),
+                None => self.kind_span,
+            };
+            let spans = if self_first {
+                own_span.into_iter().chain([span]).collect()
+            } else {
+                [span].into_iter().chain(own_span).collect()
+            };
             return Err(EvalError::new("CONFLICT", message, spans));
         }
         if narrowed != self.kinds {

@@ -101,6 +101,7 @@ fn conformance() {
         paths: usize,
         path_checks: usize,
         headlines: usize,
+        disagreements: usize,
     }
     let mut table: BTreeMap<String, Row> = BTreeMap::new();
     let mut failures = Vec::new();
@@ -126,7 +127,16 @@ fn conformance() {
             // As `cuemesh vet` (and `cue vet`) does: a package with errors judges no data.
             let errors: Vec<cue::Diagnostic> = match &schema {
                 _ if !package.diagnostics().is_empty() => package.diagnostics().to_vec(),
-                Ok(schema) => schema.validate_json(&data_name, &data).errors,
+                Ok(schema) => {
+                    let checked = schema.validate_json(&data_name, &data).errors;
+                    let unified = schema.validate_json_unified(&data_name, &data).errors;
+                    // One truth: the compiled validator says exactly what unification says.
+                    if let Err(difference) = cue::testing::same_diagnostics(&checked, &unified) {
+                        row.disagreements += 1;
+                        failures.push(format!("{name}: {data_name}: {difference}"));
+                    }
+                    checked
+                }
                 Err(diagnostics) => diagnostics.clone(),
             };
             match (expected, errors.first()) {
@@ -163,13 +173,13 @@ fn conformance() {
         }
     }
     println!(
-        "{:<16} {:>6} {:>7} {:>9} {:>11} {:>10}",
-        "topic", "cases", "checks", "verdicts", "paths", "headlines"
+        "{:<16} {:>6} {:>7} {:>9} {:>11} {:>10} {:>13}",
+        "topic", "cases", "checks", "verdicts", "paths", "headlines", "disagreements"
     );
     for (topic, r) in &table {
         println!(
-            "{topic:<16} {:>6} {:>7} {:>9} {:>5}/{:<5} {:>10}",
-            r.cases, r.checks, r.verdicts, r.paths, r.path_checks, r.headlines
+            "{topic:<16} {:>6} {:>7} {:>9} {:>5}/{:<5} {:>10} {:>13}",
+            r.cases, r.checks, r.verdicts, r.paths, r.path_checks, r.headlines, r.disagreements
         );
     }
     if !failures.is_empty() {
