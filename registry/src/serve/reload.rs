@@ -172,6 +172,9 @@ pub struct ReloadStatus {
     generation: AtomicU64,
     builds: AtomicU64,
     requests: AtomicU64,
+    /// How many of `requests` a finished reload answered: each reload answers every request
+    /// counted before it started.
+    answered: AtomicU64,
     counts: [AtomicU64; 4],
     last: Mutex<Option<LastReload>>,
     /// The last tip that did not load, and why.
@@ -184,6 +187,7 @@ impl ReloadStatus {
             generation: AtomicU64::new(1),
             builds: AtomicU64::new(0),
             requests: AtomicU64::new(0),
+            answered: AtomicU64::new(0),
             counts: Default::default(),
             last: Mutex::new(None),
             broken_tip: Mutex::new(None),
@@ -216,6 +220,16 @@ impl ReloadStatus {
 
     pub(crate) fn requested(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many of [`ReloadStatus::requests`] a finished reload has answered; when it equals
+    /// them, no reload is owed (until the next request or poll).
+    pub fn answered_requests(&self) -> u64 {
+        self.answered.load(Ordering::Relaxed)
+    }
+
+    fn answered(&self, requests: u64) {
+        self.answered.fetch_max(requests, Ordering::Relaxed);
     }
 
     fn broken_tip(&self) -> Option<(String, Vec<String>)> {
@@ -359,15 +373,23 @@ pub fn spawn_reloads(
                     None => std::future::pending::<()>().await,
                 }
             };
-            tokio::select! {
-                () = tick => {}
-                () = requested.notified() => {}
+            let polled = tokio::select! {
+                () = tick => true,
+                () = requested.notified() => false,
+            };
+            let status = reloader.state.reload_status();
+            // Every request counted now is answered by the reload that starts now. A wake-up
+            // left by a request that a finished reload already answered makes no reload.
+            let asked = status.requests();
+            if !polled && asked <= status.answered_requests() {
+                continue;
             }
-            let reloader = reloader.clone();
+            let rebuild = reloader.clone();
             // The outcome is recorded and logged by `reload_now`; a panic is logged here.
-            if let Err(error) = tokio::task::spawn_blocking(move || reloader.reload_now()).await {
+            if let Err(error) = tokio::task::spawn_blocking(move || rebuild.reload_now()).await {
                 tracing::error!(error = %error, "reload: the rebuild panicked");
             }
+            status.answered(asked);
         }
     })
 }
