@@ -262,6 +262,9 @@ pub enum UnaryOp {
     Match,
     /// `!~x`
     NotMatch,
+    /// `x...`, written after its operand: opens the closed struct `x`, recursively
+    /// (`@experiment(explicitopen)`).
+    Open,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -307,6 +310,7 @@ impl UnaryOp {
             UnaryOp::GreaterEqual => ">=",
             UnaryOp::Match => "=~",
             UnaryOp::NotMatch => "!~",
+            UnaryOp::Open => "...",
         }
     }
 }

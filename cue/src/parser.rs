@@ -960,6 +960,15 @@ impl<'t> Parser<'t> {
                     kind: ExprKind::Optional(Box::new(expr)),
                     span,
                 };
+            } else if self.is_punct("...") {
+                // `x...` opens `x` (`@experiment(explicitopen)`); a declaration or list
+                // element that starts with `...` never reaches here.
+                self.bump();
+                let span = expr.span.to(self.prev_span());
+                expr = Expr {
+                    kind: ExprKind::Unary(UnaryOp::Open, Box::new(expr)),
+                    span,
+                };
             } else if self.is_punct("(") {
                 self.bump();
                 let mut args = Vec::new();

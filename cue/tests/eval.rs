@@ -1236,3 +1236,56 @@ allFail: x.a | x.b
     let got = value_at(source, "allFail");
     assert!(got.contains("2 errors in empty disjunction"), "{got}");
 }
+
+const EXPLICIT_OPEN: &str = r#"
+@experiment(explicitopen)
+#A: {a: int, sub: {x: int}}
+embedded: {#A, b: 1}
+unified: #A & {b: 1}
+opened: {#A..., b: 1}
+openedDeep: #A... & {sub: y: 1}
+#B: {#A..., b: int}
+closedB: #B & {c: 1}
+all: __closeAll({a: 1, sub: {x: 1}})
+allDeep: all & {sub: y: 1}
+reclosed: __reclose({#A..., b: 1})
+reclosedTop: reclosed & {c: 1}
+reclosedDeep: reclosed & {sub: y: 1}
+plain: __reclose({{c: 1}..., b: 1}) & {d: 1}
+"#;
+
+#[test]
+fn with_explicitopen_embedding_is_unifying_and_postfix_ellipsis_opens() {
+    // Embedding a definition closes the struct, its own fields and all, as `&` does.
+    assert_eq!(value_at(EXPLICIT_OPEN, "embedded"), "b: field not allowed");
+    assert_eq!(value_at(EXPLICIT_OPEN, "unified"), "b: field not allowed");
+    // `#A...` opens #A, down to the fields of its fields; a definition holding it is closed.
+    assert_eq!(value_at(EXPLICIT_OPEN, "opened.b"), "1");
+    assert_eq!(value_at(EXPLICIT_OPEN, "openedDeep.sub.y"), "1");
+    assert_eq!(value_at(EXPLICIT_OPEN, "closedB"), "c: field not allowed");
+}
+
+#[test]
+fn close_all_and_reclose_close_a_literal_again() {
+    assert_eq!(
+        value_at(EXPLICIT_OPEN, "allDeep"),
+        "sub.y: field not allowed"
+    );
+    // `__reclose` closes as the definition it opened was: recursively.
+    assert_eq!(
+        value_at(EXPLICIT_OPEN, "reclosedTop"),
+        "c: field not allowed"
+    );
+    assert_eq!(
+        value_at(EXPLICIT_OPEN, "reclosedDeep"),
+        "sub.y: field not allowed"
+    );
+    // What it opens was never closed: it stays open.
+    assert_eq!(value_at(EXPLICIT_OPEN, "plain.d"), "1");
+    // Without the experiment, the builtins are errors.
+    let old = "x: __closeAll({a: 1})\n";
+    assert_eq!(
+        value_at(old, "x"),
+        "error in call to __closeAll: __closeAll may only be used when explicitopen is enabled"
+    );
+}

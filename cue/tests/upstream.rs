@@ -126,9 +126,10 @@ use cue::{ImportResolver, NoImports, Package, PackageFiles};
 /// that are incomplete errors eliminated; on the builtins' side, with `list.MatchN`, the
 /// validator form of the builtins taking schemas, `matchN` exported as combinators, schema
 /// arguments that keep their disjunctions, OpenAPI's `*_value`, nullable and `!=` rules and vet
-/// reading standard input; 3846 with both), minus a small margin. Raise it when the engine
-/// gets better.
-const FLOOR: usize = 3843;
+/// reading standard input; 3846 with both; 3901 with the `explicitopen` experiment: `x...`,
+/// embedding as unification, `__closeAll` and `__reclose`), minus a small margin. Raise it
+/// when the engine gets better.
+const FLOOR: usize = 3898;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).

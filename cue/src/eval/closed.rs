@@ -14,9 +14,18 @@
 //! instead, which allows its own fields too), and the declarations of one definition share
 //! their closedness (a declaration closed by an embedding allows the definition's other
 //! fields).
+//!
+//! In a file that enables `@experiment(explicitopen)`, none of the embedding rules apply:
+//! embedding a value is unifying with it, so a struct literal's embeddings take its own group.
+//! There `x...` adds `x` under a group that opens it ([`Group::opens`]): no closed group under
+//! it counts, however deep. `__closeAll(x)` closes a literal the way a definition does, and
+//! `__reclose(x)` as the values it opens with `...` were closed ([`Reclosing`]).
 
+use super::conjunct::{ConjunctKind, Env};
+use super::resolve::{reference_is_definition, Resolved};
 use super::vertex::{Feature, VertexId};
 use super::Eval;
+use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::value::EvalError;
 
 /// A closedness group, by its index in the evaluation's `groups`.
@@ -57,7 +66,55 @@ pub(super) struct Group {
     /// Made by `close()`: closed where it stands alone, but when its value is embedded in a
     /// struct it closes that struct instead (which may then declare more fields).
     pub(super) by_close: bool,
+    /// Made by `x...` (`@experiment(explicitopen)`): everything under it is open, however it
+    /// was closed, down to the fields of fields.
+    pub(super) opens: bool,
+    /// Made by `__closeAll` (or `__reclose` of a recursively closed value): it closes every
+    /// struct under it, whatever group holds that struct's own declarations.
+    pub(super) closes_all: bool,
 }
+
+/// The builtins of the `explicitopen` experiment that close a struct literal, as `cue fix`
+/// writes them where an embedding used to close the struct holding it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ClosingBuiltin {
+    /// `__closeAll(x)`: `x` closed recursively, as a definition is.
+    CloseAll,
+    /// `__reclose(x)`: `x` closed again as the values it opens with `...` were: recursively
+    /// if one was a definition, at its own level if one was `close()`d, not at all otherwise.
+    Reclose,
+}
+
+impl ClosingBuiltin {
+    /// The closing builtin `callee` names, if it does and nothing in scope shadows it.
+    pub(super) fn named(callee: &Expr) -> Option<ClosingBuiltin> {
+        match &callee.kind {
+            ExprKind::Ident(id) if id.name == "__closeAll" => Some(ClosingBuiltin::CloseAll),
+            ExprKind::Ident(id) if id.name == "__reclose" => Some(ClosingBuiltin::Reclose),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ClosingBuiltin::CloseAll => "__closeAll",
+            ClosingBuiltin::Reclose => "__reclose",
+        }
+    }
+}
+
+/// How closed a value is, as `__reclose` finds it; ordered from open to recursively closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Reclosing {
+    Open,
+    /// Closed at its own level (`close()`).
+    Shallow,
+    /// Closed down to the fields of fields (a definition).
+    Recursive,
+}
+
+/// How deeply `__reclose` follows references to find how a value was closed.
+const RECLOSING_DEPTH: u32 = 16;
 
 impl Group {
     pub(super) fn is_closed(&self) -> bool {
@@ -72,8 +129,47 @@ impl<'a> Eval<'a> {
             closedness,
             embedded_at: None,
             by_close: false,
+            opens: false,
+            closes_all: false,
         });
         self.groups.len() - 1
+    }
+
+    /// The group of the value of `x...` added in `parent`: it opens what it holds.
+    pub(super) fn opening_group(&mut self, parent: Option<GroupId>) -> GroupId {
+        let group = self.new_group(parent, Closedness::Open);
+        self.groups[group].opens = true;
+        group
+    }
+
+    /// Whether `group` is opened by `x...`: it or a group holding it was made by one.
+    pub(super) fn is_opened(&self, group: GroupId) -> bool {
+        self.opener(group).is_some()
+    }
+
+    /// The innermost group made by `x...` that is `group` or holds it.
+    pub(super) fn opener(&self, group: GroupId) -> Option<GroupId> {
+        let mut current = Some(group);
+        while let Some(g) = current {
+            if self.groups[g].opens {
+                return Some(g);
+            }
+            current = self.groups[g].parent;
+        }
+        None
+    }
+
+    /// The group under which a conjunct whose own group is `own` is added where the group is
+    /// `outer`: its own, unless `outer` opens it (then its closedness no longer counts).
+    pub(super) fn inherited_group(
+        &self,
+        own: Option<GroupId>,
+        outer: Option<GroupId>,
+    ) -> Option<GroupId> {
+        match outer {
+            Some(o) if self.is_opened(o) => outer,
+            _ => own.or(outer),
+        }
     }
 
     /// The group of a value embedded in the struct at `v` whose declarations are in `parent`.
@@ -128,15 +224,23 @@ impl<'a> Eval<'a> {
     }
 
     /// The requirement of every closed group present at `v`, each once, in the order of the
-    /// groups' first declarations at `v`.
+    /// groups' first declarations at `v`. A group that closes all under it is present at
+    /// every vertex where a group under it declares something.
     pub(super) fn requirements(&self, v: VertexId) -> Vec<GroupId> {
         let mut required = Vec::new();
         for entry in &self.vertices[v].groups {
-            if self.groups[entry.group].is_closed() {
+            if self.groups[entry.group].is_closed() && !self.is_opened(entry.group) {
                 let r = self.requirement(entry.group, v);
                 if !required.contains(&r) {
                     required.push(r);
                 }
+            }
+            let mut above = self.groups[entry.group].parent;
+            while let Some(g) = above {
+                if self.groups[g].closes_all && !self.is_opened(g) && !required.contains(&g) {
+                    required.push(g);
+                }
+                above = self.groups[g].parent;
             }
         }
         required
@@ -244,5 +348,135 @@ impl<'a> Eval<'a> {
             }
         }
         false
+    }
+}
+
+impl<'a> Eval<'a> {
+    /// Adds `__closeAll(x)` or `__reclose(x)` (`call`, whose argument list is `args`) to `v`
+    /// in `group`: `x` must be a struct or list literal (or, for `__reclose`, a `close()` of
+    /// one), in a file that enables `explicitopen`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn add_closing_call(
+        &mut self,
+        v: VertexId,
+        builtin: ClosingBuiltin,
+        call: &'a Expr,
+        args: &'a [Expr],
+        env: Env<'a>,
+        group: Option<GroupId>,
+        embedded: bool,
+    ) {
+        let name = builtin.name();
+        let fail = |message: String| {
+            EvalError::new(
+                "INVALID",
+                format!("error in call to {name}: {message}"),
+                vec![call.span],
+            )
+        };
+        if !self.explicit_open(call.span.file) {
+            let err = fail(format!(
+                "{name} may only be used when explicitopen is enabled"
+            ));
+            return self.set_error(v, err);
+        }
+        let [arg] = args else {
+            let err = fail(format!(
+                "wrong number of arguments: expected 1, got {}",
+                args.len()
+            ));
+            return self.set_error(v, err);
+        };
+        if !is_literal(arg, builtin == ClosingBuiltin::Reclose) {
+            return self.set_error(v, fail("argument must be a struct or list literal".into()));
+        }
+        let closing = match builtin {
+            ClosingBuiltin::CloseAll => Reclosing::Recursive,
+            ClosingBuiltin::Reclose => self.reclosing(arg, &env, RECLOSING_DEPTH),
+        };
+        let group = match closing {
+            Reclosing::Open => group,
+            Reclosing::Shallow => {
+                // Closed here only: the group is present at `v` alone, the literal's fields
+                // are declared in an open group under it.
+                let closed = self.new_group(group, Closedness::Definition);
+                self.group_entry(v, closed);
+                Some(self.new_group(Some(closed), Closedness::Open))
+            }
+            Reclosing::Recursive => {
+                let closed = self.new_group(group, Closedness::Definition);
+                self.groups[closed].closes_all = true;
+                Some(closed)
+            }
+        };
+        self.add_expr(v, arg, env, group, embedded);
+    }
+
+    /// How the value of `e` was closed, for `__reclose`: by the definitions and `close()`
+    /// calls it embeds, unifies or opens with `...`, following references `depth` deep.
+    fn reclosing(&mut self, e: &'a Expr, env: &Env<'a>, depth: u32) -> Reclosing {
+        if depth == 0 {
+            return Reclosing::Open;
+        }
+        match &e.kind {
+            ExprKind::Paren(x) | ExprKind::Unary(UnaryOp::Open, x) => {
+                self.reclosing(x, env, depth - 1)
+            }
+            // The embeddings' references are resolved outside the literal: `cue fix` embeds
+            // references to values declared elsewhere.
+            ExprKind::Struct(lit) => {
+                let mut closing = Reclosing::Open;
+                for decl in &lit.decls {
+                    if let crate::ast::Decl::Embed(x) = decl {
+                        closing = closing.max(self.reclosing(x, env, depth - 1));
+                    }
+                }
+                closing
+            }
+            ExprKind::Binary(BinaryOp::Conjunction, a, b) => self
+                .reclosing(a, env, depth - 1)
+                .max(self.reclosing(b, env, depth - 1)),
+            ExprKind::Call(callee, args)
+                if matches!(&callee.kind, ExprKind::Ident(id) if id.name == "close")
+                    && args.len() == 1 =>
+            {
+                Reclosing::Shallow.max(self.reclosing(&args[0], env, depth - 1))
+            }
+            ExprKind::Ident(_) | ExprKind::Selector(..) if reference_is_definition(e) => {
+                Reclosing::Recursive
+            }
+            ExprKind::Ident(_) | ExprKind::Selector(..) => match self.resolve(e, env) {
+                Ok(Resolved::Vertex(t)) => {
+                    let mut closing = Reclosing::Open;
+                    for c in self.vertices[t].conjuncts.clone() {
+                        if let ConjunctKind::Expr(x) = c.kind {
+                            closing = closing.max(self.reclosing(x, &c.env, depth - 1));
+                        }
+                    }
+                    closing
+                }
+                Ok(Resolved::Conjunct(c)) => match c.kind {
+                    ConjunctKind::Expr(x) => self.reclosing(x, &c.env, depth - 1),
+                    _ => Reclosing::Open,
+                },
+                _ => Reclosing::Open,
+            },
+            _ => Reclosing::Open,
+        }
+    }
+}
+
+/// Whether `e` is a struct or list literal (in parentheses or not), or with `close_call`, a
+/// `close()` of one: the arguments the closing builtins take.
+fn is_literal(e: &Expr, close_call: bool) -> bool {
+    match &e.kind {
+        ExprKind::Struct(_) | ExprKind::List(_) => true,
+        ExprKind::Paren(x) => is_literal(x, close_call),
+        ExprKind::Call(callee, args) if close_call => {
+            matches!(&callee.kind, ExprKind::Ident(id) if id.name == "close")
+                && args.len() == 1
+                && is_literal(&args[0], false)
+        }
+        _ => false,
     }
 }

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use super::call::{validator_scalar, Func};
-use super::closed::{Closedness, GroupId};
+use super::closed::{Closedness, ClosingBuiltin, GroupId};
 use super::disjunct::collect_disjuncts;
 use super::errors::compact;
 use super::pattern::Pattern;
@@ -51,6 +51,9 @@ pub(super) enum Embedded<'a> {
         target: VertexId,
         group: Option<GroupId>,
         is_definition: bool,
+        /// Whether a definition's closedness is by embedding (see `closed.rs`); not with
+        /// `explicitopen`, where embedding is unifying.
+        by_embedding: bool,
     },
 }
 
@@ -147,7 +150,16 @@ impl<'a> Eval<'a> {
             }
             ConjunctKind::Val(val) => self.add_val(v, val, c.group, (0, 0)),
             ConjunctKind::Expr(e) => {
-                let key = (e as *const Expr as usize, env_key(&c.env));
+                let mut key = (e as *const Expr as usize, env_key(&c.env));
+                // An expression opened by one `x...` is not the same conjunct as the expression
+                // closed or opened by another: it declares its fields for the closedness
+                // around that `x...`. The opening group marks the key (an environment's
+                // address is aligned, its lowest bit is free; an expression's address leaves
+                // the top 16 bits free).
+                if let Some(opener) = c.group.and_then(|g| self.opener(g)) {
+                    key.1 |= 1;
+                    key.0 ^= (opener & 0xffff) << 48;
+                }
                 if !self.vertices[v].seen.insert(key) {
                     return;
                 }
@@ -191,6 +203,11 @@ impl<'a> Eval<'a> {
             ExprKind::Unary(UnaryOp::Default, inner) => {
                 self.add_expr(v, inner, env, group, embedded)
             }
+            // `x...` (`@experiment(explicitopen)`): `x` under a group that opens it.
+            ExprKind::Unary(UnaryOp::Open, inner) => {
+                let opened = self.opening_group(group);
+                self.add_expr(v, inner, env, Some(opened), embedded)
+            }
             // A value alias (`foo: X={x: X.a}`) names the value it is unified into.
             ExprKind::Alias(name, inner) => {
                 let env = Some(Arc::new(Frame {
@@ -231,6 +248,8 @@ impl<'a> Eval<'a> {
                             return self.set_error(v, err);
                         }
                         let is_definition = reference_is_definition(e);
+                        // With `explicitopen`, embedding a definition is unifying with it.
+                        let by_embedding = embedded && !self.explicit_open(e.span.file);
                         // An embedded field of a struct still being expanded (`{#a, #a: "s"}`)
                         // may get more conjuncts: it is added once they are all in.
                         if embedded
@@ -243,14 +262,15 @@ impl<'a> Eval<'a> {
                                 target: t,
                                 group,
                                 is_definition,
+                                by_embedding,
                             });
                         } else {
-                            self.add_vertex_conjuncts(v, t, group, embedded, is_definition);
+                            self.add_vertex_conjuncts(v, t, group, by_embedding, is_definition);
                         }
                     }
                     Ok(Resolved::Conjunct(c)) => {
                         let c = Conjunct {
-                            group: c.group.or(group),
+                            group: self.inherited_group(c.group, group),
                             ..c
                         };
                         self.add(v, c)
@@ -268,6 +288,15 @@ impl<'a> Eval<'a> {
             {
                 let closed = self.new_group(group, Closedness::Definition);
                 self.add_expr(v, &args[0], env, Some(closed), embedded);
+            }
+            ExprKind::Call(callee, args)
+                if ClosingBuiltin::named(callee).is_some()
+                    && self.lookup(&env, "__closeAll").is_err()
+                    && self.lookup(&env, "__reclose").is_err() =>
+            {
+                if let Some(builtin) = ClosingBuiltin::named(callee) {
+                    self.add_closing_call(v, builtin, e, args, env, group, embedded);
+                }
             }
             ExprKind::Call(callee, args) if matches!(&callee.kind, ExprKind::Ident(id) if validator_kind(&id.name).is_some()) => {
                 match self.resolve(callee, &env) {
@@ -360,6 +389,7 @@ impl<'a> Eval<'a> {
         for c in conjuncts {
             let g = match (new_group, c.group, group) {
                 (Some(g), _, _) => Some(g),
+                (None, Some(_), Some(outer)) if self.is_opened(outer) => Some(outer),
                 (None, Some(own), Some(outer)) if self.groups[own].by_close && own != outer => {
                     let context = &self.groups[outer];
                     if context.embedded_at.is_some() {
@@ -476,12 +506,16 @@ impl<'a> Eval<'a> {
         // A struct with embeddings gets a group of its own (unless a closed group holds it
         // already), for its fields and for the closedness of what it embeds to merge into; one
         // that embeds a definition is closed by it, at its own level only (see `closed.rs`).
-        let closes_by_embedding = decls
-            .iter()
-            .any(|d| matches!(d, Decl::Embed(e) if reference_is_definition(e)));
-        let embeds = decls
-            .iter()
-            .any(|d| matches!(d, Decl::Embed(e) if !matches!(e.kind, ExprKind::Comprehension(_))));
+        // With `explicitopen`, embedding is unifying: none of this (see `closed.rs`).
+        let explicit = self.explicit_open(span.file);
+        let closes_by_embedding = !explicit
+            && decls
+                .iter()
+                .any(|d| matches!(d, Decl::Embed(e) if reference_is_definition(e)));
+        let embeds = !explicit
+            && decls.iter().any(
+                |d| matches!(d, Decl::Embed(e) if !matches!(e.kind, ExprKind::Comprehension(_))),
+            );
         let context = self.arc_group(group);
         let group = if embeds && context.is_none_or(|g| !self.groups[g].is_closed()) {
             Some(self.new_group(group, Closedness::Open))
@@ -600,7 +634,10 @@ impl<'a> Eval<'a> {
                         }
                     }
                     _ => {
-                        let embedding = group.map(|g| self.embedding_group(g, v));
+                        let embedding = match explicit {
+                            true => group,
+                            false => group.map(|g| self.embedding_group(g, v)),
+                        };
                         self.add_expr(v, e, frame.clone(), embedding, true)
                     }
                 }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::closed::ClosingBuiltin;
 use super::conjunct::{Conjunct, ConjunctKind, Env};
 use super::resolve::Resolved;
 use super::values::Val;
@@ -170,21 +171,15 @@ impl<'a> Eval<'a> {
                 }
             }
             ExprKind::Paren(inner) | ExprKind::Optional(inner) => self.eval_expr(inner, env),
+            ExprKind::Unary(UnaryOp::Open, _) => self.value_in_vertex(e, env),
             ExprKind::Unary(op, operand) => self.unary(*op, operand, env, span),
+            ExprKind::Call(callee, _) if ClosingBuiltin::named(callee).is_some() => {
+                self.value_in_vertex(e, env)
+            }
             ExprKind::Binary(BinaryOp::Conjunction | BinaryOp::Disjunction, ..)
             | ExprKind::Struct(_)
             | ExprKind::Alias(..)
-            | ExprKind::List(_) => {
-                let t = self.new_vertex(None, None);
-                self.vertices[t].arc_type = ArcType::Regular;
-                self.vertices[t].conjuncts.push(Conjunct {
-                    kind: ConjunctKind::Expr(e),
-                    env: env.clone(),
-                    group: None,
-                });
-                self.finalize(t);
-                self.value_of(t)
-            }
+            | ExprKind::List(_) => self.value_in_vertex(e, env),
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b, env, span),
             ExprKind::Call(callee, args) => self.call(callee, args, env, span),
             ExprKind::Comprehension(_) => Val::Bottom(EvalError::new(
@@ -430,6 +425,19 @@ impl<'a> Eval<'a> {
         )
     }
 
+    /// The value of `e` evaluated as the only conjunct of a vertex of its own.
+    fn value_in_vertex(&mut self, e: &'a Expr, env: &Env<'a>) -> Val {
+        let t = self.new_vertex(None, None);
+        self.vertices[t].arc_type = ArcType::Regular;
+        self.vertices[t].conjuncts.push(Conjunct {
+            kind: ConjunctKind::Expr(e),
+            env: env.clone(),
+            group: None,
+        });
+        self.finalize(t);
+        self.value_of(t)
+    }
+
     pub(super) fn unary(
         &mut self,
         op: UnaryOp,
@@ -609,7 +617,7 @@ impl<'a> Eval<'a> {
                     }
                 }
             }
-            UnaryOp::Default => val,
+            UnaryOp::Default | UnaryOp::Open => val,
         }
     }
 }

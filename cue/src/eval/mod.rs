@@ -156,6 +156,10 @@ pub(crate) struct Eval<'a> {
     /// Whether errors inside definitions are collected: for the package's own diagnostics,
     /// not for each validated document (a document cannot change a definition).
     include_definitions: bool,
+    /// The files that enable `@experiment(explicitopen)`: there, embedding a value is
+    /// unifying with it (a closed value closes the struct it is embedded in, fields and all),
+    /// and `x...` opens `x`.
+    explicit_open_files: Vec<crate::source::FileId>,
 }
 
 impl<'a> Eval<'a> {
@@ -188,7 +192,13 @@ impl<'a> Eval<'a> {
             expression_root: None,
             definition_groups: HashMap::new(),
             include_definitions: false,
+            explicit_open_files: explicit_open_files(program),
         }
+    }
+
+    /// Whether the file enables `@experiment(explicitopen)`.
+    pub(super) fn explicit_open(&self, file: crate::source::FileId) -> bool {
+        self.explicit_open_files.contains(&file)
     }
 
     /// Whether errors inside definitions are collected ([`Eval::collect_errors`]): for the
@@ -335,4 +345,27 @@ impl<'a> Eval<'a> {
     fn with_stack<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
         stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || f(self))
     }
+}
+
+/// The files of the program that enable the `explicitopen` experiment, with an
+/// `@experiment(...)` attribute at file level naming it.
+fn explicit_open_files(program: &Program) -> Vec<crate::source::FileId> {
+    let mut files = Vec::new();
+    for file in program.packages.iter().flat_map(|p| &p.files) {
+        let declared = file.decls.iter().filter_map(|d| match d {
+            ast::Decl::Attribute(a) => Some(a),
+            _ => None,
+        });
+        for attribute in file.attributes.iter().chain(declared) {
+            let names_it = attribute.name == "experiment"
+                && attribute
+                    .body
+                    .split(',')
+                    .any(|name| name.trim() == "explicitopen");
+            if names_it && !files.contains(&attribute.span.file) {
+                files.push(attribute.span.file);
+            }
+        }
+    }
+    files
 }

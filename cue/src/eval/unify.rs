@@ -98,7 +98,10 @@ impl<'a> Eval<'a> {
                             target,
                             group,
                             is_definition,
-                        } => self.add_vertex_conjuncts(v, target, group, true, is_definition),
+                            by_embedding,
+                        } => {
+                            self.add_vertex_conjuncts(v, target, group, by_embedding, is_definition)
+                        }
                     }
                 }
                 self.run_comprehensions(v);
