@@ -64,6 +64,7 @@ pub(crate) fn extract_from<'a>(
         eval,
         root,
         docs: doc_index(program),
+        deprecated: deprecated_index(program),
         errors: Vec::new(),
         reading: HashSet::new(),
         reading_seen: 0,
@@ -106,6 +107,8 @@ struct Extractor<'a> {
     root: VertexId,
     /// Doc comments by the span of the label they stand above.
     docs: HashMap<Span, String>,
+    /// The labels of fields marked deprecated by an attribute (`@protobuf(5,deprecated)`).
+    deprecated: HashSet<Span>,
     errors: Vec<Diagnostic>,
     /// The values whose evaluation read fields the data can set (and the values they are
     /// candidates of), from the evaluator's notes; `reading_seen` notes are in.
@@ -544,12 +547,15 @@ impl<'a> Extractor<'a> {
                 ArcType::Regular => Presence::RegularIncomplete,
             };
             let shape = self.shape(a, depth + 1);
-            let span = self.eval.view(a).decl_spans().first().copied();
+            let spans = self.eval.view(a).decl_spans();
+            let span = spans.first().copied();
+            let deprecated = spans.iter().any(|s| self.deprecated.contains(s));
             properties.push(Property {
                 name: name.to_string(),
                 presence,
                 shape,
                 span,
+                deprecated,
             });
         }
         let mut patterns = Vec::new();
@@ -915,31 +921,56 @@ fn doc_index(program: &Program) -> HashMap<Span, String> {
     let mut docs = HashMap::new();
     for package in &program.packages {
         for file in &package.files {
-            decls_docs(&file.decls, &mut docs);
+            decls_fields(&file.decls, &mut |field: &ast::Field| {
+                if let Some(doc) = &field.doc {
+                    docs.insert(field.label.span, doc.trim().to_string());
+                }
+            });
         }
     }
     docs
 }
 
-fn decls_docs(decls: &[Decl], docs: &mut HashMap<Span, String>) {
+/// The labels of the fields an attribute marks deprecated: CUE's protobuf mapping writes a
+/// deprecated field as `@protobuf(5,deprecated)`; `deprecated` is one of the attribute's
+/// comma-separated arguments (so `name=deprecated` is not one).
+fn deprecated_index(program: &Program) -> HashSet<Span> {
+    let mut labels = HashSet::new();
+    let mut visit = |field: &ast::Field| {
+        let marked = field.attributes.iter().any(|a| {
+            a.name == "protobuf" && a.body.split(',').any(|arg| arg.trim() == "deprecated")
+        });
+        if marked {
+            labels.insert(field.label.span);
+        }
+    };
+    for package in &program.packages {
+        for file in &package.files {
+            decls_fields(&file.decls, &mut visit);
+        }
+    }
+    labels
+}
+
+/// Calls `visit` on every field declared in `decls`, at any depth (in structs, lists,
+/// expressions and comprehensions).
+fn decls_fields(decls: &[Decl], visit: &mut dyn FnMut(&ast::Field)) {
     for decl in decls {
         match decl {
             Decl::Field(field) => {
-                if let Some(doc) = &field.doc {
-                    docs.insert(field.label.span, doc.trim().to_string());
-                }
+                visit(field);
                 if let LabelKind::Pattern { expr, .. } | LabelKind::Dynamic(expr) =
                     &field.label.kind
                 {
-                    expr_docs(expr, docs);
+                    expr_fields(expr, visit);
                 }
-                expr_docs(&field.value, docs);
+                expr_fields(&field.value, visit);
             }
-            Decl::Embed(e) => expr_docs(e, docs),
-            Decl::Let(l) => expr_docs(&l.value, docs),
+            Decl::Embed(e) => expr_fields(e, visit),
+            Decl::Let(l) => expr_fields(&l.value, visit),
             Decl::Ellipsis(e) => {
                 if let Some(v) = &e.value {
-                    expr_docs(v, docs)
+                    expr_fields(v, visit)
                 }
             }
             Decl::Attribute(_) => {}
@@ -947,47 +978,47 @@ fn decls_docs(decls: &[Decl], docs: &mut HashMap<Span, String>) {
     }
 }
 
-fn expr_docs(e: &Expr, docs: &mut HashMap<Span, String>) {
+fn expr_fields(e: &Expr, visit: &mut dyn FnMut(&ast::Field)) {
     match &e.kind {
-        ExprKind::Struct(s) => decls_docs(&s.decls, docs),
+        ExprKind::Struct(s) => decls_fields(&s.decls, visit),
         ExprKind::List(l) => {
             for x in &l.elements {
-                expr_docs(x, docs);
+                expr_fields(x, visit);
             }
             if let Some(v) = l.ellipsis.as_ref().and_then(|e| e.value.as_ref()) {
-                expr_docs(v, docs);
+                expr_fields(v, visit);
             }
         }
         ExprKind::Unary(_, x)
         | ExprKind::Paren(x)
         | ExprKind::Alias(_, x)
-        | ExprKind::Optional(x) => expr_docs(x, docs),
+        | ExprKind::Optional(x) => expr_fields(x, visit),
         ExprKind::Binary(_, a, b) => {
-            expr_docs(a, docs);
-            expr_docs(b, docs);
+            expr_fields(a, visit);
+            expr_fields(b, visit);
         }
         ExprKind::Call(f, args) => {
-            expr_docs(f, docs);
+            expr_fields(f, visit);
             for a in args {
-                expr_docs(a, docs);
+                expr_fields(a, visit);
             }
         }
         ExprKind::Comprehension(c) => {
             for clause in &c.clauses {
                 match clause {
-                    ast::Clause::For { source, .. } => expr_docs(source, docs),
-                    ast::Clause::If { condition, .. } => expr_docs(condition, docs),
-                    ast::Clause::Let(l) => expr_docs(&l.value, docs),
+                    ast::Clause::For { source, .. } => expr_fields(source, visit),
+                    ast::Clause::If { condition, .. } => expr_fields(condition, visit),
+                    ast::Clause::Let(l) => expr_fields(&l.value, visit),
                     ast::Clause::Try { binding, .. } => {
                         if let Some((_, value)) = binding {
-                            expr_docs(value, docs)
+                            expr_fields(value, visit)
                         }
                     }
                 }
             }
-            expr_docs(&c.body, docs);
+            expr_fields(&c.body, visit);
             if let Some(fallback) = &c.fallback {
-                expr_docs(fallback, docs);
+                expr_fields(fallback, visit);
             }
         }
         _ => {}

@@ -27,6 +27,7 @@ use crate::source::Span;
 use crate::value::Kinds;
 
 pub(crate) use extract::extract_definitions;
+pub use openapi::{OpenApiConfig, OpenApiVersion};
 
 /// The name of the schema-object extension that lists constraints an encoding cannot state.
 pub const UNSUPPORTED_EXTENSION: &str = "x-cue-unsupported";
@@ -42,9 +43,34 @@ impl Package {
     /// With `definition` (`"#Order"`), `components.schemas` holds only it and the definitions
     /// it refers to.
     pub fn openapi(&self, definition: Option<&str>) -> Result<Json, Vec<Diagnostic>> {
+        self.openapi_with(definition, &OpenApiConfig::default())
+    }
+
+    /// [`Package::openapi`] with the options of CUE's `openapi.Config` that `config` sets:
+    /// references expanded in place (a definition that refers to itself is then an error),
+    /// keywords filtered out, OpenAPI 3.1.
+    pub fn openapi_with(
+        &self,
+        definition: Option<&str>,
+        config: &OpenApiConfig,
+    ) -> Result<Json, Vec<Diagnostic>> {
         let exported = self.exported()?;
         let root = exported.root(definition)?;
-        Ok(openapi::document(&exported, root.as_deref()))
+        openapi::document(&exported, root.as_deref(), config).map_err(|name| {
+            let span = exported
+                .definitions
+                .iter()
+                .find(|d| d.name == name)
+                .and_then(|d| d.span);
+            let mut diagnostic = Diagnostic::error(
+                "EXPORT",
+                format!("cycle in reference at #{name}: a definition that refers to itself cannot be expanded"),
+            );
+            if let Some(span) = span {
+                diagnostic = diagnostic.with_span(span);
+            }
+            vec![diagnostic]
+        })
     }
 
     /// The package's definitions as a JSON Schema 2020-12 document: every definition under
@@ -330,6 +356,8 @@ pub(crate) struct Property {
     pub(crate) shape: Shape,
     /// The label of the field's first declaration, for findings that point at it (compat).
     pub(crate) span: Option<Span>,
+    /// Whether an attribute of the field marks it deprecated (`@protobuf(5,deprecated)`).
+    pub(crate) deprecated: bool,
 }
 
 /// How a field's absence is judged.

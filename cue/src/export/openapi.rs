@@ -18,7 +18,86 @@ use super::{
 };
 use crate::value::Kinds;
 
-pub(super) fn document(exported: &Exported, root: Option<&str>) -> Json {
+/// Options of the OpenAPI export, those of CUE's `openapi.Config` that do not take Go code.
+#[derive(Debug, Clone, Default)]
+pub struct OpenApiConfig {
+    /// Writes each referenced definition in place instead of a `$ref` (CUE's
+    /// `ExpandReferences`); a definition that refers to itself then cannot be exported.
+    pub expand_references: bool,
+    /// Keywords to leave out of every schema object (CUE's `FieldFilter`), set by
+    /// [`OpenApiConfig::set_field_filter`].
+    pub(crate) field_filter: Option<regex::Regex>,
+    /// The OpenAPI version written: 3.0.0 (the default) or 3.1.0, whose exclusive bounds are
+    /// numbers rather than flags on `minimum` and `maximum`.
+    pub version: OpenApiVersion,
+}
+
+impl OpenApiConfig {
+    /// Leaves out of every schema object the keywords that `pattern` (a regular expression,
+    /// such as `min.*|max.*`) matches in full, as CUE's `FieldFilter` does.
+    pub fn set_field_filter(&mut self, pattern: &str) -> Result<(), regex::Error> {
+        self.field_filter = Some(regex::Regex::new(&format!("^(?:{pattern})$"))?);
+        Ok(())
+    }
+}
+
+/// The OpenAPI versions the export writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OpenApiVersion {
+    #[default]
+    V3_0,
+    V3_1,
+}
+
+impl OpenApiVersion {
+    /// `"3.0.0"` or `"3.1.0"` as CUE's `Config.Version` spells them; `None` for another.
+    pub fn parse(text: &str) -> Option<OpenApiVersion> {
+        match text {
+            "3.0.0" => Some(OpenApiVersion::V3_0),
+            "3.1.0" => Some(OpenApiVersion::V3_1),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            OpenApiVersion::V3_0 => "3.0.0",
+            OpenApiVersion::V3_1 => "3.1.0",
+        }
+    }
+}
+
+/// What printing one document needs besides the shapes: the options and, to expand
+/// references, the definitions by name and the ones being expanded.
+struct Printer<'a> {
+    config: &'a OpenApiConfig,
+    exported: &'a Exported,
+    expanding: std::cell::RefCell<Vec<String>>,
+    cycle: std::cell::RefCell<Option<String>>,
+    /// Where the printer is inside the definition being printed: property names, `*` for
+    /// the elements of a list.
+    path: std::cell::RefCell<Vec<String>>,
+    /// The definitions nested in an expanded one, each listed again under the path where
+    /// it was expanded (`Route.dest.Inner` for `#Inner` of the `#Dest` expanded at
+    /// `#Route.dest`), as CUE lists them: (listed name, definition name).
+    relisted: std::cell::RefCell<Vec<(String, String)>>,
+}
+
+/// The OpenAPI document, or the name of a definition that refers to itself when references
+/// are to be expanded.
+pub(super) fn document(
+    exported: &Exported,
+    root: Option<&str>,
+    config: &OpenApiConfig,
+) -> Result<Json, String> {
+    let printer = Printer {
+        config,
+        exported,
+        expanding: Default::default(),
+        cycle: Default::default(),
+        path: Default::default(),
+        relisted: Default::default(),
+    };
     let included = root.map(|root| exported.closure(root));
     let info = match &exported.info {
         Some(info @ Json::Object(_)) => info.clone(),
@@ -39,214 +118,480 @@ pub(super) fn document(exported: &Exported, root: Option<&str>) -> Json {
             .as_ref()
             .is_none_or(|set| set.contains(&definition.name))
         {
-            schemas.insert(definition.name.clone(), schema(&definition.shape));
+            let mut pending = vec![(definition.name.clone(), definition)];
+            while let Some((listed, definition)) = pending.pop() {
+                printer.expanding.replace(vec![definition.name.clone()]);
+                printer.path.replace(vec![listed.clone()]);
+                let mut object = printer.schema(&definition.shape);
+                if let Some(name) = printer.cycle.take() {
+                    return Err(name);
+                }
+                if let Some(filter) = &config.field_filter {
+                    filter_keywords(&mut object, filter);
+                }
+                schemas.insert(listed, object);
+                for (listed, name) in printer.relisted.take() {
+                    if let Some(nested) = exported.definitions.iter().find(|d| d.name == name) {
+                        pending.push((listed, nested));
+                    }
+                }
+            }
         }
     }
-    json!({
-        "openapi": "3.0.0",
+    Ok(json!({
+        "openapi": config.version.as_str(),
         "info": info,
         "paths": {},
         "components": {"schemas": schemas},
-    })
+    }))
 }
 
-pub(super) fn schema(shape: &Shape) -> Json {
-    let mut out = Map::new();
-    if let Some(description) = &shape.description {
-        out.insert("description".into(), json!(description));
+/// Removes from a schema object, and from every schema object in it, the keywords `filter`
+/// matches in full; the names of properties are not keywords and stay.
+fn filter_keywords(schema: &mut Json, filter: &regex::Regex) {
+    let Json::Object(map) = schema else {
+        return;
+    };
+    map.retain(|key, _| !filter.is_match(key));
+    for (key, value) in map.iter_mut() {
+        match (key.as_str(), value) {
+            ("properties", Json::Object(properties)) => {
+                for property in properties.values_mut() {
+                    filter_keywords(property, filter);
+                }
+            }
+            ("enum" | "default" | "example", _) => {}
+            (_, Json::Array(items)) => items.iter_mut().for_each(|i| filter_keywords(i, filter)),
+            (_, value @ Json::Object(_)) => filter_keywords(value, filter),
+            _ => {}
+        }
     }
-    let mut unsupported = shape.unsupported.clone();
-    match &shape.body {
-        Body::Any => {}
-        Body::Ref(name) => {
+}
+
+impl Printer<'_> {
+    fn schema(&self, shape: &Shape) -> Json {
+        let mut out = Map::new();
+        if let Some(description) = &shape.description {
+            out.insert("description".into(), json!(description));
+        }
+        let mut unsupported = shape.unsupported.clone();
+        match &shape.body {
+            Body::Any => {}
+            Body::Ref(name) if self.config.expand_references => self.expand(name, &mut out),
+            Body::Ref(name) => {
+                out.insert("$ref".into(), json!(format!("#/components/schemas/{name}")));
+            }
+            Body::Scalar(scalar) => self.scalar_schema(scalar, &mut out),
+            Body::Struct(object) => self.object_schema(object, &mut out, &mut unsupported),
+            Body::List(list) => self.array_schema(list, &mut out, &mut unsupported),
+            Body::OneOf(options) => self.one_of(options, shape.default.as_ref(), &mut out),
+        }
+        if let Some(default) = &shape.default {
+            out.insert("default".into(), default.clone());
+        }
+        self.combinators(&shape.combinators, &mut out, &mut unsupported);
+        if !unsupported.is_empty() {
+            out.insert(UNSUPPORTED_EXTENSION.into(), json!(unsupported));
+        }
+        Json::Object(out)
+    }
+
+    /// The schema of the definition `name` written in place of a reference to it; a definition
+    /// already being written is a cycle, recorded for [`document`] to report.
+    fn expand(&self, name: &str, out: &mut Map<String, Json>) {
+        if self.expanding.borrow().iter().any(|n| n == name) {
+            self.cycle
+                .borrow_mut()
+                .get_or_insert_with(|| name.to_string());
+            return;
+        }
+        let Some(definition) = self.exported.definitions.iter().find(|d| d.name == name) else {
             out.insert("$ref".into(), json!(format!("#/components/schemas/{name}")));
-        }
-        Body::Scalar(scalar) => scalar_schema(scalar, &mut out),
-        Body::Struct(object) => object_schema(object, &mut out, &mut unsupported),
-        Body::List(list) => array_schema(list, &mut out, &mut unsupported),
-        Body::OneOf(options) => one_of(options, shape.default.as_ref(), &mut out),
-    }
-    if let Some(default) = &shape.default {
-        out.insert("default".into(), default.clone());
-    }
-    combinators(&shape.combinators, &mut out, &mut unsupported);
-    if !unsupported.is_empty() {
-        out.insert(UNSUPPORTED_EXTENSION.into(), json!(unsupported));
-    }
-    Json::Object(out)
-}
-
-/// A schema inside a combinator: `{not: {}}` for one that is an error.
-fn branch(branch: &Branch) -> Json {
-    match branch {
-        None => json!({"not": {}}),
-        Some(shape) => schema(shape),
-    }
-}
-
-/// `oneOf`, `anyOf`, `allOf` and `not`, as in JSON Schema; OpenAPI 3.0 has no `if`/`then`
-/// or `contains`, so those are noted.
-fn combinators(
-    combinators: &[Combinator],
-    out: &mut Map<String, Json>,
-    unsupported: &mut Vec<String>,
-) {
-    let list = |branches: &[Branch]| Json::Array(branches.iter().map(branch).collect());
-    for combinator in combinators {
-        let (key, value) = match combinator {
-            Combinator::OneOf(b) => ("oneOf", list(b)),
-            Combinator::AnyOf(b) => ("anyOf", list(b)),
-            Combinator::AllOf(b) => ("allOf", list(b)),
-            Combinator::Not(b) => match b.as_slice() {
-                [only] => ("not", branch(only)),
-                _ => ("not", json!({"anyOf": list(b)})),
-            },
-            Combinator::IfThenElse { .. } => {
-                unsupported.push("matchIf: OpenAPI 3.0 has no if/then/else".to_string());
-                continue;
-            }
-            Combinator::Contains { .. } => {
-                unsupported.push("list.MatchN: OpenAPI 3.0 has no contains".to_string());
-                continue;
-            }
+            return;
         };
-        super::jsonschema::put(out, key, value);
+        if self.path.borrow().len() > 1 {
+            let at = self.path.borrow().join(".");
+            let prefix = format!("{name}.");
+            let nested = self
+                .exported
+                .definitions
+                .iter()
+                .filter_map(|d| d.name.strip_prefix(&prefix).map(|rest| (rest, &d.name)))
+                .filter(|(rest, _)| !rest.contains('.'));
+            let mut relisted = self.relisted.borrow_mut();
+            for (rest, nested) in nested {
+                relisted.push((format!("{at}.{rest}"), nested.clone()));
+            }
+        }
+        self.expanding.borrow_mut().push(name.to_string());
+        let expanded = self.schema(&definition.shape);
+        self.expanding.borrow_mut().pop();
+        if let Json::Object(expanded) = expanded {
+            for (key, value) in expanded {
+                out.entry(key).or_insert(value);
+            }
+        }
     }
-}
 
-fn scalar_schema(scalar: &ScalarShape, out: &mut Map<String, Json>) {
-    if let Some(value) = &scalar.value {
-        if value.is_null() {
-            out.insert("enum".into(), json!([null]));
+    /// A schema inside a combinator: `{not: {}}` for one that is an error.
+    fn branch(&self, branch: &Branch) -> Json {
+        match branch {
+            None => json!({"not": {}}),
+            Some(shape) => self.schema(shape),
+        }
+    }
+
+    /// `oneOf`, `anyOf`, `allOf` and `not`, as in JSON Schema; OpenAPI 3.0 has no `if`/`then`
+    /// or `contains`, so those are noted.
+    fn combinators(
+        &self,
+        combinators: &[Combinator],
+        out: &mut Map<String, Json>,
+        unsupported: &mut Vec<String>,
+    ) {
+        let list =
+            |branches: &[Branch]| Json::Array(branches.iter().map(|b| self.branch(b)).collect());
+        for combinator in combinators {
+            let (key, value) = match combinator {
+                Combinator::OneOf(b) => ("oneOf", list(b)),
+                Combinator::AnyOf(b) => ("anyOf", list(b)),
+                Combinator::AllOf(b) => ("allOf", list(b)),
+                Combinator::Not(b) => match b.as_slice() {
+                    [only] => ("not", self.branch(only)),
+                    _ => ("not", json!({"anyOf": list(b)})),
+                },
+                Combinator::IfThenElse { .. } => {
+                    unsupported.push("matchIf: OpenAPI 3.0 has no if/then/else".to_string());
+                    continue;
+                }
+                Combinator::Contains { .. } => {
+                    unsupported.push("list.MatchN: OpenAPI 3.0 has no contains".to_string());
+                    continue;
+                }
+            };
+            super::jsonschema::put(out, key, value);
+        }
+    }
+
+    fn scalar_schema(&self, scalar: &ScalarShape, out: &mut Map<String, Json>) {
+        if let Some(value) = &scalar.value {
+            if value.is_null() {
+                out.insert("enum".into(), json!([null]));
+                out.insert("nullable".into(), json!(true));
+            } else {
+                out.insert("type".into(), json!(type_names(scalar.kinds)[0]));
+                out.insert("enum".into(), json!([value]));
+            }
+            return;
+        }
+        self.kind_keywords(scalar.kinds, out);
+        self.keywords(&scalar.keywords, out);
+    }
+
+    fn kind_keywords(&self, kinds: Kinds, out: &mut Map<String, Json>) {
+        if kinds == Kinds::ALL {
+            return;
+        }
+        let nullable = kinds.contains(Kinds::NULL);
+        let mut names = type_names(Kinds(kinds.0 & !Kinds::NULL.0));
+        names.dedup();
+        match names.as_slice() {
+            [] => {}
+            [one] => {
+                out.insert("type".into(), json!(one));
+            }
+            several => {
+                let options: Vec<Json> = several.iter().map(|t| json!({"type": t})).collect();
+                out.insert("oneOf".into(), json!(options));
+            }
+        }
+        if kinds == Kinds::BYTES {
+            out.insert("format".into(), json!("binary"));
+        }
+        if nullable {
             out.insert("nullable".into(), json!(true));
+        }
+    }
+
+    fn keywords(&self, keywords: &[Keyword], out: &mut Map<String, Json>) {
+        let sized_format = keywords
+            .iter()
+            .any(|k| matches!(k, Keyword::Format("int32" | "int64" | "float" | "double")));
+        let mut all_of = Vec::new();
+        let mut patterns = Vec::new();
+        for keyword in keywords {
+            match keyword {
+                Keyword::Minimum {
+                    value,
+                    exclusive,
+                    implied,
+                } => {
+                    if *implied && sized_format {
+                        continue;
+                    }
+                    if tighter(out.get("minimum"), value, true) {
+                        out.insert("minimum".into(), value.clone());
+                        out.remove("exclusiveMinimum");
+                        if *exclusive {
+                            out.insert("exclusiveMinimum".into(), json!(true));
+                        }
+                    }
+                }
+                Keyword::Maximum {
+                    value,
+                    exclusive,
+                    implied,
+                } => {
+                    if *implied && sized_format {
+                        continue;
+                    }
+                    if tighter(out.get("maximum"), value, false) {
+                        out.insert("maximum".into(), value.clone());
+                        out.remove("exclusiveMaximum");
+                        if *exclusive {
+                            out.insert("exclusiveMaximum".into(), json!(true));
+                        }
+                    }
+                }
+                Keyword::Pattern(p) => patterns.push(p.clone()),
+                Keyword::NotPattern(p) => all_of.push(json!({"not": {"pattern": p}})),
+                // CUE states a number other than `v` as not between `v` and `v`.
+                Keyword::NotEqual(v) if v.is_number() => {
+                    all_of.push(json!({"not": {"allOf": [{"minimum": v}, {"maximum": v}]}}))
+                }
+                Keyword::NotEqual(v) => all_of.push(json!({"not": {"enum": [v]}})),
+                Keyword::MinLength(n) => insert_count(out, "minLength", *n, true),
+                Keyword::MaxLength(n) => insert_count(out, "maxLength", *n, false),
+                Keyword::MinItems(n) => insert_count(out, "minItems", *n, true),
+                Keyword::MaxItems(n) => insert_count(out, "maxItems", *n, false),
+                Keyword::MinProperties(n) => insert_count(out, "minProperties", *n, true),
+                Keyword::MaxProperties(n) => insert_count(out, "maxProperties", *n, false),
+                Keyword::UniqueItems => {
+                    out.insert("uniqueItems".into(), json!(true));
+                }
+                Keyword::MultipleOf(n) => {
+                    if out.contains_key("multipleOf") {
+                        all_of.push(json!({"multipleOf": n}));
+                    } else {
+                        out.insert("multipleOf".into(), n.clone());
+                    }
+                }
+                Keyword::Format(f) => {
+                    if out.contains_key("format") {
+                        all_of.push(json!({"format": f}));
+                    } else {
+                        out.insert("format".into(), json!(f));
+                    }
+                }
+            }
+        }
+        // One pattern is `pattern`; several (which CUE unifies) are each an `allOf` member.
+        match patterns.as_slice() {
+            [] => {}
+            [one] if all_of.is_empty() => {
+                out.insert("pattern".into(), json!(one));
+            }
+            several => {
+                let mut members: Vec<Json> =
+                    several.iter().map(|p| json!({"pattern": p})).collect();
+                members.append(&mut all_of);
+                all_of = members;
+            }
+        }
+        match all_of.len() {
+            0 => {}
+            1 if !out.contains_key("not") => {
+                if let Some(Json::Object(member)) = all_of.pop() {
+                    out.extend(member);
+                }
+            }
+            _ => {
+                out.insert("allOf".into(), json!(all_of));
+            }
+        }
+        if self.config.version == OpenApiVersion::V3_1 {
+            exclusive_bounds_as_numbers(out);
+        }
+    }
+
+    fn object_schema(
+        &self,
+        object: &StructShape,
+        out: &mut Map<String, Json>,
+        unsupported: &mut Vec<String>,
+    ) {
+        out.insert("type".into(), json!("object"));
+        let required: Vec<&str> = object
+            .properties
+            .iter()
+            // CUE lists every regular field, but not one computed from others: data that
+            // `cue vet` accepts leaves it out.
+            .filter(|p| !matches!(p.presence, Presence::Optional | Presence::RegularComputed))
+            .map(|p| p.name.as_str())
+            .collect();
+        if !required.is_empty() {
+            out.insert("required".into(), json!(required));
+        }
+        if !object.properties.is_empty() {
+            let mut properties = Map::new();
+            for property in &object.properties {
+                self.path.borrow_mut().push(property.name.clone());
+                let mut schema = self.schema(&property.shape);
+                self.path.borrow_mut().pop();
+                if let (true, Json::Object(schema)) = (property.deprecated, &mut schema) {
+                    schema.insert("deprecated".into(), json!(true));
+                }
+                properties.insert(property.name.clone(), schema);
+            }
+            out.insert("properties".into(), Json::Object(properties));
+        }
+        if let Some(additional) = &object.additional {
+            out.insert("additionalProperties".into(), self.schema(additional));
+        }
+        for (regex, _) in &object.patterns {
+            unsupported.push(format!(
+            "pattern constraint for labels matching {regex:?} (OpenAPI 3.0 has no patternProperties)"
+        ));
+        }
+        self.keywords(&object.keywords, out);
+    }
+
+    fn array_schema(
+        &self,
+        list: &ListShape,
+        out: &mut Map<String, Json>,
+        unsupported: &mut Vec<String>,
+    ) {
+        out.insert("type".into(), json!("array"));
+        self.path.borrow_mut().push("*".into());
+        let rest = list.rest.as_deref().map(|s| self.schema(s));
+        let prefix: Vec<Json> = list.prefix.iter().map(|s| self.schema(s)).collect();
+        self.path.borrow_mut().pop();
+        if prefix.is_empty() {
+            out.insert("items".into(), rest.unwrap_or_else(|| json!({})));
         } else {
-            out.insert("type".into(), json!(type_names(scalar.kinds)[0]));
-            out.insert("enum".into(), json!([value]));
+            // OpenAPI 3.0 has one `items` schema for all elements: a tuple fits it only when its
+            // elements (and the rest) share one schema.
+            let first = &prefix[0];
+            let uniform =
+                prefix.iter().all(|p| p == first) && rest.as_ref().is_none_or(|r| r == first);
+            // A concrete list is its own enum, which states the positions exactly.
+            let literal = if rest.is_none() {
+                list.prefix
+                    .iter()
+                    .map(shape_value)
+                    .collect::<Option<Vec<Json>>>()
+            } else {
+                None
+            };
+            if uniform {
+                out.insert("items".into(), first.clone());
+            } else if let Some(literal) = literal {
+                out.insert("items".into(), json!({}));
+                out.insert("enum".into(), json!([literal]));
+            } else {
+                out.insert("items".into(), json!({}));
+                unsupported.push(format!(
+                    "element types by position (a list of {} typed elements)",
+                    prefix.len()
+                ));
+            }
+            out.insert("minItems".into(), json!(prefix.len()));
+            if rest.is_none() {
+                out.insert("maxItems".into(), json!(prefix.len()));
+            }
         }
-        return;
+        self.keywords(&list.keywords, out);
     }
-    kind_keywords(scalar.kinds, out);
-    keywords(&scalar.keywords, out);
+
+    fn one_of(
+        &self,
+        options: &[(Shape, bool)],
+        default: Option<&Json>,
+        out: &mut Map<String, Json>,
+    ) {
+        let mut nullable = false;
+        let mut kept: Vec<&Shape> = Vec::new();
+        for shape in without_subsumed_default(options, default) {
+            if concrete(shape).is_some_and(Json::is_null) {
+                nullable = true;
+            } else {
+                kept.push(shape);
+            }
+        }
+        if kept.is_empty() {
+            if nullable {
+                out.insert("enum".into(), json!([null]));
+                out.insert("nullable".into(), json!(true));
+            }
+            return;
+        }
+        // Literals together are one `enum`.
+        let literals: Vec<Json> = kept.iter().filter_map(|s| concrete(s).cloned()).collect();
+        let mut members: Vec<Json> = Vec::new();
+        let mut literals_placed = false;
+        for shape in &kept {
+            if concrete(shape).is_some() {
+                if !literals_placed {
+                    literals_placed = true;
+                    let mut member = Map::new();
+                    let literal_shapes: Vec<&Shape> = kept
+                        .iter()
+                        .copied()
+                        .filter(|s| concrete(s).is_some())
+                        .collect();
+                    if let Some(kind) = common_kind(&literal_shapes) {
+                        member.insert("type".into(), json!(kind));
+                    }
+                    member.insert("enum".into(), json!(literals));
+                    members.push(Json::Object(member));
+                }
+            } else {
+                members.push(self.schema(shape));
+            }
+        }
+        if members.len() == 1 && !(nullable && members[0].get("$ref").is_some()) {
+            if let Some(Json::Object(mut member)) = members.pop() {
+                if nullable {
+                    bounds_for_format(&mut member);
+                }
+                for (k, v) in member {
+                    out.entry(k).or_insert(v);
+                }
+            }
+        } else {
+            // A type every alternative has is stated once, outside.
+            let types: Vec<Option<&Json>> = members.iter().map(|m| m.get("type")).collect();
+            if let Some(Some(first)) = types.first() {
+                if types.iter().all(|t| *t == Some(*first)) {
+                    let first = (*first).clone();
+                    for member in &mut members {
+                        if let Json::Object(m) = member {
+                            m.remove("type");
+                        }
+                    }
+                    out.insert("type".into(), first);
+                }
+            }
+            out.insert("oneOf".into(), json!(members));
+        }
+        if nullable {
+            out.insert("nullable".into(), json!(true));
+        }
+    }
 }
 
-fn kind_keywords(kinds: Kinds, out: &mut Map<String, Json>) {
-    if kinds == Kinds::ALL {
-        return;
-    }
-    let nullable = kinds.contains(Kinds::NULL);
-    let mut names = type_names(Kinds(kinds.0 & !Kinds::NULL.0));
-    names.dedup();
-    match names.as_slice() {
-        [] => {}
-        [one] => {
-            out.insert("type".into(), json!(one));
-        }
-        several => {
-            let options: Vec<Json> = several.iter().map(|t| json!({"type": t})).collect();
-            out.insert("oneOf".into(), json!(options));
-        }
-    }
-    if kinds == Kinds::BYTES {
-        out.insert("format".into(), json!("binary"));
-    }
-    if nullable {
-        out.insert("nullable".into(), json!(true));
-    }
-}
-
-fn keywords(keywords: &[Keyword], out: &mut Map<String, Json>) {
-    let sized_format = keywords
-        .iter()
-        .any(|k| matches!(k, Keyword::Format("int32" | "int64" | "float" | "double")));
-    let mut all_of = Vec::new();
-    let mut patterns = Vec::new();
-    for keyword in keywords {
-        match keyword {
-            Keyword::Minimum {
-                value,
-                exclusive,
-                implied,
-            } => {
-                if *implied && sized_format {
-                    continue;
-                }
-                if tighter(out.get("minimum"), value, true) {
-                    out.insert("minimum".into(), value.clone());
-                    out.remove("exclusiveMinimum");
-                    if *exclusive {
-                        out.insert("exclusiveMinimum".into(), json!(true));
-                    }
-                }
+/// OpenAPI 3.1 (JSON Schema 2020-12) states an exclusive bound as the number itself:
+/// `exclusiveMinimum: 5` for 3.0's `minimum: 5, exclusiveMinimum: true`.
+fn exclusive_bounds_as_numbers(out: &mut Map<String, Json>) {
+    for (bound, exclusive) in [
+        ("minimum", "exclusiveMinimum"),
+        ("maximum", "exclusiveMaximum"),
+    ] {
+        if out.get(exclusive) == Some(&Json::Bool(true)) {
+            if let Some(value) = out.remove(bound) {
+                out.insert(exclusive.into(), value);
             }
-            Keyword::Maximum {
-                value,
-                exclusive,
-                implied,
-            } => {
-                if *implied && sized_format {
-                    continue;
-                }
-                if tighter(out.get("maximum"), value, false) {
-                    out.insert("maximum".into(), value.clone());
-                    out.remove("exclusiveMaximum");
-                    if *exclusive {
-                        out.insert("exclusiveMaximum".into(), json!(true));
-                    }
-                }
-            }
-            Keyword::Pattern(p) => patterns.push(p.clone()),
-            Keyword::NotPattern(p) => all_of.push(json!({"not": {"pattern": p}})),
-            // CUE states a number other than `v` as not between `v` and `v`.
-            Keyword::NotEqual(v) if v.is_number() => {
-                all_of.push(json!({"not": {"allOf": [{"minimum": v}, {"maximum": v}]}}))
-            }
-            Keyword::NotEqual(v) => all_of.push(json!({"not": {"enum": [v]}})),
-            Keyword::MinLength(n) => insert_count(out, "minLength", *n, true),
-            Keyword::MaxLength(n) => insert_count(out, "maxLength", *n, false),
-            Keyword::MinItems(n) => insert_count(out, "minItems", *n, true),
-            Keyword::MaxItems(n) => insert_count(out, "maxItems", *n, false),
-            Keyword::MinProperties(n) => insert_count(out, "minProperties", *n, true),
-            Keyword::MaxProperties(n) => insert_count(out, "maxProperties", *n, false),
-            Keyword::UniqueItems => {
-                out.insert("uniqueItems".into(), json!(true));
-            }
-            Keyword::MultipleOf(n) => {
-                if out.contains_key("multipleOf") {
-                    all_of.push(json!({"multipleOf": n}));
-                } else {
-                    out.insert("multipleOf".into(), n.clone());
-                }
-            }
-            Keyword::Format(f) => {
-                if out.contains_key("format") {
-                    all_of.push(json!({"format": f}));
-                } else {
-                    out.insert("format".into(), json!(f));
-                }
-            }
-        }
-    }
-    // One pattern is `pattern`; several (which CUE unifies) are each an `allOf` member.
-    match patterns.as_slice() {
-        [] => {}
-        [one] if all_of.is_empty() => {
-            out.insert("pattern".into(), json!(one));
-        }
-        several => {
-            let mut members: Vec<Json> = several.iter().map(|p| json!({"pattern": p})).collect();
-            members.append(&mut all_of);
-            all_of = members;
-        }
-    }
-    match all_of.len() {
-        0 => {}
-        1 if !out.contains_key("not") => {
-            if let Some(Json::Object(member)) = all_of.pop() {
-                out.extend(member);
-            }
-        }
-        _ => {
-            out.insert("allOf".into(), json!(all_of));
         }
     }
 }
@@ -272,148 +617,6 @@ pub(super) fn insert_count(out: &mut Map<String, Json>, key: &str, n: u64, minim
     };
     if !keep {
         out.insert(key.into(), json!(n));
-    }
-}
-
-fn object_schema(object: &StructShape, out: &mut Map<String, Json>, unsupported: &mut Vec<String>) {
-    out.insert("type".into(), json!("object"));
-    let required: Vec<&str> = object
-        .properties
-        .iter()
-        // CUE lists every regular field, but not one computed from others: data that
-        // `cue vet` accepts leaves it out.
-        .filter(|p| !matches!(p.presence, Presence::Optional | Presence::RegularComputed))
-        .map(|p| p.name.as_str())
-        .collect();
-    if !required.is_empty() {
-        out.insert("required".into(), json!(required));
-    }
-    if !object.properties.is_empty() {
-        let mut properties = Map::new();
-        for property in &object.properties {
-            properties.insert(property.name.clone(), schema(&property.shape));
-        }
-        out.insert("properties".into(), Json::Object(properties));
-    }
-    if let Some(additional) = &object.additional {
-        out.insert("additionalProperties".into(), schema(additional));
-    }
-    for (regex, _) in &object.patterns {
-        unsupported.push(format!(
-            "pattern constraint for labels matching {regex:?} (OpenAPI 3.0 has no patternProperties)"
-        ));
-    }
-    keywords(&object.keywords, out);
-}
-
-fn array_schema(list: &ListShape, out: &mut Map<String, Json>, unsupported: &mut Vec<String>) {
-    out.insert("type".into(), json!("array"));
-    let rest = list.rest.as_deref().map(schema);
-    let prefix: Vec<Json> = list.prefix.iter().map(schema).collect();
-    if prefix.is_empty() {
-        out.insert("items".into(), rest.unwrap_or_else(|| json!({})));
-    } else {
-        // OpenAPI 3.0 has one `items` schema for all elements: a tuple fits it only when its
-        // elements (and the rest) share one schema.
-        let first = &prefix[0];
-        let uniform = prefix.iter().all(|p| p == first) && rest.as_ref().is_none_or(|r| r == first);
-        // A concrete list is its own enum, which states the positions exactly.
-        let literal = if rest.is_none() {
-            list.prefix
-                .iter()
-                .map(shape_value)
-                .collect::<Option<Vec<Json>>>()
-        } else {
-            None
-        };
-        if uniform {
-            out.insert("items".into(), first.clone());
-        } else if let Some(literal) = literal {
-            out.insert("items".into(), json!({}));
-            out.insert("enum".into(), json!([literal]));
-        } else {
-            out.insert("items".into(), json!({}));
-            unsupported.push(format!(
-                "element types by position (a list of {} typed elements)",
-                prefix.len()
-            ));
-        }
-        out.insert("minItems".into(), json!(prefix.len()));
-        if rest.is_none() {
-            out.insert("maxItems".into(), json!(prefix.len()));
-        }
-    }
-    keywords(&list.keywords, out);
-}
-
-fn one_of(options: &[(Shape, bool)], default: Option<&Json>, out: &mut Map<String, Json>) {
-    let mut nullable = false;
-    let mut kept: Vec<&Shape> = Vec::new();
-    for shape in without_subsumed_default(options, default) {
-        if concrete(shape).is_some_and(Json::is_null) {
-            nullable = true;
-        } else {
-            kept.push(shape);
-        }
-    }
-    if kept.is_empty() {
-        if nullable {
-            out.insert("enum".into(), json!([null]));
-            out.insert("nullable".into(), json!(true));
-        }
-        return;
-    }
-    // Literals together are one `enum`.
-    let literals: Vec<Json> = kept.iter().filter_map(|s| concrete(s).cloned()).collect();
-    let mut members: Vec<Json> = Vec::new();
-    let mut literals_placed = false;
-    for shape in &kept {
-        if concrete(shape).is_some() {
-            if !literals_placed {
-                literals_placed = true;
-                let mut member = Map::new();
-                let literal_shapes: Vec<&Shape> = kept
-                    .iter()
-                    .copied()
-                    .filter(|s| concrete(s).is_some())
-                    .collect();
-                if let Some(kind) = common_kind(&literal_shapes) {
-                    member.insert("type".into(), json!(kind));
-                }
-                member.insert("enum".into(), json!(literals));
-                members.push(Json::Object(member));
-            }
-        } else {
-            members.push(schema(shape));
-        }
-    }
-    if members.len() == 1 && !(nullable && members[0].get("$ref").is_some()) {
-        if let Some(Json::Object(mut member)) = members.pop() {
-            if nullable {
-                bounds_for_format(&mut member);
-            }
-            for (k, v) in member {
-                out.entry(k).or_insert(v);
-            }
-        }
-    } else {
-        // A type every alternative has is stated once, outside.
-        let types: Vec<Option<&Json>> = members.iter().map(|m| m.get("type")).collect();
-        if let Some(Some(first)) = types.first() {
-            if types.iter().all(|t| *t == Some(*first)) {
-                let first = (*first).clone();
-                for member in &mut members {
-                    if let Json::Object(m) = member {
-                        m.remove("type");
-                    }
-                }
-                out.insert("type".into(), first);
-            }
-        }
-        out.insert("oneOf".into(), json!(members));
-    }
-    if nullable {
-        out.insert("nullable".into(), json!(true));
     }
 }
 

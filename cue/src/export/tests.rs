@@ -529,3 +529,123 @@ fn a_nullable_sized_integer_has_bounds_not_a_format() {
         json!({"type": "integer", "format": "int64"})
     );
 }
+
+/// The OpenAPI document of `source` with `config`.
+fn openapi_with(source: &str, config: &crate::OpenApiConfig) -> Json {
+    package(source).openapi_with(None, config).expect("exports")
+}
+
+#[test]
+fn expanded_references_write_the_definition_in_place() {
+    let config = crate::OpenApiConfig {
+        expand_references: true,
+        ..Default::default()
+    };
+    let document = openapi_with(
+        "#A: {b: #B, list: [...#B]}\n#B: {n: int & >0, #Inner: {s: string}}",
+        &config,
+    );
+    let b = json!({"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "minimum": 0, "exclusiveMinimum": true}}});
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(schemas["A"]["properties"]["b"], b);
+    assert_eq!(schemas["A"]["properties"]["list"]["items"], b);
+    // The definitions nested in an expanded one are listed again where they were expanded.
+    let inner =
+        json!({"type": "object", "required": ["s"], "properties": {"s": {"type": "string"}}});
+    assert_eq!(schemas["A.b.Inner"], inner);
+    assert_eq!(schemas["A.list.*.Inner"], inner);
+    assert_eq!(schemas["B.Inner"], inner);
+    // Without the option, references stay.
+    let document = openapi_with("#A: {b: #B}\n#B: int", &Default::default());
+    assert_eq!(
+        document["components"]["schemas"]["A"]["properties"]["b"],
+        json!({"$ref": "#/components/schemas/B"})
+    );
+}
+
+#[test]
+fn a_definition_that_refers_to_itself_cannot_be_expanded() {
+    let config = crate::OpenApiConfig {
+        expand_references: true,
+        ..Default::default()
+    };
+    let errors = package("#Foo: [string]: #Foo")
+        .openapi_with(None, &config)
+        .expect_err("a cycle");
+    assert!(
+        errors[0].message.contains("cycle in reference at #Foo"),
+        "{}",
+        errors[0].message
+    );
+    // The same definition exports by reference.
+    let document = openapi_with("#Foo: [string]: #Foo", &Default::default());
+    assert_eq!(
+        document["components"]["schemas"]["Foo"]["additionalProperties"],
+        json!({"$ref": "#/components/schemas/Foo"})
+    );
+}
+
+#[test]
+fn a_field_filter_removes_matching_keywords_but_not_properties() {
+    let mut config = crate::OpenApiConfig::default();
+    config
+        .set_field_filter("min.*|max.*")
+        .expect("a valid pattern");
+    let document = openapi_with(
+        "#A: {small: int8, minimum: string & =~\"^a\", max: [...int] & [_, ...]}",
+        &config,
+    );
+    let a = &document["components"]["schemas"]["A"];
+    assert_eq!(property(a, "small"), json!({"type": "integer"}));
+    // A property named like a keyword stays; its own keywords are filtered.
+    assert_eq!(
+        property(a, "minimum"),
+        json!({"type": "string", "pattern": "^a"})
+    );
+    assert_eq!(
+        property(a, "max"),
+        json!({"type": "array", "items": {"type": "integer"}})
+    );
+    // The pattern matches whole keywords only: `pattern` is not `max.*`.
+    let mut config = crate::OpenApiConfig::default();
+    config.set_field_filter("pat").expect("a valid pattern");
+    let document = openapi_with("#A: =~\"x\"", &config);
+    assert_eq!(
+        document["components"]["schemas"]["A"],
+        json!({"type": "string", "pattern": "x"})
+    );
+    assert!(crate::OpenApiConfig::default()
+        .set_field_filter("(")
+        .is_err());
+}
+
+#[test]
+fn openapi_3_1_states_exclusive_bounds_as_numbers() {
+    let config = crate::OpenApiConfig {
+        version: crate::OpenApiVersion::V3_1,
+        ..Default::default()
+    };
+    let document = openapi_with("#A: >5 & <=6", &config);
+    assert_eq!(document["openapi"], json!("3.1.0"));
+    assert_eq!(
+        document["components"]["schemas"]["A"],
+        json!({"type": "number", "exclusiveMinimum": 5, "maximum": 6})
+    );
+    assert_eq!(
+        crate::OpenApiVersion::parse("3.1.0"),
+        Some(crate::OpenApiVersion::V3_1)
+    );
+    assert_eq!(crate::OpenApiVersion::parse("2.0"), None);
+}
+
+#[test]
+fn a_field_marked_deprecated_by_its_protobuf_attribute_is_deprecated() {
+    let a = openapi(
+        "#A: {old: string @protobuf(5,deprecated), named: int @protobuf(6,name=deprecated)}",
+    );
+    assert_eq!(
+        property(&a, "old"),
+        json!({"type": "string", "deprecated": true})
+    );
+    assert_eq!(property(&a, "named"), json!({"type": "integer"}));
+}
