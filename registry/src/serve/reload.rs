@@ -53,6 +53,7 @@ pub fn reload(repository: &Repository, branch: &str, state: &AppState) -> Result
             });
         }
     }
+    tracing::info!(commit = %tip, "reloading {branch} at {}", &tip[..tip.len().min(12)]);
     // Shares with the served index what the new commits did not change (the history's
     // numbering and loaded packages are kept by `repository` itself).
     let index = Index::build_from(repository, branch, Some(&state.index()))?;
@@ -70,6 +71,8 @@ pub fn reload(repository: &Repository, branch: &str, state: &AppState) -> Result
         .unwrap_or_default();
     if !index.tip_errors.is_empty() {
         status.set_broken_tip(Some((commit.clone(), index.tip_errors.clone())));
+        // The history up to a broken tip is numbered all the same: keep it.
+        repository.save_history_cache();
         return Err(Error::BrokenTip {
             branch: branch.to_string(),
             commit,
@@ -82,6 +85,8 @@ pub fn reload(repository: &Repository, branch: &str, state: &AppState) -> Result
         versions: index.version_count(),
     };
     state.swap(index);
+    // Written once the new index is served: the file is for the next start, not this one.
+    repository.save_history_cache();
     Ok(outcome)
 }
 
