@@ -71,8 +71,6 @@ pub fn reload(repository: &Repository, branch: &str, state: &AppState) -> Result
         .unwrap_or_default();
     if !index.tip_errors.is_empty() {
         status.set_broken_tip(Some((commit.clone(), index.tip_errors.clone())));
-        // The history up to a broken tip is numbered all the same: keep it.
-        repository.save_history_cache();
         return Err(Error::BrokenTip {
             branch: branch.to_string(),
             commit,
@@ -85,8 +83,6 @@ pub fn reload(repository: &Repository, branch: &str, state: &AppState) -> Result
         versions: index.version_count(),
     };
     state.swap(index);
-    // Written once the new index is served: the file is for the next start, not this one.
-    repository.save_history_cache();
     Ok(outcome)
 }
 
@@ -324,6 +320,9 @@ impl Reloader {
             None => reload(&repository, &self.branch, &self.state),
         };
         self.state.reload_status().record(&result);
+        // Written once the outcome is served and recorded: the file is for the next start,
+        // not this one. The history up to a broken tip is numbered all the same.
+        repository.save_history_cache();
         let branch = self.branch.as_str();
         match &result {
             Ok(Reload::Unchanged) => tracing::debug!("{branch} unchanged"),
