@@ -944,8 +944,8 @@ impl Repository {
         Ok(imports)
     }
 
-    /// The loaded packages of `layout`, loading (and caching) those not seen yet, one after
-    /// the other (a snapshot has few; `history` loads its many on every core).
+    /// The loaded packages of `layout`, loading (and caching) those not seen yet, evaluated in
+    /// parallel.
     fn load_all(
         &self,
         commit: &git2::Commit<'_>,
@@ -960,11 +960,27 @@ impl Repository {
                 .map(|key| (**key).clone())
                 .collect()
         };
+        // Read from Git on this thread (the handle is not `Sync`), then evaluate on every
+        // core: a start from the history cache loads the whole tip here.
         let commit_id = commit.id().to_string();
+        let mut prepared = Vec::with_capacity(missing.len());
         for key in missing {
-            let source = source::load_source_with(self.prepare(&commit_id, &key)?, &self.schemas);
-            self.lock().sources.insert(key, Arc::new(source));
+            let package = self.prepare(&commit_id, &key)?;
+            prepared.push((key, package));
         }
+        let schemas = &self.schemas;
+        let loaded: Vec<(SourceKey, Source)> = {
+            use rayon::prelude::*;
+            prepared
+                .into_par_iter()
+                .map(|(key, package)| (key, source::load_source_with(package, schemas)))
+                .collect()
+        };
+        let mut cache = self.lock();
+        for (key, source) in loaded {
+            cache.sources.insert(key, Arc::new(source));
+        }
+        drop(cache);
         let cache = self.lock();
         Ok(layout
             .packages
