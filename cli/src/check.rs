@@ -46,6 +46,9 @@ pub struct CheckConfig {
     pub replay: Option<ReplayConfig>,
     /// `$GITHUB_OUTPUT`: the owners of affected consumers are appended to it (`github` format).
     pub github_output: Option<PathBuf>,
+    /// `--history-cache`: where a numbering of the base may be cached; `None` is the
+    /// repository's own. `check` reads it, and writes nothing.
+    pub history_cache: Option<PathBuf>,
 }
 
 /// How a `check` run ended; the binary maps it to the exit code.
@@ -89,13 +92,15 @@ impl CheckConfig {
             step_summary: step_summary.filter(|path| !path.as_os_str().is_empty()),
             replay: None,
             github_output: None,
+            history_cache: None,
         })
     }
 }
 
 /// Compares, prints the changes and findings on `stdout`, and writes the step summary.
 pub fn run(config: &CheckConfig, stdout: &mut dyn Write) -> anyhow::Result<CheckOutcome> {
-    let repository = Repository::open(&config.repository)?;
+    let mut repository = Repository::open(&config.repository)?;
+    crate::versions::use_history_cache(&mut repository, config.history_cache.as_deref());
     let options = CheckOptions {
         replay: config.replay.is_some(),
         ..config.options.clone()

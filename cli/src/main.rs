@@ -96,6 +96,10 @@ enum Command {
         /// The branch whose history numbers versions; by default the branch HEAD names.
         #[arg(long, value_name = "BRANCH")]
         branch: Option<String>,
+        /// Where the numbered history is cached between runs [default: cuemesh/ in the
+        /// repository's Git directory]: a later run numbers only the commits after it.
+        #[arg(long = "history-cache", value_name = "DIR")]
+        history_cache: Option<PathBuf>,
     },
     /// Validate JSON and YAML data files against a CUE schema, like `cue vet`.
     ///
@@ -196,6 +200,11 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
 
+        /// Where the numbered history is cached between runs [default: cuemesh/ in the
+        /// repository's Git directory]: a later run numbers only the commits after it.
+        #[arg(long = "history-cache", value_name = "DIR")]
+        history_cache: Option<PathBuf>,
+
         /// Allow every breaking change for this reason (for a pull request labelled as an
         /// intended break): breaking findings become warnings that name it.
         #[arg(long, value_name = "REASON")]
@@ -282,6 +291,11 @@ enum Command {
         /// else ~/.cache/cuemesh].
         #[arg(long = "cache-dir", value_name = "DIR")]
         cache_directory: Option<PathBuf>,
+
+        /// Where the numbered history is cached between runs [default: cuemesh/ in the
+        /// repository's Git directory]: a later run numbers only the commits after it.
+        #[arg(long = "history-cache", value_name = "DIR")]
+        history_cache: Option<PathBuf>,
 
         /// The address to listen on; port 0 picks a free one (logged).
         #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
@@ -549,10 +563,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Versions { repository, branch } => {
+        Command::Versions {
+            repository,
+            branch,
+            history_cache,
+        } => {
             let config = VersionsConfig {
                 repository,
                 branch,
+                history_cache,
                 format: VersionsFormat::from_format(cli.format)?,
             };
             // stderr unlocked: the history load's progress line is drawn on it from the
@@ -620,6 +639,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check {
             against,
             repo,
+            history_cache,
             allow_breaking,
             replay,
             stream,
@@ -638,6 +658,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 step_summary,
                 &working_directory,
             )?;
+            config.history_cache = history_cache;
             config.github_output = std::env::var_os("GITHUB_OUTPUT")
                 .map(PathBuf::from)
                 .filter(|path| !path.as_os_str().is_empty());
@@ -678,6 +699,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve {
             repository,
             cache_directory,
+            history_cache,
             listen,
             branch,
             poll,
@@ -691,6 +713,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 nats: nats_url.map(|url| nats_options.config(url, "cuemesh serve")),
                 repository,
                 cache_directory,
+                history_cache,
                 listen,
                 branch,
                 poll: (poll > 0).then(|| Duration::from_secs(poll)),

@@ -2,7 +2,8 @@
 //! remote one it clones (bare, into a cache directory) and fetches. It indexes a branch, serves
 //! it, and reloads when the branch moves: every `--poll` seconds and on a signed GitHub push
 //! webhook, one reload at a time. A failing or refused reload (a rewritten branch) keeps the
-//! last good index. It stops gracefully on Ctrl-C or SIGTERM, finishing the requests in flight.
+//! last good index. It stops gracefully on Ctrl-C or SIGTERM, finishing the requests in flight
+//! and abandoning a reload in progress.
 //! Startup and progress lines go to stderr through `output`; request and reload logs through
 //! `tracing` (`RUST_LOG` filters them).
 
@@ -28,6 +29,9 @@ pub struct ServeConfig {
     pub repository: String,
     /// Where a remote's bare clone is kept; `None` is [`default_cache_directory`].
     pub cache_directory: Option<PathBuf>,
+    /// `--history-cache`: where the numbered history is kept between runs; `None` is
+    /// `cuemesh/` in the Git directory of the repository (or of the remote's clone).
+    pub history_cache: Option<PathBuf>,
     /// The address to listen on; port 0 picks a free port (logged).
     pub listen: SocketAddr,
     /// The branch whose history numbers versions; `None` is the repository's `HEAD` branch
@@ -73,6 +77,7 @@ pub fn default_cache_directory() -> PathBuf {
 pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
     init_logs(config.log_format);
     let (mut repository, remote, fetch_error) = open(config)?;
+    crate::versions::use_history_cache(&mut repository, config.history_cache.as_deref());
     let shown = match &remote {
         Some(remote) => remote.url(),
         None => config.repository.clone(),
@@ -89,6 +94,7 @@ pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
         Index::build(repository, &branch)
     })
     .with_context(|| format!("cannot index the branch {branch}"))?;
+    repository.save_history_cache();
     output::detail(format_args!(
         "indexed in {:.2} s",
         started.elapsed().as_secs_f64()
@@ -120,8 +126,17 @@ pub fn run(config: &ServeConfig) -> anyhow::Result<()> {
         None => Reloader::local(repository, branch, state.clone()),
     };
     let runtime = crate::net::runtime()?;
-    runtime.block_on(serve_until_shutdown(config, Arc::new(reloader), state))
+    let served = runtime.block_on(serve_until_shutdown(config, Arc::new(reloader), state));
+    // A reload still running on its blocking thread is abandoned rather than waited for (at
+    // scale a rebuild takes tens of seconds): its index was never swapped in, and the history
+    // cache is only ever replaced whole, by a rename.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    served
 }
+
+/// How long a stopping `serve` waits for its background work (a reload) once the requests in
+/// flight are answered.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(100);
 
 /// The repository to index: opened, or for a URL cached and fetched. A fetch that fails when
 /// the cache already holds the branch (the remote is down, or rewrote the branch) is returned

@@ -3,10 +3,11 @@
 
 use crate::render::{self, Format};
 use anyhow::{bail, Context};
-use cuemesh_registry::{History, Repository};
+use cuemesh_registry::{History, HistoryCache, Repository};
 use serde_json::json;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What `versions` was asked to do.
 #[derive(Debug, Clone)]
@@ -16,6 +17,9 @@ pub struct VersionsConfig {
     /// The branch whose history numbers versions; `None` is the repository's `HEAD` branch.
     pub branch: Option<String>,
     pub format: VersionsFormat,
+    /// `--history-cache`: where the numbering is cached; `None` is the repository's own
+    /// (see [`use_history_cache`]).
+    pub history_cache: Option<PathBuf>,
 }
 
 /// How `versions` prints.
@@ -38,6 +42,21 @@ impl VersionsFormat {
     }
 }
 
+/// Keeps `repository`'s numbered history in the cache at `directory`, by default `cuemesh/`
+/// in its Git directory (beside the clone, and gone with it), and shows the cache's warnings
+/// (a damaged file rebuilt, a file that cannot be written) on stderr. `versions`, `serve` and
+/// `check` share it.
+pub(crate) fn use_history_cache(repository: &mut Repository, directory: Option<&Path>) {
+    let cache = match directory {
+        Some(directory) => HistoryCache::new(directory),
+        None => HistoryCache::beside(repository.git().path()),
+    };
+    repository.set_history_cache(Some(cache));
+    repository.set_warnings(Some(Arc::new(|message: &str| {
+        crate::output::warning(format_args!("{message}"));
+    })));
+}
+
 /// Loads the history and prints it on `out`; packages that failed to load at some commit are
 /// reported on `errors` (they make no versions, and do not fail the command).
 pub fn run(
@@ -47,6 +66,7 @@ pub fn run(
 ) -> anyhow::Result<()> {
     let mut repository = Repository::open(&config.repository)
         .with_context(|| format!("cannot open the repository {}", config.repository.display()))?;
+    use_history_cache(&mut repository, config.history_cache.as_deref());
     let branch = match &config.branch {
         Some(branch) => branch.clone(),
         None => cuemesh_registry::settings::numbered_branch(&repository)
@@ -56,6 +76,7 @@ pub fn run(
         repository.history(&branch)
     })
     .with_context(|| format!("cannot read the history of {branch}"))?;
+    repository.save_history_cache();
     let snapshot = repository
         .snapshot(&branch)
         .with_context(|| format!("cannot read {branch}"))?;

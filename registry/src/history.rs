@@ -114,20 +114,66 @@ impl EventHistory {
 /// branch moves forward instead of starting again from its first commit.
 ///
 /// [`Numbering::step`] takes the loaded packages of each commit, oldest first. Per commit,
-/// only sources whose loaded package differs from the previous commit's (another `Arc` from
-/// the cache, that is another tree or imported tree) are looked at, so a long history costs
-/// little more than its changes.
+/// only sources whose package state differs from the previous commit's (another
+/// [`PackageMark::state`], that is another tree or imported tree) are looked at, so a long
+/// history costs little more than its changes.
+///
+/// Between commits it remembers packages by their [`PackageMark`] only, never by the loaded
+/// package: a numbering read back from the persistent cache (`history_cache`) goes on exactly
+/// as the one that wrote it would have.
 #[derive(Default)]
 pub(crate) struct Numbering {
-    events: BTreeMap<(String, String), EventHistory>,
-    problems: Vec<CommitProblem>,
-    /// The package each directory had at the last commit.
-    previous_packages: HashMap<String, Arc<Source>>,
-    /// The package whose events stand for each source id, as of the last commit.
-    providers: HashMap<String, Arc<Source>>,
-    head: Option<CommitInfo>,
-    commits: usize,
+    pub(crate) events: BTreeMap<(String, String), EventHistory>,
+    pub(crate) problems: Vec<CommitProblem>,
+    /// The package state each directory had at the last commit.
+    pub(crate) previous_packages: HashMap<String, Arc<PackageMark>>,
+    /// The package state whose events stand for each source id, as of the last commit.
+    pub(crate) providers: HashMap<String, Arc<PackageMark>>,
+    pub(crate) head: Option<CommitInfo>,
+    pub(crate) commits: usize,
 }
+
+/// What numbering remembers of a package state from one commit to the next: enough to number
+/// a commit at which the package is unchanged without loading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PackageMark {
+    /// A digest of what the state was loaded from (directory, tree ids of the package and of
+    /// every package it imports, module path): equal digests, same loaded package.
+    pub(crate) state: [u8; 32],
+    /// The package's directory (`sources/orders`).
+    pub(crate) directory: String,
+    /// Its `source.id`, when it declares a valid one.
+    pub(crate) id: Option<String>,
+    /// Whether it declares the source contract.
+    pub(crate) is_source: bool,
+    /// Whether it has errors (then it makes no versions).
+    pub(crate) has_errors: bool,
+    /// The event types the package declares, in declaration order.
+    pub(crate) types: Vec<String>,
+}
+
+impl PackageMark {
+    /// The mark of `source`, loaded from the state whose digest is `state`.
+    pub(crate) fn of(state: [u8; 32], source: &Source) -> PackageMark {
+        PackageMark {
+            state,
+            directory: source.directory.clone(),
+            id: source.id.clone(),
+            is_source: source.is_source,
+            has_errors: source.has_errors(),
+            types: source
+                .events
+                .iter()
+                .map(|event| event.event_type.clone())
+                .collect(),
+        }
+    }
+}
+
+/// A package at one commit, for [`Numbering::step`]: its mark, and the loaded package unless
+/// the state is the one the numbering already holds for its directory (a numbering read back
+/// from the cache goes on without loading the packages the next commit leaves unchanged).
+pub(crate) type PackageAt = (Arc<PackageMark>, Option<Arc<Source>>);
 
 impl Numbering {
     /// The last commit numbered.
@@ -146,24 +192,40 @@ impl Numbering {
         }
     }
 
-    /// Numbers the versions `commit` makes, given the packages loaded at it.
-    pub(crate) fn step(&mut self, commit: CommitInfo, sources: &[Arc<Source>]) {
+    /// Numbers the versions `commit` makes, given its packages. A package comes without its
+    /// loaded form only when its state is the one its directory had at the previous commit.
+    ///
+    /// `load` loads the package at a position of `packages` given without it, for the rare
+    /// commit at which an unchanged package starts to provide its id (another directory that
+    /// claimed it first went away).
+    pub(crate) fn step(
+        &mut self,
+        commit: CommitInfo,
+        packages: &[PackageAt],
+        load: &mut dyn FnMut(usize) -> Option<Arc<Source>>,
+    ) {
         let events = &mut self.events;
         let providers = &self.providers;
         self.commits += 1;
-        let mut current_packages = HashMap::with_capacity(sources.len());
-        let mut current_providers: HashMap<String, Arc<Source>> = HashMap::new();
+        let mut current_packages = HashMap::with_capacity(packages.len());
+        // The provider of each id with its loaded package; `None` for a provider whose state
+        // is unchanged, which then makes no versions.
+        let mut current_providers: HashMap<String, (Arc<PackageMark>, Option<usize>)> =
+            HashMap::new();
         // Ids whose events are unknown at this commit (their package does not load): they
         // keep their previous provider, so their events are neither versioned nor removed.
         let mut unknown: HashSet<&str> = HashSet::new();
-        for source in sources {
+        for (position, (mark, source)) in packages.iter().enumerate() {
             let unchanged = self
                 .previous_packages
-                .get(&source.directory)
-                .is_some_and(|previous| Arc::ptr_eq(previous, source));
-            current_packages.insert(source.directory.clone(), source.clone());
-            if source.has_errors() {
-                if !unchanged {
+                .get(&mark.directory)
+                .is_some_and(|previous| same_state(previous, mark));
+            current_packages.insert(mark.directory.clone(), mark.clone());
+            if mark.has_errors {
+                let changed = (!unchanged)
+                    .then(|| source.clone().or_else(|| load(position)))
+                    .flatten();
+                if let Some(source) = changed {
                     self.problems.push(CommitProblem {
                         commit: commit.clone(),
                         directory: source.directory.clone(),
@@ -176,31 +238,36 @@ impl Numbering {
                         files: source.files.clone(),
                     });
                 }
-                if let Some(id) = &source.id {
+                if let Some(id) = &mark.id {
                     unknown.insert(id);
                 }
                 continue;
             }
-            let Some(id) = &source.id else { continue };
-            if source.is_source && !current_providers.contains_key(id) {
+            let Some(id) = &mark.id else { continue };
+            if mark.is_source && !current_providers.contains_key(id) {
                 // The first directory (in order) that claims an id provides its events.
-                current_providers.insert(id.clone(), source.clone());
+                current_providers.insert(id.clone(), (mark.clone(), Some(position)));
             }
         }
         for id in &unknown {
             if !current_providers.contains_key(*id) {
                 if let Some(previous) = providers.get(*id) {
-                    current_providers.insert((*id).to_string(), previous.clone());
+                    current_providers.insert((*id).to_string(), (previous.clone(), None));
                 }
             }
         }
         // Sources whose provider changed: new versions, and types that went away.
         let shared_commit = Arc::new(commit.clone());
-        for (id, provider) in &current_providers {
+        for (id, (mark, position)) in &current_providers {
             let previous = providers.get(id);
-            if previous.is_some_and(|previous| Arc::ptr_eq(previous, provider)) {
+            if previous.is_some_and(|previous| same_state(previous, mark)) {
                 continue;
             }
+            // A provider carried over (no position) is the previous one: handled above.
+            let Some(position) = *position else { continue };
+            let Some(provider) = packages[position].1.clone().or_else(|| load(position)) else {
+                continue;
+            };
             for event in &provider.events {
                 let Some(schema) = &event.schema else {
                     continue;
@@ -228,7 +295,7 @@ impl Numbering {
                 });
             }
             if let Some(previous) = previous {
-                mark_removed(events, id, previous, Some(provider), &commit);
+                mark_removed(events, id, previous, Some(&provider), &commit);
             }
         }
         for (id, previous) in providers {
@@ -237,30 +304,38 @@ impl Numbering {
             }
         }
         self.previous_packages = current_packages;
-        self.providers = current_providers;
+        self.providers = current_providers
+            .into_iter()
+            .map(|(id, (mark, _))| (id, mark))
+            .collect();
         self.head = Some(commit);
     }
 }
 
-/// Records `commit` as the removal of every type `previous` declared (with a schema) that
-/// `current` does not.
+/// Whether two marks stand for one package state (the same `Arc` most of the time).
+fn same_state(a: &Arc<PackageMark>, b: &Arc<PackageMark>) -> bool {
+    Arc::ptr_eq(a, b) || a.state == b.state
+}
+
+/// Records `commit` as the removal of every type `previous` declared that `current` does not
+/// declare with a schema.
 fn mark_removed(
     events: &mut BTreeMap<(String, String), EventHistory>,
     id: &str,
-    previous: &Source,
+    previous: &PackageMark,
     current: Option<&Arc<Source>>,
     commit: &CommitInfo,
 ) {
-    for event in &previous.events {
+    for event_type in &previous.types {
         let still_there = current.is_some_and(|current| {
             current
-                .event(&event.event_type)
+                .event(event_type)
                 .is_some_and(|now| now.schema.is_some())
         });
         if still_there {
             continue;
         }
-        if let Some(history) = events.get_mut(&(id.to_string(), event.event_type.clone())) {
+        if let Some(history) = events.get_mut(&(id.to_string(), event_type.clone())) {
             if history.removed_in.is_none() {
                 history.removed_in = Some(commit.clone());
             }

@@ -31,6 +31,7 @@ mod error;
 mod files;
 mod finding;
 mod history;
+mod history_cache;
 mod lint_code;
 mod repository;
 mod source;
@@ -49,10 +50,11 @@ pub use files::{
 };
 pub use finding::{Finding, Level, Sources};
 pub use history::{CommitProblem, EventHistory, History, Version};
+pub use history_cache::{CacheProblem, HistoryCache};
 pub use lint_code::LintCode;
 pub use repository::{
     HistoryProgress, ProgressObserver, Repository, RepositoryDiagnostic, RepositorySettings,
-    Snapshot,
+    Snapshot, WarningObserver,
 };
 pub use settings::{Pattern, RegistrySettings, Settings};
 pub use source::{examples_folder_name, Event, Source, EXAMPLES_DIRECTORY};

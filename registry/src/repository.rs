@@ -5,7 +5,8 @@
 use crate::commit::CommitInfo;
 use crate::error::Error;
 use crate::files::MODULE_FILE;
-use crate::history::{self, History};
+use crate::history::{self, CommitProblem, History};
+use crate::history_cache::HistoryCache;
 use crate::source::{self, PreparedSource, SchemaCache, Source, EXAMPLES_DIRECTORY};
 use crate::tree::{self, TreeResolver};
 use cue::{Diagnostic, SourceMap};
@@ -31,7 +32,17 @@ pub struct Repository {
     /// The numbering of the last whole history loaded, by branch: the next load of that branch
     /// goes on from its head when the branch moved forward along its first parents.
     numbered: Mutex<Option<(String, history::Numbering)>>,
+    /// Where numberings are kept between processes (see [`Repository::set_history_cache`]).
+    history_cache: Option<HistoryCache>,
+    /// Whether `numbered` holds commits its cache file does not.
+    unsaved: std::sync::atomic::AtomicBool,
+    /// Told what could not be used or written (see [`Repository::set_warnings`]).
+    warnings: Option<WarningObserver>,
 }
+
+/// Called with a warning the repository cannot return as an error because it goes on without
+/// the thing warned about (a damaged history cache, say).
+pub type WarningObserver = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// How far a history load has got, for a progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -98,6 +109,30 @@ pub(crate) struct SourceKey {
     tree: git2::Oid,
     module: Option<String>,
     imports: Vec<(String, Option<git2::Oid>)>,
+}
+
+impl SourceKey {
+    /// A digest of everything the key holds, in a fixed order: what the persistent cache
+    /// remembers a package state by.
+    pub(crate) fn digest(&self) -> [u8; 32] {
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        let mut part = |bytes: &[u8]| {
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        part(self.directory.as_bytes());
+        part(self.tree.as_bytes());
+        match &self.module {
+            Some(module) => part(format!("module {module}").as_bytes()),
+            None => part(b"no module"),
+        }
+        for (import, tree) in &self.imports {
+            part(import.as_bytes());
+            part(tree.as_ref().map_or(&[][..], |tree| tree.as_bytes()));
+        }
+        hasher.finalize().into()
+    }
 }
 
 /// The governance repository at one commit.
@@ -205,6 +240,9 @@ impl Repository {
             schemas: SchemaCache::default(),
             progress: None,
             numbered: Mutex::new(None),
+            history_cache: None,
+            unsaved: std::sync::atomic::AtomicBool::new(false),
+            warnings: None,
         })
     }
 
@@ -333,13 +371,40 @@ impl Repository {
         Ok(snapshot)
     }
 
+    /// Keeps the numbering of every later [`Repository::history`] in `cache`, and starts
+    /// from the numbering cached there for the branch (when it is sound and the branch went on
+    /// from its head) instead of the first commit; `None` keeps nothing. Write it with
+    /// [`Repository::save_history_cache`].
+    pub fn set_history_cache(&mut self, cache: Option<HistoryCache>) {
+        self.history_cache = cache;
+    }
+
+    /// The history cache in use, if any.
+    pub fn history_cache(&self) -> Option<&HistoryCache> {
+        self.history_cache.as_ref()
+    }
+
+    /// Tells `observer` each warning (a history cache that is damaged and rebuilt, or that
+    /// cannot be written); without one they are logged with `tracing`.
+    pub fn set_warnings(&mut self, observer: Option<WarningObserver>) {
+        self.warnings = observer;
+    }
+
+    fn warn(&self, message: &str) {
+        match &self.warnings {
+            Some(observer) => observer(message),
+            None => tracing::warn!("{message}"),
+        }
+    }
+
     /// The versions of every event type along the first-parent history of `branch` (see
     /// [`History`]).
     ///
     /// The numbering is kept: when `branch` has moved forward since the last call (its old tip
     /// is the first parent of its first new commit, and so on), only the new commits are read
     /// and numbered. Anything else (another branch, a rewritten one) starts from the first
-    /// commit again.
+    /// commit again. With a history cache (see [`Repository::set_history_cache`]), the first
+    /// call goes on from the cached numbering the same way.
     pub fn history(&self, branch: &str) -> Result<History, Error> {
         let kept = self
             .numbered
@@ -348,16 +413,37 @@ impl Repository {
             .take()
             .filter(|(numbered_branch, _)| numbered_branch == branch)
             .map(|(_, numbering)| numbering);
+        let (kept, from_cache) = match kept {
+            Some(numbering) => (Some(numbering), false),
+            None => {
+                let cached = self.cached_numbering(branch)?;
+                let found = cached.is_some();
+                (cached, found)
+            }
+        };
+        let kept_head = kept
+            .as_ref()
+            .and_then(|numbering| numbering.head().map(|head| head.id.clone()));
         let resumed = match kept {
             Some(numbering) => self.number(branch, &|_| true, numbering)?,
             None => None,
         };
+        if from_cache && resumed.is_none() {
+            self.warn(&format!(
+                "the history cache of {branch} does not lead to its tip (the branch was \
+                 rewritten): numbering from its first commit"
+            ));
+        }
         let numbering = match resumed {
             Some(numbering) => numbering,
             None => self
                 .number(branch, &|_| true, history::Numbering::default())?
                 .expect("a numbering from the first commit always applies"),
         };
+        if numbering.head().map(|head| &head.id) != kept_head.as_ref() || kept_head.is_none() {
+            self.unsaved
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         let history = numbering.history(branch);
         *self
             .numbered
@@ -365,6 +451,101 @@ impl Repository {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) =
             Some((branch.to_string(), numbering));
         Ok(history)
+    }
+
+    /// Writes the last history's numbering to the history cache, when there is one and the
+    /// numbering went past what the cache holds; a failure is a warning (the next start
+    /// numbers more commits, nothing else). Callers write once the history is served or
+    /// printed, so that a reload does not wait for the file.
+    pub fn save_history_cache(&self) {
+        let Some(cache) = &self.history_cache else {
+            return;
+        };
+        if !self
+            .unsaved
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        let numbered = self
+            .numbered
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some((branch, numbering)) = &*numbered else {
+            return;
+        };
+        if let Err(error) = cache.write(branch, numbering) {
+            self.unsaved
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            self.warn(&format!(
+                "cannot write the history cache {}: {error}",
+                cache.file_of(branch).display()
+            ));
+        }
+    }
+
+    /// The numbering the history cache holds for `branch`, with its problems' diagnostics
+    /// made again; `None` (after a warning) when the file is damaged, foreign, or names
+    /// commits this repository does not have.
+    fn cached_numbering(&self, branch: &str) -> Result<Option<history::Numbering>, Error> {
+        let Some(cache) = &self.history_cache else {
+            return Ok(None);
+        };
+        let rebuild = |why: String| {
+            self.warn(&format!("{why}: numbering {branch} from its first commit"));
+            Ok(None)
+        };
+        let cached = match cache.read(branch, &self.schemas) {
+            Ok(Some(cached)) => cached,
+            Ok(None) => return Ok(None),
+            Err(problem) => return rebuild(problem.to_string()),
+        };
+        let path = cache.file_of(branch);
+        let mut numbering = cached.numbering;
+        let known = |id: &str| {
+            git2::Oid::from_str(id)
+                .ok()
+                .and_then(|oid| self.git.find_commit(oid).ok())
+        };
+        if let Some(head) = numbering.head() {
+            if known(&head.id).is_none() {
+                return rebuild(format!(
+                    "the history cache {} names commit {}, which this repository does not have",
+                    path.display(),
+                    head.id
+                ));
+            }
+        }
+        for (commit, directory) in cached.problem_sites {
+            let Some(at) = known(&commit.id) else {
+                return rebuild(format!(
+                    "the history cache {} names commit {}, which this repository does not have",
+                    path.display(),
+                    commit.id
+                ));
+            };
+            let snapshot = self.snapshot_of_directories(&at, &|d| d == directory)?;
+            let Some(package) = snapshot.package(&directory).filter(|p| p.has_errors()) else {
+                return rebuild(format!(
+                    "the history cache {} records a problem of {directory} at {} that loading \
+                     it does not give",
+                    path.display(),
+                    commit.short_id()
+                ));
+            };
+            numbering.problems.push(CommitProblem {
+                commit,
+                directory: directory.clone(),
+                diagnostics: package
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == cue::Severity::Error)
+                    .cloned()
+                    .collect(),
+                files: package.files.clone(),
+            });
+        }
+        Ok(Some(numbering))
     }
 
     /// The ids of the first-parent history of `branch`, oldest first: the order versions are
@@ -396,11 +577,25 @@ impl Repository {
     /// The versions of the event types declared, at any commit, by the package directories
     /// `include` accepts: the same numbers [`Repository::history`] gives those types, without
     /// evaluating the other packages' states.
+    ///
+    /// With a history cache holding a numbering whose head is `branch`'s commit (under any
+    /// branch name), that numbering is the answer: it numbers these types the same, and
+    /// nothing needs loading.
     pub fn history_of_directories(
         &self,
         branch: &str,
         include: &dyn Fn(&str) -> bool,
     ) -> Result<History, Error> {
+        if let Some(cache) = &self.history_cache {
+            let tip = self.resolve(branch)?.id().to_string();
+            if let Some(numbered) = cache.branch_with_head(&tip) {
+                if let Some(numbering) = self.cached_numbering(&numbered)? {
+                    if numbering.head().map(|head| head.id.as_str()) == Some(tip.as_str()) {
+                        return Ok(numbering.history(branch));
+                    }
+                }
+            }
+        }
         let numbering = self
             .number(branch, include, history::Numbering::default())?
             .expect("a numbering from the first commit always applies");
@@ -439,6 +634,15 @@ impl Repository {
         let (sender, receiver) = std::sync::mpsc::channel::<(SourceKey, Source)>();
         let counters = ProgressCounters::default();
         let (counters, observer) = (&counters, self.progress.as_ref());
+        // The package states the numbering ends with: a commit that leaves one of them as it
+        // is needs it only as a mark, so a numbering read from the cache goes on without
+        // loading the packages the new commits did not change.
+        let resumed: HashMap<[u8; 32], Arc<history::PackageMark>> = numbering
+            .previous_packages
+            .values()
+            .map(|mark| (mark.state, mark.clone()))
+            .collect();
+        let mut unloaded: HashMap<usize, Arc<history::PackageMark>> = HashMap::new();
         let commits = rayon::in_place_scope(|scope| -> Result<_, Error> {
             let mut commits = Vec::new();
             let mut seen = HashSet::new();
@@ -463,9 +667,16 @@ impl Repository {
                         .packages
                         .iter()
                         .filter(|key| {
-                            seen.insert(address(key))
-                                && !cache.sources.contains_key(&***key)
-                                && keys.insert((*key).clone())
+                            if !seen.insert(address(key)) || cache.sources.contains_key(&***key) {
+                                return false;
+                            }
+                            if !resumed.is_empty() {
+                                if let Some(mark) = resumed.get(&key.digest()) {
+                                    unloaded.insert(address(key), mark.clone());
+                                    return false;
+                                }
+                            }
+                            keys.insert((*key).clone())
                         })
                         .map(|key| (**key).clone())
                         .collect()
@@ -505,20 +716,38 @@ impl Repository {
             // The branch moved back behind the numbered head.
             return Ok(None);
         }
-        let cache = self.lock();
-        let mut loaded: HashMap<usize, Option<Arc<Source>>> = HashMap::new();
+        let mut cache = self.lock();
+        let mut loaded: HashMap<usize, Option<history::PackageAt>> = HashMap::new();
         for (info, layout) in commits {
-            let sources: Vec<Arc<Source>> = layout
+            let packages: Vec<(history::PackageAt, &Arc<SourceKey>)> = layout
                 .packages
                 .iter()
                 .filter_map(|key| {
-                    loaded
+                    let at = loaded
                         .entry(address(key))
-                        .or_insert_with(|| cache.sources.get(&**key).cloned())
-                        .clone()
+                        .or_insert_with(|| {
+                            if let Some(source) = cache.sources.get(&**key) {
+                                let mark = history::PackageMark::of(key.digest(), source);
+                                return Some((Arc::new(mark), Some(source.clone())));
+                            }
+                            // Not loaded: the state the numbering resumed from.
+                            let mark = unloaded.get(&address(key))?;
+                            Some((mark.clone(), None))
+                        })
+                        .clone()?;
+                    Some((at, key))
                 })
                 .collect();
-            numbering.step(info, &sources);
+            let (packages, keys): (Vec<history::PackageAt>, Vec<&Arc<SourceKey>>) =
+                packages.into_iter().unzip();
+            let mut load = |position: usize| -> Option<Arc<Source>> {
+                let key: &SourceKey = keys[position];
+                let prepared = self.prepare(&info.id, key).ok()?;
+                let source = Arc::new(source::load_source_with(prepared, schemas));
+                cache.sources.insert(key.clone(), source.clone());
+                Some(source)
+            };
+            numbering.step(info.clone(), &packages, &mut load);
         }
         Ok(Some(numbering))
     }
@@ -715,8 +944,8 @@ impl Repository {
         Ok(imports)
     }
 
-    /// The loaded packages of `layout`, loading (and caching) those not seen yet, one after
-    /// the other (a snapshot has few; `history` loads its many on every core).
+    /// The loaded packages of `layout`, loading (and caching) those not seen yet, evaluated in
+    /// parallel.
     fn load_all(
         &self,
         commit: &git2::Commit<'_>,
@@ -731,11 +960,27 @@ impl Repository {
                 .map(|key| (**key).clone())
                 .collect()
         };
+        // Read from Git on this thread (the handle is not `Sync`), then evaluate on every
+        // core: a start from the history cache loads the whole tip here.
         let commit_id = commit.id().to_string();
+        let mut prepared = Vec::with_capacity(missing.len());
         for key in missing {
-            let source = source::load_source_with(self.prepare(&commit_id, &key)?, &self.schemas);
-            self.lock().sources.insert(key, Arc::new(source));
+            let package = self.prepare(&commit_id, &key)?;
+            prepared.push((key, package));
         }
+        let schemas = &self.schemas;
+        let loaded: Vec<(SourceKey, Source)> = {
+            use rayon::prelude::*;
+            prepared
+                .into_par_iter()
+                .map(|(key, package)| (key, source::load_source_with(package, schemas)))
+                .collect()
+        };
+        let mut cache = self.lock();
+        for (key, source) in loaded {
+            cache.sources.insert(key, Arc::new(source));
+        }
+        drop(cache);
         let cache = self.lock();
         Ok(layout
             .packages

@@ -168,7 +168,11 @@ impl SchemaCache {
     }
 
     /// The one `Arc` of `schema`'s digest, remembered under `key` when there is one.
-    fn intern(&self, key: Option<DefinitionKey>, schema: CanonicalSchema) -> Arc<CanonicalSchema> {
+    pub(crate) fn intern(
+        &self,
+        key: Option<DefinitionKey>,
+        schema: CanonicalSchema,
+    ) -> Arc<CanonicalSchema> {
         let mut interned = self.lock();
         let shared = interned
             .by_digest
@@ -182,7 +186,7 @@ impl SchemaCache {
     }
 
     /// The one `Arc` of a definition's text.
-    fn intern_text(&self, text: &str) -> Arc<str> {
+    pub(crate) fn intern_text(&self, text: &str) -> Arc<str> {
         let mut interned = self.lock();
         if let Some(shared) = interned.texts.get(text) {
             return shared.clone();

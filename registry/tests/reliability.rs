@@ -7,7 +7,7 @@
 mod support;
 
 use cuemesh_registry::serve::{spawn_reloads, AppState, Index, Outcome, Reloader};
-use cuemesh_registry::Repository;
+use cuemesh_registry::{HistoryCache, HistoryProgress, Repository};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -336,8 +336,17 @@ async fn broken_tip_keeps_serving(governance: &Governance, server: &Server, brok
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commits_and_a_broken_commit_under_load_fail_no_request_and_never_half_load() {
     let mut governance = Governance::new();
-    let repository = Repository::open(governance.repo.path()).expect("open");
+    // With the history cache in play: every reload writes it after its swap.
+    let cache = tempfile::tempdir().expect("cache directory");
+    let mut repository = Repository::open(governance.repo.path()).expect("open");
+    repository.set_history_cache(Some(HistoryCache::new(cache.path())));
+    let warnings = Arc::new(RwLock::new(Vec::new()));
+    let said = warnings.clone();
+    repository.set_warnings(Some(Arc::new(move |warning: &str| {
+        said.write().expect("warnings").push(warning.to_string());
+    })));
     let state = AppState::new(Index::build(&repository, "main").expect("index"));
+    repository.save_history_cache();
     let reloader = Reloader::local(repository, "main".into(), state.clone());
     let reloads = spawn_reloads(Arc::new(reloader), Some(Duration::from_millis(100)));
     let server = Arc::new(Server::start(state.clone()).await);
@@ -460,4 +469,49 @@ async fn commits_and_a_broken_commit_under_load_fail_no_request_and_never_half_l
         total.failed_reloads
     );
     assert!(status.count(Outcome::Failed) >= 2);
+
+    // What the reloads cached is the branch's numbering: a restart from it numbers what one
+    // from the first commit numbers, evaluating fewer package states, without a warning.
+    let numbered = |cached: bool| {
+        let mut repository = Repository::open(governance.repo.path()).expect("open");
+        if cached {
+            repository.set_history_cache(Some(HistoryCache::new(cache.path())));
+        }
+        let states = Arc::new(RwLock::new(0));
+        let seen = states.clone();
+        repository.set_progress(Some(Arc::new(move |progress: HistoryProgress| {
+            let mut seen = seen.write().expect("states");
+            *seen = (*seen).max(progress.states);
+        })));
+        let history = repository.history("main").expect("history");
+        let versions: Vec<(String, String, u32, String, String)> = history
+            .events
+            .iter()
+            .flat_map(|event| {
+                event.versions.iter().map(|version| {
+                    (
+                        event.source.clone(),
+                        event.event_type.clone(),
+                        version.number,
+                        version.digest.to_string(),
+                        version.commit.id.clone(),
+                    )
+                })
+            })
+            .collect();
+        let problems: Vec<(String, String)> = history
+            .problems
+            .iter()
+            .map(|problem| (problem.commit.id.clone(), problem.directory.clone()))
+            .collect();
+        let states = *states.read().expect("states");
+        (versions, problems, states)
+    };
+    let (cached_versions, cached_problems, cached_states) = numbered(true);
+    let (versions, problems, states) = numbered(false);
+    assert_eq!(cached_versions, versions);
+    assert_eq!(cached_problems, problems);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(cached_states < states, "{cached_states} of {states}");
+    assert!(warnings.read().expect("warnings").is_empty());
 }

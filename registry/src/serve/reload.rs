@@ -53,6 +53,7 @@ pub fn reload(repository: &Repository, branch: &str, state: &AppState) -> Result
             });
         }
     }
+    tracing::info!(commit = %tip, "reloading {branch} at {}", &tip[..tip.len().min(12)]);
     // Shares with the served index what the new commits did not change (the history's
     // numbering and loaded packages are kept by `repository` itself).
     let index = Index::build_from(repository, branch, Some(&state.index()))?;
@@ -333,6 +334,9 @@ impl Reloader {
             None => reload(&repository, &self.branch, &self.state),
         };
         self.state.reload_status().record(&result);
+        // Written once the outcome is served and recorded: the file is for the next start,
+        // not this one. The history up to a broken tip is numbered all the same.
+        repository.save_history_cache();
         let branch = self.branch.as_str();
         match &result {
             Ok(Reload::Unchanged) => tracing::debug!("{branch} unchanged"),
