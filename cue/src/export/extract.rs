@@ -280,6 +280,11 @@ impl<'a> Extractor<'a> {
         let v = self.eval.resolve_forward(v);
         let mut unsupported = Vec::new();
         if let Some(err) = self.eval.view(v).error().cloned() {
+            if err.code == "EXPLICIT_ERROR" {
+                // `foo?: _|_`, `[=~"^x"]: _|_`: where an error is written on purpose (a field
+                // that may not be present), it is the schema that accepts nothing.
+                return Shape::new(Body::OneOf(Vec::new()));
+            }
             if !err.incomplete {
                 self.errors.push(self.eval.diagnostic(v, &err));
                 return Shape::new(Body::Any);

@@ -83,6 +83,9 @@ pub(super) fn package_document(exported: &Exported, root: &Shape) -> Json {
 }
 
 pub(super) fn schema(shape: &Shape) -> Json {
+    if is_never(shape) {
+        return json!(false);
+    }
     let mut out = Map::new();
     if let Some(description) = &shape.description {
         out.insert("description".into(), json!(description));
@@ -105,6 +108,15 @@ pub(super) fn schema(shape: &Shape) -> Json {
         add_note(&mut out, note);
     }
     Json::Object(out)
+}
+
+/// Whether `shape` is `_|_` and nothing more: the schema `false`.
+fn is_never(shape: &Shape) -> bool {
+    matches!(&shape.body, Body::OneOf(options) if options.is_empty())
+        && shape.description.is_none()
+        && shape.default.is_none()
+        && shape.unsupported.is_empty()
+        && shape.combinators.is_empty()
 }
 
 /// A schema inside a combinator: `false` for one that is an error, `true` for `_`.
@@ -448,6 +460,11 @@ fn array_schema(list: &ListShape, out: &mut Map<String, Json>) {
 
 fn any_of(options: &[(Shape, bool)], default: Option<&Json>, out: &mut Map<String, Json>) {
     let shapes = without_subsumed_default(options, default);
+    if shapes.is_empty() {
+        // `_|_` with a description or notes beside it: nothing is accepted.
+        exclude(out, json!({}));
+        return;
+    }
     if let [only] = shapes.as_slice() {
         let Json::Object(schema) = schema(only) else {
             return;

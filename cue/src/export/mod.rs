@@ -298,6 +298,8 @@ pub(crate) enum Body {
     Struct(StructShape),
     List(ListShape),
     /// A disjunction: the alternatives that did not fail, with whether each is a default.
+    /// Without alternatives it accepts nothing: an explicit `_|_` (`foo?: _|_`, a field that
+    /// may not be present) is the empty disjunction.
     OneOf(Vec<(Shape, bool)>),
 }
 

@@ -360,6 +360,9 @@ fn one_of(options: &[(Shape, bool)], default: Option<&Json>, out: &mut Map<Strin
         if nullable {
             out.insert("enum".into(), json!([null]));
             out.insert("nullable".into(), json!(true));
+        } else {
+            // `_|_` (no alternatives): nothing is accepted.
+            out.insert("not".into(), json!({}));
         }
         return;
     }

@@ -529,3 +529,25 @@ fn a_nullable_sized_integer_has_bounds_not_a_format() {
         json!({"type": "integer", "format": "int64"})
     );
 }
+
+#[test]
+fn an_explicit_error_where_a_value_may_be_absent_accepts_nothing() {
+    let source = r#"#A: {
+	// Never set.
+	gone?: _|_
+	never?: _|_
+	[=~"^x-"]: _|_
+	...
+}"#;
+    let a = json_schema(source);
+    assert_eq!(property(&a, "never"), json!(false));
+    assert_eq!(
+        property(&a, "gone"),
+        json!({"description": "Never set.", "not": {}})
+    );
+    assert_eq!(a["patternProperties"]["^x-"], json!(false));
+    let a = openapi(source);
+    assert_eq!(property(&a, "never"), json!({"not": {}}));
+    // Any other error in a definition still fails the export.
+    assert!(package("#A: {a?: int & string}").json_schema(None).is_err());
+}
