@@ -533,6 +533,7 @@ impl<'a> Extractor<'a> {
 
     fn structure(&mut self, v: VertexId, depth: u32) -> Shape {
         let mut unsupported = Vec::new();
+        let mut validators = Vec::new();
         let mut properties = Vec::new();
         for a in self.eval.view(v).arcs().to_vec() {
             let Some(Feature::Regular(name)) = self.eval.view(a).feature().cloned() else {
@@ -558,6 +559,7 @@ impl<'a> Extractor<'a> {
             });
         }
         let mut patterns = Vec::new();
+        let mut excluding = Vec::new();
         // Every `[string]: T` applies to every field: their values unify into one.
         let mut every_label = Vec::new();
         for p in 0..self.eval.view(v).pattern_count() {
@@ -576,6 +578,12 @@ impl<'a> Extractor<'a> {
                     patterns.push((regex, self.shape(t, depth + 1)));
                 }
                 Some(LabelRegex::Never) => {}
+                Some(LabelRegex::Excluding(regexes)) => {
+                    let t = self.eval.pattern_value(v, &[p]);
+                    excluding.push((regexes, self.shape(t, depth + 1)));
+                    // Compatibility compares this constraint by its declaration.
+                    validators.push(format!("pattern constraint [{label_text}]"));
+                }
                 None => unsupported.push(format!(
                     "pattern constraint [{label_text}]: its label set has no regular expression"
                 )),
@@ -596,10 +604,12 @@ impl<'a> Extractor<'a> {
             properties,
             patterns,
             additional,
+            excluding,
             closed,
             keywords,
         }));
         shape.unsupported = unsupported;
+        shape.validators = validators;
         shape
     }
 
@@ -647,6 +657,8 @@ enum LabelRegex {
     All,
     Regex(String),
     Never,
+    /// The labels that match none of these regexes (`!~"^(a|b)$" & !~"^x-"`).
+    Excluding(Vec<String>),
 }
 
 /// A pattern constraint's label set as one regular expression, when it has one.
@@ -670,9 +682,25 @@ fn label_regex(matcher: &Val) -> Option<LabelRegex> {
                         negate: false,
                         ..
                     } => Some(LabelRegex::Regex(pattern.to_string())),
+                    Check::Regex {
+                        pattern,
+                        negate: true,
+                        ..
+                    } => Some(LabelRegex::Excluding(vec![pattern.to_string()])),
                     _ => None,
                 },
-                _ => None,
+                several => several
+                    .iter()
+                    .map(|c| match &c.check {
+                        Check::Regex {
+                            pattern,
+                            negate: true,
+                            ..
+                        } => Some(pattern.to_string()),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .map(LabelRegex::Excluding),
             }
         }
         Val::Disj(options) => {
@@ -682,6 +710,7 @@ fn label_regex(matcher: &Val) -> Option<LabelRegex> {
                     LabelRegex::All => return Some(LabelRegex::All),
                     LabelRegex::Regex(r) => parts.push(format!("(?:{r})")),
                     LabelRegex::Never => {}
+                    LabelRegex::Excluding(_) => return None,
                 }
             }
             Some(if parts.is_empty() {
@@ -866,6 +895,11 @@ fn builtin_keyword(package: &str, name: &str, args: &[Concrete]) -> Option<Keywo
         ("net", "IPv4") if args.is_empty() => Keyword::Format("ipv4"),
         ("net", "IPv6") if args.is_empty() => Keyword::Format("ipv6"),
         ("uuid", "Valid") if args.is_empty() => Keyword::Format("uuid"),
+        // What the JSON Schema importer makes of these formats.
+        ("net", "AbsURL") if args.is_empty() => Keyword::Format("uri"),
+        ("net", "URL") if args.is_empty() => Keyword::Format("uri-reference"),
+        ("net", "FQDN") if args.is_empty() => Keyword::Format("hostname"),
+        ("regexp", "Valid") if args.is_empty() => Keyword::Format("regex"),
         _ => return None,
     })
 }

@@ -182,6 +182,9 @@ fn references(shape: &Shape, out: &mut Vec<String>) {
             if let Some(a) = &s.additional {
                 references(a, out);
             }
+            for (_, p) in &s.excluding {
+                references(p, out);
+            }
         }
         Body::List(l) => {
             for p in &l.prefix {
@@ -319,6 +322,9 @@ pub(crate) struct StructShape {
     pub(crate) patterns: Vec<(String, Shape)>,
     /// `[string]: T`: every field's value.
     pub(crate) additional: Option<Box<Shape>>,
+    /// Pattern constraints on the labels that match none of some regexes
+    /// (`[!~"^(a|b)$" & !~"^x-"]: T`), as (ECMA-262 regexes, value) pairs.
+    pub(crate) excluding: Vec<(Vec<String>, Shape)>,
     /// Whether a closed definition limits the fields to those declared and matched.
     pub(crate) closed: bool,
     /// Validators on the struct (`struct.MinFields`).

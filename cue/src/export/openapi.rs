@@ -303,6 +303,11 @@ fn object_schema(object: &StructShape, out: &mut Map<String, Json>, unsupported:
             "pattern constraint for labels matching {regex:?} (OpenAPI 3.0 has no patternProperties)"
         ));
     }
+    for (regexes, _) in &object.excluding {
+        unsupported.push(format!(
+            "pattern constraint for labels matching none of {regexes:?} (OpenAPI 3.0 cannot state it)"
+        ));
+    }
     keywords(&object.keywords, out);
 }
 
