@@ -54,7 +54,7 @@ const FLOOR: usize = 4431;
 const GOLDEN_FLOOR: usize = 45;
 
 /// The round trip's agreements may not fall below this.
-const ROUND_TRIP_FLOOR: usize = 4131;
+const ROUND_TRIP_FLOOR: usize = 4417;
 
 const GROUP_TIMEOUT: Duration = Duration::from_secs(20);
 

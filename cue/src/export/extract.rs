@@ -283,6 +283,11 @@ impl<'a> Extractor<'a> {
         let v = self.eval.resolve_forward(v);
         let mut unsupported = Vec::new();
         if let Some(err) = self.eval.view(v).error().cloned() {
+            if err.code == "EXPLICIT_ERROR" {
+                // `foo?: _|_`, `[=~"^x"]: _|_`: where an error is written on purpose (a field
+                // that may not be present), it is the schema that accepts nothing.
+                return Shape::new(Body::OneOf(Vec::new()));
+            }
             if !err.incomplete {
                 self.errors.push(self.eval.diagnostic(v, &err));
                 return Shape::new(Body::Any);
@@ -531,6 +536,7 @@ impl<'a> Extractor<'a> {
 
     fn structure(&mut self, v: VertexId, depth: u32) -> Shape {
         let mut unsupported = Vec::new();
+        let mut validators = Vec::new();
         let mut properties = Vec::new();
         for a in self.eval.view(v).arcs().to_vec() {
             let Some(Feature::Regular(name)) = self.eval.view(a).feature().cloned() else {
@@ -559,6 +565,7 @@ impl<'a> Extractor<'a> {
             });
         }
         let mut patterns = Vec::new();
+        let mut excluding = Vec::new();
         // Every `[string]: T` applies to every field: their values unify into one.
         let mut every_label = Vec::new();
         for p in 0..self.eval.view(v).pattern_count() {
@@ -577,6 +584,12 @@ impl<'a> Extractor<'a> {
                     patterns.push((regex, self.shape(t, depth + 1)));
                 }
                 Some(LabelRegex::Never) => {}
+                Some(LabelRegex::Excluding(regexes)) => {
+                    let t = self.eval.pattern_value(v, &[p]);
+                    excluding.push((regexes, self.shape(t, depth + 1)));
+                    // Compatibility compares this constraint by its declaration.
+                    validators.push(format!("pattern constraint [{label_text}]"));
+                }
                 None => unsupported.push(format!(
                     "pattern constraint [{label_text}]: its label set has no regular expression"
                 )),
@@ -597,10 +610,12 @@ impl<'a> Extractor<'a> {
             properties,
             patterns,
             additional,
+            excluding,
             closed,
             keywords,
         }));
         shape.unsupported = unsupported;
+        shape.validators = validators;
         shape
     }
 
@@ -648,6 +663,8 @@ enum LabelRegex {
     All,
     Regex(String),
     Never,
+    /// The labels that match none of these regexes (`!~"^(a|b)$" & !~"^x-"`).
+    Excluding(Vec<String>),
 }
 
 /// A pattern constraint's label set as one regular expression, when it has one.
@@ -671,9 +688,25 @@ fn label_regex(matcher: &Val) -> Option<LabelRegex> {
                         negate: false,
                         ..
                     } => Some(LabelRegex::Regex(pattern.to_string())),
+                    Check::Regex {
+                        pattern,
+                        negate: true,
+                        ..
+                    } => Some(LabelRegex::Excluding(vec![pattern.to_string()])),
                     _ => None,
                 },
-                _ => None,
+                several => several
+                    .iter()
+                    .map(|c| match &c.check {
+                        Check::Regex {
+                            pattern,
+                            negate: true,
+                            ..
+                        } => Some(pattern.to_string()),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .map(LabelRegex::Excluding),
             }
         }
         Val::Disj(options) => {
@@ -683,6 +716,7 @@ fn label_regex(matcher: &Val) -> Option<LabelRegex> {
                     LabelRegex::All => return Some(LabelRegex::All),
                     LabelRegex::Regex(r) => parts.push(format!("(?:{r})")),
                     LabelRegex::Never => {}
+                    LabelRegex::Excluding(_) => return None,
                 }
             }
             Some(if parts.is_empty() {
@@ -867,6 +901,11 @@ fn builtin_keyword(package: &str, name: &str, args: &[Concrete]) -> Option<Keywo
         ("net", "IPv4") if args.is_empty() => Keyword::Format("ipv4"),
         ("net", "IPv6") if args.is_empty() => Keyword::Format("ipv6"),
         ("uuid", "Valid") if args.is_empty() => Keyword::Format("uuid"),
+        // What the JSON Schema importer makes of these formats.
+        ("net", "AbsURL") if args.is_empty() => Keyword::Format("uri"),
+        ("net", "URL") if args.is_empty() => Keyword::Format("uri-reference"),
+        ("net", "FQDN") if args.is_empty() => Keyword::Format("hostname"),
+        ("regexp", "Valid") if args.is_empty() => Keyword::Format("regex"),
         _ => return None,
     })
 }

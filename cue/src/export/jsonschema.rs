@@ -83,6 +83,9 @@ pub(super) fn package_document(exported: &Exported, root: &Shape) -> Json {
 }
 
 pub(super) fn schema(shape: &Shape) -> Json {
+    if is_never(shape) {
+        return json!(false);
+    }
     let mut out = Map::new();
     if let Some(description) = &shape.description {
         out.insert("description".into(), json!(description));
@@ -105,6 +108,15 @@ pub(super) fn schema(shape: &Shape) -> Json {
         add_note(&mut out, note);
     }
     Json::Object(out)
+}
+
+/// Whether `shape` is `_|_` and nothing more: the schema `false`.
+fn is_never(shape: &Shape) -> bool {
+    matches!(&shape.body, Body::OneOf(options) if options.is_empty())
+        && shape.description.is_none()
+        && shape.default.is_none()
+        && shape.unsupported.is_empty()
+        && shape.combinators.is_empty()
 }
 
 /// A schema inside a combinator: `false` for one that is an error, `true` for `_`.
@@ -405,16 +417,98 @@ fn object_schema(object: &StructShape, out: &mut Map<String, Json>) {
         }
         out.insert("patternProperties".into(), Json::Object(patterns));
     }
+    for (regexes, value) in &object.excluding {
+        if is_never(value) {
+            // `[!~"^(a|b)$"]: _|_`: every label matches one of the regexes.
+            let names = match regexes.as_slice() {
+                [one] => json!({"pattern": one}),
+                several => {
+                    json!({"anyOf": several.iter().map(|r| json!({"pattern": r})).collect::<Vec<_>>()})
+                }
+            };
+            put(out, "propertyNames", names);
+        } else if object.additional.is_none()
+            && !out.contains_key("additionalProperties")
+            && excludes_exactly_the_declared(object, regexes)
+        {
+            // `[!~"^(a|b)$" & !~"^x-"]: T` beside `a`, `b` and `[=~"^x-"]`: the other fields.
+            out.insert("additionalProperties".into(), schema(value));
+        } else {
+            add_note(
+                out,
+                &format!(
+                    "pattern constraint for labels matching none of {regexes:?}: JSON Schema \
+                     states it only for the labels neither declared nor matched by a pattern"
+                ),
+            );
+        }
+    }
     match &object.additional {
         Some(additional) => {
             out.insert("additionalProperties".into(), schema(additional));
         }
-        None if object.closed => {
+        None if object.closed && !out.contains_key("additionalProperties") => {
             out.insert("additionalProperties".into(), json!(false));
         }
         None => {}
     }
     keywords(&object.keywords, out);
+}
+
+/// Whether the labels matching none of `regexes` are exactly those that `additionalProperties`
+/// applies to: neither a declared property nor matched by a pattern constraint. Each pattern's
+/// regex must be among them, and the others must list the declared names literally
+/// (`^(a|b)$`), all of them.
+fn excludes_exactly_the_declared(object: &StructShape, regexes: &[String]) -> bool {
+    let mut rest: Vec<&str> = regexes.iter().map(String::as_str).collect();
+    for (pattern, _) in &object.patterns {
+        match rest.iter().position(|r| r == pattern) {
+            Some(i) => {
+                rest.remove(i);
+            }
+            None => return false,
+        }
+    }
+    let mut listed = std::collections::BTreeSet::new();
+    for regex in rest {
+        match literal_names(regex) {
+            Some(names) => listed.extend(names),
+            None => return false,
+        }
+    }
+    let declared: std::collections::BTreeSet<String> =
+        object.properties.iter().map(|p| p.name.clone()).collect();
+    listed == declared
+}
+
+/// The names a regex of the form `^(a|b\.c)$` (or `^a$`) matches, when it is one.
+fn literal_names(regex: &str) -> Option<Vec<String>> {
+    let inner = regex.strip_prefix('^')?.strip_suffix('$')?;
+    let inner = match inner
+        .strip_prefix("(?:")
+        .or_else(|| inner.strip_prefix('('))
+    {
+        Some(group) => group.strip_suffix(')')?,
+        None => inner,
+    };
+    let mut names = vec![String::new()];
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let escaped = chars.next()?;
+                if escaped.is_alphanumeric() {
+                    // `\d`, `\w`: a class, not a literal.
+                    return None;
+                }
+                names.last_mut()?.push(escaped);
+            }
+            '|' => names.push(String::new()),
+            '.' | '+' | '*' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '^' | '$' => return None,
+            c => names.last_mut()?.push(c),
+        }
+    }
+    Some(names)
 }
 
 fn array_schema(list: &ListShape, out: &mut Map<String, Json>) {
@@ -448,6 +542,11 @@ fn array_schema(list: &ListShape, out: &mut Map<String, Json>) {
 
 fn any_of(options: &[(Shape, bool)], default: Option<&Json>, out: &mut Map<String, Json>) {
     let shapes = without_subsumed_default(options, default);
+    if shapes.is_empty() {
+        // `_|_` with a description or notes beside it: nothing is accepted.
+        exclude(out, json!({}));
+        return;
+    }
     if let [only] = shapes.as_slice() {
         let Json::Object(schema) = schema(only) else {
             return;

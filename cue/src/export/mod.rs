@@ -208,6 +208,9 @@ fn references(shape: &Shape, out: &mut Vec<String>) {
             if let Some(a) = &s.additional {
                 references(a, out);
             }
+            for (_, p) in &s.excluding {
+                references(p, out);
+            }
         }
         Body::List(l) => {
             for p in &l.prefix {
@@ -324,6 +327,8 @@ pub(crate) enum Body {
     Struct(StructShape),
     List(ListShape),
     /// A disjunction: the alternatives that did not fail, with whether each is a default.
+    /// Without alternatives it accepts nothing: an explicit `_|_` (`foo?: _|_`, a field that
+    /// may not be present) is the empty disjunction.
     OneOf(Vec<(Shape, bool)>),
 }
 
@@ -343,6 +348,9 @@ pub(crate) struct StructShape {
     pub(crate) patterns: Vec<(String, Shape)>,
     /// `[string]: T`: every field's value.
     pub(crate) additional: Option<Box<Shape>>,
+    /// Pattern constraints on the labels that match none of some regexes
+    /// (`[!~"^(a|b)$" & !~"^x-"]: T`), as (ECMA-262 regexes, value) pairs.
+    pub(crate) excluding: Vec<(Vec<String>, Shape)>,
     /// Whether a closed definition limits the fields to those declared and matched.
     pub(crate) closed: bool,
     /// Validators on the struct (`struct.MinFields`).

@@ -453,6 +453,11 @@ impl Printer<'_> {
             "pattern constraint for labels matching {regex:?} (OpenAPI 3.0 has no patternProperties)"
         ));
         }
+        for (regexes, _) in &object.excluding {
+            unsupported.push(format!(
+                "pattern constraint for labels matching none of {regexes:?} (OpenAPI 3.0 cannot state it)"
+            ));
+        }
         self.keywords(&object.keywords, out);
     }
 
@@ -523,6 +528,9 @@ impl Printer<'_> {
             if nullable {
                 out.insert("enum".into(), json!([null]));
                 out.insert("nullable".into(), json!(true));
+            } else {
+                // `_|_` (no alternatives): nothing is accepted.
+                out.insert("not".into(), json!({}));
             }
             return;
         }

@@ -649,3 +649,78 @@ fn a_field_marked_deprecated_by_its_protobuf_attribute_is_deprecated() {
     );
     assert_eq!(property(&a, "named"), json!({"type": "integer"}));
 }
+
+#[test]
+fn an_explicit_error_where_a_value_may_be_absent_accepts_nothing() {
+    let source = r#"#A: {
+	// Never set.
+	gone?: _|_
+	never?: _|_
+	[=~"^x-"]: _|_
+	...
+}"#;
+    let a = json_schema(source);
+    assert_eq!(property(&a, "never"), json!(false));
+    assert_eq!(
+        property(&a, "gone"),
+        json!({"description": "Never set.", "not": {}})
+    );
+    assert_eq!(a["patternProperties"]["^x-"], json!(false));
+    let a = openapi(source);
+    assert_eq!(property(&a, "never"), json!({"not": {}}));
+    // Any other error in a definition still fails the export.
+    assert!(package("#A: {a?: int & string}").json_schema(None).is_err());
+}
+
+#[test]
+fn labels_outside_some_regexes_are_property_names_or_additional_properties() {
+    // Every other label forbidden: the labels must match.
+    let a = json_schema(r#"#A: {[!~"^[a-z]+$"]: _|_, ...}"#);
+    assert_eq!(a["propertyNames"], json!({"pattern": "^[a-z]+$"}));
+    let a = json_schema(r#"#A: {[!~"^a" & !~"^b"]: _|_, ...}"#);
+    assert_eq!(
+        a["propertyNames"],
+        json!({"anyOf": [{"pattern": "^a"}, {"pattern": "^b"}]})
+    );
+    // Excluding exactly the declared fields and the patterns: `additionalProperties`.
+    let a = json_schema(
+        r#"#A: {a?: string, "b.c"?: int, [=~"^x-"]: bool, [!~"^x-" & !~"^(a|b\\.c)$"]: int}"#,
+    );
+    assert_eq!(a["additionalProperties"], json!({"type": "integer"}));
+    assert_eq!(a["patternProperties"], json!({"^x-": {"type": "boolean"}}));
+    // Not exactly them (`b` is declared but not excluded): stated nowhere, but noted.
+    let a = json_schema(r#"#A: {a?: string, b?: int, [!~"^(a)$"]: int}"#);
+    assert!(a
+        .get("additionalProperties")
+        .is_none_or(|x| x == &json!(false)));
+    assert!(a[crate::export::UNSUPPORTED_EXTENSION][0]
+        .as_str()
+        .is_some_and(|n| n.contains("none of")));
+    let o = openapi(r#"#A: {[!~"^[a-z]+$"]: _|_, ...}"#);
+    assert!(o[crate::export::UNSUPPORTED_EXTENSION][0]
+        .as_str()
+        .is_some_and(|n| n.contains("cannot state")));
+}
+
+#[test]
+fn the_formats_the_importer_reads_are_exported_back() {
+    let a = json_schema(
+        "import (\"net\", \"regexp\")\n#A: {u: net.AbsURL, r: net.URL, h: net.FQDN, x: regexp.Valid}",
+    );
+    assert_eq!(
+        property(&a, "u"),
+        json!({"type": "string", "format": "uri"})
+    );
+    assert_eq!(
+        property(&a, "r"),
+        json!({"type": "string", "format": "uri-reference"})
+    );
+    assert_eq!(
+        property(&a, "h"),
+        json!({"type": "string", "format": "hostname"})
+    );
+    assert_eq!(
+        property(&a, "x"),
+        json!({"type": "string", "format": "regex"})
+    );
+}
