@@ -391,6 +391,15 @@ async fn run(events: usize, connections: usize, batch: usize, phases: Phases) {
             );
         }
     }
+    if let (Some(single), Some(alone)) = (&single, &alone) {
+        let floor = phases.raw_and_library.then(|| Floor {
+            publishing: &raw,
+            validation_seconds: 1.0 / validation,
+        });
+        for line in cpu_limit(single, alone, floor) {
+            println!("{line}");
+        }
+    }
     if phases.raw_and_library {
         println!(
             "library / raw = {:.2} (goal >= 0.80)",
@@ -421,6 +430,91 @@ async fn run(events: usize, connections: usize, batch: usize, phases: Phases) {
             alone.rate()
         );
     }
+}
+
+/// What one event costs at the least besides its HTTP request: raw publishing's CPU (the
+/// benchmark process's and nats-server's, per event) and validation's.
+struct Floor<'a> {
+    publishing: &'a Phase,
+    validation_seconds: f64,
+}
+
+/// CPU seconds per event of one HTTP phase, by process: the load client, the server (the rest
+/// of the benchmark process) and nats-server.
+struct HttpCpu {
+    client: f64,
+    server: f64,
+    nats: f64,
+}
+
+impl HttpCpu {
+    fn of((phase, client): &(Phase, Option<f64>)) -> Option<HttpCpu> {
+        let events = phase.events as f64;
+        let (client, bench, nats) = ((*client)?, phase.bench_cpu?, phase.nats_cpu?);
+        Some(HttpCpu {
+            client: client / events,
+            server: (bench - client) / events,
+            nats: nats / events,
+        })
+    }
+
+    fn total(&self) -> f64 {
+        self.client + self.server + self.nats
+    }
+}
+
+/// The ratio of the sidecar's single-event rate to "HTTP alone"'s that the phases' own CPU
+/// figures allow when the machine's cores are the limit (every process of a phase shares
+/// them, so a rate is at most cores / CPU per event): the ratio of their CPU per event, all
+/// processes counted. With `floor`, also the ratio a sidecar would reach whose server did
+/// nothing but the bare HTTP server's work, validation and raw publishing.
+fn cpu_limit(
+    single: &(Phase, Option<f64>),
+    alone: &(Phase, Option<f64>),
+    floor: Option<Floor<'_>>,
+) -> Vec<String> {
+    let (Some(sidecar), Some(bare)) = (HttpCpu::of(single), HttpCpu::of(alone)) else {
+        return vec!["CPU limit: not computed (no /proc CPU figures)".to_string()];
+    };
+    let us = |seconds: f64| seconds * 1e6;
+    let measured = single.0.rate() / alone.0.rate();
+    let mut lines = vec![
+        format!(
+            "CPU per event, one event per request: sidecar {:.1} us (client {:.1} + server {:.1} \
+             + nats-server {:.1}); HTTP alone {:.1} us (client {:.1} + server {:.1} + nats-server \
+             {:.1})",
+            us(sidecar.total()),
+            us(sidecar.client),
+            us(sidecar.server),
+            us(sidecar.nats),
+            us(bare.total()),
+            us(bare.client),
+            us(bare.server),
+            us(bare.nats),
+        ),
+        format!(
+            "sidecar / HTTP alone = {measured:.2} measured; {:.2} is what the CPU per event \
+             allows when the cores are the limit (goal >= 0.45)",
+            bare.total() / sidecar.total()
+        ),
+    ];
+    if let Some(floor) = floor {
+        let events = floor.publishing.events as f64;
+        if let (Some(publishing), Some(nats)) =
+            (floor.publishing.bench_cpu, floor.publishing.nats_cpu)
+        {
+            let server = bare.server + publishing / events + floor.validation_seconds;
+            let least = sidecar.client + server + nats / events;
+            lines.push(format!(
+                "a sidecar server doing only bare HTTP + raw publishing + validation ({:.1} us) \
+                 with raw's nats-server ({:.1} us) would allow {:.2}",
+                us(server),
+                us(nats / events),
+                bare.total() / least
+            ));
+        }
+    }
+    lines
 }
 
 /// The batch phase's connections: an eighth of the single-event phase's (each request
