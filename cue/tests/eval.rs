@@ -1289,3 +1289,14 @@ fn close_all_and_reclose_close_a_literal_again() {
         "error in call to __closeAll: __closeAll may only be used when explicitopen is enabled"
     );
 }
+
+#[test]
+fn close_closes_its_struct_at_its_own_level_only() {
+    let source = r#"
+x: close({b: {}})
+deeper: x & {b: c: 1}
+top: x & {d: 1}
+"#;
+    assert_eq!(value_at(source, "deeper"), r#"{"b":{"c":1}}"#);
+    assert_eq!(value_at(source, "top"), "d: field not allowed");
+}

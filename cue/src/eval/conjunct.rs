@@ -282,14 +282,6 @@ impl<'a> Eval<'a> {
                 }
             }
             ExprKind::Call(callee, args)
-                if matches!(&callee.kind, ExprKind::Ident(id) if id.name == "close")
-                    && args.len() == 1
-                    && self.lookup(&env, "close").is_err() =>
-            {
-                let closed = self.new_group(group, Closedness::Definition);
-                self.add_expr(v, &args[0], env, Some(closed), embedded);
-            }
-            ExprKind::Call(callee, args)
                 if ClosingBuiltin::named(callee).is_some()
                     && self.lookup(&env, "__closeAll").is_err()
                     && self.lookup(&env, "__reclose").is_err() =>
@@ -529,7 +521,12 @@ impl<'a> Eval<'a> {
         };
         // The fields' values (and pattern constraints') are in the struct's own group, not in
         // the embedding that brought the struct here: closedness by embedding is shallow.
-        let arc_group = self.arc_group(group);
+        let mut arc_group = self.arc_group(group);
+        // `close()` closes its struct at its own level only: the fields' values are in an
+        // open group under it.
+        if let Some(g) = arc_group.filter(|&g| self.groups[g].by_close) {
+            arc_group = Some(self.new_group(Some(g), Closedness::Open));
+        }
         let entry = decl_group.map(|g| self.group_entry(v, g));
         for decl in decls {
             match decl {
