@@ -206,10 +206,42 @@ impl<'a> Extractor<'a> {
                 span,
             });
             vertices.push(a);
-            // A disjunction has no definitions of its own: each alternative may declare
-            // different ones (`{"A", #enumValue: 0} | {"B", #enumValue: 1}`).
-            if self.eval.view(a).candidates().len() <= 1 {
+            let candidates: Vec<VertexId> = self
+                .eval
+                .view(a)
+                .candidates()
+                .iter()
+                .map(|&(c, _)| c)
+                .collect();
+            if candidates.len() <= 1 {
                 self.definitions_under(a, &format!("{name}."), out, vertices);
+                continue;
+            }
+            // Each alternative of a disjunction may declare different definitions
+            // (`{"A", #enumValue: 0} | {"B", #enumValue: 1}`): those of the struct around an
+            // embedded disjunction are declared alike in every alternative, and only they
+            // are the struct's.
+            let mut each: Vec<(Vec<Definition>, Vec<VertexId>)> = Vec::new();
+            for c in candidates {
+                let (mut found, mut found_vertices) = (Vec::new(), Vec::new());
+                self.definitions_under(c, &format!("{name}."), &mut found, &mut found_vertices);
+                each.push((found, found_vertices));
+            }
+            let mut each = each.into_iter();
+            let Some((first, first_vertices)) = each.next() else {
+                continue;
+            };
+            let rest: Vec<_> = each.collect();
+            for (definition, vertex) in first.into_iter().zip(first_vertices) {
+                let alike = rest.iter().all(|(found, _)| {
+                    found
+                        .iter()
+                        .any(|d| d.name == definition.name && d.shape == definition.shape)
+                });
+                if alike {
+                    out.push(definition);
+                    vertices.push(vertex);
+                }
             }
         }
     }

@@ -227,7 +227,8 @@ impl Printer<'_> {
         let expanded = self.schema(&definition.shape);
         self.expanding.borrow_mut().pop();
         if let Json::Object(expanded) = expanded {
-            for (key, value) in expanded {
+            // The definition's own doc comment describes it, not the field that uses it.
+            for (key, value) in expanded.into_iter().filter(|(k, _)| k != "description") {
                 out.entry(key).or_insert(value);
             }
         }
@@ -581,6 +582,9 @@ impl Printer<'_> {
                     out.insert("type".into(), first);
                 }
             }
+            if out.get("type") == Some(&json!("object")) {
+                self.structure_objects(&mut members, out);
+            }
             out.insert("oneOf".into(), json!(members));
         }
         if nullable {
@@ -626,6 +630,134 @@ pub(super) fn insert_count(out: &mut Map<String, Json>, key: &str, n: u64, minim
     if !keep {
         out.insert(key.into(), json!(n));
     }
+}
+
+impl Printer<'_> {
+    /// Alternatives that are all structs (`{a: int} | {b: string}`), laid out as CUE's
+    /// encoder lays out a struct with an embedded disjunction: a property every alternative
+    /// has alike is stated once, outside the `oneOf` (and `required` there when it is in
+    /// each); with expanded references the schema is structural (as Kubernetes wants it):
+    /// every property's schema is stated outside and an alternative keeps only which
+    /// properties it requires and the combinators of their schemas. An alternative that
+    /// requires nothing is stated as none of the others, so that `oneOf` holds of a value
+    /// that matches one of them.
+    fn structure_objects(&self, members: &mut [Json], out: &mut Map<String, Json>) {
+        let mut branches: Vec<Map<String, Json>> = Vec::new();
+        for member in members.iter() {
+            match member {
+                Json::Object(m) if m.keys().all(|k| k == "required" || k == "properties") => {
+                    branches.push(m.clone())
+                }
+                _ => return,
+            }
+        }
+        let required = |b: &Map<String, Json>, name: &str| {
+            b.get("required")
+                .and_then(Json::as_array)
+                .is_some_and(|r| r.iter().any(|n| n == name))
+        };
+        let property = |b: &Map<String, Json>, name: &str| -> Option<Json> {
+            b.get("properties").and_then(|p| p.get(name)).cloned()
+        };
+        let mut names: Vec<String> = Vec::new();
+        for branch in &branches {
+            if let Some(Json::Object(properties)) = branch.get("properties") {
+                for name in properties.keys() {
+                    if !names.contains(name) {
+                        names.push(name.clone());
+                    }
+                }
+            }
+        }
+        let mut hoisted = Map::new();
+        let mut hoisted_required = Vec::new();
+        for name in &names {
+            let schemas: Vec<Option<Json>> = branches.iter().map(|b| property(b, name)).collect();
+            let present: Vec<&Json> = schemas.iter().flatten().collect();
+            let alike = present.iter().all(|s| *s == present[0]);
+            let in_each = present.len() == branches.len();
+            let required_in_each = branches.iter().all(|b| required(b, name));
+            let required_in_none = branches.iter().all(|b| !required(b, name));
+            if in_each && alike && (required_in_each || required_in_none) {
+                hoisted.insert(name.clone(), present[0].clone());
+                if required_in_each {
+                    hoisted_required.push(json!(name));
+                }
+                for branch in &mut branches {
+                    remove_property(branch, name, true);
+                }
+            } else if self.config.expand_references && alike {
+                let (outside, inside) = split_combinators(present[0]);
+                hoisted.insert(name.clone(), outside);
+                for branch in &mut branches {
+                    if property(branch, name).is_none() {
+                        continue;
+                    }
+                    remove_property(branch, name, false);
+                    if let Some(inside) = &inside {
+                        let properties = branch.entry("properties").or_insert_with(|| json!({}));
+                        if let Json::Object(properties) = properties {
+                            properties.insert(name.clone(), inside.clone());
+                        }
+                    }
+                }
+            }
+        }
+        if !hoisted.is_empty() {
+            out.insert("properties".into(), Json::Object(hoisted));
+        }
+        if !hoisted_required.is_empty() {
+            out.insert("required".into(), Json::Array(hoisted_required));
+        }
+        let others: Vec<Json> = branches
+            .iter()
+            .filter(|b| !b.is_empty())
+            .map(|b| Json::Object(b.clone()))
+            .collect();
+        for (member, branch) in members.iter_mut().zip(branches) {
+            *member = if branch.is_empty() && !others.is_empty() {
+                json!({"not": {"anyOf": others.clone()}})
+            } else {
+                Json::Object(branch)
+            };
+        }
+    }
+}
+
+/// Removes property `name` from an alternative, and from its `required` list when
+/// `from_required`; an emptied list or map goes too.
+fn remove_property(branch: &mut Map<String, Json>, name: &str, from_required: bool) {
+    if let Some(Json::Object(properties)) = branch.get_mut("properties") {
+        properties.remove(name);
+        if properties.is_empty() {
+            branch.remove("properties");
+        }
+    }
+    if from_required {
+        if let Some(Json::Array(required)) = branch.get_mut("required") {
+            required.retain(|n| n != name);
+            if required.is_empty() {
+                branch.remove("required");
+            }
+        }
+    }
+}
+
+/// A property's schema split into what a structural schema states outside the alternatives
+/// (everything but combinators) and the combinators, which stay in the alternative.
+fn split_combinators(schema: &Json) -> (Json, Option<Json>) {
+    let Json::Object(map) = schema else {
+        return (schema.clone(), None);
+    };
+    let (mut outside, mut inside) = (Map::new(), Map::new());
+    for (key, value) in map {
+        match key.as_str() {
+            "oneOf" | "anyOf" | "allOf" | "not" => inside.insert(key.clone(), value.clone()),
+            _ => outside.insert(key.clone(), value.clone()),
+        };
+    }
+    let inside = (!inside.is_empty()).then_some(Json::Object(inside));
+    (Json::Object(outside), inside)
 }
 
 /// CUE states a sized integer type beside `null` (`int64 | null`) by its bounds rather than
