@@ -1135,7 +1135,7 @@ impl Importer<'_> {
                 rest = self.schema(&ctx.at("unevaluatedItems"), v)?;
             }
         }
-        let min = self.count(ctx, o, "minItems")?;
+        let mut min = self.count(ctx, o, "minItems")?;
         let max = self.count(ctx, o, "maxItems")?;
         let unique = o.get("uniqueItems") == Some(&Value::Bool(true));
         let mut validators = Vec::new();
@@ -1155,9 +1155,10 @@ impl Importer<'_> {
                 let trivially_true =
                     matches!(c, Value::Bool(true)) || matches!(c, Value::Object(m) if m.is_empty());
                 if trivially_true && max_contains.is_none() {
+                    // Any `n` items match: a minimum length, stated as `minItems` is below.
                     let n = min_contains.unwrap_or(1);
                     if n > 0 {
-                        validators.push(Expr::atom(format!("list.MinItems({n})")));
+                        min = Some(min.map_or(n, |m| m.max(n)));
                     }
                 } else if matches!(c, Value::Bool(false)) && min_contains != Some(0) {
                     contains_bottom = true;
@@ -2150,6 +2151,15 @@ mod tests {
             &["[]", r#"["a"]"#, r#"["a", 1.0]"#, r#"["a", 1, 2]"#, "[1]"],
         );
         assert_eq!(v, [true, true, true, false, false]);
+    }
+
+    #[test]
+    fn contains_anything_is_a_minimum_length_beside_the_other_types() {
+        let schema = serde_json::json!({"contains": true, "minContains": 2});
+        let (v, _) = verdicts(schema, &["[]", r#"["foo"]"#, "[1, 2]", "3", "{}"]);
+        assert_eq!(v, [false, false, true, true, true]);
+        let (v, _) = verdicts(serde_json::json!({"contains": {}}), &["[]", "[null]"]);
+        assert_eq!(v, [false, true]);
     }
 
     #[test]
