@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
@@ -94,6 +94,9 @@ struct BurstState {
     slots: Vec<Slot>,
     /// How many slots are [`Slot::Awaited`].
     awaited: usize,
+    /// Messages that another task ([`crate::outbox::Outbox`]) was to send and async-nats
+    /// would not: each index with the error, until the burst's sender takes them.
+    unsent: Vec<(usize, async_nats::client::PublishError)>,
 }
 
 /// Messages sent together whose answers are awaited together.
@@ -106,6 +109,9 @@ pub(crate) struct Burst {
     answered: Notify,
     /// This burst's share of [`MAX_AWAITED`], given back when it is dropped.
     _permit: OwnedSemaphorePermit,
+    /// Set when the burst is closed ([`OpenBurst`] dropped): nobody awaits its answers, so
+    /// its messages still queued for sending are not sent.
+    closed: AtomicBool,
 }
 
 impl Burst {
@@ -132,6 +138,31 @@ impl Burst {
             state.slots[index] = Slot::Idle;
             state.awaited -= 1;
         }
+    }
+
+    /// async-nats would not send the message at `index`, which another task sent for the
+    /// burst's sender: its answer is no longer awaited (the wait ends when it was the last),
+    /// and the error waits for [`Burst::take_unsent`].
+    pub(crate) fn send_failed(&self, index: usize, error: async_nats::client::PublishError) {
+        let mut state = self.state();
+        if matches!(state.slots.get(index), Some(Slot::Awaited)) {
+            state.slots[index] = Slot::Idle;
+            state.awaited -= 1;
+            if state.awaited == 0 {
+                self.answered.notify_one();
+            }
+        }
+        state.unsent.push((index, error));
+    }
+
+    /// The messages async-nats would not send since the last call ([`Burst::send_failed`]).
+    pub(crate) fn take_unsent(&self) -> Vec<(usize, async_nats::client::PublishError)> {
+        std::mem::take(&mut self.state().unsent)
+    }
+
+    /// Whether the burst is closed: its sender gave up or is done.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
     /// Waits until every awaited answer has come, or `deadline`; then takes the answers that
@@ -229,9 +260,11 @@ impl Shared {
             state: Mutex::new(BurstState {
                 slots: (0..size).map(|_| Slot::Idle).collect(),
                 awaited: 0,
+                unsent: Vec::new(),
             }),
             answered: Notify::new(),
             _permit: permit,
+            closed: AtomicBool::new(false),
         });
         self.bursts().insert(number, burst.clone());
         OpenBurst {
@@ -287,6 +320,13 @@ impl OpenBurst<'_> {
     }
 }
 
+impl OpenBurst<'_> {
+    /// The burst itself, for a task that sends its messages ([`crate::outbox::Outbox`]).
+    pub(crate) fn shared_burst(&self) -> Arc<Burst> {
+        self.burst.clone()
+    }
+}
+
 impl std::ops::Deref for OpenBurst<'_> {
     type Target = Burst;
 
@@ -297,6 +337,7 @@ impl std::ops::Deref for OpenBurst<'_> {
 
 impl Drop for OpenBurst<'_> {
     fn drop(&mut self) {
+        self.burst.closed.store(true, Ordering::Release);
         self.shared.bursts().remove(&self.burst.number);
     }
 }
@@ -395,11 +436,13 @@ mod tests {
             state: Mutex::new(BurstState {
                 slots: (0..size).map(|_| Slot::Idle).collect(),
                 awaited: 0,
+                unsent: Vec::new(),
             }),
             answered: Notify::new(),
             _permit: permits
                 .try_acquire_many_owned(size as u32)
                 .expect("permits"),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -493,6 +536,32 @@ mod tests {
             .map(|(index, answer)| (*index, matches!(answer, Answer::Forbidden)))
             .collect();
         assert_eq!(answers, [(0, true), (1, false), (2, true)]);
+    }
+
+    /// The outbox failed to send the last awaited message: the wait ends then, not at the
+    /// deadline, and the failure is taken once.
+    #[tokio::test]
+    async fn a_send_failure_from_another_task_ends_the_wait() {
+        let burst = Arc::new(burst(2));
+        burst.await_answers(0..2);
+        burst.deliver(0, stored(10));
+        let answers = within_a_while(async {
+            let waiting = burst.answers(far());
+            let failing = async {
+                tokio::task::yield_now().await;
+                let closed = async_nats::client::PublishError::new(
+                    async_nats::client::PublishErrorKind::Send,
+                );
+                burst.send_failed(1, closed);
+            };
+            tokio::join!(waiting, failing).0
+        })
+        .await;
+        assert_eq!(sequences(&answers), [(0, 10)]);
+        let unsent = burst.take_unsent();
+        assert_eq!(unsent.len(), 1);
+        assert_eq!(unsent[0].0, 1);
+        assert!(burst.take_unsent().is_empty());
     }
 
     #[tokio::test]

@@ -22,6 +22,7 @@ mod event;
 mod http;
 mod nats;
 mod observe;
+mod outbox;
 mod publisher;
 mod receive;
 mod registry;

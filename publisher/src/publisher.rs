@@ -14,6 +14,7 @@ use crate::config::PublisherConfig;
 use crate::error::{ConnectError, PublishError, Violation};
 use crate::event::{encode, structured_head, Attributes, Envelope};
 use crate::nats::{NatsError, PermissionViolation};
+use crate::outbox::{Outbox, Queued};
 use crate::schema::{Pin, SchemaSource, Validator, ValidatorCache};
 use crate::subject::{subject_for, version_url};
 
@@ -60,6 +61,8 @@ pub struct Publisher {
     routes: Mutex<HashMap<Pin, Arc<Route>>>,
     /// Where the PubAcks of every message come.
     acks: Acks,
+    /// Lone messages (one event per call), sent together with those of concurrent calls.
+    outbox: Outbox,
 }
 
 impl Publisher {
@@ -151,6 +154,7 @@ impl Publisher {
         });
         Ok(Publisher {
             acks: inbox.start(refused),
+            outbox: Outbox::start(client.clone()),
             config,
             client,
             jetstream,
@@ -404,8 +408,22 @@ impl Publisher {
                 .filter(|&index| settled[index].is_none())
                 .collect();
             burst.await_answers(unsettled.iter().copied());
+            // A lone message goes through the outbox, with those of concurrent calls; the
+            // messages of a burst are already sent back to back.
+            let lone = messages.len() == 1;
             for &index in &unsettled {
                 let message = &messages[index].1;
+                if lone {
+                    self.outbox.send(Queued {
+                        subject: message.subject.clone(),
+                        reply: burst.reply(index),
+                        headers: message.headers.clone(),
+                        body: message.body.clone(),
+                        burst: burst.shared_burst(),
+                        index,
+                    });
+                    continue;
+                }
                 let published = self
                     .client
                     .publish_with_reply_and_headers(
@@ -427,7 +445,23 @@ impl Publisher {
                 }
             }
             let deadline = tokio::time::Instant::now() + self.config.publish_timeout;
-            for (index, answer) in burst.answers(deadline).await {
+            let answers = burst.answers(deadline).await;
+            if lone {
+                // What the outbox sent, and what async-nats would not send (as above).
+                let mut unsent = burst.take_unsent();
+                for &index in &unsettled {
+                    match unsent.iter().position(|(failed, _)| *failed == index) {
+                        None => sent[index] = true,
+                        Some(at) => {
+                            let (_, error) = unsent.swap_remove(at);
+                            if error.kind() != async_nats::client::PublishErrorKind::Send {
+                                settled[index] = Some(Settled::NotSent(error));
+                            }
+                        }
+                    }
+                }
+            }
+            for (index, answer) in answers {
                 settled[index].get_or_insert(Settled::Answered(answer));
             }
             if settled.iter().all(Option::is_some) {
