@@ -651,6 +651,79 @@ fn a_field_marked_deprecated_by_its_protobuf_attribute_is_deprecated() {
 }
 
 #[test]
+fn alternatives_that_are_structs_state_shared_properties_once_and_the_empty_one_as_none() {
+    let document =
+        package("#A: {\n\tshared: int\n\t{} | {b: string, c?: int}\n\t#Inner: {} | {x: string}\n}")
+            .openapi(None)
+            .expect("exports");
+    let schemas = &document["components"]["schemas"];
+    let only_b = json!({"properties": {"b": {"type": "string"}, "c": {"type": "integer"}}, "required": ["b"]});
+    assert_eq!(
+        schemas["A"],
+        json!({
+            "type": "object",
+            "properties": {"shared": {"type": "integer"}},
+            "required": ["shared"],
+            "oneOf": [{"not": {"anyOf": [only_b]}}, only_b],
+        })
+    );
+    // A definition declared beside the embedded disjunction belongs to the struct.
+    let x = json!({"properties": {"x": {"type": "string"}}, "required": ["x"]});
+    assert_eq!(
+        schemas["A.Inner"],
+        json!({"type": "object", "oneOf": [{"not": {"anyOf": [x]}}, x]})
+    );
+    // Alternatives that declare different definitions have none of their own.
+    let document = package("#E: {\"A\", #v: 0} | {\"B\", #v: 1}")
+        .openapi(None)
+        .expect("exports");
+    assert!(document["components"]["schemas"].get("E.v").is_none());
+}
+
+#[test]
+fn expanded_alternatives_are_structural() {
+    let config = crate::OpenApiConfig {
+        expand_references: true,
+        ..Default::default()
+    };
+    let document = openapi_with("#A: {a: int} | {b: #B}\n#B: {} | {x: string}", &config);
+    let b_inside =
+        json!({"oneOf": [{"not": {"anyOf": [{"required": ["x"]}]}}, {"required": ["x"]}]});
+    assert_eq!(
+        document["components"]["schemas"]["A"],
+        json!({
+            "type": "object",
+            "properties": {
+                "a": {"type": "integer"},
+                "b": {"type": "object", "properties": {"x": {"type": "string"}}},
+            },
+            "oneOf": [
+                {"required": ["a"]},
+                {"required": ["b"], "properties": {"b": b_inside}},
+            ],
+        })
+    );
+}
+
+#[test]
+fn an_alternative_another_one_widens_is_stated_as_none_of_the_wider_ones() {
+    let document = package("#A: {s: int} | {s: int, x: int} | {s: int, x: int} | {t: string}")
+        .openapi(None)
+        .expect("exports");
+    let x = json!({"properties": {"s": {"type": "integer"}, "x": {"type": "integer"}}, "required": ["s", "x"]});
+    let s = json!({"properties": {"s": {"type": "integer"}}, "required": ["s"]});
+    let t = json!({"properties": {"t": {"type": "string"}}, "required": ["t"]});
+    // The repeated alternative is stated once: `oneOf` would reject what both accept.
+    assert_eq!(
+        document["components"]["schemas"]["A"],
+        json!({
+            "type": "object",
+            "oneOf": [{"allOf": [s, {"not": {"anyOf": [x]}}]}, x, t],
+        })
+    );
+}
+
+#[test]
 fn an_explicit_error_where_a_value_may_be_absent_accepts_nothing() {
     let source = r#"#A: {
 	// Never set.
@@ -722,57 +795,5 @@ fn the_formats_the_importer_reads_are_exported_back() {
     assert_eq!(
         property(&a, "x"),
         json!({"type": "string", "format": "regex"})
-
-fn alternatives_that_are_structs_state_shared_properties_once_and_the_empty_one_as_none() {
-    let document =
-        package("#A: {\n\tshared: int\n\t{} | {b: string, c?: int}\n\t#Inner: {} | {x: string}\n}")
-            .openapi(None)
-            .expect("exports");
-    let schemas = &document["components"]["schemas"];
-    let only_b = json!({"properties": {"b": {"type": "string"}, "c": {"type": "integer"}}, "required": ["b"]});
-    assert_eq!(
-        schemas["A"],
-        json!({
-            "type": "object",
-            "properties": {"shared": {"type": "integer"}},
-            "required": ["shared"],
-            "oneOf": [{"not": {"anyOf": [only_b]}}, only_b],
-        })
-    );
-    // A definition declared beside the embedded disjunction belongs to the struct.
-    let x = json!({"properties": {"x": {"type": "string"}}, "required": ["x"]});
-    assert_eq!(
-        schemas["A.Inner"],
-        json!({"type": "object", "oneOf": [{"not": {"anyOf": [x]}}, x]})
-    );
-    // Alternatives that declare different definitions have none of their own.
-    let document = package("#E: {\"A\", #v: 0} | {\"B\", #v: 1}")
-        .openapi(None)
-        .expect("exports");
-    assert!(document["components"]["schemas"].get("E.v").is_none());
-}
-
-#[test]
-fn expanded_alternatives_are_structural() {
-    let config = crate::OpenApiConfig {
-        expand_references: true,
-        ..Default::default()
-    };
-    let document = openapi_with("#A: {a: int} | {b: #B}\n#B: {} | {x: string}", &config);
-    let b_inside =
-        json!({"oneOf": [{"not": {"anyOf": [{"required": ["x"]}]}}, {"required": ["x"]}]});
-    assert_eq!(
-        document["components"]["schemas"]["A"],
-        json!({
-            "type": "object",
-            "properties": {
-                "a": {"type": "integer"},
-                "b": {"type": "object", "properties": {"x": {"type": "string"}}},
-            },
-            "oneOf": [
-                {"required": ["a"]},
-                {"required": ["b"], "properties": {"b": b_inside}},
-            ],
-        })
     );
 }
