@@ -704,3 +704,21 @@ fn expanded_alternatives_are_structural() {
         })
     );
 }
+
+#[test]
+fn an_alternative_another_one_widens_is_stated_as_none_of_the_wider_ones() {
+    let document = package("#A: {s: int} | {s: int, x: int} | {s: int, x: int} | {t: string}")
+        .openapi(None)
+        .expect("exports");
+    let x = json!({"properties": {"s": {"type": "integer"}, "x": {"type": "integer"}}, "required": ["s", "x"]});
+    let s = json!({"properties": {"s": {"type": "integer"}}, "required": ["s"]});
+    let t = json!({"properties": {"t": {"type": "string"}}, "required": ["t"]});
+    // The repeated alternative is stated once: `oneOf` would reject what both accept.
+    assert_eq!(
+        document["components"]["schemas"]["A"],
+        json!({
+            "type": "object",
+            "oneOf": [{"allOf": [s, {"not": {"anyOf": [x]}}]}, x, t],
+        })
+    );
+}
