@@ -582,6 +582,14 @@ impl Printer<'_> {
                     out.insert("type".into(), first);
                 }
             }
+            // The same alternative twice would make `oneOf` reject what both accept.
+            let mut distinct: Vec<Json> = Vec::with_capacity(members.len());
+            for member in members {
+                if !distinct.contains(&member) {
+                    distinct.push(member);
+                }
+            }
+            let mut members = distinct;
             if out.get("type") == Some(&json!("object")) {
                 self.structure_objects(&mut members, out);
             }
@@ -709,17 +717,45 @@ impl Printer<'_> {
         if !hoisted_required.is_empty() {
             out.insert("required".into(), Json::Array(hoisted_required));
         }
-        let others: Vec<Json> = branches
+        // An alternative whose required properties another one requires too (and more) would
+        // match every value that one matches: it is stated as itself and none of those.
+        let required_set = |b: &Map<String, Json>| -> Vec<String> {
+            b.get("required")
+                .and_then(Json::as_array)
+                .map(|r| {
+                    r.iter()
+                        .filter_map(Json::as_str)
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let sets: Vec<Vec<String>> = branches.iter().map(required_set).collect();
+        let rewritten: Vec<Json> = branches
             .iter()
-            .filter(|b| !b.is_empty())
-            .map(|b| Json::Object(b.clone()))
+            .enumerate()
+            .map(|(i, branch)| {
+                let wider: Vec<Json> = branches
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| {
+                        j != i
+                            && sets[j].len() > sets[i].len()
+                            && sets[i].iter().all(|n| sets[j].contains(n))
+                    })
+                    .map(|(_, b)| Json::Object(b.clone()))
+                    .collect();
+                match (wider.is_empty(), branch.is_empty()) {
+                    (true, _) => Json::Object(branch.clone()),
+                    (false, true) => json!({"not": {"anyOf": wider}}),
+                    (false, false) => {
+                        json!({"allOf": [branch, {"not": {"anyOf": wider}}]})
+                    }
+                }
+            })
             .collect();
-        for (member, branch) in members.iter_mut().zip(branches) {
-            *member = if branch.is_empty() && !others.is_empty() {
-                json!({"not": {"anyOf": others.clone()}})
-            } else {
-                Json::Object(branch)
-            };
+        for (member, rewritten) in members.iter_mut().zip(rewritten) {
+            *member = rewritten;
         }
     }
 }
