@@ -367,6 +367,21 @@ fn a_cache_of_another_format_is_rebuilt_with_a_warning() {
 }
 
 #[test]
+fn a_cache_of_another_build_is_rebuilt_with_a_warning() {
+    damaged_cache_is_rebuilt(
+        |file| {
+            let text = std::fs::read(file).expect("cache");
+            let text = String::from_utf8_lossy(&text);
+            let engine = text.lines().nth(2).expect("the engine line").to_string();
+            assert!(engine.starts_with("engine "), "{engine}");
+            let text = text.replacen(&engine, "engine 0.0.1 build 1-1", 1);
+            std::fs::write(file, text).expect("rewrite");
+        },
+        "written by cuemesh 0.0.1 build 1-1",
+    );
+}
+
+#[test]
 fn a_file_that_is_no_cache_is_rebuilt_with_a_warning() {
     damaged_cache_is_rebuilt(
         |file| std::fs::write(file, "{\"not\": \"a cache\"}\n").expect("rewrite"),
