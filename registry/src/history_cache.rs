@@ -12,7 +12,7 @@
 //! ```text
 //! cuemesh history cache
 //! format 1
-//! engine <the cuemesh version that wrote it>
+//! engine <the cuemesh version and build that wrote it>
 //! branch <the branch, as a JSON string>
 //! head <the last commit numbered>
 //! sha256 <the payload's digest>
@@ -44,9 +44,32 @@ use std::sync::Arc;
 const MAGIC: &str = "cuemesh history cache";
 /// The layout of the payload; a file of another format is rebuilt.
 pub(crate) const FORMAT: u32 = 1;
-/// The version of the engine that computes canonical schemas: another one may compute other
-/// digests, so its files are rebuilt.
-const ENGINE: &str = env!("CARGO_PKG_VERSION");
+/// The build of the engine that computes canonical schemas: another one may compute other
+/// digests, so its files are rebuilt. The version alone does not tell two builds of one
+/// version apart (a development build changing the evaluator), so the running executable's
+/// size and modification time are part of it: a new build costs one numbering from the first
+/// commit, never a wrong digest. Copies of one installed binary (replicas from one image) agree.
+fn engine() -> &'static str {
+    static ENGINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let version = env!("CARGO_PKG_VERSION");
+        let build = std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .ok()
+            .map(|metadata| {
+                let modified = metadata
+                    .modified()
+                    .ok()
+                    .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |since| since.as_secs());
+                format!("{}-{modified}", metadata.len())
+            });
+        match build {
+            Some(build) => format!("{version} build {build}"),
+            None => version.to_string(),
+        }
+    })
+}
 /// The name of the folder inside the Git directory that holds the default cache.
 const DEFAULT_CACHE_FOLDER: &str = "cuemesh";
 
@@ -240,9 +263,10 @@ impl Header {
             )));
         }
         let engine = field("engine")?;
-        if engine != ENGINE {
+        if engine != self::engine() {
             return Err(foreign(format!(
-                "written by cuemesh {engine}, this is {ENGINE}"
+                "written by cuemesh {engine}, this is {}",
+                self::engine()
             )));
         }
         let branch: String = serde_json::from_str(&field("branch")?)
@@ -421,7 +445,7 @@ fn encode(branch: &str, numbering: &Numbering) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(body.len() + 256);
     writeln!(bytes, "{MAGIC}")?;
     writeln!(bytes, "format {FORMAT}")?;
-    writeln!(bytes, "engine {ENGINE}")?;
+    writeln!(bytes, "engine {}", engine())?;
     writeln!(
         bytes,
         "branch {}",

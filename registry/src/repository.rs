@@ -740,14 +740,26 @@ impl Repository {
                 .collect();
             let (packages, keys): (Vec<history::PackageAt>, Vec<&Arc<SourceKey>>) =
                 packages.into_iter().unzip();
+            let mut failure = None;
             let mut load = |position: usize| -> Option<Arc<Source>> {
                 let key: &SourceKey = keys[position];
-                let prepared = self.prepare(&info.id, key).ok()?;
-                let source = Arc::new(source::load_source_with(prepared, schemas));
-                cache.sources.insert(key.clone(), source.clone());
-                Some(source)
+                match self.prepare(&info.id, key) {
+                    Ok(prepared) => {
+                        let source = Arc::new(source::load_source_with(prepared, schemas));
+                        cache.sources.insert(key.clone(), source.clone());
+                        Some(source)
+                    }
+                    Err(error) => {
+                        failure = Some(error);
+                        None
+                    }
+                }
             };
             numbering.step(info.clone(), &packages, &mut load);
+            if let Some(error) = failure {
+                // The numbering is incomplete: nothing of it is kept.
+                return Err(error);
+            }
         }
         Ok(Some(numbering))
     }

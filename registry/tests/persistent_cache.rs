@@ -367,6 +367,21 @@ fn a_cache_of_another_format_is_rebuilt_with_a_warning() {
 }
 
 #[test]
+fn a_cache_of_another_build_is_rebuilt_with_a_warning() {
+    damaged_cache_is_rebuilt(
+        |file| {
+            let text = std::fs::read(file).expect("cache");
+            let text = String::from_utf8_lossy(&text);
+            let engine = text.lines().nth(2).expect("the engine line").to_string();
+            assert!(engine.starts_with("engine "), "{engine}");
+            let text = text.replacen(&engine, "engine 0.0.1 build 1-1", 1);
+            std::fs::write(file, text).expect("rewrite");
+        },
+        "written by cuemesh 0.0.1 build 1-1",
+    );
+}
+
+#[test]
 fn a_file_that_is_no_cache_is_rebuilt_with_a_warning() {
     damaged_cache_is_rebuilt(
         |file| std::fs::write(file, "{\"not\": \"a cache\"}\n").expect("rewrite"),
@@ -478,4 +493,60 @@ fn a_rewritten_branch_numbers_from_its_first_commit_with_a_warning() {
         describe(&history),
         describe(&scratch.history("main").expect("history"))
     );
+}
+
+/// A source claiming `Orders` in package `name` whose event's bound is `limit`.
+fn orders_source(name: &str, limit: u32) -> String {
+    format!(
+        "package {name}\n\nsource: {{\n\tid:    \"Orders\"\n\towner: \"@acme/{name}\"\n}}\n\n\
+         events: {{\n\t\"Orders:placed\": #Placed\n}}\n\n#Placed: {{\n\tcount: int & <={limit}\n}}\n"
+    )
+}
+
+#[test]
+fn a_package_unchanged_since_the_cached_head_is_loaded_when_it_starts_to_provide_its_id() {
+    let cache = tempfile::tempdir().expect("cache directory");
+    let (a, b) = (orders_source("a", 1), orders_source("b", 2));
+    let mut repo = support::TestRepository::with_module(
+        "Ada",
+        "Two sources claim Orders, one package is broken",
+        &[
+            ("sources/a/a.cue", Some(&a)),
+            ("sources/b/b.cue", Some(&b)),
+            ("sources/c/c.cue", Some("package c\n\nsource: {\n")),
+        ],
+    );
+    let (first, _) = open_cached(repo.path(), cache.path());
+    let history = first.history("main").expect("history");
+    first.save_history_cache();
+    assert_eq!(history.problems.len(), 1);
+    assert_eq!(
+        history
+            .event("Orders", "Orders:placed")
+            .expect("placed")
+            .versions
+            .len(),
+        1
+    );
+
+    // `a` goes away: `b`, unchanged since the cached head, now provides Orders. `c` stays
+    // broken unchanged (no new problem), then is broken another way (a new one).
+    repo.commit("main", "Ada", "Drop a", &[("sources/a/a.cue", None)]);
+    repo.commit(
+        "main",
+        "Ada",
+        "Break c again",
+        &[("sources/c/c.cue", Some("package c\n\nevents: {\n"))],
+    );
+
+    let (restarted, warnings) = open_cached(repo.path(), cache.path());
+    let cached = restarted.history("main").expect("history");
+    assert!(warnings.lock().expect("warnings").is_empty());
+    let scratch = Repository::open(repo.path()).expect("open");
+    let expected = scratch.history("main").expect("history");
+    assert_eq!(describe(&cached), describe(&expected));
+    let placed = cached.event("Orders", "Orders:placed").expect("placed");
+    assert_eq!(placed.versions.len(), 2, "b's schema is version 2");
+    assert_eq!(placed.versions[1].directory, "sources/b");
+    assert_eq!(cached.problems.len(), 2);
 }
