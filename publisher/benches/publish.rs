@@ -19,7 +19,11 @@
 //! library's CPU work before any event is built or sent). The machine's cores are shared by
 //! everything in a phase, so each phase's CPU time is printed too (from Linux's `/proc`): the
 //! benchmark process's and nats-server's, per event; for the sidecar, the in-process load
-//! client runs alone on its own thread and its share is printed apart.
+//! client runs alone on its own thread and its share is printed apart. From those figures it
+//! prints the sidecar / "HTTP alone" ratio the CPU allows for one event per request when the
+//! cores are the limit (their total CPU per event, client, server and nats-server, compared),
+//! beside the measured one, and what a sidecar doing only bare HTTP, raw publishing and
+//! validation would allow.
 //! Run with `bench/publish/run`. Arguments: `[EVENTS] [CONNECTIONS] [BATCH]` (defaults 100000,
 //! 128 and 100; the batch phase uses an eighth of the connections, at least one).
 //! `PUBLISH_BENCH_PHASES=library` runs only raw and library, `=sidecar` only the HTTP phases

@@ -2,11 +2,12 @@
 //!
 //! A caller publishing one event (the sidecar's one event per request) would hand its message
 //! to async-nats's connection task by itself: that task is woken at once, runs right after the
-//! caller on the same worker (tokio's LIFO slot) and writes that one message to the socket,
-//! one `writev` and one read by nats-server per event. Lone messages are queued here instead,
-//! and one task sends them: woken by the first message queued, it first yields, so that the
-//! callers already runnable queue theirs, then sends the whole queue back to back, which the
-//! connection task writes together. Each message's PubAck is awaited by its caller as before
+//! caller on the same worker (tokio's LIFO slot) and writes that one message to the socket:
+//! under the sidecar's benchmark, a `writev` to nats-server for every two events. Lone messages
+//! are queued here instead, and one task sends them: woken by the first message queued, it
+//! first yields, so that the callers already runnable queue theirs, then sends the whole queue
+//! back to back, which the connection task writes together (a `writev` for every twenty
+//! events in the same benchmark). Each message's PubAck is awaited by its caller as before
 //! ([`crate::acks::Burst`]); a message async-nats refuses is reported to its burst
 //! ([`Burst::send_failed`]), and one whose burst was closed meanwhile (its caller gave up) is
 //! not sent.

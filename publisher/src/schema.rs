@@ -133,9 +133,10 @@ pub enum SchemaError {
 }
 
 impl SchemaError {
-    /// [`ErrorKind::NotFound`] for an unknown version, [`ErrorKind::Unavailable`] when the
-    /// registry cannot be reached (or fails), [`ErrorKind::Internal`] for the rest: a schema
-    /// that does not load, compile or match its digest, a malformed answer.
+    /// [`NotFound`](crate::ErrorKind::NotFound) for an unknown version,
+    /// [`Unavailable`](crate::ErrorKind::Unavailable) when the registry cannot be reached (or
+    /// fails), [`Internal`](crate::ErrorKind::Internal) for the rest: a schema that does not
+    /// load, compile or match its digest, a malformed answer.
     pub fn kind(&self) -> crate::ErrorKind {
         match self {
             SchemaError::NotFound { .. } => crate::ErrorKind::NotFound,
