@@ -1300,3 +1300,12 @@ top: x & {d: 1}
     assert_eq!(value_at(source, "deeper"), r#"{"b":{"c":1}}"#);
     assert_eq!(value_at(source, "top"), "d: field not allowed");
 }
+
+#[test]
+fn a_file_that_only_embeds_top_accepts_data_of_every_kind() {
+    // The file is a struct only if nothing it embeds says otherwise: data makes it a number.
+    for data in ["8", "\"s\"", "[1]", "{\"a\": 1}", "null"] {
+        assert_eq!(first("_", None, data), "valid", "{data}");
+        assert_eq!(first("{_, #a: 1}", None, data), "valid", "{data}");
+    }
+}

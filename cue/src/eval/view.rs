@@ -91,6 +91,13 @@ impl<'e, 'a> VertexView<'e, 'a> {
         self.vertex.struct_span.is_some()
     }
 
+    /// Whether the vertex is a struct only because nothing it embeds made it anything else
+    /// (`{_}`, `{#a: 1, _}`): unified with data of another kind, it becomes that kind.
+    #[inline]
+    pub(crate) fn is_struct_by_default(&self) -> bool {
+        self.vertex.struct_span.is_some() && self.vertex.struct_span == self.vertex.weak_struct
+    }
+
     /// Whether a list literal without `...` fixed the list's length.
     #[inline]
     pub(crate) fn list_is_closed(&self) -> bool {

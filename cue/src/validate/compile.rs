@@ -70,6 +70,10 @@ fn compile_vertex(eval: &mut Eval<'_>, v: VertexId, depth: u32) -> Option<Node> 
         return compile_list(eval, v, depth);
     }
     if view.is_struct() {
+        // A struct by default accepts data of any kind by becoming it: unification decides.
+        if view.is_struct_by_default() {
+            return None;
+        }
         return compile_struct(eval, v, depth);
     }
     let scalar = view.scalar();
