@@ -38,7 +38,7 @@ pub enum ImportCommand {
     /// JSON, or is not a schema (the error names file and JSON pointer).
     Jsonschema {
         /// The JSON Schema files (YAML when named `.yaml` or `.yml`), or `http://` and
-        /// `https://` URLs.
+        /// `https://` URLs (YAML when so named or served as YAML by its `Content-Type`).
         #[arg(required = true, value_name = "FILE|URL")]
         files: Vec<PathBuf>,
 
@@ -282,11 +282,35 @@ impl FileLoader {
         })
     }
 
-    /// The JSON document at an `http://` or `https://` URL.
+    /// The document at an `http://` or `https://` URL: JSON, or YAML (read as the JSON it
+    /// denotes) when the server says so by its `Content-Type` or the path ends in `.yaml` or
+    /// `.yml`.
     fn fetch(&self, url: &str) -> Result<Value, String> {
-        self.runtime
-            .block_on(self.client.get(url))
-            .map_err(|e| format!("{e:#}"))
+        let (body, content_type) = self
+            .runtime
+            .block_on(self.client.get_text(url))
+            .map_err(|e| format!("{e:#}"))?;
+        let path = url.split(['?', '#']).next().unwrap_or(url);
+        let yaml = content_type.to_ascii_lowercase().contains("yaml")
+            || path.ends_with(".yaml")
+            || path.ends_with(".yml");
+        let text = String::from_utf8_lossy(&body);
+        if yaml {
+            return cue::read_yaml(&text).map_err(|e| {
+                format!(
+                    "{url}:{}:{}: not YAML data: {}",
+                    e.line, e.column, e.message
+                )
+            });
+        }
+        serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{url}:{}:{}: not JSON: {}",
+                e.line(),
+                e.column(),
+                strip_position(&e.to_string())
+            )
+        })
     }
 }
 

@@ -1052,15 +1052,34 @@ fn static_server(files: &'static [(&'static str, &'static str)]) -> String {
     use axum::extract::Path;
     use axum::http::StatusCode;
     use axum::routing::get;
-    let app = axum::Router::new().route(
-        "/schemas/{name}",
-        get(move |Path(name): Path<String>| async move {
-            match files.iter().find(|(n, _)| *n == name) {
-                Some((_, text)) => (StatusCode::OK, text.to_string()),
-                None => (StatusCode::NOT_FOUND, "no such schema".to_string()),
-            }
-        }),
-    );
+    let app = axum::Router::new()
+        .route(
+            "/schemas/{name}",
+            get(move |Path(name): Path<String>| async move {
+                match files.iter().find(|(n, _)| *n == name) {
+                    Some((_, text)) => (StatusCode::OK, text.to_string()),
+                    None => (StatusCode::NOT_FOUND, "no such schema".to_string()),
+                }
+            }),
+        )
+        // The same files as YAML by their `Content-Type`, whatever their names.
+        .route(
+            "/typed/{name}",
+            get(move |Path(name): Path<String>| async move {
+                match files.iter().find(|(n, _)| *n == name) {
+                    Some((_, text)) => (
+                        StatusCode::OK,
+                        [(axum::http::header::CONTENT_TYPE, "application/yaml")],
+                        text.to_string(),
+                    ),
+                    None => (
+                        StatusCode::NOT_FOUND,
+                        [(axum::http::header::CONTENT_TYPE, "text/plain")],
+                        "no such schema".to_string(),
+                    ),
+                }
+            }),
+        );
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -1113,6 +1132,66 @@ fn a_schema_at_a_url_is_imported_with_the_sibling_urls_it_refers_to() {
     assert!(
         run.stderr
             .contains(&format!("GET {missing}: 404 Not Found: no such schema")),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_yaml_schema_at_a_url_is_read_by_its_extension_or_its_content_type() {
+    const FILES: &[(&str, &str)] = &[
+        (
+            "shipment.yaml",
+            "title: Shipment\ntype: object\nrequired: [to, parcels]\nadditionalProperties: false\nproperties:\n  to: {$ref: 'address.yml'}\n  parcels: {type: integer, minimum: 1, maximum: 0x10}\n",
+        ),
+        (
+            "address.yml",
+            "type: object\nrequired: [city]\nproperties:\n  city: {type: string, minLength: 1}\n",
+        ),
+        ("shipment", "title: Shipment\ntype: object\nrequired: [parcels]\nproperties:\n  parcels: {type: integer, maximum: 0x10}\n"),
+        ("broken.yaml", "type: object\nproperties: [1\n"),
+    ];
+    let address = static_server(FILES);
+    let dir = workspace(&[]);
+    let vet = |data: &str| {
+        std::fs::write(dir.path().join("data.json"), data).expect("write data");
+        cuemesh(
+            dir.path(),
+            &["vet", "-d", "#Shipment", "shipment.cue", "data.json"],
+        )
+        .code
+    };
+    let import = |url: String| {
+        cuemesh(
+            dir.path(),
+            &["import", "jsonschema", &url, "-o", "shipment.cue"],
+        )
+    };
+    let run = import(format!("http://{address}/schemas/shipment.yaml"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(vet(r#"{"to": {"city": "Oslo"}, "parcels": 16}"#), 0);
+    assert_eq!(vet(r#"{"to": {"city": ""}, "parcels": 16}"#), 1);
+    assert_eq!(vet(r#"{"to": {"city": "Oslo"}, "parcels": 17}"#), 1);
+    // No extension: the `Content-Type` says YAML.
+    let run = import(format!("http://{address}/typed/shipment"));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(vet(r#"{"parcels": 16}"#), 0);
+    assert_eq!(vet(r#"{"parcels": 17}"#), 1);
+    // Without either, the body must be JSON.
+    let plain = format!("http://{address}/schemas/shipment");
+    let run = import(plain.clone());
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(&format!("{plain}:1:2: not JSON: ")),
+        "{}",
+        run.stderr
+    );
+    let broken = format!("http://{address}/schemas/broken.yaml");
+    let run = import(broken.clone());
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains(&format!("{broken}:3:1: not YAML data: ")),
         "{}",
         run.stderr
     );

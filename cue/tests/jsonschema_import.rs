@@ -48,13 +48,13 @@ use cue::{txtar, NoImports, Package, PackageFiles};
 use serde_json::Value;
 
 /// The external suite's passes may not fall below this.
-const FLOOR: usize = 4435;
+const FLOOR: usize = 4448;
 
 /// CUE's import goldens that pass may not fall below this.
 const GOLDEN_FLOOR: usize = 45;
 
 /// The round trip's agreements may not fall below this.
-const ROUND_TRIP_FLOOR: usize = 4421;
+const ROUND_TRIP_FLOOR: usize = 4472;
 
 const GROUP_TIMEOUT: Duration = Duration::from_secs(20);
 

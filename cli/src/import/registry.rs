@@ -977,6 +977,13 @@ impl RegistryClient {
     }
 
     pub(super) async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        let (body, _) = self.get_text(path).await?;
+        serde_json::from_slice(&body).with_context(|| format!("GET {path}: the answer is not JSON"))
+    }
+
+    /// The body of a successful answer and its `Content-Type`; an error names the status and
+    /// the server's message otherwise.
+    pub(super) async fn get_text(&self, path: &str) -> anyhow::Result<(Vec<u8>, String)> {
         let url = format!("{}{path}", self.base);
         let mut request = hyper::Request::get(&url).header(
             hyper::header::ACCEPT,
@@ -999,25 +1006,30 @@ impl RegistryClient {
                 anyhow::anyhow!("GET {}{path}: no answer: {cause}", redact(&self.base))
             })?;
             let status = response.status();
+            let content_type = response
+                .headers()
+                .get(hyper::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
             let body = Limited::new(response.into_body(), 64 * 1024 * 1024)
                 .collect()
                 .await
                 .map_err(|e| anyhow::anyhow!("GET {path}: reading the answer: {e}"))?
                 .to_bytes();
-            anyhow::Ok((status, body))
+            anyhow::Ok((status, content_type, body))
         };
-        let (status, body) = tokio::time::timeout(Duration::from_secs(60), exchange)
+        let (status, content_type, body) = tokio::time::timeout(Duration::from_secs(60), exchange)
             .await
             .map_err(|_| anyhow::anyhow!("GET {path}: no answer within 60s"))??;
-        let parsed: Result<Value, _> = serde_json::from_slice(&body);
         if !status.is_success() {
-            let message = parsed
+            let message = serde_json::from_slice::<Value>(&body)
                 .ok()
                 .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
                 .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(200).collect());
             bail!("GET {path}: {status}: {message}");
         }
-        parsed.with_context(|| format!("GET {path}: the answer is not JSON"))
+        Ok((body.to_vec(), content_type))
     }
 }
 

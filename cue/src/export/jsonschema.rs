@@ -420,13 +420,16 @@ fn object_schema(object: &StructShape, out: &mut Map<String, Json>) {
     for (regexes, value) in &object.excluding {
         if is_never(value) {
             // `[!~"^(a|b)$"]: _|_`: every label matches one of the regexes.
-            let names = match regexes.as_slice() {
-                [one] => json!({"pattern": one}),
-                several => {
-                    json!({"anyOf": several.iter().map(|r| json!({"pattern": r})).collect::<Vec<_>>()})
-                }
+            // Several regexes are one alternation, which RE2 and ECMA-262 read alike.
+            let pattern = match regexes.as_slice() {
+                [one] => one.clone(),
+                several => several
+                    .iter()
+                    .map(|r| format!("(?:{r})"))
+                    .collect::<Vec<_>>()
+                    .join("|"),
             };
-            put(out, "propertyNames", names);
+            put(out, "propertyNames", json!({"pattern": pattern}));
         } else if object.additional.is_none()
             && !out.contains_key("additionalProperties")
             && excludes_exactly_the_declared(object, regexes)

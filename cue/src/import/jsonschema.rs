@@ -1448,7 +1448,7 @@ impl Importer<'_> {
                 if body.is_empty() {
                     continue;
                 }
-                self.conditional(ctx, keyword, name, &mut decls, &mut names, body, dep);
+                self.conditional(name, &mut decls, &mut names, body);
             }
         }
         if let Some(n) = self.count(ctx, o, "minProperties")? {
@@ -1475,42 +1475,45 @@ impl Importer<'_> {
         Ok(Some(Expr::and(validators)))
     }
 
-    /// `if name present { body }`, declaring `name?: _` when the struct does not.
-    #[allow(clippy::too_many_arguments)]
+    /// `name` absent, or `name` present and `body`: the disjunction
+    /// `{name?: _|_, ...} | {name!: _, body, ...}` embedded in the struct (declaring `name?: _`
+    /// when the struct does not). It says what `if name != _|_ { body }` says, in a form that
+    /// export can state again (as `anyOf`), for any name.
     fn conditional(
         &mut self,
-        ctx: &Ctx,
-        keyword: &str,
         name: &str,
         decls: &mut Vec<Decl>,
         names: &mut Vec<String>,
         body: Vec<Decl>,
-        source: &Value,
     ) {
-        if label(name) != name {
-            let mut whole = Map::new();
-            whole.insert(name.to_string(), source.clone());
-            self.warn(
-                ctx,
-                keyword,
-                &Value::Object(whole),
-                "only names that are CUE identifiers can be tested for presence",
-            );
-            return;
-        }
         if !names.iter().any(|n| n == name) {
             names.push(name.to_string());
             decls.push(Decl::Field {
                 doc: Vec::new(),
-                name: name.to_string(),
+                name: label(name),
                 presence: Presence::Optional,
                 value: Expr::Top,
             });
         }
-        decls.push(Decl::If {
-            condition: format!("{name} != _|_"),
-            body,
+        let field = |presence, value| Decl::Field {
+            doc: Vec::new(),
+            name: label(name),
+            presence,
+            value,
+        };
+        let absent = Expr::Struct(Struct {
+            decls: vec![field(Presence::Optional, Expr::Bottom)],
+            open: true,
+            closed: false,
         });
+        let mut present = vec![field(Presence::Required, Expr::Top)];
+        present.extend(body);
+        let present = Expr::Struct(Struct {
+            decls: present,
+            open: true,
+            closed: false,
+        });
+        decls.push(Decl::Embed(Expr::Or(vec![absent, present])));
     }
 
     fn property_names(
@@ -2151,6 +2154,29 @@ mod tests {
             &["[]", r#"["a"]"#, r#"["a", 1.0]"#, r#"["a", 1, 2]"#, "[1]"],
         );
         assert_eq!(v, [true, true, true, false, false]);
+    }
+
+    #[test]
+    fn dependencies_hold_when_their_property_is_present_whatever_its_name() {
+        let schema = serde_json::json!({
+            "properties": {"a-b": {}, "c": {"type": "integer"}},
+            "dependentRequired": {"a-b": ["c"]},
+            "dependentSchemas": {"c": {"properties": {"d": {"type": "string"}}, "required": ["d"]}}
+        });
+        let (v, warnings) = verdicts(
+            schema,
+            &[
+                "{}",
+                r#"{"a-b": 1}"#,
+                r#"{"a-b": 1, "c": 2}"#,
+                r#"{"a-b": 1, "c": 2, "d": "x"}"#,
+                r#"{"c": 2, "d": 3}"#,
+                r#"{"d": 3}"#,
+                "7",
+            ],
+        );
+        assert_eq!(v, [true, false, false, true, false, true, true]);
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]

@@ -156,8 +156,6 @@ pub(crate) enum Decl {
     Pattern { label: Expr, value: Expr },
     /// An embedded expression.
     Embed(Expr),
-    /// `if condition { body }`
-    If { condition: String, body: Vec<Decl> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -465,15 +463,6 @@ pub(crate) fn print_decls(out: &mut String, decls: &[Decl], indent: usize) {
                 tabs(out, indent);
                 print_expr(out, value, indent, 0);
                 out.push('\n');
-            }
-            Decl::If { condition, body } => {
-                tabs(out, indent);
-                out.push_str("if ");
-                out.push_str(condition);
-                out.push_str(" {\n");
-                print_decls(out, body, indent + 1);
-                tabs(out, indent);
-                out.push_str("}\n");
             }
             Decl::Pattern { label, value } => {
                 tabs(out, indent);
