@@ -1298,3 +1298,22 @@ top: x & {d: 1}
     assert_eq!(value_at(source, "deeper"), r#"{"b":{"c":1}}"#);
     assert_eq!(value_at(source, "top"), "d: field not allowed");
 }
+
+#[test]
+fn an_equality_constraint_of_a_concrete_scalar_or_list_is_that_value() {
+    let source = r#"
+one: ==1 & 1
+list: ==[1, 2] & [1, 2]
+other: ==1 & 2
+_int: int
+open: ==_int
+"#;
+    assert_eq!(value_at(source, "one"), "1");
+    assert_eq!(value_at(source, "list"), "[1,2]");
+    assert_eq!(value_at(source, "other"), "conflicting values 1 and 2");
+    assert!(
+        value_at(source, "open").contains("non-concrete value"),
+        "{}",
+        value_at(source, "open")
+    );
+}

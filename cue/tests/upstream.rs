@@ -128,8 +128,9 @@ use cue::{ImportResolver, NoImports, Package, PackageFiles};
 /// arguments that keep their disjunctions, OpenAPI's `*_value`, nullable and `!=` rules and vet
 /// reading standard input; 3846 with both; 3901 with the `explicitopen` experiment: `x...`,
 /// embedding as unification, `__closeAll` and `__reclose`; 3904 with `close()` closing its
-/// struct at its own level only), minus a small margin. Raise it when the engine gets better.
-const FLOOR: usize = 3901;
+/// struct at its own level only; 3917 with `==x` read), minus a small margin. Raise it when the
+/// engine gets better.
+const FLOOR: usize = 3914;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).
