@@ -1317,3 +1317,20 @@ open: ==_int
         value_at(source, "open")
     );
 }
+
+#[test]
+fn selecting_from_a_value_that_is_still_top_names_the_base_as_incomplete() {
+    let source = r#"
+top: _
+field: top.foo
+index: top[2]
+"#;
+    assert_eq!(
+        value_at(source, "field"),
+        "top.foo undefined as top is incomplete (type _)"
+    );
+    assert_eq!(
+        value_at(source, "index"),
+        "top[2] undefined as top is incomplete (type _)"
+    );
+}
