@@ -250,6 +250,8 @@ pub enum UnaryOp {
     Default,
     /// `!=x`
     NotEqual,
+    /// `==x`
+    Equal,
     /// `<x`
     Less,
     /// `<=x`
@@ -304,6 +306,7 @@ impl UnaryOp {
             UnaryOp::Not => "!",
             UnaryOp::Default => "*",
             UnaryOp::NotEqual => "!=",
+            UnaryOp::Equal => "==",
             UnaryOp::Less => "<",
             UnaryOp::LessEqual => "<=",
             UnaryOp::Greater => ">",

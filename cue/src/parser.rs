@@ -862,6 +862,7 @@ impl<'t> Parser<'t> {
                 "!" => Some(UnaryOp::Not),
                 "*" => Some(UnaryOp::Default),
                 "!=" => Some(UnaryOp::NotEqual),
+                "==" => Some(UnaryOp::Equal),
                 "<" => Some(UnaryOp::Less),
                 "<=" => Some(UnaryOp::LessEqual),
                 ">" => Some(UnaryOp::Greater),

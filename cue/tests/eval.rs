@@ -1309,3 +1309,39 @@ fn a_file_that_only_embeds_top_accepts_data_of_every_kind() {
         assert_eq!(first("{_, #a: 1}", None, data), "valid", "{data}");
     }
 }
+
+#[test]
+fn an_equality_constraint_of_a_concrete_scalar_or_list_is_that_value() {
+    let source = r#"
+one: ==1 & 1
+list: ==[1, 2] & [1, 2]
+other: ==1 & 2
+_int: int
+open: ==_int
+"#;
+    assert_eq!(value_at(source, "one"), "1");
+    assert_eq!(value_at(source, "list"), "[1,2]");
+    assert_eq!(value_at(source, "other"), "conflicting values 1 and 2");
+    assert!(
+        value_at(source, "open").contains("non-concrete value"),
+        "{}",
+        value_at(source, "open")
+    );
+}
+
+#[test]
+fn selecting_from_a_value_that_is_still_top_names_the_base_as_incomplete() {
+    let source = r#"
+top: _
+field: top.foo
+index: top[2]
+"#;
+    assert_eq!(
+        value_at(source, "field"),
+        "top.foo undefined as top is incomplete (type _)"
+    );
+    assert_eq!(
+        value_at(source, "index"),
+        "top[2] undefined as top is incomplete (type _)"
+    );
+}

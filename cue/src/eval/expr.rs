@@ -19,6 +19,7 @@ fn is_constraint(op: UnaryOp) -> bool {
     matches!(
         op,
         UnaryOp::NotEqual
+            | UnaryOp::Equal
             | UnaryOp::Less
             | UnaryOp::LessEqual
             | UnaryOp::Greater
@@ -449,6 +450,15 @@ impl<'a> Eval<'a> {
         if op == UnaryOp::Default {
             return val;
         }
+        // `==x` of a concrete list is the list: a list literal is closed.
+        if op == UnaryOp::Equal {
+            if let Val::Node(t) = val {
+                let t = self.resolve_forward(t);
+                if self.vertices[t].list.is_some() && self.concrete_of(&val, operand.span).is_ok() {
+                    return val;
+                }
+            }
+        }
         let atom = match self.atom_of(&val, operand.span) {
             Ok(atom) => atom,
             Err(err) if err.incomplete && is_constraint(op) => {
@@ -500,7 +510,10 @@ impl<'a> Eval<'a> {
                 vec![span],
             ))
         };
-        if atom == Atom::Null && is_constraint(op) && op != UnaryOp::NotEqual {
+        if atom == Atom::Null
+            && is_constraint(op)
+            && !matches!(op, UnaryOp::NotEqual | UnaryOp::Equal)
+        {
             return Val::Bottom(EvalError::new(
                 "INVALID",
                 format!("cannot use null for bound {}", op.as_str()),
@@ -617,6 +630,8 @@ impl<'a> Eval<'a> {
                     }
                 }
             }
+            // `==x` of a concrete scalar is that value.
+            UnaryOp::Equal => Val::Atom(atom, span),
             UnaryOp::Default | UnaryOp::Open => val,
         }
     }

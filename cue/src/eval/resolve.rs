@@ -417,7 +417,8 @@ impl<'a> Eval<'a> {
                         } else {
                             Feature::from_ident(&name.name)
                         };
-                        self.select(t, &feature, name.span)
+                        let selected = self.select(t, &feature, name.span);
+                        self.undefined_in_top(selected, t, e, base)
                     }
                     Val::Bottom(err) => Err(err),
                     _ => Err(EvalError::new(
@@ -463,7 +464,10 @@ impl<'a> Eval<'a> {
                     }
                 };
                 match base_val {
-                    Val::Node(t) => self.select(t, &feature, index.span),
+                    Val::Node(t) => {
+                        let selected = self.select(t, &feature, index.span);
+                        self.undefined_in_top(selected, t, e, base)
+                    }
                     Val::Bottom(err) => Err(err),
                     Val::Atom(atom, _) => Err(EvalError::new(
                         "INVALID",
@@ -536,6 +540,44 @@ impl<'a> Eval<'a> {
                 )),
             },
         }
+    }
+
+    /// CUE's message for a field or index selected (by `e`) from `base`, whose vertex `t` is
+    /// still `_`: the selection is incomplete because its base is, not because the field is
+    /// missing from a struct.
+    fn undefined_in_top(
+        &mut self,
+        selected: Result<Resolved<'a>, Arc<EvalError>>,
+        t: VertexId,
+        e: &'a Expr,
+        base: &'a Expr,
+    ) -> Result<Resolved<'a>, Arc<EvalError>> {
+        match selected {
+            Err(err) if err.incomplete && self.is_top(t) => Err(EvalError::incomplete(
+                format!(
+                    "{} undefined as {} is incomplete (type _)",
+                    self.text(e.span),
+                    self.text(base.span)
+                ),
+                vec![e.span],
+            )),
+            other => other,
+        }
+    }
+
+    /// Whether the vertex `t` says nothing at all yet (`_`): no field, no list, no struct, no
+    /// constraint on its value, no error.
+    fn is_top(&self, t: VertexId) -> bool {
+        let t = self.resolve_forward(t);
+        let vertex = &self.vertices[t];
+        vertex.arcs.is_empty()
+            && vertex.list.is_none()
+            && vertex.struct_span.is_none()
+            && vertex.weak_struct.is_none()
+            && vertex.patterns.is_empty()
+            && vertex.disjunctions.is_empty()
+            && vertex.error.is_none()
+            && vertex.scalar.is_unconstrained()
     }
 
     pub(super) fn select(
