@@ -775,9 +775,17 @@ fn package_errors_the_data_may_undo_are_judged_with_the_data() {
     // An error the data leaves in place is still reported.
     let run = cuemesh(dir.path(), &["vet", "x.cue", "empty.json"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("list.Max: empty list"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("list.Max: empty list"),
+        "{}",
+        run.stderr
+    );
     // Without data, the package is judged alone.
     let run = cuemesh(dir.path(), &["vet", "x.cue"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("list.Max: empty list"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("list.Max: empty list"),
+        "{}",
+        run.stderr
+    );
 }
