@@ -296,10 +296,19 @@ pub fn run(config: &VetConfig) -> anyhow::Result<VetOutcome> {
     }
     let resolver = import_resolver(&config.package_files[0].path);
     let package = Package::load(PackageFiles { files }, resolver.as_ref());
-    reporter.report_all(package.diagnostics(), package.sources())?;
-    if reporter.errors > 0 {
-        // Data cannot be judged against a package that does not evaluate.
-        return Ok(VetOutcome::Findings);
+    // As `cue vet`, a package whose errors the data may undo (`newPort: list.Max(ports) + 1`
+    // with `ports: [...int]`) is judged together with each data file, which reports the
+    // errors that remain; with `-d`, the data meets only the expression, so the package's
+    // errors are reported first.
+    let judged_with_data = !config.data_files.is_empty()
+        && config.schema_expression.is_none()
+        && package.errors_may_depend_on_data();
+    if !judged_with_data {
+        reporter.report_all(package.diagnostics(), package.sources())?;
+        if reporter.errors > 0 {
+            // Data cannot be judged against a package that does not evaluate.
+            return Ok(VetOutcome::Findings);
+        }
     }
     if config.data_files.is_empty() {
         return match config.incomplete {

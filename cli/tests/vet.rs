@@ -752,3 +752,40 @@ fn concrete_flag_accepts_a_package_of_data_and_optional_fields() {
     let run = cuemesh(dir.path(), &["vet", "vet.cue"]);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""));
 }
+
+#[test]
+fn package_errors_the_data_may_undo_are_judged_with_the_data() {
+    let schema = "import \"list\"\n\nports: [...int]\nnewPort: list.Max(ports) + 1\n";
+    let dir = workspace(&[
+        ("x.cue", schema),
+        ("good.json", "{\"ports\": [2, 98, 3], \"newPort\": 99}\n"),
+        ("wrong.json", "{\"ports\": [2, 98, 3], \"newPort\": 5}\n"),
+        ("empty.json", "{\"ports\": []}\n"),
+    ]);
+    // With the data, `list.Max` has a list to read: the error of the package alone is gone.
+    let run = cuemesh(dir.path(), &["vet", "x.cue", "good.json"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let run = cuemesh(dir.path(), &["vet", "x.cue", "wrong.json"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.starts_with("newPort: conflicting values"),
+        "{}",
+        run.stderr
+    );
+    // An error the data leaves in place is still reported.
+    let run = cuemesh(dir.path(), &["vet", "x.cue", "empty.json"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("list.Max: empty list"),
+        "{}",
+        run.stderr
+    );
+    // Without data, the package is judged alone.
+    let run = cuemesh(dir.path(), &["vet", "x.cue"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("list.Max: empty list"),
+        "{}",
+        run.stderr
+    );
+}

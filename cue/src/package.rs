@@ -348,6 +348,28 @@ impl Package {
         &self.program.diagnostics
     }
 
+    /// Whether the package's errors may be undone by data: each is an error of evaluation
+    /// (a builtin called on a list the data fills, `list.Max([...int])`), none one of its
+    /// text (syntax, imports, package names, references to nothing in scope). `cue vet`
+    /// evaluates a package together with each data file, so these are judged with the data:
+    /// [`Schema::validate_json`] reports those that remain. False without errors.
+    pub fn errors_may_depend_on_data(&self) -> bool {
+        use crate::Code;
+        let textual = [
+            Code::Syntax,
+            Code::Import,
+            Code::ImportCycle,
+            Code::Package,
+            Code::Reference,
+            Code::Unsupported,
+        ];
+        !self.diagnostics().is_empty()
+            && self
+                .diagnostics()
+                .iter()
+                .all(|d| !textual.iter().any(|&code| d.is(code)))
+    }
+
     pub fn sources(&self) -> &SourceMap {
         &self.program.sources
     }

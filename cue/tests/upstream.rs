@@ -1508,7 +1508,9 @@ fn vet_like_cuemesh(
     let render = |d: &[cue::Diagnostic], sources: &cue::SourceMap| -> Vec<String> {
         d.iter().map(|d| d.render_plain(sources)).collect()
     };
-    if !package.diagnostics().is_empty() {
+    if !package.diagnostics().is_empty()
+        && (data.is_empty() || !package.errors_may_depend_on_data())
+    {
         return Some(render(package.diagnostics(), package.sources()));
     }
     if data.is_empty() {
