@@ -18,6 +18,12 @@ fn cache_files(directory: &Path) -> Vec<std::path::PathBuf> {
         .flatten()
         .map(|entry| entry.path())
         .filter(|path| path.extension().and_then(|e| e.to_str()) == Some("cache"))
+        .filter(|path| {
+            // The numbering files; an index's start also writes its latest versions beside them.
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with("history-"))
+        })
         .collect();
     files.sort();
     files
@@ -128,6 +134,11 @@ fn a_shutdown_signal_stops_serve_within_its_deadline_while_a_reload_runs() {
     wait_for("listening on http://");
     let written = cache_files(&cache);
     assert_eq!(written.len(), 1, "the first index writes the cache");
+    let latest = cuemesh_registry::HistoryCache::new(&cache).latest_file_of("main");
+    assert!(
+        latest.exists(),
+        "the first index writes its latest versions"
+    );
     let before = std::fs::read(&written[0]).expect("the cache");
 
     // A commit that changes the package every source imports.

@@ -40,8 +40,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The first line of every cache file.
+/// The first line of every numbering file.
 const MAGIC: &str = "cuemesh history cache";
+/// The first line of every latest-versions file (what the index's start reads of the
+/// latest versions' documents, see `serve::index`).
+const LATEST_MAGIC: &str = "cuemesh latest versions cache";
 /// The layout of the payload; a file of another format is rebuilt.
 pub(crate) const FORMAT: u32 = 1;
 /// The build of the engine that computes canonical schemas: another one may compute other
@@ -153,7 +156,7 @@ impl HistoryCache {
                     break;
                 }
             }
-            let Ok(header) = Header::parse(&path, &header) else {
+            let Ok(header) = Header::parse(&path, &header, MAGIC) else {
                 continue;
             };
             if header.head == commit {
@@ -183,10 +186,52 @@ impl HistoryCache {
     /// then renamed over the old file. Temporary files that an interrupted write left are
     /// removed first.
     pub(crate) fn write(&self, branch: &str, numbering: &Numbering) -> std::io::Result<()> {
+        let bytes = encode(branch, numbering)?;
+        self.write_file(&self.file_of(branch), &bytes)
+    }
+
+    /// The file that holds what the index reads of `branch`'s latest versions at start (see
+    /// [`HistoryCache::read_latest`]).
+    pub fn latest_file_of(&self, branch: &str) -> PathBuf {
+        let numbering = self.file_of(branch);
+        let name = numbering
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("history.cache")
+            .replacen("history-", "latest-", 1);
+        self.directory.join(name)
+    }
+
+    /// The payload of `branch`'s latest-versions file, checked as the numbering's is (magic,
+    /// format, engine, branch, digest): `Ok(None)` when there is no file. Its entries are
+    /// keyed by commit, directory and definition, which history never changes, so the file
+    /// needs no head: an entry the index does not ask for is simply not read.
+    pub(crate) fn read_latest(&self, branch: &str) -> Result<Option<Vec<u8>>, CacheProblem> {
+        let path = self.latest_file_of(branch);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(CacheProblem::Unreadable { path, source }),
+        };
+        let (_, body) = unframe(&path, &bytes, LATEST_MAGIC, branch)?;
+        Ok(Some(body.to_vec()))
+    }
+
+    /// Writes `body` as `branch`'s latest-versions file (atomically, as [`HistoryCache::write`]).
+    pub(crate) fn write_latest(
+        &self,
+        branch: &str,
+        head: &str,
+        body: &[u8],
+    ) -> std::io::Result<()> {
+        let bytes = frame(LATEST_MAGIC, branch, head, body)?;
+        self.write_file(&self.latest_file_of(branch), &bytes)
+    }
+
+    /// Writes `bytes` into a temporary file, flushed to disk, then renamed over `path`.
+    fn write_file(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.directory)?;
         self.remove_stale_temporaries();
-        let bytes = encode(branch, numbering)?;
-        let path = self.file_of(branch);
         let temporary = self.directory.join(format!(
             ".{}.{}.tmp",
             path.file_name()
@@ -196,9 +241,9 @@ impl HistoryCache {
         ));
         let written = (|| {
             let mut file = std::fs::File::create(&temporary)?;
-            file.write_all(&bytes)?;
+            file.write_all(bytes)?;
             file.sync_all()?;
-            std::fs::rename(&temporary, &path)
+            std::fs::rename(&temporary, path)
         })();
         if written.is_err() {
             let _ = std::fs::remove_file(&temporary);
@@ -233,7 +278,7 @@ struct Header {
 impl Header {
     /// Reads the header lines (magic to digest) of `text`, checking the magic, the format and
     /// the engine.
-    fn parse(path: &Path, text: &str) -> Result<Header, CacheProblem> {
+    fn parse(path: &Path, text: &str, magic: &str) -> Result<Header, CacheProblem> {
         let foreign = |what: String| CacheProblem::Foreign {
             path: path.to_path_buf(),
             what,
@@ -243,7 +288,7 @@ impl Header {
             what: what.to_string(),
         };
         let mut lines = text.lines();
-        if lines.next() != Some(MAGIC) {
+        if lines.next() != Some(magic) {
             return Err(foreign(
                 "it does not start with the cache's first line".into(),
             ));
@@ -442,8 +487,18 @@ fn encode(branch: &str, numbering: &Numbering) -> std::io::Result<Vec<u8>> {
         providers: marks(&numbering.providers),
     };
     let body = serde_json::to_vec(&payload).map_err(std::io::Error::other)?;
+    frame(
+        MAGIC,
+        branch,
+        numbering.head.as_ref().map_or("", |head| head.id.as_str()),
+        &body,
+    )
+}
+
+/// A cache file: the header lines (`magic` first) and `body`.
+fn frame(magic: &str, branch: &str, head: &str, body: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(body.len() + 256);
-    writeln!(bytes, "{MAGIC}")?;
+    writeln!(bytes, "{magic}")?;
     writeln!(bytes, "format {FORMAT}")?;
     writeln!(bytes, "engine {}", engine())?;
     writeln!(
@@ -451,22 +506,20 @@ fn encode(branch: &str, numbering: &Numbering) -> std::io::Result<Vec<u8>> {
         "branch {}",
         serde_json::to_string(branch).map_err(std::io::Error::other)?
     )?;
-    writeln!(
-        bytes,
-        "head {}",
-        numbering.head.as_ref().map_or("", |head| head.id.as_str())
-    )?;
-    writeln!(bytes, "sha256 {}", hex(&sha2::Sha256::digest(&body)))?;
-    bytes.extend_from_slice(&body);
+    writeln!(bytes, "head {head}")?;
+    writeln!(bytes, "sha256 {}", hex(&sha2::Sha256::digest(body)))?;
+    bytes.extend_from_slice(body);
     Ok(bytes)
 }
 
-fn decode(
+/// The header and the body of a cache file whose first line is `magic`, once the header,
+/// the body's digest and the branch are checked.
+fn unframe<'b>(
     path: &Path,
-    bytes: &[u8],
+    bytes: &'b [u8],
+    magic: &str,
     branch: &str,
-    schemas: &crate::source::SchemaCache,
-) -> Result<CachedNumbering, CacheProblem> {
+) -> Result<(Header, &'b [u8]), CacheProblem> {
     let damaged = |what: String| CacheProblem::Damaged {
         path: path.to_path_buf(),
         what,
@@ -475,7 +528,7 @@ fn decode(
     let mut end = 0;
     for _ in 0..6 {
         let Some(newline) = bytes[end..].iter().position(|&byte| byte == b'\n') else {
-            if !bytes.starts_with(MAGIC.as_bytes()) {
+            if !bytes.starts_with(magic.as_bytes()) {
                 return Err(CacheProblem::Foreign {
                     path: path.to_path_buf(),
                     what: "it does not start with the cache's first line".into(),
@@ -487,7 +540,7 @@ fn decode(
     }
     let header_text =
         std::str::from_utf8(&bytes[..end]).map_err(|_| damaged("the header is not text".into()))?;
-    let header = Header::parse(path, header_text)?;
+    let header = Header::parse(path, header_text, magic)?;
     let body = &bytes[end..];
     if hex(&sha2::Sha256::digest(body)) != header.sha256 {
         return Err(damaged(
@@ -500,6 +553,20 @@ fn decode(
             what: format!("it numbers {:?}, not {branch:?}", header.branch),
         });
     }
+    Ok((header, body))
+}
+
+fn decode(
+    path: &Path,
+    bytes: &[u8],
+    branch: &str,
+    schemas: &crate::source::SchemaCache,
+) -> Result<CachedNumbering, CacheProblem> {
+    let damaged = |what: String| CacheProblem::Damaged {
+        path: path.to_path_buf(),
+        what,
+    };
+    let (header, body) = unframe(path, bytes, MAGIC, branch)?;
     let payload: Payload<'_> =
         serde_json::from_slice(body).map_err(|error| damaged(format!("{error}")))?;
     let commit_table: Vec<Arc<CommitInfo>> = payload

@@ -390,7 +390,7 @@ impl Repository {
         self.warnings = observer;
     }
 
-    fn warn(&self, message: &str) {
+    pub(crate) fn warn(&self, message: &str) {
         match &self.warnings {
             Some(observer) => observer(message),
             None => tracing::warn!("{message}"),

@@ -1,7 +1,9 @@
 //! The persistent history cache must change nothing but the work: an index built from a cached
 //! numbering serves every version, digest and document byte for byte as one built from the
 //! first commit; a damaged, foreign or outdated cache file is replaced after a warning, never
-//! trusted; and a write that stopped half-way is never read.
+//! trusted; and a write that stopped half-way is never read. The same holds for what the index
+//! keeps of the latest versions (the search's entries): a start at an unchanged tip takes them
+//! from the cache, evaluates no package, and serves the same bytes.
 
 mod support;
 
@@ -156,7 +158,9 @@ fn describe(history: &History) -> String {
     out
 }
 
-/// Every body the service serves about every version, in one text.
+/// Every body the service serves about every version, and the routes over the whole index
+/// (the search, whose entries a start with the cache takes from it, the catalog and the
+/// Confluent-compatible subjects), in one text.
 fn served(index: Index) -> String {
     let events: Vec<(String, String, u32)> = index
         .events
@@ -174,6 +178,23 @@ fn served(index: Index) -> String {
         .build()
         .expect("runtime");
     let mut out = String::new();
+    let whole = [
+        "/v1/sources",
+        "/v1/search?q=amount",
+        "/v1/search?q=currency&limit=100",
+        "/v1/search?q=payload",
+        "/v1/search?q=count",
+        "/v1/search?q=s0&limit=100",
+        "/v1/search?q=tags",
+        "/v1/catalog/openapi.json",
+        "/v1/catalog/asyncapi.json",
+        "/subjects",
+    ];
+    for path in whole {
+        let request = Request::get(path).body(Body::empty()).expect("request");
+        let (status, _, body) = runtime.block_on(support::service::respond(&state, request));
+        out += &format!("{path} {status}\n{}\n", String::from_utf8_lossy(&body));
+    }
     for (source, event_type, count) in events {
         let base = format!("/v1/sources/{source}/types/{event_type}/versions");
         let mut paths = vec![base.clone()];
@@ -239,9 +260,30 @@ fn an_index_built_from_the_cache_serves_what_one_built_from_scratch_serves() {
     );
     assert_eq!(cached_index.problems, 1);
     assert_eq!(cached_index.version_count(), scratch_index.version_count());
+    // The first index of this cache evaluated every latest version and kept their entries.
+    assert_eq!(cached_index.build.summaries_cached, 0);
+    assert!(cached_index.build.states_evaluated > 0);
     let (from_cache, from_scratch) = (served(cached_index), served(scratch_index));
     assert!(from_cache.contains("<=78") || from_cache.contains("\"maximum\":78"));
+    assert!(
+        from_cache.contains("\"path\":\"price.amount\""),
+        "{from_cache}"
+    );
+    assert!(from_cache.contains("Payload 1"), "{from_cache}");
     assert_eq!(from_cache, from_scratch);
+
+    // An index started again at the same tip evaluates no package state at all, and serves
+    // the same bytes, its search included, documents made on request.
+    let (restarted_again, warnings) = open_cached(directory.path(), cache.path());
+    let index = Index::build(&restarted_again, "main").expect("index from the cache");
+    assert!(warnings.lock().expect("warnings").is_empty());
+    assert_eq!(index.build.states_evaluated, 0, "{:?}", index.build);
+    assert_eq!(index.build.summaries_cached, index.events.len());
+    let latest = index.events.values().filter_map(|event| event.latest());
+    assert!(latest
+        .into_iter()
+        .all(|version| !version.state().is_evaluated()));
+    assert_eq!(served(index), from_scratch);
 
     // A third start at the same tip evaluates nothing at all.
     let (mut again, _) = open_cached(directory.path(), cache.path());
@@ -549,4 +591,38 @@ fn a_package_unchanged_since_the_cached_head_is_loaded_when_it_starts_to_provide
     assert_eq!(placed.versions.len(), 2, "b's schema is version 2");
     assert_eq!(placed.versions[1].directory, "sources/b");
     assert_eq!(cached.problems.len(), 2);
+}
+
+#[test]
+fn a_damaged_file_of_latest_versions_is_evaluated_again_with_a_warning() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let cache = tempfile::tempdir().expect("cache directory");
+    generate::generate(directory.path(), generate::Shape::SMALL);
+    let (first, _) = open_cached(directory.path(), cache.path());
+    let expected = served(Index::build(&first, "main").expect("index"));
+    let file = HistoryCache::new(cache.path()).latest_file_of("main");
+    let mut bytes = std::fs::read(&file).expect("the start wrote the latest versions");
+    let last = bytes.len() - 2;
+    bytes[last] ^= 0x20;
+    std::fs::write(&file, bytes).expect("damage");
+
+    let (reopened, warnings) = open_cached(directory.path(), cache.path());
+    let index = Index::build(&reopened, "main").expect("index");
+    let said = warnings.lock().expect("warnings").clone();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("does not match its digest"), "{said:?}");
+    assert!(
+        said[0].contains("evaluating the latest versions again"),
+        "{said:?}"
+    );
+    assert_eq!(index.build.summaries_cached, 0);
+    assert!(index.build.states_evaluated > 0);
+    assert_eq!(served(index), expected);
+
+    // The start after the warning wrote a good file again.
+    let (third, warnings) = open_cached(directory.path(), cache.path());
+    let index = Index::build(&third, "main").expect("index");
+    assert!(warnings.lock().expect("warnings").is_empty());
+    assert_eq!(index.build.states_evaluated, 0);
+    assert_eq!(served(index), expected);
 }

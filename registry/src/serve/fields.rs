@@ -2,10 +2,11 @@
 //! whether it is required, its constraints and its doc comment (the schema's `description`).
 //! The search and the HTML catalog both read it; the index computes it once per version.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// One field of a version's payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
     /// The field's path from the payload's root: `total.amount`, `lines[].sku`.
     pub path: String,

@@ -12,7 +12,7 @@
 
 use super::catalog::Catalog;
 use super::examples::{examples_of, first_parent, Example};
-use super::fields::{fields_of, Field};
+use super::fields::{fields_of, root_doc, Field};
 use super::search::SearchIndex;
 use crate::commit::CommitInfo;
 use crate::error::Error;
@@ -23,6 +23,7 @@ use axum::body::Bytes;
 use cue::MemoryResolver;
 use cue::{ImportResolver, Package, PackageFiles};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -51,12 +52,40 @@ pub struct Index {
     pub consumers: Vec<crate::Consumer>,
     /// What building this index took, and what it took from the index before it.
     pub build: BuildCounts,
-    /// The evaluations of the latest versions' package states, held for as long as the index
-    /// (never read: holding them is what keeps them out of the cache's eviction).
+    /// The evaluations of the latest versions' package states this build made, held for as
+    /// long as the index (never read: holding them is what keeps them out of the cache's
+    /// eviction). Those whose summary came from the history cache are not evaluated at all.
     #[allow(dead_code)]
     pinned: Vec<Arc<EvaluatedState>>,
+    /// What the search read of each latest version's documents, by (commit, directory,
+    /// definition): the next index takes those it still needs from here.
+    latest: HashMap<VersionKey, Arc<LatestSummary>>,
     /// The evaluations requests made, the most recent kept; shared with the next index.
     documents: Arc<DocumentCache>,
+}
+
+/// A version as history names it for good: its commit, directory and definition.
+type VersionKey = (String, String, String);
+
+/// What the index's start reads of a latest version's documents (the search's entries): the
+/// definition's doc comment and its fields, as the JSON Schema document gives them. Kept in
+/// the history cache beside the numbering, so that a start at an unchanged tip evaluates no
+/// package: the documents themselves stay lazy, made from the package state on request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct LatestSummary {
+    /// The doc comment of the definition (the JSON Schema document's root `description`).
+    pub(crate) root_doc: Option<String>,
+    /// The fields of the JSON Schema document (none when it could not be made).
+    pub(crate) fields: Vec<Field>,
+}
+
+/// One entry of the latest-versions file.
+#[derive(Serialize, Deserialize)]
+struct LatestRecord {
+    commit: String,
+    directory: String,
+    definition: String,
+    summary: LatestSummary,
 }
 
 /// What one [`Index::build_from`] did: the work a reload costs.
@@ -68,6 +97,9 @@ pub struct BuildCounts {
     pub states_evaluated: usize,
     /// Versions taken whole from the previous index, documents and examples included.
     pub versions_kept: usize,
+    /// Latest versions whose search entries came from the history cache's file (a start
+    /// with the cache), not from evaluating their package state.
+    pub summaries_cached: usize,
 }
 
 /// A source as the catalog lists it (owner and description as of the branch tip).
@@ -384,18 +416,51 @@ impl Index {
         for source in sources.values_mut() {
             source.types.sort();
         }
-        // The search reads the latest versions' fields: evaluate their states now, in parallel.
-        let latest: Vec<&Arc<PackageState>> = events
-            .values()
-            .filter_map(|event: &IndexedEvent| event.latest().map(IndexedVersion::state))
-            .collect();
-        let pinned: Vec<(bool, Arc<EvaluatedState>)> = latest
+        // The search reads the latest versions' doc comments and fields: from the previous
+        // index or the history cache's file when they are there, else from their states,
+        // evaluated now in parallel.
+        let mut stored = match previous {
+            Some(previous) => previous.latest.clone(),
+            None => read_latest(repository, branch),
+        };
+        let mut latest: HashMap<VersionKey, Arc<LatestSummary>> = HashMap::new();
+        let mut missing: Vec<(VersionKey, &Arc<PackageState>)> = Vec::new();
+        for version in events.values().filter_map(IndexedEvent::latest) {
+            let key = version_key(&version.version);
+            match stored.remove(&key) {
+                Some(summary) => {
+                    build.summaries_cached += usize::from(previous.is_none());
+                    latest.insert(key, summary);
+                }
+                None => missing.push((key, &version.state)),
+            }
+        }
+        let evaluated: Vec<(bool, VersionKey, Arc<EvaluatedState>)> = missing
             .into_par_iter()
-            .map(|state| (!state.is_evaluated(), state.evaluate(false)))
+            .map(|(key, state)| (!state.is_evaluated(), key, state.evaluate(false)))
             .collect();
-        build.states_evaluated = pinned.iter().filter(|(made, _)| *made).count();
-        let pinned = pinned.into_iter().map(|(_, evaluated)| evaluated).collect();
-        let search = SearchIndex::build(sources.values(), events.values());
+        build.states_evaluated = evaluated.iter().filter(|(made, _, _)| *made).count();
+        let mut pinned = Vec::with_capacity(evaluated.len());
+        for (_, key, state) in evaluated {
+            let documents = state.documents.get(&key.2).unwrap_or(&state.missing);
+            let summary = LatestSummary {
+                root_doc: documents.json_schema.as_deref().ok().and_then(root_doc),
+                fields: documents.fields.clone(),
+            };
+            latest.insert(key, Arc::new(summary));
+            pinned.push(state);
+        }
+        // A start writes what it evaluated; a reload leaves the file to the next start, which
+        // then evaluates only the latest versions that came after it (the reload stays quick).
+        if previous.is_none() && !pinned.is_empty() {
+            write_latest(repository, branch, history.head.as_ref(), &latest);
+        }
+        let search = SearchIndex::build(sources.values(), events.values(), |event| {
+            let version = event.latest()?;
+            latest
+                .get(&version_key(&version.version))
+                .map(|summary| &**summary)
+        });
         let mut index = Index {
             branch: history.branch,
             head: history.head,
@@ -413,6 +478,7 @@ impl Index {
                 .collect(),
             build,
             pinned,
+            latest,
             documents,
         };
         index.catalog = Catalog::build(repository, branch, &index)?;
@@ -447,6 +513,84 @@ impl Index {
     /// How many versions the index holds.
     pub fn version_count(&self) -> usize {
         self.events.values().map(|event| event.versions.len()).sum()
+    }
+}
+
+fn version_key(version: &Version) -> VersionKey {
+    (
+        version.commit.id.clone(),
+        version.directory.clone(),
+        version.definition.clone(),
+    )
+}
+
+/// The latest versions' summaries the history cache's file holds for `branch`; none without
+/// a cache or a file, and none (with a warning) from a file that fails its checks.
+fn read_latest(repository: &Repository, branch: &str) -> HashMap<VersionKey, Arc<LatestSummary>> {
+    let Some(cache) = repository.history_cache() else {
+        return HashMap::new();
+    };
+    let path = cache.latest_file_of(branch);
+    let records = cache.read_latest(branch).and_then(|body| {
+        body.map(|body| {
+            serde_json::from_slice::<Vec<LatestRecord>>(&body).map_err(|error| {
+                crate::history_cache::CacheProblem::Damaged {
+                    path: path.clone(),
+                    what: error.to_string(),
+                }
+            })
+        })
+        .transpose()
+    });
+    match records {
+        Ok(records) => records
+            .into_iter()
+            .flatten()
+            .map(|record| {
+                let key = (record.commit, record.directory, record.definition);
+                (key, Arc::new(record.summary))
+            })
+            .collect(),
+        Err(problem) => {
+            repository.warn(&format!("{problem}: evaluating the latest versions again"));
+            HashMap::new()
+        }
+    }
+}
+
+/// Writes `latest` as the history cache's latest-versions file of `branch`; a failure is a
+/// warning (the next start evaluates the latest versions, nothing else).
+fn write_latest(
+    repository: &Repository,
+    branch: &str,
+    head: Option<&CommitInfo>,
+    latest: &HashMap<VersionKey, Arc<LatestSummary>>,
+) {
+    let Some(cache) = repository.history_cache() else {
+        return;
+    };
+    let mut records: Vec<LatestRecord> = latest
+        .iter()
+        .map(|((commit, directory, definition), summary)| LatestRecord {
+            commit: commit.clone(),
+            directory: directory.clone(),
+            definition: definition.clone(),
+            summary: LatestSummary::clone(summary),
+        })
+        .collect();
+    records.sort_by(|a, b| {
+        (&a.commit, &a.directory, &a.definition).cmp(&(&b.commit, &b.directory, &b.definition))
+    });
+    let written = serde_json::to_vec(&records)
+        .map_err(std::io::Error::other)
+        .and_then(|body| {
+            cache.write_latest(branch, head.map_or("", |head| head.id.as_str()), &body)
+        });
+    if let Err(error) = written {
+        repository.warn(&format!(
+            "cannot write {}: {error}",
+            cache.latest_file_of(branch).display()
+        ));
     }
 }
 

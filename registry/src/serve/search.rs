@@ -11,8 +11,8 @@
 //! The index is built with the catalog's index: a sorted word list maps each word to the
 //! entries holding it, so a query reads the prefix range of its rarest word, not every entry.
 
-use super::fields::{self, Field};
-use super::index::{IndexedEvent, IndexedSource};
+use super::fields::Field;
+use super::index::{IndexedEvent, IndexedSource, LatestSummary};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What a hit is.
@@ -79,9 +79,11 @@ struct Entry {
 
 impl SearchIndex {
     /// Indexes sources and the latest version of each event type.
+    /// `summary` gives what the search reads of a latest version's documents.
     pub(crate) fn build<'i>(
         sources: impl Iterator<Item = &'i IndexedSource>,
         events: impl Iterator<Item = &'i IndexedEvent>,
+        summary: impl Fn(&IndexedEvent) -> Option<&'i LatestSummary>,
     ) -> SearchIndex {
         let mut index = SearchIndex::default();
         for source in sources {
@@ -108,9 +110,10 @@ impl SearchIndex {
                 continue;
             };
             let number = Some(latest.version.number);
-            let documents = latest.documents();
-            let document = documents.json_schema.as_ref().ok();
-            let definition_doc = document.and_then(|document| fields::root_doc(document));
+            let Some(summary) = summary(event) else {
+                continue;
+            };
+            let definition_doc = summary.root_doc.clone();
             index.push(Entry {
                 kind: HitKind::Type,
                 source: event.source.clone(),
@@ -134,7 +137,7 @@ impl SearchIndex {
                     doc,
                 ));
             }
-            for field in &documents.fields {
+            for field in &summary.fields {
                 index.push(field_entry(event, number, field));
                 if let Some(doc) = &field.doc {
                     index.push(doc_entry(
