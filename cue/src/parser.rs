@@ -404,7 +404,10 @@ impl<'t> Parser<'t> {
             }
             TokenKind::Ident(word)
                 if (word == "for" || word == "if")
-                    && !matches!(self.peek_at(1), TokenKind::Punct(":" | "?" | "!"))
+                    && !matches!(self.peek_at(1), TokenKind::Punct(":" | "?"))
+                    // `if!: x` is a required field named `if`; `if !x {...}` a comprehension.
+                    && !(matches!(self.peek_at(1), TokenKind::Punct("!"))
+                        && matches!(self.peek_at(2), TokenKind::Punct(":")))
                     && !matches!(self.peek_at(1), TokenKind::Comma { .. }) =>
             {
                 return self.comprehension().map(Decl::Embed);

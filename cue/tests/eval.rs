@@ -855,6 +855,28 @@ list: [ for x in [] { x } fallback { 0 } ]
 }
 
 #[test]
+fn iterations_that_yield_nothing_do_not_make_a_scalar_yield_a_struct() {
+    let schema = r#"
+keys: ["a", "b", "c"]
+one: { for k in keys { if k == "b" { k } } }
+none: { for k in keys { if k == "z" { k } } }
+"#;
+    assert_eq!(value_at(schema, "one"), r#""b""#);
+    assert_eq!(value_at(schema, "none"), "{}");
+}
+
+#[test]
+fn an_if_clause_may_negate_its_condition_and_if_may_still_be_a_required_label() {
+    let schema = r#"
+u: {a: 1, b: 2}
+n: { for k, v in u { if !(k == "a") { "\(k)": v } } }
+r: { if!: int, if: 3 }
+"#;
+    assert_eq!(value_at(schema, "n"), r#"{"b":2}"#);
+    assert_eq!(value_at(schema, "r"), r#"{"if":3}"#);
+}
+
+#[test]
 fn arithmetic_errors_read_as_cue_writes_them() {
     assert_eq!(
         value_at("x: 1 / 0", "x"),

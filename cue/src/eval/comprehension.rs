@@ -7,7 +7,7 @@ use super::conjunct::{Env, Frame, FrameKind};
 use super::expr::atom_text;
 use super::resolve::Resolved;
 use super::values::Val;
-use super::vertex::{ArcType, Feature, VertexId};
+use super::vertex::{ArcType, Feature, State, VertexId};
 use super::Eval;
 use crate::ast::{Clause, Comprehension, Decl, Expr, ExprKind, InterpolationPart};
 use crate::value::{Atom, EvalError, Kinds};
@@ -29,13 +29,22 @@ impl<'a> Eval<'a> {
                 };
                 if yields.is_empty() {
                     // A comprehension yields structs: a value that nothing else made
-                    // anything is the empty struct.
+                    // anything is the empty struct. While the vertex expands, another
+                    // iteration or conjunct may still make it a scalar or a list
+                    // (`for k in keys if k == "b" {k}` is "b"): the struct is then weak,
+                    // settled when the expansion ends.
                     let vertex = &self.vertices[v];
                     if vertex.scalar.is_unconstrained()
                         && vertex.struct_span.is_none()
                         && vertex.list.is_none()
                     {
-                        self.mark_struct(v, comp.body.span);
+                        if vertex.state == State::Expanding {
+                            if vertex.weak_struct.is_none() {
+                                self.vertices[v].weak_struct = Some(comp.body.span);
+                            }
+                        } else {
+                            self.mark_struct(v, comp.body.span);
+                        }
                     }
                 }
                 for (body, env) in yields {
