@@ -160,20 +160,11 @@ fn a_shutdown_signal_stops_serve_within_its_deadline_while_a_reload_runs() {
     index.read_tree(&tip.tree().expect("tree")).expect("read");
     let blob = git.blob(text.as_bytes()).expect("blob");
     index
-        .add(&git2::IndexEntry {
-            ctime: git2::IndexTime::new(0, 0),
-            mtime: git2::IndexTime::new(0, 0),
-            dev: 0,
-            ino: 0,
-            mode: 0o100644,
-            uid: 0,
-            gid: 0,
-            file_size: text.len() as u32,
-            id: blob,
-            flags: common_path.as_os_str().len() as u16,
-            flags_extended: 0,
-            path: b"sources/common/money.cue".to_vec(),
-        })
+        .add(&cuemesh_testkit::git::index_entry(
+            "sources/common/money.cue",
+            blob,
+            text.len(),
+        ))
         .expect("add");
     let tree = git
         .find_tree(index.write_tree_to(&git).expect("tree"))

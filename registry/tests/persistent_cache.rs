@@ -46,20 +46,7 @@ fn commit(directory: &Path, path: &str, text: &str, time: i64) {
         .expect("read tree");
     let blob = repository.blob(text.as_bytes()).expect("blob");
     index
-        .add(&git2::IndexEntry {
-            ctime: git2::IndexTime::new(0, 0),
-            mtime: git2::IndexTime::new(0, 0),
-            dev: 0,
-            ino: 0,
-            mode: 0o100644,
-            uid: 0,
-            gid: 0,
-            file_size: text.len() as u32,
-            id: blob,
-            flags: path.len().min(0xfff) as u16,
-            flags_extended: 0,
-            path: path.as_bytes().to_vec(),
-        })
+        .add(&cuemesh_testkit::git::index_entry(path, blob, text.len()))
         .expect("add");
     let tree = index.write_tree_to(&repository).expect("tree");
     let tree = repository.find_tree(tree).expect("tree");

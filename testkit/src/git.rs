@@ -118,7 +118,9 @@ impl TestRepository {
             match text {
                 Some(text) => {
                     let blob = self.git.blob(text.as_bytes()).expect("blob");
-                    index.add(&entry(path, blob, text.len())).expect("add");
+                    index
+                        .add(&index_entry(path, blob, text.len()))
+                        .expect("add");
                 }
                 None => index.remove_path(Path::new(path)).expect("remove"),
             }
@@ -149,7 +151,9 @@ impl TestRepository {
     }
 }
 
-fn entry(path: &str, blob: git2::Oid, size: usize) -> git2::IndexEntry {
+/// An index entry for a regular file at `path` holding `blob` of `size` bytes, for tests that
+/// build commits from an index of their own.
+pub fn index_entry(path: &str, blob: git2::Oid, size: usize) -> git2::IndexEntry {
     git2::IndexEntry {
         ctime: git2::IndexTime::new(0, 0),
         mtime: git2::IndexTime::new(0, 0),
