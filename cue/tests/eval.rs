@@ -1367,3 +1367,50 @@ index: top[2]
         "top[2] undefined as top is incomplete (type _)"
     );
 }
+
+/// `!`, `-` and `+` need a concrete operand: one written as a type or a bound is an error
+/// (CUE: "invalid operand bool ('!' requires concrete value)"), a reference to a field not yet
+/// concrete only incomplete.
+#[test]
+fn an_operator_on_a_type_is_an_error_and_on_a_reference_incomplete() {
+    for (text, expected) in [
+        (
+            "x: !bool",
+            "x: invalid operand bool ('!' requires concrete value)",
+        ),
+        (
+            "x: !(bool)",
+            "x: invalid operand bool ('!' requires concrete value)",
+        ),
+        (
+            "x: -int",
+            "x: invalid operand int ('-' requires concrete value)",
+        ),
+        (
+            "x: !int",
+            "x: invalid operand int ('!' requires concrete value)",
+        ),
+    ] {
+        let package = Package::load(
+            PackageFiles {
+                files: vec![("schema.cue".to_string(), text.to_string())],
+            },
+            &NoImports,
+        );
+        let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+        assert_eq!(headlines, [expected], "{text}");
+    }
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("schema.cue".to_string(), "y: bool\nx: !y".to_string())],
+        },
+        &NoImports,
+    );
+    assert!(
+        package.diagnostics().is_empty(),
+        "{:?}",
+        package.diagnostics()
+    );
+    // The data makes the reference concrete.
+    assert_eq!(first("y: bool\nx: !y", None, r#"{"y": true}"#), "valid");
+}

@@ -439,6 +439,21 @@ impl<'a> Eval<'a> {
         self.value_of(t)
     }
 
+    /// Whether an operand is written as a predeclared type (`bool`, `int`, `_`) or a bound
+    /// (`>0`), in parentheses or not: a value that is never concrete, whatever the data.
+    fn written_as_type_or_bound(&mut self, operand: &'a Expr, env: &Env<'a>) -> bool {
+        match &operand.kind {
+            ExprKind::Paren(inner) => self.written_as_type_or_bound(inner, env),
+            ExprKind::Top => true,
+            ExprKind::Unary(op, _) => is_constraint(*op),
+            ExprKind::Ident(_) => matches!(
+                self.resolve(operand, env),
+                Ok(Resolved::Val(Val::Scalar(scalar, _))) if scalar.checks.is_empty()
+            ),
+            _ => false,
+        }
+    }
+
     pub(super) fn unary(
         &mut self,
         op: UnaryOp,
@@ -470,13 +485,15 @@ impl<'a> Eval<'a> {
                     Val::Scalar(scalar, _) => scalar.kinds,
                     _ => Kinds::ALL,
                 };
-                // A value that can never become what the operator takes is an error already.
+                // A value that can never become what the operator takes is an error already,
+                // and so is an operand written as a type or a bound (`!bool`, `-int`): CUE
+                // refuses it before evaluating, where a reference is merely incomplete.
                 let takes = if op == UnaryOp::Not {
                     Kinds::BOOL
                 } else {
                     Kinds::NUMBER
                 };
-                if kinds.and(takes).is_empty() {
+                if kinds.and(takes).is_empty() || self.written_as_type_or_bound(operand, env) {
                     return Val::Bottom(EvalError::new(
                         "INVALID",
                         format!(
