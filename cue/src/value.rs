@@ -547,7 +547,11 @@ impl Scalar {
                 Some((value, value_span)) => (value.to_string(), Some(*value_span)),
                 None => (self.kind_description(), self.kind_span),
             };
-            let atom_first = own_span.is_none_or(|k| k.file != span.file)
+            // A deferred value from another file is the schema's, added after the data's (an
+            // embedded scalar): the data's value, this scalar's, still comes first.
+            let from_other_file = own_span.is_none_or(|k| k.file != span.file);
+            let data_is_own = from_other_file && atom_first;
+            let atom_first = (from_other_file && !atom_first)
                 || !self
                     .kinds
                     .and(Kinds(Kinds::STRUCT.0 | Kinds::LIST.0))
@@ -560,22 +564,30 @@ impl Scalar {
             let message = format!(
                 "conflicting values {first} and {second} (mismatched types {first_kind} and {second_kind})"
             );
-            let mut spans = vec![span];
-            spans.extend(own_span);
+            // The data's position first.
+            let spans = if data_is_own {
+                own_span.into_iter().chain([span]).collect()
+            } else {
+                [span].into_iter().chain(own_span).collect()
+            };
             return Err(EvalError::new("CONFLICT", message, spans));
         }
         if let Some((existing, existing_span)) = &self.value {
             if !existing.equals(atom) {
-                let message = if atom_first {
-                    format!("conflicting values {atom} and {existing}")
+                // The positions list the value named last first, whichever came first: the
+                // data's value when a schema's value rejects it, however the two were added.
+                let (message, spans) = if atom_first {
+                    (
+                        format!("conflicting values {atom} and {existing}"),
+                        vec![*existing_span, span],
+                    )
                 } else {
-                    format!("conflicting values {existing} and {atom}")
+                    (
+                        format!("conflicting values {existing} and {atom}"),
+                        vec![span, *existing_span],
+                    )
                 };
-                return Err(EvalError::new(
-                    "CONFLICT",
-                    message,
-                    vec![span, *existing_span],
-                ));
+                return Err(EvalError::new("CONFLICT", message, spans));
             }
             return Ok(());
         }

@@ -1368,6 +1368,26 @@ index: top[2]
     );
 }
 
+/// A value the schema embeds (a whole file `6`, or `a: {6}`) is named before the data's value
+/// of the same kind it conflicts with, as `cue vet` and the compiled validator name them,
+/// even though an embedded value is added after the struct's other conjuncts; a value of
+/// another kind is named after the data's, as for any schema value.
+#[test]
+fn an_embedded_value_is_named_before_the_data_it_conflicts_with() {
+    for (schema, data, expected) in [
+        ("6", "0", "conflicting values 6 and 0"),
+        ("55", "5", "conflicting values 55 and 5"),
+        (
+            "\"\"",
+            "8.6",
+            "conflicting values 8.6 and \"\" (mismatched types float and string)",
+        ),
+        ("a: {6}", r#"{"a": 0}"#, "a: conflicting values 6 and 0"),
+    ] {
+        assert_eq!(first(schema, None, data), expected, "{schema} with {data}");
+    }
+}
+
 /// `!`, `-` and `+` need a concrete operand: one written as a type or a bound is an error
 /// (CUE: "invalid operand bool ('!' requires concrete value)"), a reference to a field not yet
 /// concrete only incomplete.

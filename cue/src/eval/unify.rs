@@ -86,13 +86,17 @@ impl<'a> Eval<'a> {
             }
             self.run_comprehensions(v);
             // Computed embedded values read the struct's fields: evaluated now that every
-            // other conjunct is in (what they add may embed more, and comprehensions).
+            // other conjunct is in (what they add may embed more, and comprehensions). Added
+            // last, such a value is still named first in a conflict, as CUE names it (a file
+            // `6` validating the data `0`: "conflicting values 6 and 0").
             while !self.vertices[v].embedded_values.is_empty() {
                 let values = std::mem::take(&mut self.vertices[v].embedded_values);
                 for value in values {
                     match value {
                         Embedded::Computed { expr, env, group } => {
-                            self.add_computed(v, expr, env, group)
+                            let outer = self.adding_deferred.replace(v);
+                            self.add_computed(v, expr, env, group);
+                            self.adding_deferred = outer;
                         }
                         Embedded::Field {
                             target,
