@@ -369,12 +369,12 @@ impl Printer<'_> {
                 all_of = members;
             }
         }
-        match all_of.len() {
-            0 => {}
-            1 if !out.contains_key("not") => {
-                if let Some(Json::Object(member)) = all_of.pop() {
-                    out.extend(member);
-                }
+        // One member is written in place, unless a keyword of it is set already (a second
+        // `multipleOf`, `not` or `format`), which it would overwrite.
+        match all_of.as_slice() {
+            [] => {}
+            [Json::Object(member)] if member.keys().all(|k| !out.contains_key(k)) => {
+                out.extend(member.clone());
             }
             _ => {
                 out.insert("allOf".into(), json!(all_of));
