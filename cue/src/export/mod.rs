@@ -449,6 +449,63 @@ pub(crate) fn type_names(kinds: Kinds) -> Vec<&'static str> {
     names
 }
 
+/// Writes a keyword that OpenAPI and JSON Schema spell alike: a count (`minLength` to
+/// `maxProperties`, keeping the tighter of two), `uniqueItems`, or `multipleOf` (a second one
+/// goes to `all_of`, since both must hold). The other keywords are each encoder's own: this
+/// writes nothing for them.
+pub(crate) fn shared_keyword(
+    keyword: &Keyword,
+    out: &mut serde_json::Map<String, Json>,
+    all_of: &mut Vec<Json>,
+) {
+    let (key, count, minimum) = match keyword {
+        Keyword::MinLength(n) => ("minLength", n, true),
+        Keyword::MaxLength(n) => ("maxLength", n, false),
+        Keyword::MinItems(n) => ("minItems", n, true),
+        Keyword::MaxItems(n) => ("maxItems", n, false),
+        Keyword::MinProperties(n) => ("minProperties", n, true),
+        Keyword::MaxProperties(n) => ("maxProperties", n, false),
+        Keyword::UniqueItems => {
+            out.insert("uniqueItems".into(), Json::Bool(true));
+            return;
+        }
+        Keyword::MultipleOf(n) if out.contains_key("multipleOf") => {
+            all_of.push(serde_json::json!({"multipleOf": n}));
+            return;
+        }
+        Keyword::MultipleOf(n) => {
+            out.insert("multipleOf".into(), n.clone());
+            return;
+        }
+        Keyword::Minimum { .. }
+        | Keyword::Maximum { .. }
+        | Keyword::Pattern(_)
+        | Keyword::NotPattern(_)
+        | Keyword::NotEqual(_)
+        | Keyword::Format(_) => return,
+    };
+    let keep_existing = match out.get(key).and_then(Json::as_u64) {
+        Some(existing) if minimum => existing >= *count,
+        Some(existing) => existing <= *count,
+        None => false,
+    };
+    if !keep_existing {
+        out.insert(key.into(), Json::from(*count));
+    }
+}
+
+/// Whether the bound `value` is tighter than the one already set (or none is).
+pub(crate) fn tighter(existing: Option<&Json>, value: &Json, minimum: bool) -> bool {
+    let (Some(existing), Some(new)) = (existing.and_then(Json::as_f64), value.as_f64()) else {
+        return true;
+    };
+    if minimum {
+        new >= existing
+    } else {
+        new <= existing
+    }
+}
+
 #[cfg(test)]
 mod tests;
 

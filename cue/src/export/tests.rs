@@ -72,6 +72,39 @@ fn bounds_are_minimum_and_maximum() {
 }
 
 #[test]
+fn counts_and_multiples_are_spelled_alike_in_both_encodings() {
+    // Two counts on one side keep the tighter; a second `multipleOf` must hold as well.
+    let source = r#"
+import ("list", "math", "strings")
+#A: {
+    s: strings.MinRunes(2) & strings.MinRunes(4) & strings.MaxRunes(9) & strings.MaxRunes(7)
+    l: list.MinItems(3) & list.MinItems(1) & list.UniqueItems()
+    n: int & math.MultipleOf(3) & math.MultipleOf(5)
+}"#;
+    for a in [openapi(source), json_schema(source)] {
+        assert_eq!(property(&a, "s")["minLength"], json!(4));
+        assert_eq!(property(&a, "s")["maxLength"], json!(7));
+        assert_eq!(property(&a, "l")["minItems"], json!(3));
+        assert_eq!(property(&a, "l")["uniqueItems"], json!(true));
+        let n = property(&a, "n");
+        let mut multiples = vec![n["multipleOf"].clone(), n["allOf"][0]["multipleOf"].clone()];
+        multiples.sort_by_key(|m| m.as_u64());
+        assert_eq!(multiples, [json!(3), json!(5)]);
+        assert_eq!(n["allOf"].as_array().map(Vec::len), Some(1));
+    }
+}
+
+#[test]
+fn open_api_keeps_the_tighter_of_two_bounds_on_each_side() {
+    let a = openapi("#A: {q: int & >=1 & >3 & <=20 & <10}");
+    assert_eq!(
+        property(&a, "q"),
+        json!({"type": "integer", "minimum": 3, "exclusiveMinimum": true,
+               "maximum": 10, "exclusiveMaximum": true})
+    );
+}
+
+#[test]
 fn regexes_are_patterns() {
     let a = openapi(r#"#A: {a: =~"^x", b: !~"y"}"#);
     assert_eq!(
