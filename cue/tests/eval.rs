@@ -1434,3 +1434,46 @@ fn an_operator_on_a_type_is_an_error_and_on_a_reference_incomplete() {
     // The data makes the reference concrete.
     assert_eq!(first("y: bool\nx: !y", None, r#"{"y": true}"#), "valid");
 }
+
+/// A binary operator's operand written as a type or a bound is an error too (CUE:
+/// "invalid operand string ('==' requires concrete value)"), not an incomplete value that
+/// data could complete.
+#[test]
+fn a_binary_operator_on_a_type_or_bound_is_an_error() {
+    for (text, expected) in [
+        (
+            "x: string == number",
+            "x: invalid operand string ('==' requires concrete value)",
+        ),
+        (
+            "x: (int + 1) + 2",
+            "x: invalid operand int ('+' requires concrete value)",
+        ),
+        (
+            "x: >10 * 2",
+            "x: invalid operand >10 ('*' requires concrete value)",
+        ),
+        (
+            "x: 3 <= (_)",
+            "x: invalid operand _ ('<=' requires concrete value)",
+        ),
+    ] {
+        let package = Package::load(
+            PackageFiles {
+                files: vec![("schema.cue".to_string(), text.to_string())],
+            },
+            &NoImports,
+        );
+        let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+        assert_eq!(headlines, [expected], "{text}");
+    }
+    // A reference is completed by the data.
+    assert_eq!(
+        first("y: int\nx: y + 1", None, r#"{"y": 1, "x": 2}"#),
+        "valid"
+    );
+    assert_eq!(
+        first("y: int\nx: y + 1", None, r#"{"y": 1, "x": 3}"#),
+        "x: conflicting values 2 and 3"
+    );
+}

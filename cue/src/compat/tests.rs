@@ -195,11 +195,16 @@ fn a_constraint_written_the_same_is_checked_against_what_it_reads() {
 
 #[test]
 fn a_value_only_the_data_completes_is_not_taken_for_anything() {
-    // `int + int` is never complete: the current version rejects every document.
+    // `x + x` with `x: int` is never complete (a document of `#A` does not set `x`): the
+    // current version rejects every document.
     assert_eq!(
-        proven_backward_errors("#A: int\n", "#A: int + int\n"),
+        proven_backward_errors("#A: int\n", "#A: x + x\nx: int\n"),
         [("DEPENDENT_CONSTRAINT_CHANGED", String::new())]
     );
+    // `int + int` itself is an error, as in CUE: such a version is refused.
+    let refused = package("new.cue", "#A: int + int\n");
+    let old = package("old.cue", "#A: int\n");
+    assert!(check(&[version(&old)], version(&refused), Mode::Backward).is_err());
     assert_eq!(
         proven_backward_errors("#A: \"s a e\"\n", "#A: \"s \\(d) e\"\nd: _\n"),
         [("DEPENDENT_CONSTRAINT_CHANGED", String::new())]

@@ -114,6 +114,26 @@ impl<'a> Eval<'a> {
         env: &Env<'a>,
         span: Span,
     ) -> Val {
+        // An operand written as a type or a bound (`string == number`, `int + 1`, `>10 * 2`)
+        // can never be concrete: CUE refuses it before evaluating, where a reference to a
+        // field not yet concrete only makes the result incomplete.
+        for operand in [a, b] {
+            if self.written_as_type_or_bound(operand, env) {
+                let mut written = operand;
+                while let ExprKind::Paren(inner) = &written.kind {
+                    written = inner;
+                }
+                return Val::Bottom(EvalError::new(
+                    "INVALID",
+                    format!(
+                        "invalid operand {} ('{}' requires concrete value)",
+                        self.text(written.span),
+                        op.as_str()
+                    ),
+                    vec![written.span],
+                ));
+            }
+        }
         if matches!(op, BinaryOp::And | BinaryOp::Or) {
             let left = self.eval_expr(a, env);
             let left = match self.atom_of(&left, a.span) {

@@ -441,7 +441,7 @@ impl<'a> Eval<'a> {
 
     /// Whether an operand is written as a predeclared type (`bool`, `int`, `_`) or a bound
     /// (`>0`), in parentheses or not: a value that is never concrete, whatever the data.
-    fn written_as_type_or_bound(&mut self, operand: &'a Expr, env: &Env<'a>) -> bool {
+    pub(super) fn written_as_type_or_bound(&mut self, operand: &'a Expr, env: &Env<'a>) -> bool {
         match &operand.kind {
             ExprKind::Paren(inner) => self.written_as_type_or_bound(inner, env),
             ExprKind::Top => true,
