@@ -291,6 +291,24 @@ impl<'a> Extractor<'a> {
         shape
     }
 
+    /// The shape of the value a pattern constraint gives the fields it matches. Values that
+    /// conflict (`[string]: 1, [string]: 2`) are no error of the schema, only of a field that
+    /// matches, as in CUE: the pattern then accepts no field at all.
+    fn pattern_shape(&mut self, t: VertexId, depth: u32) -> Shape {
+        self.eval.finalize(t);
+        let forward = self.eval.resolve_forward(t);
+        let conflict = self.eval.view(forward).candidates().len() <= 1
+            && self
+                .eval
+                .view(forward)
+                .error()
+                .is_some_and(|err| !err.incomplete);
+        if conflict {
+            return Shape::new(Body::OneOf(Vec::new()));
+        }
+        self.shape(t, depth)
+    }
+
     /// Whether evaluating `v` (or a candidate of it) read fields that data can set.
     fn reads_data(&mut self, v: VertexId) -> bool {
         let noted = self.eval.dependents();
@@ -613,12 +631,12 @@ impl<'a> Extractor<'a> {
                 Some(LabelRegex::All) => every_label.push(p),
                 Some(LabelRegex::Regex(regex)) => {
                     let t = self.eval.pattern_value(v, &[p]);
-                    patterns.push((regex, self.shape(t, depth + 1)));
+                    patterns.push((regex, self.pattern_shape(t, depth + 1)));
                 }
                 Some(LabelRegex::Never) => {}
                 Some(LabelRegex::Excluding(regexes)) => {
                     let t = self.eval.pattern_value(v, &[p]);
-                    excluding.push((regexes, self.shape(t, depth + 1)));
+                    excluding.push((regexes, self.pattern_shape(t, depth + 1)));
                     // Compatibility compares this constraint by its declaration.
                     validators.push(format!("pattern constraint [{label_text}]"));
                 }
@@ -631,7 +649,7 @@ impl<'a> Extractor<'a> {
             None
         } else {
             let t = self.eval.pattern_value(v, &every_label);
-            Some(Box::new(self.shape(t, depth + 1)))
+            Some(Box::new(self.pattern_shape(t, depth + 1)))
         };
         // Closed when some closed definition (and nothing under it with `...`) holds the
         // declarations, as the evaluator's `allowed_by` decides.
