@@ -1477,3 +1477,41 @@ fn a_binary_operator_on_a_type_or_bound_is_an_error() {
         "x: conflicting values 2 and 3"
     );
 }
+
+/// Comprehension clauses may stand on lines of their own: a newline ends a clause as a comma
+/// does (CUE's test data `fulleval/004_field_comprehension`, `eval/deref` issue 4011).
+#[test]
+fn comprehension_clauses_on_separate_lines_keep_their_bindings() {
+    let text = r#"
+b: {a: 1, b: 2, c: 3, d: 4}
+a: {
+	for k, v in b
+	if k < "d"
+	if v > b.a {
+		"\(k)": v
+	}
+}
+result: {
+	for envName in ["foo"]
+	let env = envs[envName]
+	if env != _|_ {
+		(envName): true
+	}
+}
+envs: foo: {}
+l: [for x in [1, 2, 3]
+	if x > 1 {x}]
+"#;
+    let exported = export(text).expect("evaluates");
+    assert_eq!(exported["a"], json!({"b": 2, "c": 3}));
+    assert_eq!(exported["result"], json!({"foo": true}));
+    assert_eq!(exported["l"], json!([2, 3]));
+    // A clause followed by anything else on the next line is still an error.
+    let dangling = Package::load(
+        PackageFiles {
+            files: vec![("c.cue".into(), "x: {\n\tfor k in [1]\n\ty: 1\n}".into())],
+        },
+        &NoImports,
+    );
+    assert!(!dangling.diagnostics().is_empty());
+}
