@@ -1515,3 +1515,14 @@ l: [for x in [1, 2, 3]
     );
     assert!(!dangling.diagnostics().is_empty());
 }
+
+/// A builtin's argument of the wrong kind is named with its type, as CUE words it
+/// (`builtins/incomplete` in its test data).
+#[test]
+fn a_builtin_argument_of_the_wrong_kind_is_named_with_its_type() {
+    let errors = export("import \"list\"\nx: 2\nm: list.Max(x)").expect_err("not a list");
+    assert_eq!(
+        errors,
+        ["cannot use 2 (type int) as list in argument 1 to list.Max"]
+    );
+}
