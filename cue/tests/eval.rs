@@ -1526,3 +1526,25 @@ fn a_builtin_argument_of_the_wrong_kind_is_named_with_its_type() {
         ["cannot use 2 (type int) as list in argument 1 to list.Max"]
     );
 }
+
+/// An unresolved disjunction is named with the kinds of its options, as CUE words it
+/// (`comprehensions/issue837`, `fulleval/027_len_of_incomplete_types` in its test data).
+#[test]
+fn an_unresolved_disjunction_names_its_kinds() {
+    for (text, expected) in [
+        (
+            "k: \"a\" | \"b\"\nx: len(k)",
+            "unresolved disjunction \"a\" | \"b\" (type string)",
+        ),
+        (
+            "k: null | {a: 1}\nx: len(k)",
+            "unresolved disjunction null | {a:1} (type (null|struct))",
+        ),
+    ] {
+        let errors = export(text).expect_err(text);
+        assert!(
+            errors.iter().any(|m| m.starts_with(expected)),
+            "{text}: {errors:?}"
+        );
+    }
+}
