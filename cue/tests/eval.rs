@@ -1548,3 +1548,17 @@ fn an_unresolved_disjunction_names_its_kinds() {
         );
     }
 }
+
+/// A builtin called with a scalar argument not yet concrete is incomplete, named as CUE
+/// names it (`fulleval/026_dont_convert_incomplete_errors_to_non-incomplete`).
+#[test]
+fn a_builtin_call_on_a_value_not_yet_concrete_names_the_call() {
+    let text = "import \"strings\"\nstr: string\ns3: strings.ContainsAny(str, \"dd\")";
+    let errors = export(text).expect_err("incomplete");
+    assert!(
+        errors.contains(
+            &"error in call to strings.ContainsAny: non-concrete value string".to_string()
+        ),
+        "{errors:?}"
+    );
+}

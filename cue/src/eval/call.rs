@@ -370,6 +370,17 @@ impl<'a> Eval<'a> {
             let val = self.eval_expr(arg, env);
             match self.concrete_of(&val, arg.span) {
                 Ok(c) => values.push(c),
+                // A scalar argument not yet concrete: CUE names the call ("error in call to
+                // strings.ContainsAny: non-concrete value string").
+                Err(err) if err.incomplete && matches!(val, Val::Scalar(..)) => {
+                    let message = format!(
+                        "error in call to {}.{}: non-concrete value {}",
+                        builtin.package,
+                        builtin.name,
+                        self.describe_val(&val)
+                    );
+                    return Val::Bottom(EvalError::incomplete(message, vec![span, arg.span]));
+                }
                 Err(err) => return Val::Bottom(err),
             }
         }
