@@ -1562,3 +1562,22 @@ fn a_builtin_call_on_a_value_not_yet_concrete_names_the_call() {
         "{errors:?}"
     );
 }
+
+/// Calling a value not yet concrete (`fn: _`) is incomplete, as data or another conjunct may
+/// still make it a function; calling a concrete value that is no function is an error.
+#[test]
+fn calling_a_value_not_yet_concrete_is_incomplete() {
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("c.cue".into(), "fn: _\nd: fn()\ne: null()".into())],
+        },
+        &NoImports,
+    );
+    let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+    assert_eq!(headlines, ["e: cannot call non-function null (type null)"]);
+    let errors = export("fn: _\nd: fn()").expect_err("incomplete");
+    assert!(
+        errors.contains(&"cannot call non-concrete value fn (type _)".to_string()),
+        "{errors:?}"
+    );
+}

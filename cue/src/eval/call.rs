@@ -214,6 +214,22 @@ impl<'a> Eval<'a> {
                     Val::Node(_) => "struct".to_string(),
                     _ => "_".to_string(),
                 };
+                // A callee not yet concrete (`fn: _`, `fn: int`) may still become a function
+                // (CUE: "cannot call non-concrete value fn (type _)", incomplete).
+                let not_concrete = match &val {
+                    Val::Top => true,
+                    Val::Scalar(scalar, _) => scalar.checks.is_empty(),
+                    _ => false,
+                };
+                if not_concrete {
+                    return Val::Bottom(EvalError::incomplete(
+                        format!(
+                            "cannot call non-concrete value {} (type {kind})",
+                            self.text(callee.span)
+                        ),
+                        vec![callee.span],
+                    ));
+                }
                 let text = self.describe_val(&val);
                 return Val::Bottom(EvalError::new(
                     "INVALID",
