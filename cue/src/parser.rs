@@ -695,8 +695,14 @@ impl<'t> Parser<'t> {
             } else {
                 break;
             }
-            if matches!(self.peek(), TokenKind::Comma { inserted: false }) {
-                self.bump();
+            // Clauses are separated by an optional comma, and a newline ends a clause as a
+            // comma does (`for k, v in b` then `if v > 1` on the next line).
+            let next_is_clause = matches!(self.peek_at(1), TokenKind::Ident(word)
+                if ["for", "if", "let", "try"].contains(&&word[..]));
+            match self.peek() {
+                TokenKind::Comma { inserted: false } => self.bump(),
+                TokenKind::Comma { inserted: true } if next_is_clause => self.bump(),
+                _ => {}
             }
         }
         if !self.is_punct("{") {

@@ -1477,3 +1477,107 @@ fn a_binary_operator_on_a_type_or_bound_is_an_error() {
         "x: conflicting values 2 and 3"
     );
 }
+
+/// Comprehension clauses may stand on lines of their own: a newline ends a clause as a comma
+/// does (CUE's test data `fulleval/004_field_comprehension`, `eval/deref` issue 4011).
+#[test]
+fn comprehension_clauses_on_separate_lines_keep_their_bindings() {
+    let text = r#"
+b: {a: 1, b: 2, c: 3, d: 4}
+a: {
+	for k, v in b
+	if k < "d"
+	if v > b.a {
+		"\(k)": v
+	}
+}
+result: {
+	for envName in ["foo"]
+	let env = envs[envName]
+	if env != _|_ {
+		(envName): true
+	}
+}
+envs: foo: {}
+l: [for x in [1, 2, 3]
+	if x > 1 {x}]
+"#;
+    let exported = export(text).expect("evaluates");
+    assert_eq!(exported["a"], json!({"b": 2, "c": 3}));
+    assert_eq!(exported["result"], json!({"foo": true}));
+    assert_eq!(exported["l"], json!([2, 3]));
+    // A clause followed by anything else on the next line is still an error.
+    let dangling = Package::load(
+        PackageFiles {
+            files: vec![("c.cue".into(), "x: {\n\tfor k in [1]\n\ty: 1\n}".into())],
+        },
+        &NoImports,
+    );
+    assert!(!dangling.diagnostics().is_empty());
+}
+
+/// A builtin's argument of the wrong kind is named with its type, as CUE words it
+/// (`builtins/incomplete` in its test data).
+#[test]
+fn a_builtin_argument_of_the_wrong_kind_is_named_with_its_type() {
+    let errors = export("import \"list\"\nx: 2\nm: list.Max(x)").expect_err("not a list");
+    assert_eq!(
+        errors,
+        ["cannot use 2 (type int) as list in argument 1 to list.Max"]
+    );
+}
+
+/// An unresolved disjunction is named with the kinds of its options, as CUE words it
+/// (`comprehensions/issue837`, `fulleval/027_len_of_incomplete_types` in its test data).
+#[test]
+fn an_unresolved_disjunction_names_its_kinds() {
+    for (text, expected) in [
+        (
+            "k: \"a\" | \"b\"\nx: len(k)",
+            "unresolved disjunction \"a\" | \"b\" (type string)",
+        ),
+        (
+            "k: null | {a: 1}\nx: len(k)",
+            "unresolved disjunction null | {a:1} (type (null|struct))",
+        ),
+    ] {
+        let errors = export(text).expect_err(text);
+        assert!(
+            errors.iter().any(|m| m.starts_with(expected)),
+            "{text}: {errors:?}"
+        );
+    }
+}
+
+/// A builtin called with a scalar argument not yet concrete is incomplete, named as CUE
+/// names it (`fulleval/026_dont_convert_incomplete_errors_to_non-incomplete`).
+#[test]
+fn a_builtin_call_on_a_value_not_yet_concrete_names_the_call() {
+    let text = "import \"strings\"\nstr: string\ns3: strings.ContainsAny(str, \"dd\")";
+    let errors = export(text).expect_err("incomplete");
+    assert!(
+        errors.contains(
+            &"error in call to strings.ContainsAny: non-concrete value string".to_string()
+        ),
+        "{errors:?}"
+    );
+}
+
+/// Calling a value not yet concrete (`fn: _`) is incomplete, as data or another conjunct may
+/// still make it a function; calling a concrete value that is no function is an error.
+#[test]
+fn calling_a_value_not_yet_concrete_is_incomplete() {
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("c.cue".into(), "fn: _\nd: fn()\ne: null()".into())],
+        },
+        &NoImports,
+    );
+    let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+    assert_eq!(headlines, ["e: cannot call non-function null (type null)"]);
+    let errors = export("fn: _\nd: fn()").expect_err("incomplete");
+    assert!(
+        errors.contains(&"cannot call non-concrete value fn (type _)".to_string()),
+        "{errors:?}"
+    );
+}

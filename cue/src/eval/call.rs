@@ -214,6 +214,22 @@ impl<'a> Eval<'a> {
                     Val::Node(_) => "struct".to_string(),
                     _ => "_".to_string(),
                 };
+                // A callee not yet concrete (`fn: _`, `fn: int`) may still become a function
+                // (CUE: "cannot call non-concrete value fn (type _)", incomplete).
+                let not_concrete = match &val {
+                    Val::Top => true,
+                    Val::Scalar(scalar, _) => scalar.checks.is_empty(),
+                    _ => false,
+                };
+                if not_concrete {
+                    return Val::Bottom(EvalError::incomplete(
+                        format!(
+                            "cannot call non-concrete value {} (type {kind})",
+                            self.text(callee.span)
+                        ),
+                        vec![callee.span],
+                    ));
+                }
                 let text = self.describe_val(&val);
                 return Val::Bottom(EvalError::new(
                     "INVALID",
@@ -370,6 +386,17 @@ impl<'a> Eval<'a> {
             let val = self.eval_expr(arg, env);
             match self.concrete_of(&val, arg.span) {
                 Ok(c) => values.push(c),
+                // A scalar argument not yet concrete: CUE names the call ("error in call to
+                // strings.ContainsAny: non-concrete value string").
+                Err(err) if err.incomplete && matches!(val, Val::Scalar(..)) => {
+                    let message = format!(
+                        "error in call to {}.{}: non-concrete value {}",
+                        builtin.package,
+                        builtin.name,
+                        self.describe_val(&val)
+                    );
+                    return Val::Bottom(EvalError::incomplete(message, vec![span, arg.span]));
+                }
                 Err(err) => return Val::Bottom(err),
             }
         }
@@ -382,8 +409,9 @@ impl<'a> Eval<'a> {
                     return Val::Bottom(EvalError::new(
                         "ARGUMENTS",
                         format!(
-                            "cannot use {} as {} in argument {} to {}.{}",
+                            "cannot use {} (type {}) as {} in argument {} to {}.{}",
                             builtins::format_concrete(value),
+                            builtins::kind_name(value),
                             kind_name(kind),
                             i + 1,
                             builtin.package,

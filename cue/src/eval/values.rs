@@ -8,7 +8,7 @@ use super::vertex::{ArcType, Feature, State, VertexId};
 use super::{Eval, ImportTarget};
 use crate::builtins::Concrete;
 use crate::source::Span;
-use crate::value::{Atom, EvalError, Scalar};
+use crate::value::{Atom, EvalError, Kinds, Scalar};
 
 /// The result of evaluating an expression.
 #[derive(Clone)]
@@ -119,6 +119,32 @@ impl<'a> Eval<'a> {
             .map(|(atom, _)| atom.to_concrete())
     }
 
+    /// The kinds the options of a disjunction may have (any kind for an option not known).
+    fn kinds_of_options(&mut self, options: &[(Val, bool)]) -> Kinds {
+        let mut kinds = Kinds(0);
+        for (option, _) in options {
+            let more = match option {
+                Val::Atom(atom, _) => atom.kind(),
+                Val::Scalar(scalar, _) => scalar.kinds,
+                Val::Disj(inner) => self.kinds_of_options(inner),
+                Val::Node(t) => {
+                    let t = self.resolve_forward(*t);
+                    if self.vertices[t].list.is_some() {
+                        Kinds::LIST
+                    } else if self.vertices[t].struct_span.is_some() {
+                        Kinds::STRUCT
+                    } else {
+                        self.vertices[t].scalar.kinds
+                    }
+                }
+                Val::Bottom(_) => Kinds(0),
+                Val::Top | Val::Func(_) | Val::Package(_) => Kinds::ALL,
+            };
+            kinds = Kinds(kinds.0 | more.0);
+        }
+        kinds
+    }
+
     pub(super) fn concrete_of(
         &mut self,
         val: &Val,
@@ -144,8 +170,19 @@ impl<'a> Eval<'a> {
                     let d = defaults[0].clone();
                     self.concrete_of(&d, span)
                 } else {
+                    // CUE names the kinds the options may have: `(type string)`, or
+                    // `(type (null|struct))` for more than one.
+                    let kinds = self.kinds_of_options(options).name();
+                    let kinds = if kinds.contains('|') {
+                        format!("({kinds})")
+                    } else {
+                        kinds
+                    };
                     Err(EvalError::incomplete(
-                        format!("unresolved disjunction {}", self.describe_val(val)),
+                        format!(
+                            "unresolved disjunction {} (type {kinds})",
+                            self.describe_val(val)
+                        ),
                         vec![span],
                     ))
                 }
