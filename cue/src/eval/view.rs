@@ -323,6 +323,14 @@ impl<'a> Eval<'a> {
     /// The vertex of the field that `v`'s conjuncts all refer to (`t: _node`, `b: Bar`, or a
     /// definition), if that is all `v` is. Export names such a value by the field it refers to.
     pub(crate) fn field_reference(&mut self, v: VertexId) -> Option<VertexId> {
+        // Most values are not references: tell without copying their conjuncts.
+        let only_references = self.vertices[v]
+            .conjuncts
+            .iter()
+            .all(|c| matches!(c.kind, ConjunctKind::Expr(e) if is_reference(e)));
+        if !only_references {
+            return None;
+        }
         let conjuncts = self.vertices[v].conjuncts.clone();
         let mut target = None;
         for conjunct in conjuncts {
