@@ -33,10 +33,27 @@ pub(super) fn document(exported: &Exported, root: Option<&str>) -> Json {
     let mut out = Map::new();
     out.insert("$schema".into(), json!(DIALECT));
     if let Some(root) = root {
-        out.insert("$ref".into(), json!(format!("#/$defs/{root}")));
+        out.insert("$ref".into(), json!(defs_reference(root)));
     }
     out.insert("$defs".into(), Json::Object(defs));
     Json::Object(out)
+}
+
+/// `#/$defs/name` as a URI fragment: the name's `~` and `/` escaped as JSON Pointer wants, and
+/// what a fragment cannot hold (`#Bar`, a space) percent-encoded.
+fn defs_reference(name: &str) -> String {
+    let mut out = String::from("#/$defs/");
+    for c in name.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            '#' | '%' | ' ' | '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}' => {
+                out.push_str(&format!("%{:02X}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The package's top-level value as the root schema, with the definitions it refers to
@@ -92,7 +109,7 @@ pub(super) fn schema(shape: &Shape) -> Json {
     match &shape.body {
         Body::Any => {}
         Body::Ref(name) => {
-            out.insert("$ref".into(), json!(format!("#/$defs/{name}")));
+            out.insert("$ref".into(), json!(defs_reference(name)));
         }
         Body::Scalar(scalar) => scalar_schema(scalar, &mut out),
         Body::Struct(object) => object_schema(object, &mut out),

@@ -228,6 +228,41 @@ fn references(shape: &Shape, out: &mut Vec<String>) {
     }
 }
 
+/// Renames every reference in `shape` that `rename` gives a new name.
+fn rename_references(shape: &mut Shape, rename: &dyn Fn(&str) -> Option<String>) {
+    for combinator in &mut shape.combinators {
+        for branch in combinator.branches_mut().into_iter().flatten() {
+            rename_references(branch, rename);
+        }
+    }
+    match &mut shape.body {
+        Body::Ref(name) => {
+            if let Some(new) = rename(name) {
+                *name = new;
+            }
+        }
+        Body::Any | Body::Scalar(_) => {}
+        Body::Struct(s) => {
+            let nested = s.properties.iter_mut().map(|p| &mut p.shape);
+            let nested = nested.chain(s.patterns.iter_mut().map(|(_, p)| p));
+            let nested = nested.chain(s.additional.as_deref_mut());
+            for shape in nested.chain(s.excluding.iter_mut().map(|(_, p)| p)) {
+                rename_references(shape, rename);
+            }
+        }
+        Body::List(l) => {
+            for shape in l.prefix.iter_mut().chain(l.rest.as_deref_mut()) {
+                rename_references(shape, rename);
+            }
+        }
+        Body::OneOf(options) => {
+            for (shape, _) in options {
+                rename_references(shape, rename);
+            }
+        }
+    }
+}
+
 pub(crate) struct Definition {
     /// Without `#`; nested definitions joined by dots (`Outer.Inner`).
     pub(crate) name: String,
@@ -272,6 +307,25 @@ impl Shape {
 pub(crate) type Branch = Option<Shape>;
 
 impl Combinator {
+    /// Every schema the combinator holds, in order, to change.
+    fn branches_mut(&mut self) -> Vec<&mut Branch> {
+        match self {
+            Combinator::OneOf(b)
+            | Combinator::AnyOf(b)
+            | Combinator::AllOf(b)
+            | Combinator::Not(b) => b.iter_mut().collect(),
+            Combinator::IfThenElse {
+                condition,
+                then,
+                otherwise,
+            } => std::iter::once(&mut **condition)
+                .chain(then.as_deref_mut())
+                .chain(otherwise.as_deref_mut())
+                .collect(),
+            Combinator::Contains { schema, .. } => vec![&mut **schema],
+        }
+    }
+
     /// Every schema the combinator holds, in order.
     pub(crate) fn branches(&self) -> Vec<&Branch> {
         match self {

@@ -827,3 +827,54 @@ fn the_formats_the_importer_reads_are_exported_back() {
         json!({"type": "string", "format": "regex"})
     );
 }
+
+#[test]
+fn the_package_names_the_hidden_fields_it_refers_to_as_schemas() {
+    // A value outside the definitions that only refers to a hidden field is a `$ref` to it;
+    // a definition whose name the field takes keeps its `#`.
+    let document = package_schema("a?: #_Bar\nb?: _Bar\n#_Bar: x?: int\n_Bar: y?: int\n");
+    assert_eq!(
+        document["properties"]["a"],
+        json!({"$ref": "#/$defs/%23_Bar"})
+    );
+    assert_eq!(document["properties"]["b"], json!({"$ref": "#/$defs/_Bar"}));
+    assert_eq!(
+        document["$defs"]["_Bar"],
+        json!({"type": "object", "properties": {"y": {"type": "integer"}}})
+    );
+    assert_eq!(
+        document["$defs"]["#_Bar"]["additionalProperties"],
+        json!(false)
+    );
+    // A regular field is not named: data can set it.
+    let document = package_schema("b?: Bar\nBar: y?: int\n");
+    assert!(document.get("$defs").is_none(), "{document}");
+}
+
+#[test]
+fn a_recursion_through_a_hidden_field_is_a_ref() {
+    // Inside the definition the recursion is closed like the definition: a `$ref` to it;
+    // outside, to the hidden field, which is open.
+    let document = package_schema(
+        "t04?: _node\nt05?: #WrapsNode\n_node: {value?: int, next?: _node}\n#WrapsNode: _node\n",
+    );
+    assert_eq!(
+        document["$defs"]["WrapsNode"]["properties"]["next"],
+        json!({"$ref": "#/$defs/WrapsNode"})
+    );
+    assert_eq!(
+        document["$defs"]["WrapsNode"]["additionalProperties"],
+        json!(false)
+    );
+    assert_eq!(
+        document["$defs"]["_node"]["properties"]["next"],
+        json!({"$ref": "#/$defs/_node"})
+    );
+    assert!(document["$defs"]["_node"]
+        .get("additionalProperties")
+        .is_none());
+    assert_eq!(
+        document["properties"]["t04"],
+        json!({"$ref": "#/$defs/_node"})
+    );
+}
