@@ -322,12 +322,15 @@ impl<'a> Extractor<'a> {
     fn pattern_shape(&mut self, t: VertexId, depth: u32) -> Shape {
         self.eval.finalize(t);
         let forward = self.eval.resolve_forward(t);
-        let conflict = self.eval.view(forward).candidates().len() <= 1
+        // Only a conflict of values: a reference (`[string]: #Self`) stays a `$ref`, and a
+        // cycle stays the error it is.
+        let conflict = self.reference_of(t).is_none()
+            && self.eval.view(forward).candidates().len() <= 1
             && self
                 .eval
                 .view(forward)
                 .error()
-                .is_some_and(|err| !err.incomplete);
+                .is_some_and(|err| err.code == "CONFLICT" && !err.incomplete);
         if conflict {
             return Shape::new(Body::OneOf(Vec::new()));
         }
