@@ -253,7 +253,7 @@ impl Demo {
             };
             let accepts = |text: &str| validator.validate_json("payload.json", text).is_valid();
             for example in latest
-                .examples
+                .examples()
                 .iter()
                 .filter(|example| example.problems.is_empty())
             {

@@ -778,6 +778,7 @@ impl<'t> Parser<'t> {
                     | "!"
                     | "*"
                     | "!="
+                    | "=="
                     | "<"
                     | "<="
                     | ">"
@@ -1527,6 +1528,27 @@ mod tests {
             panic!()
         };
         assert_eq!(x.doc, None);
+    }
+
+    #[test]
+    fn every_unary_operator_starts_a_list_element() {
+        // `[==1, ...==2]`: where an expression may start (a list element, the type after
+        // `...`), each unary operator does.
+        let (e, d) = parse_expr(FileId(0), "[==1, !=2, <3, =~\"x\", ...==4]");
+        assert!(d.is_empty(), "{d:?}");
+        let ExprKind::List(list) = e.kind else {
+            panic!("a list")
+        };
+        assert_eq!(list.elements.len(), 4);
+        assert!(matches!(
+            list.elements[0].kind,
+            ExprKind::Unary(UnaryOp::Equal, _)
+        ));
+        let rest = list
+            .ellipsis
+            .and_then(|e| e.value)
+            .expect("a type after ...");
+        assert!(matches!(rest.kind, ExprKind::Unary(UnaryOp::Equal, _)));
     }
 
     #[test]

@@ -71,15 +71,15 @@ use std::path::{Path, PathBuf};
 use cue::compat::{check, Mode, Version};
 use cue::{NoImports, Package, PackageFiles, Severity};
 
-/// Agreements last measured: 356 of the 387 vectors checked (CUE v0.17.1 test data; 355
+/// Agreements last measured: 357 of the 387 vectors checked (CUE v0.17.1 test data; 355
 /// before values that only the data completes and `!=` between an integer and a float were
-/// compared; the floor is the measured figure less 3). Raise it when the engine gets
-/// better, never lower it. (It was 362 while nine
-/// vectors of `structural_test.go` applying an operator to a type, `!int`, `!bool` and
-/// `int + int`, counted as agreements: CUE v0.17 rejects those versions, and so does the
-/// engine now, so they are not applicable, like versions holding `_|_`; see
+/// compared, 356 before calls of a value not yet concrete were incomplete and pattern values
+/// that conflict accepted no field). Raise it when the engine gets better, never lower it.
+/// (It was 362 while nine vectors of `structural_test.go` applying an operator to a type,
+/// `!int`, `!bool` and `int + int`, counted as agreements: CUE v0.17 rejects those versions,
+/// and so does the engine now, so they are not applicable, like versions holding `_|_`; see
 /// [`operates_on_a_type`].)
-const FLOOR: usize = 353;
+const FLOOR: usize = 357;
 
 /// The files of `internal/core/subsume/`, relative to the test data's root.
 const FILES: [&str; 3] = [

@@ -25,7 +25,7 @@ fn served(version: &IndexedVersion) -> Vec<String> {
         document(&documents.json_schema),
         document(documents.package()),
         format!("{:?}", documents.fields),
-        format!("{:?}", version.examples),
+        format!("{:?}", version.examples()),
         documents.validator.is_ok().to_string(),
     ]
 }
@@ -53,7 +53,7 @@ fn an_index_built_commit_by_commit_serves_what_one_built_from_scratch_does() {
         let built = Index::build_from(&repository, "main", index.as_ref()).expect("index");
         if index.is_some() {
             assert!(
-                built.build.states_read <= step,
+                built.build.states_made <= step,
                 "a build after {step} commits read {:?}",
                 built.build
             );

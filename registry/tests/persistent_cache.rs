@@ -270,6 +270,8 @@ fn an_index_built_from_the_cache_serves_what_one_built_from_scratch_serves() {
     assert!(latest
         .into_iter()
         .all(|version| !version.state().is_evaluated()));
+    // Nor does it read one from Git: states and examples are read when a request needs them.
+    assert_eq!(index.states_read(), 0);
     assert_eq!(served(index), from_scratch);
 
     // A third start at the same tip evaluates nothing at all.

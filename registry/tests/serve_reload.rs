@@ -635,7 +635,7 @@ async fn a_commit_changing_one_source_reads_and_evaluates_that_source_only() {
     let server = Server::start(state.clone()).await;
     server.wait_for_version(1, Duration::from_secs(5)).await;
     let before = state.index();
-    assert_eq!(before.build.states_read, 2, "{:?}", before.build);
+    assert_eq!(before.build.states_made, 2, "{:?}", before.build);
 
     let reloader = Arc::new(reloader);
     let reload = |reloader: Arc<Reloader>| async move {
@@ -657,10 +657,13 @@ async fn a_commit_changing_one_source_reads_and_evaluates_that_source_only() {
     // not the latest one (version 1 at the second reload) is kept whole.
     let third = state.index();
     for (index, kept) in [(&second, 0), (&third, 1)] {
-        assert_eq!(index.build.states_read, 1, "{:?}", index.build);
+        assert_eq!(index.build.states_made, 1, "{:?}", index.build);
         assert_eq!(index.build.states_evaluated, 1, "{:?}", index.build);
         assert_eq!(index.build.versions_kept, kept, "{:?}", index.build);
     }
+    // Read from Git: the two latest states of the first build, then the changed one per
+    // reload; no state of an older version.
+    assert_eq!(third.states_read(), 4);
     let orders_state = |index: &Index| {
         let event = index.event("Orders", "Orders:newPerson").expect("orders");
         event.latest().expect("a version").state().clone()

@@ -210,3 +210,16 @@ fn a_value_only_the_data_completes_is_not_taken_for_anything() {
         [("DEPENDENT_CONSTRAINT_CHANGED", String::new())]
     );
 }
+
+/// Pattern constraints whose values conflict (`[string]: 1, [string]: 2`) are no error of the
+/// schema, as in CUE: only a field they match would be, so the version accepts exactly the
+/// documents without fields, and a version accepting more is compatible with it.
+#[test]
+fn conflicting_pattern_values_accept_no_field_and_are_not_an_error() {
+    let old = package("old.cue", "#A: {[string]: 1, [string]: 2, ...}\n");
+    let new = package("new.cue", "#A: {[string]: >5, ...}\n");
+    let backward = check(&[version(&old)], version(&new), Mode::Backward).expect("loads");
+    assert!(backward.is_compatible(), "{:?}", backward.findings);
+    let forward = check(&[version(&old)], version(&new), Mode::Forward).expect("loads");
+    assert!(!forward.is_compatible(), "{:?}", forward.findings);
+}

@@ -320,6 +320,37 @@ impl<'a> Eval<'a> {
         target
     }
 
+    /// The vertex of the field that `v`'s conjuncts all refer to (`t: _node`, `b: Bar`, or a
+    /// definition), if that is all `v` is. Export names such a value by the field it refers to.
+    pub(crate) fn field_reference(&mut self, v: VertexId) -> Option<VertexId> {
+        // Most values are not references: tell without copying their conjuncts.
+        let only_references = self.vertices[v]
+            .conjuncts
+            .iter()
+            .all(|c| matches!(c.kind, ConjunctKind::Expr(e) if is_reference(e)));
+        if !only_references {
+            return None;
+        }
+        let conjuncts = self.vertices[v].conjuncts.clone();
+        let mut target = None;
+        for conjunct in conjuncts {
+            let ConjunctKind::Expr(e) = conjunct.kind else {
+                return None;
+            };
+            if !is_reference(e) {
+                return None;
+            }
+            let Ok(Resolved::Vertex(t)) = self.resolve(e, &conjunct.env) else {
+                return None;
+            };
+            if target.is_some_and(|seen| seen != t) {
+                return None;
+            }
+            target = Some(t);
+        }
+        target
+    }
+
     /// When `v`'s value is one disjunction written in place: its disjuncts, in order (with
     /// their environment). Empty otherwise.
     fn disjuncts_in_place(&self, v: VertexId) -> Vec<(&'a crate::ast::Expr, Env<'a>)> {
@@ -358,5 +389,16 @@ impl<'a> Eval<'a> {
             Ok(Resolved::Vertex(t)) => Some(t),
             _ => None,
         }
+    }
+}
+
+/// Whether `e` is a reference to a field by name (`a`, `x.y`, `(a)`), not a computation.
+fn is_reference(e: &crate::ast::Expr) -> bool {
+    use crate::ast::ExprKind;
+    match &e.kind {
+        ExprKind::Ident(_) => true,
+        ExprKind::Selector(base, _) => is_reference(base),
+        ExprKind::Paren(inner) => is_reference(inner),
+        _ => false,
     }
 }

@@ -27,6 +27,10 @@ use crate::value::{check_text, Atom, BoundOp, Check, Kinds, Scalar};
 /// error rather than an endless schema.
 const MAX_DEPTH: u32 = 64;
 
+/// The start of the provisional name of a field listed as a schema (see
+/// [`Extractor::name_field`]).
+const FIELD_PLACEHOLDER: &str = "field:";
+
 /// Evaluates the package and reads every definition (and the definitions nested in them).
 pub(crate) fn extract_definitions(program: &Program) -> Result<Exported, Vec<Diagnostic>> {
     extract(program, false).map(|(exported, _)| exported)
@@ -69,12 +73,18 @@ pub(crate) fn extract_from<'a>(
         reading: HashSet::new(),
         reading_seen: 0,
         noted_in_place: HashSet::new(),
+        name_fields: with_root,
+        in_definition: false,
+        expanding: Vec::new(),
+        named_fields: Vec::new(),
     };
     let info = extractor.info();
     let title = package_doc(program);
     let mut definitions = Vec::new();
     let mut vertices = Vec::new();
+    extractor.in_definition = true;
     extractor.definitions_under(root, "", &mut definitions, &mut vertices);
+    extractor.in_definition = false;
     let mut root_shape = with_root.then(|| {
         match root_reference(program).filter(|name| definitions.iter().any(|d| d.name == *name)) {
             // The package is one definition (`#T` beside the definitions): a `$ref` to it, so
@@ -83,6 +93,7 @@ pub(crate) fn extract_from<'a>(
             None => extractor.shape(root, 0),
         }
     });
+    extractor.named_field_schemas(&mut definitions, &mut vertices, root_shape.as_mut());
     extractor.note_dependents(&vertices, &mut definitions, root_shape.as_mut());
     if let Some(err) = extractor.eval.aborted() {
         extractor
@@ -116,6 +127,20 @@ struct Extractor<'a> {
     reading_seen: usize,
     /// The values whose shape already says that it depends on the data.
     noted_in_place: HashSet<VertexId>,
+    /// Whether a value outside the definitions that is only a reference to a hidden field of
+    /// the package (`t: _node`) is a `$ref` to that field, listed as a schema
+    /// beside the definitions (the package document does this, as CUE v0.17 does).
+    name_fields: bool,
+    /// Whether a definition is being read: inside one, a field referred to is closed, unlike
+    /// the field itself, so it is not a `$ref` to it.
+    in_definition: bool,
+    /// The fields referred to whose values are being read, innermost last, each with the
+    /// name of the schema that reading is (a definition `#T: _node`, or a field listed by
+    /// name), if it is one: a reference back to such a field is a recursion, stated as a
+    /// `$ref` to that schema.
+    expanding: Vec<(VertexId, Option<String>)>,
+    /// The fields listed as schemas by name, in the order they were first referred to.
+    named_fields: Vec<(String, VertexId)>,
 }
 
 impl<'a> Extractor<'a> {
@@ -198,7 +223,7 @@ impl<'a> Extractor<'a> {
             };
             let name = format!("{prefix}{}", name.trim_start_matches('#'));
             self.eval.finalize(a);
-            let shape = self.shape(a, 0);
+            let shape = self.named_shape(a, &name);
             let span = self.eval.view(a).decl_spans().first().copied();
             out.push(Definition {
                 name: name.clone(),
@@ -291,6 +316,24 @@ impl<'a> Extractor<'a> {
         shape
     }
 
+    /// The shape of the value a pattern constraint gives the fields it matches. Values that
+    /// conflict (`[string]: 1, [string]: 2`) are no error of the schema, only of a field that
+    /// matches, as in CUE: the pattern then accepts no field at all.
+    fn pattern_shape(&mut self, t: VertexId, depth: u32) -> Shape {
+        self.eval.finalize(t);
+        let forward = self.eval.resolve_forward(t);
+        let conflict = self.eval.view(forward).candidates().len() <= 1
+            && self
+                .eval
+                .view(forward)
+                .error()
+                .is_some_and(|err| !err.incomplete);
+        if conflict {
+            return Shape::new(Body::OneOf(Vec::new()));
+        }
+        self.shape(t, depth)
+    }
+
     /// Whether evaluating `v` (or a candidate of it) read fields that data can set.
     fn reads_data(&mut self, v: VertexId) -> bool {
         let noted = self.eval.dependents();
@@ -309,6 +352,119 @@ impl<'a> Extractor<'a> {
         if let Some(name) = self.reference_of(v) {
             return Shape::new(Body::Ref(name));
         }
+        let Some(target) = self
+            .eval
+            .field_reference(v)
+            .filter(|&t| t != v && self.package_field_name(t).is_some())
+        else {
+            return self.shape_of_value(v, depth);
+        };
+        // The value of a schema being named (`#WrapsNode: _node`): reading `_node` is reading
+        // that schema.
+        let naming = match self.expanding.last() {
+            Some((named, Some(name))) if *named == v => Some(name.clone()),
+            _ => None,
+        };
+        match self.expanding.iter().rev().find(|(t, _)| *t == target) {
+            _ if naming.is_some() => {}
+            Some((_, Some(name))) => return Shape::new(Body::Ref(name.clone())),
+            // A recursion inside a definition that starts below the definition itself: the
+            // evaluator reports it (as a structural cycle) when the value is read.
+            Some((_, None)) => {}
+            None if self.name_fields && !self.in_definition => {
+                return Shape::new(Body::Ref(self.name_field(target)));
+            }
+            None => {}
+        }
+        self.expanding.push((target, naming));
+        let shape = self.shape_of_value(v, depth);
+        self.expanding.pop();
+        shape
+    }
+
+    /// The shape of the schema `name` whose value is `v` (a definition, or a field listed by
+    /// name): references back to `v`, or to the field `v` only refers to, are `$ref`s to it.
+    fn named_shape(&mut self, v: VertexId, name: &str) -> Shape {
+        self.expanding.push((v, Some(name.to_string())));
+        let shape = self.shape(v, 0);
+        self.expanding.pop();
+        shape
+    }
+
+    /// `_node` for a hidden field at the top of the package. A regular field is not named:
+    /// data can set it, so a value referring to it depends on the data.
+    fn package_field_name(&self, t: VertexId) -> Option<String> {
+        let view = self.eval.view(t);
+        if view.parent() != Some(self.root) {
+            return None;
+        }
+        match view.feature()? {
+            Feature::Hidden(name) => Some(name.to_string()),
+            Feature::Regular(_) | Feature::Definition(_) | Feature::Index(_) => None,
+        }
+    }
+
+    /// A name for the package field `t`, listed as a schema: `field:N` until
+    /// [`Extractor::named_field_schemas`] gives it its label (a definition name cannot hold
+    /// `:`, so the two cannot be confused until then).
+    fn name_field(&mut self, t: VertexId) -> String {
+        let index = match self.named_fields.iter().position(|(_, v)| *v == t) {
+            Some(index) => index,
+            None => {
+                let label = self.package_field_name(t).unwrap_or_default();
+                self.named_fields.push((label, t));
+                self.named_fields.len() - 1
+            }
+        };
+        format!("{FIELD_PLACEHOLDER}{index}")
+    }
+
+    /// Reads the fields referred to by name (and those they refer to) as schemas, after
+    /// the definitions, and names them by their labels. A definition whose name a field
+    /// takes keeps its `#` (`#Bar` beside `Bar`), as CUE names them.
+    fn named_field_schemas(
+        &mut self,
+        definitions: &mut Vec<Definition>,
+        vertices: &mut Vec<VertexId>,
+        root: Option<&mut Shape>,
+    ) {
+        if self.named_fields.is_empty() {
+            return;
+        }
+        let first_field = definitions.len();
+        let mut next = 0;
+        while let Some((_, v)) = self.named_fields.get(next).cloned() {
+            let name = format!("{FIELD_PLACEHOLDER}{next}");
+            next += 1;
+            let shape = self.named_shape(v, &name);
+            let span = self.eval.view(v).decl_spans().first().copied();
+            definitions.push(Definition { name, shape, span });
+            vertices.push(v);
+        }
+        let labels: Vec<String> = self.named_fields.iter().map(|(l, _)| l.clone()).collect();
+        let clashing: HashSet<String> = definitions[..first_field]
+            .iter()
+            .filter(|d| labels.contains(&d.name))
+            .map(|d| d.name.clone())
+            .collect();
+        let rename = |name: &str| -> Option<String> {
+            match name.strip_prefix(FIELD_PLACEHOLDER) {
+                Some(index) => index.parse::<usize>().ok().map(|i| labels[i].clone()),
+                None => clashing.contains(name).then(|| format!("#{name}")),
+            }
+        };
+        for definition in definitions.iter_mut() {
+            if let Some(name) = rename(&definition.name) {
+                definition.name = name;
+            }
+            super::rename_references(&mut definition.shape, &rename);
+        }
+        if let Some(root) = root {
+            super::rename_references(root, &rename);
+        }
+    }
+
+    fn shape_of_value(&mut self, v: VertexId, depth: u32) -> Shape {
         if self.eval.view(v).candidates().len() > 1 {
             return self.disjunction(v, depth);
         }
@@ -613,12 +769,12 @@ impl<'a> Extractor<'a> {
                 Some(LabelRegex::All) => every_label.push(p),
                 Some(LabelRegex::Regex(regex)) => {
                     let t = self.eval.pattern_value(v, &[p]);
-                    patterns.push((regex, self.shape(t, depth + 1)));
+                    patterns.push((regex, self.pattern_shape(t, depth + 1)));
                 }
                 Some(LabelRegex::Never) => {}
                 Some(LabelRegex::Excluding(regexes)) => {
                     let t = self.eval.pattern_value(v, &[p]);
-                    excluding.push((regexes, self.shape(t, depth + 1)));
+                    excluding.push((regexes, self.pattern_shape(t, depth + 1)));
                     // Compatibility compares this constraint by its declaration.
                     validators.push(format!("pattern constraint [{label_text}]"));
                 }
@@ -631,7 +787,7 @@ impl<'a> Extractor<'a> {
             None
         } else {
             let t = self.eval.pattern_value(v, &every_label);
-            Some(Box::new(self.shape(t, depth + 1)))
+            Some(Box::new(self.pattern_shape(t, depth + 1)))
         };
         // Closed when some closed definition (and nothing under it with `...`) holds the
         // declarations, as the evaluator's `allowed_by` decides.

@@ -10,10 +10,9 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use super::openapi::{insert_count, tighter};
 use super::{
-    type_names, without_subsumed_default, Body, Branch, Combinator, Exported, Keyword, ListShape,
-    Presence, ScalarShape, Shape, StructShape, UNSUPPORTED_EXTENSION,
+    shared_keyword, tighter, type_names, without_subsumed_default, Body, Branch, Combinator,
+    Exported, Keyword, ListShape, Presence, ScalarShape, Shape, StructShape, UNSUPPORTED_EXTENSION,
 };
 use crate::value::Kinds;
 
@@ -34,10 +33,27 @@ pub(super) fn document(exported: &Exported, root: Option<&str>) -> Json {
     let mut out = Map::new();
     out.insert("$schema".into(), json!(DIALECT));
     if let Some(root) = root {
-        out.insert("$ref".into(), json!(format!("#/$defs/{root}")));
+        out.insert("$ref".into(), json!(defs_reference(root)));
     }
     out.insert("$defs".into(), Json::Object(defs));
     Json::Object(out)
+}
+
+/// `#/$defs/name` as a URI fragment: the name's `~` and `/` escaped as JSON Pointer wants, and
+/// what a fragment cannot hold (`#Bar`, a space) percent-encoded.
+fn defs_reference(name: &str) -> String {
+    let mut out = String::from("#/$defs/");
+    for c in name.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            '#' | '%' | ' ' | '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}' => {
+                out.push_str(&format!("%{:02X}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The package's top-level value as the root schema, with the definitions it refers to
@@ -93,7 +109,7 @@ pub(super) fn schema(shape: &Shape) -> Json {
     match &shape.body {
         Body::Any => {}
         Body::Ref(name) => {
-            out.insert("$ref".into(), json!(format!("#/$defs/{name}")));
+            out.insert("$ref".into(), json!(defs_reference(name)));
         }
         Body::Scalar(scalar) => scalar_schema(scalar, &mut out),
         Body::Struct(object) => object_schema(object, &mut out),
@@ -311,22 +327,14 @@ fn keywords(keywords: &[Keyword], out: &mut Map<String, Json>) {
             }
             Keyword::NotPattern(p) => not.push(json!({"pattern": p})),
             Keyword::NotEqual(v) => not.push(json!({"const": v})),
-            Keyword::MinLength(n) => insert_count(out, "minLength", *n, true),
-            Keyword::MaxLength(n) => insert_count(out, "maxLength", *n, false),
-            Keyword::MinItems(n) => insert_count(out, "minItems", *n, true),
-            Keyword::MaxItems(n) => insert_count(out, "maxItems", *n, false),
-            Keyword::MinProperties(n) => insert_count(out, "minProperties", *n, true),
-            Keyword::MaxProperties(n) => insert_count(out, "maxProperties", *n, false),
-            Keyword::UniqueItems => {
-                out.insert("uniqueItems".into(), json!(true));
-            }
-            Keyword::MultipleOf(n) => {
-                if out.contains_key("multipleOf") {
-                    all_of.push(json!({"multipleOf": n}));
-                } else {
-                    out.insert("multipleOf".into(), n.clone());
-                }
-            }
+            Keyword::MinLength(_)
+            | Keyword::MaxLength(_)
+            | Keyword::MinItems(_)
+            | Keyword::MaxItems(_)
+            | Keyword::MinProperties(_)
+            | Keyword::MaxProperties(_)
+            | Keyword::UniqueItems
+            | Keyword::MultipleOf(_) => shared_keyword(keyword, out, &mut all_of),
             Keyword::Format(f) => {
                 // Sized numbers are stated by their bounds; only string formats remain.
                 if matches!(*f, "int32" | "int64" | "float" | "double") {

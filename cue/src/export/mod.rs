@@ -228,6 +228,41 @@ fn references(shape: &Shape, out: &mut Vec<String>) {
     }
 }
 
+/// Renames every reference in `shape` that `rename` gives a new name.
+fn rename_references(shape: &mut Shape, rename: &dyn Fn(&str) -> Option<String>) {
+    for combinator in &mut shape.combinators {
+        for branch in combinator.branches_mut().into_iter().flatten() {
+            rename_references(branch, rename);
+        }
+    }
+    match &mut shape.body {
+        Body::Ref(name) => {
+            if let Some(new) = rename(name) {
+                *name = new;
+            }
+        }
+        Body::Any | Body::Scalar(_) => {}
+        Body::Struct(s) => {
+            let nested = s.properties.iter_mut().map(|p| &mut p.shape);
+            let nested = nested.chain(s.patterns.iter_mut().map(|(_, p)| p));
+            let nested = nested.chain(s.additional.as_deref_mut());
+            for shape in nested.chain(s.excluding.iter_mut().map(|(_, p)| p)) {
+                rename_references(shape, rename);
+            }
+        }
+        Body::List(l) => {
+            for shape in l.prefix.iter_mut().chain(l.rest.as_deref_mut()) {
+                rename_references(shape, rename);
+            }
+        }
+        Body::OneOf(options) => {
+            for (shape, _) in options {
+                rename_references(shape, rename);
+            }
+        }
+    }
+}
+
 pub(crate) struct Definition {
     /// Without `#`; nested definitions joined by dots (`Outer.Inner`).
     pub(crate) name: String,
@@ -272,6 +307,25 @@ impl Shape {
 pub(crate) type Branch = Option<Shape>;
 
 impl Combinator {
+    /// Every schema the combinator holds, in order, to change.
+    fn branches_mut(&mut self) -> Vec<&mut Branch> {
+        match self {
+            Combinator::OneOf(b)
+            | Combinator::AnyOf(b)
+            | Combinator::AllOf(b)
+            | Combinator::Not(b) => b.iter_mut().collect(),
+            Combinator::IfThenElse {
+                condition,
+                then,
+                otherwise,
+            } => std::iter::once(&mut **condition)
+                .chain(then.as_deref_mut())
+                .chain(otherwise.as_deref_mut())
+                .collect(),
+            Combinator::Contains { schema, .. } => vec![&mut **schema],
+        }
+    }
+
     /// Every schema the combinator holds, in order.
     pub(crate) fn branches(&self) -> Vec<&Branch> {
         match self {
@@ -447,6 +501,63 @@ pub(crate) fn type_names(kinds: Kinds) -> Vec<&'static str> {
         }
     }
     names
+}
+
+/// Writes a keyword that OpenAPI and JSON Schema spell alike: a count (`minLength` to
+/// `maxProperties`, keeping the tighter of two), `uniqueItems`, or `multipleOf` (a second one
+/// goes to `all_of`, since both must hold). The other keywords are each encoder's own: this
+/// writes nothing for them.
+pub(crate) fn shared_keyword(
+    keyword: &Keyword,
+    out: &mut serde_json::Map<String, Json>,
+    all_of: &mut Vec<Json>,
+) {
+    let (key, count, minimum) = match keyword {
+        Keyword::MinLength(n) => ("minLength", n, true),
+        Keyword::MaxLength(n) => ("maxLength", n, false),
+        Keyword::MinItems(n) => ("minItems", n, true),
+        Keyword::MaxItems(n) => ("maxItems", n, false),
+        Keyword::MinProperties(n) => ("minProperties", n, true),
+        Keyword::MaxProperties(n) => ("maxProperties", n, false),
+        Keyword::UniqueItems => {
+            out.insert("uniqueItems".into(), Json::Bool(true));
+            return;
+        }
+        Keyword::MultipleOf(n) if out.contains_key("multipleOf") => {
+            all_of.push(serde_json::json!({"multipleOf": n}));
+            return;
+        }
+        Keyword::MultipleOf(n) => {
+            out.insert("multipleOf".into(), n.clone());
+            return;
+        }
+        Keyword::Minimum { .. }
+        | Keyword::Maximum { .. }
+        | Keyword::Pattern(_)
+        | Keyword::NotPattern(_)
+        | Keyword::NotEqual(_)
+        | Keyword::Format(_) => return,
+    };
+    let keep_existing = match out.get(key).and_then(Json::as_u64) {
+        Some(existing) if minimum => existing >= *count,
+        Some(existing) => existing <= *count,
+        None => false,
+    };
+    if !keep_existing {
+        out.insert(key.into(), Json::from(*count));
+    }
+}
+
+/// Whether the bound `value` is tighter than the one already set (or none is).
+pub(crate) fn tighter(existing: Option<&Json>, value: &Json, minimum: bool) -> bool {
+    let (Some(existing), Some(new)) = (existing.and_then(Json::as_f64), value.as_f64()) else {
+        return true;
+    };
+    if minimum {
+        new >= existing
+    } else {
+        new <= existing
+    }
 }
 
 #[cfg(test)]

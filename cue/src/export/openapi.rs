@@ -13,8 +13,9 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::{
-    shape_value, type_names, without_subsumed_default, Body, Branch, Combinator, Exported, Keyword,
-    ListShape, Presence, ScalarShape, Shape, StructShape, UNSUPPORTED_EXTENSION,
+    shape_value, shared_keyword, tighter, type_names, without_subsumed_default, Body, Branch,
+    Combinator, Exported, Keyword, ListShape, Presence, ScalarShape, Shape, StructShape,
+    UNSUPPORTED_EXTENSION,
 };
 use crate::value::Kinds;
 
@@ -322,38 +323,15 @@ impl Printer<'_> {
         let mut patterns = Vec::new();
         for keyword in keywords {
             match keyword {
+                // A sized format (`int32`) states its type's own bounds.
+                Keyword::Minimum { implied: true, .. } | Keyword::Maximum { implied: true, .. }
+                    if sized_format => {}
                 Keyword::Minimum {
-                    value,
-                    exclusive,
-                    implied,
-                } => {
-                    if *implied && sized_format {
-                        continue;
-                    }
-                    if tighter(out.get("minimum"), value, true) {
-                        out.insert("minimum".into(), value.clone());
-                        out.remove("exclusiveMinimum");
-                        if *exclusive {
-                            out.insert("exclusiveMinimum".into(), json!(true));
-                        }
-                    }
-                }
+                    value, exclusive, ..
+                } => bound(out, value, *exclusive, true),
                 Keyword::Maximum {
-                    value,
-                    exclusive,
-                    implied,
-                } => {
-                    if *implied && sized_format {
-                        continue;
-                    }
-                    if tighter(out.get("maximum"), value, false) {
-                        out.insert("maximum".into(), value.clone());
-                        out.remove("exclusiveMaximum");
-                        if *exclusive {
-                            out.insert("exclusiveMaximum".into(), json!(true));
-                        }
-                    }
-                }
+                    value, exclusive, ..
+                } => bound(out, value, *exclusive, false),
                 Keyword::Pattern(p) => patterns.push(p.clone()),
                 Keyword::NotPattern(p) => all_of.push(json!({"not": {"pattern": p}})),
                 // CUE states a number other than `v` as not between `v` and `v`.
@@ -361,22 +339,14 @@ impl Printer<'_> {
                     all_of.push(json!({"not": {"allOf": [{"minimum": v}, {"maximum": v}]}}))
                 }
                 Keyword::NotEqual(v) => all_of.push(json!({"not": {"enum": [v]}})),
-                Keyword::MinLength(n) => insert_count(out, "minLength", *n, true),
-                Keyword::MaxLength(n) => insert_count(out, "maxLength", *n, false),
-                Keyword::MinItems(n) => insert_count(out, "minItems", *n, true),
-                Keyword::MaxItems(n) => insert_count(out, "maxItems", *n, false),
-                Keyword::MinProperties(n) => insert_count(out, "minProperties", *n, true),
-                Keyword::MaxProperties(n) => insert_count(out, "maxProperties", *n, false),
-                Keyword::UniqueItems => {
-                    out.insert("uniqueItems".into(), json!(true));
-                }
-                Keyword::MultipleOf(n) => {
-                    if out.contains_key("multipleOf") {
-                        all_of.push(json!({"multipleOf": n}));
-                    } else {
-                        out.insert("multipleOf".into(), n.clone());
-                    }
-                }
+                Keyword::MinLength(_)
+                | Keyword::MaxLength(_)
+                | Keyword::MinItems(_)
+                | Keyword::MaxItems(_)
+                | Keyword::MinProperties(_)
+                | Keyword::MaxProperties(_)
+                | Keyword::UniqueItems
+                | Keyword::MultipleOf(_) => shared_keyword(keyword, out, &mut all_of),
                 Keyword::Format(f) => {
                     if out.contains_key("format") {
                         all_of.push(json!({"format": f}));
@@ -399,12 +369,12 @@ impl Printer<'_> {
                 all_of = members;
             }
         }
-        match all_of.len() {
-            0 => {}
-            1 if !out.contains_key("not") => {
-                if let Some(Json::Object(member)) = all_of.pop() {
-                    out.extend(member);
-                }
+        // One member is written in place, unless a keyword of it is set already (a second
+        // `multipleOf`, `not` or `format`), which it would overwrite.
+        match all_of.as_slice() {
+            [] => {}
+            [Json::Object(member)] if member.keys().all(|k| !out.contains_key(k)) => {
+                out.extend(member.clone());
             }
             _ => {
                 out.insert("allOf".into(), json!(all_of));
@@ -616,27 +586,20 @@ fn exclusive_bounds_as_numbers(out: &mut Map<String, Json>) {
     }
 }
 
-/// Whether the bound `value` is tighter than the one already set (or none is).
-pub(super) fn tighter(existing: Option<&Json>, value: &Json, minimum: bool) -> bool {
-    let (Some(existing), Some(new)) = (existing.and_then(Json::as_f64), value.as_f64()) else {
-        return true;
-    };
-    if minimum {
-        new >= existing
+/// Sets an OpenAPI 3.0 bound (`minimum: n`, with `exclusiveMinimum: true` for `>n`), keeping
+/// the tighter one.
+fn bound(out: &mut Map<String, Json>, value: &Json, exclusive: bool, minimum: bool) {
+    let (key, flag) = if minimum {
+        ("minimum", "exclusiveMinimum")
     } else {
-        new <= existing
-    }
-}
-
-/// Sets a count keyword, keeping the tighter of two.
-pub(super) fn insert_count(out: &mut Map<String, Json>, key: &str, n: u64, minimum: bool) {
-    let keep = match out.get(key).and_then(Json::as_u64) {
-        Some(existing) if minimum => existing >= n,
-        Some(existing) => existing <= n,
-        None => false,
+        ("maximum", "exclusiveMaximum")
     };
-    if !keep {
-        out.insert(key.into(), json!(n));
+    if tighter(out.get(key), value, minimum) {
+        out.insert(key.into(), value.clone());
+        out.remove(flag);
+        if exclusive {
+            out.insert(flag.into(), json!(true));
+        }
     }
 }
 

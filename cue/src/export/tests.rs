@@ -72,6 +72,39 @@ fn bounds_are_minimum_and_maximum() {
 }
 
 #[test]
+fn counts_and_multiples_are_spelled_alike_in_both_encodings() {
+    // Two counts on one side keep the tighter; a second `multipleOf` must hold as well.
+    let source = r#"
+import ("list", "math", "strings")
+#A: {
+    s: strings.MinRunes(2) & strings.MinRunes(4) & strings.MaxRunes(9) & strings.MaxRunes(7)
+    l: list.MinItems(3) & list.MinItems(1) & list.UniqueItems()
+    n: int & math.MultipleOf(3) & math.MultipleOf(5)
+}"#;
+    for a in [openapi(source), json_schema(source)] {
+        assert_eq!(property(&a, "s")["minLength"], json!(4));
+        assert_eq!(property(&a, "s")["maxLength"], json!(7));
+        assert_eq!(property(&a, "l")["minItems"], json!(3));
+        assert_eq!(property(&a, "l")["uniqueItems"], json!(true));
+        let n = property(&a, "n");
+        let mut multiples = vec![n["multipleOf"].clone(), n["allOf"][0]["multipleOf"].clone()];
+        multiples.sort_by_key(|m| m.as_u64());
+        assert_eq!(multiples, [json!(3), json!(5)]);
+        assert_eq!(n["allOf"].as_array().map(Vec::len), Some(1));
+    }
+}
+
+#[test]
+fn open_api_keeps_the_tighter_of_two_bounds_on_each_side() {
+    let a = openapi("#A: {q: int & >=1 & >3 & <=20 & <10}");
+    assert_eq!(
+        property(&a, "q"),
+        json!({"type": "integer", "minimum": 3, "exclusiveMinimum": true,
+               "maximum": 10, "exclusiveMaximum": true})
+    );
+}
+
+#[test]
 fn regexes_are_patterns() {
     let a = openapi(r#"#A: {a: =~"^x", b: !~"y"}"#);
     assert_eq!(
@@ -792,5 +825,56 @@ fn the_formats_the_importer_reads_are_exported_back() {
     assert_eq!(
         property(&a, "x"),
         json!({"type": "string", "format": "regex"})
+    );
+}
+
+#[test]
+fn the_package_names_the_hidden_fields_it_refers_to_as_schemas() {
+    // A value outside the definitions that only refers to a hidden field is a `$ref` to it;
+    // a definition whose name the field takes keeps its `#`.
+    let document = package_schema("a?: #_Bar\nb?: _Bar\n#_Bar: x?: int\n_Bar: y?: int\n");
+    assert_eq!(
+        document["properties"]["a"],
+        json!({"$ref": "#/$defs/%23_Bar"})
+    );
+    assert_eq!(document["properties"]["b"], json!({"$ref": "#/$defs/_Bar"}));
+    assert_eq!(
+        document["$defs"]["_Bar"],
+        json!({"type": "object", "properties": {"y": {"type": "integer"}}})
+    );
+    assert_eq!(
+        document["$defs"]["#_Bar"]["additionalProperties"],
+        json!(false)
+    );
+    // A regular field is not named: data can set it.
+    let document = package_schema("b?: Bar\nBar: y?: int\n");
+    assert!(document.get("$defs").is_none(), "{document}");
+}
+
+#[test]
+fn a_recursion_through_a_hidden_field_is_a_ref() {
+    // Inside the definition the recursion is closed like the definition: a `$ref` to it;
+    // outside, to the hidden field, which is open.
+    let document = package_schema(
+        "t04?: _node\nt05?: #WrapsNode\n_node: {value?: int, next?: _node}\n#WrapsNode: _node\n",
+    );
+    assert_eq!(
+        document["$defs"]["WrapsNode"]["properties"]["next"],
+        json!({"$ref": "#/$defs/WrapsNode"})
+    );
+    assert_eq!(
+        document["$defs"]["WrapsNode"]["additionalProperties"],
+        json!(false)
+    );
+    assert_eq!(
+        document["$defs"]["_node"]["properties"]["next"],
+        json!({"$ref": "#/$defs/_node"})
+    );
+    assert!(document["$defs"]["_node"]
+        .get("additionalProperties")
+        .is_none());
+    assert_eq!(
+        document["properties"]["t04"],
+        json!({"$ref": "#/$defs/_node"})
     );
 }

@@ -4,7 +4,7 @@
 //! one, the first parent of the commit that made the next version), each validated against the
 //! version.
 
-use super::index::IndexedVersion;
+use super::index::{GitReader, IndexedVersion};
 use crate::source::{examples_folder_name, EXAMPLES_DIRECTORY};
 use std::path::Path;
 
@@ -27,7 +27,7 @@ const MAX_EXAMPLE_BYTES: usize = 64 * 1024;
 /// The examples of `version` as they stood at commit `at`, the last commit at which it was
 /// its type's current version, each validated against it.
 pub(crate) fn examples_of(
-    git: &git2::Repository,
+    git: &GitReader,
     event_type: &str,
     version: &IndexedVersion,
     at: git2::Oid,
@@ -37,7 +37,11 @@ pub(crate) fn examples_of(
         "{}/{EXAMPLES_DIRECTORY}/{folder}",
         version.version.directory
     );
-    let files = read_folder(git, at, &directory).unwrap_or_default();
+    // Read with the handle held, validated without it (validating may read the package).
+    let files = read_folder(&git.lock(), at, &directory).unwrap_or_default();
+    if files.is_empty() {
+        return Vec::new();
+    }
     files
         .into_iter()
         .map(|(name, text)| {

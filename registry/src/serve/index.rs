@@ -2,11 +2,13 @@
 //! history and never changed afterwards (a reload builds a new one and swaps it in).
 //!
 //! Per version it holds the metadata and CUE text from [`History`], and the [`PackageState`]
-//! it was made in: the package's files at the version's commit and those of every package it
-//! imports. What needs the whole package (the OpenAPI and JSON Schema documents of the
-//! version's definition, its fields, a compiled validator, the package document) is made from
-//! the state on first use, once for every version the state made. A build evaluates only the
-//! states of the latest versions (the search and the catalog pages read their fields), in
+//! it was made in: the commit and directory of the package, whose files (and those of every
+//! package it imports) are read from Git on first use. What needs the whole package (the
+//! OpenAPI and JSON Schema documents of the version's definition, its fields, a compiled
+//! validator, the package document) is made from the state then, once for every version the
+//! state made; the version's examples are read and validated on first use too. A build reads
+//! nothing from Git per version and evaluates only the states of the latest versions whose
+//! search entries it does not already have (from the previous index or the history cache), in
 //! parallel; the others wait for a request, so that memory and start-up time follow what is
 //! asked for, not the length of the history.
 
@@ -62,6 +64,8 @@ pub struct Index {
     latest: HashMap<VersionKey, Arc<LatestSummary>>,
     /// The evaluations requests made, the most recent kept; shared with the next index.
     documents: Arc<DocumentCache>,
+    /// The handle package states and examples are read through; shared with the next index.
+    git: Arc<GitReader>,
 }
 
 /// A version as history names it for good: its commit, directory and definition.
@@ -91,8 +95,9 @@ struct LatestRecord {
 /// What one [`Index::build_from`] did: the work a reload costs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BuildCounts {
-    /// Package states read from Git (the others were the previous index's).
-    pub states_read: usize,
+    /// Package states new to this index (the others were the previous index's): each is read
+    /// from Git on first use, none while building.
+    pub states_made: usize,
     /// Package states evaluated while building (the latest versions' that were not already).
     pub states_evaluated: usize,
     /// Versions taken whole from the previous index, documents and examples included.
@@ -129,11 +134,26 @@ pub struct IndexedVersion {
     /// The package state the version was made in, shared with the other versions its commit
     /// made in the same package.
     state: Arc<PackageState>,
-    /// The example payloads while the version was current, validated against it.
-    pub examples: Vec<Example>,
+    /// The type, for the folder of its examples.
+    event_type: Arc<str>,
+    /// Where the version's examples are read from.
+    examples_at: ExamplesAt,
+    /// The example payloads while the version was current, validated against it: read on
+    /// first use (see [`IndexedVersion::examples`]).
+    examples: OnceLock<Vec<Example>>,
     /// The serialised bodies of the version's routes, made on their first request: the
     /// metadata, the OpenAPI document, the JSON Schema document and the package.
     pub(super) bodies: [OnceLock<Bytes>; 4],
+}
+
+/// The last commit at which a version was its type's current one, where its examples are
+/// read: the branch tip for a current version, else the first parent of the commit that made
+/// the next version (or removed the type).
+enum ExamplesAt {
+    Commit(String),
+    FirstParentOf(String),
+    /// The branch has no tip (never, for a version).
+    Nowhere,
 }
 
 /// What one version's definition gives, made from its package state.
@@ -149,19 +169,97 @@ pub struct VersionDocuments {
 }
 
 /// A package as one commit left it: its files and those of every package it imports
-/// (directly or not), read from Git when the index is built, evaluated on first use.
+/// (directly or not), read from Git on first use and evaluated then.
 ///
-/// The state holds its evaluation weakly: it stays while an index holds it (the latest
-/// versions' states, which the search and the pages read) or while it is among the
-/// [`DocumentCache`]'s most recent; after that the next request evaluates it again.
+/// A state holds only where it was made (the commit and directory), so that an index of any
+/// length costs no Git read to build: a start from the history cache is ready without
+/// reading the package state of any version. The state holds its evaluation weakly: it stays
+/// while an index holds it (the latest versions' states, which the search and the pages read)
+/// or while it is among the [`DocumentCache`]'s most recent; after that the next request reads
+/// and evaluates it again.
 pub struct PackageState {
-    files: PackageFiles,
-    /// Shared by every state whose imports read the same files.
-    imports: Arc<HashMap<String, PackageFiles>>,
+    /// The commit the versions were made at, shared with the versions.
+    commit: Arc<CommitInfo>,
+    /// The package's directory (`sources/orders`).
+    directory: String,
     /// The definitions of the versions made in this state.
     definitions: Vec<String>,
     evaluated: Mutex<Weak<EvaluatedState>>,
     cache: Arc<DocumentCache>,
+    git: Arc<GitReader>,
+}
+
+/// The index's own handle on the repository, through which package states and examples are
+/// read on first use. The [`Repository`]'s handle is not `Sync` and requests come from any
+/// thread: reads take turns on this one (a read is a few object lookups).
+pub(super) struct GitReader {
+    git: Mutex<git2::Repository>,
+    /// How many package states were read, for [`Index::states_read`].
+    states_read: std::sync::atomic::AtomicUsize,
+}
+
+impl GitReader {
+    /// A handle of its own on the repository `repository` was opened at.
+    fn open(repository: &Repository) -> Result<GitReader, Error> {
+        let path = repository.path();
+        let git = git2::Repository::open(path).map_err(|source| Error::NotARepository {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(GitReader {
+            git: Mutex::new(git),
+            states_read: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, git2::Repository> {
+        self.git
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The files of the package in `directory` at `commit` and of every package it imports
+    /// (directly or not); why not, when the objects cannot be read.
+    fn package_at(
+        &self,
+        commit: &str,
+        directory: &str,
+    ) -> Result<(PackageFiles, HashMap<String, PackageFiles>), String> {
+        self.states_read
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let git = self.lock();
+        let read_error = |what: &str| {
+            let what = what.to_string();
+            move |error: git2::Error| format!("cannot read {what} at {commit}: {error}")
+        };
+        let oid = git2::Oid::from_str(commit).map_err(read_error("the commit id"))?;
+        let root = git
+            .find_commit(oid)
+            .and_then(|commit| commit.tree())
+            .map_err(read_error("the commit"))?;
+        let files = match tree::subtree_id(&root, directory) {
+            Some(id) => {
+                let package_tree = git.find_tree(id).map_err(read_error(directory))?;
+                tree::package_files(&git, &package_tree, directory, None)
+                    .map_err(read_error(directory))?
+            }
+            None => PackageFiles::default(),
+        };
+        let resolver = TreeResolver::new(&git, root);
+        let mut imports = HashMap::new();
+        let mut pending = tree::imports_of(&files);
+        while let Some(import_path) = pending.pop() {
+            if imports.contains_key(&import_path) {
+                continue;
+            }
+            // An import that does not resolve is reported by the loader.
+            if let Ok(Some(imported)) = resolver.resolve(&import_path) {
+                pending.extend(tree::imports_of(&imported));
+                imports.insert(import_path, imported);
+            }
+        }
+        Ok((files, imports))
+    }
 }
 
 /// The evaluations of package states made on request, the most recent [`Self::CAPACITY`]
@@ -255,18 +353,31 @@ impl PackageState {
         if let Some(evaluated) = slot.upgrade() {
             return evaluated;
         }
-        let package = Ok(Arc::new(package_document(&self.files, &self.imports)));
-        let documents = documents_of(self.files.clone(), &self.imports, &self.definitions);
-        let missing = || "the definition was not indexed".to_string();
+        let unmade = |why: &str| VersionDocuments {
+            openapi: Err(why.to_string()),
+            json_schema: Err(why.to_string()),
+            validator: Err(why.to_string()),
+            fields: Vec::new(),
+        };
+        let (package, documents) = match self.git.package_at(&self.commit.id, &self.directory) {
+            Ok((files, imports)) => (
+                Ok(Arc::new(package_document(&files, &imports))),
+                documents_of(files, &imports, &self.definitions),
+            ),
+            // The objects are gone (a pruned mirror): every document says so.
+            Err(why) => {
+                let documents = self
+                    .definitions
+                    .iter()
+                    .map(|definition| (definition.clone(), unmade(&why)))
+                    .collect();
+                (Err(why), documents)
+            }
+        };
         let evaluated = Arc::new(EvaluatedState {
             package,
             documents,
-            missing: VersionDocuments {
-                openapi: Err(missing()),
-                json_schema: Err(missing()),
-                validator: Err(missing()),
-                fields: Vec::new(),
-            },
+            missing: unmade("the definition was not indexed"),
         });
         *slot = Arc::downgrade(&evaluated);
         drop(slot);
@@ -289,6 +400,23 @@ impl IndexedVersion {
     /// The package state the version was made in.
     pub fn state(&self) -> &Arc<PackageState> {
         &self.state
+    }
+
+    /// The example payloads while the version was current, each validated against it: read
+    /// from Git and validated on first use, then kept with the version.
+    pub fn examples(&self) -> &[Example] {
+        self.examples.get_or_init(|| {
+            let git = &self.state.git;
+            let at = match &self.examples_at {
+                ExamplesAt::Commit(commit) => git2::Oid::from_str(commit).ok(),
+                ExamplesAt::FirstParentOf(commit) => first_parent(&git.lock(), commit),
+                ExamplesAt::Nowhere => None,
+            };
+            match at {
+                Some(at) => examples_of(git, &self.event_type, self, at),
+                None => Vec::new(),
+            }
+        })
     }
 }
 
@@ -342,7 +470,11 @@ impl Index {
             || Arc::new(DocumentCache::new(DocumentCache::CAPACITY)),
             |previous| previous.documents.clone(),
         );
-        let states = read_packages(repository, &history, &kept_states, &documents, &mut build)?;
+        let git = match previous {
+            Some(previous) => previous.git.clone(),
+            None => Arc::new(GitReader::open(repository)?),
+        };
+        let states = package_states(&history, &kept_states, &documents, &git, &mut build);
         let mut sources: BTreeMap<String, IndexedSource> = BTreeMap::new();
         let mut events = BTreeMap::new();
         for event in history.events {
@@ -366,6 +498,7 @@ impl Index {
                 .map(|next| Some(next.commit.id.clone()))
                 .chain([None])
                 .collect();
+            let event_type: Arc<str> = Arc::from(event.event_type.as_str());
             let mut versions: Vec<Arc<IndexedVersion>> = Vec::with_capacity(event.versions.len());
             for (version, next_commit) in event.versions.into_iter().zip(next_commits) {
                 if let Some(kept) = previous_event
@@ -378,26 +511,25 @@ impl Index {
                 let key = (version.commit.id.clone(), version.directory.clone());
                 let state = states
                     .get(&key)
-                    .expect("read_packages reads the state of every version")
+                    .expect("package_states makes the state of every version")
                     .clone();
-                let mut indexed = IndexedVersion {
+                let examples_at = match next_commit {
+                    Some(next) => ExamplesAt::FirstParentOf(next),
+                    None if event.removed_in.is_some() => end.map_or(ExamplesAt::Nowhere, |end| {
+                        ExamplesAt::FirstParentOf(end.id.clone())
+                    }),
+                    None => end.map_or(ExamplesAt::Nowhere, |end| {
+                        ExamplesAt::Commit(end.id.clone())
+                    }),
+                };
+                versions.push(Arc::new(IndexedVersion {
                     version,
                     state,
-                    examples: Vec::new(),
+                    event_type: event_type.clone(),
+                    examples_at,
+                    examples: OnceLock::new(),
                     bodies: Default::default(),
-                };
-                let last_current = match &next_commit {
-                    Some(next) => first_parent(repository.git(), next),
-                    None if event.removed_in.is_some() => {
-                        end.and_then(|end| first_parent(repository.git(), &end.id))
-                    }
-                    None => end.and_then(|end| git2::Oid::from_str(&end.id).ok()),
-                };
-                if let Some(at) = last_current {
-                    indexed.examples =
-                        examples_of(repository.git(), &event.event_type, &indexed, at);
-                }
-                versions.push(Arc::new(indexed));
+                }));
             }
             events.insert(
                 (event.source.clone(), event.event_type.clone()),
@@ -480,6 +612,7 @@ impl Index {
             pinned,
             latest,
             documents,
+            git,
         };
         index.catalog = Catalog::build(repository, branch, &index)?;
         Ok(index)
@@ -508,6 +641,15 @@ impl Index {
         self.consumers
             .iter()
             .find(|consumer| consumer.id.as_deref() == Some(id))
+    }
+
+    /// How many package states were read from Git since the first index of this line was
+    /// built (an index and those reloads build from it share the count): the states requests
+    /// and the latest versions' search entries needed, never one per version.
+    pub fn states_read(&self) -> usize {
+        self.git
+            .states_read
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many versions the index holds.
@@ -620,84 +762,48 @@ fn tip_errors(snapshot: &Snapshot) -> Vec<String> {
         .collect()
 }
 
-/// Reads from Git, per (commit, directory) that introduced a version, the package's files,
-/// every package it imports (directly or not), and the definitions to export. States whose
-/// imports read the same files share one map of them.
-fn read_packages(
-    repository: &Repository,
+/// The package state of each (commit, directory) that introduced a version, with the
+/// definitions to export there: the previous index's when it has one (history does not
+/// change), else a new one, read from Git on first use.
+fn package_states(
     history: &History,
     kept: &HashMap<(&str, &str), &Arc<PackageState>>,
     cache: &Arc<DocumentCache>,
+    git: &Arc<GitReader>,
     build: &mut BuildCounts,
-) -> Result<HashMap<(String, String), Arc<PackageState>>, Error> {
-    let git = repository.git();
+) -> HashMap<(String, String), Arc<PackageState>> {
     let mut states: HashMap<(String, String), Arc<PackageState>> = HashMap::new();
-    let mut packages: HashMap<(String, String), ReadPackage> = HashMap::new();
-    let mut shared_imports: HashMap<[u8; 32], Arc<HashMap<String, PackageFiles>>> = HashMap::new();
+    let mut made: HashMap<(String, String), (Arc<CommitInfo>, Vec<String>)> = HashMap::new();
     for version in history.events.iter().flat_map(|event| &event.versions) {
         let key = (version.commit.id.clone(), version.directory.clone());
+        if states.contains_key(&key) {
+            continue;
+        }
         if let Some(state) = kept.get(&(key.0.as_str(), key.1.as_str())) {
             let state = Arc::clone(state);
             states.insert(key, state);
             continue;
         }
-        if let Some((_, _, definitions)) = packages.get_mut(&key) {
-            if !definitions.contains(&version.definition) {
-                definitions.push(version.definition.clone());
-            }
-            continue;
+        let (_, definitions) = made
+            .entry(key)
+            .or_insert_with(|| (version.commit.clone(), Vec::new()));
+        if !definitions.contains(&version.definition) {
+            definitions.push(version.definition.clone());
         }
-        let read_error = |what: &str| {
-            let commit = version.commit.id.clone();
-            let what = what.to_string();
-            move |source| Error::Read {
-                commit,
-                what,
-                source,
-            }
-        };
-        let oid = git2::Oid::from_str(&version.commit.id).map_err(read_error("the commit id"))?;
-        let commit = git.find_commit(oid).map_err(read_error("the commit"))?;
-        let root = commit.tree().map_err(read_error("the root tree"))?;
-        let files = match tree::subtree_id(&root, &version.directory) {
-            Some(id) => {
-                let package_tree = git.find_tree(id).map_err(read_error(&version.directory))?;
-                tree::package_files(git, &package_tree, &version.directory, None)
-                    .map_err(read_error(&version.directory))?
-            }
-            None => PackageFiles::default(),
-        };
-        let resolver = TreeResolver::new(git, root);
-        let mut imports = HashMap::new();
-        let mut pending = tree::imports_of(&files);
-        while let Some(import_path) = pending.pop() {
-            if imports.contains_key(&import_path) {
-                continue;
-            }
-            // An import that does not resolve is reported by the loader.
-            if let Ok(Some(imported)) = resolver.resolve(&import_path) {
-                pending.extend(tree::imports_of(&imported));
-                imports.insert(import_path, imported);
-            }
-        }
-        let imports = shared_imports
-            .entry(imports_digest(&imports))
-            .or_insert_with(|| Arc::new(imports))
-            .clone();
-        packages.insert(key, (files, imports, vec![version.definition.clone()]));
     }
-    build.states_read = packages.len();
-    for (key, (files, imports, definitions)) in packages {
+    build.states_made = made.len();
+    for ((commit_id, directory), (commit, definitions)) in made {
         let state = PackageState {
-            files,
-            imports,
+            commit,
+            directory: directory.clone(),
             definitions,
             evaluated: Mutex::new(Weak::new()),
             cache: cache.clone(),
+            git: git.clone(),
         };
-        states.insert(key, Arc::new(state));
+        states.insert((commit_id, directory), Arc::new(state));
     }
-    Ok(states)
+    states
 }
 
 /// The version of `previous` that `version` is, when nothing about it changed: the same
@@ -718,31 +824,6 @@ fn kept_version<'p>(
         && old.version.definition == version.definition
         && Some(old_next.version.commit.id.as_str()) == next_commit;
     same.then_some(old)
-}
-
-type ReadPackage = (
-    PackageFiles,
-    Arc<HashMap<String, PackageFiles>>,
-    Vec<String>,
-);
-
-/// A digest of every import path, file name and text of `imports`, in a fixed order.
-fn imports_digest(imports: &HashMap<String, PackageFiles>) -> [u8; 32] {
-    use sha2::Digest as _;
-    let mut hasher = sha2::Sha256::new();
-    let mut paths: Vec<&String> = imports.keys().collect();
-    paths.sort();
-    for path in paths {
-        let files = &imports[path];
-        for text in
-            std::iter::once(path).chain(files.files.iter().flat_map(|(name, text)| [name, text]))
-        {
-            hasher.update((text.len() as u64).to_le_bytes());
-            hasher.update(text.as_bytes());
-        }
-        hasher.update(u64::MAX.to_le_bytes());
-    }
-    hasher.finalize().into()
 }
 
 /// `{"files": [{"name", "text"}...], "imports": {"<import path>": [{"name", "text"}...]}}`:
@@ -815,17 +896,33 @@ fn documents_of(
 mod tests {
     use super::*;
 
-    fn state(bound: usize, cache: &Arc<DocumentCache>) -> Arc<PackageState> {
-        let text = format!("package p\n\n#E: {{\n\tcount: int & <={bound}\n}}\n");
-        Arc::new(PackageState {
-            files: PackageFiles {
-                files: vec![("sources/p/p.cue".to_string(), text)],
-            },
-            imports: Arc::new(HashMap::new()),
-            definitions: vec!["#E".to_string()],
-            evaluated: Mutex::new(Weak::new()),
-            cache: cache.clone(),
-        })
+    /// Three package states of `sources/p`, `count <= 1`, `<= 2` and `<= 3`, each at its own
+    /// commit, sharing `cache`.
+    fn states(cache: &Arc<DocumentCache>) -> (tempfile::TempDir, Vec<Arc<PackageState>>) {
+        let mut repo = cuemesh_testkit::git::TestRepository::new();
+        let commits: Vec<git2::Oid> = (1..=3)
+            .map(|bound| {
+                let text = format!("package p\n\n#E: {{\n\tcount: int & <={bound}\n}}\n");
+                repo.commit("main", "Ada", "Bound", &[("sources/p/p.cue", Some(&text))])
+            })
+            .collect();
+        let repository = Repository::open(repo.path()).expect("open");
+        let git = Arc::new(GitReader::open(&repository).expect("a second handle"));
+        let states = commits
+            .into_iter()
+            .map(|commit| {
+                let commit = repository.git().find_commit(commit).expect("commit");
+                Arc::new(PackageState {
+                    commit: Arc::new(CommitInfo::from_commit(&commit)),
+                    directory: "sources/p".to_string(),
+                    definitions: vec!["#E".to_string()],
+                    evaluated: Mutex::new(Weak::new()),
+                    cache: cache.clone(),
+                    git: git.clone(),
+                })
+            })
+            .collect();
+        (repo.directory, states)
     }
 
     fn json_schema(state: &PackageState) -> String {
@@ -837,16 +934,26 @@ mod tests {
     #[test]
     fn requests_keep_the_most_recent_evaluations_only_and_an_evicted_one_is_made_again() {
         let cache = Arc::new(DocumentCache::new(2));
-        let states: Vec<Arc<PackageState>> = (1..=3).map(|bound| state(bound, &cache)).collect();
+        let (_directory, states) = states(&cache);
+        let reads = || {
+            states[0]
+                .git
+                .states_read
+                .load(std::sync::atomic::Ordering::Relaxed)
+        };
+        assert_eq!(reads(), 0, "nothing is read before it is asked for");
         let first = json_schema(&states[0]);
         assert!(first.contains("\"maximum\":1"), "{first}");
+        assert_eq!(reads(), 1);
         json_schema(&states[1]);
         json_schema(&states[2]);
+        assert_eq!(reads(), 3);
         // The cache holds two: the first state's evaluation is gone, the others are kept.
         let held: Vec<bool> = states.iter().map(|state| state.is_evaluated()).collect();
         assert_eq!(held, [false, true, true]);
         assert_eq!(json_schema(&states[0]), first);
         assert!(states[0].is_evaluated());
+        assert_eq!(reads(), 4, "an evicted state is read again");
         // An evaluation held elsewhere (an index's latest versions) outlives the cache.
         let pinned = states[1].evaluate(false);
         json_schema(&states[2]);

@@ -59,7 +59,7 @@ pub fn reload(repository: &Repository, branch: &str, state: &AppState) -> Result
     let index = Index::build_from(repository, branch, Some(&state.index()))?;
     status.built();
     tracing::debug!(
-        states_read = index.build.states_read,
+        states_made = index.build.states_made,
         states_evaluated = index.build.states_evaluated,
         versions_kept = index.build.versions_kept,
         "indexed {branch}"

@@ -724,14 +724,14 @@ async fn version_page(
         esc(version.cue_text.as_deref().unwrap_or("(no text)"))
     ));
     page.write(format_args!("<h2>Examples</h2>\n"));
-    if indexed.examples.is_empty() {
+    if indexed.examples().is_empty() {
         page.write(format_args!(
             "<p class=\"muted\">No examples under <code>{}/examples/{}/</code>.</p>\n",
             esc(&version.directory),
             esc(&segment(&event.event_type))
         ));
     }
-    for example in &indexed.examples {
+    for example in indexed.examples() {
         let verdict = if example.problems.is_empty() {
             "<span class=\"badge ok\">valid</span>".to_string()
         } else {
