@@ -166,9 +166,10 @@ impl<'a> Eval<'a> {
                 }
                 // The same struct or list literal in the same scope already expanded above
                 // this vertex: the value would contain itself forever.
+                // (Data first: its objects and arrays then skip the search of ancestors.)
                 if matches!(e.kind, ExprKind::Struct(_) | ExprKind::List(_))
-                    && self.repeats_structure(v, e, key, scope_vertex(&c.env))
                     && !self.has_data(v)
+                    && self.repeats_structure(v, e, key, scope_vertex(&c.env))
                     && !self.has_fresh_struct(v)
                 {
                     // What the literal is (a struct or a list) still counts: a value that
