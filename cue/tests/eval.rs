@@ -484,6 +484,75 @@ fn structural_cycles_end_with_an_error() {
     );
 }
 
+/// A list literal that contains itself is a structural cycle, found where it repeats (not at
+/// the recursion limit, which would end the whole evaluation), and a value that conflicts with
+/// the list is that conflict (CUE's test data, cycle/structural.txtar).
+#[test]
+fn structural_cycles_through_lists_are_found_where_they_repeat() {
+    assert_eq!(export("f: [f]"), Err(vec!["structural cycle".to_string()]));
+    let package = Package::load(
+        PackageFiles {
+            files: vec![("s.cue".into(), "x: y: [y]\nb: x.y & [1]\n".into())],
+        },
+        &NoImports,
+    );
+    let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+    assert_eq!(
+        headlines,
+        [
+            "x.y.0: structural cycle",
+            "b.0: conflicting values 1 and [y] (mismatched types int and list)"
+        ]
+    );
+}
+
+/// Structure that repeats through a pattern constraint or a list's `...T` ends where the data
+/// fed to the constraint does: not a structural cycle (CUE's test data, cycle/constraints.txtar
+/// and cycle/structural.txtar), while the same repetition through plain fields is one.
+#[test]
+fn recursion_through_constraints_ends_with_the_data() {
+    let text = "a: [string]: b: a\nx: a & {c: b: c: b: c: {}}\n\
+                #T: a: [...{link: #T}]\nl: #T & {a: [{link: a: [{}]}]}\n\
+                #P: a: [string]: link: #P\np: #P & {a: one: link: a: two: {}}";
+    assert_eq!(
+        export(text),
+        Ok(json!({
+            "a": {},
+            "x": {"c": {"b": {"c": {"b": {"c": {"b": {}}}}}}},
+            "l": {"a": [{"link": {"a": [{"link": {"a": []}}]}}]},
+            "p": {"a": {"one": {"link": {"a": {"two": {"link": {"a": {}}}}}}}}
+        }))
+    );
+    // A disjunct that repeats structure is eliminated, fed by a constraint or not.
+    assert_eq!(
+        export("r=[string]: {b: r | null}\na: {r: 0}"),
+        Ok(json!({"a": {"r": 0, "b": null}}))
+    );
+    // Through a constraint that the struct itself feeds, the repetition never ends.
+    assert!(export("c: [string]: c\nc: b: {}").is_err());
+    assert_eq!(
+        export("a: {b: {c: a}}"),
+        Err(vec!["structural cycle".to_string()])
+    );
+}
+
+/// A literal repeated below itself is a structural cycle only when its own expansion brought
+/// it there: `#T` at `C.x` comes from `{x: #T & ...}`, not from `#T`'s body, so `C.x` is
+/// `#T` once (CUE's test data, cycle/structural.txtar, crossRefNoCycle).
+#[test]
+fn a_literal_brought_by_another_is_not_a_cycle() {
+    assert_eq!(
+        export("#T: {x: _, n: 1}\nC: #T & {x: #T & {x: {}}}"),
+        Ok(json!({"C": {"x": {"x": {}, "n": 1}, "n": 1}}))
+    );
+    // Brought back by its own field (through `c`), it is one.
+    let errors = export("a: {b: c}\nc: a").expect_err("a structural cycle");
+    assert!(
+        !errors.is_empty() && errors.iter().all(|m| m == "structural cycle"),
+        "{errors:?}"
+    );
+}
+
 #[test]
 fn exponential_disjunctions_end_with_an_error() {
     let mut schema = String::new();

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use super::call::{validator_scalar, Func};
 use super::closed::{Closedness, ClosingBuiltin, GroupId};
+use super::cycle::STRUCTURAL_CYCLE;
 use super::disjunct::collect_disjuncts;
 use super::errors::compact;
 use super::pattern::Pattern;
@@ -163,16 +164,24 @@ impl<'a> Eval<'a> {
                 if !self.vertices[v].seen.insert(key) {
                     return;
                 }
-                // The same struct literal in the same scope already expanded above this
-                // vertex: the value would contain itself forever.
-                if matches!(e.kind, ExprKind::Struct(_))
-                    && self.ancestor_has(v, key, scope_vertex(&c.env))
+                // The same struct or list literal in the same scope already expanded above
+                // this vertex: the value would contain itself forever.
+                // (Data first: its objects and arrays then skip the search of ancestors.)
+                if matches!(e.kind, ExprKind::Struct(_) | ExprKind::List(_))
                     && !self.has_data(v)
+                    && self.repeats_structure(v, e, key, scope_vertex(&c.env))
                     && !self.has_fresh_struct(v)
                 {
+                    // What the literal is (a struct or a list) still counts: a value that
+                    // conflicts with it is that conflict, not a cycle.
+                    let kind = match e.kind {
+                        ExprKind::List(_) => Kinds::LIST,
+                        _ => Kinds::STRUCT,
+                    };
+                    self.unify_kinds(v, kind, e.span);
                     self.set_error(
                         v,
-                        EvalError::new("STRUCTURAL_CYCLE", "structural cycle", vec![e.span]),
+                        EvalError::new(STRUCTURAL_CYCLE, "structural cycle", vec![e.span]),
                     );
                     return;
                 }

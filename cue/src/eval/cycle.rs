@@ -7,15 +7,46 @@
 //! fields evaluated from a partial value are provisional on the outermost vertex they read,
 //! and are evaluated anew (once) when it is complete ([`Eval::reset_provisional`]).
 //!
-//! A structural cycle (a struct literal that contains itself, `a: b: a`) is found when the
-//! same literal in the same scope was already expanded a few levels above
-//! ([`Eval::ancestor_has`]), unless data drives the recursion (it ends where the data does).
+//! A structural cycle (a struct or list literal that contains itself, `a: b: a`, `f: [f]`) is
+//! found when the same literal in the same scope was already expanded a few levels above
+//! ([`Eval::repeats_structure`]), unless data drives the recursion (it ends where the data
+//! does). Through pattern constraints and a list's `...T` it may repeat a little longer,
+//! since the data they apply to can end it.
 
 use super::conjunct::{env_key, Conjunct, ConjunctKind};
 use super::vertex::{State, VertexId};
 use super::Eval;
-use crate::ast::{Expr, ExprKind};
+use crate::ast::{Decl, Expr, ExprKind, FieldConstraint, LabelKind};
 use crate::value::Scalar;
+
+/// The code of a structural cycle's error.
+pub(super) const STRUCTURAL_CYCLE: &str = "STRUCTURAL_CYCLE";
+
+/// How many times structure may repeat through a pattern constraint or a list's `...T`
+/// before it is a structural cycle (see [`Eval::repeats_structure`]): enough for the data
+/// that feeds such a constraint to end it one level further, as CUE affords it.
+const REPEATS_THROUGH_CONSTRAINTS: usize = 3;
+
+/// Whether the struct or list literal `e` declares something every value of it has: a field
+/// that is not optional, a list element, or an embedded literal or comprehension (embedded
+/// references are checked when what they name is added).
+fn declares_structure(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::List(list) => !list.elements.is_empty(),
+        ExprKind::Struct(lit) => lit.decls.iter().any(|d| match d {
+            Decl::Field(f) => {
+                f.constraint != FieldConstraint::Optional
+                    && !matches!(f.label.kind, LabelKind::Pattern { .. })
+            }
+            Decl::Embed(x) => !matches!(
+                x.kind,
+                ExprKind::Ident(_) | ExprKind::Selector(..) | ExprKind::Index(..)
+            ),
+            Decl::Let(_) | Decl::Ellipsis(_) | Decl::Attribute(_) => false,
+        }),
+        _ => false,
+    }
+}
 
 impl<'a> Eval<'a> {
     /// Adds `c` to `v`. When that made `v` incomplete (it had no error before) and read
@@ -23,7 +54,13 @@ impl<'a> Eval<'a> {
     /// further out), which `v` waits for.
     pub(super) fn add_in_cycle(&mut self, v: VertexId, c: Conjunct<'a>) -> Option<VertexId> {
         let (cycle_reads, had_error) = (self.cycle_reads.len(), self.vertices[v].error.is_some());
+        let from = match c.kind {
+            ConjunctKind::Expr(e) => Some((v, e.span)),
+            _ => None,
+        };
+        let outer = std::mem::replace(&mut self.expanding_conjunct, from);
         self.add(v, c);
+        self.expanding_conjunct = outer;
         let incomplete = self.vertices[v]
             .error
             .as_ref()
@@ -111,6 +148,66 @@ impl<'a> Eval<'a> {
             && vertex.origin.is_none()
     }
 
+    /// Whether adding the struct or list literal `e` (conjunct `key`, written in `scope`) to
+    /// `v` repeats structure that a vertex above `v` already expanded from it: a value that
+    /// would contain itself forever (a structural cycle).
+    ///
+    /// A literal that declares nothing a value must have (only optional fields, pattern
+    /// constraints, `...`; a list without elements) cannot repeat forever by itself. Where the
+    /// repetition passed through a vertex that a constraint applying only to given values fed
+    /// (a pattern constraint, a list's `...T`), the data that feeds it may end it
+    /// (`a: [string]: b: a`, `x: a & {c: b: c: {}}`): such a repetition is a cycle only
+    /// once it has repeated [`REPEATS_THROUGH_CONSTRAINTS`] times; otherwise the first
+    /// repetition is.
+    pub(super) fn repeats_structure(
+        &self,
+        v: VertexId,
+        e: &Expr,
+        key: (usize, usize),
+        scope: Option<VertexId>,
+    ) -> bool {
+        if !declares_structure(e) || !self.brought_by_itself(v, e) {
+            return false;
+        }
+        const SEARCHED: usize = 32;
+        // A disjunct that repeats structure is a cycle at once: it is then eliminated
+        // (`c: 1 | {d: c}` is 1), whatever fed it.
+        let candidate = self.vertices[v].origin.is_some();
+        let (mut found, mut through_constraint) =
+            (0, self.vertices[v].from_constraint && !candidate);
+        let mut current = self.vertices[v].parent;
+        for _ in 0..SEARCHED {
+            let Some(a) = current else {
+                break;
+            };
+            if found == 0 && !candidate {
+                through_constraint |= self.vertices[a].from_constraint;
+            }
+            if Some(a) != scope && self.vertices[a].seen.contains(&key) {
+                found += 1;
+                if !through_constraint || found >= REPEATS_THROUGH_CONSTRAINTS {
+                    return true;
+                }
+            }
+            current = self.vertices[a].parent;
+        }
+        false
+    }
+
+    /// Whether the literal `e`, being added to `v`, may have been brought there by its own
+    /// expansion above: the conjunct of `v` being added (through the references it follows)
+    /// is written inside `e` (`a: b: a`: `a` at `a.b` is written inside `{b: a}`). A literal
+    /// that another one brings (`C: T & {x: T}`: `T` at `C.x` comes from `{x: T}`) does not
+    /// repeat by itself: `C.x` is `T` once, not forever. Unknown origins count as its own.
+    fn brought_by_itself(&self, v: VertexId, e: &Expr) -> bool {
+        match self.expanding_conjunct {
+            Some((w, span)) if w == v => {
+                span.file == e.span.file && e.span.start <= span.start && span.end <= e.span.end
+            }
+            _ => true,
+        }
+    }
+
     /// Whether a vertex above `v` (by structure: disjunction candidates stand in for their
     /// origin, not under it) already expanded the conjunct `key`.
     ///
@@ -141,12 +238,13 @@ impl<'a> Eval<'a> {
         false
     }
 
-    /// Whether `v` has a struct literal of its own that no vertex above it expanded (the value
-    /// written for a field that a pattern constraint recurses into, `{[string]: #T}`): such
-    /// recursion ends where those literals do, so it is not a structural cycle.
+    /// Whether `v` has a struct or list literal of its own that no vertex above it expanded
+    /// (the value written for a field that a pattern constraint recurses into,
+    /// `{[string]: #T}`): such recursion ends where those literals do, so it is not a
+    /// structural cycle.
     pub(super) fn has_fresh_struct(&self, v: VertexId) -> bool {
         self.vertices[v].conjuncts.iter().any(|c| match c.kind {
-            ConjunctKind::Expr(e) if matches!(e.kind, ExprKind::Struct(_)) => {
+            ConjunctKind::Expr(e) if matches!(e.kind, ExprKind::Struct(_) | ExprKind::List(_)) => {
                 let key = (e as *const Expr as usize, env_key(&c.env));
                 !self.ancestor_has(v, key, None)
             }

@@ -147,6 +147,9 @@ pub(crate) struct Eval<'a> {
     /// the value whose evaluation read the data's fields; in a reference cycle, the outermost
     /// vertex read is the one that completes last ([`Eval::outermost`]).
     expanding: Vec<VertexId>,
+    /// The vertex whose conjunct is being added by its expansion, and that conjunct's span:
+    /// what brought a repeated literal there (see [`Eval::repeats_structure`]).
+    expanding_conjunct: Option<(VertexId, crate::source::Span)>,
     /// The data document being validated, if any.
     data_file: Option<crate::source::FileId>,
     /// The root of a `-d` schema expression: like a definition, a schema for data.
@@ -188,6 +191,7 @@ impl<'a> Eval<'a> {
             dynamic: false,
             dependents: None,
             expanding: Vec::new(),
+            expanding_conjunct: None,
             data_file: None,
             expression_root: None,
             definition_groups: HashMap::new(),

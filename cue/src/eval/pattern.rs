@@ -76,6 +76,7 @@ impl<'a> Eval<'a> {
             env,
             group: pattern.group,
         };
+        self.vertices[a].from_constraint = true;
         self.push_conjunct(a, c);
     }
 

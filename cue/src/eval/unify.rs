@@ -206,6 +206,7 @@ impl<'a> Eval<'a> {
             let Some(c) = constraint else { continue };
             for i in start..length {
                 let a = self.arc(v, &Feature::Index(i));
+                self.vertices[a].from_constraint = true;
                 self.push_conjunct(a, c.clone());
             }
         }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::closed::{GroupDecls, GroupId};
 use super::conjunct::{Conjunct, Embedded, Env};
+use super::cycle::STRUCTURAL_CYCLE;
 use super::disjunct::Disjunction;
 use super::pattern::Pattern;
 use super::validator::SchemaValidator;
@@ -184,6 +185,10 @@ pub(crate) struct Vertex<'a> {
     pub(super) list_open: Vec<(usize, Option<Conjunct<'a>>)>,
     /// Its pattern constraints (`[L]: V`), applied to every regular arc whose label matches.
     pub(super) patterns: Vec<Pattern<'a>>,
+    /// Whether a constraint that applies only where a value is given (a pattern constraint,
+    /// a list's `...T`) added a conjunct to it: a cycle through it may end where that value
+    /// does (see [`Eval::repeats_structure`]).
+    pub(super) from_constraint: bool,
     /// Comprehensions embedded in its struct literals, not yet run, with their environment and
     /// closedness group.
     pub(super) comprehensions: Vec<(&'a ast::Comprehension, Env<'a>, Option<GroupId>)>,
@@ -257,6 +262,7 @@ impl<'a> Eval<'a> {
             list: None,
             list_open: Vec::new(),
             patterns: Vec::new(),
+            from_constraint: false,
             comprehensions: Vec::new(),
             embedded_values: Vec::new(),
             validators: Vec::new(),
@@ -303,8 +309,13 @@ impl<'a> Eval<'a> {
     pub(super) fn set_error(&mut self, v: VertexId, error: Arc<EvalError>) {
         let vertex = &mut self.vertices[v];
         match &vertex.error {
-            // A real conflict replaces an earlier incomplete note.
-            Some(existing) if existing.incomplete && !error.incomplete => {
+            // A real conflict replaces an earlier incomplete note, and a structural cycle: a
+            // value that conflicts is that conflict, however deep it would have gone.
+            Some(existing)
+                if (existing.incomplete || existing.code == STRUCTURAL_CYCLE)
+                    && !error.incomplete
+                    && error.code != STRUCTURAL_CYCLE =>
+            {
                 vertex.error = Some(error)
             }
             Some(_) => {}
