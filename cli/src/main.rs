@@ -101,20 +101,20 @@ enum Command {
         #[arg(long = "history-cache", value_name = "DIR")]
         history_cache: Option<PathBuf>,
     },
-    /// Validate JSON and YAML data files against a CUE schema, like `cue vet`.
+    /// Validate JSON, YAML and TOML data files against a CUE schema, like `cue vet`.
     ///
-    /// `.cue` files (or a directory, for its `.cue` files) form the schema package; `.json` files
-    /// hold one value each; `.jsonl`, `.ndjson` and `.ldjson` files hold a stream of values, and
-    /// `.yaml` and `.yml` files a stream of documents, each validated on its own; `json:`,
-    /// `jsonl:` or `yaml:` before a file forces its type, and names the type of standard input
-    /// (`json: -`). Files may come in any order. Without data files, vet checks that the package itself has no errors and
+    /// `.cue` files (or a directory, for its `.cue` files) form the schema package; `.json` and
+    /// `.toml` files hold one value each; `.jsonl`, `.ndjson` and `.ldjson` files hold a stream
+    /// of values, and `.yaml` and `.yml` files a stream of documents, each validated on its own;
+    /// `json:`, `jsonl:`, `yaml:` or `toml:` before a file forces its type, and names the type of
+    /// standard input (`json: -`). Files may come in any order. Without data files, vet checks that the package itself has no errors and
     /// that its fields are concrete (see -c).
     ///
     /// Exit status: 0 when everything is valid, 1 when errors were reported, 2 for usage or I/O
     /// errors (a missing file, no .cue file, a bad -d expression).
     Vet {
-        /// Schema (.cue files, directories) and data (.json, .jsonl, .ndjson, .yaml) files, in any
-        /// order; by default the package in the current directory.
+        /// Schema (.cue files, directories) and data (.json, .jsonl, .ndjson, .yaml, .toml) files,
+        /// in any order; by default the package in the current directory.
         #[arg(value_name = "FILE")]
         files: Vec<PathBuf>,
 
@@ -135,6 +135,13 @@ enum Command {
             default_missing_value = "true"
         )]
         concrete: Option<bool>,
+
+        /// Place each data document at a path computed from its content, one label per
+        /// expression, evaluated in the document's scope (`-l 'strings.ToLower(kind)' -l name`
+        /// puts `{"kind": "Service", "name": "a"}` at `service: a:`); the documents of a file
+        /// are then validated together, as one value.
+        #[arg(short = 'l', long = "path", value_name = "EXPRESSION")]
+        path: Vec<String>,
     },
     /// Print a package's definitions as OpenAPI 3.0 or JSON Schema 2020-12, like
     /// `cue export --out openapi`.
@@ -587,6 +594,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             files,
             schema,
             concrete,
+            path,
         } => {
             let working_directory =
                 std::env::current_dir().context("cannot read the working directory")?;
@@ -599,6 +607,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut config =
                 VetConfig::from_arguments(&files, schema, cli.format, &working_directory)?;
             config.incomplete = vet::IncompleteValues::from_flag(concrete);
+            config.labels = path;
             Ok(match vet::run(&config)? {
                 VetOutcome::Clean => ExitCode::SUCCESS,
                 VetOutcome::Findings => ExitCode::from(1),

@@ -432,6 +432,125 @@ fn each_document_of_a_yaml_stream_is_validated() {
     assert_eq!((run.code, run.stderr.as_str()), (0, ""));
 }
 
+/// From upstream `vet_data.txtar`: TOML data, with positions in the TOML text; arrays of
+/// tables are lists of structs.
+#[test]
+fn toml_data_is_validated_with_positions_in_the_toml_file() {
+    let dir = workspace(&[
+        (
+            "schema.cue",
+            "#Language: {\n\ttag:  string\n\tname: =~\"^\\\\p{Lu}\" // Must start with an uppercase letter.\n}\nlanguages: [...#Language]\n",
+        ),
+        (
+            "data.toml",
+            "[[languages]]\nname = 'English'\ntag = 'en'\n[[languages]]\nname = 'dutch'\ntag = 'nl'\n[[languages]]\nname = 'Norwegian'\ntag = 'no'\n",
+        ),
+        (
+            "good",
+            "[[languages]]\nname = \"English\" # a comment\ntag = 'en'\n",
+        ),
+    ]);
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "data.toml"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "languages.1.name: invalid value \"dutch\" (out of bound =~\"^\\\\p{Lu}\"):\n    ./schema.cue:3:8\n    ./data.toml:5:8\n"
+    );
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "toml:", "good"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+}
+
+/// TOML that does not parse is reported at the position where reading failed, and TOML's
+/// values CUE has no number for (`inf`) are an error at the value, not a crash.
+#[test]
+fn malformed_toml_is_a_finding_naming_the_position() {
+    let dir = workspace(&[
+        ("schema.cue", "a: number\nb?: number\n"),
+        ("broken.toml", "a = 1\na = 2\n"),
+        ("infinite.toml", "a = 1\nb = inf\n"),
+    ]);
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "broken.toml"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .starts_with("invalid TOML: duplicate key: a:\n    ./broken.toml:2:1"),
+        "{}",
+        run.stderr
+    );
+    let run = cuemesh(dir.path(), &["vet", "schema.cue", "infinite.toml"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("./infinite.toml:2:5"), "{}", run.stderr);
+}
+
+/// From upstream `vet_path.txtar`: `-l` places each document of a stream at the path its
+/// expressions compute, and errors name that path; the file's documents are one value, so two
+/// documents placed at the same path must agree.
+#[test]
+fn documents_are_placed_at_the_paths_their_labels_compute() {
+    let dir = workspace(&[
+        (
+            "services.cue",
+            "deployment: [string]: name: !~\"^[A-Z]\"\nservice: [string]: name: !~\"^[A-Z]\"\n",
+        ),
+        (
+            "services.jsonl",
+            "{\n    \"kind\": \"Service\",\n    \"name\": \"booster\"\n}\n{\n    \"kind\": \"Deployment\",\n    \"name\": \"Booster\",\n    \"replicas\": 1\n}\n{\n    \"kind\": \"Service\",\n    \"name\": \"Supplement\\nfoo\"\n}\n",
+        ),
+        (
+            "same.yaml",
+            "kind: Service\nname: a\nport: 1\n---\nkind: Service\nname: a\nport: 2\n",
+        ),
+        ("numbers.json", "{\"kind\": 3}"),
+    ]);
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "vet",
+            "-l",
+            "strings.ToLower(kind)",
+            "-l",
+            "name",
+            "services.jsonl",
+            "services.cue",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "deployment.Booster.name: invalid value \"Booster\" (out of bound !~\"^[A-Z]\"):\n    ./services.cue:1:29\n    ./services.jsonl:7:13\nservice.\"Supplement\\nfoo\".name: invalid value \"Supplement\\nfoo\" (out of bound !~\"^[A-Z]\"):\n    ./services.cue:2:26\n    ./services.jsonl:12:13\n"
+    );
+
+    let run = cuemesh(
+        dir.path(),
+        &[
+            "vet",
+            "--path",
+            "strings.ToLower(kind)",
+            "--path",
+            "name",
+            "services.cue",
+            "same.yaml",
+        ],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .starts_with("service.a.port: conflicting values 1 and 2:\n    ./same.yaml:3:7\n    ./same.yaml:7:7\n"),
+        "{}",
+        run.stderr
+    );
+
+    let run = cuemesh(
+        dir.path(),
+        &["vet", "-l", "kind", "services.cue", "numbers.json"],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "invalid path -l 'kind': a label must be a string, not 3:\n    ./numbers.json:1:1\n"
+    );
+}
+
 #[test]
 fn malformed_yaml_is_a_finding_naming_the_position() {
     let dir = workspace(&[

@@ -91,6 +91,22 @@ pub(crate) fn decode_value(file: FileId, text: &str) -> Result<JsonValue<'_>, Bo
     decode_document(file, text).map(|(value, _)| value)
 }
 
+/// Decodes a stream of JSON values (`.jsonl`), in order, each with spans into the whole text.
+pub(crate) fn decode_stream(
+    file: FileId,
+    text: &str,
+) -> Result<Vec<JsonValue<'_>>, Box<Diagnostic>> {
+    let mut decoder = Decoder::new(file, text);
+    let mut values = Vec::new();
+    loop {
+        decoder.skip_whitespace();
+        if decoder.pos >= decoder.bytes.len() {
+            return Ok(values);
+        }
+        values.push(decoder.value()?);
+    }
+}
+
 /// Like [`decode_value`], and whether some object repeats a key (`{"a": 1, "a": 2}`): CUE
 /// unifies the repeated fields, which only unification does.
 pub(crate) fn decode_document(

@@ -35,6 +35,7 @@ mod eval;
 mod export;
 mod import;
 mod package;
+mod placement;
 mod validate;
 mod value;
 
@@ -44,8 +45,8 @@ pub use export::{OpenApiConfig, OpenApiVersion, UNSUPPORTED_EXTENSION};
 pub use import::{avro, jsonschema, read_yaml, ImportError, Imported, Warning, YamlError};
 pub use lexer::comments;
 pub use package::{
-    module_path, DirectoryResolver, ImportResolver, MemoryResolver, NoImports, Package,
-    PackageFiles, Schema, Validation,
+    module_path, DataEncoding, DirectoryResolver, ImportResolver, MemoryResolver, NoImports,
+    Package, PackageFiles, Schema, Validation,
 };
 pub use re2::{compile as compile_regex, Re2Error};
 pub use source::{FileId, SourceMap, Span};

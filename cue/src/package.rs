@@ -9,6 +9,19 @@ use crate::diagnostic::Diagnostic;
 use crate::eval::{Eval, ImportTarget, PackageData, Program};
 use crate::source::{FileId, SourceMap};
 
+/// How a data file is encoded, for [`Schema::validate_placed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataEncoding {
+    /// One JSON value (`.json`).
+    Json,
+    /// A stream of JSON values (`.jsonl`, `.ndjson`, `.ldjson`).
+    JsonStream,
+    /// A stream of YAML documents (`.yaml`, `.yml`).
+    Yaml,
+    /// One TOML document (`.toml`).
+    Toml,
+}
+
 /// The files of one package, as (name used in positions, text) pairs.
 #[derive(Debug, Clone, Default)]
 pub struct PackageFiles {
@@ -623,6 +636,64 @@ impl Schema {
         }
     }
 
+    /// Validates a TOML document (`.toml`) like `cue vet` does: its tables are structs, arrays
+    /// of tables lists, dates and times strings; positions in the TOML text. A document that is
+    /// not valid TOML gives the syntax error at its position.
+    pub fn validate_toml(&self, name: &str, text: &str) -> Validation {
+        let sources = self.sources_with(name, text);
+        match crate::builtins::toml::decode(self.data_file, text) {
+            Ok(document) => self.unify_decoded(text, sources, &document),
+            Err(diagnostic) => Validation {
+                errors: vec![*diagnostic],
+                sources,
+            },
+        }
+    }
+
+    /// Validates a data file whose documents are each placed at a path computed from their own
+    /// content, as `cue vet -l` does: every expression of `labels` gives one label of the path,
+    /// evaluated in the scope of the document's fields (`strings.ToLower(kind)`, `name`), and
+    /// the file's documents, each under its path, are validated as one value. A document whose
+    /// label is not a string, or cannot be computed, is an error at the document.
+    pub fn validate_placed(
+        &self,
+        name: &str,
+        text: &str,
+        encoding: DataEncoding,
+        labels: &[String],
+    ) -> Validation {
+        let sources = self.sources_with(name, text);
+        let file = self.data_file;
+        let decoded = match encoding {
+            DataEncoding::Json => crate::json::decode_value(file, text).map(|value| vec![value]),
+            DataEncoding::JsonStream => crate::json::decode_stream(file, text),
+            DataEncoding::Yaml => crate::yaml::decode_stream(file, text),
+            DataEncoding::Toml => crate::builtins::toml::decode(file, text).map(|v| vec![v]),
+        };
+        let documents = match decoded {
+            Ok(documents) => documents,
+            Err(diagnostic) => {
+                return Validation {
+                    errors: vec![*diagnostic],
+                    sources,
+                }
+            }
+        };
+        let mut placed = Vec::with_capacity(documents.len());
+        let mut errors = Vec::new();
+        for document in &documents {
+            match crate::placement::labels_of(document, labels) {
+                Ok(path) => placed.push((path, document.to_expr())),
+                Err(diagnostic) => errors.push(*diagnostic),
+            }
+        }
+        if !errors.is_empty() {
+            return Validation { errors, sources };
+        }
+        let data = crate::placement::placed(file, text.len(), placed);
+        self.unify_expr(text, sources, data)
+    }
+
     /// Unifies one decoded document (spans into `text`, the file `self.data_file`) with the
     /// schema and collects its errors, then its incomplete fields.
     fn unify_decoded(
@@ -631,7 +702,11 @@ impl Schema {
         sources: Arc<SourceMap>,
         data: &crate::json::JsonValue<'_>,
     ) -> Validation {
-        let data = data.to_expr();
+        self.unify_expr(text, sources, data.to_expr())
+    }
+
+    /// Unifies data given as a syntax tree (spans into `text`) with the schema.
+    fn unify_expr(&self, text: &str, sources: Arc<SourceMap>, data: ast::Expr) -> Validation {
         let file = data.span.file;
         let mut extra = vec![(file, text)];
         if let Some(expression) = &self.expression {

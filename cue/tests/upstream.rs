@@ -52,9 +52,10 @@
 //!
 //! **Group `vet/`: `cmd/cue/cmd/testdata/script/vet*.txtar`.** The unit is one `exec cue vet`
 //! line. The archive's files are given to the library the way `cuemesh vet` does it
-//! (`Package::load`, `Package::schema`, `Schema::validate_json` and `Schema::validate_yaml`;
-//! without data files `Package::incomplete_values` with `-c`'s three settings). Lines naming
-//! TOML, or flags other than `-d` and `-c`, are skipped; `-` after a type qualifier reads the
+//! (`Package::load`, `Package::schema`, `Schema::validate_json`, `Schema::validate_yaml` and
+//! `Schema::validate_toml`, or `Schema::validate_placed` with `-l` label expressions;
+//! without data files `Package::incomplete_values` with `-c`'s three settings). Lines with
+//! flags other than `-d`, `-c` and `-l` are skipped; `-` after a type qualifier reads the
 //! file that a `stdin FILE` line before it names. An argument with a
 //! package qualifier or without extension names a package of the archive's module by import
 //! path (`cue.test:schema`), and is an error when there is no such package, as in `cuemesh`.
@@ -1395,10 +1396,12 @@ fn vet_like_cuemesh(
 ) -> Option<Vec<String>> {
     let mut expression: Option<String> = None;
     let mut package_files: Vec<(String, String)> = Vec::new();
-    // (name, text, kind): kind is "json", "jsonl" or "yaml".
+    // (name, text, kind): kind is "json", "jsonl", "yaml" or "toml".
     let mut data: Vec<(String, String, &str)> = Vec::new();
     let mut qualifier: Option<&str> = None;
     let mut concrete: Option<bool> = None;
+    // `-l`/`--path` label expressions placing each data document.
+    let mut labels: Vec<String> = Vec::new();
     let mut i = 0;
     let file_text = |name: &str| -> Option<String> {
         let name = name.trim_start_matches("./");
@@ -1423,6 +1426,11 @@ fn vet_like_cuemesh(
             expression = Some(e.to_string());
             continue;
         }
+        if w == "-l" || w == "--path" {
+            labels.push(words.get(i)?.clone());
+            i += 1;
+            continue;
+        }
         match w {
             "-c" | "-c=true" | "--concrete" | "--concrete=true" => {
                 concrete = Some(true);
@@ -1445,10 +1453,11 @@ fn vet_like_cuemesh(
         }
         if let Some(q) = w.strip_suffix(':') {
             match q {
-                "json" | "jsonl" | "yaml" => {
+                "json" | "jsonl" | "yaml" | "toml" => {
                     qualifier = Some(match q {
                         "json" => "json",
                         "jsonl" => "jsonl",
+                        "toml" => "toml",
                         _ => "yaml",
                     });
                     continue;
@@ -1482,6 +1491,7 @@ fn vet_like_cuemesh(
                 Some("json") => "json",
                 Some("jsonl" | "ndjson" | "ldjson") => "jsonl",
                 Some("yaml" | "yml") => "yaml",
+                Some("toml") => "toml",
                 _ => return None,
             },
         };
@@ -1533,10 +1543,26 @@ fn vet_like_cuemesh(
     };
     let mut errors = Vec::new();
     for (name, text, kind) in data {
+        if !labels.is_empty() {
+            let encoding = match kind {
+                "jsonl" => cue::DataEncoding::JsonStream,
+                "yaml" => cue::DataEncoding::Yaml,
+                "toml" => cue::DataEncoding::Toml,
+                _ => cue::DataEncoding::Json,
+            };
+            let v = schema.validate_placed(&name, &text, encoding, &labels);
+            errors.extend(render(&v.errors, &v.sources));
+            continue;
+        }
         if kind == "yaml" {
             for v in schema.validate_yaml(&name, &text) {
                 errors.extend(render(&v.errors, &v.sources));
             }
+            continue;
+        }
+        if kind == "toml" {
+            let v = schema.validate_toml(&name, &text);
+            errors.extend(render(&v.errors, &v.sources));
             continue;
         }
         let documents = if kind == "jsonl" {

@@ -350,6 +350,11 @@ pub fn is_package(import_path: &str) -> bool {
     PACKAGES.iter().any(|p| p.path == import_path) || schema::has_package(import_path)
 }
 
+/// The import paths of the builtin packages (`strings`, `encoding/json`, ...).
+pub(crate) fn package_paths() -> impl Iterator<Item = &'static str> {
+    PACKAGES.iter().map(|p| p.path)
+}
+
 /// The function or constant `name` of the builtin package `import_path`.
 pub fn lookup(import_path: &str, name: &str) -> Option<Member> {
     if let Some(func) = schema::lookup(import_path, name) {
@@ -651,6 +656,51 @@ pub(crate) fn string_list_arg(args: &[Concrete], index: usize) -> Result<Vec<&st
             ))),
         })
         .collect()
+}
+
+/// A decoded data document (YAML, TOML) as a concrete value; `encoding` names the decoder in
+/// errors. A number beyond 128-bit integers or `f64` is an error, and so is a key repeated with
+/// another value.
+pub(crate) fn json_to_concrete(
+    value: &crate::json::JsonValue<'_>,
+    encoding: &str,
+) -> Result<Concrete, BuiltinError> {
+    use crate::json::JsonKind;
+    Ok(match &value.kind {
+        JsonKind::Null => Concrete::Null,
+        JsonKind::Bool(b) => Concrete::Bool(*b),
+        JsonKind::Int(text) => Concrete::Int(text.parse().map_err(|_| {
+            BuiltinError::new(format!("{encoding}: integer {text} is out of range"))
+        })?),
+        JsonKind::Float(text) => {
+            Concrete::Float(text.parse().map_err(|_| {
+                BuiltinError::new(format!("{encoding}: cannot decode number {text}"))
+            })?)
+        }
+        JsonKind::String(s) => string(s.as_ref()),
+        JsonKind::Array(items) => list(
+            items
+                .iter()
+                .map(|item| json_to_concrete(item, encoding))
+                .collect::<Result<_, _>>()?,
+        ),
+        JsonKind::Object(members) => {
+            let mut fields: Vec<(Arc<str>, Concrete)> = Vec::new();
+            for (key, _, item) in members {
+                let item = json_to_concrete(item, encoding)?;
+                match fields.iter_mut().find(|(name, _)| **name == **key) {
+                    Some((_, existing)) if *existing == item => {}
+                    Some(_) => {
+                        return Err(BuiltinError::new(format!(
+                            "{encoding}: mapping key {key:?} already defined with another value"
+                        )))
+                    }
+                    None => fields.push((Arc::from(key.as_ref()), item)),
+                }
+            }
+            Concrete::Struct(fields.into())
+        }
+    })
 }
 
 pub(crate) fn string(s: impl AsRef<str>) -> Concrete {

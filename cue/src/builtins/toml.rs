@@ -9,7 +9,12 @@
 
 use std::sync::Arc;
 
-use super::{format_concrete, string, Builtin, BuiltinError, Concrete};
+use std::borrow::Cow;
+
+use super::{format_concrete, json_to_concrete, string, Builtin, BuiltinError, Concrete};
+use crate::diagnostic::Diagnostic;
+use crate::json::{JsonKind, JsonValue};
+use crate::source::{FileId, Span};
 
 const P: &str = "encoding/toml";
 
@@ -210,11 +215,13 @@ fn inline(out: &mut String, value: &Concrete) -> Result<(), BuiltinError> {
 
 // Decoding.
 
-/// A table being built: its entries in order, and how it came to exist (a table defined by
-/// a header may not be defined again; one made by a dotted key may not get a header).
-#[derive(Debug, Default)]
+/// A table being built: its entries in order (each with the span of its key), where it was
+/// made, and how it came to exist (a table defined by a header may not be defined again; one
+/// made by a dotted key may not get a header).
+#[derive(Debug)]
 struct Table {
-    entries: Vec<(String, Node)>,
+    entries: Vec<(String, Span, Node)>,
+    span: Span,
     /// Defined by a `[header]` or given as an inline table (closed to further keys).
     defined: bool,
     inline: bool,
@@ -222,71 +229,117 @@ struct Table {
 
 #[derive(Debug)]
 enum Node {
-    Value(Concrete),
+    Value(JsonValue<'static>),
     Table(Table),
-    /// An array of tables (`[[a]]`).
-    Tables(Vec<Table>),
+    /// An array of tables (`[[a]]`), with the span of its first header.
+    Tables(Vec<Table>, Span),
 }
 
 impl Table {
+    fn new(span: Span) -> Table {
+        Table {
+            entries: Vec::new(),
+            span,
+            defined: false,
+            inline: false,
+        }
+    }
+
     fn get_mut(&mut self, name: &str) -> Option<&mut Node> {
         self.entries
             .iter_mut()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
+            .find(|(k, _, _)| k == name)
+            .map(|(_, _, v)| v)
     }
 
-    fn into_concrete(self) -> Concrete {
-        Concrete::Struct(
-            self.entries
-                .into_iter()
-                .map(|(k, v)| (Arc::from(k.as_str()), v.into_concrete()))
-                .collect(),
-        )
-    }
-}
-
-impl Node {
-    fn into_concrete(self) -> Concrete {
-        match self {
-            Node::Value(v) => v,
-            Node::Table(t) => t.into_concrete(),
-            Node::Tables(ts) => super::list(ts.into_iter().map(Table::into_concrete).collect()),
+    fn into_json(self) -> JsonValue<'static> {
+        JsonValue {
+            kind: JsonKind::Object(
+                self.entries
+                    .into_iter()
+                    .map(|(k, key_span, v)| (Cow::Owned(k), key_span, v.into_json()))
+                    .collect(),
+            ),
+            span: self.span,
         }
     }
 }
 
-/// Decodes a TOML document into a struct.
+impl Node {
+    fn into_json(self) -> JsonValue<'static> {
+        match self {
+            Node::Value(v) => v,
+            Node::Table(t) => t.into_json(),
+            Node::Tables(ts, span) => JsonValue {
+                kind: JsonKind::Array(ts.into_iter().map(Table::into_json).collect()),
+                span,
+            },
+        }
+    }
+}
+
+/// A decoding error: its message and the byte offset it is about.
+struct DecodeError {
+    message: String,
+    at: usize,
+}
+
+/// Decodes a TOML document into a struct (`toml.Unmarshal`). Errors end with the line and
+/// column: `duplicate key: foo (2:1)`.
 pub(crate) fn unmarshal(text: &str) -> Result<Concrete, BuiltinError> {
+    let document = decode_document(FileId(0), text).map_err(|error| {
+        let (line, column) = line_and_column(text, error.at);
+        BuiltinError::new(format!("{} ({line}:{column})", error.message))
+    })?;
+    json_to_concrete(&document, "toml")
+}
+
+/// Decodes a TOML document as CUE data, the way `vet` reads `.toml` files: the same
+/// [`JsonValue`] the JSON and YAML decoders produce, with spans into `text` (a value's span is
+/// its literal, a table's its header). Integers are given in decimal; dates and times are
+/// strings. On error the diagnostic points at the problem.
+pub(crate) fn decode(file: FileId, text: &str) -> Result<JsonValue<'static>, Box<Diagnostic>> {
+    decode_document(file, text).map_err(|error| {
+        let at = offset(error.at);
+        Box::new(
+            Diagnostic::error("TOML", format!("invalid TOML: {}", error.message))
+                .with_span(Span::new(file, at, at)),
+        )
+    })
+}
+
+fn decode_document(file: FileId, text: &str) -> Result<JsonValue<'static>, DecodeError> {
     let mut parser = Parser {
         text: text.as_bytes(),
         pos: 0,
+        file,
     };
-    let mut root = Table::default();
+    let mut root = Table::new(Span::new(file, 0, offset(text.len())));
     // The path of the table the following key/values go to, and whether it is the last
     // element of an array of tables.
     let mut current: Vec<String> = Vec::new();
     loop {
         parser.skip_blank_lines()?;
         let Some(c) = parser.peek() else { break };
+        let at = parser.pos;
         if c == b'[' {
-            let at = parser.position();
             let array = parser.text.get(parser.pos + 1) == Some(&b'[');
             parser.pos += if array { 2 } else { 1 };
             parser.skip_spaces();
-            let path = parser.key()?;
+            let (path, key_span) = parser.key()?;
             parser.skip_spaces();
             let close: &[u8] = if array { b"]]" } else { b"]" };
             if !parser.text[parser.pos..].starts_with(close) {
                 return Err(parser.error("expected ] to end a table header"));
             }
             parser.pos += close.len();
+            let header = parser.span(at);
             parser.end_of_line()?;
-            open_table(&mut root, &path, array).map_err(|m| error_at(m, at))?;
+            open_table(&mut root, &path, array, key_span, header)
+                .map_err(|message| DecodeError { message, at })?;
             current = path;
         } else {
-            let at = parser.position();
-            let path = parser.key()?;
+            let (path, key_span) = parser.key()?;
             parser.skip_spaces();
             if parser.peek() != Some(b'=') {
                 return Err(parser.error("expected = after a key"));
@@ -295,38 +348,55 @@ pub(crate) fn unmarshal(text: &str) -> Result<Concrete, BuiltinError> {
             parser.skip_spaces();
             let value = parser.value(0)?;
             parser.end_of_line()?;
-            let table = walk_to(&mut root, &current).map_err(|m| error_at(m, at))?;
-            insert(table, &path, value).map_err(|m| error_at(m, at))?;
+            let table = walk_to(&mut root, &current, key_span)
+                .map_err(|message| DecodeError { message, at })?;
+            insert(table, &path, key_span, value).map_err(|message| DecodeError { message, at })?;
         }
     }
-    Ok(root.into_concrete())
+    Ok(root.into_json())
 }
 
-fn error_at(message: String, (line, column): (usize, usize)) -> BuiltinError {
-    BuiltinError::new(format!("{message} ({line}:{column})"))
+/// A byte offset as a span's `u32`; texts beyond 4 GiB are not read by anyone.
+fn offset(at: usize) -> u32 {
+    u32::try_from(at).unwrap_or(u32::MAX)
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+fn line_and_column(text: &str, at: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..at.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+    (line, column)
 }
 
 /// The table at `path` for a header: created, or the next element of an array of tables.
-fn open_table(root: &mut Table, path: &[String], array: bool) -> Result<(), String> {
+fn open_table(
+    root: &mut Table,
+    path: &[String],
+    array: bool,
+    key_span: Span,
+    header: Span,
+) -> Result<(), String> {
     let (last, parents) = path.split_last().ok_or("empty table name")?;
-    let parent = walk_to(root, parents)?;
+    let parent = walk_to(root, parents, key_span)?;
+    let defined = || Table {
+        defined: true,
+        ..Table::new(header)
+    };
     match parent.get_mut(last) {
         None => {
-            let table = Table {
-                defined: true,
-                ..Table::default()
-            };
             let node = if array {
-                Node::Tables(vec![table])
+                Node::Tables(vec![defined()], header)
             } else {
-                Node::Table(table)
+                Node::Table(defined())
             };
-            parent.entries.push((last.clone(), node));
+            parent.entries.push((last.clone(), key_span, node));
         }
-        Some(Node::Tables(tables)) if array => tables.push(Table {
-            defined: true,
-            ..Table::default()
-        }),
+        Some(Node::Tables(tables, _)) if array => tables.push(defined()),
         Some(Node::Table(table)) if !array && !table.defined && !table.inline => {
             table.defined = true
         }
@@ -335,32 +405,44 @@ fn open_table(root: &mut Table, path: &[String], array: bool) -> Result<(), Stri
     Ok(())
 }
 
-/// The table at `path`, creating intermediate tables; for an array of tables, its last one.
-fn walk_to<'t>(mut table: &'t mut Table, path: &[String]) -> Result<&'t mut Table, String> {
+/// The table at `path`, creating intermediate tables (spanning `span`); for an array of
+/// tables, its last one.
+fn walk_to<'t>(
+    mut table: &'t mut Table,
+    path: &[String],
+    span: Span,
+) -> Result<&'t mut Table, String> {
     for (i, name) in path.iter().enumerate() {
         if table.get_mut(name).is_none() {
             table
                 .entries
-                .push((name.clone(), Node::Table(Table::default())));
+                .push((name.clone(), span, Node::Table(Table::new(span))));
         }
         table = match table.get_mut(name) {
             Some(Node::Table(t)) if !t.inline => t,
-            Some(Node::Tables(ts)) => ts.last_mut().ok_or("empty array of tables")?,
+            Some(Node::Tables(ts, _)) => ts.last_mut().ok_or("empty array of tables")?,
             _ => return Err(format!("duplicate key: {}", path[..=i].join("."))),
         };
     }
     Ok(table)
 }
 
-/// Sets a dotted key in `table`.
-fn insert(table: &mut Table, path: &[String], value: Concrete) -> Result<(), String> {
+/// Sets a dotted key (spanning `key_span`) in `table`.
+fn insert(
+    table: &mut Table,
+    path: &[String],
+    key_span: Span,
+    value: JsonValue<'static>,
+) -> Result<(), String> {
     let (last, parents) = path.split_last().ok_or("empty key")?;
     let mut target = table;
     for (i, name) in parents.iter().enumerate() {
         if target.get_mut(name).is_none() {
-            target
-                .entries
-                .push((name.clone(), Node::Table(Table::default())));
+            target.entries.push((
+                name.clone(),
+                key_span,
+                Node::Table(Table::new(key_span.to(value.span))),
+            ));
         }
         target = match target.get_mut(name) {
             // A dotted key may extend a table made by other dotted keys only.
@@ -371,13 +453,16 @@ fn insert(table: &mut Table, path: &[String], value: Concrete) -> Result<(), Str
     if target.get_mut(last).is_some() {
         return Err(format!("duplicate key: {}", path.join(".")));
     }
-    target.entries.push((last.clone(), Node::Value(value)));
+    target
+        .entries
+        .push((last.clone(), key_span, Node::Value(value)));
     Ok(())
 }
 
 struct Parser<'t> {
     text: &'t [u8],
     pos: usize,
+    file: FileId,
 }
 
 /// How deeply arrays and inline tables may nest.
@@ -388,25 +473,30 @@ impl Parser<'_> {
         self.text.get(self.pos).copied()
     }
 
-    fn position(&self) -> (usize, usize) {
-        let before = &self.text[..self.pos.min(self.text.len())];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
-        (line, column)
+    /// The span from `start` to the current position.
+    fn span(&self, start: usize) -> Span {
+        Span::new(self.file, offset(start), offset(self.pos))
     }
 
-    fn error(&self, message: &str) -> BuiltinError {
+    /// A value of `kind` spanning from `start` to the current position.
+    fn value_from(&self, start: usize, kind: JsonKind<'static>) -> JsonValue<'static> {
+        JsonValue {
+            kind,
+            span: self.span(start),
+        }
+    }
+
+    fn error(&self, message: &str) -> DecodeError {
         let found = match self.peek() {
             Some(b) if b.is_ascii_graphic() => format!(", found {}", b as char),
             Some(b'\n') => ", found end of line".to_string(),
             None => ", found end of document".to_string(),
             Some(_) => String::new(),
         };
-        error_at(format!("toml: {message}{found}"), self.position())
+        DecodeError {
+            message: format!("toml: {message}{found}"),
+            at: self.pos,
+        }
     }
 
     fn skip_spaces(&mut self) {
@@ -423,7 +513,7 @@ impl Parser<'_> {
         }
     }
 
-    fn skip_blank_lines(&mut self) -> Result<(), BuiltinError> {
+    fn skip_blank_lines(&mut self) -> Result<(), DecodeError> {
         loop {
             self.skip_spaces();
             self.skip_comment();
@@ -436,7 +526,7 @@ impl Parser<'_> {
     }
 
     /// Blanks and a comment up to the end of the line.
-    fn end_of_line(&mut self) -> Result<(), BuiltinError> {
+    fn end_of_line(&mut self) -> Result<(), DecodeError> {
         self.skip_spaces();
         self.skip_comment();
         match self.peek() {
@@ -453,9 +543,11 @@ impl Parser<'_> {
         }
     }
 
-    /// A dotted key: `a`, `"a b".c`, `'x'`.
-    fn key(&mut self) -> Result<Vec<String>, BuiltinError> {
+    /// A dotted key (`a`, `"a b".c`, `'x'`) and the span of all its parts.
+    fn key(&mut self) -> Result<(Vec<String>, Span), DecodeError> {
         let mut parts = Vec::new();
+        self.skip_spaces();
+        let start = self.pos;
         loop {
             self.skip_spaces();
             let part = match self.peek() {
@@ -480,36 +572,38 @@ impl Parser<'_> {
                 _ => return Err(self.error("invalid character at start of key")),
             };
             parts.push(part);
+            let end = self.span(start);
             self.skip_spaces();
             if self.peek() == Some(b'.') {
                 self.pos += 1;
             } else {
-                return Ok(parts);
+                return Ok((parts, end));
             }
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Concrete, BuiltinError> {
+    fn value(&mut self, depth: usize) -> Result<JsonValue<'static>, DecodeError> {
         if depth > MAX_DEPTH {
             return Err(self.error("arrays and inline tables nest too deeply"));
         }
+        let start = self.pos;
         let rest = &self.text[self.pos..];
-        if rest.starts_with(b"\"\"\"") {
+        if rest.starts_with(b"\"\"\"") || rest.starts_with(b"'''") {
+            let quote = rest[0];
             self.pos += 3;
-            return Ok(string(self.multiline_string(b'"')?));
-        }
-        if rest.starts_with(b"'''") {
-            self.pos += 3;
-            return Ok(string(self.multiline_string(b'\'')?));
+            let text = self.multiline_string(quote)?;
+            return Ok(self.value_from(start, JsonKind::String(Cow::Owned(text))));
         }
         match self.peek() {
             Some(b'"') => {
                 self.pos += 1;
-                Ok(string(self.basic_string()?))
+                let text = self.basic_string()?;
+                Ok(self.value_from(start, JsonKind::String(Cow::Owned(text))))
             }
             Some(b'\'') => {
                 self.pos += 1;
-                Ok(string(self.literal_string()?))
+                let text = self.literal_string()?;
+                Ok(self.value_from(start, JsonKind::String(Cow::Owned(text))))
             }
             Some(b'[') => {
                 self.pos += 1;
@@ -518,7 +612,7 @@ impl Parser<'_> {
                     self.skip_blank_lines()?;
                     if self.peek() == Some(b']') {
                         self.pos += 1;
-                        return Ok(super::list(items));
+                        return Ok(self.value_from(start, JsonKind::Array(items)));
                     }
                     items.push(self.value(depth + 1)?);
                     self.skip_blank_lines()?;
@@ -531,39 +625,49 @@ impl Parser<'_> {
             }
             Some(b'{') => {
                 self.pos += 1;
-                let mut table = Table::default();
+                let mut table = Table {
+                    inline: true,
+                    ..Table::new(self.span(start))
+                };
                 self.skip_spaces();
                 if self.peek() == Some(b'}') {
                     self.pos += 1;
-                    return Ok(table.into_concrete());
+                    table.span = self.span(start);
+                    return Ok(table.into_json());
                 }
                 loop {
-                    let at = self.position();
-                    let path = self.key()?;
+                    let at = self.pos;
+                    let (path, key_span) = self.key()?;
                     if self.peek() != Some(b'=') {
                         return Err(self.error("expected = after a key"));
                     }
                     self.pos += 1;
                     self.skip_spaces();
                     let value = self.value(depth + 1)?;
-                    insert(&mut table, &path, value).map_err(|m| error_at(m, at))?;
+                    insert(&mut table, &path, key_span, value)
+                        .map_err(|message| DecodeError { message, at })?;
                     self.skip_spaces();
                     match self.peek() {
                         Some(b',') => self.pos += 1,
                         Some(b'}') => {
                             self.pos += 1;
-                            return Ok(table.into_concrete());
+                            table.span = self.span(start);
+                            return Ok(table.into_json());
                         }
                         _ => return Err(self.error("expected , or } in an inline table")),
                     }
                 }
             }
-            _ => self.scalar(),
+            _ => {
+                let kind = self.scalar()?;
+                Ok(self.value_from(start, kind))
+            }
         }
     }
 
-    /// A bare value: a boolean, number, date or time.
-    fn scalar(&mut self) -> Result<Concrete, BuiltinError> {
+    /// A bare value: a boolean, number, date or time. Integers are given in decimal, floats
+    /// without their `_` separators; dates and times are strings.
+    fn scalar(&mut self) -> Result<JsonKind<'static>, DecodeError> {
         let start = self.pos;
         while self.peek().is_some_and(|b| {
             b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.' | b'_' | b':')
@@ -577,17 +681,19 @@ impl Parser<'_> {
         if text.is_empty() {
             return Err(self.error("expected a value"));
         }
-        let invalid = || error_at(format!("toml: invalid value {text}"), self.position());
+        let invalid = || DecodeError {
+            message: format!("toml: invalid value {text}"),
+            at: self.pos,
+        };
+        let float = |text: &str| JsonKind::Float(Cow::Owned(text.to_string()));
         match text {
-            "true" => return Ok(Concrete::Bool(true)),
-            "false" => return Ok(Concrete::Bool(false)),
-            "inf" | "+inf" => return Ok(Concrete::Float(f64::INFINITY)),
-            "-inf" => return Ok(Concrete::Float(f64::NEG_INFINITY)),
-            "nan" | "+nan" | "-nan" => return Ok(Concrete::Float(f64::NAN)),
+            "true" => return Ok(JsonKind::Bool(true)),
+            "false" => return Ok(JsonKind::Bool(false)),
+            "inf" | "+inf" | "-inf" | "nan" | "+nan" | "-nan" => return Ok(float(text)),
             _ => {}
         }
         if is_date(text.as_bytes()) || text.contains(':') {
-            return Ok(string(text));
+            return Ok(JsonKind::String(Cow::Owned(text.to_string())));
         }
         if text.contains("__") || text.starts_with('_') || text.ends_with('_') {
             return Err(invalid());
@@ -598,43 +704,41 @@ impl Parser<'_> {
             Some(b'+') => (1, &digits[1..]),
             _ => (1, &digits[..]),
         };
+        let int = |i: i64| JsonKind::Int(Cow::Owned(i.to_string()));
         for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
             if let Some(rest) = unsigned.strip_prefix(prefix) {
                 if sign < 0 || digits.starts_with('+') {
                     return Err(invalid());
                 }
                 return i64::from_str_radix(rest, radix)
-                    .map(|i| Concrete::Int(i.into()))
+                    .map(int)
                     .map_err(|_| invalid());
             }
         }
-        let float = unsigned.contains(['.', 'e', 'E']);
+        let is_float = unsigned.contains(['.', 'e', 'E']);
         // No leading zeros: `01` is invalid, `0.5` and `0e1` are not.
         if unsigned.len() > 1
             && unsigned.starts_with('0')
             && !unsigned.starts_with("0.")
-            && !(float && unsigned[1..].starts_with(['e', 'E']))
+            && !(is_float && unsigned[1..].starts_with(['e', 'E']))
         {
             return Err(invalid());
         }
-        if float {
+        if is_float {
             // TOML wants digits on both sides of the point.
             if unsigned.starts_with('.') || unsigned.contains(".e") || unsigned.ends_with('.') {
                 return Err(invalid());
             }
-            return digits
-                .parse::<f64>()
-                .map(Concrete::Float)
-                .map_err(|_| invalid());
+            return match digits.parse::<f64>() {
+                Ok(_) => Ok(float(digits.strip_prefix('+').unwrap_or(&digits))),
+                Err(_) => Err(invalid()),
+            };
         }
-        digits
-            .parse::<i64>()
-            .map(|i| Concrete::Int(i.into()))
-            .map_err(|_| invalid())
+        digits.parse::<i64>().map(int).map_err(|_| invalid())
     }
 
     /// After the opening `"`: the string up to the closing one, escapes decoded.
-    fn basic_string(&mut self) -> Result<String, BuiltinError> {
+    fn basic_string(&mut self) -> Result<String, DecodeError> {
         let mut out = Vec::new();
         loop {
             match self.peek() {
@@ -656,7 +760,7 @@ impl Parser<'_> {
         String::from_utf8(out).map_err(|_| self.error("invalid UTF-8 in a string"))
     }
 
-    fn escape(&mut self, out: &mut Vec<u8>) -> Result<(), BuiltinError> {
+    fn escape(&mut self, out: &mut Vec<u8>) -> Result<(), DecodeError> {
         let Some(c) = self.peek() else {
             return Err(self.error("unterminated string"));
         };
@@ -697,7 +801,7 @@ impl Parser<'_> {
     }
 
     /// After the opening `'`: the string up to the closing one, as written.
-    fn literal_string(&mut self) -> Result<String, BuiltinError> {
+    fn literal_string(&mut self) -> Result<String, DecodeError> {
         let start = self.pos;
         loop {
             match self.peek() {
@@ -714,7 +818,7 @@ impl Parser<'_> {
 
     /// After `"""` or `'''`: a multi-line string; a newline right after the opening
     /// delimiter is dropped, and in `"""` strings a `\` at the end of a line joins lines.
-    fn multiline_string(&mut self, quote: u8) -> Result<String, BuiltinError> {
+    fn multiline_string(&mut self, quote: u8) -> Result<String, DecodeError> {
         if self.text[self.pos..].starts_with(b"\r\n") {
             self.pos += 2;
         } else if self.peek() == Some(b'\n') {
@@ -893,6 +997,50 @@ mod tests {
                 ("day", s("1979-05-27")),
             ]))
         );
+    }
+
+    /// What `vet` reads: values with the spans of their literals, tables with those of their headers,
+    /// integers in decimal and floats without separators, as the evaluator reads JSON's.
+    #[test]
+    fn decode_gives_spans_into_the_text() {
+        let text = "[[langs]]\nname = 'dutch'\nn = 0x10\nf = +1_0.5\nd = 1979-05-27\n";
+        let document = decode(FileId(3), text).expect("valid TOML");
+        let span_text = |value: &JsonValue<'_>| {
+            assert_eq!(value.span.file, FileId(3));
+            &text[value.span.start as usize..value.span.end as usize]
+        };
+        let JsonKind::Object(members) = &document.kind else {
+            panic!("not a struct: {document:?}")
+        };
+        let (key, key_span, langs) = &members[0];
+        assert_eq!(
+            (key.as_ref(), key_span.start, key_span.end),
+            ("langs", 2, 7)
+        );
+        assert_eq!(span_text(langs), "[[langs]]");
+        let JsonKind::Array(tables) = &langs.kind else {
+            panic!("not a list: {langs:?}")
+        };
+        let JsonKind::Object(fields) = &tables[0].kind else {
+            panic!("not a struct: {:?}", tables[0])
+        };
+        let found: Vec<(&str, &str, JsonKind<'_>)> = fields
+            .iter()
+            .map(|(k, _, v)| (k.as_ref(), span_text(v), v.kind.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("name", "'dutch'", JsonKind::String("dutch".into())),
+                ("n", "0x10", JsonKind::Int("16".into())),
+                ("f", "+1_0.5", JsonKind::Float("10.5".into())),
+                ("d", "1979-05-27", JsonKind::String("1979-05-27".into())),
+            ]
+        );
+        let error = decode(FileId(3), "a = 1\na = 2\n").expect_err("duplicate");
+        assert_eq!(error.message, "invalid TOML: duplicate key: a");
+        let spans: Vec<(u32, u32)> = error.spans.iter().map(|s| (s.start, s.end)).collect();
+        assert_eq!(spans, [(6, 6)]);
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! block-style YAML as CUE's encoder does: four-space indentation, strings quoted only when
 //! they would otherwise read as another value, multi-line strings as `|-` blocks.
 
-use super::{format_float, list, list_arg, string, Builtin, BuiltinError, Concrete};
-use crate::json::{JsonKind, JsonValue};
+use super::{
+    format_float, json_to_concrete, list, list_arg, string, Builtin, BuiltinError, Concrete,
+};
 use crate::source::FileId;
 
 const P: &str = "encoding/yaml";
@@ -29,7 +30,7 @@ pub(super) static FUNCS: &[Builtin] = &[
     builtin!(P, "Unmarshal", [Any] -> Any, |a| {
         let document = crate::yaml::decode_single(FileId(0), text_arg(a)?)
             .map_err(|d| BuiltinError::new(d.message))?;
-        to_concrete(&document)
+        json_to_concrete(&document, "yaml")
     }),
     builtin!(P, "UnmarshalStream", [Any] -> List, |a| Ok(list(unmarshal_stream(text_arg(a)?)?))),
 ];
@@ -38,7 +39,10 @@ pub(super) static FUNCS: &[Builtin] = &[
 pub(super) fn unmarshal_stream(text: &str) -> Result<Vec<Concrete>, BuiltinError> {
     let documents =
         crate::yaml::decode_stream(FileId(0), text).map_err(|d| BuiltinError::new(d.message))?;
-    documents.iter().map(to_concrete).collect()
+    documents
+        .iter()
+        .map(|document| json_to_concrete(document, "yaml"))
+        .collect()
 }
 
 fn text_arg(args: &[Concrete]) -> Result<&str, BuiltinError> {
@@ -49,41 +53,6 @@ fn text_arg(args: &[Concrete]) -> Result<&str, BuiltinError> {
         }
         _ => Err(super::wrong_kind(args, 0, "string or bytes")),
     }
-}
-
-/// A decoded document as a concrete value; a number beyond 128-bit integers or `f64` is an
-/// error.
-fn to_concrete(value: &JsonValue<'_>) -> Result<Concrete, BuiltinError> {
-    Ok(match &value.kind {
-        JsonKind::Null => Concrete::Null,
-        JsonKind::Bool(b) => Concrete::Bool(*b),
-        JsonKind::Int(text) => Concrete::Int(
-            text.parse()
-                .map_err(|_| BuiltinError::new(format!("yaml: integer {text} is out of range")))?,
-        ),
-        JsonKind::Float(text) => Concrete::Float(
-            text.parse()
-                .map_err(|_| BuiltinError::new(format!("yaml: cannot decode number {text}")))?,
-        ),
-        JsonKind::String(s) => string(s.as_ref()),
-        JsonKind::Array(items) => list(items.iter().map(to_concrete).collect::<Result<_, _>>()?),
-        JsonKind::Object(members) => {
-            let mut fields: Vec<(std::sync::Arc<str>, Concrete)> = Vec::new();
-            for (key, _, item) in members {
-                let item = to_concrete(item)?;
-                match fields.iter_mut().find(|(name, _)| **name == **key) {
-                    Some((_, existing)) if *existing == item => {}
-                    Some(_) => {
-                        return Err(BuiltinError::new(format!(
-                            "yaml: mapping key {key:?} already defined with another value"
-                        )))
-                    }
-                    None => fields.push((std::sync::Arc::from(key.as_ref()), item)),
-                }
-            }
-            Concrete::Struct(fields.into())
-        }
-    })
 }
 
 /// Encodes one value as a YAML document ending in a newline.
