@@ -134,9 +134,10 @@ use cue::{ImportResolver, NoImports, Package, PackageFiles};
 /// struct at its own level only; 3917 with `==x` read; 3919 with optional leaves of `pkg`
 /// checked as optional fields; 3923 with CUE's message for a selection from `_`; 3934 with
 /// OpenAPI's Go options read from the cases, vet checking data against package errors the data
-/// may undo, and iterations that yield nothing), minus a small margin. Raise it when the engine
+/// may undo, and iterations that yield nothing; 3936 with TOML data and `-l` in the vet
+/// scripts), minus a small margin. Raise it when the engine
 /// gets better.
-const FLOOR: usize = 3931;
+const FLOOR: usize = 3933;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).
