@@ -67,7 +67,7 @@ z: list.Sort([1])
     assert!(x.contains("in.cue:2:4"), "{x}");
     let y = error(source, "y");
     assert!(
-        y.starts_with("cannot use 1 as list in argument 1 to list.Sort"),
+        y.starts_with("cannot use 1 (type int) as list in argument 1 to list.Sort"),
         "{y}"
     );
     assert!(y.contains("in.cue:3:14"), "{y}");
@@ -202,7 +202,7 @@ fn a_list_not_matching_list_match_n_is_an_error_naming_the_count() {
     let source = "import \"list\"\nx: list.MatchN(1, 2, int)\n";
     let message = error(source, "x");
     assert!(
-        message.starts_with("cannot use 1 as list in argument 1 to list.MatchN"),
+        message.starts_with("cannot use 1 (type int) as list in argument 1 to list.MatchN"),
         "{message}"
     );
     let source = "import \"list\"\nx: [1] & list.MatchN(1)\n";

@@ -382,8 +382,9 @@ impl<'a> Eval<'a> {
                     return Val::Bottom(EvalError::new(
                         "ARGUMENTS",
                         format!(
-                            "cannot use {} as {} in argument {} to {}.{}",
+                            "cannot use {} (type {}) as {} in argument {} to {}.{}",
                             builtins::format_concrete(value),
+                            builtins::kind_name(value),
                             kind_name(kind),
                             i + 1,
                             builtin.package,

@@ -132,8 +132,9 @@ impl<'a> Eval<'a> {
                         return Err(EvalError::new(
                             "ARGUMENTS",
                             format!(
-                                "cannot use {} as {} in argument {} to {}.{}",
+                                "cannot use {} (type {}) as {} in argument {} to {}.{}",
                                 builtins::format_concrete(&value),
+                                builtins::kind_name(&value),
                                 kind_name(*kind),
                                 offset + i + 1,
                                 builtin.package,
