@@ -14,6 +14,8 @@ pub enum Code {
     Syntax,
     Json,
     Yaml,
+    Toml,
+    Label,
     Conflict,
     OutOfBound,
     FieldNotAllowed,
@@ -50,6 +52,8 @@ impl Code {
         Code::Syntax,
         Code::Json,
         Code::Yaml,
+        Code::Toml,
+        Code::Label,
         Code::Conflict,
         Code::OutOfBound,
         Code::FieldNotAllowed,
@@ -86,6 +90,8 @@ impl Code {
             Code::Syntax => "SYNTAX",
             Code::Json => "JSON",
             Code::Yaml => "YAML",
+            Code::Toml => "TOML",
+            Code::Label => "LABEL",
             Code::Conflict => "CONFLICT",
             Code::OutOfBound => "OUT_OF_BOUND",
             Code::FieldNotAllowed => "FIELD_NOT_ALLOWED",
@@ -123,6 +129,10 @@ impl Code {
             Code::Syntax => "The CUE text does not parse.",
             Code::Json => "A data file is not valid JSON.",
             Code::Yaml => "A data file is not valid YAML.",
+            Code::Toml => "A data file is not valid TOML.",
+            Code::Label => {
+                "A `vet -l` label expression cannot be computed for a data document, or is not a string."
+            }
             Code::Conflict => "Two values cannot be unified (different kinds or values).",
             Code::OutOfBound => "A value is outside a bound (`<`, `<=`, `>`, `>=`, `!=`).",
             Code::FieldNotAllowed => "A closed struct (a definition) does not declare the field.",

@@ -1003,6 +1003,21 @@ fn a_value_alias_names_the_value_it_is_unified_into() {
     );
 }
 
+/// As CUE words it (upstream `builtins/incomplete.txtar`, `badListType`): the argument, its
+/// type, the kind wanted, and the call.
+#[test]
+fn a_builtin_argument_of_the_wrong_kind_names_its_type_and_the_call() {
+    let schema = "import (\"list\", \"strings\")\nx: 2\nm: list.Max(x)\nj: strings.Join(x, \"\")\n";
+    assert_eq!(
+        value_at(schema, "m"),
+        "cannot use 2 (type int) as list in argument 1 to list.Max"
+    );
+    assert_eq!(
+        value_at(schema, "j"),
+        "cannot use 2 (type int) as list in argument 1 to strings.Join"
+    );
+}
+
 #[test]
 fn a_file_embedding_a_list_definition_is_that_list() {
     // Both validators (see `vet`) see the list, not the definition beside it.
