@@ -58,7 +58,7 @@ mod view;
 
 pub(crate) use errors::compact;
 pub(crate) use expr::parse_number;
-pub(crate) use values::Val;
+pub(crate) use values::{concrete_equal, Val};
 pub(crate) use vertex::{push_selector, ArcType, Feature, VertexId};
 pub(crate) use view::{ClosedSet, SchemaCheck};
 
