@@ -1702,3 +1702,33 @@ notEq: {a: 1} & !={a: 1}
         json!({"ok": {"name": "X"}, "same": {"a": 1, "b": 2}, "bad": {"name": "X"}, "notEq": {"a": 1}})
     );
 }
+
+/// A field that copies a sibling by reference (`y: x` with `C: {x: T} & T`) holds the
+/// sibling's value once: the literal it brings was expanded above, but by the sibling, which
+/// is checked for a cycle itself (CUE's test data, cycle/structural.txtar crossRefNoCycle).
+/// A literal that repeats through a reference to a vertex outside stays a structural cycle.
+#[test]
+fn copying_a_sibling_is_not_a_structural_cycle() {
+    let diagnostics = |text: &str| -> Vec<String> {
+        let files = PackageFiles {
+            files: vec![("c.cue".into(), text.into())],
+        };
+        let package = Package::load(files, &NoImports);
+        package.diagnostics().iter().map(|d| d.headline()).collect()
+    };
+    let t1 = "T: {x: _, y: x}\nC: {x: T} & T\nout: C.y.y & 1\n";
+    assert_eq!(diagnostics(t1), Vec::<String>::new());
+    let t4 = "T: {x: _, y: x, z: y}\nC: T & {x: T & {x: T}}\nout: C.z.x.z & C.y.z.z & 2\n";
+    assert_eq!(diagnostics(t4), Vec::<String>::new());
+    for cyclic in [
+        "C: T\nT: {a: T}\n",
+        "a: {b: c}\nc: a\n",
+        "C: {x: {a: C.y}, y: C.x}\n",
+    ] {
+        let errors = diagnostics(cyclic);
+        assert!(
+            errors.iter().any(|e| e.contains("structural cycle")),
+            "{cyclic}: {errors:?}"
+        );
+    }
+}
