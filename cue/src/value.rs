@@ -209,6 +209,12 @@ pub(crate) enum Check {
         builtin: &'static Builtin,
         args: Arc<[Concrete]>,
     },
+    /// `==X` or `!=X` of a concrete struct or list (`@experiment(structcmp)`): the final
+    /// value must (`equal`) or must not equal `X`, compared structurally.
+    Structural {
+        value: Arc<Concrete>,
+        equal: bool,
+    },
 }
 
 #[derive(Clone)]
@@ -308,6 +314,10 @@ impl std::fmt::Display for CheckText<'_> {
             Check::Builtin { builtin, args } => {
                 f.write_str(&crate::builtins::format_call(builtin, args))
             }
+            Check::Structural { value, equal } => {
+                f.write_str(if *equal { "==" } else { "!=" })?;
+                f.write_str(&crate::builtins::format_concrete(value))
+            }
         }
     }
 }
@@ -340,6 +350,9 @@ pub(crate) fn run_check(check: &Check, atom: &Atom) -> Result<(), Option<String>
                 Err(err) => return Err(Some(err.message)),
             }
         }
+        Check::Structural { value, equal } => {
+            crate::eval::concrete_equal(&atom.to_concrete(), value) == *equal
+        }
     };
     if ok {
         Ok(())
@@ -351,6 +364,21 @@ pub(crate) fn run_check(check: &Check, atom: &Atom) -> Result<(), Option<String>
 /// Runs a validator of structs or lists (`list.MinItems(1)`, `struct.MaxFields(3)`) on a
 /// concrete value: `None` when it holds (or `check` is not such a validator), else CUE's error.
 fn composite_check(check: &SpannedCheck, value: &Concrete) -> Option<Arc<EvalError>> {
+    if let Check::Structural {
+        value: other,
+        equal,
+    } = &check.check
+    {
+        if crate::eval::concrete_equal(value, other) == *equal {
+            return None;
+        }
+        let message = format!(
+            "invalid value {} (out of bound {})",
+            crate::builtins::format_concrete(value),
+            CheckText(check)
+        );
+        return Some(EvalError::new("OUT_OF_BOUND", message, vec![check.span]));
+    }
     let Check::Builtin { builtin, args } = &check.check else {
         return None;
     };

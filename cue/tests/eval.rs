@@ -1665,3 +1665,85 @@ fn calling_a_value_not_yet_concrete_is_incomplete() {
         "{errors:?}"
     );
 }
+
+/// `==X` and `!=X` of a concrete struct or list (`@experiment(structcmp)`) compare the final
+/// value with `X` structurally, field order aside (CUE's test data, eval/bounds.txtar), and the
+/// compiled validator says what unification says.
+#[test]
+fn equality_bounds_compare_structs_and_lists_structurally() {
+    let defs = "#Eq: =={name: \"X\", n: 1}\n#Ne: !={name: \"X\"}\n#NeList: !=[1, 2]\n";
+    assert_eq!(
+        first(defs, Some("#Eq"), r#"{"n": 1, "name": "X"}"#),
+        "valid"
+    );
+    assert_eq!(
+        first(defs, Some("#Eq"), r#"{"name": "Y", "n": 1}"#),
+        "invalid value {name:\"Y\",n:1} (out of bound =={name:\"X\",n:1})"
+    );
+    assert_eq!(
+        first(defs, Some("#Eq"), r#"{"name": "X"}"#),
+        "invalid value {name:\"X\"} (out of bound =={name:\"X\",n:1})"
+    );
+    assert_eq!(first(defs, Some("#Ne"), r#"{"name": "Y"}"#), "valid");
+    assert_eq!(
+        first(defs, Some("#Ne"), r#"{"name": "X"}"#),
+        "invalid value {name:\"X\"} (out of bound !={name:\"X\"})"
+    );
+    assert_eq!(first(defs, Some("#NeList"), "[2, 1]"), "valid");
+    assert_eq!(
+        first(defs, Some("#NeList"), "[1, 2]"),
+        "invalid value [1,2] (out of bound !=[1,2])"
+    );
+    let package = r#"
+#X: =={name: "X"}
+ok: #X & {name: "X"}
+same: {a: 1, b: 2} & =={b: 2, a: 1}
+bad: #X & {name: "Y"}
+notEq: {a: 1} & !={a: 1}
+"#;
+    let errors = export(package).expect_err("bad and notEq fail");
+    assert_eq!(
+        errors,
+        vec![
+            "invalid value {name:\"Y\"} (out of bound =={name:\"X\"})".to_string(),
+            "invalid value {a:1} (out of bound !={a:1})".to_string(),
+        ]
+    );
+    let fixed = package
+        .replace("name: \"Y\"", "name: \"X\"")
+        .replace("!=", "==");
+    assert_eq!(
+        export(&fixed).expect("all equal"),
+        json!({"ok": {"name": "X"}, "same": {"a": 1, "b": 2}, "bad": {"name": "X"}, "notEq": {"a": 1}})
+    );
+}
+
+/// A field that copies a sibling by reference (`y: x` with `C: {x: T} & T`) holds the
+/// sibling's value once: the literal it brings was expanded above, but by the sibling, which
+/// is checked for a cycle itself (CUE's test data, cycle/structural.txtar crossRefNoCycle).
+/// A literal that repeats through a reference to a vertex outside stays a structural cycle.
+#[test]
+fn copying_a_sibling_is_not_a_structural_cycle() {
+    let diagnostics = |text: &str| -> Vec<String> {
+        let files = PackageFiles {
+            files: vec![("c.cue".into(), text.into())],
+        };
+        let package = Package::load(files, &NoImports);
+        package.diagnostics().iter().map(|d| d.headline()).collect()
+    };
+    let t1 = "T: {x: _, y: x}\nC: {x: T} & T\nout: C.y.y & 1\n";
+    assert_eq!(diagnostics(t1), Vec::<String>::new());
+    let t4 = "T: {x: _, y: x, z: y}\nC: T & {x: T & {x: T}}\nout: C.z.x.z & C.y.z.z & 2\n";
+    assert_eq!(diagnostics(t4), Vec::<String>::new());
+    for cyclic in [
+        "C: T\nT: {a: T}\n",
+        "a: {b: c}\nc: a\n",
+        "C: {x: {a: C.y}, y: C.x}\n",
+    ] {
+        let errors = diagnostics(cyclic);
+        assert!(
+            errors.iter().any(|e| e.contains("structural cycle")),
+            "{cyclic}: {errors:?}"
+        );
+    }
+}

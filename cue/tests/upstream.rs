@@ -138,8 +138,9 @@ use cue::{ImportResolver, NoImports, Package, PackageFiles};
 /// their own, operators on a type refused, calls of values not yet concrete incomplete, and
 /// CUE's words for builtin arguments and unresolved disjunctions; 3981 with structural cycles
 /// through lists and recursion through pattern constraints, TOML data and `-l` in the vet
-/// scripts), minus a small margin. Raise it when the engine gets better.
-const FLOOR: usize = 3952;
+/// scripts; 3995 with `==`/`!=` bounds of structs and lists and a field copying a sibling not
+/// taken for a structural cycle), minus a small margin. Raise it when the engine gets better.
+const FLOOR: usize = 3992;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).

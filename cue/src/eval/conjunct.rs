@@ -274,7 +274,9 @@ impl<'a> Eval<'a> {
                                 by_embedding,
                             });
                         } else {
+                            self.copying.push((v, t));
                             self.add_vertex_conjuncts(v, t, group, by_embedding, is_definition);
+                            self.copying.pop();
                         }
                     }
                     Ok(Resolved::Conjunct(c)) => {

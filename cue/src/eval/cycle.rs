@@ -183,13 +183,39 @@ impl<'a> Eval<'a> {
             if found == 0 && !candidate {
                 through_constraint |= self.vertices[a].from_constraint;
             }
-            if Some(a) != scope && self.vertices[a].seen.contains(&key) {
+            if Some(a) != scope
+                && self.vertices[a].seen.contains(&key)
+                && !self.copies_a_sibling(v, a)
+            {
                 found += 1;
                 if !through_constraint || found >= REPEATS_THROUGH_CONSTRAINTS {
                     return true;
                 }
             }
             current = self.vertices[a].parent;
+        }
+        false
+    }
+
+    /// Whether the conjuncts being added to `v` are copied, by a reference, from a vertex
+    /// below `a` that is not `v` nor above it (`C: {x: T} & T`, `T: {x: _, y: x}`: `C.y`
+    /// copies `C.x`). Such a vertex is checked for repeated structure itself, so a literal
+    /// it holds that `a` also expanded is a copy of a finite value, not a repetition.
+    fn copies_a_sibling(&self, v: VertexId, a: VertexId) -> bool {
+        self.copying.iter().rev().any(|&(into, from)| {
+            into == v && !self.is_above(from, v) && from != v && self.is_above(a, from)
+        })
+    }
+
+    /// Whether `a` is a proper ancestor of `v` (by structure, within the nearest levels).
+    fn is_above(&self, a: VertexId, v: VertexId) -> bool {
+        let mut current = self.vertices[v].parent;
+        for _ in 0..64 {
+            match current {
+                Some(p) if p == a => return true,
+                Some(p) => current = self.vertices[p].parent,
+                None => return false,
+            }
         }
         false
     }

@@ -11,8 +11,11 @@ use super::values::Val;
 use super::vertex::{ArcType, Feature, ListInfo, State, VertexId};
 use super::Eval;
 use crate::ast::{self, BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::builtins::Concrete;
 use crate::source::Span;
-use crate::value::{quote_string, Atom, BoundOp, Check, EvalError, Kinds, Scalar, SpannedCheck};
+use crate::value::{
+    check_text, quote_string, Atom, BoundOp, Check, EvalError, Kinds, Scalar, SpannedCheck,
+};
 
 /// Whether `op` makes a constraint of its operand (`<3`, `!=x`, `=~"a"`), not a value.
 fn is_constraint(op: UnaryOp) -> bool {
@@ -465,12 +468,38 @@ impl<'a> Eval<'a> {
         if op == UnaryOp::Default {
             return val;
         }
-        // `==x` of a concrete list is the list: a list literal is closed.
-        if op == UnaryOp::Equal {
+        // `==x` of a concrete list is the list: a list literal is closed. `==x` of a concrete
+        // struct and `!=x` of a concrete struct or list (`@experiment(structcmp)`) check the
+        // final value against `x`, compared structurally.
+        if matches!(op, UnaryOp::Equal | UnaryOp::NotEqual) {
             if let Val::Node(t) = val {
                 let t = self.resolve_forward(t);
-                if self.vertices[t].list.is_some() && self.concrete_of(&val, operand.span).is_ok() {
-                    return val;
+                let is_list = self.vertices[t].list.is_some();
+                match self.concrete_of(&val, operand.span) {
+                    Ok(_) if is_list && op == UnaryOp::Equal => return val,
+                    Ok(value @ (Concrete::List(_) | Concrete::Struct(_))) => {
+                        let kinds = if is_list { Kinds::LIST } else { Kinds::STRUCT };
+                        let check = SpannedCheck {
+                            check: Check::Structural {
+                                value: Arc::new(value),
+                                equal: op == UnaryOp::Equal,
+                            },
+                            span,
+                            text: None,
+                        };
+                        let text = check_text(&check);
+                        return Val::Scalar(
+                            Arc::new(Scalar {
+                                kinds,
+                                kind_span: Some(span),
+                                kind_text: Some(Arc::from(text.as_str())),
+                                value: None,
+                                checks: vec![check],
+                            }),
+                            span,
+                        );
+                    }
+                    _ => {}
                 }
             }
         }

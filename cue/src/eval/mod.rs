@@ -58,7 +58,7 @@ mod view;
 
 pub(crate) use errors::compact;
 pub(crate) use expr::parse_number;
-pub(crate) use values::Val;
+pub(crate) use values::{concrete_equal, Val};
 pub(crate) use vertex::{push_selector, ArcType, Feature, VertexId};
 pub(crate) use view::{ClosedSet, SchemaCheck};
 
@@ -150,6 +150,9 @@ pub(crate) struct Eval<'a> {
     /// The vertex whose conjunct is being added by its expansion, and that conjunct's span:
     /// what brought a repeated literal there (see [`Eval::repeats_structure`]).
     expanding_conjunct: Option<(VertexId, crate::source::Span)>,
+    /// The vertices whose conjuncts are being copied by a reference, each with the vertex
+    /// they are copied into, innermost last (see [`Eval::repeats_structure`]).
+    copying: Vec<(VertexId, VertexId)>,
     /// The data document being validated, if any.
     data_file: Option<crate::source::FileId>,
     /// The root of a `-d` schema expression: like a definition, a schema for data.
@@ -192,6 +195,7 @@ impl<'a> Eval<'a> {
             dependents: None,
             expanding: Vec::new(),
             expanding_conjunct: None,
+            copying: Vec::new(),
             data_file: None,
             expression_root: None,
             definition_groups: HashMap::new(),

@@ -23,7 +23,9 @@ pub(crate) enum Val {
     Package(ImportTarget),
 }
 
-pub(super) fn concrete_equal(a: &Concrete, b: &Concrete) -> bool {
+/// Structural equality of concrete values: structs regardless of field order, an int equal to
+/// the float of the same value.
+pub(crate) fn concrete_equal(a: &Concrete, b: &Concrete) -> bool {
     match (a, b) {
         (Concrete::Int(x), Concrete::Float(y)) | (Concrete::Float(y), Concrete::Int(x)) => {
             *x as f64 == *y

@@ -1035,6 +1035,11 @@ fn keywords(scalar: &Scalar) -> (Vec<Keyword>, Vec<String>) {
             Check::Builtin { builtin, args } => {
                 builtin_keyword(builtin.package, builtin.name, args)
             }
+            Check::Structural {
+                value,
+                equal: false,
+            } => Some(Keyword::NotEqual(crate::package::concrete_to_json(value))),
+            Check::Structural { equal: true, .. } => None,
         };
         match mapped {
             Some(keyword) => {
