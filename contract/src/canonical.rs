@@ -61,11 +61,15 @@ impl fmt::Display for Digest {
 }
 
 /// An event's schema in canonical form, with its digest.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// The document is parsed from the canonical text when first asked for: a schema read back
+/// from the history cache keeps only its text until something serves the document, so a
+/// restart does not build a JSON tree for every version of the history.
+#[derive(Debug, Clone)]
 pub struct CanonicalSchema {
-    /// The canonical JSON Schema document (keys sorted, documentation removed).
-    pub document: Value,
-    /// `document` as compact JSON: the text the digest is computed over.
+    /// The canonical JSON Schema document (keys sorted, documentation removed), once parsed.
+    document: std::sync::OnceLock<Value>,
+    /// The document as compact JSON: the text the digest is computed over.
     pub text: String,
     pub digest: Digest,
 }
@@ -77,10 +81,49 @@ impl CanonicalSchema {
         let text = serde_json::to_string(&document).unwrap_or_default();
         let digest = Digest::of(&text);
         CanonicalSchema {
-            document,
+            document: std::sync::OnceLock::from(document),
             text,
             digest,
         }
+    }
+
+    /// A schema from its canonical text as [`CanonicalSchema::from_json_schema`] wrote it (kept
+    /// in a file this build wrote and whose digest was checked), without parsing it: `None`
+    /// when `text` is not JSON. The document is parsed on first use.
+    pub fn from_canonical_text(text: String) -> Option<CanonicalSchema> {
+        serde_json::from_str::<serde::de::IgnoredAny>(&text).ok()?;
+        let digest = Digest::of(&text);
+        Some(CanonicalSchema {
+            document: std::sync::OnceLock::new(),
+            text,
+            digest,
+        })
+    }
+
+    /// The canonical JSON Schema document (keys sorted, documentation removed).
+    pub fn document(&self) -> &Value {
+        // The text was checked to be JSON when the schema was made, so it parses.
+        self.document
+            .get_or_init(|| serde_json::from_str(&self.text).unwrap_or(Value::Null))
+    }
+}
+
+/// Two canonical schemas are equal when their canonical texts are: the text is the document's
+/// one compact form.
+impl PartialEq for CanonicalSchema {
+    fn eq(&self, other: &CanonicalSchema) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Serialize for CanonicalSchema {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut fields = serializer.serialize_struct("CanonicalSchema", 3)?;
+        fields.serialize_field("document", self.document())?;
+        fields.serialize_field("text", &self.text)?;
+        fields.serialize_field("digest", &self.digest)?;
+        fields.end()
     }
 }
 

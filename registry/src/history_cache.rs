@@ -25,6 +25,11 @@
 //! file. That the head is a first-parent ancestor of the branch tip (or the tip) is checked by
 //! the repository as it goes on numbering from it.
 //!
+//! Beside it, with the same header, the index keeps two files of its own (see `serve::index`):
+//! the latest versions' search entries, and what it shows of each package of the tip (owner,
+//! description, doc comments, errors) by package state. A schema of the numbering is kept as
+//! its canonical text only; its document is parsed when first served.
+//!
 //! The payload keeps each distinct commit, canonical schema and definition text once, and
 //! versions refer to them by position. Problems (packages that did not load) are kept as the
 //! commit and directory only: their diagnostics are made again by loading that package there.
@@ -45,6 +50,9 @@ const MAGIC: &str = "cuemesh history cache";
 /// The first line of every latest-versions file (what the index's start reads of the
 /// latest versions' documents, see `serve::index`).
 const LATEST_MAGIC: &str = "cuemesh latest versions cache";
+/// The first line of every tip packages file (what the index shows of each package at the
+/// tip, by package state, see `serve::index`).
+const TIP_MAGIC: &str = "cuemesh tip packages cache";
 /// The layout of the payload; a file of another format is rebuilt.
 pub(crate) const FORMAT: u32 = 1;
 /// The build of the engine that computes canonical schemas: another one may compute other
@@ -215,6 +223,39 @@ impl HistoryCache {
         };
         let (_, body) = unframe(&path, &bytes, LATEST_MAGIC, branch)?;
         Ok(Some(body.to_vec()))
+    }
+
+    /// The file that holds what the index shows of each package of `branch`'s tip (owners,
+    /// descriptions, doc comments, errors), by package state (see [`HistoryCache::read_tip`]).
+    pub fn tip_file_of(&self, branch: &str) -> PathBuf {
+        let numbering = self.file_of(branch);
+        let name = numbering
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("history.cache")
+            .replacen("history-", "tip-", 1);
+        self.directory.join(name)
+    }
+
+    /// The payload of `branch`'s tip packages file, checked as the numbering's is (magic,
+    /// format, engine, branch, digest): `Ok(None)` when there is no file. Its entries are
+    /// keyed by package state, which says everything a package's evaluation depends on, so
+    /// an entry is right at any commit whose package has that state.
+    pub(crate) fn read_tip(&self, branch: &str) -> Result<Option<Vec<u8>>, CacheProblem> {
+        let path = self.tip_file_of(branch);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(CacheProblem::Unreadable { path, source }),
+        };
+        let (_, body) = unframe(&path, &bytes, TIP_MAGIC, branch)?;
+        Ok(Some(body.to_vec()))
+    }
+
+    /// Writes `body` as `branch`'s tip packages file (atomically, as [`HistoryCache::write`]).
+    pub(crate) fn write_tip(&self, branch: &str, head: &str, body: &[u8]) -> std::io::Result<()> {
+        let bytes = frame(TIP_MAGIC, branch, head, body)?;
+        self.write_file(&self.tip_file_of(branch), &bytes)
     }
 
     /// Writes `body` as `branch`'s latest-versions file (atomically, as [`HistoryCache::write`]).
@@ -588,25 +629,14 @@ fn decode(
             .cloned()
             .ok_or_else(|| damaged(format!("commit {position} is not in its table")))
     };
+    // Each schema is the canonical text this build wrote (the engine and the digest of the
+    // whole payload are checked above), so it is neither parsed into a document nor printed
+    // back here: its document is parsed when something first serves it.
     let mut schema_table = Vec::with_capacity(payload.schemas.len());
     for raw in &payload.schemas {
-        let text = raw.get();
-        let document: serde_json::Value =
-            serde_json::from_str(text).map_err(|error| damaged(format!("{error}")))?;
-        // The canonical text is the compact JSON of the document: a text that does not print
-        // back the same is not one this program wrote.
-        if serde_json::to_string(&document).ok().as_deref() != Some(text) {
-            return Err(damaged("a schema is not in canonical form".into()));
-        }
-        let digest = Digest::of(text);
-        schema_table.push(schemas.intern(
-            None,
-            CanonicalSchema {
-                document,
-                text: text.to_string(),
-                digest,
-            },
-        ));
+        let schema = CanonicalSchema::from_canonical_text(raw.get().to_string())
+            .ok_or_else(|| damaged("a schema is not JSON".into()))?;
+        schema_table.push(schemas.intern(None, schema));
     }
     let text_table: Vec<Arc<str>> = payload
         .texts
@@ -697,11 +727,11 @@ fn decode(
     })
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-fn unhex(text: &str) -> Option<[u8; 32]> {
+pub(crate) fn unhex(text: &str) -> Option<[u8; 32]> {
     if text.len() != 64 {
         return None;
     }

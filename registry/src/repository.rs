@@ -325,50 +325,76 @@ impl Repository {
             shared: Vec::new(),
             diagnostics: Vec::new(),
         };
-        if !layout.has_module_file {
-            snapshot.diagnostics.push(RepositoryDiagnostic {
-                directory: None,
-                diagnostic: Diagnostic::error(
-                    "MODULE_MISSING",
-                    format!("{MODULE_FILE} is missing: imports between packages cannot resolve"),
-                )
-                .with_help("`cuemesh init` writes one; it holds `module: \"schemas.example.com\"`"),
-            });
-        } else if layout.module.is_none() {
-            snapshot.diagnostics.push(RepositoryDiagnostic {
-                directory: None,
-                diagnostic: Diagnostic::error(
-                    "MODULE_INVALID",
-                    format!("{MODULE_FILE} does not declare `module: \"...\"`"),
-                ),
-            });
-        }
-        let mut first_directory_of_id: HashMap<String, String> = HashMap::new();
+        let identities: Vec<(&str, Option<&str>)> = loaded
+            .iter()
+            .filter(|source| source.is_source)
+            .map(|source| (source.directory.as_str(), source.id.as_deref()))
+            .collect();
+        snapshot.diagnostics = repository_diagnostics(&layout, &identities, |directory| {
+            loaded
+                .iter()
+                .find(|source| source.is_source && source.directory == directory)
+                .and_then(|source| source_id_span(source))
+        });
         for source in loaded {
-            if !source.is_source {
+            if source.is_source {
+                snapshot.sources.push(source);
+            } else {
                 snapshot.shared.push(source);
-                continue;
             }
-            if let Some(id) = &source.id {
-                if let Some(first) = first_directory_of_id.get(id) {
-                    let mut diagnostic = Diagnostic::error(
-                        "SOURCE_ID_DUPLICATE",
-                        format!("source id {id:?} is already declared by {first}"),
-                    );
-                    if let Some(span) = source_id_span(&source) {
-                        diagnostic = diagnostic.with_span(span);
-                    }
-                    snapshot.diagnostics.push(RepositoryDiagnostic {
-                        directory: Some(source.directory.clone()),
-                        diagnostic,
-                    });
-                } else {
-                    first_directory_of_id.insert(id.clone(), source.directory.clone());
-                }
-            }
-            snapshot.sources.push(source);
         }
         Ok(snapshot)
+    }
+
+    /// What the index shows of every package at `reference` (see [`PackageSummary`]): the
+    /// summaries in `known` (by state digest) where the package is unchanged, else made from
+    /// the package, loaded (and cached) if it is not loaded yet.
+    pub(crate) fn tip_summary(
+        &self,
+        reference: &str,
+        known: &HashMap<[u8; 32], Arc<PackageSummary>>,
+    ) -> Result<TipSummary, Error> {
+        let commit = self.resolve(reference)?;
+        let layout = self.layout(&commit, &|_| true)?;
+        let digests: Vec<[u8; 32]> = layout.packages.iter().map(|key| key.digest()).collect();
+        let unknown = CommitLayout {
+            module: layout.module.clone(),
+            has_module_file: layout.has_module_file,
+            packages: layout
+                .packages
+                .iter()
+                .zip(&digests)
+                .filter(|(_, digest)| !known.contains_key(*digest))
+                .map(|(key, _)| key.clone())
+                .collect(),
+        };
+        let loaded = self.load_all(&commit, &unknown)?;
+        let mut made: HashMap<&str, PackageSummary> = loaded
+            .iter()
+            .map(|source| (source.directory.as_str(), PackageSummary::of(source)))
+            .collect();
+        let mut summary = TipSummary {
+            packages: Vec::with_capacity(layout.packages.len()),
+            diagnostics: Vec::new(),
+            known: 0,
+        };
+        for (key, digest) in layout.packages.iter().zip(digests) {
+            if let Some(found) = known.get(&digest) {
+                summary.known += 1;
+                summary.packages.push((digest, found.clone()));
+            } else if let Some(made) = made.remove(key.directory.as_str()) {
+                summary.packages.push((digest, Arc::new(made)));
+            }
+        }
+        let identities: Vec<(&str, Option<&str>)> = summary
+            .packages
+            .iter()
+            .filter(|(_, package)| package.is_source)
+            .map(|(_, package)| (package.directory.as_str(), package.id.as_deref()))
+            .collect();
+        // A headline has no position: the duplicate id's span is not needed here.
+        summary.diagnostics = repository_diagnostics(&layout, &identities, |_| None);
+        Ok(summary)
     }
 
     /// Keeps the numbering of every later [`Repository::history`] in `cache`, and starts
@@ -1139,6 +1165,151 @@ fn resolve_import(
     };
     resolved.insert(import.to_string(), target);
     target
+}
+
+/// The problems of the repository as a whole at a commit of `layout`: a missing or invalid
+/// module file, then each source (`(directory, id)`, in directory order) declaring an id an
+/// earlier one declared, with the span `span_of` gives for its directory.
+fn repository_diagnostics(
+    layout: &CommitLayout,
+    sources: &[(&str, Option<&str>)],
+    span_of: impl Fn(&str) -> Option<cue::Span>,
+) -> Vec<RepositoryDiagnostic> {
+    let mut diagnostics = Vec::new();
+    if !layout.has_module_file {
+        diagnostics.push(RepositoryDiagnostic {
+            directory: None,
+            diagnostic: Diagnostic::error(
+                "MODULE_MISSING",
+                format!("{MODULE_FILE} is missing: imports between packages cannot resolve"),
+            )
+            .with_help("`cuemesh init` writes one; it holds `module: \"schemas.example.com\"`"),
+        });
+    } else if layout.module.is_none() {
+        diagnostics.push(RepositoryDiagnostic {
+            directory: None,
+            diagnostic: Diagnostic::error(
+                "MODULE_INVALID",
+                format!("{MODULE_FILE} does not declare `module: \"...\"`"),
+            ),
+        });
+    }
+    let mut first_directory_of_id: HashMap<&str, &str> = HashMap::new();
+    for &(directory, id) in sources {
+        let Some(id) = id else { continue };
+        if let Some(first) = first_directory_of_id.get(id) {
+            let mut diagnostic = Diagnostic::error(
+                "SOURCE_ID_DUPLICATE",
+                format!("source id {id:?} is already declared by {first}"),
+            );
+            if let Some(span) = span_of(directory) {
+                diagnostic = diagnostic.with_span(span);
+            }
+            diagnostics.push(RepositoryDiagnostic {
+                directory: Some(directory.to_string()),
+                diagnostic,
+            });
+        } else {
+            first_directory_of_id.insert(id, directory);
+        }
+    }
+    diagnostics
+}
+
+/// What the index shows of one package at the branch tip: its owner, description and event
+/// doc comments, and its errors. Kept by the package's state digest (its [`SourceKey`]), so
+/// that a start with the history cache, or a reload, shows the tip without evaluating the
+/// packages that did not change.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct PackageSummary {
+    pub(crate) directory: String,
+    pub(crate) is_source: bool,
+    pub(crate) id: Option<String>,
+    pub(crate) owner: Option<String>,
+    pub(crate) description: Option<String>,
+    /// The doc comment of each event type that has one (the first event of that type).
+    pub(crate) docs: std::collections::BTreeMap<String, String>,
+    /// The headline of each error diagnostic, in order.
+    pub(crate) errors: Vec<String>,
+}
+
+impl PackageSummary {
+    fn of(source: &Source) -> PackageSummary {
+        // `Source::event` finds the first event of a type: its doc is the one shown.
+        let mut seen = HashSet::new();
+        let mut docs = std::collections::BTreeMap::new();
+        for event in &source.events {
+            if !seen.insert(event.event_type.as_str()) {
+                continue;
+            }
+            if let Some(doc) = &event.doc {
+                docs.insert(event.event_type.clone(), doc.clone());
+            }
+        }
+        PackageSummary {
+            directory: source.directory.clone(),
+            is_source: source.is_source,
+            id: source.id.clone(),
+            owner: source.owner.clone(),
+            description: source.description.clone(),
+            docs,
+            errors: source
+                .diagnostics
+                .iter()
+                .filter(|diagnostic| diagnostic.severity == cue::Severity::Error)
+                .map(Diagnostic::headline)
+                .collect(),
+        }
+    }
+}
+
+/// The summaries of every package at a branch tip (see [`Repository::tip_summary`]).
+pub(crate) struct TipSummary {
+    /// Each package's summary by its state digest, in directory order.
+    pub(crate) packages: Vec<([u8; 32], Arc<PackageSummary>)>,
+    /// The problems of the repository as a whole.
+    pub(crate) diagnostics: Vec<RepositoryDiagnostic>,
+    /// How many summaries were taken from those given rather than made from a loaded package.
+    pub(crate) known: usize,
+}
+
+impl TipSummary {
+    /// The source whose id is `id` (the first one, as [`Snapshot::source`]).
+    pub(crate) fn source(&self, id: &str) -> Option<&PackageSummary> {
+        self.packages
+            .iter()
+            .map(|(_, summary)| &**summary)
+            .find(|summary| summary.is_source && summary.id.as_deref() == Some(id))
+    }
+
+    /// The error diagnostics of the tip, each prefixed with the directory it is about: the
+    /// sources', then the shared packages', then the repository's (as a [`Snapshot`] of the
+    /// tip has them).
+    pub(crate) fn errors(&self) -> Vec<String> {
+        let packages = |sources: bool| {
+            self.packages
+                .iter()
+                .filter(move |(_, summary)| summary.is_source == sources)
+                .flat_map(|(_, summary)| {
+                    summary
+                        .errors
+                        .iter()
+                        .map(|headline| format!("{}: {headline}", summary.directory))
+                })
+        };
+        let repository = self
+            .diagnostics
+            .iter()
+            .filter(|found| found.diagnostic.severity == cue::Severity::Error)
+            .map(|found| match &found.directory {
+                Some(directory) => format!("{directory}: {}", found.diagnostic.headline()),
+                None => found.diagnostic.headline(),
+            });
+        packages(true)
+            .chain(packages(false))
+            .chain(repository)
+            .collect()
+    }
 }
 
 /// The span of `source.id` in a source's files, for a duplicate id.

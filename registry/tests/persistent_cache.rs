@@ -266,6 +266,8 @@ fn an_index_built_from_the_cache_serves_what_one_built_from_scratch_serves() {
     assert!(warnings.lock().expect("warnings").is_empty());
     assert_eq!(index.build.states_evaluated, 0, "{:?}", index.build);
     assert_eq!(index.build.summaries_cached, index.events.len());
+    // Nor any package of the tip: what it shows of them is the cache's.
+    assert_eq!(index.build.tip_packages_cached, tip_packages(&scratch));
     let latest = index.events.values().filter_map(|event| event.latest());
     assert!(latest
         .into_iter()
@@ -613,5 +615,98 @@ fn a_damaged_file_of_latest_versions_is_evaluated_again_with_a_warning() {
     let index = Index::build(&third, "main").expect("index");
     assert!(warnings.lock().expect("warnings").is_empty());
     assert_eq!(index.build.states_evaluated, 0);
+    assert_eq!(served(index), expected);
+}
+
+/// How many packages the generated repository at its tip has (sources and shared ones).
+fn tip_packages(repository: &Repository) -> usize {
+    let snapshot = repository.snapshot("main").expect("snapshot");
+    snapshot.sources.len() + snapshot.shared.len()
+}
+
+#[test]
+fn the_tip_from_the_cache_shows_the_owners_docs_and_errors_of_the_tip_from_scratch() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let cache = tempfile::tempdir().expect("cache directory");
+    generate::generate(directory.path(), generate::Shape::SMALL);
+    // The tip has a package that does not load: its error is one of the tip's.
+    let git = git2::Repository::open(directory.path()).expect("open");
+    let broken = source_zero(&git, "\tamount: int &");
+    commit(
+        directory.path(),
+        "sources/s0/s0.cue",
+        &broken,
+        1_800_000_000,
+    );
+
+    // A first start evaluates every package of the tip and writes what it shows of them.
+    let (first, warnings) = open_cached(directory.path(), cache.path());
+    let first_index = Index::build(&first, "main").expect("index");
+    assert!(warnings.lock().expect("warnings").is_empty());
+    assert_eq!(first_index.build.tip_packages_cached, 0);
+    assert!(HistoryCache::new(cache.path()).tip_file_of("main").exists());
+
+    // A restart at the same tip evaluates none of them and shows the same.
+    let (restarted, warnings) = open_cached(directory.path(), cache.path());
+    let index = Index::build(&restarted, "main").expect("index from the cache");
+    assert!(warnings.lock().expect("warnings").is_empty());
+    let scratch = Repository::open(directory.path()).expect("open");
+    let all = tip_packages(&scratch);
+    assert!(all > 1, "{all}");
+    assert_eq!(index.build.tip_packages_cached, all);
+    let scratch_index = Index::build(&scratch, "main").expect("index from scratch");
+    assert!(
+        scratch_index
+            .tip_errors
+            .iter()
+            .any(|error| error.starts_with("sources/s0: ")),
+        "{:?}",
+        scratch_index.tip_errors
+    );
+    assert_eq!(index.tip_errors, scratch_index.tip_errors);
+    assert_eq!(first_index.tip_errors, scratch_index.tip_errors);
+
+    // A reload after a commit that fixes s0 evaluates that package of the tip only.
+    let fixed = source_zero(&git, "\tamount: int & <=77");
+    commit(directory.path(), "sources/s0/s0.cue", &fixed, 1_800_000_100);
+    let reloaded = Index::build_from(&restarted, "main", Some(&index)).expect("reload");
+    assert_eq!(reloaded.build.tip_packages_cached, all - 1);
+    assert!(reloaded.tip_errors.is_empty(), "{:?}", reloaded.tip_errors);
+    let scratch = Repository::open(directory.path()).expect("open");
+    let scratch_index = Index::build(&scratch, "main").expect("index from scratch");
+    assert!(scratch_index.tip_errors.is_empty());
+    assert_eq!(served(reloaded), served(scratch_index));
+}
+
+#[test]
+fn a_damaged_file_of_tip_packages_is_evaluated_again_with_a_warning() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let cache = tempfile::tempdir().expect("cache directory");
+    generate::generate(directory.path(), generate::Shape::SMALL);
+    let (first, _) = open_cached(directory.path(), cache.path());
+    let expected = served(Index::build(&first, "main").expect("index"));
+    let file = HistoryCache::new(cache.path()).tip_file_of("main");
+    let mut bytes = std::fs::read(&file).expect("the start wrote the tip packages");
+    let last = bytes.len() - 2;
+    bytes[last] ^= 0x20;
+    std::fs::write(&file, bytes).expect("damage");
+
+    let (reopened, warnings) = open_cached(directory.path(), cache.path());
+    let index = Index::build(&reopened, "main").expect("index");
+    let said = warnings.lock().expect("warnings").clone();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("does not match its digest"), "{said:?}");
+    assert!(
+        said[0].contains("evaluating the packages of the tip again"),
+        "{said:?}"
+    );
+    assert_eq!(index.build.tip_packages_cached, 0);
+    assert_eq!(served(index), expected);
+
+    // The start after the warning wrote a good file again.
+    let (third, warnings) = open_cached(directory.path(), cache.path());
+    let index = Index::build(&third, "main").expect("index");
+    assert!(warnings.lock().expect("warnings").is_empty());
+    assert_eq!(index.build.tip_packages_cached, tip_packages(&third));
     assert_eq!(served(index), expected);
 }

@@ -371,7 +371,7 @@ pub(super) async fn subject_version_schema(
     let Path((subject, version)) = path?;
     let index = state.index();
     let (_, version) = subject_version_of(&index, &subject, &version)?;
-    Ok(ok(&version.version.schema.document))
+    Ok(ok(version.version.schema.document()))
 }
 
 pub(super) async fn schema(

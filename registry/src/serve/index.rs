@@ -19,7 +19,7 @@ use super::search::SearchIndex;
 use crate::commit::CommitInfo;
 use crate::error::Error;
 use crate::history::{History, Version};
-use crate::repository::{Repository, Snapshot};
+use crate::repository::{PackageSummary, Repository, TipSummary};
 use crate::tree::{self, TreeResolver};
 use axum::body::Bytes;
 use cue::MemoryResolver;
@@ -66,6 +66,9 @@ pub struct Index {
     documents: Arc<DocumentCache>,
     /// The handle package states and examples are read through; shared with the next index.
     git: Arc<GitReader>,
+    /// What the index shows of each package at the tip, by package state: the next index
+    /// takes those of the packages that did not change from here.
+    tip: HashMap<[u8; 32], Arc<PackageSummary>>,
 }
 
 /// A version as history names it for good: its commit, directory and definition.
@@ -92,6 +95,14 @@ struct LatestRecord {
     summary: LatestSummary,
 }
 
+/// One entry of the tip packages file.
+#[derive(Serialize, Deserialize)]
+struct TipRecord {
+    /// The package state, in hexadecimal.
+    state: String,
+    summary: PackageSummary,
+}
+
 /// What one [`Index::build_from`] did: the work a reload costs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BuildCounts {
@@ -105,6 +116,9 @@ pub struct BuildCounts {
     /// Latest versions whose search entries came from the history cache's file (a start
     /// with the cache), not from evaluating their package state.
     pub summaries_cached: usize,
+    /// Packages of the tip whose owner, description, doc comments and errors came from the
+    /// previous index or the history cache's file, not from evaluating them.
+    pub tip_packages_cached: usize,
 }
 
 /// A source as the catalog lists it (owner and description as of the branch tip).
@@ -452,7 +466,12 @@ impl Index {
         previous: Option<&Index>,
     ) -> Result<Index, Error> {
         let history = repository.history(branch)?;
-        let snapshot = repository.snapshot(branch)?;
+        let known = match previous {
+            Some(previous) => previous.tip.clone(),
+            None => read_tip(repository, branch),
+        };
+        let tip = repository.tip_summary(branch, &known)?;
+        drop(known);
         let mut kept_states: HashMap<(&str, &str), &Arc<PackageState>> = HashMap::new();
         for version in previous
             .iter()
@@ -465,7 +484,10 @@ impl Index {
             );
             kept_states.insert(key, &version.state);
         }
-        let mut build = BuildCounts::default();
+        let mut build = BuildCounts {
+            tip_packages_cached: tip.known,
+            ..BuildCounts::default()
+        };
         let documents = previous.map_or_else(
             || Arc::new(DocumentCache::new(DocumentCache::CAPACITY)),
             |previous| previous.documents.clone(),
@@ -479,7 +501,7 @@ impl Index {
         let mut events = BTreeMap::new();
         for event in history.events {
             let source = sources.entry(event.source.clone()).or_insert_with(|| {
-                let at_tip = snapshot.source(&event.source);
+                let at_tip = tip.source(&event.source);
                 IndexedSource {
                     id: event.source.clone(),
                     owner: at_tip.and_then(|source| source.owner.clone()),
@@ -534,10 +556,9 @@ impl Index {
             events.insert(
                 (event.source.clone(), event.event_type.clone()),
                 IndexedEvent {
-                    doc: snapshot
+                    doc: tip
                         .source(&event.source)
-                        .and_then(|source| source.event(&event.event_type))
-                        .and_then(|declared| declared.doc.clone()),
+                        .and_then(|source| source.docs.get(&event.event_type).cloned()),
                     source: event.source,
                     event_type: event.event_type,
                     removed_in: event.removed_in,
@@ -587,6 +608,9 @@ impl Index {
         if previous.is_none() && !pinned.is_empty() {
             write_latest(repository, branch, history.head.as_ref(), &latest);
         }
+        if previous.is_none() && tip.known < tip.packages.len() {
+            write_tip(repository, branch, history.head.as_ref(), &tip);
+        }
         let search = SearchIndex::build(sources.values(), events.values(), |event| {
             let version = event.latest()?;
             latest
@@ -599,7 +623,7 @@ impl Index {
             sources,
             events,
             problems: history.problems.len(),
-            tip_errors: tip_errors(&snapshot),
+            tip_errors: tip.errors(),
             search,
             catalog: Catalog::default(),
             consumers: crate::consumers_at(repository, branch)?
@@ -613,6 +637,7 @@ impl Index {
             latest,
             documents,
             git,
+            tip: tip.packages.into_iter().collect(),
         };
         index.catalog = Catalog::build(repository, branch, &index)?;
         Ok(index)
@@ -664,6 +689,71 @@ fn version_key(version: &Version) -> VersionKey {
         version.directory.clone(),
         version.definition.clone(),
     )
+}
+
+/// The tip packages file of `branch` in the history cache, by package state: empty when there
+/// is no cache or no file, and after a warning when the file cannot be trusted (every package
+/// of the tip is then evaluated again).
+fn read_tip(repository: &Repository, branch: &str) -> HashMap<[u8; 32], Arc<PackageSummary>> {
+    let Some(cache) = repository.history_cache() else {
+        return HashMap::new();
+    };
+    let path = cache.tip_file_of(branch);
+    let damaged = |what: String| crate::history_cache::CacheProblem::Damaged {
+        path: path.clone(),
+        what,
+    };
+    let records = cache.read_tip(branch).and_then(|body| {
+        let Some(body) = body else {
+            return Ok(HashMap::new());
+        };
+        let records: Vec<TipRecord> =
+            serde_json::from_slice(&body).map_err(|error| damaged(error.to_string()))?;
+        records
+            .into_iter()
+            .map(|record| {
+                let state = crate::history_cache::unhex(&record.state)
+                    .ok_or_else(|| damaged(format!("{:?} is not a state digest", record.state)))?;
+                Ok((state, Arc::new(record.summary)))
+            })
+            .collect()
+    });
+    match records {
+        Ok(records) => records,
+        Err(problem) => {
+            repository.warn(&format!(
+                "{problem}: evaluating the packages of the tip again"
+            ));
+            HashMap::new()
+        }
+    }
+}
+
+/// Writes the summaries of `tip` as the history cache's tip packages file of `branch`; a
+/// failure is a warning (the next start evaluates the tip's packages, nothing else).
+fn write_tip(repository: &Repository, branch: &str, head: Option<&CommitInfo>, tip: &TipSummary) {
+    let Some(cache) = repository.history_cache() else {
+        return;
+    };
+    let mut records: Vec<TipRecord> = tip
+        .packages
+        .iter()
+        .map(|(state, summary)| TipRecord {
+            state: crate::history_cache::hex(state),
+            summary: PackageSummary::clone(summary),
+        })
+        .collect();
+    records.sort_by(|a, b| a.state.cmp(&b.state));
+    records.dedup_by(|a, b| a.state == b.state);
+    let written = serde_json::to_vec(&records)
+        .map_err(std::io::Error::other)
+        .and_then(|body| cache.write_tip(branch, head.map_or("", |head| head.id.as_str()), &body));
+    if let Err(error) = written {
+        repository.warn(&format!(
+            "cannot write {}: {error}",
+            cache.tip_file_of(branch).display()
+        ));
+    }
 }
 
 /// The latest versions' summaries the history cache's file holds for `branch`; none without
@@ -734,32 +824,6 @@ fn write_latest(
             cache.latest_file_of(branch).display()
         ));
     }
-}
-
-/// The error diagnostics of a snapshot, each prefixed with the directory it is about.
-fn tip_errors(snapshot: &Snapshot) -> Vec<String> {
-    let packages = snapshot
-        .sources
-        .iter()
-        .chain(&snapshot.shared)
-        .flat_map(|source| {
-            source
-                .diagnostics
-                .iter()
-                .map(move |diagnostic| (Some(source.directory.as_str()), diagnostic))
-        });
-    let repository = snapshot
-        .diagnostics
-        .iter()
-        .map(|found| (found.directory.as_deref(), &found.diagnostic));
-    packages
-        .chain(repository)
-        .filter(|(_, diagnostic)| diagnostic.severity == cue::Severity::Error)
-        .map(|(directory, diagnostic)| match directory {
-            Some(directory) => format!("{directory}: {}", diagnostic.headline()),
-            None => diagnostic.headline(),
-        })
-        .collect()
 }
 
 /// The package state of each (commit, directory) that introduced a version, with the
