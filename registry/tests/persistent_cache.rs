@@ -199,6 +199,46 @@ fn served(index: Index) -> String {
     out
 }
 
+/// A generated repository whose first start wrote the history cache, and then had one byte of
+/// one of the cache's files (the one `file_of` names) flipped.
+struct Damaged {
+    directory: tempfile::TempDir,
+    cache: tempfile::TempDir,
+    /// What the first start served.
+    expected: String,
+}
+
+impl Damaged {
+    fn start(file_of: impl Fn(&HistoryCache) -> std::path::PathBuf) -> Damaged {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let cache = tempfile::tempdir().expect("cache directory");
+        generate::generate(directory.path(), generate::Shape::SMALL);
+        let (first, _) = open_cached(directory.path(), cache.path());
+        let expected = served(Index::build(&first, "main").expect("index"));
+        let file = file_of(&HistoryCache::new(cache.path()));
+        let mut bytes = std::fs::read(&file).expect("the start wrote the file");
+        let last = bytes.len() - 2;
+        bytes[last] ^= 0x20;
+        std::fs::write(&file, bytes).expect("damage");
+        Damaged {
+            directory,
+            cache,
+            expected,
+        }
+    }
+
+    /// The index of a start on the damaged cache, and the one warning it gave, which names the
+    /// file's digest.
+    fn reopen(&self) -> (Index, Vec<String>) {
+        let (reopened, warnings) = open_cached(self.directory.path(), self.cache.path());
+        let index = Index::build(&reopened, "main").expect("index");
+        let said = warnings.lock().expect("warnings").clone();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("does not match its digest"), "{said:?}");
+        (index, said)
+    }
+}
+
 #[test]
 fn an_index_built_from_the_cache_serves_what_one_built_from_scratch_serves() {
     let directory = tempfile::tempdir().expect("temporary directory");
@@ -586,36 +626,22 @@ fn a_package_unchanged_since_the_cached_head_is_loaded_when_it_starts_to_provide
 
 #[test]
 fn a_damaged_file_of_latest_versions_is_evaluated_again_with_a_warning() {
-    let directory = tempfile::tempdir().expect("temporary directory");
-    let cache = tempfile::tempdir().expect("cache directory");
-    generate::generate(directory.path(), generate::Shape::SMALL);
-    let (first, _) = open_cached(directory.path(), cache.path());
-    let expected = served(Index::build(&first, "main").expect("index"));
-    let file = HistoryCache::new(cache.path()).latest_file_of("main");
-    let mut bytes = std::fs::read(&file).expect("the start wrote the latest versions");
-    let last = bytes.len() - 2;
-    bytes[last] ^= 0x20;
-    std::fs::write(&file, bytes).expect("damage");
-
-    let (reopened, warnings) = open_cached(directory.path(), cache.path());
-    let index = Index::build(&reopened, "main").expect("index");
-    let said = warnings.lock().expect("warnings").clone();
-    assert_eq!(said.len(), 1, "{said:?}");
-    assert!(said[0].contains("does not match its digest"), "{said:?}");
+    let damaged = Damaged::start(|cache| cache.latest_file_of("main"));
+    let (index, said) = damaged.reopen();
     assert!(
         said[0].contains("evaluating the latest versions again"),
         "{said:?}"
     );
     assert_eq!(index.build.summaries_cached, 0);
     assert!(index.build.states_evaluated > 0);
-    assert_eq!(served(index), expected);
+    assert_eq!(served(index), damaged.expected);
 
     // The start after the warning wrote a good file again.
-    let (third, warnings) = open_cached(directory.path(), cache.path());
+    let (third, warnings) = open_cached(damaged.directory.path(), damaged.cache.path());
     let index = Index::build(&third, "main").expect("index");
     assert!(warnings.lock().expect("warnings").is_empty());
     assert_eq!(index.build.states_evaluated, 0);
-    assert_eq!(served(index), expected);
+    assert_eq!(served(index), damaged.expected);
 }
 
 /// How many packages the generated repository at its tip has (sources and shared ones).
@@ -680,33 +706,19 @@ fn the_tip_from_the_cache_shows_the_owners_docs_and_errors_of_the_tip_from_scrat
 
 #[test]
 fn a_damaged_file_of_tip_packages_is_evaluated_again_with_a_warning() {
-    let directory = tempfile::tempdir().expect("temporary directory");
-    let cache = tempfile::tempdir().expect("cache directory");
-    generate::generate(directory.path(), generate::Shape::SMALL);
-    let (first, _) = open_cached(directory.path(), cache.path());
-    let expected = served(Index::build(&first, "main").expect("index"));
-    let file = HistoryCache::new(cache.path()).tip_file_of("main");
-    let mut bytes = std::fs::read(&file).expect("the start wrote the tip packages");
-    let last = bytes.len() - 2;
-    bytes[last] ^= 0x20;
-    std::fs::write(&file, bytes).expect("damage");
-
-    let (reopened, warnings) = open_cached(directory.path(), cache.path());
-    let index = Index::build(&reopened, "main").expect("index");
-    let said = warnings.lock().expect("warnings").clone();
-    assert_eq!(said.len(), 1, "{said:?}");
-    assert!(said[0].contains("does not match its digest"), "{said:?}");
+    let damaged = Damaged::start(|cache| cache.tip_file_of("main"));
+    let (index, said) = damaged.reopen();
     assert!(
         said[0].contains("evaluating the packages of the tip again"),
         "{said:?}"
     );
     assert_eq!(index.build.tip_packages_cached, 0);
-    assert_eq!(served(index), expected);
+    assert_eq!(served(index), damaged.expected);
 
     // The start after the warning wrote a good file again.
-    let (third, warnings) = open_cached(directory.path(), cache.path());
+    let (third, warnings) = open_cached(damaged.directory.path(), damaged.cache.path());
     let index = Index::build(&third, "main").expect("index");
     assert!(warnings.lock().expect("warnings").is_empty());
     assert_eq!(index.build.tip_packages_cached, tip_packages(&third));
-    assert_eq!(served(index), expected);
+    assert_eq!(served(index), damaged.expected);
 }
