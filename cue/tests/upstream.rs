@@ -1165,16 +1165,7 @@ fn check_leaf(package: &Package, leaf: &Leaf) -> Outcome {
             Ok(v) => Outcome::Fail(format!("{target}: want an error, got {v}")),
         },
         Some(text) => {
-            let scratch = Package::load(
-                PackageFiles {
-                    files: vec![(
-                        "expected.cue".into(),
-                        format!("{}__expected: {text}\n", leaf.imports),
-                    )],
-                },
-                &NoImports,
-            );
-            let Ok(want) = scratch.export_json(Some("__expected")) else {
+            let Some(want) = expected_json(leaf, text) else {
                 return Outcome::Skip;
             };
             match got {
@@ -1187,6 +1178,21 @@ fn check_leaf(package: &Package, leaf: &Leaf) -> Outcome {
             }
         }
     }
+}
+
+/// The JSON of a leaf's expected value `text`, evaluated on its own with the leaf's imports;
+/// `None` when it does not export (the case is then skipped, not judged).
+fn expected_json(leaf: &Leaf, text: &str) -> Option<serde_json::Value> {
+    let scratch = Package::load(
+        PackageFiles {
+            files: vec![(
+                "expected.cue".into(),
+                format!("{}__expected: {text}\n", leaf.imports),
+            )],
+        },
+        &NoImports,
+    );
+    scratch.export_json(Some("__expected")).ok()
 }
 
 /// An optional leaf `a?: V` (see the module comment): not in its struct's JSON, and the struct
@@ -1205,16 +1211,7 @@ fn check_optional_leaf(package: &Package, leaf: &Leaf) -> Outcome {
             Err(_) => return Outcome::Skip,
         },
     };
-    let scratch = Package::load(
-        PackageFiles {
-            files: vec![(
-                "expected.cue".into(),
-                format!("{}__expected: {text}\n", leaf.imports),
-            )],
-        },
-        &NoImports,
-    );
-    let Ok(want) = scratch.export_json(Some("__expected")) else {
+    let Some(want) = expected_json(leaf, text) else {
         return Outcome::Skip;
     };
     match package.export_json(Some(&parent_expr)) {
