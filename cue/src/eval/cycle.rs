@@ -17,10 +17,14 @@ use super::conjunct::{env_key, Conjunct, ConjunctKind};
 use super::vertex::{State, VertexId};
 use super::Eval;
 use crate::ast::{Decl, Expr, ExprKind, FieldConstraint, LabelKind};
-use crate::value::Scalar;
+use crate::value::{EvalError, Scalar};
+use std::sync::Arc;
 
 /// The code of a structural cycle's error.
 pub(super) const STRUCTURAL_CYCLE: &str = "STRUCTURAL_CYCLE";
+
+/// The code of a reference cycle that gives no value (see [`Eval::cycle_error`]).
+pub(super) const CYCLE: &str = "CYCLE";
 
 /// How many times structure may repeat through a pattern constraint or a list's `...T`
 /// before it is a structural cycle (see [`Eval::repeats_structure`]): enough for the data
@@ -131,6 +135,27 @@ impl<'a> Eval<'a> {
         if let Some(read) = read.filter(|&w| self.vertices[w].state == State::Expanding) {
             self.cycle_reads.push(read);
         }
+    }
+
+    /// Whether `v` is in progress: its expansion is, or it is a field left pending on a
+    /// vertex whose expansion is (a read of it now is a reference cycle).
+    pub(super) fn in_progress(&self, v: VertexId) -> bool {
+        let expanding = |w: VertexId| self.vertices[w].state == State::Expanding;
+        expanding(v) || self.pending.get(&v).is_some_and(|&w| expanding(w))
+    }
+
+    /// The error of the reference `e` to a field in progress that has no value yet: the
+    /// cycle it closes gives none (`a: b - 1`, `b: a + 1`: "cycle with field: b"). It is
+    /// incomplete, as CUE's cycle errors are: the conjunct that read it is tried again once
+    /// the cycle's other conjuncts are in, which may give the field a value after all.
+    pub(super) fn cycle_error(&self, e: &Expr) -> Arc<EvalError> {
+        Arc::new(EvalError {
+            code: CYCLE,
+            message: format!("cycle with field: {}", self.text(e.span)),
+            spans: vec![e.span],
+            incomplete: true,
+            sub: Vec::new(),
+        })
     }
 
     /// Whether `v` is a plain field: no arcs, list, disjunction, pattern or comprehension,

@@ -162,8 +162,19 @@ impl<'a> Eval<'a> {
                             return Val::Bottom(err);
                         }
                         self.finalize(t);
-                        self.note_cycle_read(self.resolve_forward(t));
-                        self.value_of(t)
+                        let read = self.resolve_forward(t);
+                        self.note_cycle_read(read);
+                        match self.value_of(t) {
+                            Val::Top if self.in_progress(read) => Val::Bottom(self.cycle_error(e)),
+                            value => value,
+                        }
+                    }
+                    // A value alias read within its own value (`b: X=3 + X`) before the
+                    // value has anything: the cycle gives none.
+                    Ok(Resolved::Val(Val::Node(n)))
+                        if self.in_progress(n) && matches!(self.value_of(n), Val::Top) =>
+                    {
+                        Val::Bottom(self.cycle_error(e))
                     }
                     Ok(Resolved::Val(val)) => val,
                     Ok(Resolved::Conjunct(c)) => match c.kind {
