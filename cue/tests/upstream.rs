@@ -141,8 +141,9 @@ use cue::{ImportResolver, NoImports, Package, PackageFiles};
 /// CUE's words for builtin arguments and unresolved disjunctions; 3981 with structural cycles
 /// through lists and recursion through pattern constraints, TOML data and `-l` in the vet
 /// scripts; 3995 with `==`/`!=` bounds of structs and lists and a field copying a sibling not
-/// taken for a structural cycle), minus a small margin. Raise it when the engine gets better.
-const FLOOR: usize = 3992;
+/// taken for a structural cycle; 3997 with a generate case's `#path` exported in place and
+/// `text/template`), minus a small margin. Raise it when the engine gets better.
+const FLOOR: usize = 3994;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).
