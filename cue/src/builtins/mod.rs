@@ -21,7 +21,8 @@
 //! Packages provided: `strings`, `list`, `math`, `math/bits`, `time`, `net`, `path`, `uuid`,
 //! `regexp`, `strconv`, `struct`, `encoding/json`, `encoding/base64`, `encoding/hex`,
 //! `encoding/csv`, `encoding/toml`, `crypto/md5`, `crypto/sha1`, `crypto/sha256`,
-//! `crypto/sha512`, `crypto/hmac`, `crypto/ed25519` and `text/tabwriter`. Integers are 128-bit: a result
+//! `crypto/sha512`, `crypto/hmac`, `crypto/ed25519`, `text/tabwriter` and `text/template` (a
+//! subset of Go's template language, see [`template`]). Integers are 128-bit: a result
 //! beyond that is an error rather than a wrong number.
 //!
 //! Functions that take schemas rather than data (`list.Sort`, `list.IsSorted`, `list.MatchN`,
@@ -31,8 +32,7 @@
 //! reads YAML with the same decoder as `vet`.
 //!
 //! Not provided yet: `encoding/openapi`'s `MarshalSchema` (it needs the exporter inside the
-//! evaluator), and `text/template` (Go's template language is an interpreter
-//! of its own, which schemas do not use to constrain data).
+//! evaluator).
 
 use std::fmt;
 use std::sync::Arc;
@@ -94,6 +94,7 @@ pub mod strconv;
 pub mod strings;
 pub mod structs;
 pub mod tabwriter;
+pub mod template;
 pub mod time;
 pub mod toml;
 pub mod uuid;
@@ -326,6 +327,11 @@ static PACKAGES: &[Package] = &[
     Package {
         path: "text/tabwriter",
         funcs: tabwriter::FUNCS,
+        constant: no_constants,
+    },
+    Package {
+        path: "text/template",
+        funcs: template::FUNCS,
         constant: no_constants,
     },
     Package {

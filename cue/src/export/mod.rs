@@ -95,6 +95,27 @@ impl Package {
         Ok(jsonschema::package_document(&exported, &root))
     }
 
+    /// One definition of the package as the root of a JSON Schema 2020-12 document, written
+    /// out in place rather than as a `$ref` (the definitions it refers to go under `$defs`):
+    /// the layout of `cue export --out jsonschema -e '#Order'`. The definition's closedness
+    /// holds at every level of its own structs, as CUE closes them recursively. `definition`
+    /// is written as in CUE (`#Order`, `#A.#B`); a name that is not a definition of the
+    /// package is an `EXPORT` error naming it.
+    pub fn json_schema_package_at(&self, definition: &str) -> Result<Json, Vec<Diagnostic>> {
+        if !self.diagnostics().is_empty() {
+            return Err(self.diagnostics().to_vec());
+        }
+        let (exported, _) = extract::extract_package(&self.program)?;
+        let name = exported.root(Some(definition))?.unwrap_or_default();
+        let shape = exported
+            .definitions
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| d.shape.clone())
+            .unwrap_or(Shape::new(Body::Any));
+        Ok(jsonschema::package_document(&exported, &shape))
+    }
+
     /// Loads a package and exports its definitions as JSON Schema (`json_schema(None)`) from
     /// the one evaluation that loading makes: the same package and document as
     /// [`Package::load`] then [`Package::json_schema`], for about half the work. The document

@@ -539,8 +539,16 @@ impl Printer<'_> {
                 }
             }
         } else {
-            // A type every alternative has is stated once, outside.
-            let types: Vec<Option<&Json>> = members.iter().map(|m| m.get("type")).collect();
+            // A type every alternative has is stated once, outside. A reference to a struct
+            // definition is an object too (`#Port | *{port: 1}`), as in CUE's layout.
+            let object = json!("object");
+            let types: Vec<Option<&Json>> = members
+                .iter()
+                .map(|m| match m.get("type") {
+                    None if self.refers_to_struct(m) => Some(&object),
+                    t => t,
+                })
+                .collect();
             if let Some(Some(first)) = types.first() {
                 if types.iter().all(|t| *t == Some(*first)) {
                     let first = (*first).clone();
@@ -604,6 +612,21 @@ fn bound(out: &mut Map<String, Json>, value: &Json, exclusive: bool, minimum: bo
 }
 
 impl Printer<'_> {
+    /// Whether `member` is a `$ref` to a definition of the package that is a struct.
+    fn refers_to_struct(&self, member: &Json) -> bool {
+        let Some(name) = member
+            .get("$ref")
+            .and_then(Json::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        else {
+            return false;
+        };
+        self.exported
+            .definitions
+            .iter()
+            .any(|d| d.name == name && matches!(d.shape.body, Body::Struct(_)))
+    }
+
     /// Alternatives that are all structs (`{a: int} | {b: string}`), laid out as CUE's
     /// encoder lays out a struct with an embedded disjunction: a property every alternative
     /// has alike is stated once, outside the `oneOf` (and `required` there when it is in

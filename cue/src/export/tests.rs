@@ -377,6 +377,59 @@ fn the_package_root_is_a_schema_with_the_definitions_it_uses() {
 }
 
 #[test]
+fn openapi_states_object_once_for_a_disjunction_of_a_struct_reference_and_a_struct() {
+    let a = openapi("#A: #P | *{p: 1}\n#P: {p: int, q: [...int]}\n");
+    assert_eq!(a["type"], json!("object"), "{a}");
+    assert_eq!(a["default"], json!({"p": 1}), "{a}");
+    assert_eq!(
+        a["oneOf"],
+        json!([
+            {"$ref": "#/components/schemas/P"},
+            {"required": ["p"], "properties": {"p": {"type": "integer", "enum": [1]}}}
+        ]),
+        "{a}"
+    );
+    // A reference to a definition that is not a struct keeps the types in the alternatives.
+    let b = openapi("#A: #S | {p: 1}\n#S: string\n");
+    assert!(b.get("type").is_none(), "{b}");
+}
+
+#[test]
+fn a_definition_as_the_root_is_written_out_and_closed_at_every_level() {
+    let source = "package p\n#S: {a?: string, b?: {b2?: string}, c?: #T}\n#T: {x!: int}\n";
+    let document = package(source)
+        .json_schema_package_at("#S")
+        .expect("exports");
+    // In place, not a `$ref`; the struct inside the definition is closed as well.
+    assert!(document.get("$ref").is_none(), "{document}");
+    assert_eq!(document["type"], json!("object"));
+    assert_eq!(document["additionalProperties"], json!(false), "{document}");
+    assert_eq!(
+        property(&document, "b")["additionalProperties"],
+        json!(false),
+        "{document}"
+    );
+    assert_eq!(property(&document, "c"), json!({"$ref": "#/$defs/T"}));
+    assert_eq!(
+        document["$defs"]
+            .as_object()
+            .map(|d| d.keys().collect::<Vec<_>>()),
+        Some(vec![&"T".to_string()]),
+        "{document}"
+    );
+    for bad in ["S", "#Missing"] {
+        let errors = package(source)
+            .json_schema_package_at(bad)
+            .expect_err("not a definition of the package");
+        assert!(
+            errors[0].message.contains(bad),
+            "{bad}: {}",
+            errors[0].message
+        );
+    }
+}
+
+#[test]
 fn floats_exclude_integers_and_integral_float_constants_are_noted() {
     let a = json_schema("#A: {f: float, g: float & >1, h: 2.0, n: number}");
     assert_eq!(
