@@ -276,6 +276,48 @@ fn an_embedded_definition_stays_closed_below_its_top_level() {
 }
 
 #[test]
+fn an_embedded_conjunction_of_definitions_is_closed_by_each() {
+    // `{#A & #B}` embeds one value, closed by #A and by #B: a field must be allowed by both
+    // (or declared by the struct itself), not by either one.
+    let schema = "#A: {[=~\"^[a-s]*$\"]: int}\n#B: {[=~\"^[m-z]*$\"]: int}\n#D: {#A & #B}\n#E: {#A & #B, x: int}\n";
+    assert_eq!(first(schema, Some("#D"), r#"{"moo": 1}"#), "valid");
+    assert_eq!(
+        first(schema, Some("#D"), r#"{"aaa": 1}"#),
+        "aaa: field not allowed"
+    );
+    assert_eq!(
+        first(schema, Some("#D"), r#"{"zzz": 1}"#),
+        "zzz: field not allowed"
+    );
+    assert_eq!(first(schema, Some("#E"), r#"{"x": 1, "moo": 2}"#), "valid");
+}
+
+#[test]
+fn an_embedded_conjunction_keeps_the_closedness_of_its_definition() {
+    // `#Foo & {err: 2}` is closed by #Foo before it is embedded: `err` is not allowed, and
+    // the struct embedding it does not make it so.
+    let package = Package::load(
+        PackageFiles {
+            files: vec![(
+                "s.cue".into(),
+                "#Foo: a: int\na: { #Foo & { err: 2 } }\nb: { #Foo, ok: 2 }\n".into(),
+            )],
+        },
+        &NoImports,
+    );
+    let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+    assert_eq!(headlines, ["a.err: field not allowed"]);
+    // A struct literal that embeds a definition, itself embedded in a definition, still
+    // allows its own fields and the definition's.
+    let schema = "#A: a: int\n#Old: { { #A\n b: int } }\n";
+    assert_eq!(first(schema, Some("#Old"), r#"{"a": 1, "b": 2}"#), "valid");
+    assert_eq!(
+        first(schema, Some("#Old"), r#"{"a": 1, "c": 2}"#),
+        "c: field not allowed"
+    );
+}
+
+#[test]
 fn an_embedded_close_closes_the_struct_that_embeds_it() {
     // The spec's `S3: {a: 1, b: 2, close({c: 3})}` is `close(S1)`.
     let schema = "S3: {\n\ta: 1\n\tb: 2\n\tclose({c: 3})\n}\n";

@@ -141,10 +141,11 @@ use cue::{ImportResolver, NoImports, Package, PackageFiles};
 /// CUE's words for builtin arguments and unresolved disjunctions; 3981 with structural cycles
 /// through lists and recursion through pattern constraints, TOML data and `-l` in the vet
 /// scripts; 3995 with `==`/`!=` bounds of structs and lists and a field copying a sibling not
-/// taken for a structural cycle; 4000 with reference cycles that give no value as cycle
-/// errors; 3997 on its own with a generate case's `#path` exported in place and
-/// `text/template`), minus a small margin. Raise it when the engine gets better.
-const FLOOR: usize = 3997;
+/// taken for a structural cycle; 4000 with reference cycles that give no value as cycle errors;
+/// 3997 on its own with a generate case's `#path` exported in place and `text/template`; 4005 on
+/// its own with an embedded conjunction closed by each of its definitions, not by the struct
+/// embedding it), minus a small margin. Raise it when the engine gets better.
+const FLOOR: usize = 4002;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).

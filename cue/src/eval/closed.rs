@@ -13,7 +13,9 @@
 //! closedness of the embedded value (a closed value embedded in a struct closes that struct
 //! instead, which allows its own fields too), and the declarations of one definition share
 //! their closedness (a declaration closed by an embedding allows the definition's other
-//! fields).
+//! fields). Widened across an embedding, the requirement takes the struct's own declarations
+//! but not the other parts of the embedded value: `{#A & {x: 1}}` is closed by `#A` before
+//! it is embedded, so `x` is not allowed ([`Requirement`]).
 //!
 //! In a file that enables `@experiment(explicitopen)`, none of the embedding rules apply:
 //! embedding a value is unifying with it, so a struct literal's embeddings take its own group.
@@ -30,6 +32,17 @@ use crate::value::EvalError;
 
 /// A closedness group, by its index in the evaluation's `groups`.
 pub(super) type GroupId = usize;
+
+/// What the declarations allowing a field must be under, for one closed group present at a
+/// vertex ([`Eval::requirement`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Requirement {
+    /// The group they must be under.
+    pub(super) group: GroupId,
+    /// Embeddings crossed on the way up, each with the group inside it that counts: a
+    /// declaration under the embedding counts only if it is under that group too.
+    pub(super) except: Vec<(GroupId, GroupId)>,
+}
 
 /// Labels declared in one closedness group at one vertex.
 pub(super) struct GroupDecls {
@@ -72,6 +85,10 @@ pub(super) struct Group {
     /// Made by `__closeAll` (or `__reclose` of a recursively closed value): it closes every
     /// struct under it, whatever group holds that struct's own declarations.
     pub(super) closes_all: bool,
+    /// The declarations of a struct literal closed by the definition it embeds. When the
+    /// literal is itself embedded in a closed context, the embedding's group stands for the
+    /// literal: the whole embedded value counts with its declarations.
+    pub(super) struct_decls: bool,
 }
 
 /// The builtins of the `explicitopen` experiment that close a struct literal, as `cue fix`
@@ -131,6 +148,7 @@ impl<'a> Eval<'a> {
             by_close: false,
             opens: false,
             closes_all: false,
+            struct_decls: false,
         });
         self.groups.len() - 1
     }
@@ -188,8 +206,8 @@ impl<'a> Eval<'a> {
         group
     }
 
-    /// The group under which a declaration at `v` must be to satisfy the closed group `c`
-    /// present at `v` (see the module comment). Walking up from `c`:
+    /// What a declaration at `v` must be under to satisfy the closed group `c` present at `v`
+    /// (see the module comment). Walking up from `c`:
     ///
     /// - an embedding is crossed into the struct that embeds the value (the embedded value's
     ///   closedness becomes that struct's), where the embedding happened at `v`, and below it
@@ -199,13 +217,22 @@ impl<'a> Eval<'a> {
     ///   definition's), and an open group into a closed one holding it: the declarations of
     ///   one definition share their closedness, and so do those of an embedded definition
     ///   with the struct it is embedded in.
-    pub(super) fn requirement(&self, c: GroupId, v: VertexId) -> GroupId {
+    ///
+    /// Crossing an embedding widens the requirement to the struct's own declarations only:
+    /// the other parts of the same embedded value do not count (`{#A & #B}` is closed by
+    /// each of `#A` and `#B`, `{#A & {x: 1}}` does not allow `x`), as the embedded value is
+    /// evaluated, closed, before the struct embeds it.
+    pub(super) fn requirement(&self, c: GroupId, v: VertexId) -> Requirement {
         let mut required = c;
+        let mut except = Vec::new();
         let mut firm = self.groups[c].closedness == Closedness::Definition;
         while let Some(parent) = self.groups[required].parent {
             let holder = &self.groups[parent];
             match (holder.embedded_at, holder.parent) {
                 (Some(at), Some(embedder)) if at == v || !firm => {
+                    if !self.groups[required].struct_decls {
+                        except.push((parent, required));
+                    }
                     required = embedder;
                     firm = self.groups[embedder].closedness == Closedness::Definition;
                 }
@@ -220,14 +247,17 @@ impl<'a> Eval<'a> {
                 _ => break,
             }
         }
-        required
+        Requirement {
+            group: required,
+            except,
+        }
     }
 
     /// The requirement of every closed group present at `v`, each once, in the order of the
     /// groups' first declarations at `v`. A group that closes all under it is present at
     /// every vertex where a group under it declares something.
-    pub(super) fn requirements(&self, v: VertexId) -> Vec<GroupId> {
-        let mut required = Vec::new();
+    pub(super) fn requirements(&self, v: VertexId) -> Vec<Requirement> {
+        let mut required: Vec<Requirement> = Vec::new();
         for entry in &self.vertices[v].groups {
             if self.groups[entry.group].is_closed() && !self.is_opened(entry.group) {
                 let r = self.requirement(entry.group, v);
@@ -237,13 +267,27 @@ impl<'a> Eval<'a> {
             }
             let mut above = self.groups[entry.group].parent;
             while let Some(g) = above {
-                if self.groups[g].closes_all && !self.is_opened(g) && !required.contains(&g) {
-                    required.push(g);
+                if self.groups[g].closes_all
+                    && !self.is_opened(g)
+                    && !required.iter().any(|r| r.group == g && r.except.is_empty())
+                {
+                    required.push(Requirement {
+                        group: g,
+                        except: Vec::new(),
+                    });
                 }
                 above = self.groups[g].parent;
             }
         }
         required
+    }
+
+    /// Whether the declarations of `group` at `v` satisfy `required`.
+    pub(super) fn satisfies(&self, v: VertexId, group: GroupId, required: &Requirement) -> bool {
+        self.is_descendant(v, group, required.group)
+            && required.except.iter().all(|&(embedding, kept)| {
+                !self.is_descendant(v, group, embedding) || self.is_descendant(v, group, kept)
+            })
     }
 
     pub(super) fn group_entry(&mut self, v: VertexId, group: GroupId) -> usize {
@@ -262,15 +306,15 @@ impl<'a> Eval<'a> {
 
     /// Sets an error on the arc `a` of `v` when a closed group present at `v` does not allow
     /// it; `requirements` are `v`'s ([`Eval::requirements`]).
-    pub(super) fn check_allowed(&mut self, v: VertexId, a: VertexId, requirements: &[GroupId]) {
+    pub(super) fn check_allowed(&mut self, v: VertexId, a: VertexId, requirements: &[Requirement]) {
         let Some(feature) = self.vertices[a].feature.clone() else {
             return;
         };
         if !matches!(feature, Feature::Regular(_)) {
             return;
         }
-        for &group in requirements {
-            if !self.allowed_by(v, group, &feature) {
+        for required in requirements {
+            if !self.allowed_by(v, required, &feature) {
                 let mut spans = self.vertices[a].decl_spans.clone();
                 spans.sort();
                 spans.dedup();
@@ -324,13 +368,18 @@ impl<'a> Eval<'a> {
         }
     }
 
-    pub(super) fn allowed_by(&mut self, v: VertexId, group: GroupId, feature: &Feature) -> bool {
+    pub(super) fn allowed_by(
+        &mut self,
+        v: VertexId,
+        required: &Requirement,
+        feature: &Feature,
+    ) -> bool {
         let Feature::Regular(name) = feature else {
             return true;
         };
         let mut patterns = Vec::new();
         for entry in &self.vertices[v].groups {
-            if !self.is_descendant(v, entry.group, group) {
+            if !self.satisfies(v, entry.group, required) {
                 continue;
             }
             if entry.open || entry.labels.contains(feature) {

@@ -526,7 +526,9 @@ impl<'a> Eval<'a> {
             group
         };
         let decl_group = if closes_by_embedding {
-            Some(self.new_group(group, Closedness::Embedded))
+            let g = self.new_group(group, Closedness::Embedded);
+            self.groups[g].struct_decls = true;
+            Some(g)
         } else {
             group
         };

@@ -637,7 +637,7 @@ impl<'a> Eval<'a> {
                 && self
                     .requirements(t)
                     .into_iter()
-                    .any(|g| !self.allowed_by(t, g, feature)) =>
+                    .any(|r| !self.allowed_by(t, &r, feature)) =>
             {
                 Err(EvalError::new(
                     "REFERENCE",

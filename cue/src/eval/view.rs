@@ -187,7 +187,7 @@ impl<'a> Eval<'a> {
                 open: false,
             };
             for entry in entries {
-                if !self.is_descendant(v, entry.group, required) {
+                if !self.satisfies(v, entry.group, &required) {
                     continue;
                 }
                 set.open |= entry.open;
