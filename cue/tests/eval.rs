@@ -1788,3 +1788,15 @@ same: { f: json.Valid, f: json.Valid, r: f("1") }
     let conflict = value_at(schema, "(yaml.Validate & 1)");
     assert!(conflict.contains("function"), "{conflict}");
 }
+
+/// A dynamic field whose label is not yet concrete names what the label is so far (CUE's
+/// eval/issue3801.txtar).
+#[test]
+fn a_dynamic_label_not_yet_concrete_is_named() {
+    let schema = "#S: {k: string, out: (k): 1}\n";
+    let errors = value_at(schema, "#S.out");
+    assert!(
+        errors.contains("key value of dynamic field must be concrete, found string"),
+        "{errors}"
+    );
+}

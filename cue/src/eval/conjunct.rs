@@ -551,11 +551,25 @@ impl<'a> Eval<'a> {
                                 self.set_error(v, err);
                                 continue;
                             }
-                            _ => {
+                            Val::Atom(..) => {
                                 self.set_error(
                                     v,
                                     EvalError::incomplete(
                                         "label is not a concrete string",
+                                        vec![expr.span],
+                                    ),
+                                );
+                                continue;
+                            }
+                            // Not yet concrete: CUE names what the label is so far.
+                            other => {
+                                let found = self.describe_val(&other);
+                                self.set_error(
+                                    v,
+                                    EvalError::incomplete(
+                                        format!(
+                                            "key value of dynamic field must be concrete, found {found}"
+                                        ),
                                         vec![expr.span],
                                     ),
                                 );
