@@ -602,6 +602,12 @@ impl Scalar {
         }
         if let Some((existing, existing_span)) = &self.value {
             if !existing.equals(atom) {
+                // A value that came with `==x` rejects another as a bound does.
+                for check in &self.checks {
+                    if matches!(check.check, Check::Structural { equal: true, .. }) {
+                        check_atom(check, atom, span)?;
+                    }
+                }
                 // The positions list the value named last first, whichever came first: the
                 // data's value when a schema's value rejects it, however the two were added.
                 let (message, spans) = if atom_first {
@@ -658,6 +664,16 @@ impl Scalar {
             self.narrow(other.kinds, kind_span, &text)?;
         }
         if let Some((atom, atom_span)) = &other.value {
+            // `==x` unified into another value: that value is out of its bound.
+            if let Some((own, own_span)) = &self.value {
+                if !own.equals(atom) {
+                    for check in &other.checks {
+                        if matches!(check.check, Check::Structural { equal: true, .. }) {
+                            check_atom(check, own, *own_span)?;
+                        }
+                    }
+                }
+            }
             self.unify_atom(atom.clone(), *atom_span)?;
         }
         for check in &other.checks {

@@ -1498,12 +1498,22 @@ fn an_equality_constraint_of_a_concrete_scalar_or_list_is_that_value() {
 one: ==1 & 1
 list: ==[1, 2] & [1, 2]
 other: ==1 & 2
+otherFirst: 2 & ==1
 _int: int
 open: ==_int
 "#;
     assert_eq!(value_at(source, "one"), "1");
     assert_eq!(value_at(source, "list"), "[1,2]");
-    assert_eq!(value_at(source, "other"), "conflicting values 1 and 2");
+    // A value other than `==1`'s is out of that bound, whichever comes first (CUE's
+    // eval/bounds.txtar equalScalar).
+    assert_eq!(
+        value_at(source, "other"),
+        "invalid value 2 (out of bound ==1)"
+    );
+    assert_eq!(
+        value_at(source, "otherFirst"),
+        "invalid value 2 (out of bound ==1)"
+    );
     assert!(
         value_at(source, "open").contains("non-concrete value"),
         "{}",
@@ -1822,4 +1832,47 @@ fn copying_a_sibling_is_not_a_structural_cycle() {
             "{cyclic}: {errors:?}"
         );
     }
+}
+
+/// A builtin is a value: a field may hold one (`fn: yaml.Validate`, `x: error`), a reference
+/// to the field calls it, as a function or in its validator form, and the same builtin
+/// unified twice is that builtin (CUE's builtins/error.txtar indirect,
+/// builtins/validators.txtar validatorAsFunction, encoding/yaml validate.txtar).
+#[test]
+fn builtins_are_values_a_field_can_hold_and_call() {
+    let schema = r#"
+import "encoding/json"
+import "encoding/yaml"
+ind: { x: error, y: x("custom message") }
+v: { a: json.Valid, b: a("3"), c: a("{") }
+#t: { fn: _, data: string, out: data & fn({a: int}) }
+ok: #t & { fn: yaml.Validate, data: "a: 2" }
+bad: #t & { fn: yaml.Validate, data: "a: x" }
+same: { f: json.Valid, f: json.Valid, r: f("1") }
+"#;
+    assert!(value_at(schema, "ind.y").contains("custom message"));
+    assert_eq!(value_at(schema, "v.b"), "true");
+    assert_eq!(value_at(schema, "v.c"), "false");
+    assert_eq!(value_at(schema, "ok.out"), "\"a: 2\"");
+    let bad = value_at(schema, "bad.out");
+    assert!(
+        bad.contains("does not satisfy encoding/yaml.Validate"),
+        "{bad}"
+    );
+    assert_eq!(value_at(schema, "same.r"), "true");
+    // A builtin and another value conflict.
+    let conflict = value_at(schema, "(yaml.Validate & 1)");
+    assert!(conflict.contains("function"), "{conflict}");
+}
+
+/// A dynamic field whose label is not yet concrete names what the label is so far (CUE's
+/// eval/issue3801.txtar).
+#[test]
+fn a_dynamic_label_not_yet_concrete_is_named() {
+    let schema = "#S: {k: string, out: (k): 1}\n";
+    let errors = value_at(schema, "#S.out");
+    assert!(
+        errors.contains("key value of dynamic field must be concrete, found string"),
+        "{errors}"
+    );
 }

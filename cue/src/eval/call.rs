@@ -2,7 +2,8 @@
 //! `error`)
 //! and the builtins of the standard library, called with concrete arguments or used as
 //! validators (`strings.MinRunes(3)`, `net.IPv4`); and values computed by builtins turned back
-//! into vertices.
+//! into vertices. A function is a value too: a field may hold one (`fn: yaml.Validate`, kept in
+//! the vertex's `func`), and a call through the field applies it.
 
 use std::sync::Arc;
 
@@ -109,6 +110,22 @@ pub(super) fn validator_scalar(
     }
 }
 
+/// The builtin of a scalar that is only a validator not called (`json.Valid`, which may have
+/// been unified into its field more than once).
+fn uncalled_validator(scalar: &Scalar) -> Option<&'static Builtin> {
+    let mut found: Option<&'static Builtin> = None;
+    for check in &scalar.checks {
+        let Check::Builtin { builtin, args } = &check.check else {
+            return None;
+        };
+        if !args.is_empty() || found.is_some_and(|f| !std::ptr::eq(f, *builtin)) {
+            return None;
+        }
+        found = Some(builtin);
+    }
+    found
+}
+
 impl<'a> Eval<'a> {
     /// Builds a vertex for a concrete value computed by a builtin.
     pub(super) fn val_from_concrete(&mut self, c: &Concrete, span: Span) -> Val {
@@ -202,8 +219,18 @@ impl<'a> Eval<'a> {
             Ok(Resolved::Val(Val::Func(f))) => f,
             Ok(_) => {
                 let val = self.eval_expr(callee, env);
-                if let Val::Bottom(err) = val {
-                    return Val::Bottom(err);
+                match val {
+                    Val::Bottom(err) => return Val::Bottom(err),
+                    // A field holding a function (`fn: yaml.Validate`, then `fn(x)`).
+                    Val::Func(f) => return self.call_func(f, args, env, span),
+                    // A field holding a validator not called (`a: json.Valid`, then `a("3")`):
+                    // the builtin it names.
+                    Val::Scalar(ref scalar, _) if scalar.value.is_none() => {
+                        if let Some(builtin) = uncalled_validator(scalar) {
+                            return self.call_builtin(builtin, args, env, span);
+                        }
+                    }
+                    _ => {}
                 }
                 let kind = match &val {
                     Val::Atom(atom, _) => atom.kind().name(),
@@ -239,6 +266,11 @@ impl<'a> Eval<'a> {
             }
             Err(err) => return Val::Bottom(err),
         };
+        self.call_func(func, args, env, span)
+    }
+
+    /// Applies a function to the arguments of a call.
+    fn call_func(&mut self, func: Func, args: &'a [Expr], env: &Env<'a>, span: Span) -> Val {
         let arity_error = |n: usize| {
             Val::Bottom(EvalError::new(
                 "ARGUMENTS",

@@ -316,7 +316,7 @@ impl<'a> Eval<'a> {
                 }
             }
             ExprKind::Call(callee, args)
-                if matches!(&callee.kind, ExprKind::Selector(..))
+                if matches!(&callee.kind, ExprKind::Selector(..) | ExprKind::Ident(_))
                     && self.schema_validator_of(callee, args, &env).is_some() =>
             {
                 if let Some(builtin) = self.schema_validator_of(callee, args, &env) {
@@ -553,11 +553,25 @@ impl<'a> Eval<'a> {
                                 self.set_error(v, err);
                                 continue;
                             }
-                            _ => {
+                            Val::Atom(..) => {
                                 self.set_error(
                                     v,
                                     EvalError::incomplete(
                                         "label is not a concrete string",
+                                        vec![expr.span],
+                                    ),
+                                );
+                                continue;
+                            }
+                            // Not yet concrete: CUE names what the label is so far.
+                            other => {
+                                let found = self.describe_val(&other);
+                                self.set_error(
+                                    v,
+                                    EvalError::incomplete(
+                                        format!(
+                                            "key value of dynamic field must be concrete, found {found}"
+                                        ),
                                         vec![expr.span],
                                     ),
                                 );
@@ -761,15 +775,50 @@ impl<'a> Eval<'a> {
                 let scalar = validator_scalar(builtin, Vec::new(), span);
                 self.unify_scalar(v, &scalar, span);
             }
-            Val::Func(_) | Val::Package(_) => self.set_error(
-                v,
-                EvalError::new(
-                    "INVALID",
-                    "cannot use a function or package as a value",
-                    vec![],
-                ),
-            ),
+            Val::Func(_) | Val::Package(_) => self.unify_func(v, val),
         }
+    }
+
+    /// Unifies a builtin function or a package into a vertex: it becomes the vertex's value
+    /// when nothing else constrains the vertex; the same function twice is that function.
+    fn unify_func(&mut self, v: VertexId, val: Val) {
+        let conflict = match self.vertices[v].func.as_deref() {
+            Some(existing) => !same_func(existing, &val),
+            None => false,
+        };
+        if conflict {
+            self.func_conflict(v);
+            return;
+        }
+        self.vertices[v].func = Some(Box::new(val));
+    }
+
+    /// Once every conjunct of a vertex holding a function is in: nothing else may constrain
+    /// it (a function unifies only with top and with itself).
+    pub(super) fn check_func_alone(&mut self, v: VertexId) {
+        let vertex = &self.vertices[v];
+        if vertex.struct_span.is_some()
+            || vertex.list.is_some()
+            || !vertex.scalar.is_unconstrained()
+        {
+            self.func_conflict(v);
+        }
+    }
+
+    fn func_conflict(&mut self, v: VertexId) {
+        let span = self.vertices[v]
+            .decl_spans
+            .first()
+            .copied()
+            .unwrap_or_default();
+        self.set_error(
+            v,
+            EvalError::new(
+                "INVALID",
+                "cannot use a function or package as a value",
+                vec![span],
+            ),
+        );
     }
 
     /// Narrows a vertex's kinds for a struct or list literal (printed compactly in messages).
@@ -806,5 +855,19 @@ impl<'a> Eval<'a> {
         if let Err(err) = self.vertices[v].scalar.unify(other, span) {
             self.set_error(v, err);
         }
+    }
+}
+
+/// Whether two function or package values are the same one (CUE compares them by identity).
+fn same_func(a: &Val, b: &Val) -> bool {
+    match (a, b) {
+        (Val::Package(x), Val::Package(y)) => x == y,
+        (Val::Func(x), Val::Func(y)) => match (x, y) {
+            (Func::Builtin(x), Func::Builtin(y)) => std::ptr::eq(*x, *y),
+            (Func::Schema(x), Func::Schema(y)) => std::ptr::eq(*x, *y),
+            (Func::Validator(x), Func::Validator(y)) => x.name() == y.name(),
+            _ => std::mem::discriminant(x) == std::mem::discriminant(y),
+        },
+        _ => false,
     }
 }

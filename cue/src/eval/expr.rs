@@ -687,8 +687,28 @@ impl<'a> Eval<'a> {
                     }
                 }
             }
-            // `==x` of a concrete scalar is that value.
-            UnaryOp::Equal => Val::Atom(atom, span),
+            // `==x` of a concrete scalar is that value, and a bound: another value conflicts
+            // with it as with a bound ("invalid value 2 (out of bound ==1)").
+            UnaryOp::Equal => {
+                let text: Arc<str> = Arc::from(format!("=={atom}").as_str());
+                Val::Scalar(
+                    Arc::new(Scalar {
+                        kinds: atom.kind(),
+                        kind_span: Some(span),
+                        kind_text: Some(text),
+                        value: Some((atom.clone(), span)),
+                        checks: vec![SpannedCheck {
+                            check: Check::Structural {
+                                value: Arc::new(atom.to_concrete()),
+                                equal: true,
+                            },
+                            span,
+                            text: None,
+                        }],
+                    }),
+                    span,
+                )
+            }
             UnaryOp::Default | UnaryOp::Open => val,
         }
     }

@@ -177,6 +177,15 @@ impl<'a> Eval<'a> {
             {
                 Some(builtin)
             }
+            // A field holding such a builtin (`fn: yaml.Validate`, then `fn(schema)`).
+            Ok(Resolved::Vertex(_)) => match self.eval_expr(callee, env) {
+                Val::Func(Func::Schema(builtin))
+                    if builtin.validator && args.len() + 1 == builtin.params.len() =>
+                {
+                    Some(builtin)
+                }
+                _ => None,
+            },
             _ => None,
         }
     }

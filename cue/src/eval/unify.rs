@@ -154,6 +154,9 @@ impl<'a> Eval<'a> {
         if let Some(err) = self.vertices[v].scalar.incompatible_bounds() {
             self.set_error(v, err);
         }
+        if self.vertices[v].func.is_some() {
+            self.check_func_alone(v);
+        }
         if !self.enter() {
             self.leave();
             self.vertices[v].state = State::Done;

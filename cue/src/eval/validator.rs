@@ -31,7 +31,7 @@ pub(crate) enum ValidatorKind {
 }
 
 impl ValidatorKind {
-    fn name(self) -> String {
+    pub(super) fn name(self) -> String {
         match self {
             ValidatorKind::MatchN => "matchN".to_string(),
             ValidatorKind::MatchIf => "matchIf".to_string(),

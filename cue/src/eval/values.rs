@@ -63,6 +63,9 @@ impl<'a> Eval<'a> {
         if let Some(err) = &vertex.error {
             return Val::Bottom(err.clone());
         }
+        if let Some(func) = &vertex.func {
+            return (**func).clone();
+        }
         if vertex.struct_span.is_some() || vertex.list.is_some() {
             return Val::Node(v);
         }

@@ -17,6 +17,7 @@ use super::cycle::STRUCTURAL_CYCLE;
 use super::disjunct::Disjunction;
 use super::pattern::Pattern;
 use super::validator::SchemaValidator;
+use super::values::Val;
 use super::Eval;
 use crate::ast;
 use crate::builtins;
@@ -228,6 +229,9 @@ pub(crate) struct Vertex<'a> {
     /// Every candidate of a resolved disjunction, failed or not, in order, with whether it
     /// is a default: the compiled validator keeps them all so its messages match.
     pub(super) candidates: Vec<(VertexId, bool)>,
+    /// A builtin function or an imported package unified into it (`fn: yaml.Validate`): in
+    /// CUE these are values, which a reference to the field yields and a call can apply.
+    pub(super) func: Option<Box<Val>>,
 }
 
 impl<'a> Eval<'a> {
@@ -277,6 +281,7 @@ impl<'a> Eval<'a> {
             ambiguous: Vec::new(),
             origin: None,
             candidates: Vec::new(),
+            func: None,
         });
         self.vertices.len() - 1
     }
