@@ -539,13 +539,15 @@ impl Printer<'_> {
                 }
             }
         } else {
-            // A type every alternative has is stated once, outside. A reference to a struct
-            // definition is an object too (`#Port | *{port: 1}`), as in CUE's layout.
+            // A type every alternative has is stated once, outside. Beside an alternative
+            // that states its type, a reference to a struct definition is an object too
+            // (`#Port | *{port: 1}`), as in CUE's layout; references alone keep no type.
             let object = json!("object");
+            let typed = members.iter().any(|m| m.get("type").is_some());
             let types: Vec<Option<&Json>> = members
                 .iter()
                 .map(|m| match m.get("type") {
-                    None if self.refers_to_struct(m) => Some(&object),
+                    None if typed && self.refers_to_struct(m) => Some(&object),
                     t => t,
                 })
                 .collect();

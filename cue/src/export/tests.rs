@@ -392,6 +392,9 @@ fn openapi_states_object_once_for_a_disjunction_of_a_struct_reference_and_a_stru
     // A reference to a definition that is not a struct keeps the types in the alternatives.
     let b = openapi("#A: #S | {p: 1}\n#S: string\n");
     assert!(b.get("type").is_none(), "{b}");
+    // References alone (here beside null) state no type of their own.
+    let c = openapi("#A: *null | #P\n#P: {p: int}\n");
+    assert!(c.get("type").is_none(), "{c}");
 }
 
 #[test]
