@@ -47,6 +47,14 @@ impl Digest {
         &self.0
     }
 
+    /// A digest as [`Digest::as_str`] writes it (`sha256:` and 64 lowercase hexadecimal
+    /// digits): `None` for any other text.
+    pub fn parse(text: &str) -> Option<Digest> {
+        let hex = text.strip_prefix("sha256:")?;
+        let lower_hex = |byte: u8| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte);
+        (hex.len() == 64 && hex.bytes().all(lower_hex)).then(|| Digest(text.to_string()))
+    }
+
     /// The first 12 hexadecimal digits, without the algorithm, for listings.
     pub fn short(&self) -> &str {
         let hex = self.0.strip_prefix("sha256:").unwrap_or(&self.0);
@@ -98,6 +106,18 @@ impl CanonicalSchema {
             text,
             digest,
         })
+    }
+
+    /// A schema from its canonical text and the digest [`CanonicalSchema::from_json_schema`]
+    /// computed of it, both kept in a file this build wrote and whose own digest was checked:
+    /// the text is neither parsed nor hashed again (a restart reads many thousands of them).
+    /// The document is parsed on first use.
+    pub fn from_checked_parts(text: String, digest: Digest) -> CanonicalSchema {
+        CanonicalSchema {
+            document: std::sync::OnceLock::new(),
+            text,
+            digest,
+        }
     }
 
     /// The canonical JSON Schema document (keys sorted, documentation removed).
@@ -290,6 +310,23 @@ fn sorted_set(items: Vec<Value>) -> Value {
 mod tests {
     use super::*;
     use cue::{NoImports, Package, PackageFiles};
+
+    #[test]
+    fn a_digest_parses_back_from_its_text_and_nothing_else_parses() {
+        let digest = Digest::of("{}");
+        assert_eq!(Digest::parse(digest.as_str()), Some(digest.clone()));
+        let hex = digest.as_str().strip_prefix("sha256:").unwrap();
+        for text in [
+            hex.to_string(),
+            format!("sha256:{}", &hex[1..]),
+            format!("sha256:{hex}0"),
+            format!("sha256:{}", hex.to_uppercase()),
+            format!("sha512:{hex}"),
+            format!("sha256:{}g", &hex[1..]),
+        ] {
+            assert_eq!(Digest::parse(&text), None, "{text}");
+        }
+    }
 
     fn schema_of(text: &str, definition: &str) -> CanonicalSchema {
         let package = Package::load(

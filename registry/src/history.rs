@@ -62,6 +62,9 @@ pub struct Version {
     pub digest: Digest,
     /// The commit that introduced this schema, shared by every version it introduced.
     pub commit: Arc<CommitInfo>,
+    /// That commit's position on the branch's first-parent history, oldest first from 0: the
+    /// order the Confluent-compatible schema ids follow, known without walking the history.
+    pub position: usize,
     /// The directory of the source package at that commit.
     pub directory: String,
     /// The definition the type mapped to (`#Identity`).
@@ -206,6 +209,8 @@ impl Numbering {
     ) {
         let events = &mut self.events;
         let providers = &self.providers;
+        // This commit's position on the first-parent history: the commits numbered before it.
+        let commit_position = self.commits;
         self.commits += 1;
         let mut current_packages = HashMap::with_capacity(packages.len());
         // The provider of each id with its loaded package; `None` for a provider whose state
@@ -288,6 +293,7 @@ impl Numbering {
                     number,
                     digest: schema.digest.clone(),
                     commit: shared_commit.clone(),
+                    position: commit_position,
                     directory: provider.directory.clone(),
                     definition: event.definition.clone(),
                     cue_text: event.definition_text.clone(),

@@ -30,7 +30,8 @@
 //! description, doc comments, errors) by package state. A schema of the numbering is kept as
 //! its canonical text only; its document is parsed when first served.
 //!
-//! The payload keeps each distinct commit, canonical schema and definition text once, and
+//! The payload keeps each distinct commit, canonical schema (with its digest, so that a
+//! restart neither hashes nor parses it again) and definition text once, and
 //! versions refer to them by position. Problems (packages that did not load) are kept as the
 //! commit and directory only: their diagnostics are made again by loading that package there.
 
@@ -54,7 +55,9 @@ const LATEST_MAGIC: &str = "cuemesh latest versions cache";
 /// tip, by package state, see `serve::index`).
 const TIP_MAGIC: &str = "cuemesh tip packages cache";
 /// The layout of the payload; a file of another format is rebuilt.
-pub(crate) const FORMAT: u32 = 1;
+/// Format 2 keeps each schema's digest beside its text, so that reading does not hash (nor
+/// parse) every schema again, and each version's commit position on the first-parent history.
+pub(crate) const FORMAT: u32 = 2;
 /// The build of the engine that computes canonical schemas: another one may compute other
 /// digests, so its files are rebuilt. The version alone does not tell two builds of one
 /// version apart (a development build changing the evaluator), so the running executable's
@@ -376,6 +379,8 @@ struct Payload<'a> {
     /// Every canonical schema, once: the canonical text, which is JSON.
     #[serde(borrow)]
     schemas: Vec<&'a RawValue>,
+    /// The digest of each schema of `schemas`, at the same position.
+    schema_digests: Vec<&'a str>,
     /// Every definition text, once.
     texts: Vec<String>,
     events: Vec<EventRecord>,
@@ -406,6 +411,8 @@ struct EventRecord {
 #[derive(Serialize, Deserialize)]
 struct VersionRecord {
     commit: usize,
+    /// The commit's position on the first-parent history (see [`Version::position`]).
+    position: usize,
     schema: usize,
     text: Option<usize>,
     directory: String,
@@ -471,6 +478,7 @@ fn encode(branch: &str, numbering: &Numbering) -> std::io::Result<Vec<u8>> {
         for version in &event.versions {
             versions.push(VersionRecord {
                 commit: commit_of(&version.commit),
+                position: version.position,
                 schema: schemas.position(version.digest.clone(), || &version.schema.text),
                 text: version
                     .cue_text
@@ -516,11 +524,19 @@ fn encode(branch: &str, numbering: &Numbering) -> std::io::Result<Vec<u8>> {
         let raw: &RawValue = serde_json::from_str(text).map_err(std::io::Error::other)?;
         raw_schemas.push(raw);
     }
+    let mut digest_of: HashMap<usize, &str> = HashMap::with_capacity(schemas.items.len());
+    for (digest, position) in &schemas.positions {
+        digest_of.insert(*position, digest.as_str());
+    }
+    let schema_digests = (0..schemas.items.len())
+        .map(|position| digest_of.get(&position).copied().unwrap_or_default())
+        .collect();
     let payload = Payload {
         commits: numbering.commits,
         head,
         commit_table: commits.items,
         schemas: raw_schemas,
+        schema_digests,
         texts: texts.items,
         events,
         problems,
@@ -629,13 +645,22 @@ fn decode(
             .cloned()
             .ok_or_else(|| damaged(format!("commit {position} is not in its table")))
     };
-    // Each schema is the canonical text this build wrote (the engine and the digest of the
-    // whole payload are checked above), so it is neither parsed into a document nor printed
-    // back here: its document is parsed when something first serves it.
+    // Each schema is the canonical text this build wrote with the digest it computed of it
+    // (the engine and the digest of the whole payload are checked above; reading the payload
+    // checked that each text is JSON), so it is neither parsed nor hashed again here: its
+    // document is parsed when something first serves it.
+    if payload.schema_digests.len() != payload.schemas.len() {
+        return Err(damaged(format!(
+            "{} schemas but {} schema digests",
+            payload.schemas.len(),
+            payload.schema_digests.len()
+        )));
+    }
     let mut schema_table = Vec::with_capacity(payload.schemas.len());
-    for raw in &payload.schemas {
-        let schema = CanonicalSchema::from_canonical_text(raw.get().to_string())
-            .ok_or_else(|| damaged("a schema is not JSON".into()))?;
+    for (raw, digest) in payload.schemas.iter().zip(&payload.schema_digests) {
+        let digest = Digest::parse(digest)
+            .ok_or_else(|| damaged(format!("{digest:?} is not a schema digest")))?;
+        let schema = CanonicalSchema::from_checked_parts(raw.get().to_string(), digest);
         schema_table.push(schemas.intern(None, schema));
     }
     let text_table: Vec<Arc<str>> = payload
@@ -672,6 +697,7 @@ fn decode(
                     .map_err(|_| damaged("too many versions".into()))?,
                 digest: schema.digest.clone(),
                 commit: commit(version.commit)?,
+                position: version.position,
                 directory: version.directory,
                 definition: version.definition,
                 cue_text,

@@ -153,6 +153,9 @@ fn digest_from_scratch(
     CanonicalSchema::from_json_schema(&document).digest
 }
 
+/// A version's digest, its commit's id and that commit's position on the first-parent history.
+type NumberedAt = (Digest, String, usize);
+
 #[test]
 fn versions_equal_those_computed_from_scratch_on_the_benchmark_shape() {
     let directory = tempfile::tempdir().expect("temporary directory");
@@ -163,21 +166,23 @@ fn versions_equal_those_computed_from_scratch_on_the_benchmark_shape() {
     assert_eq!(history.version_count(), generated.versions);
 
     // Number the versions again from digests computed at every commit, from scratch.
-    let mut expected: HashMap<(usize, usize), Vec<(Digest, String)>> = HashMap::new();
-    for commit in repository.first_parent_commits("main").expect("commits") {
+    // Each version also knows its commit's position on that walk.
+    let mut expected: HashMap<(usize, usize), Vec<NumberedAt>> = HashMap::new();
+    let commits = repository.first_parent_commits("main").expect("commits");
+    for (position, commit) in commits.into_iter().enumerate() {
         let commit = commit.to_string();
         for index in 0..shape.sources {
             for event in 0..shape.events_per_source {
                 let digest = digest_from_scratch(&repository, &commit, index, event);
                 let versions = expected.entry((index, event)).or_default();
-                if versions.last().map(|(last, _)| last) != Some(&digest) {
-                    versions.push((digest, commit.clone()));
+                if versions.last().map(|(last, _, _)| last) != Some(&digest) {
+                    versions.push((digest, commit.clone(), position));
                 }
             }
         }
     }
     for ((index, event), versions) in &expected {
-        let loaded: Vec<(Digest, String)> = history
+        let loaded: Vec<NumberedAt> = history
             .event(
                 &format!("Source{index}"),
                 &format!("com.acme.s{index}.e{event}"),
@@ -185,7 +190,13 @@ fn versions_equal_those_computed_from_scratch_on_the_benchmark_shape() {
             .expect("event has versions")
             .versions
             .iter()
-            .map(|version| (version.digest.clone(), version.commit.id.clone()))
+            .map(|version| {
+                (
+                    version.digest.clone(),
+                    version.commit.id.clone(),
+                    version.position,
+                )
+            })
             .collect();
         assert_eq!(&loaded, versions, "source {index}, event {event}");
         assert_eq!(loaded.len(), shape.versions_per_type);

@@ -118,10 +118,11 @@ fn describe(history: &History) -> String {
         );
         for version in &event.versions {
             out += &format!(
-                "  {} {} {:?} {} {} {:?} {}\n",
+                "  {} {} {:?} @{} {} {} {:?} {}\n",
                 version.number,
                 version.digest,
                 version.commit,
+                version.position,
                 version.directory,
                 version.definition,
                 version.cue_text,
@@ -432,10 +433,45 @@ fn a_cache_of_another_format_is_rebuilt_with_a_warning() {
     damaged_cache_is_rebuilt(
         |file| {
             let text = std::fs::read(file).expect("cache");
-            let text = String::from_utf8_lossy(&text).replacen("format 1\n", "format 99\n", 1);
+            let text = String::from_utf8_lossy(&text).replacen("format 2\n", "format 99\n", 1);
             std::fs::write(file, text).expect("rewrite");
         },
-        "format 99, this build reads 1",
+        "format 99, this build reads 2",
+    );
+}
+
+/// A schema's digest is read from the file, not computed again: one that is not a digest is
+/// refused even in a file whose own digest matches (as a writer with a bug would leave it).
+#[test]
+fn a_cache_with_a_malformed_schema_digest_is_rebuilt_with_a_warning() {
+    damaged_cache_is_rebuilt(
+        |file| {
+            use sha2::Digest as _;
+            let bytes = std::fs::read(file).expect("cache");
+            let text = String::from_utf8(bytes).expect("a cache file is text");
+            let header_end = text
+                .match_indices('\n')
+                .nth(5)
+                .map(|(at, _)| at + 1)
+                .expect("six header lines");
+            let (header, body) = text.split_at(header_end);
+            let marker = "\"schema_digests\":[\"sha256:";
+            assert!(body.contains(marker), "no schema digests in {body:.200}");
+            let body = body.replacen(marker, "\"schema_digests\":[\"sha257:", 1);
+            let sealed: String = sha2::Sha256::digest(body.as_bytes())
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect();
+            let header: String = header
+                .lines()
+                .map(|line| match line.strip_prefix("sha256 ") {
+                    Some(_) => format!("sha256 {sealed}\n"),
+                    None => format!("{line}\n"),
+                })
+                .collect();
+            std::fs::write(file, format!("{header}{body}")).expect("rewrite");
+        },
+        "is not a schema digest",
     );
 }
 

@@ -47,9 +47,8 @@ impl Catalog {
     /// The catalog of `index`, built from `branch` of `repository`: ids follow the branch's
     /// first-parent history, the compatibility level is the tip's `cuemesh.cue`.
     pub fn build(repository: &Repository, branch: &str, index: &Index) -> Result<Catalog, Error> {
-        let first_parent = repository.first_parent_commits(branch)?;
         let compatibility = compatibility_at(repository, branch)?;
-        let mut subjects = Subjects::build(index, &first_parent, compatibility);
+        let mut subjects = Subjects::build(index, compatibility);
         if let Some(text) = repository.read_file(branch, crate::IMPORT_RECORD_FILE)? {
             // A record that is not JSON names no subjects: cuemesh's own names stay.
             if let Ok(record) = serde_json::from_str::<Value>(&text) {

@@ -74,26 +74,17 @@ pub struct Subjects {
 }
 
 impl Subjects {
-    /// Numbers the digests of `index` along `first_parent` (the branch's commits, oldest first).
-    pub fn build(index: &Index, first_parent: &[git2::Oid], compatibility: Mode) -> Subjects {
-        let position: HashMap<String, usize> = first_parent
-            .iter()
-            .enumerate()
-            .map(|(position, id)| (id.to_string(), position))
-            .collect();
-        let position = &position;
+    /// Numbers the digests of `index` along the branch's first-parent history (each version
+    /// knows its commit's position there, see `Version::position`).
+    pub fn build(index: &Index, compatibility: Mode) -> Subjects {
         let mut versions: Vec<(usize, &IndexedEvent, &IndexedVersion)> = index
             .events
             .values()
             .flat_map(|event| {
-                event.versions.iter().map(move |version| {
-                    // Every version's commit is on the walk; one that is not sorts last.
-                    let at = position
-                        .get(&version.version.commit.id)
-                        .copied()
-                        .unwrap_or(usize::MAX);
-                    (at, event, &**version)
-                })
+                event
+                    .versions
+                    .iter()
+                    .map(move |version| (version.version.position, event, &**version))
             })
             .collect();
         // `events` iterates by (source, type) and versions by number: a stable sort by
