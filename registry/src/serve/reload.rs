@@ -28,11 +28,44 @@ pub enum Reload {
 /// branch cannot be read, it was rewritten, or its tip does not load) the state keeps its
 /// current index.
 pub fn reload(repository: &Repository, branch: &str, state: &AppState) -> Result<Reload, Error> {
+    reload_settled(repository, branch, state, |_| {})
+}
+
+/// [`reload`], calling `settled` with the outcome before a new index is swapped in (and with
+/// every other outcome): whoever reads the index and then the outcome never sees a served
+/// commit whose reload is not recorded yet.
+fn reload_settled(
+    repository: &Repository,
+    branch: &str,
+    state: &AppState,
+    settled: impl FnOnce(&Result<Reload, Error>),
+) -> Result<Reload, Error> {
+    match rebuild(repository, branch, state) {
+        Ok((outcome, Some(index))) => {
+            let result = Ok(outcome);
+            settled(&result);
+            state.swap(index);
+            result
+        }
+        other => {
+            let result = other.map(|(outcome, _)| outcome);
+            settled(&result);
+            result
+        }
+    }
+}
+
+/// The outcome of a reload and, when the tip moved and loads, the index to swap in.
+fn rebuild(
+    repository: &Repository,
+    branch: &str,
+    state: &AppState,
+) -> Result<(Reload, Option<Index>), Error> {
     let tip = repository.resolve(branch)?.id();
     let served = state.index().head.as_ref().map(|head| head.id.clone());
     if let Some(served) = &served {
         if *served == tip.to_string() {
-            return Ok(Reload::Unchanged);
+            return Ok((Reload::Unchanged, None));
         }
         let served = git2::Oid::from_str(served).map_err(|source| Error::Read {
             commit: served.clone(),
@@ -82,8 +115,7 @@ pub fn reload(repository: &Repository, branch: &str, state: &AppState) -> Result
         commit,
         versions: index.version_count(),
     };
-    state.swap(index);
-    Ok(outcome)
+    Ok((outcome, Some(index)))
 }
 
 /// Fails with [`Error::NonFastForward`] unless `new` is `served` or descends from it.
@@ -327,13 +359,15 @@ impl Reloader {
             .repository
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let result = match &self.remote {
-            Some(remote) => remote
-                .fetch(&repository)
-                .and_then(|()| reload(&repository, &self.branch, &self.state)),
-            None => reload(&repository, &self.branch, &self.state),
+        let record = |result: &Result<Reload, Error>| self.state.reload_status().record(result);
+        let result = match self.remote.as_ref().map(|remote| remote.fetch(&repository)) {
+            Some(Err(error)) => {
+                let result = Err(error);
+                record(&result);
+                result
+            }
+            _ => reload_settled(&repository, &self.branch, &self.state, record),
         };
-        self.state.reload_status().record(&result);
         // Written once the outcome is served and recorded: the file is for the next start,
         // not this one. The history up to a broken tip is numbered all the same.
         repository.save_history_cache();

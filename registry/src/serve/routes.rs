@@ -157,6 +157,8 @@ async fn healthz() -> Json<Value> {
 /// Ready while an index is served (the process listens only once it has one); the last
 /// reload's outcome is detail, not readiness: a failed reload keeps serving the last good index.
 async fn readyz(State(state): State<AppState>) -> Json<Value> {
+    // The index before the status: a reload records its outcome before it swaps its index in,
+    // so the last reload shown is never older than the commit shown.
     let index = state.index();
     let status = state.reload_status();
     let last_reload = status.last().map(|last| {
