@@ -271,8 +271,14 @@ impl<'a> Eval<'a> {
                             return self.resolve_decl(NameDecl::Field(field, quoted), vertex, &f);
                         }
                     }
-                    if let Some(target) = self.program.packages[package].imports[file].get(name) {
-                        return Ok(Resolved::Val(Val::Package(target.clone())));
+                    match self.program.packages[package].imports[file].get(name) {
+                        // An imported package of the module is a struct: its root vertex, so
+                        // that it can be embedded (`bar` alone) as well as selected from.
+                        Some(&ImportTarget::Package(index)) => {
+                            return Ok(Resolved::Vertex(self.package_root(index)));
+                        }
+                        Some(target) => return Ok(Resolved::Val(Val::Package(target.clone()))),
+                        None => {}
                     }
                 }
                 FrameKind::Bind { name: bound, value } => {
@@ -405,11 +411,6 @@ impl<'a> Eval<'a> {
                                 vec![name.span],
                             )),
                         }
-                    }
-                    Val::Package(ImportTarget::Package(index)) => {
-                        let root = self.package_root(index);
-                        self.expand(root);
-                        self.select(root, &Feature::from_ident(&name.name), name.span)
                     }
                     Val::Node(t) => {
                         let feature = if name.name.starts_with('"') {
