@@ -13,6 +13,7 @@ pub mod ast;
 pub mod builtins;
 pub mod code;
 pub mod compat;
+mod decimal;
 pub mod diagnostic;
 mod json;
 mod lexer;

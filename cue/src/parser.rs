@@ -1217,6 +1217,13 @@ impl<'t> Parser<'t> {
             current.push(bytes[i]);
             i += 1;
         }
+        if is_bytes && parts.is_empty() && !token.multiline {
+            // A bytes literal keeps its bytes as written, valid UTF-8 or not (`'\x80'`).
+            return Expr {
+                kind: ExprKind::Bytes(current),
+                span,
+            };
+        }
         let mut text_parts = Vec::new();
         if token.multiline {
             // Strip the closing line's indentation from every line.

@@ -1876,3 +1876,36 @@ fn a_dynamic_label_not_yet_concrete_is_named() {
         "{errors}"
     );
 }
+
+#[test]
+fn decimal_arithmetic_is_exact_as_in_cue() {
+    // In binary floating point 0.1 + 0.2 is 0.30000000000000004 and would refuse 0.3.
+    assert_eq!(first("x: 0.1 + 0.2", Some("x"), "0.3"), "valid");
+    assert_eq!(first("x: 123.45 - 987.65", Some("x"), "-864.2"), "valid");
+    assert_eq!(first("x: 10.0 * 2.1", Some("x"), "21.0"), "valid");
+    assert_eq!(
+        first("x: 0.1 + 0.2", Some("x"), "0.31"),
+        "conflicting values 0.3 and 0.31"
+    );
+}
+
+#[test]
+fn interpolation_spells_numbers_and_bytes_as_cue_does() {
+    assert_eq!(
+        first(r#"s: "\(1e2) \(2.00)""#, Some("s"), r#""1E+2 2.00""#),
+        "valid"
+    );
+    // A run of bytes that is not UTF-8 becomes one replacement character.
+    assert_eq!(
+        first(r#"b: 'a\x80\x95a', s: "\(b)""#, Some("s"), "\"a\u{FFFD}a\""),
+        "valid"
+    );
+    assert_eq!(
+        first(
+            r#"b: 'a\x80\x95a', s: '\(b)!', t: s == 'a\x80\x95a!'"#,
+            Some("t"),
+            "true"
+        ),
+        "valid"
+    );
+}

@@ -12,6 +12,7 @@ use super::vertex::{ArcType, VertexId};
 use super::Eval;
 use crate::ast::{BinaryOp, Expr, ExprKind};
 use crate::builtins::Concrete;
+use crate::decimal::Decimal;
 use crate::source::Span;
 use crate::value::{format_float, Atom, EvalError};
 
@@ -58,11 +59,11 @@ pub(super) fn arithmetic(op: BinaryOp, l: &Atom, r: &Atom) -> Result<Atom, Strin
             (Atom::Bytes(a), Atom::Bytes(b)) => {
                 Ok(Atom::Bytes(Arc::from([&a[..], &b[..]].concat().as_slice())))
             }
-            _ => float_op(l, r, |a, b| a + b).ok_or_else(mismatch),
+            _ => float_op(l, r, Decimal::add, |a, b| a + b).ok_or_else(mismatch),
         },
         BinaryOp::Sub => match (l, r) {
             (Atom::Int(a), Atom::Int(b)) => a.checked_sub(*b).map(Atom::Int).ok_or_else(overflow),
-            _ => float_op(l, r, |a, b| a - b).ok_or_else(mismatch),
+            _ => float_op(l, r, Decimal::sub, |a, b| a - b).ok_or_else(mismatch),
         },
         BinaryOp::Mul => match (l, r) {
             (Atom::Int(a), Atom::Int(b)) => a.checked_mul(*b).map(Atom::Int).ok_or_else(overflow),
@@ -78,7 +79,7 @@ pub(super) fn arithmetic(op: BinaryOp, l: &Atom, r: &Atom) -> Result<Atom, Strin
                 }
                 Ok(Atom::Bytes(Arc::from(s.repeat(*n as usize).as_slice())))
             }
-            _ => float_op(l, r, |a, b| a * b).ok_or_else(mismatch),
+            _ => float_op(l, r, Decimal::mul, |a, b| a * b).ok_or_else(mismatch),
         },
         BinaryOp::Div => {
             let (a, b) = (
@@ -93,16 +94,51 @@ pub(super) fn arithmetic(op: BinaryOp, l: &Atom, r: &Atom) -> Result<Atom, Strin
                     "failed arithmetic: division by zero".into()
                 });
             }
+            if let (Some(x), Some(y)) = (decimal_of(l), decimal_of(r)) {
+                if let Some(quotient) = x.div(y) {
+                    return Ok(decimal_atom(quotient));
+                }
+            }
             Ok(Atom::float(a / b))
         }
         _ => Err(mismatch()),
     }
 }
 
-pub(super) fn float_op(l: &Atom, r: &Atom, f: impl Fn(f64, f64) -> f64) -> Option<Atom> {
+/// Arithmetic on numbers of which one is a float: exact in decimal, as CUE computes, where both
+/// are decimals whose result fits; else in binary floating point.
+fn float_op(
+    l: &Atom,
+    r: &Atom,
+    exact: fn(Decimal, Decimal) -> Option<Decimal>,
+    f: impl Fn(f64, f64) -> f64,
+) -> Option<Atom> {
     let (a, b) = (l.as_f64()?, r.as_f64()?);
+    if let (Some(x), Some(y)) = (decimal_of(l), decimal_of(r)) {
+        if let Some(result) = exact(x, y) {
+            return Some(decimal_atom(result));
+        }
+    }
     let value = f(a, b);
     Some(Atom::Float(value, Arc::from(format_float(value).as_str())))
+}
+
+fn decimal_of(atom: &Atom) -> Option<Decimal> {
+    match atom {
+        Atom::Int(i) => Some(Decimal::from_int(*i)),
+        Atom::Float(_, text) => Decimal::parse(text),
+        _ => None,
+    }
+}
+
+/// A float result in CUE's spelling, with a point when it has neither point nor exponent
+/// (`20 / 4` is `5.0`).
+fn decimal_atom(value: Decimal) -> Atom {
+    let mut text = value.to_string();
+    if !text.contains(['.', 'E']) {
+        text.push_str(".0");
+    }
+    Atom::Float(value.to_f64(), Arc::from(text.as_str()))
 }
 
 impl<'a> Eval<'a> {

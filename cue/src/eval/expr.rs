@@ -12,6 +12,7 @@ use super::vertex::{ArcType, Feature, ListInfo, State, VertexId};
 use super::Eval;
 use crate::ast::{self, BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::builtins::Concrete;
+use crate::decimal::Decimal;
 use crate::source::Span;
 use crate::value::{
     check_text, quote_string, Atom, BoundOp, Check, EvalError, Kinds, Scalar, SpannedCheck,
@@ -327,6 +328,9 @@ impl<'a> Eval<'a> {
         env: &Env<'a>,
         span: Span,
     ) -> Val {
+        // A bytes interpolation keeps bytes parts as they are: `raw` holds what is done, `out`
+        // the text since.
+        let mut raw: Vec<u8> = Vec::new();
         let mut out = String::new();
         for part in &interp.parts {
             match part {
@@ -338,9 +342,17 @@ impl<'a> Eval<'a> {
                     }
                     match self.atom_of(&val, x.span) {
                         Ok(Atom::String(s)) => out.push_str(&s),
-                        Ok(Atom::Bytes(b)) => out.push_str(&String::from_utf8_lossy(&b)),
+                        Ok(Atom::Bytes(b)) if interp.is_bytes => {
+                            raw.extend_from_slice(out.as_bytes());
+                            out.clear();
+                            raw.extend_from_slice(&b);
+                        }
+                        Ok(Atom::Bytes(b)) => push_valid_utf8(&mut out, &b),
                         Ok(Atom::Int(i)) => out.push_str(&i.to_string()),
-                        Ok(Atom::Float(_, text)) => out.push_str(&text),
+                        Ok(Atom::Float(_, text)) => match Decimal::parse(&text) {
+                            Some(decimal) => out.push_str(&decimal.to_string()),
+                            None => out.push_str(&text),
+                        },
                         Ok(Atom::Bool(b)) => out.push_str(&b.to_string()),
                         Ok(Atom::Null) => {
                             return Val::Bottom(EvalError::new(
@@ -355,7 +367,8 @@ impl<'a> Eval<'a> {
             }
         }
         if interp.is_bytes {
-            Val::Atom(Atom::Bytes(Arc::from(out.into_bytes().as_slice())), span)
+            raw.extend_from_slice(out.as_bytes());
+            Val::Atom(Atom::Bytes(Arc::from(raw.as_slice())), span)
         } else {
             Val::Atom(Atom::String(Arc::from(out.as_str())), span)
         }
@@ -710,6 +723,35 @@ impl<'a> Eval<'a> {
                 )
             }
             UnaryOp::Default | UnaryOp::Open => val,
+        }
+    }
+}
+
+/// Appends bytes as text, each run of bytes that is not UTF-8 replaced by one U+FFFD, as CUE
+/// turns bytes into a string.
+fn push_valid_utf8(out: &mut String, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                out.push_str(text);
+                return;
+            }
+            Err(err) => {
+                let (valid, rest) = bytes.split_at(err.valid_up_to());
+                // `valid_up_to` bytes are UTF-8 by the error's contract.
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                let mut skip = err.error_len().unwrap_or(rest.len());
+                while skip < rest.len() {
+                    match std::str::from_utf8(&rest[skip..]) {
+                        Err(next) if next.valid_up_to() == 0 => {
+                            skip += next.error_len().unwrap_or(rest.len() - skip);
+                        }
+                        _ => break,
+                    }
+                }
+                out.push('\u{FFFD}');
+                bytes = &rest[skip..];
+            }
         }
     }
 }
