@@ -1876,3 +1876,31 @@ fn a_dynamic_label_not_yet_concrete_is_named() {
         "{errors}"
     );
 }
+
+/// Defaults of several disjunctions unified into one value are combined one disjunction
+/// after the other, and a side whose defaults were all eliminated drops them: the survivors
+/// of the other side's defaults decide (CUE's choosedefault and disjunctions tests).
+#[test]
+fn eliminated_defaults_leave_the_other_sides_defaults() {
+    let cases = [
+        // Both nulls fail against "str": the second side's default stands.
+        ("x: string | *null\nx: string | *\"str\"", "\"str\""),
+        ("x: *42 | _\nx: *43 | bool", "43"),
+        ("x: uint | *1\nx: >=3 | *3", "3"),
+        (
+            "va: {a: 1, b: 2}\nvd: string\nA: va | vd\nB: *{c: 3} | {c: 4} | vd\nC: *{c: 4} | vd\nx: (A & B) & C",
+            r#"{"a":1,"b":2,"c":4}"#,
+        ),
+        // A disjunct naming a disjunction brings its defaults, and the other disjuncts are
+        // then not defaults.
+        ("a: *1 | 2\nx: a | 3", "1"),
+        // Without a default left on either side, nothing is chosen.
+        (
+            "x: *1 | 2 | 3\nx: 2 | 3",
+            "incomplete value 2 | 3",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(value_at(text, "x"), want, "{text}");
+    }
+}

@@ -31,6 +31,71 @@ pub(super) struct Disjunction<'a> {
     pub(super) options: Vec<(Conjunct<'a>, bool)>,
 }
 
+/// Whether an alternative of a disjunction is a default, as CUE tracks it while it combines
+/// the disjunctions of one value one after the other: a disjunct of a disjunction without
+/// marked defaults may be one (`Maybe`), a marked disjunct is one (`Default`), an unmarked one
+/// beside marked ones is not (`Not`). Combining two modes keeps the stronger, `Not` over
+/// `Default` over `Maybe`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum DefaultMode {
+    Maybe,
+    Default,
+    Not,
+}
+
+impl DefaultMode {
+    pub(super) fn combine(self, other: DefaultMode) -> DefaultMode {
+        self.max(other)
+    }
+
+    fn of_option(d: &Disjunction<'_>, choice: usize) -> DefaultMode {
+        if !d.options.iter().any(|(_, default)| *default) {
+            DefaultMode::Maybe
+        } else if d.options.get(choice).is_some_and(|(_, default)| *default) {
+            DefaultMode::Default
+        } else {
+            DefaultMode::Not
+        }
+    }
+}
+
+/// The default mode of each surviving combination of disjuncts (`combos[k][i]` is the choice
+/// for disjunction `i`), found as CUE finds it: the disjunctions are combined in order, and
+/// at each step a side whose defaults all failed drops them (its modes count as `Maybe`),
+/// so that `(string | *null) & (string | *"str")` defaults to `"str"` and
+/// `(*1 | 2 | 3) & (2 | 3)` has no default. A prefix of choices survives a step when some
+/// surviving combination starts with it.
+fn combo_modes(disjunctions: &[Disjunction<'_>], combos: &[Vec<usize>]) -> Vec<DefaultMode> {
+    let mut modes = vec![DefaultMode::Maybe; combos.len()];
+    let mut last = vec![DefaultMode::Maybe; combos.len()];
+    for (i, d) in disjunctions.iter().enumerate() {
+        let right: Vec<DefaultMode> = combos
+            .iter()
+            .map(|combo| DefaultMode::of_option(d, combo[i]))
+            .collect();
+        let left_drops = !modes
+            .iter()
+            .zip(&last)
+            .any(|(m, l)| *m == DefaultMode::Default || *l == DefaultMode::Default);
+        let right_drops = !right.contains(&DefaultMode::Default);
+        for k in 0..combos.len() {
+            let left = if left_drops {
+                DefaultMode::Maybe
+            } else {
+                modes[k]
+            };
+            let this = if right_drops {
+                DefaultMode::Maybe
+            } else {
+                right[k]
+            };
+            modes[k] = left.combine(this);
+            last[k] = right[k];
+        }
+    }
+    modes
+}
+
 /// The disjuncts of `e` in order, flattening nested disjunctions (`a | (b | c)`), each with
 /// whether it is a default, by the spec's rules for marked disjunctions: in a disjunction
 /// with a marked term (`*a | b`), a marked term without defaults of its own makes all its
@@ -169,7 +234,8 @@ impl<'a> Eval<'a> {
             );
             return;
         }
-        let mut survivors: Vec<(VertexId, bool)> = Vec::new();
+        let mut survivors: Vec<VertexId> = Vec::new();
+        let mut survivor_combos: Vec<Vec<usize>> = Vec::new();
         let mut errors: Vec<Diagnostic> = Vec::new();
         let mut failed = 0usize;
         let mut combo = vec![0usize; disjunctions.len()];
@@ -178,13 +244,8 @@ impl<'a> Eval<'a> {
                 return;
             }
             let mut choices = (*self.vertices[v].choices).clone();
-            let mut is_default = true;
             for (d, &choice) in disjunctions.iter().zip(&combo) {
                 choices.insert(d.key, choice);
-                let has_defaults = d.options.iter().any(|(_, def)| *def);
-                if has_defaults && !d.options.get(choice).is_some_and(|(_, def)| *def) {
-                    is_default = false;
-                }
             }
             let candidate =
                 self.new_vertex(self.vertices[v].parent, self.vertices[v].feature.clone());
@@ -199,11 +260,13 @@ impl<'a> Eval<'a> {
             }
             self.vertices[candidate].checking = self.vertices[v].checking.clone();
             self.finalize(candidate);
-            self.vertices[v].candidates.push((candidate, is_default));
+            // Whether it is a default is known once every candidate is (see `combo_modes`).
+            self.vertices[v].candidates.push((candidate, false));
             let mut first = Vec::new();
             self.collect_errors(candidate, &mut first, true);
             if first.is_empty() {
-                survivors.push((candidate, is_default));
+                survivors.push(candidate);
+                survivor_combos.push(combo.clone());
             } else {
                 failed += 1;
                 errors.extend(first);
@@ -212,6 +275,8 @@ impl<'a> Eval<'a> {
             let mut i = 0;
             loop {
                 if i == combo.len() {
+                    let modes = combo_modes(&disjunctions, &survivor_combos);
+                    let survivors = survivors.into_iter().zip(modes).collect();
                     return self.settle_disjunction(v, survivors, errors, failed);
                 }
                 combo[i] += 1;
@@ -227,7 +292,7 @@ impl<'a> Eval<'a> {
     pub(super) fn settle_disjunction(
         &mut self,
         v: VertexId,
-        survivors: Vec<(VertexId, bool)>,
+        survivors: Vec<(VertexId, DefaultMode)>,
         errors: Vec<Diagnostic>,
         failed: usize,
     ) {
@@ -316,24 +381,68 @@ impl<'a> Eval<'a> {
         } else {
             bottoms
         };
-        let complete: Vec<(VertexId, bool)> = survivors
+        // A candidate that is itself a disjunction (its disjunct named one: `a | 3` with
+        // `a: *1 | 2`) stands for its own alternatives, each with its default mode combined
+        // with the candidate's; then an alternative that is merely possible elsewhere is not a
+        // default beside them (`*1 | 2 | 3`).
+        let mut alternatives: Vec<(VertexId, DefaultMode, VertexId)> = Vec::new();
+        let mut nested_marked = false;
+        for &(c, mode) in &survivors {
+            match self.vertices[c].alternatives.as_slice() {
+                inner if inner.len() > 1 => {
+                    for &(x, inner_mode) in inner {
+                        let mode = mode.combine(inner_mode);
+                        nested_marked |= mode != DefaultMode::Maybe;
+                        alternatives.push((x, mode, c));
+                    }
+                }
+                [(_, inner_mode)] => alternatives.push((c, mode.combine(*inner_mode), c)),
+                _ => alternatives.push((c, mode, c)),
+            }
+        }
+        if nested_marked {
+            for (_, mode, _) in &mut alternatives {
+                if *mode == DefaultMode::Maybe {
+                    *mode = DefaultMode::Not;
+                }
+            }
+        }
+        let defaults_of = |c: VertexId| {
+            alternatives
+                .iter()
+                .any(|&(_, mode, from)| from == c && mode == DefaultMode::Default)
+        };
+        let flags: Vec<bool> = self.vertices[v]
+            .candidates
+            .iter()
+            .map(|&(c, _)| defaults_of(c))
+            .collect();
+        for (entry, flag) in self.vertices[v].candidates.iter_mut().zip(flags) {
+            entry.1 = flag;
+        }
+        self.vertices[v].alternatives = alternatives.iter().map(|&(x, m, _)| (x, m)).collect();
+        let survivors: Vec<VertexId> = alternatives.iter().map(|&(x, _, _)| x).collect();
+        let complete: Vec<VertexId> = survivors
             .iter()
             .copied()
-            .filter(|&(c, _)| self.is_complete(c))
+            .filter(|&c| self.is_complete(c))
             .collect();
-        let pool = &survivors;
-        // The defaults among them decide; without marked defaults every alternative is one,
-        // and several are one value only if they are equal.
-        let defaults: Vec<(VertexId, bool)> = pool
+        // The defaults among them decide; without defaults every alternative is one, and
+        // several are one value only if they are equal.
+        let defaults: Vec<VertexId> = alternatives
             .iter()
-            .copied()
-            .filter(|(_, default)| *default)
+            .filter(|(_, mode, _)| *mode == DefaultMode::Default)
+            .map(|&(x, _, _)| x)
             .collect();
-        let pool: &Vec<(VertexId, bool)> = if defaults.is_empty() { pool } else { &defaults };
+        let pool: &Vec<VertexId> = if defaults.is_empty() {
+            &survivors
+        } else {
+            &defaults
+        };
         let pick = (pool.len() == 1).then(|| pool[0]).or_else(|| {
-            let first = self.concrete_value(pool[0].0);
+            let first = self.concrete_value(pool[0]);
             let all_equal = first.is_some()
-                && pool[1..].iter().all(|&(c, _)| {
+                && pool[1..].iter().all(|&c| {
                     self.concrete_value(c)
                         .zip(first.as_ref())
                         .is_some_and(|(a, b)| concrete_equal(&a, b))
@@ -341,10 +450,10 @@ impl<'a> Eval<'a> {
             (!complete.is_empty() && all_equal).then(|| pool[0])
         });
         match pick {
-            Some((c, _)) => self.vertices[v].forward = Some(c),
+            Some(c) => self.vertices[v].forward = Some(c),
             None => {
-                self.vertices[v].forward = Some(pool[0].0);
-                self.vertices[v].ambiguous = pool.iter().map(|(c, _)| *c).collect();
+                self.vertices[v].forward = Some(pool[0]);
+                self.vertices[v].ambiguous = pool.clone();
             }
         }
     }
