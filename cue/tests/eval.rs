@@ -1904,3 +1904,37 @@ fn eliminated_defaults_leave_the_other_sides_defaults() {
         assert_eq!(value_at(text, "x"), want, "{text}");
     }
 }
+
+/// An empty disjunction counts and lists each distinct error of its alternatives once, and an
+/// alternative failing on a nested empty disjunction brings every error listed under it, as
+/// CUE counts them; the compiled validator says the same.
+#[test]
+fn an_empty_disjunction_counts_each_distinct_error_once() {
+    let schema = "#A: {\n\tb?: int\n\t*{} | {c?: int} | {d?: int} | {e?: int}\n}";
+    assert_eq!(
+        vet(schema, Some("#A"), r#"{"c": 3, "d": 4}"#),
+        vec![
+            "2 errors in empty disjunction",
+            "c: field not allowed",
+            "d: field not allowed"
+        ]
+    );
+    let nested = "#Def1: {f1: null | #Def2}\n#Def2: {f2: null | #Def3}\n#Def3: {f3: null | int}";
+    let errors = vet(nested, Some("#Def1"), r#"{"f1": {"f2": {"f3": "x"}}}"#);
+    assert_eq!(errors[0], "f1: 6 errors in empty disjunction");
+    assert_eq!(errors.len(), 7, "{errors:?}");
+}
+
+/// An index that is a string or an int but not yet concrete says so as CUE does.
+#[test]
+fn a_non_concrete_index_is_a_non_ground_value() {
+    let schema = "foo: bar: \"something\"\n_what: string\nx: foo[_what]\nn: int\ny: [1, 2][n]";
+    assert_eq!(
+        value_at(schema, "x"),
+        "invalid non-ground value string (must be concrete string)"
+    );
+    assert_eq!(
+        value_at(schema, "y"),
+        "invalid non-ground value int (must be concrete int)"
+    );
+}

@@ -14,7 +14,7 @@ use super::values::concrete_equal;
 use super::vertex::VertexId;
 use super::Eval;
 use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{distinct_errors, Diagnostic};
 use crate::source::Span;
 use crate::value::EvalError;
 
@@ -237,7 +237,6 @@ impl<'a> Eval<'a> {
         let mut survivors: Vec<VertexId> = Vec::new();
         let mut survivor_combos: Vec<Vec<usize>> = Vec::new();
         let mut errors: Vec<Diagnostic> = Vec::new();
-        let mut failed = 0usize;
         let mut combo = vec![0usize; disjunctions.len()];
         loop {
             if self.aborted.is_some() {
@@ -268,7 +267,6 @@ impl<'a> Eval<'a> {
                 survivors.push(candidate);
                 survivor_combos.push(combo.clone());
             } else {
-                failed += 1;
                 errors.extend(first);
             }
             // Advance the odometer.
@@ -277,7 +275,7 @@ impl<'a> Eval<'a> {
                 if i == combo.len() {
                     let modes = combo_modes(&disjunctions, &survivor_combos);
                     let survivors = survivors.into_iter().zip(modes).collect();
-                    return self.settle_disjunction(v, survivors, errors, failed);
+                    return self.settle_disjunction(v, survivors, errors);
                 }
                 combo[i] += 1;
                 if combo[i] < disjunctions[i].options.len() {
@@ -294,7 +292,6 @@ impl<'a> Eval<'a> {
         v: VertexId,
         survivors: Vec<(VertexId, DefaultMode)>,
         errors: Vec<Diagnostic>,
-        failed: usize,
     ) {
         let user = user_errors(&errors);
         if survivors.is_empty() {
@@ -307,13 +304,16 @@ impl<'a> Eval<'a> {
                     incomplete: false,
                     sub: Vec::new(),
                 },
-                [] => EvalError {
-                    code: "EMPTY_DISJUNCTION",
-                    message: format!("{failed} errors in empty disjunction"),
-                    spans: Vec::new(),
-                    incomplete: false,
-                    sub: errors,
-                },
+                [] => {
+                    let errors = distinct_errors(errors);
+                    EvalError {
+                        code: "EMPTY_DISJUNCTION",
+                        message: format!("{} errors in empty disjunction", errors.len()),
+                        spans: Vec::new(),
+                        incomplete: false,
+                        sub: errors,
+                    }
+                }
                 several => EvalError {
                     code: "EMPTY_DISJUNCTION",
                     message: format!("{} errors in empty disjunction", several.len()),
