@@ -1938,3 +1938,14 @@ fn a_non_concrete_index_is_a_non_ground_value() {
         "invalid non-ground value int (must be concrete int)"
     );
 }
+
+/// Inside a disjunct, a reference to the value the disjunction is for names the disjunct
+/// being tried, so that the disjunct's own fields can eliminate it: `c: d: c.e` keeps only
+/// the alternative whose `d` equals its `e`.
+#[test]
+fn a_reference_into_a_disjunction_from_inside_names_the_disjunct() {
+    let schema = "c: d: c.e\nc: {d: 1, e: 2} | {d: 2, e: 2}\nx: y.e\ny: d: x\ny: {d: 1, e: 2} | {d: 2, e: 2}";
+    assert_eq!(value_at(schema, "c"), r#"{"d":2,"e":2}"#);
+    assert_eq!(value_at(schema, "y"), r#"{"d":2,"e":2}"#);
+    assert_eq!(value_at(schema, "x"), "2");
+}

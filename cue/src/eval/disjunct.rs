@@ -190,6 +190,39 @@ impl<'a> Eval<'a> {
             .push(Disjunction { key, options });
     }
 
+    /// What a reference to `t` names: inside a candidate of `t`'s disjunction, from a value
+    /// within that candidate (`c: d: c.e` with `c: {d: 1, e: 2} | {d: 2, e: 2}`), the
+    /// candidate itself, as CUE lets a disjunct under evaluation stand for its node; anywhere
+    /// else `t`.
+    pub(super) fn candidate_for(&self, t: VertexId) -> VertexId {
+        if self.candidates.is_empty() {
+            return t;
+        }
+        let Some(&c) = self
+            .candidates
+            .iter()
+            .rev()
+            .find(|&&c| self.vertices[c].origin == Some(t))
+        else {
+            return t;
+        };
+        // Only from below the candidate: the candidate reading itself (`kind: "a" |
+        // error("not \(kind)")`) reads the value it is for.
+        let mut at = self
+            .expanding
+            .last()
+            .copied()
+            .filter(|&w| w != c)
+            .and_then(|w| self.vertices[w].parent);
+        while let Some(w) = at {
+            if w == c {
+                return c;
+            }
+            at = self.vertices[w].parent;
+        }
+        t
+    }
+
     pub(super) fn resolve_disjunctions(&mut self, v: VertexId) {
         let disjunctions = std::mem::take(&mut self.vertices[v].disjunctions);
         let mut total: usize = 1;
@@ -258,7 +291,9 @@ impl<'a> Eval<'a> {
                 c.origin = Some(v);
             }
             self.vertices[candidate].checking = self.vertices[v].checking.clone();
+            self.candidates.push(candidate);
             self.finalize(candidate);
+            self.candidates.pop();
             // Whether it is a default is known once every candidate is (see `combo_modes`).
             self.vertices[v].candidates.push((candidate, false));
             let mut first = Vec::new();

@@ -362,7 +362,7 @@ impl<'a> Eval<'a> {
                 if regular {
                     self.note_field_read(vertex, arc);
                 }
-                Ok(Resolved::Vertex(arc))
+                Ok(Resolved::Vertex(self.candidate_for(arc)))
             }
             NameDecl::Dynamic(label) => {
                 let env = Some(frame.clone());
