@@ -1948,4 +1948,19 @@ fn a_reference_into_a_disjunction_from_inside_names_the_disjunct() {
     assert_eq!(value_at(schema, "c"), r#"{"d":2,"e":2}"#);
     assert_eq!(value_at(schema, "y"), r#"{"d":2,"e":2}"#);
     assert_eq!(value_at(schema, "x"), "2");
+    // A struct disjunct reads its own fields to pick a default by them.
+    let schema = r#"
+#One: {kind: "one", one: oneField: "value"}
+#Two: {kind: "two", two: optional?: string}
+_defaults: two: two: optional: *"optional set" | string
+out: #A & {o: two: {}}
+#A: {
+	o: #One | #Two
+	o: *_defaults[o.kind] | _
+}
+"#;
+    assert_eq!(
+        value_at(schema, "out"),
+        r#"{"o":{"kind":"two","two":{"optional":"optional set"}}}"#
+    );
 }

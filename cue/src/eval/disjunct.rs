@@ -206,14 +206,13 @@ impl<'a> Eval<'a> {
         else {
             return t;
         };
-        // Only from below the candidate: the candidate reading itself (`kind: "a" |
-        // error("not \(kind)")`) reads the value it is for.
-        let mut at = self
-            .expanding
-            .last()
-            .copied()
-            .filter(|&w| w != c)
-            .and_then(|w| self.vertices[w].parent);
+        // From below the candidate, or from a struct candidate itself (its fields are read):
+        // a scalar candidate reading itself (`kind: "a" | error("not \(kind)")`) reads the
+        // value it is for.
+        let mut at = self.expanding.last().copied();
+        if at == Some(c) && self.vertices[c].struct_span.is_none() {
+            return t;
+        }
         while let Some(w) = at {
             if w == c {
                 return c;
