@@ -1964,3 +1964,14 @@ out: #A & {o: two: {}}
         r#"{"o":{"kind":"two","two":{"optional":"optional set"}}}"#
     );
 }
+
+/// A disjunct whose fields hold an error, even an incomplete one (a reference to a field that
+/// does not exist), is eliminated like one that is an error itself; a field merely not
+/// concrete is no error.
+#[test]
+fn a_disjunct_with_an_undefined_reference_inside_is_eliminated() {
+    let schema = "m: a: 2\nx: *[m.b] | 2\ny: *{v: m.b} | 3\nz: *{v: string} | {w: 1}";
+    assert_eq!(value_at(schema, "x"), "2");
+    assert_eq!(value_at(schema, "y"), "3");
+    assert_eq!(value_at(schema, "z"), "v: incomplete value string");
+}

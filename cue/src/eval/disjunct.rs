@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::conjunct::{Conjunct, ConjunctKind};
 use super::values::concrete_equal;
-use super::vertex::VertexId;
+use super::vertex::{ArcType, Feature, State, VertexId};
 use super::Eval;
 use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::diagnostic::{distinct_errors, Diagnostic};
@@ -222,6 +222,33 @@ impl<'a> Eval<'a> {
         t
     }
 
+    /// Whether a regular field below `v` (not optional, not a definition or hidden field) is
+    /// an error, only incomplete: a reference to a field that does not exist (yet).
+    fn holds_incomplete_error(&self, v: VertexId, depth: u32) -> bool {
+        // The tree is finite once final; the bound only keeps a deep one from costing much.
+        if depth > 64 {
+            return false;
+        }
+        self.vertices[v].arcs.iter().any(|&a| {
+            let a = self.resolve_forward(a);
+            let vertex = &self.vertices[a];
+            if vertex.arc_type == ArcType::Optional
+                || !matches!(vertex.state, State::Done)
+                || !matches!(
+                    vertex.feature,
+                    Some(Feature::Regular(_) | Feature::Index(_))
+                )
+                || !vertex.ambiguous.is_empty()
+            {
+                return false;
+            }
+            match &vertex.error {
+                Some(err) => err.incomplete,
+                None => self.holds_incomplete_error(a, depth + 1),
+            }
+        })
+    }
+
     pub(super) fn resolve_disjunctions(&mut self, v: VertexId) {
         let disjunctions = std::mem::take(&mut self.vertices[v].disjunctions);
         let mut total: usize = 1;
@@ -394,7 +421,24 @@ impl<'a> Eval<'a> {
             .copied()
             .partition(|&(c, _)| is_bottom(self, c));
         let survivors = if !others.is_empty() {
-            others
+            // Among them, one whose data holds an error, only incomplete (`*[m.b] | 2` with
+            // `m.b` undefined), gives way too, as CUE eliminates a disjunct with an error
+            // anywhere in its regular fields; merely non-concrete values (`string`) are not
+            // errors.
+            if others.len() > 1 {
+                let clean: Vec<(VertexId, DefaultMode)> = others
+                    .iter()
+                    .copied()
+                    .filter(|&(c, _)| !self.holds_incomplete_error(c, 0))
+                    .collect();
+                if clean.is_empty() {
+                    others
+                } else {
+                    clean
+                }
+            } else {
+                others
+            }
         } else if bottoms.len() > 1 {
             let sub = bottoms
                 .iter()
