@@ -249,8 +249,71 @@ impl<'a> Eval<'a> {
         })
     }
 
+    /// The text of each option and whether it is a default, when every option is a literal
+    /// or a predeclared type (`*1 | int`, `*"default" | string`); `None` otherwise.
+    fn simple_signature(&mut self, d: &Disjunction<'a>) -> Option<Vec<(String, bool)>> {
+        let mut out = Vec::with_capacity(d.options.len());
+        for (c, default) in &d.options {
+            let ConjunctKind::Expr(x) = c.kind else {
+                return None;
+            };
+            let simple = match &x.kind {
+                ExprKind::Top
+                | ExprKind::Null
+                | ExprKind::Bool(_)
+                | ExprKind::Int(_)
+                | ExprKind::Float(_)
+                | ExprKind::String(_)
+                | ExprKind::Bytes(_) => true,
+                ExprKind::Ident(id) => {
+                    super::resolve::predeclared(&id.name).is_some()
+                        && !self.declared(&c.env, &id.name)
+                }
+                _ => false,
+            };
+            if !simple {
+                return None;
+            }
+            out.push((self.text(x.span), *default));
+        }
+        Some(out)
+    }
+
+    /// Disjunctions of literals and types repeated at one value (`[_]: f: *1 | int` from
+    /// several pattern constraints) are one disjunction: a literal or type unified with
+    /// another of the same set is one of the set or an error, so every combination choosing
+    /// different disjuncts of copies is a failure or a duplicate. Each copy after the first
+    /// is dropped, and its key returned beside the index of the one it follows.
+    fn merge_repeated(
+        &mut self,
+        disjunctions: &mut Vec<Disjunction<'a>>,
+    ) -> Vec<Vec<(usize, u32)>> {
+        let mut kept: Vec<Disjunction<'a>> = Vec::with_capacity(disjunctions.len());
+        let mut followers: Vec<Vec<(usize, u32)>> = Vec::new();
+        let mut signatures: Vec<Option<Vec<(String, bool)>>> = Vec::new();
+        for d in std::mem::take(disjunctions) {
+            let signature = self.simple_signature(&d);
+            if let Some(sig) = &signature {
+                if let Some(i) = signatures.iter().position(|s| s.as_ref() == Some(sig)) {
+                    followers[i].push(d.key);
+                    continue;
+                }
+            }
+            kept.push(d);
+            followers.push(Vec::new());
+            signatures.push(signature);
+        }
+        *disjunctions = kept;
+        followers
+    }
+
     pub(super) fn resolve_disjunctions(&mut self, v: VertexId) {
-        let disjunctions = std::mem::take(&mut self.vertices[v].disjunctions);
+        let mut disjunctions = std::mem::take(&mut self.vertices[v].disjunctions);
+        let followers = if disjunctions.len() > 1 {
+            self.merge_repeated(&mut disjunctions)
+        } else {
+            vec![Vec::new(); disjunctions.len()]
+        };
         let mut total: usize = 1;
         for d in &disjunctions {
             total = total.saturating_mul(d.options.len().max(1));
@@ -302,8 +365,11 @@ impl<'a> Eval<'a> {
                 return;
             }
             let mut choices = (*self.vertices[v].choices).clone();
-            for (d, &choice) in disjunctions.iter().zip(&combo) {
+            for ((d, &choice), copies) in disjunctions.iter().zip(&combo).zip(&followers) {
                 choices.insert(d.key, choice);
+                for &key in copies {
+                    choices.insert(key, choice);
+                }
             }
             let candidate =
                 self.new_vertex(self.vertices[v].parent, self.vertices[v].feature.clone());
@@ -367,6 +433,18 @@ impl<'a> Eval<'a> {
                 },
                 [] => {
                     let errors = distinct_errors(errors);
+                    if let [one] = errors.as_slice() {
+                        // Every alternative failed the same way: CUE reports that error alone
+                        // (see `push_error`).
+                        self.vertices[v].error = Some(Arc::new(EvalError {
+                            code: "EMPTY_DISJUNCTION",
+                            message: one.message.clone(),
+                            spans: one.spans.clone(),
+                            incomplete: false,
+                            sub: errors,
+                        }));
+                        return;
+                    }
                     EvalError {
                         code: "EMPTY_DISJUNCTION",
                         message: format!("{} errors in empty disjunction", errors.len()),
@@ -483,6 +561,34 @@ impl<'a> Eval<'a> {
                 if *mode == DefaultMode::Maybe {
                     *mode = DefaultMode::Not;
                 }
+            }
+        }
+        // Equal concrete alternatives are one (`1 | 1 | 2` is `1 | 2`), a default if either is.
+        if alternatives.len() > 1 {
+            let values: Vec<_> = alternatives
+                .iter()
+                .map(|&(x, _, _)| self.concrete_value(x))
+                .collect();
+            let mut keep: Vec<usize> = Vec::with_capacity(alternatives.len());
+            for (i, value) in values.iter().enumerate() {
+                let same = value.as_ref().and_then(|value| {
+                    keep.iter().copied().find(|&k| {
+                        values[k]
+                            .as_ref()
+                            .is_some_and(|kept| concrete_equal(kept, value))
+                    })
+                });
+                match same {
+                    Some(k) => {
+                        if alternatives[i].1 == DefaultMode::Default {
+                            alternatives[k].1 = DefaultMode::Default;
+                        }
+                    }
+                    None => keep.push(i),
+                }
+            }
+            if keep.len() < alternatives.len() {
+                alternatives = keep.into_iter().map(|k| alternatives[k]).collect();
             }
         }
         let defaults_of = |c: VertexId| {

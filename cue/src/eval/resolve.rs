@@ -342,6 +342,40 @@ impl<'a> Eval<'a> {
         })
     }
 
+    /// Whether `name` in `env` names a declaration (a field, let, alias or import) rather
+    /// than a predeclared identifier, without evaluating anything.
+    pub(super) fn declared(&mut self, env: &Env<'a>, name: &str) -> bool {
+        let mut frame = env.clone();
+        while let Some(f) = frame {
+            match &f.kind {
+                FrameKind::Struct { decls, .. } => {
+                    if self.names(decls).contains_key(name) {
+                        return true;
+                    }
+                }
+                FrameKind::Package { package, file, .. } => {
+                    let (package, file) = (*package, *file);
+                    let files = &self.program.packages[package].files;
+                    for other in files {
+                        if self.names(&other.decls).contains_key(name) {
+                            return true;
+                        }
+                    }
+                    if self.program.packages[package].imports[file].contains_key(name) {
+                        return true;
+                    }
+                }
+                FrameKind::Bind { name: bound, .. } => {
+                    if *bound == name {
+                        return true;
+                    }
+                }
+            }
+            frame = f.parent.clone();
+        }
+        name == "self"
+    }
+
     pub(super) fn resolve_decl(
         &mut self,
         decl: NameDecl<'a>,

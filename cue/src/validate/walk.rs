@@ -418,6 +418,14 @@ impl<'d> Checker<'d> {
         if survivors.is_empty() {
             // Counted and listed as unification does it: each distinct error once.
             let errors = distinct_errors(errors);
+            if errors.len() == 1 {
+                // Every alternative failed the same way: that error alone, as unification
+                // reports it.
+                return Outcome {
+                    own: vec![errors],
+                    ..Outcome::default()
+                };
+            }
             let count = if errors.is_empty() {
                 failed
             } else {
