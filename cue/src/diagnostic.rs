@@ -34,6 +34,20 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+/// The errors of the failed alternatives of a disjunction as CUE counts and lists them: each
+/// error once, however many alternatives failed with it (`{} | {c?: int}` against `{c: 3, d:
+/// 4}` fails twice on `d` but reports it once). An alternative's error that is itself an empty
+/// disjunction counts with every error listed under it.
+pub(crate) fn distinct_errors(errors: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::with_capacity(errors.len());
+    for d in errors {
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    out
+}
+
 impl Diagnostic {
     pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
         Diagnostic {

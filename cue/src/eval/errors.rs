@@ -172,6 +172,14 @@ impl<'a> Eval<'a> {
     }
 
     pub(super) fn push_error(&self, v: VertexId, err: &EvalError, out: &mut Vec<Diagnostic>) {
+        // An empty disjunction whose alternatives all failed with one error is that error, at
+        // its own path (`payment.wallet: field not allowed`), without a count.
+        if let (true, [one]) = (err.code == "EMPTY_DISJUNCTION", err.sub.as_slice()) {
+            if one.message == err.message {
+                out.push(one.clone());
+                return;
+            }
+        }
         out.push(self.diagnostic(v, err));
         out.extend(err.sub.iter().cloned());
     }

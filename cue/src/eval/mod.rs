@@ -147,6 +147,9 @@ pub(crate) struct Eval<'a> {
     /// the value whose evaluation read the data's fields; in a reference cycle, the outermost
     /// vertex read is the one that completes last ([`Eval::outermost`]).
     expanding: Vec<VertexId>,
+    /// The disjunction candidates being evaluated, innermost last: inside one, a reference to
+    /// the value its disjunction is for names the candidate (see `disjunct.rs`).
+    candidates: Vec<VertexId>,
     /// The vertex whose conjunct is being added by its expansion, and that conjunct's span:
     /// what brought a repeated literal there (see [`Eval::repeats_structure`]).
     expanding_conjunct: Option<(VertexId, crate::source::Span)>,
@@ -194,6 +197,7 @@ impl<'a> Eval<'a> {
             dynamic: false,
             dependents: None,
             expanding: Vec::new(),
+            candidates: Vec::new(),
             expanding_conjunct: None,
             copying: Vec::new(),
             data_file: None,

@@ -182,6 +182,42 @@ pub(super) fn predeclared<'a>(name: &str) -> Option<Resolved<'a>> {
 }
 
 impl<'a> Eval<'a> {
+    /// CUE's message for an index that is a string or a number but not yet concrete
+    /// (`foo[_what]` with `_what: string`): "invalid non-ground value string (must be concrete
+    /// string)", at the value's position. `None` for other values, whose incompleteness says
+    /// enough.
+    fn non_ground_index(&mut self, index: &Val) -> Option<Arc<EvalError>> {
+        let (kinds, span) = match index {
+            Val::Scalar(scalar, span) => (scalar.kinds, *span),
+            Val::Node(t) => {
+                let t = self.resolve_forward(*t);
+                if !self.vertices[t].ambiguous.is_empty() {
+                    return None;
+                }
+                let vertex = &self.vertices[t];
+                if vertex.struct_span.is_some() || vertex.list.is_some() {
+                    return None;
+                }
+                (vertex.scalar.kinds, vertex.scalar.kind_span?)
+            }
+            _ => return None,
+        };
+        let must = if kinds == Kinds::STRING {
+            "string"
+        } else if kinds == Kinds::INT || kinds == Kinds::NUMBER {
+            "int"
+        } else {
+            return None;
+        };
+        Some(EvalError::incomplete(
+            format!(
+                "invalid non-ground value {} (must be concrete {must})",
+                self.describe_val(index)
+            ),
+            vec![span],
+        ))
+    }
+
     pub(super) fn names(&mut self, decls: &'a [Decl]) -> Arc<HashMap<&'a str, NameDecl<'a>>> {
         let key = decls.as_ptr() as usize;
         if let Some(names) = self.names.get(&key) {
@@ -312,6 +348,40 @@ impl<'a> Eval<'a> {
         })
     }
 
+    /// Whether `name` in `env` names a declaration (a field, let, alias or import) rather
+    /// than a predeclared identifier, without evaluating anything.
+    pub(super) fn declared(&mut self, env: &Env<'a>, name: &str) -> bool {
+        let mut frame = env.clone();
+        while let Some(f) = frame {
+            match &f.kind {
+                FrameKind::Struct { decls, .. } => {
+                    if self.names(decls).contains_key(name) {
+                        return true;
+                    }
+                }
+                FrameKind::Package { package, file, .. } => {
+                    let (package, file) = (*package, *file);
+                    let files = &self.program.packages[package].files;
+                    for other in files {
+                        if self.names(&other.decls).contains_key(name) {
+                            return true;
+                        }
+                    }
+                    if self.program.packages[package].imports[file].contains_key(name) {
+                        return true;
+                    }
+                }
+                FrameKind::Bind { name: bound, .. } => {
+                    if *bound == name {
+                        return true;
+                    }
+                }
+            }
+            frame = f.parent.clone();
+        }
+        name == "self"
+    }
+
     pub(super) fn resolve_decl(
         &mut self,
         decl: NameDecl<'a>,
@@ -332,7 +402,7 @@ impl<'a> Eval<'a> {
                 if regular {
                     self.note_field_read(vertex, arc);
                 }
-                Ok(Resolved::Vertex(arc))
+                Ok(Resolved::Vertex(self.candidate_for(arc)))
             }
             NameDecl::Dynamic(label) => {
                 let env = Some(frame.clone());
@@ -432,7 +502,13 @@ impl<'a> Eval<'a> {
             ExprKind::Index(base, index) => {
                 let base_val = self.resolve_to_base(base, env)?;
                 let index_val = self.eval_expr(index, env);
-                let atom = self.atom_of(&index_val, index.span)?;
+                let atom = match self.atom_of(&index_val, index.span) {
+                    Ok(atom) => atom,
+                    Err(err) if err.incomplete => {
+                        return Err(self.non_ground_index(&index_val).unwrap_or(err))
+                    }
+                    Err(err) => return Err(err),
+                };
                 let feature = match atom {
                     Atom::Int(i) if i >= 0 => Feature::Index(i as usize),
                     Atom::String(s) => Feature::Regular(s),

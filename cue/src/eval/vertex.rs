@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::closed::{GroupDecls, GroupId};
 use super::conjunct::{Conjunct, Embedded, Env};
 use super::cycle::STRUCTURAL_CYCLE;
-use super::disjunct::Disjunction;
+use super::disjunct::{DefaultMode, Disjunction};
 use super::pattern::Pattern;
 use super::validator::SchemaValidator;
 use super::values::Val;
@@ -229,6 +229,10 @@ pub(crate) struct Vertex<'a> {
     /// Every candidate of a resolved disjunction, failed or not, in order, with whether it
     /// is a default: the compiled validator keeps them all so its messages match.
     pub(super) candidates: Vec<(VertexId, bool)>,
+    /// For a resolved disjunction: the alternatives that survived, those of nested
+    /// disjunctions in their place, each with its default mode (see `disjunct.rs`). A
+    /// disjunction that is itself a disjunct of an enclosing one hands these on to it.
+    pub(super) alternatives: Vec<(VertexId, DefaultMode)>,
     /// A builtin function or an imported package unified into it (`fn: yaml.Validate`): in
     /// CUE these are values, which a reference to the field yields and a call can apply.
     pub(super) func: Option<Box<Val>>,
@@ -281,6 +285,7 @@ impl<'a> Eval<'a> {
             ambiguous: Vec::new(),
             origin: None,
             candidates: Vec::new(),
+            alternatives: Vec::new(),
             func: None,
         });
         self.vertices.len() - 1

@@ -8,7 +8,7 @@ use super::{
     array_concrete, find_member, json_atom, json_concrete, object_concrete, ListNode, Node,
     StructNode,
 };
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{distinct_errors, Diagnostic};
 use crate::eval::ArcType;
 use crate::json::{JsonKind, JsonValue};
 use crate::source::Span;
@@ -416,9 +416,24 @@ impl<'d> Checker<'d> {
             }
         }
         if survivors.is_empty() {
+            // Counted and listed as unification does it: each distinct error once.
+            let errors = distinct_errors(errors);
+            if errors.len() == 1 {
+                // Every alternative failed the same way: that error alone, as unification
+                // reports it.
+                return Outcome {
+                    own: vec![errors],
+                    ..Outcome::default()
+                };
+            }
+            let count = if errors.is_empty() {
+                failed
+            } else {
+                errors.len()
+            };
             let mut group = vec![Diagnostic::error(
                 "EMPTY_DISJUNCTION",
-                format!("{failed} errors in empty disjunction"),
+                format!("{count} errors in empty disjunction"),
             )
             .with_path(self.path_string())];
             group.extend(errors);
