@@ -318,6 +318,68 @@ fn an_embedded_conjunction_keeps_the_closedness_of_its_definition() {
 }
 
 #[test]
+fn a_struct_embedding_a_definition_is_closed_down_to_its_fields() {
+    // The literal `{#Y, objs: name: "Two"}` is closed by #Y as a definition is: its `objs`
+    // allows `name` only, whatever the definition it is unified with declares there.
+    let schema = "#X: {objs: {extra: 1, ...}, ...}
+#Y: unused: {}
+                  add: #X & {#Y, objs: name: \"Two\"}
+";
+    assert_eq!(
+        package_errors(schema),
+        ["add.objs.extra: field not allowed"]
+    );
+    // Inside a definition, the literal does not allow what the definition's other
+    // operand declares either.
+    let schema = "#E: {objs: [string]: {extra: 1, ...}, ...}
+#U: unused: {}
+                  #Two: #E & {#U, objs: two: name: \"Two\"}
+";
+    assert_eq!(
+        package_errors(schema),
+        ["#Two.objs.two.extra: field not allowed"]
+    );
+    // A field that refers to one of the literal's fields is not closed by it.
+    let schema = "#D: {x: int}
+a: {#D, b: {c: int}}
+z: a.b
+z: d: 3
+";
+    assert_eq!(package_errors(schema), Vec::<String>::new());
+    // Nor are the fields under a level that the embedded definition leaves open.
+    let schema = "#X: {...}
+out: {#X, a: b: string}
+out: a: c: \"h\"
+                  #M: {n: 3, ...}
+m: #S & {#M, s: f: 1}
+m: s: g: 2
+#S: {n: int, s: {...}}
+";
+    assert_eq!(package_errors(schema), Vec::<String>::new());
+    // An embedding within an embedding: the envelope still allows every level's fields.
+    let schema = "#A: {a: {x: int}}
+#B: {#A, b: {y: int}}
+#C: {#B, c: int}
+";
+    assert_eq!(
+        first(
+            schema,
+            Some("#C"),
+            r#"{"a": {"x": 1}, "b": {"y": 2}, "c": 3}"#
+        ),
+        "valid"
+    );
+    assert_eq!(
+        first(
+            schema,
+            Some("#C"),
+            r#"{"a": {"x": 1}, "b": {"y": 2, "z": 1}, "c": 3}"#
+        ),
+        "b.z: field not allowed"
+    );
+}
+
+#[test]
 fn an_embedded_close_closes_the_struct_that_embeds_it() {
     // The spec's `S3: {a: 1, b: 2, close({c: 3})}` is `close(S1)`.
     let schema = "S3: {\n\ta: 1\n\tb: 2\n\tclose({c: 3})\n}\n";

@@ -3,7 +3,12 @@
 //! Closedness is tracked with groups ([`Group`]). Each reference to a definition opens a closed
 //! group for the definition's conjuncts, and so do a definition's declarations and `close()`.
 //! A struct that embeds a definition is closed too: its declarations get a group closed by
-//! embedding. Every embedding in a struct opens an embedding group under the struct's own group.
+//! embedding. A struct literal is closed so as a definition is, down to its fields' fields (a
+//! file at its own level only), but only where it was unified (a reference to one of its fields
+//! is open) and not below a level that the embedded definition opens with `...`
+//! ([`Group::origin`]); what it allows does not merge into a definition holding it
+//! ([`Group::scope`]). Every embedding in a struct opens an embedding group under the struct's
+//! own group.
 //! A vertex records, per group present at it, the labels, pattern constraints and `...` declared
 //! in that group ([`GroupDecls`]); a group's declarations count for its ancestors too.
 //!
@@ -89,6 +94,14 @@ pub(super) struct Group {
     /// literal is itself embedded in a closed context, the embedding's group stands for the
     /// literal: the whole embedded value counts with its declarations.
     pub(super) struct_decls: bool,
+    /// The group of a struct literal, a field's value, that embeds a definition: what it
+    /// allows does not merge into a definition holding it (`#A & {#B, b: 1}` allows the
+    /// fields of `{#B, b: 1}` only, whatever `#A` declares).
+    pub(super) scope: bool,
+    /// For the group closing a struct literal that embeds a definition: the vertex the
+    /// literal is unified into. The literal closes it and the fields under it, not a value
+    /// that refers to one of those fields (`z: a.b`).
+    pub(super) origin: Option<VertexId>,
 }
 
 /// The builtins of the `explicitopen` experiment that close a struct literal, as `cue fix`
@@ -149,8 +162,62 @@ impl<'a> Eval<'a> {
             opens: false,
             closes_all: false,
             struct_decls: false,
+            scope: false,
+            origin: None,
         });
         self.groups.len() - 1
+    }
+
+    /// The own group of a struct literal added in `parent` that embeds a definition:
+    /// the declarations and embeddings of the literal are under it. `scope` for a literal that
+    /// is a value, not itself embedded; `in_closed` when a closed group holds it.
+    pub(super) fn literal_group(
+        &mut self,
+        parent: Option<GroupId>,
+        in_closed: bool,
+        scope: bool,
+    ) -> GroupId {
+        let g = self.new_group(parent, Closedness::Open);
+        self.groups[g].struct_decls = in_closed;
+        self.groups[g].scope = scope;
+        g
+    }
+
+    /// The group that closes a struct literal added at `v` because it embeds a definition,
+    /// under the literal's own group: its declarations, and its fields' values, are in it.
+    pub(super) fn embedding_closed_group(
+        &mut self,
+        literal: Option<GroupId>,
+        v: VertexId,
+    ) -> GroupId {
+        let g = self.new_group(literal, Closedness::Embedded);
+        self.groups[g].origin = Some(v);
+        g
+    }
+
+    /// Whether the closed group `g`, present at `v`, closes `v`. A group closing a struct
+    /// literal by embedding closes the vertex the literal is unified into and the fields
+    /// under it, unless a level between them is opened by `...` in what the group requires.
+    fn closes(&self, g: GroupId, v: VertexId) -> bool {
+        let Some(origin) = self.groups[g].origin else {
+            return true;
+        };
+        let mut current = v;
+        while current != origin {
+            let Some(parent) = self.vertices[current].parent else {
+                return false;
+            };
+            let required = self.requirement(g, parent);
+            if self.vertices[parent]
+                .groups
+                .iter()
+                .any(|entry| entry.open && self.satisfies(parent, entry.group, &required))
+            {
+                return false;
+            }
+            current = parent;
+        }
+        true
     }
 
     /// The group of the value of `x...` added in `parent`: it opens what it holds.
@@ -228,6 +295,9 @@ impl<'a> Eval<'a> {
         let mut firm = self.groups[c].closedness == Closedness::Definition;
         while let Some(parent) = self.groups[required].parent {
             let holder = &self.groups[parent];
+            // A struct literal's own scope does not merge into the definition holding it.
+            let bounded =
+                self.groups[required].scope && holder.closedness == Closedness::Definition;
             match (holder.embedded_at, holder.parent) {
                 (Some(at), Some(embedder)) if at == v || !firm => {
                     if !self.groups[required].struct_decls {
@@ -238,6 +308,7 @@ impl<'a> Eval<'a> {
                 }
                 (None, _)
                     if !firm
+                        && !bounded
                         && (holder.is_closed()
                             || self.groups[required].closedness == Closedness::Embedded) =>
                 {
@@ -260,9 +331,19 @@ impl<'a> Eval<'a> {
         let mut required: Vec<Requirement> = Vec::new();
         for entry in &self.vertices[v].groups {
             if self.groups[entry.group].is_closed() && !self.is_opened(entry.group) {
-                let r = self.requirement(entry.group, v);
-                if !required.contains(&r) {
-                    required.push(r);
+                let closing = match self.closes(entry.group, v) {
+                    true => Some(entry.group),
+                    // Then the literal is as any other: closed by what holds it.
+                    false => self.groups[entry.group]
+                        .parent
+                        .and_then(|literal| self.arc_group(self.groups[literal].parent))
+                        .filter(|&g| self.groups[g].is_closed() && !self.is_opened(g)),
+                };
+                if let Some(g) = closing {
+                    let r = self.requirement(g, v);
+                    if !required.contains(&r) {
+                        required.push(r);
+                    }
                 }
             }
             let mut above = self.groups[entry.group].parent;
