@@ -394,6 +394,28 @@ fn an_embedded_close_closes_the_struct_that_embeds_it() {
 }
 
 #[test]
+fn an_embedded_close_is_shallow_and_its_fields_closes_close_with_the_struct() {
+    // close() is shallow, embedded or not: the fields' values stay open.
+    assert_eq!(
+        package_errors("x: {close({a: {b: 1}})}\nx: a: c: 2\n"),
+        Vec::<String>::new()
+    );
+    // A close() that is a field of an embedded close()'s value closes that field with the
+    // declarations of the struct it is embedded in, not on its own.
+    let schema = "base: {\n\tclose({foo?: close({foo?: _})})\n\tfoo: allowed: 5\n}\n\
+                  nested: {\n\t{close({foo?: close({foo?: _})})}\n\tfoo: allowed: 5\n}\n\
+                  u: {close({foo?: close({foo?: _})})}\nu: foo: disallowed: 5\n\
+                  w: close({foo?: close({foo?: _})})\nw: foo: disallowed: 5\n";
+    assert_eq!(
+        package_errors(schema),
+        [
+            "u.foo.disallowed: field not allowed",
+            "w.foo.disallowed: field not allowed"
+        ]
+    );
+}
+
+#[test]
 fn conjunction_with_a_definition_stays_closed() {
     // `#A & {c: int}` is itself an error: #A is closed and has no c.
     let package = Package::load(

@@ -183,6 +183,26 @@ impl<'a> Eval<'a> {
         g
     }
 
+    /// The group of the value of a `close()` embedded in a struct, added in `outer`: closed by
+    /// the embedding, at its own level only (its fields' values are in an open group under it).
+    pub(super) fn embedded_close_group(&mut self, outer: GroupId) -> GroupId {
+        let g = self.new_group(Some(outer), Closedness::Embedded);
+        self.groups[g].by_close = true;
+        g
+    }
+
+    /// Whether `group` holds the fields' values of an embedded `close()`'s value
+    /// ([`Eval::embedded_close_group`]): a `close()` there is embedded too, it closes the field
+    /// with the declarations of the struct the value is embedded in.
+    pub(super) fn in_embedded_close(&self, group: GroupId) -> bool {
+        let g = &self.groups[group];
+        !g.is_closed()
+            && g.parent.is_some_and(|p| {
+                let p = &self.groups[p];
+                p.by_close && p.closedness == Closedness::Embedded
+            })
+    }
+
     /// The group that closes a struct literal added at `v` because it embeds a definition,
     /// under the literal's own group: its declarations, and its fields' values, are in it.
     pub(super) fn embedding_closed_group(
