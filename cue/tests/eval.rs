@@ -416,6 +416,32 @@ fn an_embedded_close_is_shallow_and_its_fields_closes_close_with_the_struct() {
 }
 
 #[test]
+fn a_field_selected_from_a_value_computed_in_place_is_open() {
+    // `(#x & {...}).y.z` is a field of a value evaluated on its own: its closedness stays
+    // there, as does that of a value it refers to there.
+    let schema = "#x: y: z?: name: string\n\
+                  a: (#x & {y: z: _}).y.z & {name: \"a\", age: 5}\n\
+                  b: (#x.y & {z: _}).z & {name: \"a\", age: 5}\n\
+                  #P: {t: {}, out: f: {g: t, g: v: 1}}\nc: (#P & {}).out\nc: f: w: 2\n";
+    assert_eq!(package_errors(schema), Vec::<String>::new());
+    // A definition it refers to, and a close() it calls, still close it where it is used.
+    let schema = "_f: {in: _, out: in.foo}\n\
+                  #I: foo: close({minor: 2})\n\
+                  d: (_f & {in: #I}).out & {major: 1}\n\
+                  #B: {a: 1}\n#G: {#o: [...#B]}\n\
+                  e: (#G & {}).#o & [{a: 1, b: 2}]\n";
+    assert_eq!(
+        package_errors(schema),
+        ["d.major: field not allowed", "e.0.b: field not allowed"]
+    );
+    // Through a reference, a field of a definition stays closed.
+    assert_eq!(
+        package_errors("#D: b: {c: int}\nz: #D.b\nz: d: 3\n"),
+        ["z.d: field not allowed"]
+    );
+}
+
+#[test]
 fn conjunction_with_a_definition_stays_closed() {
     // `#A & {c: int}` is itself an error: #A is closed and has no c.
     let package = Package::load(

@@ -94,6 +94,10 @@ pub(super) struct Group {
     /// literal is itself embedded in a closed context, the embedding's group stands for the
     /// literal: the whole embedded value counts with its declarations.
     pub(super) struct_decls: bool,
+    /// Made for a field selected from a value computed in place (`(#x & y).z`): the
+    /// conjuncts it brings, and those of the values they refer to, are open; a definition
+    /// they refer to, or a `close()` they call, closes them anew.
+    pub(super) detaches: bool,
     /// The group of a struct literal, a field's value, that embeds a definition: what it
     /// allows does not merge into a definition holding it (`#A & {#B, b: 1}` allows the
     /// fields of `{#B, b: 1}` only, whatever `#A` declares).
@@ -164,6 +168,7 @@ impl<'a> Eval<'a> {
             struct_decls: false,
             scope: false,
             origin: None,
+            detaches: false,
         });
         self.groups.len() - 1
     }
@@ -247,6 +252,31 @@ impl<'a> Eval<'a> {
         group
     }
 
+    /// The group of the conjuncts of a field selected from a value computed in place, added
+    /// in `parent` ([`Group::detaches`]).
+    pub(super) fn detached_group(&mut self, parent: Option<GroupId>) -> GroupId {
+        let group = self.new_group(parent, Closedness::Open);
+        self.groups[group].detaches = true;
+        group
+    }
+
+    /// Whether a conjunct added in `group` leaves the closedness it had: `group` is, or is
+    /// open under, a group made by [`Eval::detached_group`], with nothing closed between.
+    pub(super) fn is_detached(&self, group: GroupId) -> bool {
+        let mut current = Some(group);
+        while let Some(g) = current {
+            let g = &self.groups[g];
+            if g.detaches {
+                return true;
+            }
+            if g.is_closed() {
+                return false;
+            }
+            current = g.parent;
+        }
+        false
+    }
+
     /// Whether `group` is opened by `x...`: it or a group holding it was made by one.
     pub(super) fn is_opened(&self, group: GroupId) -> bool {
         self.opener(group).is_some()
@@ -272,7 +302,7 @@ impl<'a> Eval<'a> {
         outer: Option<GroupId>,
     ) -> Option<GroupId> {
         match outer {
-            Some(o) if self.is_opened(o) => outer,
+            Some(o) if self.is_opened(o) || (own.is_some() && self.is_detached(o)) => outer,
             _ => own.or(outer),
         }
     }

@@ -292,7 +292,23 @@ impl<'a> Eval<'a> {
                             });
                         } else {
                             self.copying.push((v, t));
-                            self.add_vertex_conjuncts(v, t, group, by_embedding, is_definition);
+                            if selects_from_value(e) && !self.vertices[t].conjuncts.is_empty() {
+                                // A field of a value computed in place (`(#x & y).z`) brings
+                                // its conjuncts, not the closedness they had there (nor that of
+                                // the values they refer to there).
+                                let detached = Some(self.detached_group(group));
+                                for c in self.vertices[t].conjuncts.clone() {
+                                    self.add(
+                                        v,
+                                        Conjunct {
+                                            group: detached,
+                                            ..c
+                                        },
+                                    );
+                                }
+                            } else {
+                                self.add_vertex_conjuncts(v, t, group, by_embedding, is_definition);
+                            }
                             self.copying.pop();
                         }
                     }
@@ -425,6 +441,7 @@ impl<'a> Eval<'a> {
                         Some(own)
                     }
                 }
+                (None, Some(_), Some(outer)) if self.is_detached(outer) => Some(outer),
                 (None, Some(own), Some(outer)) => {
                     if self.groups[outer].embedded_at == Some(v) {
                         self.adopt(v, own, outer);
@@ -899,5 +916,24 @@ fn same_func(a: &Val, b: &Val) -> bool {
             _ => std::mem::discriminant(x) == std::mem::discriminant(y),
         },
         _ => false,
+    }
+}
+
+/// Whether `e` selects a field (or element) of a value computed in place rather than of a
+/// reference: `(#x & {y: 1}).y`, `{a: 1}.a`. Such a value is evaluated on its own, and what
+/// was closed in it is not closed where the field is used.
+fn selects_from_value(e: &Expr) -> bool {
+    let mut base = e;
+    let mut selected = false;
+    loop {
+        match &base.kind {
+            ExprKind::Paren(inner) => base = inner,
+            ExprKind::Selector(inner, _) | ExprKind::Index(inner, _) => {
+                selected = true;
+                base = inner;
+            }
+            ExprKind::Ident(_) => return false,
+            _ => return selected,
+        }
     }
 }
