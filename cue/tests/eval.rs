@@ -319,6 +319,68 @@ fn an_embedded_conjunction_keeps_the_closedness_of_its_definition() {
 }
 
 #[test]
+fn a_struct_embedding_a_definition_is_closed_down_to_its_fields() {
+    // The literal `{#Y, objs: name: "Two"}` is closed by #Y as a definition is: its `objs`
+    // allows `name` only, whatever the definition it is unified with declares there.
+    let schema = "#X: {objs: {extra: 1, ...}, ...}
+#Y: unused: {}
+                  add: #X & {#Y, objs: name: \"Two\"}
+";
+    assert_eq!(
+        package_errors(schema),
+        ["add.objs.extra: field not allowed"]
+    );
+    // Inside a definition, the literal does not allow what the definition's other
+    // operand declares either.
+    let schema = "#E: {objs: [string]: {extra: 1, ...}, ...}
+#U: unused: {}
+                  #Two: #E & {#U, objs: two: name: \"Two\"}
+";
+    assert_eq!(
+        package_errors(schema),
+        ["#Two.objs.two.extra: field not allowed"]
+    );
+    // A field that refers to one of the literal's fields is not closed by it.
+    let schema = "#D: {x: int}
+a: {#D, b: {c: int}}
+z: a.b
+z: d: 3
+";
+    assert_eq!(package_errors(schema), Vec::<String>::new());
+    // Nor are the fields under a level that the embedded definition leaves open.
+    let schema = "#X: {...}
+out: {#X, a: b: string}
+out: a: c: \"h\"
+                  #M: {n: 3, ...}
+m: #S & {#M, s: f: 1}
+m: s: g: 2
+#S: {n: int, s: {...}}
+";
+    assert_eq!(package_errors(schema), Vec::<String>::new());
+    // An embedding within an embedding: the envelope still allows every level's fields.
+    let schema = "#A: {a: {x: int}}
+#B: {#A, b: {y: int}}
+#C: {#B, c: int}
+";
+    assert_eq!(
+        first(
+            schema,
+            Some("#C"),
+            r#"{"a": {"x": 1}, "b": {"y": 2}, "c": 3}"#
+        ),
+        "valid"
+    );
+    assert_eq!(
+        first(
+            schema,
+            Some("#C"),
+            r#"{"a": {"x": 1}, "b": {"y": 2, "z": 1}, "c": 3}"#
+        ),
+        "b.z: field not allowed"
+    );
+}
+
+#[test]
 fn an_embedded_close_closes_the_struct_that_embeds_it() {
     // The spec's `S3: {a: 1, b: 2, close({c: 3})}` is `close(S1)`.
     let schema = "S3: {\n\ta: 1\n\tb: 2\n\tclose({c: 3})\n}\n";
@@ -329,6 +391,54 @@ fn an_embedded_close_closes_the_struct_that_embeds_it() {
     assert_eq!(
         first(schema, None, r#"{"S3": {"a": 1, "b": 2, "c": 3, "d": 4}}"#),
         "S3.d: field not allowed"
+    );
+}
+
+#[test]
+fn an_embedded_close_is_shallow_and_its_fields_closes_close_with_the_struct() {
+    // close() is shallow, embedded or not: the fields' values stay open.
+    assert_eq!(
+        package_errors("x: {close({a: {b: 1}})}\nx: a: c: 2\n"),
+        Vec::<String>::new()
+    );
+    // A close() that is a field of an embedded close()'s value closes that field with the
+    // declarations of the struct it is embedded in, not on its own.
+    let schema = "base: {\n\tclose({foo?: close({foo?: _})})\n\tfoo: allowed: 5\n}\n\
+                  nested: {\n\t{close({foo?: close({foo?: _})})}\n\tfoo: allowed: 5\n}\n\
+                  u: {close({foo?: close({foo?: _})})}\nu: foo: disallowed: 5\n\
+                  w: close({foo?: close({foo?: _})})\nw: foo: disallowed: 5\n";
+    assert_eq!(
+        package_errors(schema),
+        [
+            "u.foo.disallowed: field not allowed",
+            "w.foo.disallowed: field not allowed"
+        ]
+    );
+}
+
+#[test]
+fn a_field_selected_from_a_value_computed_in_place_is_open() {
+    // `(#x & {...}).y.z` is a field of a value evaluated on its own: its closedness stays
+    // there, as does that of a value it refers to there.
+    let schema = "#x: y: z?: name: string\n\
+                  a: (#x & {y: z: _}).y.z & {name: \"a\", age: 5}\n\
+                  b: (#x.y & {z: _}).z & {name: \"a\", age: 5}\n\
+                  #P: {t: {}, out: f: {g: t, g: v: 1}}\nc: (#P & {}).out\nc: f: w: 2\n";
+    assert_eq!(package_errors(schema), Vec::<String>::new());
+    // A definition it refers to, and a close() it calls, still close it where it is used.
+    let schema = "_f: {in: _, out: in.foo}\n\
+                  #I: foo: close({minor: 2})\n\
+                  d: (_f & {in: #I}).out & {major: 1}\n\
+                  #B: {a: 1}\n#G: {#o: [...#B]}\n\
+                  e: (#G & {}).#o & [{a: 1, b: 2}]\n";
+    assert_eq!(
+        package_errors(schema),
+        ["d.major: field not allowed", "e.0.b: field not allowed"]
+    );
+    // Through a reference, a field of a definition stays closed.
+    assert_eq!(
+        package_errors("#D: b: {c: int}\nz: #D.b\nz: d: 3\n"),
+        ["z.d: field not allowed"]
     );
 }
 

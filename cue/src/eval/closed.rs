@@ -3,7 +3,12 @@
 //! Closedness is tracked with groups ([`Group`]). Each reference to a definition opens a closed
 //! group for the definition's conjuncts, and so do a definition's declarations and `close()`.
 //! A struct that embeds a definition is closed too: its declarations get a group closed by
-//! embedding. Every embedding in a struct opens an embedding group under the struct's own group.
+//! embedding. A struct literal is closed so as a definition is, down to its fields' fields (a
+//! file at its own level only), but only where it was unified (a reference to one of its fields
+//! is open) and not below a level that the embedded definition opens with `...`
+//! ([`Group::origin`]); what it allows does not merge into a definition holding it
+//! ([`Group::scope`]). Every embedding in a struct opens an embedding group under the struct's
+//! own group.
 //! A vertex records, per group present at it, the labels, pattern constraints and `...` declared
 //! in that group ([`GroupDecls`]); a group's declarations count for its ancestors too.
 //!
@@ -89,6 +94,18 @@ pub(super) struct Group {
     /// literal is itself embedded in a closed context, the embedding's group stands for the
     /// literal: the whole embedded value counts with its declarations.
     pub(super) struct_decls: bool,
+    /// Made for a field selected from a value computed in place (`(#x & y).z`): the
+    /// conjuncts it brings, and those of the values they refer to, are open; a definition
+    /// they refer to, or a `close()` they call, closes them anew.
+    pub(super) detaches: bool,
+    /// The group of a struct literal, a field's value, that embeds a definition: what it
+    /// allows does not merge into a definition holding it (`#A & {#B, b: 1}` allows the
+    /// fields of `{#B, b: 1}` only, whatever `#A` declares).
+    pub(super) scope: bool,
+    /// For the group closing a struct literal that embeds a definition: the vertex the
+    /// literal is unified into. The literal closes it and the fields under it, not a value
+    /// that refers to one of those fields (`z: a.b`).
+    pub(super) origin: Option<VertexId>,
 }
 
 /// The builtins of the `explicitopen` experiment that close a struct literal, as `cue fix`
@@ -149,8 +166,83 @@ impl<'a> Eval<'a> {
             opens: false,
             closes_all: false,
             struct_decls: false,
+            scope: false,
+            origin: None,
+            detaches: false,
         });
         self.groups.len() - 1
+    }
+
+    /// The own group of a struct literal added in `parent` that embeds a definition:
+    /// the declarations and embeddings of the literal are under it. `scope` for a literal that
+    /// is a value, not itself embedded; `in_closed` when a closed group holds it.
+    pub(super) fn literal_group(
+        &mut self,
+        parent: Option<GroupId>,
+        in_closed: bool,
+        scope: bool,
+    ) -> GroupId {
+        let g = self.new_group(parent, Closedness::Open);
+        self.groups[g].struct_decls = in_closed;
+        self.groups[g].scope = scope;
+        g
+    }
+
+    /// The group of the value of a `close()` embedded in a struct, added in `outer`: closed by
+    /// the embedding, at its own level only (its fields' values are in an open group under it).
+    pub(super) fn embedded_close_group(&mut self, outer: GroupId) -> GroupId {
+        let g = self.new_group(Some(outer), Closedness::Embedded);
+        self.groups[g].by_close = true;
+        g
+    }
+
+    /// Whether `group` holds the fields' values of an embedded `close()`'s value
+    /// ([`Eval::embedded_close_group`]): a `close()` there is embedded too, it closes the field
+    /// with the declarations of the struct the value is embedded in.
+    pub(super) fn in_embedded_close(&self, group: GroupId) -> bool {
+        let g = &self.groups[group];
+        !g.is_closed()
+            && g.parent.is_some_and(|p| {
+                let p = &self.groups[p];
+                p.by_close && p.closedness == Closedness::Embedded
+            })
+    }
+
+    /// The group that closes a struct literal added at `v` because it embeds a definition,
+    /// under the literal's own group: its declarations, and its fields' values, are in it.
+    pub(super) fn embedding_closed_group(
+        &mut self,
+        literal: Option<GroupId>,
+        v: VertexId,
+    ) -> GroupId {
+        let g = self.new_group(literal, Closedness::Embedded);
+        self.groups[g].origin = Some(v);
+        g
+    }
+
+    /// Whether the closed group `g`, present at `v`, closes `v`. A group closing a struct
+    /// literal by embedding closes the vertex the literal is unified into and the fields
+    /// under it, unless a level between them is opened by `...` in what the group requires.
+    fn closes(&self, g: GroupId, v: VertexId) -> bool {
+        let Some(origin) = self.groups[g].origin else {
+            return true;
+        };
+        let mut current = v;
+        while current != origin {
+            let Some(parent) = self.vertices[current].parent else {
+                return false;
+            };
+            let required = self.requirement(g, parent);
+            if self.vertices[parent]
+                .groups
+                .iter()
+                .any(|entry| entry.open && self.satisfies(parent, entry.group, &required))
+            {
+                return false;
+            }
+            current = parent;
+        }
+        true
     }
 
     /// The group of the value of `x...` added in `parent`: it opens what it holds.
@@ -158,6 +250,31 @@ impl<'a> Eval<'a> {
         let group = self.new_group(parent, Closedness::Open);
         self.groups[group].opens = true;
         group
+    }
+
+    /// The group of the conjuncts of a field selected from a value computed in place, added
+    /// in `parent` ([`Group::detaches`]).
+    pub(super) fn detached_group(&mut self, parent: Option<GroupId>) -> GroupId {
+        let group = self.new_group(parent, Closedness::Open);
+        self.groups[group].detaches = true;
+        group
+    }
+
+    /// Whether a conjunct added in `group` leaves the closedness it had: `group` is, or is
+    /// open under, a group made by [`Eval::detached_group`], with nothing closed between.
+    pub(super) fn is_detached(&self, group: GroupId) -> bool {
+        let mut current = Some(group);
+        while let Some(g) = current {
+            let g = &self.groups[g];
+            if g.detaches {
+                return true;
+            }
+            if g.is_closed() {
+                return false;
+            }
+            current = g.parent;
+        }
+        false
     }
 
     /// Whether `group` is opened by `x...`: it or a group holding it was made by one.
@@ -185,7 +302,7 @@ impl<'a> Eval<'a> {
         outer: Option<GroupId>,
     ) -> Option<GroupId> {
         match outer {
-            Some(o) if self.is_opened(o) => outer,
+            Some(o) if self.is_opened(o) || (own.is_some() && self.is_detached(o)) => outer,
             _ => own.or(outer),
         }
     }
@@ -228,6 +345,9 @@ impl<'a> Eval<'a> {
         let mut firm = self.groups[c].closedness == Closedness::Definition;
         while let Some(parent) = self.groups[required].parent {
             let holder = &self.groups[parent];
+            // A struct literal's own scope does not merge into the definition holding it.
+            let bounded =
+                self.groups[required].scope && holder.closedness == Closedness::Definition;
             match (holder.embedded_at, holder.parent) {
                 (Some(at), Some(embedder)) if at == v || !firm => {
                     if !self.groups[required].struct_decls {
@@ -238,6 +358,7 @@ impl<'a> Eval<'a> {
                 }
                 (None, _)
                     if !firm
+                        && !bounded
                         && (holder.is_closed()
                             || self.groups[required].closedness == Closedness::Embedded) =>
                 {
@@ -260,9 +381,19 @@ impl<'a> Eval<'a> {
         let mut required: Vec<Requirement> = Vec::new();
         for entry in &self.vertices[v].groups {
             if self.groups[entry.group].is_closed() && !self.is_opened(entry.group) {
-                let r = self.requirement(entry.group, v);
-                if !required.contains(&r) {
-                    required.push(r);
+                let closing = match self.closes(entry.group, v) {
+                    true => Some(entry.group),
+                    // Then the literal is as any other: closed by what holds it.
+                    false => self.groups[entry.group]
+                        .parent
+                        .and_then(|literal| self.arc_group(self.groups[literal].parent))
+                        .filter(|&g| self.groups[g].is_closed() && !self.is_opened(g)),
+                };
+                if let Some(g) = closing {
+                    let r = self.requirement(g, v);
+                    if !required.contains(&r) {
+                        required.push(r);
+                    }
                 }
             }
             let mut above = self.groups[entry.group].parent;

@@ -58,6 +58,17 @@ pub(super) enum Embedded<'a> {
     },
 }
 
+/// Where a struct literal's declarations are added ([`Eval::add_decls`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Literal {
+    /// A file's own declarations.
+    File,
+    /// A struct literal that is a value: a field's, an operand's.
+    Value,
+    /// A struct literal embedded in another struct, or yielded by a comprehension.
+    Embedded,
+}
+
 /// One conjunct of a vertex: what it adds, where its names resolve, and the closedness group
 /// it was added in.
 #[derive(Clone)]
@@ -147,7 +158,7 @@ impl<'a> Eval<'a> {
                 }));
                 let decls = &self.program.packages[package].files[file].decls;
                 let span = decls.first().map(decl_span).unwrap_or_default();
-                self.add_decls(v, decls, env, c.group, span);
+                self.add_decls(v, decls, env, c.group, span, Literal::File);
             }
             ConjunctKind::Val(val) => self.add_val(v, val, c.group, (0, 0)),
             ConjunctKind::Expr(e) => {
@@ -204,7 +215,13 @@ impl<'a> Eval<'a> {
         embedded: bool,
     ) {
         match &e.kind {
-            ExprKind::Struct(lit) => self.add_decls(v, &lit.decls, env, group, e.span),
+            ExprKind::Struct(lit) => {
+                let literal = match embedded {
+                    true => Literal::Embedded,
+                    false => Literal::Value,
+                };
+                self.add_decls(v, &lit.decls, env, group, e.span, literal)
+            }
             ExprKind::List(list) => self.add_list(v, list, env, group, e.span),
             ExprKind::Paren(inner) | ExprKind::Optional(inner) => {
                 self.add_expr(v, inner, env, group, embedded)
@@ -275,7 +292,23 @@ impl<'a> Eval<'a> {
                             });
                         } else {
                             self.copying.push((v, t));
-                            self.add_vertex_conjuncts(v, t, group, by_embedding, is_definition);
+                            if selects_from_value(e) && !self.vertices[t].conjuncts.is_empty() {
+                                // A field of a value computed in place (`(#x & y).z`) brings
+                                // its conjuncts, not the closedness they had there (nor that of
+                                // the values they refer to there).
+                                let detached = Some(self.detached_group(group));
+                                for c in self.vertices[t].conjuncts.clone() {
+                                    self.add(
+                                        v,
+                                        Conjunct {
+                                            group: detached,
+                                            ..c
+                                        },
+                                    );
+                                }
+                            } else {
+                                self.add_vertex_conjuncts(v, t, group, by_embedding, is_definition);
+                            }
                             self.copying.pop();
                         }
                     }
@@ -395,9 +428,10 @@ impl<'a> Eval<'a> {
                 (None, Some(_), Some(outer)) if self.is_opened(outer) => Some(outer),
                 (None, Some(own), Some(outer)) if self.groups[own].by_close && own != outer => {
                     let context = &self.groups[outer];
-                    if context.embedded_at.is_some() {
-                        // `close()`'s value embedded in a struct closes that struct.
-                        Some(self.new_group(Some(outer), Closedness::Definition))
+                    if context.embedded_at.is_some() || self.in_embedded_close(outer) {
+                        // `close()`'s value embedded in a struct closes that struct, at its
+                        // own level only; so does one that is a field of such a value.
+                        Some(self.embedded_close_group(outer))
                     } else if context.is_closed() {
                         // Within a closed context, the context's closedness governs: declare
                         // it on `v` so that it is checked there.
@@ -407,6 +441,7 @@ impl<'a> Eval<'a> {
                         Some(own)
                     }
                 }
+                (None, Some(_), Some(outer)) if self.is_detached(outer) => Some(outer),
                 (None, Some(own), Some(outer)) => {
                     if self.groups[outer].embedded_at == Some(v) {
                         self.adopt(v, own, outer);
@@ -466,6 +501,7 @@ impl<'a> Eval<'a> {
         env: Env<'a>,
         group: Option<GroupId>,
         span: Span,
+        literal: Literal,
     ) {
         // A file's own declarations are in its package frame; any other struct literal,
         // even one embedded at the top of a file, opens a scope of its own.
@@ -508,7 +544,8 @@ impl<'a> Eval<'a> {
         }
         // A struct with embeddings gets a group of its own (unless a closed group holds it
         // already), for its fields and for the closedness of what it embeds to merge into; one
-        // that embeds a definition is closed by it, at its own level only (see `closed.rs`).
+        // that embeds a definition is closed by it (see `closed.rs`): a struct literal down
+        // to the fields of its fields, a file at its own level only.
         // With `explicitopen`, embedding is unifying: none of this (see `closed.rs`).
         let explicit = self.explicit_open(span.file);
         let closes_by_embedding = !explicit
@@ -520,12 +557,18 @@ impl<'a> Eval<'a> {
                 |d| matches!(d, Decl::Embed(e) if !matches!(e.kind, ExprKind::Comprehension(_))),
             );
         let context = self.arc_group(group);
-        let group = if embeds && context.is_none_or(|g| !self.groups[g].is_closed()) {
+        let context_closed = context.is_some_and(|g| self.groups[g].is_closed());
+        let recursive = closes_by_embedding && literal != Literal::File;
+        let group = if recursive {
+            Some(self.literal_group(group, context_closed, literal == Literal::Value))
+        } else if embeds && !context_closed {
             Some(self.new_group(group, Closedness::Open))
         } else {
             group
         };
-        let decl_group = if closes_by_embedding {
+        let decl_group = if recursive {
+            Some(self.embedding_closed_group(group, v))
+        } else if closes_by_embedding {
             let g = self.new_group(group, Closedness::Embedded);
             self.groups[g].struct_decls = true;
             Some(g)
@@ -533,8 +576,12 @@ impl<'a> Eval<'a> {
             group
         };
         // The fields' values (and pattern constraints') are in the struct's own group, not in
-        // the embedding that brought the struct here: closedness by embedding is shallow.
-        let mut arc_group = self.arc_group(group);
+        // the embedding that brought the struct here; a literal closed by embedding closes
+        // them too.
+        let mut arc_group = match recursive {
+            true => decl_group,
+            false => self.arc_group(group),
+        };
         // `close()` closes its struct at its own level only: the fields' values are in an
         // open group under it.
         if let Some(g) = arc_group.filter(|&g| self.groups[g].by_close) {
@@ -869,5 +916,24 @@ fn same_func(a: &Val, b: &Val) -> bool {
             _ => std::mem::discriminant(x) == std::mem::discriminant(y),
         },
         _ => false,
+    }
+}
+
+/// Whether `e` selects a field (or element) of a value computed in place rather than of a
+/// reference: `(#x & {y: 1}).y`, `{a: 1}.a`. Such a value is evaluated on its own, and what
+/// was closed in it is not closed where the field is used.
+fn selects_from_value(e: &Expr) -> bool {
+    let mut base = e;
+    let mut selected = false;
+    loop {
+        match &base.kind {
+            ExprKind::Paren(inner) => base = inner,
+            ExprKind::Selector(inner, _) | ExprKind::Index(inner, _) => {
+                selected = true;
+                base = inner;
+            }
+            ExprKind::Ident(_) => return false,
+            _ => return selected,
+        }
     }
 }
