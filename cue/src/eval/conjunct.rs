@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::call::{validator_scalar, Func};
 use super::closed::{Closedness, ClosingBuiltin, GroupId};
-use super::cycle::STRUCTURAL_CYCLE;
+use super::cycle::{is_reference_cycle, STRUCTURAL_CYCLE};
 use super::disjunct::collect_disjuncts;
 use super::errors::compact;
 use super::pattern::Pattern;
@@ -762,6 +762,8 @@ impl<'a> Eval<'a> {
                     .collect();
                 self.add_disjunction(v, key.0 ^ key.1.rotate_left(17), options);
             }
+            // An inline expression met again at its own level: the conjunct adds nothing.
+            Val::Bottom(err) if is_reference_cycle(&err) => {}
             Val::Bottom(err) => self.set_error(v, err),
             // `net.IPv4` (a validator not called) constrains like `net.IPv4()`.
             Val::Func(Func::Builtin(builtin))
