@@ -1915,14 +1915,18 @@ fn inline_values_evaluated_within_themselves_are_cycles() {
     assert_eq!(exported["c0"]["objects"], json!({"name": 0, "data": {}}));
 }
 
-/// `and` and `or` take a list: anything else is named as CUE names it.
+/// `and` and `or` take a list: anything else is named as CUE names it. A disjunct that
+/// reaches the call again is a cycle, which eliminates it (cycle/evaluate.txtar,
+/// disjunctionCycle: `1 | c` is 1).
 #[test]
 fn and_of_a_value_that_is_not_a_list_is_an_error_naming_it() {
-    let errors = diagnostics("a: and(1)");
-    assert!(
-        errors
-            .iter()
-            .any(|(_, m)| m == "cannot use 1 (type int) as list in argument 1 to and"),
-        "{errors:?}"
-    );
+    for text in ["a: and(1)", "a: b\nb: and(1 | c)\nc: a"] {
+        let errors = diagnostics(text);
+        assert!(
+            errors
+                .iter()
+                .any(|(_, m)| m == "cannot use 1 (type int) as list in argument 1 to and"),
+            "{text}: {errors:?}"
+        );
+    }
 }
