@@ -2140,3 +2140,57 @@ fn repeated_disjunctions_of_literals_are_one() {
     let shadowed = "s: v: 1 | int\ns: {\n\tint: 2\n\tv: 1 | int\n}";
     assert_eq!(value_at(shadowed, "s.v"), "incomplete value 1 | 2");
 }
+
+/// An inline value (a call's argument, an operand) evaluated again within its own
+/// evaluation is a cycle, found at once instead of at the recursion limit: at the level of
+/// the value it is a reference cycle, which adds nothing (`b: close({c})`, `c: b` is `{}`);
+/// below it the value would contain itself, a structural cycle that the call it is an
+/// argument of names (CUE's test data, cycle/evaluate.txtar and cycle/self.txtar).
+#[test]
+fn inline_values_evaluated_within_themselves_are_cycles() {
+    for text in ["a: b\nb: close({c})\nc: a", "b: close({b})"] {
+        let exported = export(text).expect(text);
+        assert_eq!(exported["b"], json!({}), "{text}");
+    }
+    for (text, call) in [
+        (
+            "import \"list\"\na: b\nb: list.Concat([[c], [c]])\nc: a",
+            "list.Concat",
+        ),
+        ("import \"list\"\na: list.Concat([a, [1]])", "list.Concat"),
+        (
+            "import \"list\"\na: b\nb: list.Repeat([{a: b: c}], 3)\nc: a",
+            "list.Repeat",
+        ),
+    ] {
+        let errors = diagnostics(text);
+        assert!(
+            errors.iter().any(|(code, m)| code == "STRUCTURAL_CYCLE"
+                && m == &format!("error in call to {call}: structural cycle")),
+            "{text}: {errors:?}"
+        );
+    }
+    // The same expression evaluated inline again, for other data, is no cycle.
+    let chain = "_lib: {IMPORT: objects: _, objects: ({} & IMPORT).objects}\n\
+                 c2: objects: {name: len(data), data: {}}\n\
+                 c1: _lib & {IMPORT: c2}\n\
+                 c0: _lib & {IMPORT: c1}";
+    let exported = export(chain).expect(chain);
+    assert_eq!(exported["c0"]["objects"], json!({"name": 0, "data": {}}));
+}
+
+/// `and` and `or` take a list: anything else is named as CUE names it. A disjunct that
+/// reaches the call again is a cycle, which eliminates it (cycle/evaluate.txtar,
+/// disjunctionCycle: `1 | c` is 1).
+#[test]
+fn and_of_a_value_that_is_not_a_list_is_an_error_naming_it() {
+    for text in ["a: and(1)", "a: b\nb: and(1 | c)\nc: a"] {
+        let errors = diagnostics(text);
+        assert!(
+            errors
+                .iter()
+                .any(|(_, m)| m == "cannot use 1 (type int) as list in argument 1 to and"),
+            "{text}: {errors:?}"
+        );
+    }
+}

@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use super::closed::Closedness;
-use super::conjunct::{Conjunct, ConjunctKind, Env};
+use super::conjunct::{env_key, Conjunct, ConjunctKind, Env};
+use super::cycle::{inline_cycle_value, STRUCTURAL_CYCLE};
 use super::resolve::Resolved;
 use super::validator::ValidatorKind;
 use super::values::Val;
@@ -304,7 +305,11 @@ impl<'a> Eval<'a> {
                 if args.len() != 1 {
                     return arity_error(1);
                 }
-                let t = self.new_vertex(None, None);
+                let key = (&args[0] as *const Expr as usize, env_key(env));
+                if let Some(cycle) = self.inline_reentry(key) {
+                    return inline_cycle_value(cycle, args[0].span);
+                }
+                let t = self.inline_vertex(false);
                 self.vertices[t].arc_type = ArcType::Regular;
                 let group = self.new_group(None, Closedness::Definition);
                 self.groups[group].by_close = true;
@@ -313,20 +318,46 @@ impl<'a> Eval<'a> {
                     env: env.clone(),
                     group: Some(group),
                 });
+                self.inline_stack.push((key, t));
                 self.finalize(t);
+                self.inline_stack.pop();
                 self.value_of(t)
             }
             Func::And | Func::Or => {
                 if args.len() != 1 {
                     return arity_error(1);
                 }
-                let list = self.eval_expr(&args[0], env);
-                let Val::Node(l) = list else {
-                    return Val::Bottom(EvalError::new(
-                        "INVALID",
-                        "expected a list",
-                        vec![args[0].span],
-                    ));
+                // The elements of a list written here are unified into (or are the choices
+                // of) the value being evaluated: they stand at its level.
+                let list = match &args[0].kind {
+                    ExprKind::List(_) => self.value_in_inline_vertex(&args[0], env, true),
+                    _ => self.eval_expr(&args[0], env),
+                };
+                let l = match list {
+                    Val::Node(l) => l,
+                    Val::Bottom(err) => return Val::Bottom(err),
+                    Val::Atom(atom, _) => {
+                        let name = if matches!(func, Func::Or) {
+                            "or"
+                        } else {
+                            "and"
+                        };
+                        return Val::Bottom(EvalError::new(
+                            "ARGUMENTS",
+                            format!(
+                                "cannot use {atom} (type {}) as list in argument 1 to {name}",
+                                atom.kind().name()
+                            ),
+                            vec![args[0].span],
+                        ));
+                    }
+                    _ => {
+                        return Val::Bottom(EvalError::new(
+                            "INVALID",
+                            "expected a list",
+                            vec![args[0].span],
+                        ))
+                    }
                 };
                 self.finalize(l);
                 let l = self.resolve_forward(l);
@@ -342,7 +373,8 @@ impl<'a> Eval<'a> {
                     let options = items.iter().map(|&i| (self.value_of(i), false)).collect();
                     return Val::Disj(Arc::new(options));
                 }
-                let t = self.new_vertex(None, None);
+                // The elements unified, at the level of the value being evaluated.
+                let t = self.inline_vertex(false);
                 self.vertices[t].arc_type = ArcType::Regular;
                 for i in items {
                     let conjuncts = self.vertices[i].conjuncts.clone();
@@ -428,6 +460,17 @@ impl<'a> Eval<'a> {
                         self.describe_val(&val)
                     );
                     return Val::Bottom(EvalError::incomplete(message, vec![span, arg.span]));
+                }
+                // CUE names the call whose argument contains itself.
+                Err(err)
+                    if err.code == STRUCTURAL_CYCLE
+                        && !err.message.starts_with("error in call to") =>
+                {
+                    let message = format!(
+                        "error in call to {}.{}: {}",
+                        builtin.package, builtin.name, err.message
+                    );
+                    return Val::Bottom(EvalError::new(STRUCTURAL_CYCLE, message, vec![span]));
                 }
                 Err(err) => return Val::Bottom(err),
             }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::call::{validator_scalar, Func};
 use super::closed::{Closedness, ClosingBuiltin, GroupId};
-use super::cycle::STRUCTURAL_CYCLE;
+use super::cycle::{is_reference_cycle, STRUCTURAL_CYCLE};
 use super::disjunct::collect_disjuncts;
 use super::errors::compact;
 use super::pattern::Pattern;
@@ -809,6 +809,9 @@ impl<'a> Eval<'a> {
                     .collect();
                 self.add_disjunction(v, key.0 ^ key.1.rotate_left(17), options);
             }
+            // An inline expression met again at its own level: the conjunct adds nothing,
+            // except to a disjunct, which the cycle eliminates (`b: and(1 | c)`, `c: b`).
+            Val::Bottom(err) if is_reference_cycle(&err) && self.vertices[v].origin.is_none() => {}
             Val::Bottom(err) => self.set_error(v, err),
             // `net.IPv4` (a validator not called) constrains like `net.IPv4()`.
             Val::Func(Func::Builtin(builtin))

@@ -12,11 +12,22 @@
 //! ([`Eval::repeats_structure`]), unless data drives the recursion (it ends where the data
 //! does). Through pattern constraints and a list's `...T` it may repeat a little longer,
 //! since the data they apply to can end it.
+//!
+//! A value evaluated inline (an operand such as `(t & {}).out`, a call's argument) has no
+//! parent; it is noted with the vertex whose expansion evaluated it, its home
+//! ([`Eval::inline_vertex`]). The same expression in the same environment evaluated inline
+//! again within its own evaluation would repeat forever ([`Eval::inline_reentry`]): below
+//! the outer value (`b: list.Concat([[c]])`, `c: b`) the value contains itself, a
+//! structural cycle; at its level (`b: close({c})`, `c: b`) it is a reference cycle, which
+//! adds nothing. A value evaluated inline that reads a vertex in progress is no cycle by
+//! itself: CUE evaluates it as a field of its own (`root: a: (X & {input: root}).output`).
 
 use super::conjunct::{env_key, Conjunct, ConjunctKind};
-use super::vertex::{State, VertexId};
+use super::values::Val;
+use super::vertex::{ArcType, State, VertexId};
 use super::Eval;
 use crate::ast::{Decl, Expr, ExprKind, FieldConstraint, LabelKind};
+use crate::source::Span;
 use crate::value::{EvalError, Scalar};
 use std::sync::Arc;
 
@@ -25,6 +36,42 @@ pub(super) const STRUCTURAL_CYCLE: &str = "STRUCTURAL_CYCLE";
 
 /// The code of a reference cycle that gives no value (see [`Eval::cycle_error`]).
 pub(super) const CYCLE: &str = "CYCLE";
+
+/// The message of the value of an inline expression evaluated again within its own
+/// evaluation, at the level of that evaluation (see [`Eval::inline_reentry`]): a reference
+/// cycle (code [`CYCLE`], incomplete), which the conjunct it reaches drops, as CUE drops
+/// `a: a` (see [`is_reference_cycle`]).
+const REFERENCE_CYCLE: &str = "reference cycle";
+
+/// Whether `err` is the value of an inline reference cycle, which adds nothing.
+pub(super) fn is_reference_cycle(err: &EvalError) -> bool {
+    err.code == CYCLE && err.message == REFERENCE_CYCLE
+}
+
+/// The value of an inline expression that [`Eval::inline_reentry`] found in a cycle.
+pub(super) fn inline_cycle_value(cycle: InlineCycle, span: Span) -> Val {
+    let (code, message, incomplete) = match cycle {
+        InlineCycle::Reference => (CYCLE, REFERENCE_CYCLE, true),
+        InlineCycle::Structural => (STRUCTURAL_CYCLE, "structural cycle", false),
+    };
+    Val::Bottom(Arc::new(EvalError {
+        code,
+        message: message.to_string(),
+        spans: vec![span],
+        incomplete,
+        sub: Vec::new(),
+    }))
+}
+
+/// What copying the conjuncts of a vertex in progress into an inline value closes (see
+/// [`Eval::inline_cycle`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum InlineCycle {
+    /// The value stands at the vertex's own level: the copy adds nothing.
+    Reference,
+    /// The value lies below the vertex: it would contain itself forever.
+    Structural,
+}
 
 /// How many times structure may repeat through a pattern constraint or a list's `...T`
 /// before it is a structural cycle (see [`Eval::repeats_structure`]): enough for the data
@@ -53,6 +100,89 @@ fn declares_structure(e: &Expr) -> bool {
 }
 
 impl<'a> Eval<'a> {
+    /// A new vertex for a value evaluated inline, with the vertex being expanded as its home.
+    /// With `flat`, its elements stand at its home's level (the list given to `and` or `or`
+    /// is unified into, or is a choice of, the value being evaluated).
+    pub(super) fn inline_vertex(&mut self, flat: bool) -> VertexId {
+        let t = self.new_vertex(None, None);
+        if let Some(&home) = self.expanding.last() {
+            self.inline_homes.insert(t, (home, flat));
+        }
+        t
+    }
+
+    /// Before evaluating the inline value of the expression and environment `key`: whether
+    /// the same one is being evaluated further out, so that evaluating it again would repeat
+    /// forever. Where the vertex being expanded now lies below that outer value, the value
+    /// contains itself (a structural cycle, `b: list.Concat([[c]])`, `c: b`); where it stands
+    /// at its level (`b: close({c})`, `c: b`, with `b` read through an expression), or is a
+    /// field read while evaluating it (`b: and([for x in a {x}])`, `a: d: b`), the value
+    /// adds nothing there (a reference cycle).
+    pub(super) fn inline_reentry(&self, key: (usize, usize)) -> Option<InlineCycle> {
+        let &(_, outer) = self.inline_stack.iter().rev().find(|(k, _)| *k == key)?;
+        let current = self.expanding.last().copied();
+        match current.and_then(|current| self.level_of(current, outer)) {
+            Some((InlineCycle::Structural, _)) => Some(InlineCycle::Structural),
+            _ => Some(InlineCycle::Reference),
+        }
+    }
+
+    /// How `v` stands to `target`, found by going up from `v` through disjunction candidates
+    /// (to their origin), inline values (to their home) and parents: at `target`'s level
+    /// (only candidates, homes, and the elements of a list given to `and` or `or`, passed)
+    /// or below it; and whether the way passed the home of an inline value.
+    pub(super) fn level_of(&self, v: VertexId, target: VertexId) -> Option<(InlineCycle, bool)> {
+        const SEARCHED: usize = 64;
+        let (mut current, mut below, mut crossed) = (v, false, false);
+        for _ in 0..SEARCHED {
+            if current == target {
+                let level = match below {
+                    false => InlineCycle::Reference,
+                    true => InlineCycle::Structural,
+                };
+                return Some((level, crossed));
+            }
+            let vertex = &self.vertices[current];
+            if let Some(origin) = vertex.origin {
+                current = origin;
+            } else if let Some(&(home, _)) = self.inline_homes.get(&current) {
+                crossed = true;
+                current = home;
+            } else if let Some(parent) = vertex.parent {
+                let flat = self
+                    .inline_homes
+                    .get(&parent)
+                    .is_some_and(|&(_, flat)| flat);
+                below |= !flat;
+                current = parent;
+            } else {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The first structural cycle found in the regular arcs of the finalized `t` (a few
+    /// levels deep): a value that contains it contains itself.
+    pub(super) fn structural_cycle_in(&self, t: VertexId) -> Option<Arc<EvalError>> {
+        fn find(eval: &Eval<'_>, v: VertexId, depth: usize) -> Option<Arc<EvalError>> {
+            let v = eval.resolve_forward(v);
+            let vertex = &eval.vertices[v];
+            if let Some(err) = vertex.error.as_ref().filter(|e| e.code == STRUCTURAL_CYCLE) {
+                return Some(err.clone());
+            }
+            if depth == 0 {
+                return None;
+            }
+            vertex
+                .arcs
+                .iter()
+                .filter(|&&a| eval.vertices[a].arc_type == ArcType::Regular)
+                .find_map(|&a| find(eval, a, depth - 1))
+        }
+        find(self, t, 8)
+    }
+
     /// Adds `c` to `v`. When that made `v` incomplete (it had no error before) and read
     /// vertices in progress: the outermost of them (`v` itself when it was read and nothing
     /// further out), which `v` waits for.

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use super::closed::ClosingBuiltin;
-use super::conjunct::{Conjunct, ConjunctKind, Env};
+use super::conjunct::{env_key, Conjunct, ConjunctKind, Env};
+use super::cycle::inline_cycle_value;
 use super::resolve::Resolved;
 use super::values::Val;
 use super::vertex::{ArcType, Feature, ListInfo, State, VertexId};
@@ -455,14 +456,25 @@ impl<'a> Eval<'a> {
 
     /// The value of `e` evaluated as the only conjunct of a vertex of its own.
     fn value_in_vertex(&mut self, e: &'a Expr, env: &Env<'a>) -> Val {
-        let t = self.new_vertex(None, None);
+        self.value_in_inline_vertex(e, env, false)
+    }
+
+    /// [`Eval::value_in_vertex`] in a vertex noted as inline (see [`Eval::inline_vertex`]).
+    pub(super) fn value_in_inline_vertex(&mut self, e: &'a Expr, env: &Env<'a>, flat: bool) -> Val {
+        let key = (e as *const Expr as usize, env_key(env));
+        if let Some(cycle) = self.inline_reentry(key) {
+            return inline_cycle_value(cycle, e.span);
+        }
+        let t = self.inline_vertex(flat);
         self.vertices[t].arc_type = ArcType::Regular;
         self.vertices[t].conjuncts.push(Conjunct {
             kind: ConjunctKind::Expr(e),
             env: env.clone(),
             group: None,
         });
+        self.inline_stack.push((key, t));
         self.finalize(t);
+        self.inline_stack.pop();
         self.value_of(t)
     }
 

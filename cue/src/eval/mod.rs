@@ -156,6 +156,13 @@ pub(crate) struct Eval<'a> {
     /// The vertices whose conjuncts are being copied by a reference, each with the vertex
     /// they are copied into, innermost last (see [`Eval::repeats_structure`]).
     copying: Vec<(VertexId, VertexId)>,
+    /// Values evaluated inline (an operand `(x & {}).out`, a call's argument), which have no
+    /// parent: the vertex whose expansion evaluated each, and whether its elements stand at
+    /// that vertex's level (`and([...])`). See [`Eval::inline_cycle`].
+    inline_homes: HashMap<VertexId, (VertexId, bool)>,
+    /// The inline values being evaluated, innermost last, each with its expression and
+    /// environment: the same one again inside is a cycle ([`Eval::inline_reentry`]).
+    inline_stack: Vec<((usize, usize), VertexId)>,
     /// The data document being validated, if any.
     data_file: Option<crate::source::FileId>,
     /// The root of a `-d` schema expression: like a definition, a schema for data.
@@ -200,6 +207,8 @@ impl<'a> Eval<'a> {
             candidates: Vec::new(),
             expanding_conjunct: None,
             copying: Vec::new(),
+            inline_homes: HashMap::new(),
+            inline_stack: Vec::new(),
             data_file: None,
             expression_root: None,
             definition_groups: HashMap::new(),

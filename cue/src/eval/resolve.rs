@@ -601,7 +601,7 @@ impl<'a> Eval<'a> {
             Resolved::Val(val) => Ok(val),
             Resolved::Conjunct(c) => match c.kind {
                 ConjunctKind::Expr(x) => {
-                    let t = self.new_vertex(None, None);
+                    let t = self.inline_vertex(false);
                     self.vertices[t].arc_type = ArcType::Regular;
                     self.vertices[t].conjuncts.push(Conjunct {
                         kind: ConjunctKind::Expr(x),

@@ -162,10 +162,13 @@ impl<'a> Eval<'a> {
                 let t = *t;
                 match self.concrete_value(t) {
                     Some(c) => Ok(c),
-                    None => Err(EvalError::incomplete(
-                        format!("incomplete value {}", self.describe_value(t)),
-                        vec![span],
-                    )),
+                    // A value that contains itself is that error, not merely incomplete.
+                    None => Err(self.structural_cycle_in(t).unwrap_or_else(|| {
+                        EvalError::incomplete(
+                            format!("incomplete value {}", self.describe_value(t)),
+                            vec![span],
+                        )
+                    })),
                 }
             }
             Val::Disj(options) => {
