@@ -479,6 +479,12 @@ impl<'a> Extractor<'a> {
                 // that may not be present), it is the schema that accepts nothing.
                 return Shape::new(Body::OneOf(Vec::new()));
             }
+            if err.code == "FIELD_NOT_ALLOWED" && self.eval.view(v).arc_type() == ArcType::Optional
+            {
+                // `#A & {b?: int}` with `#A` closed: no error of the value, as in CUE, but
+                // `b` may not be present.
+                return Shape::new(Body::OneOf(Vec::new()));
+            }
             if !err.incomplete {
                 self.errors.push(self.eval.diagnostic(v, &err));
                 return Shape::new(Body::Any);

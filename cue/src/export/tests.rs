@@ -934,3 +934,15 @@ fn a_recursion_through_a_hidden_field_is_a_ref() {
         json!({"$ref": "#/$defs/_node"})
     );
 }
+
+#[test]
+fn an_optional_field_a_closed_struct_refuses_accepts_nothing() {
+    // `#B` does not allow `b`: in `#A` it may not be present, so data setting it is invalid.
+    let source = "#B: {a?: int}\n#A: #B & {b?: string}";
+    assert_eq!(property(&openapi(source), "b"), json!({"not": {}}));
+    assert_eq!(property(&json_schema(source), "b"), json!(false));
+    assert_eq!(
+        property(&json_schema(source), "a"),
+        json!({"type": "integer"})
+    );
+}
