@@ -946,3 +946,42 @@ fn an_optional_field_a_closed_struct_refuses_accepts_nothing() {
         json!({"type": "integer"})
     );
 }
+
+/// The package document of `source`, with or without explicit openness.
+fn package_document(source: &str, explicit_open: bool) -> Json {
+    let config = crate::JsonSchemaConfig { explicit_open };
+    package(source)
+        .json_schema_package_with(&config)
+        .expect("exports")
+}
+
+#[test]
+fn the_package_document_states_an_ellipsis_as_any_other_field() {
+    let source = "#S: {a?: int, ...}\nt?: #S\nu?: {b?: int, ...}\nv?: {c?: int}";
+    let document = package_document(source, false);
+    assert_eq!(document["$defs"]["S"]["additionalProperties"], json!(true));
+    assert_eq!(
+        property(&document, "u")["additionalProperties"],
+        json!(true)
+    );
+    assert_eq!(property(&document, "v").get("additionalProperties"), None);
+    // The definitions' document (the registry's canonical form) is unchanged by it.
+    let definitions = package(source).json_schema(None).expect("exports");
+    assert_eq!(definitions["$defs"]["S"].get("additionalProperties"), None);
+}
+
+#[test]
+fn explicit_openness_states_no_struct_closed() {
+    let source = "#S: {a?: int}\nt?: #S\nu?: close(_foo)\n_foo: a?: int";
+    let closed = package_document(source, false);
+    assert_eq!(closed["$defs"]["S"]["additionalProperties"], json!(false));
+    assert_eq!(property(&closed, "u")["additionalProperties"], json!(false));
+    let open = package_document(source, true);
+    assert_eq!(open["$defs"]["S"].get("additionalProperties"), None);
+    // `close(_foo)` closes nothing here: it is the field it closes.
+    assert_eq!(property(&open, "u"), json!({"$ref": "#/$defs/_foo"}));
+    assert_eq!(
+        open["$defs"]["_foo"],
+        json!({"type": "object", "properties": {"a": {"type": "integer"}}})
+    );
+}
