@@ -88,6 +88,7 @@ pub(crate) fn extract_from<'a>(
     };
     let info = extractor.info();
     let title = package_doc(program);
+    let version = extractor.version();
     let mut definitions = Vec::new();
     let mut vertices = Vec::new();
     extractor.in_definition = true;
@@ -115,6 +116,7 @@ pub(crate) fn extract_from<'a>(
         Exported {
             info,
             title,
+            version,
             definitions,
         },
         root_shape,
@@ -165,6 +167,21 @@ impl<'a> Extractor<'a> {
         self.eval.finalize(info);
         let value = self.eval.concrete_value(info)?;
         Some(crate::package::concrete_to_json(&value))
+    }
+
+    /// The package's `$version`, when it is a concrete string: OpenAPI's version when `info`
+    /// does not set one.
+    fn version(&mut self) -> Option<String> {
+        let root = self.eval.resolve_forward(self.root);
+        let version = self
+            .eval
+            .view(root)
+            .arc(&Feature::Regular(Arc::from("$version")))?;
+        self.eval.finalize(version);
+        match self.eval.concrete_value(version)? {
+            Concrete::String(s) => Some(s.to_string()),
+            _ => None,
+        }
     }
 
     /// Adds a `depends on the data` note to the innermost definition (or, with `root`, to the

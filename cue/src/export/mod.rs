@@ -193,6 +193,8 @@ pub(crate) struct Exported {
     pub(crate) info: Option<Json>,
     /// The package's doc comment, which OpenAPI uses as the title when `info` is not set.
     pub(crate) title: Option<String>,
+    /// The package's `$version`, which OpenAPI uses as the version when `info` has none.
+    pub(crate) version: Option<String>,
     pub(crate) definitions: Vec<Definition>,
 }
 
