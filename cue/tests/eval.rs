@@ -215,6 +215,30 @@ fn patterns_make_fields_allowed_in_closed_structs() {
 }
 
 #[test]
+fn an_optional_field_a_closed_struct_refuses_is_no_error_until_data_sets_it() {
+    // As in CUE v0.17: `qty?` is not allowed by `#A`, which makes it a field that may not be
+    // present rather than an error of `#Order` (the package loads without diagnostics).
+    let schema = "#A: {id: string}\n#B: {id: string, qty?: int}\n#Order: #A & #B\n";
+    assert_eq!(first(schema, Some("#Order"), r#"{"id": "o1"}"#), "valid");
+    assert_eq!(
+        first(schema, Some("#Order"), r#"{"id": "o1", "qty": 1}"#),
+        "qty: field not allowed"
+    );
+    // A regular field that is not allowed stays an error of the package.
+    let package = Package::load(
+        PackageFiles {
+            files: vec![(
+                "schema.cue".to_string(),
+                "#A: {id: string}\n#Order: #A & {qty: int}\n".to_string(),
+            )],
+        },
+        &NoImports,
+    );
+    let headlines: Vec<String> = package.diagnostics().iter().map(|d| d.headline()).collect();
+    assert_eq!(headlines, vec!["#Order.qty: field not allowed".to_string()]);
+}
+
+#[test]
 fn embedding_a_definition_extends_it() {
     let schema = "#A: {a: string}\n#B: {#A, b: int}\n";
     assert_eq!(first(schema, Some("#B"), r#"{"a": "x", "b": 1}"#), "valid");

@@ -89,7 +89,8 @@
 //! with the golden `out/generate-v3/schema`, which is written in CUE syntax and is evaluated by
 //! our engine to JSON first (a golden we cannot read skips the case). A case whose comment sets
 //! `#path: #Name` exports that definition as the root instead
-//! (`Package::json_schema_package_at`). A pass is equality as
+//! (`Package::json_schema_package_at`); `#explicitOpen` sets `JsonSchemaConfig::explicit_open`
+//! (CUE's `GenerateConfig.ExplicitOpen`). A pass is equality as
 //! JSON values. A loose pass is a document that differs but that
 //! 1. compiles with the `jsonschema` crate (2020-12, formats asserted), and
 //! 2. gives the expected verdict on every test of the case's test data and there is at least
@@ -1828,9 +1829,12 @@ fn check_generate(archive: &txtar::Archive) -> Outcome {
         return Outcome::Skip;
     };
     let package = load_archive(archive);
+    let config = cue::JsonSchemaConfig {
+        explicit_open: comment_option(archive, "#explicitOpen").is_some(),
+    };
     let ours = match comment_option(archive, "#path") {
-        Some(path) => package.json_schema_package_at(path),
-        None => package.json_schema_package(),
+        Some(path) => package.json_schema_package_at_with(path, &config),
+        None => package.json_schema_package_with(&config),
     };
     let ours = match ours {
         Ok(document) => document,

@@ -234,21 +234,9 @@ impl<'a> Eval<'a> {
                 }
             }
         }
-        // Fields that the data set but the schema does not allow are checked before
-        // evaluation; optional arcs with a not-allowed error still report.
-        for &a in &self.vertices[v].arcs {
-            let vertex = &self.vertices[a];
-            if vertex.arc_type == ArcType::Optional {
-                if let Some(err) = &vertex.error {
-                    if err.code == "FIELD_NOT_ALLOWED" {
-                        self.push_error(a, err, out);
-                        if first_only {
-                            return;
-                        }
-                    }
-                }
-            }
-        }
+        // An optional field that a closed struct does not allow is not reported: as in CUE,
+        // its value is the error (the field may not be present), and only data that sets it
+        // (a regular field) is an error.
         for &a in &arcs {
             if self.vertices[a].error.is_none() {
                 self.collect_arc_errors(a, out, first_only);

@@ -175,6 +175,20 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// Whether a declaration of `v` is `...` (`{a?: int, ...}`), which allows any field: in a
+    /// closedness group present at `v`, or in a struct literal that is one of its conjuncts.
+    pub(crate) fn declares_ellipsis(&self, v: VertexId) -> bool {
+        use crate::ast::{Decl, ExprKind};
+        self.vertices[v].groups.iter().any(|entry| entry.open)
+            || self.vertices[v].conjuncts.iter().any(|c| match c.kind {
+                ConjunctKind::Expr(e) => match &e.kind {
+                    ExprKind::Struct(s) => s.decls.iter().any(|d| matches!(d, Decl::Ellipsis(_))),
+                    _ => false,
+                },
+                _ => false,
+            })
+    }
+
     /// What each closed group present at `v` allows, one [`ClosedSet`] per closed group (as
     /// [`Eval::allowed_by`] decides: a field is allowed when every set allows it).
     pub(crate) fn closed_sets(&self, v: VertexId) -> Vec<ClosedSet> {
@@ -349,6 +363,32 @@ impl<'a> Eval<'a> {
             target = Some(t);
         }
         target
+    }
+
+    /// The vertex of the field that `v`'s one conjunct closes (`t: close(_foo)`), if that is
+    /// all `v` is. An export that states no closedness names such a value by that field.
+    pub(crate) fn closed_field_reference(&mut self, v: VertexId) -> Option<VertexId> {
+        use crate::ast::ExprKind;
+        let [conjunct] = self.vertices[v].conjuncts.as_slice() else {
+            return None;
+        };
+        let ConjunctKind::Expr(e) = conjunct.kind else {
+            return None;
+        };
+        let ExprKind::Call(function, args) = &e.kind else {
+            return None;
+        };
+        let (ExprKind::Ident(name), [arg]) = (&function.kind, args.as_slice()) else {
+            return None;
+        };
+        if name.name != "close" || !is_reference(arg) {
+            return None;
+        }
+        let env = conjunct.env.clone();
+        match self.resolve(arg, &env) {
+            Ok(Resolved::Vertex(t)) => Some(t),
+            _ => None,
+        }
     }
 
     /// When `v`'s value is one disjunction written in place: its disjuncts, in order (with

@@ -33,19 +33,25 @@ const FIELD_PLACEHOLDER: &str = "field:";
 
 /// Evaluates the package and reads every definition (and the definitions nested in them).
 pub(crate) fn extract_definitions(program: &Program) -> Result<Exported, Vec<Diagnostic>> {
-    extract(program, false).map(|(exported, _)| exported)
+    extract(program, false, false).map(|(exported, _)| exported)
 }
 
 /// Like [`extract_definitions`], and also reads the package's top-level value: its regular
 /// fields (definitions and hidden fields are not data), pattern constraints and closedness,
-/// which is what `cue vet` without `-d` checks data against.
-pub(crate) fn extract_package(program: &Program) -> Result<(Exported, Shape), Vec<Diagnostic>> {
-    extract(program, true).map(|(exported, root)| (exported, root.unwrap_or(Shape::new(Body::Any))))
+/// which is what `cue vet` without `-d` checks data against. With `explicit_open`, no struct
+/// is stated closed, and a value that only closes a field (`close(_foo)`) is that field.
+pub(crate) fn extract_package(
+    program: &Program,
+    explicit_open: bool,
+) -> Result<(Exported, Shape), Vec<Diagnostic>> {
+    extract(program, true, explicit_open)
+        .map(|(exported, root)| (exported, root.unwrap_or(Shape::new(Body::Any))))
 }
 
 fn extract(
     program: &Program,
     with_root: bool,
+    explicit_open: bool,
 ) -> Result<(Exported, Option<Shape>), Vec<Diagnostic>> {
     let mut eval = Eval::new(program, Vec::new());
     let root = eval.package_root(0);
@@ -53,7 +59,7 @@ fn extract(
     // a comprehension, a pattern alias): no encoding here can state those relations.
     eval.track_dependents(root);
     eval.finalize(root);
-    extract_from(eval, root, program, with_root)
+    extract_from(eval, root, program, with_root, explicit_open)
 }
 
 /// The export of an evaluation already made with tracking on (see
@@ -63,8 +69,10 @@ pub(crate) fn extract_from<'a>(
     root: VertexId,
     program: &'a Program,
     with_root: bool,
+    explicit_open: bool,
 ) -> Result<(Exported, Option<Shape>), Vec<Diagnostic>> {
     let mut extractor = Extractor {
+        explicit_open,
         eval,
         root,
         docs: doc_index(program),
@@ -80,6 +88,7 @@ pub(crate) fn extract_from<'a>(
     };
     let info = extractor.info();
     let title = package_doc(program);
+    let version = extractor.version();
     let mut definitions = Vec::new();
     let mut vertices = Vec::new();
     extractor.in_definition = true;
@@ -107,6 +116,7 @@ pub(crate) fn extract_from<'a>(
         Exported {
             info,
             title,
+            version,
             definitions,
         },
         root_shape,
@@ -131,6 +141,9 @@ struct Extractor<'a> {
     /// the package (`t: _node`) is a `$ref` to that field, listed as a schema
     /// beside the definitions (the package document does this, as CUE v0.17 does).
     name_fields: bool,
+    /// Whether no struct is stated closed (CUE's `ExplicitOpen`): a value that only closes a
+    /// field (`close(_foo)`) is then a `$ref` to that field, as a plain reference is.
+    explicit_open: bool,
     /// Whether a definition is being read: inside one, a field referred to is closed, unlike
     /// the field itself, so it is not a `$ref` to it.
     in_definition: bool,
@@ -154,6 +167,21 @@ impl<'a> Extractor<'a> {
         self.eval.finalize(info);
         let value = self.eval.concrete_value(info)?;
         Some(crate::package::concrete_to_json(&value))
+    }
+
+    /// The package's `$version`, when it is a concrete string: OpenAPI's version when `info`
+    /// does not set one.
+    fn version(&mut self) -> Option<String> {
+        let root = self.eval.resolve_forward(self.root);
+        let version = self
+            .eval
+            .view(root)
+            .arc(&Feature::Regular(Arc::from("$version")))?;
+        self.eval.finalize(version);
+        match self.eval.concrete_value(version)? {
+            Concrete::String(s) => Some(s.to_string()),
+            _ => None,
+        }
     }
 
     /// Adds a `depends on the data` note to the innermost definition (or, with `root`, to the
@@ -355,10 +383,11 @@ impl<'a> Extractor<'a> {
         if let Some(name) = self.reference_of(v) {
             return Shape::new(Body::Ref(name));
         }
-        let Some(target) = self
-            .eval
-            .field_reference(v)
-            .filter(|&t| t != v && self.package_field_name(t).is_some())
+        let mut target = self.eval.field_reference(v);
+        if target.is_none() && self.explicit_open {
+            target = self.eval.closed_field_reference(v);
+        }
+        let Some(target) = target.filter(|&t| t != v && self.package_field_name(t).is_some())
         else {
             return self.shape_of_value(v, depth);
         };
@@ -477,6 +506,12 @@ impl<'a> Extractor<'a> {
             if err.code == "EXPLICIT_ERROR" {
                 // `foo?: _|_`, `[=~"^x"]: _|_`: where an error is written on purpose (a field
                 // that may not be present), it is the schema that accepts nothing.
+                return Shape::new(Body::OneOf(Vec::new()));
+            }
+            if err.code == "FIELD_NOT_ALLOWED" && self.eval.view(v).arc_type() == ArcType::Optional
+            {
+                // `#A & {b?: int}` with `#A` closed: no error of the value, as in CUE, but
+                // `b` may not be present.
                 return Shape::new(Body::OneOf(Vec::new()));
             }
             if !err.incomplete {
@@ -794,7 +829,9 @@ impl<'a> Extractor<'a> {
         };
         // Closed when some closed definition (and nothing under it with `...`) holds the
         // declarations, as the evaluator's `allowed_by` decides.
-        let closed = self.eval.closed_sets(v).iter().any(|set| !set.open);
+        // With explicit openness, no struct is stated closed.
+        let closed = !self.explicit_open && self.eval.closed_sets(v).iter().any(|set| !set.open);
+        let ellipsis = self.name_fields && additional.is_none() && self.eval.declares_ellipsis(v);
         let (keywords, more) = keywords(self.eval.view(v).scalar());
         unsupported.extend(more);
         let mut shape = Shape::new(Body::Struct(StructShape {
@@ -803,6 +840,7 @@ impl<'a> Extractor<'a> {
             additional,
             excluding,
             closed,
+            ellipsis,
             keywords,
         }));
         shape.unsupported = unsupported;

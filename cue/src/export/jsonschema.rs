@@ -461,6 +461,9 @@ fn object_schema(object: &StructShape, out: &mut Map<String, Json>) {
         None if object.closed && !out.contains_key("additionalProperties") => {
             out.insert("additionalProperties".into(), json!(false));
         }
+        None if object.ellipsis && !out.contains_key("additionalProperties") => {
+            out.insert("additionalProperties".into(), json!(true));
+        }
         None => {}
     }
     keywords(&object.keywords, out);

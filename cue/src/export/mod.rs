@@ -29,6 +29,17 @@ use crate::value::Kinds;
 pub(crate) use extract::extract_definitions;
 pub use openapi::{OpenApiConfig, OpenApiVersion};
 
+/// Options of the package's JSON Schema document ([`Package::json_schema_package_with`]):
+/// those of CUE's `jsonschema.GenerateConfig` that do not take Go code.
+#[derive(Debug, Clone, Default)]
+pub struct JsonSchemaConfig {
+    /// States no struct as closed (no `additionalProperties: false`), as CUE's `ExplicitOpen`:
+    /// for consumers that read a closed schema as too strict, such as schemas that evolve by
+    /// adding fields. A struct that declares `...` still says so (`additionalProperties:
+    /// true`), and `close(_foo)` is a `$ref` to `_foo`.
+    pub explicit_open: bool,
+}
+
 /// The name of the schema-object extension that lists constraints an encoding cannot state.
 pub const UNSUPPORTED_EXTENSION: &str = "x-cue-unsupported";
 
@@ -88,10 +99,19 @@ impl Package {
     /// description is the package's doc comment, and `$defs` holds the definitions it refers
     /// to. This is the layout of `cue export --out jsonschema` in CUE v0.17.
     pub fn json_schema_package(&self) -> Result<Json, Vec<Diagnostic>> {
+        self.json_schema_package_with(&JsonSchemaConfig::default())
+    }
+
+    /// [`Package::json_schema_package`] with the options of CUE's `GenerateConfig` that
+    /// `config` sets.
+    pub fn json_schema_package_with(
+        &self,
+        config: &JsonSchemaConfig,
+    ) -> Result<Json, Vec<Diagnostic>> {
         if !self.diagnostics().is_empty() {
             return Err(self.diagnostics().to_vec());
         }
-        let (exported, root) = extract::extract_package(&self.program)?;
+        let (exported, root) = extract::extract_package(&self.program, config.explicit_open)?;
         Ok(jsonschema::package_document(&exported, &root))
     }
 
@@ -102,10 +122,19 @@ impl Package {
     /// is written as in CUE (`#Order`, `#A.#B`); a name that is not a definition of the
     /// package is an `EXPORT` error naming it.
     pub fn json_schema_package_at(&self, definition: &str) -> Result<Json, Vec<Diagnostic>> {
+        self.json_schema_package_at_with(definition, &JsonSchemaConfig::default())
+    }
+
+    /// [`Package::json_schema_package_at`] with the options `config` sets.
+    pub fn json_schema_package_at_with(
+        &self,
+        definition: &str,
+        config: &JsonSchemaConfig,
+    ) -> Result<Json, Vec<Diagnostic>> {
         if !self.diagnostics().is_empty() {
             return Err(self.diagnostics().to_vec());
         }
-        let (exported, _) = extract::extract_package(&self.program)?;
+        let (exported, _) = extract::extract_package(&self.program, config.explicit_open)?;
         let name = exported.root(Some(definition))?.unwrap_or_default();
         let shape = exported
             .definitions
@@ -126,7 +155,7 @@ impl Package {
     ) -> (Package, Result<Json, Vec<Diagnostic>>) {
         let (package, exported) = Package::load_then(files, resolver, true, |eval, root| {
             let program = eval.program();
-            extract::extract_from(eval, root, program, false)
+            extract::extract_from(eval, root, program, false, false)
         });
         let document = match exported {
             None => Err(package.diagnostics().to_vec()),
@@ -164,6 +193,8 @@ pub(crate) struct Exported {
     pub(crate) info: Option<Json>,
     /// The package's doc comment, which OpenAPI uses as the title when `info` is not set.
     pub(crate) title: Option<String>,
+    /// The package's `$version`, which OpenAPI uses as the version when `info` has none.
+    pub(crate) version: Option<String>,
     pub(crate) definitions: Vec<Definition>,
 }
 
@@ -428,6 +459,10 @@ pub(crate) struct StructShape {
     pub(crate) excluding: Vec<(Vec<String>, Shape)>,
     /// Whether a closed definition limits the fields to those declared and matched.
     pub(crate) closed: bool,
+    /// Whether the struct declares `...` and the package document states it (as
+    /// `additionalProperties: true`, the layout of CUE v0.17's generator); `false` in every
+    /// other document.
+    pub(crate) ellipsis: bool,
     /// Validators on the struct (`struct.MinFields`).
     pub(crate) keywords: Vec<Keyword>,
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::{FieldNode, ListNode, Matcher, Node, NodeError, StructNode};
-use crate::eval::{Eval, Feature, Val, VertexId};
+use crate::eval::{ArcType, Eval, Feature, Val, VertexId};
 use crate::value::Scalar;
 
 /// How deep a schema may nest before compiling gives up (recursive schemas validate by
@@ -92,6 +92,16 @@ fn compile_struct(eval: &mut Eval<'_>, v: VertexId, depth: u32) -> Option<Node> 
             continue;
         };
         let arc_type = eval.view(a).arc_type();
+        // An optional field that a closed struct does not allow: data that sets it is an
+        // error whose positions include the data's, which unification reports.
+        if arc_type == ArcType::Optional
+            && eval
+                .view(eval.resolve_forward(a))
+                .error()
+                .is_some_and(|err| err.code == "FIELD_NOT_ALLOWED")
+        {
+            return None;
+        }
         let node = compile_vertex(eval, a, depth + 1)?;
         index.insert(name.clone(), fields.len());
         fields.push(FieldNode {
