@@ -451,7 +451,10 @@ impl Repository {
             .as_ref()
             .and_then(|numbering| numbering.head().map(|head| head.id.clone()));
         let resumed = match kept {
-            Some(numbering) => self.number(branch, &|_| true, numbering)?,
+            Some(mut numbering) => {
+                numbering.continued_from = kept_head.clone().map(|head| (head, numbering.commits));
+                self.number(branch, &|_| true, numbering)?
+            }
             None => None,
         };
         if from_cache && resumed.is_none() {
