@@ -4,7 +4,7 @@
 //! digest, commit, document and example.
 
 use cuemesh_contract::canonical::Digest;
-use cuemesh_registry::serve::{Index, IndexedVersion};
+use cuemesh_registry::serve::{DocumentCache, Index, IndexedVersion};
 use cuemesh_registry::Repository;
 use cuemesh_testkit::generate;
 use std::collections::HashSet;
@@ -152,4 +152,29 @@ fn a_branch_moved_back_is_numbered_again_from_its_first_commit() {
             .collect()
     };
     assert_eq!(numbers(&moved), numbers(&scratch));
+}
+
+#[test]
+fn a_start_lets_the_latest_versions_evaluations_go_beyond_the_bounded_cache() {
+    // More sources than the document cache keeps: each latest version's state is evaluated
+    // for the search, and only the most recent evaluations stay held.
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let shape = generate::Shape {
+        sources: DocumentCache::CAPACITY + 4,
+        events_per_source: 1,
+        versions_per_type: 1,
+    };
+    generate::generate(directory.path(), shape);
+    let repository = Repository::open(directory.path()).expect("open");
+    let index = Index::build(&repository, "main").expect("index");
+    assert_eq!(index.build.states_evaluated, shape.sources);
+    let latest: Vec<&IndexedVersion> = index.events.values().filter_map(|e| e.latest()).collect();
+    assert_eq!(latest.len(), shape.sources);
+    let held = latest
+        .iter()
+        .filter(|version| version.state().is_evaluated())
+        .count();
+    assert_eq!(held, DocumentCache::CAPACITY);
+    // The search read every one of them all the same.
+    assert_eq!(index.search().search("com.acme.s3.e0", 1).len(), 1);
 }

@@ -1,7 +1,7 @@
 //! The registry service's index: everything the routes answer, built once from a branch's
 //! history and never changed afterwards (a reload builds a new one and swaps it in).
 //!
-//! Per version it holds the metadata and CUE text from [`History`], and the [`PackageState`]
+//! Per version it holds the metadata and CUE text from [`History`](crate::History), and the [`PackageState`]
 //! it was made in: the commit and directory of the package, whose files (and those of every
 //! package it imports) are read from Git on first use. What needs the whole package (the
 //! OpenAPI and JSON Schema documents of the version's definition, its fields, a compiled
@@ -56,11 +56,6 @@ pub struct Index {
     pub consumers: Vec<crate::Consumer>,
     /// What building this index took, and what it took from the index before it.
     pub build: BuildCounts,
-    /// The evaluations of the latest versions' package states this build made, held for as
-    /// long as the index (never read: holding them is what keeps them out of the cache's
-    /// eviction). Those whose summary came from the history cache are not evaluated at all.
-    #[allow(dead_code)]
-    pinned: Vec<Arc<EvaluatedState>>,
     /// What the search read of each latest version's documents, by (commit, directory,
     /// definition): the next index takes those it still needs from here.
     latest: HashMap<VersionKey, Arc<LatestSummary>>,
@@ -190,9 +185,9 @@ pub struct VersionDocuments {
 /// A state holds only where it was made (the commit and directory), so that an index of any
 /// length costs no Git read to build: a start from the history cache is ready without
 /// reading the package state of any version. The state holds its evaluation weakly: it stays
-/// while an index holds it (the latest versions' states, which the search and the pages read)
-/// or while it is among the [`DocumentCache`]'s most recent; after that the next request reads
-/// and evaluates it again.
+/// while a request uses it or while it is among the [`DocumentCache`]'s most recent; after
+/// that the next request reads and evaluates it again. The latest versions' states are no
+/// exception: a start reads what the search needs of them and lets them go.
 pub struct PackageState {
     /// The commit the versions were made at, shared with the versions.
     commit: Arc<CommitInfo>,
@@ -287,7 +282,7 @@ pub struct DocumentCache {
 }
 
 impl DocumentCache {
-    /// How many evaluated package states requests keep, beyond those of latest versions.
+    /// How many evaluated package states are kept.
     pub const CAPACITY: usize = 256;
 
     pub(crate) fn new(capacity: usize) -> DocumentCache {
@@ -363,7 +358,7 @@ impl PackageState {
     }
 
     /// The state's evaluation, made now when no one holds it; `remember` keeps a new one among
-    /// the cache's recent ones (an index holds those of its latest versions itself).
+    /// the cache's recent ones (otherwise only its holders keep it).
     fn evaluate(&self, remember: bool) -> Arc<EvaluatedState> {
         let mut slot = self.slot();
         if let Some(evaluated) = slot.upgrade() {
@@ -637,24 +632,34 @@ impl Index {
                 None => missing.push((key, &version.state)),
             }
         }
-        let evaluated: Vec<(bool, VersionKey, Arc<EvaluatedState>)> = missing
+        // Each evaluation is let go once its summary is read (the most recent stay in the
+        // bounded document cache): a start evaluates thousands of latest states, whose
+        // documents together were most of its memory, and a start from the history cache
+        // holds none of them either.
+        let summaries: Vec<(bool, VersionKey, LatestSummary)> = missing
             .into_par_iter()
-            .map(|(key, state)| (!state.is_evaluated(), key, state.evaluate(false)))
+            .map(|(key, state)| {
+                let made = !state.is_evaluated();
+                let evaluated = state.evaluate(true);
+                let documents = evaluated
+                    .documents
+                    .get(&key.2)
+                    .unwrap_or(&evaluated.missing);
+                let summary = LatestSummary {
+                    root_doc: documents.json_schema.as_deref().ok().and_then(root_doc),
+                    fields: documents.fields.clone(),
+                };
+                (made, key, summary)
+            })
             .collect();
-        build.states_evaluated = evaluated.iter().filter(|(made, _, _)| *made).count();
-        let mut pinned = Vec::with_capacity(evaluated.len());
-        for (_, key, state) in evaluated {
-            let documents = state.documents.get(&key.2).unwrap_or(&state.missing);
-            let summary = LatestSummary {
-                root_doc: documents.json_schema.as_deref().ok().and_then(root_doc),
-                fields: documents.fields.clone(),
-            };
+        build.states_evaluated = summaries.iter().filter(|(made, _, _)| *made).count();
+        let summarised = summaries.len();
+        for (_, key, summary) in summaries {
             latest.insert(key, Arc::new(summary));
-            pinned.push(state);
         }
         // A start writes what it evaluated; a reload leaves the file to the next start, which
         // then evaluates only the latest versions that came after it (the reload stays quick).
-        if previous.is_none() && !pinned.is_empty() {
+        if previous.is_none() && summarised > 0 {
             write_latest(repository, branch, history.head.as_ref(), &latest);
         }
         if previous.is_none() && tip.known < tip.packages.len() {
@@ -679,7 +684,6 @@ impl Index {
                 })
                 .collect(),
             build,
-            pinned,
             latest,
             documents,
             git,
