@@ -26,10 +26,10 @@ fn search(c: &mut Criterion) {
     eprintln!(
         "indexed {} types, {} search entries in {:.2?}",
         index.events.len(),
-        index.search.len(),
+        index.search().len(),
         started.elapsed()
     );
-    let exact = index.search.search("com.acme.s42.e7", 20);
+    let exact = index.search().search("com.acme.s42.e7", 20);
     assert_eq!(exact[0].kind, HitKind::Type);
     assert_eq!(exact[0].event_type.as_deref(), Some("com.acme.s42.e7"));
 
@@ -40,7 +40,7 @@ fn search(c: &mut Criterion) {
         ("common field (1,000 hits)", "count"),
         ("two words (doc text)", "payload 7"),
     ] {
-        group.bench_function(name, |b| b.iter(|| index.search.search(query, 20)));
+        group.bench_function(name, |b| b.iter(|| index.search().search(query, 20)));
     }
     group.finish();
 }

@@ -36,9 +36,16 @@ pub struct History {
     /// How many first-parent commits were read.
     pub commits: usize,
     /// One entry per `(source id, type)` that ever had a version, sorted by source then type.
-    pub events: Vec<EventHistory>,
+    /// Shared with the numbering that made them: a type the next commits leave alone is the
+    /// same allocation in the next history (see [`History::continued_from`]).
+    pub events: Vec<Arc<EventHistory>>,
     /// Packages that failed to load, each at the commit that broke it.
     pub problems: Vec<CommitProblem>,
+    /// The commit this history's numbering went on from (the head of an earlier history of
+    /// the same branch, kept by the repository or read from the history cache), with how many
+    /// commits it had numbered then; `None` when it numbered from the first commit. Versions
+    /// at positions before that count are those of the earlier history, unchanged.
+    pub continued_from: Option<(String, usize)>,
 }
 
 /// The versions of one event type.
@@ -91,6 +98,7 @@ impl History {
         self.events
             .iter()
             .find(|event| event.source == source && event.event_type == event_type)
+            .map(|event| &**event)
     }
 
     /// How many versions there are in all.
@@ -126,7 +134,7 @@ impl EventHistory {
 /// as the one that wrote it would have.
 #[derive(Default)]
 pub(crate) struct Numbering {
-    pub(crate) events: BTreeMap<(String, String), EventHistory>,
+    pub(crate) events: BTreeMap<(String, String), Arc<EventHistory>>,
     pub(crate) problems: Vec<CommitProblem>,
     /// The package state each directory had at the last commit.
     pub(crate) previous_packages: HashMap<String, Arc<PackageMark>>,
@@ -134,6 +142,9 @@ pub(crate) struct Numbering {
     pub(crate) providers: HashMap<String, Arc<PackageMark>>,
     pub(crate) head: Option<CommitInfo>,
     pub(crate) commits: usize,
+    /// The head (and commit count) this numbering went on from: see
+    /// [`History::continued_from`].
+    pub(crate) continued_from: Option<(String, usize)>,
 }
 
 /// What numbering remembers of a package state from one commit to the next: enough to number
@@ -184,7 +195,8 @@ impl Numbering {
         self.head.as_ref()
     }
 
-    /// The versions numbered so far, as a [`History`] of `branch`.
+    /// The versions numbered so far, as a [`History`] of `branch`: the event histories are
+    /// shared with the numbering, not copied.
     pub(crate) fn history(&self, branch: &str) -> History {
         History {
             branch: branch.to_string(),
@@ -192,6 +204,7 @@ impl Numbering {
             commits: self.commits,
             events: self.events.values().cloned().collect(),
             problems: self.problems.clone(),
+            continued_from: self.continued_from.clone(),
         }
     }
 
@@ -278,14 +291,22 @@ impl Numbering {
                     continue;
                 };
                 let key = (id.clone(), event.event_type.clone());
-                let history = events.entry(key).or_insert_with(|| EventHistory {
-                    source: id.clone(),
-                    event_type: event.event_type.clone(),
-                    versions: Vec::new(),
-                    removed_in: None,
+                let history = events.entry(key).or_insert_with(|| {
+                    Arc::new(EventHistory {
+                        source: id.clone(),
+                        event_type: event.event_type.clone(),
+                        versions: Vec::new(),
+                        removed_in: None,
+                    })
                 });
+                let current = history.latest().map(|v| &v.digest) == Some(&schema.digest);
+                if current && history.removed_in.is_none() {
+                    // Nothing to change: the history stays shared with earlier `History`s.
+                    continue;
+                }
+                let history = Arc::make_mut(history);
                 history.removed_in = None;
-                if history.latest().map(|v| &v.digest) == Some(&schema.digest) {
+                if current {
                     continue;
                 }
                 let number = history.versions.len() as u32 + 1;
@@ -326,7 +347,7 @@ fn same_state(a: &Arc<PackageMark>, b: &Arc<PackageMark>) -> bool {
 /// Records `commit` as the removal of every type `previous` declared that `current` does not
 /// declare with a schema.
 fn mark_removed(
-    events: &mut BTreeMap<(String, String), EventHistory>,
+    events: &mut BTreeMap<(String, String), Arc<EventHistory>>,
     id: &str,
     previous: &PackageMark,
     current: Option<&Arc<Source>>,
@@ -343,7 +364,7 @@ fn mark_removed(
         }
         if let Some(history) = events.get_mut(&(id.to_string(), event_type.clone())) {
             if history.removed_in.is_none() {
-                history.removed_in = Some(commit.clone());
+                Arc::make_mut(history).removed_in = Some(commit.clone());
             }
         }
     }

@@ -710,12 +710,12 @@ fn decode(
             .transpose()?;
         numbering.events.insert(
             (event.source.clone(), event.event_type.clone()),
-            EventHistory {
+            Arc::new(EventHistory {
                 source: event.source,
                 event_type: event.event_type,
                 versions,
                 removed_in,
-            },
+            }),
         );
     }
     let mut problem_sites = Vec::with_capacity(payload.problems.len());

@@ -451,7 +451,10 @@ impl Repository {
             .as_ref()
             .and_then(|numbering| numbering.head().map(|head| head.id.clone()));
         let resumed = match kept {
-            Some(numbering) => self.number(branch, &|_| true, numbering)?,
+            Some(mut numbering) => {
+                numbering.continued_from = kept_head.clone().map(|head| (head, numbering.commits));
+                self.number(branch, &|_| true, numbering)?
+            }
             None => None,
         };
         if from_cache && resumed.is_none() {
@@ -657,6 +660,19 @@ impl Repository {
         use std::sync::atomic::Ordering::SeqCst;
         let address = |key: &Arc<SourceKey>| Arc::as_ptr(key) as usize;
         let schemas = &self.schemas;
+        // Only the packages of the branch tip are kept whole (for its snapshot, the next
+        // reload, the service's tip); every other state is needed for numbering alone, and
+        // keeps only what numbering reads (see `Source::for_numbering`): a long history's
+        // states are not all held in full at once.
+        let tip = self.resolve(branch)?;
+        let tip_keys: HashSet<SourceKey> = self
+            .layout(&tip, include)?
+            .packages
+            .iter()
+            .map(|key| (**key).clone())
+            .collect();
+        drop(tip);
+        let tip_keys = &tip_keys;
         let (sender, receiver) = std::sync::mpsc::channel::<(SourceKey, Source)>();
         let counters = ProgressCounters::default();
         let (counters, observer) = (&counters, self.progress.as_ref());
@@ -712,7 +728,10 @@ impl Repository {
                     let prepared = self.prepare(&info.id, &key)?;
                     let sender = sender.clone();
                     scope.spawn(move |_| {
-                        let source = source::load_source_with(prepared, schemas);
+                        let mut source = source::load_source_with(prepared, schemas);
+                        if !tip_keys.contains(&key) {
+                            source = source.for_numbering();
+                        }
                         // The receiver lives until the scope ends: sending cannot fail.
                         let _ = sender.send((key, source));
                         counters.evaluated.fetch_add(1, SeqCst);
@@ -729,10 +748,16 @@ impl Repository {
         })?;
         counters.report(observer);
         drop(sender);
+        // The states numbering alone needs, by key: dropped once this history is numbered.
+        let mut numbered_only: HashMap<SourceKey, Arc<Source>> = HashMap::new();
         {
             let mut cache = self.lock();
             for (key, source) in receiver {
-                cache.sources.insert(key, Arc::new(source));
+                if tip_keys.contains(&key) {
+                    cache.sources.insert(key, Arc::new(source));
+                } else {
+                    numbered_only.insert(key, Arc::new(source));
+                }
             }
         }
         let Some(commits) = commits else {
@@ -752,7 +777,11 @@ impl Repository {
                     let at = loaded
                         .entry(address(key))
                         .or_insert_with(|| {
-                            if let Some(source) = cache.sources.get(&**key) {
+                            let source = cache
+                                .sources
+                                .get(&**key)
+                                .or_else(|| numbered_only.get(&**key));
+                            if let Some(source) = source {
                                 let mark = history::PackageMark::of(key.digest(), source);
                                 return Some((Arc::new(mark), Some(source.clone())));
                             }
@@ -1321,4 +1350,37 @@ fn source_id_span(source: &Source) -> Option<cue::Span> {
     let (parsed, _) = cue::parser::parse_file(file_id, &file.text);
     let contract = crate::contract::read_contract(&[parsed]);
     contract.source_field_span("id")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_history_keeps_only_the_tip_packages_loaded_and_numbers_as_before() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let generated = cuemesh_testkit::generate::generate(
+            directory.path(),
+            cuemesh_testkit::generate::Shape::SMALL,
+        );
+        let repository = Repository::open(directory.path()).expect("open");
+        let history = repository.history("main").expect("history");
+        assert_eq!(history.version_count(), generated.versions);
+        // The states of earlier commits were evaluated for numbering, then let go: only the
+        // tip's packages (three sources and `common`) stay, whole.
+        let tip = repository.resolve("main").expect("tip");
+        let layout = repository.layout(&tip, &|_| true).expect("layout");
+        {
+            let cache = repository.lock();
+            assert_eq!(cache.sources.len(), layout.packages.len());
+            for key in &layout.packages {
+                let source = cache.sources.get(&**key).expect("a tip package is loaded");
+                assert!(source.files.files().count() > 0, "{}", key.directory);
+            }
+        }
+        // The tip's snapshot reads them from the cache, complete.
+        let snapshot = repository.snapshot("main").expect("snapshot");
+        assert!(snapshot.sources.iter().all(|source| source.owner.is_some()));
+        assert_eq!(snapshot.sources.len(), 3);
+    }
 }

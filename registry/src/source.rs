@@ -80,6 +80,38 @@ impl Event {
 }
 
 impl Source {
+    /// The source with only what numbering a history reads of it (directory, id, whether it
+    /// is a source or has errors, each event's type, definition, text and schema, and the
+    /// diagnostics and files of a package with errors): the files, doc comments, attributes
+    /// and examples of a package without errors are dropped. For the states of a long
+    /// history that nothing reads again once it is numbered.
+    pub(crate) fn for_numbering(self) -> Source {
+        let has_errors = self.has_errors();
+        let (diagnostics, files) = if has_errors {
+            (self.diagnostics, self.files)
+        } else {
+            (Vec::new(), Arc::new(SourceMap::new()))
+        };
+        Source {
+            owner: None,
+            description: None,
+            events: self
+                .events
+                .into_iter()
+                .map(|event| Event {
+                    attributes: Vec::new(),
+                    doc: None,
+                    examples: Vec::new(),
+                    ..event
+                })
+                .collect(),
+            unmatched_examples: Vec::new(),
+            diagnostics,
+            files,
+            ..self
+        }
+    }
+
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics
@@ -652,6 +684,39 @@ mod tests {
         assert_eq!(
             source.unmatched_examples,
             ["sources/s/examples/other/c.json"]
+        );
+    }
+
+    #[test]
+    fn a_source_for_numbering_keeps_what_numbering_reads_and_the_errors_it_records() {
+        let whole = load(
+            "package s\nsource: {id: \"S\", owner: \"@o\"}\nevents: {\"S:made\": #Made @compat(FULL)}\n#Made: {name: string}\n",
+        );
+        let digest = whole.event("S:made").and_then(Event::digest).cloned();
+        let text = whole.event("S:made").unwrap().definition_text.clone();
+        let slim = whole.for_numbering();
+        assert_eq!(slim.id.as_deref(), Some("S"));
+        assert!(slim.is_source && !slim.has_errors());
+        let event = slim.event("S:made").expect("event");
+        assert_eq!(event.definition, "#Made");
+        assert_eq!(event.digest().cloned(), digest);
+        assert_eq!(event.definition_text, text);
+        assert!(event.attributes.is_empty() && event.examples.is_empty());
+        assert_eq!(
+            slim.files.files().count(),
+            0,
+            "the files of a package without errors go"
+        );
+
+        let broken = load("package s\nsource: {id: \"S\", owner: \"@o\"}\nevents: {\"S:made\": #Made}\n#Made: {name: strin}\n");
+        let (diagnostics, files) = (broken.diagnostics.clone(), broken.files.clone());
+        assert!(broken.has_errors());
+        let slim = broken.for_numbering();
+        assert!(slim.has_errors());
+        assert_eq!(slim.diagnostics, diagnostics);
+        assert!(
+            Arc::ptr_eq(&slim.files, &files),
+            "a problem's positions need the files"
         );
     }
 

@@ -120,7 +120,7 @@ async fn json(state: &AppState, uri: &str) -> (StatusCode, Value) {
 fn search_ranks_exact_types_then_prefixes_then_fields_then_docs() {
     let repo = repository();
     let index = state_of(&repo).index();
-    let search = &index.search;
+    let search = index.search();
 
     let hits = search.search("orders.placed", 10);
     assert_eq!(hits[0].kind, HitKind::Type);

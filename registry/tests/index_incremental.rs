@@ -3,9 +3,17 @@
 //! exactly what an index built from scratch at the same tip serves: every version number,
 //! digest, commit, document and example.
 
-use cuemesh_registry::serve::{Index, IndexedVersion};
+use cuemesh_contract::canonical::Digest;
+use cuemesh_registry::serve::{DocumentCache, Index, IndexedVersion};
 use cuemesh_registry::Repository;
 use cuemesh_testkit::generate;
+use std::collections::HashSet;
+
+/// The digest of every version `index` holds.
+fn digests(index: &Index) -> impl Iterator<Item = &Digest> {
+    let versions = index.events.values().flat_map(|event| &event.versions);
+    versions.map(|version| &version.version.digest)
+}
 
 /// What the routes serve of one version, as text.
 fn served(version: &IndexedVersion) -> Vec<String> {
@@ -51,12 +59,27 @@ fn an_index_built_commit_by_commit_serves_what_one_built_from_scratch_does() {
         git.reference("refs/heads/main", commits[at], true, "test")
             .expect("move main");
         let built = Index::build_from(&repository, "main", index.as_ref()).expect("index");
-        if index.is_some() {
+        if let Some(previous) = &index {
             assert!(
                 built.build.states_made <= step,
                 "a build after {step} commits read {:?}",
                 built.build
             );
+            // The schema ids the new index appended are not the served index's: it keeps
+            // answering what it did, and every id it gave stays.
+            let before: HashSet<&Digest> = digests(previous).collect();
+            for digest in digests(&built) {
+                let (old, new) = (
+                    previous.catalog.subjects.id(digest),
+                    built.catalog.subjects.id(digest),
+                );
+                assert!(new.is_some(), "{digest} has no id");
+                if before.contains(digest) {
+                    assert_eq!(old, new, "{digest}");
+                } else {
+                    assert_eq!(old, None, "{digest} is not in the served index");
+                }
+            }
         }
         kept += built.build.versions_kept;
         index = Some(built);
@@ -72,6 +95,18 @@ fn an_index_built_commit_by_commit_serves_what_one_built_from_scratch_does() {
         incremental.events.keys().collect::<Vec<_>>(),
         scratch.events.keys().collect::<Vec<_>>()
     );
+    // The Confluent-compatible view: the same subjects, every digest the same global id.
+    assert_eq!(
+        incremental.catalog.subjects.names().collect::<Vec<_>>(),
+        scratch.catalog.subjects.names().collect::<Vec<_>>()
+    );
+    for digest in digests(&scratch) {
+        assert_eq!(
+            incremental.catalog.subjects.id(digest),
+            scratch.catalog.subjects.id(digest),
+            "{digest}"
+        );
+    }
     for (key, event) in &scratch.events {
         let other = &incremental.events[key];
         assert_eq!(event.removed_in, other.removed_in, "{key:?}");
@@ -117,4 +152,29 @@ fn a_branch_moved_back_is_numbered_again_from_its_first_commit() {
             .collect()
     };
     assert_eq!(numbers(&moved), numbers(&scratch));
+}
+
+#[test]
+fn a_start_lets_the_latest_versions_evaluations_go_beyond_the_bounded_cache() {
+    // More sources than the document cache keeps: each latest version's state is evaluated
+    // for the search, and only the most recent evaluations stay held.
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let shape = generate::Shape {
+        sources: DocumentCache::CAPACITY + 4,
+        events_per_source: 1,
+        versions_per_type: 1,
+    };
+    generate::generate(directory.path(), shape);
+    let repository = Repository::open(directory.path()).expect("open");
+    let index = Index::build(&repository, "main").expect("index");
+    assert_eq!(index.build.states_evaluated, shape.sources);
+    let latest: Vec<&IndexedVersion> = index.events.values().filter_map(|e| e.latest()).collect();
+    assert_eq!(latest.len(), shape.sources);
+    let held = latest
+        .iter()
+        .filter(|version| version.state().is_evaluated())
+        .count();
+    assert_eq!(held, DocumentCache::CAPACITY);
+    // The search read every one of them all the same.
+    assert_eq!(index.search().search("com.acme.s3.e0", 1).len(), 1);
 }

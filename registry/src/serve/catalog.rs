@@ -13,7 +13,7 @@
 //! `<source>.<type>.<n>.<Definition>`: a CUE identifier never starts with a digit, so a version
 //! never collides with a definition.
 
-use super::confluent::Subjects;
+use super::confluent::{Numbered, Subjects};
 use super::index::{Index, IndexedVersion};
 use super::AppState;
 use crate::check::CheckSettings;
@@ -45,10 +45,19 @@ pub struct Catalog {
 
 impl Catalog {
     /// The catalog of `index`, built from `branch` of `repository`: ids follow the branch's
-    /// first-parent history, the compatibility level is the tip's `cuemesh.cue`.
-    pub fn build(repository: &Repository, branch: &str, index: &Index) -> Result<Catalog, Error> {
+    /// first-parent history (going on from those of `previous`, the catalog of the index a
+    /// reload builds from, when `numbered` says the history went on from there), the
+    /// compatibility level is the tip's `cuemesh.cue`.
+    pub fn build(
+        repository: &Repository,
+        branch: &str,
+        index: &Index,
+        numbered: &Numbered<'_>,
+        previous: Option<&Catalog>,
+    ) -> Result<Catalog, Error> {
         let compatibility = compatibility_at(repository, branch)?;
-        let mut subjects = Subjects::build(index, compatibility);
+        let previous = previous.map(|previous| &previous.subjects);
+        let mut subjects = Subjects::build(index, numbered, previous, compatibility);
         if let Some(text) = repository.read_file(branch, crate::IMPORT_RECORD_FILE)? {
             // A record that is not JSON names no subjects: cuemesh's own names stay.
             if let Ok(record) = serde_json::from_str::<Value>(&text) {

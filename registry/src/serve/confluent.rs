@@ -35,6 +35,7 @@ use cue::compat::Mode;
 use cuemesh_contract::canonical::Digest;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
 
 /// The content type of every answer on the Confluent-compatible routes.
 pub const CONTENT_TYPE_V1: &str = "application/vnd.schemaregistry.v1+json";
@@ -52,13 +53,45 @@ pub(super) fn is_confluent_path(path: &str) -> bool {
         .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")))
 }
 
+/// A subject and one of its versions.
+type SubjectVersion = (Arc<str>, u32);
+
 /// One schema with a global id.
 #[derive(Debug)]
 struct Registered {
-    /// `(subject, version)` of every version with this digest, in id order then version.
-    versions: Vec<(String, u32)>,
+    /// `(position, subject, version)` of every version with this digest, in id order then
+    /// version, with the position of its commit on the branch's first-parent history.
+    versions: Vec<(usize, Arc<str>, u32)>,
     /// Where its text is: the first version with the digest.
     first: (String, String, u32),
+}
+
+impl Registered {
+    /// The position of the commit that gave the schema its id.
+    fn position(&self) -> usize {
+        self.versions.first().map_or(usize::MAX, |(at, _, _)| *at)
+    }
+}
+
+/// The global ids of a branch's schemas, shared by an index and the indexes reloads build
+/// from it: history only grows, so a reload appends the versions of its new commits to what
+/// the served index numbered, instead of numbering every version again. Each index reads the
+/// ids and versions of the commits it holds (its [`Subjects::commits`]), so appending what a
+/// later index holds changes nothing the served one answers.
+#[derive(Debug, Default)]
+struct SchemaIds {
+    log: RwLock<IdLog>,
+}
+
+#[derive(Debug, Default)]
+struct IdLog {
+    /// Id `n` is `schemas[n - 1]`.
+    schemas: Vec<Registered>,
+    ids: HashMap<Digest, u32>,
+    /// How many first-parent commits are numbered: every version at a lower position is here.
+    commits: usize,
+    /// The last of those commits.
+    head: Option<String>,
 }
 
 /// The subjects of an index and the global ids of its schemas.
@@ -66,63 +99,109 @@ struct Registered {
 pub struct Subjects {
     /// Subject name to `(source, type)`, sorted by subject.
     subjects: BTreeMap<String, (String, String)>,
-    /// Id `n` is `schemas[n - 1]`.
-    schemas: Vec<Registered>,
-    ids: HashMap<Digest, u32>,
+    ids: Arc<SchemaIds>,
+    /// The first-parent commits of the index's history: ids first given at a later position
+    /// belong to later indexes.
+    commits: usize,
     /// The default compatibility mode of `cuemesh.cue`, for `/config`.
     compatibility: Mode,
 }
 
+/// Where an index's history stands, for numbering its schemas (see [`Subjects::build`]).
+pub struct Numbered<'h> {
+    /// The first-parent commits of the history.
+    pub commits: usize,
+    /// Its head.
+    pub head: Option<&'h str>,
+    /// The head and commit count its numbering went on from (`History::continued_from`).
+    pub continued_from: Option<&'h (String, usize)>,
+}
+
 impl Subjects {
     /// Numbers the digests of `index` along the branch's first-parent history (each version
-    /// knows its commit's position there, see `Version::position`).
-    pub fn build(index: &Index, compatibility: Mode) -> Subjects {
-        let mut versions: Vec<(usize, &IndexedEvent, &IndexedVersion)> = index
+    /// knows its commit's position there, see `Version::position`). With `previous`, the
+    /// subjects of an index whose history `index`'s went on from, only the versions of the new
+    /// commits are numbered, after the previous ones.
+    pub fn build(
+        index: &Index,
+        numbered: &Numbered<'_>,
+        previous: Option<&Subjects>,
+        compatibility: Mode,
+    ) -> Subjects {
+        let subjects = index
             .events
             .values()
-            .flat_map(|event| {
-                event
-                    .versions
-                    .iter()
-                    .map(move |version| (version.version.position, event, &**version))
+            .map(|event| {
+                let subject = subject_name(&event.source, &event.event_type);
+                (subject, (event.source.clone(), event.event_type.clone()))
             })
             .collect();
-        // `events` iterates by (source, type) and versions by number: a stable sort by
-        // position keeps that order within a commit.
-        versions.sort_by_key(|(at, _, _)| *at);
-        let mut subjects = Subjects {
-            compatibility,
-            ..Subjects::default()
-        };
-        for (_, event, version) in versions {
-            let subject = subject_name(&event.source, &event.event_type);
-            subjects
-                .subjects
-                .entry(subject.clone())
-                .or_insert_with(|| (event.source.clone(), event.event_type.clone()));
-            let digest = &version.version.digest;
-            let id = match subjects.ids.get(digest) {
-                Some(id) => *id,
-                None => {
-                    subjects.schemas.push(Registered {
-                        versions: Vec::new(),
-                        first: (
-                            event.source.clone(),
-                            event.event_type.clone(),
-                            version.version.number,
-                        ),
-                    });
-                    let id = u32::try_from(subjects.schemas.len()).unwrap_or(u32::MAX);
-                    subjects.ids.insert(digest.clone(), id);
-                    id
+        // The previous ids go on when they end where this history's numbering went on from.
+        let extended = previous.map(|previous| previous.ids.clone()).filter(|ids| {
+            let log = ids.read();
+            numbered.continued_from.is_some_and(|(head, commits)| {
+                log.head.as_deref() == Some(head.as_str()) && log.commits == *commits
+            })
+        });
+        let ids = extended.unwrap_or_default();
+        {
+            let mut log = ids
+                .log
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let from = log.commits;
+            // The versions after what the ids hold: the last ones of each event.
+            let mut versions: Vec<(usize, Arc<str>, &IndexedEvent, &IndexedVersion)> = Vec::new();
+            for event in index.events.values() {
+                let new = event
+                    .versions
+                    .iter()
+                    .rev()
+                    .take_while(|version| version.version.position >= from)
+                    .count();
+                if new == 0 {
+                    continue;
                 }
-            };
-            let slot = usize::try_from(id - 1).expect("ids are small");
-            subjects.schemas[slot]
-                .versions
-                .push((subject, version.version.number));
+                let subject: Arc<str> = Arc::from(subject_name(&event.source, &event.event_type));
+                for version in &event.versions[event.versions.len() - new..] {
+                    versions.push((version.version.position, subject.clone(), event, version));
+                }
+            }
+            // `events` iterates by (source, type) and versions by number: a stable sort by
+            // position keeps that order within a commit.
+            versions.sort_by_key(|(at, _, _, _)| *at);
+            for (position, subject, event, version) in versions {
+                let digest = &version.version.digest;
+                let id = match log.ids.get(digest) {
+                    Some(id) => *id,
+                    None => {
+                        log.schemas.push(Registered {
+                            versions: Vec::new(),
+                            first: (
+                                event.source.clone(),
+                                event.event_type.clone(),
+                                version.version.number,
+                            ),
+                        });
+                        let id = u32::try_from(log.schemas.len()).unwrap_or(u32::MAX);
+                        log.ids.insert(digest.clone(), id);
+                        id
+                    }
+                };
+                let slot = usize::try_from(id - 1).expect("ids are small");
+                log.schemas[slot]
+                    .versions
+                    .push((position, subject, version.version.number));
+            }
+            log.commits = log.commits.max(numbered.commits);
+            log.head = numbered.head.map(str::to_string);
         }
-        subjects
+        Subjects {
+            subjects,
+            ids,
+            commits: numbered.commits,
+            compatibility,
+        }
     }
 
     /// Adds the subjects an import read (the `subjects` of [`crate::IMPORT_RECORD_FILE`]: name
@@ -149,7 +228,10 @@ impl Subjects {
 
     /// The global id of a digest.
     pub fn id(&self, digest: &Digest) -> Option<u32> {
-        self.ids.get(digest).copied()
+        let log = self.ids.read();
+        let id = *log.ids.get(digest)?;
+        let registered = log.schemas.get(usize::try_from(id).ok()?.checked_sub(1)?)?;
+        (registered.position() < self.commits).then_some(id)
     }
 
     /// Every subject, sorted.
@@ -168,26 +250,44 @@ impl Subjects {
             .ok_or_else(|| ConfluentError::subject_not_found(subject))
     }
 
+    /// The version whose schema has id `id`, and `(subject, version)` of every version with
+    /// that schema.
     fn schema<'i>(
         &self,
         index: &'i Index,
         id: &str,
-    ) -> Result<(u32, &Registered, &'i IndexedVersion), ConfluentError> {
+    ) -> Result<(u32, Vec<SubjectVersion>, &'i IndexedVersion), ConfluentError> {
         let not_found = || ConfluentError::schema_not_found(id);
         let number: u32 = match id.parse() {
             Ok(number) if number >= 1 && !id.starts_with('+') => number,
             _ => return Err(not_found()),
         };
+        let log = self.ids.read();
         let registered = usize::try_from(number - 1)
             .ok()
-            .and_then(|slot| self.schemas.get(slot))
+            .and_then(|slot| log.schemas.get(slot))
+            .filter(|registered| registered.position() < self.commits)
             .ok_or_else(not_found)?;
         let (source, event_type, version) = &registered.first;
         let version = index
             .event(source, event_type)
             .and_then(|event| event.version(*version))
             .ok_or_else(not_found)?;
-        Ok((number, registered, version))
+        let versions = registered
+            .versions
+            .iter()
+            .filter(|(at, _, _)| *at < self.commits)
+            .map(|(_, subject, number)| (subject.clone(), *number))
+            .collect();
+        Ok((number, versions, version))
+    }
+}
+
+impl SchemaIds {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, IdLog> {
+        self.log
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -384,11 +484,10 @@ pub(super) async fn schema_versions(
 ) -> Result<Response, ConfluentError> {
     let Path(id) = path?;
     let index = state.index();
-    let (_, registered, _) = index.catalog.subjects.schema(&index, &id)?;
-    let versions: Vec<Value> = registered
-        .versions
+    let (_, versions, _) = index.catalog.subjects.schema(&index, &id)?;
+    let versions: Vec<Value> = versions
         .iter()
-        .map(|(subject, version)| json!({"subject": subject, "version": version}))
+        .map(|(subject, version)| json!({"subject": &**subject, "version": version}))
         .collect();
     Ok(ok(&json!(versions)))
 }

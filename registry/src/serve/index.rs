@@ -1,7 +1,7 @@
 //! The registry service's index: everything the routes answer, built once from a branch's
 //! history and never changed afterwards (a reload builds a new one and swaps it in).
 //!
-//! Per version it holds the metadata and CUE text from [`History`], and the [`PackageState`]
+//! Per version it holds the metadata and CUE text from [`History`](crate::History), and the [`PackageState`]
 //! it was made in: the commit and directory of the package, whose files (and those of every
 //! package it imports) are read from Git on first use. What needs the whole package (the
 //! OpenAPI and JSON Schema documents of the version's definition, its fields, a compiled
@@ -13,12 +13,13 @@
 //! asked for, not the length of the history.
 
 use super::catalog::Catalog;
+use super::confluent::Numbered;
 use super::examples::{examples_of, first_parent, Example};
 use super::fields::{fields_of, root_doc, Field};
 use super::search::SearchIndex;
 use crate::commit::CommitInfo;
 use crate::error::Error;
-use crate::history::{History, Version};
+use crate::history::Version;
 use crate::repository::{PackageSummary, Repository, TipSummary};
 use crate::tree::{self, TreeResolver};
 use axum::body::Bytes;
@@ -45,8 +46,9 @@ pub struct Index {
     /// The errors of the branch tip itself (`directory: message`): a package or the module
     /// that does not load there. A reload refuses an index with any.
     pub tip_errors: Vec<String>,
-    /// The search over sources, types, fields and doc comments.
-    pub search: SearchIndex,
+    /// The search over sources, types, fields and doc comments, built on first use (see
+    /// [`Index::search`]).
+    search: OnceLock<SearchIndex>,
     /// The whole catalog's documents and the Confluent-compatible subjects and schema ids.
     pub catalog: Catalog,
     /// The consumers declared at the tip (`consumers/*.cue`), those that load without errors,
@@ -54,11 +56,6 @@ pub struct Index {
     pub consumers: Vec<crate::Consumer>,
     /// What building this index took, and what it took from the index before it.
     pub build: BuildCounts,
-    /// The evaluations of the latest versions' package states this build made, held for as
-    /// long as the index (never read: holding them is what keeps them out of the cache's
-    /// eviction). Those whose summary came from the history cache are not evaluated at all.
-    #[allow(dead_code)]
-    pinned: Vec<Arc<EvaluatedState>>,
     /// What the search read of each latest version's documents, by (commit, directory,
     /// definition): the next index takes those it still needs from here.
     latest: HashMap<VersionKey, Arc<LatestSummary>>,
@@ -188,9 +185,9 @@ pub struct VersionDocuments {
 /// A state holds only where it was made (the commit and directory), so that an index of any
 /// length costs no Git read to build: a start from the history cache is ready without
 /// reading the package state of any version. The state holds its evaluation weakly: it stays
-/// while an index holds it (the latest versions' states, which the search and the pages read)
-/// or while it is among the [`DocumentCache`]'s most recent; after that the next request reads
-/// and evaluates it again.
+/// while a request uses it or while it is among the [`DocumentCache`]'s most recent; after
+/// that the next request reads and evaluates it again. The latest versions' states are no
+/// exception: a start reads what the search needs of them and lets them go.
 pub struct PackageState {
     /// The commit the versions were made at, shared with the versions.
     commit: Arc<CommitInfo>,
@@ -285,7 +282,7 @@ pub struct DocumentCache {
 }
 
 impl DocumentCache {
-    /// How many evaluated package states requests keep, beyond those of latest versions.
+    /// How many evaluated package states are kept.
     pub const CAPACITY: usize = 256;
 
     pub(crate) fn new(capacity: usize) -> DocumentCache {
@@ -361,7 +358,7 @@ impl PackageState {
     }
 
     /// The state's evaluation, made now when no one holds it; `remember` keeps a new one among
-    /// the cache's recent ones (an index holds those of its latest versions itself).
+    /// the cache's recent ones (otherwise only its holders keep it).
     fn evaluate(&self, remember: bool) -> Arc<EvaluatedState> {
         let mut slot = self.slot();
         if let Some(evaluated) = slot.upgrade() {
@@ -465,25 +462,16 @@ impl Index {
         branch: &str,
         previous: Option<&Index>,
     ) -> Result<Index, Error> {
+        let mut phases = Phases::start();
         let history = repository.history(branch)?;
+        phases.end("history");
         let known = match previous {
             Some(previous) => previous.tip.clone(),
             None => read_tip(repository, branch),
         };
         let tip = repository.tip_summary(branch, &known)?;
         drop(known);
-        let mut kept_states: HashMap<(&str, &str), &Arc<PackageState>> = HashMap::new();
-        for version in previous
-            .iter()
-            .flat_map(|previous| previous.events.values())
-            .flat_map(|event| &event.versions)
-        {
-            let key = (
-                version.version.commit.id.as_str(),
-                version.version.directory.as_str(),
-            );
-            kept_states.insert(key, &version.state);
-        }
+        phases.end("tip");
         let mut build = BuildCounts {
             tip_packages_cached: tip.known,
             ..BuildCounts::default()
@@ -496,10 +484,69 @@ impl Index {
             Some(previous) => previous.git.clone(),
             None => Arc::new(GitReader::open(repository)?),
         };
-        let states = package_states(&history, &kept_states, &documents, &git, &mut build);
+        // What becomes of each version: kept whole from the previous index, made again in the
+        // previous index's package state (the old latest version, whose examples now end
+        // elsewhere), or made in a state new to this index. Only the last two cost anything,
+        // so a reload's work follows the new commits, not the length of the history.
+        let previous_events: Vec<Option<&IndexedEvent>> = history
+            .events
+            .iter()
+            .map(|event| previous.and_then(|p| p.event(&event.source, &event.event_type)))
+            .collect();
+        // The new states by (commit, directory), with the definitions of their versions.
+        let mut made: HashMap<(&str, &str), NewState> = HashMap::new();
+        let mut plans: Vec<Vec<Plan>> = Vec::with_capacity(history.events.len());
+        for (event, previous_event) in history.events.iter().zip(&previous_events) {
+            let mut plan = Vec::with_capacity(event.versions.len());
+            for (at, version) in event.versions.iter().enumerate() {
+                let next_commit = event
+                    .versions
+                    .get(at + 1)
+                    .map(|next| next.commit.id.as_str());
+                let old = previous_event.and_then(|previous| previous.version(version.number));
+                if let Some(kept) =
+                    previous_event.and_then(|previous| kept_version(previous, version, next_commit))
+                {
+                    plan.push(Plan::Keep(kept.clone()));
+                    continue;
+                }
+                let same_state = old.filter(|old| {
+                    old.version.commit.id == version.commit.id
+                        && old.version.directory == version.directory
+                        && old.version.definition == version.definition
+                });
+                if let Some(old) = same_state {
+                    plan.push(Plan::State(old.state.clone()));
+                    continue;
+                }
+                let (_, definitions) = made
+                    .entry((version.commit.id.as_str(), version.directory.as_str()))
+                    .or_insert_with(|| (version.commit.clone(), Vec::new()));
+                if !definitions.contains(&version.definition) {
+                    definitions.push(version.definition.clone());
+                }
+                plan.push(Plan::New);
+            }
+            plans.push(plan);
+        }
+        build.states_made = made.len();
+        let states: HashMap<(&str, &str), Arc<PackageState>> = made
+            .into_iter()
+            .map(|((commit_id, directory), (commit, definitions))| {
+                let state = PackageState {
+                    commit,
+                    directory: directory.to_string(),
+                    definitions,
+                    evaluated: Mutex::new(Weak::new()),
+                    cache: documents.clone(),
+                    git: git.clone(),
+                };
+                ((commit_id, directory), Arc::new(state))
+            })
+            .collect();
         let mut sources: BTreeMap<String, IndexedSource> = BTreeMap::new();
         let mut events = BTreeMap::new();
-        for event in history.events {
+        for (event, plan) in history.events.iter().zip(plans) {
             let source = sources.entry(event.source.clone()).or_insert_with(|| {
                 let at_tip = tip.source(&event.source);
                 IndexedSource {
@@ -510,33 +557,24 @@ impl Index {
                 }
             });
             source.types.push(event.event_type.clone());
-            let previous_event =
-                previous.and_then(|previous| previous.event(&event.source, &event.event_type));
             let end = event.removed_in.as_ref().or(history.head.as_ref());
-            let next_commits: Vec<Option<String>> = event
-                .versions
-                .iter()
-                .skip(1)
-                .map(|next| Some(next.commit.id.clone()))
-                .chain([None])
-                .collect();
             let event_type: Arc<str> = Arc::from(event.event_type.as_str());
             let mut versions: Vec<Arc<IndexedVersion>> = Vec::with_capacity(event.versions.len());
-            for (version, next_commit) in event.versions.into_iter().zip(next_commits) {
-                if let Some(kept) = previous_event
-                    .and_then(|previous| kept_version(previous, &version, next_commit.as_deref()))
-                {
-                    build.versions_kept += 1;
-                    versions.push(kept.clone());
-                    continue;
-                }
-                let key = (version.commit.id.clone(), version.directory.clone());
-                let state = states
-                    .get(&key)
-                    .expect("package_states makes the state of every version")
-                    .clone();
-                let examples_at = match next_commit {
-                    Some(next) => ExamplesAt::FirstParentOf(next),
+            for ((at, version), plan) in event.versions.iter().enumerate().zip(plan) {
+                let state = match plan {
+                    Plan::Keep(kept) => {
+                        build.versions_kept += 1;
+                        versions.push(kept);
+                        continue;
+                    }
+                    Plan::State(state) => state,
+                    Plan::New => states
+                        .get(&(version.commit.id.as_str(), version.directory.as_str()))
+                        .expect("a state is made for every new version")
+                        .clone(),
+                };
+                let examples_at = match event.versions.get(at + 1) {
+                    Some(next) => ExamplesAt::FirstParentOf(next.commit.id.clone()),
                     None if event.removed_in.is_some() => end.map_or(ExamplesAt::Nowhere, |end| {
                         ExamplesAt::FirstParentOf(end.id.clone())
                     }),
@@ -545,7 +583,7 @@ impl Index {
                     }),
                 };
                 versions.push(Arc::new(IndexedVersion {
-                    version,
+                    version: version.clone(),
                     state,
                     event_type: event_type.clone(),
                     examples_at,
@@ -559,28 +597,34 @@ impl Index {
                     doc: tip
                         .source(&event.source)
                         .and_then(|source| source.docs.get(&event.event_type).cloned()),
-                    source: event.source,
-                    event_type: event.event_type,
-                    removed_in: event.removed_in,
+                    source: event.source.clone(),
+                    event_type: event.event_type.clone(),
+                    removed_in: event.removed_in.clone(),
                     versions,
                 },
             );
         }
+        drop(states);
         for source in sources.values_mut() {
             source.types.sort();
         }
+        phases.end("versions");
         // The search reads the latest versions' doc comments and fields: from the previous
         // index or the history cache's file when they are there, else from their states,
         // evaluated now in parallel.
         let mut stored = match previous {
-            Some(previous) => previous.latest.clone(),
+            Some(_) => HashMap::new(),
             None => read_latest(repository, branch),
         };
         let mut latest: HashMap<VersionKey, Arc<LatestSummary>> = HashMap::new();
         let mut missing: Vec<(VersionKey, &Arc<PackageState>)> = Vec::new();
         for version in events.values().filter_map(IndexedEvent::latest) {
             let key = version_key(&version.version);
-            match stored.remove(&key) {
+            let found = match previous {
+                Some(previous) => previous.latest.get(&key).cloned(),
+                None => stored.remove(&key),
+            };
+            match found {
                 Some(summary) => {
                     build.summaries_cached += usize::from(previous.is_none());
                     latest.insert(key, summary);
@@ -588,35 +632,42 @@ impl Index {
                 None => missing.push((key, &version.state)),
             }
         }
-        let evaluated: Vec<(bool, VersionKey, Arc<EvaluatedState>)> = missing
+        // Each evaluation is let go once its summary is read (the most recent stay in the
+        // bounded document cache): a start evaluates thousands of latest states, whose
+        // documents together were most of its memory, and a start from the history cache
+        // holds none of them either.
+        let summaries: Vec<(bool, VersionKey, LatestSummary)> = missing
             .into_par_iter()
-            .map(|(key, state)| (!state.is_evaluated(), key, state.evaluate(false)))
+            .map(|(key, state)| {
+                let made = !state.is_evaluated();
+                let evaluated = state.evaluate(true);
+                let documents = evaluated
+                    .documents
+                    .get(&key.2)
+                    .unwrap_or(&evaluated.missing);
+                let summary = LatestSummary {
+                    root_doc: documents.json_schema.as_deref().ok().and_then(root_doc),
+                    fields: documents.fields.clone(),
+                };
+                (made, key, summary)
+            })
             .collect();
-        build.states_evaluated = evaluated.iter().filter(|(made, _, _)| *made).count();
-        let mut pinned = Vec::with_capacity(evaluated.len());
-        for (_, key, state) in evaluated {
-            let documents = state.documents.get(&key.2).unwrap_or(&state.missing);
-            let summary = LatestSummary {
-                root_doc: documents.json_schema.as_deref().ok().and_then(root_doc),
-                fields: documents.fields.clone(),
-            };
+        build.states_evaluated = summaries.iter().filter(|(made, _, _)| *made).count();
+        let summarised = summaries.len();
+        for (_, key, summary) in summaries {
             latest.insert(key, Arc::new(summary));
-            pinned.push(state);
         }
         // A start writes what it evaluated; a reload leaves the file to the next start, which
         // then evaluates only the latest versions that came after it (the reload stays quick).
-        if previous.is_none() && !pinned.is_empty() {
+        if previous.is_none() && summarised > 0 {
             write_latest(repository, branch, history.head.as_ref(), &latest);
         }
         if previous.is_none() && tip.known < tip.packages.len() {
             write_tip(repository, branch, history.head.as_ref(), &tip);
         }
-        let search = SearchIndex::build(sources.values(), events.values(), |event| {
-            let version = event.latest()?;
-            latest
-                .get(&version_key(&version.version))
-                .map(|summary| &**summary)
-        });
+        phases.end("latest");
+        let consumers = crate::consumers_at(repository, branch)?;
+        phases.end("consumers");
         let mut index = Index {
             branch: history.branch,
             head: history.head,
@@ -624,23 +675,59 @@ impl Index {
             events,
             problems: history.problems.len(),
             tip_errors: tip.errors(),
-            search,
+            search: OnceLock::new(),
             catalog: Catalog::default(),
-            consumers: crate::consumers_at(repository, branch)?
+            consumers: consumers
                 .into_iter()
                 .filter(|consumer| {
                     !consumer.has_errors() && consumer.id.is_some() && consumer.owner.is_some()
                 })
                 .collect(),
             build,
-            pinned,
             latest,
             documents,
             git,
             tip: tip.packages.into_iter().collect(),
         };
-        index.catalog = Catalog::build(repository, branch, &index)?;
+        let numbered = Numbered {
+            commits: history.commits,
+            head: index.head.as_ref().map(|head| head.id.as_str()),
+            continued_from: history.continued_from.as_ref(),
+        };
+        index.catalog = Catalog::build(
+            repository,
+            branch,
+            &index,
+            &numbered,
+            previous.map(|previous| &previous.catalog),
+        )?;
+        phases.end("catalog");
+        if previous.is_none() {
+            // A start is ready with its search; a reload builds it once swapped in.
+            index.search();
+            phases.end("search");
+        }
+        tracing::debug!(
+            phases = %phases,
+            versions_kept = index.build.versions_kept,
+            states_made = index.build.states_made,
+            "built the index of {branch}"
+        );
         Ok(index)
+    }
+
+    /// The search over sources, types, fields and doc comments of the latest versions: built
+    /// on first use, so that a reload swaps its index in without waiting for it (the reload
+    /// builds it right after, see `reload`); a search meanwhile waits for it.
+    pub fn search(&self) -> &SearchIndex {
+        self.search.get_or_init(|| {
+            SearchIndex::build(self.sources.values(), self.events.values(), |event| {
+                let version = event.latest()?;
+                self.latest
+                    .get(&version_key(&version.version))
+                    .map(|summary| &**summary)
+            })
+        })
     }
 
     /// The versions of `event_type` of `source`.
@@ -826,48 +913,49 @@ fn write_latest(
     }
 }
 
-/// The package state of each (commit, directory) that introduced a version, with the
-/// definitions to export there: the previous index's when it has one (history does not
-/// change), else a new one, read from Git on first use.
-fn package_states(
-    history: &History,
-    kept: &HashMap<(&str, &str), &Arc<PackageState>>,
-    cache: &Arc<DocumentCache>,
-    git: &Arc<GitReader>,
-    build: &mut BuildCounts,
-) -> HashMap<(String, String), Arc<PackageState>> {
-    let mut states: HashMap<(String, String), Arc<PackageState>> = HashMap::new();
-    let mut made: HashMap<(String, String), (Arc<CommitInfo>, Vec<String>)> = HashMap::new();
-    for version in history.events.iter().flat_map(|event| &event.versions) {
-        let key = (version.commit.id.clone(), version.directory.clone());
-        if states.contains_key(&key) {
-            continue;
-        }
-        if let Some(state) = kept.get(&(key.0.as_str(), key.1.as_str())) {
-            let state = Arc::clone(state);
-            states.insert(key, state);
-            continue;
-        }
-        let (_, definitions) = made
-            .entry(key)
-            .or_insert_with(|| (version.commit.clone(), Vec::new()));
-        if !definitions.contains(&version.definition) {
-            definitions.push(version.definition.clone());
+/// How long each phase of a build took, for the debug log.
+struct Phases {
+    last: std::time::Instant,
+    taken: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Phases {
+    fn start() -> Phases {
+        Phases {
+            last: std::time::Instant::now(),
+            taken: Vec::new(),
         }
     }
-    build.states_made = made.len();
-    for ((commit_id, directory), (commit, definitions)) in made {
-        let state = PackageState {
-            commit,
-            directory: directory.clone(),
-            definitions,
-            evaluated: Mutex::new(Weak::new()),
-            cache: cache.clone(),
-            git: git.clone(),
-        };
-        states.insert((commit_id, directory), Arc::new(state));
+
+    /// Ends the phase `name`, which began where the last one ended.
+    fn end(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.taken.push((name, now - self.last));
+        self.last = now;
     }
-    states
+}
+
+impl std::fmt::Display for Phases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (at, (name, taken)) in self.taken.iter().enumerate() {
+            let separator = if at == 0 { "" } else { " " };
+            write!(f, "{separator}{name}={:.1}ms", taken.as_secs_f64() * 1000.0)?;
+        }
+        Ok(())
+    }
+}
+
+/// A package state a build makes: its commit and the definitions of its versions.
+type NewState = (Arc<CommitInfo>, Vec<String>);
+
+/// What a build does with one version (see [`Index::build_from`]).
+enum Plan {
+    /// The previous index's version, whole.
+    Keep(Arc<IndexedVersion>),
+    /// Made again in the previous index's package state.
+    State(Arc<PackageState>),
+    /// Made in a package state new to this index.
+    New,
 }
 
 /// The version of `previous` that `version` is, when nothing about it changed: the same

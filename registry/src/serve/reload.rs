@@ -45,6 +45,9 @@ fn reload_settled(
             let result = Ok(outcome);
             settled(&result);
             state.swap(index);
+            // The new index is served from now on; its search is built here, after the swap,
+            // rather than before it (a search request meanwhile waits for it).
+            state.index().search();
             result
         }
         other => {

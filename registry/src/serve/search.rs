@@ -399,7 +399,7 @@ pub(super) async fn route(
     };
     let index = state.index();
     let hits: Vec<serde_json::Value> = index
-        .search
+        .search()
         .search(&text, limit)
         .into_iter()
         .map(|hit| {

@@ -510,7 +510,7 @@ async fn search(
         return page.respond(StatusCode::OK);
     }
     let index = state.index();
-    let hits = index.search.search(trimmed, 50);
+    let hits = index.search().search(trimmed, 50);
     page.write(format_args!(
         "<p class=\"lead\">{}.</p>\n<ul class=\"hits\">\n",
         count(hits.len(), "result")
