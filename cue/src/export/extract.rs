@@ -159,29 +159,28 @@ struct Extractor<'a> {
 impl<'a> Extractor<'a> {
     /// The concrete value of the package's `info` field, which OpenAPI uses for its own.
     fn info(&mut self) -> Option<Json> {
-        let root = self.eval.resolve_forward(self.root);
-        let info = self
-            .eval
-            .view(root)
-            .arc(&Feature::Regular(Arc::from("info")))?;
-        self.eval.finalize(info);
-        let value = self.eval.concrete_value(info)?;
+        let value = self.root_field("info")?;
         Some(crate::package::concrete_to_json(&value))
     }
 
     /// The package's `$version`, when it is a concrete string: OpenAPI's version when `info`
     /// does not set one.
     fn version(&mut self) -> Option<String> {
-        let root = self.eval.resolve_forward(self.root);
-        let version = self
-            .eval
-            .view(root)
-            .arc(&Feature::Regular(Arc::from("$version")))?;
-        self.eval.finalize(version);
-        match self.eval.concrete_value(version)? {
+        match self.root_field("$version")? {
             Concrete::String(s) => Some(s.to_string()),
             _ => None,
         }
+    }
+
+    /// The concrete value of a regular field at the package's root, if it has one.
+    fn root_field(&mut self, name: &str) -> Option<Concrete> {
+        let root = self.eval.resolve_forward(self.root);
+        let field = self
+            .eval
+            .view(root)
+            .arc(&Feature::Regular(Arc::from(name)))?;
+        self.eval.finalize(field);
+        self.eval.concrete_value(field)
     }
 
     /// Adds a `depends on the data` note to the innermost definition (or, with `root`, to the
