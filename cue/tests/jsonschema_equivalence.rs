@@ -282,3 +282,110 @@ fn load_with_json_schema_equals_load_then_json_schema() {
     }
     assert!(exported > 400, "only {exported} documents compared");
 }
+
+/// The `$ref` targets under `value`, as `$defs` names.
+fn referred(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(object) => {
+            for (key, inner) in object {
+                match (key.as_str(), inner) {
+                    ("$ref", serde_json::Value::String(target)) => {
+                        if let Some(name) = target.strip_prefix("#/$defs/") {
+                            out.push(name.to_string());
+                        }
+                    }
+                    _ => referred(inner, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| referred(item, out)),
+        _ => {}
+    }
+}
+
+/// Exporting some definitions only gives each of them, and every definition it refers to,
+/// exactly as the whole package's document has them, and nothing the whole document lacks:
+/// on every conformance case and every OpenAPI golden schema, for each definition alone.
+#[test]
+fn exporting_some_definitions_gives_what_the_whole_document_has_of_them() {
+    let mut paths = case_paths();
+    paths.extend(common::txtar_files(&common::tests_dir("openapi")));
+    // Beside the cases: nested definitions referred to from elsewhere, chains of references,
+    // definitions under a disjunction's alternatives, and values that depend on the data.
+    let own = [
+        "#A: {#B: {x: int}, y: #C}\n#C: {z: #D | null}\n#D: [...#A.#B]\n#E: {b: #A.#B}\n#F: string\n",
+        "#T: {\"a\", #v: 0} | {\"b\", #v: 1}\n#U: {t: #T, n: int & <10}\n#V: {w: #U}\n",
+        "#P: {max: 10 * 2, n: int & <max, items: [...string], count: len(items)}\n#Q: {p?: #P}\n#R: {x: _y}\n_y: int\n",
+    ];
+    let mut packages: Vec<(String, Vec<(String, String)>)> = own
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            (
+                format!("own case {i}"),
+                vec![("a.cue".to_string(), text.to_string())],
+            )
+        })
+        .collect();
+    for path in &paths {
+        let archive = txtar::parse(&std::fs::read_to_string(path).expect("readable case"));
+        let files: Vec<(String, String)> = archive
+            .files
+            .iter()
+            .filter(|(n, _)| n.ends_with(".cue"))
+            .cloned()
+            .collect();
+        packages.push((path.display().to_string(), files));
+    }
+    let mut compared = 0;
+    for (path, files) in &packages {
+        let (_, whole) = Package::load_with_json_schema(
+            PackageFiles {
+                files: files.clone(),
+            },
+            &NoImports,
+        );
+        let Ok(whole) = whole else {
+            assert!(!path.starts_with("own case"), "{path}: {whole:?}");
+            continue;
+        };
+        let Some(all) = whole.get("$defs").and_then(|defs| defs.as_object()) else {
+            continue;
+        };
+        for name in all.keys() {
+            let written: Vec<String> = name.split('.').map(|part| format!("#{part}")).collect();
+            let mut asked = None;
+            let (_, some) = Package::load_with_json_schema_of(
+                PackageFiles {
+                    files: files.clone(),
+                },
+                &NoImports,
+                |syntax, _| {
+                    asked = Some(syntax.len());
+                    Some(vec![written.join(".")])
+                },
+            );
+            assert_eq!(asked, Some(files.len()), "{}: {name}", path);
+            let some = some.unwrap_or_else(|errors| {
+                panic!("{} {name}: {errors:?}", path);
+            });
+            let defs = some["$defs"].as_object().expect("$defs");
+            // Nothing that the whole document lacks or has otherwise.
+            for (key, schema) in defs {
+                assert_eq!(all.get(key), Some(schema), "{} {name}: {key}", path);
+            }
+            // Everything the definition needs.
+            let mut pending = vec![name.clone()];
+            let mut seen = std::collections::HashSet::new();
+            while let Some(next) = pending.pop() {
+                if !seen.insert(next.clone()) {
+                    continue;
+                }
+                assert!(defs.contains_key(&next), "{} {name}: {next} missing", path);
+                referred(&all[&next], &mut pending);
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 100, "only {compared} definitions compared");
+}

@@ -385,15 +385,43 @@ pub(crate) fn load_source_with(prepared: PreparedSource, schemas: &SchemaCache) 
         examples,
     } = prepared;
     let resolver = MemoryResolver { packages: imports };
-    // Load and export every definition in one evaluation (a shared package's export is not
-    // used, and costs little as it is loaded once per tree), then read the contract from the
-    // syntax that loading parsed, so that each file is parsed once.
-    let (package, exported) = Package::load_with_json_schema(files, &resolver);
+    // Load and export the event definitions in one evaluation, reading the contract from the
+    // syntax that loading parsed, so that each file is parsed once. Only definitions whose
+    // canonical schema is not cached already are exported (with those they refer to): a
+    // package state that changes two of its ten definitions exports two. A shared package's
+    // export is not used.
+    let mut early: Option<(DeclaredContract, HashMap<String, DefinitionKey>)> = None;
+    let (package, exported) =
+        Package::load_with_json_schema_of(files, &resolver, |syntax, sources| {
+            let declared = contract::read_contract(syntax);
+            let mut keys = HashMap::new();
+            let mut wanted = Vec::new();
+            if declared.is_source() {
+                let declarations = Declarations::new(syntax, sources, &resolver.packages);
+                for event in &declared.events {
+                    let head = event.definition.split('.').next().unwrap_or_default();
+                    if !declared.definitions.contains(head) || keys.contains_key(&event.definition)
+                    {
+                        continue;
+                    }
+                    let key = declarations.key(&event.definition, sources);
+                    if schemas.get(&key).is_none() {
+                        wanted.push(event.definition.clone());
+                    }
+                    keys.insert(event.definition.clone(), key);
+                }
+            }
+            early = Some((declared, keys));
+            Some(wanted)
+        });
     let parsed = package.syntax();
     let package_name = parsed
         .iter()
         .find_map(|file| file.package.as_ref().map(|name| name.name.clone()));
-    let declared = contract::read_contract(parsed);
+    let (declared, keys) = match early {
+        Some((declared, keys)) => (declared, Some(keys)),
+        None => (contract::read_contract(parsed), None),
+    };
     let exported = exported.ok();
     let mut diagnostics = package.diagnostics().to_vec();
     let package_has_errors = diagnostics
@@ -410,12 +438,9 @@ pub(crate) fn load_source_with(prepared: PreparedSource, schemas: &SchemaCache) 
         // One export of every definition (made while loading), cut per event below:
         // exporting each event's definition on its own would evaluate the package per event.
         let whole = if package_has_errors { None } else { exported };
-        // Keys only for definitions cut from a whole export: the per-definition fallback
-        // reports errors, which are not cached.
-        let declarations = whole
-            .as_ref()
-            .map(|_| Declarations::new(parsed, &sources, &resolver.packages));
-        let exported = whole.as_ref().zip(declarations.as_ref());
+        // Keys only for definitions cut from an export: the per-definition fallback reports
+        // errors, which are not cached.
+        let exported = whole.as_ref().zip(keys.as_ref());
         for declared_event in &declared.events {
             events.push(load_event(
                 &package,
@@ -564,7 +589,7 @@ fn read_metadata(
 #[allow(clippy::too_many_arguments)]
 fn load_event(
     package: &Package,
-    whole: Option<(&serde_json::Value, &Declarations<'_>)>,
+    whole: Option<(&serde_json::Value, &HashMap<String, DefinitionKey>)>,
     schemas: &SchemaCache,
     declared: &DeclaredContract,
     event: &contract::DeclaredEvent,
@@ -598,8 +623,8 @@ fn load_event(
             ),
             event.value_span,
         ));
-    } else if let Some(cached) = whole.and_then(|(whole, declarations)| {
-        let key = declarations.key(&event.definition, sources);
+    } else if let Some(cached) = whole.and_then(|(whole, keys)| {
+        let key = *keys.get(&event.definition)?;
         if let Some(schema) = schemas.get(&key) {
             return Some(schema);
         }

@@ -59,7 +59,7 @@ fn extract(
     // a comprehension, a pattern alias): no encoding here can state those relations.
     eval.track_dependents(root);
     eval.finalize(root);
-    extract_from(eval, root, program, with_root, explicit_open)
+    extract_from(eval, root, program, with_root, explicit_open, None)
 }
 
 /// The export of an evaluation already made with tracking on (see
@@ -70,6 +70,7 @@ pub(crate) fn extract_from<'a>(
     program: &'a Program,
     with_root: bool,
     explicit_open: bool,
+    wanted: Option<&[String]>,
 ) -> Result<(Exported, Option<Shape>), Vec<Diagnostic>> {
     let mut extractor = Extractor {
         explicit_open,
@@ -92,7 +93,10 @@ pub(crate) fn extract_from<'a>(
     let mut definitions = Vec::new();
     let mut vertices = Vec::new();
     extractor.in_definition = true;
-    extractor.definitions_under(root, "", &mut definitions, &mut vertices);
+    match wanted {
+        Some(wanted) => extractor.definitions_wanted(wanted, &mut definitions, &mut vertices),
+        None => extractor.definitions_under(root, "", &mut definitions, &mut vertices),
+    }
     extractor.in_definition = false;
     let mut root_shape = with_root.then(|| {
         match root_reference(program).filter(|name| definitions.iter().any(|d| d.name == *name)) {
@@ -245,55 +249,110 @@ impl<'a> Extractor<'a> {
     ) {
         let v = self.eval.resolve_forward(v);
         for a in self.eval.view(v).arcs().to_vec() {
-            let Some(Feature::Definition(name)) = self.eval.view(a).feature().cloned() else {
+            self.definition_at(a, prefix, out, vertices);
+        }
+    }
+
+    /// The top-level definitions `wanted` names (`#E0`, or `#A.#B` for `#A`), each with the
+    /// definitions under it, and every top-level definition they refer to, directly or not:
+    /// what a document of the package holds for each of them, without reading the others.
+    /// They come in the package's order, as [`Extractor::definitions_under`] lists them.
+    fn definitions_wanted(
+        &mut self,
+        wanted: &[String],
+        out: &mut Vec<Definition>,
+        vertices: &mut Vec<VertexId>,
+    ) {
+        let root = self.eval.resolve_forward(self.root);
+        let arcs = self.eval.view(root).arcs().to_vec();
+        let top = |name: &str| {
+            let first = name.split('.').next().unwrap_or(name);
+            first.trim_start_matches('#').to_string()
+        };
+        let mut pending: Vec<String> = wanted.iter().map(|name| top(name)).collect();
+        let mut read = HashSet::new();
+        let mut found: Vec<(usize, Vec<Definition>, Vec<VertexId>)> = Vec::new();
+        while let Some(name) = pending.pop() {
+            if !read.insert(name.clone()) {
                 continue;
-            };
-            let name = format!("{prefix}{}", name.trim_start_matches('#'));
-            self.eval.finalize(a);
-            let shape = self.named_shape(a, &name);
-            let span = self.eval.view(a).decl_spans().first().copied();
-            out.push(Definition {
-                name: name.clone(),
-                shape,
-                span,
+            }
+            let position = arcs.iter().position(|&a| {
+                matches!(self.eval.view(a).feature(),
+                    Some(Feature::Definition(label)) if label.trim_start_matches('#') == name)
             });
-            vertices.push(a);
-            let candidates: Vec<VertexId> = self
-                .eval
-                .view(a)
-                .candidates()
-                .iter()
-                .map(|&(c, _)| c)
-                .collect();
-            if candidates.len() <= 1 {
-                self.definitions_under(a, &format!("{name}."), out, vertices);
-                continue;
+            let Some(position) = position else { continue };
+            let (mut definitions, mut under) = (Vec::new(), Vec::new());
+            self.definition_at(arcs[position], "", &mut definitions, &mut under);
+            let mut referred = Vec::new();
+            for definition in &definitions {
+                super::references(&definition.shape, &mut referred);
             }
-            // Each alternative of a disjunction may declare different definitions
-            // (`{"A", #enumValue: 0} | {"B", #enumValue: 1}`): those of the struct around an
-            // embedded disjunction are declared alike in every alternative, and only they
-            // are the struct's.
-            let mut each: Vec<(Vec<Definition>, Vec<VertexId>)> = Vec::new();
-            for c in candidates {
-                let (mut found, mut found_vertices) = (Vec::new(), Vec::new());
-                self.definitions_under(c, &format!("{name}."), &mut found, &mut found_vertices);
-                each.push((found, found_vertices));
-            }
-            let mut each = each.into_iter();
-            let Some((first, first_vertices)) = each.next() else {
-                continue;
-            };
-            let rest: Vec<_> = each.collect();
-            for (definition, vertex) in first.into_iter().zip(first_vertices) {
-                let alike = rest.iter().all(|(found, _)| {
-                    found
-                        .iter()
-                        .any(|d| d.name == definition.name && d.shape == definition.shape)
-                });
-                if alike {
-                    out.push(definition);
-                    vertices.push(vertex);
-                }
+            pending.extend(referred.iter().map(|name| top(name)));
+            found.push((position, definitions, under));
+        }
+        found.sort_by_key(|(position, _, _)| *position);
+        for (_, definitions, under) in found {
+            out.extend(definitions);
+            vertices.extend(under);
+        }
+    }
+
+    /// The definition of arc `a` (nothing when it is not a definition) and those under it.
+    fn definition_at(
+        &mut self,
+        a: VertexId,
+        prefix: &str,
+        out: &mut Vec<Definition>,
+        vertices: &mut Vec<VertexId>,
+    ) {
+        let Some(Feature::Definition(name)) = self.eval.view(a).feature().cloned() else {
+            return;
+        };
+        let name = format!("{prefix}{}", name.trim_start_matches('#'));
+        self.eval.finalize(a);
+        let shape = self.named_shape(a, &name);
+        let span = self.eval.view(a).decl_spans().first().copied();
+        out.push(Definition {
+            name: name.clone(),
+            shape,
+            span,
+        });
+        vertices.push(a);
+        let candidates: Vec<VertexId> = self
+            .eval
+            .view(a)
+            .candidates()
+            .iter()
+            .map(|&(c, _)| c)
+            .collect();
+        if candidates.len() <= 1 {
+            self.definitions_under(a, &format!("{name}."), out, vertices);
+            return;
+        }
+        // Each alternative of a disjunction may declare different definitions
+        // (`{"A", #enumValue: 0} | {"B", #enumValue: 1}`): those of the struct around an
+        // embedded disjunction are declared alike in every alternative, and only they
+        // are the struct's.
+        let mut each: Vec<(Vec<Definition>, Vec<VertexId>)> = Vec::new();
+        for c in candidates {
+            let (mut found, mut found_vertices) = (Vec::new(), Vec::new());
+            self.definitions_under(c, &format!("{name}."), &mut found, &mut found_vertices);
+            each.push((found, found_vertices));
+        }
+        let mut each = each.into_iter();
+        let Some((first, first_vertices)) = each.next() else {
+            return;
+        };
+        let rest: Vec<_> = each.collect();
+        for (definition, vertex) in first.into_iter().zip(first_vertices) {
+            let alike = rest.iter().all(|(found, _)| {
+                found
+                    .iter()
+                    .any(|d| d.name == definition.name && d.shape == definition.shape)
+            });
+            if alike {
+                out.push(definition);
+                vertices.push(vertex);
             }
         }
     }

@@ -153,9 +153,29 @@ impl Package {
         files: crate::PackageFiles,
         resolver: &dyn crate::ImportResolver,
     ) -> (Package, Result<Json, Vec<Diagnostic>>) {
+        Package::load_with_json_schema_of(files, resolver, |_, _| None)
+    }
+
+    /// [`Package::load_with_json_schema`] for some definitions only: once the package is
+    /// evaluated without errors, `wanted` is given its syntax (as [`Package::syntax`]) and
+    /// sources, and names the definitions to export (`#Order`, `#A.#B`), or `None` for all.
+    /// The document then holds each named top-level definition (with those under it) and
+    /// every definition it refers to, directly or not, each exactly as the whole package's
+    /// document has it; the others are not read. A caller that has the documents of most
+    /// definitions already pays only for the rest.
+    pub fn load_with_json_schema_of(
+        files: crate::PackageFiles,
+        resolver: &dyn crate::ImportResolver,
+        wanted: impl FnOnce(&[crate::ast::File], &crate::SourceMap) -> Option<Vec<String>>,
+    ) -> (Package, Result<Json, Vec<Diagnostic>>) {
         let (package, exported) = Package::load_then(files, resolver, true, |eval, root| {
             let program = eval.program();
-            extract::extract_from(eval, root, program, false, false)
+            let syntax = program
+                .packages
+                .first()
+                .map_or(&[][..], |package| package.files.as_slice());
+            let wanted = wanted(syntax, &program.sources);
+            extract::extract_from(eval, root, program, false, false, wanted.as_deref())
         });
         let document = match exported {
             None => Err(package.diagnostics().to_vec()),
