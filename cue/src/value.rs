@@ -1,6 +1,7 @@
 //! Scalar values and the lattice of scalar constraints (kinds, bounds, validators) that the
 //! evaluator unifies. Structs and lists live in the evaluator's vertex tree, not here.
 
+use std::fmt;
 use std::sync::Arc;
 
 use crate::builtins::{Builtin, Concrete};
@@ -225,6 +226,71 @@ pub(crate) struct SpannedCheck {
     pub(crate) text: Option<Arc<str>>,
 }
 
+/// How a message names the conjunct that narrowed a scalar's kinds: its text as printed, or
+/// a struct or list literal of a file, printed on one line (and cut after 200 bytes) only when
+/// a message names it. Most never are, and every literal narrows the kinds of its value.
+#[derive(Clone, Debug)]
+pub(crate) enum KindText {
+    Shown(Arc<str>),
+    Literal {
+        file: Arc<str>,
+        start: u32,
+        end: u32,
+    },
+}
+
+impl KindText {
+    /// The literal at `start..end` of a file's `text`.
+    pub(crate) fn literal(file: &Arc<str>, start: u32, end: u32) -> KindText {
+        KindText::Literal {
+            file: file.clone(),
+            start,
+            end,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            KindText::Shown(text) => text.is_empty(),
+            KindText::Literal { start, end, .. } => start >= end,
+        }
+    }
+}
+
+impl From<Arc<str>> for KindText {
+    fn from(text: Arc<str>) -> KindText {
+        KindText::Shown(text)
+    }
+}
+
+impl From<&str> for KindText {
+    fn from(text: &str) -> KindText {
+        KindText::Shown(Arc::from(text))
+    }
+}
+
+impl fmt::Display for KindText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KindText::Shown(text) => f.write_str(text),
+            KindText::Literal { file, start, end } => {
+                // Messages show a struct or list on one line; a long one is cut, not whole.
+                const SHOWN: usize = 200;
+                let source = file.get(*start as usize..*end as usize).unwrap_or("");
+                if source.len() > SHOWN {
+                    let mut cut = SHOWN;
+                    while !source.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    write!(f, "{}...", crate::eval::compact(&source[..cut]))
+                } else {
+                    f.write_str(&crate::eval::compact(source))
+                }
+            }
+        }
+    }
+}
+
 /// What is known of a scalar: the kinds it may have, its value if concrete, and every check
 /// it must pass. Unifying two of these intersects kinds and collects checks.
 #[derive(Clone)]
@@ -233,7 +299,7 @@ pub(crate) struct Scalar {
     /// The span of the conjunct that narrowed `kinds`, for positions.
     pub(crate) kind_span: Option<Span>,
     /// How messages name that conjunct: `int`, `>=0`, `{a:int}`.
-    pub(crate) kind_text: Option<Arc<str>>,
+    pub(crate) kind_text: Option<KindText>,
     pub(crate) value: Option<(Atom, Span)>,
     pub(crate) checks: Vec<SpannedCheck>,
 }
@@ -455,7 +521,7 @@ impl Scalar {
         &mut self,
         kinds: Kinds,
         span: Span,
-        text: &Arc<str>,
+        text: &KindText,
     ) -> Result<(), Arc<EvalError>> {
         let narrowed = self.kinds.and(kinds);
         if narrowed.is_empty() {
@@ -657,9 +723,9 @@ impl Scalar {
     pub(crate) fn unify(&mut self, other: &Scalar, span: Span) -> Result<(), Arc<EvalError>> {
         if other.kinds != Kinds::ALL {
             let kind_span = other.kind_span.unwrap_or(span);
-            let text: Arc<str> = match &other.kind_text {
+            let text = match &other.kind_text {
                 Some(t) => t.clone(),
-                None => Arc::from(other.kinds.name().as_str()),
+                None => KindText::from(other.kinds.name().as_str()),
             };
             self.narrow(other.kinds, kind_span, &text)?;
         }

@@ -18,7 +18,7 @@ use super::Eval;
 use crate::ast::{Expr, ExprKind, InterpolationPart};
 use crate::builtins::{self, Builtin, Concrete, Kind};
 use crate::source::Span;
-use crate::value::{Atom, Check, EvalError, Kinds, Scalar, SpannedCheck};
+use crate::value::{Atom, Check, EvalError, KindText, Kinds, Scalar, SpannedCheck};
 
 /// A function a call can name: a builtin of a package, or a predeclared function.
 #[derive(Clone, Copy)]
@@ -98,7 +98,7 @@ pub(super) fn validator_scalar(
     Scalar {
         kinds,
         kind_span: Some(span),
-        kind_text: Some(Arc::from(text.as_str())),
+        kind_text: Some(KindText::from(text.as_str())),
         value: None,
         checks: vec![SpannedCheck {
             check: Check::Builtin {

@@ -14,7 +14,6 @@ use super::call::{validator_scalar, Func};
 use super::closed::{Closedness, ClosingBuiltin, GroupId};
 use super::cycle::{is_reference_cycle, STRUCTURAL_CYCLE};
 use super::disjunct::collect_disjuncts;
-use super::errors::compact;
 use super::pattern::Pattern;
 use super::resolve::{reference_is_definition, Resolved};
 use super::validator::{validator_kind, SchemaValidator, ValidatorKind};
@@ -873,19 +872,7 @@ impl<'a> Eval<'a> {
 
     /// Narrows a vertex's kinds for a struct or list literal (printed compactly in messages).
     pub(super) fn unify_kinds(&mut self, v: VertexId, kinds: Kinds, span: Span) {
-        // Messages show a struct or list on one line; a long one is cut, not printed whole.
-        const SHOWN: usize = 200;
-        let source = self.text(span);
-        let shown = if source.len() > SHOWN {
-            let mut end = SHOWN;
-            while !source.is_char_boundary(end) {
-                end -= 1;
-            }
-            format!("{}...", compact(&source[..end]))
-        } else {
-            compact(&source)
-        };
-        let text: Arc<str> = Arc::from(shown.as_str());
+        let text = self.literal_text(span);
         if let Err(err) = self.vertices[v].scalar.narrow(kinds, span, &text) {
             self.set_error(v, err);
         }

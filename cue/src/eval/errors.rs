@@ -9,7 +9,8 @@ use super::{Eval, MAX_ERRORS};
 use crate::builtins;
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
-use crate::value::EvalError;
+use crate::value::{EvalError, KindText};
+use std::sync::Arc;
 
 /// A validation reports at most this many errors (the first ones, in CUE's order).
 /// The code of an operation whose operand is not concrete yet.
@@ -80,6 +81,23 @@ pub(super) fn is_plain_label(label: &str) -> bool {
 }
 
 impl<'a> Eval<'a> {
+    /// How messages name the struct or list literal at `span` (printed when one does).
+    pub(super) fn literal_text(&self, span: Span) -> KindText {
+        if self
+            .extra_sources
+            .iter()
+            .all(|&(file, _)| file != span.file)
+        {
+            if let Some(file) = self.program.sources.get(span.file) {
+                return KindText::literal(&file.text, span.start, span.end);
+            }
+        }
+        // A data document's text is borrowed, not shared: printed now.
+        let text: Arc<str> = Arc::from(self.text(span));
+        let shown = KindText::literal(&text, 0, text.len() as u32).to_string();
+        KindText::Shown(Arc::from(shown))
+    }
+
     pub(crate) fn text(&self, span: Span) -> String {
         for &(file, text) in &self.extra_sources {
             if file == span.file {

@@ -16,7 +16,8 @@ use crate::builtins::Concrete;
 use crate::decimal::Decimal;
 use crate::source::Span;
 use crate::value::{
-    check_text, quote_string, Atom, BoundOp, Check, EvalError, Kinds, Scalar, SpannedCheck,
+    check_text, quote_string, Atom, BoundOp, Check, EvalError, KindText, Kinds, Scalar,
+    SpannedCheck,
 };
 
 /// Whether `op` makes a constraint of its operand (`<3`, `!=x`, `=~"a"`), not a value.
@@ -528,7 +529,7 @@ impl<'a> Eval<'a> {
                             Arc::new(Scalar {
                                 kinds,
                                 kind_span: Some(span),
-                                kind_text: Some(Arc::from(text.as_str())),
+                                kind_text: Some(KindText::from(text.as_str())),
                                 value: None,
                                 checks: vec![check],
                             }),
@@ -612,7 +613,7 @@ impl<'a> Eval<'a> {
                 Arc::new(Scalar {
                     kinds,
                     kind_span: Some(span),
-                    kind_text: Some(text),
+                    kind_text: Some(KindText::from(text.clone())),
                     value: None,
                     checks: vec![SpannedCheck {
                         check: Check::Bound(op, atom),
@@ -667,7 +668,7 @@ impl<'a> Eval<'a> {
                         k => k,
                     },
                     kind_span: Some(span),
-                    kind_text: Some(Arc::from(format!("!={atom}").as_str())),
+                    kind_text: Some(KindText::from(format!("!={atom}").as_str())),
                     value: None,
                     checks: vec![SpannedCheck {
                         check: Check::NotEqual(atom),
@@ -686,7 +687,7 @@ impl<'a> Eval<'a> {
                         Arc::new(Scalar {
                             kinds: Kinds::STRING,
                             kind_span: Some(span),
-                            kind_text: Some(Arc::from(
+                            kind_text: Some(KindText::from(
                                 format!(
                                     "{}{}",
                                     if op == UnaryOp::NotMatch { "!~" } else { "=~" },
@@ -720,7 +721,7 @@ impl<'a> Eval<'a> {
                     Arc::new(Scalar {
                         kinds: atom.kind(),
                         kind_span: Some(span),
-                        kind_text: Some(text),
+                        kind_text: Some(KindText::from(text.clone())),
                         value: Some((atom.clone(), span)),
                         checks: vec![SpannedCheck {
                             check: Check::Structural {

@@ -18,7 +18,9 @@ use super::{Eval, ImportTarget};
 use crate::ast::{self, Decl, Expr, ExprKind, LabelKind};
 use crate::builtins::{self, Member};
 use crate::source::Span;
-use crate::value::{check_text, Atom, BoundOp, Check, EvalError, Kinds, Scalar, SpannedCheck};
+use crate::value::{
+    check_text, Atom, BoundOp, Check, EvalError, KindText, Kinds, Scalar, SpannedCheck,
+};
 
 /// What a name of a scope declares.
 #[derive(Clone, Copy)]
@@ -64,7 +66,7 @@ pub(super) fn predeclared<'a>(name: &str) -> Option<Resolved<'a>> {
             Arc::new(Scalar {
                 kinds,
                 kind_span: None,
-                kind_text: Some(Arc::from(name)),
+                kind_text: Some(KindText::from(name)),
                 value: None,
                 checks: Vec::new(),
             }),
@@ -94,7 +96,7 @@ pub(super) fn predeclared<'a>(name: &str) -> Option<Resolved<'a>> {
             Arc::new(Scalar {
                 kinds,
                 kind_span: None,
-                kind_text: Some(Arc::from(text.as_str())),
+                kind_text: Some(KindText::from(text.as_str())),
                 value: None,
                 checks,
             }),

@@ -195,7 +195,7 @@ impl<'d> Checker<'d> {
                 }
                 scalar
                     .clone()
-                    .narrow(kinds, data.span, &self.compact_data(data.span))
+                    .narrow(kinds, data.span, &self.compact_data(data.span).into())
             }
             _ => match json_atom(data) {
                 Ok(atom) => scalar.accepts(&atom, data.span),
@@ -219,7 +219,7 @@ impl<'d> Checker<'d> {
                 };
                 scalar
                     .clone()
-                    .narrow(kinds, other.span, &self.compact_data(other.span))
+                    .narrow(kinds, other.span, &self.compact_data(other.span).into())
             }
             _ => match json_atom(other) {
                 Ok(atom) => scalar.clone().unify_atom(atom, other.span),
