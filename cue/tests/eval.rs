@@ -2218,3 +2218,40 @@ fn and_of_a_value_that_is_not_a_list_is_an_error_naming_it() {
         );
     }
 }
+
+/// A schema of `matchN` or `matchIf` that is the validator itself asks for the same check
+/// of the same value again, forever: CUE finds the structural cycle (cycle/builtins.txtar,
+/// selfRefConcrete). Such a schema does not match a concrete value, and a condition that
+/// is that cycle is its error; a value not yet concrete is not checked, and a schema that
+/// only repeats the validator deeper down (for the list's elements) is no cycle.
+#[test]
+fn validators_whose_schema_is_themselves_are_structural_cycles() {
+    let errors = diagnostics("_x1: matchN(2, [_x1, _x1])\nx: 3 & _x1");
+    assert_eq!(
+        errors,
+        vec![(
+            "INVALID".to_string(),
+            "invalid value 3 (does not satisfy matchN(2, [_x1, _x1])): 0 matched, expected 2"
+                .to_string()
+        )]
+    );
+    let errors = diagnostics("_y1: matchIf(_y1, _y1, _y1)\ny: 3 & _y1");
+    assert_eq!(
+        errors,
+        vec![(
+            "STRUCTURAL_CYCLE".to_string(),
+            "invalid value 3 (does not satisfy matchIf): structural cycle".to_string()
+        )]
+    );
+    // The schema is not the validator itself: two of two match.
+    assert_eq!(
+        export("_x1: matchN(2, [int, >2])\nx: 3 & _x1"),
+        Ok(json!({"x": 3}))
+    );
+    let recursive = "#r: [...matchIf({source?: \"multi\"}, #r, _) & {source?: string}]\n\
+                     a: #r & [{source: \"x\"}, {source: \"y\"}]";
+    assert_eq!(
+        export(recursive),
+        Ok(json!({"a": [{"source": "x"}, {"source": "y"}]}))
+    );
+}
