@@ -2255,3 +2255,30 @@ fn validators_whose_schema_is_themselves_are_structural_cycles() {
         Ok(json!({"a": [{"source": "x"}, {"source": "y"}]}))
     );
 }
+
+/// A validator not called (`a: json.Valid`) may be called, once: a field holding the
+/// validator called (`b: a()`) is that validator, and calling it again is an error naming it
+/// (builtins/validators.txtar, callOfCallToValidator). A struct literal that only embeds a
+/// builtin validator is that validator, not a struct (`{json.Valid()}` accepts "[1]").
+#[test]
+fn a_validator_called_once_cannot_be_called_again() {
+    let text = "import \"encoding/json\"\n_a: json.Valid\n_b: _a()\ne: _b()\ne: \"5\"";
+    assert_eq!(
+        diagnostics(text),
+        vec![(
+            "INVALID".to_string(),
+            "cannot call previously called validator _b".to_string()
+        )]
+    );
+    let text = "import \"encoding/json\"\n_a: json.Valid\n_b: _a()\nc: _a(\"3\")\nd: _b & \"[1]\"";
+    assert_eq!(export(text), Ok(json!({"c": true, "d": "[1]"})));
+    let text = "import \"encoding/json\"\n_w: {json.Valid()}\nx: _w & \"[1]\"\ny: _w & \"[\"";
+    let errors = diagnostics(text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]
+            .1
+            .contains("invalid value \"[\" (does not satisfy"),
+        "{errors:?}"
+    );
+}
