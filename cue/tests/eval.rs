@@ -2282,3 +2282,21 @@ fn a_validator_called_once_cannot_be_called_again() {
         "{errors:?}"
     );
 }
+
+/// `and` of values that are scalars with definitions beside them: the value is the scalar,
+/// and the definitions must agree all the same (builtins/and.txtar, embed).
+#[test]
+fn and_of_embedded_scalars_checks_their_definitions() {
+    let errors = diagnostics("embed: and([{2, #x: 1}, {2, #x: 2}])");
+    assert_eq!(
+        errors,
+        vec![(
+            "CONFLICT".to_string(),
+            "conflicting values 1 and 2".to_string()
+        )]
+    );
+    assert_eq!(
+        export("ok: and([{2, #x: 1}, {2, #x: 1}])"),
+        Ok(json!({"ok": 2}))
+    );
+}

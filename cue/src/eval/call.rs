@@ -419,7 +419,24 @@ impl<'a> Eval<'a> {
                     self.vertices[t].conjuncts.extend(conjuncts);
                 }
                 self.finalize(t);
-                self.value_of(t)
+                let value = self.value_of(t);
+                // A scalar keeps no definitions: those beside it must agree all the same
+                // (`and([{2, #x: 1}, {2, #x: 2}])` is their conflict).
+                if matches!(value, Val::Atom(..)) {
+                    let t = self.resolve_forward(t);
+                    for a in self.vertices[t].arcs.clone() {
+                        if !matches!(self.vertices[a].feature, Some(Feature::Definition(_))) {
+                            continue;
+                        }
+                        self.finalize(a);
+                        let a = self.resolve_forward(a);
+                        if let Some(err) = self.vertices[a].error.clone().filter(|e| !e.incomplete)
+                        {
+                            return Val::Bottom(err);
+                        }
+                    }
+                }
+                value
             }
             Func::Div | Func::Mod | Func::Quo | Func::Rem => {
                 if args.len() != 2 {
