@@ -2218,3 +2218,85 @@ fn and_of_a_value_that_is_not_a_list_is_an_error_naming_it() {
         );
     }
 }
+
+/// A schema of `matchN` or `matchIf` that is the validator itself asks for the same check
+/// of the same value again, forever: CUE finds the structural cycle (cycle/builtins.txtar,
+/// selfRefConcrete). Such a schema does not match a concrete value, and a condition that
+/// is that cycle is its error; a value not yet concrete is not checked, and a schema that
+/// only repeats the validator deeper down (for the list's elements) is no cycle.
+#[test]
+fn validators_whose_schema_is_themselves_are_structural_cycles() {
+    let errors = diagnostics("_x1: matchN(2, [_x1, _x1])\nx: 3 & _x1");
+    assert_eq!(
+        errors,
+        vec![(
+            "INVALID".to_string(),
+            "invalid value 3 (does not satisfy matchN(2, [_x1, _x1])): 0 matched, expected 2"
+                .to_string()
+        )]
+    );
+    let errors = diagnostics("_y1: matchIf(_y1, _y1, _y1)\ny: 3 & _y1");
+    assert_eq!(
+        errors,
+        vec![(
+            "STRUCTURAL_CYCLE".to_string(),
+            "invalid value 3 (does not satisfy matchIf): structural cycle".to_string()
+        )]
+    );
+    // The schema is not the validator itself: two of two match.
+    assert_eq!(
+        export("_x1: matchN(2, [int, >2])\nx: 3 & _x1"),
+        Ok(json!({"x": 3}))
+    );
+    let recursive = "#r: [...matchIf({source?: \"multi\"}, #r, _) & {source?: string}]\n\
+                     a: #r & [{source: \"x\"}, {source: \"y\"}]";
+    assert_eq!(
+        export(recursive),
+        Ok(json!({"a": [{"source": "x"}, {"source": "y"}]}))
+    );
+}
+
+/// A validator not called (`a: json.Valid`) may be called, once: a field holding the
+/// validator called (`b: a()`) is that validator, and calling it again is an error naming it
+/// (builtins/validators.txtar, callOfCallToValidator). A struct literal that only embeds a
+/// builtin validator is that validator, not a struct (`{json.Valid()}` accepts "[1]").
+#[test]
+fn a_validator_called_once_cannot_be_called_again() {
+    let text = "import \"encoding/json\"\n_a: json.Valid\n_b: _a()\ne: _b()\ne: \"5\"";
+    assert_eq!(
+        diagnostics(text),
+        vec![(
+            "INVALID".to_string(),
+            "cannot call previously called validator _b".to_string()
+        )]
+    );
+    let text = "import \"encoding/json\"\n_a: json.Valid\n_b: _a()\nc: _a(\"3\")\nd: _b & \"[1]\"";
+    assert_eq!(export(text), Ok(json!({"c": true, "d": "[1]"})));
+    let text = "import \"encoding/json\"\n_w: {json.Valid()}\nx: _w & \"[1]\"\ny: _w & \"[\"";
+    let errors = diagnostics(text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]
+            .1
+            .contains("invalid value \"[\" (does not satisfy"),
+        "{errors:?}"
+    );
+}
+
+/// `and` of values that are scalars with definitions beside them: the value is the scalar,
+/// and the definitions must agree all the same (builtins/and.txtar, embed).
+#[test]
+fn and_of_embedded_scalars_checks_their_definitions() {
+    let errors = diagnostics("embed: and([{2, #x: 1}, {2, #x: 2}])");
+    assert_eq!(
+        errors,
+        vec![(
+            "CONFLICT".to_string(),
+            "conflicting values 1 and 2".to_string()
+        )]
+    );
+    assert_eq!(
+        export("ok: and([{2, #x: 1}, {2, #x: 1}])"),
+        Ok(json!({"ok": 2}))
+    );
+}

@@ -150,9 +150,11 @@ use cue::{ImportResolver, NoImports, Package, PackageFiles};
 /// label not yet concrete; 4027 with all four together; 4093 with decimal arithmetic, imported
 /// packages embedded, structs embedding a definition closed down to their fields, defaults of
 /// several disjunctions combined in turn, inline values met again in their own evaluation taken
-/// for cycles, and optional fields a closed struct disallows no error of the struct), minus a
+/// for cycles, and optional fields a closed struct disallows no error of the struct; 4098 with
+/// matchN/matchIf schemas that are the validator itself taken for structural cycles, a validator
+/// called once not callable again, and and() checking the definitions beside scalars), minus a
 /// small margin. Raise it when the engine gets better.
-const FLOOR: usize = 4090;
+const FLOOR: usize = 4095;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).

@@ -209,6 +209,33 @@ impl<'a> Eval<'a> {
         out
     }
 
+    /// Whether the reference `e` names a field whose value is a validator written as a call
+    /// (`b: a()`, or a field that refers to such a one), not the builtin itself
+    /// (`a: json.Valid`): only the latter may be called. A field that is also the builtin
+    /// itself (`a: json.Valid & json.Valid()`) may be.
+    fn called_validator(&mut self, e: &'a Expr, env: &Env<'a>, depth: usize) -> bool {
+        const FOLLOWED: usize = 8;
+        if depth > FOLLOWED {
+            return false;
+        }
+        match &e.kind {
+            ExprKind::Call(..) => true,
+            ExprKind::Paren(inner) => self.called_validator(inner, env, depth + 1),
+            ExprKind::Ident(_) | ExprKind::Selector(..) => {
+                let Ok(Resolved::Vertex(t)) = self.resolve(e, env) else {
+                    return false;
+                };
+                let conjuncts = self.vertices[t].conjuncts.clone();
+                !conjuncts.is_empty()
+                    && conjuncts.iter().all(|c| match c.kind {
+                        ConjunctKind::Expr(x) => self.called_validator(x, &c.env, depth + 1),
+                        _ => false,
+                    })
+            }
+            _ => false,
+        }
+    }
+
     pub(super) fn call(
         &mut self,
         callee: &'a Expr,
@@ -228,6 +255,17 @@ impl<'a> Eval<'a> {
                     // the builtin it names.
                     Val::Scalar(ref scalar, _) if scalar.value.is_none() => {
                         if let Some(builtin) = uncalled_validator(scalar) {
+                            if self.called_validator(callee, env, 0) {
+                                // `a: json.Valid`, `b: a()`: `b` is the validator, called.
+                                return Val::Bottom(EvalError::new(
+                                    "INVALID",
+                                    format!(
+                                        "cannot call previously called validator {}",
+                                        self.text(callee.span)
+                                    ),
+                                    vec![callee.span],
+                                ));
+                            }
                             return self.call_builtin(builtin, args, env, span);
                         }
                     }
@@ -381,7 +419,24 @@ impl<'a> Eval<'a> {
                     self.vertices[t].conjuncts.extend(conjuncts);
                 }
                 self.finalize(t);
-                self.value_of(t)
+                let value = self.value_of(t);
+                // A scalar keeps no definitions: those beside it must agree all the same
+                // (`and([{2, #x: 1}, {2, #x: 2}])` is their conflict).
+                if matches!(value, Val::Atom(..)) {
+                    let t = self.resolve_forward(t);
+                    for a in self.vertices[t].arcs.clone() {
+                        if !matches!(self.vertices[a].feature, Some(Feature::Definition(_))) {
+                            continue;
+                        }
+                        self.finalize(a);
+                        let a = self.resolve_forward(a);
+                        if let Some(err) = self.vertices[a].error.clone().filter(|e| !e.incomplete)
+                        {
+                            return Val::Bottom(err);
+                        }
+                    }
+                }
+                value
             }
             Func::Div | Func::Mod | Func::Quo | Func::Rem => {
                 if args.len() != 2 {

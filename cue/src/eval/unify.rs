@@ -9,7 +9,7 @@ use super::conjunct::{env_key, ConjunctKind, Embedded};
 use super::vertex::{ArcType, Feature, State, VertexId};
 use super::Eval;
 use crate::ast::{Expr, ExprKind};
-use crate::value::{EvalError, Kinds};
+use crate::value::{Check, EvalError, Kinds, SpannedCheck};
 
 impl<'a> Eval<'a> {
     pub(super) fn expand(&mut self, v: VertexId) {
@@ -123,13 +123,18 @@ impl<'a> Eval<'a> {
     }
 
     /// A struct literal that only embeds values beside its definitions and hidden fields is a
-    /// struct unless an embedded value made the vertex a scalar or a list.
+    /// struct unless an embedded value made the vertex a scalar or a list, or is a builtin
+    /// validator (`{json.Valid()}` is `json.Valid()`, which may accept any kind).
     fn settle_weak_struct(&mut self, v: VertexId) {
         let vertex = &self.vertices[v];
         let Some(span) = vertex.weak_struct else {
             return;
         };
         if vertex.struct_span.is_some() || vertex.list.is_some() || vertex.error.is_some() {
+            return;
+        }
+        let validator = |c: &SpannedCheck| matches!(c.check, Check::Builtin { .. });
+        if vertex.scalar.checks.iter().any(validator) {
             return;
         }
         if vertex.scalar.kinds.contains(Kinds::STRUCT) && vertex.scalar.value.is_none() {

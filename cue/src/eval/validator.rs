@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use super::conjunct::{Conjunct, ConjunctKind, Env};
+use super::cycle::STRUCTURAL_CYCLE;
 use super::values::Val;
 use super::vertex::{ArcType, Feature, VertexId};
 use super::Eval;
@@ -140,7 +141,7 @@ impl<'a> Eval<'a> {
         let (mut matched, mut uncertain, mut possible) = (0i128, 0i128, 0i128);
         for schema in schemas {
             let conjuncts = self.vertices[schema].conjuncts.clone();
-            match self.matches(v, conjuncts) {
+            match self.matches(v, conjuncts, validator) {
                 Match::Yes(concrete) => {
                     matched += 1;
                     uncertain += i128::from(!concrete);
@@ -237,20 +238,38 @@ impl<'a> Eval<'a> {
             env: validator.env.clone(),
             group: None,
         };
-        let branch = match self.matches(v, vec![schema(&validator.args[0])]) {
+        let branch = match self.matches(v, vec![schema(&validator.args[0])], validator) {
             Match::Yes(_) => &validator.args[1],
+            // The condition contains the validator itself: neither branch applies.
+            Match::No(err) if err.code == STRUCTURAL_CYCLE => {
+                let message = format!(
+                    "invalid value {} (does not satisfy {}): {}",
+                    self.describe_value(v),
+                    validator.kind.name(),
+                    err.message
+                );
+                return Err(EvalError::new(STRUCTURAL_CYCLE, message, err.spans.clone()));
+            }
             Match::No(_) => &validator.args[2],
             Match::Incomplete => return Ok(()),
         };
-        match self.matches(v, vec![schema(branch)]) {
+        match self.matches(v, vec![schema(branch)], validator) {
             Match::No(err) => Err(err),
             Match::Yes(_) | Match::Incomplete => Ok(()),
         }
     }
 
     /// Unifies the conjuncts of `v` with `schema` in a fresh vertex, without running the
-    /// validators there, and says whether that succeeds.
-    fn matches(&mut self, v: VertexId, schema: Vec<Conjunct<'a>>) -> Match {
+    /// validators there, and says whether that succeeds. A schema that brings `validator`
+    /// itself to that vertex (`x: 3 & _x`, `_x: matchN(2, [_x, _x])`) asks for the check
+    /// being made again on the same value, forever: it does not match, as a structural
+    /// cycle (CUE: "0 matched, expected 2", the schemas being that cycle).
+    fn matches(
+        &mut self,
+        v: VertexId,
+        schema: Vec<Conjunct<'a>>,
+        validator: &SchemaValidator<'a>,
+    ) -> Match {
         let t = self.new_vertex(None, None);
         self.vertices[t].arc_type = ArcType::Regular;
         let v = self.resolve_forward(v);
@@ -262,9 +281,23 @@ impl<'a> Eval<'a> {
         own_validators.extend(self.vertices[v].checking.iter().copied());
         self.vertices[t].checking = Arc::new(own_validators);
         let own = self.vertices[v].conjuncts.clone();
+        let schema_conjuncts = schema.clone();
         self.vertices[t].conjuncts.extend(schema);
         self.vertices[t].conjuncts.extend(own);
         self.finalize(t);
+        if self.brings_itself(t, &schema_conjuncts, validator) {
+            // Only a concrete value is checked again (one not yet concrete is not checked).
+            let mut incomplete = Vec::new();
+            self.collect_incomplete(t, &mut incomplete, false);
+            if !incomplete.is_empty() {
+                return Match::Incomplete;
+            }
+            return Match::No(EvalError::new(
+                STRUCTURAL_CYCLE,
+                "structural cycle",
+                vec![validator.span],
+            ));
+        }
         let mut errors = Vec::new();
         self.collect_errors(t, &mut errors, true);
         if let Some(first) = errors.first() {
@@ -282,6 +315,36 @@ impl<'a> Eval<'a> {
             return Match::Incomplete;
         }
         Match::Yes(incomplete.is_empty())
+    }
+
+    /// Whether `schema`, unified into the value `t` checked by `validator`, brings that same
+    /// validator to it: `t` has it from its own conjuncts too, where it counts once, so the
+    /// schema's conjuncts are expanded alone to tell.
+    fn brings_itself(
+        &mut self,
+        t: VertexId,
+        schema: &[Conjunct<'a>],
+        validator: &SchemaValidator<'a>,
+    ) -> bool {
+        let checked = validator.args.as_ptr() as usize;
+        let t = self.resolve_forward(t);
+        let has = |validators: &[SchemaValidator<'a>]| {
+            validators
+                .iter()
+                .any(|s| s.args.as_ptr() as usize == checked)
+        };
+        if !has(&self.vertices[t].validators) {
+            return false;
+        }
+        let probe = self.new_vertex(None, None);
+        self.vertices[probe].arc_type = ArcType::Regular;
+        self.vertices[probe].checking = self.vertices[t].checking.clone();
+        self.vertices[probe]
+            .conjuncts
+            .extend(schema.iter().cloned());
+        self.expand(probe);
+        let probe = self.resolve_forward(probe);
+        has(&self.vertices[probe].validators)
     }
 }
 
