@@ -601,6 +601,12 @@ impl<'a> Eval<'a> {
             Resolved::Val(val) => Ok(val),
             Resolved::Conjunct(c) => match c.kind {
                 ConjunctKind::Expr(x) => {
+                    // A `let` naming an imported package (`let _time = time`) is that
+                    // package, so that selecting from it (`_time.Format(...)`) selects from
+                    // the package.
+                    if let Some(package) = self.let_package(x, &c.env) {
+                        return Ok(package);
+                    }
                     let t = self.inline_vertex(false);
                     self.vertices[t].arc_type = ArcType::Regular;
                     self.vertices[t].conjuncts.push(Conjunct {
@@ -617,6 +623,33 @@ impl<'a> Eval<'a> {
                 )),
             },
         }
+    }
+
+    /// The builtin package a `let` value names, following `let`s that name other `let`s
+    /// (`let t = time`, `let u = t`); `None` for any other value.
+    fn let_package(&mut self, mut x: &'a Expr, env: &Env<'a>) -> Option<Val> {
+        let mut env = env.clone();
+        // Each step follows one `let` of the chain; a chain longer than this is a cycle.
+        for _ in 0..64 {
+            let ExprKind::Ident(id) = &x.kind else {
+                return None;
+            };
+            match self.lookup(&env, &id.name) {
+                Ok(Resolved::Val(val @ Val::Package(ImportTarget::Builtin(_)))) => {
+                    return Some(val)
+                }
+                Ok(Resolved::Conjunct(Conjunct {
+                    kind: ConjunctKind::Expr(next),
+                    env: next_env,
+                    ..
+                })) => {
+                    x = next;
+                    env = next_env;
+                }
+                _ => return None,
+            }
+        }
+        None
     }
 
     /// CUE's message for a field or index selected (by `e`) from `base`, whose vertex `t` is
