@@ -626,7 +626,8 @@ impl<'a> Eval<'a> {
     }
 
     /// The builtin package a `let` value names, following `let`s that name other `let`s
-    /// (`let t = time`, `let u = t`); `None` for any other value.
+    /// (`let t = time`, `let u = t`); `None` for any other value. It only reads the
+    /// declarations in scope, as [`Eval::declared`] does: nothing is evaluated or expanded.
     fn let_package(&mut self, mut x: &'a Expr, env: &Env<'a>) -> Option<Val> {
         let mut env = env.clone();
         // Each step follows one `let` of the chain; a chain longer than this is a cycle.
@@ -634,20 +635,48 @@ impl<'a> Eval<'a> {
             let ExprKind::Ident(id) = &x.kind else {
                 return None;
             };
-            match self.lookup(&env, &id.name) {
-                Ok(Resolved::Val(val @ Val::Package(ImportTarget::Builtin(_)))) => {
-                    return Some(val)
+            let name = id.name.as_str();
+            let mut frame = env.clone();
+            let mut next = None;
+            while let Some(f) = frame {
+                let decls = match &f.kind {
+                    FrameKind::Struct { decls, .. } => Some(*decls),
+                    FrameKind::Package { package, file, .. } => {
+                        Some(&self.program.packages[*package].files[*file].decls[..])
+                    }
+                    FrameKind::Bind { name: bound, .. } if *bound == name => return None,
+                    FrameKind::Bind { .. } => None,
+                };
+                if let Some(decls) = decls {
+                    match self.names(decls).get(name) {
+                        Some(NameDecl::Let(clause)) => {
+                            next = Some((&clause.value, f.clone()));
+                            break;
+                        }
+                        Some(_) => return None,
+                        None => {}
+                    }
                 }
-                Ok(Resolved::Conjunct(Conjunct {
-                    kind: ConjunctKind::Expr(next),
-                    env: next_env,
-                    ..
-                })) => {
-                    x = next;
-                    env = next_env;
+                if let FrameKind::Package { package, file, .. } = &f.kind {
+                    let (package, file) = (*package, *file);
+                    let files = &self.program.packages[package].files;
+                    for other in files {
+                        if self.names(&other.decls).contains_key(name) {
+                            return None;
+                        }
+                    }
+                    return match self.program.packages[package].imports[file].get(name) {
+                        Some(target @ ImportTarget::Builtin(_)) => {
+                            Some(Val::Package(target.clone()))
+                        }
+                        _ => None,
+                    };
                 }
-                _ => return None,
+                frame = f.parent.clone();
             }
+            let (value, frame) = next?;
+            x = value;
+            env = Some(frame);
         }
         None
     }
