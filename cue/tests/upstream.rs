@@ -152,9 +152,12 @@ use cue::{ImportResolver, NoImports, Package, PackageFiles};
 /// label not yet concrete; 4027 with all four together; 4093 with decimal arithmetic, imported
 /// packages embedded, structs embedding a definition closed down to their fields, defaults of
 /// several disjunctions combined in turn, inline values met again in their own evaluation taken
-/// for cycles, and optional fields a closed struct disallows no error of the struct), minus a
-/// small margin. Raise it when the engine gets better.
-const FLOOR: usize = 4090;
+/// for cycles, and optional fields a closed struct disallows no error of the struct); 4095 with
+/// a `let` naming an imported package, imported validators referred to listed as OpenAPI
+/// schemas of their names, and `encoding/openapi`'s loose check leaving our
+/// `x-cue-unsupported` notes out (`builtins` and `structural` pass loosely), minus a small
+/// margin. Raise it when the engine gets better.
+const FLOOR: usize = 4092;
 
 /// Options of CUE's Go API, set in an `encoding/openapi` case's comment, that cuemesh does not
 /// have: such cases are skipped (see the doc comment).
