@@ -2300,3 +2300,29 @@ fn and_of_embedded_scalars_checks_their_definitions() {
         Ok(json!({"ok": 2}))
     );
 }
+
+/// A `let` naming an imported package (`let _time = time`, or a `let` naming that `let`)
+/// is the package: selecting from it calls and validates as selecting from the import does.
+#[test]
+fn a_let_naming_an_imported_package_selects_from_the_package() {
+    let text = "import \"time\"\n\
+                let _time = time\n\
+                let t = _time\n\
+                x: _time.FormatString(\"2006-01-02\", \"2019-01-02T15:04:05Z\")\n\
+                y: t.RFC3339Date\n\
+                d: \"2024-05-01\" & _time.Format(time.RFC3339Date)";
+    let exported = export(text).expect(text);
+    assert_eq!(exported["x"], json!("2019-01-02"));
+    assert_eq!(exported["y"], json!("2006-01-02"));
+    assert_eq!(exported["d"], json!("2024-05-01"));
+    let errors = diagnostics("import \"time\"\nlet _time = time\nd: \"May 1\" & _time.Time");
+    assert!(
+        errors
+            .iter()
+            .any(|(_, m)| m.contains("invalid value \"May 1\"")),
+        "{errors:?}"
+    );
+    // A `let` of anything else is still selected from as a value.
+    let exported = export("let s = {a: 1}\nx: s.a").expect("a let of a struct");
+    assert_eq!(exported["x"], json!(1));
+}

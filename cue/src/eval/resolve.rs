@@ -603,6 +603,12 @@ impl<'a> Eval<'a> {
             Resolved::Val(val) => Ok(val),
             Resolved::Conjunct(c) => match c.kind {
                 ConjunctKind::Expr(x) => {
+                    // A `let` naming an imported package (`let _time = time`) is that
+                    // package, so that selecting from it (`_time.Format(...)`) selects from
+                    // the package.
+                    if let Some(package) = self.let_package(x, &c.env) {
+                        return Ok(package);
+                    }
                     let t = self.inline_vertex(false);
                     self.vertices[t].arc_type = ArcType::Regular;
                     self.vertices[t].conjuncts.push(Conjunct {
@@ -619,6 +625,62 @@ impl<'a> Eval<'a> {
                 )),
             },
         }
+    }
+
+    /// The builtin package a `let` value names, following `let`s that name other `let`s
+    /// (`let t = time`, `let u = t`); `None` for any other value. It only reads the
+    /// declarations in scope, as [`Eval::declared`] does: nothing is evaluated or expanded.
+    fn let_package(&mut self, mut x: &'a Expr, env: &Env<'a>) -> Option<Val> {
+        let mut env = env.clone();
+        // Each step follows one `let` of the chain; a chain longer than this is a cycle.
+        for _ in 0..64 {
+            let ExprKind::Ident(id) = &x.kind else {
+                return None;
+            };
+            let name = id.name.as_str();
+            let mut frame = env.clone();
+            let mut next = None;
+            while let Some(f) = frame {
+                let decls = match &f.kind {
+                    FrameKind::Struct { decls, .. } => Some(*decls),
+                    FrameKind::Package { package, file, .. } => {
+                        Some(&self.program.packages[*package].files[*file].decls[..])
+                    }
+                    FrameKind::Bind { name: bound, .. } if *bound == name => return None,
+                    FrameKind::Bind { .. } => None,
+                };
+                if let Some(decls) = decls {
+                    match self.names(decls).get(name) {
+                        Some(NameDecl::Let(clause)) => {
+                            next = Some((&clause.value, f.clone()));
+                            break;
+                        }
+                        Some(_) => return None,
+                        None => {}
+                    }
+                }
+                if let FrameKind::Package { package, file, .. } = &f.kind {
+                    let (package, file) = (*package, *file);
+                    let files = &self.program.packages[package].files;
+                    for other in files {
+                        if self.names(&other.decls).contains_key(name) {
+                            return None;
+                        }
+                    }
+                    return match self.program.packages[package].imports[file].get(name) {
+                        Some(target @ ImportTarget::Builtin(_)) => {
+                            Some(Val::Package(target.clone()))
+                        }
+                        _ => None,
+                    };
+                }
+                frame = f.parent.clone();
+            }
+            let (value, frame) = next?;
+            x = value;
+            env = Some(frame);
+        }
+        None
     }
 
     /// CUE's message for a field or index selected (by `e`) from `base`, whose vertex `t` is

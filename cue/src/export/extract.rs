@@ -77,6 +77,7 @@ pub(crate) fn extract_from<'a>(
         eval,
         root,
         docs: doc_index(program),
+        member_references: member_reference_index(program),
         deprecated: deprecated_index(program),
         errors: Vec::new(),
         reading: HashSet::new(),
@@ -132,6 +133,9 @@ struct Extractor<'a> {
     root: VertexId,
     /// Doc comments by the span of the label they stand above.
     docs: HashMap<Span, String>,
+    /// The member a field's value selects from a package or value without calling it
+    /// (`Duration` for `timeout: time.Duration`), by the span of the field's label.
+    member_references: HashMap<Span, String>,
     /// The labels of fields marked deprecated by an attribute (`@protobuf(5,deprecated)`).
     deprecated: HashSet<Span>,
     errors: Vec<Diagnostic>,
@@ -593,11 +597,39 @@ impl<'a> Extractor<'a> {
         } else if view.is_struct() {
             self.structure(v, depth)
         } else {
-            scalar_shape(view.scalar())
+            let mut shape = scalar_shape(view.scalar());
+            if let Body::Scalar(scalar) = &mut shape.body {
+                scalar.named = self.imported_validator(v, view.scalar());
+            }
+            shape
         };
         shape.unsupported.extend(unsupported);
         self.schema_checks(v, depth, &mut shape);
         shape
+    }
+
+    /// The name of the builtin validator that is the whole of `scalar` when it is written as
+    /// a reference to an imported package's member (`time.Duration`, not `time.Duration()`)
+    /// and maps to no keyword: CUE's OpenAPI encoder lists such a value as a schema named
+    /// after the member, so that what it checks is named once rather than lost.
+    fn imported_validator(&self, v: VertexId, scalar: &Scalar) -> Option<&'static str> {
+        let [check] = scalar.checks.as_slice() else {
+            return None;
+        };
+        let Check::Builtin { builtin, args } = &check.check else {
+            return None;
+        };
+        if scalar.value.is_some()
+            || !args.is_empty()
+            || builtin_keyword(builtin.package, builtin.name, args).is_some()
+        {
+            return None;
+        }
+        let referred =
+            self.eval.view(v).decl_spans().iter().any(|span| {
+                self.member_references.get(span).map(String::as_str) == Some(builtin.name)
+            });
+        referred.then_some(builtin.name)
     }
 
     /// States the validators taking schemas on `v` as combinators of `shape` (or notes the
@@ -1045,6 +1077,7 @@ pub(crate) fn scalar_shape(scalar: &Scalar) -> Shape {
             kinds: atom.kind(),
             value: Some(atom_json(atom)),
             keywords: Vec::new(),
+            named: None,
         }));
     }
     let (mut keywords, unsupported) = keywords(scalar);
@@ -1055,6 +1088,7 @@ pub(crate) fn scalar_shape(scalar: &Scalar) -> Shape {
         kinds: scalar.kinds,
         value: None,
         keywords,
+        named: None,
     }));
     shape.unsupported = unsupported;
     shape
@@ -1260,6 +1294,24 @@ fn doc_index(program: &Program) -> HashMap<Span, String> {
         }
     }
     docs
+}
+
+/// The member each field's value selects without calling it (`timeout: time.Duration`), by
+/// the span of the field's label.
+fn member_reference_index(program: &Program) -> HashMap<Span, String> {
+    let mut members = HashMap::new();
+    for package in &program.packages {
+        for file in &package.files {
+            decls_fields(&file.decls, &mut |field: &ast::Field| {
+                if let ExprKind::Selector(base, member) = &field.value.kind {
+                    if matches!(base.kind, ExprKind::Ident(_)) {
+                        members.insert(field.label.span, member.name.clone());
+                    }
+                }
+            });
+        }
+    }
+    members
 }
 
 /// The labels of the fields an attribute marks deprecated: CUE's protobuf mapping writes a

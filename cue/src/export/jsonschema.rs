@@ -593,6 +593,7 @@ fn any_of(options: &[(Shape, bool)], default: Option<&Json>, out: &mut Map<Strin
             kinds,
             value: None,
             keywords,
+            ..
         }) if keywords.is_empty() && plain(s) && *kinds != Kinds::ALL => {
             Some(Kinds(acc.0 | kinds.0))
         }

@@ -465,6 +465,10 @@ pub(crate) struct ScalarShape {
     pub(crate) kinds: Kinds,
     pub(crate) value: Option<Json>,
     pub(crate) keywords: Vec<Keyword>,
+    /// The name of the builtin validator of an imported package that is the whole value,
+    /// written as a reference and mapped to no keyword (`Duration` for `time.Duration`):
+    /// OpenAPI lists it as a schema of that name and refers to it, as CUE does.
+    pub(crate) named: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

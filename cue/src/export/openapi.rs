@@ -82,6 +82,9 @@ struct Printer<'a> {
     /// it was expanded (`Route.dest.Inner` for `#Inner` of the `#Dest` expanded at
     /// `#Route.dest`), as CUE lists them: (listed name, definition name).
     relisted: std::cell::RefCell<Vec<(String, String)>>,
+    /// The schemas of the builtin validators of imported packages that values refer to
+    /// (`Duration` for `time.Duration`), listed beside the definitions as CUE lists them.
+    imported: std::cell::RefCell<std::collections::BTreeMap<String, Json>>,
 }
 
 /// The OpenAPI document, or the name of a definition that refers to itself when references
@@ -98,6 +101,7 @@ pub(super) fn document(
         cycle: Default::default(),
         path: Default::default(),
         relisted: Default::default(),
+        imported: Default::default(),
     };
     let included = root.map(|root| exported.closure(root));
     // As CUE composes it: the package's `info`, its title and version (both required by
@@ -148,6 +152,12 @@ pub(super) fn document(
             }
         }
     }
+    for (name, mut object) in printer.imported.take() {
+        if let Some(filter) = &config.field_filter {
+            filter_keywords(&mut object, filter);
+        }
+        schemas.entry(name).or_insert(object);
+    }
     Ok(json!({
         "openapi": config.version.as_str(),
         "info": info,
@@ -191,6 +201,24 @@ impl Printer<'_> {
             Body::Ref(name) => {
                 out.insert("$ref".into(), json!(format!("#/components/schemas/{name}")));
             }
+            Body::Scalar(ScalarShape {
+                named: Some(name), ..
+            }) if self.imported_reference(name) => {
+                // What the validator checks is stated once, in its own schema.
+                let mut component = Map::new();
+                if let Body::Scalar(scalar) = &shape.body {
+                    self.scalar_schema(scalar, &mut component);
+                }
+                if !unsupported.is_empty() {
+                    component.insert(UNSUPPORTED_EXTENSION.into(), json!(unsupported));
+                    unsupported.clear();
+                }
+                self.imported
+                    .borrow_mut()
+                    .entry(name.to_string())
+                    .or_insert(Json::Object(component));
+                out.insert("$ref".into(), json!(format!("#/components/schemas/{name}")));
+            }
             Body::Scalar(scalar) => self.scalar_schema(scalar, &mut out),
             Body::Struct(object) => self.object_schema(object, &mut out, &mut unsupported),
             Body::List(list) => self.array_schema(list, &mut out, &mut unsupported),
@@ -203,7 +231,19 @@ impl Printer<'_> {
         if !unsupported.is_empty() {
             out.insert(UNSUPPORTED_EXTENSION.into(), json!(unsupported));
         }
+        // OpenAPI 3.0 ignores whatever stands beside a `$ref`; CUE writes no description
+        // there (the schema referred to has its own).
+        if self.config.version == OpenApiVersion::V3_0 && out.contains_key("$ref") {
+            out.remove("description");
+        }
         Json::Object(out)
+    }
+
+    /// Whether a value that is the imported validator `name` is a `$ref` to a schema of that
+    /// name: not when references are expanded, nor when a definition of the package has the
+    /// name (the two would be confused).
+    fn imported_reference(&self, name: &str) -> bool {
+        !self.config.expand_references && !self.exported.definitions.iter().any(|d| d.name == name)
     }
 
     /// The schema of the definition `name` written in place of a reference to it; a definition
