@@ -8,7 +8,7 @@ use crate::files::MODULE_FILE;
 use crate::history::{self, CommitProblem, History};
 use crate::history_cache::HistoryCache;
 use crate::source::{self, PreparedSource, SchemaCache, Source, EXAMPLES_DIRECTORY};
-use crate::tree::{self, TreeResolver};
+use crate::tree;
 use cue::{Diagnostic, SourceMap};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -1060,7 +1060,7 @@ impl Repository {
             .find_tree(sources_id)
             .map_err(read_error(SOURCES_DIRECTORY))?;
         // Import paths resolve to the same trees for every package of this commit.
-        let mut resolved: HashMap<String, Option<git2::Oid>> = HashMap::new();
+        let mut resolved = ImportTargets::new(Some(sources.clone()));
         for entry in sources.iter() {
             if entry.kind() != Some(git2::ObjectType::Tree) {
                 continue;
@@ -1089,7 +1089,7 @@ impl Repository {
         module: &Option<String>,
         entry: &git2::TreeEntry<'_>,
         name: &str,
-        resolved: &mut HashMap<String, Option<git2::Oid>>,
+        resolved: &mut ImportTargets<'_>,
         commit: &git2::Commit<'_>,
         include: &dyn Fn(&str) -> bool,
     ) -> Result<Option<Arc<SourceKey>>, Error> {
@@ -1156,8 +1156,20 @@ impl Repository {
             self.module_of(&root, commit)?.1
         };
         let module_changed = first || module != walked.module;
-        let mut resolved: HashMap<String, Option<git2::Oid>> = HashMap::new();
-        // The import paths that name another tree than at the previous commit.
+        let sources_id = tree::subtree_id(&root, SOURCES_DIRECTORY);
+        let sources_same = !first && sources_id == walked.sources;
+        // `sources/` is read once, and only when it changed (or the keys must be looked at).
+        let read_sources = |id: git2::Oid| {
+            self.git
+                .find_tree(id)
+                .map_err(read_error(SOURCES_DIRECTORY))
+        };
+        let mut resolved = ImportTargets::new(match sources_id {
+            Some(id) if !sources_same => Some(read_sources(id)?),
+            _ => None,
+        });
+        // The import paths that name another tree than at the previous commit (none under
+        // an unchanged `sources/`).
         let moved: HashSet<String> = if module_changed {
             HashSet::new()
         } else {
@@ -1165,14 +1177,14 @@ impl Repository {
                 .imports
                 .iter()
                 .filter(|(import, target)| {
-                    resolve_import(&root, &module, import, &mut resolved) != **target
+                    !(sources_same && imports_from_sources(&module, import))
+                        && resolve_import(&root, &module, import, &mut resolved) != **target
                 })
                 .map(|(import, _)| import.clone())
                 .collect()
         };
-        let sources_id = tree::subtree_id(&root, SOURCES_DIRECTORY);
         walked.module_blob = module_blob;
-        if !module_changed && moved.is_empty() && sources_id == walked.sources {
+        if !module_changed && moved.is_empty() && sources_same {
             return Ok((Vec::new(), false));
         }
         walked.started = true;
@@ -1182,18 +1194,20 @@ impl Repository {
             walked.imports.clear();
         }
         for import in &moved {
-            let target = resolved.get(import).copied().flatten();
+            let target = resolved.targets.get(import).copied().flatten();
             walked.imports.insert(import.clone(), target);
         }
         let module = &walked.module;
-        let sources = match sources_id {
-            Some(id) => Some(
-                self.git
-                    .find_tree(id)
-                    .map_err(read_error(SOURCES_DIRECTORY))?,
-            ),
-            None => None,
-        };
+        if resolved.sources.is_none() {
+            if let Some(id) = sources_id {
+                // The same `sources/`, but an import outside it moved: its keys are looked at.
+                resolved = ImportTargets {
+                    sources: Some(read_sources(id)?),
+                    targets: resolved.targets,
+                };
+            }
+        }
+        let sources = resolved.sources.clone();
         let mut changes: Vec<(String, Option<Arc<SourceKey>>)> = Vec::new();
         let unchanged = |entry: &WalkedEntry, tree: git2::Oid| {
             !module_changed
@@ -1297,7 +1311,7 @@ impl Repository {
         module: &Option<String>,
         entry: &git2::TreeEntry<'_>,
         name: &str,
-        resolved: &mut HashMap<String, Option<git2::Oid>>,
+        resolved: &mut ImportTargets<'_>,
     ) -> Option<Arc<SourceKey>> {
         let key = self.lock().keys.get(&entry.id()).cloned()?;
         let same_place = key
@@ -1323,7 +1337,7 @@ impl Repository {
         root: &git2::Tree<'_>,
         module: &Option<String>,
         package_tree: git2::Oid,
-        resolved: &mut HashMap<String, Option<git2::Oid>>,
+        resolved: &mut ImportTargets<'_>,
         directory: &str,
         commit: &git2::Commit<'_>,
     ) -> Result<Vec<(String, Option<git2::Oid>)>, Error> {
@@ -1424,7 +1438,7 @@ impl Repository {
     }
 
     /// Reads everything one package needs from Git: its files, the files of every package it
-    /// imports (through a [`TreeResolver`] over the commit's root tree) and its examples.
+    /// imports (from the trees its key names) and its examples.
     fn prepare(&self, commit_id: &str, key: &SourceKey) -> Result<PreparedSource, Error> {
         let read_error = |what: &str| {
             let commit = commit_id.to_string();
@@ -1435,24 +1449,33 @@ impl Repository {
                 source,
             }
         };
-        let commit_oid = git2::Oid::from_str(commit_id).map_err(read_error("the commit id"))?;
-        let commit = self
-            .git
-            .find_commit(commit_oid)
-            .map_err(read_error("the commit"))?;
-        let root = commit.tree().map_err(read_error("the root tree"))?;
         let tree = self
             .git
             .find_tree(key.tree)
             .map_err(read_error(&key.directory))?;
         let files = tree::package_files(&self.git, &tree, &key.directory, None)
             .map_err(read_error(&key.directory))?;
-        let resolver = TreeResolver::new(&self.git, root);
+        // The key holds the tree each import path names at every commit it is the key of:
+        // the imported packages are read from those trees, without looking the paths up in
+        // the commit's root (which reads the whole `sources/` tree again).
         let mut imports = HashMap::new();
-        for (import_path, _) in &key.imports {
-            // A resolution error (a path leaving the module) is reported by the loader when it
-            // asks the memory resolver and finds nothing.
-            if let Ok(Some(files)) = cue::ImportResolver::resolve(&resolver, import_path) {
+        for (import_path, target) in &key.imports {
+            // A path that names nothing, or leaves the module, is reported by the loader when
+            // it asks the memory resolver and finds nothing.
+            let (Some(target), Ok(Some(directory))) = (
+                target,
+                tree::directory_of(key.module.as_deref(), import_path),
+            ) else {
+                continue;
+            };
+            let imported = self
+                .git
+                .find_tree(*target)
+                .map_err(read_error(&directory))?;
+            let qualifier = import_path.rsplit_once(':').map(|(_, name)| name);
+            let files = tree::package_files(&self.git, &imported, &directory, qualifier)
+                .map_err(read_error(&directory))?;
+            if !files.files.is_empty() {
                 imports.insert(import_path.clone(), files);
             }
         }
@@ -1572,23 +1595,57 @@ fn record_change(
     *slot = key;
 }
 
+/// The trees import paths name at one commit, each looked up once; those under `sources/` in
+/// that directory's tree, read once per commit by whoever reads it (a path looked up from the
+/// root reads the whole `sources/` tree again).
+struct ImportTargets<'repo> {
+    sources: Option<git2::Tree<'repo>>,
+    targets: HashMap<String, Option<git2::Oid>>,
+}
+
+impl<'repo> ImportTargets<'repo> {
+    fn new(sources: Option<git2::Tree<'repo>>) -> ImportTargets<'repo> {
+        ImportTargets {
+            sources,
+            targets: HashMap::new(),
+        }
+    }
+}
+
 /// The tree an import path names in `root` (`None` when it names nothing), remembered in
 /// `resolved` for the other packages of the same commit.
 fn resolve_import(
     root: &git2::Tree<'_>,
     module: &Option<String>,
     import: &str,
-    resolved: &mut HashMap<String, Option<git2::Oid>>,
+    resolved: &mut ImportTargets<'_>,
 ) -> Option<git2::Oid> {
-    if let Some(target) = resolved.get(import) {
+    if let Some(target) = resolved.targets.get(import) {
         return *target;
     }
     let target = match tree::directory_of(module.as_deref(), import) {
-        Ok(Some(import_directory)) => tree::subtree_id(root, &import_directory),
+        Ok(Some(import_directory)) => {
+            let under_sources = import_directory
+                .strip_prefix(SOURCES_DIRECTORY)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .filter(|rest| !rest.is_empty());
+            match (&resolved.sources, under_sources) {
+                (Some(sources), Some(rest)) => tree::subtree_id(sources, rest),
+                _ => tree::subtree_id(root, &import_directory),
+            }
+        }
         _ => None,
     };
-    resolved.insert(import.to_string(), target);
+    resolved.targets.insert(import.to_string(), target);
     target
+}
+
+/// Whether an import path names a directory under `sources/`.
+fn imports_from_sources(module: &Option<String>, import: &str) -> bool {
+    matches!(
+        tree::directory_of(module.as_deref(), import),
+        Ok(Some(directory)) if directory.starts_with(&format!("{SOURCES_DIRECTORY}/"))
+    )
 }
 
 /// The problems of the repository as a whole at a commit of `layout`: a missing or invalid
