@@ -28,12 +28,14 @@ fn address(key: &Arc<SourceKey>) -> usize {
     Arc::as_ptr(key) as usize
 }
 
+/// The package directories of a commit whose key may have changed since the commit walked
+/// before it, with their keys: `None` where the directory holds no package any more.
+type LayoutChanges = Vec<(String, Option<Arc<SourceKey>>)>;
+
 /// One commit walked and not numbered yet.
 struct WalkedCommit {
     info: CommitInfo,
-    /// The package directories whose key may have changed since the commit walked before:
-    /// `None` where the directory holds no package any more.
-    changes: Vec<(String, Option<Arc<SourceKey>>)>,
+    changes: LayoutChanges,
     /// Whether `changes` is every package directory of the commit (the first one walked).
     complete: bool,
 }
@@ -1133,7 +1135,7 @@ impl Repository {
         walked: &mut WalkedLayout,
         commit: &git2::Commit<'_>,
         include: &dyn Fn(&str) -> bool,
-    ) -> Result<(Vec<(String, Option<Arc<SourceKey>>)>, bool), Error> {
+    ) -> Result<(LayoutChanges, bool), Error> {
         let read_error = |what: &str| {
             let commit = commit.id().to_string();
             let what = what.to_string();
@@ -1208,7 +1210,7 @@ impl Repository {
             }
         }
         let sources = resolved.sources.clone();
-        let mut changes: Vec<(String, Option<Arc<SourceKey>>)> = Vec::new();
+        let mut changes: LayoutChanges = Vec::new();
         let unchanged = |entry: &WalkedEntry, tree: git2::Oid| {
             !module_changed
                 && entry.tree == tree
@@ -1570,7 +1572,7 @@ impl Repository {
 /// Records in `changes` that the package directory `name` of `sources/` now has the key
 /// `key` instead of `slot`'s (nothing when it is the same), and keeps it in `slot`.
 fn record_change(
-    changes: &mut Vec<(String, Option<Arc<SourceKey>>)>,
+    changes: &mut LayoutChanges,
     new_keys: &mut Vec<Arc<SourceKey>>,
     name: &str,
     slot: &mut Option<Arc<SourceKey>>,
@@ -1869,7 +1871,8 @@ mod tests {
         let (a1, a2, b1, c1) = (shop("a", 1), shop("a", 2), alone("b", 1), alone("c", 1));
         let mut repo = TestRepository::new();
         // Each commit, and how many directories the walk reports for it.
-        let steps: Vec<(Vec<(&str, Option<&str>)>, usize)> = vec![
+        type Step<'a> = (Vec<cuemesh_testkit::git::Change<'a>>, usize);
+        let steps: Vec<Step<'_>> = vec![
             (
                 vec![
                     ("cue.mod/module.cue", Some(MODULE)),
