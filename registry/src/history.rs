@@ -23,7 +23,7 @@ use crate::commit::CommitInfo;
 use crate::source::Source;
 use cue::{Diagnostic, SourceMap};
 use cuemesh_contract::canonical::{CanonicalSchema, Digest};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 /// Every version of every event type on one branch.
@@ -124,10 +124,10 @@ impl EventHistory {
 /// and what the next commit is compared with, so that numbering can go on from there when the
 /// branch moves forward instead of starting again from its first commit.
 ///
-/// [`Numbering::step`] takes the loaded packages of each commit, oldest first. Per commit,
-/// only sources whose package state differs from the previous commit's (another
-/// [`PackageMark::state`], that is another tree or imported tree) are looked at, so a long
-/// history costs little more than its changes.
+/// [`Numbering::step`] takes, per commit oldest first, the package directories whose state
+/// may differ from the previous commit's, and costs what those changes cost: the package
+/// states and the claims on each source id are kept from one commit to the next, so a long
+/// history of many sources costs little more than its changes.
 ///
 /// Between commits it remembers packages by their [`PackageMark`] only, never by the loaded
 /// package: a numbering read back from the persistent cache (`history_cache`) goes on exactly
@@ -145,6 +145,90 @@ pub(crate) struct Numbering {
     /// The head (and commit count) this numbering went on from: see
     /// [`History::continued_from`].
     pub(crate) continued_from: Option<(String, usize)>,
+    /// Who claims each source id in `previous_packages`, made from it on the first step (a
+    /// numbering read from the cache has only the packages) and kept in step with it after.
+    pub(crate) claims: Option<Claims>,
+}
+
+/// The claims on source ids of a numbering's packages, for finding each id's provider without
+/// going over every package of a commit.
+#[derive(Default)]
+pub(crate) struct Claims {
+    /// Per id, the directories whose package declares it as its source without errors, in
+    /// directory order: the first provides the id's events.
+    sources: HashMap<String, BTreeMap<DirectoryOrder, Arc<PackageMark>>>,
+    /// Per id, how many packages with errors declare it: while there is one and no package
+    /// provides the id, its events are unknown and keep their previous provider.
+    broken: HashMap<String, usize>,
+}
+
+impl Claims {
+    fn of(packages: &HashMap<String, Arc<PackageMark>>) -> Claims {
+        let mut claims = Claims::default();
+        for mark in packages.values() {
+            claims.add(mark);
+        }
+        claims
+    }
+
+    fn add(&mut self, mark: &Arc<PackageMark>) {
+        let Some(id) = &mark.id else { return };
+        if mark.has_errors {
+            *self.broken.entry(id.clone()).or_default() += 1;
+        } else if mark.is_source {
+            self.sources
+                .entry(id.clone())
+                .or_default()
+                .insert(DirectoryOrder(mark.directory.clone()), mark.clone());
+        }
+    }
+
+    fn remove(&mut self, mark: &PackageMark) {
+        let Some(id) = &mark.id else { return };
+        if mark.has_errors {
+            if let Some(count) = self.broken.get_mut(id) {
+                *count -= 1;
+                if *count == 0 {
+                    self.broken.remove(id);
+                }
+            }
+        } else if mark.is_source {
+            if let Some(claimants) = self.sources.get_mut(id) {
+                claimants.remove(&DirectoryOrder(mark.directory.clone()));
+                if claimants.is_empty() {
+                    self.sources.remove(id);
+                }
+            }
+        }
+    }
+
+    /// The package that provides `id`'s events: the first directory declaring it.
+    fn provider(&self, id: &str) -> Option<&Arc<PackageMark>> {
+        self.sources.get(id)?.values().next()
+    }
+}
+
+/// A package directory, ordered as Git orders the subtrees of one tree (by name, each name
+/// compared as if it ended with `/`): the order the directories of `sources/` are read in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DirectoryOrder(String);
+
+impl Ord for DirectoryOrder {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        directory_order(&self.0, &other.0)
+    }
+}
+
+/// Git's order of two subtrees' names: `a/` against `b/`.
+fn directory_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let slash = std::iter::once(b'/');
+    a.bytes().chain(slash.clone()).cmp(b.bytes().chain(slash))
+}
+
+impl PartialOrd for DirectoryOrder {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// What numbering remembers of a package state from one commit to the next: enough to number
@@ -184,10 +268,14 @@ impl PackageMark {
     }
 }
 
-/// A package at one commit, for [`Numbering::step`]: its mark, and the loaded package unless
-/// the state is the one the numbering already holds for its directory (a numbering read back
-/// from the cache goes on without loading the packages the next commit leaves unchanged).
+/// A package at one commit, for [`Numbering::step`]: its mark, and the loaded package when the
+/// caller has it at hand (a state seen before, or one the numbering resumed from, comes
+/// without it; `step` asks for it only when it needs it).
 pub(crate) type PackageAt = (Arc<PackageMark>, Option<Arc<Source>>);
+
+/// What one commit holds at a package directory, for [`Numbering::step`]: its package, or
+/// `None` when the directory holds no package (any more).
+pub(crate) type PackageChange<'a> = (&'a str, Option<PackageAt>);
 
 impl Numbering {
     /// The last commit numbered.
@@ -208,42 +296,71 @@ impl Numbering {
         }
     }
 
-    /// Numbers the versions `commit` makes, given its packages. A package comes without its
-    /// loaded form only when its state is the one its directory had at the previous commit.
+    /// Numbers the versions `commit` makes, given its package directories that may have
+    /// changed since the previous commit (`changes`, in directory order). With `complete`,
+    /// `changes` is every package directory of the commit, and a directory numbered before
+    /// that is not among them holds no package any more; without it, every directory not
+    /// among `changes` keeps its package state. A change to the state a directory already
+    /// had is no change.
     ///
-    /// `load` loads the package at a position of `packages` given without it, for the rare
-    /// commit at which an unchanged package starts to provide its id (another directory that
-    /// claimed it first went away).
+    /// `load` loads the package of a directory (at this commit) given without its loaded
+    /// form, when numbering needs it: a state seen before that comes back with errors, or an
+    /// unchanged package that starts to provide its id (another directory that claimed it
+    /// first went away).
     pub(crate) fn step(
         &mut self,
         commit: CommitInfo,
-        packages: &[PackageAt],
-        load: &mut dyn FnMut(usize) -> Option<Arc<Source>>,
+        changes: &[PackageChange<'_>],
+        complete: bool,
+        load: &mut dyn FnMut(&str) -> Option<Arc<Source>>,
     ) {
-        let events = &mut self.events;
-        let providers = &self.providers;
         // This commit's position on the first-parent history: the commits numbered before it.
         let commit_position = self.commits;
         self.commits += 1;
-        let mut current_packages = HashMap::with_capacity(packages.len());
-        // The provider of each id with its loaded package; `None` for a provider whose state
-        // is unchanged, which then makes no versions.
-        let mut current_providers: HashMap<String, (Arc<PackageMark>, Option<usize>)> =
-            HashMap::new();
-        // Ids whose events are unknown at this commit (their package does not load): they
-        // keep their previous provider, so their events are neither versioned nor removed.
-        let mut unknown: HashSet<&str> = HashSet::new();
-        for (position, (mark, source)) in packages.iter().enumerate() {
-            let unchanged = self
-                .previous_packages
-                .get(&mark.directory)
-                .is_some_and(|previous| same_state(previous, mark));
-            current_packages.insert(mark.directory.clone(), mark.clone());
+        let claims = self
+            .claims
+            .get_or_insert_with(|| Claims::of(&self.previous_packages));
+        let mut changes: Vec<(&str, Option<&PackageAt>)> = changes
+            .iter()
+            .map(|(directory, package)| (*directory, package.as_ref()))
+            .collect();
+        let gone: Vec<String> = if complete {
+            let present: HashSet<&str> = changes.iter().map(|(directory, _)| *directory).collect();
+            self.previous_packages
+                .keys()
+                .filter(|directory| !present.contains(directory.as_str()))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        changes.extend(gone.iter().map(|directory| (directory.as_str(), None)));
+        // Problems are recorded in directory order, as the directories are read.
+        changes.sort_by(|a, b| directory_order(a.0, b.0));
+        // The ids whose claims changed, and the loaded package of each changed directory.
+        let mut affected: BTreeSet<String> = BTreeSet::new();
+        let mut loaded: HashMap<&str, Option<Arc<Source>>> = HashMap::new();
+        for (directory, package) in changes {
+            let previous = self.previous_packages.get(directory);
+            if let (Some(previous), Some((mark, _))) = (previous, package) {
+                if same_state(previous, mark) {
+                    continue;
+                }
+            }
+            if let Some(previous) = previous {
+                claims.remove(previous);
+                affected.extend(previous.id.clone());
+            }
+            let Some((mark, source)) = package else {
+                self.previous_packages.remove(directory);
+                continue;
+            };
+            self.previous_packages
+                .insert(directory.to_string(), mark.clone());
+            claims.add(mark);
+            affected.extend(mark.id.clone());
             if mark.has_errors {
-                let changed = (!unchanged)
-                    .then(|| source.clone().or_else(|| load(position)))
-                    .flatten();
-                if let Some(source) = changed {
+                if let Some(source) = source.clone().or_else(|| load(directory)) {
                     self.problems.push(CommitProblem {
                         commit: commit.clone(),
                         directory: source.directory.clone(),
@@ -256,34 +373,35 @@ impl Numbering {
                         files: source.files.clone(),
                     });
                 }
-                if let Some(id) = &mark.id {
-                    unknown.insert(id);
-                }
-                continue;
-            }
-            let Some(id) = &mark.id else { continue };
-            if mark.is_source && !current_providers.contains_key(id) {
-                // The first directory (in order) that claims an id provides its events.
-                current_providers.insert(id.clone(), (mark.clone(), Some(position)));
+            } else {
+                loaded.insert(directory, source.clone());
             }
         }
-        for id in &unknown {
-            if !current_providers.contains_key(*id) {
-                if let Some(previous) = providers.get(*id) {
-                    current_providers.insert((*id).to_string(), (previous.clone(), None));
+        let events = &mut self.events;
+        let mut shared_commit: Option<Arc<CommitInfo>> = None;
+        for id in &affected {
+            let previous = self.providers.get(id).cloned();
+            let Some(mark) = claims.provider(id).cloned() else {
+                if claims.broken.contains_key(id) {
+                    // Its events are unknown at this commit (its package does not load):
+                    // they keep their previous provider, neither versioned nor removed.
+                    continue;
                 }
-            }
-        }
-        // Sources whose provider changed: new versions, and types that went away.
-        let shared_commit = Arc::new(commit.clone());
-        for (id, (mark, position)) in &current_providers {
-            let previous = providers.get(id);
-            if previous.is_some_and(|previous| same_state(previous, mark)) {
+                if let Some(previous) = self.providers.remove(id) {
+                    mark_removed(events, id, &previous, None, &commit);
+                }
+                continue;
+            };
+            self.providers.insert(id.clone(), mark.clone());
+            if previous
+                .as_ref()
+                .is_some_and(|previous| same_state(previous, &mark))
+            {
                 continue;
             }
-            // A provider carried over (no position) is the previous one: handled above.
-            let Some(position) = *position else { continue };
-            let Some(provider) = packages[position].1.clone().or_else(|| load(position)) else {
+            // A new provider: new versions, and types that went away.
+            let given = loaded.get(mark.directory.as_str()).cloned().flatten();
+            let Some(provider) = given.or_else(|| load(&mark.directory)) else {
                 continue;
             };
             for event in &provider.events {
@@ -310,10 +428,13 @@ impl Numbering {
                     continue;
                 }
                 let number = history.versions.len() as u32 + 1;
+                let commit = shared_commit
+                    .get_or_insert_with(|| Arc::new(commit.clone()))
+                    .clone();
                 history.versions.push(Version {
                     number,
                     digest: schema.digest.clone(),
-                    commit: shared_commit.clone(),
+                    commit,
                     position: commit_position,
                     directory: provider.directory.clone(),
                     definition: event.definition.clone(),
@@ -322,19 +443,9 @@ impl Numbering {
                 });
             }
             if let Some(previous) = previous {
-                mark_removed(events, id, previous, Some(&provider), &commit);
+                mark_removed(events, id, &previous, Some(&provider), &commit);
             }
         }
-        for (id, previous) in providers {
-            if !current_providers.contains_key(id) {
-                mark_removed(events, id, previous, None, &commit);
-            }
-        }
-        self.previous_packages = current_packages;
-        self.providers = current_providers
-            .into_iter()
-            .map(|(id, (mark, _))| (id, mark))
-            .collect();
         self.head = Some(commit);
     }
 }
@@ -367,5 +478,229 @@ fn mark_removed(
                 Arc::make_mut(history).removed_in = Some(commit.clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{load_source, PreparedSource};
+    use sha2::Digest as _;
+
+    /// The package `text` in `directory`, with a state digest of both.
+    fn package(directory: &str, text: &str) -> PackageAt {
+        let source = load_source(PreparedSource {
+            directory: directory.into(),
+            tree_id: git2::Oid::zero(),
+            files: cue::PackageFiles {
+                files: vec![(format!("{directory}/p.cue"), text.into())],
+            },
+            imports: HashMap::new(),
+            examples: Vec::new(),
+        });
+        let state: [u8; 32] = sha2::Sha256::digest(format!("{directory}\n{text}")).into();
+        (
+            Arc::new(PackageMark::of(state, &source)),
+            Some(Arc::new(source)),
+        )
+    }
+
+    /// A source `id` with `shop.paid` (its amount at most `bound`) and, with `note`, `shop.note`.
+    fn shop(id: &str, bound: u32, note: bool) -> String {
+        let note_event = if note { "\t\"shop.note\": #Note\n" } else { "" };
+        format!(
+            "package p\nsource: {{id: \"{id}\", owner: \"@o\"}}\nevents: {{\n\t\"shop.paid\": #Paid\n{note_event}}}\n#Paid: {{amount: int & <={bound}}}\n#Note: {{text: string}}\n"
+        )
+    }
+
+    fn commit(number: usize) -> CommitInfo {
+        CommitInfo {
+            id: format!("{number:040x}"),
+            author: "Ada".into(),
+            email: "ada@example.com".into(),
+            time: 1_700_000_000 + number as i64,
+            offset_minutes: 0,
+        }
+    }
+
+    /// What a numbering holds, for comparing two: every version (source, type, number,
+    /// digest, commit, position, directory), every removal, every problem, the providers.
+    fn outline(numbering: &Numbering) -> Vec<String> {
+        let mut lines = Vec::new();
+        for ((source, event_type), history) in &numbering.events {
+            for version in &history.versions {
+                lines.push(format!(
+                    "{source} {event_type} v{} {} at {} ({}) in {}",
+                    version.number,
+                    version.digest,
+                    version.commit.id,
+                    version.position,
+                    version.directory
+                ));
+            }
+            if let Some(removed) = &history.removed_in {
+                lines.push(format!("{source} {event_type} removed at {}", removed.id));
+            }
+        }
+        for problem in &numbering.problems {
+            lines.push(format!(
+                "problem {} at {}",
+                problem.directory, problem.commit.id
+            ));
+        }
+        let mut providers: Vec<String> = numbering
+            .providers
+            .iter()
+            .map(|(id, mark)| format!("provider {id} {}", mark.directory))
+            .collect();
+        providers.sort();
+        lines.extend(providers);
+        lines
+    }
+
+    #[test]
+    fn numbering_the_changes_alone_gives_what_numbering_every_package_gives() {
+        // Each commit: every package directory with its text.
+        let broken = "package p\nsource: {id: \"Shop\", owner: \"@o\"}\nevents: {\"shop.paid\": #Paid}\n#Paid: {amount: int & <=nowhere}\n";
+        let (mark, _) = package("sources/a", broken);
+        assert!(
+            mark.has_errors && mark.id.as_deref() == Some("Shop"),
+            "{mark:?}"
+        );
+        let commits: Vec<Vec<(&str, String)>> = vec![
+            vec![("sources/a", shop("Shop", 1, true))],
+            // `sources/a-b` comes before `sources/a` in Git's order (`a-b/` < `a/`): it
+            // provides `Shop` from now on, though `a` < `a-b` as strings.
+            vec![
+                ("sources/a", shop("Shop", 1, true)),
+                ("sources/a-b", shop("Shop", 2, true)),
+            ],
+            // A change to the directory that does not provide the id makes no version.
+            vec![
+                ("sources/a", shop("Shop", 3, true)),
+                ("sources/a-b", shop("Shop", 2, true)),
+            ],
+            // The provider goes: `a`, unchanged, provides again (loaded for it), without
+            // `shop.note` in `a-b`'s last state it is not removed since `a` declares it.
+            vec![("sources/a", shop("Shop", 3, true))],
+            // Broken: its events keep their provider, neither versioned nor removed.
+            vec![("sources/a", broken.to_string())],
+            vec![
+                ("sources/a", broken.to_string()),
+                ("sources/other", shop("Other", 1, false)),
+            ],
+            // Fixed, without `shop.note`: removed here.
+            vec![
+                ("sources/a", shop("Shop", 4, false)),
+                ("sources/other", shop("Other", 1, false)),
+            ],
+            // Back to an earlier state: a version again, `shop.note` back.
+            vec![
+                ("sources/a", shop("Shop", 3, true)),
+                ("sources/other", shop("Other", 1, false)),
+            ],
+            // Every package gone.
+            vec![],
+        ];
+        let mut whole = Numbering::default();
+        let mut changes_only = Numbering::default();
+        let mut previous: BTreeMap<&str, String> = BTreeMap::new();
+        let mut loads: Vec<String> = Vec::new();
+        for (number, packages) in commits.iter().enumerate() {
+            let current: BTreeMap<&str, String> = packages.iter().cloned().collect();
+            let all: Vec<(&str, Option<PackageAt>)> = packages
+                .iter()
+                .map(|(directory, text)| (*directory, Some(package(directory, text))))
+                .collect();
+            whole.step(commit(number), &all, true, &mut |directory| {
+                current
+                    .get(directory)
+                    .and_then(|text| package(directory, text).1)
+            });
+            // Only what changed, and without the loaded package of a state seen before.
+            let mut changed: Vec<(&str, Option<PackageAt>)> = Vec::new();
+            for (directory, text) in &current {
+                if previous.get(directory) != Some(text) {
+                    let (mark, source) = package(directory, text);
+                    let seen = commits[..number]
+                        .iter()
+                        .flatten()
+                        .any(|(d, t)| d == directory && t == text);
+                    changed.push((directory, Some((mark, source.filter(|_| !seen)))));
+                }
+            }
+            for directory in previous.keys() {
+                if !current.contains_key(directory) {
+                    changed.push((directory, None));
+                }
+            }
+            changes_only.step(commit(number), &changed, false, &mut |directory| {
+                loads.push(format!("{directory} at {number}"));
+                current
+                    .get(directory)
+                    .and_then(|text| package(directory, text).1)
+            });
+            assert_eq!(
+                outline(&changes_only),
+                outline(&whole),
+                "after commit {number}"
+            );
+            let mut directories: Vec<&str> = changes_only
+                .previous_packages
+                .keys()
+                .map(String::as_str)
+                .collect();
+            directories.sort();
+            assert_eq!(directories, current.keys().copied().collect::<Vec<_>>());
+            previous = current;
+        }
+        let lines = outline(&whole);
+        let paid: Vec<&String> = lines
+            .iter()
+            .filter(|line| line.starts_with("Shop shop.paid v"))
+            .collect();
+        // v1 from `a`, v2 from `a-b` (first in Git's order), v3 from `a` again when `a-b`
+        // goes, v4 after the fix, v5 back to the bound of v3.
+        let directories: Vec<&str> = paid
+            .iter()
+            .map(|line| line.rsplit(' ').next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            directories,
+            [
+                "sources/a",
+                "sources/a-b",
+                "sources/a",
+                "sources/a",
+                "sources/a"
+            ],
+            "{lines:#?}"
+        );
+        let positions: Vec<bool> = [0, 1, 3, 6, 7]
+            .iter()
+            .zip(&paid)
+            .map(|(position, line)| line.contains(&format!("({position})")))
+            .collect();
+        assert!(positions.iter().all(|ok| *ok), "{lines:#?}");
+        assert!(
+            lines.contains(&format!("Shop shop.note removed at {}", commit(8).id)),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.contains(&format!("problem sources/a at {}", commit(4).id)),
+            "{lines:#?}"
+        );
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|line| line.starts_with("problem"))
+                .count(),
+            1,
+            "{lines:#?}"
+        );
+        // `a`'s unchanged state was loaded when it took `Shop` over, and the state of
+        // commit 3 when it came back at commit 7.
+        assert_eq!(loads, ["sources/a at 3", "sources/a at 7"]);
+        assert!(changes_only.providers.is_empty());
     }
 }

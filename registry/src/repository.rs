@@ -8,13 +8,198 @@ use crate::files::MODULE_FILE;
 use crate::history::{self, CommitProblem, History};
 use crate::history_cache::HistoryCache;
 use crate::source::{self, PreparedSource, SchemaCache, Source, EXAMPLES_DIRECTORY};
-use crate::tree::{self, TreeResolver};
+use crate::tree;
 use cue::{Diagnostic, SourceMap};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::files::SOURCES_DIRECTORY;
+
+/// How many package states a history load hands to the thread pool before it waits for one to
+/// be evaluated: enough to keep every core busy, few enough that the walk stays close to the
+/// numbering (what waits in between is held in memory).
+const MAX_EVALUATIONS_IN_FLIGHT: usize = 64;
+
+/// The address of a key: commits share key allocations (see `Cache::keys`), so a state is
+/// looked up by address rather than hashed once per commit. The pipeline holds every key it
+/// looks up this way, so no address is reused for another key meanwhile.
+fn address(key: &Arc<SourceKey>) -> usize {
+    Arc::as_ptr(key) as usize
+}
+
+/// The package directories of a commit whose key may have changed since the commit walked
+/// before it, with their keys: `None` where the directory holds no package any more.
+type LayoutChanges = Vec<(String, Option<Arc<SourceKey>>)>;
+
+/// One commit walked and not numbered yet.
+struct WalkedCommit {
+    info: CommitInfo,
+    changes: LayoutChanges,
+    /// Whether `changes` is every package directory of the commit (the first one walked).
+    complete: bool,
+}
+
+/// A package state a history load met.
+struct PipelineState {
+    key: Arc<SourceKey>,
+    /// Whether it is a package of the branch tip (kept whole, in the cache).
+    tip: bool,
+    /// Its mark, once evaluated.
+    mark: Option<Arc<history::PackageMark>>,
+    /// The loaded package, until the commit that introduced it is numbered (for the tip's
+    /// packages, for good).
+    source: Option<Arc<Source>>,
+}
+
+/// The numbering side of [`Repository::number`]: states met, commits waiting for their
+/// states, and the layout of the last commit numbered.
+struct Pipeline {
+    states: HashMap<usize, PipelineState>,
+    queue: std::collections::VecDeque<WalkedCommit>,
+    /// The key of each package directory at the last commit numbered, for loading one again.
+    numbered_layout: HashMap<String, Arc<SourceKey>>,
+    /// States handed to the pool and not arrived yet.
+    in_flight: usize,
+}
+
+impl Pipeline {
+    /// Takes the evaluation of the state at address `at`.
+    fn arrived(&mut self, repository: &Repository, at: usize, source: Source) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let Some(state) = self.states.get_mut(&at) else {
+            return;
+        };
+        let source = Arc::new(source);
+        state.mark = Some(Arc::new(history::PackageMark::of(
+            state.key.digest(),
+            &source,
+        )));
+        if state.tip {
+            repository
+                .lock()
+                .sources
+                .insert((*state.key).clone(), source.clone());
+        }
+        state.source = Some(source);
+    }
+
+    /// Numbers the waiting commits, oldest first, up to the first whose states are not all
+    /// evaluated.
+    fn number_ready(
+        &mut self,
+        repository: &Repository,
+        numbering: &mut history::Numbering,
+        tip_keys: &HashSet<SourceKey>,
+    ) -> Result<(), Error> {
+        while let Some(front) = self.queue.front() {
+            let ready = front
+                .changes
+                .iter()
+                .filter_map(|(_, key)| key.as_ref())
+                .all(|key| {
+                    self.states
+                        .get(&address(key))
+                        .is_some_and(|state| state.mark.is_some())
+                });
+            if !ready {
+                break;
+            }
+            let Some(walked) = self.queue.pop_front() else {
+                break;
+            };
+            if walked.complete {
+                self.numbered_layout.clear();
+            }
+            for (directory, key) in &walked.changes {
+                match key {
+                    Some(key) => {
+                        self.numbered_layout.insert(directory.clone(), key.clone());
+                    }
+                    None => {
+                        self.numbered_layout.remove(directory);
+                    }
+                }
+            }
+            let states = &self.states;
+            let changes: Vec<history::PackageChange<'_>> = walked
+                .changes
+                .iter()
+                .map(|(directory, key)| {
+                    let package = key
+                        .as_ref()
+                        .and_then(|key| states.get(&address(key)))
+                        .and_then(|state| Some((state.mark.clone()?, state.source.clone())));
+                    (directory.as_str(), package)
+                })
+                .collect();
+            let layout = &self.numbered_layout;
+            let commit_id = walked.info.id.clone();
+            let mut failure = None;
+            let mut load = |directory: &str| -> Option<Arc<Source>> {
+                let key = layout.get(directory)?;
+                if let Some(source) = repository.lock().sources.get(&**key) {
+                    return Some(source.clone());
+                }
+                match repository.prepare(&commit_id, key) {
+                    Ok(prepared) => {
+                        let source =
+                            Arc::new(source::load_source_with(prepared, &repository.schemas));
+                        if tip_keys.contains(&**key) {
+                            repository
+                                .lock()
+                                .sources
+                                .insert((**key).clone(), source.clone());
+                        }
+                        Some(source)
+                    }
+                    Err(error) => {
+                        failure = Some(error);
+                        None
+                    }
+                }
+            };
+            numbering.step(walked.info, &changes, walked.complete, &mut load);
+            if let Some(error) = failure {
+                // The numbering is incomplete: nothing of it is kept.
+                return Err(error);
+            }
+            drop(changes);
+            // Later commits need the states this one introduced as marks only.
+            for key in walked.changes.iter().filter_map(|(_, key)| key.as_ref()) {
+                if let Some(state) = self.states.get_mut(&address(key)) {
+                    if !state.tip {
+                        state.source = None;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The previous commit's view of `sources/` in a history walk, for the next commit's (see
+/// [`Repository::walk_layout`]).
+#[derive(Default)]
+struct WalkedLayout {
+    /// Whether a commit was walked: the fields below are then its.
+    started: bool,
+    module_blob: Option<git2::Oid>,
+    module: Option<String>,
+    sources: Option<git2::Oid>,
+    /// Every subtree of `sources/`, in tree order, with its package's key (`None`: not a
+    /// package, or one the walk leaves out).
+    entries: Vec<WalkedEntry>,
+    /// The tree each import path of the keys named (it may hold paths no key imports any
+    /// more: a superset costs a look at the keys when such a path moves, nothing else).
+    imports: HashMap<String, Option<git2::Oid>>,
+}
+
+struct WalkedEntry {
+    name: String,
+    tree: git2::Oid,
+    key: Option<Arc<SourceKey>>,
+}
 
 /// A governance repository, opened once and read at any number of refs.
 ///
@@ -634,6 +819,14 @@ impl Repository {
     /// Numbers the first-parent commits of `branch` after `numbering`'s head (all of them
     /// for a new numbering), loading the packages `include` accepts; `None` when the branch
     /// does not continue from that head along its first parents.
+    ///
+    /// One pipeline, oldest commit first: this thread walks the history, finds per commit the
+    /// package directories whose state changed (see [`Repository::walk_layout`]), reads each
+    /// state not seen before from Git and hands it to the thread pool to evaluate; it numbers
+    /// each commit as soon as the states it introduced are evaluated, and then keeps of those
+    /// states only their marks (the tip's packages stay whole). Evaluations in flight are
+    /// bounded, so the walk never runs far ahead of the numbering: what is held at once is a
+    /// few commits' states, not the history's.
     fn number(
         &self,
         branch: &str,
@@ -652,18 +845,12 @@ impl Repository {
             branch: branch.to_string(),
             source,
         };
-        // Walk the history and read each package state not seen before from Git on this
-        // thread, while the thread pool evaluates the states already read: reading is serial
-        // (the Git handle is not `Sync`) and would otherwise come before any evaluation.
-        // Commits share key allocations (see `Cache::keys`): each distinct key is looked up
-        // once, by address, rather than hashed once per commit.
         use std::sync::atomic::Ordering::SeqCst;
-        let address = |key: &Arc<SourceKey>| Arc::as_ptr(key) as usize;
         let schemas = &self.schemas;
         // Only the packages of the branch tip are kept whole (for its snapshot, the next
         // reload, the service's tip); every other state is needed for numbering alone, and
-        // keeps only what numbering reads (see `Source::for_numbering`): a long history's
-        // states are not all held in full at once.
+        // keeps only what numbering reads (see `Source::for_numbering`) until the commit that
+        // introduced it is numbered.
         let tip = self.resolve(branch)?;
         let tip_keys: HashSet<SourceKey> = self
             .layout(&tip, include)?
@@ -673,7 +860,7 @@ impl Repository {
             .collect();
         drop(tip);
         let tip_keys = &tip_keys;
-        let (sender, receiver) = std::sync::mpsc::channel::<(SourceKey, Source)>();
+        let (sender, receiver) = std::sync::mpsc::channel::<(usize, Source)>();
         let counters = ProgressCounters::default();
         let (counters, observer) = (&counters, self.progress.as_ref());
         // The package states the numbering ends with: a commit that leaves one of them as it
@@ -684,11 +871,18 @@ impl Repository {
             .values()
             .map(|mark| (mark.state, mark.clone()))
             .collect();
-        let mut unloaded: HashMap<usize, Arc<history::PackageMark>> = HashMap::new();
-        let commits = rayon::in_place_scope(|scope| -> Result<_, Error> {
-            let mut commits = Vec::new();
-            let mut seen = HashSet::new();
-            let mut keys = HashSet::new();
+        let mut pipeline = Pipeline {
+            states: HashMap::new(),
+            queue: std::collections::VecDeque::new(),
+            numbered_layout: HashMap::new(),
+            in_flight: 0,
+        };
+        // Waiting for an evaluation blocks this thread: only when it is not one of the pool's
+        // (the pool's own threads run the evaluations when the scope ends instead).
+        let may_wait = rayon::current_thread_index().is_none();
+        let walked = rayon::in_place_scope(|scope| -> Result<Option<bool>, Error> {
+            let mut walked_any = false;
+            let mut layout = WalkedLayout::default();
             let mut walk = self.first_parent_walk(branch)?;
             if let Some(after) = after {
                 walk.hide(after).map_err(walk_error)?;
@@ -696,125 +890,107 @@ impl Repository {
             for id in walk {
                 let id = id.map_err(walk_error)?;
                 let commit = self.git.find_commit(id).map_err(walk_error)?;
-                if commits.is_empty() && commit.parent_id(0).ok() != after {
+                if !walked_any && commit.parent_id(0).ok() != after {
                     // The first new commit does not follow the numbered head: the branch was
                     // rewritten, or the head was merged from another line.
                     return Ok(None);
                 }
-                let layout = self.layout(&commit, include)?;
+                walked_any = true;
+                let (changes, complete) = self.walk_layout(&mut layout, &commit, include)?;
                 let info = CommitInfo::from_commit(&commit);
-                let missing: Vec<SourceKey> = {
-                    let cache = self.lock();
-                    layout
-                        .packages
-                        .iter()
-                        .filter(|key| {
-                            if !seen.insert(address(key)) || cache.sources.contains_key(&***key) {
-                                return false;
+                for key in changes.iter().filter_map(|(_, key)| key.as_ref()) {
+                    if pipeline.states.contains_key(&address(key)) {
+                        continue;
+                    }
+                    let tip = tip_keys.contains(&**key);
+                    let mut state = PipelineState {
+                        key: key.clone(),
+                        tip,
+                        mark: None,
+                        source: None,
+                    };
+                    let loaded = self.lock().sources.get(&**key).cloned();
+                    if let Some(source) = loaded {
+                        state.mark =
+                            Some(Arc::new(history::PackageMark::of(key.digest(), &source)));
+                        state.source = Some(source);
+                    } else if let Some(mark) = (!resumed.is_empty())
+                        .then(|| resumed.get(&key.digest()))
+                        .flatten()
+                    {
+                        // Not loaded: the state the numbering resumed from.
+                        state.mark = Some(mark.clone());
+                    } else {
+                        let prepared = self.prepare(&info.id, key)?;
+                        let sender = sender.clone();
+                        let at = address(key);
+                        counters.states.fetch_add(1, SeqCst);
+                        pipeline.in_flight += 1;
+                        scope.spawn(move |_| {
+                            let mut source = source::load_source_with(prepared, schemas);
+                            if !tip {
+                                source = source.for_numbering();
                             }
-                            if !resumed.is_empty() {
-                                if let Some(mark) = resumed.get(&key.digest()) {
-                                    unloaded.insert(address(key), mark.clone());
-                                    return false;
-                                }
-                            }
-                            keys.insert((*key).clone())
-                        })
-                        .map(|key| (**key).clone())
-                        .collect()
-                };
-                counters.states.fetch_add(missing.len(), SeqCst);
-                for key in missing {
-                    let prepared = self.prepare(&info.id, &key)?;
-                    let sender = sender.clone();
-                    scope.spawn(move |_| {
-                        let mut source = source::load_source_with(prepared, schemas);
-                        if !tip_keys.contains(&key) {
-                            source = source.for_numbering();
-                        }
-                        // The receiver lives until the scope ends: sending cannot fail.
-                        let _ = sender.send((key, source));
-                        counters.evaluated.fetch_add(1, SeqCst);
-                        counters.report(observer);
-                    });
+                            // The receiver lives until `number` returns: sending cannot fail.
+                            let _ = sender.send((at, source));
+                            counters.evaluated.fetch_add(1, SeqCst);
+                            counters.report(observer);
+                        });
+                    }
+                    pipeline.states.insert(address(key), state);
                 }
-                commits.push((info, layout));
+                pipeline.queue.push_back(WalkedCommit {
+                    info,
+                    changes,
+                    complete,
+                });
                 counters.commits.fetch_add(1, SeqCst);
                 counters.report(observer);
+                loop {
+                    while let Ok((at, source)) = receiver.try_recv() {
+                        pipeline.arrived(self, at, source);
+                    }
+                    pipeline.number_ready(self, &mut numbering, tip_keys)?;
+                    if !may_wait || pipeline.in_flight < MAX_EVALUATIONS_IN_FLIGHT {
+                        break;
+                    }
+                    if let Ok((at, source)) = receiver.recv() {
+                        pipeline.arrived(self, at, source);
+                    }
+                }
             }
             counters.walked.store(true, SeqCst);
             counters.report(observer);
-            Ok(Some(commits))
+            // What is still evaluating, numbered as it comes.
+            while may_wait && pipeline.in_flight > 0 {
+                let Ok((at, source)) = receiver.recv() else {
+                    break;
+                };
+                pipeline.arrived(self, at, source);
+                pipeline.number_ready(self, &mut numbering, tip_keys)?;
+            }
+            Ok(Some(walked_any))
         })?;
         counters.report(observer);
         drop(sender);
-        // The states numbering alone needs, by key: dropped once this history is numbered.
-        let mut numbered_only: HashMap<SourceKey, Arc<Source>> = HashMap::new();
-        {
-            let mut cache = self.lock();
-            for (key, source) in receiver {
-                if tip_keys.contains(&key) {
-                    cache.sources.insert(key, Arc::new(source));
-                } else {
-                    numbered_only.insert(key, Arc::new(source));
-                }
-            }
-        }
-        let Some(commits) = commits else {
+        let Some(walked_any) = walked else {
             return Ok(None);
         };
-        if commits.is_empty() && after.is_some() && after != Some(self.resolve(branch)?.id()) {
+        // Every evaluation is over: number the rest.
+        for (at, source) in receiver.try_iter() {
+            pipeline.arrived(self, at, source);
+        }
+        pipeline.number_ready(self, &mut numbering, tip_keys)?;
+        if !pipeline.queue.is_empty() {
+            return Err(Error::Read {
+                commit: pipeline.queue[0].info.id.clone(),
+                what: "a package state whose evaluation did not finish".into(),
+                source: git2::Error::from_str("the evaluation of a package state was lost"),
+            });
+        }
+        if !walked_any && after.is_some() && after != Some(self.resolve(branch)?.id()) {
             // The branch moved back behind the numbered head.
             return Ok(None);
-        }
-        let mut cache = self.lock();
-        let mut loaded: HashMap<usize, Option<history::PackageAt>> = HashMap::new();
-        for (info, layout) in commits {
-            let packages: Vec<(history::PackageAt, &Arc<SourceKey>)> = layout
-                .packages
-                .iter()
-                .filter_map(|key| {
-                    let at = loaded
-                        .entry(address(key))
-                        .or_insert_with(|| {
-                            let source = cache
-                                .sources
-                                .get(&**key)
-                                .or_else(|| numbered_only.get(&**key));
-                            if let Some(source) = source {
-                                let mark = history::PackageMark::of(key.digest(), source);
-                                return Some((Arc::new(mark), Some(source.clone())));
-                            }
-                            // Not loaded: the state the numbering resumed from.
-                            let mark = unloaded.get(&address(key))?;
-                            Some((mark.clone(), None))
-                        })
-                        .clone()?;
-                    Some((at, key))
-                })
-                .collect();
-            let (packages, keys): (Vec<history::PackageAt>, Vec<&Arc<SourceKey>>) =
-                packages.into_iter().unzip();
-            let mut failure = None;
-            let mut load = |position: usize| -> Option<Arc<Source>> {
-                let key: &SourceKey = keys[position];
-                match self.prepare(&info.id, key) {
-                    Ok(prepared) => {
-                        let source = Arc::new(source::load_source_with(prepared, schemas));
-                        cache.sources.insert(key.clone(), source.clone());
-                        Some(source)
-                    }
-                    Err(error) => {
-                        failure = Some(error);
-                        None
-                    }
-                }
-            };
-            numbering.step(info.clone(), &packages, &mut load);
-            if let Some(error) = failure {
-                // The numbering is incomplete: nothing of it is kept.
-                return Err(error);
-            }
         }
         Ok(Some(numbering))
     }
@@ -824,6 +1000,36 @@ impl Repository {
         self.cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The module file's blob at `root` (when there is one) and the module path it declares.
+    fn module_of(
+        &self,
+        root: &git2::Tree<'_>,
+        commit: &git2::Commit<'_>,
+    ) -> Result<(Option<git2::Oid>, Option<String>), Error> {
+        let module_blob = root
+            .get_path(Path::new(MODULE_FILE))
+            .ok()
+            .filter(|entry| entry.kind() == Some(git2::ObjectType::Blob))
+            .map(|entry| entry.id());
+        let Some(blob) = module_blob else {
+            return Ok((None, None));
+        };
+        let cached = self.lock().modules.get(&blob).cloned();
+        if let Some(module) = cached {
+            return Ok((module_blob, module));
+        }
+        let text = tree::read_text(&self.git, root, MODULE_FILE)
+            .map_err(|source| Error::Read {
+                commit: commit.id().to_string(),
+                what: MODULE_FILE.to_string(),
+                source,
+            })?
+            .unwrap_or_default();
+        let module = cue::module_path(&text);
+        self.lock().modules.insert(blob, module.clone());
+        Ok((module_blob, module))
     }
 
     /// The module and the key of every package directory under `sources/` at `commit`.
@@ -842,28 +1048,7 @@ impl Repository {
             }
         };
         let root = commit.tree().map_err(read_error("the root tree"))?;
-        let module_blob = root
-            .get_path(Path::new(MODULE_FILE))
-            .ok()
-            .filter(|entry| entry.kind() == Some(git2::ObjectType::Blob))
-            .map(|entry| entry.id());
-        let module = match module_blob {
-            None => None,
-            Some(blob) => {
-                let cached = self.lock().modules.get(&blob).cloned();
-                match cached {
-                    Some(module) => module,
-                    None => {
-                        let text = tree::read_text(&self.git, &root, MODULE_FILE)
-                            .map_err(read_error(MODULE_FILE))?
-                            .unwrap_or_default();
-                        let module = cue::module_path(&text);
-                        self.lock().modules.insert(blob, module.clone());
-                        module
-                    }
-                }
-            }
-        };
+        let (module_blob, module) = self.module_of(&root, commit)?;
         let mut layout = CommitLayout {
             module,
             has_module_file: module_blob.is_some(),
@@ -877,48 +1062,246 @@ impl Repository {
             .find_tree(sources_id)
             .map_err(read_error(SOURCES_DIRECTORY))?;
         // Import paths resolve to the same trees for every package of this commit.
-        let mut resolved: HashMap<String, Option<git2::Oid>> = HashMap::new();
+        let mut resolved = ImportTargets::new(Some(sources.clone()));
         for entry in sources.iter() {
             if entry.kind() != Some(git2::ObjectType::Tree) {
                 continue;
             }
             let Some(name) = entry.name() else { continue };
-            if let Some(key) = self.reusable_key(&root, &layout.module, &entry, name, &mut resolved)
-            {
-                if include(&key.directory) {
-                    layout.packages.push(key);
-                }
-                continue;
-            }
-            let directory = format!("{SOURCES_DIRECTORY}/{name}");
-            if !include(&directory) {
-                continue;
-            }
-            if self
-                .package_imports(entry.id(), &directory, commit)?
-                .is_none()
-            {
-                // A folder without CUE files (documentation, assets) is not a package.
-                continue;
-            }
-            let imports = self.import_closure(
+            let key = self.package_key(
                 &root,
                 &layout.module,
-                entry.id(),
+                &entry,
+                name,
                 &mut resolved,
-                &directory,
                 commit,
+                include,
             )?;
-            let key = Arc::new(SourceKey {
-                directory,
-                tree: entry.id(),
-                module: layout.module.clone(),
-                imports,
-            });
-            self.lock().keys.insert(entry.id(), key.clone());
-            layout.packages.push(key);
+            layout.packages.extend(key);
         }
         Ok(layout)
+    }
+
+    /// The key of the package in the subtree `entry` (named `name`) of `sources/` at
+    /// `commit`; `None` when it holds no package or `include` leaves its directory out.
+    #[allow(clippy::too_many_arguments)]
+    fn package_key(
+        &self,
+        root: &git2::Tree<'_>,
+        module: &Option<String>,
+        entry: &git2::TreeEntry<'_>,
+        name: &str,
+        resolved: &mut ImportTargets<'_>,
+        commit: &git2::Commit<'_>,
+        include: &dyn Fn(&str) -> bool,
+    ) -> Result<Option<Arc<SourceKey>>, Error> {
+        if let Some(key) = self.reusable_key(root, module, entry, name, resolved) {
+            return Ok(include(&key.directory).then_some(key));
+        }
+        let directory = format!("{SOURCES_DIRECTORY}/{name}");
+        if !include(&directory) {
+            return Ok(None);
+        }
+        if self
+            .package_imports(entry.id(), &directory, commit)?
+            .is_none()
+        {
+            // A folder without CUE files (documentation, assets) is not a package.
+            return Ok(None);
+        }
+        let imports =
+            self.import_closure(root, module, entry.id(), resolved, &directory, commit)?;
+        let key = Arc::new(SourceKey {
+            directory,
+            tree: entry.id(),
+            module: module.clone(),
+            imports,
+        });
+        self.lock().keys.insert(entry.id(), key.clone());
+        Ok(Some(key))
+    }
+
+    /// The package directories of `commit` whose key may differ from the commit walked
+    /// before it (`walked`, updated to this commit), with their keys (`None`: no package
+    /// there any more), in tree order but for removed directories; and whether they are
+    /// every package directory of the commit (for the first commit walked).
+    ///
+    /// A commit costs what it changed: the subtrees of `sources/` are compared with the
+    /// previous commit's by tree id, and only a subtree whose tree, module, or the tree of
+    /// one of its imports changed has its key looked up again (a commit that leaves
+    /// `sources/`, the module and every imported tree alone is not even read further).
+    fn walk_layout(
+        &self,
+        walked: &mut WalkedLayout,
+        commit: &git2::Commit<'_>,
+        include: &dyn Fn(&str) -> bool,
+    ) -> Result<(LayoutChanges, bool), Error> {
+        let read_error = |what: &str| {
+            let commit = commit.id().to_string();
+            let what = what.to_string();
+            move |source| Error::Read {
+                commit,
+                what,
+                source,
+            }
+        };
+        let root = commit.tree().map_err(read_error("the root tree"))?;
+        let module_blob = root
+            .get_path(Path::new(MODULE_FILE))
+            .ok()
+            .filter(|entry| entry.kind() == Some(git2::ObjectType::Blob))
+            .map(|entry| entry.id());
+        let first = !walked.started;
+        let module = if !first && module_blob == walked.module_blob {
+            walked.module.clone()
+        } else {
+            self.module_of(&root, commit)?.1
+        };
+        let module_changed = first || module != walked.module;
+        let sources_id = tree::subtree_id(&root, SOURCES_DIRECTORY);
+        let sources_same = !first && sources_id == walked.sources;
+        // `sources/` is read once, and only when it changed (or the keys must be looked at).
+        let read_sources = |id: git2::Oid| {
+            self.git
+                .find_tree(id)
+                .map_err(read_error(SOURCES_DIRECTORY))
+        };
+        let mut resolved = ImportTargets::new(match sources_id {
+            Some(id) if !sources_same => Some(read_sources(id)?),
+            _ => None,
+        });
+        // The import paths that name another tree than at the previous commit (none under
+        // an unchanged `sources/`).
+        let moved: HashSet<String> = if module_changed {
+            HashSet::new()
+        } else {
+            walked
+                .imports
+                .iter()
+                .filter(|(import, target)| {
+                    !(sources_same && imports_from_sources(&module, import))
+                        && resolve_import(&root, &module, import, &mut resolved) != **target
+                })
+                .map(|(import, _)| import.clone())
+                .collect()
+        };
+        walked.module_blob = module_blob;
+        if !module_changed && moved.is_empty() && sources_same {
+            return Ok((Vec::new(), false));
+        }
+        walked.started = true;
+        walked.sources = sources_id;
+        walked.module = module;
+        if module_changed {
+            walked.imports.clear();
+        }
+        for import in &moved {
+            let target = resolved.targets.get(import).copied().flatten();
+            walked.imports.insert(import.clone(), target);
+        }
+        let module = &walked.module;
+        if resolved.sources.is_none() {
+            if let Some(id) = sources_id {
+                // The same `sources/`, but an import outside it moved: its keys are looked at.
+                resolved = ImportTargets {
+                    sources: Some(read_sources(id)?),
+                    targets: resolved.targets,
+                };
+            }
+        }
+        let sources = resolved.sources.clone();
+        let mut changes: LayoutChanges = Vec::new();
+        let unchanged = |entry: &WalkedEntry, tree: git2::Oid| {
+            !module_changed
+                && entry.tree == tree
+                && (moved.is_empty()
+                    || entry.key.as_ref().is_none_or(|key| {
+                        key.imports
+                            .iter()
+                            .all(|(import, _)| !moved.contains(import))
+                    }))
+        };
+        // The previous entries are updated in place while the names line up (a commit
+        // changing packages without adding or removing any); from the first that does not,
+        // the rest are matched by name.
+        let mut position = 0;
+        let mut rest: Option<HashMap<String, WalkedEntry>> = None;
+        let mut new_keys: Vec<Arc<SourceKey>> = Vec::new();
+        for entry in sources.iter().flat_map(|tree| tree.iter()) {
+            if entry.kind() != Some(git2::ObjectType::Tree) {
+                continue;
+            }
+            let Some(name) = entry.name() else { continue };
+            let tree = entry.id();
+            if rest.is_none() {
+                if let Some(slot) = walked
+                    .entries
+                    .get_mut(position)
+                    .filter(|slot| slot.name == name)
+                {
+                    position += 1;
+                    if unchanged(slot, tree) {
+                        continue;
+                    }
+                    let key = self.package_key(
+                        &root,
+                        module,
+                        &entry,
+                        name,
+                        &mut resolved,
+                        commit,
+                        include,
+                    )?;
+                    slot.tree = tree;
+                    record_change(&mut changes, &mut new_keys, name, &mut slot.key, key);
+                    continue;
+                }
+                rest = Some(
+                    walked
+                        .entries
+                        .drain(position..)
+                        .map(|entry| (entry.name.clone(), entry))
+                        .collect(),
+                );
+            }
+            let previous = rest.as_mut().and_then(|rest| rest.remove(name));
+            let mut slot = match previous {
+                Some(slot) if unchanged(&slot, tree) => {
+                    walked.entries.push(slot);
+                    continue;
+                }
+                Some(slot) => slot,
+                None => WalkedEntry {
+                    name: name.to_string(),
+                    tree,
+                    key: None,
+                },
+            };
+            let key =
+                self.package_key(&root, module, &entry, name, &mut resolved, commit, include)?;
+            slot.tree = tree;
+            record_change(&mut changes, &mut new_keys, name, &mut slot.key, key);
+            walked.entries.push(slot);
+        }
+        let removed: Vec<WalkedEntry> = match rest {
+            Some(rest) => rest.into_values().collect(),
+            None => walked.entries.drain(position..).collect(),
+        };
+        for mut entry in removed {
+            record_change(
+                &mut changes,
+                &mut new_keys,
+                &entry.name,
+                &mut entry.key,
+                None,
+            );
+        }
+        for key in new_keys {
+            for (import, target) in &key.imports {
+                walked.imports.entry(import.clone()).or_insert(*target);
+            }
+        }
+        Ok((changes, first))
     }
 
     /// The key made earlier for the package tree of `entry`, when it is this commit's key too:
@@ -930,7 +1313,7 @@ impl Repository {
         module: &Option<String>,
         entry: &git2::TreeEntry<'_>,
         name: &str,
-        resolved: &mut HashMap<String, Option<git2::Oid>>,
+        resolved: &mut ImportTargets<'_>,
     ) -> Option<Arc<SourceKey>> {
         let key = self.lock().keys.get(&entry.id()).cloned()?;
         let same_place = key
@@ -956,7 +1339,7 @@ impl Repository {
         root: &git2::Tree<'_>,
         module: &Option<String>,
         package_tree: git2::Oid,
-        resolved: &mut HashMap<String, Option<git2::Oid>>,
+        resolved: &mut ImportTargets<'_>,
         directory: &str,
         commit: &git2::Commit<'_>,
     ) -> Result<Vec<(String, Option<git2::Oid>)>, Error> {
@@ -1057,7 +1440,7 @@ impl Repository {
     }
 
     /// Reads everything one package needs from Git: its files, the files of every package it
-    /// imports (through a [`TreeResolver`] over the commit's root tree) and its examples.
+    /// imports (from the trees its key names) and its examples.
     fn prepare(&self, commit_id: &str, key: &SourceKey) -> Result<PreparedSource, Error> {
         let read_error = |what: &str| {
             let commit = commit_id.to_string();
@@ -1068,24 +1451,33 @@ impl Repository {
                 source,
             }
         };
-        let commit_oid = git2::Oid::from_str(commit_id).map_err(read_error("the commit id"))?;
-        let commit = self
-            .git
-            .find_commit(commit_oid)
-            .map_err(read_error("the commit"))?;
-        let root = commit.tree().map_err(read_error("the root tree"))?;
         let tree = self
             .git
             .find_tree(key.tree)
             .map_err(read_error(&key.directory))?;
         let files = tree::package_files(&self.git, &tree, &key.directory, None)
             .map_err(read_error(&key.directory))?;
-        let resolver = TreeResolver::new(&self.git, root);
+        // The key holds the tree each import path names at every commit it is the key of:
+        // the imported packages are read from those trees, without looking the paths up in
+        // the commit's root (which reads the whole `sources/` tree again).
         let mut imports = HashMap::new();
-        for (import_path, _) in &key.imports {
-            // A resolution error (a path leaving the module) is reported by the loader when it
-            // asks the memory resolver and finds nothing.
-            if let Ok(Some(files)) = cue::ImportResolver::resolve(&resolver, import_path) {
+        for (import_path, target) in &key.imports {
+            // A path that names nothing, or leaves the module, is reported by the loader when
+            // it asks the memory resolver and finds nothing.
+            let (Some(target), Ok(Some(directory))) = (
+                target,
+                tree::directory_of(key.module.as_deref(), import_path),
+            ) else {
+                continue;
+            };
+            let imported = self
+                .git
+                .find_tree(*target)
+                .map_err(read_error(&directory))?;
+            let qualifier = import_path.rsplit_once(':').map(|(_, name)| name);
+            let files = tree::package_files(&self.git, &imported, &directory, qualifier)
+                .map_err(read_error(&directory))?;
+            if !files.files.is_empty() {
                 imports.insert(import_path.clone(), files);
             }
         }
@@ -1177,23 +1569,85 @@ impl Repository {
     }
 }
 
+/// Records in `changes` that the package directory `name` of `sources/` now has the key
+/// `key` instead of `slot`'s (nothing when it is the same), and keeps it in `slot`.
+fn record_change(
+    changes: &mut LayoutChanges,
+    new_keys: &mut Vec<Arc<SourceKey>>,
+    name: &str,
+    slot: &mut Option<Arc<SourceKey>>,
+    key: Option<Arc<SourceKey>>,
+) {
+    let same = match (&*slot, &key) {
+        (Some(before), Some(now)) => Arc::ptr_eq(before, now),
+        (None, None) => true,
+        _ => false,
+    };
+    if same {
+        return;
+    }
+    let directory = match &key {
+        Some(key) => key.directory.clone(),
+        None => format!("{SOURCES_DIRECTORY}/{name}"),
+    };
+    if let Some(key) = &key {
+        new_keys.push(key.clone());
+    }
+    changes.push((directory, key.clone()));
+    *slot = key;
+}
+
+/// The trees import paths name at one commit, each looked up once; those under `sources/` in
+/// that directory's tree, read once per commit by whoever reads it (a path looked up from the
+/// root reads the whole `sources/` tree again).
+struct ImportTargets<'repo> {
+    sources: Option<git2::Tree<'repo>>,
+    targets: HashMap<String, Option<git2::Oid>>,
+}
+
+impl<'repo> ImportTargets<'repo> {
+    fn new(sources: Option<git2::Tree<'repo>>) -> ImportTargets<'repo> {
+        ImportTargets {
+            sources,
+            targets: HashMap::new(),
+        }
+    }
+}
+
 /// The tree an import path names in `root` (`None` when it names nothing), remembered in
 /// `resolved` for the other packages of the same commit.
 fn resolve_import(
     root: &git2::Tree<'_>,
     module: &Option<String>,
     import: &str,
-    resolved: &mut HashMap<String, Option<git2::Oid>>,
+    resolved: &mut ImportTargets<'_>,
 ) -> Option<git2::Oid> {
-    if let Some(target) = resolved.get(import) {
+    if let Some(target) = resolved.targets.get(import) {
         return *target;
     }
     let target = match tree::directory_of(module.as_deref(), import) {
-        Ok(Some(import_directory)) => tree::subtree_id(root, &import_directory),
+        Ok(Some(import_directory)) => {
+            let under_sources = import_directory
+                .strip_prefix(SOURCES_DIRECTORY)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .filter(|rest| !rest.is_empty());
+            match (&resolved.sources, under_sources) {
+                (Some(sources), Some(rest)) => tree::subtree_id(sources, rest),
+                _ => tree::subtree_id(root, &import_directory),
+            }
+        }
         _ => None,
     };
-    resolved.insert(import.to_string(), target);
+    resolved.targets.insert(import.to_string(), target);
     target
+}
+
+/// Whether an import path names a directory under `sources/`.
+fn imports_from_sources(module: &Option<String>, import: &str) -> bool {
+    matches!(
+        tree::directory_of(module.as_deref(), import),
+        Ok(Some(directory)) if directory.starts_with(&format!("{SOURCES_DIRECTORY}/"))
+    )
 }
 
 /// The problems of the repository as a whole at a commit of `layout`: a missing or invalid
@@ -1382,5 +1836,178 @@ mod tests {
         let snapshot = repository.snapshot("main").expect("snapshot");
         assert!(snapshot.sources.iter().all(|source| source.owner.is_some()));
         assert_eq!(snapshot.sources.len(), 3);
+    }
+
+    /// Every package directory of `commit` with its key, as [`Repository::layout`] finds it.
+    fn whole_layout(
+        repository: &Repository,
+        commit: &git2::Commit<'_>,
+    ) -> Vec<(String, SourceKey)> {
+        let mut packages: Vec<(String, SourceKey)> = repository
+            .layout(commit, &|_| true)
+            .expect("layout")
+            .packages
+            .iter()
+            .map(|key| (key.directory.clone(), (**key).clone()))
+            .collect();
+        packages.sort_by(|a, b| a.0.cmp(&b.0));
+        packages
+    }
+
+    #[test]
+    fn a_walk_looks_at_the_changed_directories_only_and_finds_the_keys_of_a_whole_layout() {
+        use cuemesh_testkit::git::{TestRepository, MODULE};
+        const MONEY: &str = "package common\n#Money: {amount: int & >=0}\n";
+        let shop = |package: &str, bound: u32| {
+            format!(
+                "package {package}\nimport \"schemas.example.com/sources/common\"\nsource: {{id: \"{package}\", owner: \"@o\"}}\nevents: {{\"{package}.paid\": #Paid}}\n#Paid: {{amount: int & <={bound}, total: common.#Money}}\n"
+            )
+        };
+        let alone = |package: &str, bound: u32| {
+            format!(
+                "package {package}\nsource: {{id: \"{package}\", owner: \"@o\"}}\nevents: {{\"{package}.paid\": #Paid}}\n#Paid: {{amount: int & <={bound}}}\n"
+            )
+        };
+        let (a1, a2, b1, c1) = (shop("a", 1), shop("a", 2), alone("b", 1), alone("c", 1));
+        let mut repo = TestRepository::new();
+        // Each commit, and how many directories the walk reports for it.
+        type Step<'a> = (Vec<cuemesh_testkit::git::Change<'a>>, usize);
+        let steps: Vec<Step<'_>> = vec![
+            (
+                vec![
+                    ("cue.mod/module.cue", Some(MODULE)),
+                    ("sources/common/money.cue", Some(MONEY)),
+                    ("sources/a/a.cue", Some(&a1)),
+                    ("sources/b/b.cue", Some(&b1)),
+                    ("sources/docs/README.md", Some("not a package\n")),
+                ],
+                3,
+            ),
+            // One package changed.
+            (vec![("sources/a/a.cue", Some(&a2))], 1),
+            // Nothing under `sources/`.
+            (vec![("README.md", Some("readme\n"))], 0),
+            // Not a package either.
+            (vec![("sources/docs/README.md", Some("still not\n"))], 0),
+            // Added before `b` and after it (`a-b/` sorts before `a/`), and one removed.
+            (
+                vec![
+                    ("sources/a-b/c.cue", Some(&c1)),
+                    ("sources/z/z.cue", Some(&c1)),
+                    ("sources/b/b.cue", None),
+                ],
+                3,
+            ),
+            // The imported package changed: it and every package importing it.
+            (
+                vec![(
+                    "sources/common/money.cue",
+                    Some("package common\n#Money: {amount: int & >=1}\n"),
+                )],
+                2,
+            ),
+            // Back to an earlier state of `a`.
+            (vec![("sources/a/a.cue", Some(&a1))], 1),
+            // Another module path: every key.
+            (
+                vec![(
+                    "cue.mod/module.cue",
+                    Some("module: \"other.example.com\"\nlanguage: version: \"v0.9.0\"\n"),
+                )],
+                4,
+            ),
+            // No `sources/` at all.
+            (
+                vec![
+                    ("sources/a/a.cue", None),
+                    ("sources/a-b/c.cue", None),
+                    ("sources/z/z.cue", None),
+                    ("sources/common/money.cue", None),
+                    ("sources/docs/README.md", None),
+                ],
+                4,
+            ),
+        ];
+        let mut commits = Vec::new();
+        for (number, (changes, _)) in steps.iter().enumerate() {
+            commits.push(repo.commit("main", "Ada", &format!("step {number}"), changes));
+        }
+        let repository = Repository::open(repo.path()).expect("open");
+        let mut walked = WalkedLayout::default();
+        let mut keys: HashMap<String, Arc<SourceKey>> = HashMap::new();
+        for (number, (id, (_, expected))) in commits.iter().zip(&steps).enumerate() {
+            let commit = repository.git.find_commit(*id).expect("commit");
+            let (changes, complete) = repository
+                .walk_layout(&mut walked, &commit, &|_| true)
+                .expect("walk");
+            assert_eq!(complete, number == 0);
+            assert_eq!(changes.len(), *expected, "step {number}: {changes:?}");
+            for (directory, key) in changes {
+                match key {
+                    Some(key) => {
+                        assert_eq!(key.directory, directory);
+                        keys.insert(directory, key)
+                    }
+                    None => keys.remove(&directory),
+                };
+            }
+            let mut by_walk: Vec<(String, SourceKey)> = keys
+                .iter()
+                .map(|(directory, key)| (directory.clone(), (**key).clone()))
+                .collect();
+            by_walk.sort_by(|a, b| a.0.cmp(&b.0));
+            assert_eq!(by_walk, whole_layout(&repository, &commit), "step {number}");
+        }
+        // A walk leaving some directories out finds the others' keys.
+        let mut walked = WalkedLayout::default();
+        let commit = repository.git.find_commit(commits[5]).expect("commit");
+        let (changes, _) = repository
+            .walk_layout(&mut walked, &commit, &|directory| directory != "sources/a")
+            .expect("walk");
+        let directories: Vec<&str> = changes.iter().map(|(d, _)| d.as_str()).collect();
+        assert_eq!(directories, ["sources/a-b", "sources/common", "sources/z"]);
+    }
+
+    #[test]
+    fn a_history_numbers_as_it_walks_and_lets_go_of_each_state_once_numbered() {
+        // More commits than evaluations may be in flight at once, so the walk waits for the
+        // numbering; the numbers are those of the generated shape.
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let shape = cuemesh_testkit::generate::Shape {
+            sources: 4,
+            events_per_source: 2,
+            versions_per_type: 40,
+        };
+        let generated = cuemesh_testkit::generate::generate(directory.path(), shape);
+        assert!(generated.commits > 2 * MAX_EVALUATIONS_IN_FLIGHT);
+        let repository = Repository::open(directory.path()).expect("open");
+        let history = repository.history("main").expect("history");
+        assert_eq!(history.commits, generated.commits);
+        assert_eq!(history.version_count(), generated.versions);
+        for event in &history.events {
+            let numbers: Vec<u32> = event.versions.iter().map(|v| v.number).collect();
+            assert_eq!(
+                numbers,
+                (1..=40).collect::<Vec<u32>>(),
+                "{}",
+                event.event_type
+            );
+            let positions: Vec<usize> = event.versions.iter().map(|v| v.position).collect();
+            assert!(positions.windows(2).all(|pair| pair[0] < pair[1]));
+        }
+        // Only the tip's packages stay loaded.
+        let tip = repository.resolve("main").expect("tip");
+        let layout = repository.layout(&tip, &|_| true).expect("layout");
+        assert_eq!(repository.lock().sources.len(), layout.packages.len());
+        // Each version's position is its commit's on the first-parent history.
+        let order: Vec<String> = repository
+            .first_parent_commits("main")
+            .expect("commits")
+            .iter()
+            .map(|id| id.to_string())
+            .collect();
+        for version in history.events.iter().flat_map(|event| &event.versions) {
+            assert_eq!(order[version.position], version.commit.id);
+        }
     }
 }
