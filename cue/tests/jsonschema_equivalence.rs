@@ -234,21 +234,31 @@ fn check_case(name: &str, archive: &txtar::Archive, counts: &mut Counts) {
     }
 }
 
+/// The `.cue` files of every conformance case and every OpenAPI golden schema, by case path.
+fn case_packages() -> Vec<(String, Vec<(String, String)>)> {
+    let mut paths = case_paths();
+    paths.extend(common::txtar_files(&common::tests_dir("openapi")));
+    paths
+        .iter()
+        .map(|path| {
+            let archive = txtar::parse(&std::fs::read_to_string(path).expect("readable case"));
+            let files = archive
+                .files
+                .iter()
+                .filter(|(n, _)| n.ends_with(".cue"))
+                .cloned()
+                .collect();
+            (path.display().to_string(), files)
+        })
+        .collect()
+}
+
 /// Loading and exporting in one evaluation gives what loading, then exporting, gives: on every
 /// conformance case and every OpenAPI golden schema.
 #[test]
 fn load_with_json_schema_equals_load_then_json_schema() {
-    let mut paths = case_paths();
-    paths.extend(common::txtar_files(&common::tests_dir("openapi")));
     let mut exported = 0;
-    for path in &paths {
-        let archive = txtar::parse(&std::fs::read_to_string(path).expect("readable case"));
-        let files: Vec<(String, String)> = archive
-            .files
-            .iter()
-            .filter(|(n, _)| n.ends_with(".cue"))
-            .cloned()
-            .collect();
+    for (path, files) in case_packages() {
         let separately = Package::load(
             PackageFiles {
                 files: files.clone(),
@@ -259,22 +269,17 @@ fn load_with_json_schema_equals_load_then_json_schema() {
             Package::load_with_json_schema(PackageFiles { files }, &NoImports);
         let headlines =
             |p: &Package| -> Vec<String> { p.diagnostics().iter().map(|d| d.headline()).collect() };
-        assert_eq!(
-            headlines(&together),
-            headlines(&separately),
-            "{}",
-            path.display()
-        );
+        assert_eq!(headlines(&together), headlines(&separately), "{}", path);
         let expected = separately.json_schema(None);
         match (&document, &expected) {
             (Ok(a), Ok(b)) => {
-                assert_eq!(a, b, "{}", path.display());
+                assert_eq!(a, b, "{}", path);
                 exported += 1;
             }
             (Err(_), Err(_)) => {}
             _ => panic!(
                 "{}: together {:?}, separately {:?}",
-                path.display(),
+                path,
                 document.as_ref().map(|_| "a document"),
                 expected.as_ref().map(|_| "a document")
             ),
@@ -308,8 +313,6 @@ fn referred(value: &serde_json::Value, out: &mut Vec<String>) {
 /// on every conformance case and every OpenAPI golden schema, for each definition alone.
 #[test]
 fn exporting_some_definitions_gives_what_the_whole_document_has_of_them() {
-    let mut paths = case_paths();
-    paths.extend(common::txtar_files(&common::tests_dir("openapi")));
     // Beside the cases: nested definitions referred to from elsewhere, chains of references,
     // definitions under a disjunction's alternatives, and values that depend on the data.
     let own = [
@@ -327,16 +330,7 @@ fn exporting_some_definitions_gives_what_the_whole_document_has_of_them() {
             )
         })
         .collect();
-    for path in &paths {
-        let archive = txtar::parse(&std::fs::read_to_string(path).expect("readable case"));
-        let files: Vec<(String, String)> = archive
-            .files
-            .iter()
-            .filter(|(n, _)| n.ends_with(".cue"))
-            .cloned()
-            .collect();
-        packages.push((path.display().to_string(), files));
-    }
+    packages.extend(case_packages());
     let mut compared = 0;
     for (path, files) in &packages {
         let (_, whole) = Package::load_with_json_schema(

@@ -1038,15 +1038,7 @@ impl Repository {
         commit: &git2::Commit<'_>,
         include: &dyn Fn(&str) -> bool,
     ) -> Result<CommitLayout, Error> {
-        let read_error = |what: &str| {
-            let commit = commit.id().to_string();
-            let what = what.to_string();
-            move |source| Error::Read {
-                commit,
-                what,
-                source,
-            }
-        };
+        let read_error = |what: &str| read_error_at(commit, what);
         let root = commit.tree().map_err(read_error("the root tree"))?;
         let (module_blob, module) = self.module_of(&root, commit)?;
         let mut layout = CommitLayout {
@@ -1136,15 +1128,7 @@ impl Repository {
         commit: &git2::Commit<'_>,
         include: &dyn Fn(&str) -> bool,
     ) -> Result<(LayoutChanges, bool), Error> {
-        let read_error = |what: &str| {
-            let commit = commit.id().to_string();
-            let what = what.to_string();
-            move |source| Error::Read {
-                commit,
-                what,
-                source,
-            }
-        };
+        let read_error = |what: &str| read_error_at(commit, what);
         let root = commit.tree().map_err(read_error("the root tree"))?;
         let module_blob = root
             .get_path(Path::new(MODULE_FILE))
@@ -1611,6 +1595,17 @@ impl<'repo> ImportTargets<'repo> {
             sources,
             targets: HashMap::new(),
         }
+    }
+}
+
+/// The error of reading `what` at `commit` from Git, for `map_err`.
+fn read_error_at(commit: &git2::Commit<'_>, what: &str) -> impl FnOnce(git2::Error) -> Error {
+    let commit = commit.id().to_string();
+    let what = what.to_string();
+    move |source| Error::Read {
+        commit,
+        what,
+        source,
     }
 }
 
