@@ -390,10 +390,7 @@ impl Package {
     /// The syntax of the package's own files (not of the packages it imports), as loading
     /// parsed them: spans point into [`Package::sources`].
     pub fn syntax(&self) -> &[ast::File] {
-        self.program
-            .packages
-            .first()
-            .map_or(&[], |package| package.files.as_slice())
+        self.program.syntax()
     }
 
     /// Compiles the value to validate against: `Some("#Def")` like `cue vet -d '#Def'`, or

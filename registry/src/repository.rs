@@ -1008,11 +1008,7 @@ impl Repository {
         root: &git2::Tree<'_>,
         commit: &git2::Commit<'_>,
     ) -> Result<(Option<git2::Oid>, Option<String>), Error> {
-        let module_blob = root
-            .get_path(Path::new(MODULE_FILE))
-            .ok()
-            .filter(|entry| entry.kind() == Some(git2::ObjectType::Blob))
-            .map(|entry| entry.id());
+        let module_blob = module_blob(root);
         let Some(blob) = module_blob else {
             return Ok((None, None));
         };
@@ -1130,11 +1126,7 @@ impl Repository {
     ) -> Result<(LayoutChanges, bool), Error> {
         let read_error = |what: &str| read_error_at(commit, what);
         let root = commit.tree().map_err(read_error("the root tree"))?;
-        let module_blob = root
-            .get_path(Path::new(MODULE_FILE))
-            .ok()
-            .filter(|entry| entry.kind() == Some(git2::ObjectType::Blob))
-            .map(|entry| entry.id());
+        let module_blob = module_blob(&root);
         let first = !walked.started;
         let module = if !first && module_blob == walked.module_blob {
             walked.module.clone()
@@ -1596,6 +1588,14 @@ impl<'repo> ImportTargets<'repo> {
             targets: HashMap::new(),
         }
     }
+}
+
+/// The blob of the module file at `root`, when there is one.
+fn module_blob(root: &git2::Tree<'_>) -> Option<git2::Oid> {
+    root.get_path(Path::new(MODULE_FILE))
+        .ok()
+        .filter(|entry| entry.kind() == Some(git2::ObjectType::Blob))
+        .map(|entry| entry.id())
 }
 
 /// The error of reading `what` at `commit` from Git, for `map_err`.

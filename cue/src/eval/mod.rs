@@ -95,6 +95,15 @@ pub(crate) struct Program {
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
+impl Program {
+    /// The syntax of the loaded package's own files (not of the packages it imports).
+    pub(crate) fn syntax(&self) -> &[ast::File] {
+        self.packages
+            .first()
+            .map_or(&[], |package| package.files.as_slice())
+    }
+}
+
 pub(crate) struct PackageData {
     pub(crate) files: Vec<ast::File>,
     /// Per file: the local name of each import and what it names.

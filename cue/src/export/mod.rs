@@ -170,11 +170,7 @@ impl Package {
     ) -> (Package, Result<Json, Vec<Diagnostic>>) {
         let (package, exported) = Package::load_then(files, resolver, true, |eval, root| {
             let program = eval.program();
-            let syntax = program
-                .packages
-                .first()
-                .map_or(&[][..], |package| package.files.as_slice());
-            let wanted = wanted(syntax, &program.sources);
+            let wanted = wanted(program.syntax(), &program.sources);
             extract::extract_from(eval, root, program, false, false, wanted.as_deref())
         });
         let document = match exported {
