@@ -42,7 +42,9 @@ mod value;
 
 pub use code::Code;
 pub use diagnostic::{Diagnostic, Label, Severity};
-pub use export::{JsonSchemaConfig, OpenApiConfig, OpenApiVersion, UNSUPPORTED_EXTENSION};
+pub use export::{
+    JsonSchemaConfig, OpenApiConfig, OpenApiVersion, Selection, UNSUPPORTED_EXTENSION,
+};
 pub use import::{avro, jsonschema, read_yaml, ImportError, Imported, Warning, YamlError};
 pub use lexer::comments;
 pub use package::{

@@ -302,18 +302,20 @@ impl Package {
     /// Parses and evaluates the files of one package. Never fails: syntax and evaluation
     /// errors are in [`Package::diagnostics`].
     pub fn load(files: PackageFiles, resolver: &dyn ImportResolver) -> Package {
-        Package::load_then(files, resolver, false, |_, _| ()).0
+        Package::load_then(files, resolver, false, |_| (Vec::new(), ()), |_, _, _| ()).0
     }
 
     /// Loads the package, then runs `then` on the evaluation that found its errors (when it
     /// has none), so that work needing the evaluated package does not evaluate it again.
     /// With `track`, the evaluation also notes which values depend on the data (as export
-    /// needs).
-    pub(crate) fn load_then<T>(
+    /// needs). `plan` reads the parsed program before evaluation: it names the top-level
+    /// fields known to hold no error (see [`Eval::settle`]) and makes what `then` is given.
+    pub(crate) fn load_then<P, T>(
         files: PackageFiles,
         resolver: &dyn ImportResolver,
         track: bool,
-        then: impl FnOnce(Eval<'_>, crate::eval::VertexId) -> T,
+        plan: impl FnOnce(&Program) -> (Vec<String>, P),
+        then: impl FnOnce(Eval<'_>, crate::eval::VertexId, P) -> T,
     ) -> (Package, Option<T>) {
         let mut loader = Loader {
             resolver,
@@ -328,9 +330,11 @@ impl Package {
             packages: loader.packages,
             diagnostics: loader.diagnostics,
         };
+        let (settled, planned) = plan(&program);
         let (evaluation_errors, result) = {
             let mut eval = Eval::new(&program, Vec::new());
             let root = eval.package_root(0);
+            eval.settle(root, &settled);
             if track {
                 eval.track_dependents(root);
             }
@@ -343,7 +347,7 @@ impl Package {
             }
             let result = (errors.is_empty() && program.diagnostics.is_empty()).then(|| {
                 eval.collect_definition_errors(false);
-                then(eval, root)
+                then(eval, root, planned)
             });
             (errors, result)
         };

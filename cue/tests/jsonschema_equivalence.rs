@@ -356,7 +356,10 @@ fn exporting_some_definitions_gives_what_the_whole_document_has_of_them() {
                 &NoImports,
                 |syntax, _| {
                     asked = Some(syntax.len());
-                    Some(vec![written.join(".")])
+                    cue::Selection {
+                        export: Some(vec![written.join(".")]),
+                        settled: Vec::new(),
+                    }
                 },
             );
             assert_eq!(asked, Some(files.len()), "{}: {name}", path);
@@ -382,4 +385,54 @@ fn exporting_some_definitions_gives_what_the_whole_document_has_of_them() {
         }
     }
     assert!(compared > 100, "only {compared} definitions compared");
+}
+
+#[test]
+fn settled_fields_are_left_unevaluated_and_exported_ones_are_not() {
+    let text = "package a\n#A: {n: int & >=1, b: #B}\n#B: {x: string}\nbroken: 1 & 2\n#Broken: {x: 1 & 2}\n";
+    let load = |export: Option<Vec<&str>>, settled: &[&str]| {
+        let selection = cue::Selection {
+            export: export.map(|names| names.iter().map(|name| name.to_string()).collect()),
+            settled: settled.iter().map(|label| label.to_string()).collect(),
+        };
+        Package::load_with_json_schema_of(
+            PackageFiles {
+                files: vec![("a.cue".into(), text.into())],
+            },
+            &NoImports,
+            |_, _| selection,
+        )
+    };
+    // Nothing settled: both errors.
+    let (package, document) = load(None, &[]);
+    assert_eq!(
+        package.diagnostics().len(),
+        2,
+        "{:?}",
+        package.diagnostics()
+    );
+    assert!(document.is_err());
+
+    // The broken fields settled: no error, and what is exported (with the definition it
+    // refers to, settled or not) is evaluated.
+    let (package, document) = load(Some(vec!["#A"]), &["broken", "#Broken", "#B"]);
+    assert!(
+        package.diagnostics().is_empty(),
+        "{:?}",
+        package.diagnostics()
+    );
+    let document = document.expect("document");
+    let defs = document["$defs"].as_object().expect("$defs");
+    assert_eq!(defs.keys().collect::<Vec<_>>(), ["A", "B"]);
+    assert_eq!(defs["B"]["properties"]["x"]["type"], "string");
+
+    // A definition to export is evaluated even when settled: its error is the package's.
+    let (package, document) = load(Some(vec!["#Broken"]), &["broken", "#Broken"]);
+    assert_eq!(
+        package.diagnostics().len(),
+        1,
+        "{:?}",
+        package.diagnostics()
+    );
+    assert!(document.is_err());
 }

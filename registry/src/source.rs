@@ -190,6 +190,9 @@ pub(crate) struct SchemaCache {
 #[derive(Default)]
 struct Interned {
     by_key: HashMap<DefinitionKey, Arc<CanonicalSchema>>,
+    /// Keys of top-level fields (by [`Declarations::key`] of their label) that evaluated
+    /// without errors in a package state without errors: the same text evaluates alike.
+    clean: std::collections::HashSet<DefinitionKey>,
     by_digest: HashMap<Digest, Arc<CanonicalSchema>>,
     texts: std::collections::HashSet<Arc<str>>,
 }
@@ -215,6 +218,16 @@ impl SchemaCache {
             interned.by_key.insert(key, shared.clone());
         }
         shared
+    }
+
+    /// Whether the top-level field of this key evaluated without errors before.
+    fn is_clean(&self, key: &DefinitionKey) -> bool {
+        self.lock().clean.contains(key)
+    }
+
+    /// Notes the keys of top-level fields that evaluated without errors.
+    fn note_clean(&self, keys: impl IntoIterator<Item = DefinitionKey>) {
+        self.lock().clean.extend(keys);
     }
 
     /// The one `Arc` of a definition's text.
@@ -377,6 +390,11 @@ pub(crate) fn load_source(prepared: PreparedSource) -> Source {
 /// [`load_source`], taking the canonical schemas of unchanged definitions from `schemas` and
 /// adding those it makes.
 pub(crate) fn load_source_with(prepared: PreparedSource, schemas: &SchemaCache) -> Source {
+    load_source_settling(prepared, schemas, true)
+}
+
+/// [`load_source_with`]; without `settle`, every field is evaluated (as tests compare).
+fn load_source_settling(prepared: PreparedSource, schemas: &SchemaCache, settle: bool) -> Source {
     let PreparedSource {
         directory,
         tree_id,
@@ -388,38 +406,39 @@ pub(crate) fn load_source_with(prepared: PreparedSource, schemas: &SchemaCache) 
     // Load and export the event definitions in one evaluation, reading the contract from the
     // syntax that loading parsed, so that each file is parsed once. Only definitions whose
     // canonical schema is not cached already are exported (with those they refer to): a
-    // package state that changes two of its ten definitions exports two. A shared package's
-    // export is not used.
-    let mut early: Option<(DeclaredContract, HashMap<String, DefinitionKey>)> = None;
-    let (package, exported) =
+    // package state that changes two of its ten definitions exports two. Top-level fields
+    // whose text (with all it can reach) evaluated without errors before are not evaluated
+    // again, nor is an `events` that only names definitions (see `settled_fields`); should
+    // the rest have errors, the package is evaluated again whole, so that its diagnostics
+    // are those of a whole evaluation. A shared package's export is not used.
+    let retry = files.clone();
+    let mut early = None;
+    let (mut package, mut exported) =
         Package::load_with_json_schema_of(files, &resolver, |syntax, sources| {
-            let declared = contract::read_contract(syntax);
-            let mut keys = HashMap::new();
-            let mut wanted = Vec::new();
-            if declared.is_source() {
-                let declarations = Declarations::new(syntax, sources, &resolver.packages);
-                for event in &declared.events {
-                    let head = event.definition.split('.').next().unwrap_or_default();
-                    if !declared.definitions.contains(head) || keys.contains_key(&event.definition)
-                    {
-                        continue;
-                    }
-                    let key = declarations.key(&event.definition, sources);
-                    if schemas.get(&key).is_none() {
-                        wanted.push(event.definition.clone());
-                    }
-                    keys.insert(event.definition.clone(), key);
-                }
-            }
-            early = Some((declared, keys));
-            Some(wanted)
+            let (plan, selection) = plan_load(syntax, sources, &resolver, schemas, settle);
+            early = Some(plan);
+            selection
         });
+    let whole_is_clean = package.diagnostics().is_empty();
+    let settled_any = early.as_ref().is_some_and(|plan| plan.settled_any);
+    if settled_any && !whole_is_clean {
+        (package, exported) =
+            Package::load_with_json_schema_of(retry, &resolver, |syntax, sources| {
+                let (plan, selection) = plan_load(syntax, sources, &resolver, schemas, false);
+                early = Some(plan);
+                selection
+            });
+    } else if whole_is_clean {
+        if let Some(plan) = early.as_mut() {
+            schemas.note_clean(std::mem::take(&mut plan.evaluated));
+        }
+    }
     let parsed = package.syntax();
     let package_name = parsed
         .iter()
         .find_map(|file| file.package.as_ref().map(|name| name.name.clone()));
     let (declared, keys) = match early {
-        Some((declared, keys)) => (declared, Some(keys)),
+        Some(plan) => (plan.declared, Some(plan.keys)),
         None => (contract::read_contract(parsed), None),
     };
     let exported = exported.ok();
@@ -479,6 +498,170 @@ pub(crate) fn load_source_with(prepared: PreparedSource, schemas: &SchemaCache) 
         unmatched_examples,
         diagnostics,
         files: sources,
+    }
+}
+
+/// What loading one package state decided before evaluating it.
+struct LoadPlan {
+    declared: DeclaredContract,
+    /// The key of each event's definition, by the definition as written.
+    keys: HashMap<String, DefinitionKey>,
+    /// Whether some top-level field is left unevaluated.
+    settled_any: bool,
+    /// The keys of the top-level fields evaluated, to note as clean when the package is.
+    evaluated: Vec<DefinitionKey>,
+}
+
+/// Reads the contract from the syntax and chooses what to evaluate and export: the event
+/// definitions whose canonical schema is not cached, and (with `settle`) which top-level
+/// fields need no evaluation ([`settled_fields`]).
+fn plan_load(
+    syntax: &[cue::ast::File],
+    sources: &SourceMap,
+    resolver: &MemoryResolver,
+    schemas: &SchemaCache,
+    settle: bool,
+) -> (LoadPlan, cue::Selection) {
+    let declared = contract::read_contract(syntax);
+    let mut keys = HashMap::new();
+    let mut export = Vec::new();
+    let mut settled = Vec::new();
+    let mut evaluated = Vec::new();
+    if declared.is_source() {
+        let declarations = Declarations::new(syntax, sources, &resolver.packages);
+        for event in &declared.events {
+            let head = event.definition.split('.').next().unwrap_or_default();
+            if !declared.definitions.contains(head) || keys.contains_key(&event.definition) {
+                continue;
+            }
+            let key = declarations.key(&event.definition, sources);
+            if schemas.get(&key).is_none() {
+                export.push(event.definition.clone());
+            }
+            keys.insert(event.definition.clone(), key);
+        }
+        if settle {
+            (settled, evaluated) =
+                settled_fields(syntax, sources, &declared, &declarations, schemas);
+        }
+    }
+    let plan = LoadPlan {
+        declared,
+        keys,
+        settled_any: !settled.is_empty(),
+        evaluated,
+    };
+    let selection = cue::Selection {
+        export: Some(export),
+        settled,
+    };
+    (plan, selection)
+}
+
+/// The top-level fields of a source package that need no evaluation, and the keys of those
+/// that do. A field needs none when its key ([`Declarations::key`]: its text, the text of
+/// every declaration it can reach, the package's unnamed declarations and imports) is one
+/// that evaluated without errors before, or when it is an `events` that only names
+/// definitions (each of which is evaluated or known clean, and whose value it is). Nothing
+/// is settled in a package with top-level declarations other than named fields, `let`s and
+/// attributes (an embedding or a pattern may add to any field), or under `info` and
+/// `$version`, which the export reads.
+fn settled_fields(
+    syntax: &[cue::ast::File],
+    sources: &SourceMap,
+    declared: &DeclaredContract,
+    declarations: &Declarations<'_>,
+    schemas: &SchemaCache,
+) -> (Vec<String>, Vec<DefinitionKey>) {
+    let mut labels: Vec<&str> = Vec::new();
+    for file in syntax {
+        for declaration in &file.decls {
+            match declaration {
+                cue::ast::Decl::Field(field) => match &field.label.kind {
+                    cue::ast::LabelKind::Ident(ident) => labels.push(&ident.name),
+                    cue::ast::LabelKind::String(text) => labels.push(text),
+                    _ => return (Vec::new(), Vec::new()),
+                },
+                cue::ast::Decl::Let(_) | cue::ast::Decl::Attribute(_) => {}
+                _ => return (Vec::new(), Vec::new()),
+            }
+        }
+    }
+    labels.sort_unstable();
+    labels.dedup();
+    let events_named_only = events_only_name_definitions(syntax, declared);
+    let (mut settled, mut evaluated) = (Vec::new(), Vec::new());
+    for label in labels {
+        if matches!(label, "info" | "$version") {
+            continue;
+        }
+        if label == "events" && events_named_only {
+            settled.push(label.to_string());
+            continue;
+        }
+        let key = declarations.key(label, sources);
+        if schemas.is_clean(&key) {
+            settled.push(label.to_string());
+        } else {
+            evaluated.push(key);
+        }
+    }
+    (settled, evaluated)
+}
+
+/// Whether the package's `events` is declared once, as a struct literal of regular fields
+/// with distinct constant labels whose values are each a reference to a top-level
+/// definition (`#Order`, `#A.#B`) and nothing else: its value is then the definitions'
+/// values, and it has an error only where one of them has.
+fn events_only_name_definitions(syntax: &[cue::ast::File], declared: &DeclaredContract) -> bool {
+    use cue::ast::{Decl, ExprKind, FieldConstraint, LabelKind};
+    let mut declarations = syntax.iter().flat_map(|file| &file.decls).filter(|d| {
+        matches!(d, Decl::Field(field) if matches!(&field.label.kind,
+            LabelKind::Ident(ident) if ident.name == "events")
+            || matches!(&field.label.kind, LabelKind::String(text) if text == "events"))
+    });
+    let (Some(Decl::Field(events)), None) = (declarations.next(), declarations.next()) else {
+        return false;
+    };
+    if events.label.alias.is_some()
+        || events.label.label_alias.is_some()
+        || events.constraint != FieldConstraint::Regular
+    {
+        return false;
+    }
+    let ExprKind::Struct(body) = &events.value.kind else {
+        return false;
+    };
+    let mut seen = std::collections::HashSet::new();
+    body.decls.iter().all(|declaration| {
+        let Decl::Field(field) = declaration else {
+            return false;
+        };
+        let label = match &field.label.kind {
+            LabelKind::Ident(ident) => ident.name.as_str(),
+            LabelKind::String(text) => text.as_str(),
+            _ => return false,
+        };
+        let regular = !label.starts_with('#') && !label.starts_with('_');
+        regular
+            && field.label.alias.is_none()
+            && field.label.label_alias.is_none()
+            && field.constraint == FieldConstraint::Regular
+            && seen.insert(label)
+            && names_a_definition(&field.value, declared)
+    })
+}
+
+/// Whether `value` is `#A` or `#A.#B...` with `#A` a top-level definition.
+fn names_a_definition(value: &cue::ast::Expr, declared: &DeclaredContract) -> bool {
+    match &value.kind {
+        cue::ast::ExprKind::Ident(ident) => {
+            ident.name.starts_with('#') && declared.definitions.contains(&ident.name)
+        }
+        cue::ast::ExprKind::Selector(base, name) => {
+            name.name.starts_with('#') && names_a_definition(base, declared)
+        }
+        _ => false,
     }
 }
 
@@ -784,6 +967,114 @@ mod tests {
         let source = load("package s\nsource: {id: \"S\", owner: \"@o\"}\nevents: {\"S:made\": #Made}\n#Made: {name: }\n");
         assert!(source.has_errors());
         assert!(source.event("S:made").expect("listed").schema.is_none());
+    }
+
+    fn prepared(text: &str) -> PreparedSource {
+        PreparedSource {
+            directory: "sources/s".into(),
+            tree_id: git2::Oid::zero(),
+            files: PackageFiles {
+                files: vec![("sources/s/s.cue".into(), text.into())],
+            },
+            imports: HashMap::new(),
+            examples: Vec::new(),
+        }
+    }
+
+    /// What numbering and serving read of a loaded source, to compare two loads.
+    fn summary(source: &Source) -> String {
+        let events: Vec<String> = source
+            .events
+            .iter()
+            .map(|event| {
+                format!(
+                    "{} {} {:?} {:?}",
+                    event.event_type,
+                    event.definition,
+                    event.digest(),
+                    event.definition_text
+                )
+            })
+            .collect();
+        let diagnostics: Vec<String> = source
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let at: Vec<String> = d.spans.iter().map(|s| source.files.describe(*s)).collect();
+                format!("{} {} {at:?}", d.code, d.message)
+            })
+            .collect();
+        format!(
+            "{:?} {:?} {:?}\n{events:#?}\n{diagnostics:#?}",
+            source.id, source.owner, source.description
+        )
+    }
+
+    const STATE: &str = "package s\nsource: {id: \"S\", owner: \"@o\"}\nevents: {\n\t\"S:a\": #A\n\t\"S:b\": #B @compat(FULL)\n}\n#Common: {at: string}\n#A: {#Common, n: int & <=BOUND}\n#B: {name: string, kind: \"x\" | *\"y\"}\n";
+
+    #[test]
+    fn a_state_that_reuses_clean_fields_loads_as_a_whole_evaluation_does() {
+        // Each state after the first changes #A (clean, broken, clean again) or breaks the
+        // fields around it; loading them in turn with one cache (which leaves the unchanged
+        // fields and the events map unevaluated) gives what loading each alone gives.
+        let states = [
+            STATE.replace("BOUND", "10"),
+            STATE.replace("BOUND", "11"),
+            STATE.replace("BOUND", "\"x\""),
+            STATE
+                .replace("BOUND", "12")
+                .replace("{#Common, n", "{#Common, at: 3, n"),
+            STATE
+                .replace("BOUND", "13")
+                .replace("#B @compat", "#B & {extra: 1} @compat"),
+            STATE
+                .replace("BOUND", "14")
+                .replace("\"S:b\": #B", "\"S:b\": #Nope"),
+            STATE.replace("BOUND", "15"),
+            STATE
+                .replace("BOUND", "15")
+                .replace("#Common: {at: string}", "#Common: {at: int}"),
+        ];
+        let cache = SchemaCache::default();
+        for (index, state) in states.iter().enumerate() {
+            let shared = load_source_with(prepared(state), &cache);
+            let whole = load_source_settling(prepared(state), &SchemaCache::default(), false);
+            assert_eq!(summary(&shared), summary(&whole), "state {index}:\n{state}");
+            let alone = load_source(prepared(state));
+            assert_eq!(
+                summary(&alone),
+                summary(&whole),
+                "state {index} alone:\n{state}"
+            );
+        }
+        // The states above include clean and broken ones.
+        assert!(!load_source(prepared(&states[1])).has_errors());
+        for broken in [2, 3, 4, 5] {
+            assert!(
+                load_source(prepared(&states[broken])).has_errors(),
+                "{broken}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_field_known_clean_is_not_evaluated_again() {
+        // A key noted clean stands for the evaluation of its text: loading does not evaluate
+        // that field again. (Noting a broken field clean, which loading never does, shows it.)
+        let text = "package s\nsource: {id: \"S\", owner: \"@o\"}\nevents: {\"S:a\": #A}\n#A: {n: int}\nbroken: 1 & 2\n";
+        let cache = SchemaCache::default();
+        assert!(load_source_with(prepared(text), &cache).has_errors());
+        let files = PackageFiles {
+            files: vec![("sources/s/s.cue".into(), text.into())],
+        };
+        let package = Package::load(files, &MemoryResolver::default());
+        let declarations = Declarations::new(package.syntax(), package.sources(), &HashMap::new());
+        cache.note_clean([declarations.key("broken", package.sources())]);
+        let source = load_source_with(prepared(text), &cache);
+        assert!(!source.has_errors(), "{:?}", source.diagnostics);
+        assert!(source.event("S:a").and_then(Event::digest).is_some());
+        // A cache that does not know the field finds its error.
+        assert!(load_source_with(prepared(text), &SchemaCache::default()).has_errors());
     }
 
     #[test]

@@ -185,6 +185,9 @@ pub(crate) struct Eval<'a> {
     /// unifying with it (a closed value closes the struct it is embedded in, fields and all),
     /// and `x...` opens `x`.
     explicit_open_files: Vec<crate::source::FileId>,
+    /// A package root and the labels of its fields that the caller knows to evaluate without
+    /// errors (see [`Eval::settle`]): finalizing the root leaves them alone.
+    settled: Option<(VertexId, Vec<Feature>)>,
 }
 
 impl<'a> Eval<'a> {
@@ -223,6 +226,7 @@ impl<'a> Eval<'a> {
             definition_groups: HashMap::new(),
             include_definitions: false,
             explicit_open_files: explicit_open_files(program),
+            settled: None,
         }
     }
 
@@ -318,12 +322,39 @@ impl<'a> Eval<'a> {
         root
     }
 
+    /// Leaves the fields of `root` labelled `labels` (`#Order`, `events`) unevaluated when
+    /// `root` is finalized: the caller knows from an earlier evaluation of the same text that
+    /// they hold no error, and wants the rest only. Such a field is still evaluated when an
+    /// evaluated value refers to it. A wrong claim hides the field's errors.
+    pub(crate) fn settle(&mut self, root: VertexId, labels: &[String]) {
+        if !labels.is_empty() {
+            let features = labels
+                .iter()
+                .map(|label| Feature::from_ident(label))
+                .collect();
+            self.settled = Some((root, features));
+        }
+    }
+
+    /// Whether `arc` of `parent` is a field [`Eval::settle`] named.
+    pub(super) fn is_settled(&self, parent: VertexId, arc: VertexId) -> bool {
+        match (&self.settled, &self.vertices[arc].feature) {
+            (Some((root, features)), Some(feature)) => {
+                *root == parent && features.contains(feature)
+            }
+            _ => false,
+        }
+    }
+
     /// Finalizes `v` and every definition under it, so that errors inside definitions are
     /// reported even where nothing uses them (as `cue vet` does).
     pub(crate) fn finalize_with_definitions(&mut self, v: VertexId) {
         self.finalize(v);
         let v = self.resolve_forward(v);
         for a in self.vertices[v].arcs.clone() {
+            if self.is_settled(v, a) {
+                continue;
+            }
             if matches!(self.vertices[a].feature, Some(Feature::Definition(_))) {
                 self.finalize(a);
             }

@@ -183,7 +183,8 @@ impl<'a> Eval<'a> {
             for &a in &arcs {
                 let vertex = &self.vertices[a];
                 let skip = vertex.arc_type == ArcType::Optional
-                    || matches!(vertex.feature, Some(Feature::Definition(_)));
+                    || matches!(vertex.feature, Some(Feature::Definition(_)))
+                    || self.is_settled(v, a);
                 if !skip {
                     self.finalize(a);
                 }

@@ -153,26 +153,45 @@ impl Package {
         files: crate::PackageFiles,
         resolver: &dyn crate::ImportResolver,
     ) -> (Package, Result<Json, Vec<Diagnostic>>) {
-        Package::load_with_json_schema_of(files, resolver, |_, _| None)
+        Package::load_with_json_schema_of(files, resolver, |_, _| Selection::default())
     }
 
-    /// [`Package::load_with_json_schema`] for some definitions only: once the package is
-    /// evaluated without errors, `wanted` is given its syntax (as [`Package::syntax`]) and
-    /// sources, and names the definitions to export (`#Order`, `#A.#B`), or `None` for all.
-    /// The document then holds each named top-level definition (with those under it) and
-    /// every definition it refers to, directly or not, each exactly as the whole package's
-    /// document has it; the others are not read. A caller that has the documents of most
-    /// definitions already pays only for the rest.
+    /// [`Package::load_with_json_schema`] for some definitions only, and without evaluating
+    /// what the caller knows to be free of errors. `select` is given the package's syntax (as
+    /// [`Package::syntax`]) and sources before evaluation and says, in a [`Selection`], what
+    /// to export and which top-level fields to leave unevaluated. The document then holds
+    /// each named top-level definition (with those under it) and every definition it refers
+    /// to, directly or not, each exactly as the whole package's document has it; the others
+    /// are not read. A caller that has the documents of most definitions already pays only
+    /// for the rest.
     pub fn load_with_json_schema_of(
         files: crate::PackageFiles,
         resolver: &dyn crate::ImportResolver,
-        wanted: impl FnOnce(&[crate::ast::File], &crate::SourceMap) -> Option<Vec<String>>,
+        select: impl FnOnce(&[crate::ast::File], &crate::SourceMap) -> Selection,
     ) -> (Package, Result<Json, Vec<Diagnostic>>) {
-        let (package, exported) = Package::load_then(files, resolver, true, |eval, root| {
-            let program = eval.program();
-            let wanted = wanted(program.syntax(), &program.sources);
-            extract::extract_from(eval, root, program, false, false, wanted.as_deref())
-        });
+        let (package, exported) = Package::load_then(
+            files,
+            resolver,
+            true,
+            |program| {
+                let Selection {
+                    export,
+                    mut settled,
+                } = select(program.syntax(), &program.sources);
+                // What is exported is evaluated, so that its errors are the package's.
+                let heads: Vec<&str> = export
+                    .iter()
+                    .flatten()
+                    .map(|name| name.split('.').next().unwrap_or(name))
+                    .collect();
+                settled.retain(|label| !heads.contains(&label.as_str()));
+                (settled, export)
+            },
+            |eval, root, wanted| {
+                let program = eval.program();
+                extract::extract_from(eval, root, program, false, false, wanted.as_deref())
+            },
+        );
         let document = match exported {
             None => Err(package.diagnostics().to_vec()),
             Some(Err(errors)) => Err(errors),
@@ -187,6 +206,18 @@ impl Package {
         }
         extract_definitions(&self.program)
     }
+}
+
+/// What [`Package::load_with_json_schema_of`] evaluates and exports of a package.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// The definitions to export (`#Order`, `#A.#B`), or `None` for every one.
+    pub export: Option<Vec<String>>,
+    /// Top-level fields (by label: `#Order`, `events`) that the caller knows to hold no
+    /// error, from an earlier evaluation of the same text and of everything it refers to.
+    /// They are not evaluated unless an evaluated value refers to them, so their errors are
+    /// not reported: a wrong claim hides errors. Definitions to export are evaluated anyway.
+    pub settled: Vec<String>,
 }
 
 /// `#Order` becomes `Order`, `#A.#B` becomes `A.B`; anything else is not a definition name.
