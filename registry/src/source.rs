@@ -263,6 +263,9 @@ pub(crate) struct DefinitionKey([u8; 32]);
 struct Declarations<'p> {
     /// The text (with attributes) of each named top-level field, `let` or field alias.
     named: HashMap<&'p str, Vec<Span>>,
+    /// The names of `named` that each one's text mentions: every word of it that is one, so
+    /// that each text is split once however many keys reach it.
+    mentions: HashMap<&'p str, Vec<&'p str>>,
     /// Hash of the package name, the imports and the unnamed declarations: part of every key.
     common: [u8; 32],
 }
@@ -276,10 +279,10 @@ impl<'p> Declarations<'p> {
         let mut named: HashMap<&'p str, Vec<Span>> = HashMap::new();
         let mut common = Sha256::new();
         let add_text = |hasher: &mut Sha256, span: Span| {
-            let text = sources
-                .get(span.file)
-                .and_then(|file| file.text.get(span.start as usize..span.end as usize));
-            hash_part(hasher, text.unwrap_or("\u{0}unreadable"));
+            hash_part(
+                hasher,
+                span_text(sources, span).unwrap_or("\u{0}unreadable"),
+            );
         };
         for file in parsed {
             hash_part(
@@ -337,8 +340,25 @@ impl<'p> Declarations<'p> {
                 hash_part(&mut common, text);
             }
         }
+        let mut mentions: HashMap<&'p str, Vec<&'p str>> = HashMap::new();
+        for (&name, spans) in &named {
+            let mut mentioned: Vec<&'p str> = Vec::new();
+            for span in spans {
+                let Some(text) = span_text(sources, *span) else {
+                    continue;
+                };
+                let words = text
+                    .split(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '#' | '$')))
+                    .filter_map(|word| named.get_key_value(word).map(|(&known, _)| known));
+                mentioned.extend(words);
+            }
+            mentioned.sort_unstable();
+            mentioned.dedup();
+            mentions.insert(name, mentioned);
+        }
         Declarations {
             named,
+            mentions,
             common: common.finalize().into(),
         }
     }
@@ -360,19 +380,24 @@ impl<'p> Declarations<'p> {
             }
             hash_part(&mut hasher, name);
             for span in spans {
-                let text = sources
-                    .get(span.file)
-                    .and_then(|file| file.text.get(span.start as usize..span.end as usize))
-                    .unwrap_or("\u{0}unreadable");
-                hash_part(&mut hasher, text);
-                pending.extend(
-                    text.split(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '#' | '$')))
-                        .filter(|word| !word.is_empty() && !included.contains(word)),
+                hash_part(
+                    &mut hasher,
+                    span_text(sources, *span).unwrap_or("\u{0}unreadable"),
                 );
+            }
+            if let Some(mentioned) = self.mentions.get(name) {
+                pending.extend(mentioned.iter().filter(|word| !included.contains(*word)));
             }
         }
         DefinitionKey(hasher.finalize().into())
     }
+}
+
+/// The text `span` covers, if its file is in `sources`.
+fn span_text(sources: &SourceMap, span: Span) -> Option<&str> {
+    sources
+        .get(span.file)
+        .and_then(|file| file.text.get(span.start as usize..span.end as usize))
 }
 
 /// Adds `text` to `hasher` with its length first, so that no two sequences of parts hash
@@ -1075,6 +1100,33 @@ mod tests {
         assert!(source.event("S:a").and_then(Event::digest).is_some());
         // A cache that does not know the field finds its error.
         assert!(load_source_with(prepared(text), &SchemaCache::default()).has_errors());
+    }
+
+    #[test]
+    fn a_key_follows_what_its_text_can_reach_and_nothing_else() {
+        let key_of = |text: &str, path: &str| {
+            let files = PackageFiles {
+                files: vec![("s.cue".into(), text.into())],
+            };
+            let package = Package::load(files, &MemoryResolver::default());
+            let declarations =
+                Declarations::new(package.syntax(), package.sources(), &HashMap::new());
+            declarations.key(path, package.sources())
+        };
+        let base = "package s\n#E: {a: #H, b: _l}\nlet _l = #G\n#G: {g: int}\n#H: {h: int}\n#O: {o: int}\n";
+        let e = key_of(base, "#E");
+        assert_eq!(e, key_of(base, "#E"));
+        // What #E names, directly or through a let, is part of its key.
+        assert_ne!(e, key_of(&base.replace("h: int", "h: string"), "#E"));
+        assert_ne!(e, key_of(&base.replace("g: int", "g: string"), "#E"));
+        // A declaration it cannot reach is not.
+        assert_eq!(e, key_of(&base.replace("o: int", "o: string"), "#E"));
+        assert_ne!(
+            key_of(base, "#O"),
+            key_of(&base.replace("o: int", "o: string"), "#O")
+        );
+        // The path is part of it.
+        assert_ne!(e, key_of(base, "#H"));
     }
 
     #[test]
