@@ -399,6 +399,43 @@ impl PackageState {
     }
 }
 
+impl PackageState {
+    /// The JSON Schema document of each of `definitions` in this state, as its served
+    /// documents have it: from the state's evaluation when someone holds it, else from one
+    /// export of the package, without making the OpenAPI documents and validators a request
+    /// needs (a start reads the latest versions' documents for the search only).
+    fn json_schemas(&self, definitions: &[String]) -> Vec<Result<Arc<Value>, String>> {
+        if let Some(evaluated) = self.slot().upgrade() {
+            return definitions
+                .iter()
+                .map(|definition| {
+                    let documents = evaluated
+                        .documents
+                        .get(definition)
+                        .unwrap_or(&evaluated.missing);
+                    documents.json_schema.clone()
+                })
+                .collect();
+        }
+        match self.git.package_at(&self.commit.id, &self.directory) {
+            Ok((files, imports)) => {
+                let resolver = MemoryResolver { packages: imports };
+                let (package, whole) = Package::load_with_json_schema(files, &resolver);
+                definitions
+                    .iter()
+                    .map(|definition| {
+                        if !self.definitions.contains(definition) {
+                            return Err("the definition was not indexed".to_string());
+                        }
+                        json_schema_of(&package, &whole, definition)
+                    })
+                    .collect()
+            }
+            Err(why) => definitions.iter().map(|_| Err(why.clone())).collect(),
+        }
+    }
+}
+
 impl IndexedVersion {
     /// The documents of the version's definition, made on first use.
     pub fn documents(&self) -> Documents {
@@ -636,20 +673,33 @@ impl Index {
         // bounded document cache): a start evaluates thousands of latest states, whose
         // documents together were most of its memory, and a start from the history cache
         // holds none of them either.
-        let summaries: Vec<(bool, VersionKey, LatestSummary)> = missing
+        // Grouped by package state: a state holding several latest versions is read once.
+        let mut by_state: Vec<(&Arc<PackageState>, Vec<VersionKey>)> = Vec::new();
+        let mut group_of: HashMap<*const PackageState, usize> = HashMap::new();
+        for (key, state) in missing {
+            let group = *group_of.entry(Arc::as_ptr(state)).or_insert_with(|| {
+                by_state.push((state, Vec::new()));
+                by_state.len() - 1
+            });
+            by_state[group].1.push(key);
+        }
+        let summaries: Vec<(bool, VersionKey, LatestSummary)> = by_state
             .into_par_iter()
-            .map(|(key, state)| {
+            .flat_map_iter(|(state, keys)| {
                 let made = !state.is_evaluated();
-                let evaluated = state.evaluate(true);
-                let documents = evaluated
-                    .documents
-                    .get(&key.2)
-                    .unwrap_or(&evaluated.missing);
-                let summary = LatestSummary {
-                    root_doc: documents.json_schema.as_deref().ok().and_then(root_doc),
-                    fields: documents.fields.clone(),
-                };
-                (made, key, summary)
+                let definitions: Vec<String> = keys.iter().map(|key| key.2.clone()).collect();
+                let documents = state.json_schemas(&definitions);
+                keys.into_iter()
+                    .zip(documents)
+                    .enumerate()
+                    .map(move |(at, (key, document))| {
+                        let summary = LatestSummary {
+                            root_doc: document.as_deref().ok().and_then(root_doc),
+                            fields: document.as_deref().map(fields_of).unwrap_or_default(),
+                        };
+                        // A state counts once, with its first version.
+                        (made && at == 0, key, summary)
+                    })
             })
             .collect();
         build.states_evaluated = summaries.iter().filter(|(made, _, _)| *made).count();
@@ -995,6 +1045,36 @@ fn package_document(files: &PackageFiles, imports: &HashMap<String, PackageFiles
     serde_json::json!({"files": list(files), "imports": imports})
 }
 
+/// The served JSON Schema document of `definition`: cut from the package's whole export
+/// `whole`, else (the package's errors, or the export's message for a missing definition)
+/// the definition's own export.
+fn json_schema_of(
+    package: &Package,
+    whole: &Result<Value, Vec<cue::Diagnostic>>,
+    definition: &str,
+) -> Result<Arc<Value>, String> {
+    let cut = whole
+        .as_ref()
+        .ok()
+        .and_then(|whole| cuemesh_contract::canonical::definition_document(whole, definition));
+    match cut {
+        Some(document) => Ok(Arc::new(document)),
+        None => package
+            .json_schema(Some(definition))
+            .map(Arc::new)
+            .map_err(describe_diagnostics),
+    }
+}
+
+/// Diagnostics as one line of their headlines, for a document that cannot be made.
+fn describe_diagnostics(diagnostics: Vec<cue::Diagnostic>) -> String {
+    diagnostics
+        .iter()
+        .map(|diagnostic| diagnostic.headline())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn documents_of(
     files: PackageFiles,
     imports: &HashMap<String, PackageFiles>,
@@ -1006,13 +1086,7 @@ fn documents_of(
         packages: imports.clone(),
     };
     let (package, whole) = Package::load_with_json_schema(files, &resolver);
-    let describe = |diagnostics: Vec<cue::Diagnostic>| {
-        diagnostics
-            .iter()
-            .map(|diagnostic| diagnostic.headline())
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
+    let describe = describe_diagnostics;
     definitions
         .iter()
         .map(|definition| {
@@ -1020,17 +1094,7 @@ fn documents_of(
                 .openapi(Some(definition))
                 .map(Arc::new)
                 .map_err(describe);
-            let cut = whole.as_ref().ok().and_then(|whole| {
-                cuemesh_contract::canonical::definition_document(whole, definition)
-            });
-            let json_schema = match cut {
-                Some(document) => Ok(Arc::new(document)),
-                // The package's errors, or the export's message for a missing definition.
-                None => package
-                    .json_schema(Some(definition))
-                    .map(Arc::new)
-                    .map_err(describe),
-            };
+            let json_schema = json_schema_of(&package, &whole, definition);
             let validator = package.schema(Some(definition)).map_err(describe);
             let fields = json_schema.as_deref().map(fields_of).unwrap_or_default();
             let documents = VersionDocuments {
