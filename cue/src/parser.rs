@@ -4,14 +4,15 @@
 
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
-use crate::lexer::{lex, lex_range, StringToken, Token, TokenKind};
+use crate::lexer::{lex, lex_range, Punct as P, StringToken, Token, TokenKind};
 use crate::source::{FileId, Span};
 
 /// Deeper nesting of structs, lists, parentheses or operators is reported, not parsed.
 pub const MAX_NESTING: u32 = 200;
 
 pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
-    let mut p = Parser::new(file, text);
+    let line_starts = line_starts(text);
+    let mut p = Parser::new(file, text, &line_starts);
     let parsed = p.file();
     (parsed, p.finish())
 }
@@ -20,14 +21,17 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
 /// declarations (`decls` is empty). For callers that need a file's imports and not the rest,
 /// such as a loader deciding which packages to read.
 pub fn parse_header(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
-    let mut p = Parser::with_tokens(file, text, crate::lexer::lex_header(file, text));
+    let line_starts = line_starts(text);
+    let lexed = crate::lexer::lex_header(file, text);
+    let mut p = Parser::with_tokens(file, text, lexed, &line_starts);
     let parsed = p.header();
     (parsed, p.finish())
 }
 
 /// Parses one expression (used for `-d '#Def.field'` / `-e` arguments on the command line).
 pub fn parse_expr(file: FileId, text: &str) -> (Expr, Vec<Diagnostic>) {
-    let mut p = Parser::new(file, text);
+    let line_starts = line_starts(text);
+    let mut p = Parser::new(file, text, &line_starts);
     let expr = p.expr();
     while matches!(p.peek(), TokenKind::Comma { inserted: true }) {
         p.pos += 1;
@@ -41,29 +45,43 @@ pub fn parse_expr(file: FileId, text: &str) -> (Expr, Vec<Diagnostic>) {
     (expr, p.finish())
 }
 
-struct Parser<'t> {
+/// The offset of each line's first byte in `text`.
+fn line_starts(text: &str) -> Vec<u32> {
+    let mut starts = Vec::with_capacity(text.len() / 24 + 1);
+    starts.push(0u32);
+    starts.extend(
+        text.bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i as u32 + 1),
+    );
+    starts
+}
+
+struct Parser<'t, 'l> {
     file: FileId,
     text: &'t str,
-    tokens: Vec<Token>,
-    comment_lines: std::collections::HashMap<u32, String>,
-    line_starts: Vec<u32>,
+    tokens: Vec<Token<'t>>,
+    /// The lexer's comment-only lines, by increasing line number.
+    comment_lines: Vec<(u32, &'t str)>,
+    /// The line starts of the whole text (shared with the parsers of interpolations).
+    line_starts: &'l [u32],
     pos: usize,
     depth: u32,
     diagnostics: Vec<Diagnostic>,
 }
 
-impl<'t> Parser<'t> {
-    fn new(file: FileId, text: &'t str) -> Parser<'t> {
-        Parser::with_tokens(file, text, lex(file, text))
+impl<'t, 'l> Parser<'t, 'l> {
+    fn new(file: FileId, text: &'t str, line_starts: &'l [u32]) -> Parser<'t, 'l> {
+        Parser::with_tokens(file, text, lex(file, text), line_starts)
     }
 
-    fn with_tokens(file: FileId, text: &'t str, lexed: crate::lexer::Lexed) -> Parser<'t> {
-        let mut line_starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i as u32 + 1);
-            }
-        }
+    fn with_tokens(
+        file: FileId,
+        text: &'t str,
+        lexed: crate::lexer::Lexed<'t>,
+        line_starts: &'l [u32],
+    ) -> Parser<'t, 'l> {
         Parser {
             file,
             text,
@@ -84,11 +102,11 @@ impl<'t> Parser<'t> {
 
     // ----- Token access -------------------------------------------------------------------
 
-    fn peek(&self) -> &TokenKind {
+    fn peek(&self) -> &TokenKind<'t> {
         &self.tokens[self.pos.min(self.tokens.len() - 1)].kind
     }
 
-    fn peek_at(&self, n: usize) -> &TokenKind {
+    fn peek_at(&self, n: usize) -> &TokenKind<'t> {
         &self.tokens[(self.pos + n).min(self.tokens.len() - 1)].kind
     }
 
@@ -108,17 +126,17 @@ impl<'t> Parser<'t> {
     }
 
     /// The current token, stepped over.
-    fn take(&mut self) -> Token {
-        let token = self.tokens[self.pos.min(self.tokens.len() - 1)].clone();
+    fn take(&mut self) -> Token<'t> {
+        let token = self.tokens[self.pos.min(self.tokens.len() - 1)];
         self.bump();
         token
     }
 
-    fn is_punct(&self, p: &str) -> bool {
+    fn is_punct(&self, p: P) -> bool {
         matches!(self.peek(), TokenKind::Punct(q) if *q == p)
     }
 
-    fn eat_punct(&mut self, p: &str) -> bool {
+    fn eat_punct(&mut self, p: P) -> bool {
         if self.is_punct(p) {
             self.bump();
             true
@@ -132,7 +150,7 @@ impl<'t> Parser<'t> {
     }
 
     fn is_keyword(&self, word: &str) -> bool {
-        matches!(self.peek(), TokenKind::Ident(name) if name == word)
+        matches!(self.peek(), TokenKind::Ident(name) if *name == word)
     }
 
     fn describe(&self) -> String {
@@ -150,7 +168,7 @@ impl<'t> Parser<'t> {
     fn bracketed(
         &mut self,
         start: Span,
-        close: &'static str,
+        close: P,
         body: impl FnOnce(&mut Self) -> ExprKind,
     ) -> Expr {
         self.bump();
@@ -171,12 +189,12 @@ impl<'t> Parser<'t> {
         }
     }
 
-    fn expect_punct(&mut self, p: &str) -> bool {
+    fn expect_punct(&mut self, p: P) -> bool {
         if self.eat_punct(p) {
             return true;
         }
         let found = self.describe();
-        self.error_here(format!("expected '{p}', found {found}"));
+        self.error_here(format!("expected '{}', found {found}", p.as_str()));
         false
     }
 
@@ -196,20 +214,28 @@ impl<'t> Parser<'t> {
         if !before.trim().is_empty() {
             return None;
         }
-        let mut lines = Vec::new();
-        let mut l = line.saturating_sub(1);
-        while l > 0 {
-            match self.comment_lines.get(&l) {
-                Some(text) => lines.push(text.clone()),
-                None => break,
-            }
-            l -= 1;
-        }
-        if lines.is_empty() {
+        // The comment lines right above: a run of consecutive line numbers ending at `line - 1`.
+        let above = line.saturating_sub(1);
+        if above == 0 {
             return None;
         }
-        lines.reverse();
-        Some(lines.join("\n"))
+        let last = self
+            .comment_lines
+            .binary_search_by_key(&above, |(l, _)| *l)
+            .ok()?;
+        let mut first = last;
+        while first > 0 && self.comment_lines[first - 1].0 + 1 == self.comment_lines[first].0 {
+            first -= 1;
+        }
+        let lines = &self.comment_lines[first..=last];
+        let mut doc = String::with_capacity(lines.iter().map(|(_, t)| t.len() + 1).sum());
+        for (i, (_, text)) in lines.iter().enumerate() {
+            if i > 0 {
+                doc.push('\n');
+            }
+            doc.push_str(text);
+        }
+        Some(doc)
     }
 
     /// Skips to the next comma or closing bracket at this level, after an error.
@@ -219,8 +245,8 @@ impl<'t> Parser<'t> {
             match self.peek() {
                 TokenKind::Eof => return,
                 TokenKind::Comma { .. } if depth == 0 => return,
-                TokenKind::Punct("{" | "[" | "(") => depth += 1,
-                TokenKind::Punct("}" | "]" | ")") => {
+                TokenKind::Punct(P::LBrace | P::LBrack | P::LParen) => depth += 1,
+                TokenKind::Punct(P::RBrace | P::RBrack | P::RParen) => {
                     if depth == 0 {
                         return;
                     }
@@ -264,19 +290,22 @@ impl<'t> Parser<'t> {
         if self.is_keyword("package") && matches!(self.peek_at(1), TokenKind::Ident(_)) {
             doc = self.doc_above(self.span().start);
             self.bump();
-            if let TokenKind::Ident(name) = self.peek().clone() {
+            if let TokenKind::Ident(name) = *self.peek() {
                 let span = self.span();
                 self.bump();
-                package = Some(Ident { name, span });
+                package = Some(Ident {
+                    name: name.to_string(),
+                    span,
+                });
             }
             self.end_decl();
         }
         let mut imports = Vec::new();
         while self.is_keyword("import") {
             self.bump();
-            if self.eat_punct("(") {
+            if self.eat_punct(P::LParen) {
                 self.skip_commas();
-                while !self.is_punct(")") && !matches!(self.peek(), TokenKind::Eof) {
+                while !self.is_punct(P::RParen) && !matches!(self.peek(), TokenKind::Eof) {
                     let before = self.pos;
                     if let Some(import) = self.import_spec() {
                         imports.push(import);
@@ -289,7 +318,7 @@ impl<'t> Parser<'t> {
                         self.bump();
                     }
                 }
-                self.expect_punct(")");
+                self.expect_punct(P::RParen);
             } else if let Some(import) = self.import_spec() {
                 imports.push(import);
             }
@@ -312,14 +341,17 @@ impl<'t> Parser<'t> {
 
     fn import_spec(&mut self) -> Option<Import> {
         let start = self.span();
-        let alias = match self.peek().clone() {
+        let alias = match *self.peek() {
             TokenKind::Ident(name) => {
                 self.bump();
-                Some(Ident { name, span: start })
+                Some(Ident {
+                    name: name.to_string(),
+                    span: start,
+                })
             }
             _ => None,
         };
-        match self.peek().clone() {
+        match *self.peek() {
             TokenKind::String(token) => {
                 self.bump();
                 let path = self.decode_simple(&token)?;
@@ -340,7 +372,7 @@ impl<'t> Parser<'t> {
     fn end_decl(&mut self) {
         if self.is_comma() {
             self.bump();
-        } else if !matches!(self.peek(), TokenKind::Eof | TokenKind::Punct("}")) {
+        } else if !matches!(self.peek(), TokenKind::Eof | TokenKind::Punct(P::RBrace)) {
             let found = self.describe();
             self.error_here(format!("expected ',' or newline, found {found}"));
             self.recover();
@@ -356,8 +388,8 @@ impl<'t> Parser<'t> {
             self.skip_commas();
             match self.peek() {
                 TokenKind::Eof => break,
-                TokenKind::Punct("}") if !top => break,
-                TokenKind::Punct("}") => {
+                TokenKind::Punct(P::RBrace) if !top => break,
+                TokenKind::Punct(P::RBrace) => {
                     self.error_here("unexpected '}'".into());
                     self.bump();
                     continue;
@@ -368,7 +400,7 @@ impl<'t> Parser<'t> {
             if let Some(decl) = self.decl() {
                 decls.push(decl);
             }
-            if matches!(self.peek(), TokenKind::Punct("}")) && !top {
+            if matches!(self.peek(), TokenKind::Punct(P::RBrace)) && !top {
                 break;
             }
             self.end_decl();
@@ -381,9 +413,9 @@ impl<'t> Parser<'t> {
 
     fn decl(&mut self) -> Option<Decl> {
         let start = self.span();
-        match self.peek().clone() {
+        match *self.peek() {
             TokenKind::Attribute { .. } => return Some(Decl::Attribute(self.attribute())),
-            TokenKind::Punct("...") => {
+            TokenKind::Punct(P::Ellipsis) => {
                 self.bump();
                 let value = if self.starts_expr() {
                     Some(Box::new(self.expr()))
@@ -398,16 +430,16 @@ impl<'t> Parser<'t> {
             TokenKind::Ident(word)
                 if word == "let"
                     && matches!(self.peek_at(1), TokenKind::Ident(_))
-                    && matches!(self.peek_at(2), TokenKind::Punct("=")) =>
+                    && matches!(self.peek_at(2), TokenKind::Punct(P::Assign)) =>
             {
                 return Some(Decl::Let(self.let_clause()));
             }
             TokenKind::Ident(word)
                 if (word == "for" || word == "if")
-                    && !matches!(self.peek_at(1), TokenKind::Punct(":" | "?"))
+                    && !matches!(self.peek_at(1), TokenKind::Punct(P::Colon | P::Question))
                     // `if!: x` is a required field named `if`; `if !x {...}` a comprehension.
-                    && !(matches!(self.peek_at(1), TokenKind::Punct("!"))
-                        && matches!(self.peek_at(2), TokenKind::Punct(":")))
+                    && !(matches!(self.peek_at(1), TokenKind::Punct(P::Bang))
+                        && matches!(self.peek_at(2), TokenKind::Punct(P::Colon)))
                     && !matches!(self.peek_at(1), TokenKind::Comma { .. }) =>
             {
                 return self.comprehension().map(Decl::Embed);
@@ -435,7 +467,7 @@ impl<'t> Parser<'t> {
         self.bump();
         let name = match self.take().kind {
             TokenKind::Ident(name) => Ident {
-                name,
+                name: name.to_string(),
                 span: self.prev_span(),
             },
             _ => Ident {
@@ -443,7 +475,7 @@ impl<'t> Parser<'t> {
                 span: self.prev_span(),
             },
         };
-        self.expect_punct("=");
+        self.expect_punct(P::Assign);
         let value = self.expr();
         LetClause {
             name,
@@ -456,8 +488,8 @@ impl<'t> Parser<'t> {
         let token = self.take();
         match token.kind {
             TokenKind::Attribute { name, body } => Attribute {
-                name,
-                body,
+                name: name.to_string(),
+                body: body.to_string(),
                 span: token.span,
             },
             _ => Attribute {
@@ -478,7 +510,7 @@ impl<'t> Parser<'t> {
             self.diagnostics.truncate(diagnostics);
             return None;
         };
-        if !self.is_punct(":") {
+        if !self.is_punct(P::Colon) {
             self.pos = save;
             self.diagnostics.truncate(diagnostics);
             return None;
@@ -522,17 +554,25 @@ impl<'t> Parser<'t> {
     fn label(&mut self) -> Option<(Label, FieldConstraint)> {
         let start = self.span();
         let mut alias = None;
-        if let (TokenKind::Ident(name), TokenKind::Punct("=")) = (self.peek(), self.peek_at(1)) {
-            let name = name.clone();
-            alias = Some(Ident { name, span: start });
+        if let (TokenKind::Ident(name), TokenKind::Punct(P::Assign)) =
+            (self.peek(), self.peek_at(1))
+        {
+            let name = *name;
+            alias = Some(Ident {
+                name: name.to_string(),
+                span: start,
+            });
             self.bump();
             self.bump();
         }
-        let kind = match self.peek().clone() {
+        let kind = match *self.peek() {
             TokenKind::Ident(name) => {
                 let span = self.span();
                 self.bump();
-                LabelKind::Ident(Ident { name, span })
+                LabelKind::Ident(Ident {
+                    name: name.to_string(),
+                    span,
+                })
             }
             TokenKind::String(token) => {
                 self.bump();
@@ -545,30 +585,30 @@ impl<'t> Parser<'t> {
                     _ => return None,
                 }
             }
-            TokenKind::Punct("(") => {
+            TokenKind::Punct(P::LParen) => {
                 self.bump();
                 let expr = self.expr();
-                if !self.eat_punct(")") {
+                if !self.eat_punct(P::RParen) {
                     return None;
                 }
                 LabelKind::Dynamic(expr)
             }
-            TokenKind::Punct("[") => {
+            TokenKind::Punct(P::LBrack) => {
                 self.bump();
                 let mut pattern_alias = None;
-                if let (TokenKind::Ident(name), TokenKind::Punct("=")) =
+                if let (TokenKind::Ident(name), TokenKind::Punct(P::Assign)) =
                     (self.peek(), self.peek_at(1))
                 {
-                    let name = name.clone();
+                    let name = *name;
                     pattern_alias = Some(Ident {
-                        name,
+                        name: name.to_string(),
                         span: self.span(),
                     });
                     self.bump();
                     self.bump();
                 }
                 let expr = self.expr();
-                if !self.eat_punct("]") {
+                if !self.eat_punct(P::RBrack) {
                     return None;
                 }
                 LabelKind::Pattern {
@@ -582,16 +622,19 @@ impl<'t> Parser<'t> {
         // label (`_` for neither); on a pattern, `K` names the label each field matched.
         let mut kind = kind;
         let mut label_alias = None;
-        if self.eat_punct("~") {
-            let name = |this: &mut Self| match this.peek().clone() {
+        if self.eat_punct(P::Tilde) {
+            let name = |this: &mut Self| match *this.peek() {
                 TokenKind::Ident(name) => {
                     let span = this.span();
                     this.bump();
-                    Some((name != "_").then_some(Ident { name, span }))
+                    Some((name != "_").then_some(Ident {
+                        name: name.to_string(),
+                        span,
+                    }))
                 }
                 _ => None,
             };
-            if self.eat_punct("(") {
+            if self.eat_punct(P::LParen) {
                 let first = name(self)?;
                 let (label, field) = if matches!(self.peek(), TokenKind::Comma { inserted: false })
                 {
@@ -601,7 +644,7 @@ impl<'t> Parser<'t> {
                     // `~(X)` is `~X`.
                     (None, first)
                 };
-                if !self.eat_punct(")") {
+                if !self.eat_punct(P::RParen) {
                     return None;
                 }
                 match &mut kind {
@@ -613,10 +656,12 @@ impl<'t> Parser<'t> {
                 alias = alias.or(name(self)?);
             }
         }
-        let constraint = if self.is_punct("?") && matches!(self.peek_at(1), TokenKind::Punct(":")) {
+        let constraint = if self.is_punct(P::Question)
+            && matches!(self.peek_at(1), TokenKind::Punct(P::Colon))
+        {
             self.bump();
             FieldConstraint::Optional
-        } else if self.is_punct("!") && matches!(self.peek_at(1), TokenKind::Punct(":")) {
+        } else if self.is_punct(P::Bang) && matches!(self.peek_at(1), TokenKind::Punct(P::Colon)) {
             self.bump();
             FieldConstraint::Required
         } else {
@@ -676,8 +721,8 @@ impl<'t> Parser<'t> {
                 clauses.push(Clause::Let(self.let_clause()));
             } else if self.is_keyword("try") && self.starts_try() {
                 self.bump();
-                let binding = match (self.peek().clone(), self.peek_at(1)) {
-                    (TokenKind::Ident(_), TokenKind::Punct("=")) => {
+                let binding = match (*self.peek(), self.peek_at(1)) {
+                    (TokenKind::Ident(_), TokenKind::Punct(P::Assign)) => {
                         let name = self.ident()?;
                         self.bump();
                         Some((name, self.expr()))
@@ -705,7 +750,7 @@ impl<'t> Parser<'t> {
                 _ => {}
             }
         }
-        if !self.is_punct("{") {
+        if !self.is_punct(P::LBrace) {
             let found = self.describe();
             self.error_here(format!(
                 "expected '{{' after comprehension clauses, found {found}"
@@ -716,7 +761,7 @@ impl<'t> Parser<'t> {
         let body = self.operand();
         let mut span = start.to(body.span);
         let fallback = if (self.is_keyword("else") || self.is_keyword("fallback"))
-            && matches!(self.peek_at(1), TokenKind::Punct("{"))
+            && matches!(self.peek_at(1), TokenKind::Punct(P::LBrace))
         {
             self.bump();
             let fallback = self.operand();
@@ -738,18 +783,21 @@ impl<'t> Parser<'t> {
     /// Whether the `try` at hand starts a clause: `try {` or `try name =`.
     fn starts_try(&self) -> bool {
         match self.peek_at(1) {
-            TokenKind::Punct("{") => true,
-            TokenKind::Ident(_) => matches!(self.peek_at(2), TokenKind::Punct("=")),
+            TokenKind::Punct(P::LBrace) => true,
+            TokenKind::Ident(_) => matches!(self.peek_at(2), TokenKind::Punct(P::Assign)),
             _ => false,
         }
     }
 
     fn ident(&mut self) -> Option<Ident> {
-        match self.peek().clone() {
+        match *self.peek() {
             TokenKind::Ident(name) => {
                 let span = self.span();
                 self.bump();
-                Some(Ident { name, span })
+                Some(Ident {
+                    name: name.to_string(),
+                    span,
+                })
             }
             _ => {
                 let found = self.describe();
@@ -771,35 +819,44 @@ impl<'t> Parser<'t> {
             | TokenKind::Bottom => true,
             TokenKind::Punct(p) => matches!(
                 *p,
-                "(" | "{"
-                    | "["
-                    | "+"
-                    | "-"
-                    | "!"
-                    | "*"
-                    | "!="
-                    | "=="
-                    | "<"
-                    | "<="
-                    | ">"
-                    | ">="
-                    | "=~"
-                    | "!~"
+                P::LParen
+                    | P::LBrace
+                    | P::LBrack
+                    | P::Plus
+                    | P::Minus
+                    | P::Bang
+                    | P::Star
+                    | P::NotEq
+                    | P::EqEq
+                    | P::Less
+                    | P::LessEq
+                    | P::Greater
+                    | P::GreaterEq
+                    | P::Match
+                    | P::NotMatch
             ),
             _ => false,
         }
     }
 
     fn alias_expr(&mut self) -> Expr {
-        if let (TokenKind::Ident(name), TokenKind::Punct("=")) = (self.peek(), self.peek_at(1)) {
-            let name = name.clone();
+        if let (TokenKind::Ident(name), TokenKind::Punct(P::Assign)) =
+            (self.peek(), self.peek_at(1))
+        {
+            let name = *name;
             let span = self.span();
             self.bump();
             self.bump();
             let value = self.expr();
             let full = span.to(value.span);
             return Expr {
-                kind: ExprKind::Alias(Ident { name, span }, Box::new(value)),
+                kind: ExprKind::Alias(
+                    Ident {
+                        name: name.to_string(),
+                        span,
+                    },
+                    Box::new(value),
+                ),
                 span: full,
             };
         }
@@ -815,22 +872,22 @@ impl<'t> Parser<'t> {
             return None;
         };
         Some(match *p {
-            "|" => BinaryOp::Disjunction,
-            "&" => BinaryOp::Conjunction,
-            "||" => BinaryOp::Or,
-            "&&" => BinaryOp::And,
-            "==" => BinaryOp::Equal,
-            "!=" => BinaryOp::NotEqual,
-            "<" => BinaryOp::Less,
-            "<=" => BinaryOp::LessEqual,
-            ">" => BinaryOp::Greater,
-            ">=" => BinaryOp::GreaterEqual,
-            "=~" => BinaryOp::Match,
-            "!~" => BinaryOp::NotMatch,
-            "+" => BinaryOp::Add,
-            "-" => BinaryOp::Sub,
-            "*" => BinaryOp::Mul,
-            "/" => BinaryOp::Div,
+            P::Pipe => BinaryOp::Disjunction,
+            P::Amp => BinaryOp::Conjunction,
+            P::OrOr => BinaryOp::Or,
+            P::AndAnd => BinaryOp::And,
+            P::EqEq => BinaryOp::Equal,
+            P::NotEq => BinaryOp::NotEqual,
+            P::Less => BinaryOp::Less,
+            P::LessEq => BinaryOp::LessEqual,
+            P::Greater => BinaryOp::Greater,
+            P::GreaterEq => BinaryOp::GreaterEqual,
+            P::Match => BinaryOp::Match,
+            P::NotMatch => BinaryOp::NotMatch,
+            P::Plus => BinaryOp::Add,
+            P::Minus => BinaryOp::Sub,
+            P::Star => BinaryOp::Mul,
+            P::Slash => BinaryOp::Div,
             _ => return None,
         })
     }
@@ -867,18 +924,18 @@ impl<'t> Parser<'t> {
         let start = self.span();
         let op = match self.peek() {
             TokenKind::Punct(p) => match *p {
-                "+" => Some(UnaryOp::Plus),
-                "-" => Some(UnaryOp::Neg),
-                "!" => Some(UnaryOp::Not),
-                "*" => Some(UnaryOp::Default),
-                "!=" => Some(UnaryOp::NotEqual),
-                "==" => Some(UnaryOp::Equal),
-                "<" => Some(UnaryOp::Less),
-                "<=" => Some(UnaryOp::LessEqual),
-                ">" => Some(UnaryOp::Greater),
-                ">=" => Some(UnaryOp::GreaterEqual),
-                "=~" => Some(UnaryOp::Match),
-                "!~" => Some(UnaryOp::NotMatch),
+                P::Plus => Some(UnaryOp::Plus),
+                P::Minus => Some(UnaryOp::Neg),
+                P::Bang => Some(UnaryOp::Not),
+                P::Star => Some(UnaryOp::Default),
+                P::NotEq => Some(UnaryOp::NotEqual),
+                P::EqEq => Some(UnaryOp::Equal),
+                P::Less => Some(UnaryOp::Less),
+                P::LessEq => Some(UnaryOp::LessEqual),
+                P::Greater => Some(UnaryOp::Greater),
+                P::GreaterEq => Some(UnaryOp::GreaterEqual),
+                P::Match => Some(UnaryOp::Match),
+                P::NotMatch => Some(UnaryOp::NotMatch),
                 _ => None,
             },
             _ => None,
@@ -907,13 +964,16 @@ impl<'t> Parser<'t> {
     fn primary(&mut self) -> Expr {
         let mut expr = self.operand();
         loop {
-            if self.is_punct(".") {
+            if self.is_punct(P::Dot) {
                 self.bump();
-                let name = match self.peek().clone() {
+                let name = match *self.peek() {
                     TokenKind::Ident(name) => {
                         let span = self.span();
                         self.bump();
-                        Ident { name, span }
+                        Ident {
+                            name: name.to_string(),
+                            span,
+                        }
                     }
                     TokenKind::String(token) => {
                         let span = self.span();
@@ -935,11 +995,11 @@ impl<'t> Parser<'t> {
                     kind: ExprKind::Selector(Box::new(expr), name),
                     span,
                 };
-            } else if self.is_punct("[") {
+            } else if self.is_punct(P::LBrack) {
                 self.bump();
-                if self.eat_punct(":") {
-                    let hi = (!self.is_punct("]")).then(|| Box::new(self.expr()));
-                    self.expect_punct("]");
+                if self.eat_punct(P::Colon) {
+                    let hi = (!self.is_punct(P::RBrack)).then(|| Box::new(self.expr()));
+                    self.expect_punct(P::RBrack);
                     let span = expr.span.to(self.prev_span());
                     expr = Expr {
                         kind: ExprKind::Slice(Box::new(expr), None, hi),
@@ -948,9 +1008,9 @@ impl<'t> Parser<'t> {
                     continue;
                 }
                 let index = self.expr();
-                if self.eat_punct(":") {
-                    let hi = (!self.is_punct("]")).then(|| Box::new(self.expr()));
-                    self.expect_punct("]");
+                if self.eat_punct(P::Colon) {
+                    let hi = (!self.is_punct(P::RBrack)).then(|| Box::new(self.expr()));
+                    self.expect_punct(P::RBrack);
                     let span = expr.span.to(self.prev_span());
                     expr = Expr {
                         kind: ExprKind::Slice(Box::new(expr), Some(Box::new(index)), hi),
@@ -958,20 +1018,20 @@ impl<'t> Parser<'t> {
                     };
                     continue;
                 }
-                self.expect_punct("]");
+                self.expect_punct(P::RBrack);
                 let span = expr.span.to(self.prev_span());
                 expr = Expr {
                     kind: ExprKind::Index(Box::new(expr), Box::new(index)),
                     span,
                 };
-            } else if self.is_punct("?") {
+            } else if self.is_punct(P::Question) {
                 self.bump();
                 let span = expr.span.to(self.prev_span());
                 expr = Expr {
                     kind: ExprKind::Optional(Box::new(expr)),
                     span,
                 };
-            } else if self.is_punct("...") {
+            } else if self.is_punct(P::Ellipsis) {
                 // `x...` opens `x` (`@experiment(explicitopen)`); a declaration or list
                 // element that starts with `...` never reaches here.
                 self.bump();
@@ -980,15 +1040,15 @@ impl<'t> Parser<'t> {
                     kind: ExprKind::Unary(UnaryOp::Open, Box::new(expr)),
                     span,
                 };
-            } else if self.is_punct("(") {
+            } else if self.is_punct(P::LParen) {
                 self.bump();
                 let mut args = Vec::new();
                 self.skip_commas();
-                while !self.is_punct(")") && !matches!(self.peek(), TokenKind::Eof) {
+                while !self.is_punct(P::RParen) && !matches!(self.peek(), TokenKind::Eof) {
                     args.push(self.expr());
                     if self.is_comma() {
                         self.skip_commas();
-                    } else if !self.is_punct(")") {
+                    } else if !self.is_punct(P::RParen) {
                         let found = self.describe();
                         self.error_here(format!(
                             "expected ',' or ')' in argument list, found {found}"
@@ -997,7 +1057,7 @@ impl<'t> Parser<'t> {
                         break;
                     }
                 }
-                self.expect_punct(")");
+                self.expect_punct(P::RParen);
                 let span = expr.span.to(self.prev_span());
                 expr = Expr {
                     kind: ExprKind::Call(Box::new(expr), args),
@@ -1011,30 +1071,33 @@ impl<'t> Parser<'t> {
 
     fn operand(&mut self) -> Expr {
         let start = self.span();
-        let token = self.peek().clone();
+        let token = *self.peek();
         match token {
             TokenKind::Ident(name) => {
                 self.bump();
-                let kind = match name.as_str() {
+                let kind = match name {
                     "null" => ExprKind::Null,
                     "true" => ExprKind::Bool(true),
                     "false" => ExprKind::Bool(false),
                     "_" => ExprKind::Top,
-                    _ => ExprKind::Ident(Ident { name, span: start }),
+                    _ => ExprKind::Ident(Ident {
+                        name: name.to_string(),
+                        span: start,
+                    }),
                 };
                 Expr { kind, span: start }
             }
             TokenKind::Int(text) => {
                 self.bump();
                 Expr {
-                    kind: ExprKind::Int(text),
+                    kind: ExprKind::Int(text.to_string()),
                     span: start,
                 }
             }
             TokenKind::Float(text) => {
                 self.bump();
                 Expr {
-                    kind: ExprKind::Float(text),
+                    kind: ExprKind::Float(text.to_string()),
                     span: start,
                 }
             }
@@ -1049,22 +1112,26 @@ impl<'t> Parser<'t> {
                 self.bump();
                 self.string_expr(&token, start)
             }
-            TokenKind::Punct("(") => {
-                self.bracketed(start, ")", |p| ExprKind::Paren(Box::new(p.expr())))
+            TokenKind::Punct(P::LParen) => {
+                self.bracketed(start, P::RParen, |p| ExprKind::Paren(Box::new(p.expr())))
             }
-            TokenKind::Punct("{") => self.bracketed(start, "}", |p| {
+            TokenKind::Punct(P::LBrace) => self.bracketed(start, P::RBrace, |p| {
                 ExprKind::Struct(StructLit {
                     decls: p.decls(false),
                     shorthand: false,
                 })
             }),
-            TokenKind::Punct("[") => self.bracketed(start, "]", |p| ExprKind::List(p.list())),
+            TokenKind::Punct(P::LBrack) => {
+                self.bracketed(start, P::RBrack, |p| ExprKind::List(p.list()))
+            }
             _ => {
                 let found = self.describe();
                 self.error_here(format!("expected operand, found {found}"));
                 if !matches!(
                     token,
-                    TokenKind::Eof | TokenKind::Punct("}" | "]" | ")") | TokenKind::Comma { .. }
+                    TokenKind::Eof
+                        | TokenKind::Punct(P::RBrace | P::RBrack | P::RParen)
+                        | TokenKind::Comma { .. }
                 ) {
                     self.bump();
                 }
@@ -1081,10 +1148,10 @@ impl<'t> Parser<'t> {
         let mut ellipsis = None;
         loop {
             self.skip_commas();
-            if self.is_punct("]") || matches!(self.peek(), TokenKind::Eof) {
+            if self.is_punct(P::RBrack) || matches!(self.peek(), TokenKind::Eof) {
                 break;
             }
-            if self.is_punct("...") {
+            if self.is_punct(P::Ellipsis) {
                 let start = self.span();
                 self.bump();
                 let value = (self.starts_expr()).then(|| Box::new(self.expr()));
@@ -1093,7 +1160,7 @@ impl<'t> Parser<'t> {
                     span: start.to(self.prev_span()),
                 });
                 self.skip_commas();
-                if !self.is_punct("]") {
+                if !self.is_punct(P::RBrack) {
                     let found = self.describe();
                     self.error_here(format!("expected ']' after '...', found {found}"));
                     self.recover();
@@ -1117,7 +1184,7 @@ impl<'t> Parser<'t> {
                     break;
                 }
             }
-            if !self.is_comma() && !self.is_punct("]") {
+            if !self.is_comma() && !self.is_punct(P::RBrack) {
                 let found = self.describe();
                 self.error_here(format!("expected ',' or ']' in list, found {found}"));
                 self.recover();
@@ -1150,16 +1217,21 @@ impl<'t> Parser<'t> {
         let end = (token.content_end as usize).max(start);
         let raw = &self.text[start..end];
         let is_bytes = token.quote == '\'';
-        let mut parts: Vec<InterpolationPart> = Vec::new();
-        let mut current: Vec<u8> = Vec::new();
-        let escape: String = std::iter::once('\\')
-            .chain(std::iter::repeat_n('#', token.hashes))
-            .collect();
         let bytes = raw.as_bytes();
+        let mut parts: Vec<InterpolationPart> = Vec::new();
+        let mut current: Vec<u8> = Vec::with_capacity(bytes.len());
+        // An escape is a backslash followed by as many `#` as the literal's delimiters have.
+        let escape_len = 1 + token.hashes;
+        let is_escape = |i: usize| {
+            bytes[i] == b'\\'
+                && bytes
+                    .get(i + 1..i + escape_len)
+                    .is_some_and(|hashes| hashes.iter().all(|&b| b == b'#'))
+        };
         let mut i = 0;
         while i < bytes.len() {
-            if bytes[i..].starts_with(escape.as_bytes()) {
-                let j = i + escape.len();
+            if is_escape(i) {
+                let j = i + escape_len;
                 let Some(&c) = bytes.get(j) else {
                     self.string_error(start + i, "unterminated escape sequence");
                     break;
@@ -1345,7 +1417,7 @@ impl<'t> Parser<'t> {
     fn sub_expr(&mut self, start: usize, end: usize) -> Expr {
         // Parse the interpolated text on its own tokens, with spans in this file.
         let lexed = lex_range(self.file, self.text, start, end);
-        let mut sub = Parser::with_tokens(self.file, self.text, lexed);
+        let mut sub = Parser::with_tokens(self.file, self.text, lexed, self.line_starts);
         sub.depth = self.depth + 1;
         let expr = sub.expr();
         while matches!(sub.peek(), TokenKind::Comma { inserted: true }) {
@@ -1436,11 +1508,11 @@ fn strip_indent_start(line: &str, indent: &str) -> String {
 fn describe(kind: &TokenKind) -> String {
     match kind {
         TokenKind::Ident(name) => format!("'{name}'"),
-        TokenKind::Int(t) | TokenKind::Float(t) => t.clone(),
+        TokenKind::Int(t) | TokenKind::Float(t) => t.to_string(),
         TokenKind::String(_) => "string literal".into(),
         TokenKind::Attribute { name, .. } => format!("attribute @{name}"),
         TokenKind::Bottom => "'_|_'".into(),
-        TokenKind::Punct(p) => format!("'{p}'"),
+        TokenKind::Punct(p) => format!("'{}'", p.as_str()),
         TokenKind::Comma { inserted: true } => "newline".into(),
         TokenKind::Comma { inserted: false } => "','".into(),
         TokenKind::Illegal(t) => format!("'{t}'"),
