@@ -1218,6 +1218,15 @@ impl<'t, 'l> Parser<'t, 'l> {
         let raw = &self.text[start..end];
         let is_bytes = token.quote == '\'';
         let bytes = raw.as_bytes();
+        if !token.multiline && !bytes.contains(&b'\\') {
+            // No escape and no interpolation: the text as written.
+            let kind = if is_bytes {
+                ExprKind::Bytes(bytes.to_vec())
+            } else {
+                ExprKind::String(raw.to_owned())
+            };
+            return Expr { kind, span };
+        }
         let mut parts: Vec<InterpolationPart> = Vec::new();
         let mut current: Vec<u8> = Vec::with_capacity(bytes.len());
         // An escape is a backslash followed by as many `#` as the literal's delimiters have.
