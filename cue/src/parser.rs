@@ -503,6 +503,17 @@ impl<'t, 'l> Parser<'t, 'l> {
     /// Parses `label: value` (with shorthand `a: b: c`) if a field starts here; otherwise
     /// leaves the position unchanged.
     fn try_field(&mut self) -> Option<Field> {
+        // A name or a string is a label only when one of `~`, `?`, `!`, `:` or (after a name)
+        // the `=` of an alias follows: otherwise `label` would read it and step back, so this
+        // answers the same without decoding the string twice.
+        if matches!(self.peek(), TokenKind::Ident(_) | TokenKind::String(_))
+            && !matches!(
+                self.peek_at(1),
+                TokenKind::Punct(P::Tilde | P::Question | P::Bang | P::Colon | P::Assign)
+            )
+        {
+            return None;
+        }
         let save = self.pos;
         let diagnostics = self.diagnostics.len();
         let Some((label, constraint)) = self.label() else {
