@@ -11,8 +11,7 @@ use crate::source::{FileId, Span};
 pub const MAX_NESTING: u32 = 200;
 
 pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
-    let line_starts = line_starts(text);
-    let mut p = Parser::new(file, text, &line_starts);
+    let mut p = Parser::new(file, text);
     let parsed = p.file();
     (parsed, p.finish())
 }
@@ -21,17 +20,14 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
 /// declarations (`decls` is empty). For callers that need a file's imports and not the rest,
 /// such as a loader deciding which packages to read.
 pub fn parse_header(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
-    let line_starts = line_starts(text);
-    let lexed = crate::lexer::lex_header(file, text);
-    let mut p = Parser::with_tokens(file, text, lexed, &line_starts);
+    let mut p = Parser::with_tokens(file, text, crate::lexer::lex_header(file, text));
     let parsed = p.header();
     (parsed, p.finish())
 }
 
 /// Parses one expression (used for `-d '#Def.field'` / `-e` arguments on the command line).
 pub fn parse_expr(file: FileId, text: &str) -> (Expr, Vec<Diagnostic>) {
-    let line_starts = line_starts(text);
-    let mut p = Parser::new(file, text, &line_starts);
+    let mut p = Parser::new(file, text);
     let expr = p.expr();
     while matches!(p.peek(), TokenKind::Comma { inserted: true }) {
         p.pos += 1;
@@ -45,49 +41,32 @@ pub fn parse_expr(file: FileId, text: &str) -> (Expr, Vec<Diagnostic>) {
     (expr, p.finish())
 }
 
-/// The offset of each line's first byte in `text`.
-fn line_starts(text: &str) -> Vec<u32> {
-    let mut starts = Vec::with_capacity(text.len() / 24 + 1);
-    starts.push(0u32);
-    starts.extend(
-        text.bytes()
-            .enumerate()
-            .filter(|(_, b)| *b == b'\n')
-            .map(|(i, _)| i as u32 + 1),
-    );
-    starts
-}
-
-struct Parser<'t, 'l> {
+struct Parser<'t> {
     file: FileId,
     text: &'t str,
     tokens: Vec<Token<'t>>,
     /// The lexer's comment-only lines, by increasing line number.
     comment_lines: Vec<(u32, &'t str)>,
-    /// The line starts of the whole text (shared with the parsers of interpolations).
-    line_starts: &'l [u32],
+    /// A byte offset of the text and the (1-based) number of its line, from where the lines
+    /// of the next offset asked for are counted.
+    line_mark: (u32, u32),
     pos: usize,
     depth: u32,
     diagnostics: Vec<Diagnostic>,
 }
 
-impl<'t, 'l> Parser<'t, 'l> {
-    fn new(file: FileId, text: &'t str, line_starts: &'l [u32]) -> Parser<'t, 'l> {
-        Parser::with_tokens(file, text, lex(file, text), line_starts)
+impl<'t> Parser<'t> {
+    fn new(file: FileId, text: &'t str) -> Parser<'t> {
+        Parser::with_tokens(file, text, lex(file, text))
     }
 
-    fn with_tokens(
-        file: FileId,
-        text: &'t str,
-        lexed: crate::lexer::Lexed<'t>,
-        line_starts: &'l [u32],
-    ) -> Parser<'t, 'l> {
+    fn with_tokens(file: FileId, text: &'t str, lexed: crate::lexer::Lexed<'t>) -> Parser<'t> {
         Parser {
             file,
             text,
             tokens: lexed.tokens,
             comment_lines: lexed.comment_lines,
-            line_starts,
+            line_mark: (0, 1),
             pos: 0,
             depth: 0,
             diagnostics: lexed.diagnostics,
@@ -198,22 +177,39 @@ impl<'t, 'l> Parser<'t, 'l> {
         false
     }
 
-    fn line_of(&self, offset: u32) -> u32 {
-        match self.line_starts.binary_search(&offset) {
-            Ok(i) => i as u32 + 1,
-            Err(i) => i as u32,
-        }
+    /// The 1-based number of the line where `offset` is. Offsets are asked for mostly in
+    /// increasing order: the lines are counted from the last one asked for.
+    fn line_of(&mut self, offset: u32) -> u32 {
+        let bytes = self.text.as_bytes();
+        let offset = (offset as usize).min(bytes.len());
+        let (from, line) = self.line_mark;
+        let from = from as usize;
+        let newlines = |range: &[u8]| range.iter().filter(|&&b| b == b'\n').count() as u32;
+        let line = if offset >= from {
+            line + newlines(&bytes[from..offset])
+        } else {
+            line - newlines(&bytes[offset..from])
+        };
+        self.line_mark = (offset as u32, line);
+        line
     }
 
     /// The comment lines directly above the line where `offset` is, if what starts at `offset`
     /// is the first thing on its line (in `#P: {x: int}` the comment above is #P's, not x's).
-    fn doc_above(&self, offset: u32) -> Option<String> {
-        let line = self.line_of(offset);
-        let line_start = self.line_starts[line.saturating_sub(1) as usize] as usize;
+    fn doc_above(&mut self, offset: u32) -> Option<String> {
+        if self.comment_lines.is_empty() {
+            return None;
+        }
+        let bytes = self.text.as_bytes();
+        let line_start = bytes[..(offset as usize).min(bytes.len())]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
         let before = self.text.get(line_start..offset as usize).unwrap_or("");
         if !before.trim().is_empty() {
             return None;
         }
+        let line = self.line_of(offset);
         // The comment lines right above: a run of consecutive line numbers ending at `line - 1`.
         let above = line.saturating_sub(1);
         if above == 0 {
@@ -1437,7 +1433,8 @@ impl<'t, 'l> Parser<'t, 'l> {
     fn sub_expr(&mut self, start: usize, end: usize) -> Expr {
         // Parse the interpolated text on its own tokens, with spans in this file.
         let lexed = lex_range(self.file, self.text, start, end);
-        let mut sub = Parser::with_tokens(self.file, self.text, lexed, self.line_starts);
+        let mut sub = Parser::with_tokens(self.file, self.text, lexed);
+        sub.line_mark = self.line_mark;
         sub.depth = self.depth + 1;
         let expr = sub.expr();
         while matches!(sub.peek(), TokenKind::Comma { inserted: true }) {
