@@ -393,9 +393,7 @@ impl<'t> Parser<'t> {
                 _ => {}
             }
             let before = self.pos;
-            if let Some(decl) = self.decl() {
-                decls.push(decl);
-            }
+            self.decl(&mut decls);
             if matches!(self.peek(), TokenKind::Punct(P::RBrace)) && !top {
                 break;
             }
@@ -407,10 +405,14 @@ impl<'t> Parser<'t> {
         decls
     }
 
-    fn decl(&mut self) -> Option<Decl> {
+    /// One declaration, pushed onto `decls` (nothing after an error).
+    fn decl(&mut self, decls: &mut Vec<Decl>) {
         let start = self.span();
         match *self.peek() {
-            TokenKind::Attribute { .. } => return Some(Decl::Attribute(self.attribute())),
+            TokenKind::Attribute { .. } => {
+                decls.push(Decl::Attribute(self.attribute()));
+                return;
+            }
             TokenKind::Punct(P::Ellipsis) => {
                 self.bump();
                 let value = if self.starts_expr() {
@@ -418,17 +420,19 @@ impl<'t> Parser<'t> {
                 } else {
                     None
                 };
-                return Some(Decl::Ellipsis(Ellipsis {
+                decls.push(Decl::Ellipsis(Ellipsis {
                     value,
                     span: start.to(self.prev_span()),
                 }));
+                return;
             }
             TokenKind::Ident(word)
                 if word == "let"
                     && matches!(self.peek_at(1), TokenKind::Ident(_))
                     && matches!(self.peek_at(2), TokenKind::Punct(P::Assign)) =>
             {
-                return Some(Decl::Let(self.let_clause()));
+                decls.push(Decl::Let(self.let_clause()));
+                return;
             }
             TokenKind::Ident(word)
                 if (word == "for" || word == "if")
@@ -438,24 +442,29 @@ impl<'t> Parser<'t> {
                         && matches!(self.peek_at(2), TokenKind::Punct(P::Colon)))
                     && !matches!(self.peek_at(1), TokenKind::Comma { .. }) =>
             {
-                return self.comprehension().map(Decl::Embed);
+                decls.extend(self.comprehension().map(Decl::Embed));
+                return;
             }
             TokenKind::Ident(word) if word == "try" && self.starts_try() => {
-                return self.comprehension().map(Decl::Embed);
+                decls.extend(self.comprehension().map(Decl::Embed));
+                return;
             }
             _ => {}
         }
-        if let Some(field) = self.try_field() {
-            return Some(Decl::Field(field));
+        // The field is built in place as a `Decl`: a field is over 300 bytes, and each move of
+        // it on the way to the list was a copy.
+        if let Some((field, _)) = self.try_field() {
+            decls.push(field);
+            return;
         }
         if !self.starts_expr() {
             let found = self.describe();
             self.error_here(format!("expected label or expression, found {found}"));
             self.recover();
-            return None;
+            return;
         }
         let expr = self.alias_expr();
-        Some(Decl::Embed(expr))
+        decls.push(Decl::Embed(expr));
     }
 
     fn let_clause(&mut self) -> LetClause {
@@ -497,8 +506,8 @@ impl<'t> Parser<'t> {
     }
 
     /// Parses `label: value` (with shorthand `a: b: c`) if a field starts here; otherwise
-    /// leaves the position unchanged.
-    fn try_field(&mut self) -> Option<Field> {
+    /// leaves the position unchanged. The field comes as a [`Decl::Field`], with its span.
+    fn try_field(&mut self) -> Option<(Decl, Span)> {
         // A name or a string is a label only when one of `~`, `?`, `!`, `:` or (after a name)
         // the `=` of an alias follows: otherwise `label` would read it and step back, so this
         // answers the same without decoding the string twice.
@@ -530,16 +539,13 @@ impl<'t> Parser<'t> {
             return None;
         }
         let value = match self.try_field() {
-            Some(inner) => {
-                let span = inner.span;
-                Expr {
-                    kind: ExprKind::Struct(StructLit {
-                        decls: vec![Decl::Field(inner)],
-                        shorthand: true,
-                    }),
-                    span,
-                }
-            }
+            Some((inner, span)) => Expr {
+                kind: ExprKind::Struct(StructLit {
+                    decls: vec![inner],
+                    shorthand: true,
+                }),
+                span,
+            },
             None => self.alias_expr(),
         };
         self.leave();
@@ -548,14 +554,17 @@ impl<'t> Parser<'t> {
             attributes.push(self.attribute());
         }
         let span = label.span.to(value.span);
-        Some(Field {
-            label,
-            constraint,
-            value,
-            attributes,
-            doc,
+        Some((
+            Decl::Field(Field {
+                label,
+                constraint,
+                value,
+                attributes,
+                doc,
+                span,
+            }),
             span,
-        })
+        ))
     }
 
     fn label(&mut self) -> Option<(Label, FieldConstraint)> {
