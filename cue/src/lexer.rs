@@ -413,7 +413,13 @@ impl<'t> Lexer<'t> {
                     self.pos += 1;
                     self.newline();
                 }
-                b' ' | b'\t' | b'\r' => self.pos += 1,
+                b' ' | b'\t' | b'\r' => {
+                    // Indentation and alignment come in runs.
+                    self.pos += 1;
+                    while matches!(self.bytes.get(self.pos), Some(b' ' | b'\t' | b'\r')) {
+                        self.pos += 1;
+                    }
+                }
                 b'/' if self.bytes.get(self.pos + 1) == Some(&b'/') => {
                     let end = self.bytes[self.pos..]
                         .iter()
