@@ -262,11 +262,12 @@ fn lex_until(
     header: Option<HeaderScan>,
 ) -> Lexed<'_> {
     let text = &text[..end];
-    // About one token per five bytes of CUE as people write it: one allocation, mostly.
+    // About one token per five bytes of CUE as people write it: one allocation, mostly. Capped,
+    // so that a big file of long strings or comments does not reserve many times its size.
     let capacity = if header.is_some() {
         16
     } else {
-        end.saturating_sub(start) / 5 + 2
+        (end.saturating_sub(start) / 5 + 2).min(1 << 16)
     };
     let mut lexer = Lexer {
         file,
