@@ -5,31 +5,133 @@
 use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, Span};
 
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum TokenKind {
-    Ident(String),
-    Int(String),
-    Float(String),
+/// A token's kind. Names, numbers and attributes borrow their text from the source: the
+/// parser copies what the syntax tree keeps, once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum TokenKind<'t> {
+    Ident(&'t str),
+    Int(&'t str),
+    Float(&'t str),
     /// A string or bytes literal; `content` is the byte range between the quotes, still
     /// escaped (the parser decodes it, including interpolations).
     String(StringToken),
     /// `@name(body)`, with the body text between the outer parentheses.
     Attribute {
-        name: String,
-        body: String,
+        name: &'t str,
+        body: &'t str,
     },
     /// `_|_`
     Bottom,
-    Punct(&'static str),
+    Punct(Punct),
     /// A comma, written or inserted at the end of a line.
     Comma {
         inserted: bool,
     },
-    Illegal(String),
+    Illegal(&'t str),
     Eof,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// An operator or delimiter (the comma is [`TokenKind::Comma`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Punct {
+    /// `...`
+    Ellipsis,
+    /// `&&`
+    AndAnd,
+    /// `||`
+    OrOr,
+    /// `==`
+    EqEq,
+    /// `!=`
+    NotEq,
+    /// `<=`
+    LessEq,
+    /// `>=`
+    GreaterEq,
+    /// `=~`
+    Match,
+    /// `!~`
+    NotMatch,
+    /// `{`
+    LBrace,
+    /// `}`
+    RBrace,
+    /// `[`
+    LBrack,
+    /// `]`
+    RBrack,
+    /// `(`
+    LParen,
+    /// `)`
+    RParen,
+    /// `:`
+    Colon,
+    /// `.`
+    Dot,
+    /// `?`
+    Question,
+    /// `!`
+    Bang,
+    /// `=`
+    Assign,
+    /// `&`
+    Amp,
+    /// `|`
+    Pipe,
+    /// `<`
+    Less,
+    /// `>`
+    Greater,
+    /// `+`
+    Plus,
+    /// `-`
+    Minus,
+    /// `~`
+    Tilde,
+    /// `*`
+    Star,
+    /// `/`
+    Slash,
+}
+
+impl Punct {
+    /// The punctuation as written.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Punct::Ellipsis => "...",
+            Punct::AndAnd => "&&",
+            Punct::OrOr => "||",
+            Punct::EqEq => "==",
+            Punct::NotEq => "!=",
+            Punct::LessEq => "<=",
+            Punct::GreaterEq => ">=",
+            Punct::Match => "=~",
+            Punct::NotMatch => "!~",
+            Punct::LBrace => "{",
+            Punct::RBrace => "}",
+            Punct::LBrack => "[",
+            Punct::RBrack => "]",
+            Punct::LParen => "(",
+            Punct::RParen => ")",
+            Punct::Colon => ":",
+            Punct::Dot => ".",
+            Punct::Question => "?",
+            Punct::Bang => "!",
+            Punct::Assign => "=",
+            Punct::Amp => "&",
+            Punct::Pipe => "|",
+            Punct::Less => "<",
+            Punct::Greater => ">",
+            Punct::Plus => "+",
+            Punct::Minus => "-",
+            Punct::Tilde => "~",
+            Punct::Star => "*",
+            Punct::Slash => "/",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct StringToken {
     /// `"` for strings, `'` for bytes.
     pub quote: char,
@@ -40,25 +142,71 @@ pub(crate) struct StringToken {
     pub content_end: u32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Token {
-    pub kind: TokenKind,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Token<'t> {
+    pub kind: TokenKind<'t>,
     pub span: Span,
 }
 
-/// The tokens of a file, plus its comment-only lines (line number → text without `//`).
-pub(crate) struct Lexed {
-    pub tokens: Vec<Token>,
-    pub comment_lines: std::collections::HashMap<u32, String>,
+/// The tokens of a file, plus its comment-only lines (line number and text without `//`, in
+/// the order of their lines).
+pub(crate) struct Lexed<'t> {
+    pub tokens: Vec<Token<'t>>,
+    pub comment_lines: Vec<(u32, &'t str)>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
-const PUNCTS: [&str; 28] = [
-    "...", "&&", "||", "==", "!=", "<=", ">=", "=~", "!~", "{", "}", "[", "]", "(", ")", ":", ",",
-    ".", "?", "!", "=", "&", "|", "<", ">", "+", "-", "~",
-];
+/// The punctuation (or the comma, as `None`) at the start of `rest`, with its length: the
+/// longest of CUE's operators that matches.
+fn punct(rest: &[u8]) -> Option<(Option<Punct>, usize)> {
+    let second = rest.get(1).copied();
+    let (kind, len) = match rest.first()? {
+        b'.' if second == Some(b'.') && rest.get(2) == Some(&b'.') => (Punct::Ellipsis, 3),
+        b'.' => (Punct::Dot, 1),
+        b'&' if second == Some(b'&') => (Punct::AndAnd, 2),
+        b'&' => (Punct::Amp, 1),
+        b'|' if second == Some(b'|') => (Punct::OrOr, 2),
+        b'|' => (Punct::Pipe, 1),
+        b'=' if second == Some(b'=') => (Punct::EqEq, 2),
+        b'=' if second == Some(b'~') => (Punct::Match, 2),
+        b'=' => (Punct::Assign, 1),
+        b'!' if second == Some(b'=') => (Punct::NotEq, 2),
+        b'!' if second == Some(b'~') => (Punct::NotMatch, 2),
+        b'!' => (Punct::Bang, 1),
+        b'<' if second == Some(b'=') => (Punct::LessEq, 2),
+        b'<' => (Punct::Less, 1),
+        b'>' if second == Some(b'=') => (Punct::GreaterEq, 2),
+        b'>' => (Punct::Greater, 1),
+        b'{' => (Punct::LBrace, 1),
+        b'}' => (Punct::RBrace, 1),
+        b'[' => (Punct::LBrack, 1),
+        b']' => (Punct::RBrack, 1),
+        b'(' => (Punct::LParen, 1),
+        b')' => (Punct::RParen, 1),
+        b':' => (Punct::Colon, 1),
+        b',' => return Some((None, 1)),
+        b'?' => (Punct::Question, 1),
+        b'+' => (Punct::Plus, 1),
+        b'-' => (Punct::Minus, 1),
+        b'~' => (Punct::Tilde, 1),
+        b'*' => (Punct::Star, 1),
+        b'/' => (Punct::Slash, 1),
+        _ => return None,
+    };
+    Some((Some(kind), len))
+}
 
-pub(crate) fn lex(file: FileId, text: &str) -> Lexed {
+/// The length in bytes of the character whose first byte is `lead`.
+fn char_len(lead: u8) -> usize {
+    match lead {
+        0..=0x7f => 1,
+        0xf0.. => 4,
+        0xe0.. => 3,
+        _ => 2,
+    }
+}
+
+pub(crate) fn lex(file: FileId, text: &str) -> Lexed<'_> {
     lex_range(file, text, 0, text.len())
 }
 
@@ -95,14 +243,14 @@ pub fn comments(file: FileId, text: &str) -> Vec<Span> {
 }
 
 /// Lexes `text[start..end]` with spans relative to the whole `text` (for interpolations).
-pub(crate) fn lex_range(file: FileId, text: &str, start: usize, end: usize) -> Lexed {
+pub(crate) fn lex_range(file: FileId, text: &str, start: usize, end: usize) -> Lexed<'_> {
     lex_until(file, text, start, end, None)
 }
 
 /// Lexes the head of a file only: attributes, the `package` clause and `import`
 /// declarations, up to and including the first token of the first other declaration (then
 /// `Eof`). What `parser::parse_header` needs, without lexing the rest of the file.
-pub(crate) fn lex_header(file: FileId, text: &str) -> Lexed {
+pub(crate) fn lex_header(file: FileId, text: &str) -> Lexed<'_> {
     lex_until(file, text, 0, text.len(), Some(HeaderScan::default()))
 }
 
@@ -112,16 +260,23 @@ fn lex_until(
     start: usize,
     end: usize,
     header: Option<HeaderScan>,
-) -> Lexed {
+) -> Lexed<'_> {
     let text = &text[..end];
+    // About one token per five bytes of CUE as people write it: one allocation, mostly. Capped,
+    // so that a big file of long strings or comments does not reserve many times its size.
+    let capacity = if header.is_some() {
+        16
+    } else {
+        (end.saturating_sub(start) / 5 + 2).min(1 << 16)
+    };
     let mut lexer = Lexer {
         file,
         text,
         bytes: text.as_bytes(),
         pos: start,
         line: 1,
-        tokens: Vec::new(),
-        comment_lines: Default::default(),
+        tokens: Vec::with_capacity(capacity),
+        comment_lines: Vec::new(),
         diagnostics: Vec::new(),
         header,
     };
@@ -139,8 +294,8 @@ struct Lexer<'t> {
     bytes: &'t [u8],
     pos: usize,
     line: u32,
-    tokens: Vec<Token>,
-    comment_lines: std::collections::HashMap<u32, String>,
+    tokens: Vec<Token<'t>>,
+    comment_lines: Vec<(u32, &'t str)>,
     diagnostics: Vec<Diagnostic>,
     /// When lexing a file's head only: where the scan for its end is.
     header: Option<HeaderScan>,
@@ -155,7 +310,7 @@ struct HeaderScan {
     depth: i32,
 }
 
-impl Lexer<'_> {
+impl<'t> Lexer<'t> {
     /// Whether the last token starts a declaration that is neither `package`, `import` nor
     /// an attribute, outside parentheses: the head of the file is over.
     fn past_header(&mut self) -> bool {
@@ -166,10 +321,10 @@ impl Lexer<'_> {
             let index = scan.seen;
             scan.seen += 1;
             match &self.tokens[index].kind {
-                TokenKind::Punct("(") => scan.depth += 1,
-                TokenKind::Punct(")") => scan.depth -= 1,
+                TokenKind::Punct(Punct::LParen) => scan.depth += 1,
+                TokenKind::Punct(Punct::RParen) => scan.depth -= 1,
                 TokenKind::Comma { .. } | TokenKind::Attribute { .. } => {}
-                TokenKind::Ident(word) if word == "package" || word == "import" => {}
+                TokenKind::Ident(word) if *word == "package" || *word == "import" => {}
                 _ => {
                     let starts_declaration = index == 0
                         || matches!(self.tokens[index - 1].kind, TokenKind::Comma { .. });
@@ -186,7 +341,7 @@ impl Lexer<'_> {
         Span::new(self.file, start as u32, self.pos as u32)
     }
 
-    fn push(&mut self, kind: TokenKind, start: usize) {
+    fn push(&mut self, kind: TokenKind<'t>, start: usize) {
         let span = self.span(start);
         self.tokens.push(Token { kind, span });
     }
@@ -207,7 +362,15 @@ impl Lexer<'_> {
                 | TokenKind::Bottom
                 | TokenKind::Attribute { .. },
             ) => true,
-            Some(TokenKind::Punct(p)) => matches!(*p, ")" | "]" | "}" | "?" | "..." | "!"),
+            Some(TokenKind::Punct(p)) => matches!(
+                p,
+                Punct::RParen
+                    | Punct::RBrack
+                    | Punct::RBrace
+                    | Punct::Question
+                    | Punct::Ellipsis
+                    | Punct::Bang
+            ),
             _ => false,
         }
     }
@@ -228,6 +391,20 @@ impl Lexer<'_> {
         self.text[line_start..pos].trim().is_empty()
     }
 
+    /// The character at `pos`, which must be before the end of the text.
+    fn char_at(&self, pos: usize) -> char {
+        self.text[pos..].chars().next().unwrap_or('?')
+    }
+
+    /// One illegal character at the current position, stepped over.
+    fn illegal_char(&mut self, start: usize) {
+        let ch = self.char_at(self.pos);
+        self.pos += ch.len_utf8();
+        self.error(start, format!("illegal character {ch:?}"));
+        let text = &self.text[start..self.pos];
+        self.push(TokenKind::Illegal(text), start);
+    }
+
     fn run(&mut self) {
         while self.pos < self.bytes.len() && !self.past_header() {
             let start = self.pos;
@@ -237,15 +414,22 @@ impl Lexer<'_> {
                     self.pos += 1;
                     self.newline();
                 }
-                b' ' | b'\t' | b'\r' => self.pos += 1,
+                b' ' | b'\t' | b'\r' => {
+                    // Indentation and alignment come in runs.
+                    self.pos += 1;
+                    while matches!(self.bytes.get(self.pos), Some(b' ' | b'\t' | b'\r')) {
+                        self.pos += 1;
+                    }
+                }
                 b'/' if self.bytes.get(self.pos + 1) == Some(&b'/') => {
-                    let end = self.text[self.pos..]
-                        .find('\n')
+                    let end = self.bytes[self.pos..]
+                        .iter()
+                        .position(|&b| b == b'\n')
                         .map_or(self.bytes.len(), |i| self.pos + i);
                     if self.line_is_blank_before(start) {
                         let body = &self.text[start + 2..end];
                         let body = body.strip_prefix(' ').unwrap_or(body);
-                        self.comment_lines.insert(self.line, body.to_string());
+                        self.comment_lines.push((self.line, body));
                     }
                     self.pos = end;
                 }
@@ -260,7 +444,7 @@ impl Lexer<'_> {
                         self.string(start, hashes);
                     } else {
                         self.error(start, "expected a string after '#'");
-                        self.push(TokenKind::Illegal("#".into()), start);
+                        self.push(TokenKind::Illegal("#"), start);
                     }
                 }
                 b'@' => self.attribute(start),
@@ -268,32 +452,22 @@ impl Lexer<'_> {
                 b'.' if matches!(self.bytes.get(self.pos + 1), Some(b'0'..=b'9')) => {
                     self.number(start)
                 }
-                b'_' if self.text[self.pos..].starts_with("_|_") => {
+                b'_' if self.bytes[self.pos..].starts_with(b"_|_") => {
                     self.pos += 3;
                     self.push(TokenKind::Bottom, start);
                 }
-                _ if is_ident_start(self.text, self.pos) => self.identifier(start),
-                _ => {
-                    if let Some(p) = PUNCTS
-                        .iter()
-                        .find(|p| self.text[self.pos..].starts_with(**p))
-                    {
-                        self.pos += p.len();
-                        if *p == "," {
-                            self.push(TokenKind::Comma { inserted: false }, start);
-                        } else {
-                            self.push(TokenKind::Punct(p), start);
+                b'a'..=b'z' | b'A'..=b'Z' | b'_' | b'$' | b'#' => self.identifier(start),
+                0x80.. if self.char_at(self.pos).is_alphabetic() => self.identifier(start),
+                _ => match punct(&self.bytes[self.pos..]) {
+                    Some((kind, len)) => {
+                        self.pos += len;
+                        match kind {
+                            Some(p) => self.push(TokenKind::Punct(p), start),
+                            None => self.push(TokenKind::Comma { inserted: false }, start),
                         }
-                    } else if c == b'*' || c == b'/' {
-                        self.pos += 1;
-                        self.push(TokenKind::Punct(if c == b'*' { "*" } else { "/" }), start);
-                    } else {
-                        let ch = self.text[self.pos..].chars().next().unwrap_or('?');
-                        self.pos += ch.len_utf8();
-                        self.error(start, format!("illegal character {ch:?}"));
-                        self.push(TokenKind::Illegal(ch.to_string()), start);
                     }
-                }
+                    None => self.illegal_char(start),
+                },
             }
         }
         if self.wants_comma() {
@@ -317,17 +491,18 @@ impl Lexer<'_> {
         } else if self.bytes[self.pos] == b'#' {
             self.pos += 1;
         }
-        while let Some(c) = self.text[self.pos..].chars().next() {
-            if c.is_alphanumeric() || c == '_' || c == '$' {
-                self.pos += c.len_utf8();
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' {
+                self.pos += 1;
+            } else if b >= 0x80 && self.char_at(self.pos).is_alphanumeric() {
+                self.pos += char_len(b);
             } else {
                 break;
             }
         }
-        let name = self.text[start..self.pos].to_string();
+        let name = &self.text[start..self.pos];
         self.push(TokenKind::Ident(name), start);
     }
-
     fn number(&mut self, start: usize) {
         let bytes = self.bytes;
         let mut is_float = false;
@@ -385,20 +560,17 @@ impl Lexer<'_> {
             while matches!(bytes.get(self.pos), Some(c) if is_ident_byte(*c)) {
                 self.pos += 1;
             }
-            let text = self.text[start..self.pos].to_string();
+            let text = &self.text[start..self.pos];
             self.error(start, format!("invalid number literal {text}"));
             self.push(TokenKind::Illegal(text), start);
             return;
         }
         if self.pos == start {
             // Never stall: whatever this is, it is one illegal character.
-            let ch = self.text[start..].chars().next().unwrap_or('?');
-            self.pos += ch.len_utf8();
-            self.error(start, format!("illegal character {ch:?}"));
-            self.push(TokenKind::Illegal(ch.to_string()), start);
+            self.illegal_char(start);
             return;
         }
-        let text = self.text[start..self.pos].to_string();
+        let text = &self.text[start..self.pos];
         self.push(
             if is_float {
                 TokenKind::Float(text)
@@ -409,104 +581,89 @@ impl Lexer<'_> {
         );
     }
 
+    /// Whether `quote` repeated `count` times, then `hashes` times `#`, starts at `pos`.
+    fn delimiter_at(&self, pos: usize, quote: u8, count: usize, hashes: usize) -> bool {
+        let Some(rest) = self.bytes.get(pos..pos + count + hashes) else {
+            return false;
+        };
+        rest[..count].iter().all(|&b| b == quote) && rest[count..].iter().all(|&b| b == b'#')
+    }
+
     fn string(&mut self, start: usize, hashes: usize) {
         let quote = self.bytes[self.pos];
-        let multiline =
-            self.text[self.pos..].starts_with(if quote == b'"' { "\"\"\"" } else { "'''" });
+        let multiline = self.delimiter_at(self.pos, quote, 3, 0);
         let open_len = if multiline { 3 } else { 1 };
         self.pos += open_len;
         let content_start = self.pos;
-        let closing: String = std::iter::repeat_n(quote as char, open_len)
-            .chain(std::iter::repeat_n('#', hashes))
-            .collect();
-        let escape: String = std::iter::once('\\')
-            .chain(std::iter::repeat_n('#', hashes))
-            .collect();
+        let token = |content_end: usize| {
+            TokenKind::String(StringToken {
+                quote: quote as char,
+                multiline,
+                hashes,
+                content_start: content_start as u32,
+                content_end: content_end as u32,
+            })
+        };
+        // The closing delimiter is the opening quote(s) then the hashes; an escape is `\`
+        // then the hashes.
+        let closing_len = open_len + hashes;
+        let escape_len = 1 + hashes;
         let mut depth = 0usize;
         loop {
-            if self.pos >= self.bytes.len() {
+            let Some(&b) = self.bytes.get(self.pos) else {
                 self.error(start, "string literal not terminated");
                 let content_end = self.pos;
-                self.push(
-                    TokenKind::String(StringToken {
-                        quote: quote as char,
-                        multiline,
-                        hashes,
-                        content_start: content_start as u32,
-                        content_end: content_end as u32,
-                    }),
-                    start,
-                );
+                self.push(token(content_end), start);
                 return;
-            }
-            let rest = &self.text[self.pos..];
-            if depth == 0 && rest.starts_with(closing.as_str()) {
-                let content_end = self.pos;
-                self.pos += closing.len();
-                self.push(
-                    TokenKind::String(StringToken {
-                        quote: quote as char,
-                        multiline,
-                        hashes,
-                        content_start: content_start as u32,
-                        content_end: content_end as u32,
-                    }),
-                    start,
-                );
-                return;
-            }
-            if depth == 0 && !multiline && rest.starts_with('\n') {
-                self.error(start, "string literal not terminated");
-                self.push(
-                    TokenKind::String(StringToken {
-                        quote: quote as char,
-                        multiline,
-                        hashes,
-                        content_start: content_start as u32,
-                        content_end: self.pos as u32,
-                    }),
-                    start,
-                );
-                return;
-            }
-            if depth == 0 && rest.starts_with(escape.as_str()) {
-                let after = self.pos + escape.len();
-                if self.bytes.get(after) == Some(&b'(') {
-                    depth = 1;
-                    self.pos = after + 1;
+            };
+            if depth == 0 {
+                if b == quote && self.delimiter_at(self.pos, quote, open_len, hashes) {
+                    let content_end = self.pos;
+                    self.pos += closing_len;
+                    self.push(token(content_end), start);
+                    return;
+                }
+                if b == b'\n' {
+                    if !multiline {
+                        self.error(start, "string literal not terminated");
+                        let content_end = self.pos;
+                        self.push(token(content_end), start);
+                        return;
+                    }
+                    self.line += 1;
+                    self.pos += 1;
                     continue;
                 }
-                self.pos = after + self.text[after..].chars().next().map_or(0, char::len_utf8);
-                continue;
-            }
-            if depth > 0 {
-                // Inside an interpolation: balance parentheses and skip nested strings.
-                match self.bytes[self.pos] {
-                    b'(' => depth += 1,
-                    b')' => depth -= 1,
-                    b'"' | b'\'' => {
-                        let save = self.tokens.len();
-                        let nested = self.pos;
-                        self.string(nested, 0);
-                        self.tokens.truncate(save);
-                        continue;
+                if b == b'\\' && self.delimiter_at(self.pos + 1, b'#', 0, hashes) {
+                    let after = self.pos + escape_len;
+                    match self.bytes.get(after) {
+                        Some(b'(') => {
+                            depth = 1;
+                            self.pos = after + 1;
+                        }
+                        Some(&next) => self.pos = after + char_len(next),
+                        None => self.pos = after,
                     }
-                    b'\n' => self.line += 1,
-                    _ => {}
+                    continue;
                 }
-                self.pos += self.text[self.pos..]
-                    .chars()
-                    .next()
-                    .map_or(1, char::len_utf8);
+                self.pos += char_len(b);
                 continue;
             }
-            if self.bytes[self.pos] == b'\n' {
-                self.line += 1;
+            // Inside an interpolation: balance parentheses and skip nested strings.
+            match b {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                b'"' | b'\'' => {
+                    let save = self.tokens.len();
+                    let nested = self.pos;
+                    self.string(nested, 0);
+                    self.tokens.truncate(save);
+                    continue;
+                }
+                b'\n' => self.line += 1,
+                _ => {}
             }
-            self.pos += self.text[self.pos..]
-                .chars()
-                .next()
-                .map_or(1, char::len_utf8);
+            self.pos += char_len(b);
         }
     }
 
@@ -517,10 +674,10 @@ impl Lexer<'_> {
         {
             self.pos += 1;
         }
-        let name = self.text[name_start..self.pos].to_string();
+        let name = &self.text[name_start..self.pos];
         if self.bytes.get(self.pos) != Some(&b'(') || name.is_empty() {
             self.error(start, "invalid attribute: expected '@name('");
-            self.push(TokenKind::Illegal("@".into()), start);
+            self.push(TokenKind::Illegal("@"), start);
             return;
         }
         self.pos += 1;
@@ -544,18 +701,15 @@ impl Lexer<'_> {
                 b'\n' => self.line += 1,
                 _ => {}
             }
-            self.pos += self.text[self.pos..]
-                .chars()
-                .next()
-                .map_or(1, char::len_utf8);
+            self.pos += char_len(self.bytes[self.pos]);
         }
         if self.pos >= self.bytes.len() {
             self.error(start, "attribute not terminated: expected ')'");
-            let body = self.text[body_start..].to_string();
+            let body = &self.text[body_start..];
             self.push(TokenKind::Attribute { name, body }, start);
             return;
         }
-        let body = self.text[body_start..self.pos].to_string();
+        let body = &self.text[body_start..self.pos];
         self.pos += 1;
         self.push(TokenKind::Attribute { name, body }, start);
     }
@@ -563,14 +717,6 @@ impl Lexer<'_> {
 
 fn is_ident_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
-}
-
-fn is_ident_start(text: &str, pos: usize) -> bool {
-    match text[pos..].chars().next() {
-        Some('#') | Some('$') | Some('_') => true,
-        Some(c) => c.is_alphabetic(),
-        None => false,
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
-use crate::lexer::{lex, lex_range, StringToken, Token, TokenKind};
+use crate::lexer::{lex, lex_range, Punct as P, StringToken, Token, TokenKind};
 use crate::source::{FileId, Span};
 
 /// Deeper nesting of structs, lists, parentheses or operators is reported, not parsed.
@@ -44,9 +44,12 @@ pub fn parse_expr(file: FileId, text: &str) -> (Expr, Vec<Diagnostic>) {
 struct Parser<'t> {
     file: FileId,
     text: &'t str,
-    tokens: Vec<Token>,
-    comment_lines: std::collections::HashMap<u32, String>,
-    line_starts: Vec<u32>,
+    tokens: Vec<Token<'t>>,
+    /// The lexer's comment-only lines, by increasing line number.
+    comment_lines: Vec<(u32, &'t str)>,
+    /// A byte offset of the text and the (1-based) number of its line, from where the lines
+    /// of the next offset asked for are counted.
+    line_mark: (u32, u32),
     pos: usize,
     depth: u32,
     diagnostics: Vec<Diagnostic>,
@@ -57,19 +60,13 @@ impl<'t> Parser<'t> {
         Parser::with_tokens(file, text, lex(file, text))
     }
 
-    fn with_tokens(file: FileId, text: &'t str, lexed: crate::lexer::Lexed) -> Parser<'t> {
-        let mut line_starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i as u32 + 1);
-            }
-        }
+    fn with_tokens(file: FileId, text: &'t str, lexed: crate::lexer::Lexed<'t>) -> Parser<'t> {
         Parser {
             file,
             text,
             tokens: lexed.tokens,
             comment_lines: lexed.comment_lines,
-            line_starts,
+            line_mark: (0, 1),
             pos: 0,
             depth: 0,
             diagnostics: lexed.diagnostics,
@@ -84,11 +81,11 @@ impl<'t> Parser<'t> {
 
     // ----- Token access -------------------------------------------------------------------
 
-    fn peek(&self) -> &TokenKind {
+    fn peek(&self) -> &TokenKind<'t> {
         &self.tokens[self.pos.min(self.tokens.len() - 1)].kind
     }
 
-    fn peek_at(&self, n: usize) -> &TokenKind {
+    fn peek_at(&self, n: usize) -> &TokenKind<'t> {
         &self.tokens[(self.pos + n).min(self.tokens.len() - 1)].kind
     }
 
@@ -108,17 +105,17 @@ impl<'t> Parser<'t> {
     }
 
     /// The current token, stepped over.
-    fn take(&mut self) -> Token {
-        let token = self.tokens[self.pos.min(self.tokens.len() - 1)].clone();
+    fn take(&mut self) -> Token<'t> {
+        let token = self.tokens[self.pos.min(self.tokens.len() - 1)];
         self.bump();
         token
     }
 
-    fn is_punct(&self, p: &str) -> bool {
+    fn is_punct(&self, p: P) -> bool {
         matches!(self.peek(), TokenKind::Punct(q) if *q == p)
     }
 
-    fn eat_punct(&mut self, p: &str) -> bool {
+    fn eat_punct(&mut self, p: P) -> bool {
         if self.is_punct(p) {
             self.bump();
             true
@@ -132,7 +129,7 @@ impl<'t> Parser<'t> {
     }
 
     fn is_keyword(&self, word: &str) -> bool {
-        matches!(self.peek(), TokenKind::Ident(name) if name == word)
+        matches!(self.peek(), TokenKind::Ident(name) if *name == word)
     }
 
     fn describe(&self) -> String {
@@ -150,7 +147,7 @@ impl<'t> Parser<'t> {
     fn bracketed(
         &mut self,
         start: Span,
-        close: &'static str,
+        close: P,
         body: impl FnOnce(&mut Self) -> ExprKind,
     ) -> Expr {
         self.bump();
@@ -171,45 +168,70 @@ impl<'t> Parser<'t> {
         }
     }
 
-    fn expect_punct(&mut self, p: &str) -> bool {
+    fn expect_punct(&mut self, p: P) -> bool {
         if self.eat_punct(p) {
             return true;
         }
         let found = self.describe();
-        self.error_here(format!("expected '{p}', found {found}"));
+        self.error_here(format!("expected '{}', found {found}", p.as_str()));
         false
     }
 
-    fn line_of(&self, offset: u32) -> u32 {
-        match self.line_starts.binary_search(&offset) {
-            Ok(i) => i as u32 + 1,
-            Err(i) => i as u32,
-        }
+    /// The 1-based number of the line where `offset` is. Offsets are asked for mostly in
+    /// increasing order: the lines are counted from the last one asked for.
+    fn line_of(&mut self, offset: u32) -> u32 {
+        let bytes = self.text.as_bytes();
+        let offset = (offset as usize).min(bytes.len());
+        let (from, line) = self.line_mark;
+        let from = from as usize;
+        let newlines = |range: &[u8]| range.iter().filter(|&&b| b == b'\n').count() as u32;
+        let line = if offset >= from {
+            line + newlines(&bytes[from..offset])
+        } else {
+            line - newlines(&bytes[offset..from])
+        };
+        self.line_mark = (offset as u32, line);
+        line
     }
 
     /// The comment lines directly above the line where `offset` is, if what starts at `offset`
     /// is the first thing on its line (in `#P: {x: int}` the comment above is #P's, not x's).
-    fn doc_above(&self, offset: u32) -> Option<String> {
-        let line = self.line_of(offset);
-        let line_start = self.line_starts[line.saturating_sub(1) as usize] as usize;
+    fn doc_above(&mut self, offset: u32) -> Option<String> {
+        if self.comment_lines.is_empty() {
+            return None;
+        }
+        let bytes = self.text.as_bytes();
+        let line_start = bytes[..(offset as usize).min(bytes.len())]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
         let before = self.text.get(line_start..offset as usize).unwrap_or("");
         if !before.trim().is_empty() {
             return None;
         }
-        let mut lines = Vec::new();
-        let mut l = line.saturating_sub(1);
-        while l > 0 {
-            match self.comment_lines.get(&l) {
-                Some(text) => lines.push(text.clone()),
-                None => break,
-            }
-            l -= 1;
-        }
-        if lines.is_empty() {
+        let line = self.line_of(offset);
+        // The comment lines right above: a run of consecutive line numbers ending at `line - 1`.
+        let above = line.saturating_sub(1);
+        if above == 0 {
             return None;
         }
-        lines.reverse();
-        Some(lines.join("\n"))
+        let last = self
+            .comment_lines
+            .binary_search_by_key(&above, |(l, _)| *l)
+            .ok()?;
+        let mut first = last;
+        while first > 0 && self.comment_lines[first - 1].0 + 1 == self.comment_lines[first].0 {
+            first -= 1;
+        }
+        let lines = &self.comment_lines[first..=last];
+        let mut doc = String::with_capacity(lines.iter().map(|(_, t)| t.len() + 1).sum());
+        for (i, (_, text)) in lines.iter().enumerate() {
+            if i > 0 {
+                doc.push('\n');
+            }
+            doc.push_str(text);
+        }
+        Some(doc)
     }
 
     /// Skips to the next comma or closing bracket at this level, after an error.
@@ -219,8 +241,8 @@ impl<'t> Parser<'t> {
             match self.peek() {
                 TokenKind::Eof => return,
                 TokenKind::Comma { .. } if depth == 0 => return,
-                TokenKind::Punct("{" | "[" | "(") => depth += 1,
-                TokenKind::Punct("}" | "]" | ")") => {
+                TokenKind::Punct(P::LBrace | P::LBrack | P::LParen) => depth += 1,
+                TokenKind::Punct(P::RBrace | P::RBrack | P::RParen) => {
                     if depth == 0 {
                         return;
                     }
@@ -264,19 +286,22 @@ impl<'t> Parser<'t> {
         if self.is_keyword("package") && matches!(self.peek_at(1), TokenKind::Ident(_)) {
             doc = self.doc_above(self.span().start);
             self.bump();
-            if let TokenKind::Ident(name) = self.peek().clone() {
+            if let TokenKind::Ident(name) = *self.peek() {
                 let span = self.span();
                 self.bump();
-                package = Some(Ident { name, span });
+                package = Some(Ident {
+                    name: name.to_string(),
+                    span,
+                });
             }
             self.end_decl();
         }
         let mut imports = Vec::new();
         while self.is_keyword("import") {
             self.bump();
-            if self.eat_punct("(") {
+            if self.eat_punct(P::LParen) {
                 self.skip_commas();
-                while !self.is_punct(")") && !matches!(self.peek(), TokenKind::Eof) {
+                while !self.is_punct(P::RParen) && !matches!(self.peek(), TokenKind::Eof) {
                     let before = self.pos;
                     if let Some(import) = self.import_spec() {
                         imports.push(import);
@@ -289,7 +314,7 @@ impl<'t> Parser<'t> {
                         self.bump();
                     }
                 }
-                self.expect_punct(")");
+                self.expect_punct(P::RParen);
             } else if let Some(import) = self.import_spec() {
                 imports.push(import);
             }
@@ -312,14 +337,17 @@ impl<'t> Parser<'t> {
 
     fn import_spec(&mut self) -> Option<Import> {
         let start = self.span();
-        let alias = match self.peek().clone() {
+        let alias = match *self.peek() {
             TokenKind::Ident(name) => {
                 self.bump();
-                Some(Ident { name, span: start })
+                Some(Ident {
+                    name: name.to_string(),
+                    span: start,
+                })
             }
             _ => None,
         };
-        match self.peek().clone() {
+        match *self.peek() {
             TokenKind::String(token) => {
                 self.bump();
                 let path = self.decode_simple(&token)?;
@@ -340,7 +368,7 @@ impl<'t> Parser<'t> {
     fn end_decl(&mut self) {
         if self.is_comma() {
             self.bump();
-        } else if !matches!(self.peek(), TokenKind::Eof | TokenKind::Punct("}")) {
+        } else if !matches!(self.peek(), TokenKind::Eof | TokenKind::Punct(P::RBrace)) {
             let found = self.describe();
             self.error_here(format!("expected ',' or newline, found {found}"));
             self.recover();
@@ -356,8 +384,8 @@ impl<'t> Parser<'t> {
             self.skip_commas();
             match self.peek() {
                 TokenKind::Eof => break,
-                TokenKind::Punct("}") if !top => break,
-                TokenKind::Punct("}") => {
+                TokenKind::Punct(P::RBrace) if !top => break,
+                TokenKind::Punct(P::RBrace) => {
                     self.error_here("unexpected '}'".into());
                     self.bump();
                     continue;
@@ -365,10 +393,8 @@ impl<'t> Parser<'t> {
                 _ => {}
             }
             let before = self.pos;
-            if let Some(decl) = self.decl() {
-                decls.push(decl);
-            }
-            if matches!(self.peek(), TokenKind::Punct("}")) && !top {
+            self.decl(&mut decls);
+            if matches!(self.peek(), TokenKind::Punct(P::RBrace)) && !top {
                 break;
             }
             self.end_decl();
@@ -379,55 +405,66 @@ impl<'t> Parser<'t> {
         decls
     }
 
-    fn decl(&mut self) -> Option<Decl> {
+    /// One declaration, pushed onto `decls` (nothing after an error).
+    fn decl(&mut self, decls: &mut Vec<Decl>) {
         let start = self.span();
-        match self.peek().clone() {
-            TokenKind::Attribute { .. } => return Some(Decl::Attribute(self.attribute())),
-            TokenKind::Punct("...") => {
+        match *self.peek() {
+            TokenKind::Attribute { .. } => {
+                decls.push(Decl::Attribute(self.attribute()));
+                return;
+            }
+            TokenKind::Punct(P::Ellipsis) => {
                 self.bump();
                 let value = if self.starts_expr() {
                     Some(Box::new(self.expr()))
                 } else {
                     None
                 };
-                return Some(Decl::Ellipsis(Ellipsis {
+                decls.push(Decl::Ellipsis(Ellipsis {
                     value,
                     span: start.to(self.prev_span()),
                 }));
+                return;
             }
             TokenKind::Ident(word)
                 if word == "let"
                     && matches!(self.peek_at(1), TokenKind::Ident(_))
-                    && matches!(self.peek_at(2), TokenKind::Punct("=")) =>
+                    && matches!(self.peek_at(2), TokenKind::Punct(P::Assign)) =>
             {
-                return Some(Decl::Let(self.let_clause()));
+                decls.push(Decl::Let(self.let_clause()));
+                return;
             }
             TokenKind::Ident(word)
                 if (word == "for" || word == "if")
-                    && !matches!(self.peek_at(1), TokenKind::Punct(":" | "?"))
+                    && !matches!(self.peek_at(1), TokenKind::Punct(P::Colon | P::Question))
                     // `if!: x` is a required field named `if`; `if !x {...}` a comprehension.
-                    && !(matches!(self.peek_at(1), TokenKind::Punct("!"))
-                        && matches!(self.peek_at(2), TokenKind::Punct(":")))
+                    && !(matches!(self.peek_at(1), TokenKind::Punct(P::Bang))
+                        && matches!(self.peek_at(2), TokenKind::Punct(P::Colon)))
                     && !matches!(self.peek_at(1), TokenKind::Comma { .. }) =>
             {
-                return self.comprehension().map(Decl::Embed);
+                decls.extend(self.comprehension().map(Decl::Embed));
+                return;
             }
             TokenKind::Ident(word) if word == "try" && self.starts_try() => {
-                return self.comprehension().map(Decl::Embed);
+                decls.extend(self.comprehension().map(Decl::Embed));
+                return;
             }
             _ => {}
         }
-        if let Some(field) = self.try_field() {
-            return Some(Decl::Field(field));
+        // The field is built in place as a `Decl`: a field is over 300 bytes, and each move of
+        // it on the way to the list was a copy.
+        if let Some((field, _)) = self.try_field() {
+            decls.push(field);
+            return;
         }
         if !self.starts_expr() {
             let found = self.describe();
             self.error_here(format!("expected label or expression, found {found}"));
             self.recover();
-            return None;
+            return;
         }
         let expr = self.alias_expr();
-        Some(Decl::Embed(expr))
+        decls.push(Decl::Embed(expr));
     }
 
     fn let_clause(&mut self) -> LetClause {
@@ -435,7 +472,7 @@ impl<'t> Parser<'t> {
         self.bump();
         let name = match self.take().kind {
             TokenKind::Ident(name) => Ident {
-                name,
+                name: name.to_string(),
                 span: self.prev_span(),
             },
             _ => Ident {
@@ -443,7 +480,7 @@ impl<'t> Parser<'t> {
                 span: self.prev_span(),
             },
         };
-        self.expect_punct("=");
+        self.expect_punct(P::Assign);
         let value = self.expr();
         LetClause {
             name,
@@ -456,8 +493,8 @@ impl<'t> Parser<'t> {
         let token = self.take();
         match token.kind {
             TokenKind::Attribute { name, body } => Attribute {
-                name,
-                body,
+                name: name.to_string(),
+                body: body.to_string(),
                 span: token.span,
             },
             _ => Attribute {
@@ -469,8 +506,19 @@ impl<'t> Parser<'t> {
     }
 
     /// Parses `label: value` (with shorthand `a: b: c`) if a field starts here; otherwise
-    /// leaves the position unchanged.
-    fn try_field(&mut self) -> Option<Field> {
+    /// leaves the position unchanged. The field comes as a [`Decl::Field`], with its span.
+    fn try_field(&mut self) -> Option<(Decl, Span)> {
+        // A name or a string is a label only when one of `~`, `?`, `!`, `:` or (after a name)
+        // the `=` of an alias follows: otherwise `label` would read it and step back, so this
+        // answers the same without decoding the string twice.
+        if matches!(self.peek(), TokenKind::Ident(_) | TokenKind::String(_))
+            && !matches!(
+                self.peek_at(1),
+                TokenKind::Punct(P::Tilde | P::Question | P::Bang | P::Colon | P::Assign)
+            )
+        {
+            return None;
+        }
         let save = self.pos;
         let diagnostics = self.diagnostics.len();
         let Some((label, constraint)) = self.label() else {
@@ -478,7 +526,7 @@ impl<'t> Parser<'t> {
             self.diagnostics.truncate(diagnostics);
             return None;
         };
-        if !self.is_punct(":") {
+        if !self.is_punct(P::Colon) {
             self.pos = save;
             self.diagnostics.truncate(diagnostics);
             return None;
@@ -491,16 +539,13 @@ impl<'t> Parser<'t> {
             return None;
         }
         let value = match self.try_field() {
-            Some(inner) => {
-                let span = inner.span;
-                Expr {
-                    kind: ExprKind::Struct(StructLit {
-                        decls: vec![Decl::Field(inner)],
-                        shorthand: true,
-                    }),
-                    span,
-                }
-            }
+            Some((inner, span)) => Expr {
+                kind: ExprKind::Struct(StructLit {
+                    decls: vec![inner],
+                    shorthand: true,
+                }),
+                span,
+            },
             None => self.alias_expr(),
         };
         self.leave();
@@ -509,30 +554,41 @@ impl<'t> Parser<'t> {
             attributes.push(self.attribute());
         }
         let span = label.span.to(value.span);
-        Some(Field {
-            label,
-            constraint,
-            value,
-            attributes,
-            doc,
+        Some((
+            Decl::Field(Field {
+                label,
+                constraint,
+                value,
+                attributes,
+                doc,
+                span,
+            }),
             span,
-        })
+        ))
     }
 
     fn label(&mut self) -> Option<(Label, FieldConstraint)> {
         let start = self.span();
         let mut alias = None;
-        if let (TokenKind::Ident(name), TokenKind::Punct("=")) = (self.peek(), self.peek_at(1)) {
-            let name = name.clone();
-            alias = Some(Ident { name, span: start });
+        if let (TokenKind::Ident(name), TokenKind::Punct(P::Assign)) =
+            (self.peek(), self.peek_at(1))
+        {
+            let name = *name;
+            alias = Some(Ident {
+                name: name.to_string(),
+                span: start,
+            });
             self.bump();
             self.bump();
         }
-        let kind = match self.peek().clone() {
+        let kind = match *self.peek() {
             TokenKind::Ident(name) => {
                 let span = self.span();
                 self.bump();
-                LabelKind::Ident(Ident { name, span })
+                LabelKind::Ident(Ident {
+                    name: name.to_string(),
+                    span,
+                })
             }
             TokenKind::String(token) => {
                 self.bump();
@@ -545,30 +601,30 @@ impl<'t> Parser<'t> {
                     _ => return None,
                 }
             }
-            TokenKind::Punct("(") => {
+            TokenKind::Punct(P::LParen) => {
                 self.bump();
                 let expr = self.expr();
-                if !self.eat_punct(")") {
+                if !self.eat_punct(P::RParen) {
                     return None;
                 }
                 LabelKind::Dynamic(expr)
             }
-            TokenKind::Punct("[") => {
+            TokenKind::Punct(P::LBrack) => {
                 self.bump();
                 let mut pattern_alias = None;
-                if let (TokenKind::Ident(name), TokenKind::Punct("=")) =
+                if let (TokenKind::Ident(name), TokenKind::Punct(P::Assign)) =
                     (self.peek(), self.peek_at(1))
                 {
-                    let name = name.clone();
+                    let name = *name;
                     pattern_alias = Some(Ident {
-                        name,
+                        name: name.to_string(),
                         span: self.span(),
                     });
                     self.bump();
                     self.bump();
                 }
                 let expr = self.expr();
-                if !self.eat_punct("]") {
+                if !self.eat_punct(P::RBrack) {
                     return None;
                 }
                 LabelKind::Pattern {
@@ -582,16 +638,19 @@ impl<'t> Parser<'t> {
         // label (`_` for neither); on a pattern, `K` names the label each field matched.
         let mut kind = kind;
         let mut label_alias = None;
-        if self.eat_punct("~") {
-            let name = |this: &mut Self| match this.peek().clone() {
+        if self.eat_punct(P::Tilde) {
+            let name = |this: &mut Self| match *this.peek() {
                 TokenKind::Ident(name) => {
                     let span = this.span();
                     this.bump();
-                    Some((name != "_").then_some(Ident { name, span }))
+                    Some((name != "_").then_some(Ident {
+                        name: name.to_string(),
+                        span,
+                    }))
                 }
                 _ => None,
             };
-            if self.eat_punct("(") {
+            if self.eat_punct(P::LParen) {
                 let first = name(self)?;
                 let (label, field) = if matches!(self.peek(), TokenKind::Comma { inserted: false })
                 {
@@ -601,7 +660,7 @@ impl<'t> Parser<'t> {
                     // `~(X)` is `~X`.
                     (None, first)
                 };
-                if !self.eat_punct(")") {
+                if !self.eat_punct(P::RParen) {
                     return None;
                 }
                 match &mut kind {
@@ -613,10 +672,12 @@ impl<'t> Parser<'t> {
                 alias = alias.or(name(self)?);
             }
         }
-        let constraint = if self.is_punct("?") && matches!(self.peek_at(1), TokenKind::Punct(":")) {
+        let constraint = if self.is_punct(P::Question)
+            && matches!(self.peek_at(1), TokenKind::Punct(P::Colon))
+        {
             self.bump();
             FieldConstraint::Optional
-        } else if self.is_punct("!") && matches!(self.peek_at(1), TokenKind::Punct(":")) {
+        } else if self.is_punct(P::Bang) && matches!(self.peek_at(1), TokenKind::Punct(P::Colon)) {
             self.bump();
             FieldConstraint::Required
         } else {
@@ -676,8 +737,8 @@ impl<'t> Parser<'t> {
                 clauses.push(Clause::Let(self.let_clause()));
             } else if self.is_keyword("try") && self.starts_try() {
                 self.bump();
-                let binding = match (self.peek().clone(), self.peek_at(1)) {
-                    (TokenKind::Ident(_), TokenKind::Punct("=")) => {
+                let binding = match (*self.peek(), self.peek_at(1)) {
+                    (TokenKind::Ident(_), TokenKind::Punct(P::Assign)) => {
                         let name = self.ident()?;
                         self.bump();
                         Some((name, self.expr()))
@@ -705,7 +766,7 @@ impl<'t> Parser<'t> {
                 _ => {}
             }
         }
-        if !self.is_punct("{") {
+        if !self.is_punct(P::LBrace) {
             let found = self.describe();
             self.error_here(format!(
                 "expected '{{' after comprehension clauses, found {found}"
@@ -716,7 +777,7 @@ impl<'t> Parser<'t> {
         let body = self.operand();
         let mut span = start.to(body.span);
         let fallback = if (self.is_keyword("else") || self.is_keyword("fallback"))
-            && matches!(self.peek_at(1), TokenKind::Punct("{"))
+            && matches!(self.peek_at(1), TokenKind::Punct(P::LBrace))
         {
             self.bump();
             let fallback = self.operand();
@@ -738,18 +799,21 @@ impl<'t> Parser<'t> {
     /// Whether the `try` at hand starts a clause: `try {` or `try name =`.
     fn starts_try(&self) -> bool {
         match self.peek_at(1) {
-            TokenKind::Punct("{") => true,
-            TokenKind::Ident(_) => matches!(self.peek_at(2), TokenKind::Punct("=")),
+            TokenKind::Punct(P::LBrace) => true,
+            TokenKind::Ident(_) => matches!(self.peek_at(2), TokenKind::Punct(P::Assign)),
             _ => false,
         }
     }
 
     fn ident(&mut self) -> Option<Ident> {
-        match self.peek().clone() {
+        match *self.peek() {
             TokenKind::Ident(name) => {
                 let span = self.span();
                 self.bump();
-                Some(Ident { name, span })
+                Some(Ident {
+                    name: name.to_string(),
+                    span,
+                })
             }
             _ => {
                 let found = self.describe();
@@ -771,35 +835,44 @@ impl<'t> Parser<'t> {
             | TokenKind::Bottom => true,
             TokenKind::Punct(p) => matches!(
                 *p,
-                "(" | "{"
-                    | "["
-                    | "+"
-                    | "-"
-                    | "!"
-                    | "*"
-                    | "!="
-                    | "=="
-                    | "<"
-                    | "<="
-                    | ">"
-                    | ">="
-                    | "=~"
-                    | "!~"
+                P::LParen
+                    | P::LBrace
+                    | P::LBrack
+                    | P::Plus
+                    | P::Minus
+                    | P::Bang
+                    | P::Star
+                    | P::NotEq
+                    | P::EqEq
+                    | P::Less
+                    | P::LessEq
+                    | P::Greater
+                    | P::GreaterEq
+                    | P::Match
+                    | P::NotMatch
             ),
             _ => false,
         }
     }
 
     fn alias_expr(&mut self) -> Expr {
-        if let (TokenKind::Ident(name), TokenKind::Punct("=")) = (self.peek(), self.peek_at(1)) {
-            let name = name.clone();
+        if let (TokenKind::Ident(name), TokenKind::Punct(P::Assign)) =
+            (self.peek(), self.peek_at(1))
+        {
+            let name = *name;
             let span = self.span();
             self.bump();
             self.bump();
             let value = self.expr();
             let full = span.to(value.span);
             return Expr {
-                kind: ExprKind::Alias(Ident { name, span }, Box::new(value)),
+                kind: ExprKind::Alias(
+                    Ident {
+                        name: name.to_string(),
+                        span,
+                    },
+                    Box::new(value),
+                ),
                 span: full,
             };
         }
@@ -815,22 +888,22 @@ impl<'t> Parser<'t> {
             return None;
         };
         Some(match *p {
-            "|" => BinaryOp::Disjunction,
-            "&" => BinaryOp::Conjunction,
-            "||" => BinaryOp::Or,
-            "&&" => BinaryOp::And,
-            "==" => BinaryOp::Equal,
-            "!=" => BinaryOp::NotEqual,
-            "<" => BinaryOp::Less,
-            "<=" => BinaryOp::LessEqual,
-            ">" => BinaryOp::Greater,
-            ">=" => BinaryOp::GreaterEqual,
-            "=~" => BinaryOp::Match,
-            "!~" => BinaryOp::NotMatch,
-            "+" => BinaryOp::Add,
-            "-" => BinaryOp::Sub,
-            "*" => BinaryOp::Mul,
-            "/" => BinaryOp::Div,
+            P::Pipe => BinaryOp::Disjunction,
+            P::Amp => BinaryOp::Conjunction,
+            P::OrOr => BinaryOp::Or,
+            P::AndAnd => BinaryOp::And,
+            P::EqEq => BinaryOp::Equal,
+            P::NotEq => BinaryOp::NotEqual,
+            P::Less => BinaryOp::Less,
+            P::LessEq => BinaryOp::LessEqual,
+            P::Greater => BinaryOp::Greater,
+            P::GreaterEq => BinaryOp::GreaterEqual,
+            P::Match => BinaryOp::Match,
+            P::NotMatch => BinaryOp::NotMatch,
+            P::Plus => BinaryOp::Add,
+            P::Minus => BinaryOp::Sub,
+            P::Star => BinaryOp::Mul,
+            P::Slash => BinaryOp::Div,
             _ => return None,
         })
     }
@@ -867,18 +940,18 @@ impl<'t> Parser<'t> {
         let start = self.span();
         let op = match self.peek() {
             TokenKind::Punct(p) => match *p {
-                "+" => Some(UnaryOp::Plus),
-                "-" => Some(UnaryOp::Neg),
-                "!" => Some(UnaryOp::Not),
-                "*" => Some(UnaryOp::Default),
-                "!=" => Some(UnaryOp::NotEqual),
-                "==" => Some(UnaryOp::Equal),
-                "<" => Some(UnaryOp::Less),
-                "<=" => Some(UnaryOp::LessEqual),
-                ">" => Some(UnaryOp::Greater),
-                ">=" => Some(UnaryOp::GreaterEqual),
-                "=~" => Some(UnaryOp::Match),
-                "!~" => Some(UnaryOp::NotMatch),
+                P::Plus => Some(UnaryOp::Plus),
+                P::Minus => Some(UnaryOp::Neg),
+                P::Bang => Some(UnaryOp::Not),
+                P::Star => Some(UnaryOp::Default),
+                P::NotEq => Some(UnaryOp::NotEqual),
+                P::EqEq => Some(UnaryOp::Equal),
+                P::Less => Some(UnaryOp::Less),
+                P::LessEq => Some(UnaryOp::LessEqual),
+                P::Greater => Some(UnaryOp::Greater),
+                P::GreaterEq => Some(UnaryOp::GreaterEqual),
+                P::Match => Some(UnaryOp::Match),
+                P::NotMatch => Some(UnaryOp::NotMatch),
                 _ => None,
             },
             _ => None,
@@ -907,13 +980,16 @@ impl<'t> Parser<'t> {
     fn primary(&mut self) -> Expr {
         let mut expr = self.operand();
         loop {
-            if self.is_punct(".") {
+            if self.is_punct(P::Dot) {
                 self.bump();
-                let name = match self.peek().clone() {
+                let name = match *self.peek() {
                     TokenKind::Ident(name) => {
                         let span = self.span();
                         self.bump();
-                        Ident { name, span }
+                        Ident {
+                            name: name.to_string(),
+                            span,
+                        }
                     }
                     TokenKind::String(token) => {
                         let span = self.span();
@@ -935,11 +1011,11 @@ impl<'t> Parser<'t> {
                     kind: ExprKind::Selector(Box::new(expr), name),
                     span,
                 };
-            } else if self.is_punct("[") {
+            } else if self.is_punct(P::LBrack) {
                 self.bump();
-                if self.eat_punct(":") {
-                    let hi = (!self.is_punct("]")).then(|| Box::new(self.expr()));
-                    self.expect_punct("]");
+                if self.eat_punct(P::Colon) {
+                    let hi = (!self.is_punct(P::RBrack)).then(|| Box::new(self.expr()));
+                    self.expect_punct(P::RBrack);
                     let span = expr.span.to(self.prev_span());
                     expr = Expr {
                         kind: ExprKind::Slice(Box::new(expr), None, hi),
@@ -948,9 +1024,9 @@ impl<'t> Parser<'t> {
                     continue;
                 }
                 let index = self.expr();
-                if self.eat_punct(":") {
-                    let hi = (!self.is_punct("]")).then(|| Box::new(self.expr()));
-                    self.expect_punct("]");
+                if self.eat_punct(P::Colon) {
+                    let hi = (!self.is_punct(P::RBrack)).then(|| Box::new(self.expr()));
+                    self.expect_punct(P::RBrack);
                     let span = expr.span.to(self.prev_span());
                     expr = Expr {
                         kind: ExprKind::Slice(Box::new(expr), Some(Box::new(index)), hi),
@@ -958,20 +1034,20 @@ impl<'t> Parser<'t> {
                     };
                     continue;
                 }
-                self.expect_punct("]");
+                self.expect_punct(P::RBrack);
                 let span = expr.span.to(self.prev_span());
                 expr = Expr {
                     kind: ExprKind::Index(Box::new(expr), Box::new(index)),
                     span,
                 };
-            } else if self.is_punct("?") {
+            } else if self.is_punct(P::Question) {
                 self.bump();
                 let span = expr.span.to(self.prev_span());
                 expr = Expr {
                     kind: ExprKind::Optional(Box::new(expr)),
                     span,
                 };
-            } else if self.is_punct("...") {
+            } else if self.is_punct(P::Ellipsis) {
                 // `x...` opens `x` (`@experiment(explicitopen)`); a declaration or list
                 // element that starts with `...` never reaches here.
                 self.bump();
@@ -980,15 +1056,15 @@ impl<'t> Parser<'t> {
                     kind: ExprKind::Unary(UnaryOp::Open, Box::new(expr)),
                     span,
                 };
-            } else if self.is_punct("(") {
+            } else if self.is_punct(P::LParen) {
                 self.bump();
                 let mut args = Vec::new();
                 self.skip_commas();
-                while !self.is_punct(")") && !matches!(self.peek(), TokenKind::Eof) {
+                while !self.is_punct(P::RParen) && !matches!(self.peek(), TokenKind::Eof) {
                     args.push(self.expr());
                     if self.is_comma() {
                         self.skip_commas();
-                    } else if !self.is_punct(")") {
+                    } else if !self.is_punct(P::RParen) {
                         let found = self.describe();
                         self.error_here(format!(
                             "expected ',' or ')' in argument list, found {found}"
@@ -997,7 +1073,7 @@ impl<'t> Parser<'t> {
                         break;
                     }
                 }
-                self.expect_punct(")");
+                self.expect_punct(P::RParen);
                 let span = expr.span.to(self.prev_span());
                 expr = Expr {
                     kind: ExprKind::Call(Box::new(expr), args),
@@ -1011,30 +1087,33 @@ impl<'t> Parser<'t> {
 
     fn operand(&mut self) -> Expr {
         let start = self.span();
-        let token = self.peek().clone();
+        let token = *self.peek();
         match token {
             TokenKind::Ident(name) => {
                 self.bump();
-                let kind = match name.as_str() {
+                let kind = match name {
                     "null" => ExprKind::Null,
                     "true" => ExprKind::Bool(true),
                     "false" => ExprKind::Bool(false),
                     "_" => ExprKind::Top,
-                    _ => ExprKind::Ident(Ident { name, span: start }),
+                    _ => ExprKind::Ident(Ident {
+                        name: name.to_string(),
+                        span: start,
+                    }),
                 };
                 Expr { kind, span: start }
             }
             TokenKind::Int(text) => {
                 self.bump();
                 Expr {
-                    kind: ExprKind::Int(text),
+                    kind: ExprKind::Int(text.to_string()),
                     span: start,
                 }
             }
             TokenKind::Float(text) => {
                 self.bump();
                 Expr {
-                    kind: ExprKind::Float(text),
+                    kind: ExprKind::Float(text.to_string()),
                     span: start,
                 }
             }
@@ -1049,22 +1128,26 @@ impl<'t> Parser<'t> {
                 self.bump();
                 self.string_expr(&token, start)
             }
-            TokenKind::Punct("(") => {
-                self.bracketed(start, ")", |p| ExprKind::Paren(Box::new(p.expr())))
+            TokenKind::Punct(P::LParen) => {
+                self.bracketed(start, P::RParen, |p| ExprKind::Paren(Box::new(p.expr())))
             }
-            TokenKind::Punct("{") => self.bracketed(start, "}", |p| {
+            TokenKind::Punct(P::LBrace) => self.bracketed(start, P::RBrace, |p| {
                 ExprKind::Struct(StructLit {
                     decls: p.decls(false),
                     shorthand: false,
                 })
             }),
-            TokenKind::Punct("[") => self.bracketed(start, "]", |p| ExprKind::List(p.list())),
+            TokenKind::Punct(P::LBrack) => {
+                self.bracketed(start, P::RBrack, |p| ExprKind::List(p.list()))
+            }
             _ => {
                 let found = self.describe();
                 self.error_here(format!("expected operand, found {found}"));
                 if !matches!(
                     token,
-                    TokenKind::Eof | TokenKind::Punct("}" | "]" | ")") | TokenKind::Comma { .. }
+                    TokenKind::Eof
+                        | TokenKind::Punct(P::RBrace | P::RBrack | P::RParen)
+                        | TokenKind::Comma { .. }
                 ) {
                     self.bump();
                 }
@@ -1081,10 +1164,10 @@ impl<'t> Parser<'t> {
         let mut ellipsis = None;
         loop {
             self.skip_commas();
-            if self.is_punct("]") || matches!(self.peek(), TokenKind::Eof) {
+            if self.is_punct(P::RBrack) || matches!(self.peek(), TokenKind::Eof) {
                 break;
             }
-            if self.is_punct("...") {
+            if self.is_punct(P::Ellipsis) {
                 let start = self.span();
                 self.bump();
                 let value = (self.starts_expr()).then(|| Box::new(self.expr()));
@@ -1093,7 +1176,7 @@ impl<'t> Parser<'t> {
                     span: start.to(self.prev_span()),
                 });
                 self.skip_commas();
-                if !self.is_punct("]") {
+                if !self.is_punct(P::RBrack) {
                     let found = self.describe();
                     self.error_here(format!("expected ']' after '...', found {found}"));
                     self.recover();
@@ -1117,7 +1200,7 @@ impl<'t> Parser<'t> {
                     break;
                 }
             }
-            if !self.is_comma() && !self.is_punct("]") {
+            if !self.is_comma() && !self.is_punct(P::RBrack) {
                 let found = self.describe();
                 self.error_here(format!("expected ',' or ']' in list, found {found}"));
                 self.recover();
@@ -1150,16 +1233,30 @@ impl<'t> Parser<'t> {
         let end = (token.content_end as usize).max(start);
         let raw = &self.text[start..end];
         let is_bytes = token.quote == '\'';
-        let mut parts: Vec<InterpolationPart> = Vec::new();
-        let mut current: Vec<u8> = Vec::new();
-        let escape: String = std::iter::once('\\')
-            .chain(std::iter::repeat_n('#', token.hashes))
-            .collect();
         let bytes = raw.as_bytes();
+        if !token.multiline && !bytes.contains(&b'\\') {
+            // No escape and no interpolation: the text as written.
+            let kind = if is_bytes {
+                ExprKind::Bytes(bytes.to_vec())
+            } else {
+                ExprKind::String(raw.to_owned())
+            };
+            return Expr { kind, span };
+        }
+        let mut parts: Vec<InterpolationPart> = Vec::new();
+        let mut current: Vec<u8> = Vec::with_capacity(bytes.len());
+        // An escape is a backslash followed by as many `#` as the literal's delimiters have.
+        let escape_len = 1 + token.hashes;
+        let is_escape = |i: usize| {
+            bytes[i] == b'\\'
+                && bytes
+                    .get(i + 1..i + escape_len)
+                    .is_some_and(|hashes| hashes.iter().all(|&b| b == b'#'))
+        };
         let mut i = 0;
         while i < bytes.len() {
-            if bytes[i..].starts_with(escape.as_bytes()) {
-                let j = i + escape.len();
+            if is_escape(i) {
+                let j = i + escape_len;
                 let Some(&c) = bytes.get(j) else {
                     self.string_error(start + i, "unterminated escape sequence");
                     break;
@@ -1346,6 +1443,7 @@ impl<'t> Parser<'t> {
         // Parse the interpolated text on its own tokens, with spans in this file.
         let lexed = lex_range(self.file, self.text, start, end);
         let mut sub = Parser::with_tokens(self.file, self.text, lexed);
+        sub.line_mark = self.line_mark;
         sub.depth = self.depth + 1;
         let expr = sub.expr();
         while matches!(sub.peek(), TokenKind::Comma { inserted: true }) {
@@ -1436,11 +1534,11 @@ fn strip_indent_start(line: &str, indent: &str) -> String {
 fn describe(kind: &TokenKind) -> String {
     match kind {
         TokenKind::Ident(name) => format!("'{name}'"),
-        TokenKind::Int(t) | TokenKind::Float(t) => t.clone(),
+        TokenKind::Int(t) | TokenKind::Float(t) => t.to_string(),
         TokenKind::String(_) => "string literal".into(),
         TokenKind::Attribute { name, .. } => format!("attribute @{name}"),
         TokenKind::Bottom => "'_|_'".into(),
-        TokenKind::Punct(p) => format!("'{p}'"),
+        TokenKind::Punct(p) => format!("'{}'", p.as_str()),
         TokenKind::Comma { inserted: true } => "newline".into(),
         TokenKind::Comma { inserted: false } => "','".into(),
         TokenKind::Illegal(t) => format!("'{t}'"),
