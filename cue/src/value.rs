@@ -644,12 +644,14 @@ impl Scalar {
             // A deferred value from another file is the schema's, added after the data's (an
             // embedded scalar): the data's value, this scalar's, still comes first.
             let from_other_file = own_span.is_none_or(|k| k.file != span.file);
-            let data_is_own = from_other_file && atom_first;
-            let atom_first = (from_other_file && !atom_first)
-                || !self
-                    .kinds
-                    .and(Kinds(Kinds::STRUCT.0 | Kinds::LIST.0))
-                    .is_empty();
+            let own_composite = !self
+                .kinds
+                .and(Kinds(Kinds::STRUCT.0 | Kinds::LIST.0))
+                .is_empty();
+            // Against a struct or list, the positions follow the message, the value first (as
+            // [`Scalar::narrow`] lists them when the value came first).
+            let data_is_own = from_other_file && atom_first && !own_composite;
+            let atom_first = (from_other_file && !atom_first) || own_composite;
             let (first, second, first_kind, second_kind) = if atom_first {
                 (atom.to_string(), own, atom.kind().name(), self.kinds.name())
             } else {
