@@ -425,6 +425,16 @@ fn an_embedded_close_is_shallow_and_its_fields_closes_close_with_the_struct() {
         package_errors("x: {close({a: {b: 1}})}\nx: a: c: 2\n"),
         Vec::<String>::new()
     );
+    // A close() selected from a value computed in place and embedded is embedded too: it
+    // closes the struct, which allows its own fields (CUE v0.17: `{A: ..., b: ...}`), a
+    // disjunction among them too.
+    let schema = "r: {\n\tA: *0 | >10\n\tA: *0 | >10\n\t{\n\t\tout: close({b: A})\n\t\tout: b: A\n\t}.out\n}\n\
+                  s: {\n\tA: 1\n\t{out: close({b: 1})}.out\n}\ns: c: 2\n";
+    assert_eq!(package_errors(schema), ["s.c: field not allowed"]);
+    assert_eq!(
+        export("r: {\n\tA: *0 | >10\n\t{out: close({b: A})}.out\n}\n"),
+        Ok(json!({"r": {"A": 0, "b": 0}}))
+    );
     // A close() that is a field of an embedded close()'s value closes that field with the
     // declarations of the struct it is embedded in, not on its own.
     let schema = "base: {\n\tclose({foo?: close({foo?: _})})\n\tfoo: allowed: 5\n}\n\

@@ -208,6 +208,17 @@ impl<'a> Eval<'a> {
             })
     }
 
+    /// Whether `group` is the group of the conjuncts of a field selected from a value computed
+    /// in place ([`Eval::detached_group`]) that is embedded in a struct
+    /// (`{A: 1, {out: close({b: 1})}.out}`): a `close()` among them is embedded, as CUE has
+    /// it, it closes that struct, which allows its own fields too.
+    pub(super) fn embedded_detached(&self, group: GroupId) -> bool {
+        let g = &self.groups[group];
+        g.detaches
+            && g.parent
+                .is_some_and(|p| self.groups[p].embedded_at.is_some())
+    }
+
     /// The group that closes a struct literal added at `v` because it embeds a definition,
     /// under the literal's own group: its declarations, and its fields' values, are in it.
     pub(super) fn embedding_closed_group(
