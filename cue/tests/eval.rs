@@ -495,6 +495,49 @@ fn conjunction_with_a_definition_stays_closed() {
 }
 
 #[test]
+fn a_field_not_allowed_is_an_error_whatever_its_value() {
+    // As in CUE v0.17: a field a closed struct does not allow is an error even when its value
+    // is a disjunction, which is resolved on its own.
+    for (value, path) in [
+        ("c: #B & {a: string | *\"foo\"}", "c.a"),
+        ("c: #B & {a: string | int}", "c.a"),
+        ("c: #B & {a: {x: 1} | {y: 2}}", "c.a"),
+        ("c: #B & {a: *{x: 1} | {y: 2}}", "c.a"),
+        ("c: x: #B & {a: 1 | 2}", "c.x.a"),
+        ("c: #B & {a: string}", "c.a"),
+    ] {
+        assert_eq!(
+            package_errors(&format!("#B: b?: string\n{value}\n")),
+            [format!("{path}: field not allowed")],
+            "{value}"
+        );
+    }
+    // A field the struct allows is fine, with a disjunction as with any value.
+    assert_eq!(
+        package_errors("#B: b?: string\nc: #B & {b: \"x\" | *\"y\"}\n"),
+        Vec::<String>::new()
+    );
+    // Data: the field is not allowed, however the schema or the data spell it.
+    assert_eq!(
+        first("#B: b?: string\n", Some("#B"), r#"{"a": "x"}"#),
+        "a: field not allowed"
+    );
+    assert_eq!(
+        first("#B: b?: string | *\"y\"\n", Some("#B"), r#"{"a": "x"}"#),
+        "a: field not allowed"
+    );
+    assert_eq!(
+        first("#B: b?: string\n", Some("#B"), r#"{"b": "x"}"#),
+        "valid"
+    );
+    // A closed definition whose disallowed field is a disjunction in the schema itself.
+    assert_eq!(
+        package_errors("#B: b?: string\n#C: #B & {a: *1 | 2}\n"),
+        ["#C.a: field not allowed"]
+    );
+}
+
+#[test]
 fn open_definitions_allow_extra_fields() {
     let schema = "#A: {a: string, ...}";
     assert_eq!(first(schema, Some("#A"), r#"{"a": "x", "z": 1}"#), "valid");
