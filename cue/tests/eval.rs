@@ -425,6 +425,16 @@ fn an_embedded_close_is_shallow_and_its_fields_closes_close_with_the_struct() {
         package_errors("x: {close({a: {b: 1}})}\nx: a: c: 2\n"),
         Vec::<String>::new()
     );
+    // A close() selected from a value computed in place and embedded is embedded too: it
+    // closes the struct, which allows its own fields (CUE v0.17: `{A: ..., b: ...}`), a
+    // disjunction among them too.
+    let schema = "r: {\n\tA: *0 | >10\n\tA: *0 | >10\n\t{\n\t\tout: close({b: A})\n\t\tout: b: A\n\t}.out\n}\n\
+                  s: {\n\tA: 1\n\t{out: close({b: 1})}.out\n}\ns: c: 2\n";
+    assert_eq!(package_errors(schema), ["s.c: field not allowed"]);
+    assert_eq!(
+        export("r: {\n\tA: *0 | >10\n\t{out: close({b: A})}.out\n}\n"),
+        Ok(json!({"r": {"A": 0, "b": 0}}))
+    );
     // A close() that is a field of an embedded close()'s value closes that field with the
     // declarations of the struct it is embedded in, not on its own.
     let schema = "base: {\n\tclose({foo?: close({foo?: _})})\n\tfoo: allowed: 5\n}\n\
@@ -482,6 +492,49 @@ fn conjunction_with_a_definition_stays_closed() {
     assert_eq!(headlines, ["#C.c: field not allowed"]);
     let errors = package.schema(Some("#C")).err().expect("an error");
     assert_eq!(errors[0].headline(), "c: field not allowed");
+}
+
+#[test]
+fn a_field_not_allowed_is_an_error_whatever_its_value() {
+    // As in CUE v0.17: a field a closed struct does not allow is an error even when its value
+    // is a disjunction, which is resolved on its own.
+    for (value, path) in [
+        ("c: #B & {a: string | *\"foo\"}", "c.a"),
+        ("c: #B & {a: string | int}", "c.a"),
+        ("c: #B & {a: {x: 1} | {y: 2}}", "c.a"),
+        ("c: #B & {a: *{x: 1} | {y: 2}}", "c.a"),
+        ("c: x: #B & {a: 1 | 2}", "c.x.a"),
+        ("c: #B & {a: string}", "c.a"),
+    ] {
+        assert_eq!(
+            package_errors(&format!("#B: b?: string\n{value}\n")),
+            [format!("{path}: field not allowed")],
+            "{value}"
+        );
+    }
+    // A field the struct allows is fine, with a disjunction as with any value.
+    assert_eq!(
+        package_errors("#B: b?: string\nc: #B & {b: \"x\" | *\"y\"}\n"),
+        Vec::<String>::new()
+    );
+    // Data: the field is not allowed, however the schema or the data spell it.
+    assert_eq!(
+        first("#B: b?: string\n", Some("#B"), r#"{"a": "x"}"#),
+        "a: field not allowed"
+    );
+    assert_eq!(
+        first("#B: b?: string | *\"y\"\n", Some("#B"), r#"{"a": "x"}"#),
+        "a: field not allowed"
+    );
+    assert_eq!(
+        first("#B: b?: string\n", Some("#B"), r#"{"b": "x"}"#),
+        "valid"
+    );
+    // A closed definition whose disallowed field is a disjunction in the schema itself.
+    assert_eq!(
+        package_errors("#B: b?: string\n#C: #B & {a: *1 | 2}\n"),
+        ["#C.a: field not allowed"]
+    );
 }
 
 #[test]

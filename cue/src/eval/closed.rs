@@ -35,6 +35,9 @@ use super::Eval;
 use crate::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::value::EvalError;
 
+/// The code of the error of a field that a closed struct does not allow.
+const FIELD_NOT_ALLOWED: &str = "FIELD_NOT_ALLOWED";
+
 /// A closedness group, by its index in the evaluation's `groups`.
 pub(super) type GroupId = usize;
 
@@ -206,6 +209,17 @@ impl<'a> Eval<'a> {
                 let p = &self.groups[p];
                 p.by_close && p.closedness == Closedness::Embedded
             })
+    }
+
+    /// Whether `group` is the group of the conjuncts of a field selected from a value computed
+    /// in place ([`Eval::detached_group`]) that is embedded in a struct
+    /// (`{A: 1, {out: close({b: 1})}.out}`): a `close()` among them is embedded, as CUE has
+    /// it, it closes that struct, which allows its own fields too.
+    pub(super) fn embedded_detached(&self, group: GroupId) -> bool {
+        let g = &self.groups[group];
+        g.detaches
+            && g.parent
+                .is_some_and(|p| self.groups[p].embedded_at.is_some())
     }
 
     /// The group that closes a struct literal added at `v` because it embeds a definition,
@@ -451,11 +465,24 @@ impl<'a> Eval<'a> {
                 spans.dedup();
                 self.set_error(
                     a,
-                    EvalError::new("FIELD_NOT_ALLOWED", "field not allowed", spans),
+                    EvalError::new(FIELD_NOT_ALLOWED, "field not allowed", spans),
                 );
                 return;
             }
         }
+    }
+
+    /// Whether `v` is a field that a closed group present at its parent does not allow
+    /// ([`Eval::check_allowed`], run before the parent's arcs are finalized). CUE reports
+    /// `field not allowed` for such a field whatever its value, a disjunction too
+    /// (`#B & {a: string | *"foo"}` with `#B: b?: string`): the field is that error. Its
+    /// disjunction is then not resolved, since the vertex would stand for the candidate it
+    /// picks, evaluated on its own, without the error.
+    pub(super) fn is_not_allowed(&self, v: VertexId) -> bool {
+        self.vertices[v]
+            .error
+            .as_ref()
+            .is_some_and(|e| e.code == FIELD_NOT_ALLOWED)
     }
 
     /// Whether `group` is `ancestor` or lies under it at `v`: through its parents, or through

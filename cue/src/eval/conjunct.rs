@@ -427,9 +427,13 @@ impl<'a> Eval<'a> {
                 (None, Some(_), Some(outer)) if self.is_opened(outer) => Some(outer),
                 (None, Some(own), Some(outer)) if self.groups[own].by_close && own != outer => {
                     let context = &self.groups[outer];
-                    if context.embedded_at.is_some() || self.in_embedded_close(outer) {
+                    if context.embedded_at.is_some()
+                        || self.in_embedded_close(outer)
+                        || self.embedded_detached(outer)
+                    {
                         // `close()`'s value embedded in a struct closes that struct, at its
-                        // own level only; so does one that is a field of such a value.
+                        // own level only; so does one that is a field of such a value, and
+                        // one selected from a value computed in place and embedded.
                         Some(self.embedded_close_group(outer))
                     } else if context.is_closed() {
                         // Within a closed context, the context's closedness governs: declare

@@ -167,7 +167,9 @@ impl<'a> Eval<'a> {
             self.vertices[v].state = State::Done;
             return;
         }
-        if !self.vertices[v].disjunctions.is_empty() {
+        // A field its struct does not allow is that error, whatever its value: its
+        // disjunction is not resolved (see `is_not_allowed`).
+        if !self.vertices[v].disjunctions.is_empty() && !self.is_not_allowed(v) {
             self.resolve_disjunctions(v);
         } else {
             self.finish_list(v);
