@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use cue::ast::{self, Decl, LabelKind};
+use cue::ast::{self, Decl};
 use cue::{Diagnostic, FileId, NoImports, Package, PackageFiles, Severity, SourceMap, Span};
 use serde_json::Value as Json;
 
@@ -214,7 +214,7 @@ pub fn load_consumer(path: &str, text: &str) -> Consumer {
     for (_, file) in &syntax {
         for decl in &file.decls {
             let Decl::Field(field) = decl else { continue };
-            let Some(name) = label_text(&field.label.kind) else {
+            let Some(name) = crate::finding::label_name(&field.label.kind) else {
                 continue;
             };
             if name.starts_with('#')
@@ -449,14 +449,6 @@ fn decl_span(decl: &Decl) -> Span {
         Decl::Let(clause) => clause.span,
         Decl::Ellipsis(ellipsis) => ellipsis.span,
         Decl::Attribute(attribute) => attribute.span,
-    }
-}
-
-fn label_text(label: &LabelKind) -> Option<&str> {
-    match label {
-        LabelKind::Ident(ident) => Some(&ident.name),
-        LabelKind::String(text) => Some(text),
-        _ => None,
     }
 }
 

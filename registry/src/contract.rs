@@ -222,11 +222,7 @@ fn definition_reference(value: &ast::Expr) -> Option<String> {
 
 /// The name of an identifier or simple string label.
 fn label_name(label: &ast::Label) -> Option<String> {
-    match &label.kind {
-        LabelKind::Ident(ident) => Some(ident.name.clone()),
-        LabelKind::String(text) => Some(text.clone()),
-        _ => None,
-    }
+    crate::finding::label_name(&label.kind).map(str::to_string)
 }
 
 pub(crate) fn error(code: &'static str, message: impl Into<String>, span: Span) -> Diagnostic {

@@ -3,6 +3,7 @@
 //! so packages are evaluated in parallel and cached by tree id.
 
 use crate::contract::{self, DeclaredContract};
+use crate::finding::label_name;
 use cue::ast::Attribute;
 use cue::MemoryResolver;
 use cue::{Diagnostic, Package, PackageFiles, Severity, SourceMap, Span};
@@ -302,11 +303,7 @@ impl<'p> Declarations<'p> {
             for declaration in &file.decls {
                 match declaration {
                     cue::ast::Decl::Field(field) => {
-                        let name = match &field.label.kind {
-                            cue::ast::LabelKind::Ident(ident) => Some(ident.name.as_str()),
-                            cue::ast::LabelKind::String(text) => Some(text.as_str()),
-                            _ => None,
-                        };
+                        let name = label_name(&field.label.kind);
                         let mut spans = vec![field.span];
                         spans.extend(field.attributes.iter().map(|attribute| attribute.span));
                         match name {
@@ -567,7 +564,7 @@ fn plan_load(
         }
         if settle {
             (settled, evaluated) =
-                settled_fields(syntax, sources, &declared, &declarations, schemas);
+                settled_fields(syntax, sources, &declared, &declarations, &keys, schemas);
         }
     }
     let plan = LoadPlan {
@@ -584,9 +581,9 @@ fn plan_load(
 }
 
 /// The top-level fields of a source package that need no evaluation, and the keys of those
-/// that do. A field needs none when its key ([`Declarations::key`]: its text, the text of
-/// every declaration it can reach, the package's unnamed declarations and imports) is one
-/// that evaluated without errors before, or when it is an `events` that only names
+/// that do (`event_keys` holds those of event definitions, made already). A field needs none
+/// when its key ([`Declarations::key`]: its text, the text of every declaration it can reach,
+/// the package's unnamed declarations and imports) is one that evaluated without errors before, or when it is an `events` that only names
 /// definitions (each of which is evaluated or known clean, and whose value it is). Nothing
 /// is settled in a package with top-level declarations other than named fields, `let`s and
 /// attributes (an embedding or a pattern may add to any field), or under `info` and
@@ -596,16 +593,16 @@ fn settled_fields(
     sources: &SourceMap,
     declared: &DeclaredContract,
     declarations: &Declarations<'_>,
+    event_keys: &HashMap<String, DefinitionKey>,
     schemas: &SchemaCache,
 ) -> (Vec<String>, Vec<DefinitionKey>) {
     let mut labels: Vec<&str> = Vec::new();
     for file in syntax {
         for declaration in &file.decls {
             match declaration {
-                cue::ast::Decl::Field(field) => match &field.label.kind {
-                    cue::ast::LabelKind::Ident(ident) => labels.push(&ident.name),
-                    cue::ast::LabelKind::String(text) => labels.push(text),
-                    _ => return (Vec::new(), Vec::new()),
+                cue::ast::Decl::Field(field) => match label_name(&field.label.kind) {
+                    Some(label) => labels.push(label),
+                    None => return (Vec::new(), Vec::new()),
                 },
                 cue::ast::Decl::Let(_) | cue::ast::Decl::Attribute(_) => {}
                 _ => return (Vec::new(), Vec::new()),
@@ -624,7 +621,11 @@ fn settled_fields(
             settled.push(label.to_string());
             continue;
         }
-        let key = declarations.key(label, sources);
+        // An event's definition has its key already (the same path, the same key).
+        let key = match event_keys.get(label) {
+            Some(key) => *key,
+            None => declarations.key(label, sources),
+        };
         if schemas.is_clean(&key) {
             settled.push(label.to_string());
         } else {
@@ -639,12 +640,10 @@ fn settled_fields(
 /// definition (`#Order`, `#A.#B`) and nothing else: its value is then the definitions'
 /// values, and it has an error only where one of them has.
 fn events_only_name_definitions(syntax: &[cue::ast::File], declared: &DeclaredContract) -> bool {
-    use cue::ast::{Decl, ExprKind, FieldConstraint, LabelKind};
-    let mut declarations = syntax.iter().flat_map(|file| &file.decls).filter(|d| {
-        matches!(d, Decl::Field(field) if matches!(&field.label.kind,
-            LabelKind::Ident(ident) if ident.name == "events")
-            || matches!(&field.label.kind, LabelKind::String(text) if text == "events"))
-    });
+    use cue::ast::{Decl, ExprKind, FieldConstraint};
+    let mut declarations = syntax.iter().flat_map(|file| &file.decls).filter(
+        |d| matches!(d, Decl::Field(field) if label_name(&field.label.kind) == Some("events")),
+    );
     let (Some(Decl::Field(events)), None) = (declarations.next(), declarations.next()) else {
         return false;
     };
@@ -662,10 +661,8 @@ fn events_only_name_definitions(syntax: &[cue::ast::File], declared: &DeclaredCo
         let Decl::Field(field) = declaration else {
             return false;
         };
-        let label = match &field.label.kind {
-            LabelKind::Ident(ident) => ident.name.as_str(),
-            LabelKind::String(text) => text.as_str(),
-            _ => return false,
+        let Some(label) = label_name(&field.label.kind) else {
+            return false;
         };
         let regular = !label.starts_with('#') && !label.starts_with('_');
         regular
@@ -815,12 +812,7 @@ fn load_event(
         .definition_spans
         .iter()
         .find(|(name, _)| *name == head)
-        .and_then(|(_, span)| {
-            let file = sources.get(span.file)?;
-            file.text
-                .get(span.start as usize..span.end as usize)
-                .map(|text| schemas.intern_text(text))
-        });
+        .and_then(|(_, span)| span_text(sources, *span).map(|text| schemas.intern_text(text)));
     let mut schema = None;
     if !declared.definitions.contains(&head) {
         diagnostics.push(contract::error(

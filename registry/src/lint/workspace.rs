@@ -401,11 +401,7 @@ fn collect_events(value: &Expr, events: &mut Vec<EventDeclaration>) {
     for decl in &literal.decls {
         match decl {
             Decl::Field(field) => events.push(EventDeclaration {
-                event_type: match &field.label.kind {
-                    LabelKind::Ident(ident) => Some(ident.name.clone()),
-                    LabelKind::String(text) => Some(text.clone()),
-                    _ => None,
-                },
+                event_type: crate::finding::label_name(&field.label.kind).map(str::to_string),
                 span: field.label.span,
                 value: field.value.clone(),
             }),
